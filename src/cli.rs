@@ -1,0 +1,307 @@
+//! The command line: every flag, its help text, and its defaults.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+
+use crate::dates::parse_day;
+use crate::report::Format;
+use crate::store::Synchronous;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0    success
+  1    error (database, network, file): the message says what to do
+  2    usage error: a bad flag, day or range
+  3    query: some prices of the selection are missing (the report lists them)
+  4    work/fetch: some tasks failed (see `pricequeue status`; `pricequeue retry` queues them again)
+  130  interrupted by Ctrl-C or SIGTERM; run the same command again to carry on";
+
+/// Durable, resumable price downloads: a job queue in SQLite.
+///
+/// `fetch` turns a request for prices (exchanges x symbols x days) into one
+/// task per price in a SQLite database, then fetches them with worker
+/// threads, writing each price back. Stop it any way you like and run the
+/// same command again: it carries on where it stopped. The database is
+/// yours to query with `pricequeue query`, `pricequeue sql` or `sqlite3`.
+#[derive(Debug, Parser)]
+#[command(name = "pricequeue", version, max_term_width = 100)]
+#[command(after_help = concat!(
+    "Examples:\n",
+    "  pricequeue demo\n",
+    "  pricequeue serve &\n",
+    "  pricequeue fetch --exchange all --symbol all --from 2020-03-01 --to 2020-03-31\n",
+    "  pricequeue query --exchange bitstamp --symbol btc --from 2020-03-01 --to 2020-03-31\n\n",
+))]
+#[command(after_long_help = None)]
+pub struct Cli {
+    /// The SQLite database holding the queue and the prices.
+    #[arg(long, global = true, env = "PRICEQUEUE_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Base URL of the price API.
+    #[arg(
+        long,
+        global = true,
+        env = "PRICEQUEUE_SERVER",
+        value_name = "URL",
+        default_value = "http://localhost:8080"
+    )]
+    pub server: String,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The default database file, in the current directory.
+pub const DEFAULT_DB: &str = "prices.db";
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Add one task per (exchange, symbol, day) to the queue.
+    ///
+    /// Tasks already in the queue, in any state, are left as they are:
+    /// enqueueing the same selection twice adds nothing.
+    #[command(
+        after_help = "Example:\n  pricequeue enqueue --exchange bitstamp,kraken --symbol btc --from 2020-03-01 --to 2020-03-31"
+    )]
+    Enqueue(EnqueueArgs),
+
+    /// Fetch every queued task, then print a summary.
+    ///
+    /// Worker threads claim tasks from the database, fetch each price and
+    /// write it back, until no task is left. Several `work` processes may
+    /// share one database.
+    #[command(after_help = "Example:\n  pricequeue work --workers 64")]
+    Work(WorkArgs),
+
+    /// Enqueue, then work: the one command for the common case and for cron.
+    ///
+    /// Run it again with the same flags after any interruption: tasks
+    /// already fetched are not fetched again.
+    #[command(after_help = concat!(
+        "Example:\n  pricequeue fetch --exchange all --symbol all --from 2020-03-01 --to 2020-03-31\n\n",
+        "Exit codes: 0 every task of the selection is done (a price or no data); 4 some failed;\n",
+        "1 an error stopped the run; 130 interrupted (run it again to carry on)."
+    ))]
+    Fetch(FetchArgs),
+
+    /// Task counts by state, overall and per (exchange, symbol), and the
+    /// errors of failed tasks.
+    #[command(after_help = "Example:\n  pricequeue status --format json")]
+    Status(StatusArgs),
+
+    /// Stored prices of a selection, then the missing report: every
+    /// requested price that is not stored, with the reason.
+    ///
+    /// Reasons: `not queued` (never enqueued), `queued`, `in progress`,
+    /// `failed: <error>`, `no data` (the server has no price for that day).
+    /// Without --exchange or --symbol, those in the database; without
+    /// --from or --to, the first or last day in the database.
+    #[command(after_help = concat!(
+        "Example:\n  pricequeue query --exchange bitstamp --symbol btc --from 2020-03-01 --to 2020-03-31 --format csv\n\n",
+        "Exit codes: 0 nothing is missing; 3 some prices are missing (the report lists them)."
+    ))]
+    Query(QueryArgs),
+
+    /// Run one read-only SQL statement against the database.
+    ///
+    /// Statements that could change the database (INSERT, UPDATE, DELETE,
+    /// DROP, CREATE, ATTACH, PRAGMAs that set a value...) are refused.
+    #[command(
+        after_help = "Example:\n  pricequeue sql \"SELECT exchange, avg(close) FROM prices WHERE symbol = 'btc' GROUP BY exchange\""
+    )]
+    Sql(SqlArgs),
+
+    /// Run the built-in price server: the price API over synthetic data.
+    ///
+    /// A dozen exchanges, three symbols, 2013-04-24 to 2020-12-08, each
+    /// (exchange, symbol) with its own first and last day and some days
+    /// absent; the same prices on every machine and every run.
+    #[command(after_help = "Example:\n  pricequeue serve --addr 127.0.0.1:8080 --latency 50ms")]
+    Serve(ServeArgs),
+
+    /// Fetch March 2020 from a built-in server into demo.db, and report.
+    ///
+    /// Starts the built-in price server on a free loopback port, fetches
+    /// every exchange and symbol for March 2020 into a fresh database
+    /// (demo.db unless --db says otherwise; replaced on every run), then
+    /// prints the status and the query report. Needs nothing else.
+    #[command(
+        after_help = "Example:\n  pricequeue demo\n  sqlite3 demo.db 'SELECT * FROM prices LIMIT 5'"
+    )]
+    Demo(DemoArgs),
+}
+
+/// Which prices to queue: required names and days.
+#[derive(Debug, Args)]
+pub struct Selection {
+    /// Exchanges: names (repeat the flag or separate with commas), or `all`
+    /// for every exchange the server lists.
+    #[arg(
+        long = "exchange",
+        short = 'e',
+        value_name = "NAME",
+        value_delimiter = ',',
+        required = true
+    )]
+    pub exchanges: Vec<String>,
+
+    /// Symbols: names (repeat the flag or separate with commas), or `all`
+    /// for every symbol the server lists.
+    #[arg(
+        long = "symbol",
+        short = 's',
+        value_name = "NAME",
+        value_delimiter = ',',
+        required = true
+    )]
+    pub symbols: Vec<String>,
+
+    /// First day, YYYY-MM-DD.
+    #[arg(long, value_name = "DAY", value_parser = parse_day)]
+    pub from: NaiveDate,
+
+    /// Last day, YYYY-MM-DD, included [default: --from].
+    #[arg(long, value_name = "DAY", value_parser = parse_day)]
+    pub to: Option<NaiveDate>,
+}
+
+/// Which stored prices to report: everything is optional.
+#[derive(Debug, Args)]
+pub struct Filter {
+    /// Exchanges (repeat or separate with commas) [default: those in the database].
+    #[arg(
+        long = "exchange",
+        short = 'e',
+        value_name = "NAME",
+        value_delimiter = ','
+    )]
+    pub exchanges: Vec<String>,
+
+    /// Symbols (repeat or separate with commas) [default: those in the database].
+    #[arg(
+        long = "symbol",
+        short = 's',
+        value_name = "NAME",
+        value_delimiter = ','
+    )]
+    pub symbols: Vec<String>,
+
+    /// First day, YYYY-MM-DD [default: the first day in the database].
+    #[arg(long, value_name = "DAY", value_parser = parse_day)]
+    pub from: Option<NaiveDate>,
+
+    /// Last day, YYYY-MM-DD, included [default: the last day in the database].
+    #[arg(long, value_name = "DAY", value_parser = parse_day)]
+    pub to: Option<NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+pub struct EnqueueArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+}
+
+/// How workers run.
+#[derive(Debug, Args)]
+pub struct WorkArgs {
+    /// Worker threads, each with one request in flight [default: min(32, cores + 4)].
+    #[arg(long, short = 'w', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=4096))]
+    pub workers: Option<u16>,
+
+    /// Attempts per task before it is marked failed.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub max_attempts: u32,
+
+    /// Time allowed for one request, answer included (like 30s, 2m).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub timeout: Duration,
+
+    /// Delay before the first retry of a failed request; it doubles with
+    /// each attempt, up to a minute, with random jitter.
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    pub retry_delay: Duration,
+
+    /// How hard each commit is pushed to disk: `normal` survives a crash of
+    /// pricequeue, `full` a power loss too, at a cost in speed.
+    #[arg(long, value_enum, default_value_t)]
+    pub synchronous: Synchronous,
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    #[command(flatten)]
+    pub work: WorkArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    #[command(flatten)]
+    pub filter: Filter,
+
+    /// Output format. CSV holds the prices (or, with --missing, the missing
+    /// report); table, JSON and NDJSON hold both.
+    #[arg(long, short = 'f', value_enum, default_value_t)]
+    pub format: Format,
+
+    /// Print only the missing report.
+    #[arg(long)]
+    pub missing: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// One read-only SQL statement.
+    #[arg(value_name = "STATEMENT")]
+    pub statement: String,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free one.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+
+    /// Wait this long before answering each price request (like 50ms).
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
+    pub latency: Duration,
+
+    /// Close the connection after each answer, as the reference server does.
+    #[arg(long)]
+    pub close_connections: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Worker threads [default: min(32, cores + 4)].
+    #[arg(long, short = 'w', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=4096))]
+    pub workers: Option<u16>,
+}
+
+/// Parses durations like `250ms`, `30s`, `10m`, `1h 30m`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s.trim())
+        .map_err(|e| format!("'{s}' is not a duration ({e}); write it like 500ms, 30s or 10m"))
+}
+
+/// The exit codes, for the README and `--help`.
+pub fn exit_codes() -> &'static str {
+    EXIT_CODES
+}

@@ -1,0 +1,79 @@
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+
+use super::enqueue::{enqueued_line, resolve};
+use super::work::summary_line;
+use super::{handle_signals, Env, Run, STOP};
+use crate::cli::{DemoArgs, Selection};
+use crate::dates;
+use crate::error::{INTERRUPTED, OK};
+use crate::report::{self, Format};
+use crate::server::{Server, ServerOptions};
+use crate::source::{HttpSource, Timeouts};
+use crate::store::{self, Create, Store, Synchronous};
+use crate::work::{self, default_workers, WorkOptions};
+
+impl Run for DemoArgs {
+    fn run(&self, env: &Env) -> Result<i32> {
+        // Only an explicit --db moves the demo: PRICEQUEUE_DB names the
+        // user's real database, which the demo must never replace.
+        let db = if env.db_on_command_line {
+            env.db()
+        } else {
+            PathBuf::from("demo.db")
+        };
+        store::remove_database(&db)?;
+
+        let server = Server::start("127.0.0.1:0", ServerOptions::default())
+            .context("starting the built-in price server")?;
+        eprintln!("started the built-in price server at {}", server.url());
+        let opts = WorkOptions {
+            workers: self.workers.map_or_else(default_workers, usize::from),
+            ..WorkOptions::default()
+        };
+        let source = Arc::new(HttpSource::new(
+            &server.url(),
+            Timeouts::default(),
+            opts.workers,
+        ));
+
+        let march = |d| NaiveDate::from_ymd_opt(2020, 3, d).context("a day of March 2020");
+        let selection = Selection {
+            exchanges: vec!["all".into()],
+            symbols: vec!["all".into()],
+            from: march(1)?,
+            to: Some(march(31)?),
+        };
+        let cells = resolve(&selection, source.as_ref())?;
+        let store = Store::open(&db, Create::IfMissing, Synchronous::Normal)?;
+        let added = store.enqueue(
+            &cells.exchanges,
+            &cells.symbols,
+            &dates::days(cells.from, cells.to)?,
+        )?;
+        eprintln!("{}", enqueued_line(&added, &store));
+
+        handle_signals()?;
+        let summary = work::run(&store, source, &opts, &STOP)?;
+        eprintln!("{}", summary_line(&summary));
+        if summary.interrupted {
+            return Ok(INTERRUPTED);
+        }
+
+        let mut out = io::stdout().lock();
+        writeln!(out, "\n== pricequeue --db {} status ==\n", db.display())?;
+        report::status(&store, Format::Table, &mut out)?;
+        writeln!(out, "\n== pricequeue --db {} query ==\n", db.display())?;
+        report::query(&store, &cells, Format::Table, false, &mut out)?;
+        writeln!(
+            out,
+            "\nThe prices are in {db}, an SQLite database; try\n  sqlite3 {db} \"SELECT exchange, avg(close) FROM prices WHERE symbol = 'btc' GROUP BY exchange\"\n  pricequeue --db {db} query --exchange bitstamp --symbol btc --missing",
+            db = db.display()
+        )?;
+        Ok(OK)
+    }
+}

@@ -1,0 +1,42 @@
+use anyhow::Result;
+
+use super::enqueue::{enqueued_line, resolve};
+use super::work::{exit_code, summary_line};
+use super::{Env, Run};
+use crate::cli::FetchArgs;
+use crate::dates;
+use crate::source::{HttpSource, Timeouts};
+use crate::store::{Create, StateCounts, Store};
+
+impl Run for FetchArgs {
+    fn run(&self, env: &Env) -> Result<i32> {
+        let source = HttpSource::new(&env.server, Timeouts::default(), 1);
+        let cells = resolve(&self.selection, &source)?;
+        let store = Store::open(&env.db(), Create::IfMissing, self.work.synchronous)?;
+        let added = store.enqueue(
+            &cells.exchanges,
+            &cells.symbols,
+            &dates::days(cells.from, cells.to)?,
+        )?;
+        eprintln!("{}", enqueued_line(&added, &store));
+
+        let summary = self.work.work(&store, &env.server)?;
+        eprintln!("{}", summary_line(&summary));
+
+        // The exit code speaks for the whole selection: a task that failed
+        // in an earlier run is still a price this command did not get.
+        let mut counts = StateCounts::default();
+        for e in &cells.exchanges {
+            for s in &cells.symbols {
+                counts += store.counts_between(e, s, cells.from, cells.to)?;
+            }
+        }
+        if counts.failed > summary.failed {
+            eprintln!(
+                "{} tasks of this selection failed in earlier runs; `pricequeue status` shows why",
+                counts.failed - summary.failed
+            );
+        }
+        Ok(exit_code(&summary, counts.failed))
+    }
+}

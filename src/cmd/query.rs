@@ -1,0 +1,90 @@
+use std::io;
+
+use anyhow::Result;
+
+use super::{Env, Run};
+use crate::cli::{Filter, QueryArgs};
+use crate::dates;
+use crate::error::{MISSING, OK};
+use crate::report::{self, Cells, Format};
+use crate::store::{Create, Store, Synchronous};
+
+impl Run for QueryArgs {
+    fn run(&self, env: &Env) -> Result<i32> {
+        if let (Some(from), Some(to)) = (self.filter.from, self.filter.to) {
+            dates::check_range(from, to)?;
+        }
+        let store = Store::open(&env.db(), Create::No, Synchronous::Normal)?;
+        let Some(cells) = cells(&store, &self.filter)? else {
+            eprintln!(
+                "{}: nothing stored or queued for this selection",
+                store.path().display()
+            );
+            return Ok(OK);
+        };
+        let totals = report::query(
+            &store,
+            &cells,
+            self.format,
+            self.missing,
+            io::stdout().lock(),
+        )?;
+        if self.format != Format::Table {
+            eprintln!("{}", totals.line());
+        }
+        Ok(if totals.missing() > 0 { MISSING } else { OK })
+    }
+}
+
+/// Fills in what the filter leaves open from the database; `None` when
+/// there is nothing to report on.
+pub(super) fn cells(store: &Store, f: &Filter) -> Result<Option<Cells>> {
+    let (db_exchanges, db_symbols) = store.names()?;
+    let pick = |given: &[String], present: Vec<String>| -> Vec<String> {
+        let given: Vec<String> = given
+            .iter()
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty())
+            .collect();
+        if given.is_empty() || given.iter().any(|n| n.eq_ignore_ascii_case("all")) {
+            return present;
+        }
+        let mut given = given;
+        given.sort();
+        given.dedup();
+        given
+    };
+    let exchanges = pick(&f.exchanges, db_exchanges);
+    let symbols = pick(&f.symbols, db_symbols);
+    let (from, to) = match (f.from, f.to) {
+        (Some(from), Some(to)) => (from, to),
+        (from, to) => {
+            let mut bounds = None;
+            for e in &exchanges {
+                for s in &symbols {
+                    if let Some((lo, hi)) = store.day_bounds(e, s)? {
+                        bounds = Some(match bounds {
+                            None => (lo, hi),
+                            Some((a, b)) => (lo.min(a), hi.max(b)),
+                        });
+                    }
+                }
+            }
+            match (bounds, from, to) {
+                (Some((lo, hi)), from, to) => (from.unwrap_or(lo), to.unwrap_or(hi)),
+                (None, Some(d), None) | (None, None, Some(d)) => (d, d),
+                _ => return Ok(None),
+            }
+        }
+    };
+    dates::check_range(from, to)?;
+    if exchanges.is_empty() || symbols.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Cells {
+        exchanges,
+        symbols,
+        from,
+        to,
+    }))
+}

@@ -1,0 +1,17 @@
+use std::io;
+
+use anyhow::Result;
+
+use super::{Env, Run};
+use crate::cli::StatusArgs;
+use crate::error::OK;
+use crate::report;
+use crate::store::{Create, Store, Synchronous};
+
+impl Run for StatusArgs {
+    fn run(&self, env: &Env) -> Result<i32> {
+        let store = Store::open(&env.db(), Create::No, Synchronous::Normal)?;
+        report::status(&store, self.format, io::stdout().lock())?;
+        Ok(OK)
+    }
+}

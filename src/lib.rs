@@ -1,0 +1,16 @@
+//! pricequeue: durable, resumable price downloads through a SQLite job queue.
+//!
+//! Data flows one way: the command line (`cli`) picks a command (`cmd`),
+//! which drives the queue (`store`) and the price API (`source`) through
+//! the workers (`work`), and prints through `report`.
+
+pub mod cli;
+pub mod cmd;
+pub mod dates;
+pub mod error;
+pub mod price;
+pub mod report;
+pub mod server;
+pub mod source;
+pub mod store;
+pub mod work;

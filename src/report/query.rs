@@ -1,0 +1,194 @@
+//! `query`: the stored prices of a selection, then every missing one with
+//! the reason.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+
+use super::{Format, Output};
+use crate::price::PriceRow;
+use crate::store::{Missing, Store, Value};
+
+/// A fully resolved selection: the cross product of these is what was asked for.
+#[derive(Debug, Clone)]
+pub struct Cells {
+    pub exchanges: Vec<String>,
+    pub symbols: Vec<String>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl Cells {
+    /// How many (exchange, symbol, day) cells the selection holds.
+    pub fn len(&self) -> u64 {
+        let days = (self.to - self.from).num_days() + 1;
+        self.exchanges.len() as u64 * self.symbols.len() as u64 * days.max(0) as u64
+    }
+
+    /// Whether the selection holds no cell.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.exchanges
+            .iter()
+            .flat_map(move |e| self.symbols.iter().map(move |s| (e.as_str(), s.as_str())))
+    }
+}
+
+/// What a query found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueryTotals {
+    pub cells: u64,
+    pub prices: u64,
+    /// Missing cells by reason code, in name order.
+    pub missing: BTreeMap<&'static str, u64>,
+}
+
+impl QueryTotals {
+    /// All missing cells.
+    pub fn missing(&self) -> u64 {
+        self.missing.values().sum()
+    }
+
+    /// One line for people: "1116 prices asked for: 780 stored, 336 missing (300 no data, 36 not queued)".
+    pub fn line(&self) -> String {
+        let mut s = format!(
+            "{} prices asked for: {} stored, {} missing",
+            self.cells,
+            self.prices,
+            self.missing()
+        );
+        if !self.missing.is_empty() {
+            let parts: Vec<String> = self
+                .missing
+                .iter()
+                .map(|(r, n)| format!("{n} {r}"))
+                .collect();
+            s.push_str(&format!(" ({})", parts.join(", ")));
+        }
+        s
+    }
+}
+
+const PRICE_COLUMNS: &[&str] = &[
+    "exchange",
+    "symbol",
+    "day",
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "fetched_at",
+];
+const MISSING_COLUMNS: &[&str] = &["exchange", "symbol", "day", "reason", "error"];
+
+/// Writes the prices of `cells` (unless `missing_only`) and the missing
+/// report in `format`. CSV holds one table: the prices, or with
+/// `missing_only` the missing report.
+pub fn query<W: Write>(
+    store: &Store,
+    cells: &Cells,
+    format: Format,
+    missing_only: bool,
+    out: W,
+) -> Result<QueryTotals> {
+    let mut totals = QueryTotals {
+        cells: cells.len(),
+        ..QueryTotals::default()
+    };
+    let show_prices = !missing_only;
+    let show_missing = missing_only || format != Format::Csv;
+    let mut out = Output::new(format, out, show_prices && show_missing);
+
+    if show_prices {
+        out.section("prices", Some("Prices"), PRICE_COLUMNS)?;
+    }
+    for (exchange, symbol) in cells.pairs() {
+        store.for_each_price(exchange, symbol, cells.from, cells.to, |p| {
+            totals.prices += 1;
+            if show_prices {
+                out.row(&price_values(p))?;
+            }
+            Ok(())
+        })?;
+    }
+    if show_prices && totals.prices == 0 {
+        out.note("(none)")?;
+    }
+
+    let mut tally = BTreeMap::new();
+    let title = format!(
+        "Missing: {} of {} prices",
+        totals.cells - totals.prices,
+        totals.cells
+    );
+    if show_missing {
+        // A table folds the error into the reason column.
+        let columns = if format == Format::Table {
+            &MISSING_COLUMNS[..4]
+        } else {
+            MISSING_COLUMNS
+        };
+        out.section("missing", Some(&title), columns)?;
+    }
+    for (exchange, symbol) in cells.pairs() {
+        store.for_each_missing(exchange, symbol, cells.from, cells.to, |m| {
+            *tally.entry(m.reason.code()).or_insert(0u64) += 1;
+            if show_missing {
+                out.row(&missing_values(m, format))?;
+            }
+            Ok(())
+        })?;
+    }
+    totals.missing = tally;
+    if show_missing && totals.missing() == 0 {
+        out.note("(none)")?;
+    }
+    out.note("")?;
+    out.note(&totals.line())?;
+    out.finish()?;
+    Ok(totals)
+}
+
+fn price_values(p: PriceRow) -> Vec<Value> {
+    vec![
+        Value::Text(p.exchange),
+        Value::Text(p.symbol),
+        Value::Text(p.day.to_string()),
+        Value::Real(p.price.open),
+        Value::Real(p.price.high),
+        Value::Real(p.price.low),
+        Value::Real(p.price.close),
+        Value::Real(p.price.volume),
+        Value::Text(p.fetched_at),
+    ]
+}
+
+fn missing_values(m: Missing, format: Format) -> Vec<Value> {
+    let error = m
+        .reason
+        .error()
+        .map(|e| Value::Text(e.to_string()))
+        .unwrap_or(Value::Null);
+    // A table shows the reason as people read it ("failed: HTTP 404 ..."),
+    // machine formats keep the code and the error apart.
+    let reason = match format {
+        Format::Table => Value::Text(m.reason.to_string()),
+        _ => Value::Text(m.reason.code().to_string()),
+    };
+    let mut values = vec![
+        Value::Text(m.exchange),
+        Value::Text(m.symbol),
+        Value::Text(m.day.to_string()),
+        reason,
+    ];
+    if format != Format::Table {
+        values.push(error);
+    }
+    values
+}

@@ -1,0 +1,94 @@
+//! `status`: task counts by state, overall and per (exchange, symbol), and
+//! the errors of failed tasks.
+
+use std::io::Write;
+
+use anyhow::Result;
+
+use super::{Format, Output};
+use crate::store::{StateCounts, Store, Value};
+
+/// Failed tasks listed with their error; `query` lists them all.
+const FAILURES_SHOWN: usize = 20;
+
+/// Writes the status report and returns the overall counts.
+pub fn status<W: Write>(store: &Store, format: Format, out: W) -> Result<StateCounts> {
+    let total = store.counts()?;
+    // CSV holds one table: the per-pair counts, from which the rest follows.
+    let csv = format == Format::Csv;
+    let mut out = Output::new(format, out, !csv);
+    if total.total() == 0 && format == Format::Table {
+        out.note(&format!(
+            "{}: no tasks yet; `pricequeue fetch` queues and fetches some",
+            store.path().display()
+        ))?;
+        out.finish()?;
+        return Ok(total);
+    }
+
+    if !csv {
+        out.section("states", Some("Tasks by state"), &["state", "tasks"])?;
+        for (state, n) in states(&total) {
+            out.row(&[Value::Text(state.into()), Value::Integer(n as i64)])?;
+        }
+        out.row(&[
+            Value::Text("total".into()),
+            Value::Integer(total.total() as i64),
+        ])?;
+    }
+
+    out.section(
+        "pairs",
+        Some("Tasks by exchange and symbol"),
+        &[
+            "exchange",
+            "symbol",
+            "queued",
+            "in_progress",
+            "done",
+            "no_data",
+            "failed",
+        ],
+    )?;
+    for (exchange, symbol, c) in store.counts_by_pair()? {
+        let mut row = vec![Value::Text(exchange), Value::Text(symbol)];
+        row.extend(states(&c).map(|(_, n)| Value::Integer(n as i64)));
+        out.row(&row)?;
+    }
+
+    if !csv && total.failed > 0 {
+        let shown = total.failed.min(FAILURES_SHOWN as u64);
+        out.section(
+            "failures",
+            Some(&format!(
+                "Failed tasks ({shown} most recent of {}), with their last error",
+                total.failed
+            )),
+            &["exchange", "symbol", "day", "attempts", "error"],
+        )?;
+        for f in store.failures(FAILURES_SHOWN)? {
+            out.row(&[
+                Value::Text(f.exchange),
+                Value::Text(f.symbol),
+                Value::Text(f.day.to_string()),
+                Value::Integer(f.attempts.into()),
+                Value::Text(f.error),
+            ])?;
+        }
+        if total.failed > shown {
+            out.note("`pricequeue query --missing` lists every failed task")?;
+        }
+    }
+    out.finish()?;
+    Ok(total)
+}
+
+fn states(c: &StateCounts) -> [(&'static str, u64); 5] {
+    [
+        ("queued", c.queued),
+        ("in_progress", c.in_progress),
+        ("done", c.done),
+        ("no_data", c.no_data),
+        ("failed", c.failed),
+    ]
+}

@@ -1,0 +1,250 @@
+//! The queue: enqueue, claim, complete, and the leases that keep claims honest.
+
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
+
+use super::{iso_now, Store};
+use crate::price::Price;
+
+/// What `enqueue` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Enqueued {
+    /// Tasks that were not in the queue before.
+    pub added: u64,
+    /// Tasks that were already there (in any state) and were left alone.
+    pub existing: u64,
+}
+
+/// A claimed task: one (exchange, symbol, day) to fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Task {
+    pub id: i64,
+    pub exchange: String,
+    pub symbol: String,
+    pub day: NaiveDate,
+    /// Attempts made before this one.
+    pub attempts: u32,
+    /// Fencing token of this claim; only a completion carrying it counts.
+    pub token: i64,
+}
+
+/// How a claimed task ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The server sent a price.
+    Price(Price),
+    /// The server answered `null`: it has no price for that day.
+    NoData,
+    /// A transient error: queue the task again, due at `at` (ms since epoch).
+    Retry { error: String, at: i64 },
+    /// A permanent error, or the last attempt failed.
+    Failed { error: String },
+    /// Not attempted (the run is stopping): back to the queue as it was.
+    Released,
+}
+
+/// The result of one claimed task, ready to be written back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Completion {
+    pub task: Task,
+    pub outcome: Outcome,
+}
+
+impl Store {
+    /// Adds one task per (exchange, symbol, day) of the cross product; tasks
+    /// already queued (in any state) are left as they are.
+    pub fn enqueue(
+        &self,
+        exchanges: &[String],
+        symbols: &[String],
+        days: &[NaiveDate],
+    ) -> Result<Enqueued> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut added = 0u64;
+        let mut total = 0u64;
+        {
+            let now = iso_now();
+            let mut insert = tx.prepare(
+                "INSERT INTO tasks (exchange, symbol, day, enqueued_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (exchange, symbol, day) DO NOTHING",
+            )?;
+            for exchange in exchanges {
+                for symbol in symbols {
+                    for day in days {
+                        added += insert.execute(params![exchange, symbol, day, now])? as u64;
+                        total += 1;
+                    }
+                }
+            }
+        }
+        tx.commit().context("committing the new tasks")?;
+        Ok(Enqueued {
+            added,
+            existing: total - added,
+        })
+    }
+
+    /// Claims up to `limit` tasks that are due at `now` for `owner`, leased
+    /// until `lease_until`. Each claim bumps the task's fencing token.
+    pub fn claim(
+        &self,
+        owner: &str,
+        limit: usize,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<Vec<Task>> {
+        let mut conn = self.conn()?;
+        // IMMEDIATE: the SELECT inside must see the same snapshot the UPDATE
+        // writes to, or two claimers could take the same rows.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tasks = {
+            let mut claim = tx.prepare_cached(
+                "UPDATE tasks SET state = 'in_progress', owner = ?1, lease_until = ?2, claims = claims + 1
+                 WHERE id IN (SELECT id FROM tasks WHERE state = 'queued' AND next_attempt_at <= ?3
+                              ORDER BY next_attempt_at, id LIMIT ?4)
+                 RETURNING id, exchange, symbol, day, attempts, claims",
+            )?;
+            let rows = claim.query_map(params![owner, lease_until, now, limit as i64], |r| {
+                Ok(Task {
+                    id: r.get(0)?,
+                    exchange: r.get(1)?,
+                    symbol: r.get(2)?,
+                    day: r.get(3)?,
+                    attempts: r.get(4)?,
+                    token: r.get(5)?,
+                })
+            })?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        tx.commit()?;
+        Ok(tasks)
+    }
+
+    /// Writes back finished tasks in one transaction: each task's new state
+    /// and its price commit together. A completion whose claim is no longer
+    /// current (its lease expired and another worker took the task) is
+    /// ignored; returns how many were applied.
+    pub fn complete(&self, done: &[Completion]) -> Result<usize> {
+        if done.is_empty() {
+            return Ok(0);
+        }
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut applied = 0;
+        {
+            let now = iso_now();
+            let mut finish = tx.prepare_cached(
+                "UPDATE tasks SET state = ?3, attempts = attempts + 1, last_error = ?4,
+                        finished_at = ?5, owner = NULL, lease_until = NULL
+                 WHERE id = ?1 AND claims = ?2 AND state = 'in_progress'",
+            )?;
+            let mut retry = tx.prepare_cached(
+                "UPDATE tasks SET state = 'queued', attempts = attempts + 1, last_error = ?3,
+                        next_attempt_at = ?4, owner = NULL, lease_until = NULL
+                 WHERE id = ?1 AND claims = ?2 AND state = 'in_progress'",
+            )?;
+            let mut release = tx.prepare_cached(
+                "UPDATE tasks SET state = 'queued', owner = NULL, lease_until = NULL
+                 WHERE id = ?1 AND claims = ?2 AND state = 'in_progress'",
+            )?;
+            let mut price = tx.prepare_cached(
+                "INSERT INTO prices (exchange, symbol, day, open, high, low, close, volume, fetched_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (exchange, symbol, day) DO UPDATE SET
+                    open = excluded.open, high = excluded.high, low = excluded.low,
+                    close = excluded.close, volume = excluded.volume, fetched_at = excluded.fetched_at",
+            )?;
+            for Completion { task, outcome } in done {
+                let (id, token) = (task.id, task.token);
+                let changed = match outcome {
+                    Outcome::Price(_) => {
+                        finish.execute(params![id, token, "done", None::<String>, now])?
+                    }
+                    Outcome::NoData => {
+                        finish.execute(params![id, token, "no_data", None::<String>, now])?
+                    }
+                    Outcome::Failed { error } => {
+                        finish.execute(params![id, token, "failed", error, now])?
+                    }
+                    Outcome::Retry { error, at } => retry.execute(params![id, token, error, at])?,
+                    Outcome::Released => release.execute(params![id, token])?,
+                };
+                if changed == 0 {
+                    continue; // fenced off: someone else owns this task now
+                }
+                applied += 1;
+                if let Outcome::Price(p) = outcome {
+                    price.execute(params![
+                        task.exchange,
+                        task.symbol,
+                        task.day,
+                        p.open,
+                        p.high,
+                        p.low,
+                        p.close,
+                        p.volume,
+                        now
+                    ])?;
+                }
+            }
+        }
+        tx.commit().context("committing finished tasks")?;
+        Ok(applied)
+    }
+
+    /// Extends the lease of every task `owner` holds, while its fetches run.
+    pub fn renew(&self, owner: &str, lease_until: i64) -> Result<usize> {
+        let conn = self.conn()?;
+        let n = conn
+            .prepare_cached(
+                "UPDATE tasks SET lease_until = ?2 WHERE state = 'in_progress' AND owner = ?1",
+            )?
+            .execute(params![owner, lease_until])?;
+        Ok(n)
+    }
+
+    /// Puts back in the queue the tasks whose lease ran out before `now`
+    /// (their worker died or hung); returns how many.
+    pub fn recover_expired(&self, now: i64) -> Result<usize> {
+        let conn = self.conn()?;
+        let n = conn
+            .prepare_cached(
+                "UPDATE tasks SET state = 'queued', owner = NULL, lease_until = NULL
+                 WHERE state = 'in_progress' AND lease_until < ?1",
+            )?
+            .execute(params![now])?;
+        Ok(n)
+    }
+
+    /// When the queue next has work: `Some(t)` is the earliest time (ms) a
+    /// queued task comes due, or a lease held by someone else runs out;
+    /// `None` when nothing is queued or in progress.
+    pub fn next_wakeup(&self) -> Result<Option<i64>> {
+        let conn = self.conn()?;
+        let due: Option<i64> = conn
+            .prepare_cached("SELECT min(next_attempt_at) FROM tasks WHERE state = 'queued'")?
+            .query_row([], |r| r.get(0))
+            .optional()?
+            .flatten();
+        let lease: Option<i64> = conn
+            .prepare_cached("SELECT min(lease_until) FROM tasks WHERE state = 'in_progress'")?
+            .query_row([], |r| r.get(0))
+            .optional()?
+            .flatten();
+        Ok(match (due, lease) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        })
+    }
+
+    /// How many tasks are queued or in progress.
+    pub fn pending(&self) -> Result<u64> {
+        let conn = self.conn()?;
+        let n: i64 = conn
+            .prepare_cached("SELECT count(*) FROM tasks WHERE state IN ('queued', 'in_progress')")?
+            .query_row([], |r| r.get(0))?;
+        Ok(n as u64)
+    }
+}

@@ -1,0 +1,138 @@
+//! `pricequeue sql`: one read-only statement of the user's, refused if it
+//! could write.
+//!
+//! Three locks, each closing what the one before leaves open: the file is
+//! opened read-only; `sqlite3_stmt_readonly` rejects statements that write;
+//! an authorizer rejects ATTACH/DETACH (which `stmt_readonly` lets through
+//! because they change the connection, not the file) and PRAGMAs that set
+//! a value.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OpenFlags};
+
+use super::BUSY_TIMEOUT;
+
+/// A value of a result row.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(untagged)]
+pub enum Value {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(String),
+    /// Blobs print as lower-case hex.
+    Blob(String),
+}
+
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Null => f.write_str("NULL"),
+            Value::Integer(i) => write!(f, "{i}"),
+            Value::Real(x) => write!(f, "{x}"),
+            Value::Text(s) | Value::Blob(s) => f.write_str(s),
+        }
+    }
+}
+
+/// PRAGMAs that take an argument yet only read.
+const READING_PRAGMAS: &[&str] = &[
+    "table_info",
+    "table_xinfo",
+    "index_info",
+    "index_xinfo",
+    "index_list",
+    "foreign_key_list",
+    "foreign_key_check",
+    "integrity_check",
+    "quick_check",
+    "table_list",
+];
+
+/// Runs `sql` against the database at `path` read-only: `header` gets the
+/// column names, then `row` each row.
+pub fn run_readonly(
+    path: &Path,
+    sql: &str,
+    header: impl FnOnce(&[String]) -> Result<()>,
+    mut row: impl FnMut(&[Value]) -> Result<()>,
+) -> Result<()> {
+    if !path.exists() {
+        bail!(
+            "there is no database at {}: pass --db with an existing one",
+            path.display()
+        );
+    }
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .with_context(|| format!("opening {} read-only", path.display()))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.authorizer(Some(authorize))?;
+    let refused = || {
+        format!(
+            "`pricequeue sql` runs one read-only statement (SELECT, WITH, EXPLAIN, reading PRAGMAs); \
+             this one could change the database, so it was not run and {} is unchanged. Use the \
+             sqlite3 shell to change the database",
+            path.display()
+        )
+    };
+    let mut stmt = match conn.prepare(sql) {
+        Ok(stmt) => stmt,
+        Err(rusqlite::Error::MultipleStatement) => {
+            bail!("`pricequeue sql` runs one statement at a time; remove everything after the first `;`")
+        }
+        Err(e) if is_auth_denied(&e) => bail!(refused()),
+        Err(e) => return Err(e).context("the SQL statement is not valid"),
+    };
+    if !stmt.readonly() {
+        bail!(refused());
+    }
+    let names: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
+    header(&names)?;
+    let mut rows = stmt.query([])?;
+    let mut values = Vec::with_capacity(names.len());
+    while let Some(r) = rows.next()? {
+        values.clear();
+        for i in 0..names.len() {
+            values.push(match r.get_ref(i)? {
+                ValueRef::Null => Value::Null,
+                ValueRef::Integer(i) => Value::Integer(i),
+                ValueRef::Real(x) => Value::Real(x),
+                ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                ValueRef::Blob(b) => Value::Blob(b.iter().map(|x| format!("{x:02x}")).collect()),
+            });
+        }
+        row(&values)?;
+    }
+    Ok(())
+}
+
+fn authorize(ctx: AuthContext<'_>) -> Authorization {
+    match ctx.action {
+        AuthAction::Select
+        | AuthAction::Read { .. }
+        | AuthAction::Function { .. }
+        | AuthAction::Recursive => Authorization::Allow,
+        AuthAction::Pragma {
+            pragma_name,
+            pragma_value: None,
+        } if !pragma_name.is_empty() => Authorization::Allow,
+        AuthAction::Pragma {
+            pragma_name,
+            pragma_value: Some(_),
+        } if READING_PRAGMAS.contains(&pragma_name.to_ascii_lowercase().as_str()) => {
+            Authorization::Allow
+        }
+        _ => Authorization::Deny,
+    }
+}
+
+fn is_auth_denied(e: &rusqlite::Error) -> bool {
+    e.sqlite_error_code() == Some(rusqlite::ErrorCode::AuthorizationForStatementDenied)
+}

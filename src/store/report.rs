@@ -1,0 +1,360 @@
+//! Reads for the reports: task counts, stored prices, and why a price is missing.
+
+use std::iter::Peekable;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+use rusqlite::{params, Row};
+
+use super::Store;
+use crate::price::{Price, PriceRow};
+
+/// Task counts by state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct StateCounts {
+    pub queued: u64,
+    pub in_progress: u64,
+    pub done: u64,
+    pub no_data: u64,
+    pub failed: u64,
+}
+
+impl std::ops::AddAssign for StateCounts {
+    fn add_assign(&mut self, o: StateCounts) {
+        self.queued += o.queued;
+        self.in_progress += o.in_progress;
+        self.done += o.done;
+        self.no_data += o.no_data;
+        self.failed += o.failed;
+    }
+}
+
+impl StateCounts {
+    /// All tasks.
+    pub fn total(&self) -> u64 {
+        self.queued + self.in_progress + self.done + self.no_data + self.failed
+    }
+
+    fn add(&mut self, state: &str, n: u64) {
+        match state {
+            "queued" => self.queued += n,
+            "in_progress" => self.in_progress += n,
+            "done" => self.done += n,
+            "no_data" => self.no_data += n,
+            "failed" => self.failed += n,
+            _ => {} // the CHECK constraint allows no other state
+        }
+    }
+}
+
+/// A task that gave up, with the error that made it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FailedTask {
+    pub exchange: String,
+    pub symbol: String,
+    pub day: NaiveDate,
+    pub attempts: u32,
+    pub error: String,
+}
+
+/// Why a cell of a selection has no price.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// No task was ever enqueued for it.
+    NotQueued,
+    /// Waiting in the queue; `attempts` failed so far, the last with `error`.
+    Queued {
+        attempts: u32,
+        error: Option<String>,
+    },
+    /// A worker holds it right now.
+    InProgress,
+    /// Gave up: a permanent error or the last attempt failed.
+    Failed { error: String },
+    /// The server answered `null`: it has no price for that day.
+    NoData,
+    /// Its task is done but the price row is gone (deleted by hand).
+    PriceDeleted,
+}
+
+impl Reason {
+    /// A short, stable name for the reason, as CSV and JSON carry it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Reason::NotQueued => "not queued",
+            Reason::Queued { .. } => "queued",
+            Reason::InProgress => "in progress",
+            Reason::Failed { .. } => "failed",
+            Reason::NoData => "no data",
+            Reason::PriceDeleted => "price deleted",
+        }
+    }
+
+    /// The error behind the reason, if there is one.
+    pub fn error(&self) -> Option<&str> {
+        match self {
+            Reason::Queued { error, .. } => error.as_deref(),
+            Reason::Failed { error } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reason::Queued {
+                attempts,
+                error: Some(e),
+            } if *attempts > 0 => {
+                write!(f, "queued (after {attempts} failed attempts, last: {e})")
+            }
+            Reason::Failed { error } => write!(f, "failed: {error}"),
+            other => f.write_str(other.code()),
+        }
+    }
+}
+
+/// A cell of a selection without a price.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Missing {
+    pub exchange: String,
+    pub symbol: String,
+    pub day: NaiveDate,
+    pub reason: Reason,
+}
+
+impl Store {
+    /// Task counts by state over the whole queue.
+    pub fn counts(&self) -> Result<StateCounts> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached("SELECT state, count(*) FROM tasks GROUP BY state")?;
+        let mut counts = StateCounts::default();
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            counts.add(&r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64);
+        }
+        Ok(counts)
+    }
+
+    /// Task counts by state of (exchange, symbol) from `from` to `to` inclusive.
+    pub fn counts_between(
+        &self,
+        exchange: &str,
+        symbol: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<StateCounts> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT state, count(*) FROM tasks
+             WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 GROUP BY state",
+        )?;
+        let mut counts = StateCounts::default();
+        let mut rows = stmt.query(params![exchange, symbol, from, to])?;
+        while let Some(r) = rows.next()? {
+            counts.add(&r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64);
+        }
+        Ok(counts)
+    }
+
+    /// Task counts by state for each (exchange, symbol), in name order.
+    pub fn counts_by_pair(&self) -> Result<Vec<(String, String, StateCounts)>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT exchange, symbol, state, count(*) FROM tasks
+             GROUP BY exchange, symbol, state ORDER BY exchange, symbol",
+        )?;
+        let mut out: Vec<(String, String, StateCounts)> = Vec::new();
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let (exchange, symbol): (String, String) = (r.get(0)?, r.get(1)?);
+            if !matches!(out.last(), Some((e, s, _)) if *e == exchange && *s == symbol) {
+                out.push((exchange, symbol, StateCounts::default()));
+            }
+            if let Some((_, _, counts)) = out.last_mut() {
+                counts.add(&r.get::<_, String>(2)?, r.get::<_, i64>(3)? as u64);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The most recently failed tasks, newest first, at most `limit`.
+    pub fn failures(&self, limit: usize) -> Result<Vec<FailedTask>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT exchange, symbol, day, attempts, coalesce(last_error, '') FROM tasks
+             WHERE state = 'failed' ORDER BY finished_at DESC, exchange, symbol, day LIMIT ?1",
+        )?;
+        let rows = stmt.query_map(params![limit as i64], |r| {
+            Ok(FailedTask {
+                exchange: r.get(0)?,
+                symbol: r.get(1)?,
+                day: r.get(2)?,
+                attempts: r.get(3)?,
+                error: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The exchanges and the symbols that appear in the queue or the prices.
+    pub fn names(&self) -> Result<(Vec<String>, Vec<String>)> {
+        let conn = self.conn()?;
+        let list = |sql: &str| -> Result<Vec<String>> {
+            let mut stmt = conn.prepare(sql)?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        };
+        // Each UNION arm walks an index whose first column is the name,
+        // so this stays fast on a large queue.
+        let exchanges = list("SELECT DISTINCT exchange FROM tasks UNION SELECT DISTINCT exchange FROM prices ORDER BY 1")?;
+        let symbols = list(
+            "SELECT DISTINCT symbol FROM tasks UNION SELECT DISTINCT symbol FROM prices ORDER BY 1",
+        )?;
+        Ok((exchanges, symbols))
+    }
+
+    /// The first and last day of any task or price of (exchange, symbol).
+    pub fn day_bounds(
+        &self,
+        exchange: &str,
+        symbol: &str,
+    ) -> Result<Option<(NaiveDate, NaiveDate)>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT min(lo), max(hi) FROM (
+                 SELECT min(day) AS lo, max(day) AS hi FROM tasks WHERE exchange = ?1 AND symbol = ?2
+                 UNION ALL
+                 SELECT min(day), max(day) FROM prices WHERE exchange = ?1 AND symbol = ?2)",
+        )?;
+        let (lo, hi): (Option<NaiveDate>, Option<NaiveDate>) =
+            stmt.query_row(params![exchange, symbol], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(lo.zip(hi))
+    }
+
+    /// Calls `each` with every stored price of (exchange, symbol) from
+    /// `from` to `to` inclusive, in day order.
+    pub fn for_each_price(
+        &self,
+        exchange: &str,
+        symbol: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        mut each: impl FnMut(PriceRow) -> Result<()>,
+    ) -> Result<()> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT day, open, high, low, close, volume, fetched_at FROM prices
+             WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 ORDER BY day",
+        )?;
+        let mut rows = stmt.query(params![exchange, symbol, from, to])?;
+        while let Some(r) = rows.next()? {
+            each(PriceRow {
+                exchange: exchange.to_string(),
+                symbol: symbol.to_string(),
+                day: r.get(0)?,
+                price: Price {
+                    open: r.get(1)?,
+                    high: r.get(2)?,
+                    low: r.get(3)?,
+                    close: r.get(4)?,
+                    volume: r.get(5)?,
+                },
+                fetched_at: r.get(6)?,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Calls `each` with every day of (exchange, symbol) from `from` to `to`
+    /// inclusive that has no price, with the reason, in day order.
+    ///
+    /// Streams three sorted sequences side by side (the days, the stored
+    /// prices, the tasks), so memory stays flat however long the range.
+    pub fn for_each_missing(
+        &self,
+        exchange: &str,
+        symbol: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        mut each: impl FnMut(Missing) -> Result<()>,
+    ) -> Result<()> {
+        let conn = self.conn()?;
+        let mut prices = conn.prepare_cached(
+            "SELECT day FROM prices WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 ORDER BY day",
+        )?;
+        let mut tasks = conn.prepare_cached(
+            "SELECT day, state, attempts, last_error FROM tasks
+             WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 ORDER BY day",
+        )?;
+        let args = params![exchange, symbol, from, to];
+        let mut prices = prices
+            .query_map(args, |r| r.get::<_, NaiveDate>(0))?
+            .peekable();
+        let mut tasks = tasks.query_map(args, task_reason)?.peekable();
+        for day in from.iter_days().take_while(|d| *d <= to) {
+            let priced = advance_to(&mut prices, day, |d| *d)?.is_some();
+            let task = advance_to(&mut tasks, day, |(d, _)| *d)?;
+            if priced {
+                continue;
+            }
+            let reason = match task {
+                Some((_, reason)) => reason,
+                None => Reason::NotQueued,
+            };
+            each(Missing {
+                exchange: exchange.to_string(),
+                symbol: symbol.to_string(),
+                day,
+                reason,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+fn task_reason(r: &Row<'_>) -> rusqlite::Result<(NaiveDate, Reason)> {
+    let day = r.get(0)?;
+    let state: String = r.get(1)?;
+    let attempts = r.get(2)?;
+    let error: Option<String> = r.get(3)?;
+    let reason = match state.as_str() {
+        "queued" => Reason::Queued { attempts, error },
+        "in_progress" => Reason::InProgress,
+        "no_data" => Reason::NoData,
+        "failed" => Reason::Failed {
+            error: error.unwrap_or_default(),
+        },
+        _ => Reason::PriceDeleted, // done, yet no price row
+    };
+    Ok((day, reason))
+}
+
+/// Moves a day-sorted row stream up to `day` and takes the row of that day.
+fn advance_to<T, I>(
+    rows: &mut Peekable<I>,
+    day: NaiveDate,
+    key: impl Fn(&T) -> NaiveDate,
+) -> Result<Option<T>>
+where
+    I: Iterator<Item = rusqlite::Result<T>>,
+{
+    while let Some(next) = rows.peek() {
+        let at = match next {
+            Ok(row) => key(row),
+            Err(_) => match rows.next() {
+                Some(Err(e)) => return Err(e.into()),
+                _ => continue,
+            },
+        };
+        if at > day {
+            return Ok(None);
+        }
+        let row = rows.next().transpose()?;
+        if at == day {
+            return Ok(row);
+        }
+    }
+    Ok(None)
+}
