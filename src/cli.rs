@@ -11,15 +11,6 @@ use crate::dates::parse_day;
 use crate::report::Format;
 use crate::store::Synchronous;
 
-const EXIT_CODES: &str = "\
-Exit codes:
-  0    success
-  1    error (database, network, file): the message says what to do
-  2    usage error: a bad flag, day or range
-  3    query: some prices of the selection are missing (the report lists them)
-  4    work/fetch: some tasks failed (see `pricequeue status`; `pricequeue retry` queues them again)
-  130  interrupted by Ctrl-C or SIGTERM; run the same command again to carry on";
-
 /// Durable, resumable price downloads: a job queue in SQLite.
 ///
 /// `fetch` turns a request for prices (exchanges x symbols x days) into one
@@ -28,15 +19,26 @@ Exit codes:
 /// same command again: it carries on where it stopped. The database is
 /// yours to query with `pricequeue query`, `pricequeue sql` or `sqlite3`.
 #[derive(Debug, Parser)]
-#[command(name = "pricequeue", version, max_term_width = 100)]
+#[command(
+    name = "pricequeue",
+    version,
+    max_term_width = 100,
+    args_override_self = true
+)]
 #[command(after_help = concat!(
+    "Exit codes:\n",
+    "  0    success\n",
+    "  1    error (database, network, file): the message says what to do\n",
+    "  2    usage error: a bad flag, day or range\n",
+    "  3    query: some prices of the selection are missing (the report lists them)\n",
+    "  4    work/fetch: some tasks failed (`pricequeue status` shows why)\n",
+    "  130  interrupted by Ctrl-C or SIGTERM: run the same command again to carry on\n\n",
     "Examples:\n",
     "  pricequeue demo\n",
     "  pricequeue serve &\n",
     "  pricequeue fetch --exchange all --symbol all --from 2020-03-01 --to 2020-03-31\n",
-    "  pricequeue query --exchange bitstamp --symbol btc --from 2020-03-01 --to 2020-03-31\n\n",
+    "  pricequeue query --exchange bitstamp --symbol btc --from 2020-03-01 --to 2020-03-31",
 ))]
-#[command(after_long_help = None)]
 pub struct Cli {
     /// The SQLite database holding the queue and the prices.
     #[arg(long, global = true, env = "PRICEQUEUE_DB", value_name = "PATH")]
@@ -83,9 +85,9 @@ pub enum Command {
     /// Run it again with the same flags after any interruption: tasks
     /// already fetched are not fetched again.
     #[command(after_help = concat!(
-        "Example:\n  pricequeue fetch --exchange all --symbol all --from 2020-03-01 --to 2020-03-31\n\n",
         "Exit codes: 0 every task of the selection is done (a price or no data); 4 some failed;\n",
-        "1 an error stopped the run; 130 interrupted (run it again to carry on)."
+        "1 an error stopped the run; 130 interrupted (run it again to carry on).\n\n",
+        "Example:\n  pricequeue fetch --exchange all --symbol all --from 2020-03-01 --to 2020-03-31",
     ))]
     Fetch(FetchArgs),
 
@@ -102,8 +104,8 @@ pub enum Command {
     /// Without --exchange or --symbol, those in the database; without
     /// --from or --to, the first or last day in the database.
     #[command(after_help = concat!(
-        "Example:\n  pricequeue query --exchange bitstamp --symbol btc --from 2020-03-01 --to 2020-03-31 --format csv\n\n",
-        "Exit codes: 0 nothing is missing; 3 some prices are missing (the report lists them)."
+        "Exit codes: 0 nothing is missing; 3 some prices are missing (the report lists them).\n\n",
+        "Example:\n  pricequeue query --exchange bitstamp --symbol btc --from 2020-03-01 --to 2020-03-31 --format csv",
     ))]
     Query(QueryArgs),
 
@@ -299,9 +301,4 @@ pub struct DemoArgs {
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s.trim())
         .map_err(|e| format!("'{s}' is not a duration ({e}); write it like 500ms, 30s or 10m"))
-}
-
-/// The exit codes, for the README and `--help`.
-pub fn exit_codes() -> &'static str {
-    EXIT_CODES
 }

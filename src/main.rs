@@ -3,10 +3,18 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let code = match pricequeue::cmd::main() {
         Ok(code) => code,
+        // `pricequeue query | head`: the reader has all it wanted.
+        Err(err) if is_broken_pipe(&err) => pricequeue::error::OK,
         Err(err) => {
             eprintln!("error: {err:#}");
             pricequeue::error::exit_code(&err)
         }
     };
     ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|e| e.downcast_ref::<std::io::Error>())
+        .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
 }

@@ -183,10 +183,8 @@ impl<W: Write> Output<W> {
 
     fn end_section(&mut self) -> Result<()> {
         match self.format {
-            Format::Table => {
-                if self.table.widths.is_none() && !self.columns.is_empty() {
-                    self.flush_table()?;
-                }
+            Format::Table if self.table.widths.is_none() && !self.columns.is_empty() => {
+                self.flush_table()?
             }
             Format::Json if !self.columns.is_empty() => write!(self.out, "]")?,
             _ => {}
@@ -262,7 +260,7 @@ mod tests {
     #[test]
     fn tables_align_numbers_right() {
         let t = render(Format::Table, false);
-        assert_eq!(t, "Prices\nexchange         close\n-------------  -------\nbitstamp       7934.57\nkraken, \"eu\"     11780\n");
+        assert_eq!(t, "Prices\nexchange        close\n------------  -------\nbitstamp      7934.57\nkraken, \"eu\"    11780\n");
     }
 
     #[test]

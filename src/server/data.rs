@@ -8,10 +8,21 @@ use chrono::NaiveDate;
 
 use crate::price::Price;
 
-/// The exchanges, sorted, as `/exchanges` lists them.
+/// The exchanges, sorted, as `/exchanges` lists them: the reference
+/// server's names, so commands and examples work against either.
 pub const EXCHANGES: &[&str] = &[
-    "binance", "bitfinex", "bitflyer", "bitstamp", "bittrex", "coinbase", "gemini", "hitbtc",
-    "huobi", "kraken", "okex", "poloniex",
+    "bitfinex",
+    "bitstamp",
+    "bittrex",
+    "cexio",
+    "coinbase-pro",
+    "hitbtc",
+    "huobi",
+    "kraken",
+    "mexbt",
+    "okcoin",
+    "okex",
+    "poloniex",
 ];
 
 /// The symbols, as `/symbols` lists them.

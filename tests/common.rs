@@ -1,0 +1,159 @@
+//! The test harness: a sandbox with a database path and a price server,
+//! and a runner for the binary with a time limit.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use pricequeue::server::{Server, ServerOptions};
+use rusqlite::Connection;
+use tempfile::TempDir;
+
+/// No command of the suite may take longer than this; past it, the test
+/// fails instead of hanging CI.
+const COMMAND_LIMIT: Duration = Duration::from_secs(120);
+
+pub fn day(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("test day")
+}
+
+/// What a finished command printed, and its exit code.
+#[derive(Debug)]
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    /// Asserts the exit code, showing the output when it is wrong.
+    #[track_caller]
+    pub fn expect_code(self, code: i32) -> Output {
+        assert_eq!(
+            self.code, code,
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+/// A temporary directory with a database path in it, and a price server.
+pub struct Sandbox {
+    pub dir: TempDir,
+    pub server: Server,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        Sandbox::with_server(ServerOptions::default())
+    }
+
+    pub fn with_server(options: ServerOptions) -> Sandbox {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let server = Server::start("127.0.0.1:0", options).expect("start the test server");
+        Sandbox { dir, server }
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("prices.db")
+    }
+
+    /// The binary with `--db` and `--server` pointing into the sandbox.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pricequeue"));
+        cmd.current_dir(self.dir.path())
+            .env_remove("PRICEQUEUE_DB")
+            .env_remove("PRICEQUEUE_SERVER")
+            .arg("--db")
+            .arg(self.db())
+            .arg("--server")
+            .arg(self.server.url())
+            .args(args);
+        cmd
+    }
+
+    /// Runs the binary to the end.
+    pub fn run(&self, args: &[&str]) -> Output {
+        run(self.command(args))
+    }
+
+    /// An open connection to the sandbox's database.
+    pub fn sqlite(&self) -> Connection {
+        Connection::open(self.db()).expect("open the test database")
+    }
+
+    /// Every row of tasks and prices, as text: equal dumps, equal databases.
+    pub fn dump(&self) -> String {
+        dump(&self.db())
+    }
+}
+
+/// Every row of tasks and prices of the database at `path`, as text.
+pub fn dump(path: &Path) -> String {
+    let conn = Connection::open(path).expect("open database");
+    let mut out = String::new();
+    for sql in [
+        "SELECT exchange, symbol, day, state, attempts, last_error FROM tasks ORDER BY exchange, symbol, day",
+        "SELECT exchange, symbol, day, open, high, low, close, volume FROM prices ORDER BY exchange, symbol, day",
+    ] {
+        let mut stmt = conn.prepare(sql).expect("prepare dump");
+        let n = stmt.column_count();
+        let mut rows = stmt.query([]).expect("dump");
+        while let Some(r) = rows.next().expect("row") {
+            for i in 0..n {
+                let v: rusqlite::types::Value = r.get(i).expect("value");
+                out.push_str(&format!("{v:?}|"));
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Runs a command with stdin closed, capturing its output, killing it if it
+/// outlives [`COMMAND_LIMIT`].
+pub fn run(mut cmd: Command) -> Output {
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start pricequeue");
+    wait(child)
+}
+
+/// Waits for a spawned child (stdout and stderr piped) with the time limit.
+pub fn wait(mut child: Child) -> Output {
+    let mut out_pipe = child.stdout.take().expect("piped stdout");
+    let mut err_pipe = child.stderr.take().expect("piped stderr");
+    let out_reader = thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out_pipe.read_to_string(&mut s);
+        s
+    });
+    let err_reader = thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err_pipe.read_to_string(&mut s);
+        s
+    });
+    let deadline = Instant::now() + COMMAND_LIMIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for pricequeue") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("pricequeue ran longer than {COMMAND_LIMIT:?}");
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    Output {
+        code: status.code().unwrap_or(-1),
+        stdout: out_reader.join().expect("stdout reader"),
+        stderr: err_reader.join().expect("stderr reader"),
+    }
+}

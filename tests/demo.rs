@@ -1,0 +1,74 @@
+use crate::common::{run, Sandbox};
+
+#[test]
+fn demo_fetches_march_2020_and_reports_what_is_missing() {
+    let sb = Sandbox::new();
+    // As a new user runs it: no --db, no server, in an empty directory.
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pricequeue"));
+    cmd.arg("demo")
+        .current_dir(sb.dir.path())
+        .env_remove("PRICEQUEUE_DB")
+        .env_remove("PRICEQUEUE_SERVER");
+    // PRICEQUEUE_DB must not redirect the demo onto a real database.
+    cmd.env("PRICEQUEUE_DB", sb.dir.path().join("precious.db"));
+    let out = run(cmd).expect_code(0);
+    assert!(!sb.dir.path().join("precious.db").exists());
+    let db = sb.dir.path().join("demo.db");
+    assert!(db.exists());
+
+    assert!(out.stdout.contains("Tasks by state"), "{}", out.stdout);
+    assert!(out.stdout.contains("Missing: "), "{}", out.stdout);
+    assert!(out.stdout.contains("no data"), "{}", out.stdout);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (tasks, open): (i64, i64) = conn
+        .query_row(
+            "SELECT count(*), count(*) FILTER (WHERE state NOT IN ('done', 'no_data')) FROM tasks
+             WHERE day BETWEEN '2020-03-01' AND '2020-03-31'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((tasks, open), (12 * 3 * 31, 0));
+    let prices: i64 = conn
+        .query_row("SELECT count(*) FROM prices", [], |r| r.get(0))
+        .unwrap();
+    let line = format!(
+        "1116 prices asked for: {prices} stored, {} missing",
+        1116 - prices
+    );
+    assert!(
+        out.stdout.contains(&line),
+        "expected {line:?} in\n{}",
+        out.stdout
+    );
+    drop(conn);
+
+    // Run again: the database is made anew, not added to.
+    let mut again = std::process::Command::new(env!("CARGO_BIN_EXE_pricequeue"));
+    again
+        .arg("demo")
+        .current_dir(sb.dir.path())
+        .env_remove("PRICEQUEUE_DB");
+    let out = run(again).expect_code(0);
+    assert!(
+        out.stderr
+            .contains("enqueued 1116 new tasks (0 already in the queue)"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn demo_refuses_to_replace_a_database_that_is_not_its_own() {
+    let sb = Sandbox::new();
+    sb.sqlite()
+        .execute_batch("CREATE TABLE ledger (x); INSERT INTO ledger VALUES (42);")
+        .unwrap();
+    let out = sb.run(&["demo"]).expect_code(1);
+    assert!(out.stderr.contains("refusing to replace"), "{}", out.stderr);
+    let kept: i64 = sb
+        .sqlite()
+        .query_row("SELECT x FROM ledger", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(kept, 42);
+}

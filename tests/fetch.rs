@@ -1,0 +1,231 @@
+use pricequeue::error::FAILED;
+use pricequeue::server::data;
+use rusqlite::OptionalExtension;
+
+use crate::common::{day, Sandbox};
+
+#[test]
+fn a_full_fetch_stores_exactly_the_servers_data() {
+    let sb = Sandbox::new();
+    let out = sb
+        .run(&[
+            "fetch",
+            "--exchange",
+            "all",
+            "--symbol",
+            "all",
+            "--from",
+            "2020-03-01",
+            "--to",
+            "2020-03-31",
+        ])
+        .expect_code(0);
+    assert!(out.stderr.contains("0 failed"), "{}", out.stderr);
+
+    let conn = sb.sqlite();
+    let mut cells = 0;
+    let mut nulls = 0;
+    for e in data::EXCHANGES {
+        for s in data::SYMBOLS {
+            for d in day("2020-03-01").iter_days().take(31) {
+                cells += 1;
+                let state: String = conn
+                    .query_row(
+                        "SELECT state FROM tasks WHERE exchange = ?1 AND symbol = ?2 AND day = ?3",
+                        (e, s, d),
+                        |r| r.get(0),
+                    )
+                    .unwrap();
+                let stored: Option<[f64; 5]> = conn
+                    .query_row(
+                        "SELECT open, high, low, close, volume FROM prices WHERE exchange = ?1 AND symbol = ?2 AND day = ?3",
+                        (e, s, d),
+                        |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?]),
+                    )
+                    .optional()
+                    .unwrap();
+                match data::price(e, s, d) {
+                    Some(p) => {
+                        assert_eq!(state, "done", "{e} {s} {d}");
+                        // Exact equality: the numbers went through JSON and SQLite unchanged.
+                        assert_eq!(
+                            stored,
+                            Some([p.open, p.high, p.low, p.close, p.volume]),
+                            "{e} {s} {d}"
+                        );
+                    }
+                    None => {
+                        nulls += 1;
+                        assert_eq!(state, "no_data", "{e} {s} {d}");
+                        assert_eq!(stored, None, "{e} {s} {d}");
+                    }
+                }
+            }
+        }
+    }
+    let rows: i64 = conn
+        .query_row("SELECT count(*) FROM prices", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, cells - nulls);
+    assert!(
+        nulls > 0 && nulls < cells,
+        "the month should be ragged: {nulls} nulls of {cells}"
+    );
+    // Some of the server's answers were JSON integers; they were stored too.
+    let whole: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM prices WHERE open = round(open)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(whole > 0);
+    assert_eq!(
+        sb.server.requests_to("/price/"),
+        cells as u64,
+        "one request per cell"
+    );
+}
+
+#[test]
+fn the_same_fetch_again_makes_no_price_request() {
+    let sb = Sandbox::new();
+    let args = [
+        "fetch",
+        "-e",
+        "all",
+        "-s",
+        "btc,eth",
+        "--from",
+        "2020-03-01",
+        "--to",
+        "2020-03-10",
+    ];
+    sb.run(&args).expect_code(0);
+    let fetched = sb.server.requests_to("/price/");
+    assert_eq!(fetched, 12 * 2 * 10);
+    let before = sb.dump();
+
+    let again = sb.run(&args).expect_code(0);
+    assert!(
+        again
+            .stderr
+            .contains("enqueued 0 new tasks (240 already in the queue)"),
+        "{}",
+        again.stderr
+    );
+    assert!(
+        again
+            .stderr
+            .contains("fetched 0 prices, 0 no data, 0 failed"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(
+        sb.server.requests_to("/price/"),
+        fetched,
+        "no price was asked for again"
+    );
+    assert_eq!(sb.dump(), before);
+}
+
+#[test]
+fn names_are_percent_encoded_and_a_404_fails_the_task() {
+    let sb = Sandbox::new();
+    let out = sb
+        .run(&[
+            "fetch",
+            "-e",
+            "a/b,bit stamp",
+            "-s",
+            "btc",
+            "--from",
+            "2020-03-01",
+        ])
+        .expect_code(FAILED);
+    // The raw paths the server saw: every special character encoded.
+    let counts = sb.server.counts();
+    assert_eq!(
+        counts.get("/price/a%2Fb/btc/2020-03-01"),
+        Some(&1),
+        "{counts:?}"
+    );
+    assert_eq!(
+        counts.get("/price/bit%20stamp/btc/2020-03-01"),
+        Some(&1),
+        "{counts:?}"
+    );
+    assert!(out.stderr.contains("1 failed"), "{}", out.stderr);
+
+    let conn = sb.sqlite();
+    let (state, error, attempts): (String, String, i64) = conn
+        .query_row(
+            "SELECT state, last_error, attempts FROM tasks WHERE exchange = 'a/b'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (state.as_str(), attempts),
+        ("failed", 1),
+        "a 404 is permanent: no retry"
+    );
+    assert!(error.contains("HTTP 404"), "{error}");
+    // Unknown to the server, but not an error: it answers null.
+    let state: String = conn
+        .query_row(
+            "SELECT state FROM tasks WHERE exchange = 'bit stamp'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(state, "no_data");
+}
+
+#[test]
+fn status_query_and_sql_read_while_work_runs() {
+    let sb = Sandbox::with_server(pricequeue::server::ServerOptions {
+        latency: std::time::Duration::from_millis(20),
+        ..Default::default()
+    });
+    sb.run(&[
+        "enqueue",
+        "-e",
+        "all",
+        "-s",
+        "all",
+        "--from",
+        "2020-03-01",
+        "--to",
+        "2020-03-05",
+    ])
+    .expect_code(0);
+    let work = sb
+        .command(&["work", "--workers", "4"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // 180 tasks at 20 ms over 4 workers: about a second of work to read beside.
+    let mut reads = 0;
+    while sb.server.requests_to("/price/") < 170 {
+        sb.run(&["status", "--format", "json"]).expect_code(0);
+        let q = sb.run(&["query", "--format", "json"]);
+        assert!(q.code == 0 || q.code == 3, "query: {q:?}");
+        sb.run(&["sql", "SELECT count(*) AS n FROM prices"])
+            .expect_code(0);
+        reads += 1;
+        assert!(reads < 500, "work did not progress");
+    }
+    crate::common::wait(work).expect_code(0);
+    assert!(reads > 0);
+    let left: i64 = sb
+        .sqlite()
+        .query_row(
+            "SELECT count(*) FROM tasks WHERE state NOT IN ('done', 'no_data')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(left, 0);
+}

@@ -1,0 +1,268 @@
+use std::collections::HashMap;
+
+use pricequeue::error::{FAILED, MISSING, OK};
+use pricequeue::server::data;
+use serde_json::Value;
+
+use crate::common::{day, Sandbox};
+
+/// Sets up every reason at once: bitstamp fetched (prices and no data),
+/// `a/b` failed (the server 404s it), later days queued, one in progress,
+/// kraken never queued.
+fn every_reason() -> Sandbox {
+    let sb = Sandbox::new();
+    sb.run(&[
+        "fetch",
+        "-e",
+        "bitstamp,a/b",
+        "-s",
+        "btc",
+        "--from",
+        "2020-03-01",
+        "--to",
+        "2020-03-10",
+    ])
+    .expect_code(FAILED);
+    sb.run(&[
+        "enqueue",
+        "-e",
+        "bitstamp,a/b",
+        "-s",
+        "btc",
+        "--from",
+        "2020-03-11",
+        "--to",
+        "2020-03-12",
+    ])
+    .expect_code(OK);
+    // A worker that died holding a task (a lease far in the future).
+    let n = sb
+        .sqlite()
+        .execute(
+            "UPDATE tasks SET state = 'in_progress', owner = 'elsewhere:1:0', lease_until = 9e15, claims = claims + 1
+             WHERE exchange = 'bitstamp' AND day = '2020-03-12'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    sb
+}
+
+fn expected_reason(exchange: &str, d: chrono::NaiveDate) -> Option<&'static str> {
+    let n = d.format("%d").to_string();
+    match (exchange, n.as_str()) {
+        ("kraken", _) | (_, "13") => Some("not queued"),
+        ("bitstamp", "12") => Some("in progress"),
+        (_, "11" | "12") => Some("queued"),
+        ("a/b", _) => Some("failed"),
+        ("bitstamp", _) => data::price("bitstamp", "btc", d)
+            .is_none()
+            .then_some("no data"),
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn the_missing_report_names_each_cell_with_its_reason() {
+    let sb = every_reason();
+    let out = sb
+        .run(&[
+            "query",
+            "-e",
+            "kraken,bitstamp,a/b",
+            "-s",
+            "btc",
+            "--from",
+            "2020-03-01",
+            "--to",
+            "2020-03-13",
+            "--format",
+            "json",
+        ])
+        .expect_code(MISSING);
+    let report: Value = serde_json::from_str(&out.stdout).expect("query --format json is JSON");
+
+    let missing: HashMap<(String, String), (String, Value)> = report["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let key = (
+                m["exchange"].as_str().unwrap().to_string(),
+                m["day"].as_str().unwrap().to_string(),
+            );
+            (
+                key,
+                (
+                    m["reason"].as_str().unwrap().to_string(),
+                    m["error"].clone(),
+                ),
+            )
+        })
+        .collect();
+    let mut expected_missing = 0;
+    for exchange in ["a/b", "bitstamp", "kraken"] {
+        for d in day("2020-03-01").iter_days().take(13) {
+            let got = missing.get(&(exchange.to_string(), d.to_string()));
+            match expected_reason(exchange, d) {
+                Some(reason) => {
+                    expected_missing += 1;
+                    let (r, error) =
+                        got.unwrap_or_else(|| panic!("{exchange} {d} should be missing"));
+                    assert_eq!(r, reason, "{exchange} {d}");
+                    if reason == "failed" {
+                        assert!(error.as_str().unwrap().contains("HTTP 404"), "{error}");
+                    }
+                }
+                None => assert!(
+                    got.is_none(),
+                    "{exchange} {d} has a price, yet is reported missing"
+                ),
+            }
+        }
+    }
+    assert_eq!(missing.len(), expected_missing);
+
+    // The prices part: bitstamp's stored days, equal to the server's.
+    let prices = report["prices"].as_array().unwrap();
+    for p in prices {
+        let d = day(p["day"].as_str().unwrap());
+        let want = data::price("bitstamp", "btc", d).expect("a price the server has");
+        assert_eq!(p["exchange"], "bitstamp");
+        assert_eq!(p["close"].as_f64(), Some(want.close));
+    }
+    assert_eq!(prices.len() + missing.len(), 3 * 13);
+    assert!(out.stderr.contains(&format!(
+        "39 prices asked for: {} stored, {} missing",
+        prices.len(),
+        missing.len()
+    )));
+}
+
+#[test]
+fn the_table_report_reads_as_reasons() {
+    let sb = every_reason();
+    let out = sb
+        .run(&[
+            "query",
+            "-e",
+            "a/b,bitstamp",
+            "-s",
+            "btc",
+            "--from",
+            "2020-03-10",
+            "--to",
+            "2020-03-13",
+        ])
+        .expect_code(MISSING);
+    let line = |exchange: &str, d: &str| {
+        out.stdout
+            .lines()
+            .find(|l| l.starts_with(exchange) && l.contains(d))
+            .unwrap_or_else(|| panic!("no line for {exchange} {d}:\n{}", out.stdout))
+            .to_string()
+    };
+    assert!(
+        line("a/b", "2020-03-10").contains("failed: GET "),
+        "{}",
+        out.stdout
+    );
+    assert!(line("a/b", "2020-03-10").contains("HTTP 404"));
+    assert!(line("a/b", "2020-03-11").ends_with("queued"));
+    assert!(line("bitstamp", "2020-03-12").ends_with("in progress"));
+    assert!(line("bitstamp", "2020-03-13").ends_with("not queued"));
+    assert!(out.stdout.contains("Missing: "));
+}
+
+#[test]
+fn csv_holds_the_prices_or_the_missing_report() {
+    let sb = every_reason();
+    let args = [
+        "query",
+        "-e",
+        "bitstamp",
+        "-s",
+        "btc",
+        "--from",
+        "2020-03-01",
+        "--to",
+        "2020-03-10",
+        "--format",
+        "csv",
+    ];
+    let out = sb.run(&args).expect_code(MISSING);
+    let mut reader = csv::Reader::from_reader(out.stdout.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    assert_eq!(
+        header.iter().collect::<Vec<_>>(),
+        [
+            "exchange",
+            "symbol",
+            "day",
+            "open",
+            "high",
+            "low",
+            "close",
+            "volume",
+            "fetched_at"
+        ]
+    );
+    let mut rows = 0;
+    for record in reader.records() {
+        let r = record.unwrap();
+        let want = data::price("bitstamp", "btc", day(&r[2])).expect("only stored prices");
+        assert_eq!(r[6].parse::<f64>().unwrap(), want.close);
+        rows += 1;
+    }
+    let have = day("2020-03-01")
+        .iter_days()
+        .take(10)
+        .filter(|d| data::price("bitstamp", "btc", *d).is_some())
+        .count();
+    assert_eq!(rows, have);
+
+    let mut with_missing = args.to_vec();
+    with_missing.push("--missing");
+    let out = sb.run(&with_missing).expect_code(MISSING);
+    let mut reader = csv::Reader::from_reader(out.stdout.as_bytes());
+    let reasons: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[3].to_string())
+        .collect();
+    assert_eq!(reasons.len(), 10 - have);
+    assert!(reasons.iter().all(|r| r == "no data"), "{reasons:?}");
+}
+
+#[test]
+fn nothing_missing_exits_zero() {
+    let sb = Sandbox::new();
+    // Days bitstamp btc has: the first three of March that the server prices.
+    let days: Vec<String> = day("2020-03-01")
+        .iter_days()
+        .filter(|d| data::price("bitstamp", "btc", *d).is_some())
+        .take(3)
+        .map(|d| d.to_string())
+        .collect();
+    for d in &days {
+        sb.run(&["fetch", "-e", "bitstamp", "-s", "btc", "--from", d])
+            .expect_code(OK);
+    }
+    let out = sb
+        .run(&[
+            "query", "-e", "bitstamp", "-s", "btc", "--from", &days[0], "--to", &days[0],
+        ])
+        .expect_code(OK);
+    assert!(
+        out.stdout
+            .contains("1 prices asked for: 1 stored, 0 missing"),
+        "{}",
+        out.stdout
+    );
+    // With no selection at all: what the database holds, first to last day.
+    let all = sb.run(&["query", "--format", "json"]);
+    let report: Value = serde_json::from_str(&all.stdout).unwrap();
+    assert_eq!(report["prices"].as_array().unwrap().len(), 3);
+    let gaps = report["missing"].as_array().unwrap();
+    assert!(gaps.iter().all(|m| m["reason"] == "not queued"), "{gaps:?}");
+    assert_eq!(all.code, if gaps.is_empty() { OK } else { MISSING });
+}
