@@ -93,6 +93,11 @@ impl HttpSource {
             .http_status_as_error(false)
             .max_idle_connections(connections.max(1))
             .max_idle_connections_per_host(connections.max(1))
+            // ureq's 128 KiB buffers per connection would cost 128 MB at 512
+            // workers; a price answer with its headers is well under 1 KiB.
+            .input_buffer_size(16 * 1024)
+            .output_buffer_size(4 * 1024)
+            .max_response_header_size(16 * 1024)
             .user_agent(concat!("pricequeue/", env!("CARGO_PKG_VERSION")))
             .build()
             .into();
@@ -337,5 +342,59 @@ mod tests {
             "{wait:?}"
         );
         assert_eq!(parse_retry_after("soon"), None);
+    }
+}
+
+#[cfg(test)]
+mod wire_tests {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    use super::*;
+
+    /// A one-shot server that answers the first request with `response`.
+    fn answer_once(response: Vec<u8>) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            if let Ok((mut conn, _)) = listener.accept() {
+                let mut buf = [0u8; 4096];
+                let _ = conn.read(&mut buf);
+                let _ = conn.write_all(&response);
+            }
+        });
+        url
+    }
+
+    #[test]
+    fn a_body_over_the_limit_is_an_error_not_an_allocation() {
+        let size = 64 << 20; // announced, never sent in full
+        let mut response =
+            format!("HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n\r\n").into_bytes();
+        response.extend(std::iter::repeat_n(b' ', (BODY_LIMIT + 10) as usize));
+        let source = HttpSource::new(&answer_once(response), Timeouts::default(), 1);
+        let err = source.price("bitstamp", "btc", day()).unwrap_err();
+        assert!(
+            matches!(&err, FetchError::Transient(m) if m.contains("limit")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_refused_connection_is_unreachable() {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let source = HttpSource::new(&format!("http://127.0.0.1:{port}"), Timeouts::default(), 1);
+        assert!(matches!(
+            source.exchanges(),
+            Err(FetchError::Unreachable(_))
+        ));
+    }
+
+    fn day() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2020, 3, 12).unwrap()
     }
 }

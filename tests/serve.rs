@@ -103,5 +103,5 @@ fn pricequeue_serve_runs_the_server_from_the_command_line() {
     let _ = child.kill();
     let _ = child.wait();
     let (status, _, body) = result.unwrap_or_else(|| panic!("no URL in {line:?}"));
-    assert_eq!((status, body.as_str()), (200, r#"["btc","eth","ltc"]"#));
+    assert_eq!((status, body.as_str()), (200, r#"["btc", "eth", "ltc"]"#));
 }

@@ -228,8 +228,8 @@ fn answer(method: &str, raw_path: &str, options: &ServerOptions) -> Response {
     let path = percent_decode_str(path).decode_utf8_lossy();
     let parts: Vec<&str> = path.split('/').collect();
     match (method, parts.as_slice()) {
-        ("GET", ["", "exchanges"]) => json(&data::EXCHANGES),
-        ("GET", ["", "symbols"]) => json(&data::SYMBOLS),
+        ("GET", ["", "exchanges"]) => names(data::EXCHANGES),
+        ("GET", ["", "symbols"]) => names(data::SYMBOLS),
         ("GET", ["", "price", exchange, symbol, day]) => {
             if !options.latency.is_zero() {
                 thread::sleep(options.latency);
@@ -250,8 +250,13 @@ fn answer(method: &str, raw_path: &str, options: &ServerOptions) -> Response {
     }
 }
 
-fn json<T: serde::Serialize>(value: &T) -> Response {
-    ok_json(serde_json::to_vec(value).unwrap_or_default())
+/// A list of names, spaced as the reference server (Python's json) writes it.
+fn names(list: &[&str]) -> Response {
+    let quoted: Vec<String> = list
+        .iter()
+        .map(|n| serde_json::Value::from(*n).to_string())
+        .collect();
+    ok_json(format!("[{}]", quoted.join(", ")).into_bytes())
 }
 
 fn ok_json(body: Vec<u8>) -> Response {
