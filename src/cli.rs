@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::dates::parse_day;
 use crate::report::Format;
+use crate::server::faults::{self, FaultRule};
 use crate::store::Synchronous;
 
 /// Durable, resumable price downloads: a job queue in SQLite.
@@ -109,6 +110,15 @@ pub enum Command {
     ))]
     Query(QueryArgs),
 
+    /// Queue failed tasks again, each with a fresh set of attempts.
+    ///
+    /// Without a selection, every failed task; `work` (or `fetch`) then
+    /// fetches them.
+    #[command(
+        after_help = "Example:\n  pricequeue retry --exchange kraken --from 2020-03-01 --to 2020-03-31 && pricequeue work"
+    )]
+    Retry(RetryArgs),
+
     /// Run one read-only SQL statement against the database.
     ///
     /// Statements that could change the database (INSERT, UPDATE, DELETE,
@@ -123,7 +133,12 @@ pub enum Command {
     /// A dozen exchanges, three symbols, 2013-04-24 to 2020-12-08, each
     /// (exchange, symbol) with its own first and last day and some days
     /// absent; the same prices on every machine and every run.
-    #[command(after_help = "Example:\n  pricequeue serve --addr 127.0.0.1:8080 --latency 50ms")]
+    ///
+    /// Faults can be injected on demand (see --fault), and the request
+    /// counts per path are served as JSON at /__pricequeue/requests.
+    #[command(
+        after_help = "Examples:\n  pricequeue serve --addr 127.0.0.1:8080 --latency 50ms\n  pricequeue serve --fault error=0.05 --fault 429=0.01 --retry-after 2 --fault reset=0.01"
+    )]
     Serve(ServeArgs),
 
     /// Fetch March 2020 from a built-in server into demo.db, and report.
@@ -228,6 +243,13 @@ pub struct WorkArgs {
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
     pub retry_delay: Duration,
 
+    /// How long a claimed task stays this run's without renewal. A run
+    /// renews its leases while it works; the tasks of a run that died on
+    /// another machine come back to the queue when theirs run out (on this
+    /// machine, at once).
+    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_duration)]
+    pub lease: Duration,
+
     /// How hard each commit is pushed to disk: `normal` survives a crash of
     /// pricequeue, `full` a power loss too, at a cost in speed.
     #[arg(long, value_enum, default_value_t)]
@@ -265,6 +287,12 @@ pub struct QueryArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct RetryArgs {
+    #[command(flatten)]
+    pub filter: Filter,
+}
+
+#[derive(Debug, Args)]
 pub struct SqlArgs {
     /// One read-only SQL statement.
     #[arg(value_name = "STATEMENT")]
@@ -285,9 +313,36 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
     pub latency: Duration,
 
+    /// Add a random wait of up to this much to each price answer.
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
+    pub latency_jitter: Duration,
+
     /// Close the connection after each answer, as the reference server does.
     #[arg(long)]
     pub close_connections: bool,
+
+    /// Inject a fault into price answers: NAME=RATE for a random share
+    /// (error=0.05), or NAME=first:N for the first N requests of every
+    /// price. Names: error (500/502/504), 429, 503, stall, reset,
+    /// malformed, truncated, oversized. Repeat for several.
+    #[arg(long = "fault", value_name = "NAME=RATE", value_parser = faults::parse_rule)]
+    pub faults: Vec<FaultRule>,
+
+    /// Seconds to ask for in `Retry-After` on 429 and 503 answers [default: no header].
+    #[arg(long, value_name = "SECONDS")]
+    pub retry_after: Option<u64>,
+
+    /// Write `Retry-After` as an HTTP date instead of seconds.
+    #[arg(long, requires = "retry_after")]
+    pub retry_after_date: bool,
+
+    /// How long a stalled answer hangs before the server closes it.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub stall: Duration,
+
+    /// Seed of the random draws (faults, jitter), for repeatable runs.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]

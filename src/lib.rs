@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cmd;
 pub mod dates;
 pub mod error;
+pub mod owner;
 pub mod price;
 pub mod report;
 pub mod server;

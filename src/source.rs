@@ -24,6 +24,8 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 /// Where prices come from. The workers see only this, so tests and
 /// benchmarks can put something else behind it.
 pub trait PriceSource: Send + Sync {
+    /// Names the server (its base URL), for messages and shared pauses.
+    fn server(&self) -> &str;
     /// The exchanges the server lists.
     fn exchanges(&self) -> Result<Vec<String>, FetchError>;
     /// The symbols the server lists.
@@ -107,11 +109,6 @@ impl HttpSource {
         }
     }
 
-    /// The server's base URL.
-    pub fn base(&self) -> &str {
-        &self.base
-    }
-
     /// The URL of a price, names percent-encoded as path segments.
     pub fn price_url(&self, exchange: &str, symbol: &str, day: NaiveDate) -> String {
         format!(
@@ -156,6 +153,10 @@ impl HttpSource {
 }
 
 impl PriceSource for HttpSource {
+    fn server(&self) -> &str {
+        &self.base
+    }
+
     fn exchanges(&self) -> Result<Vec<String>, FetchError> {
         self.names("exchanges")
     }

@@ -7,7 +7,7 @@
 //! No transaction is ever open across an HTTP request, and a crash loses at
 //! most results not yet committed, whose tasks are simply fetched again.
 
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Result};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
+use crate::owner;
 use crate::source::{FetchError, PriceSource};
 use crate::store::{now_ms, Completion, Outcome, Store, Task};
 
@@ -67,6 +68,8 @@ pub struct Summary {
     pub retried: u64,
     /// Wall time of the run.
     pub elapsed: Duration,
+    /// Tasks taken back from dead workers or expired leases.
+    pub recovered: u64,
     /// Whether the run was stopped before the queue was empty.
     pub interrupted: bool,
 }
@@ -93,7 +96,7 @@ pub fn run(
 ) -> Result<Summary> {
     let started = Instant::now();
     let mut summary = Summary::default();
-    store.recover_expired(now_ms())?;
+    summary.recovered = recover(store)?;
     if store.pending()? == 0 {
         summary.elapsed = started.elapsed();
         return Ok(summary);
@@ -110,6 +113,7 @@ pub fn run(
     let shared = Arc::new(Shared {
         paused_until: AtomicI64::new(0),
         stopping: AtomicBool::new(false),
+        unreachable_streak: AtomicU32::new(0),
     });
     let mut handles = Vec::with_capacity(workers);
     for i in 0..workers {
@@ -133,11 +137,13 @@ pub fn run(
     let result = Coordinator {
         store,
         opts,
-        owner: owner_id(),
+        server: source.server().to_string(),
+        owner: owner::this_process(),
         job_tx,
         done_rx,
         shared: &shared,
         summary: &mut summary,
+        last_error: None,
     }
     .run(stop);
     // The coordinator dropped its job sender: fetchers drain and exit.
@@ -155,16 +161,34 @@ struct Shared {
     paused_until: AtomicI64,
     /// The run is stopping: hand back tasks instead of fetching them.
     stopping: AtomicBool,
+    /// Requests in a row that found nobody at the server's address.
+    unreachable_streak: AtomicU32,
+}
+
+/// Takes back tasks whose worker is gone: at once for a provably dead
+/// process on this host, otherwise when the lease has run out.
+fn recover(store: &Store) -> Result<u64> {
+    let mut n = store.recover_expired(now_ms())? as u64;
+    for (holder, _) in store.owners()? {
+        if owner::provably_dead(&holder) {
+            n += store.release_owner(&holder)? as u64;
+        }
+    }
+    Ok(n)
 }
 
 struct Coordinator<'a> {
     store: &'a Store,
     opts: &'a WorkOptions,
-    owner: String,
+    /// The price server, as `server_pauses` names it.
+    server: String,
+    owner: &'static str,
     job_tx: Sender<Task>,
     done_rx: Receiver<Completion>,
     shared: &'a Shared,
     summary: &'a mut Summary,
+    /// The error of the last failed attempt, for the message if the server is lost.
+    last_error: Option<String>,
 }
 
 impl Coordinator<'_> {
@@ -173,20 +197,30 @@ impl Coordinator<'_> {
         // Keep every fetcher busy with a task waiting behind it, but claim
         // no more than that, so other processes on the same queue get work.
         let target = workers * 2;
+        // So many connection failures in a row, and the server is gone:
+        // better one error now than every task failed after its retries.
+        let lost_after = (workers as u32 * 2).max(20);
         let lease_ms = self.opts.lease.as_millis() as i64;
         let mut outstanding = 0usize;
         let mut last_renewal = Instant::now();
+        let mut pause_saved = 0i64;
+        let mut lost = false;
         let mut batch = Vec::new();
         loop {
-            let stopping = stop.load(Ordering::Relaxed);
+            let stopping = stop.load(Ordering::Relaxed) || lost;
             if stopping && !self.shared.stopping.swap(true, Ordering::Relaxed) {
-                self.summary.interrupted = true;
+                self.summary.interrupted = !lost;
             }
             if !stopping && outstanding <= target / 2 {
+                // A pause another process recorded holds for us too.
+                if let Some(until) = self.store.pause(&self.server)? {
+                    self.shared.paused_until.fetch_max(until, Ordering::Relaxed);
+                    pause_saved = pause_saved.max(until);
+                }
                 let now = now_ms();
                 let claimed =
                     self.store
-                        .claim(&self.owner, target - outstanding, now, now + lease_ms)?;
+                        .claim(self.owner, target - outstanding, now, now + lease_ms)?;
                 outstanding += claimed.len();
                 for task in claimed {
                     // Cannot fail: the fetchers hold the receiver until we drop job_tx.
@@ -194,10 +228,19 @@ impl Coordinator<'_> {
                 }
             }
             if outstanding == 0 {
+                if lost {
+                    bail!(
+                        "lost the price server at {}: {} requests in a row could not connect (last: {}). \
+                         Run the same command again when it is back",
+                        self.server,
+                        self.shared.unreachable_streak.load(Ordering::Relaxed),
+                        self.last_error.as_deref().unwrap_or("no error recorded")
+                    );
+                }
                 if stopping {
                     return Ok(());
                 }
-                self.store.recover_expired(now_ms())?;
+                self.summary.recovered += recover(self.store)?;
                 match self.store.next_wakeup()? {
                     None => return Ok(()),
                     Some(at) => sleep_until(at, stop),
@@ -218,23 +261,35 @@ impl Coordinator<'_> {
                 self.store.complete(&batch)?;
                 outstanding -= batch.len();
                 for c in batch.drain(..) {
-                    self.tally(&c.outcome);
+                    self.tally(c.outcome);
                 }
             }
+            let paused = self.shared.paused_until.load(Ordering::Relaxed);
+            if paused > pause_saved {
+                self.store.set_pause(&self.server, paused)?;
+                pause_saved = paused;
+            }
             if last_renewal.elapsed() >= self.opts.lease / 4 {
-                self.store.renew(&self.owner, now_ms() + lease_ms)?;
+                self.store.renew(self.owner, now_ms() + lease_ms)?;
                 last_renewal = Instant::now();
             }
+            lost = lost || self.shared.unreachable_streak.load(Ordering::Relaxed) >= lost_after;
         }
     }
 
-    fn tally(&mut self, outcome: &Outcome) {
+    fn tally(&mut self, outcome: Outcome) {
         let s = &mut *self.summary;
         match outcome {
             Outcome::Price(_) => s.fetched += 1,
             Outcome::NoData => s.no_data += 1,
-            Outcome::Failed { .. } => s.failed += 1,
-            Outcome::Retry { .. } => s.retried += 1,
+            Outcome::Failed { error } => {
+                s.failed += 1;
+                self.last_error = Some(error);
+            }
+            Outcome::Retry { error, .. } => {
+                s.retried += 1;
+                self.last_error = Some(error);
+            }
             Outcome::Released => {}
         }
     }
@@ -278,7 +333,13 @@ impl Fetcher {
     }
 
     fn fetch(&self, task: &Task) -> Outcome {
-        let error = match self.source.price(&task.exchange, &task.symbol, task.day) {
+        let result = self.source.price(&task.exchange, &task.symbol, task.day);
+        let streak = &self.shared.unreachable_streak;
+        match &result {
+            Err(FetchError::Unreachable(_)) => streak.fetch_add(1, Ordering::Relaxed),
+            _ => streak.swap(0, Ordering::Relaxed),
+        };
+        let error = match result {
             Ok(Some(price)) => return Outcome::Price(price),
             Ok(None) => return Outcome::NoData,
             Err(FetchError::Permanent(e)) => return Outcome::Failed { error: e },
@@ -296,7 +357,8 @@ impl Fetcher {
             task.attempts,
         );
         if let FetchError::RateLimited { retry_after, .. } = &error {
-            // Every worker holds off, not just this one.
+            // Every worker holds off, not just this one; the coordinator
+            // records the pause for other processes.
             delay = retry_after.unwrap_or(delay);
             let until = now_ms() + delay.as_millis() as i64;
             self.shared.paused_until.fetch_max(until, Ordering::Relaxed);
@@ -326,15 +388,6 @@ fn sleep_until(at: i64, stop: &AtomicBool) {
             Duration::from_millis(20).min(deadline.saturating_duration_since(Instant::now())),
         );
     }
-}
-
-/// Names this process in the `owner` column: host, pid and a random tag,
-/// so a restarted process with a recycled pid is still someone else.
-fn owner_id() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "localhost".to_string());
-    format!("{host}:{}:{:08x}", std::process::id(), fastrand::u32(..))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ mod demo;
 mod enqueue;
 mod fetch;
 mod query;
+mod retry;
 mod serve;
 mod sql;
 mod status;
@@ -60,6 +61,7 @@ pub fn main() -> Result<i32> {
         Command::Fetch(c) => c.run(&env),
         Command::Status(c) => c.run(&env),
         Command::Query(c) => c.run(&env),
+        Command::Retry(c) => c.run(&env),
         Command::Sql(c) => c.run(&env),
         Command::Serve(c) => c.run(&env),
         Command::Demo(c) => c.run(&env),

@@ -3,13 +3,23 @@ use anyhow::{Context, Result};
 use super::{Env, Run};
 use crate::cli::ServeArgs;
 use crate::error::OK;
-use crate::server::{data, Server, ServerOptions};
+use crate::server::{data, RetryAfter, Server, ServerOptions};
 
 impl Run for ServeArgs {
     fn run(&self, _env: &Env) -> Result<i32> {
         let options = ServerOptions {
             latency: self.latency,
+            latency_jitter: self.latency_jitter,
             close_connections: self.close_connections,
+            faults: self.faults.clone(),
+            retry_after: match (self.retry_after, self.retry_after_date) {
+                (None, _) => RetryAfter::None,
+                (Some(s), false) => RetryAfter::Seconds(s),
+                (Some(s), true) => RetryAfter::Date(s),
+            },
+            stall: self.stall,
+            seed: self.seed,
+            record: false,
         };
         let server = Server::start(self.addr, options).with_context(|| {
             format!(
@@ -24,6 +34,20 @@ impl Run for ServeArgs {
             data::EXCHANGES.len(),
             data::SYMBOLS.len()
         );
+        if !self.faults.is_empty() {
+            let rules: Vec<String> = self
+                .faults
+                .iter()
+                .map(|r| match r.first {
+                    0 => format!("{} {:.1}%", r.fault.name(), r.rate * 100.0),
+                    n => format!(
+                        "{} for the first {n} requests of each price",
+                        r.fault.name()
+                    ),
+                })
+                .collect();
+            eprintln!("injecting faults into price answers: {}", rules.join(", "));
+        }
         server.wait();
         Ok(OK)
     }

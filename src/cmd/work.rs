@@ -26,6 +26,7 @@ impl WorkArgs {
             workers: self.workers.map_or_else(default_workers, usize::from),
             max_attempts: self.max_attempts,
             retry_delay: self.retry_delay,
+            lease: self.lease,
             ..WorkOptions::default()
         }
     }

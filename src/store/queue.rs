@@ -218,6 +218,68 @@ impl Store {
         Ok(n)
     }
 
+    /// The owners of tasks in progress, each with how many it holds.
+    pub fn owners(&self) -> Result<Vec<(String, u64)>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT owner, count(*) FROM tasks WHERE state = 'in_progress' AND owner IS NOT NULL GROUP BY owner",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Puts every task `owner` holds back in the queue, as if never
+    /// claimed (its process is gone); returns how many.
+    pub fn release_owner(&self, owner: &str) -> Result<usize> {
+        let conn = self.conn()?;
+        let n = conn
+            .prepare_cached(
+                "UPDATE tasks SET state = 'queued', owner = NULL, lease_until = NULL
+                 WHERE state = 'in_progress' AND owner = ?1",
+            )?
+            .execute(params![owner])?;
+        Ok(n)
+    }
+
+    /// Queues failed tasks again with a fresh set of attempts: those of
+    /// (exchange, symbol) from `from` to `to`, or every one when `None`.
+    pub fn retry_failed(&self, cell: Option<(&str, &str, NaiveDate, NaiveDate)>) -> Result<usize> {
+        let conn = self.conn()?;
+        let reset = "UPDATE tasks SET state = 'queued', attempts = 0, next_attempt_at = 0, finished_at = NULL
+                     WHERE state = 'failed'";
+        let n = match cell {
+            None => conn.prepare_cached(reset)?.execute([])?,
+            Some((exchange, symbol, from, to)) => conn
+                .prepare_cached(&format!(
+                    "{reset} AND exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4"
+                ))?
+                .execute(params![exchange, symbol, from, to])?,
+        };
+        Ok(n)
+    }
+
+    /// Until when (ms since epoch) `server` asked not to be sent requests.
+    pub fn pause(&self, server: &str) -> Result<Option<i64>> {
+        let conn = self.conn()?;
+        let until = conn
+            .prepare_cached("SELECT until FROM server_pauses WHERE server = ?1")?
+            .query_row(params![server], |r| r.get(0))
+            .optional()?;
+        Ok(until)
+    }
+
+    /// Records that `server` asked for no requests before `until`; a later
+    /// pause already recorded is kept.
+    pub fn set_pause(&self, server: &str, until: i64) -> Result<()> {
+        let conn = self.conn()?;
+        conn.prepare_cached(
+            "INSERT INTO server_pauses (server, until) VALUES (?1, ?2)
+             ON CONFLICT (server) DO UPDATE SET until = max(until, excluded.until)",
+        )?
+        .execute(params![server, until])?;
+        Ok(())
+    }
+
     /// When the queue next has work: `Some(t)` is the earliest time (ms) a
     /// queued task comes due, or a lease held by someone else runs out;
     /// `None` when nothing is queued or in progress.

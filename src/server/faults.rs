@@ -1,0 +1,176 @@
+//! Faults the built-in server can inject into price answers, so tests can
+//! show what pricequeue does with each one a real price API sends.
+
+use std::time::Duration;
+
+/// One way to answer a price request badly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// `500`, `502` or `504`, taken in turn.
+    ServerError,
+    /// `429 Too Many Requests`, with `Retry-After` if the options set one.
+    RateLimited,
+    /// `503 Service Unavailable`, with `Retry-After` like `RateLimited`.
+    Unavailable,
+    /// Say nothing for the stall time, then close without answering.
+    Stall,
+    /// Reset the connection (RST) without answering.
+    Reset,
+    /// `200` with a body that is not valid JSON.
+    Malformed,
+    /// `200` announcing a whole body, then closing halfway through it.
+    Truncated,
+    /// `200` announcing a body far larger than any price (64 MiB) and
+    /// streaming it until the client hangs up.
+    Oversized,
+}
+
+impl Fault {
+    /// Every fault, in a fixed order.
+    pub const ALL: [Fault; 8] = [
+        Fault::ServerError,
+        Fault::RateLimited,
+        Fault::Unavailable,
+        Fault::Stall,
+        Fault::Reset,
+        Fault::Malformed,
+        Fault::Truncated,
+        Fault::Oversized,
+    ];
+
+    /// A short name, as the request log and `--fault` use it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fault::ServerError => "error",
+            Fault::RateLimited => "429",
+            Fault::Unavailable => "503",
+            Fault::Stall => "stall",
+            Fault::Reset => "reset",
+            Fault::Malformed => "malformed",
+            Fault::Truncated => "truncated",
+            Fault::Oversized => "oversized",
+        }
+    }
+}
+
+impl std::str::FromStr for Fault {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Fault, String> {
+        Fault::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
+                format!("unknown fault '{s}'; one of: {}", names.join(", "))
+            })
+    }
+}
+
+/// When a fault strikes: for the first `first` requests of every price
+/// path, and then at random for a `rate` share of all price requests.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FaultRule {
+    pub fault: Fault,
+    /// The share of price requests (0 to 1) that get this fault at random.
+    pub rate: f64,
+    /// The first this many requests of each price path get this fault.
+    pub first: u32,
+}
+
+impl FaultRule {
+    /// A fault for a random share of requests.
+    pub fn rate(fault: Fault, rate: f64) -> FaultRule {
+        FaultRule {
+            fault,
+            rate,
+            first: 0,
+        }
+    }
+
+    /// A fault for the first `n` requests of every price path.
+    pub fn first(fault: Fault, n: u32) -> FaultRule {
+        FaultRule {
+            fault,
+            rate: 0.0,
+            first: n,
+        }
+    }
+}
+
+/// Parses `--fault NAME=RATE` (like `error=0.05`) or `NAME=first:N`.
+pub fn parse_rule(s: &str) -> Result<FaultRule, String> {
+    let (name, how) = s
+        .split_once('=')
+        .ok_or_else(|| format!("'{s}': write NAME=RATE like error=0.05, or NAME=first:N"))?;
+    let fault: Fault = name.trim().parse()?;
+    if let Some(n) = how.trim().strip_prefix("first:") {
+        let n = n
+            .parse()
+            .map_err(|_| format!("'{s}': first:N takes a whole number"))?;
+        return Ok(FaultRule::first(fault, n));
+    }
+    let rate: f64 = how
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}': the rate is a number from 0 to 1"))?;
+    if !(0.0..=1.0).contains(&rate) {
+        return Err(format!("'{s}': the rate is a number from 0 to 1"));
+    }
+    Ok(FaultRule::rate(fault, rate))
+}
+
+/// How `Retry-After` is written on 429 and 503 answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RetryAfter {
+    /// No header: the client must back off on its own.
+    #[default]
+    None,
+    /// Whole seconds.
+    Seconds(u64),
+    /// An HTTP date this many seconds ahead.
+    Date(u64),
+}
+
+/// Picks the fault, if any, for the `nth` request (counting from 1) of a
+/// price path; `roll` is a uniform draw in [0, 1).
+pub fn choose(rules: &[FaultRule], nth: u64, roll: f64) -> Option<Fault> {
+    if let Some(r) = rules.iter().find(|r| nth <= u64::from(r.first)) {
+        return Some(r.fault);
+    }
+    let mut edge = 0.0;
+    for r in rules {
+        edge += r.rate;
+        if roll < edge {
+            return Some(r.fault);
+        }
+    }
+    None
+}
+
+/// Default time a stalled answer waits before the server gives up on it.
+pub const DEFAULT_STALL: Duration = Duration::from_secs(60);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_parse_and_choose() {
+        let rules = [
+            parse_rule("reset=first:2").unwrap(),
+            parse_rule("error=0.25").unwrap(),
+            parse_rule("429=0.25").unwrap(),
+        ];
+        assert_eq!(choose(&rules, 1, 0.99), Some(Fault::Reset));
+        assert_eq!(choose(&rules, 2, 0.99), Some(Fault::Reset));
+        assert_eq!(choose(&rules, 3, 0.1), Some(Fault::ServerError));
+        assert_eq!(choose(&rules, 3, 0.3), Some(Fault::RateLimited));
+        assert_eq!(choose(&rules, 3, 0.6), None);
+        assert!(parse_rule("teapot=0.1")
+            .unwrap_err()
+            .contains("one of: error, 429"));
+        assert!(parse_rule("error=2").is_err());
+        assert!(parse_rule("error").is_err());
+    }
+}
