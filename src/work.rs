@@ -95,8 +95,10 @@ pub fn run(
     stop: &AtomicBool,
 ) -> Result<Summary> {
     let started = Instant::now();
-    let mut summary = Summary::default();
-    summary.recovered = recover(store)?;
+    let mut summary = Summary {
+        recovered: recover(store)?,
+        ..Summary::default()
+    };
     if store.pending()? == 0 {
         summary.elapsed = started.elapsed();
         return Ok(summary);
