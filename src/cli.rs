@@ -20,12 +20,7 @@ use crate::store::Synchronous;
 /// same command again: it carries on where it stopped. The database is
 /// yours to query with `pricequeue query`, `pricequeue sql` or `sqlite3`.
 #[derive(Debug, Parser)]
-#[command(
-    name = "pricequeue",
-    version,
-    max_term_width = 100,
-    args_override_self = true
-)]
+#[command(name = "pricequeue", version, max_term_width = 100, args_override_self = true)]
 #[command(after_help = concat!(
     "Exit codes:\n",
     "  0    success\n",
@@ -46,13 +41,7 @@ pub struct Cli {
     pub db: Option<PathBuf>,
 
     /// Base URL of the price API.
-    #[arg(
-        long,
-        global = true,
-        env = "PRICEQUEUE_SERVER",
-        value_name = "URL",
-        default_value = "http://localhost:8080"
-    )]
+    #[arg(long, global = true, env = "PRICEQUEUE_SERVER", value_name = "URL", default_value = "http://localhost:8080")]
     pub server: String,
 
     #[command(subcommand)]
@@ -147,9 +136,7 @@ pub enum Command {
     /// every exchange and symbol for March 2020 into a fresh database
     /// (demo.db unless --db says otherwise; replaced on every run), then
     /// prints the status and the query report. Needs nothing else.
-    #[command(
-        after_help = "Example:\n  pricequeue demo\n  sqlite3 demo.db 'SELECT * FROM prices LIMIT 5'"
-    )]
+    #[command(after_help = "Example:\n  pricequeue demo\n  sqlite3 demo.db 'SELECT * FROM prices LIMIT 5'")]
     Demo(DemoArgs),
 }
 
@@ -158,24 +145,12 @@ pub enum Command {
 pub struct Selection {
     /// Exchanges: names (repeat the flag or separate with commas), or `all`
     /// for every exchange the server lists.
-    #[arg(
-        long = "exchange",
-        short = 'e',
-        value_name = "NAME",
-        value_delimiter = ',',
-        required = true
-    )]
+    #[arg(long = "exchange", short = 'e', value_name = "NAME", value_delimiter = ',', required = true)]
     pub exchanges: Vec<String>,
 
     /// Symbols: names (repeat the flag or separate with commas), or `all`
     /// for every symbol the server lists.
-    #[arg(
-        long = "symbol",
-        short = 's',
-        value_name = "NAME",
-        value_delimiter = ',',
-        required = true
-    )]
+    #[arg(long = "symbol", short = 's', value_name = "NAME", value_delimiter = ',', required = true)]
     pub symbols: Vec<String>,
 
     /// First day, YYYY-MM-DD.
@@ -191,21 +166,11 @@ pub struct Selection {
 #[derive(Debug, Args)]
 pub struct Filter {
     /// Exchanges (repeat or separate with commas) [default: those in the database].
-    #[arg(
-        long = "exchange",
-        short = 'e',
-        value_name = "NAME",
-        value_delimiter = ','
-    )]
+    #[arg(long = "exchange", short = 'e', value_name = "NAME", value_delimiter = ',')]
     pub exchanges: Vec<String>,
 
     /// Symbols (repeat or separate with commas) [default: those in the database].
-    #[arg(
-        long = "symbol",
-        short = 's',
-        value_name = "NAME",
-        value_delimiter = ','
-    )]
+    #[arg(long = "symbol", short = 's', value_name = "NAME", value_delimiter = ',')]
     pub symbols: Vec<String>,
 
     /// First day, YYYY-MM-DD [default: the first day in the database].

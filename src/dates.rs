@@ -31,10 +31,7 @@ mod tests {
 
     #[test]
     fn parses_iso_days_and_names_bad_ones() {
-        assert_eq!(
-            parse_day("2020-03-01"),
-            Ok(NaiveDate::from_ymd_opt(2020, 3, 1).unwrap())
-        );
+        assert_eq!(parse_day("2020-03-01"), Ok(NaiveDate::from_ymd_opt(2020, 3, 1).unwrap()));
         let err = parse_day("2020-02-30").unwrap_err();
         assert!(err.contains("'2020-02-30' is not a day"), "{err}");
         assert!(parse_day("03/01/2020").is_err());
@@ -44,13 +41,8 @@ mod tests {
     fn ranges_are_inclusive_and_ordered() {
         let d = |s| parse_day(s).unwrap();
         assert_eq!(days(d("2020-02-28"), d("2020-03-01")).unwrap().len(), 3); // leap year
-        assert_eq!(
-            days(d("2020-03-01"), d("2020-03-01")).unwrap(),
-            vec![d("2020-03-01")]
-        );
-        let err = days(d("2020-03-02"), d("2020-03-01"))
-            .unwrap_err()
-            .to_string();
+        assert_eq!(days(d("2020-03-01"), d("2020-03-01")).unwrap(), vec![d("2020-03-01")]);
+        let err = days(d("2020-03-02"), d("2020-03-01")).unwrap_err().to_string();
         assert!(err.contains("before --from"), "{err}");
     }
 }

@@ -10,14 +10,7 @@ use std::sync::OnceLock;
 /// so a later process that reuses the pid is still someone else.
 pub fn this_process() -> &'static str {
     static ID: OnceLock<String> = OnceLock::new();
-    ID.get_or_init(|| {
-        format!(
-            "{}:{}:{:08x}",
-            hostname(),
-            std::process::id(),
-            fastrand::u32(..)
-        )
-    })
+    ID.get_or_init(|| format!("{}:{}:{:08x}", hostname(), std::process::id(), fastrand::u32(..)))
 }
 
 /// Whether the process named `owner` is certainly gone: it ran on this
@@ -39,11 +32,9 @@ pub fn provably_dead(owner: &str) -> bool {
     }
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         // The state is the first field after the parenthesised name.
-        Ok(stat) => matches!(
-            stat.rsplit_once(')')
-                .map(|(_, rest)| rest.trim_start().chars().next()),
-            Some(Some('Z' | 'X'))
-        ),
+        Ok(stat) => {
+            matches!(stat.rsplit_once(')').map(|(_, rest)| rest.trim_start().chars().next()), Some(Some('Z' | 'X')))
+        }
         Err(e) => e.kind() == std::io::ErrorKind::NotFound,
     }
 }
@@ -66,10 +57,7 @@ mod tests {
         assert!(!provably_dead(this_process()), "we are alive");
         let host = hostname();
         // Our pid with another tag: an earlier process that had our pid.
-        assert!(provably_dead(&format!(
-            "{host}:{}:deadbeef",
-            std::process::id()
-        )));
+        assert!(provably_dead(&format!("{host}:{}:deadbeef", std::process::id())));
         // pid 1 is alive on any Linux machine.
         assert!(!provably_dead(&format!("{host}:1:00000000")));
         // A child that has exited and been reaped.

@@ -49,9 +49,7 @@ impl Default for WorkOptions {
 
 /// `min(32, cores + 4)`: fetching waits on the network, not the CPU.
 pub fn default_workers() -> usize {
-    let cores = thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let cores = thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     (cores + 4).min(32)
 }
 
@@ -88,17 +86,9 @@ impl Summary {
 
 /// Fetches every task due in the queue until none is left (or `stop` is
 /// set), and returns what was done.
-pub fn run(
-    store: &Store,
-    source: Arc<dyn PriceSource>,
-    opts: &WorkOptions,
-    stop: &AtomicBool,
-) -> Result<Summary> {
+pub fn run(store: &Store, source: Arc<dyn PriceSource>, opts: &WorkOptions, stop: &AtomicBool) -> Result<Summary> {
     let started = Instant::now();
-    let mut summary = Summary {
-        recovered: recover(store)?,
-        ..Summary::default()
-    };
+    let mut summary = Summary { recovered: recover(store)?, ..Summary::default() };
     if store.pending()? == 0 {
         summary.elapsed = started.elapsed();
         return Ok(summary);
@@ -127,10 +117,7 @@ pub fn run(
             done: done_tx.clone(),
         };
         handles.push(
-            thread::Builder::new()
-                .name(format!("fetch-{i}"))
-                .stack_size(256 * 1024)
-                .spawn(move || fetcher.run())?,
+            thread::Builder::new().name(format!("fetch-{i}")).stack_size(256 * 1024).spawn(move || fetcher.run())?,
         );
     }
     drop(done_tx);
@@ -220,9 +207,7 @@ impl Coordinator<'_> {
                     pause_saved = pause_saved.max(until);
                 }
                 let now = now_ms();
-                let claimed =
-                    self.store
-                        .claim(self.owner, target - outstanding, now, now + lease_ms)?;
+                let claimed = self.store.claim(self.owner, target - outstanding, now, now + lease_ms)?;
                 outstanding += claimed.len();
                 for task in claimed {
                     // Cannot fail: the fetchers hold the receiver until we drop job_tx.
@@ -308,8 +293,7 @@ struct Fetcher {
 impl Fetcher {
     fn run(self) {
         for task in self.jobs.iter() {
-            let outcome = if self.shared.stopping.load(Ordering::Relaxed) || !self.wait_for_pause()
-            {
+            let outcome = if self.shared.stopping.load(Ordering::Relaxed) || !self.wait_for_pause() {
                 Outcome::Released
             } else {
                 self.fetch(&task)
@@ -349,15 +333,9 @@ impl Fetcher {
         };
         let attempt = task.attempts + 1;
         if attempt >= self.opts.max_attempts {
-            return Outcome::Failed {
-                error: format!("{error} (gave up after {attempt} attempts)"),
-            };
+            return Outcome::Failed { error: format!("{error} (gave up after {attempt} attempts)") };
         }
-        let mut delay = backoff(
-            self.opts.retry_delay,
-            self.opts.max_retry_delay,
-            task.attempts,
-        );
+        let mut delay = backoff(self.opts.retry_delay, self.opts.max_retry_delay, task.attempts);
         if let FetchError::RateLimited { retry_after, .. } = &error {
             // Every worker holds off, not just this one; the coordinator
             // records the pause for other processes.
@@ -365,19 +343,14 @@ impl Fetcher {
             let until = now_ms() + delay.as_millis() as i64;
             self.shared.paused_until.fetch_max(until, Ordering::Relaxed);
         }
-        Outcome::Retry {
-            error: error.to_string(),
-            at: now_ms() + delay.as_millis() as i64,
-        }
+        Outcome::Retry { error: error.to_string(), at: now_ms() + delay.as_millis() as i64 }
     }
 }
 
 /// Exponential backoff with "equal jitter": half the delay is fixed, half
 /// random, so retries of tasks that failed together spread out.
 pub fn backoff(base: Duration, max: Duration, attempts_before: u32) -> Duration {
-    let exp = base
-        .saturating_mul(1u32 << attempts_before.min(20))
-        .min(max);
+    let exp = base.saturating_mul(1u32 << attempts_before.min(20)).min(max);
     let half = exp / 2;
     half + half.mul_f64(fastrand::f64())
 }
@@ -386,9 +359,7 @@ pub fn backoff(base: Duration, max: Duration, attempts_before: u32) -> Duration 
 fn sleep_until(at: i64, stop: &AtomicBool) {
     let deadline = Instant::now() + Duration::from_millis((at - now_ms()).clamp(0, 1000) as u64);
     while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
-        thread::sleep(
-            Duration::from_millis(20).min(deadline.saturating_duration_since(Instant::now())),
-        );
+        thread::sleep(Duration::from_millis(20).min(deadline.saturating_duration_since(Instant::now())));
     }
 }
 

@@ -32,11 +32,7 @@ impl Output {
     /// Asserts the exit code, showing the output when it is wrong.
     #[track_caller]
     pub fn expect_code(self, code: i32) -> Output {
-        assert_eq!(
-            self.code, code,
-            "exit code\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
+        assert_eq!(self.code, code, "exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
         self
     }
 }
@@ -117,12 +113,8 @@ pub fn dump(path: &Path) -> String {
 /// Runs a command with stdin closed, capturing its output, killing it if it
 /// outlives [`COMMAND_LIMIT`].
 pub fn run(mut cmd: Command) -> Output {
-    let child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start pricequeue");
+    let child =
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start pricequeue");
     wait(child)
 }
 

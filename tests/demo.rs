@@ -5,10 +5,7 @@ fn demo_fetches_march_2020_and_reports_what_is_missing() {
     let sb = Sandbox::new();
     // As a new user runs it: no --db, no server, in an empty directory.
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pricequeue"));
-    cmd.arg("demo")
-        .current_dir(sb.dir.path())
-        .env_remove("PRICEQUEUE_DB")
-        .env_remove("PRICEQUEUE_SERVER");
+    cmd.arg("demo").current_dir(sb.dir.path()).env_remove("PRICEQUEUE_DB").env_remove("PRICEQUEUE_SERVER");
     // PRICEQUEUE_DB must not redirect the demo onto a real database.
     cmd.env("PRICEQUEUE_DB", sb.dir.path().join("precious.db"));
     let out = run(cmd).expect_code(0);
@@ -29,46 +26,24 @@ fn demo_fetches_march_2020_and_reports_what_is_missing() {
         )
         .unwrap();
     assert_eq!((tasks, open), (12 * 3 * 31, 0));
-    let prices: i64 = conn
-        .query_row("SELECT count(*) FROM prices", [], |r| r.get(0))
-        .unwrap();
-    let line = format!(
-        "1116 prices asked for: {prices} stored, {} missing",
-        1116 - prices
-    );
-    assert!(
-        out.stdout.contains(&line),
-        "expected {line:?} in\n{}",
-        out.stdout
-    );
+    let prices: i64 = conn.query_row("SELECT count(*) FROM prices", [], |r| r.get(0)).unwrap();
+    let line = format!("1116 prices asked for: {prices} stored, {} missing", 1116 - prices);
+    assert!(out.stdout.contains(&line), "expected {line:?} in\n{}", out.stdout);
     drop(conn);
 
     // Run again: the database is made anew, not added to.
     let mut again = std::process::Command::new(env!("CARGO_BIN_EXE_pricequeue"));
-    again
-        .arg("demo")
-        .current_dir(sb.dir.path())
-        .env_remove("PRICEQUEUE_DB");
+    again.arg("demo").current_dir(sb.dir.path()).env_remove("PRICEQUEUE_DB");
     let out = run(again).expect_code(0);
-    assert!(
-        out.stderr
-            .contains("enqueued 1116 new tasks (0 already in the queue)"),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.contains("enqueued 1116 new tasks (0 already in the queue)"), "{}", out.stderr);
 }
 
 #[test]
 fn demo_refuses_to_replace_a_database_that_is_not_its_own() {
     let sb = Sandbox::new();
-    sb.sqlite()
-        .execute_batch("CREATE TABLE ledger (x); INSERT INTO ledger VALUES (42);")
-        .unwrap();
+    sb.sqlite().execute_batch("CREATE TABLE ledger (x); INSERT INTO ledger VALUES (42);").unwrap();
     let out = sb.run(&["demo"]).expect_code(1);
     assert!(out.stderr.contains("refusing to replace"), "{}", out.stderr);
-    let kept: i64 = sb
-        .sqlite()
-        .query_row("SELECT x FROM ledger", [], |r| r.get(0))
-        .unwrap();
+    let kept: i64 = sb.sqlite().query_row("SELECT x FROM ledger", [], |r| r.get(0)).unwrap();
     assert_eq!(kept, 42);
 }

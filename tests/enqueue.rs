@@ -1,43 +1,19 @@
 use crate::common::Sandbox;
 
 fn task_count(sb: &Sandbox) -> i64 {
-    sb.sqlite()
-        .query_row("SELECT count(*) FROM tasks", [], |r| r.get(0))
-        .unwrap()
+    sb.sqlite().query_row("SELECT count(*) FROM tasks", [], |r| r.get(0)).unwrap()
 }
 
 #[test]
 fn enqueueing_twice_adds_nothing() {
     let sb = Sandbox::new();
-    let args = [
-        "enqueue",
-        "--exchange",
-        "all",
-        "--symbol",
-        "all",
-        "--from",
-        "2020-03-01",
-        "--to",
-        "2020-03-03",
-    ];
+    let args = ["enqueue", "--exchange", "all", "--symbol", "all", "--from", "2020-03-01", "--to", "2020-03-03"];
     let first = sb.run(&args).expect_code(0);
-    assert!(
-        first
-            .stderr
-            .contains("enqueued 108 new tasks (0 already in the queue)"),
-        "{}",
-        first.stderr
-    );
+    assert!(first.stderr.contains("enqueued 108 new tasks (0 already in the queue)"), "{}", first.stderr);
     assert_eq!(task_count(&sb), 12 * 3 * 3);
 
     let again = sb.run(&args).expect_code(0);
-    assert!(
-        again
-            .stderr
-            .contains("enqueued 0 new tasks (108 already in the queue)"),
-        "{}",
-        again.stderr
-    );
+    assert!(again.stderr.contains("enqueued 0 new tasks (108 already in the queue)"), "{}", again.stderr);
     assert_eq!(task_count(&sb), 108);
     // Nothing was fetched by enqueue.
     assert_eq!(sb.server.requests_to("/price/"), 0);
@@ -46,18 +22,8 @@ fn enqueueing_twice_adds_nothing() {
 #[test]
 fn overlapping_selections_add_only_the_new_cells() {
     let sb = Sandbox::new();
-    sb.run(&[
-        "enqueue",
-        "-e",
-        "bitstamp,kraken",
-        "-s",
-        "btc",
-        "--from",
-        "2020-03-01",
-        "--to",
-        "2020-03-03",
-    ])
-    .expect_code(0);
+    sb.run(&["enqueue", "-e", "bitstamp,kraken", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-03"])
+        .expect_code(0);
     // Repeated and comma-separated names, a one-day default range via --to.
     let out = sb
         .run(&[
@@ -75,20 +41,9 @@ fn overlapping_selections_add_only_the_new_cells() {
         ])
         .expect_code(0);
     // kraken and bitstamp add 03-04; gemini adds both days.
-    assert!(
-        out.stderr
-            .contains("enqueued 4 new tasks (2 already in the queue)"),
-        "{}",
-        out.stderr
-    );
-    let one_day = sb
-        .run(&["enqueue", "-e", "okex", "-s", "eth", "--from", "2020-03-09"])
-        .expect_code(0);
-    assert!(
-        one_day.stderr.contains("enqueued 1 new tasks"),
-        "{}",
-        one_day.stderr
-    );
+    assert!(out.stderr.contains("enqueued 4 new tasks (2 already in the queue)"), "{}", out.stderr);
+    let one_day = sb.run(&["enqueue", "-e", "okex", "-s", "eth", "--from", "2020-03-09"]).expect_code(0);
+    assert!(one_day.stderr.contains("enqueued 1 new tasks"), "{}", one_day.stderr);
     assert_eq!(task_count(&sb), 11);
     // "all" asked the server for its lists; explicit names did not.
     assert_eq!(sb.server.requests(), 0);

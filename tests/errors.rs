@@ -7,30 +7,8 @@ use crate::common::Sandbox;
 /// A sandbox whose database already holds fetched prices and queued tasks.
 fn with_data() -> Sandbox {
     let sb = Sandbox::new();
-    sb.run(&[
-        "fetch",
-        "-e",
-        "bitstamp",
-        "-s",
-        "btc,eth",
-        "--from",
-        "2020-03-01",
-        "--to",
-        "2020-03-04",
-    ])
-    .expect_code(0);
-    sb.run(&[
-        "enqueue",
-        "-e",
-        "bitstamp",
-        "-s",
-        "btc",
-        "--from",
-        "2020-03-05",
-        "--to",
-        "2020-03-06",
-    ])
-    .expect_code(0);
+    sb.run(&["fetch", "-e", "bitstamp", "-s", "btc,eth", "--from", "2020-03-01", "--to", "2020-03-04"]).expect_code(0);
+    sb.run(&["enqueue", "-e", "bitstamp", "-s", "btc", "--from", "2020-03-05", "--to", "2020-03-06"]).expect_code(0);
     sb
 }
 
@@ -39,22 +17,12 @@ fn a_bad_day_is_a_usage_error() {
     let sb = with_data();
     let before = sb.dump();
     for bad in ["2020-13-01", "2020-02-30", "03/01/2020", "yesterday-ish"] {
-        let out = sb
-            .run(&["fetch", "-e", "bitstamp", "-s", "btc", "--from", bad])
-            .expect_code(USAGE);
-        assert!(
-            out.stderr.contains(&format!("'{bad}' is not a day")),
-            "{}",
-            out.stderr
-        );
+        let out = sb.run(&["fetch", "-e", "bitstamp", "-s", "btc", "--from", bad]).expect_code(USAGE);
+        assert!(out.stderr.contains(&format!("'{bad}' is not a day")), "{}", out.stderr);
         assert!(out.stderr.contains("YYYY-MM-DD"), "{}", out.stderr);
     }
     assert_eq!(sb.dump(), before);
-    assert_eq!(
-        sb.server.requests(),
-        8 + 1,
-        "only the first fetch reached the server (and its probe)"
-    );
+    assert_eq!(sb.server.requests(), 8 + 1, "only the first fetch reached the server (and its probe)");
 }
 
 #[test]
@@ -63,39 +31,14 @@ fn a_reversed_range_is_a_usage_error() {
     let before = sb.dump();
     for cmd in ["enqueue", "fetch", "query"] {
         let out = sb
-            .run(&[
-                cmd,
-                "-e",
-                "bitstamp",
-                "-s",
-                "btc",
-                "--from",
-                "2020-03-05",
-                "--to",
-                "2020-03-01",
-            ])
+            .run(&[cmd, "-e", "bitstamp", "-s", "btc", "--from", "2020-03-05", "--to", "2020-03-01"])
             .expect_code(USAGE);
-        assert!(
-            out.stderr
-                .contains("--to 2020-03-01 is before --from 2020-03-05"),
-            "{cmd}: {}",
-            out.stderr
-        );
+        assert!(out.stderr.contains("--to 2020-03-01 is before --from 2020-03-05"), "{cmd}: {}", out.stderr);
     }
     assert_eq!(sb.dump(), before);
     // A fresh path is not even created.
     let fresh = sb.dir.path().join("fresh.db");
-    let mut cmd = sb.command(&[
-        "enqueue",
-        "-e",
-        "x",
-        "-s",
-        "y",
-        "--from",
-        "2020-03-05",
-        "--to",
-        "2020-03-01",
-    ]);
+    let mut cmd = sb.command(&["enqueue", "-e", "x", "-s", "y", "--from", "2020-03-05", "--to", "2020-03-01"]);
     cmd.arg("--db").arg(&fresh);
     crate::common::run(cmd).expect_code(USAGE);
     assert!(!fresh.exists());
@@ -106,11 +49,7 @@ fn an_unknown_format_is_a_usage_error() {
     let sb = with_data();
     let out = sb.run(&["query", "--format", "xml"]).expect_code(USAGE);
     assert!(out.stderr.contains("invalid value 'xml'"), "{}", out.stderr);
-    assert!(
-        out.stderr.contains("table, csv, json, ndjson"),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.contains("table, csv, json, ndjson"), "{}", out.stderr);
 }
 
 #[test]
@@ -120,40 +59,14 @@ fn an_unreachable_server_is_one_clear_error() {
     // Port 9 (discard) on loopback: nothing listens there in the test machine.
     let dead = "http://127.0.0.1:9";
     let out = sb.run(&["--server", dead, "work"]).expect_code(ERROR);
-    assert!(
-        out.stderr.contains("cannot reach the price server"),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.contains("cannot reach the price server"), "{}", out.stderr);
     assert!(out.stderr.contains("127.0.0.1:9"), "{}", out.stderr);
     assert!(out.stderr.contains("pricequeue serve"), "{}", out.stderr);
-    assert_eq!(
-        out.stderr.lines().count(),
-        1,
-        "one error, not one per task: {}",
-        out.stderr
-    );
+    assert_eq!(out.stderr.lines().count(), 1, "one error, not one per task: {}", out.stderr);
     assert_eq!(sb.dump(), before, "no task was touched");
 
-    let out = sb
-        .run(&[
-            "--server",
-            dead,
-            "fetch",
-            "-e",
-            "all",
-            "-s",
-            "btc",
-            "--from",
-            "2020-03-01",
-        ])
-        .expect_code(ERROR);
-    assert!(
-        out.stderr
-            .contains("cannot ask the price server for `all` exchanges"),
-        "{}",
-        out.stderr
-    );
+    let out = sb.run(&["--server", dead, "fetch", "-e", "all", "-s", "btc", "--from", "2020-03-01"]).expect_code(ERROR);
+    assert!(out.stderr.contains("cannot ask the price server for `all` exchanges"), "{}", out.stderr);
     assert_eq!(sb.dump(), before);
 }
 
@@ -163,24 +76,8 @@ fn a_file_that_is_not_a_database_is_refused_untouched() {
     let text = b"exchange,symbol\nbitstamp,btc\n".repeat(100);
     std::fs::write(sb.db(), &text).unwrap();
     for args in [
-        &[
-            "enqueue",
-            "-e",
-            "bitstamp",
-            "-s",
-            "btc",
-            "--from",
-            "2020-03-01",
-        ][..],
-        &[
-            "fetch",
-            "-e",
-            "bitstamp",
-            "-s",
-            "btc",
-            "--from",
-            "2020-03-01",
-        ],
+        &["enqueue", "-e", "bitstamp", "-s", "btc", "--from", "2020-03-01"][..],
+        &["fetch", "-e", "bitstamp", "-s", "btc", "--from", "2020-03-01"],
         &["status"],
         &["query"],
         &["work"],
@@ -191,16 +88,8 @@ fn a_file_that_is_not_a_database_is_refused_untouched() {
             cmd.arg("--db").arg(sb.db());
         }
         let out = crate::common::run(cmd).expect_code(ERROR);
-        assert!(
-            out.stderr.contains("is not an SQLite database"),
-            "{args:?}: {}",
-            out.stderr
-        );
-        assert_eq!(
-            std::fs::read(sb.db()).unwrap(),
-            text,
-            "{args:?} changed the file"
-        );
+        assert!(out.stderr.contains("is not an SQLite database"), "{args:?}: {}", out.stderr);
+        assert_eq!(std::fs::read(sb.db()).unwrap(), text, "{args:?} changed the file");
     }
     let out = sb.run(&["sql", "SELECT 1 FROM tasks"]).expect_code(ERROR);
     assert!(out.stderr.contains("not a database"), "{}", out.stderr);
@@ -210,24 +99,14 @@ fn a_file_that_is_not_a_database_is_refused_untouched() {
 #[test]
 fn another_programs_database_is_refused_untouched() {
     let sb = Sandbox::new();
-    sb.sqlite().execute_batch("CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO accounts VALUES (1, 'x');").unwrap();
+    sb.sqlite()
+        .execute_batch(
+            "CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO accounts VALUES (1, 'x');",
+        )
+        .unwrap();
     let bytes = std::fs::read(sb.db()).unwrap();
-    let out = sb
-        .run(&[
-            "enqueue",
-            "-e",
-            "bitstamp",
-            "-s",
-            "btc",
-            "--from",
-            "2020-03-01",
-        ])
-        .expect_code(ERROR);
-    assert!(
-        out.stderr.contains("not a pricequeue one"),
-        "{}",
-        out.stderr
-    );
+    let out = sb.run(&["enqueue", "-e", "bitstamp", "-s", "btc", "--from", "2020-03-01"]).expect_code(ERROR);
+    assert!(out.stderr.contains("not a pricequeue one"), "{}", out.stderr);
     assert_eq!(std::fs::read(sb.db()).unwrap(), bytes);
 }
 
@@ -236,26 +115,9 @@ fn a_database_from_a_newer_pricequeue_is_refused_untouched() {
     let sb = with_data();
     sb.sqlite().pragma_update(None, "user_version", 99).unwrap();
     let before = sb.dump();
-    for args in [
-        &["status"][..],
-        &["work"],
-        &[
-            "enqueue",
-            "-e",
-            "kraken",
-            "-s",
-            "btc",
-            "--from",
-            "2020-03-01",
-        ],
-    ] {
+    for args in [&["status"][..], &["work"], &["enqueue", "-e", "kraken", "-s", "btc", "--from", "2020-03-01"]] {
         let out = sb.run(args).expect_code(ERROR);
-        assert!(
-            out.stderr
-                .contains("written by a newer pricequeue (schema version 99"),
-            "{}",
-            out.stderr
-        );
+        assert!(out.stderr.contains("written by a newer pricequeue (schema version 99"), "{}", out.stderr);
     }
     assert_eq!(sb.dump(), before);
 }
@@ -265,11 +127,7 @@ fn reading_a_database_that_does_not_exist_creates_nothing() {
     let sb = Sandbox::new();
     for args in [&["status"][..], &["query"], &["work"], &["sql", "SELECT 1"]] {
         let out = sb.run(args).expect_code(ERROR);
-        assert!(
-            out.stderr.contains("there is no database at"),
-            "{args:?}: {}",
-            out.stderr
-        );
+        assert!(out.stderr.contains("there is no database at"), "{args:?}: {}", out.stderr);
     }
     assert!(!sb.db().exists());
 }

@@ -8,17 +8,7 @@ use crate::common::{day, Sandbox};
 fn a_full_fetch_stores_exactly_the_servers_data() {
     let sb = Sandbox::new();
     let out = sb
-        .run(&[
-            "fetch",
-            "--exchange",
-            "all",
-            "--symbol",
-            "all",
-            "--from",
-            "2020-03-01",
-            "--to",
-            "2020-03-31",
-        ])
+        .run(&["fetch", "--exchange", "all", "--symbol", "all", "--from", "2020-03-01", "--to", "2020-03-31"])
         .expect_code(0);
     assert!(out.stderr.contains("0 failed"), "{}", out.stderr);
 
@@ -48,11 +38,7 @@ fn a_full_fetch_stores_exactly_the_servers_data() {
                     Some(p) => {
                         assert_eq!(state, "done", "{e} {s} {d}");
                         // Exact equality: the numbers went through JSON and SQLite unchanged.
-                        assert_eq!(
-                            stored,
-                            Some([p.open, p.high, p.low, p.close, p.volume]),
-                            "{e} {s} {d}"
-                        );
+                        assert_eq!(stored, Some([p.open, p.high, p.low, p.close, p.volume]), "{e} {s} {d}");
                     }
                     None => {
                         nulls += 1;
@@ -63,122 +49,52 @@ fn a_full_fetch_stores_exactly_the_servers_data() {
             }
         }
     }
-    let rows: i64 = conn
-        .query_row("SELECT count(*) FROM prices", [], |r| r.get(0))
-        .unwrap();
+    let rows: i64 = conn.query_row("SELECT count(*) FROM prices", [], |r| r.get(0)).unwrap();
     assert_eq!(rows, cells - nulls);
-    assert!(
-        nulls > 0 && nulls < cells,
-        "the month should be ragged: {nulls} nulls of {cells}"
-    );
+    assert!(nulls > 0 && nulls < cells, "the month should be ragged: {nulls} nulls of {cells}");
     // Some of the server's answers were JSON integers; they were stored too.
-    let whole: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM prices WHERE open = round(open)",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let whole: i64 = conn.query_row("SELECT count(*) FROM prices WHERE open = round(open)", [], |r| r.get(0)).unwrap();
     assert!(whole > 0);
-    assert_eq!(
-        sb.server.requests_to("/price/"),
-        cells as u64,
-        "one request per cell"
-    );
+    assert_eq!(sb.server.requests_to("/price/"), cells as u64, "one request per cell");
 }
 
 #[test]
 fn the_same_fetch_again_makes_no_price_request() {
     let sb = Sandbox::new();
-    let args = [
-        "fetch",
-        "-e",
-        "all",
-        "-s",
-        "btc,eth",
-        "--from",
-        "2020-03-01",
-        "--to",
-        "2020-03-10",
-    ];
+    let args = ["fetch", "-e", "all", "-s", "btc,eth", "--from", "2020-03-01", "--to", "2020-03-10"];
     sb.run(&args).expect_code(0);
     let fetched = sb.server.requests_to("/price/");
     assert_eq!(fetched, 12 * 2 * 10);
     let before = sb.dump();
 
     let again = sb.run(&args).expect_code(0);
-    assert!(
-        again
-            .stderr
-            .contains("enqueued 0 new tasks (240 already in the queue)"),
-        "{}",
-        again.stderr
-    );
-    assert!(
-        again
-            .stderr
-            .contains("fetched 0 prices, 0 no data, 0 failed"),
-        "{}",
-        again.stderr
-    );
-    assert_eq!(
-        sb.server.requests_to("/price/"),
-        fetched,
-        "no price was asked for again"
-    );
+    assert!(again.stderr.contains("enqueued 0 new tasks (240 already in the queue)"), "{}", again.stderr);
+    assert!(again.stderr.contains("fetched 0 prices, 0 no data, 0 failed"), "{}", again.stderr);
+    assert_eq!(sb.server.requests_to("/price/"), fetched, "no price was asked for again");
     assert_eq!(sb.dump(), before);
 }
 
 #[test]
 fn names_are_percent_encoded_and_a_404_fails_the_task() {
     let sb = Sandbox::new();
-    let out = sb
-        .run(&[
-            "fetch",
-            "-e",
-            "a/b,bit stamp",
-            "-s",
-            "btc",
-            "--from",
-            "2020-03-01",
-        ])
-        .expect_code(FAILED);
+    let out = sb.run(&["fetch", "-e", "a/b,bit stamp", "-s", "btc", "--from", "2020-03-01"]).expect_code(FAILED);
     // The raw paths the server saw: every special character encoded.
     let counts = sb.server.counts();
-    assert_eq!(
-        counts.get("/price/a%2Fb/btc/2020-03-01"),
-        Some(&1),
-        "{counts:?}"
-    );
-    assert_eq!(
-        counts.get("/price/bit%20stamp/btc/2020-03-01"),
-        Some(&1),
-        "{counts:?}"
-    );
+    assert_eq!(counts.get("/price/a%2Fb/btc/2020-03-01"), Some(&1), "{counts:?}");
+    assert_eq!(counts.get("/price/bit%20stamp/btc/2020-03-01"), Some(&1), "{counts:?}");
     assert!(out.stderr.contains("1 failed"), "{}", out.stderr);
 
     let conn = sb.sqlite();
     let (state, error, attempts): (String, String, i64) = conn
-        .query_row(
-            "SELECT state, last_error, attempts FROM tasks WHERE exchange = 'a/b'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
+        .query_row("SELECT state, last_error, attempts FROM tasks WHERE exchange = 'a/b'", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
         .unwrap();
-    assert_eq!(
-        (state.as_str(), attempts),
-        ("failed", 1),
-        "a 404 is permanent: no retry"
-    );
+    assert_eq!((state.as_str(), attempts), ("failed", 1), "a 404 is permanent: no retry");
     assert!(error.contains("HTTP 404"), "{error}");
     // Unknown to the server, but not an error: it answers null.
-    let state: String = conn
-        .query_row(
-            "SELECT state FROM tasks WHERE exchange = 'bit stamp'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let state: String =
+        conn.query_row("SELECT state FROM tasks WHERE exchange = 'bit stamp'", [], |r| r.get(0)).unwrap();
     assert_eq!(state, "no_data");
 }
 
@@ -188,18 +104,7 @@ fn status_query_and_sql_read_while_work_runs() {
         latency: std::time::Duration::from_millis(20),
         ..Default::default()
     });
-    sb.run(&[
-        "enqueue",
-        "-e",
-        "all",
-        "-s",
-        "all",
-        "--from",
-        "2020-03-01",
-        "--to",
-        "2020-03-05",
-    ])
-    .expect_code(0);
+    sb.run(&["enqueue", "-e", "all", "-s", "all", "--from", "2020-03-01", "--to", "2020-03-05"]).expect_code(0);
     let work = sb
         .command(&["work", "--workers", "4"])
         .stdout(std::process::Stdio::piped())
@@ -212,8 +117,7 @@ fn status_query_and_sql_read_while_work_runs() {
         sb.run(&["status", "--format", "json"]).expect_code(0);
         let q = sb.run(&["query", "--format", "json"]);
         assert!(q.code == 0 || q.code == 3, "query: {q:?}");
-        sb.run(&["sql", "SELECT count(*) AS n FROM prices"])
-            .expect_code(0);
+        sb.run(&["sql", "SELECT count(*) AS n FROM prices"]).expect_code(0);
         reads += 1;
         assert!(reads < 500, "work did not progress");
     }
@@ -221,11 +125,7 @@ fn status_query_and_sql_read_while_work_runs() {
     assert!(reads > 0);
     let left: i64 = sb
         .sqlite()
-        .query_row(
-            "SELECT count(*) FROM tasks WHERE state NOT IN ('done', 'no_data')",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT count(*) FROM tasks WHERE state NOT IN ('done', 'no_data')", [], |r| r.get(0))
         .unwrap();
     assert_eq!(left, 0);
 }

@@ -3,9 +3,7 @@ use crate::common::{run, Sandbox};
 #[test]
 fn every_help_ends_with_an_example() {
     let sb = Sandbox::new();
-    for sub in [
-        "", "enqueue", "work", "fetch", "status", "query", "sql", "serve", "demo",
-    ] {
+    for sub in ["", "enqueue", "work", "fetch", "status", "query", "sql", "serve", "demo"] {
         for flag in ["-h", "--help"] {
             let mut cmd = sb.command(&[]);
             if !sub.is_empty() {
@@ -16,13 +14,7 @@ fn every_help_ends_with_an_example() {
                 cmd
             })
             .expect_code(0);
-            let last = out
-                .stdout
-                .trim_end()
-                .lines()
-                .last()
-                .unwrap_or("")
-                .trim_start();
+            let last = out.stdout.trim_end().lines().last().unwrap_or("").trim_start();
             assert!(
                 last.starts_with("pricequeue ") || last.starts_with("sqlite3 "),
                 "`{sub} {flag}` ends with {last:?}"

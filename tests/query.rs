@@ -11,30 +11,10 @@ use crate::common::{day, Sandbox};
 /// kraken never queued.
 fn every_reason() -> Sandbox {
     let sb = Sandbox::new();
-    sb.run(&[
-        "fetch",
-        "-e",
-        "bitstamp,a/b",
-        "-s",
-        "btc",
-        "--from",
-        "2020-03-01",
-        "--to",
-        "2020-03-10",
-    ])
-    .expect_code(FAILED);
-    sb.run(&[
-        "enqueue",
-        "-e",
-        "bitstamp,a/b",
-        "-s",
-        "btc",
-        "--from",
-        "2020-03-11",
-        "--to",
-        "2020-03-12",
-    ])
-    .expect_code(OK);
+    sb.run(&["fetch", "-e", "bitstamp,a/b", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-10"])
+        .expect_code(FAILED);
+    sb.run(&["enqueue", "-e", "bitstamp,a/b", "-s", "btc", "--from", "2020-03-11", "--to", "2020-03-12"])
+        .expect_code(OK);
     // A worker that died holding a task (a lease far in the future).
     let n = sb
         .sqlite()
@@ -55,9 +35,7 @@ fn expected_reason(exchange: &str, d: chrono::NaiveDate) -> Option<&'static str>
         ("bitstamp", "12") => Some("in progress"),
         (_, "11" | "12") => Some("queued"),
         ("a/b", _) => Some("failed"),
-        ("bitstamp", _) => data::price("bitstamp", "btc", d)
-            .is_none()
-            .then_some("no data"),
+        ("bitstamp", _) => data::price("bitstamp", "btc", d).is_none().then_some("no data"),
         _ => unreachable!(),
     }
 }
@@ -87,17 +65,8 @@ fn the_missing_report_names_each_cell_with_its_reason() {
         .unwrap()
         .iter()
         .map(|m| {
-            let key = (
-                m["exchange"].as_str().unwrap().to_string(),
-                m["day"].as_str().unwrap().to_string(),
-            );
-            (
-                key,
-                (
-                    m["reason"].as_str().unwrap().to_string(),
-                    m["error"].clone(),
-                ),
-            )
+            let key = (m["exchange"].as_str().unwrap().to_string(), m["day"].as_str().unwrap().to_string());
+            (key, (m["reason"].as_str().unwrap().to_string(), m["error"].clone()))
         })
         .collect();
     let mut expected_missing = 0;
@@ -107,17 +76,13 @@ fn the_missing_report_names_each_cell_with_its_reason() {
             match expected_reason(exchange, d) {
                 Some(reason) => {
                     expected_missing += 1;
-                    let (r, error) =
-                        got.unwrap_or_else(|| panic!("{exchange} {d} should be missing"));
+                    let (r, error) = got.unwrap_or_else(|| panic!("{exchange} {d} should be missing"));
                     assert_eq!(r, reason, "{exchange} {d}");
                     if reason == "failed" {
                         assert!(error.as_str().unwrap().contains("HTTP 404"), "{error}");
                     }
                 }
-                None => assert!(
-                    got.is_none(),
-                    "{exchange} {d} has a price, yet is reported missing"
-                ),
+                None => assert!(got.is_none(), "{exchange} {d} has a price, yet is reported missing"),
             }
         }
     }
@@ -132,28 +97,14 @@ fn the_missing_report_names_each_cell_with_its_reason() {
         assert_eq!(p["close"].as_f64(), Some(want.close));
     }
     assert_eq!(prices.len() + missing.len(), 3 * 13);
-    assert!(out.stderr.contains(&format!(
-        "39 prices asked for: {} stored, {} missing",
-        prices.len(),
-        missing.len()
-    )));
+    assert!(out.stderr.contains(&format!("39 prices asked for: {} stored, {} missing", prices.len(), missing.len())));
 }
 
 #[test]
 fn the_table_report_reads_as_reasons() {
     let sb = every_reason();
     let out = sb
-        .run(&[
-            "query",
-            "-e",
-            "a/b,bitstamp",
-            "-s",
-            "btc",
-            "--from",
-            "2020-03-10",
-            "--to",
-            "2020-03-13",
-        ])
+        .run(&["query", "-e", "a/b,bitstamp", "-s", "btc", "--from", "2020-03-10", "--to", "2020-03-13"])
         .expect_code(MISSING);
     let line = |exchange: &str, d: &str| {
         out.stdout
@@ -162,11 +113,7 @@ fn the_table_report_reads_as_reasons() {
             .unwrap_or_else(|| panic!("no line for {exchange} {d}:\n{}", out.stdout))
             .to_string()
     };
-    assert!(
-        line("a/b", "2020-03-10").contains("failed: GET "),
-        "{}",
-        out.stdout
-    );
+    assert!(line("a/b", "2020-03-10").contains("failed: GET "), "{}", out.stdout);
     assert!(line("a/b", "2020-03-10").contains("HTTP 404"));
     assert!(line("a/b", "2020-03-11").ends_with("queued"));
     assert!(line("bitstamp", "2020-03-12").ends_with("in progress"));
@@ -177,35 +124,14 @@ fn the_table_report_reads_as_reasons() {
 #[test]
 fn csv_holds_the_prices_or_the_missing_report() {
     let sb = every_reason();
-    let args = [
-        "query",
-        "-e",
-        "bitstamp",
-        "-s",
-        "btc",
-        "--from",
-        "2020-03-01",
-        "--to",
-        "2020-03-10",
-        "--format",
-        "csv",
-    ];
+    let args =
+        ["query", "-e", "bitstamp", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-10", "--format", "csv"];
     let out = sb.run(&args).expect_code(MISSING);
     let mut reader = csv::Reader::from_reader(out.stdout.as_bytes());
     let header = reader.headers().unwrap().clone();
     assert_eq!(
         header.iter().collect::<Vec<_>>(),
-        [
-            "exchange",
-            "symbol",
-            "day",
-            "open",
-            "high",
-            "low",
-            "close",
-            "volume",
-            "fetched_at"
-        ]
+        ["exchange", "symbol", "day", "open", "high", "low", "close", "volume", "fetched_at"]
     );
     let mut rows = 0;
     for record in reader.records() {
@@ -214,21 +140,14 @@ fn csv_holds_the_prices_or_the_missing_report() {
         assert_eq!(r[6].parse::<f64>().unwrap(), want.close);
         rows += 1;
     }
-    let have = day("2020-03-01")
-        .iter_days()
-        .take(10)
-        .filter(|d| data::price("bitstamp", "btc", *d).is_some())
-        .count();
+    let have = day("2020-03-01").iter_days().take(10).filter(|d| data::price("bitstamp", "btc", *d).is_some()).count();
     assert_eq!(rows, have);
 
     let mut with_missing = args.to_vec();
     with_missing.push("--missing");
     let out = sb.run(&with_missing).expect_code(MISSING);
     let mut reader = csv::Reader::from_reader(out.stdout.as_bytes());
-    let reasons: Vec<String> = reader
-        .records()
-        .map(|r| r.unwrap()[3].to_string())
-        .collect();
+    let reasons: Vec<String> = reader.records().map(|r| r.unwrap()[3].to_string()).collect();
     assert_eq!(reasons.len(), 10 - have);
     assert!(reasons.iter().all(|r| r == "no data"), "{reasons:?}");
 }
@@ -244,20 +163,10 @@ fn nothing_missing_exits_zero() {
         .map(|d| d.to_string())
         .collect();
     for d in &days {
-        sb.run(&["fetch", "-e", "bitstamp", "-s", "btc", "--from", d])
-            .expect_code(OK);
+        sb.run(&["fetch", "-e", "bitstamp", "-s", "btc", "--from", d]).expect_code(OK);
     }
-    let out = sb
-        .run(&[
-            "query", "-e", "bitstamp", "-s", "btc", "--from", &days[0], "--to", &days[0],
-        ])
-        .expect_code(OK);
-    assert!(
-        out.stdout
-            .contains("1 prices asked for: 1 stored, 0 missing"),
-        "{}",
-        out.stdout
-    );
+    let out = sb.run(&["query", "-e", "bitstamp", "-s", "btc", "--from", &days[0], "--to", &days[0]]).expect_code(OK);
+    assert!(out.stdout.contains("1 prices asked for: 1 stored, 0 missing"), "{}", out.stdout);
     // With no selection at all: what the database holds, first to last day.
     let all = sb.run(&["query", "--format", "json"]);
     let report: Value = serde_json::from_str(&all.stdout).unwrap();

@@ -9,18 +9,10 @@ use serde_json::Value;
 use crate::common::Sandbox;
 
 fn get(url: &str) -> (u16, String, String) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     let mut resp = agent.get(url).call().expect("request");
     let status = resp.status().as_u16();
-    let ctype = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let ctype = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     (status, ctype, resp.body_mut().read_to_string().unwrap())
 }
 
@@ -33,49 +25,27 @@ fn the_server_answers_as_the_api_says() {
     let exchanges: Vec<String> = serde_json::from_str(&body).unwrap();
     assert_eq!(status, 200);
     assert_eq!(exchanges.len(), 12);
-    assert!(
-        exchanges.windows(2).all(|w| w[0] < w[1]),
-        "sorted: {exchanges:?}"
-    );
+    assert!(exchanges.windows(2).all(|w| w[0] < w[1]), "sorted: {exchanges:?}");
     let (_, _, body) = get(&format!("{base}/symbols"));
-    assert_eq!(
-        serde_json::from_str::<Vec<String>>(&body).unwrap(),
-        ["btc", "eth", "ltc"]
-    );
+    assert_eq!(serde_json::from_str::<Vec<String>>(&body).unwrap(), ["btc", "eth", "ltc"]);
 
-    let d = crate::common::day("2020-03-01")
-        .iter_days()
-        .find(|d| data::price("bitstamp", "btc", *d).is_some())
-        .unwrap();
+    let d =
+        crate::common::day("2020-03-01").iter_days().find(|d| data::price("bitstamp", "btc", *d).is_some()).unwrap();
     let (status, ctype, body) = get(&format!("{base}/price/bitstamp/btc/{d}"));
     assert_eq!((status, ctype.as_str()), (200, "application/json"));
     let p: Value = serde_json::from_str(&body).unwrap();
     let want = data::price("bitstamp", "btc", d).unwrap();
     assert_eq!(
-        (
-            p["exchange"].as_str(),
-            p["symbol"].as_str(),
-            p["day"].as_str()
-        ),
+        (p["exchange"].as_str(), p["symbol"].as_str(), p["day"].as_str()),
         (Some("bitstamp"), Some("btc"), Some(&*d.to_string()))
     );
     assert_eq!(p["close"].as_f64(), Some(want.close));
 
-    for null in [
-        "/price/bitstamp/btc/1999-01-01",
-        "/price/nowhere/btc/2020-03-01",
-        "/price/bitstamp/btc/2020-3-1x",
-    ] {
+    for null in ["/price/bitstamp/btc/1999-01-01", "/price/nowhere/btc/2020-03-01", "/price/bitstamp/btc/2020-3-1x"] {
         let (status, _, body) = get(&format!("{base}{null}"));
         assert_eq!((status, body.as_str()), (200, "null"), "{null}");
     }
-    for missing in [
-        "/",
-        "/price",
-        "/price/bitstamp/btc",
-        "/price/bit%2Fstamp/btc/2020-03-01",
-        "/exchanges/x",
-    ] {
+    for missing in ["/", "/price", "/price/bitstamp/btc", "/price/bit%2Fstamp/btc/2020-03-01", "/exchanges/x"] {
         let (status, ctype, body) = get(&format!("{base}{missing}"));
         assert_eq!((status, ctype.as_str()), (404, "text/html"), "{missing}");
         assert!(body.contains("<html>"));
@@ -92,13 +62,8 @@ fn pricequeue_serve_runs_the_server_from_the_command_line() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stderr.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .map(str::to_string);
+    BufReader::new(child.stderr.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.split_whitespace().find(|w| w.starts_with("http://")).map(str::to_string);
     let result = url.as_deref().map(|u| get(&format!("{u}/symbols")));
     let _ = child.kill();
     let _ = child.wait();

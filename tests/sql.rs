@@ -4,18 +4,8 @@ use crate::common::Sandbox;
 
 fn fetched() -> Sandbox {
     let sb = Sandbox::new();
-    sb.run(&[
-        "fetch",
-        "-e",
-        "bitstamp,kraken",
-        "-s",
-        "btc",
-        "--from",
-        "2020-03-01",
-        "--to",
-        "2020-03-05",
-    ])
-    .expect_code(0);
+    sb.run(&["fetch", "-e", "bitstamp,kraken", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-05"])
+        .expect_code(0);
     sb
 }
 
@@ -25,59 +15,26 @@ fn sql_runs_a_select_in_every_format() {
     let q = "SELECT exchange, count(*) AS days, round(avg(close), 2) AS avg_close FROM prices GROUP BY exchange ORDER BY exchange";
     let json = sb.run(&["sql", q, "--format", "json"]).expect_code(0);
     let rows: Value = serde_json::from_str(&json.stdout).unwrap();
-    let expected: i64 = sb
-        .sqlite()
-        .query_row(
-            "SELECT count(*) FROM prices WHERE exchange = 'bitstamp'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let expected: i64 =
+        sb.sqlite().query_row("SELECT count(*) FROM prices WHERE exchange = 'bitstamp'", [], |r| r.get(0)).unwrap();
     assert_eq!(rows[0]["exchange"], "bitstamp");
     assert_eq!(rows[0]["days"], expected);
 
     let csv = sb.run(&["sql", q, "--format", "csv"]).expect_code(0);
     let mut reader = csv::Reader::from_reader(csv.stdout.as_bytes());
-    assert_eq!(
-        reader.headers().unwrap().iter().collect::<Vec<_>>(),
-        ["exchange", "days", "avg_close"]
-    );
+    assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), ["exchange", "days", "avg_close"]);
     assert_eq!(reader.records().count(), 2);
 
     let table = sb.run(&["sql", q]).expect_code(0);
-    assert!(
-        table.stdout.starts_with("exchange  days  avg_close\n"),
-        "{}",
-        table.stdout
-    );
+    assert!(table.stdout.starts_with("exchange  days  avg_close\n"), "{}", table.stdout);
 
-    let ndjson = sb
-        .run(&["sql", "PRAGMA table_info(prices)", "--format", "ndjson"])
-        .expect_code(0);
+    let ndjson = sb.run(&["sql", "PRAGMA table_info(prices)", "--format", "ndjson"]).expect_code(0);
     let names: Vec<String> = ndjson
         .stdout
         .lines()
-        .map(|l| {
-            serde_json::from_str::<Value>(l).unwrap()["name"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["name"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(
-        names,
-        [
-            "exchange",
-            "symbol",
-            "day",
-            "open",
-            "high",
-            "low",
-            "close",
-            "volume",
-            "fetched_at"
-        ]
-    );
+    assert_eq!(names, ["exchange", "symbol", "day", "open", "high", "low", "close", "volume", "fetched_at"]);
 }
 
 #[test]
@@ -111,14 +68,8 @@ fn sql_refuses_anything_that_could_write() {
         );
     }
     assert_eq!(sb.dump(), before, "the database changed");
-    assert!(
-        !sb.dir.path().join("other.db").exists(),
-        "ATTACH created a file"
-    );
-    let version: i64 = sb
-        .sqlite()
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .unwrap();
+    assert!(!sb.dir.path().join("other.db").exists(), "ATTACH created a file");
+    let version: i64 = sb.sqlite().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     assert_eq!(version, pricequeue::store::latest_version());
 }
 

@@ -21,25 +21,15 @@ impl Run for DemoArgs {
     fn run(&self, env: &Env) -> Result<i32> {
         // Only an explicit --db moves the demo: PRICEQUEUE_DB names the
         // user's real database, which the demo must never replace.
-        let db = if env.db_on_command_line {
-            env.db()
-        } else {
-            PathBuf::from("demo.db")
-        };
+        let db = if env.db_on_command_line { env.db() } else { PathBuf::from("demo.db") };
         store::remove_database(&db)?;
 
-        let server = Server::start("127.0.0.1:0", ServerOptions::default())
-            .context("starting the built-in price server")?;
+        let server =
+            Server::start("127.0.0.1:0", ServerOptions::default()).context("starting the built-in price server")?;
         eprintln!("started the built-in price server at {}", server.url());
-        let opts = WorkOptions {
-            workers: self.workers.map_or_else(default_workers, usize::from),
-            ..WorkOptions::default()
-        };
-        let source = Arc::new(HttpSource::new(
-            &server.url(),
-            Timeouts::default(),
-            opts.workers,
-        ));
+        let opts =
+            WorkOptions { workers: self.workers.map_or_else(default_workers, usize::from), ..WorkOptions::default() };
+        let source = Arc::new(HttpSource::new(&server.url(), Timeouts::default(), opts.workers));
 
         let march = |d| NaiveDate::from_ymd_opt(2020, 3, d).context("a day of March 2020");
         let selection = Selection {
@@ -50,11 +40,7 @@ impl Run for DemoArgs {
         };
         let cells = resolve(&selection, source.as_ref())?;
         let store = Store::open(&db, Create::IfMissing, Synchronous::Normal)?;
-        let added = store.enqueue(
-            &cells.exchanges,
-            &cells.symbols,
-            &dates::days(cells.from, cells.to)?,
-        )?;
+        let added = store.enqueue(&cells.exchanges, &cells.symbols, &dates::days(cells.from, cells.to)?)?;
         eprintln!("{}", enqueued_line(&added, &store));
 
         handle_signals()?;

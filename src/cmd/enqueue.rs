@@ -13,11 +13,7 @@ impl Run for EnqueueArgs {
         let source = HttpSource::new(&env.server, Timeouts::default(), 1);
         let cells = resolve(&self.selection, &source)?;
         let store = Store::open(&env.db(), Create::IfMissing, Synchronous::Normal)?;
-        let added = store.enqueue(
-            &cells.exchanges,
-            &cells.symbols,
-            &dates::days(cells.from, cells.to)?,
-        )?;
+        let added = store.enqueue(&cells.exchanges, &cells.symbols, &dates::days(cells.from, cells.to)?)?;
         eprintln!("{}", enqueued_line(&added, &store));
         Ok(OK)
     }
@@ -29,19 +25,9 @@ pub(super) fn resolve(sel: &Selection, source: &dyn PriceSource) -> Result<Cells
     dates::check_range(sel.from, to)?;
     let exchanges = resolve_names(&sel.exchanges, "exchange", source, |s| s.exchanges())?;
     let symbols = resolve_names(&sel.symbols, "symbol", source, |s| s.symbols())?;
-    Ok(Cells {
-        exchanges,
-        symbols,
-        from: sel.from,
-        to,
-    })
+    Ok(Cells { exchanges, symbols, from: sel.from, to })
 }
 
 pub(super) fn enqueued_line(e: &Enqueued, store: &Store) -> String {
-    format!(
-        "enqueued {} new tasks ({} already in the queue) in {}",
-        e.added,
-        e.existing,
-        store.path().display()
-    )
+    format!("enqueued {} new tasks ({} already in the queue) in {}", e.added, e.existing, store.path().display())
 }

@@ -13,11 +13,7 @@ impl Run for FetchArgs {
         let source = HttpSource::new(&env.server, Timeouts::default(), 1);
         let cells = resolve(&self.selection, &source)?;
         let store = Store::open(&env.db(), Create::IfMissing, self.work.synchronous)?;
-        let added = store.enqueue(
-            &cells.exchanges,
-            &cells.symbols,
-            &dates::days(cells.from, cells.to)?,
-        )?;
+        let added = store.enqueue(&cells.exchanges, &cells.symbols, &dates::days(cells.from, cells.to)?)?;
         eprintln!("{}", enqueued_line(&added, &store));
 
         let summary = self.work.work(&store, &env.server)?;

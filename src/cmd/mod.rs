@@ -75,9 +75,7 @@ fn handle_signals() -> Result<()> {
         if STOP.swap(true, Ordering::SeqCst) {
             std::process::exit(crate::error::INTERRUPTED);
         }
-        eprintln!(
-            "stopping: finishing the requests in flight (press Ctrl-C again to quit at once)"
-        );
+        eprintln!("stopping: finishing the requests in flight (press Ctrl-C again to quit at once)");
     })
     .context("installing the Ctrl-C handler")
 }
@@ -89,11 +87,7 @@ fn resolve_names(
     source: &dyn PriceSource,
     list: fn(&dyn PriceSource) -> Result<Vec<String>, FetchError>,
 ) -> Result<Vec<String>> {
-    let names: Vec<&str> = names
-        .iter()
-        .map(|n| n.trim())
-        .filter(|n| !n.is_empty())
-        .collect();
+    let names: Vec<&str> = names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()).collect();
     let mut out: Vec<String> = if names.iter().any(|n| n.eq_ignore_ascii_case("all")) {
         list(source).map_err(|e| match e {
             FetchError::Unreachable(e) => anyhow::anyhow!(
@@ -105,14 +99,10 @@ fn resolve_names(
         names.iter().map(|n| n.to_string()).collect()
     };
     if out.is_empty() {
-        anyhow::bail!(Usage(format!(
-            "no {what} given: name at least one with --{what}, or `all`"
-        )));
+        anyhow::bail!(Usage(format!("no {what} given: name at least one with --{what}, or `all`")));
     }
     if let Some(bad) = out.iter().find(|n| n.chars().any(char::is_control)) {
-        anyhow::bail!(Usage(format!(
-            "the {what} name {bad:?} has a control character in it"
-        )));
+        anyhow::bail!(Usage(format!("the {what} name {bad:?} has a control character in it")));
     }
     out.sort();
     out.dedup();

@@ -16,19 +16,10 @@ impl Run for QueryArgs {
         }
         let store = Store::open(&env.db(), Create::No, Synchronous::Normal)?;
         let Some(cells) = cells(&store, &self.filter)? else {
-            eprintln!(
-                "{}: nothing stored or queued for this selection",
-                store.path().display()
-            );
+            eprintln!("{}: nothing stored or queued for this selection", store.path().display());
             return Ok(OK);
         };
-        let totals = report::query(
-            &store,
-            &cells,
-            self.format,
-            self.missing,
-            io::stdout().lock(),
-        )?;
+        let totals = report::query(&store, &cells, self.format, self.missing, io::stdout().lock())?;
         if self.format != Format::Table {
             eprintln!("{}", totals.line());
         }
@@ -41,11 +32,7 @@ impl Run for QueryArgs {
 pub(super) fn cells(store: &Store, f: &Filter) -> Result<Option<Cells>> {
     let (db_exchanges, db_symbols) = store.names()?;
     let pick = |given: &[String], present: Vec<String>| -> Vec<String> {
-        let given: Vec<String> = given
-            .iter()
-            .map(|n| n.trim().to_string())
-            .filter(|n| !n.is_empty())
-            .collect();
+        let given: Vec<String> = given.iter().map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect();
         if given.is_empty() || given.iter().any(|n| n.eq_ignore_ascii_case("all")) {
             return present;
         }
@@ -81,10 +68,5 @@ pub(super) fn cells(store: &Store, f: &Filter) -> Result<Option<Cells>> {
     if exchanges.is_empty() || symbols.is_empty() {
         return Ok(None);
     }
-    Ok(Some(Cells {
-        exchanges,
-        symbols,
-        from,
-        to,
-    }))
+    Ok(Some(Cells { exchanges, symbols, from, to }))
 }

@@ -14,8 +14,7 @@ impl Run for RetryArgs {
             dates::check_range(from, to)?;
         }
         let store = Store::open(&env.db(), Create::No, Synchronous::Normal)?;
-        let everything =
-            f.exchanges.is_empty() && f.symbols.is_empty() && f.from.is_none() && f.to.is_none();
+        let everything = f.exchanges.is_empty() && f.symbols.is_empty() && f.from.is_none() && f.to.is_none();
         let queued = if everything {
             store.retry_failed(None)?
         } else {

@@ -22,10 +22,7 @@ impl Run for ServeArgs {
             record: false,
         };
         let server = Server::start(self.addr, options).with_context(|| {
-            format!(
-                "listening on {} (is another server using that port? try --addr 127.0.0.1:0)",
-                self.addr
-            )
+            format!("listening on {} (is another server using that port? try --addr 127.0.0.1:0)", self.addr)
         })?;
         let (first, last) = data::span();
         eprintln!(
@@ -40,10 +37,7 @@ impl Run for ServeArgs {
                 .iter()
                 .map(|r| match r.first {
                     0 => format!("{} {:.1}%", r.fault.name(), r.rate * 100.0),
-                    n => format!(
-                        "{} for the first {n} requests of each price",
-                        r.fault.name()
-                    ),
+                    n => format!("{} for the first {n} requests of each price", r.fault.name()),
                 })
                 .collect();
             eprintln!("injecting faults into price answers: {}", rules.join(", "));

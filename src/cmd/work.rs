@@ -35,10 +35,7 @@ impl WorkArgs {
     pub(super) fn work(&self, store: &Store, server: &str) -> Result<Summary> {
         handle_signals()?;
         let opts = self.options();
-        let timeouts = Timeouts {
-            request: self.timeout,
-            ..Timeouts::default()
-        };
+        let timeouts = Timeouts { request: self.timeout, ..Timeouts::default() };
         let source = Arc::new(HttpSource::new(server, timeouts, opts.workers));
         work::run(store, source, &opts, &STOP)
     }

@@ -107,15 +107,11 @@ impl<W: Write> Output<W> {
             Format::Table => {
                 let cells: Vec<String> = values.iter().map(|v| v.to_string()).collect();
                 if self.table.numeric.is_empty() {
-                    self.table.numeric = values
-                        .iter()
-                        .map(|v| matches!(v, Value::Integer(_) | Value::Real(_)))
-                        .collect();
+                    self.table.numeric =
+                        values.iter().map(|v| matches!(v, Value::Integer(_) | Value::Real(_))).collect();
                 }
                 match &self.table.widths {
-                    Some(widths) => {
-                        write_table_row(&mut self.out, &cells, widths, &self.table.numeric)?
-                    }
+                    Some(widths) => write_table_row(&mut self.out, &cells, widths, &self.table.numeric)?,
                     None => {
                         self.table.sample.push(cells);
                         if self.table.sample.len() >= TABLE_SAMPLE {
@@ -183,9 +179,7 @@ impl<W: Write> Output<W> {
 
     fn end_section(&mut self) -> Result<()> {
         match self.format {
-            Format::Table if self.table.widths.is_none() && !self.columns.is_empty() => {
-                self.flush_table()?
-            }
+            Format::Table if self.table.widths.is_none() && !self.columns.is_empty() => self.flush_table()?,
             Format::Json if !self.columns.is_empty() => write!(self.out, "]")?,
             _ => {}
         }
@@ -213,12 +207,7 @@ impl<W: Write> Output<W> {
     }
 }
 
-fn write_table_row(
-    out: &mut impl Write,
-    cells: &[String],
-    widths: &[usize],
-    numeric: &[bool],
-) -> Result<()> {
+fn write_table_row(out: &mut impl Write, cells: &[String], widths: &[usize], numeric: &[bool]) -> Result<()> {
     let mut line = String::new();
     for (i, cell) in cells.iter().enumerate() {
         let w = widths.get(i).copied().unwrap_or(0);
@@ -244,12 +233,9 @@ mod tests {
 
     fn render(format: Format, several: bool) -> String {
         let mut o = Output::new(format, Vec::new(), several);
-        o.section("prices", Some("Prices"), &["exchange", "close"])
-            .unwrap();
-        o.row(&[Value::Text("bitstamp".into()), Value::Real(7934.57)])
-            .unwrap();
-        o.row(&[Value::Text("kraken, \"eu\"".into()), Value::Integer(11780)])
-            .unwrap();
+        o.section("prices", Some("Prices"), &["exchange", "close"]).unwrap();
+        o.row(&[Value::Text("bitstamp".into()), Value::Real(7934.57)]).unwrap();
+        o.row(&[Value::Text("kraken, \"eu\"".into()), Value::Integer(11780)]).unwrap();
         if several {
             o.section("missing", None, &["day"]).unwrap();
             o.row(&[Value::Text("2020-03-01".into())]).unwrap();
@@ -260,15 +246,15 @@ mod tests {
     #[test]
     fn tables_align_numbers_right() {
         let t = render(Format::Table, false);
-        assert_eq!(t, "Prices\nexchange        close\n------------  -------\nbitstamp      7934.57\nkraken, \"eu\"    11780\n");
+        assert_eq!(
+            t,
+            "Prices\nexchange        close\n------------  -------\nbitstamp      7934.57\nkraken, \"eu\"    11780\n"
+        );
     }
 
     #[test]
     fn csv_quotes_what_needs_quoting() {
-        assert_eq!(
-            render(Format::Csv, false),
-            "exchange,close\nbitstamp,7934.57\n\"kraken, \"\"eu\"\"\",11780\n"
-        );
+        assert_eq!(render(Format::Csv, false), "exchange,close\nbitstamp,7934.57\n\"kraken, \"\"eu\"\"\",11780\n");
     }
 
     #[test]
@@ -283,10 +269,7 @@ mod tests {
     #[test]
     fn ndjson_lines_name_their_section() {
         let text = render(Format::Ndjson, true);
-        let lines: Vec<serde_json::Value> = text
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+        let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[2]["kind"], "missing");
     }

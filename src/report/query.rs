@@ -33,9 +33,7 @@ impl Cells {
     }
 
     fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.exchanges
-            .iter()
-            .flat_map(move |e| self.symbols.iter().map(move |s| (e.as_str(), s.as_str())))
+        self.exchanges.iter().flat_map(move |e| self.symbols.iter().map(move |s| (e.as_str(), s.as_str())))
     }
 }
 
@@ -56,35 +54,16 @@ impl QueryTotals {
 
     /// One line for people: "1116 prices asked for: 780 stored, 336 missing (300 no data, 36 not queued)".
     pub fn line(&self) -> String {
-        let mut s = format!(
-            "{} prices asked for: {} stored, {} missing",
-            self.cells,
-            self.prices,
-            self.missing()
-        );
+        let mut s = format!("{} prices asked for: {} stored, {} missing", self.cells, self.prices, self.missing());
         if !self.missing.is_empty() {
-            let parts: Vec<String> = self
-                .missing
-                .iter()
-                .map(|(r, n)| format!("{n} {r}"))
-                .collect();
+            let parts: Vec<String> = self.missing.iter().map(|(r, n)| format!("{n} {r}")).collect();
             s.push_str(&format!(" ({})", parts.join(", ")));
         }
         s
     }
 }
 
-const PRICE_COLUMNS: &[&str] = &[
-    "exchange",
-    "symbol",
-    "day",
-    "open",
-    "high",
-    "low",
-    "close",
-    "volume",
-    "fetched_at",
-];
+const PRICE_COLUMNS: &[&str] = &["exchange", "symbol", "day", "open", "high", "low", "close", "volume", "fetched_at"];
 const MISSING_COLUMNS: &[&str] = &["exchange", "symbol", "day", "reason", "error"];
 
 /// Writes the prices of `cells` (unless `missing_only`) and the missing
@@ -97,10 +76,7 @@ pub fn query<W: Write>(
     missing_only: bool,
     out: W,
 ) -> Result<QueryTotals> {
-    let mut totals = QueryTotals {
-        cells: cells.len(),
-        ..QueryTotals::default()
-    };
+    let mut totals = QueryTotals { cells: cells.len(), ..QueryTotals::default() };
     let show_prices = !missing_only;
     let show_missing = missing_only || format != Format::Csv;
     let mut out = Output::new(format, out, show_prices && show_missing);
@@ -122,18 +98,10 @@ pub fn query<W: Write>(
     }
 
     let mut tally = BTreeMap::new();
-    let title = format!(
-        "Missing: {} of {} prices",
-        totals.cells - totals.prices,
-        totals.cells
-    );
+    let title = format!("Missing: {} of {} prices", totals.cells - totals.prices, totals.cells);
     if show_missing {
         // A table folds the error into the reason column.
-        let columns = if format == Format::Table {
-            &MISSING_COLUMNS[..4]
-        } else {
-            MISSING_COLUMNS
-        };
+        let columns = if format == Format::Table { &MISSING_COLUMNS[..4] } else { MISSING_COLUMNS };
         out.section("missing", Some(&title), columns)?;
     }
     for (exchange, symbol) in cells.pairs() {
@@ -170,23 +138,14 @@ fn price_values(p: PriceRow) -> Vec<Value> {
 }
 
 fn missing_values(m: Missing, format: Format) -> Vec<Value> {
-    let error = m
-        .reason
-        .error()
-        .map(|e| Value::Text(e.to_string()))
-        .unwrap_or(Value::Null);
+    let error = m.reason.error().map(|e| Value::Text(e.to_string())).unwrap_or(Value::Null);
     // A table shows the reason as people read it ("failed: HTTP 404 ..."),
     // machine formats keep the code and the error apart.
     let reason = match format {
         Format::Table => Value::Text(m.reason.to_string()),
         _ => Value::Text(m.reason.code().to_string()),
     };
-    let mut values = vec![
-        Value::Text(m.exchange),
-        Value::Text(m.symbol),
-        Value::Text(m.day.to_string()),
-        reason,
-    ];
+    let mut values = vec![Value::Text(m.exchange), Value::Text(m.symbol), Value::Text(m.day.to_string()), reason];
     if format != Format::Table {
         values.push(error);
     }

@@ -18,10 +18,7 @@ pub fn status<W: Write>(store: &Store, format: Format, out: W) -> Result<StateCo
     let csv = format == Format::Csv;
     let mut out = Output::new(format, out, !csv);
     if total.total() == 0 && format == Format::Table {
-        out.note(&format!(
-            "{}: no tasks yet; `pricequeue fetch` queues and fetches some",
-            store.path().display()
-        ))?;
+        out.note(&format!("{}: no tasks yet; `pricequeue fetch` queues and fetches some", store.path().display()))?;
         out.finish()?;
         return Ok(total);
     }
@@ -31,24 +28,13 @@ pub fn status<W: Write>(store: &Store, format: Format, out: W) -> Result<StateCo
         for (state, n) in states(&total) {
             out.row(&[Value::Text(state.into()), Value::Integer(n as i64)])?;
         }
-        out.row(&[
-            Value::Text("total".into()),
-            Value::Integer(total.total() as i64),
-        ])?;
+        out.row(&[Value::Text("total".into()), Value::Integer(total.total() as i64)])?;
     }
 
     out.section(
         "pairs",
         Some("Tasks by exchange and symbol"),
-        &[
-            "exchange",
-            "symbol",
-            "queued",
-            "in_progress",
-            "done",
-            "no_data",
-            "failed",
-        ],
+        &["exchange", "symbol", "queued", "in_progress", "done", "no_data", "failed"],
     )?;
     for (exchange, symbol, c) in store.counts_by_pair()? {
         let mut row = vec![Value::Text(exchange), Value::Text(symbol)];
@@ -60,10 +46,7 @@ pub fn status<W: Write>(store: &Store, format: Format, out: W) -> Result<StateCo
         let shown = total.failed.min(FAILURES_SHOWN as u64);
         out.section(
             "failures",
-            Some(&format!(
-                "Failed tasks ({shown} most recent of {}), with their last error",
-                total.failed
-            )),
+            Some(&format!("Failed tasks ({shown} most recent of {}), with their last error", total.failed)),
             &["exchange", "symbol", "day", "attempts", "error"],
         )?;
         for f in store.failures(FAILURES_SHOWN)? {

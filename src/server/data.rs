@@ -41,19 +41,17 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 /// the market, so example queries give plausible answers.
 const ANCHORS: [[f64; 32]; 3] = [
     [
-        120.0, 100.0, 700.0, 600.0, 450.0, 600.0, 380.0, 250.0, 240.0, 270.0, 230.0, 420.0, 430.0,
-        650.0, 610.0, 960.0, 1080.0, 2500.0, 4300.0, 13000.0, 7000.0, 6400.0, 6600.0, 3800.0,
-        4100.0, 10800.0, 8300.0, 7200.0, 6600.0, 9200.0, 10800.0, 19000.0,
+        120.0, 100.0, 700.0, 600.0, 450.0, 600.0, 380.0, 250.0, 240.0, 270.0, 230.0, 420.0, 430.0, 650.0, 610.0, 960.0,
+        1080.0, 2500.0, 4300.0, 13000.0, 7000.0, 6400.0, 6600.0, 3800.0, 4100.0, 10800.0, 8300.0, 7200.0, 6600.0,
+        9200.0, 10800.0, 19000.0,
     ],
     [
-        1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.2, 0.9, 1.0, 7.0, 12.0, 10.0, 13.0, 50.0,
-        300.0, 290.0, 750.0, 680.0, 450.0, 230.0, 110.0, 140.0, 290.0, 200.0, 180.0, 130.0, 230.0,
-        360.0, 600.0,
+        1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.2, 0.9, 1.0, 7.0, 12.0, 10.0, 13.0, 50.0, 300.0, 290.0, 750.0,
+        680.0, 450.0, 230.0, 110.0, 140.0, 290.0, 200.0, 180.0, 130.0, 230.0, 360.0, 600.0,
     ],
     [
-        3.0, 2.5, 20.0, 13.0, 10.0, 10.0, 5.0, 4.0, 3.5, 3.0, 3.0, 3.5, 3.8, 4.0, 4.0, 3.8, 4.0,
-        30.0, 50.0, 230.0, 150.0, 100.0, 80.0, 35.0, 30.0, 120.0, 80.0, 50.0, 45.0, 45.0, 48.0,
-        80.0,
+        3.0, 2.5, 20.0, 13.0, 10.0, 10.0, 5.0, 4.0, 3.5, 3.0, 3.0, 3.5, 3.8, 4.0, 4.0, 3.8, 4.0, 30.0, 50.0, 230.0,
+        150.0, 100.0, 80.0, 35.0, 30.0, 120.0, 80.0, 50.0, 45.0, 45.0, 48.0, 80.0,
     ],
 ];
 
@@ -70,11 +68,7 @@ pub fn price(exchange: &str, symbol: &str, day: NaiveDate) -> Option<Price> {
     if day < first || day > last {
         return None;
     }
-    let seed = hash(&[
-        exchange.as_bytes(),
-        symbol.as_bytes(),
-        day.to_string().as_bytes(),
-    ]);
+    let seed = hash(&[exchange.as_bytes(), symbol.as_bytes(), day.to_string().as_bytes()]);
     let absent_percent = 6 + hash(&[exchange.as_bytes(), symbol.as_bytes(), b"absent"]) % 20;
     if unit(seed, 0) * 100.0 < absent_percent as f64 {
         return None;
@@ -163,10 +157,7 @@ mod tests {
                 assert_eq!(a, price(e, s, d));
                 if let Some(p) = a {
                     seen += 1;
-                    assert!(
-                        p.low <= p.open.min(p.close) && p.high >= p.open.max(p.close),
-                        "{e} {s} {p:?}"
-                    );
+                    assert!(p.low <= p.open.min(p.close) && p.high >= p.open.max(p.close), "{e} {s} {p:?}");
                     assert!(p.low > 0.0 && p.volume > 0.0);
                 }
             }
@@ -187,14 +178,9 @@ mod tests {
             .filter(Option::is_none)
             .count();
         let share = nulls as f64 / cells as f64;
-        assert!(
-            (0.1..0.5).contains(&share),
-            "{nulls} of {cells} cells of March 2020 are null"
-        );
-        let ranges: std::collections::HashSet<_> = EXCHANGES
-            .iter()
-            .flat_map(|e| SYMBOLS.iter().map(move |s| pair_range(e, s)))
-            .collect();
+        assert!((0.1..0.5).contains(&share), "{nulls} of {cells} cells of March 2020 are null");
+        let ranges: std::collections::HashSet<_> =
+            EXCHANGES.iter().flat_map(|e| SYMBOLS.iter().map(move |s| pair_range(e, s))).collect();
         assert!(ranges.len() > 30, "pairs should have their own ranges");
     }
 }

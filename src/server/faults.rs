@@ -57,13 +57,10 @@ impl std::str::FromStr for Fault {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Fault, String> {
-        Fault::ALL
-            .into_iter()
-            .find(|f| f.name() == s)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
-                format!("unknown fault '{s}'; one of: {}", names.join(", "))
-            })
+        Fault::ALL.into_iter().find(|f| f.name() == s).ok_or_else(|| {
+            let names: Vec<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
+            format!("unknown fault '{s}'; one of: {}", names.join(", "))
+        })
     }
 }
 
@@ -76,44 +73,37 @@ pub struct FaultRule {
     pub rate: f64,
     /// The first this many requests of each price path get this fault.
     pub first: u32,
+    /// Only price paths containing this (a test's way to aim a fault).
+    pub only: Option<&'static str>,
 }
 
 impl FaultRule {
     /// A fault for a random share of requests.
     pub fn rate(fault: Fault, rate: f64) -> FaultRule {
-        FaultRule {
-            fault,
-            rate,
-            first: 0,
-        }
+        FaultRule { fault, rate, first: 0, only: None }
     }
 
     /// A fault for the first `n` requests of every price path.
     pub fn first(fault: Fault, n: u32) -> FaultRule {
-        FaultRule {
-            fault,
-            rate: 0.0,
-            first: n,
-        }
+        FaultRule { fault, rate: 0.0, first: n, only: None }
+    }
+
+    /// The same rule, for price paths containing `part` only.
+    pub fn only(self, part: &'static str) -> FaultRule {
+        FaultRule { only: Some(part), ..self }
     }
 }
 
 /// Parses `--fault NAME=RATE` (like `error=0.05`) or `NAME=first:N`.
 pub fn parse_rule(s: &str) -> Result<FaultRule, String> {
-    let (name, how) = s
-        .split_once('=')
-        .ok_or_else(|| format!("'{s}': write NAME=RATE like error=0.05, or NAME=first:N"))?;
+    let (name, how) =
+        s.split_once('=').ok_or_else(|| format!("'{s}': write NAME=RATE like error=0.05, or NAME=first:N"))?;
     let fault: Fault = name.trim().parse()?;
     if let Some(n) = how.trim().strip_prefix("first:") {
-        let n = n
-            .parse()
-            .map_err(|_| format!("'{s}': first:N takes a whole number"))?;
+        let n = n.parse().map_err(|_| format!("'{s}': first:N takes a whole number"))?;
         return Ok(FaultRule::first(fault, n));
     }
-    let rate: f64 = how
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{s}': the rate is a number from 0 to 1"))?;
+    let rate: f64 = how.trim().parse().map_err(|_| format!("'{s}': the rate is a number from 0 to 1"))?;
     if !(0.0..=1.0).contains(&rate) {
         return Err(format!("'{s}': the rate is a number from 0 to 1"));
     }
@@ -132,14 +122,15 @@ pub enum RetryAfter {
     Date(u64),
 }
 
-/// Picks the fault, if any, for the `nth` request (counting from 1) of a
-/// price path; `roll` is a uniform draw in [0, 1).
-pub fn choose(rules: &[FaultRule], nth: u64, roll: f64) -> Option<Fault> {
-    if let Some(r) = rules.iter().find(|r| nth <= u64::from(r.first)) {
+/// Picks the fault, if any, for the `nth` request (counting from 1) of the
+/// price path `path`; `roll` is a uniform draw in [0, 1).
+pub fn choose(rules: &[FaultRule], path: &str, nth: u64, roll: f64) -> Option<Fault> {
+    let aimed = |r: &&FaultRule| r.only.is_none_or(|part| path.contains(part));
+    if let Some(r) = rules.iter().filter(aimed).find(|r| nth <= u64::from(r.first)) {
         return Some(r.fault);
     }
     let mut edge = 0.0;
-    for r in rules {
+    for r in rules.iter().filter(aimed) {
         edge += r.rate;
         if roll < edge {
             return Some(r.fault);
@@ -157,19 +148,18 @@ mod tests {
 
     #[test]
     fn rules_parse_and_choose() {
-        let rules = [
-            parse_rule("reset=first:2").unwrap(),
-            parse_rule("error=0.25").unwrap(),
-            parse_rule("429=0.25").unwrap(),
-        ];
-        assert_eq!(choose(&rules, 1, 0.99), Some(Fault::Reset));
-        assert_eq!(choose(&rules, 2, 0.99), Some(Fault::Reset));
-        assert_eq!(choose(&rules, 3, 0.1), Some(Fault::ServerError));
-        assert_eq!(choose(&rules, 3, 0.3), Some(Fault::RateLimited));
-        assert_eq!(choose(&rules, 3, 0.6), None);
-        assert!(parse_rule("teapot=0.1")
-            .unwrap_err()
-            .contains("one of: error, 429"));
+        let rules =
+            [parse_rule("reset=first:2").unwrap(), parse_rule("error=0.25").unwrap(), parse_rule("429=0.25").unwrap()];
+        let p = "/price/kraken/btc/2020-03-01";
+        assert_eq!(choose(&rules, p, 1, 0.99), Some(Fault::Reset));
+        assert_eq!(choose(&rules, p, 2, 0.99), Some(Fault::Reset));
+        assert_eq!(choose(&rules, p, 3, 0.1), Some(Fault::ServerError));
+        assert_eq!(choose(&rules, p, 3, 0.3), Some(Fault::RateLimited));
+        assert_eq!(choose(&rules, p, 3, 0.6), None);
+        let aimed = [FaultRule::first(Fault::Stall, 1).only("/2020-03-05")];
+        assert_eq!(choose(&aimed, p, 1, 0.0), None);
+        assert_eq!(choose(&aimed, "/price/kraken/btc/2020-03-05", 1, 0.0), Some(Fault::Stall));
+        assert!(parse_rule("teapot=0.1").unwrap_err().contains("one of: error, 429"));
         assert!(parse_rule("error=2").is_err());
         assert!(parse_rule("error").is_err());
     }

@@ -135,33 +135,25 @@ impl Server {
         });
         let stopping = Arc::new(AtomicBool::new(false));
         let accept = {
-            let (stats, stopping, options) =
-                (Arc::clone(&stats), Arc::clone(&stopping), Arc::new(options));
-            thread::Builder::new()
-                .name("serve-accept".into())
-                .spawn(move || {
-                    for conn in listener.incoming() {
-                        if stopping.load(Ordering::Relaxed) {
-                            break;
-                        }
-                        let Ok(conn) = conn else { continue };
-                        let (stats, options) = (Arc::clone(&stats), Arc::clone(&options));
-                        let spawned = thread::Builder::new()
-                            .stack_size(128 * 1024)
-                            .spawn(move || serve_connection(conn, &options, &stats));
-                        if spawned.is_err() {
-                            // Out of threads: the connection is dropped and the client retries.
-                            thread::sleep(Duration::from_millis(10));
-                        }
+            let (stats, stopping, options) = (Arc::clone(&stats), Arc::clone(&stopping), Arc::new(options));
+            thread::Builder::new().name("serve-accept".into()).spawn(move || {
+                for conn in listener.incoming() {
+                    if stopping.load(Ordering::Relaxed) {
+                        break;
                     }
-                })?
+                    let Ok(conn) = conn else { continue };
+                    let (stats, options) = (Arc::clone(&stats), Arc::clone(&options));
+                    let spawned = thread::Builder::new()
+                        .stack_size(128 * 1024)
+                        .spawn(move || serve_connection(conn, &options, &stats));
+                    if spawned.is_err() {
+                        // Out of threads: the connection is dropped and the client retries.
+                        thread::sleep(Duration::from_millis(10));
+                    }
+                }
+            })?
         };
-        Ok(Server {
-            addr,
-            stats,
-            stopping,
-            accept: Some(accept),
-        })
+        Ok(Server { addr, stats, stopping, accept: Some(accept) })
     }
 
     /// The address the server listens on.
@@ -181,19 +173,12 @@ impl Server {
 
     /// Requests received so far whose path starts with `prefix`.
     pub fn requests_to(&self, prefix: &str) -> u64 {
-        lock(&self.stats.by_path)
-            .iter()
-            .filter(|(p, _)| p.starts_with(prefix))
-            .map(|(_, s)| s.requests)
-            .sum()
+        lock(&self.stats.by_path).iter().filter(|(p, _)| p.starts_with(prefix)).map(|(_, s)| s.requests).sum()
     }
 
     /// How many times each path was requested.
     pub fn counts(&self) -> HashMap<String, u64> {
-        lock(&self.stats.by_path)
-            .iter()
-            .map(|(p, s)| (p.clone(), s.requests))
-            .collect()
+        lock(&self.stats.by_path).iter().map(|(p, s)| (p.clone(), s.requests)).collect()
     }
 
     /// Requests, prices and faults of each path.
@@ -238,16 +223,14 @@ fn serve_connection(mut conn: TcpStream, options: &ServerOptions, stats: &Stats)
         let mut req = httparse::Request::new(&mut headers);
         let keep_alive = match req.parse(&buf[..head]) {
             Ok(httparse::Status::Complete(_)) => {
-                let close_asked = req.headers.iter().any(|h| {
-                    h.name.eq_ignore_ascii_case("connection")
-                        && h.value.eq_ignore_ascii_case(b"close")
-                });
+                let close_asked = req
+                    .headers
+                    .iter()
+                    .any(|h| h.name.eq_ignore_ascii_case("connection") && h.value.eq_ignore_ascii_case(b"close"));
                 !options.close_connections && req.version == Some(1) && !close_asked
             }
             _ => {
-                let _ = conn.write_all(
-                    b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                );
+                let _ = conn.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
                 return;
             }
         };
@@ -256,10 +239,7 @@ fn serve_connection(mut conn: TcpStream, options: &ServerOptions, stats: &Stats)
         buf.drain(..head);
 
         let response = if method == "GET" && path == STATS_PATH {
-            ok_json(
-                serde_json::to_vec(&*lock(&stats.by_path)).unwrap_or_default(),
-                Answer::List,
-            )
+            ok_json(serde_json::to_vec(&*lock(&stats.by_path)).unwrap_or_default(), Answer::List)
         } else {
             let response = respond(&method, &path, options, stats);
             record(stats, options, arrived, &path, &response);
@@ -273,12 +253,7 @@ fn serve_connection(mut conn: TcpStream, options: &ServerOptions, stats: &Stats)
 
 /// What to send back: an answer, or a fault to act out.
 enum Response {
-    Answer {
-        status: &'static str,
-        content_type: &'static str,
-        body: Vec<u8>,
-        answer: Answer,
-    },
+    Answer { status: &'static str, content_type: &'static str, body: Vec<u8>, answer: Answer },
     Fault(Fault),
 }
 
@@ -297,7 +272,7 @@ fn respond(method: &str, raw_path: &str, options: &ServerOptions, stats: &Stats)
             (rng.f64(), rng.f64())
         };
         let wait = options.latency + options.latency_jitter.mul_f64(jitter);
-        if let Some(fault) = faults::choose(&options.faults, nth, roll) {
+        if let Some(fault) = faults::choose(&options.faults, raw_path, nth, roll) {
             return Response::Fault(fault);
         }
         if !wait.is_zero() {
@@ -322,29 +297,14 @@ fn record(stats: &Stats, options: &ServerOptions, at: Instant, path: &str, respo
         }
     }
     if options.record {
-        lock(&stats.log).push(Seen {
-            at,
-            path: path.to_string(),
-            answer,
-        });
+        lock(&stats.log).push(Seen { at, path: path.to_string(), answer });
     }
 }
 
 /// Writes the response; false when the connection is done with.
-fn send(
-    conn: &mut TcpStream,
-    response: Response,
-    keep_alive: bool,
-    options: &ServerOptions,
-    stats: &Stats,
-) -> bool {
+fn send(conn: &mut TcpStream, response: Response, keep_alive: bool, options: &ServerOptions, stats: &Stats) -> bool {
     let (status, content_type, body) = match response {
-        Response::Answer {
-            status,
-            content_type,
-            body,
-            ..
-        } => (status, content_type, body),
+        Response::Answer { status, content_type, body, .. } => (status, content_type, body),
         Response::Fault(fault) => return act_out(conn, fault, options, stats),
     };
     let mut out = Vec::with_capacity(256 + body.len());
@@ -352,11 +312,7 @@ fn send(
         out,
         "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n{}\r\n",
         body.len(),
-        if keep_alive {
-            ""
-        } else {
-            "Connection: close\r\n"
-        }
+        if keep_alive { "" } else { "Connection: close\r\n" }
     );
     out.extend_from_slice(&body);
     conn.write_all(&out).is_ok() && keep_alive
@@ -372,28 +328,18 @@ fn act_out(conn: &mut TcpStream, fault: Fault, options: &ServerOptions, stats: &
         RetryAfter::Seconds(s) => format!("Retry-After: {s}\r\n"),
         RetryAfter::Date(s) => {
             let at = chrono::Utc::now() + chrono::Duration::seconds(s as i64);
-            format!(
-                "Retry-After: {}\r\n",
-                at.format("%a, %d %b %Y %H:%M:%S GMT")
-            )
+            format!("Retry-After: {}\r\n", at.format("%a, %d %b %Y %H:%M:%S GMT"))
         }
     };
     let price = r#"{"exchange": "bitstamp", "symbol": "btc", "open": 7893.63, "high": 7988.78, "low": 7591.99, "close": 7934.57, "volume": 7289.61145281, "day": "2020-03-12"}"#;
     let _ = match fault {
         Fault::ServerError => {
-            let status = [
-                "500 Internal Server Error",
-                "502 Bad Gateway",
-                "504 Gateway Timeout",
-            ][(stats.turn.fetch_add(1, Ordering::Relaxed) % 3) as usize];
+            let status = ["500 Internal Server Error", "502 Bad Gateway", "504 Gateway Timeout"]
+                [(stats.turn.fetch_add(1, Ordering::Relaxed) % 3) as usize];
             conn.write_all(head(status, "", 0).as_bytes())
         }
-        Fault::RateLimited => {
-            conn.write_all(head("429 Too Many Requests", &retry_after, 0).as_bytes())
-        }
-        Fault::Unavailable => {
-            conn.write_all(head("503 Service Unavailable", &retry_after, 0).as_bytes())
-        }
+        Fault::RateLimited => conn.write_all(head("429 Too Many Requests", &retry_after, 0).as_bytes()),
+        Fault::Unavailable => conn.write_all(head("503 Service Unavailable", &retry_after, 0).as_bytes()),
         Fault::Stall => {
             thread::sleep(options.stall);
             Ok(())
@@ -405,8 +351,7 @@ fn act_out(conn: &mut TcpStream, fault: Fault, options: &ServerOptions, stats: &
         }
         Fault::Malformed => {
             let body = &price.as_bytes()[..price.len() / 2];
-            conn.write_all(head("200 OK", "", body.len()).as_bytes())
-                .and_then(|_| conn.write_all(body))
+            conn.write_all(head("200 OK", "", body.len()).as_bytes()).and_then(|_| conn.write_all(body))
         }
         Fault::Truncated => {
             let body = price.as_bytes();
@@ -460,10 +405,7 @@ fn answer(method: &str, raw_path: &str) -> Response {
                 .ok()
                 .and_then(|d| data::price(exchange, symbol, d).map(|p| (d, p)));
             match price {
-                Some((d, p)) => ok_json(
-                    render_price(exchange, symbol, d, &p).into_bytes(),
-                    Answer::Price,
-                ),
+                Some((d, p)) => ok_json(render_price(exchange, symbol, d, &p).into_bytes(), Answer::Price),
                 None => ok_json(b"null".to_vec(), Answer::Null),
             }
         }
@@ -478,23 +420,12 @@ fn answer(method: &str, raw_path: &str) -> Response {
 
 /// A list of names, spaced as the reference server (Python's json) writes it.
 fn names(list: &[&str]) -> Response {
-    let quoted: Vec<String> = list
-        .iter()
-        .map(|n| serde_json::Value::from(*n).to_string())
-        .collect();
-    ok_json(
-        format!("[{}]", quoted.join(", ")).into_bytes(),
-        Answer::List,
-    )
+    let quoted: Vec<String> = list.iter().map(|n| serde_json::Value::from(*n).to_string()).collect();
+    ok_json(format!("[{}]", quoted.join(", ")).into_bytes(), Answer::List)
 }
 
 fn ok_json(body: Vec<u8>, answer: Answer) -> Response {
-    Response::Answer {
-        status: "200 OK",
-        content_type: "application/json",
-        body,
-        answer,
-    }
+    Response::Answer { status: "200 OK", content_type: "application/json", body, answer }
 }
 
 /// A price object as the API sends it, whole numbers as JSON integers.
@@ -503,9 +434,7 @@ pub fn render_price(exchange: &str, symbol: &str, day: NaiveDate, p: &Price) -> 
         if x.fract() == 0.0 && x.abs() < 1e15 {
             format!("{}", x as i64)
         } else {
-            serde_json::Number::from_f64(x)
-                .map(|n| n.to_string())
-                .unwrap_or_else(|| "null".into())
+            serde_json::Number::from_f64(x).map(|n| n.to_string()).unwrap_or_else(|| "null".into())
         }
     };
     format!(

@@ -79,22 +79,17 @@ impl Store {
             Synchronous::Normal => "NORMAL",
             Synchronous::Full => "FULL",
         };
-        let manager = SqliteConnectionManager::file(path)
-            .with_flags(open_flags())
-            .with_init(move |c| {
-                c.busy_timeout(BUSY_TIMEOUT)?;
-                c.pragma_update(None, "synchronous", sync)?;
-                Ok(())
-            });
+        let manager = SqliteConnectionManager::file(path).with_flags(open_flags()).with_init(move |c| {
+            c.busy_timeout(BUSY_TIMEOUT)?;
+            c.pragma_update(None, "synchronous", sync)?;
+            Ok(())
+        });
         let pool = Pool::builder()
             .max_size(4)
             .min_idle(Some(0))
             .build(manager)
             .with_context(|| format!("opening database {}", path.display()))?;
-        Ok(Store {
-            pool,
-            path: path.to_path_buf(),
-        })
+        Ok(Store { pool, path: path.to_path_buf() })
     }
 
     /// The database file.
@@ -103,16 +98,12 @@ impl Store {
     }
 
     fn conn(&self) -> Result<PooledConnection<SqliteConnectionManager>> {
-        self.pool
-            .get()
-            .with_context(|| format!("connecting to database {}", self.path.display()))
+        self.pool.get().with_context(|| format!("connecting to database {}", self.path.display()))
     }
 }
 
 fn open_flags() -> OpenFlags {
-    OpenFlags::SQLITE_OPEN_READ_WRITE
-        | OpenFlags::SQLITE_OPEN_CREATE
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX
 }
 
 /// Milliseconds since the Unix epoch, the queue's clock.
@@ -122,7 +113,5 @@ pub fn now_ms() -> i64 {
 
 /// The current time as ISO 8601 text, for columns people read.
 fn iso_now() -> String {
-    chrono::Utc::now()
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string()
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }

@@ -62,16 +62,10 @@ pub fn run_readonly(
     mut row: impl FnMut(&[Value]) -> Result<()>,
 ) -> Result<()> {
     if !path.exists() {
-        bail!(
-            "there is no database at {}: pass --db with an existing one",
-            path.display()
-        );
+        bail!("there is no database at {}: pass --db with an existing one", path.display());
     }
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .with_context(|| format!("opening {} read-only", path.display()))?;
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .with_context(|| format!("opening {} read-only", path.display()))?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.authorizer(Some(authorize))?;
     let refused = || {
@@ -115,18 +109,13 @@ pub fn run_readonly(
 
 fn authorize(ctx: AuthContext<'_>) -> Authorization {
     match ctx.action {
-        AuthAction::Select
-        | AuthAction::Read { .. }
-        | AuthAction::Function { .. }
-        | AuthAction::Recursive => Authorization::Allow,
-        AuthAction::Pragma {
-            pragma_name,
-            pragma_value: None,
-        } if !pragma_name.is_empty() => Authorization::Allow,
-        AuthAction::Pragma {
-            pragma_name,
-            pragma_value: Some(_),
-        } if READING_PRAGMAS.contains(&pragma_name.to_ascii_lowercase().as_str()) => {
+        AuthAction::Select | AuthAction::Read { .. } | AuthAction::Function { .. } | AuthAction::Recursive => {
+            Authorization::Allow
+        }
+        AuthAction::Pragma { pragma_name, pragma_value: None } if !pragma_name.is_empty() => Authorization::Allow,
+        AuthAction::Pragma { pragma_name, pragma_value: Some(_) }
+            if READING_PRAGMAS.contains(&pragma_name.to_ascii_lowercase().as_str()) =>
+        {
             Authorization::Allow
         }
         _ => Authorization::Deny,

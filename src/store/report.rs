@@ -63,10 +63,7 @@ pub enum Reason {
     /// No task was ever enqueued for it.
     NotQueued,
     /// Waiting in the queue; `attempts` failed so far, the last with `error`.
-    Queued {
-        attempts: u32,
-        error: Option<String>,
-    },
+    Queued { attempts: u32, error: Option<String> },
     /// A worker holds it right now.
     InProgress,
     /// Gave up: a permanent error or the last attempt failed.
@@ -103,10 +100,7 @@ impl Reason {
 impl std::fmt::Display for Reason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Reason::Queued {
-                attempts,
-                error: Some(e),
-            } if *attempts > 0 => {
+            Reason::Queued { attempts, error: Some(e) } if *attempts > 0 => {
                 write!(f, "queued (after {attempts} failed attempts, last: {e})")
             }
             Reason::Failed { error } => write!(f, "failed: {error}"),
@@ -138,13 +132,7 @@ impl Store {
     }
 
     /// Task counts by state of (exchange, symbol) from `from` to `to` inclusive.
-    pub fn counts_between(
-        &self,
-        exchange: &str,
-        symbol: &str,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<StateCounts> {
+    pub fn counts_between(&self, exchange: &str, symbol: &str, from: NaiveDate, to: NaiveDate) -> Result<StateCounts> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
             "SELECT state, count(*) FROM tasks
@@ -208,19 +196,14 @@ impl Store {
         };
         // Each UNION arm walks an index whose first column is the name,
         // so this stays fast on a large queue.
-        let exchanges = list("SELECT DISTINCT exchange FROM tasks UNION SELECT DISTINCT exchange FROM prices ORDER BY 1")?;
-        let symbols = list(
-            "SELECT DISTINCT symbol FROM tasks UNION SELECT DISTINCT symbol FROM prices ORDER BY 1",
-        )?;
+        let exchanges =
+            list("SELECT DISTINCT exchange FROM tasks UNION SELECT DISTINCT exchange FROM prices ORDER BY 1")?;
+        let symbols = list("SELECT DISTINCT symbol FROM tasks UNION SELECT DISTINCT symbol FROM prices ORDER BY 1")?;
         Ok((exchanges, symbols))
     }
 
     /// The first and last day of any task or price of (exchange, symbol).
-    pub fn day_bounds(
-        &self,
-        exchange: &str,
-        symbol: &str,
-    ) -> Result<Option<(NaiveDate, NaiveDate)>> {
+    pub fn day_bounds(&self, exchange: &str, symbol: &str) -> Result<Option<(NaiveDate, NaiveDate)>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
             "SELECT min(lo), max(hi) FROM (
@@ -254,13 +237,7 @@ impl Store {
                 exchange: exchange.to_string(),
                 symbol: symbol.to_string(),
                 day: r.get(0)?,
-                price: Price {
-                    open: r.get(1)?,
-                    high: r.get(2)?,
-                    low: r.get(3)?,
-                    close: r.get(4)?,
-                    volume: r.get(5)?,
-                },
+                price: Price { open: r.get(1)?, high: r.get(2)?, low: r.get(3)?, close: r.get(4)?, volume: r.get(5)? },
                 fetched_at: r.get(6)?,
             })?;
         }
@@ -289,9 +266,7 @@ impl Store {
              WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 ORDER BY day",
         )?;
         let args = params![exchange, symbol, from, to];
-        let mut prices = prices
-            .query_map(args, |r| r.get::<_, NaiveDate>(0))?
-            .peekable();
+        let mut prices = prices.query_map(args, |r| r.get::<_, NaiveDate>(0))?.peekable();
         let mut tasks = tasks.query_map(args, task_reason)?.peekable();
         for day in from.iter_days().take_while(|d| *d <= to) {
             let priced = advance_to(&mut prices, day, |d| *d)?.is_some();
@@ -303,12 +278,7 @@ impl Store {
                 Some((_, reason)) => reason,
                 None => Reason::NotQueued,
             };
-            each(Missing {
-                exchange: exchange.to_string(),
-                symbol: symbol.to_string(),
-                day,
-                reason,
-            })?;
+            each(Missing { exchange: exchange.to_string(), symbol: symbol.to_string(), day, reason })?;
         }
         Ok(())
     }
@@ -323,20 +293,14 @@ fn task_reason(r: &Row<'_>) -> rusqlite::Result<(NaiveDate, Reason)> {
         "queued" => Reason::Queued { attempts, error },
         "in_progress" => Reason::InProgress,
         "no_data" => Reason::NoData,
-        "failed" => Reason::Failed {
-            error: error.unwrap_or_default(),
-        },
+        "failed" => Reason::Failed { error: error.unwrap_or_default() },
         _ => Reason::PriceDeleted, // done, yet no price row
     };
     Ok((day, reason))
 }
 
 /// Moves a day-sorted row stream up to `day` and takes the row of that day.
-fn advance_to<T, I>(
-    rows: &mut Peekable<I>,
-    day: NaiveDate,
-    key: impl Fn(&T) -> NaiveDate,
-) -> Result<Option<T>>
+fn advance_to<T, I>(rows: &mut Peekable<I>, day: NaiveDate, key: impl Fn(&T) -> NaiveDate) -> Result<Option<T>>
 where
     I: Iterator<Item = rusqlite::Result<T>>,
 {

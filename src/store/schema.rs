@@ -16,10 +16,7 @@ pub const APPLICATION_ID: i32 = 0x5051_7565;
 /// The migrations, in order; migration `i` brings the schema to version `i + 1`.
 pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("../../migrations/0001_init.sql")),
-    (
-        "0002_server_pauses",
-        include_str!("../../migrations/0002_server_pauses.sql"),
-    ),
+    ("0002_server_pauses", include_str!("../../migrations/0002_server_pauses.sql")),
 ];
 
 /// The schema version this build writes.
@@ -57,13 +54,7 @@ pub fn prepare(conn: &mut Connection, path: &Path) -> Result<()> {
     // mode is stored in the file, so setting it once at creation is enough.
     conn.pragma_update(None, "journal_mode", "WAL")
         .with_context(|| format!("switching {} to WAL mode", path.display()))?;
-    migrate(conn).with_context(|| {
-        format!(
-            "migrating {} to schema version {}",
-            path.display(),
-            latest_version()
-        )
-    })
+    migrate(conn).with_context(|| format!("migrating {} to schema version {}", path.display(), latest_version()))
 }
 
 fn inspect(conn: &Connection) -> rusqlite::Result<(i32, i64, i64)> {
@@ -79,8 +70,7 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
     for (name, sql) in MIGRATIONS.iter().skip(version.max(0) as usize) {
-        tx.execute_batch(sql)
-            .with_context(|| format!("applying migration {name}"))?;
+        tx.execute_batch(sql).with_context(|| format!("applying migration {name}"))?;
     }
     tx.pragma_update(None, "user_version", latest_version())?;
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;
@@ -140,8 +130,7 @@ mod tests {
             let conn = Connection::open(&path).unwrap();
             conn.execute_batch(MIGRATIONS[0].1).unwrap();
             conn.pragma_update(None, "user_version", 1).unwrap();
-            conn.pragma_update(None, "application_id", APPLICATION_ID)
-                .unwrap();
+            conn.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
             conn.execute(
                 "INSERT INTO tasks (exchange, symbol, day, enqueued_at) VALUES ('kraken', 'btc', '2020-03-01', 'then')",
                 [],
@@ -150,15 +139,10 @@ mod tests {
         }
         let mut conn = Connection::open(&path).unwrap();
         prepare(&mut conn, &path).unwrap();
-        let version: i64 = conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .unwrap();
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(version, latest_version());
-        let tasks: i64 = conn
-            .query_row("SELECT count(*) FROM tasks", [], |r| r.get(0))
-            .unwrap();
+        let tasks: i64 = conn.query_row("SELECT count(*) FROM tasks", [], |r| r.get(0)).unwrap();
         assert_eq!(tasks, 1);
-        conn.execute("INSERT INTO server_pauses VALUES ('http://x', 1)", [])
-            .unwrap();
+        conn.execute("INSERT INTO server_pauses VALUES ('http://x', 1)", []).unwrap();
     }
 }
