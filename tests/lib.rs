@@ -3,11 +3,15 @@
 
 mod common;
 
+mod chaos;
 mod demo;
 mod enqueue;
 mod errors;
+mod faults;
 mod fetch;
 mod help;
+mod leases;
 mod query;
 mod serve;
+mod shutdown;
 mod sql;

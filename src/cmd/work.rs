@@ -52,6 +52,9 @@ pub(super) fn summary_line(s: &Summary) -> String {
         s.elapsed.as_secs_f64(),
         s.rate()
     );
+    if s.recovered > 0 {
+        line.push_str(&format!("; took back {} tasks left in progress by a run that died", s.recovered));
+    }
     if s.interrupted || STOP.load(Ordering::Relaxed) {
         line.push_str("; interrupted: run the same command again to carry on");
     }

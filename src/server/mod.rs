@@ -327,7 +327,9 @@ fn act_out(conn: &mut TcpStream, fault: Fault, options: &ServerOptions, stats: &
         RetryAfter::None => String::new(),
         RetryAfter::Seconds(s) => format!("Retry-After: {s}\r\n"),
         RetryAfter::Date(s) => {
-            let at = chrono::Utc::now() + chrono::Duration::seconds(s as i64);
+            // An HTTP date has whole seconds: round up, so the wait it
+            // asks for is never shorter than `s`.
+            let at = chrono::Utc::now() + chrono::Duration::seconds(s as i64 + 1);
             format!("Retry-After: {}\r\n", at.format("%a, %d %b %Y %H:%M:%S GMT"))
         }
     };

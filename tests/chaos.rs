@@ -1,0 +1,178 @@
+//! Kill -9 at random moments against a faulty server, and four processes
+//! on one queue: every price fetched once, none lost, none wrong.
+
+use std::collections::HashMap;
+use std::process::Stdio;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use pricequeue::error::{FAILED, OK};
+use pricequeue::server::{data, Fault, FaultRule, PathStats, RetryAfter, ServerOptions};
+
+use crate::common::{day, wait, Sandbox};
+
+/// Checks the end state: every task finished (done, no data, or failed
+/// with its error), every price equal to the server's, one row per cell.
+fn consistent(sb: &Sandbox) -> (i64, i64) {
+    let conn = sb.sqlite();
+    let mut stmt = conn
+        .prepare(
+            "SELECT t.exchange, t.symbol, t.day, t.state, t.last_error, p.open, p.high, p.low, p.close, p.volume
+             FROM tasks t LEFT JOIN prices p USING (exchange, symbol, day)",
+        )
+        .unwrap();
+    let mut rows = stmt.query([]).unwrap();
+    let (mut tasks, mut failed) = (0, 0);
+    while let Some(r) = rows.next().unwrap() {
+        tasks += 1;
+        let (e, s, d, state): (String, String, String, String) =
+            (r.get(0).unwrap(), r.get(1).unwrap(), r.get(2).unwrap(), r.get(3).unwrap());
+        let stored: Option<[f64; 5]> = r
+            .get::<_, Option<f64>>(5)
+            .unwrap()
+            .map(|open| [open, r.get(6).unwrap(), r.get(7).unwrap(), r.get(8).unwrap(), r.get(9).unwrap()]);
+        let want = data::price(&e, &s, day(&d)).map(|p| [p.open, p.high, p.low, p.close, p.volume]);
+        match state.as_str() {
+            "done" => assert_eq!(stored, want, "{e} {s} {d}"),
+            "no_data" => assert_eq!((stored, want), (None, None), "{e} {s} {d}"),
+            "failed" => {
+                failed += 1;
+                let error: Option<String> = r.get(4).unwrap();
+                assert!(error.is_some_and(|e| !e.is_empty()), "{e} {s} {d} failed without a reason");
+            }
+            other => panic!("{e} {s} {d} is still {other}"),
+        }
+    }
+    let doubles: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM (SELECT 1 FROM prices GROUP BY exchange, symbol, day HAVING count(*) > 1)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(doubles, 0);
+    (tasks, failed)
+}
+
+/// Answers beyond the first for each price (faults are not answers).
+fn refetches(stats: &HashMap<String, PathStats>) -> u64 {
+    stats.iter().filter(|(p, _)| p.starts_with("/price/")).map(|(_, s)| (s.requests - s.faults).saturating_sub(1)).sum()
+}
+
+#[test]
+fn chaos_sigkill_at_random_moments_against_a_faulty_server() {
+    let seed = fastrand::u64(..);
+    eprintln!("chaos seed {seed}");
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let sb = Sandbox::with_server(ServerOptions {
+        latency: Duration::from_millis(5),
+        latency_jitter: Duration::from_millis(10),
+        faults: vec![
+            FaultRule::rate(Fault::ServerError, 0.03),
+            FaultRule::rate(Fault::Reset, 0.02),
+            FaultRule::rate(Fault::Malformed, 0.01),
+            FaultRule::rate(Fault::Truncated, 0.01),
+            FaultRule::rate(Fault::Unavailable, 0.001),
+            FaultRule::rate(Fault::RateLimited, 0.001),
+            FaultRule::rate(Fault::Stall, 0.002),
+        ],
+        retry_after: RetryAfter::Seconds(1),
+        stall: Duration::from_secs(2),
+        seed,
+        ..ServerOptions::default()
+    });
+    let workers = 8;
+    let args = [
+        "fetch",
+        "-e",
+        "all",
+        "-s",
+        "all",
+        "--from",
+        "2020-01-01",
+        "--to",
+        "2020-04-09",
+        "--workers",
+        "8",
+        "--retry-delay",
+        "20ms",
+        "--max-attempts",
+        "10",
+        "--timeout",
+        "1s",
+    ];
+    let tasks = 12 * 3 * 100;
+
+    let mut kills = 0;
+    let started = Instant::now();
+    while kills < 10 {
+        assert!(started.elapsed() < Duration::from_secs(90), "chaos loop ran too long");
+        let child = sb.command(&args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let mut child = child;
+        thread::sleep(Duration::from_millis(rng.u64(300..1200)));
+        if child.try_wait().unwrap().is_some() {
+            break; // it finished before the kill: nothing left to interrupt
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        kills += 1;
+    }
+    let open: i64 = sb
+        .sqlite()
+        .query_row("SELECT count(*) FROM tasks WHERE state IN ('queued', 'in_progress')", [], |r| r.get(0))
+        .unwrap();
+    eprintln!("{kills} kills, {open} of {tasks} tasks still open before the last run");
+    assert!(kills >= 10, "only {kills} kills before the queue was drained: slow the server down");
+
+    let last = sb.run(&args);
+    assert!(last.code == OK || last.code == FAILED, "{last:?}");
+    let (n, failed) = consistent(&sb);
+    assert_eq!(n, tasks);
+    assert_eq!(last.code == FAILED, failed > 0);
+
+    // Fetched more than once only when the kill caught it in flight: at
+    // most the tasks a run holds (two per worker) per kill.
+    let stats = sb.server.path_stats();
+    let again = refetches(&stats);
+    let faults: u64 = stats.values().map(|s| s.faults).sum();
+    eprintln!(
+        "{} price requests, {faults} faults, {again} answers fetched again, {failed} failed",
+        sb.server.requests_to("/price/")
+    );
+    assert!(again <= kills * 2 * workers, "{again} prices fetched again after {kills} kills");
+
+    // And now the queue is drained: the same command asks for no price.
+    let before = sb.server.requests_to("/price/");
+    sb.run(&args);
+    assert_eq!(sb.server.requests_to("/price/"), before);
+}
+
+#[test]
+fn four_processes_drain_one_queue_and_fetch_each_price_once() {
+    let sb = Sandbox::with_server(ServerOptions {
+        latency: Duration::from_millis(1),
+        latency_jitter: Duration::from_millis(2),
+        ..ServerOptions::default()
+    });
+    sb.run(&["enqueue", "-e", "all", "-s", "all", "--from", "2020-01-01", "--to", "2020-02-29"]).expect_code(OK);
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            sb.command(&["work", "--workers", "16"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+        })
+        .collect();
+    let mut fetched_by = Vec::new();
+    for child in children {
+        let out = wait(child).expect_code(OK);
+        assert!(!out.stderr.contains("locked"), "{}", out.stderr);
+        fetched_by.push(out.stderr.lines().last().unwrap_or("").to_string());
+    }
+    eprintln!("{}", fetched_by.join("\n"));
+    let (n, failed) = consistent(&sb);
+    assert_eq!((n, failed), (12 * 3 * 60, 0));
+    let stats = sb.server.path_stats();
+    let prices: Vec<_> = stats.iter().filter(|(p, _)| p.starts_with("/price/")).collect();
+    assert_eq!(prices.len(), 12 * 3 * 60);
+    for (path, s) in prices {
+        assert_eq!(s.requests, 1, "{path} was fetched {} times", s.requests);
+    }
+}

@@ -1,0 +1,250 @@
+//! Each fault a price server sends, handled deliberately.
+
+use std::time::Duration;
+
+use pricequeue::error::{ERROR, FAILED, OK};
+use pricequeue::server::{data, Answer, Fault, FaultRule, RetryAfter, Server, ServerOptions};
+
+use crate::common::{day, Sandbox};
+
+/// Ten tasks: two exchanges, one symbol, five days.
+const TEN: [&str; 8] = ["-e", "bitstamp,kraken", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-05"];
+
+fn faulty(rules: Vec<FaultRule>) -> Sandbox {
+    Sandbox::with_server(ServerOptions {
+        faults: rules,
+        stall: Duration::from_secs(3),
+        record: true,
+        ..ServerOptions::default()
+    })
+}
+
+/// Checks that every task ended well and every price equals the server's.
+fn all_fetched_correctly(sb: &Sandbox) {
+    let conn = sb.sqlite();
+    let mut stmt = conn
+        .prepare(
+            "SELECT t.exchange, t.symbol, t.day, t.state, p.close FROM tasks t
+             LEFT JOIN prices p USING (exchange, symbol, day)",
+        )
+        .unwrap();
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<f64>>(4)?,
+            ))
+        })
+        .unwrap();
+    for row in rows {
+        let (e, s, d, state, close) = row.unwrap();
+        match data::price(&e, &s, day(&d)) {
+            Some(p) => assert_eq!((state.as_str(), close), ("done", Some(p.close)), "{e} {s} {d}"),
+            None => assert_eq!((state.as_str(), close), ("no_data", None), "{e} {s} {d}"),
+        }
+    }
+}
+
+/// The first two requests of every price get `fault`; the third succeeds.
+fn survives(fault: Fault, extra: &[&str]) {
+    let sb = faulty(vec![FaultRule::first(fault, 2)]);
+    let mut args = vec!["fetch", "--retry-delay", "10ms"];
+    args.extend_from_slice(&TEN);
+    args.extend_from_slice(extra);
+    let out = sb.run(&args).expect_code(OK);
+    assert!(out.stderr.contains("0 failed, 20 retried"), "{}: {}", fault.name(), out.stderr);
+    all_fetched_correctly(&sb);
+    let attempts: Vec<i64> = sb
+        .sqlite()
+        .prepare("SELECT attempts FROM tasks")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(attempts, vec![3; 10], "{}", fault.name());
+    let stats = sb.server.path_stats();
+    let prices: Vec<_> = stats.iter().filter(|(p, _)| p.starts_with("/price/")).collect();
+    assert_eq!(prices.len(), 10);
+    for (path, s) in prices {
+        assert_eq!((s.requests, s.faults), (3, 2), "{}: {path}", fault.name());
+    }
+}
+
+#[test]
+fn server_errors_500_502_504_are_retried() {
+    survives(Fault::ServerError, &[]);
+}
+
+#[test]
+fn reset_connections_are_retried() {
+    survives(Fault::Reset, &[]);
+}
+
+#[test]
+fn malformed_json_is_retried() {
+    survives(Fault::Malformed, &[]);
+}
+
+#[test]
+fn truncated_bodies_are_retried() {
+    survives(Fault::Truncated, &[]);
+}
+
+#[test]
+fn oversized_bodies_are_cut_off_and_retried() {
+    survives(Fault::Oversized, &[]);
+}
+
+#[test]
+fn stalls_time_out_and_are_retried() {
+    // The server stalls for 3 s; the client gives up after 300 ms.
+    survives(Fault::Stall, &["--timeout", "300ms"]);
+}
+
+#[test]
+fn rate_limits_without_retry_after_back_off_and_are_retried() {
+    survives(Fault::RateLimited, &[]);
+    survives(Fault::Unavailable, &[]);
+}
+
+#[test]
+fn retry_after_is_honoured_in_seconds_and_as_a_date() {
+    for (fault, retry_after) in
+        [(Fault::RateLimited, RetryAfter::Seconds(1)), (Fault::Unavailable, RetryAfter::Date(1))]
+    {
+        let sb = Sandbox::with_server(ServerOptions {
+            faults: vec![FaultRule::first(fault, 1)],
+            retry_after,
+            record: true,
+            ..ServerOptions::default()
+        });
+        // One worker: each request is sent after the answer to the one before.
+        sb.run(&[
+            "fetch",
+            "-e",
+            "bitstamp",
+            "-s",
+            "btc",
+            "--from",
+            "2020-03-01",
+            "--to",
+            "2020-03-03",
+            "--workers",
+            "1",
+        ])
+        .expect_code(OK);
+        all_fetched_correctly(&sb);
+        let log: Vec<_> = sb.server.log().into_iter().filter(|s| s.path.starts_with("/price/")).collect();
+        assert_eq!(log.len(), 6, "one refusal and one answer per day");
+        for pair in log.windows(2) {
+            if let Answer::Fault(_) = pair[0].answer {
+                let gap = pair[1].at - pair[0].at;
+                assert!(gap >= Duration::from_millis(990), "{}: next request after {gap:?}", fault.name());
+            }
+        }
+    }
+}
+
+#[test]
+fn retry_after_holds_every_worker() {
+    let sb = Sandbox::with_server(ServerOptions {
+        latency: Duration::from_millis(30),
+        faults: vec![FaultRule::first(Fault::RateLimited, 1).only("/2020-03-10")],
+        retry_after: RetryAfter::Seconds(2),
+        record: true,
+        ..ServerOptions::default()
+    });
+    sb.run(&["fetch", "-e", "bitstamp", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-31", "--workers", "4"])
+        .expect_code(OK);
+    all_fetched_correctly(&sb);
+    let log = sb.server.log();
+    let refused = log.iter().find(|s| matches!(s.answer, Answer::Fault(_))).expect("the 429 was sent").at;
+    // Requests already on their way when the 429 went out arrive at once;
+    // after that, no worker may send anything until the 2 s are over.
+    let grace = Duration::from_millis(300);
+    let early: Vec<Duration> = log
+        .iter()
+        .filter(|s| s.at > refused + grace && s.at < refused + Duration::from_millis(1990))
+        .map(|s| s.at - refused)
+        .collect();
+    assert!(early.is_empty(), "requests during the pause, at {early:?} after the 429");
+    assert!(log.iter().any(|s| s.at >= refused + Duration::from_secs(2)), "the run went on after the pause");
+}
+
+#[test]
+fn a_task_that_keeps_failing_fails_with_its_error_and_retry_queues_it_again() {
+    let sb = faulty(vec![FaultRule::rate(Fault::ServerError, 1.0)]);
+    let mut args = vec!["fetch", "--retry-delay", "10ms", "--max-attempts", "3"];
+    args.extend_from_slice(&TEN);
+    let out = sb.run(&args).expect_code(FAILED);
+    assert!(out.stderr.contains("10 failed, 20 retried"), "{}", out.stderr);
+    for (path, s) in sb.server.path_stats().iter().filter(|(p, _)| p.starts_with("/price/")) {
+        assert_eq!(s.requests, 3, "{path}: exactly --max-attempts requests");
+    }
+    let (attempts, error): (i64, String) = sb
+        .sqlite()
+        .query_row("SELECT attempts, last_error FROM tasks WHERE state = 'failed' LIMIT 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(attempts, 3);
+    assert!(error.contains("HTTP 50") && error.contains("gave up after 3 attempts"), "{error}");
+
+    let status = sb.run(&["status"]).expect_code(OK);
+    assert!(status.stdout.contains("Failed tasks (10 most recent of 10)"), "{}", status.stdout);
+    assert!(status.stdout.contains("gave up after 3 attempts"), "{}", status.stdout);
+    let query = sb.run(&["query", "--missing"]).expect_code(pricequeue::error::MISSING);
+    assert_eq!(query.stdout.matches("failed: GET ").count(), 10, "{}", query.stdout);
+
+    // The server is mended (here: another one); retry, then work.
+    let mended = Server::start("127.0.0.1:0", ServerOptions::default()).unwrap();
+    let out = sb.run(&["retry", "-e", "kraken"]).expect_code(OK);
+    assert!(out.stderr.contains("queued 5 failed tasks again"), "{}", out.stderr);
+    sb.run(&["retry"]).expect_code(OK);
+    sb.run(&["--server", &mended.url(), "work"]).expect_code(OK);
+    all_fetched_correctly(&sb);
+}
+
+#[test]
+fn losing_the_server_mid_run_stops_with_one_error_and_fails_nothing() {
+    let sb = Sandbox::new();
+    sb.run(&["enqueue", "-e", "all", "-s", "all", "--from", "2020-01-01", "--to", "2020-03-31"]).expect_code(OK);
+    // Its own server, closing every connection, so that when it goes away
+    // every new request is refused.
+    let server = Server::start(
+        "127.0.0.1:0",
+        ServerOptions { latency: Duration::from_millis(10), close_connections: true, ..ServerOptions::default() },
+    )
+    .unwrap();
+    let work = sb
+        .command(&["--server", &server.url(), "work", "--workers", "4"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..500 {
+        if server.requests_to("/price/") >= 50 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    drop(server);
+    let out = crate::common::wait(work).expect_code(ERROR);
+    assert!(out.stderr.contains("lost the price server at http://127.0.0.1:"), "{}", out.stderr);
+    assert!(out.stderr.contains("Run the same command again when it is back"), "{}", out.stderr);
+    let (failed, in_progress, queued): (i64, i64, i64) = sb
+        .sqlite()
+        .query_row(
+            "SELECT count(*) FILTER (WHERE state = 'failed'), count(*) FILTER (WHERE state = 'in_progress'),
+                    count(*) FILTER (WHERE state = 'queued') FROM tasks",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!((failed, in_progress), (0, 0));
+    assert!(queued > 1000, "the rest waits for the next run: {queued}");
+}

@@ -1,0 +1,56 @@
+//! Tasks left in progress by a run that died come back to the queue.
+
+use std::time::Duration;
+
+use pricequeue::error::OK;
+
+use crate::common::Sandbox;
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap().trim().to_string()
+}
+
+/// Marks every task in progress, held by `owner` until `lease_until` (ms).
+fn held_by(sb: &Sandbox, owner: &str, lease_until: i64) {
+    sb.sqlite()
+        .execute(
+            "UPDATE tasks SET state = 'in_progress', owner = ?1, lease_until = ?2, claims = claims + 1",
+            (owner, lease_until),
+        )
+        .unwrap();
+}
+
+fn open_tasks(sb: &Sandbox) -> i64 {
+    sb.sqlite()
+        .query_row("SELECT count(*) FROM tasks WHERE state NOT IN ('done', 'no_data')", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn a_dead_process_on_this_host_gives_its_tasks_back_at_once() {
+    let sb = Sandbox::new();
+    sb.run(&["enqueue", "-e", "bitstamp", "-s", "btc,eth", "--from", "2020-03-01", "--to", "2020-03-10"])
+        .expect_code(OK);
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    // A lease that would outlast the test: only the dead-owner check frees these.
+    held_by(&sb, &format!("{}:{pid}:0badc0de", hostname()), i64::MAX / 2);
+    let out = sb.run(&["work"]).expect_code(OK);
+    assert!(out.stderr.contains("took back 20 tasks"), "{}", out.stderr);
+    assert_eq!(open_tasks(&sb), 0);
+}
+
+#[test]
+fn a_silent_worker_elsewhere_gives_its_tasks_back_when_the_lease_ends() {
+    let sb = Sandbox::new();
+    sb.run(&["enqueue", "-e", "kraken", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-05"]).expect_code(OK);
+    let now = chrono::Utc::now().timestamp_millis();
+    held_by(&sb, "another-machine:4242:12345678", now + 1500);
+    let started = std::time::Instant::now();
+    let out = sb.run(&["work"]).expect_code(OK);
+    assert!(out.stderr.contains("took back 5 tasks"), "{}", out.stderr);
+    assert_eq!(open_tasks(&sb), 0);
+    // It waited for the lease rather than taking a live worker's tasks.
+    assert!(started.elapsed() >= Duration::from_millis(1000), "took them after {:?}", started.elapsed());
+}
