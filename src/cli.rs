@@ -41,7 +41,14 @@ pub struct Cli {
     pub db: Option<PathBuf>,
 
     /// Base URL of the price API.
-    #[arg(long, global = true, env = "PRICEQUEUE_SERVER", value_name = "URL", default_value = "http://localhost:8080")]
+    #[arg(
+        long,
+        global = true,
+        env = "PRICEQUEUE_SERVER",
+        value_name = "URL",
+        default_value = "http://localhost:8080",
+        value_parser = parse_server
+    )]
     pub server: String,
 
     #[command(subcommand)]
@@ -212,8 +219,14 @@ pub struct WorkArgs {
     /// renews its leases while it works; the tasks of a run that died on
     /// another machine come back to the queue when theirs run out (on this
     /// machine, at once).
-    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_lease)]
     pub lease: Duration,
+
+    /// The longest this run waits when the server asks it to (Retry-After),
+    /// in one pause or all together; past it the run stops, exit 1, the
+    /// rest left queued for the next run.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub max_pause: Duration,
 
     /// How hard each commit is pushed to disk: `normal` survives a crash of
     /// pricequeue, `full` a power loss too, at a cost in speed.
@@ -315,6 +328,34 @@ pub struct DemoArgs {
     /// Worker threads [default: min(32, cores + 4)].
     #[arg(long, short = 'w', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=4096))]
     pub workers: Option<u16>,
+}
+
+/// Checks a price API base URL: http or https, with a host.
+pub fn parse_server(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    let uri: ureq::http::Uri =
+        s.parse().map_err(|e| format!("'{s}' is not a URL ({e}); write it like http://localhost:8080"))?;
+    match (uri.scheme_str(), uri.host()) {
+        (Some("http" | "https"), Some(host)) if !host.is_empty() => {}
+        _ => {
+            return Err(format!(
+                "'{s}' is not an http:// or https:// URL with a host; write it like http://localhost:8080"
+            ))
+        }
+    }
+    if uri.query().is_some() {
+        return Err(format!("'{s}' has a query string; give the API's base URL, like http://localhost:8080"));
+    }
+    Ok(s.trim_end_matches('/').to_string())
+}
+
+/// A lease: at least a second, or other runs could take tasks between renewals.
+fn parse_lease(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d < Duration::from_secs(1) {
+        return Err(format!("a lease of {s} is too short: renewals could come too late; give 1s or more"));
+    }
+    Ok(d)
 }
 
 /// Parses durations like `250ms`, `30s`, `10m`, `1h 30m`.

@@ -5,8 +5,19 @@ use chrono::NaiveDate;
 
 /// Parses a day written `YYYY-MM-DD`, for clap.
 pub fn parse_day(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|e| format!("'{s}' is not a day ({e}); write days as YYYY-MM-DD, like 2020-03-01"))
+    let t = s.trim();
+    // chrono's %Y also takes "+12020" and "20200": insist on the plain form.
+    let shaped = t.len() == 10
+        && t.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    let why = if shaped {
+        match NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+            Ok(day) => return Ok(day),
+            Err(e) => e.to_string(),
+        }
+    } else {
+        "not in the form YYYY-MM-DD".to_string()
+    };
+    Err(format!("'{s}' is not a day ({why}); write days as YYYY-MM-DD, like 2020-03-01"))
 }
 
 /// Every day from `from` to `to`, both included; an error names a reversed range.
@@ -35,6 +46,8 @@ mod tests {
         let err = parse_day("2020-02-30").unwrap_err();
         assert!(err.contains("'2020-02-30' is not a day"), "{err}");
         assert!(parse_day("03/01/2020").is_err());
+        assert!(parse_day("+12020-01-01").is_err());
+        assert!(parse_day("2020-3-1").is_err());
     }
 
     #[test]

@@ -47,3 +47,14 @@ fn demo_refuses_to_replace_a_database_that_is_not_its_own() {
     let kept: i64 = sb.sqlite().query_row("SELECT x FROM ledger", [], |r| r.get(0)).unwrap();
     assert_eq!(kept, 42);
 }
+
+#[test]
+fn demo_refuses_to_replace_a_pricequeue_database_that_is_not_a_demo() {
+    let sb = Sandbox::new();
+    sb.run(&["fetch", "-e", "bitstamp", "-s", "btc", "--from", "2019-01-01", "--to", "2019-01-03"]).expect_code(0);
+    let before = sb.dump();
+    let out = sb.run(&["demo"]).expect_code(1);
+    assert!(out.stderr.contains("refusing to replace"), "{}", out.stderr);
+    assert!(out.stderr.contains("3 tasks outside the demo's March 2020"), "{}", out.stderr);
+    assert_eq!(sb.dump(), before);
+}

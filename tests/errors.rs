@@ -131,3 +131,73 @@ fn reading_a_database_that_does_not_exist_creates_nothing() {
     }
     assert!(!sb.db().exists());
 }
+
+#[test]
+fn a_server_url_with_a_mistake_is_refused_before_any_task_is_touched() {
+    let sb = with_data();
+    let before = sb.dump();
+    let port = sb.server.addr().port();
+    for bad in [format!("127.0.0.1:{port}"), "ftp://127.0.0.1".into(), "http://".into(), "http://x?y=1".into()] {
+        let out = sb.run(&["--server", &bad, "work"]).expect_code(USAGE);
+        assert!(out.stderr.contains("--server"), "{bad}: {}", out.stderr);
+        assert!(out.stderr.contains("like http://localhost:8080"), "{bad}: {}", out.stderr);
+    }
+    // A real server, but the wrong base path: its /exchanges is a 404.
+    let wrong = format!("{}/nope", sb.server.url());
+    let out = sb.run(&["--server", &wrong, "work"]).expect_code(ERROR);
+    assert!(out.stderr.contains("does not answer like the price API"), "{}", out.stderr);
+    assert!(out.stderr.contains("HTTP 404"), "{}", out.stderr);
+    assert_eq!(sb.dump(), before);
+}
+
+#[test]
+fn reading_commands_do_not_turn_an_empty_file_into_a_database() {
+    let sb = Sandbox::new();
+    std::fs::write(sb.db(), b"").unwrap();
+    for args in [&["status"][..], &["query"], &["work"], &["retry"]] {
+        let out = sb.run(args).expect_code(ERROR);
+        assert!(out.stderr.contains("is empty, not a pricequeue database yet"), "{args:?}: {}", out.stderr);
+    }
+    assert_eq!(std::fs::metadata(sb.db()).unwrap().len(), 0);
+}
+
+#[test]
+fn days_must_be_written_in_full() {
+    let sb = Sandbox::new();
+    for bad in ["+12020-01-01", "2020-3-1", "20200301"] {
+        let out = sb.run(&["enqueue", "-e", "x", "-s", "y", "--from", bad]).expect_code(USAGE);
+        assert!(out.stderr.contains("not in the form YYYY-MM-DD"), "{bad}: {}", out.stderr);
+    }
+    assert!(!sb.db().exists());
+}
+
+#[test]
+fn new_databases_opened_by_several_processes_at_once_all_work() {
+    let sb = Sandbox::new();
+    for round in 0..4 {
+        let db = sb.dir.path().join(format!("race-{round}.db"));
+        let children: Vec<_> = (0..6)
+            .map(|i| {
+                let mut cmd = sb.command(&[
+                    "enqueue",
+                    "-e",
+                    &format!("ex{i}"),
+                    "-s",
+                    "btc",
+                    "--from",
+                    "2020-03-01",
+                    "--to",
+                    "2020-03-10",
+                ]);
+                cmd.arg("--db").arg(&db).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+                cmd.spawn().unwrap()
+            })
+            .collect();
+        for child in children {
+            crate::common::wait(child).expect_code(0);
+        }
+        let n: i64 =
+            rusqlite::Connection::open(&db).unwrap().query_row("SELECT count(*) FROM tasks", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 60, "round {round}");
+    }
+}

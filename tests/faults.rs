@@ -248,3 +248,57 @@ fn losing_the_server_mid_run_stops_with_one_error_and_fails_nothing() {
     assert_eq!((failed, in_progress), (0, 0));
     assert!(queued > 1000, "the rest waits for the next run: {queued}");
 }
+
+#[test]
+fn rate_limits_with_retry_after_do_not_use_up_attempts() {
+    let sb = Sandbox::with_server(ServerOptions {
+        faults: vec![FaultRule::first(Fault::RateLimited, 2)],
+        retry_after: RetryAfter::Seconds(1),
+        ..ServerOptions::default()
+    });
+    let out = sb
+        .run(&[
+            "fetch",
+            "-e",
+            "bitstamp",
+            "-s",
+            "btc",
+            "--from",
+            "2020-03-01",
+            "--to",
+            "2020-03-02",
+            "--max-attempts",
+            "2",
+        ])
+        .expect_code(OK);
+    assert!(out.stderr.contains("the server asked to slow down"), "{}", out.stderr);
+    all_fetched_correctly(&sb);
+}
+
+#[test]
+fn a_pause_longer_than_max_pause_stops_the_run_and_the_next_one_at_once() {
+    let sb = Sandbox::with_server(ServerOptions {
+        faults: vec![FaultRule::first(Fault::RateLimited, 1)],
+        retry_after: RetryAfter::Seconds(3600),
+        ..ServerOptions::default()
+    });
+    let out = sb
+        .run(&["fetch", "-e", "bitstamp", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-10"])
+        .expect_code(ERROR);
+    assert!(out.stderr.contains("asked for no requests until"), "{}", out.stderr);
+    assert!(out.stderr.contains("longer than --max-pause 5m"), "{}", out.stderr);
+    let conn = sb.sqlite();
+    let (open, failed): (i64, i64) = conn
+        .query_row(
+            "SELECT count(*) FILTER (WHERE state IN ('queued', 'in_progress')), count(*) FILTER (WHERE state = 'failed') FROM tasks",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(open > 0 && failed == 0, "{open} open, {failed} failed");
+    // The pause is recorded: the next run stops before asking anything.
+    let asked = sb.server.requests();
+    let again = sb.run(&["work"]).expect_code(ERROR);
+    assert!(again.stderr.contains("asked for no requests until"), "{}", again.stderr);
+    assert_eq!(sb.server.requests(), asked);
+}

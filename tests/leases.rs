@@ -6,10 +6,6 @@ use pricequeue::error::OK;
 
 use crate::common::Sandbox;
 
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap().trim().to_string()
-}
-
 /// Marks every task in progress, held by `owner` until `lease_until` (ms).
 fn held_by(sb: &Sandbox, owner: &str, lease_until: i64) {
     sb.sqlite()
@@ -35,7 +31,7 @@ fn a_dead_process_on_this_host_gives_its_tasks_back_at_once() {
     let pid = child.id();
     child.wait().unwrap();
     // A lease that would outlast the test: only the dead-owner check frees these.
-    held_by(&sb, &format!("{}:{pid}:0badc0de", hostname()), i64::MAX / 2);
+    held_by(&sb, &pricequeue::owner::local(pid, "0badc0de"), i64::MAX / 2);
     let out = sb.run(&["work"]).expect_code(OK);
     assert!(out.stderr.contains("took back 20 tasks"), "{}", out.stderr);
     assert_eq!(open_tasks(&sb), 0);
@@ -46,7 +42,7 @@ fn a_silent_worker_elsewhere_gives_its_tasks_back_when_the_lease_ends() {
     let sb = Sandbox::new();
     sb.run(&["enqueue", "-e", "kraken", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-05"]).expect_code(OK);
     let now = chrono::Utc::now().timestamp_millis();
-    held_by(&sb, "another-machine:4242:12345678", now + 1500);
+    held_by(&sb, "another-machine:0123456789ab:4026531836:4242:12345678", now + 1500);
     let started = std::time::Instant::now();
     let out = sb.run(&["work"]).expect_code(OK);
     assert!(out.stderr.contains("took back 5 tasks"), "{}", out.stderr);

@@ -175,3 +175,12 @@ fn nothing_missing_exits_zero() {
     assert!(gaps.iter().all(|m| m["reason"] == "not queued"), "{gaps:?}");
     assert_eq!(all.code, if gaps.is_empty() { OK } else { MISSING });
 }
+
+#[test]
+fn a_range_past_what_is_stored_is_not_an_error() {
+    let sb = every_reason();
+    let out = sb.run(&["query", "--from", "2021-01-01"]).expect_code(OK);
+    assert!(out.stderr.contains("nothing stored or queued for this selection"), "{}", out.stderr);
+    let out = sb.run(&["query", "--to", "2019-01-01"]).expect_code(OK);
+    assert!(out.stderr.contains("nothing stored or queued"), "{}", out.stderr);
+}

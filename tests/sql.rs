@@ -81,3 +81,40 @@ fn sql_names_a_bad_statement() {
     let out = sb.run(&["sql", "SELECT nope FROM prices"]).expect_code(1);
     assert!(out.stderr.contains("no such column"), "{}", out.stderr);
 }
+
+#[test]
+fn sql_refuses_writes_hidden_in_functions_and_pragma_tables() {
+    let sb = fetched();
+    let before = std::fs::read(sb.db()).unwrap();
+    let before_dump = sb.dump();
+    let copy = sb.dir.path().join("copy.db");
+    for sql in [
+        "SELECT * FROM pragma_optimize".to_string(),
+        "SELECT * FROM pragma_journal_mode('delete')".into(),
+        "SELECT * FROM pragma_user_version".into(),
+        "SELECT load_extension('/nonexistent')".into(),
+        format!("VACUUM INTO '{}'", copy.display()),
+    ] {
+        let out = sb.run(&["sql", &sql]);
+        assert_ne!(out.code, 0, "{sql} was run: {}", out.stdout);
+        assert!(out.stderr.contains("read-only statement"), "{sql}: {}", out.stderr);
+    }
+    assert!(!copy.exists(), "VACUUM INTO wrote a copy");
+    assert_eq!(sb.dump(), before_dump);
+    assert_eq!(std::fs::read(sb.db()).unwrap(), before);
+
+    // What is allowed still works: reading pragma tables.
+    let out =
+        sb.run(&["sql", "SELECT name FROM pragma_table_info('tasks') WHERE pk", "--format", "csv"]).expect_code(0);
+    assert_eq!(out.stdout, "name\nid\n");
+    let out = sb.run(&["sql", "  ;  "]).expect_code(2);
+    assert!(out.stderr.contains("no SQL statement given"), "{}", out.stderr);
+}
+
+#[test]
+fn sql_json_keeps_columns_with_the_same_name() {
+    let sb = fetched();
+    let out = sb.run(&["sql", "SELECT 1 AS a, 2 AS a, 3 AS a", "--format", "json"]).expect_code(0);
+    let rows: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(rows, serde_json::json!([{"a": 1, "a_2": 2, "a_3": 3}]));
+}

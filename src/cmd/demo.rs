@@ -2,12 +2,12 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 
 use super::enqueue::{enqueued_line, resolve};
 use super::work::summary_line;
-use super::{handle_signals, Env, Run, STOP};
+use super::{handle_signals, Env, Run, Stderr, STOP};
 use crate::cli::{DemoArgs, Selection};
 use crate::dates;
 use crate::error::{INTERRUPTED, OK};
@@ -22,6 +22,19 @@ impl Run for DemoArgs {
         // Only an explicit --db moves the demo: PRICEQUEUE_DB names the
         // user's real database, which the demo must never replace.
         let db = if env.db_on_command_line { env.db() } else { PathBuf::from("demo.db") };
+        let march = |d| NaiveDate::from_ymd_opt(2020, 3, d).context("a day of March 2020");
+        let (from, to) = (march(1)?, march(31)?);
+        // Replace an earlier demo's database, never anything else.
+        if let Ok(old) = Store::open(&db, Create::No, Synchronous::Normal) {
+            let others = old.count_outside(from, to)?;
+            if others > 0 {
+                bail!(
+                    "refusing to replace {}: it holds {others} tasks outside the demo's March 2020, so it is \
+                     not an earlier demo. Pass --db with a new file name",
+                    db.display()
+                );
+            }
+        }
         store::remove_database(&db)?;
 
         let server =
@@ -31,20 +44,14 @@ impl Run for DemoArgs {
             WorkOptions { workers: self.workers.map_or_else(default_workers, usize::from), ..WorkOptions::default() };
         let source = Arc::new(HttpSource::new(&server.url(), Timeouts::default(), opts.workers));
 
-        let march = |d| NaiveDate::from_ymd_opt(2020, 3, d).context("a day of March 2020");
-        let selection = Selection {
-            exchanges: vec!["all".into()],
-            symbols: vec!["all".into()],
-            from: march(1)?,
-            to: Some(march(31)?),
-        };
+        let selection = Selection { exchanges: vec!["all".into()], symbols: vec!["all".into()], from, to: Some(to) };
         let cells = resolve(&selection, source.as_ref())?;
         let store = Store::open(&db, Create::IfMissing, Synchronous::Normal)?;
         let added = store.enqueue(&cells.exchanges, &cells.symbols, &dates::days(cells.from, cells.to)?)?;
         eprintln!("{}", enqueued_line(&added, &store));
 
         handle_signals()?;
-        let summary = work::run(&store, source, &opts, &STOP)?;
+        let summary = work::run(&store, source, &opts, &STOP, &Stderr)?;
         eprintln!("{}", summary_line(&summary));
         if summary.interrupted {
             return Ok(INTERRUPTED);

@@ -68,6 +68,15 @@ pub fn main() -> Result<i32> {
     }
 }
 
+/// Notes from a run, as lines on stderr.
+pub struct Stderr;
+
+impl crate::work::Observer for Stderr {
+    fn note(&self, message: &str) {
+        eprintln!("{message}");
+    }
+}
+
 /// Routes Ctrl-C and SIGTERM to [`STOP`]; a second one exits at once
 /// (the next run recovers whatever that leaves in progress).
 fn handle_signals() -> Result<()> {

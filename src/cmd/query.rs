@@ -8,6 +8,7 @@ use crate::dates;
 use crate::error::{MISSING, OK};
 use crate::report::{self, Cells, Format};
 use crate::store::{Create, Store, Synchronous};
+use chrono::NaiveDate;
 
 impl Run for QueryArgs {
     fn run(&self, env: &Env) -> Result<i32> {
@@ -32,41 +33,41 @@ impl Run for QueryArgs {
 pub(super) fn cells(store: &Store, f: &Filter) -> Result<Option<Cells>> {
     let (db_exchanges, db_symbols) = store.names()?;
     let pick = |given: &[String], present: Vec<String>| -> Vec<String> {
-        let given: Vec<String> = given.iter().map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect();
+        let mut given: Vec<String> = given.iter().map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect();
         if given.is_empty() || given.iter().any(|n| n.eq_ignore_ascii_case("all")) {
             return present;
         }
-        let mut given = given;
         given.sort();
         given.dedup();
         given
     };
     let exchanges = pick(&f.exchanges, db_exchanges);
     let symbols = pick(&f.symbols, db_symbols);
+    if exchanges.is_empty() || symbols.is_empty() {
+        return Ok(None);
+    }
     let (from, to) = match (f.from, f.to) {
         (Some(from), Some(to)) => (from, to),
         (from, to) => {
-            let mut bounds = None;
+            let mut bounds: Option<(NaiveDate, NaiveDate)> = None;
             for e in &exchanges {
                 for s in &symbols {
                     if let Some((lo, hi)) = store.day_bounds(e, s)? {
-                        bounds = Some(match bounds {
-                            None => (lo, hi),
-                            Some((a, b)) => (lo.min(a), hi.max(b)),
-                        });
+                        bounds = Some(bounds.map_or((lo, hi), |(a, b)| (lo.min(a), hi.max(b))));
                     }
                 }
             }
             match (bounds, from, to) {
-                (Some((lo, hi)), from, to) => (from.unwrap_or(lo), to.unwrap_or(hi)),
                 (None, Some(d), None) | (None, None, Some(d)) => (d, d),
-                _ => return Ok(None),
+                (None, _, _) => return Ok(None),
+                // The open end comes from the database; a given end past it
+                // means there is nothing there, not a reversed range.
+                (Some((_, hi)), Some(from), None) if from > hi => return Ok(None),
+                (Some((lo, _)), None, Some(to)) if to < lo => return Ok(None),
+                (Some((lo, hi)), from, to) => (from.unwrap_or(lo), to.unwrap_or(hi)),
             }
         }
     };
     dates::check_range(from, to)?;
-    if exchanges.is_empty() || symbols.is_empty() {
-        return Ok(None);
-    }
     Ok(Some(Cells { exchanges, symbols, from, to }))
 }

@@ -3,7 +3,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
-use super::{handle_signals, Env, Run, STOP};
+use super::{handle_signals, Env, Run, Stderr, STOP};
 use crate::cli::WorkArgs;
 use crate::error::{FAILED, INTERRUPTED, OK};
 use crate::source::{HttpSource, Timeouts};
@@ -27,6 +27,7 @@ impl WorkArgs {
             max_attempts: self.max_attempts,
             retry_delay: self.retry_delay,
             lease: self.lease,
+            max_pause: self.max_pause,
             ..WorkOptions::default()
         }
     }
@@ -37,11 +38,11 @@ impl WorkArgs {
         let opts = self.options();
         let timeouts = Timeouts { request: self.timeout, ..Timeouts::default() };
         let source = Arc::new(HttpSource::new(server, timeouts, opts.workers));
-        work::run(store, source, &opts, &STOP)
+        work::run(store, source, &opts, &STOP, &Stderr)
     }
 }
 
-/// "fetched 780 prices, 336 no data, 0 failed, 2 retried in 1.21 s (925 tasks/s)".
+/// "fetched 780 prices, 336 no data, 0 failed, 2 retried in 1.21 s (925 tasks/s)", and what else happened.
 pub(super) fn summary_line(s: &Summary) -> String {
     let mut line = format!(
         "fetched {} prices, {} no data, {} failed, {} retried in {:.2} s ({:.0} tasks/s)",
@@ -52,8 +53,18 @@ pub(super) fn summary_line(s: &Summary) -> String {
         s.elapsed.as_secs_f64(),
         s.rate()
     );
+    if s.deferred > 0 || !s.paused.is_zero() {
+        line.push_str(&format!(
+            "; the server asked to slow down {} times, {:.1} s of pauses",
+            s.deferred,
+            s.paused.as_secs_f64()
+        ));
+    }
     if s.recovered > 0 {
-        line.push_str(&format!("; took back {} tasks left in progress by a run that died", s.recovered));
+        line.push_str(&format!("; took back {} tasks from runs that died or whose lease ran out", s.recovered));
+    }
+    if s.discarded > 0 {
+        line.push_str(&format!("; {} results discarded (another run had taken their tasks over)", s.discarded));
     }
     if s.interrupted || STOP.load(Ordering::Relaxed) {
         line.push_str("; interrupted: run the same command again to carry on");

@@ -69,7 +69,7 @@ impl<W: Write> Output<W> {
     /// Starts a section; `title` heads it in a table.
     pub fn section(&mut self, name: &str, title: Option<&str>, columns: &[&str]) -> Result<()> {
         self.end_section()?;
-        self.columns = columns.iter().map(|c| c.to_string()).collect();
+        self.columns = unique(columns);
         self.section = name.to_string();
         self.rows = 0;
         match self.format {
@@ -205,6 +205,21 @@ impl<W: Write> Output<W> {
         self.table.widths = Some(widths);
         Ok(())
     }
+}
+
+/// Column names made unique (`a`, `a_2`), so JSON objects lose no value.
+fn unique(columns: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(columns.len());
+    for c in columns {
+        let mut name = c.to_string();
+        let mut n = 1;
+        while out.contains(&name) {
+            n += 1;
+            name = format!("{c}_{n}");
+        }
+        out.push(name);
+    }
+    out
 }
 
 fn write_table_row(out: &mut impl Write, cells: &[String], widths: &[usize], numeric: &[bool]) -> Result<()> {

@@ -72,7 +72,7 @@ impl Store {
         let mut conn = Connection::open_with_flags(path, open_flags())
             .with_context(|| format!("opening database {}", path.display()))?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
-        schema::prepare(&mut conn, path)?;
+        schema::prepare(&mut conn, path, create)?;
         drop(conn);
 
         let sync = match synchronous {

@@ -38,6 +38,9 @@ pub enum Outcome {
     NoData,
     /// A transient error: queue the task again, due at `at` (ms since epoch).
     Retry { error: String, at: i64 },
+    /// The server asked us to come back at `at` (Retry-After): queue the
+    /// task again without counting the attempt.
+    Defer { error: String, at: i64 },
     /// A permanent error, or the last attempt failed.
     Failed { error: String },
     /// Not attempted (the run is stopping): back to the queue as it was.
@@ -87,8 +90,11 @@ impl Store {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let tasks = {
             let mut claim = tx.prepare_cached(
+                // INDEXED BY: without statistics the planner prefers
+                // tasks_state and sorts every queued row, on every claim.
                 "UPDATE tasks SET state = 'in_progress', owner = ?1, lease_until = ?2, claims = claims + 1
-                 WHERE id IN (SELECT id FROM tasks WHERE state = 'queued' AND next_attempt_at <= ?3
+                 WHERE id IN (SELECT id FROM tasks INDEXED BY tasks_due
+                              WHERE state = 'queued' AND next_attempt_at <= ?3
                               ORDER BY next_attempt_at, id LIMIT ?4)
                  RETURNING id, exchange, symbol, day, attempts, claims",
             )?;
@@ -111,14 +117,14 @@ impl Store {
     /// Writes back finished tasks in one transaction: each task's new state
     /// and its price commit together. A completion whose claim is no longer
     /// current (its lease expired and another worker took the task) is
-    /// ignored; returns how many were applied.
-    pub fn complete(&self, done: &[Completion]) -> Result<usize> {
+    /// ignored; returns, for each completion, whether it was applied.
+    pub fn complete(&self, done: &[Completion]) -> Result<Vec<bool>> {
         if done.is_empty() {
-            return Ok(0);
+            return Ok(Vec::new());
         }
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut applied = 0;
+        let mut applied = Vec::with_capacity(done.len());
         {
             let now = iso_now();
             let mut finish = tx.prepare_cached(
@@ -129,6 +135,11 @@ impl Store {
             let mut retry = tx.prepare_cached(
                 "UPDATE tasks SET state = 'queued', attempts = attempts + 1, last_error = ?3,
                         next_attempt_at = ?4, owner = NULL, lease_until = NULL
+                 WHERE id = ?1 AND claims = ?2 AND state = 'in_progress'",
+            )?;
+            let mut defer = tx.prepare_cached(
+                "UPDATE tasks SET state = 'queued', last_error = ?3, next_attempt_at = ?4,
+                        owner = NULL, lease_until = NULL
                  WHERE id = ?1 AND claims = ?2 AND state = 'in_progress'",
             )?;
             let mut release = tx.prepare_cached(
@@ -149,12 +160,13 @@ impl Store {
                     Outcome::NoData => finish.execute(params![id, token, "no_data", None::<String>, now])?,
                     Outcome::Failed { error } => finish.execute(params![id, token, "failed", error, now])?,
                     Outcome::Retry { error, at } => retry.execute(params![id, token, error, at])?,
+                    Outcome::Defer { error, at } => defer.execute(params![id, token, error, at])?,
                     Outcome::Released => release.execute(params![id, token])?,
                 };
+                applied.push(changed > 0);
                 if changed == 0 {
                     continue; // fenced off: someone else owns this task now
                 }
-                applied += 1;
                 if let Outcome::Price(p) = outcome {
                     price.execute(params![
                         task.exchange,
@@ -262,7 +274,7 @@ impl Store {
     pub fn next_wakeup(&self) -> Result<Option<i64>> {
         let conn = self.conn()?;
         let due: Option<i64> = conn
-            .prepare_cached("SELECT min(next_attempt_at) FROM tasks WHERE state = 'queued'")?
+            .prepare_cached("SELECT min(next_attempt_at) FROM tasks INDEXED BY tasks_due WHERE state = 'queued'")?
             .query_row([], |r| r.get(0))
             .optional()?
             .flatten();
@@ -275,6 +287,15 @@ impl Store {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         })
+    }
+
+    /// How many tasks lie outside the days `from` to `to`.
+    pub fn count_outside(&self, from: NaiveDate, to: NaiveDate) -> Result<u64> {
+        let conn = self.conn()?;
+        let n: i64 = conn
+            .prepare_cached("SELECT count(*) FROM tasks WHERE day < ?1 OR day > ?2")?
+            .query_row(params![from, to], |r| r.get(0))?;
+        Ok(n as u64)
     }
 
     /// How many tasks are queued or in progress.
@@ -324,10 +345,10 @@ mod tests {
 
         // `a` comes back late: its result must not count, before or after b's.
         let late = |close| Completion { task: a[0].clone(), outcome: price(close) };
-        assert_eq!(store.complete(&[late(1.0)]).unwrap(), 0);
+        assert_eq!(store.complete(&[late(1.0)]).unwrap(), [false]);
         assert_eq!(stored_close(&store, a[0].day), None);
-        assert_eq!(store.complete(&[Completion { task: b[0].clone(), outcome: price(2.0) }]).unwrap(), 1);
-        assert_eq!(store.complete(&[late(3.0)]).unwrap(), 0);
+        assert_eq!(store.complete(&[Completion { task: b[0].clone(), outcome: price(2.0) }]).unwrap(), [true]);
+        assert_eq!(store.complete(&[late(3.0)]).unwrap(), [false]);
         assert_eq!(stored_close(&store, a[0].day), Some(2.0));
         // A renewal by the old owner touches nothing of b's.
         assert_eq!(store.renew("a", 9_999).unwrap(), 0);
@@ -339,7 +360,7 @@ mod tests {
         let (_dir, store) = store();
         let t = store.claim("a", 1, 1_000, 2_000).unwrap().remove(0);
         let retry = Outcome::Retry { error: "HTTP 500".into(), at: 5_000 };
-        assert_eq!(store.complete(&[Completion { task: t.clone(), outcome: retry }]).unwrap(), 1);
+        assert_eq!(store.complete(&[Completion { task: t.clone(), outcome: retry }]).unwrap(), [true]);
         let others = store.claim("a", 10, 4_000, 6_000).unwrap();
         assert!(others.iter().all(|o| o.id != t.id), "claimed before it was due");
         store

@@ -39,7 +39,9 @@ impl std::fmt::Display for Value {
     }
 }
 
-/// PRAGMAs that take an argument yet only read.
+/// PRAGMAs that take an argument yet only read; their table-valued forms
+/// (`pragma_table_info('prices')`) are the only `pragma_*` tables allowed,
+/// since others (`pragma_optimize`, `pragma_journal_mode('delete')`) write.
 const READING_PRAGMAS: &[&str] = &[
     "table_info",
     "table_xinfo",
@@ -51,6 +53,12 @@ const READING_PRAGMAS: &[&str] = &[
     "integrity_check",
     "quick_check",
     "table_list",
+    "database_list",
+    "collation_list",
+    "function_list",
+    "module_list",
+    "pragma_list",
+    "compile_options",
 ];
 
 /// Runs `sql` against the database at `path` read-only: `header` gets the
@@ -63,6 +71,9 @@ pub fn run_readonly(
 ) -> Result<()> {
     if !path.exists() {
         bail!("there is no database at {}: pass --db with an existing one", path.display());
+    }
+    if sql.trim().trim_end_matches(';').trim().is_empty() {
+        bail!(crate::error::Usage("no SQL statement given: pass one, like \"SELECT * FROM prices LIMIT 5\"".into()));
     }
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
         .with_context(|| format!("opening {} read-only", path.display()))?;
@@ -81,7 +92,7 @@ pub fn run_readonly(
         Err(rusqlite::Error::MultipleStatement) => {
             bail!("`pricequeue sql` runs one statement at a time; remove everything after the first `;`")
         }
-        Err(e) if is_auth_denied(&e) => bail!(refused()),
+        Err(e) if is_refusal(&e) => bail!(refused()),
         Err(e) => return Err(e).context("the SQL statement is not valid"),
     };
     if !stmt.readonly() {
@@ -89,7 +100,7 @@ pub fn run_readonly(
     }
     let names: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
     header(&names)?;
-    let mut rows = stmt.query([])?;
+    let mut rows = stmt.query([]).map_err(|e| if is_refusal(&e) { anyhow::anyhow!(refused()) } else { e.into() })?;
     let mut values = Vec::with_capacity(names.len());
     while let Some(r) = rows.next()? {
         values.clear();
@@ -109,6 +120,17 @@ pub fn run_readonly(
 
 fn authorize(ctx: AuthContext<'_>) -> Authorization {
     match ctx.action {
+        AuthAction::Read { table_name, .. } if table_name.starts_with("pragma_") => {
+            let pragma = table_name.trim_start_matches("pragma_").to_ascii_lowercase();
+            if READING_PRAGMAS.contains(&pragma.as_str()) {
+                Authorization::Allow
+            } else {
+                Authorization::Deny
+            }
+        }
+        AuthAction::Function { function_name } if function_name.eq_ignore_ascii_case("load_extension") => {
+            Authorization::Deny
+        }
         AuthAction::Select | AuthAction::Read { .. } | AuthAction::Function { .. } | AuthAction::Recursive => {
             Authorization::Allow
         }
@@ -122,6 +144,9 @@ fn authorize(ctx: AuthContext<'_>) -> Authorization {
     }
 }
 
-fn is_auth_denied(e: &rusqlite::Error) -> bool {
+/// Whether SQLite refused the statement through the authorizer (it says
+/// "not authorized", with SQLITE_AUTH or, for functions, SQLITE_ERROR).
+fn is_refusal(e: &rusqlite::Error) -> bool {
     e.sqlite_error_code() == Some(rusqlite::ErrorCode::AuthorizationForStatementDenied)
+        || e.to_string().contains("not authorized")
 }

@@ -10,6 +10,8 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
+use super::Create;
+
 /// `PRAGMA application_id` of a pricequeue database: "PQue" in ASCII.
 pub const APPLICATION_ID: i32 = 0x5051_7565;
 
@@ -24,14 +26,45 @@ pub fn latest_version() -> i64 {
     MIGRATIONS.len() as i64
 }
 
-/// Checks that `conn` is an empty file or a pricequeue database this build
-/// understands, then applies the migrations it lacks. Nothing is written
-/// unless every check passed.
-pub fn prepare(conn: &mut Connection, path: &Path) -> Result<()> {
-    let (app_id, version, objects) = inspect(conn).map_err(|e| not_a_database(e, path))?;
-    let ours = app_id == APPLICATION_ID;
+/// Checks that `conn` is an empty file (when `create` allows it) or a
+/// pricequeue database this build understands, then applies the
+/// migrations it lacks. Nothing is written unless every check passed.
+pub fn prepare(conn: &mut Connection, path: &Path, create: Create) -> Result<()> {
+    let found = inspect(conn).map_err(|e| not_a_database(e, path))?;
+    let version = check(found, path)?;
+    if version == 0 && create == Create::No {
+        bail!(
+            "{} is empty, not a pricequeue database yet: run `pricequeue fetch` (or `enqueue`) to \
+             fill it, or point --db or PRICEQUEUE_DB at an existing one",
+            path.display()
+        );
+    }
+    if version == latest_version() {
+        return Ok(());
+    }
+    use_wal(conn).with_context(|| format!("switching {} to WAL mode", path.display()))?;
+    migrate(conn, path).with_context(|| format!("migrating {} to schema version {}", path.display(), latest_version()))
+}
+
+/// What a file holds: application_id, user_version, schema objects.
+type Found = (i32, i64, i64);
+
+/// Reads the three in one statement, so one consistent snapshot: read
+/// separately, they could straddle another process's migration.
+fn inspect(conn: &Connection) -> rusqlite::Result<Found> {
+    conn.query_row(
+        "SELECT (SELECT application_id FROM pragma_application_id),
+                (SELECT user_version FROM pragma_user_version),
+                (SELECT count(*) FROM sqlite_schema)",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
+}
+
+/// The schema version of a usable file (0 for a blank one), or why not.
+fn check((app_id, version, objects): Found, path: &Path) -> Result<i64> {
     let blank = app_id == 0 && version == 0 && objects == 0;
-    if !ours && !blank {
+    if app_id != APPLICATION_ID && !blank {
         bail!(
             "{} is an SQLite database, but not a pricequeue one (application_id {app_id:#x}, \
              {objects} schema objects); it was left untouched. Pass --db with a pricequeue \
@@ -47,29 +80,34 @@ pub fn prepare(conn: &mut Connection, path: &Path) -> Result<()> {
             latest_version()
         );
     }
-    if version == latest_version() {
-        return Ok(());
+    Ok(version)
+}
+
+/// WAL lets readers (`query`, `sqlite3`) run beside writers (`work`). The
+/// mode is stored in the file, so setting it once is enough. The switch
+/// needs the file to itself and does not wait on the busy timeout, so when
+/// another process is opening the same new file it is tried again.
+fn use_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let deadline = std::time::Instant::now() + super::BUSY_TIMEOUT;
+    loop {
+        let mode: rusqlite::Result<String> = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0));
+        match mode {
+            Err(e)
+                if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5 + fastrand::u64(..20)));
+            }
+            other => return other.map(|_| ()),
+        }
     }
-    // WAL lets readers (`query`, `sqlite3`) run beside writers (`work`). The
-    // mode is stored in the file, so setting it once at creation is enough.
-    conn.pragma_update(None, "journal_mode", "WAL")
-        .with_context(|| format!("switching {} to WAL mode", path.display()))?;
-    migrate(conn).with_context(|| format!("migrating {} to schema version {}", path.display(), latest_version()))
 }
 
-fn inspect(conn: &Connection) -> rusqlite::Result<(i32, i64, i64)> {
-    let app_id = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
-    let version = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    let objects = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
-    Ok((app_id, version, objects))
-}
-
-fn migrate(conn: &mut Connection) -> Result<()> {
+fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     // IMMEDIATE: two processes opening a new database at once must not both
-    // apply the same migration; the second waits, then sees it done.
+    // apply the same migration; the second waits, then finds it done.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    for (name, sql) in MIGRATIONS.iter().skip(version.max(0) as usize) {
+    let version = check(inspect(&tx)?, path)?;
+    for (name, sql) in MIGRATIONS.iter().skip(version as usize) {
         tx.execute_batch(sql).with_context(|| format!("applying migration {name}"))?;
     }
     tx.pragma_update(None, "user_version", latest_version())?;
@@ -138,7 +176,7 @@ mod tests {
             .unwrap();
         }
         let mut conn = Connection::open(&path).unwrap();
-        prepare(&mut conn, &path).unwrap();
+        prepare(&mut conn, &path, Create::No).unwrap();
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(version, latest_version());
         let tasks: i64 = conn.query_row("SELECT count(*) FROM tasks", [], |r| r.get(0)).unwrap();

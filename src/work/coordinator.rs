@@ -1,0 +1,210 @@
+//! The coordinator: claims tasks, hands them out, commits what comes back,
+//! renews leases, and decides when the run is over.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Result};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+
+use super::{recover, too_long, Observer, Shared, Summary, WorkOptions};
+use crate::owner;
+use crate::store::{now_ms, Completion, Outcome, Store, Task};
+
+/// How often another process's recorded pause is looked up.
+const PAUSE_POLL: Duration = Duration::from_millis(100);
+
+pub(super) struct Coordinator<'a> {
+    store: &'a Store,
+    opts: &'a WorkOptions,
+    /// The price server, as `server_pauses` names it.
+    server: &'a str,
+    owner: &'static str,
+    job_tx: Sender<Task>,
+    done_rx: Receiver<Completion>,
+    shared: &'a Shared,
+    summary: &'a mut Summary,
+    /// The error of the last failed attempt, for the message if the server is lost.
+    last_error: Option<String>,
+    /// The latest pause known (ours or another process's), ms since epoch.
+    pause_known: i64,
+    pause_polled: Option<Instant>,
+}
+
+impl<'a> Coordinator<'a> {
+    pub fn new(
+        store: &'a Store,
+        opts: &'a WorkOptions,
+        server: &'a str,
+        job_tx: Sender<Task>,
+        done_rx: Receiver<Completion>,
+        shared: &'a Shared,
+        summary: &'a mut Summary,
+    ) -> Self {
+        Coordinator {
+            store,
+            opts,
+            server,
+            owner: owner::this_process(),
+            job_tx,
+            done_rx,
+            shared,
+            summary,
+            last_error: None,
+            pause_known: 0,
+            pause_polled: None,
+        }
+    }
+
+    pub fn run(mut self, stop: &AtomicBool, observer: &dyn Observer) -> Result<()> {
+        let workers = self.opts.workers.max(1);
+        // Keep every fetcher busy with a task waiting behind it, but claim
+        // no more than that, so other processes on the same queue get work.
+        let target = workers * 2;
+        // So many connection failures in a row, and the server is gone:
+        // better one error now than every task failed after its retries.
+        let lost_after = (workers as u32 * 2).max(20);
+        let lease_ms = self.opts.lease.as_millis() as i64;
+        let mut outstanding = 0usize;
+        let mut last_renewal = Instant::now();
+        let mut batch = Vec::new();
+        // Why the run must end early, leaving the rest queued.
+        let mut halt: Option<String> = None;
+        loop {
+            let stopping = stop.load(Ordering::Relaxed) || halt.is_some();
+            if stopping && !self.shared.stopping.swap(true, Ordering::Relaxed) {
+                self.summary.interrupted = halt.is_none();
+            }
+            if halt.is_none() {
+                halt = self.sync_pause(observer)?;
+            }
+            if !stopping && outstanding <= target / 2 {
+                let now = now_ms();
+                let claimed = self.store.claim(self.owner, target - outstanding, now, now + lease_ms)?;
+                outstanding += claimed.len();
+                for task in claimed {
+                    // Cannot fail: the fetchers hold the receiver until we drop job_tx.
+                    let _ = self.job_tx.send(task);
+                }
+            }
+            if outstanding == 0 {
+                if let Some(why) = halt {
+                    bail!(why);
+                }
+                if stopping {
+                    return Ok(());
+                }
+                self.summary.recovered += recover(self.store)?;
+                match self.store.next_wakeup()? {
+                    None => return Ok(()),
+                    Some(at) => sleep_until(at, stop),
+                }
+                continue;
+            }
+
+            // Wait for one result, then take all that are ready: one commit for the lot.
+            match self.done_rx.recv_timeout(Duration::from_millis(100)) {
+                Ok(c) => batch.push(c),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => bail!("every fetcher thread stopped unexpectedly"),
+            }
+            batch.extend(self.done_rx.try_iter().take(4096));
+            if !batch.is_empty() {
+                let applied = self.store.complete(&batch)?;
+                outstanding -= batch.len();
+                for (c, applied) in batch.drain(..).zip(applied) {
+                    if applied {
+                        self.tally(c.outcome);
+                    } else {
+                        self.summary.discarded += 1;
+                    }
+                }
+            }
+            if last_renewal.elapsed() >= self.opts.lease / 4 {
+                self.store.renew(self.owner, now_ms() + lease_ms)?;
+                last_renewal = Instant::now();
+            }
+            let streak = self.shared.unreachable_streak.load(Ordering::Relaxed);
+            if halt.is_none() && streak >= lost_after {
+                halt = Some(format!(
+                    "lost the price server at {}: {streak} requests in a row could not connect (last: {}). \
+                     Run the same command again when it is back",
+                    self.server,
+                    self.last_error.as_deref().unwrap_or("no error recorded")
+                ));
+            }
+        }
+    }
+
+    /// Merges our pause with the one other processes recorded, records
+    /// ours, and says when one starts. Returns why the run must stop if the
+    /// server wants longer than `--max-pause`.
+    fn sync_pause(&mut self, observer: &dyn Observer) -> Result<Option<String>> {
+        let ours = self.shared.paused_until.load(Ordering::Relaxed);
+        if ours > self.pause_known {
+            // A pause our fetchers were just given: other processes must know at once.
+            self.store.set_pause(self.server, ours)?;
+        }
+        let mut until = ours;
+        if self.pause_polled.is_none_or(|t| t.elapsed() >= PAUSE_POLL) {
+            self.pause_polled = Some(Instant::now());
+            until = until.max(self.store.pause(self.server)?.unwrap_or(0));
+            self.shared.paused_until.fetch_max(until, Ordering::Relaxed);
+        }
+        if until <= self.pause_known {
+            return Ok(None);
+        }
+        let now = now_ms();
+        let from = self.pause_known.max(now);
+        if self.pause_known <= now && until > now {
+            let at = chrono::DateTime::from_timestamp_millis(until).map(|t| t.format("%H:%M:%S").to_string());
+            observer.note(&format!(
+                "the price server asked to slow down: every worker waits {:.1} s, until {} UTC",
+                (until - now) as f64 / 1000.0,
+                at.unwrap_or_default()
+            ));
+        }
+        self.summary.paused += Duration::from_millis((until - from).max(0) as u64);
+        self.pause_known = until;
+        let max = self.opts.max_pause;
+        if until - now > max.as_millis() as i64 {
+            return Ok(Some(too_long(self.server, until, max)));
+        }
+        if self.summary.paused > max {
+            return Ok(Some(format!(
+                "the price server at {} kept asking to slow down: {} of pauses in this run, more than \
+                 --max-pause; the tasks stay queued: run the same command again later",
+                self.server,
+                humantime::format_duration(Duration::from_secs(self.summary.paused.as_secs()))
+            )));
+        }
+        Ok(None)
+    }
+
+    fn tally(&mut self, outcome: Outcome) {
+        let s = &mut *self.summary;
+        match outcome {
+            Outcome::Price(_) => s.fetched += 1,
+            Outcome::NoData => s.no_data += 1,
+            Outcome::Failed { error } => {
+                s.failed += 1;
+                self.last_error = Some(error);
+            }
+            Outcome::Retry { error, .. } => {
+                s.retried += 1;
+                self.last_error = Some(error);
+            }
+            Outcome::Defer { .. } => s.deferred += 1,
+            Outcome::Released => {}
+        }
+    }
+}
+
+/// Sleeps until `at` (ms since epoch), at most a second, waking early on stop.
+fn sleep_until(at: i64, stop: &AtomicBool) {
+    let deadline = Instant::now() + Duration::from_millis((at - now_ms()).clamp(0, 1000) as u64);
+    while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
+        thread::sleep(Duration::from_millis(20).min(deadline.saturating_duration_since(Instant::now())));
+    }
+}
