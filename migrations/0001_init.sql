@@ -30,10 +30,27 @@ CREATE TABLE tasks (
     UNIQUE (exchange, symbol, day)
 );
 
--- The claim query's index: only queued rows, in the order they come due.
+-- Partial indexes hold only the rows a query looks for, so the common
+-- case (done and no_data rows, the bulk of a large queue) costs nothing.
+-- The claim query's: queued rows, in the order they come due.
 CREATE INDEX tasks_due ON tasks (next_attempt_at, id) WHERE state = 'queued';
--- Lease recovery and `status` look tasks up by state.
-CREATE INDEX tasks_state ON tasks (state, exchange, symbol);
+-- Lease renewal and recovery: the rows in progress.
+CREATE INDEX tasks_leased ON tasks (lease_until) WHERE state = 'in_progress';
+-- `status` and `retry`: failed rows, newest first.
+CREATE INDEX tasks_failed ON tasks (finished_at) WHERE state = 'failed';
+
+-- Task counts by (exchange, symbol, state), kept by pricequeue in the same
+-- transaction as every change it makes to `tasks`: `status` reads a few
+-- hundred rows here instead of counting a million tasks. (Triggers would
+-- keep it for hand edits too, but cost a third of the queue's speed; after
+-- changing `tasks` by hand, run `pricequeue status --recount`.)
+CREATE TABLE task_counts (
+    exchange TEXT    NOT NULL,
+    symbol   TEXT    NOT NULL,
+    state    TEXT    NOT NULL,
+    n        INTEGER NOT NULL,
+    PRIMARY KEY (exchange, symbol, state)
+) WITHOUT ROWID;
 
 CREATE TABLE prices (
     exchange   TEXT NOT NULL,

@@ -247,6 +247,11 @@ pub struct StatusArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t)]
     pub format: Format,
+
+    /// Count the tasks afresh first (needed only after changing the tasks
+    /// table by hand: pricequeue keeps the counts itself).
+    #[arg(long)]
+    pub recount: bool,
 }
 
 #[derive(Debug, Args)]

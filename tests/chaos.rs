@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use pricequeue::error::{FAILED, OK};
 use pricequeue::server::{data, Fault, FaultRule, PathStats, RetryAfter, ServerOptions};
 
-use crate::common::{day, wait, Sandbox};
+use crate::common::{counts_agree, day, wait, Sandbox};
 
 /// Checks the end state: every task finished (done, no data, or failed
 /// with its error), every price equal to the server's, one row per cell.
@@ -51,6 +51,7 @@ fn consistent(sb: &Sandbox) -> (i64, i64) {
         )
         .unwrap();
     assert_eq!(doubles, 0);
+    counts_agree(sb);
     (tasks, failed)
 }
 

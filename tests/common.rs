@@ -149,3 +149,17 @@ pub fn wait(mut child: Child) -> Output {
         stderr: err_reader.join().expect("stderr reader"),
     }
 }
+
+/// Asserts that `task_counts` (what `status` reads) agrees with the tasks.
+#[track_caller]
+pub fn counts_agree(sb: &Sandbox) {
+    let conn = sb.sqlite();
+    let rows = |sql: &str| -> Vec<(String, String, String, i64)> {
+        let mut stmt = conn.prepare(sql).expect("prepare counts");
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).expect("counts");
+        rows.map(Result::unwrap).collect()
+    };
+    let kept = rows("SELECT exchange, symbol, state, n FROM task_counts WHERE n <> 0 ORDER BY 1, 2, 3");
+    let real = rows("SELECT exchange, symbol, state, count(*) FROM tasks GROUP BY 1, 2, 3 ORDER BY 1, 2, 3");
+    assert_eq!(kept, real, "task_counts drifted from the tasks");
+}

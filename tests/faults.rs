@@ -5,7 +5,7 @@ use std::time::Duration;
 use pricequeue::error::{ERROR, FAILED, OK};
 use pricequeue::server::{data, Answer, Fault, FaultRule, RetryAfter, Server, ServerOptions};
 
-use crate::common::{day, Sandbox};
+use crate::common::{counts_agree, day, Sandbox};
 
 /// Ten tasks: two exchanges, one symbol, five days.
 const TEN: [&str; 8] = ["-e", "bitstamp,kraken", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-05"];
@@ -207,6 +207,7 @@ fn a_task_that_keeps_failing_fails_with_its_error_and_retry_queues_it_again() {
     sb.run(&["retry"]).expect_code(OK);
     sb.run(&["--server", &mended.url(), "work"]).expect_code(OK);
     all_fetched_correctly(&sb);
+    counts_agree(&sb);
 }
 
 #[test]
@@ -247,6 +248,7 @@ fn losing_the_server_mid_run_stops_with_one_error_and_fails_nothing() {
         .unwrap();
     assert_eq!((failed, in_progress), (0, 0));
     assert!(queued > 1000, "the rest waits for the next run: {queued}");
+    counts_agree(&sb);
 }
 
 #[test]

@@ -25,6 +25,8 @@ fn every_reason() -> Sandbox {
         )
         .unwrap();
     assert_eq!(n, 1);
+    sb.run(&["status", "--recount"]).expect_code(OK);
+    crate::common::counts_agree(&sb);
     sb
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use pricequeue::error::{INTERRUPTED, OK};
 use pricequeue::server::ServerOptions;
 
-use crate::common::{wait, Sandbox};
+use crate::common::{counts_agree, wait, Sandbox};
 
 fn signal(child: &Child, name: &str) {
     let status = Command::new("kill").args([&format!("-{name}"), &child.id().to_string()]).status().unwrap();
@@ -55,6 +55,7 @@ fn sigterm_commits_what_is_in_flight_and_leaves_nothing_in_progress() {
     let finished = count(&sb, "SELECT count(*) FROM tasks WHERE state IN ('done', 'no_data')");
     assert_eq!(answered, finished as u64, "answers sent vs tasks finished");
     assert!(count(&sb, "SELECT count(*) FROM tasks WHERE state = 'queued'") > 0, "it stopped early");
+    counts_agree(&sb);
 
     // The next run carries on, and asks for nothing twice.
     sb.run(&["work", "--workers", "32"]).expect_code(OK);
@@ -83,6 +84,7 @@ fn a_second_ctrl_c_exits_at_once_and_the_next_run_recovers() {
     let held = count(&sb, "SELECT count(*) FROM tasks WHERE state = 'in_progress'");
     assert!(held >= 8, "{held} tasks in progress");
     assert_eq!(count(&sb, "SELECT count(*) FROM tasks WHERE state IN ('done', 'no_data')"), 0);
+    counts_agree(&sb);
 
     // The process is gone, so the next run takes its tasks back at once.
     let fast = pricequeue::server::Server::start("127.0.0.1:0", ServerOptions::default()).unwrap();

@@ -31,18 +31,23 @@ impl Run for QueryArgs {
 /// Fills in what the filter leaves open from the database; `None` when
 /// there is nothing to report on.
 pub(super) fn cells(store: &Store, f: &Filter) -> Result<Option<Cells>> {
-    let (db_exchanges, db_symbols) = store.names()?;
-    let pick = |given: &[String], present: Vec<String>| -> Vec<String> {
-        let mut given: Vec<String> = given.iter().map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect();
-        if given.is_empty() || given.iter().any(|n| n.eq_ignore_ascii_case("all")) {
-            return present;
+    // Names given, sorted; `None` means those in the database.
+    let given = |names: &[String]| -> Option<Vec<String>> {
+        let mut names: Vec<String> = names.iter().map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect();
+        if names.is_empty() || names.iter().any(|n| n.eq_ignore_ascii_case("all")) {
+            return None;
         }
-        given.sort();
-        given.dedup();
-        given
+        names.sort();
+        names.dedup();
+        Some(names)
     };
-    let exchanges = pick(&f.exchanges, db_exchanges);
-    let symbols = pick(&f.symbols, db_symbols);
+    let (exchanges, symbols) = match (given(&f.exchanges), given(&f.symbols)) {
+        (Some(e), Some(s)) => (e, s),
+        (e, s) => {
+            let (db_exchanges, db_symbols) = store.names()?;
+            (e.unwrap_or(db_exchanges), s.unwrap_or(db_symbols))
+        }
+    };
     if exchanges.is_empty() || symbols.is_empty() {
         return Ok(None);
     }

@@ -11,6 +11,9 @@ use crate::store::{Create, Store, Synchronous};
 impl Run for StatusArgs {
     fn run(&self, env: &Env) -> Result<i32> {
         let store = Store::open(&env.db(), Create::No, Synchronous::Normal)?;
+        if self.recount {
+            store.recount()?;
+        }
         report::status(&store, self.format, io::stdout().lock())?;
         Ok(OK)
     }

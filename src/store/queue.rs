@@ -1,8 +1,10 @@
 //! The queue: enqueue, claim, complete, and the leases that keep claims honest.
 
+use std::collections::HashMap;
+
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 
 use super::{iso_now, Store};
 use crate::price::Price;
@@ -60,7 +62,7 @@ impl Store {
     pub fn enqueue(&self, exchanges: &[String], symbols: &[String], days: &[NaiveDate]) -> Result<Enqueued> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut added = 0u64;
+        let mut counts = Counts::default();
         let mut total = 0u64;
         {
             let now = iso_now();
@@ -70,13 +72,16 @@ impl Store {
             )?;
             for exchange in exchanges {
                 for symbol in symbols {
+                    let mut added = 0;
                     for day in days {
-                        added += insert.execute(params![exchange, symbol, day, now])? as u64;
-                        total += 1;
+                        added += insert.execute(params![exchange, symbol, day, now])? as i64;
                     }
+                    counts.add(exchange, symbol, "queued", added);
+                    total += days.len() as u64;
                 }
             }
         }
+        let added = counts.write(&tx)? as u64;
         tx.commit().context("committing the new tasks")?;
         Ok(Enqueued { added, existing: total - added })
     }
@@ -90,8 +95,8 @@ impl Store {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let tasks = {
             let mut claim = tx.prepare_cached(
-                // INDEXED BY: without statistics the planner prefers
-                // tasks_state and sorts every queued row, on every claim.
+                // INDEXED BY: without statistics the planner may scan and
+                // sort every queued row on every claim.
                 "UPDATE tasks SET state = 'in_progress', owner = ?1, lease_until = ?2, claims = claims + 1
                  WHERE id IN (SELECT id FROM tasks INDEXED BY tasks_due
                               WHERE state = 'queued' AND next_attempt_at <= ?3
@@ -110,6 +115,11 @@ impl Store {
             })?;
             rows.collect::<rusqlite::Result<Vec<_>>>()?
         };
+        let mut counts = Counts::default();
+        for t in &tasks {
+            counts.moved(&t.exchange, &t.symbol, "queued", "in_progress");
+        }
+        counts.write(&tx)?;
         tx.commit()?;
         Ok(tasks)
     }
@@ -125,6 +135,7 @@ impl Store {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut applied = Vec::with_capacity(done.len());
+        let mut counts = Counts::default();
         {
             let now = iso_now();
             let mut finish = tx.prepare_cached(
@@ -132,18 +143,11 @@ impl Store {
                         finished_at = ?5, owner = NULL, lease_until = NULL
                  WHERE id = ?1 AND claims = ?2 AND state = 'in_progress'",
             )?;
-            let mut retry = tx.prepare_cached(
-                "UPDATE tasks SET state = 'queued', attempts = attempts + 1, last_error = ?3,
+            // Back to the queue: after a failed attempt (?5 = 1), or not
+            // counted: deferred by Retry-After, or released unstarted.
+            let mut requeue = tx.prepare_cached(
+                "UPDATE tasks SET state = 'queued', attempts = attempts + ?5, last_error = coalesce(?3, last_error),
                         next_attempt_at = ?4, owner = NULL, lease_until = NULL
-                 WHERE id = ?1 AND claims = ?2 AND state = 'in_progress'",
-            )?;
-            let mut defer = tx.prepare_cached(
-                "UPDATE tasks SET state = 'queued', last_error = ?3, next_attempt_at = ?4,
-                        owner = NULL, lease_until = NULL
-                 WHERE id = ?1 AND claims = ?2 AND state = 'in_progress'",
-            )?;
-            let mut release = tx.prepare_cached(
-                "UPDATE tasks SET state = 'queued', owner = NULL, lease_until = NULL
                  WHERE id = ?1 AND claims = ?2 AND state = 'in_progress'",
             )?;
             let mut price = tx.prepare_cached(
@@ -155,18 +159,20 @@ impl Store {
             )?;
             for Completion { task, outcome } in done {
                 let (id, token) = (task.id, task.token);
-                let changed = match outcome {
-                    Outcome::Price(_) => finish.execute(params![id, token, "done", None::<String>, now])?,
-                    Outcome::NoData => finish.execute(params![id, token, "no_data", None::<String>, now])?,
-                    Outcome::Failed { error } => finish.execute(params![id, token, "failed", error, now])?,
-                    Outcome::Retry { error, at } => retry.execute(params![id, token, error, at])?,
-                    Outcome::Defer { error, at } => defer.execute(params![id, token, error, at])?,
-                    Outcome::Released => release.execute(params![id, token])?,
+                let no_error = None::<&str>;
+                let (state, changed) = match outcome {
+                    Outcome::Price(_) => ("done", finish.execute(params![id, token, "done", no_error, now])?),
+                    Outcome::NoData => ("no_data", finish.execute(params![id, token, "no_data", no_error, now])?),
+                    Outcome::Failed { error } => ("failed", finish.execute(params![id, token, "failed", error, now])?),
+                    Outcome::Retry { error, at } => ("queued", requeue.execute(params![id, token, error, at, 1])?),
+                    Outcome::Defer { error, at } => ("queued", requeue.execute(params![id, token, error, at, 0])?),
+                    Outcome::Released => ("queued", requeue.execute(params![id, token, no_error, 0, 0])?),
                 };
                 applied.push(changed > 0);
                 if changed == 0 {
                     continue; // fenced off: someone else owns this task now
                 }
+                counts.moved(&task.exchange, &task.symbol, "in_progress", state);
                 if let Outcome::Price(p) = outcome {
                     price.execute(params![
                         task.exchange,
@@ -182,6 +188,7 @@ impl Store {
                 }
             }
         }
+        counts.write(&tx)?;
         tx.commit().context("committing finished tasks")?;
         Ok(applied)
     }
@@ -190,7 +197,9 @@ impl Store {
     pub fn renew(&self, owner: &str, lease_until: i64) -> Result<usize> {
         let conn = self.conn()?;
         let n = conn
-            .prepare_cached("UPDATE tasks SET lease_until = ?2 WHERE state = 'in_progress' AND owner = ?1")?
+            .prepare_cached(
+                "UPDATE tasks INDEXED BY tasks_leased SET lease_until = ?2 WHERE state = 'in_progress' AND owner = ?1",
+            )?
             .execute(params![owner, lease_until])?;
         Ok(n)
     }
@@ -198,21 +207,15 @@ impl Store {
     /// Puts back in the queue the tasks whose lease ran out before `now`
     /// (their worker died or hung); returns how many.
     pub fn recover_expired(&self, now: i64) -> Result<usize> {
-        let conn = self.conn()?;
-        let n = conn
-            .prepare_cached(
-                "UPDATE tasks SET state = 'queued', owner = NULL, lease_until = NULL
-                 WHERE state = 'in_progress' AND lease_until < ?1",
-            )?
-            .execute(params![now])?;
-        Ok(n)
+        self.requeue_where("lease_until < ?1", params![now])
     }
 
     /// The owners of tasks in progress, each with how many it holds.
     pub fn owners(&self) -> Result<Vec<(String, u64)>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
-            "SELECT owner, count(*) FROM tasks WHERE state = 'in_progress' AND owner IS NOT NULL GROUP BY owner",
+            "SELECT owner, count(*) FROM tasks INDEXED BY tasks_leased
+             WHERE state = 'in_progress' AND owner IS NOT NULL GROUP BY owner",
         )?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -221,29 +224,70 @@ impl Store {
     /// Puts every task `owner` holds back in the queue, as if never
     /// claimed (its process is gone); returns how many.
     pub fn release_owner(&self, owner: &str) -> Result<usize> {
-        let conn = self.conn()?;
-        let n = conn
-            .prepare_cached(
-                "UPDATE tasks SET state = 'queued', owner = NULL, lease_until = NULL
-                 WHERE state = 'in_progress' AND owner = ?1",
-            )?
-            .execute(params![owner])?;
-        Ok(n)
+        self.requeue_where("owner = ?1", params![owner])
+    }
+
+    /// Moves tasks in progress that match `condition` back to the queue.
+    fn requeue_where(&self, condition: &str, args: &[&dyn rusqlite::ToSql]) -> Result<usize> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let moved: Vec<(String, String)> = {
+            let mut stmt = tx.prepare_cached(&format!(
+                "UPDATE tasks INDEXED BY tasks_leased SET state = 'queued', owner = NULL, lease_until = NULL
+                 WHERE state = 'in_progress' AND {condition} RETURNING exchange, symbol"
+            ))?;
+            let rows = stmt.query_map(args, |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut counts = Counts::default();
+        for (e, s) in &moved {
+            counts.moved(e, s, "in_progress", "queued");
+        }
+        counts.write(&tx)?;
+        tx.commit()?;
+        Ok(moved.len())
     }
 
     /// Queues failed tasks again with a fresh set of attempts: those of
     /// (exchange, symbol) from `from` to `to`, or every one when `None`.
     pub fn retry_failed(&self, cell: Option<(&str, &str, NaiveDate, NaiveDate)>) -> Result<usize> {
-        let conn = self.conn()?;
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let reset = "UPDATE tasks SET state = 'queued', attempts = 0, next_attempt_at = 0, finished_at = NULL
                      WHERE state = 'failed'";
-        let n = match cell {
-            None => conn.prepare_cached(reset)?.execute([])?,
-            Some((exchange, symbol, from, to)) => conn
-                .prepare_cached(&format!("{reset} AND exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4"))?
-                .execute(params![exchange, symbol, from, to])?,
+        let moved: Vec<(String, String)> = {
+            let (mut stmt, args) = match cell {
+                None => (tx.prepare_cached(&format!("{reset} RETURNING exchange, symbol"))?, vec![]),
+                Some((exchange, symbol, from, to)) => (
+                    tx.prepare_cached(&format!(
+                        "{reset} AND exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 RETURNING exchange, symbol"
+                    ))?,
+                    vec![exchange.to_string(), symbol.to_string(), from.to_string(), to.to_string()],
+                ),
+            };
+            let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
         };
-        Ok(n)
+        let mut counts = Counts::default();
+        for (e, s) in &moved {
+            counts.moved(e, s, "failed", "queued");
+        }
+        counts.write(&tx)?;
+        tx.commit()?;
+        Ok(moved.len())
+    }
+
+    /// Counts the tasks again into `task_counts`, for after hand edits.
+    pub fn recount(&self) -> Result<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(
+            "DELETE FROM task_counts;
+             INSERT INTO task_counts (exchange, symbol, state, n)
+                 SELECT exchange, symbol, state, count(*) FROM tasks GROUP BY exchange, symbol, state;",
+        )?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// Until when (ms since epoch) `server` asked not to be sent requests.
@@ -275,14 +319,10 @@ impl Store {
         let conn = self.conn()?;
         let due: Option<i64> = conn
             .prepare_cached("SELECT min(next_attempt_at) FROM tasks INDEXED BY tasks_due WHERE state = 'queued'")?
-            .query_row([], |r| r.get(0))
-            .optional()?
-            .flatten();
+            .query_row([], |r| r.get(0))?;
         let lease: Option<i64> = conn
-            .prepare_cached("SELECT min(lease_until) FROM tasks WHERE state = 'in_progress'")?
-            .query_row([], |r| r.get(0))
-            .optional()?
-            .flatten();
+            .prepare_cached("SELECT min(lease_until) FROM tasks INDEXED BY tasks_leased WHERE state = 'in_progress'")?
+            .query_row([], |r| r.get(0))?;
         Ok(match (due, lease) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -298,13 +338,44 @@ impl Store {
         Ok(n as u64)
     }
 
-    /// How many tasks are queued or in progress.
-    pub fn pending(&self) -> Result<u64> {
-        let conn = self.conn()?;
-        let n: i64 = conn
-            .prepare_cached("SELECT count(*) FROM tasks WHERE state IN ('queued', 'in_progress')")?
-            .query_row([], |r| r.get(0))?;
-        Ok(n as u64)
+    /// Whether any task is queued or in progress.
+    pub fn has_pending(&self) -> Result<bool> {
+        Ok(self.next_wakeup()?.is_some())
+    }
+}
+
+/// Changes to `task_counts`, gathered over a transaction and written once.
+#[derive(Default)]
+struct Counts(HashMap<(String, String, &'static str), i64>);
+
+impl Counts {
+    fn add(&mut self, exchange: &str, symbol: &str, state: &'static str, n: i64) {
+        if n != 0 {
+            *self.0.entry((exchange.to_string(), symbol.to_string(), state)).or_insert(0) += n;
+        }
+    }
+
+    fn moved(&mut self, exchange: &str, symbol: &str, from: &'static str, to: &'static str) {
+        if from != to {
+            self.add(exchange, symbol, from, -1);
+            self.add(exchange, symbol, to, 1);
+        }
+    }
+
+    /// Writes the changes; returns the net change (tasks added).
+    fn write(self, tx: &Transaction<'_>) -> Result<i64> {
+        let mut upsert = tx.prepare_cached(
+            "INSERT INTO task_counts (exchange, symbol, state, n) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (exchange, symbol, state) DO UPDATE SET n = n + excluded.n",
+        )?;
+        let mut net = 0;
+        for ((e, s, state), n) in self.0 {
+            if n != 0 {
+                upsert.execute(params![e, s, state, n])?;
+                net += n;
+            }
+        }
+        Ok(net)
     }
 }
 

@@ -122,11 +122,11 @@ impl Store {
     /// Task counts by state over the whole queue.
     pub fn counts(&self) -> Result<StateCounts> {
         let conn = self.conn()?;
-        let mut stmt = conn.prepare_cached("SELECT state, count(*) FROM tasks GROUP BY state")?;
+        let mut stmt = conn.prepare_cached("SELECT state, sum(n) FROM task_counts GROUP BY state")?;
         let mut counts = StateCounts::default();
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            counts.add(&r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64);
+            counts.add(&r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64);
         }
         Ok(counts)
     }
@@ -150,8 +150,7 @@ impl Store {
     pub fn counts_by_pair(&self) -> Result<Vec<(String, String, StateCounts)>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
-            "SELECT exchange, symbol, state, count(*) FROM tasks
-             GROUP BY exchange, symbol, state ORDER BY exchange, symbol",
+            "SELECT exchange, symbol, state, n FROM task_counts WHERE n <> 0 ORDER BY exchange, symbol",
         )?;
         let mut out: Vec<(String, String, StateCounts)> = Vec::new();
         let mut rows = stmt.query([])?;
@@ -161,7 +160,7 @@ impl Store {
                 out.push((exchange, symbol, StateCounts::default()));
             }
             if let Some((_, _, counts)) = out.last_mut() {
-                counts.add(&r.get::<_, String>(2)?, r.get::<_, i64>(3)? as u64);
+                counts.add(&r.get::<_, String>(2)?, r.get::<_, i64>(3)?.max(0) as u64);
             }
         }
         Ok(out)
@@ -171,8 +170,8 @@ impl Store {
     pub fn failures(&self, limit: usize) -> Result<Vec<FailedTask>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
-            "SELECT exchange, symbol, day, attempts, coalesce(last_error, '') FROM tasks
-             WHERE state = 'failed' ORDER BY finished_at DESC, exchange, symbol, day LIMIT ?1",
+            "SELECT exchange, symbol, day, attempts, coalesce(last_error, '') FROM tasks INDEXED BY tasks_failed
+             WHERE state = 'failed' ORDER BY finished_at DESC LIMIT ?1",
         )?;
         let rows = stmt.query_map(params![limit as i64], |r| {
             Ok(FailedTask {
@@ -189,17 +188,29 @@ impl Store {
     /// The exchanges and the symbols that appear in the queue or the prices.
     pub fn names(&self) -> Result<(Vec<String>, Vec<String>)> {
         let conn = self.conn()?;
-        let list = |sql: &str| -> Result<Vec<String>> {
-            let mut stmt = conn.prepare(sql)?;
-            let rows = stmt.query_map([], |r| r.get(0))?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        };
-        // Each UNION arm walks an index whose first column is the name,
-        // so this stays fast on a large queue.
-        let exchanges =
-            list("SELECT DISTINCT exchange FROM tasks UNION SELECT DISTINCT exchange FROM prices ORDER BY 1")?;
-        let symbols = list("SELECT DISTINCT symbol FROM tasks UNION SELECT DISTINCT symbol FROM prices ORDER BY 1")?;
-        Ok((exchanges, symbols))
+        // The queue's names are in task_counts; the prices' are found by a
+        // skip scan of their primary key, one probe per distinct pair, so a
+        // million prices cost no more than a few.
+        let mut stmt = conn.prepare_cached(
+            "WITH RECURSIVE pairs(e, s) AS (
+                 SELECT * FROM (SELECT exchange, symbol FROM prices ORDER BY exchange, symbol LIMIT 1)
+                 UNION ALL
+                 SELECT (SELECT exchange FROM prices WHERE (exchange, symbol) > (pairs.e, pairs.s)
+                         ORDER BY exchange, symbol LIMIT 1),
+                        (SELECT symbol FROM prices WHERE (exchange, symbol) > (pairs.e, pairs.s)
+                         ORDER BY exchange, symbol LIMIT 1)
+                 FROM pairs WHERE pairs.e IS NOT NULL)
+             SELECT e, s FROM pairs WHERE e IS NOT NULL
+             UNION SELECT exchange, symbol FROM task_counts",
+        )?;
+        let mut exchanges = std::collections::BTreeSet::new();
+        let mut symbols = std::collections::BTreeSet::new();
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            exchanges.insert(r.get::<_, String>(0)?);
+            symbols.insert(r.get::<_, String>(1)?);
+        }
+        Ok((exchanges.into_iter().collect(), symbols.into_iter().collect()))
     }
 
     /// The first and last day of any task or price of (exchange, symbol).

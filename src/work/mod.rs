@@ -122,7 +122,7 @@ pub fn run(
 ) -> Result<Summary> {
     let started = Instant::now();
     let mut summary = Summary { recovered: recover(store)?, ..Summary::default() };
-    if store.pending()? == 0 {
+    if !store.has_pending()? {
         summary.elapsed = started.elapsed();
         return Ok(summary);
     }
