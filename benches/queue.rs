@@ -18,11 +18,11 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::NaiveDate;
 use pricequeue::price::Price;
-use pricequeue::server::{data, Server, ServerOptions};
+use pricequeue::server::data;
 use pricequeue::source::{HttpSource, PriceSource, Timeouts};
 use pricequeue::store::{Completion, Create, Outcome, Store, Synchronous};
 
@@ -58,12 +58,19 @@ struct Measured {
     code: i32,
 }
 
-/// Runs the binary, measuring wall time and its peak RSS (from wait4).
-// The child is reaped by wait4 below, which std cannot see.
-#[allow(clippy::zombie_processes)]
+/// Runs the binary, measuring wall time and its peak RSS. The RSS comes
+/// from GNU time (Debian's `time` package), whose own small process forks
+/// pricequeue: a child forked from this bench would start its peak at this
+/// process's size.
 fn measure(db: &Path, server: &str, args: &[&str]) -> Measured {
+    let report = db.with_extension("time");
     let started = Instant::now();
-    let child = Command::new(BIN)
+    let status = Command::new("/usr/bin/time")
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(&report)
+        .arg(BIN)
         .arg("--db")
         .arg(db)
         .arg("--server")
@@ -72,20 +79,46 @@ fn measure(db: &Path, server: &str, args: &[&str]) -> Measured {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .spawn()
-        .expect("start pricequeue");
-    let mut status = 0;
-    // SAFETY: plain FFI call on a child we spawned and have not waited for;
-    // `usage` is a valid, zeroed struct for wait4 to fill in.
-    let usage = unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage);
-        usage
-    };
-    Measured {
-        secs: started.elapsed().as_secs_f64(),
-        max_rss_mb: usage.ru_maxrss as f64 / 1024.0,
-        code: if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 },
+        .status()
+        .expect("run pricequeue under /usr/bin/time (apt-get install time)");
+    let secs = started.elapsed().as_secs_f64();
+    let text = std::fs::read_to_string(&report).unwrap_or_default();
+    // GNU time writes "Command exited with non-zero status N" before the figure.
+    let kb: f64 = text.lines().last().and_then(|l| l.trim().parse().ok()).unwrap_or(f64::NAN);
+    Measured { secs, max_rss_mb: kb / 1024.0, code: status.code().unwrap_or(-1) }
+}
+
+/// The built-in server in a process of its own: in ours, its per-path
+/// counts would grow this process, and every child forked from it starts
+/// with that much in its peak RSS.
+struct ServeProcess {
+    child: std::process::Child,
+    url: String,
+}
+
+impl ServeProcess {
+    fn start(extra: &[&str]) -> ServeProcess {
+        use std::io::BufRead;
+        let mut child = Command::new(BIN)
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start pricequeue serve");
+        let mut line = String::new();
+        let mut stderr = std::io::BufReader::new(child.stderr.take().expect("piped stderr"));
+        stderr.read_line(&mut line).expect("serve's first line");
+        let url = line.split_whitespace().find(|w| w.starts_with("http://")).expect("serve prints its URL").to_string();
+        ServeProcess { child, url }
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -120,8 +153,8 @@ fn day(s: &str) -> NaiveDate {
 
 fn overhead(dir: &Path) {
     println!("\n## 1. Queue overhead: 100,296 tasks, 32 workers, built-in server on loopback, no added latency");
-    let server = Server::start("127.0.0.1:0", ServerOptions::default()).expect("server");
-    let url = server.url();
+    let server = ServeProcess::start(&[]);
+    let url = server.url.clone();
     let (first, last) = data::span();
     let days = ((last - first).num_days() + 1) as usize;
     let tasks = cells(first, days);
@@ -151,37 +184,41 @@ fn overhead(dir: &Path) {
         assert_eq!(ok as usize, tasks.len(), "the bare client had errors");
         started.elapsed().as_secs_f64()
     };
-    let queue = |round: usize| {
-        let db = fresh(dir, &format!("overhead-{round}.db"));
+    let queue = |round: usize, sync: &str| {
+        let db = fresh(dir, &format!("overhead-{round}-{sync}.db"));
         let first_s = first.to_string();
         let last_s = last.to_string();
         let m = measure(&db, &url, &["enqueue", "-e", "all", "-s", "all", "--from", &first_s, "--to", &last_s]);
         assert_eq!(m.code, 0);
-        let m = measure(&db, &url, &["work", "--workers", "32"]);
+        let m = measure(&db, &url, &["work", "--workers", "32", "--synchronous", sync]);
         assert_eq!(m.code, 0, "work failed");
         assert_eq!(count(&db, "SELECT count(*) FROM tasks WHERE state IN ('done', 'no_data')") as usize, tasks.len());
         m
     };
-    println!("\n| round | bare client tasks/s | pricequeue work tasks/s | ratio | work peak RSS |");
-    println!("|---|---|---|---|---|");
+    println!(
+        "\n| round | bare client tasks/s | pricequeue work tasks/s | ratio | work peak RSS | \
+         work --synchronous full tasks/s | ratio |"
+    );
+    println!("|---|---|---|---|---|---|---|");
     for round in 1..=3 {
         let b = bare();
-        let q = queue(round);
-        let (br, qr) = (tasks.len() as f64 / b, tasks.len() as f64 / q.secs);
+        let q = queue(round, "normal");
+        let f = queue(round, "full");
+        let (br, qr, fr) = (tasks.len() as f64 / b, tasks.len() as f64 / q.secs, tasks.len() as f64 / f.secs);
         println!(
-            "| {round} | {br:.0} ({b:.2} s) | {qr:.0} ({:.2} s) | {:.3} | {:.1} MB |",
+            "| {round} | {br:.0} ({b:.2} s) | {qr:.0} ({:.2} s) | {:.3} | {:.1} MB | {fr:.0} ({:.2} s) | {:.3} |",
             q.secs,
             qr / br,
-            q.max_rss_mb
+            q.max_rss_mb,
+            f.secs,
+            fr / br
         );
     }
 }
 
 fn latency(dir: &Path) {
     println!("\n## 2. Latency-bound: 50 ms per price, 10,008 tasks");
-    let server =
-        Server::start("127.0.0.1:0", ServerOptions { latency: Duration::from_millis(50), ..ServerOptions::default() })
-            .expect("server");
+    let server = ServeProcess::start(&["--latency", "50ms"]);
     let tasks = 12 * 3 * 278;
     println!("\n| workers | wall | ideal (tasks x 50 ms / workers) | wall / ideal |");
     println!("|---|---|---|---|");
@@ -189,12 +226,12 @@ fn latency(dir: &Path) {
         let db = fresh(dir, &format!("latency-{workers}.db"));
         let m = measure(
             &db,
-            &server.url(),
+            &server.url,
             &["enqueue", "-e", "all", "-s", "all", "--from", "2019-01-01", "--to", "2019-10-05"],
         );
         assert_eq!(m.code, 0);
         assert_eq!(count(&db, "SELECT count(*) FROM tasks"), tasks);
-        let m = measure(&db, &server.url(), &["work", "--workers", &workers.to_string()]);
+        let m = measure(&db, &server.url, &["work", "--workers", &workers.to_string()]);
         assert_eq!(m.code, 0);
         let ideal = tasks as f64 * 0.05 / workers as f64;
         println!("| {workers} | {:.2} s | {ideal:.2} s | {:.3} |", m.secs, m.secs / ideal);
@@ -203,8 +240,8 @@ fn latency(dir: &Path) {
 
 fn scale(dir: &Path) {
     println!("\n## 3. Scale: 1,000,000 tasks (100 exchanges x 10 symbols x 1000 days; 36,000 cells the server prices)");
-    let server = Server::start("127.0.0.1:0", ServerOptions::default()).expect("server");
-    let url = server.url();
+    let server = ServeProcess::start(&[]);
+    let url = server.url.clone();
     let db = fresh(dir, "million.db");
     // The server's 12 exchanges and 3 symbols, and made-up ones it answers null for.
     let mut exchanges: Vec<String> = data::EXCHANGES.iter().map(|e| e.to_string()).collect();

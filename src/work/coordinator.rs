@@ -12,6 +12,11 @@ use super::{recover, too_long, Observer, Shared, Summary, WorkOptions};
 use crate::owner;
 use crate::store::{now_ms, Completion, Outcome, Store, Task};
 
+/// How long a result may wait for others to share its commit.
+const GROUP_COMMIT: Duration = Duration::from_millis(5);
+/// The most results one commit takes.
+const MAX_BATCH: usize = 1024;
+
 /// How often another process's recorded pause is looked up.
 const PAUSE_POLL: Duration = Duration::from_millis(100);
 
@@ -103,13 +108,23 @@ impl<'a> Coordinator<'a> {
                 continue;
             }
 
-            // Wait for one result, then take all that are ready: one commit for the lot.
+            // Group commit: wait for one result, then gather what arrives in
+            // the next few milliseconds (fetchers have queued tasks to go on
+            // with meanwhile), and commit the lot in one transaction.
             match self.done_rx.recv_timeout(Duration::from_millis(100)) {
                 Ok(c) => batch.push(c),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => bail!("every fetcher thread stopped unexpectedly"),
             }
-            batch.extend(self.done_rx.try_iter().take(4096));
+            if !batch.is_empty() {
+                let deadline = Instant::now() + GROUP_COMMIT;
+                while batch.len() < outstanding.min(MAX_BATCH) {
+                    match self.done_rx.recv_deadline(deadline) {
+                        Ok(c) => batch.push(c),
+                        Err(_) => break,
+                    }
+                }
+            }
             if !batch.is_empty() {
                 let applied = self.store.complete(&batch)?;
                 outstanding -= batch.len();
