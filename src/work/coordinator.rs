@@ -66,7 +66,10 @@ impl<'a> Coordinator<'a> {
         let workers = self.opts.workers.max(1);
         // Keep every fetcher busy with a task waiting behind it, but claim
         // no more than that, so other processes on the same queue get work.
+        // Top up once a quarter of that has been used: claims come in
+        // batches, and fetchers never run dry while a commit gathers.
         let target = workers * 2;
+        let top_up_at = target - (target / 4).max(1);
         // So many connection failures in a row, and the server is gone:
         // better one error now than every task failed after its retries.
         let lost_after = (workers as u32 * 2).max(20);
@@ -84,7 +87,7 @@ impl<'a> Coordinator<'a> {
             if halt.is_none() {
                 halt = self.sync_pause(observer)?;
             }
-            if !stopping && outstanding <= target / 2 {
+            if !stopping && outstanding <= top_up_at {
                 let now = now_ms();
                 let claimed = self.store.claim(self.owner, target - outstanding, now, now + lease_ms)?;
                 outstanding += claimed.len();
