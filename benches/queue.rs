@@ -254,6 +254,17 @@ fn scale(dir: &Path) {
     let row = |what: &str, m: &Measured| println!("| {what} | {:.3} s | {:.1} MB | {} |", m.secs, m.max_rss_mb, m.code);
     println!("\n| command | time | peak RSS | exit |");
     println!("|---|---|---|---|");
+    // The same commands on a queue a hundred times smaller, for comparison:
+    // memory should not grow with the queue.
+    let small = fresh(dir, "ten-thousand.db");
+    let small_select = ["-e", &ex, "-s", &sy, "--from", "2017-01-01", "--to", "2017-01-10"];
+    let mut args = vec!["enqueue"];
+    args.extend_from_slice(&small_select);
+    row("enqueue 10,000 tasks", &measure(&small, &url, &args));
+    row("status (10,000 queued)", &measure(&small, &url, &["status"]));
+    row("work over 10,000, 32 workers", &measure(&small, &url, &["work", "--workers", "32"]));
+    row("query --missing over everything (10,000 tasks, table)", &measure(&small, &url, &["query", "--missing"]));
+
     let mut args = vec!["enqueue"];
     args.extend_from_slice(&select);
     let m = measure(&db, &url, &args);
