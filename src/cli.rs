@@ -106,6 +106,15 @@ pub enum Command {
     ))]
     Query(QueryArgs),
 
+    /// Draw which days of each (exchange, symbol) have prices: a grid, in color.
+    ///
+    /// One row per (exchange, symbol), one column per day, week or month
+    /// (whichever fits the width): prices, no data, failures, still queued,
+    /// or never asked for. The missing report at a glance. Colors are off
+    /// when stdout is not a terminal or NO_COLOR is set.
+    #[command(after_help = "Example:\n  pricequeue coverage --symbol btc --from 2019-01-01 --to 2020-12-31")]
+    Coverage(CoverageArgs),
+
     /// Queue failed tasks again, each with a fresh set of attempts.
     ///
     /// Without a selection, every failed task; `work` (or `fetch`) then
@@ -267,6 +276,16 @@ pub struct QueryArgs {
     /// Print only the missing report.
     #[arg(long)]
     pub missing: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CoverageArgs {
+    #[command(flatten)]
+    pub filter: Filter,
+
+    /// Columns to fit the grid in [default: the terminal's width, or 100].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(40..=1000))]
+    pub width: Option<u16>,
 }
 
 #[derive(Debug, Args)]

@@ -1,5 +1,6 @@
 //! The subcommands, one file each, all behind [`Run`].
 
+mod coverage;
 mod demo;
 mod enqueue;
 mod fetch;
@@ -61,6 +62,7 @@ pub fn main() -> Result<i32> {
         Command::Fetch(c) => c.run(&env),
         Command::Status(c) => c.run(&env),
         Command::Query(c) => c.run(&env),
+        Command::Coverage(c) => c.run(&env),
         Command::Retry(c) => c.run(&env),
         Command::Sql(c) => c.run(&env),
         Command::Serve(c) => c.run(&env),

@@ -257,9 +257,6 @@ impl Store {
 
     /// Calls `each` with every day of (exchange, symbol) from `from` to `to`
     /// inclusive that has no price, with the reason, in day order.
-    ///
-    /// Streams three sorted sequences side by side (the days, the stored
-    /// prices, the tasks), so memory stays flat however long the range.
     pub fn for_each_missing(
         &self,
         exchange: &str,
@@ -267,6 +264,26 @@ impl Store {
         from: NaiveDate,
         to: NaiveDate,
         mut each: impl FnMut(Missing) -> Result<()>,
+    ) -> Result<()> {
+        self.for_each_cell(exchange, symbol, from, to, |day, reason| match reason {
+            None => Ok(()),
+            Some(reason) => each(Missing { exchange: exchange.to_string(), symbol: symbol.to_string(), day, reason }),
+        })
+    }
+
+    /// Calls `each` with every day of (exchange, symbol) from `from` to `to`
+    /// inclusive, in day order: `None` for a day with a price, or why it
+    /// has none.
+    ///
+    /// Streams three sorted sequences side by side (the days, the stored
+    /// prices, the tasks), so memory stays flat however long the range.
+    pub fn for_each_cell(
+        &self,
+        exchange: &str,
+        symbol: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        mut each: impl FnMut(NaiveDate, Option<Reason>) -> Result<()>,
     ) -> Result<()> {
         let conn = self.conn()?;
         let mut prices = conn.prepare_cached(
@@ -282,14 +299,12 @@ impl Store {
         for day in from.iter_days().take_while(|d| *d <= to) {
             let priced = advance_to(&mut prices, day, |d| *d)?.is_some();
             let task = advance_to(&mut tasks, day, |(d, _)| *d)?;
-            if priced {
-                continue;
-            }
-            let reason = match task {
-                Some((_, reason)) => reason,
-                None => Reason::NotQueued,
+            let reason = match (priced, task) {
+                (true, _) => None,
+                (false, Some((_, reason))) => Some(reason),
+                (false, None) => Some(Reason::NotQueued),
             };
-            each(Missing { exchange: exchange.to_string(), symbol: symbol.to_string(), day, reason })?;
+            each(day, reason)?;
         }
         Ok(())
     }
