@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 
-use crate::dates::parse_day;
+use crate::dates::{parse_span, Span};
 use crate::report::Format;
 use crate::server::faults::{self, FaultRule};
 use crate::store::Synchronous;
@@ -169,13 +169,22 @@ pub struct Selection {
     #[arg(long = "symbol", short = 's', value_name = "NAME", value_delimiter = ',', required = true)]
     pub symbols: Vec<String>,
 
-    /// First day, YYYY-MM-DD.
-    #[arg(long, value_name = "DAY", value_parser = parse_day)]
-    pub from: NaiveDate,
+    /// First day: 2020-03-01, 2020-03 (a month), 2020 (a year), today,
+    /// yesterday, or -7d (seven days ago; days are UTC).
+    #[arg(long, value_name = "DAY", value_parser = parse_span, allow_hyphen_values = true)]
+    pub from: Span,
 
-    /// Last day, YYYY-MM-DD, included [default: --from].
-    #[arg(long, value_name = "DAY", value_parser = parse_day)]
-    pub to: Option<NaiveDate>,
+    /// Last day, included, written like --from (a month or year means its
+    /// last day) [default: the end of --from: `--from 2020-03` is March].
+    #[arg(long, value_name = "DAY", value_parser = parse_span, allow_hyphen_values = true)]
+    pub to: Option<Span>,
+}
+
+impl Selection {
+    /// The first and last day asked for.
+    pub fn days(&self) -> (NaiveDate, NaiveDate) {
+        (self.from.first, self.to.map_or(self.from.last, |t| t.last))
+    }
 }
 
 /// Which stored prices to report: everything is optional.
@@ -189,13 +198,26 @@ pub struct Filter {
     #[arg(long = "symbol", short = 's', value_name = "NAME", value_delimiter = ',')]
     pub symbols: Vec<String>,
 
-    /// First day, YYYY-MM-DD [default: the first day in the database].
-    #[arg(long, value_name = "DAY", value_parser = parse_day)]
-    pub from: Option<NaiveDate>,
+    /// First day, written like 2020-03-01, 2020-03, 2020, today, yesterday
+    /// or -7d [default: the first day in the database].
+    #[arg(long, value_name = "DAY", value_parser = parse_span, allow_hyphen_values = true)]
+    pub from: Option<Span>,
 
-    /// Last day, YYYY-MM-DD, included [default: the last day in the database].
-    #[arg(long, value_name = "DAY", value_parser = parse_day)]
-    pub to: Option<NaiveDate>,
+    /// Last day, included, written like --from [default: the last day in the database].
+    #[arg(long, value_name = "DAY", value_parser = parse_span, allow_hyphen_values = true)]
+    pub to: Option<Span>,
+}
+
+impl Filter {
+    /// The first day asked for, if any.
+    pub fn first_day(&self) -> Option<NaiveDate> {
+        self.from.map(|s| s.first)
+    }
+
+    /// The last day asked for, if any.
+    pub fn last_day(&self) -> Option<NaiveDate> {
+        self.to.map(|s| s.last)
+    }
 }
 
 #[derive(Debug, Args)]

@@ -1,7 +1,71 @@
 //! Days as the command line takes them, and ranges of days.
 
 use anyhow::{bail, Result};
-use chrono::NaiveDate;
+use chrono::{Datelike, Duration, NaiveDate};
+
+/// What a day written on the command line stands for: one day, or a whole
+/// month or year. `--from` takes its first day, `--to` its last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub first: NaiveDate,
+    pub last: NaiveDate,
+}
+
+impl Span {
+    fn day(d: NaiveDate) -> Span {
+        Span { first: d, last: d }
+    }
+}
+
+/// Parses a day as people write them, for clap: `2020-03-01`, `2020-03`
+/// (the whole month), `2020` (the whole year), `today`, `yesterday`, or
+/// `-7d` (seven days ago). Today is the UTC date.
+pub fn parse_span(s: &str) -> Result<Span, String> {
+    parse_span_at(s, chrono::Utc::now().date_naive())
+}
+
+fn parse_span_at(s: &str, today: NaiveDate) -> Result<Span, String> {
+    let t = s.trim();
+    let bad = |why: &str| {
+        format!(
+            "'{s}' is not a day ({why}); write YYYY-MM-DD (2020-03-01), YYYY-MM (a month), YYYY (a year), \
+             today, yesterday, or -Nd (N days ago)"
+        )
+    };
+    let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
+    match t {
+        "today" => return Ok(Span::day(today)),
+        "yesterday" => return Ok(Span::day(today - Duration::days(1))),
+        _ => {}
+    }
+    if let Some(n) = t.strip_prefix('-').and_then(|r| r.strip_suffix('d')) {
+        let n: i64 = n
+            .parse()
+            .ok()
+            .filter(|n| (0..=100_000).contains(n))
+            .ok_or_else(|| bad("-Nd takes a whole number of days"))?;
+        return Ok(Span::day(today - Duration::days(n)));
+    }
+    let parts: Vec<&str> = t.split('-').collect();
+    match parts[..] {
+        [y] if y.len() == 4 && digits(y) => {
+            let year: i32 = y.parse().map_err(|_| bad("not a year"))?;
+            let first = NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| bad("not a year"))?;
+            let last = NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(|| bad("not a year"))?;
+            Ok(Span { first, last })
+        }
+        [y, m] if y.len() == 4 && m.len() == 2 && digits(y) && digits(m) => {
+            let (year, month): (i32, u32) =
+                (y.parse().map_err(|_| bad("not a month"))?, m.parse().map_err(|_| bad("not a month"))?);
+            let first = NaiveDate::from_ymd_opt(year, month, 1).ok_or_else(|| bad("no such month"))?;
+            let next = if month == 12 { NaiveDate::from_ymd_opt(year + 1, 1, 1) } else { first.with_month(month + 1) };
+            let last = next.ok_or_else(|| bad("no such month"))? - Duration::days(1);
+            Ok(Span { first, last })
+        }
+        [_, _, _] => parse_day(t).map(Span::day),
+        _ => Err(bad("not in any of these forms")),
+    }
+}
 
 /// Parses a day written `YYYY-MM-DD`, for clap.
 pub fn parse_day(s: &str) -> Result<NaiveDate, String> {
@@ -48,6 +112,26 @@ mod tests {
         assert!(parse_day("03/01/2020").is_err());
         assert!(parse_day("+12020-01-01").is_err());
         assert!(parse_day("2020-3-1").is_err());
+    }
+
+    #[test]
+    fn spans_cover_days_months_years_and_relative_days() {
+        let today = NaiveDate::from_ymd_opt(2024, 3, 10).unwrap();
+        let d = |s| parse_day(s).unwrap();
+        let span = |s| parse_span_at(s, today).unwrap();
+        assert_eq!(span("2020-03-05"), Span { first: d("2020-03-05"), last: d("2020-03-05") });
+        assert_eq!(span("2020-02"), Span { first: d("2020-02-01"), last: d("2020-02-29") });
+        assert_eq!(span("2019-12"), Span { first: d("2019-12-01"), last: d("2019-12-31") });
+        assert_eq!(span("2020"), Span { first: d("2020-01-01"), last: d("2020-12-31") });
+        assert_eq!(span("today").first, today);
+        assert_eq!(span("yesterday").first, d("2024-03-09"));
+        assert_eq!(span("-7d").first, d("2024-03-03"));
+        assert_eq!(span("-0d").first, today);
+        for bad in ["2020-13", "2020-1", "20", "-7", "7d", "-xd", "tomorrow", "2020-02-30"] {
+            let err = parse_span_at(bad, today).unwrap_err();
+            assert!(err.contains(&format!("'{bad}' is not a day")), "{bad}: {err}");
+        }
+        assert!(parse_span_at("2020-13", today).unwrap_err().contains("YYYY-MM (a month)"));
     }
 
     #[test]

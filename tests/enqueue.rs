@@ -48,3 +48,28 @@ fn overlapping_selections_add_only_the_new_cells() {
     // "all" asked the server for its lists; explicit names did not.
     assert_eq!(sb.server.requests(), 0);
 }
+
+#[test]
+fn days_can_be_months_years_and_relative() {
+    let sb = Sandbox::new();
+    let added = |args: &[&str]| -> String {
+        let mut all = vec!["enqueue", "-e", "kraken", "-s", "btc"];
+        all.extend_from_slice(args);
+        sb.run(&all).expect_code(0).stderr
+    };
+    assert!(added(&["--from", "2020-02"]).contains("enqueued 29 new tasks"), "a month, leap February");
+    assert!(added(&["--from", "2019"]).contains("enqueued 365 new tasks"));
+    assert!(added(&["--from", "2018-12", "--to", "2019-01"]).contains("enqueued 31 new tasks (31 already"));
+    assert!(added(&["--from", "-2d", "--to", "yesterday"]).contains("enqueued 2 new tasks"));
+    let today = chrono::Utc::now().date_naive();
+    let days: Vec<String> = sb
+        .sqlite()
+        .prepare("SELECT day FROM tasks WHERE day > '2020-12-31' ORDER BY day")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let want: Vec<String> = [2, 1].iter().map(|n| (today - chrono::Duration::days(*n)).to_string()).collect();
+    assert_eq!(days, want);
+}

@@ -166,7 +166,8 @@ fn days_must_be_written_in_full() {
     let sb = Sandbox::new();
     for bad in ["+12020-01-01", "2020-3-1", "20200301"] {
         let out = sb.run(&["enqueue", "-e", "x", "-s", "y", "--from", bad]).expect_code(USAGE);
-        assert!(out.stderr.contains("not in the form YYYY-MM-DD"), "{bad}: {}", out.stderr);
+        assert!(out.stderr.contains(&format!("'{bad}' is not a day")), "{bad}: {}", out.stderr);
+        assert!(out.stderr.contains("YYYY-MM-DD"), "{bad}: {}", out.stderr);
     }
     assert!(!sb.db().exists());
 }

@@ -9,7 +9,7 @@ use super::enqueue::{enqueued_line, resolve};
 use super::work::summary_line;
 use super::{handle_signals, Env, Run, Stderr, STOP};
 use crate::cli::{DemoArgs, Selection};
-use crate::dates;
+use crate::dates::{self, Span};
 use crate::error::{INTERRUPTED, OK};
 use crate::report::{self, Format};
 use crate::server::{Server, ServerOptions};
@@ -44,7 +44,12 @@ impl Run for DemoArgs {
             WorkOptions { workers: self.workers.map_or_else(default_workers, usize::from), ..WorkOptions::default() };
         let source = Arc::new(HttpSource::new(&server.url(), Timeouts::default(), opts.workers));
 
-        let selection = Selection { exchanges: vec!["all".into()], symbols: vec!["all".into()], from, to: Some(to) };
+        let selection = Selection {
+            exchanges: vec!["all".into()],
+            symbols: vec!["all".into()],
+            from: Span { first: from, last: to },
+            to: None,
+        };
         let cells = resolve(&selection, source.as_ref())?;
         let store = Store::open(&db, Create::IfMissing, Synchronous::Normal)?;
         let added = store.enqueue(&cells.exchanges, &cells.symbols, &dates::days(cells.from, cells.to)?)?;

@@ -21,11 +21,11 @@ impl Run for EnqueueArgs {
 
 /// Checks the days and expands `all`, before anything touches the database.
 pub(super) fn resolve(sel: &Selection, source: &dyn PriceSource) -> Result<Cells> {
-    let to = sel.to.unwrap_or(sel.from);
-    dates::check_range(sel.from, to)?;
+    let (from, to) = sel.days();
+    dates::check_range(from, to)?;
     let exchanges = resolve_names(&sel.exchanges, "exchange", source, |s| s.exchanges())?;
     let symbols = resolve_names(&sel.symbols, "symbol", source, |s| s.symbols())?;
-    Ok(Cells { exchanges, symbols, from: sel.from, to })
+    Ok(Cells { exchanges, symbols, from, to })
 }
 
 pub(super) fn enqueued_line(e: &Enqueued, store: &Store) -> String {

@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 
 impl Run for QueryArgs {
     fn run(&self, env: &Env) -> Result<i32> {
-        if let (Some(from), Some(to)) = (self.filter.from, self.filter.to) {
+        if let (Some(from), Some(to)) = (self.filter.first_day(), self.filter.last_day()) {
             dates::check_range(from, to)?;
         }
         let store = Store::open(&env.db(), Create::No, Synchronous::Normal)?;
@@ -51,7 +51,7 @@ pub(super) fn cells(store: &Store, f: &Filter) -> Result<Option<Cells>> {
     if exchanges.is_empty() || symbols.is_empty() {
         return Ok(None);
     }
-    let (from, to) = match (f.from, f.to) {
+    let (from, to) = match (f.first_day(), f.last_day()) {
         (Some(from), Some(to)) => (from, to),
         (from, to) => {
             let mut bounds: Option<(NaiveDate, NaiveDate)> = None;

@@ -10,7 +10,7 @@ use crate::store::{Create, Store, Synchronous};
 impl Run for RetryArgs {
     fn run(&self, env: &Env) -> Result<i32> {
         let f = &self.filter;
-        if let (Some(from), Some(to)) = (f.from, f.to) {
+        if let (Some(from), Some(to)) = (f.first_day(), f.last_day()) {
             dates::check_range(from, to)?;
         }
         let store = Store::open(&env.db(), Create::No, Synchronous::Normal)?;
