@@ -146,6 +146,22 @@ pub enum Command {
     )]
     Serve(ServeArgs),
 
+    /// Print a shell completion script.
+    ///
+    /// Load it in the current shell, or install it where your shell looks
+    /// for completions.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  source <(pricequeue completions bash)\n",
+        "  pricequeue completions zsh > ~/.zfunc/_pricequeue\n",
+        "  pricequeue completions fish > ~/.config/fish/completions/pricequeue.fish"
+    ))]
+    Completions(CompletionsArgs),
+
+    /// Print the man page (roff), made from the same definitions as --help.
+    #[command(after_help = "Example:\n  pricequeue man > pricequeue.1 && man ./pricequeue.1")]
+    Man(ManArgs),
+
     /// Fetch March 2020 from a built-in server into demo.db, and report.
     ///
     /// Starts the built-in price server on a free loopback port, fetches
@@ -368,6 +384,16 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub seed: u64,
 }
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {}
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {

@@ -13,5 +13,6 @@ mod help;
 mod leases;
 mod query;
 mod serve;
+mod shell;
 mod shutdown;
 mod sql;

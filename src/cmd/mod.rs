@@ -7,6 +7,7 @@ mod fetch;
 mod query;
 mod retry;
 mod serve;
+mod shell;
 mod sql;
 mod status;
 mod work;
@@ -66,6 +67,8 @@ pub fn main() -> Result<i32> {
         Command::Retry(c) => c.run(&env),
         Command::Sql(c) => c.run(&env),
         Command::Serve(c) => c.run(&env),
+        Command::Completions(c) => c.run(&env),
+        Command::Man(c) => c.run(&env),
         Command::Demo(c) => c.run(&env),
     }
 }
