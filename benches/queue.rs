@@ -249,7 +249,7 @@ fn scale(dir: &Path) {
     let mut symbols: Vec<String> = data::SYMBOLS.iter().map(|s| s.to_string()).collect();
     symbols.extend((symbols.len()..10).map(|i| format!("sym{i}")));
     let (ex, sy) = (exchanges.join(","), symbols.join(","));
-    let select = ["-e", &ex, "-s", &sy, "--from", "2017-01-01", "--to", "2019-09-27"];
+    let select = ["-e", &ex, "-s", &sy, "--from", "2017-01-01", "--to", "2019-09-27", "--allow-unknown"];
 
     let row = |what: &str, m: &Measured| println!("| {what} | {:.3} s | {:.1} MB | {} |", m.secs, m.max_rss_mb, m.code);
     println!("\n| command | time | peak RSS | exit |");
@@ -257,7 +257,7 @@ fn scale(dir: &Path) {
     // The same commands on a queue a hundred times smaller, for comparison:
     // memory should not grow with the queue.
     let small = fresh(dir, "ten-thousand.db");
-    let small_select = ["-e", &ex, "-s", &sy, "--from", "2017-01-01", "--to", "2017-01-10"];
+    let small_select = ["-e", &ex, "-s", &sy, "--from", "2017-01-01", "--to", "2017-01-10", "--allow-unknown"];
     let mut args = vec!["enqueue"];
     args.extend_from_slice(&small_select);
     row("enqueue 10,000 tasks", &measure(&small, &url, &args));

@@ -51,6 +51,14 @@ pub struct Cli {
     )]
     pub server: String,
 
+    /// Print only errors (for cron: no news is good news).
+    #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Print a line per request too.
+    #[arg(long, short = 'v', global = true)]
+    pub verbose: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -194,6 +202,11 @@ pub struct Selection {
     /// last day) [default: the end of --from: `--from 2020-03` is March].
     #[arg(long, value_name = "DAY", value_parser = parse_span, allow_hyphen_values = true)]
     pub to: Option<Span>,
+
+    /// Take exchange and symbol names the server does not list (it answers
+    /// "no data" for them), instead of stopping with the names it knows.
+    #[arg(long)]
+    pub allow_unknown: bool,
 }
 
 impl Selection {

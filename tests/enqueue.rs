@@ -31,7 +31,7 @@ fn overlapping_selections_add_only_the_new_cells() {
             "-e",
             "kraken",
             "-e",
-            "bitstamp,gemini",
+            "bitstamp,cexio",
             "-s",
             "btc",
             "--from",
@@ -40,13 +40,14 @@ fn overlapping_selections_add_only_the_new_cells() {
             "2020-03-04",
         ])
         .expect_code(0);
-    // kraken and bitstamp add 03-04; gemini adds both days.
+    // kraken and bitstamp add 03-04; cexio adds both days.
     assert!(out.stderr.contains("enqueued 4 new tasks (2 already in the queue)"), "{}", out.stderr);
     let one_day = sb.run(&["enqueue", "-e", "okex", "-s", "eth", "--from", "2020-03-09"]).expect_code(0);
     assert!(one_day.stderr.contains("enqueued 1 new tasks"), "{}", one_day.stderr);
     assert_eq!(task_count(&sb), 11);
-    // "all" asked the server for its lists; explicit names did not.
-    assert_eq!(sb.server.requests(), 0);
+    // The names were checked against the server's lists; no price was asked for.
+    assert_eq!(sb.server.requests_to("/price/"), 0);
+    assert!(sb.server.requests_to("/exchanges") > 0);
 }
 
 #[test]
@@ -72,4 +73,33 @@ fn days_can_be_months_years_and_relative() {
         .collect();
     let want: Vec<String> = [2, 1].iter().map(|n| (today - chrono::Duration::days(*n)).to_string()).collect();
     assert_eq!(days, want);
+}
+
+#[test]
+fn an_unknown_name_is_refused_with_the_closest_known_one() {
+    let sb = Sandbox::new();
+    let out = sb.run(&["enqueue", "-e", "krakn", "-s", "btc", "--from", "2020-03-01"]).expect_code(2);
+    assert!(out.stderr.contains("unknown exchange 'krakn'"), "{}", out.stderr);
+    assert!(out.stderr.contains("Did you mean 'kraken'?"), "{}", out.stderr);
+    assert!(out.stderr.contains("bitfinex, bitstamp"), "the server's names are listed: {}", out.stderr);
+    let out = sb.run(&["enqueue", "-e", "kraken", "-s", "BTC", "--from", "2020-03-01"]).expect_code(2);
+    assert!(
+        out.stderr.contains("unknown symbol 'BTC'") && out.stderr.contains("Did you mean 'btc'?"),
+        "{}",
+        out.stderr
+    );
+    assert!(!sb.db().exists(), "nothing was created");
+    let out =
+        sb.run(&["enqueue", "-e", "krakn", "-s", "btc", "--from", "2020-03-01", "--allow-unknown"]).expect_code(0);
+    assert!(out.stderr.contains("enqueued 1 new tasks"), "{}", out.stderr);
+}
+
+#[test]
+fn enqueue_works_offline_with_a_warning() {
+    let sb = Sandbox::new();
+    let out = sb
+        .run(&["--server", "http://127.0.0.1:9", "enqueue", "-e", "kraken", "-s", "btc", "--from", "2020-03-01"])
+        .expect_code(0);
+    assert!(out.stderr.contains("warning: could not check the exchange names"), "{}", out.stderr);
+    assert!(out.stderr.contains("enqueued 1 new tasks"), "{}", out.stderr);
 }

@@ -77,7 +77,9 @@ fn the_same_fetch_again_makes_no_price_request() {
 #[test]
 fn names_are_percent_encoded_and_a_404_fails_the_task() {
     let sb = Sandbox::new();
-    let out = sb.run(&["fetch", "-e", "a/b,bit stamp", "-s", "btc", "--from", "2020-03-01"]).expect_code(FAILED);
+    let out = sb
+        .run(&["fetch", "-e", "a/b,bit stamp", "-s", "btc", "--from", "2020-03-01", "--allow-unknown"])
+        .expect_code(FAILED);
     // The raw paths the server saw: every special character encoded.
     let counts = sb.server.counts();
     assert_eq!(counts.get("/price/a%2Fb/btc/2020-03-01"), Some(&1), "{counts:?}");

@@ -11,6 +11,7 @@ mod faults;
 mod fetch;
 mod help;
 mod leases;
+mod progress;
 mod query;
 mod serve;
 mod shell;

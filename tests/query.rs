@@ -11,10 +11,32 @@ use crate::common::{day, Sandbox};
 /// kraken never queued.
 fn every_reason() -> Sandbox {
     let sb = Sandbox::new();
-    sb.run(&["fetch", "-e", "bitstamp,a/b", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-10"])
-        .expect_code(FAILED);
-    sb.run(&["enqueue", "-e", "bitstamp,a/b", "-s", "btc", "--from", "2020-03-11", "--to", "2020-03-12"])
-        .expect_code(OK);
+    sb.run(&[
+        "fetch",
+        "-e",
+        "bitstamp,a/b",
+        "-s",
+        "btc",
+        "--from",
+        "2020-03-01",
+        "--to",
+        "2020-03-10",
+        "--allow-unknown",
+    ])
+    .expect_code(FAILED);
+    sb.run(&[
+        "enqueue",
+        "-e",
+        "bitstamp,a/b",
+        "-s",
+        "btc",
+        "--from",
+        "2020-03-11",
+        "--to",
+        "2020-03-12",
+        "--allow-unknown",
+    ])
+    .expect_code(OK);
     // A worker that died holding a task (a lease far in the future).
     let n = sb
         .sqlite()

@@ -6,8 +6,9 @@ use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 
 use super::enqueue::{enqueued_line, resolve};
+use super::progress::Reporter;
 use super::work::summary_line;
-use super::{handle_signals, Env, Run, Stderr, STOP};
+use super::{handle_signals, Env, Run, STOP};
 use crate::cli::{DemoArgs, Selection};
 use crate::dates::{self, Span};
 use crate::error::{INTERRUPTED, OK};
@@ -39,7 +40,7 @@ impl Run for DemoArgs {
 
         let server =
             Server::start("127.0.0.1:0", ServerOptions::default()).context("starting the built-in price server")?;
-        eprintln!("started the built-in price server at {}", server.url());
+        env.say(&format!("started the built-in price server at {}", server.url()));
         let opts =
             WorkOptions { workers: self.workers.map_or_else(default_workers, usize::from), ..WorkOptions::default() };
         let source = Arc::new(HttpSource::new(&server.url(), Timeouts::default(), opts.workers));
@@ -49,15 +50,19 @@ impl Run for DemoArgs {
             symbols: vec!["all".into()],
             from: Span { first: from, last: to },
             to: None,
+            allow_unknown: false,
         };
-        let cells = resolve(&selection, source.as_ref())?;
+        let cells = resolve(&selection, source.as_ref(), env)?;
         let store = Store::open(&db, Create::IfMissing, Synchronous::Normal)?;
         let added = store.enqueue(&cells.exchanges, &cells.symbols, &dates::days(cells.from, cells.to)?)?;
-        eprintln!("{}", enqueued_line(&added, &store));
+        env.say(&enqueued_line(&added, &store));
 
         handle_signals()?;
-        let summary = work::run(&store, source, &opts, &STOP, &Stderr)?;
-        eprintln!("{}", summary_line(&summary));
+        let reporter = Arc::new(Reporter::new(env.verbosity));
+        let summary = work::run(&store, source, &opts, &STOP, reporter.clone());
+        reporter.finish();
+        let summary = summary?;
+        env.say(&summary_line(&summary));
         if summary.interrupted {
             return Ok(INTERRUPTED);
         }

@@ -11,13 +11,11 @@ use crate::store::{Create, StateCounts, Store};
 impl Run for FetchArgs {
     fn run(&self, env: &Env) -> Result<i32> {
         let source = HttpSource::new(&env.server, Timeouts::default(), 1);
-        let cells = resolve(&self.selection, &source)?;
+        let cells = resolve(&self.selection, &source, env)?;
         let store = Store::open(&env.db(), Create::IfMissing, self.work.synchronous)?;
         let added = store.enqueue(&cells.exchanges, &cells.symbols, &dates::days(cells.from, cells.to)?)?;
-        eprintln!("{}", enqueued_line(&added, &store));
-
-        let summary = self.work.work(&store, &env.server)?;
-        eprintln!("{}", summary_line(&summary));
+        env.say(&enqueued_line(&added, &store));
+        let summary = self.work.work(&store, env)?;
 
         // The exit code speaks for the whole selection: a task that failed
         // in an earlier run is still a price this command did not get.
@@ -27,12 +25,18 @@ impl Run for FetchArgs {
                 counts += store.counts_between(e, s, cells.from, cells.to)?;
             }
         }
+        let code = exit_code(&summary, counts.failed);
+        env.report(&summary_line(&summary), code);
         if counts.failed > summary.failed {
-            eprintln!(
-                "{} tasks of this selection failed in earlier runs; `pricequeue status` shows why",
-                counts.failed - summary.failed
+            env.report(
+                &format!(
+                    "{} tasks of this selection failed in earlier runs; `pricequeue status` shows why, \
+                     `pricequeue retry` queues them again",
+                    counts.failed - summary.failed
+                ),
+                code,
             );
         }
-        Ok(exit_code(&summary, counts.failed))
+        Ok(code)
     }
 }

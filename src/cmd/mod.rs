@@ -4,6 +4,7 @@ mod coverage;
 mod demo;
 mod enqueue;
 mod fetch;
+mod progress;
 mod query;
 mod retry;
 mod serve;
@@ -31,12 +32,29 @@ pub struct Env {
     pub db_on_command_line: bool,
     /// `--server`.
     pub server: String,
+    /// `--quiet`, `--verbose`.
+    pub verbosity: progress::Verbosity,
 }
 
 impl Env {
     /// The database path: `--db`, PRICEQUEUE_DB, or `prices.db`.
     pub fn db(&self) -> PathBuf {
         self.db.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DB))
+    }
+
+    /// A line for people on stderr, unless --quiet.
+    pub fn say(&self, line: &str) {
+        if self.verbosity > progress::Verbosity::Quiet {
+            eprintln!("{line}");
+        }
+    }
+
+    /// The summary of a run: printed even with --quiet when the exit code
+    /// says something went wrong, since then it is the error's detail.
+    pub fn report(&self, line: &str, code: i32) {
+        if self.verbosity > progress::Verbosity::Quiet || code != crate::error::OK {
+            eprintln!("{line}");
+        }
     }
 }
 
@@ -56,6 +74,11 @@ pub fn main() -> Result<i32> {
         db: cli.db,
         db_on_command_line: matches.value_source("db") == Some(ValueSource::CommandLine),
         server: cli.server,
+        verbosity: match (cli.quiet, cli.verbose) {
+            (true, _) => progress::Verbosity::Quiet,
+            (_, true) => progress::Verbosity::Verbose,
+            _ => progress::Verbosity::Normal,
+        },
     };
     match &cli.command {
         Command::Enqueue(c) => c.run(&env),
@@ -73,15 +96,6 @@ pub fn main() -> Result<i32> {
     }
 }
 
-/// Notes from a run, as lines on stderr.
-pub struct Stderr;
-
-impl crate::work::Observer for Stderr {
-    fn note(&self, message: &str) {
-        eprintln!("{message}");
-    }
-}
-
 /// Routes Ctrl-C and SIGTERM to [`STOP`]; a second one exits at once
 /// (the next run recovers whatever that leaves in progress).
 fn handle_signals() -> Result<()> {
@@ -94,15 +108,22 @@ fn handle_signals() -> Result<()> {
     .context("installing the Ctrl-C handler")
 }
 
-/// Expands `all` through the server's list and checks the names.
+/// Expands `all` through the server's list, and checks the names given
+/// against it: a typo would otherwise come back as "no data" on every day,
+/// since the API answers `null` for names it does not know. With
+/// `allow_unknown`, or when the server cannot be asked, names are taken as
+/// given (with a warning in the second case: enqueueing works offline).
 fn resolve_names(
     names: &[String],
     what: &str,
     source: &dyn PriceSource,
     list: fn(&dyn PriceSource) -> Result<Vec<String>, FetchError>,
+    allow_unknown: bool,
+    env: &Env,
 ) -> Result<Vec<String>> {
     let names: Vec<&str> = names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()).collect();
-    let mut out: Vec<String> = if names.iter().any(|n| n.eq_ignore_ascii_case("all")) {
+    let all = names.iter().any(|n| n.eq_ignore_ascii_case("all"));
+    let mut out: Vec<String> = if all {
         list(source).map_err(|e| match e {
             FetchError::Unreachable(e) => anyhow::anyhow!(
                 "cannot ask the price server for `all` {what}s: {e}. Is it running? `pricequeue serve` starts one"
@@ -118,7 +139,34 @@ fn resolve_names(
     if let Some(bad) = out.iter().find(|n| n.chars().any(char::is_control)) {
         anyhow::bail!(Usage(format!("the {what} name {bad:?} has a control character in it")));
     }
+    if !all && !allow_unknown {
+        match list(source) {
+            Ok(known) => {
+                if let Some(unknown) = out.iter().find(|n| !known.contains(n)) {
+                    anyhow::bail!(Usage(unknown_name(what, unknown, &known, source.server())));
+                }
+            }
+            Err(e) => env.say(&format!("warning: could not check the {what} names against the price server ({e})")),
+        }
+    }
     out.sort();
     out.dedup();
     Ok(out)
+}
+
+/// "unknown exchange 'krakn' ... did you mean 'kraken'?"
+fn unknown_name(what: &str, name: &str, known: &[String], server: &str) -> String {
+    let lower = name.to_lowercase();
+    let closest = known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(&lower, &k.to_lowercase()), k))
+        .filter(|(score, _)| *score > 0.75)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| format!(" Did you mean '{k}'?"))
+        .unwrap_or_default();
+    format!(
+        "unknown {what} '{name}': the price server at {server} lists {}.{closest} \
+         (--allow-unknown takes it anyway)",
+        known.join(", ")
+    )
 }

@@ -28,7 +28,7 @@ impl Run for RetryArgs {
             }
             n
         };
-        eprintln!("queued {queued} failed tasks again; `pricequeue work` fetches them");
+        env.say(&format!("queued {queued} failed tasks again; `pricequeue work` fetches them"));
         Ok(OK)
     }
 }

@@ -3,7 +3,8 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
-use super::{handle_signals, Env, Run, Stderr, STOP};
+use super::progress::Reporter;
+use super::{handle_signals, Env, Run, STOP};
 use crate::cli::WorkArgs;
 use crate::error::{FAILED, INTERRUPTED, OK};
 use crate::source::{HttpSource, Timeouts};
@@ -13,9 +14,10 @@ use crate::work::{self, default_workers, Summary, WorkOptions};
 impl Run for WorkArgs {
     fn run(&self, env: &Env) -> Result<i32> {
         let store = Store::open(&env.db(), Create::No, self.synchronous)?;
-        let summary = self.work(&store, &env.server)?;
-        eprintln!("{}", summary_line(&summary));
-        Ok(exit_code(&summary, summary.failed))
+        let summary = self.work(&store, env)?;
+        let code = exit_code(&summary, summary.failed);
+        env.report(&summary_line(&summary), code);
+        Ok(code)
     }
 }
 
@@ -32,13 +34,17 @@ impl WorkArgs {
         }
     }
 
-    /// Runs the workers over the queue in `store` against `server`.
-    pub(super) fn work(&self, store: &Store, server: &str) -> Result<Summary> {
+    /// Runs the workers over the queue in `store` against `--server`,
+    /// showing progress as `env` asks.
+    pub(super) fn work(&self, store: &Store, env: &Env) -> Result<Summary> {
         handle_signals()?;
         let opts = self.options();
         let timeouts = Timeouts { request: self.timeout, ..Timeouts::default() };
-        let source = Arc::new(HttpSource::new(server, timeouts, opts.workers));
-        work::run(store, source, &opts, &STOP, &Stderr)
+        let source = Arc::new(HttpSource::new(&env.server, timeouts, opts.workers));
+        let reporter = Arc::new(Reporter::new(env.verbosity));
+        let result = work::run(store, source, &opts, &STOP, reporter.clone());
+        reporter.finish();
+        result
     }
 }
 

@@ -62,7 +62,7 @@ impl<'a> Coordinator<'a> {
         }
     }
 
-    pub fn run(mut self, stop: &AtomicBool, observer: &dyn Observer) -> Result<()> {
+    pub fn run(mut self, stop: &AtomicBool, observer: &dyn Observer, total: u64) -> Result<()> {
         let workers = self.opts.workers.max(1);
         // Keep every fetcher busy with a task waiting behind it, but claim
         // no more than that, so other processes on the same queue get work.
@@ -138,6 +138,7 @@ impl<'a> Coordinator<'a> {
                         self.summary.discarded += 1;
                     }
                 }
+                observer.progress(self.summary, total);
             }
             if last_renewal.elapsed() >= self.opts.lease / 4 {
                 self.store.renew(self.owner, now_ms() + lease_ms)?;

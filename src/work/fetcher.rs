@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 
-use super::{Shared, WorkOptions};
+use super::{Observer, Shared, WorkOptions};
 use crate::source::{FetchError, PriceSource};
 use crate::store::{now_ms, Completion, Outcome, Task};
 
@@ -19,6 +19,7 @@ pub(super) struct Fetcher {
     pub opts: WorkOptions,
     pub jobs: Receiver<Task>,
     pub done: Sender<Completion>,
+    pub observer: Arc<dyn Observer>,
 }
 
 impl Fetcher {
@@ -29,8 +30,11 @@ impl Fetcher {
             } else {
                 // A panic must not lose the task: the coordinator waits for
                 // an outcome of every task it handed out.
-                panic::catch_unwind(AssertUnwindSafe(|| self.fetch(&task)))
-                    .unwrap_or_else(|_| self.retry_or_fail(&task, "internal error: the fetcher panicked".into(), None))
+                let started = std::time::Instant::now();
+                let outcome = panic::catch_unwind(AssertUnwindSafe(|| self.fetch(&task)))
+                    .unwrap_or_else(|_| self.retry_or_fail(&task, "internal error: the fetcher panicked".into(), None));
+                self.observer.request(&task, &outcome, started.elapsed());
+                outcome
             };
             if self.done.send(Completion { task, outcome }).is_err() {
                 return;

@@ -19,7 +19,7 @@ use anyhow::{bail, Result};
 
 use crate::owner;
 use crate::source::{FetchError, PriceSource};
-use crate::store::{now_ms, Store};
+use crate::store::{now_ms, Outcome, Store, Task};
 
 pub use fetcher::backoff;
 
@@ -98,18 +98,22 @@ impl Summary {
     }
 }
 
-/// Where a run reports what a person watching should know.
-pub trait Observer: Sync {
-    /// Something worth a line: a pause, recovered tasks.
-    fn note(&self, message: &str);
+/// Where a run reports what a person watching should know. The workers
+/// never print: the command decides what to show, and where.
+pub trait Observer: Send + Sync {
+    /// Something worth a line: a pause, a lost server.
+    fn note(&self, _message: &str) {}
+    /// Progress, after each commit: what is done so far of `total`, the
+    /// tasks that were due when the run started.
+    fn progress(&self, _summary: &Summary, _total: u64) {}
+    /// One request answered (or failed), from a fetcher thread.
+    fn request(&self, _task: &Task, _outcome: &Outcome, _took: Duration) {}
 }
 
 /// An observer that says nothing.
 pub struct Silent;
 
-impl Observer for Silent {
-    fn note(&self, _: &str) {}
-}
+impl Observer for Silent {}
 
 /// Fetches every task due in the queue until none is left (or `stop` is
 /// set), and returns what was done.
@@ -118,7 +122,7 @@ pub fn run(
     source: Arc<dyn PriceSource>,
     opts: &WorkOptions,
     stop: &AtomicBool,
-    observer: &dyn Observer,
+    observer: Arc<dyn Observer>,
 ) -> Result<Summary> {
     let started = Instant::now();
     let mut summary = Summary { recovered: recover(store)?, ..Summary::default() };
@@ -128,6 +132,8 @@ pub fn run(
     }
     check_pause(store, source.server(), opts.max_pause)?;
     probe(source.as_ref())?;
+    let counts = store.counts()?;
+    let total = counts.queued + counts.in_progress;
 
     let workers = opts.workers.max(1);
     let (job_tx, job_rx) = crossbeam_channel::unbounded();
@@ -145,6 +151,7 @@ pub fn run(
             opts: opts.clone(),
             jobs: job_rx.clone(),
             done: done_tx.clone(),
+            observer: Arc::clone(&observer),
         };
         handles.push(
             thread::Builder::new().name(format!("fetch-{i}")).stack_size(256 * 1024).spawn(move || fetcher.run())?,
@@ -154,7 +161,7 @@ pub fn run(
     drop(job_rx);
 
     let result = coordinator::Coordinator::new(store, opts, source.server(), job_tx, done_rx, &shared, &mut summary)
-        .run(stop, observer);
+        .run(stop, observer.as_ref(), total);
     // The coordinator dropped its job sender: fetchers drain and exit.
     for h in handles {
         let _ = h.join();

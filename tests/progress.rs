@@ -1,0 +1,75 @@
+//! What a run shows: a live bar on a terminal, plain lines in a pipe.
+
+use std::process::Command;
+use std::time::Duration;
+
+use pricequeue::server::ServerOptions;
+
+use crate::common::{run, Sandbox};
+
+/// Runs the binary in a pseudo-terminal, through util-linux's `script`.
+fn in_a_terminal(sb: &Sandbox, args: &str) -> crate::common::Output {
+    let line = format!(
+        "{} --db '{}' --server '{}' {args}",
+        env!("CARGO_BIN_EXE_pricequeue"),
+        sb.db().display(),
+        sb.server.url()
+    );
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", &line, "/dev/null"]).env("TERM", "xterm-256color").env("COLUMNS", "100");
+    run(cmd)
+}
+
+#[test]
+fn a_terminal_gets_a_live_bar_and_a_pipe_gets_none() {
+    let sb = Sandbox::with_server(ServerOptions { latency: Duration::from_millis(5), ..ServerOptions::default() });
+    let out = in_a_terminal(&sb, "fetch -e all -s all --from 2020-03 --workers 4").expect_code(0);
+    // The bar redraws itself in place: ANSI erase-line codes, and its counters.
+    assert!(out.stdout.contains("\u{1b}[2K"), "no bar drawn: {:?}", &out.stdout[..out.stdout.len().min(300)]);
+    assert!(out.stdout.contains("/1116 ETA"), "no done/total: {}", out.stdout);
+    assert!(out.stdout.contains("tasks/s · no data"), "no running counts: {}", out.stdout);
+    assert!(out.stdout.contains("fetched "), "no summary: {}", out.stdout);
+
+    let piped = sb.run(&["fetch", "-e", "all", "-s", "all", "--from", "2020-04", "--workers", "4"]).expect_code(0);
+    assert!(!piped.stderr.contains('\u{1b}'), "escape codes in a pipe: {:?}", piped.stderr);
+    assert!(piped.stdout.is_empty(), "progress belongs on stderr: {:?}", piped.stdout);
+    let lines: Vec<&str> = piped.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "the enqueue line and the summary: {lines:?}");
+    assert!(lines[1].starts_with("fetched "), "{lines:?}");
+}
+
+#[test]
+fn quiet_prints_nothing_on_success_and_the_summary_on_failure() {
+    let sb = Sandbox::new();
+    let out = sb
+        .run(&["-q", "fetch", "-e", "kraken", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-05"])
+        .expect_code(0);
+    assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""));
+    let out = sb.run(&["--quiet", "fetch", "-e", "a/b", "-s", "btc", "--from", "2020-03-01", "--allow-unknown"]);
+    assert_eq!(out.code, pricequeue::error::FAILED);
+    assert!(out.stderr.contains("1 failed"), "{}", out.stderr);
+    assert!(!out.stderr.contains("enqueued"), "{}", out.stderr);
+}
+
+#[test]
+fn verbose_adds_a_line_per_request() {
+    let sb = Sandbox::new();
+    let out = sb
+        .run(&["-v", "fetch", "-e", "kraken", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-04"])
+        .expect_code(0);
+    for day in ["2020-03-01", "2020-03-02", "2020-03-03", "2020-03-04"] {
+        let line = out.stderr.lines().find(|l| l.starts_with(&format!("kraken btc {day}: ")));
+        assert!(line.is_some_and(|l| l.ends_with(" ms)")), "no request line for {day}: {}", out.stderr);
+    }
+}
+
+#[test]
+fn off_a_terminal_a_long_run_logs_a_progress_line() {
+    // 360 tasks at 50 ms over 3 workers: six seconds, past the 5 s between lines.
+    let sb = Sandbox::with_server(ServerOptions { latency: Duration::from_millis(50), ..ServerOptions::default() });
+    let out = sb
+        .run(&["fetch", "-e", "all", "-s", "all", "--from", "2020-03-01", "--to", "2020-03-10", "--workers", "3"])
+        .expect_code(0);
+    let line = out.stderr.lines().find(|l| l.starts_with("progress: ")).unwrap_or_else(|| panic!("{}", out.stderr));
+    assert!(line.contains("/360 (") && line.contains("tasks/s, ETA"), "{line}");
+}
