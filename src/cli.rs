@@ -288,6 +288,12 @@ pub struct WorkArgs {
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
     pub max_pause: Duration,
 
+    /// Stop claiming after this long (like 10m), let what is in flight
+    /// finish, and exit; the next run carries on. Exit code 3 if tasks
+    /// were left.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub deadline: Option<Duration>,
+
     /// How hard each commit is pushed to disk: `normal` survives a crash of
     /// pricequeue, `full` a power loss too, at a cost in speed.
     #[arg(long, value_enum, default_value_t)]
@@ -298,6 +304,11 @@ pub struct WorkArgs {
 pub struct FetchArgs {
     #[command(flatten)]
     pub selection: Selection,
+
+    /// Fetch the last N days of the selection again, even those already
+    /// fetched: a day that is not over yet (or was corrected) changes.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub refresh_days: u32,
     #[command(flatten)]
     pub work: WorkArgs,
 }

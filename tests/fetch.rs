@@ -131,3 +131,53 @@ fn status_query_and_sql_read_while_work_runs() {
         .unwrap();
     assert_eq!(left, 0);
 }
+
+#[test]
+fn refresh_days_fetches_the_last_days_again() {
+    let sb = Sandbox::new();
+    let args = ["fetch", "-e", "kraken,bitstamp", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-10"];
+    sb.run(&args).expect_code(0);
+    assert_eq!(sb.server.requests_to("/price/"), 20);
+    // Stale prices, as if fetched before the day was over.
+    let conn = sb.sqlite();
+    conn.execute("UPDATE prices SET close = -1 WHERE day = '2020-03-10'", []).unwrap();
+    let mut with_refresh = args.to_vec();
+    with_refresh.extend_from_slice(&["--refresh-days", "2"]);
+    let out = sb.run(&with_refresh).expect_code(0);
+    assert!(out.stderr.contains("queued 4 fetched tasks again to refresh 2020-03-09 to 2020-03-10"), "{}", out.stderr);
+    let counts = sb.server.counts();
+    for e in ["kraken", "bitstamp"] {
+        assert_eq!(counts.get(&format!("/price/{e}/btc/2020-03-10")), Some(&2));
+        assert_eq!(counts.get(&format!("/price/{e}/btc/2020-03-08")), Some(&1), "older days are left alone");
+    }
+    let bad: i64 = conn.query_row("SELECT count(*) FROM prices WHERE close = -1", [], |r| r.get(0)).unwrap();
+    assert_eq!(bad, 0, "the refreshed prices replaced the stale ones");
+    assert_eq!(sb.server.requests_to("/price/"), 24);
+    crate::common::counts_agree(&sb);
+}
+
+#[test]
+fn a_deadline_stops_claiming_and_the_next_run_carries_on() {
+    let sb = Sandbox::with_server(pricequeue::server::ServerOptions {
+        latency: std::time::Duration::from_millis(100),
+        ..Default::default()
+    });
+    let args = ["fetch", "-e", "all", "-s", "btc", "--from", "2020-03", "--workers", "4", "--deadline", "1s"];
+    let out = sb.run(&args).expect_code(pricequeue::error::MISSING);
+    assert!(out.stderr.contains("stopped at the --deadline"), "{}", out.stderr);
+    let (open, in_progress): (i64, i64) = sb
+        .sqlite()
+        .query_row(
+            "SELECT count(*) FILTER (WHERE state = 'queued'), count(*) FILTER (WHERE state = 'in_progress') FROM tasks",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(open > 0, "12 x 31 tasks at 100 ms over 4 workers cannot finish in 1 s");
+    assert_eq!(in_progress, 0, "what was in flight was committed or handed back");
+    let done = 12 * 31 - open;
+    assert_eq!(sb.server.requests_to("/price/") as i64, done, "every answer was stored");
+    let mut no_deadline = args.to_vec();
+    no_deadline.truncate(args.len() - 2);
+    sb.run(&no_deadline).expect_code(0);
+}

@@ -15,6 +15,16 @@ impl Run for FetchArgs {
         let store = Store::open(&env.db(), Create::IfMissing, self.work.synchronous)?;
         let added = store.enqueue(&cells.exchanges, &cells.symbols, &dates::days(cells.from, cells.to)?)?;
         env.say(&enqueued_line(&added, &store));
+        if self.refresh_days > 0 {
+            let from = (cells.to - chrono::Duration::days(i64::from(self.refresh_days) - 1)).max(cells.from);
+            let mut again = 0;
+            for e in &cells.exchanges {
+                for s in &cells.symbols {
+                    again += store.refresh(e, s, from, cells.to)?;
+                }
+            }
+            env.say(&format!("queued {again} fetched tasks again to refresh {from} to {}", cells.to));
+        }
         let summary = self.work.work(&store, env)?;
 
         // The exit code speaks for the whole selection: a task that failed

@@ -6,7 +6,7 @@ use anyhow::Result;
 use super::progress::Reporter;
 use super::{handle_signals, Env, Run, STOP};
 use crate::cli::WorkArgs;
-use crate::error::{FAILED, INTERRUPTED, OK};
+use crate::error::{FAILED, INTERRUPTED, MISSING, OK};
 use crate::source::{HttpSource, Timeouts};
 use crate::store::{Create, Store};
 use crate::work::{self, default_workers, Summary, WorkOptions};
@@ -30,6 +30,7 @@ impl WorkArgs {
             retry_delay: self.retry_delay,
             lease: self.lease,
             max_pause: self.max_pause,
+            deadline: self.deadline,
             ..WorkOptions::default()
         }
     }
@@ -72,18 +73,23 @@ pub(super) fn summary_line(s: &Summary) -> String {
     if s.discarded > 0 {
         line.push_str(&format!("; {} results discarded (another run had taken their tasks over)", s.discarded));
     }
+    if s.deadline_reached {
+        line.push_str("; stopped at the --deadline: run the same command again to carry on");
+    }
     if s.interrupted || STOP.load(Ordering::Relaxed) {
         line.push_str("; interrupted: run the same command again to carry on");
     }
     line
 }
 
-/// 130 if interrupted, 4 if tasks failed, else 0.
+/// 130 if interrupted, 4 if tasks failed, 3 if the deadline left tasks, else 0.
 pub(super) fn exit_code(s: &Summary, failed: u64) -> i32 {
     if s.interrupted {
         INTERRUPTED
     } else if failed > 0 {
         FAILED
+    } else if s.deadline_reached {
+        MISSING
     } else {
         OK
     }

@@ -165,6 +165,9 @@ impl Store {
                         next_attempt_at = ?4, owner = NULL, lease_until = NULL
                  WHERE id = ?1 AND claims = ?2 AND state = 'in_progress'",
             )?;
+            // A refreshed day the server no longer prices: the old price goes.
+            let mut unprice =
+                tx.prepare_cached("DELETE FROM prices WHERE exchange = ?1 AND symbol = ?2 AND day = ?3")?;
             let mut price = tx.prepare_cached(
                 "INSERT INTO prices (exchange, symbol, day, open, high, low, close, volume, fetched_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
@@ -188,6 +191,9 @@ impl Store {
                     continue; // fenced off: someone else owns this task now
                 }
                 counts.moved(&task.exchange, &task.symbol, "in_progress", state);
+                if let Outcome::NoData = outcome {
+                    unprice.execute(params![task.exchange, task.symbol, task.day])?;
+                }
                 if let Outcome::Price(p) = outcome {
                     price.execute(params![
                         task.exchange,
@@ -290,6 +296,30 @@ impl Store {
         counts.write(&tx)?;
         tx.commit()?;
         Ok(moved.len())
+    }
+
+    /// Queues the finished tasks of (exchange, symbol) from `from` to `to`
+    /// again (done, no data or failed), to fetch them afresh; returns how many.
+    pub fn refresh(&self, exchange: &str, symbol: &str, from: NaiveDate, to: NaiveDate) -> Result<usize> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut counts = Counts::default();
+        let mut total = 0;
+        {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE tasks SET state = 'queued', attempts = 0, next_attempt_at = 0, finished_at = NULL
+                 WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 AND state = ?5",
+            )?;
+            for state in ["done", "no_data", "failed"] {
+                let n = stmt.execute(params![exchange, symbol, from, to, state])?;
+                counts.add(exchange, symbol, state, -(n as i64));
+                counts.add(exchange, symbol, "queued", n as i64);
+                total += n;
+            }
+        }
+        counts.write(&tx)?;
+        tx.commit()?;
+        Ok(total)
     }
 
     /// Counts the tasks again into `task_counts`, for after hand edits.

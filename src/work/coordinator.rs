@@ -79,10 +79,13 @@ impl<'a> Coordinator<'a> {
         let mut batch = Vec::new();
         // Why the run must end early, leaving the rest queued.
         let mut halt: Option<String> = None;
+        let deadline = self.opts.deadline.map(|d| Instant::now() + d);
         loop {
-            let stopping = stop.load(Ordering::Relaxed) || halt.is_some();
+            let late = deadline.is_some_and(|d| Instant::now() >= d);
+            let stopping = stop.load(Ordering::Relaxed) || halt.is_some() || late;
             if stopping && !self.shared.stopping.swap(true, Ordering::Relaxed) {
-                self.summary.interrupted = halt.is_none();
+                self.summary.deadline_reached = late;
+                self.summary.interrupted = halt.is_none() && !late;
             }
             if halt.is_none() {
                 halt = self.sync_pause(observer)?;
@@ -101,6 +104,10 @@ impl<'a> Coordinator<'a> {
                     bail!(why);
                 }
                 if stopping {
+                    // A deadline that came as the last task finished left nothing behind.
+                    if self.summary.deadline_reached && !self.store.has_pending()? {
+                        self.summary.deadline_reached = false;
+                    }
                     return Ok(());
                 }
                 self.summary.recovered += recover(self.store)?;

@@ -40,6 +40,9 @@ pub struct WorkOptions {
     /// The longest a run waits for a server's Retry-After, in one pause or
     /// all of them together; past it the run stops, the rest left queued.
     pub max_pause: Duration,
+    /// Stop claiming after this long, finish what is in flight, and end
+    /// cleanly (a cron job that must not run into the next one).
+    pub deadline: Option<Duration>,
 }
 
 impl Default for WorkOptions {
@@ -51,6 +54,7 @@ impl Default for WorkOptions {
             max_retry_delay: Duration::from_secs(60),
             lease: Duration::from_secs(20),
             max_pause: Duration::from_secs(300),
+            deadline: None,
         }
     }
 }
@@ -84,6 +88,8 @@ pub struct Summary {
     pub elapsed: Duration,
     /// Whether the run was stopped (Ctrl-C, SIGTERM) before the queue was empty.
     pub interrupted: bool,
+    /// Whether `deadline` stopped the run.
+    pub deadline_reached: bool,
 }
 
 impl Summary {
