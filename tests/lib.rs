@@ -4,6 +4,7 @@
 mod common;
 
 mod chaos;
+mod coverage;
 mod demo;
 mod enqueue;
 mod errors;

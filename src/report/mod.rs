@@ -1,10 +1,12 @@
-//! The reports: stored prices with the missing report, queue status, and
-//! the output formats they share.
+//! The reports: stored prices with the missing report, the coverage grid,
+//! queue status, and the output formats they share.
 
+mod coverage;
 mod output;
 mod query;
 mod status;
 
+pub use coverage::{coverage, Bucket, Day, DayCounts, Grid, Row, State};
 pub use output::{Format, Output};
 pub use query::{query, Cells, QueryTotals};
 pub use status::status;

@@ -1,0 +1,160 @@
+use chrono::NaiveDate;
+use pricequeue::error::{FAILED, MISSING, OK};
+use pricequeue::server::data;
+
+use crate::common::{day, Output, Sandbox};
+
+/// The columns of the row of (exchange, symbol): what lies between its
+/// frame characters.
+#[track_caller]
+fn row(out: &Output, exchange: &str, symbol: &str) -> Vec<char> {
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.split_whitespace().take(2).eq([exchange, symbol]))
+        .unwrap_or_else(|| panic!("no row for {exchange} {symbol}:\n{}", out.stdout));
+    let start = line.find('|').unwrap_or_else(|| panic!("no frame: {line}"));
+    let end = line.rfind('|').unwrap_or_else(|| panic!("no frame: {line}"));
+    assert!(end > start, "{line}");
+    line[start + 1..end].chars().collect()
+}
+
+/// The glyph of a fetched day of the built-in server's data.
+fn fetched(exchange: &str, d: NaiveDate) -> char {
+    if data::price(exchange, "btc", d).is_some() {
+        '#'
+    } else {
+        '.'
+    }
+}
+
+#[test]
+fn each_day_shows_what_it_holds() {
+    let sb = Sandbox::new();
+    sb.run(&["fetch", "-e", "bitstamp,kraken", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-10"])
+        .expect_code(OK);
+    // The server 404s an exchange it does not know: every task fails.
+    sb.run(&["fetch", "-e", "a/b", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-10"]).expect_code(FAILED);
+    sb.run(&["enqueue", "-e", "a/b,bitstamp,kraken", "-s", "btc", "--from", "2020-03-11", "--to", "2020-03-12"])
+        .expect_code(OK);
+
+    let out = sb
+        .run(&["coverage", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-13", "--width", "200"])
+        .expect_code(MISSING);
+    assert!(
+        out.stdout.starts_with("Coverage 2020-03-01 .. 2020-03-13 (13 days), one column per day\n"),
+        "{}",
+        out.stdout
+    );
+    let days: Vec<NaiveDate> = day("2020-03-01").iter_days().take(13).collect();
+    let mut priced = 0;
+    for exchange in ["bitstamp", "kraken"] {
+        let mut want: Vec<char> = days[..10].iter().map(|d| fetched(exchange, *d)).collect();
+        want.extend(['?', '?', ' ']);
+        assert_eq!(row(&out, exchange, "btc"), want, "{exchange}:\n{}", out.stdout);
+        priced += want.iter().filter(|c| **c == '#').count();
+        assert!(want.contains(&'.'), "the server has gaps in ten days of {exchange}, or this test shows nothing");
+    }
+    assert_eq!(row(&out, "a/b", "btc"), "xxxxxxxxxx?? ".chars().collect::<Vec<_>>());
+    // Rows in name order, one per pair.
+    let labels: Vec<&str> =
+        out.stdout.lines().filter(|l| l.contains('|')).map(|l| &l[..l.find(' ').unwrap()]).collect();
+    assert_eq!(labels, ["a/b", "bitstamp", "kraken"]);
+
+    assert!(out.stdout.contains("Legend: # prices"), "{}", out.stdout);
+    for meaning in ["x failed", "? pending: queued or in progress", "(blank) not asked: never queued"] {
+        assert!(out.stdout.contains(meaning), "{meaning}:\n{}", out.stdout);
+    }
+    let summary = format!(
+        "39 cells (3 rows x 13 days): {priced} prices, {} no data, 10 failed, 6 pending, 3 not asked; {} without a price",
+        20 - priced,
+        39 - priced
+    );
+    assert!(out.stdout.contains(&summary), "{summary}\n{}", out.stdout);
+    assert!(!out.stdout.contains('\x1b'), "no color into a pipe");
+}
+
+#[test]
+fn a_long_range_in_a_small_width_takes_weeks_or_months() {
+    let sb = Sandbox::new();
+    sb.run(&["fetch", "-e", "kraken", "-s", "btc", "--from", "2020-03-01", "--to", "2020-04-30"]).expect_code(OK);
+
+    // 61 days in 40 characters: ISO weeks, from Monday 24 February to Monday 27 April.
+    let out = sb.run(&["coverage", "--width", "40"]).expect_code(MISSING);
+    assert!(out.stdout.contains("one column per ISO week (Monday to Sunday)"), "{}", out.stdout);
+    let weeks: Vec<char> = day("2020-02-24")
+        .iter_days()
+        .step_by(7)
+        .take(10)
+        .map(|monday| {
+            let days: Vec<char> = monday
+                .iter_days()
+                .take(7)
+                .filter(|d| (day("2020-03-01")..=day("2020-04-30")).contains(d))
+                .map(|d| fetched("kraken", d))
+                .collect();
+            match (days.contains(&'#'), days.contains(&'.')) {
+                (true, true) => '+',
+                (true, false) => '#',
+                _ => '.',
+            }
+        })
+        .collect();
+    assert_eq!(row(&out, "kraken", "btc"), weeks, "{}", out.stdout);
+    assert!(weeks.contains(&'+'), "some week mixes prices and no data, or this test shows nothing");
+    assert!(out.stdout.contains("A column shows what most needs"), "{}", out.stdout);
+
+    // Two years: months in 40 characters, weeks in 120.
+    sb.run(&["enqueue", "-e", "kraken", "-s", "btc", "--from", "2019-01-01", "--to", "2020-12-31"]).expect_code(OK);
+    let out = sb.run(&["coverage", "--width", "40"]).expect_code(MISSING);
+    assert!(out.stdout.contains("2019-01-01 .. 2020-12-31 (731 days), one column per month"), "{}", out.stdout);
+    let month = |first: &str, days: usize| {
+        if day(first).iter_days().take(days).all(|d| fetched("kraken", d) == '#') {
+            '#'
+        } else {
+            '+'
+        }
+    };
+    let mut months = vec!['?'; 24];
+    months[14] = month("2020-03-01", 31);
+    months[15] = month("2020-04-01", 30);
+    assert_eq!(row(&out, "kraken", "btc"), months, "{}", out.stdout);
+    assert!(out.stdout.lines().nth(1).is_some_and(|axis| axis.contains("2019") && axis.contains("2020")));
+
+    let out = sb.run(&["coverage", "--width", "120"]).expect_code(MISSING);
+    assert!(out.stdout.contains("one column per ISO week"), "{}", out.stdout);
+    assert_eq!(row(&out, "kraken", "btc").len(), 105);
+    assert!(out.stdout.lines().all(|l| l.chars().count() <= 120), "{}", out.stdout);
+}
+
+#[test]
+fn no_color_into_a_pipe_or_with_no_color() {
+    let sb = Sandbox::new();
+    sb.run(&["enqueue", "-e", "kraken", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-05"]).expect_code(OK);
+    let piped = sb.run(&["coverage"]).expect_code(MISSING);
+    let mut cmd = sb.command(&["coverage"]);
+    cmd.env("NO_COLOR", "1");
+    let no_color = crate::common::run(cmd).expect_code(MISSING);
+    for out in [&piped, &no_color] {
+        assert!(!out.stdout.contains('\x1b'), "{:?}", out.stdout);
+        assert!(out.stdout.is_ascii(), "plain glyphs without color: {}", out.stdout);
+        assert_eq!(row(out, "kraken", "btc"), ['?'; 5]);
+    }
+}
+
+#[test]
+fn nothing_missing_exits_zero_and_nothing_stored_is_said() {
+    let sb = Sandbox::new();
+    let first = day("2020-03-01").iter_days().find(|d| data::price("kraken", "btc", *d).is_some()).unwrap();
+    let first = first.to_string();
+    sb.run(&["fetch", "-e", "kraken", "-s", "btc", "--from", &first]).expect_code(OK);
+    let out = sb.run(&["coverage"]).expect_code(OK);
+    assert_eq!(row(&out, "kraken", "btc"), ['#']);
+    assert!(out.stdout.contains("1 cells (1 rows x 1 days): 1 prices, 0 no data"), "{}", out.stdout);
+
+    let out = sb.run(&["coverage", "--from", "2021-01-01"]).expect_code(OK);
+    assert!(out.stderr.contains("nothing stored or queued for this selection"), "{}", out.stderr);
+    assert!(out.stdout.is_empty());
+    let out = sb.run(&["coverage", "--from", "2020-03-02", "--to", "2020-03-01"]).expect_code(2);
+    assert!(out.stderr.contains("before --from"), "{}", out.stderr);
+}
