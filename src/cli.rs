@@ -120,7 +120,10 @@ pub enum Command {
     /// (whichever fits the width): prices, no data, failures, still queued,
     /// or never asked for. The missing report at a glance. Colors are off
     /// when stdout is not a terminal or NO_COLOR is set.
-    #[command(after_help = "Example:\n  pricequeue coverage --symbol btc --from 2019-01-01 --to 2020-12-31")]
+    #[command(after_help = concat!(
+        "Exit codes: 0 every day drawn has a price; 3 some have none.\n\n",
+        "Example:\n  pricequeue coverage --symbol btc --from 2019 --to 2020"
+    ))]
     Coverage(CoverageArgs),
 
     /// Queue failed tasks again, each with a fresh set of attempts.

@@ -34,9 +34,21 @@ fn each_day_shows_what_it_holds() {
     sb.run(&["fetch", "-e", "bitstamp,kraken", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-10"])
         .expect_code(OK);
     // The server 404s an exchange it does not know: every task fails.
-    sb.run(&["fetch", "-e", "a/b", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-10"]).expect_code(FAILED);
-    sb.run(&["enqueue", "-e", "a/b,bitstamp,kraken", "-s", "btc", "--from", "2020-03-11", "--to", "2020-03-12"])
-        .expect_code(OK);
+    sb.run(&["fetch", "-e", "a/b", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-10", "--allow-unknown"])
+        .expect_code(FAILED);
+    sb.run(&[
+        "enqueue",
+        "-e",
+        "a/b,bitstamp,kraken",
+        "-s",
+        "btc",
+        "--from",
+        "2020-03-11",
+        "--to",
+        "2020-03-12",
+        "--allow-unknown",
+    ])
+    .expect_code(OK);
 
     let out = sb
         .run(&["coverage", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-13", "--width", "200"])

@@ -16,7 +16,7 @@ const DEFAULT_WIDTH: usize = 100;
 
 impl Run for CoverageArgs {
     fn run(&self, env: &Env) -> Result<i32> {
-        if let (Some(from), Some(to)) = (self.filter.from, self.filter.to) {
+        if let (Some(from), Some(to)) = (self.filter.first_day(), self.filter.last_day()) {
             dates::check_range(from, to)?;
         }
         let store = Store::open(&env.db(), Create::No, Synchronous::Normal)?;
