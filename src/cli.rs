@@ -51,6 +51,11 @@ pub struct Cli {
     )]
     pub server: String,
 
+    /// How long to wait for another program's lock on the database before
+    /// giving up (pricequeue's own processes hold it for milliseconds).
+    #[arg(long, global = true, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub busy_timeout: Duration,
+
     /// Print only errors (for cron: no news is good news).
     #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
     pub quiet: bool,

@@ -7,6 +7,9 @@ fn main() -> ExitCode {
         Err(err) if is_broken_pipe(&err) => pricequeue::error::OK,
         Err(err) => {
             eprintln!("error: {err:#}");
+            if let Some(hint) = pricequeue::error::hint(&err) {
+                eprintln!("hint: {hint}");
+            }
             pricequeue::error::exit_code(&err)
         }
     };

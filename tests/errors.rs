@@ -203,3 +203,22 @@ fn new_databases_opened_by_several_processes_at_once_all_work() {
         assert_eq!(n, 60, "round {round}");
     }
 }
+
+#[test]
+fn a_locked_database_is_named_with_what_to_do_and_nothing_is_lost() {
+    let sb = with_data();
+    let before = sb.dump();
+    // Another program holds the write lock (a sqlite3 shell inside BEGIN).
+    let holder = sb.sqlite();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let out = sb
+        .run(&["--busy-timeout", "300ms", "enqueue", "-e", "kraken", "-s", "btc", "--from", "2020-03-01"])
+        .expect_code(ERROR);
+    assert!(out.stderr.contains("database is locked"), "{}", out.stderr);
+    assert!(out.stderr.contains("hint: another program holds a lock on the database"), "{}", out.stderr);
+    holder.execute_batch("ROLLBACK").unwrap();
+    drop(holder);
+    assert_eq!(sb.dump(), before);
+    // Once the lock is gone, the same command works.
+    sb.run(&["enqueue", "-e", "kraken", "-s", "btc", "--from", "2020-03-01"]).expect_code(0);
+}

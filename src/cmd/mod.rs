@@ -70,6 +70,7 @@ pub static STOP: AtomicBool = AtomicBool::new(false);
 pub fn main() -> Result<i32> {
     let matches = Cli::command().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    crate::store::set_busy_timeout(cli.busy_timeout);
     let env = Env {
         db: cli.db,
         db_on_command_line: matches.value_source("db") == Some(ValueSource::CommandLine),

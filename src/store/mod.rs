@@ -25,9 +25,19 @@ pub use report::{FailedTask, Missing, Reason, StateCounts};
 pub use schema::{latest_version, remove_database, APPLICATION_ID};
 
 /// How long a statement waits for another process's write lock before
-/// failing. Writers hold the lock for milliseconds, so reaching this means
-/// something is wrong (a stuck process, a `sqlite3` shell inside BEGIN).
-const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+/// failing, in ms. Writers hold the lock for milliseconds, so reaching this
+/// means something is wrong (a stuck process, a `sqlite3` shell inside
+/// BEGIN). Set once, from `--busy-timeout`, before any database is opened.
+static BUSY_TIMEOUT_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(60_000);
+
+/// Sets how long to wait for another process's lock (`--busy-timeout`).
+pub fn set_busy_timeout(wait: Duration) {
+    BUSY_TIMEOUT_MS.store(wait.as_millis() as u64, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn busy_timeout() -> Duration {
+    Duration::from_millis(BUSY_TIMEOUT_MS.load(std::sync::atomic::Ordering::Relaxed))
+}
 
 /// How hard SQLite pushes each commit to the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -71,7 +81,7 @@ impl Store {
         }
         let mut conn = Connection::open_with_flags(path, open_flags())
             .with_context(|| format!("opening database {}", path.display()))?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.busy_timeout(busy_timeout())?;
         schema::prepare(&mut conn, path, create)?;
         drop(conn);
 
@@ -79,8 +89,9 @@ impl Store {
             Synchronous::Normal => "NORMAL",
             Synchronous::Full => "FULL",
         };
+        let wait = busy_timeout();
         let manager = SqliteConnectionManager::file(path).with_flags(open_flags()).with_init(move |c| {
-            c.busy_timeout(BUSY_TIMEOUT)?;
+            c.busy_timeout(wait)?;
             c.pragma_update(None, "synchronous", sync)?;
             Ok(())
         });

@@ -14,7 +14,7 @@ use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 
-use super::BUSY_TIMEOUT;
+use super::busy_timeout;
 
 /// A value of a result row.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -77,7 +77,7 @@ pub fn run_readonly(
     }
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
         .with_context(|| format!("opening {} read-only", path.display()))?;
-    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.busy_timeout(busy_timeout())?;
     conn.authorizer(Some(authorize))?;
     let refused = || {
         format!(

@@ -88,7 +88,7 @@ fn check((app_id, version, objects): Found, path: &Path) -> Result<i64> {
 /// needs the file to itself and does not wait on the busy timeout, so when
 /// another process is opening the same new file it is tried again.
 fn use_wal(conn: &Connection) -> rusqlite::Result<()> {
-    let deadline = std::time::Instant::now() + super::BUSY_TIMEOUT;
+    let deadline = std::time::Instant::now() + super::busy_timeout();
     loop {
         let mode: rusqlite::Result<String> = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0));
         match mode {
