@@ -208,3 +208,40 @@ fn a_range_past_what_is_stored_is_not_an_error() {
     let out = sb.run(&["query", "--to", "2019-01-01"]).expect_code(OK);
     assert!(out.stderr.contains("nothing stored or queued"), "{}", out.stderr);
 }
+
+#[test]
+fn status_reads_back_in_every_format() {
+    let sb = every_reason();
+    let json: Value = serde_json::from_str(&sb.run(&["status", "--format", "json"]).expect_code(OK).stdout).unwrap();
+    let states: HashMap<String, i64> = json["states"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["state"].as_str().unwrap().to_string(), r["tasks"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(states["failed"], 10);
+    assert_eq!(states["in_progress"], 1);
+    assert_eq!(states["queued"], 3);
+    assert_eq!(states["total"], 24);
+    assert!(json["failures"][0]["error"].as_str().unwrap().contains("HTTP 404"));
+
+    let csv = sb.run(&["status", "--format", "csv"]).expect_code(OK).stdout;
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["exchange", "symbol", "queued", "in_progress", "done", "no_data", "failed"]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!((&rows[0][0], &rows[0][6]), ("a/b", "10"));
+
+    let ndjson = sb.run(&["status", "--format", "ndjson"]).expect_code(OK).stdout;
+    let kinds: Vec<String> = ndjson
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert!(kinds.contains(&"states".into()) && kinds.contains(&"pairs".into()) && kinds.contains(&"failures".into()));
+
+    let table = sb.run(&["status"]).expect_code(OK).stdout;
+    assert!(table.contains("Failed tasks (10 most recent of 10), with their last error"), "{table}");
+}
