@@ -2,13 +2,11 @@ use std::io::{self, IsTerminal};
 
 use anyhow::Result;
 
-use super::query::cells;
+use super::query::open_selection;
 use super::{Env, Run};
 use crate::cli::CoverageArgs;
-use crate::dates;
 use crate::error::{MISSING, OK};
 use crate::report;
-use crate::store::{Create, Store, Synchronous};
 
 /// The width drawn into when stdout is not a terminal and `--width` is not
 /// given: what most terminals and mail readers show without wrapping.
@@ -16,14 +14,7 @@ const DEFAULT_WIDTH: usize = 100;
 
 impl Run for CoverageArgs {
     fn run(&self, env: &Env) -> Result<i32> {
-        if let (Some(from), Some(to)) = (self.filter.first_day(), self.filter.last_day()) {
-            dates::check_range(from, to)?;
-        }
-        let store = Store::open(&env.db(), Create::No, Synchronous::Normal)?;
-        let Some(cells) = cells(&store, &self.filter)? else {
-            eprintln!("{}: nothing stored or queued for this selection", store.path().display());
-            return Ok(OK);
-        };
+        let Some((store, cells)) = open_selection(env, &self.filter)? else { return Ok(OK) };
         let stdout = io::stdout();
         let terminal = stdout.is_terminal();
         let width = match self.width {

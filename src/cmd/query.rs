@@ -12,19 +12,28 @@ use chrono::NaiveDate;
 
 impl Run for QueryArgs {
     fn run(&self, env: &Env) -> Result<i32> {
-        if let (Some(from), Some(to)) = (self.filter.first_day(), self.filter.last_day()) {
-            dates::check_range(from, to)?;
-        }
-        let store = Store::open(&env.db(), Create::No, Synchronous::Normal)?;
-        let Some(cells) = cells(&store, &self.filter)? else {
-            eprintln!("{}: nothing stored or queued for this selection", store.path().display());
-            return Ok(OK);
-        };
+        let Some((store, cells)) = open_selection(env, &self.filter)? else { return Ok(OK) };
         let totals = report::query(&store, &cells, self.format, self.missing, io::stdout().lock())?;
         if self.format != Format::Table {
             eprintln!("{}", totals.line());
         }
         Ok(if totals.missing() > 0 { MISSING } else { OK })
+    }
+}
+
+/// Checks the filter's days, opens the database and resolves the
+/// selection; `None` (said on stderr) when there is nothing to report on.
+pub(super) fn open_selection(env: &Env, filter: &Filter) -> Result<Option<(Store, Cells)>> {
+    if let (Some(from), Some(to)) = (filter.first_day(), filter.last_day()) {
+        dates::check_range(from, to)?;
+    }
+    let store = Store::open(&env.db(), Create::No, Synchronous::Normal)?;
+    match cells(&store, filter)? {
+        Some(cells) => Ok(Some((store, cells))),
+        None => {
+            env.say(&format!("{}: nothing stored or queued for this selection", store.path().display()));
+            Ok(None)
+        }
     }
 }
 

@@ -252,21 +252,13 @@ impl Store {
     fn requeue_where(&self, condition: &str, args: &[&dyn rusqlite::ToSql]) -> Result<usize> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let moved: Vec<(String, String)> = {
-            let mut stmt = tx.prepare_cached(&format!(
-                "UPDATE tasks INDEXED BY tasks_leased SET state = 'queued', owner = NULL, lease_until = NULL
-                 WHERE state = 'in_progress' AND {condition} RETURNING exchange, symbol"
-            ))?;
-            let rows = stmt.query_map(args, |r| Ok((r.get(0)?, r.get(1)?)))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
-        let mut counts = Counts::default();
-        for (e, s) in &moved {
-            counts.moved(e, s, "in_progress", "queued");
-        }
-        counts.write(&tx)?;
+        let sql = format!(
+            "UPDATE tasks INDEXED BY tasks_leased SET state = 'queued', owner = NULL, lease_until = NULL
+             WHERE state = 'in_progress' AND {condition} RETURNING exchange, symbol"
+        );
+        let n = requeue_counted(&tx, &sql, args, "in_progress")?;
         tx.commit()?;
-        Ok(moved.len())
+        Ok(n)
     }
 
     /// Queues failed tasks again with a fresh set of attempts: those of
@@ -276,26 +268,19 @@ impl Store {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let reset = "UPDATE tasks SET state = 'queued', attempts = 0, next_attempt_at = 0, finished_at = NULL
                      WHERE state = 'failed'";
-        let moved: Vec<(String, String)> = {
-            let (mut stmt, args) = match cell {
-                None => (tx.prepare_cached(&format!("{reset} RETURNING exchange, symbol"))?, vec![]),
-                Some((exchange, symbol, from, to)) => (
-                    tx.prepare_cached(&format!(
-                        "{reset} AND exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 RETURNING exchange, symbol"
-                    ))?,
-                    vec![exchange.to_string(), symbol.to_string(), from.to_string(), to.to_string()],
+        let n = match cell {
+            None => requeue_counted(&tx, &format!("{reset} RETURNING exchange, symbol"), &[], "failed")?,
+            Some((exchange, symbol, from, to)) => requeue_counted(
+                &tx,
+                &format!(
+                    "{reset} AND exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 RETURNING exchange, symbol"
                 ),
-            };
-            let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| Ok((r.get(0)?, r.get(1)?)))?;
-            rows.collect::<rusqlite::Result<_>>()?
+                params![exchange, symbol, from, to],
+                "failed",
+            )?,
         };
-        let mut counts = Counts::default();
-        for (e, s) in &moved {
-            counts.moved(e, s, "failed", "queued");
-        }
-        counts.write(&tx)?;
         tx.commit()?;
-        Ok(moved.len())
+        Ok(n)
     }
 
     /// Queues the finished tasks of (exchange, symbol) from `from` to `to`
@@ -387,6 +372,27 @@ impl Store {
     pub fn has_pending(&self) -> Result<bool> {
         Ok(self.next_wakeup()?.is_some())
     }
+}
+
+/// Runs `sql`, an UPDATE that puts tasks in state `from` back in the queue
+/// and returns their exchange and symbol, and keeps `task_counts` in step.
+fn requeue_counted(
+    tx: &Transaction<'_>,
+    sql: &str,
+    args: &[&dyn rusqlite::ToSql],
+    from: &'static str,
+) -> Result<usize> {
+    let moved: Vec<(String, String)> = {
+        let mut stmt = tx.prepare_cached(sql)?;
+        let rows = stmt.query_map(args, |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut counts = Counts::default();
+    for (e, s) in &moved {
+        counts.moved(e, s, from, "queued");
+    }
+    counts.write(tx)?;
+    Ok(moved.len())
 }
 
 /// Changes to `task_counts`, gathered over a transaction and written once.
