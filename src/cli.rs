@@ -26,8 +26,8 @@ use crate::store::Synchronous;
     "  0    success\n",
     "  1    error (database, network, file): the message says what to do\n",
     "  2    usage error: a bad flag, day or range\n",
-    "  3    query: some prices of the selection are missing (the report lists them)\n",
-    "  4    work/fetch: some tasks failed (`pricequeue status` shows why)\n",
+    "  3    query, coverage: some prices of the selection are missing; work, fetch: --deadline left tasks\n",
+    "  4    work, fetch: some tasks failed (`pricequeue status` shows why, `pricequeue retry` queues them again)\n",
     "  130  interrupted by Ctrl-C or SIGTERM: run the same command again to carry on\n\n",
     "Examples:\n",
     "  pricequeue demo\n",
@@ -96,7 +96,9 @@ pub enum Command {
     /// already fetched are not fetched again.
     #[command(after_help = concat!(
         "Exit codes: 0 every task of the selection is done (a price or no data); 4 some failed;\n",
-        "1 an error stopped the run; 130 interrupted (run it again to carry on).\n\n",
+        "3 --deadline left tasks; 1 an error stopped the run; 130 interrupted (run it again to carry on).\n\n",
+        "A crontab line (hourly; quiet unless something is wrong):\n",
+        "  5 * * * *  cd /srv/prices && pricequeue --quiet fetch -e all -s all --from -2d --to today --refresh-days 2 --deadline 50m\n\n",
         "Example:\n  pricequeue fetch --exchange all --symbol all --from 2020-03-01 --to 2020-03-31",
     ))]
     Fetch(FetchArgs),
