@@ -53,20 +53,30 @@ fn the_server_answers_as_the_api_says() {
 }
 
 #[test]
-fn pricequeue_serve_runs_the_server_from_the_command_line() {
+fn pricequeue_serve_runs_the_server_from_the_command_line_with_faults_and_counts() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pricequeue"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--close-connections"])
+        .args(["serve", "--addr", "127.0.0.1:0", "--close-connections", "--fault", "error=first:1"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut line = String::new();
+    // Read the first line and close the pipe: the server's later lines then
+    // fail to write, and it must go on serving regardless.
     BufReader::new(child.stderr.take().unwrap()).read_line(&mut line).unwrap();
     let url = line.split_whitespace().find(|w| w.starts_with("http://")).map(str::to_string);
-    let result = url.as_deref().map(|u| get(&format!("{u}/symbols")));
+    let result = url.as_deref().map(|u| {
+        let price = format!("{u}/price/kraken/btc/2020-03-02");
+        (get(&format!("{u}/symbols")), get(&price), get(&price), get(&format!("{u}/__pricequeue/requests")))
+    });
     let _ = child.kill();
     let _ = child.wait();
-    let (status, _, body) = result.unwrap_or_else(|| panic!("no URL in {line:?}"));
-    assert_eq!((status, body.as_str()), (200, r#"["btc", "eth", "ltc"]"#));
+    let (symbols, first, second, counts) = result.unwrap_or_else(|| panic!("no URL in {line:?}"));
+    assert_eq!((symbols.0, symbols.2.as_str()), (200, r#"["btc", "eth", "ltc"]"#));
+    assert!(first.0 >= 500, "the first request of a price gets the injected 5xx: {}", first.0);
+    assert_eq!(second.0, 200);
+    let counts: Value = serde_json::from_str(&counts.2).unwrap();
+    let path = &counts["/price/kraken/btc/2020-03-02"];
+    assert_eq!((path["requests"].as_u64(), path["faults"].as_u64()), (Some(2), Some(1)), "{counts}");
 }

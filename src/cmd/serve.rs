@@ -1,3 +1,5 @@
+use std::io::Write;
+
 use anyhow::{Context, Result};
 
 use super::{Env, Run};
@@ -25,7 +27,11 @@ impl Run for ServeArgs {
             format!("listening on {} (is another server using that port? try --addr 127.0.0.1:0)", self.addr)
         })?;
         let (first, last) = data::span();
-        eprintln!(
+        // A server outlives whoever reads its stderr: a closed pipe there
+        // must not take it down (eprintln! would panic).
+        let mut err = std::io::stderr();
+        let _ = writeln!(
+            err,
             "serving synthetic prices at {} ({} exchanges, {} symbols, {first} to {last}); Ctrl-C stops",
             server.url(),
             data::EXCHANGES.len(),
@@ -40,7 +46,7 @@ impl Run for ServeArgs {
                     n => format!("{} for the first {n} requests of each price", r.fault.name()),
                 })
                 .collect();
-            eprintln!("injecting faults into price answers: {}", rules.join(", "));
+            let _ = writeln!(err, "injecting faults into price answers: {}", rules.join(", "));
         }
         server.wait();
         Ok(OK)
