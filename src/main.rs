@@ -6,9 +6,9 @@ fn main() -> ExitCode {
         // `pricequeue query | head`: the reader has all it wanted.
         Err(err) if is_broken_pipe(&err) => pricequeue::error::OK,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            pricequeue::cmd::log(&format!("error: {err:#}"));
             if let Some(hint) = pricequeue::error::hint(&err) {
-                eprintln!("hint: {hint}");
+                pricequeue::cmd::log(&format!("hint: {hint}"));
             }
             pricequeue::error::exit_code(&err)
         }

@@ -45,7 +45,7 @@ impl Env {
     /// A line for people on stderr, unless --quiet.
     pub fn say(&self, line: &str) {
         if self.verbosity > progress::Verbosity::Quiet {
-            eprintln!("{line}");
+            log(line);
         }
     }
 
@@ -53,7 +53,7 @@ impl Env {
     /// says something went wrong, since then it is the error's detail.
     pub fn report(&self, line: &str, code: i32) {
         if self.verbosity > progress::Verbosity::Quiet || code != crate::error::OK {
-            eprintln!("{line}");
+            log(line);
         }
     }
 }
@@ -97,6 +97,14 @@ pub fn main() -> Result<i32> {
     }
 }
 
+/// Writes a line to stderr, ignoring failure: a closed stderr (cron with
+/// `2>&-`, a reader gone) must not stop a run halfway, as `eprintln!`
+/// would by panicking.
+pub fn log(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
 /// Routes Ctrl-C and SIGTERM to [`STOP`]; a second one exits at once
 /// (the next run recovers whatever that leaves in progress).
 fn handle_signals() -> Result<()> {
@@ -104,7 +112,7 @@ fn handle_signals() -> Result<()> {
         if STOP.swap(true, Ordering::SeqCst) {
             std::process::exit(crate::error::INTERRUPTED);
         }
-        eprintln!("stopping: finishing the requests in flight (press Ctrl-C again to quit at once)");
+        log("stopping: finishing the requests in flight (press Ctrl-C again to quit at once)");
     })
     .context("installing the Ctrl-C handler")
 }

@@ -56,7 +56,7 @@ impl Reporter {
         }
         match &self.bar {
             Some(bar) => bar.println(line),
-            None => eprintln!("{line}"),
+            None => super::log(line),
         }
     }
 
@@ -103,7 +103,10 @@ impl Observer for Reporter {
                 let left = total.saturating_sub(done);
                 let eta = if rate > 0.0 { format!("{:.0} s", left as f64 / rate) } else { "?".into() };
                 let percent = if total > 0 { 100.0 * done as f64 / total as f64 } else { 100.0 };
-                eprintln!("progress: {done}/{total} ({percent:.0}%), {rate:.0} tasks/s, ETA {eta}; {}", counts(s));
+                super::log(&format!(
+                    "progress: {done}/{total} ({percent:.0}%), {rate:.0} tasks/s, ETA {eta}; {}",
+                    counts(s)
+                ));
             }
             None => {}
         }

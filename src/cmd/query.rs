@@ -15,7 +15,7 @@ impl Run for QueryArgs {
         let Some((store, cells)) = open_selection(env, &self.filter)? else { return Ok(OK) };
         let totals = report::query(&store, &cells, self.format, self.missing, io::stdout().lock())?;
         if self.format != Format::Table {
-            eprintln!("{}", totals.line());
+            super::log(&totals.line());
         }
         Ok(if totals.missing() > 0 { MISSING } else { OK })
     }

@@ -1,5 +1,3 @@
-use std::io::Write;
-
 use anyhow::{Context, Result};
 
 use super::{Env, Run};
@@ -28,15 +26,13 @@ impl Run for ServeArgs {
         })?;
         let (first, last) = data::span();
         // A server outlives whoever reads its stderr: a closed pipe there
-        // must not take it down (eprintln! would panic).
-        let mut err = std::io::stderr();
-        let _ = writeln!(
-            err,
+        // must not take it down.
+        super::log(&format!(
             "serving synthetic prices at {} ({} exchanges, {} symbols, {first} to {last}); Ctrl-C stops",
             server.url(),
             data::EXCHANGES.len(),
             data::SYMBOLS.len()
-        );
+        ));
         if !self.faults.is_empty() {
             let rules: Vec<String> = self
                 .faults
@@ -46,7 +42,7 @@ impl Run for ServeArgs {
                     n => format!("{} for the first {n} requests of each price", r.fault.name()),
                 })
                 .collect();
-            let _ = writeln!(err, "injecting faults into price answers: {}", rules.join(", "));
+            super::log(&format!("injecting faults into price answers: {}", rules.join(", ")));
         }
         server.wait();
         Ok(OK)
