@@ -61,11 +61,6 @@ impl<W: Write> Output<W> {
         }
     }
 
-    /// The format being written.
-    pub fn format(&self) -> Format {
-        self.format
-    }
-
     /// Starts a section; `title` heads it in a table.
     pub fn section(&mut self, name: &str, title: Option<&str>, columns: &[&str]) -> Result<()> {
         self.end_section()?;
@@ -147,11 +142,6 @@ impl<W: Write> Output<W> {
         }
         self.rows += 1;
         Ok(())
-    }
-
-    /// Rows written in the current section.
-    pub fn rows(&self) -> usize {
-        self.rows
     }
 
     /// Writes a line of text between sections: shown in a table, left out
