@@ -26,8 +26,12 @@ use crate::store::Synchronous;
     "  0    success\n",
     "  1    error (database, network, file): the message says what to do\n",
     "  2    usage error: a bad flag, day or range\n",
-    "  3    query, coverage: some prices of the selection are missing; work, fetch: --deadline left tasks\n",
-    "  4    work, fetch: some tasks failed (`pricequeue status` shows why, `pricequeue retry` queues them again)\n",
+    "  3    query, coverage: the selection is incomplete (not queued, queued, in progress, not yet due,\n",
+    "       failed); work, fetch: --deadline left tasks\n",
+    "  4    work, fetch: some tasks failed (`pricequeue status` shows why, `pricequeue retry` queues them\n",
+    "       again, `pricequeue retry --never` gives up on them)\n",
+    "  5    query, coverage: every cell is settled, but the server has no price for some (no data), or\n",
+    "       their failure was given up on (retry --never)\n",
     "  130  interrupted by Ctrl-C or SIGTERM: run the same command again to carry on\n\n",
     "Examples:\n",
     "  pricequeue demo\n",
@@ -55,6 +59,11 @@ pub struct Cli {
     /// giving up (pricequeue's own processes hold it for milliseconds).
     #[arg(long, global = true, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     pub busy_timeout: Duration,
+
+    /// Time allowed for each request to the price server (name checks
+    /// included), answer and all, and for a `sql` statement (like 30s, 2m).
+    #[arg(long, global = true, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
+    pub timeout: Duration,
 
     /// Print only errors (for cron: no news is good news).
     #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
@@ -95,8 +104,9 @@ pub enum Command {
     /// Run it again with the same flags after any interruption: tasks
     /// already fetched are not fetched again.
     #[command(after_help = concat!(
-        "Exit codes: 0 every task of the selection is done (a price or no data); 4 some failed;\n",
-        "3 --deadline left tasks; 1 an error stopped the run; 130 interrupted (run it again to carry on).\n\n",
+        "Exit codes: 0 every task of the selection that is due is done (a price or no data); 4 some failed;\n",
+        "3 --deadline left tasks; 1 an error stopped the run; 130 interrupted (run it again to carry on).\n",
+        "Days that have not ended (UTC, plus --grace) wait as `not yet due`; a later run fetches them.\n\n",
         "A crontab line (hourly; quiet unless something is wrong):\n",
         "  5 * * * *  cd /srv/prices && pricequeue --quiet fetch -e all -s all --from -2d --to today --refresh-days 2 --deadline 50m\n\n",
         "Example:\n  pricequeue fetch --exchange all --symbol all --from 2020-03-01 --to 2020-03-31",
@@ -112,11 +122,14 @@ pub enum Command {
     /// requested price that is not stored, with the reason.
     ///
     /// Reasons: `not queued` (never enqueued), `queued`, `in progress`,
-    /// `failed: <error>`, `no data` (the server has no price for that day).
+    /// `not yet due` (the day has not ended), `failed: <error>`, `abandoned`
+    /// (a failure given up on), `no data` (the server has no price for that day).
     /// Without --exchange or --symbol, those in the database; without
-    /// --from or --to, the first or last day in the database.
+    /// --from, the first day in the database; without --to, the end of
+    /// --from (`--from 2020-03` is March), or the last day in the database.
     #[command(after_help = concat!(
-        "Exit codes: 0 nothing is missing; 3 some prices are missing (the report lists them).\n\n",
+        "Exit codes: 0 every price is there; 3 the selection is incomplete (not queued, queued, in progress,\n",
+        "not yet due, failed); 5 complete, but the server has no price for some (no data, abandoned).\n\n",
         "Example:\n  pricequeue query --exchange bitstamp --symbol btc --from 2020-03-01 --to 2020-03-31 --format csv",
     ))]
     Query(QueryArgs),
@@ -128,7 +141,8 @@ pub enum Command {
     /// or never asked for. The missing report at a glance. Colors are off
     /// when stdout is not a terminal or NO_COLOR is set.
     #[command(after_help = concat!(
-        "Exit codes: 0 every day drawn has a price; 3 some have none.\n\n",
+        "Exit codes: 0 every day drawn has a price; 3 some are not settled (not queued, pending, not yet\n",
+        "due, failed); 5 all settled, but some have no price (no data, abandoned).\n\n",
         "Example:\n  pricequeue coverage --symbol btc --from 2019 --to 2020"
     ))]
     Coverage(CoverageArgs),
@@ -204,7 +218,8 @@ pub struct Selection {
     pub symbols: Vec<String>,
 
     /// First day: 2020-03-01, 2020-03 (a month), 2020 (a year), today,
-    /// yesterday, or -7d (seven days ago; days are UTC).
+    /// yesterday, or -7d (seven days ago; days are UTC). Alone, it is the
+    /// whole range: `--from 2020-03` is March, `--from -7d` one day.
     #[arg(long, value_name = "DAY", value_parser = parse_span, allow_hyphen_values = true)]
     pub from: Span,
 
@@ -213,8 +228,9 @@ pub struct Selection {
     #[arg(long, value_name = "DAY", value_parser = parse_span, allow_hyphen_values = true)]
     pub to: Option<Span>,
 
-    /// Take exchange and symbol names the server does not list (it answers
-    /// "no data" for them), instead of stopping with the names it knows.
+    /// Take exchange and symbol names the server does not list, or that
+    /// cannot be checked (the server is down), instead of stopping: the API
+    /// answers "no data" for a name it does not know.
     #[arg(long)]
     pub allow_unknown: bool,
 }
@@ -242,7 +258,9 @@ pub struct Filter {
     #[arg(long, value_name = "DAY", value_parser = parse_span, allow_hyphen_values = true)]
     pub from: Option<Span>,
 
-    /// Last day, included, written like --from [default: the last day in the database].
+    /// Last day, included, written like --from [default: the end of --from
+    /// (`--from 2020-03` is March), or without --from the last day in the
+    /// database].
     #[arg(long, value_name = "DAY", value_parser = parse_span, allow_hyphen_values = true)]
     pub to: Option<Span>,
 }
@@ -253,9 +271,10 @@ impl Filter {
         self.from.map(|s| s.first)
     }
 
-    /// The last day asked for, if any.
+    /// The last day asked for, if any: `--to`, or the end of `--from`'s
+    /// span, as in `fetch` (`--from 2020-03` alone is March).
     pub fn last_day(&self) -> Option<NaiveDate> {
-        self.to.map(|s| s.last)
+        self.to.or(self.from).map(|s| s.last)
     }
 }
 
@@ -263,6 +282,11 @@ impl Filter {
 pub struct EnqueueArgs {
     #[command(flatten)]
     pub selection: Selection,
+
+    /// A day is fetched only once it has ended (UTC) and this much more has
+    /// passed; until then its task waits as `not yet due`.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    pub grace: Duration,
 }
 
 /// How workers run.
@@ -276,9 +300,23 @@ pub struct WorkArgs {
     #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub max_attempts: u32,
 
-    /// Time allowed for one request, answer included (like 30s, 2m).
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
-    pub timeout: Duration,
+    /// At most this many price requests to the server, from every worker of
+    /// every process on this database together: N/s, N/min or N/h (like 5/s).
+    /// Without it, as fast as the workers go.
+    #[arg(long, value_name = "N/s", value_parser = parse_rate)]
+    pub rate: Option<Rate>,
+
+    /// A day is fetched only once it has ended (UTC) and this much more has
+    /// passed; until then its task waits as `not yet due`.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    pub grace: Duration,
+
+    /// A "no price" answer for a day that ended less than this long ago may
+    /// only mean the server has not published it yet: the day waits as `not
+    /// yet due` and is asked again later (after 1 h, doubling), and the answer
+    /// is final once the day ended this long ago.
+    #[arg(long, value_name = "DURATION", default_value = "2d", value_parser = parse_duration)]
+    pub settle: Duration,
 
     /// Delay before the first retry of a failed request; it doubles with
     /// each attempt, up to a minute, with random jitter.
@@ -364,6 +402,16 @@ pub struct CoverageArgs {
 pub struct RetryArgs {
     #[command(flatten)]
     pub filter: Filter,
+
+    /// Give up on the failed tasks for good instead: they keep their error,
+    /// show as `abandoned`, and no longer make `fetch` exit 4 or `query`
+    /// exit 3 (`retry --abandoned` brings them back).
+    #[arg(long, conflicts_with = "abandoned")]
+    pub never: bool,
+
+    /// Queue abandoned tasks again too.
+    #[arg(long)]
+    pub abandoned: bool,
 }
 
 #[derive(Debug, Args)]
@@ -417,6 +465,11 @@ pub struct ServeArgs {
     /// Seed of the random draws (faults, jitter), for repeatable runs.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub seed: u64,
+
+    /// Serve recent days too, as a live price API does: every day up to
+    /// yesterday, each published this long after it ends (UTC).
+    #[arg(long, value_name = "DELAY", value_parser = parse_duration)]
+    pub live: Option<Duration>,
 }
 
 #[derive(Debug, Args)]
@@ -455,6 +508,65 @@ pub fn parse_server(s: &str) -> Result<String, String> {
     Ok(s.trim_end_matches('/').to_string())
 }
 
+/// A request rate: requests per second, minute or hour.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate {
+    /// Requests per `per`.
+    pub n: f64,
+    pub per: Duration,
+}
+
+impl Rate {
+    /// The time between two requests.
+    pub fn interval(&self) -> Duration {
+        self.per.div_f64(self.n)
+    }
+}
+
+impl std::fmt::Display for Rate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let unit = match self.per.as_secs() {
+            1 => "s",
+            60 => "min",
+            _ => "h",
+        };
+        write!(f, "{}/{unit}", self.n)
+    }
+}
+
+/// Parses `--rate`: `5/s`, `100/min`, `0.5/s`, `1000/h`.
+pub fn parse_rate(s: &str) -> Result<Rate, String> {
+    let bad = |why: &str| format!("'{s}' is not a rate ({why}); write it like 5/s, 100/min or 1000/h");
+    let (n, unit) = s.trim().split_once('/').ok_or_else(|| bad("no /"))?;
+    let n: f64 = n.trim().parse().map_err(|_| bad("the count is not a number"))?;
+    let per = match unit.trim() {
+        "s" | "sec" | "second" => Duration::from_secs(1),
+        "m" | "min" | "minute" => Duration::from_secs(60),
+        "h" | "hour" => Duration::from_secs(3600),
+        _ => return Err(bad("the unit is s, min or h")),
+    };
+    if !n.is_finite() || n <= 0.0 {
+        return Err(bad("the count must be above 0"));
+    }
+    let rate = Rate { n, per };
+    if rate.interval() < Duration::from_millis(1) {
+        return Err(bad("more than 1000 requests a second"));
+    }
+    if rate.interval() > Duration::from_secs(86_400) {
+        return Err(bad("fewer than one request a day"));
+    }
+    Ok(rate)
+}
+
+/// A request or statement timeout: at least a millisecond.
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d.is_zero() {
+        return Err(format!("a timeout of {s} lets nothing finish; give at least 1ms"));
+    }
+    Ok(d)
+}
+
 /// A lease: at least a second, or other runs could take tasks between renewals.
 fn parse_lease(s: &str) -> Result<Duration, String> {
     let d = parse_duration(s)?;
@@ -464,8 +576,35 @@ fn parse_lease(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
-/// Parses durations like `250ms`, `30s`, `10m`, `1h 30m`.
+/// The longest duration any flag takes: longer is a mistake, and would
+/// overflow the clocks it is added to.
+pub const MAX_DURATION: Duration = Duration::from_secs(365 * 86_400);
+
+/// Parses durations like `250ms`, `30s`, `10m`, `1h 30m`, up to a year.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s.trim())
-        .map_err(|e| format!("'{s}' is not a duration ({e}); write it like 500ms, 30s or 10m"))
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("'{s}' is not a duration ({e}); write it like 500ms, 30s or 10m"))?;
+    if d > MAX_DURATION {
+        return Err(format!("'{s}' is longer than a year, the most any duration here may be"));
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_rates_are_bounded() {
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert!(parse_duration("1000000000years").unwrap_err().contains("longer than a year"));
+        assert!(parse_duration("366days").is_err());
+        assert!(parse_timeout("0s").unwrap_err().contains("at least 1ms"));
+        assert_eq!(parse_rate("5/s").unwrap().interval(), Duration::from_millis(200));
+        assert_eq!(parse_rate("120/min").unwrap().interval(), Duration::from_millis(500));
+        assert_eq!(parse_rate(" 0.5 / s ").unwrap().interval(), Duration::from_secs(2));
+        for bad in ["5", "0/s", "-1/s", "inf/s", "NaN/s", "5/day", "2000/s", "1/h/h"] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -24,7 +24,8 @@ pub fn parse_span(s: &str) -> Result<Span, String> {
     parse_span_at(s, chrono::Utc::now().date_naive())
 }
 
-fn parse_span_at(s: &str, today: NaiveDate) -> Result<Span, String> {
+/// [`parse_span`] with the day it is read on.
+pub fn parse_span_at(s: &str, today: NaiveDate) -> Result<Span, String> {
     let t = s.trim();
     let bad = |why: &str| {
         format!(

@@ -6,10 +6,15 @@ pub const OK: i32 = 0;
 pub const ERROR: i32 = 1;
 /// The command line was wrong (clap uses the same code for its own errors).
 pub const USAGE: i32 = 2;
-/// `query`: some prices of the selection are missing (the report lists them).
+/// `query`, `coverage`: the selection is incomplete: some cells are not
+/// queued, queued, in progress, not yet due, or failed. `work`, `fetch`:
+/// `--deadline` stopped the run with tasks left.
 pub const MISSING: i32 = 3;
 /// `work`/`fetch`: the run finished, but some tasks failed.
 pub const FAILED: i32 = 4;
+/// `query`, `coverage`: every cell is settled, but some have no price: the
+/// server has none (no data), or the failure was given up on (`retry --never`).
+pub const SETTLED: i32 = 5;
 /// Stopped by SIGINT or SIGTERM; run the same command again to carry on.
 pub const INTERRUPTED: i32 = 130;
 

@@ -5,6 +5,7 @@
 //! the workers (`work`), and prints through `report`.
 
 pub mod cli;
+pub mod clock;
 pub mod cmd;
 pub mod dates;
 pub mod error;

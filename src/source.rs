@@ -17,6 +17,19 @@ const BODY_LIMIT: u64 = 1 << 20;
 /// everything else, `/` above all, is percent-encoded.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
+/// The same, with `.` encoded too: for the names `.` and `..`, which
+/// clients, proxies and servers would otherwise take as "this" and "the
+/// parent" path segment.
+const DOTS: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'~');
+
+/// The longest exchange or symbol name, in bytes: a price URL must fit the
+/// request line servers accept, and no real name comes near it.
+pub const MAX_NAME: usize = 200;
+
+/// The longest request URL this client sends (its request buffer holds it
+/// with the headers).
+const MAX_URL: usize = 3000;
+
 /// Where prices come from. The workers see only this, so tests and
 /// benchmarks can put something else behind it.
 pub trait PriceSource: Send + Sync {
@@ -37,15 +50,26 @@ pub enum FetchError {
     /// connect timeout. At the start of a run this ends the run.
     #[error("{0}")]
     Unreachable(String),
-    /// Worth another attempt later: timeouts, resets, 5xx, bad bodies.
+    /// Worth another attempt later: resets, 5xx, truncated bodies.
     #[error("{0}")]
     Transient(String),
+    /// No answer within `--timeout`: worth another attempt later, but at the
+    /// start of a run, a server that does not answer ends the run.
+    #[error("{0}")]
+    TimedOut(String),
     /// The server asked us to slow down (429, 503), maybe saying until when.
     #[error("{message}")]
     RateLimited { message: String, retry_after: Option<Duration> },
     /// Retrying cannot help: 404 and the other 4xx, or a wrong answer.
     #[error("{0}")]
     Permanent(String),
+}
+
+impl FetchError {
+    /// Whether another attempt later may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, FetchError::Transient(_) | FetchError::TimedOut(_) | FetchError::RateLimited { .. })
+    }
 }
 
 /// Timeouts of the HTTP client.
@@ -67,6 +91,7 @@ impl Default for Timeouts {
 pub struct HttpSource {
     agent: ureq::Agent,
     base: String,
+    timeouts: Timeouts,
 }
 
 impl HttpSource {
@@ -74,7 +99,7 @@ impl HttpSource {
     /// keeping up to `connections` idle connections for reuse.
     pub fn new(base: &str, timeouts: Timeouts, connections: usize) -> HttpSource {
         let agent = ureq::Agent::config_builder()
-            .timeout_connect(Some(timeouts.connect))
+            .timeout_connect(Some(timeouts.connect.min(timeouts.request)))
             .timeout_global(Some(timeouts.request))
             // Statuses are classified below, not turned into opaque errors.
             .http_status_as_error(false)
@@ -88,35 +113,44 @@ impl HttpSource {
             .user_agent(concat!("pricequeue/", env!("CARGO_PKG_VERSION")))
             .build()
             .into();
-        HttpSource { agent, base: base.trim_end_matches('/').to_string() }
+        HttpSource { agent, base: base.trim_end_matches('/').to_string(), timeouts }
     }
 
     /// The URL of a price, names percent-encoded as path segments.
     pub fn price_url(&self, exchange: &str, symbol: &str, day: NaiveDate) -> String {
-        format!(
-            "{}/price/{}/{}/{day}",
-            self.base,
-            utf8_percent_encode(exchange, SEGMENT),
-            utf8_percent_encode(symbol, SEGMENT)
-        )
+        format!("{}/price/{}/{}/{day}", self.base, segment(exchange), segment(symbol))
     }
 
     fn get(&self, url: &str) -> Result<Vec<u8>, FetchError> {
-        let mut resp = self.agent.get(url).call().map_err(|e| classify_transport(url, e))?;
+        if url.len() > MAX_URL {
+            return Err(FetchError::Permanent(format!(
+                "the request URL would be {} bytes, more than the {MAX_URL} this client sends; check the \
+                 exchange and symbol names and --server",
+                url.len()
+            )));
+        }
+        let mut resp = self.agent.get(url).call().map_err(|e| classify_transport(url, e, self.timeouts))?;
         let status = resp.status().as_u16();
         if status != 200 {
             let retry_after =
                 resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
             return Err(classify_status(url, status, retry_after));
         }
-        resp.body_mut().with_config().limit(BODY_LIMIT).read_to_vec().map_err(|e| classify_transport(url, e))
+        resp.body_mut()
+            .with_config()
+            .limit(BODY_LIMIT)
+            .read_to_vec()
+            .map_err(|e| classify_transport(url, e, self.timeouts))
     }
 
     fn names(&self, what: &str) -> Result<Vec<String>, FetchError> {
         let url = format!("{}/{what}", self.base);
         let body = self.get(&url)?;
-        serde_json::from_slice(&body)
-            .map_err(|e| FetchError::Transient(format!("GET {url}: the answer is not a JSON list of names ({e})")))
+        // A whole answer that is not a list of names (an HTML page, say) is
+        // not the price API: asking again will not change that.
+        serde_json::from_slice(&body).map_err(|e| {
+            FetchError::Permanent(format!("GET {url}: the answer is not a JSON list of names ({e}): {}", quote(&body)))
+        })
     }
 }
 
@@ -136,36 +170,99 @@ impl PriceSource for HttpSource {
     fn price(&self, exchange: &str, symbol: &str, day: NaiveDate) -> Result<Option<Price>, FetchError> {
         let url = self.price_url(exchange, symbol, day);
         let body = self.get(&url)?;
-        parse_price(&body, day).map_err(|e| match e {
-            BadPrice::Json(e) => FetchError::Transient(format!("GET {url}: malformed price JSON ({e})")),
-            BadPrice::WrongDay(d) => FetchError::Permanent(format!("GET {url}: the server answered with day {d}")),
+        parse_price(&body, exchange, symbol, day).map_err(|e| match e {
+            BadPrice::Json(e) => {
+                FetchError::Transient(format!("GET {url}: malformed price JSON ({e}): {}", quote(&body)))
+            }
+            BadPrice::Refused(why) => {
+                FetchError::Permanent(format!("GET {url}: not a valid price ({why}): {}", quote(&body)))
+            }
         })
     }
 }
 
-/// A price answer as sent: the five numbers, and the day it echoes.
+/// A name as one path segment: percent-encoded, `/` above all, and the
+/// dots of `.` and `..` too, so that no client, proxy or server takes it
+/// for a step in the path. Decoding the segment gives the name back.
+pub fn segment(name: &str) -> String {
+    let set = if !name.is_empty() && name.bytes().all(|b| b == b'.') { DOTS } else { SEGMENT };
+    utf8_percent_encode(name, set).to_string()
+}
+
+/// The first bytes of an answer, for an error message.
+fn quote(body: &[u8]) -> String {
+    const SHOWN: usize = 300;
+    let text = String::from_utf8_lossy(&body[..body.len().min(SHOWN)]);
+    let text: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if body.len() > SHOWN {
+        format!("{text}... ({} bytes)", body.len())
+    } else {
+        text
+    }
+}
+
+/// A price answer as sent: the five numbers, and the cell it echoes.
 #[derive(Deserialize)]
 struct Answer {
     #[serde(flatten)]
     price: Price,
-    day: Option<String>,
+    exchange: String,
+    symbol: String,
+    day: String,
 }
 
-enum BadPrice {
+/// Why an answer is not a price.
+#[derive(Debug)]
+pub enum BadPrice {
+    /// Not JSON, or not a price object (a body cut short, say): worth asking again.
     Json(serde_json::Error),
-    WrongDay(String),
+    /// A well-formed answer that breaks the rule of [`check_price`], or
+    /// echoes another cell: asking again gets the same.
+    Refused(String),
 }
 
-fn parse_price(body: &[u8], day: NaiveDate) -> Result<Option<Price>, BadPrice> {
+/// Reads the answer to `GET /price/{exchange}/{symbol}/{day}`: `None` for
+/// the JSON `null` (no price that day), else a price that echoes the cell
+/// asked for and passes [`check_price`].
+pub fn parse_price(body: &[u8], exchange: &str, symbol: &str, day: NaiveDate) -> Result<Option<Price>, BadPrice> {
     let answer: Option<Answer> = serde_json::from_slice(body).map_err(BadPrice::Json)?;
-    match answer {
-        None => Ok(None),
-        Some(Answer { day: Some(d), .. }) if d != day.to_string() => Err(BadPrice::WrongDay(d)),
-        Some(a) => Ok(Some(a.price)),
+    let Some(a) = answer else { return Ok(None) };
+    let day = day.to_string();
+    for (what, got, asked) in [("exchange", &a.exchange, exchange), ("symbol", &a.symbol, symbol), ("day", &a.day, &day)] {
+        if got != asked {
+            return Err(BadPrice::Refused(format!("it is for {what} {got:?}, not {asked:?}")));
+        }
     }
+    check_price(&a.price).map_err(BadPrice::Refused)?;
+    Ok(Some(a.price))
 }
 
-fn classify_transport(url: &str, e: ureq::Error) -> FetchError {
+/// The rule a price must pass to be stored: every number finite; open,
+/// high, low and close above zero; volume zero or more; and the day's low
+/// and high bounding its close (low <= close <= high). The open is not
+/// bounded: real sources carry the day before's close over as the open (the
+/// reference server does on 461 days), which can lie outside the day's range.
+pub fn check_price(p: &Price) -> Result<(), String> {
+    let numbers = [("open", p.open), ("high", p.high), ("low", p.low), ("close", p.close), ("volume", p.volume)];
+    if let Some((name, x)) = numbers.iter().find(|(_, x)| !x.is_finite()) {
+        return Err(format!("{name} is {x}"));
+    }
+    if let Some((name, x)) = numbers[..4].iter().find(|(_, x)| *x <= 0.0) {
+        return Err(format!("{name} is {x}, not above zero"));
+    }
+    if p.volume < 0.0 {
+        return Err(format!("volume is {}, below zero", p.volume));
+    }
+    if p.high < p.low {
+        return Err(format!("high {} is below low {}", p.high, p.low));
+    }
+    if p.close < p.low || p.close > p.high {
+        return Err(format!("close {} is outside the day's low {} and high {}", p.close, p.low, p.high));
+    }
+    Ok(())
+}
+
+fn classify_transport(url: &str, e: ureq::Error, timeouts: Timeouts) -> FetchError {
     use std::io::ErrorKind;
     use ureq::{Error, Timeout};
     let message = format!("GET {url}: {e}");
@@ -176,7 +273,12 @@ fn classify_transport(url: &str, e: ureq::Error) -> FetchError {
         Error::Io(io) if matches!(io.kind(), ErrorKind::ConnectionRefused | ErrorKind::AddrNotAvailable) => {
             FetchError::Unreachable(message)
         }
-        Error::BadUri(_) => FetchError::Permanent(message),
+        Error::Timeout(_) => FetchError::TimedOut(format!(
+            "GET {url}: timed out: no answer within {} (--timeout)",
+            humantime::format_duration(timeouts.request)
+        )),
+        Error::Io(io) if io.kind() == ErrorKind::TimedOut => FetchError::TimedOut(message),
+        Error::BadUri(_) | Error::Protocol(_) => FetchError::Permanent(message),
         _ => FetchError::Transient(message),
     }
 }
@@ -190,14 +292,26 @@ fn classify_status(url: &str, status: u16, retry_after: Option<Duration>) -> Fet
     }
 }
 
-/// Reads a `Retry-After` header: whole seconds, or an HTTP date.
+/// Reads a `Retry-After` header: seconds, or an HTTP date. Too many
+/// seconds saturate (a pause that long stops the run); a date in the past
+/// is no wait; seconds with a fraction are taken as meant; anything else
+/// (negative, garbage) is no header at all, which backs off on its own.
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    parse_retry_after_at(value, chrono::Utc::now())
+}
+
+/// [`parse_retry_after`] with the time it is read at.
+pub fn parse_retry_after_at(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    let (whole, fraction) = value.split_once('.').unwrap_or((value, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if !whole.is_empty() && digits(whole) && digits(fraction) {
+        let secs = whole.parse::<u64>().unwrap_or(u64::MAX); // only digits: too many of them
+        let nanos = format!("{:0<9}", &fraction[..fraction.len().min(9)]).parse::<u32>().unwrap_or(0);
+        return Some(Duration::from_secs(secs).saturating_add(Duration::from_nanos(u64::from(nanos))));
     }
     let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let wait = at.signed_duration_since(chrono::Utc::now());
+    let wait = at.signed_duration_since(now);
     Some(wait.to_std().unwrap_or(Duration::ZERO))
 }
 
@@ -213,19 +327,53 @@ mod tests {
     fn prices_parse_from_integers_and_floats() {
         let body = br#"{"exchange": "bitstamp", "symbol": "btc", "open": 7893.63, "high": 11780,
                         "low": 7591.99, "close": 7934, "volume": 7289.61145281, "day": "2020-03-12"}"#;
-        let Ok(Some(p)) = parse_price(body, day()) else { panic!("price not parsed") };
+        let Ok(Some(p)) = parse_price(body, "bitstamp", "btc", day()) else { panic!("price not parsed") };
         assert_eq!((p.open, p.high, p.close, p.volume), (7893.63, 11780.0, 7934.0, 7289.61145281));
-        assert!(matches!(parse_price(b"null", day()), Ok(None)));
-        assert!(matches!(parse_price(b" null\n", day()), Ok(None)));
+        assert!(matches!(parse_price(b"null", "bitstamp", "btc", day()), Ok(None)));
+        assert!(matches!(parse_price(b" null\n", "bitstamp", "btc", day()), Ok(None)));
+    }
+
+    fn answer(fields: &str) -> Result<Option<Price>, BadPrice> {
+        let body = format!(r#"{{"exchange": "kraken", "symbol": "btc", "day": "2020-03-12", {fields}}}"#);
+        parse_price(body.as_bytes(), "kraken", "btc", day())
     }
 
     #[test]
     fn bad_bodies_are_errors() {
-        assert!(matches!(parse_price(b"{\"open\": 1", day()), Err(BadPrice::Json(_))));
-        assert!(matches!(parse_price(b"<html>", day()), Err(BadPrice::Json(_))));
-        assert!(matches!(parse_price(br#"{"open": 1}"#, day()), Err(BadPrice::Json(_))));
-        let other = br#"{"open":1,"high":1,"low":1,"close":1,"volume":1,"day":"2020-03-13"}"#;
-        assert!(matches!(parse_price(other, day()), Err(BadPrice::WrongDay(d)) if d == "2020-03-13"));
+        let p = |b: &[u8]| parse_price(b, "kraken", "btc", day());
+        assert!(matches!(p(b"{\"open\": 1"), Err(BadPrice::Json(_))));
+        assert!(matches!(p(b"<html>"), Err(BadPrice::Json(_))));
+        assert!(matches!(p(br#"{"open": 1}"#), Err(BadPrice::Json(_))));
+        let other = br#"{"open":1,"high":1,"low":1,"close":1,"volume":1,"exchange":"kraken","symbol":"btc","day":"2020-03-13"}"#;
+        assert!(matches!(p(other), Err(BadPrice::Refused(why)) if why.contains("day \"2020-03-13\"")));
+        let no_echo = br#"{"open":1,"high":1,"low":1,"close":1,"volume":1}"#;
+        assert!(matches!(p(no_echo), Err(BadPrice::Json(_))), "the echo of the cell is part of the answer");
+    }
+
+    #[test]
+    fn answers_that_break_the_price_rule_are_refused() {
+        let ok = r#""open": 10, "high": 12, "low": 9, "close": 11, "volume": 0"#;
+        assert!(matches!(answer(ok), Ok(Some(_))));
+        // The reference server's mexbt btc 2014-06-19: the open carried over from the day before.
+        let carried = r#""open": 500, "high": 610, "low": 600, "close": 610, "volume": 1"#;
+        assert!(matches!(answer(carried), Ok(Some(_))));
+        for (fields, why) in [
+            (r#""open": 10, "high": 12, "low": 9, "close": -11, "volume": 1"#, "close is -11, not above zero"),
+            (r#""open": 0, "high": 12, "low": 9, "close": 11, "volume": 1"#, "open is 0, not above zero"),
+            (r#""open": 10, "high": 8, "low": 9, "close": 8.5, "volume": 1"#, "high 8 is below low 9"),
+            (r#""open": 10, "high": 12, "low": 9, "close": 13, "volume": 1"#, "close 13 is outside"),
+            (r#""open": 0, "high": 0, "low": 0, "close": 0, "volume": 0"#, "open is 0"),
+            (r#""open": 10, "high": 12, "low": 9, "close": 11, "volume": -1"#, "volume is -1, below zero"),
+        ] {
+            match answer(fields) {
+                Err(BadPrice::Refused(got)) => assert!(got.contains(why), "{fields}: {got}"),
+                other => panic!("{fields}: {other:?}"),
+            }
+        }
+        let wrong = br#"{"exchange": "bitstamp", "symbol": "btc", "day": "2020-03-12", "open": 10, "high": 12, "low": 9, "close": 11, "volume": 1}"#;
+        assert!(matches!(parse_price(wrong, "kraken", "btc", day()), Err(BadPrice::Refused(w)) if w.contains("exchange \"bitstamp\"")));
+        // JSON has no NaN or infinity; a number too large for f64 is not a price either.
+        assert!(answer(r#""open": 1e400, "high": 12, "low": 9, "close": 11, "volume": 1"#).is_err());
     }
 
     #[test]
@@ -236,6 +384,9 @@ mod tests {
             s.price_url("bit-stamp", "btc_usd.x~", day()),
             "http://127.0.0.1:9/price/bit-stamp/btc_usd.x~/2020-03-12"
         );
+        assert_eq!(s.price_url("..", ".", day()), "http://127.0.0.1:9/price/%2E%2E/%2E/2020-03-12");
+        assert_eq!(segment("a..b"), "a..b");
+        assert_eq!(segment("?#"), "%3F%23");
     }
 
     #[test]
@@ -252,6 +403,14 @@ mod tests {
     #[test]
     fn retry_after_takes_seconds_and_dates() {
         assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
+        assert_eq!(parse_retry_after("1.5"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_retry_after("99999999999999999999999"), Some(Duration::MAX.min(Duration::from_secs(u64::MAX))));
+        assert_eq!(parse_retry_after("-5"), None);
+        assert_eq!(parse_retry_after("1e3"), None);
+        assert_eq!(parse_retry_after(""), None);
+        assert_eq!(parse_retry_after(".5"), None);
+        let far = parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT").unwrap();
+        assert!(far > Duration::from_secs(200 * 365 * 86_400), "{far:?}");
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
         let soon = (chrono::Utc::now() + chrono::Duration::seconds(120)).format("%a, %d %b %Y %H:%M:%S GMT");
         let wait = parse_retry_after(&soon.to_string()).unwrap();

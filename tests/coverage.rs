@@ -1,5 +1,5 @@
 use chrono::NaiveDate;
-use pricequeue::error::{FAILED, MISSING, OK};
+use pricequeue::error::{FAILED, MISSING, OK, SETTLED};
 use pricequeue::server::data;
 
 use crate::common::{day, Output, Sandbox};
@@ -92,7 +92,8 @@ fn a_long_range_in_a_small_width_takes_weeks_or_months() {
     sb.run(&["fetch", "-e", "kraken", "-s", "btc", "--from", "2020-03-01", "--to", "2020-04-30"]).expect_code(OK);
 
     // 61 days in 40 characters: ISO weeks, from Monday 24 February to Monday 27 April.
-    let out = sb.run(&["coverage", "--width", "40"]).expect_code(MISSING);
+    // Every day is fetched (a price or no data): settled, with gaps.
+    let out = sb.run(&["coverage", "--width", "40"]).expect_code(SETTLED);
     assert!(out.stdout.contains("one column per ISO week (Monday to Sunday)"), "{}", out.stdout);
     let weeks: Vec<char> = day("2020-02-24")
         .iter_days()
@@ -155,7 +156,7 @@ fn no_color_into_a_pipe_or_with_no_color() {
 }
 
 #[test]
-fn nothing_missing_exits_zero_and_nothing_stored_is_said() {
+fn nothing_missing_exits_zero_and_nothing_stored_is_missing() {
     let sb = Sandbox::new();
     let first = day("2020-03-01").iter_days().find(|d| data::price("kraken", "btc", *d).is_some()).unwrap();
     let first = first.to_string();
@@ -164,7 +165,12 @@ fn nothing_missing_exits_zero_and_nothing_stored_is_said() {
     assert_eq!(row(&out, "kraken", "btc"), ['#']);
     assert!(out.stdout.contains("1 cells (1 rows x 1 days): 1 prices, 0 no data"), "{}", out.stdout);
 
-    let out = sb.run(&["coverage", "--from", "2021-01-01"]).expect_code(OK);
+    // --from alone is that day, as in fetch: never asked for, so incomplete.
+    let out = sb.run(&["coverage", "--from", "2021-01-01"]).expect_code(MISSING);
+    assert_eq!(row(&out, "kraken", "btc"), [' ']);
+    assert!(out.stdout.contains("1 cells (1 rows x 1 days): 0 prices"), "{}", out.stdout);
+    // A name the database has never seen: nothing to draw, and every price of it missing.
+    let out = sb.run(&["coverage", "-e", "nosuch"]).expect_code(MISSING);
     assert!(out.stderr.contains("nothing stored or queued for this selection"), "{}", out.stderr);
     assert!(out.stdout.is_empty());
     let out = sb.run(&["coverage", "--from", "2020-03-02", "--to", "2020-03-01"]).expect_code(2);

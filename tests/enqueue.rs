@@ -43,7 +43,8 @@ fn overlapping_selections_add_only_the_new_cells() {
     // kraken and bitstamp add 03-04; cexio adds both days.
     assert!(out.stderr.contains("enqueued 4 new tasks (2 already in the queue)"), "{}", out.stderr);
     let one_day = sb.run(&["enqueue", "-e", "okex", "-s", "eth", "--from", "2020-03-09"]).expect_code(0);
-    assert!(one_day.stderr.contains("enqueued 1 new tasks"), "{}", one_day.stderr);
+    assert!(one_day.stderr.contains("enqueued 1 new task (0 already in the queue)"), "{}", one_day.stderr);
+    assert!(one_day.stderr.contains("1 exchange x 1 symbol x 1 day (2020-03-09)"), "{}", one_day.stderr);
     assert_eq!(task_count(&sb), 11);
     // The names were checked against the server's lists; no price was asked for.
     assert_eq!(sb.server.requests_to("/price/"), 0);
@@ -91,15 +92,21 @@ fn an_unknown_name_is_refused_with_the_closest_known_one() {
     assert!(!sb.db().exists(), "nothing was created");
     let out =
         sb.run(&["enqueue", "-e", "krakn", "-s", "btc", "--from", "2020-03-01", "--allow-unknown"]).expect_code(0);
-    assert!(out.stderr.contains("enqueued 1 new tasks"), "{}", out.stderr);
+    assert!(out.stderr.contains("enqueued 1 new task "), "{}", out.stderr);
 }
 
 #[test]
-fn enqueue_works_offline_with_a_warning() {
+fn offline_names_are_refused_unless_allow_unknown_takes_them_unchecked() {
     let sb = Sandbox::new();
-    let out = sb
-        .run(&["--server", "http://127.0.0.1:9", "enqueue", "-e", "kraken", "-s", "btc", "--from", "2020-03-01"])
-        .expect_code(0);
-    assert!(out.stderr.contains("warning: could not check the exchange names"), "{}", out.stderr);
-    assert!(out.stderr.contains("enqueued 1 new tasks"), "{}", out.stderr);
+    let args = ["--server", "http://127.0.0.1:9", "enqueue", "-e", "krakn", "-s", "btc", "--from", "2020-03-01"];
+    let out = sb.run(&args).expect_code(1);
+    assert!(out.stderr.contains("cannot check the exchange names against the price server"), "{}", out.stderr);
+    assert!(out.stderr.contains("nothing was queued"), "{}", out.stderr);
+    assert!(out.stderr.contains("--allow-unknown"), "{}", out.stderr);
+    assert_eq!(out.stderr.lines().count(), 1, "one clear error: {}", out.stderr);
+    assert!(!sb.db().exists(), "nothing was created");
+    let mut unchecked = args.to_vec();
+    unchecked.push("--allow-unknown");
+    let out = sb.run(&unchecked).expect_code(0);
+    assert!(out.stderr.contains("enqueued 1 new task "), "{}", out.stderr);
 }

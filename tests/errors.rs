@@ -91,8 +91,10 @@ fn a_file_that_is_not_a_database_is_refused_untouched() {
         assert!(out.stderr.contains("is not an SQLite database"), "{args:?}: {}", out.stderr);
         assert_eq!(std::fs::read(sb.db()).unwrap(), text, "{args:?} changed the file");
     }
+    // Said of the file, not blamed on the SQL.
     let out = sb.run(&["sql", "SELECT 1 FROM tasks"]).expect_code(ERROR);
-    assert!(out.stderr.contains("not a database"), "{}", out.stderr);
+    assert!(out.stderr.contains("is not an SQLite database"), "{}", out.stderr);
+    assert!(!out.stderr.contains("statement is not valid"), "{}", out.stderr);
     assert_eq!(std::fs::read(sb.db()).unwrap(), text);
 }
 

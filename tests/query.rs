@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 
-use pricequeue::error::{FAILED, MISSING, OK};
+use pricequeue::error::{FAILED, MISSING, OK, SETTLED};
 use pricequeue::server::data;
 use serde_json::Value;
 
@@ -150,7 +150,8 @@ fn csv_holds_the_prices_or_the_missing_report() {
     let sb = every_reason();
     let args =
         ["query", "-e", "bitstamp", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-10", "--format", "csv"];
-    let out = sb.run(&args).expect_code(MISSING);
+    // Every day of the range was fetched: what is missing, the server has no price for.
+    let out = sb.run(&args).expect_code(SETTLED);
     let mut reader = csv::Reader::from_reader(out.stdout.as_bytes());
     let header = reader.headers().unwrap().clone();
     assert_eq!(
@@ -169,7 +170,7 @@ fn csv_holds_the_prices_or_the_missing_report() {
 
     let mut with_missing = args.to_vec();
     with_missing.push("--missing");
-    let out = sb.run(&with_missing).expect_code(MISSING);
+    let out = sb.run(&with_missing).expect_code(SETTLED);
     let mut reader = csv::Reader::from_reader(out.stdout.as_bytes());
     let reasons: Vec<String> = reader.records().map(|r| r.unwrap()[3].to_string()).collect();
     assert_eq!(reasons.len(), 10 - have);
@@ -201,12 +202,21 @@ fn nothing_missing_exits_zero() {
 }
 
 #[test]
-fn a_range_past_what_is_stored_is_not_an_error() {
+fn what_nothing_was_stored_for_is_missing_not_fine() {
     let sb = every_reason();
-    let out = sb.run(&["query", "--from", "2021-01-01"]).expect_code(OK);
-    assert!(out.stderr.contains("nothing stored or queued for this selection"), "{}", out.stderr);
-    let out = sb.run(&["query", "--to", "2019-01-01"]).expect_code(OK);
+    // --from alone is that day, as in fetch: each pair's cell of it was never queued.
+    let out = sb.run(&["query", "--from", "2021-01-01", "--format", "json"]).expect_code(MISSING);
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    let missing = report["missing"].as_array().unwrap();
+    assert_eq!(missing.len(), 2, "{missing:?}");
+    assert!(missing.iter().all(|m| m["day"] == "2021-01-01" && m["reason"] == "not queued"), "{missing:?}");
+    let out = sb.run(&["query", "--to", "2019-01-01"]).expect_code(MISSING);
     assert!(out.stderr.contains("nothing stored or queued"), "{}", out.stderr);
+    // A name the database does not know: every price of it is missing (this used to exit 0).
+    let out = sb.run(&["query", "-e", "nosuch"]).expect_code(MISSING);
+    assert!(out.stderr.contains("nothing stored or queued for this selection"), "{}", out.stderr);
+    let out = sb.run(&["--quiet", "query", "-e", "nosuch"]).expect_code(MISSING);
+    assert!(out.stderr.contains("nothing stored or queued"), "said even with --quiet: {}", out.stderr);
 }
 
 #[test]
@@ -229,11 +239,11 @@ fn status_reads_back_in_every_format() {
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
     assert_eq!(
         reader.headers().unwrap().iter().collect::<Vec<_>>(),
-        ["exchange", "symbol", "queued", "in_progress", "done", "no_data", "failed"]
+        ["exchange", "symbol", "queued", "not_yet_due", "in_progress", "done", "no_data", "failed", "abandoned"]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 2);
-    assert_eq!((&rows[0][0], &rows[0][6]), ("a/b", "10"));
+    assert_eq!((&rows[0][0], &rows[0][7]), ("a/b", "10"));
 
     let ndjson = sb.run(&["status", "--format", "ndjson"]).expect_code(OK).stdout;
     let kinds: Vec<String> = ndjson

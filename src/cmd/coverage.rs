@@ -5,7 +5,7 @@ use anyhow::Result;
 use super::query::open_selection;
 use super::{Env, Run};
 use crate::cli::CoverageArgs;
-use crate::error::{MISSING, OK};
+use crate::error::MISSING;
 use crate::report;
 
 /// The width drawn into when stdout is not a terminal and `--width` is not
@@ -14,7 +14,7 @@ const DEFAULT_WIDTH: usize = 100;
 
 impl Run for CoverageArgs {
     fn run(&self, env: &Env) -> Result<i32> {
-        let Some((store, cells)) = open_selection(env, &self.filter)? else { return Ok(OK) };
+        let Some((store, cells)) = open_selection(env, &self.filter)? else { return Ok(MISSING) };
         let stdout = io::stdout();
         let terminal = stdout.is_terminal();
         let width = match self.width {
@@ -23,7 +23,7 @@ impl Run for CoverageArgs {
         };
         let color = terminal && !no_color();
         let totals = report::coverage(&store, &cells, width, color, stdout.lock())?;
-        Ok(if totals.missing() > 0 { MISSING } else { OK })
+        Ok(super::query::completeness(totals.missing(), totals.unsettled()))
     }
 }
 

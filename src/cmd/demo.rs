@@ -5,7 +5,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 
-use super::enqueue::{enqueued_line, resolve};
+use super::enqueue::resolve;
 use super::progress::Reporter;
 use super::work::summary_line;
 use super::{handle_signals, Env, Run, STOP};
@@ -25,24 +25,26 @@ impl Run for DemoArgs {
         let db = if env.db_on_command_line { env.db() } else { PathBuf::from("demo.db") };
         let march = |d| NaiveDate::from_ymd_opt(2020, 3, d).context("a day of March 2020");
         let (from, to) = (march(1)?, march(31)?);
-        // Replace an earlier demo's database, never anything else.
-        if let Ok(old) = Store::open(&db, Create::No, Synchronous::Normal) {
-            let others = old.count_outside(from, to)?;
-            if others > 0 {
-                bail!(
-                    "refusing to replace {}: it holds {others} tasks outside the demo's March 2020, so it is \
-                     not an earlier demo. Pass --db with a new file name",
-                    db.display()
-                );
-            }
+        // Replace an earlier demo's database, never anything else: the demo
+        // marks its own in the database, and enqueueing anything else
+        // there takes the mark away.
+        if db.exists() && !store::made_by_demo(&db)? {
+            bail!(
+                "refusing to replace {}: `pricequeue demo` did not make it, or tasks were added to it since, \
+                 so it may hold prices you want. Pass --db with a new file name (or delete the file yourself)",
+                db.display()
+            );
         }
         store::remove_database(&db)?;
 
         let server =
             Server::start("127.0.0.1:0", ServerOptions::default()).context("starting the built-in price server")?;
         env.say(&format!("started the built-in price server at {}", server.url()));
-        let opts =
-            WorkOptions { workers: self.workers.map_or_else(default_workers, usize::from), ..WorkOptions::default() };
+        let opts = WorkOptions {
+            workers: self.workers.map_or_else(default_workers, usize::from),
+            server_checked: true,
+            ..WorkOptions::default()
+        };
         let source = Arc::new(HttpSource::new(&server.url(), Timeouts::default(), opts.workers));
 
         let selection = Selection {
@@ -52,10 +54,18 @@ impl Run for DemoArgs {
             to: None,
             allow_unknown: false,
         };
-        let cells = resolve(&selection, source.as_ref(), env)?;
+        let cells = resolve(&selection, source.as_ref())?;
         let store = Store::open(&db, Create::IfMissing, Synchronous::Normal)?;
-        let added = store.enqueue(&cells.exchanges, &cells.symbols, &dates::days(cells.from, cells.to)?)?;
-        env.say(&enqueued_line(&added, &store));
+        // Marked before anything else: a demo stopped halfway is still the demo's.
+        store.set_demo(true)?;
+        let days = dates::days(cells.from, cells.to)?;
+        let added = store.enqueue(&cells.exchanges, &cells.symbols, &days, crate::clock::now_ms(), opts.grace)?;
+        env.say(&format!(
+            "enqueued {} new tasks ({} already in the queue) in {}",
+            added.added,
+            added.existing,
+            store.path().display()
+        ));
 
         handle_signals()?;
         let reporter = Arc::new(Reporter::new(env.verbosity));

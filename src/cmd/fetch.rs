@@ -1,20 +1,19 @@
 use anyhow::Result;
 
-use super::enqueue::{enqueued_line, resolve};
-use super::work::{exit_code, summary_line};
-use super::{Env, Run};
+use super::enqueue::{enqueue, resolve};
+use super::work::{exit_code, summary_lines};
+use super::{plural, Env, Run};
 use crate::cli::FetchArgs;
-use crate::dates;
 use crate::source::{HttpSource, Timeouts};
 use crate::store::{Create, StateCounts, Store};
 
 impl Run for FetchArgs {
     fn run(&self, env: &Env) -> Result<i32> {
-        let source = HttpSource::new(&env.server, Timeouts::default(), 1);
-        let cells = resolve(&self.selection, &source, env)?;
+        let source = HttpSource::new(&env.server, Timeouts { request: env.timeout, ..Timeouts::default() }, 1);
+        let sel = &self.selection;
+        let cells = resolve(sel, &source)?;
         let store = Store::open(&env.db(), Create::IfMissing, self.work.synchronous)?;
-        let added = store.enqueue(&cells.exchanges, &cells.symbols, &dates::days(cells.from, cells.to)?)?;
-        env.say(&enqueued_line(&added, &store));
+        enqueue(&store, &cells, self.work.grace, env)?;
         if self.refresh_days > 0 {
             let from = (cells.to - chrono::Duration::days(i64::from(self.refresh_days) - 1)).max(cells.from);
             let mut again = 0;
@@ -23,9 +22,16 @@ impl Run for FetchArgs {
                     again += store.refresh(e, s, from, cells.to)?;
                 }
             }
-            env.say(&format!("queued {again} fetched tasks again to refresh {from} to {}", cells.to));
+            env.say(&format!(
+                "queued {} again to refresh {from} to {}",
+                plural(again as u64, "fetched task", "fetched tasks"),
+                cells.to
+            ));
         }
-        let summary = self.work.work(&store, env)?;
+        // The names were checked, so the server answered like the price API.
+        let all = |names: &[String]| names.iter().any(|n| n.trim().eq_ignore_ascii_case("all"));
+        let checked = !sel.allow_unknown || (all(&sel.exchanges) && all(&sel.symbols));
+        let summary = self.work.work(&store, env, checked)?;
 
         // The exit code speaks for the whole selection: a task that failed
         // in an earlier run is still a price this command did not get.
@@ -36,13 +42,15 @@ impl Run for FetchArgs {
             }
         }
         let code = exit_code(&summary, counts.failed);
-        env.report(&summary_line(&summary), code);
+        for line in summary_lines(&summary) {
+            env.report(&line, code);
+        }
         if counts.failed > summary.failed {
             env.report(
                 &format!(
-                    "{} tasks of this selection failed in earlier runs; `pricequeue status` shows why, \
-                     `pricequeue retry` queues them again",
-                    counts.failed - summary.failed
+                    "{} of this selection failed in earlier runs; `pricequeue status` shows why, \
+                     `pricequeue retry` queues them again, `pricequeue retry --never` gives up on them",
+                    plural(counts.failed - summary.failed, "task", "tasks"),
                 ),
                 code,
             );

@@ -26,6 +26,8 @@ use crate::source::{FetchError, PriceSource};
 
 /// What every command may need besides its own flags.
 pub struct Env {
+    /// `--timeout`: for each request to the price server, and each `sql` statement.
+    pub timeout: std::time::Duration,
     /// `--db`, if given on the command line or in PRICEQUEUE_DB.
     pub db: Option<PathBuf>,
     /// Whether `--db` came from the command line itself.
@@ -68,10 +70,25 @@ pub static STOP: AtomicBool = AtomicBool::new(false);
 
 /// Parses the command line and runs the command.
 pub fn main() -> Result<i32> {
-    let matches = Cli::command().get_matches();
+    let matches = match Cli::command().try_get_matches() {
+        Ok(m) => m,
+        // --help and --version go to stdout like any output: a closed pipe
+        // is fine, a full disk an error (clap would ignore both).
+        Err(e) if matches!(e.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion) => {
+            use std::io::Write;
+            let color = std::io::IsTerminal::is_terminal(&std::io::stdout())
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let text = if color { e.render().ansi().to_string() } else { e.render().to_string() };
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes()).and_then(|()| out.flush()).context("writing to standard output")?;
+            return Ok(crate::error::OK);
+        }
+        Err(e) => e.exit(),
+    };
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     crate::store::set_busy_timeout(cli.busy_timeout);
     let env = Env {
+        timeout: cli.timeout,
         db: cli.db,
         db_on_command_line: matches.value_source("db") == Some(ValueSource::CommandLine),
         server: cli.server,
@@ -112,55 +129,79 @@ fn handle_signals() -> Result<()> {
         if STOP.swap(true, Ordering::SeqCst) {
             std::process::exit(crate::error::INTERRUPTED);
         }
-        log("stopping: finishing the requests in flight (press Ctrl-C again to quit at once)");
+        log("stopping: finishing what is in flight (press Ctrl-C again to quit at once)");
     })
     .context("installing the Ctrl-C handler")
 }
 
 /// Expands `all` through the server's list, and checks the names given
 /// against it: a typo would otherwise come back as "no data" on every day,
-/// since the API answers `null` for names it does not know. With
-/// `allow_unknown`, or when the server cannot be asked, names are taken as
-/// given (with a warning in the second case: enqueueing works offline).
+/// since the API answers `null` for names it does not know. A name that
+/// cannot be checked (the server is down, does not answer, or is not the
+/// price API) is refused too, unless `allow_unknown` takes names unchecked.
 fn resolve_names(
     names: &[String],
     what: &str,
     source: &dyn PriceSource,
     list: fn(&dyn PriceSource) -> Result<Vec<String>, FetchError>,
     allow_unknown: bool,
-    env: &Env,
 ) -> Result<Vec<String>> {
     let names: Vec<&str> = names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()).collect();
     let all = names.iter().any(|n| n.eq_ignore_ascii_case("all"));
+    if names.is_empty() {
+        anyhow::bail!(Usage(format!("no {what} given: name at least one with --{what}, or `all`")));
+    }
+    for name in &names {
+        if name.chars().any(char::is_control) {
+            anyhow::bail!(Usage(format!("the {what} name {name:?} has a control character in it")));
+        }
+        if name.len() > crate::source::MAX_NAME {
+            anyhow::bail!(Usage(format!(
+                "the {what} name starting {:?} is {} bytes long; names are at most {} bytes",
+                name.chars().take(20).collect::<String>(),
+                name.len(),
+                crate::source::MAX_NAME
+            )));
+        }
+    }
     let mut out: Vec<String> = if all {
-        list(source).map_err(|e| match e {
-            FetchError::Unreachable(e) => anyhow::anyhow!(
-                "cannot ask the price server for `all` {what}s: {e}. Is it running? `pricequeue serve` starts one"
-            ),
-            e => anyhow::anyhow!("asking the price server for `all` {what}s: {e}"),
+        list(source).map_err(|e| {
+            anyhow::anyhow!("cannot ask the price server for `all` {what}s: {}", crate::work::server_trouble(source.server(), &e))
         })?
     } else {
         names.iter().map(|n| n.to_string()).collect()
     };
-    if out.is_empty() {
-        anyhow::bail!(Usage(format!("no {what} given: name at least one with --{what}, or `all`")));
-    }
-    if let Some(bad) = out.iter().find(|n| n.chars().any(char::is_control)) {
-        anyhow::bail!(Usage(format!("the {what} name {bad:?} has a control character in it")));
-    }
     if !all && !allow_unknown {
-        match list(source) {
-            Ok(known) => {
-                if let Some(unknown) = out.iter().find(|n| !known.contains(n)) {
-                    anyhow::bail!(Usage(unknown_name(what, unknown, &known, source.server())));
-                }
-            }
-            Err(e) => env.say(&format!("warning: could not check the {what} names against the price server ({e})")),
+        let known = list(source).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot check the {what} names against the price server, so nothing was queued: {}. \
+                 (--allow-unknown queues names unchecked)",
+                crate::work::server_trouble(source.server(), &e)
+            )
+        })?;
+        if let Some(unknown) = out.iter().find(|n| !known.contains(n)) {
+            anyhow::bail!(Usage(unknown_name(what, unknown, &known, source.server())));
         }
     }
     out.sort();
     out.dedup();
     Ok(out)
+}
+
+/// Says when a database is read as immutable (from a read-only filesystem).
+fn note_immutable(store: &crate::store::Store, env: &Env) {
+    if store.immutable() {
+        env.say(&format!(
+            "note: {} is on a read-only filesystem: read as it is on disk, without locks (what another \
+             process changes meanwhile is not seen)",
+            store.path().display()
+        ));
+    }
+}
+
+/// "1 task", "2 tasks".
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// "unknown exchange 'krakn' ... did you mean 'kraken'?"

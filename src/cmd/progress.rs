@@ -122,6 +122,8 @@ impl Observer for Reporter {
             Outcome::Failed { error } => format!("failed: {error}"),
             Outcome::Retry { error, .. } => format!("will retry: {error}"),
             Outcome::Defer { error, .. } => format!("deferred: {error}"),
+            Outcome::NotYet { at, asked: true, .. } => format!("no price yet; asked again from {}", crate::clock::show(*at)),
+            Outcome::NotYet { at, .. } => format!("not yet due until {}", crate::clock::show(*at)),
             Outcome::Released => "released".into(),
         };
         self.say(&format!("{} {} {}: {what} ({} ms)", task.exchange, task.symbol, task.day, took.as_millis()));

@@ -5,19 +5,29 @@ use anyhow::Result;
 use super::{Env, Run};
 use crate::cli::{Filter, QueryArgs};
 use crate::dates;
-use crate::error::{MISSING, OK};
+use crate::error::{MISSING, OK, SETTLED};
 use crate::report::{self, Cells, Format};
 use crate::store::{Create, Store, Synchronous};
 use chrono::NaiveDate;
 
 impl Run for QueryArgs {
     fn run(&self, env: &Env) -> Result<i32> {
-        let Some((store, cells)) = open_selection(env, &self.filter)? else { return Ok(OK) };
+        let Some((store, cells)) = open_selection(env, &self.filter)? else { return Ok(MISSING) };
         let totals = report::query(&store, &cells, self.format, self.missing, io::stdout().lock())?;
         if self.format != Format::Table {
             super::log(&totals.line());
         }
-        Ok(if totals.missing() > 0 { MISSING } else { OK })
+        Ok(completeness(totals.missing(), totals.unsettled))
+    }
+}
+
+/// The exit code of a report on a selection: 0 every cell has a price; 3
+/// some cell is not settled; 5 all settled, but some have no price.
+pub(super) fn completeness(missing: u64, unsettled: u64) -> i32 {
+    match (missing, unsettled) {
+        (0, _) => OK,
+        (_, 0) => SETTLED,
+        _ => MISSING,
     }
 }
 
@@ -27,11 +37,16 @@ pub(super) fn open_selection(env: &Env, filter: &Filter) -> Result<Option<(Store
     if let (Some(from), Some(to)) = (filter.first_day(), filter.last_day()) {
         dates::check_range(from, to)?;
     }
-    let store = Store::open(&env.db(), Create::No, Synchronous::Normal)?;
+    let store = Store::open(&env.db(), Create::ReadOnly, Synchronous::Normal)?;
+    super::note_immutable(&store, env);
     match cells(&store, filter)? {
         Some(cells) => Ok(Some((store, cells))),
         None => {
-            env.say(&format!("{}: nothing stored or queued for this selection", store.path().display()));
+            // Said even with --quiet: it is why the exit code is 3.
+            super::log(&format!(
+                "{}: nothing stored or queued for this selection: every price of it is missing",
+                store.path().display()
+            ));
             Ok(None)
         }
     }

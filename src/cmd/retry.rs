@@ -1,7 +1,7 @@
 use anyhow::Result;
 
 use super::query::cells;
-use super::{Env, Run};
+use super::{plural, Env, Run};
 use crate::cli::RetryArgs;
 use crate::dates;
 use crate::error::OK;
@@ -15,20 +15,30 @@ impl Run for RetryArgs {
         }
         let store = Store::open(&env.db(), Create::No, Synchronous::Normal)?;
         let everything = f.exchanges.is_empty() && f.symbols.is_empty() && f.from.is_none() && f.to.is_none();
-        let queued = if everything {
-            store.retry_failed(None)?
+        let act = |cell| if self.never { store.abandon(cell) } else { store.retry_failed(cell, self.abandoned) };
+        let n = if everything {
+            act(None)?
         } else {
             let mut n = 0;
             if let Some(c) = cells(&store, f)? {
                 for e in &c.exchanges {
                     for s in &c.symbols {
-                        n += store.retry_failed(Some((e, s, c.from, c.to)))?;
+                        n += act(Some((e, s, c.from, c.to)))?;
                     }
                 }
             }
             n
         };
-        env.say(&format!("queued {queued} failed tasks again; `pricequeue work` fetches them"));
+        if self.never {
+            env.say(&format!(
+                "gave up on {} for good: they show as abandoned, and no longer count as failures \
+                 (`pricequeue retry --abandoned` queues them again)",
+                plural(n as u64, "failed task", "failed tasks")
+            ));
+        } else {
+            let what = if self.abandoned { ("failed or abandoned task", "failed or abandoned tasks") } else { ("failed task", "failed tasks") };
+            env.say(&format!("queued {} again; `pricequeue work` fetches them", plural(n as u64, what.0, what.1)));
+        }
         Ok(OK)
     }
 }

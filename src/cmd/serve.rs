@@ -20,6 +20,7 @@ impl Run for ServeArgs {
             stall: self.stall,
             seed: self.seed,
             record: false,
+            live: self.live,
         };
         let server = Server::start(self.addr, options).with_context(|| {
             format!("listening on {} (is another server using that port? try --addr 127.0.0.1:0)", self.addr)

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::CommandFactory;
 
 use super::{Env, Run};
@@ -12,24 +12,32 @@ use crate::error::OK;
 
 impl Run for CompletionsArgs {
     fn run(&self, _env: &Env) -> Result<i32> {
-        let mut out = io::stdout().lock();
-        clap_complete::generate(self.shell, &mut Cli::command(), "pricequeue", &mut out);
-        out.flush()?;
-        Ok(OK)
+        // Made in memory first: clap_complete panics when its writer fails
+        // (a closed pipe, a full disk), where a command must not.
+        let mut script = Vec::new();
+        clap_complete::generate(self.shell, &mut Cli::command(), "pricequeue", &mut script);
+        print(&script)
     }
 }
 
 impl Run for ManArgs {
     fn run(&self, _env: &Env) -> Result<i32> {
-        let mut out = io::stdout().lock();
-        clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+        let mut page = Vec::new();
+        clap_mangen::Man::new(Cli::command()).render(&mut page)?;
         // The subcommands, each in a section of the same page.
         for sub in Cli::command().get_subcommands() {
-            writeln!(out, ".SH \"PRICEQUEUE {}\"", sub.get_name().to_uppercase())?;
-            clap_mangen::Man::new(sub.clone()).render_description_section(&mut out)?;
-            clap_mangen::Man::new(sub.clone()).render_options_section(&mut out)?;
+            writeln!(page, ".SH \"PRICEQUEUE {}\"", sub.get_name().to_uppercase())?;
+            clap_mangen::Man::new(sub.clone()).render_description_section(&mut page)?;
+            clap_mangen::Man::new(sub.clone()).render_options_section(&mut page)?;
         }
-        out.flush()?;
-        Ok(OK)
+        print(&page)
     }
+}
+
+/// Writes `bytes` to stdout; a failure is an error (a closed pipe is
+/// success, which `main` sees to).
+fn print(bytes: &[u8]) -> Result<i32> {
+    let mut out = io::stdout().lock();
+    out.write_all(bytes).and_then(|()| out.flush()).context("writing to standard output")?;
+    Ok(OK)
 }

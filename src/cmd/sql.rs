@@ -3,25 +3,36 @@ use std::io;
 
 use anyhow::Result;
 
-use super::{Env, Run};
+use super::{handle_signals, Env, Run, STOP};
 use crate::cli::SqlArgs;
-use crate::error::OK;
+use crate::error::{INTERRUPTED, OK};
 use crate::report::Output;
-use crate::store;
+use crate::store::{self, Stopped};
 
 impl Run for SqlArgs {
     fn run(&self, env: &Env) -> Result<i32> {
+        // Ctrl-C and SIGTERM stop the statement (the progress handler sees STOP).
+        handle_signals()?;
         // Both callbacks write to the same output: the header, then rows.
         let out = RefCell::new(Output::new(self.format, io::stdout().lock(), false));
-        store::run_readonly(
+        let result = store::run_readonly(
             &env.db(),
             &self.statement,
+            env.timeout,
+            &STOP,
             |columns| {
                 let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
                 out.borrow_mut().section("rows", None, &columns)
             },
             |row| out.borrow_mut().row(row),
-        )?;
+        );
+        if let Err(e) = result {
+            if e.downcast_ref::<Stopped>() == Some(&Stopped::Interrupted) {
+                super::log(&format!("{e}"));
+                return Ok(INTERRUPTED);
+            }
+            return Err(e);
+        }
         drop(out.into_inner().finish()?);
         Ok(OK)
     }

@@ -10,7 +10,8 @@ use crate::store::{Create, Store, Synchronous};
 
 impl Run for StatusArgs {
     fn run(&self, env: &Env) -> Result<i32> {
-        let store = Store::open(&env.db(), Create::No, Synchronous::Normal)?;
+        let store = Store::open(&env.db(), Create::ReadOnly, Synchronous::Normal)?;
+        super::note_immutable(&store, env);
         if self.recount {
             store.recount()?;
         }

@@ -7,16 +7,24 @@ use super::progress::Reporter;
 use super::{handle_signals, Env, Run, STOP};
 use crate::cli::WorkArgs;
 use crate::error::{FAILED, INTERRUPTED, MISSING, OK};
+use super::plural;
+use crate::clock;
 use crate::source::{HttpSource, Timeouts};
 use crate::store::{Create, Store};
 use crate::work::{self, default_workers, Summary, WorkOptions};
 
+/// More workers than this is more than price servers serve at once: the
+/// extra requests only queue up at the server.
+const MANY_WORKERS: usize = 64;
+
 impl Run for WorkArgs {
     fn run(&self, env: &Env) -> Result<i32> {
         let store = Store::open(&env.db(), Create::No, self.synchronous)?;
-        let summary = self.work(&store, env)?;
+        let summary = self.work(&store, env, false)?;
         let code = exit_code(&summary, summary.failed);
-        env.report(&summary_line(&summary), code);
+        for line in summary_lines(&summary) {
+            env.report(&line, code);
+        }
         Ok(code)
     }
 }
@@ -31,16 +39,26 @@ impl WorkArgs {
             lease: self.lease,
             max_pause: self.max_pause,
             deadline: self.deadline,
+            grace: self.grace,
+            settle: self.settle,
+            rate: self.rate.map(|r| r.interval()),
             ..WorkOptions::default()
         }
     }
 
     /// Runs the workers over the queue in `store` against `--server`,
-    /// showing progress as `env` asks.
-    pub(super) fn work(&self, store: &Store, env: &Env) -> Result<Summary> {
+    /// showing progress as `env` asks; `checked` when the server already
+    /// answered like the price API.
+    pub(super) fn work(&self, store: &Store, env: &Env, checked: bool) -> Result<Summary> {
         handle_signals()?;
-        let opts = self.options();
-        let timeouts = Timeouts { request: self.timeout, ..Timeouts::default() };
+        let opts = WorkOptions { server_checked: checked, ..self.options() };
+        if opts.workers > MANY_WORKERS {
+            env.say(&format!(
+                "warning: {} workers: price servers serve a few requests at a time (the reference server a few                  hundred a second); more workers only queue up there. Consider fewer, or --rate",
+                opts.workers
+            ));
+        }
+        let timeouts = Timeouts { request: env.timeout, ..Timeouts::default() };
         let source = Arc::new(HttpSource::new(&env.server, timeouts, opts.workers));
         let reporter = Arc::new(Reporter::new(env.verbosity));
         let result = work::run(store, source, &opts, &STOP, reporter.clone());
@@ -49,11 +67,25 @@ impl WorkArgs {
     }
 }
 
+/// The summary of a run: the line of counts, then a line on the days not
+/// yet due, if any.
+pub(super) fn summary_lines(s: &Summary) -> Vec<String> {
+    let mut lines = vec![summary_line(s)];
+    if s.waiting > 0 {
+        lines.push(format!(
+            "{} not yet due (their day has not ended, or the server had no price yet); the first comes due              at {}: a later run fetches them",
+            plural(s.waiting, "task is", "tasks are"),
+            s.next_due.map_or_else(|| "?".into(), clock::show)
+        ));
+    }
+    lines
+}
+
 /// "fetched 780 prices, 336 no data, 0 failed, 2 retried in 1.21 s (925 tasks/s)", and what else happened.
 pub(super) fn summary_line(s: &Summary) -> String {
     let mut line = format!(
-        "fetched {} prices, {} no data, {} failed, {} retried in {:.2} s ({:.0} tasks/s)",
-        s.fetched,
+        "fetched {}, {} no data, {} failed, {} retried in {:.2} s ({:.0} tasks/s)",
+        plural(s.fetched, "price", "prices"),
         s.no_data,
         s.failed,
         s.retried,
@@ -68,10 +100,16 @@ pub(super) fn summary_line(s: &Summary) -> String {
         ));
     }
     if s.recovered > 0 {
-        line.push_str(&format!("; took back {} tasks from runs that died or whose lease ran out", s.recovered));
+        line.push_str(&format!(
+            "; took back {} from runs that died or whose lease ran out",
+            plural(s.recovered, "task", "tasks")
+        ));
     }
     if s.discarded > 0 {
-        line.push_str(&format!("; {} results discarded (another run had taken their tasks over)", s.discarded));
+        line.push_str(&format!(
+            "; {} discarded (another run had taken their tasks over)",
+            plural(s.discarded, "result", "results")
+        ));
     }
     if s.deadline_reached {
         line.push_str("; stopped at the --deadline: run the same command again to carry on");

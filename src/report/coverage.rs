@@ -40,6 +40,10 @@ pub enum Day {
     Pending,
     /// Never enqueued.
     NotAsked,
+    /// Its day has not come due (or its price was not published yet).
+    NotYetDue,
+    /// A failure given up on for good (`retry --never`).
+    Abandoned,
 }
 
 impl Day {
@@ -52,6 +56,8 @@ impl Day {
             Some(Reason::Failed { .. } | Reason::PriceDeleted) => Day::Failed,
             Some(Reason::Queued { .. } | Reason::InProgress) => Day::Pending,
             Some(Reason::NotQueued) => Day::NotAsked,
+            Some(Reason::NotYetDue { .. }) => Day::NotYetDue,
+            Some(Reason::Abandoned { .. }) => Day::Abandoned,
         }
     }
 }
@@ -71,11 +77,24 @@ pub enum State {
     Pending,
     /// At least one day was never asked for, none failed or pending.
     NotAsked,
+    /// At least one day is not yet due, and nothing else needs doing.
+    NotYetDue,
+    /// Every day without a price is abandoned or has no data, and at least
+    /// one is abandoned.
+    Abandoned,
 }
 
 /// The states in the order the legend lists them.
-const STATES: [State; 6] =
-    [State::Prices, State::Partial, State::NoData, State::Failed, State::Pending, State::NotAsked];
+const STATES: [State; 8] = [
+    State::Prices,
+    State::Partial,
+    State::NoData,
+    State::Failed,
+    State::Pending,
+    State::NotYetDue,
+    State::Abandoned,
+    State::NotAsked,
+];
 
 impl State {
     /// The character drawn for the state: block glyphs with color, plain
@@ -92,6 +111,10 @@ impl State {
             (State::Failed, false) => 'x',
             (State::Pending, true) => '░',
             (State::Pending, false) => '?',
+            (State::NotYetDue, true) => '◌',
+            (State::NotYetDue, false) => '-',
+            (State::Abandoned, true) => '✗',
+            (State::Abandoned, false) => '_',
             (State::NotAsked, _) => ' ',
         }
     }
@@ -103,6 +126,8 @@ impl State {
             State::NoData => Some("\x1b[90m"),                  // grey
             State::Failed => Some("\x1b[1;31m"),                // bold red
             State::Pending => Some("\x1b[33m"),                 // yellow
+            State::NotYetDue => Some("\x1b[36m"),               // cyan
+            State::Abandoned => Some("\x1b[90m"),               // grey
             State::NotAsked => None,
         }
     }
@@ -115,6 +140,8 @@ impl State {
             State::NoData => "no data (the server has none)",
             State::Failed => "failed",
             State::Pending => "pending: queued or in progress",
+            State::NotYetDue => "not yet due",
+            State::Abandoned => "abandoned (retry --never)",
             State::NotAsked => "not asked: never queued",
         }
     }
@@ -129,6 +156,8 @@ pub struct DayCounts {
     pub failed: u64,
     pub pending: u64,
     pub not_asked: u64,
+    pub not_yet_due: u64,
+    pub abandoned: u64,
 }
 
 impl DayCounts {
@@ -140,12 +169,20 @@ impl DayCounts {
             Day::Failed => self.failed += 1,
             Day::Pending => self.pending += 1,
             Day::NotAsked => self.not_asked += 1,
+            Day::NotYetDue => self.not_yet_due += 1,
+            Day::Abandoned => self.abandoned += 1,
         }
     }
 
     /// All days counted.
     pub fn days(&self) -> u64 {
-        self.prices + self.no_data + self.failed + self.pending + self.not_asked
+        self.prices + self.no_data + self.failed + self.pending + self.not_asked + self.not_yet_due + self.abandoned
+    }
+
+    /// Days without a price that still need something done (or to wait
+    /// for): failed, pending, never asked, not yet due.
+    pub fn unsettled(&self) -> u64 {
+        self.failed + self.pending + self.not_asked + self.not_yet_due
     }
 
     /// Days without a price, whatever the reason.
@@ -164,6 +201,10 @@ impl DayCounts {
             State::Pending
         } else if self.not_asked > 0 {
             State::NotAsked
+        } else if self.not_yet_due > 0 {
+            State::NotYetDue
+        } else if self.abandoned > 0 {
+            State::Abandoned
         } else {
             match (self.prices > 0, self.no_data > 0) {
                 (true, true) => State::Partial,
@@ -174,12 +215,20 @@ impl DayCounts {
         }
     }
 
-    /// The counts for people: "40 prices, 20 no data, 0 failed, 2 pending, 0 not asked".
+    /// The counts for people: "40 prices, 20 no data, 0 failed, 2 pending, 0 not asked",
+    /// and the days not yet due or abandoned when there are some.
     pub fn line(&self) -> String {
-        format!(
+        let mut line = format!(
             "{} prices, {} no data, {} failed, {} pending, {} not asked",
             self.prices, self.no_data, self.failed, self.pending, self.not_asked
-        )
+        );
+        if self.not_yet_due > 0 {
+            line.push_str(&format!(", {} not yet due", self.not_yet_due));
+        }
+        if self.abandoned > 0 {
+            line.push_str(&format!(", {} abandoned", self.abandoned));
+        }
+        line
     }
 }
 
@@ -190,6 +239,8 @@ impl std::ops::AddAssign for DayCounts {
         self.failed += o.failed;
         self.pending += o.pending;
         self.not_asked += o.not_asked;
+        self.not_yet_due += o.not_yet_due;
+        self.abandoned += o.abandoned;
     }
 }
 
@@ -373,8 +424,8 @@ impl Grid {
         });
         let mut lines = pack("Legend: ", entries, "   ", self.width);
         if self.bucket != Bucket::Day {
-            let why = "A column shows what most needs doing among its days: failed, then pending, then not asked; \
-                       otherwise prices, no data, or partial for a mix of both.";
+            let why = "A column shows what most needs doing among its days: failed, then pending, then not asked, \
+                       then not yet due, then abandoned; otherwise prices, no data, or partial for a mix of both.";
             lines.extend(pack(LEGEND_INDENT, why.split(' ').map(|w| (w.to_string(), w.len())), " ", self.width));
         }
         lines
@@ -586,10 +637,10 @@ mod tests {
 
     #[test]
     fn the_legend_fits_the_width_and_explains_columns_of_several_days() {
-        let days = Grid::new(d("2020-03-01"), d("2020-03-31"), 16, 200, false);
+        let days = Grid::new(d("2020-03-01"), d("2020-03-31"), 16, 240, false);
         let legend = days.legend();
         assert_eq!(legend.len(), 1, "{legend:?}");
-        for state in &STATES[..5] {
+        for state in &STATES[..7] {
             assert!(legend[0].contains(&format!("{} {}", state.glyph(false), state.meaning())), "{state:?}");
         }
         assert!(legend[0].ends_with("(blank) not asked: never queued"));

@@ -44,6 +44,8 @@ pub struct QueryTotals {
     pub prices: u64,
     /// Missing cells by reason code, in name order.
     pub missing: BTreeMap<&'static str, u64>,
+    /// Of the missing cells, those with something left to do or wait for.
+    pub unsettled: u64,
 }
 
 impl QueryTotals {
@@ -107,6 +109,9 @@ pub fn query<W: Write>(
     for (exchange, symbol) in cells.pairs() {
         store.for_each_missing(exchange, symbol, cells.from, cells.to, |m| {
             *tally.entry(m.reason.code()).or_insert(0u64) += 1;
+            if !m.reason.is_settled() {
+                totals.unsettled += 1;
+            }
             if show_missing {
                 out.row(&missing_values(m, format))?;
             }

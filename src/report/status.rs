@@ -29,12 +29,21 @@ pub fn status<W: Write>(store: &Store, format: Format, out: W) -> Result<StateCo
             out.row(&[Value::Text(state.into()), Value::Integer(n as i64)])?;
         }
         out.row(&[Value::Text("total".into()), Value::Integer(total.total() as i64)])?;
+        if total.not_yet_due > 0 {
+            if let (_, Some(first)) = store.not_yet_due()? {
+                out.note(&format!(
+                    "not_yet_due: days that have not ended (UTC, plus the grace) or whose price was not \
+                     published yet; the first comes due at {}",
+                    crate::clock::show(first)
+                ))?;
+            }
+        }
     }
 
     out.section(
         "pairs",
         Some("Tasks by exchange and symbol"),
-        &["exchange", "symbol", "queued", "in_progress", "done", "no_data", "failed"],
+        &["exchange", "symbol", "queued", "not_yet_due", "in_progress", "done", "no_data", "failed", "abandoned"],
     )?;
     for (exchange, symbol, c) in store.counts_by_pair()? {
         let mut row = vec![Value::Text(exchange), Value::Text(symbol)];
@@ -66,12 +75,6 @@ pub fn status<W: Write>(store: &Store, format: Format, out: W) -> Result<StateCo
     Ok(total)
 }
 
-fn states(c: &StateCounts) -> [(&'static str, u64); 5] {
-    [
-        ("queued", c.queued),
-        ("in_progress", c.in_progress),
-        ("done", c.done),
-        ("no_data", c.no_data),
-        ("failed", c.failed),
-    ]
+fn states(c: &StateCounts) -> [(&'static str, u64); 7] {
+    c.by_state()
 }

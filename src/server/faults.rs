@@ -120,6 +120,9 @@ pub enum RetryAfter {
     Seconds(u64),
     /// An HTTP date this many seconds ahead.
     Date(u64),
+    /// This text, as it is: for trying what a client makes of a malformed,
+    /// negative, fractional or absurd value.
+    Raw(&'static str),
 }
 
 /// Picks the fault, if any, for the `nth` request (counting from 1) of the

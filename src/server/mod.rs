@@ -53,6 +53,10 @@ pub struct ServerOptions {
     pub seed: u64,
     /// Keep a log of every request with its arrival time, for tests.
     pub record: bool,
+    /// Live mode: prices go on past the synthetic span to today, and a day's
+    /// price is published this long after the day ends (UTC); before that,
+    /// and for days to come, the answer is `null`.
+    pub live: Option<Duration>,
 }
 
 impl Default for ServerOptions {
@@ -66,6 +70,7 @@ impl Default for ServerOptions {
             stall: faults::DEFAULT_STALL,
             seed: 0,
             record: false,
+            live: None,
         }
     }
 }
@@ -279,7 +284,7 @@ fn respond(method: &str, raw_path: &str, options: &ServerOptions, stats: &Stats)
             thread::sleep(wait);
         }
     }
-    answer(method, raw_path)
+    answer(method, raw_path, options.live)
 }
 
 fn record(stats: &Stats, options: &ServerOptions, at: Instant, path: &str, response: &Response) {
@@ -332,6 +337,7 @@ fn act_out(conn: &mut TcpStream, fault: Fault, options: &ServerOptions, stats: &
             let at = chrono::Utc::now() + chrono::Duration::seconds(s as i64 + 1);
             format!("Retry-After: {}\r\n", at.format("%a, %d %b %Y %H:%M:%S GMT"))
         }
+        RetryAfter::Raw(text) => format!("Retry-After: {text}\r\n"),
     };
     let price = r#"{"exchange": "bitstamp", "symbol": "btc", "open": 7893.63, "high": 7988.78, "low": 7591.99, "close": 7934.57, "volume": 7289.61145281, "day": "2020-03-12"}"#;
     let _ = match fault {
@@ -393,7 +399,7 @@ fn read_head(conn: &mut TcpStream, buf: &mut Vec<u8>) -> Option<usize> {
     }
 }
 
-fn answer(method: &str, raw_path: &str) -> Response {
+fn answer(method: &str, raw_path: &str, live: Option<Duration>) -> Response {
     // Like the reference server: decode first, then route, so a `%2F`
     // inside a name adds a path segment and matches nothing.
     let path = raw_path.split('?').next().unwrap_or("");
@@ -403,9 +409,15 @@ fn answer(method: &str, raw_path: &str) -> Response {
         ("GET", ["", "exchanges"]) => names(data::EXCHANGES),
         ("GET", ["", "symbols"]) => names(data::SYMBOLS),
         ("GET", ["", "price", exchange, symbol, day]) => {
-            let price = NaiveDate::parse_from_str(day, "%Y-%m-%d")
-                .ok()
-                .and_then(|d| data::price(exchange, symbol, d).map(|p| (d, p)));
+            let published = |d: NaiveDate| match live {
+                None => data::price(exchange, symbol, d),
+                Some(delay) => {
+                    let out = crate::clock::after(crate::clock::day_end(d), delay) <= crate::clock::now_ms();
+                    out.then(|| data::recent_price(exchange, symbol, d)).flatten()
+                }
+            };
+            let price =
+                NaiveDate::parse_from_str(day, "%Y-%m-%d").ok().and_then(|d| published(d).map(|p| (d, p)));
             match price {
                 Some((d, p)) => ok_json(render_price(exchange, symbol, d, &p).into_bytes(), Answer::Price),
                 None => ok_json(b"null".to_vec(), Answer::Null),

@@ -10,6 +10,7 @@ mod queue;
 mod readonly;
 mod report;
 mod schema;
+#[cfg(test)] mod model;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -20,9 +21,9 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 
 pub use queue::{Completion, Enqueued, Outcome, Task};
-pub use readonly::{run_readonly, Value};
+pub use readonly::{run_readonly, Stopped, Value};
 pub use report::{FailedTask, Missing, Reason, StateCounts};
-pub use schema::{latest_version, remove_database, APPLICATION_ID};
+pub use schema::{latest_version, made_by_demo, remove_database, APPLICATION_ID};
 
 /// How long a statement waits for another process's write lock before
 /// failing, in ms. Writers hold the lock for milliseconds, so reaching this
@@ -55,8 +56,11 @@ pub enum Synchronous {
 pub enum Create {
     /// Create the file if it does not exist (enqueue, fetch, demo).
     IfMissing,
-    /// Fail with a clear error if it does not exist (work, query, status).
+    /// Fail with a clear error if it does not exist (work, retry).
     No,
+    /// Read only, without changing the file in any way (query, status,
+    /// coverage): works on a read-only filesystem too.
+    ReadOnly,
 }
 
 /// A pricequeue database: a pool of connections to one SQLite file.
@@ -64,6 +68,7 @@ pub enum Create {
 pub struct Store {
     pool: Pool<SqliteConnectionManager>,
     path: PathBuf,
+    immutable: bool,
 }
 
 impl Store {
@@ -72,27 +77,51 @@ impl Store {
     /// A file that is not a pricequeue database, or one from a newer
     /// pricequeue, is refused before anything is written to it.
     pub fn open(path: &Path, create: Create, synchronous: Synchronous) -> Result<Store> {
-        if create == Create::No && !path.exists() {
-            bail!(
-                "there is no database at {}: run `pricequeue fetch` (or `enqueue`) to create \
-                 one, or point --db or PRICEQUEUE_DB at an existing one",
-                path.display()
-            );
+        check_path(path, create)?;
+        // Reading commands open the file as a writer would (so an older
+        // schema is brought up to date); where the filesystem refuses,
+        // read-only; and where a WAL database's -shm file cannot be made
+        // beside it either (a read-only filesystem), as immutable.
+        let plain = path.to_string_lossy().into_owned();
+        let tries = match create {
+            Create::ReadOnly => vec![
+                (plain.clone(), open_flags(Create::No), Create::No),
+                (plain, open_flags(Create::ReadOnly), Create::ReadOnly),
+                (immutable_uri(path), open_flags(Create::ReadOnly) | OpenFlags::SQLITE_OPEN_URI, Create::ReadOnly),
+            ],
+            _ => vec![(plain, open_flags(create), create)],
+        };
+        let last = tries.len() - 1;
+        let mut opened = None;
+        for (i, (target, flags, mode)) in tries.into_iter().enumerate() {
+            let attempt = Connection::open_with_flags(&target, flags)
+                .with_context(|| format!("opening database {}", path.display()))
+                .and_then(|mut conn| {
+                    conn.busy_timeout(busy_timeout())?;
+                    schema::prepare(&mut conn, path, mode)
+                });
+            match attempt {
+                Ok(()) => {
+                    opened = Some((target, flags, i == 2));
+                    break;
+                }
+                Err(e) if i < last && cannot_open(&e) => continue,
+                Err(e) => return Err(e),
+            }
         }
-        let mut conn = Connection::open_with_flags(path, open_flags())
-            .with_context(|| format!("opening database {}", path.display()))?;
-        conn.busy_timeout(busy_timeout())?;
-        schema::prepare(&mut conn, path, create)?;
-        drop(conn);
+        let Some((target, flags, immutable)) = opened else { bail!("opening database {}", path.display()) };
 
         let sync = match synchronous {
             Synchronous::Normal => "NORMAL",
             Synchronous::Full => "FULL",
         };
         let wait = busy_timeout();
-        let manager = SqliteConnectionManager::file(path).with_flags(open_flags()).with_init(move |c| {
+        let writable = flags.contains(OpenFlags::SQLITE_OPEN_READ_WRITE);
+        let manager = SqliteConnectionManager::file(&target).with_flags(flags).with_init(move |c| {
             c.busy_timeout(wait)?;
-            c.pragma_update(None, "synchronous", sync)?;
+            if writable {
+                c.pragma_update(None, "synchronous", sync)?;
+            }
             Ok(())
         });
         let pool = Pool::builder()
@@ -100,7 +129,13 @@ impl Store {
             .min_idle(Some(0))
             .build(manager)
             .with_context(|| format!("opening database {}", path.display()))?;
-        Ok(Store { pool, path: path.to_path_buf() })
+        Ok(Store { pool, path: path.to_path_buf(), immutable })
+    }
+
+    /// Whether the database is read as immutable (it is on a read-only
+    /// filesystem): what other processes change meanwhile is not seen.
+    pub fn immutable(&self) -> bool {
+        self.immutable
     }
 
     /// The database file.
@@ -113,14 +148,63 @@ impl Store {
     }
 }
 
-fn open_flags() -> OpenFlags {
-    OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX
+fn open_flags(create: Create) -> OpenFlags {
+    match create {
+        Create::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        _ => OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    }
 }
 
-/// Milliseconds since the Unix epoch, the queue's clock.
-pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
+/// Says what is wrong with `path` as a database file, before SQLite is
+/// asked (whose own words would blame the SQL, or the directory).
+pub(crate) fn check_path(path: &Path, create: Create) -> Result<()> {
+    let shown = path.display();
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => bail!(
+            "{shown} is a directory, not a database file: pass --db with a file in it, like {}",
+            path.join("prices.db").display()
+        ),
+        Ok(m) if !m.is_file() => {
+            bail!("{shown} is not a regular file (a device, a pipe or a socket): pass --db with a database file")
+        }
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+            match (create, parent) {
+                (_, Some(dir)) if !dir.is_dir() => bail!(
+                    "there is no directory {} for the database {shown}: create it, or pass --db with a path \
+                     in an existing directory",
+                    dir.display()
+                ),
+                (Create::IfMissing, _) => Ok(()),
+                _ => bail!(
+                    "there is no database at {shown}: run `pricequeue fetch` (or `enqueue`) to create one, or \
+                     point --db or PRICEQUEUE_DB at an existing one"
+                ),
+            }
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read {shown}")),
+    }
 }
+
+/// Whether opening failed because the file cannot be opened as asked (the
+/// -shm file of a WAL database cannot be made beside it, say).
+fn cannot_open(e: &anyhow::Error) -> bool {
+    e.chain().filter_map(|c| c.downcast_ref::<rusqlite::Error>()).any(|e| {
+        matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly))
+    })
+}
+
+/// `file:` URI of `path` with `immutable=1`: SQLite reads it without locks
+/// or a -shm file, taking it as unchanging.
+fn immutable_uri(path: &Path) -> String {
+    use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+    const URI_PATH: &AsciiSet = &CONTROLS.add(b'%').add(b'?').add(b'#').add(b' ');
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    format!("file:{}?immutable=1", utf8_percent_encode(&absolute.to_string_lossy(), URI_PATH))
+}
+
+pub use crate::clock::now_ms;
 
 /// The current time as ISO 8601 text, for columns people read.
 fn iso_now() -> String {

@@ -1,12 +1,14 @@
 //! The queue: enqueue, claim, complete, and the leases that keep claims honest.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 
 use super::{iso_now, Store};
+use crate::clock;
 use crate::price::Price;
 
 /// What `enqueue` did.
@@ -16,6 +18,8 @@ pub struct Enqueued {
     pub added: u64,
     /// Tasks that were already there (in any state) and were left alone.
     pub existing: u64,
+    /// Of the new tasks, those whose day has not come due yet.
+    pub not_yet_due: u64,
 }
 
 /// A claimed task: one (exchange, symbol, day) to fetch.
@@ -38,6 +42,10 @@ pub enum Outcome {
     Price(Price),
     /// The server answered `null`: it has no price for that day.
     NoData,
+    /// Not fetchable yet: the day has not come due, or it ended so recently
+    /// that a `null` may only mean the price is not published yet. Waits as
+    /// `not_yet_due` until `at`; `asked` says whether a request was made.
+    NotYet { note: Option<String>, at: i64, asked: bool },
     /// A transient error: queue the task again, due at `at` (ms since epoch).
     Retry { error: String, at: i64 },
     /// The server asked us to come back at `at` (Retry-After): queue the
@@ -59,25 +67,44 @@ pub struct Completion {
 impl Store {
     /// Adds one task per (exchange, symbol, day) of the cross product; tasks
     /// already queued (in any state) are left as they are. `days` are in
-    /// order, and usually consecutive (a range).
-    pub fn enqueue(&self, exchanges: &[String], symbols: &[String], days: &[NaiveDate]) -> Result<Enqueued> {
+    /// order, and usually consecutive (a range). A day not due at `now`
+    /// (see [`clock::due_at`]) is queued as `not_yet_due` until it is.
+    pub fn enqueue(
+        &self,
+        exchanges: &[String],
+        symbols: &[String],
+        days: &[NaiveDate],
+        now: i64,
+        grace: Duration,
+    ) -> Result<Enqueued> {
         let (Some(first), Some(last)) = (days.first(), days.last()) else {
             return Ok(Enqueued::default());
         };
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut counts = Counts::default();
+        let mut later = 0;
         {
             // The days go in as one JSON array per pair, so SQLite loops
             // over them itself: a million rows cost a thousand statements.
-            let days_json = serde_json::to_string(&days.iter().map(|d| d.to_string()).collect::<Vec<_>>())?;
-            let now = iso_now();
+            let (due, not_due): (Vec<&NaiveDate>, Vec<&NaiveDate>) =
+                days.iter().partition(|d| clock::due_at(**d, grace) <= now);
+            let due_json = serde_json::to_string(&due.iter().map(|d| d.to_string()).collect::<Vec<_>>())?;
+            let not_due_json = serde_json::to_string(
+                &not_due.iter().map(|d| (d.to_string(), clock::due_at(**d, grace))).collect::<Vec<_>>(),
+            )?;
+            let enqueued_at = iso_now();
             let mut present = tx.prepare_cached(
                 "SELECT count(*) FROM tasks WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4",
             )?;
             let mut insert = tx.prepare_cached(
                 "INSERT INTO tasks (exchange, symbol, day, enqueued_at)
                  SELECT ?1, ?2, value, ?3 FROM json_each(?4) WHERE true
+                 ON CONFLICT (exchange, symbol, day) DO NOTHING",
+            )?;
+            let mut insert_later = tx.prepare_cached(
+                "INSERT INTO tasks (exchange, symbol, day, state, next_attempt_at, enqueued_at)
+                 SELECT ?1, ?2, value ->> 0, 'not_yet_due', value ->> 1, ?3 FROM json_each(?4) WHERE true
                  ON CONFLICT (exchange, symbol, day) DO NOTHING",
             )?;
             let consecutive = (*last - *first).num_days() + 1 == days.len() as i64;
@@ -90,15 +117,22 @@ impl Store {
                             continue;
                         }
                     }
-                    let added = insert.execute(params![exchange, symbol, now, days_json])?;
-                    counts.add(exchange, symbol, "queued", added as i64);
+                    if !due.is_empty() {
+                        let added = insert.execute(params![exchange, symbol, enqueued_at, due_json])?;
+                        counts.add(exchange, symbol, "queued", added as i64);
+                    }
+                    if !not_due.is_empty() {
+                        let added = insert_later.execute(params![exchange, symbol, enqueued_at, not_due_json])?;
+                        counts.add(exchange, symbol, "not_yet_due", added as i64);
+                        later += added as u64;
+                    }
                 }
             }
         }
         let added = counts.write(&tx)? as u64;
         tx.commit().context("committing the new tasks")?;
         let total = (exchanges.len() * symbols.len() * days.len()) as u64;
-        Ok(Enqueued { added, existing: total - added })
+        Ok(Enqueued { added, existing: total - added, not_yet_due: later })
     }
 
     /// Claims up to `limit` tasks that are due at `now` for `owner`, leased
@@ -165,6 +199,12 @@ impl Store {
                         next_attempt_at = ?4, owner = NULL, lease_until = NULL
                  WHERE id = ?1 AND claims = ?2 AND state = 'in_progress'",
             )?;
+            // Not due yet: wait as not_yet_due, counting the request if one was made.
+            let mut later = tx.prepare_cached(
+                "UPDATE tasks SET state = 'not_yet_due', attempts = attempts + ?5, last_error = coalesce(?3, last_error),
+                        next_attempt_at = ?4, owner = NULL, lease_until = NULL
+                 WHERE id = ?1 AND claims = ?2 AND state = 'in_progress'",
+            )?;
             // A refreshed day the server no longer prices: the old price goes.
             let mut unprice =
                 tx.prepare_cached("DELETE FROM prices WHERE exchange = ?1 AND symbol = ?2 AND day = ?3")?;
@@ -182,6 +222,9 @@ impl Store {
                     Outcome::Price(_) => ("done", finish.execute(params![id, token, "done", no_error, now])?),
                     Outcome::NoData => ("no_data", finish.execute(params![id, token, "no_data", no_error, now])?),
                     Outcome::Failed { error } => ("failed", finish.execute(params![id, token, "failed", error, now])?),
+                    Outcome::NotYet { note, at, asked } => {
+                        ("not_yet_due", later.execute(params![id, token, note, at, i64::from(*asked)])?)
+                    }
                     Outcome::Retry { error, at } => ("queued", requeue.execute(params![id, token, error, at, 1])?),
                     Outcome::Defer { error, at } => ("queued", requeue.execute(params![id, token, error, at, 0])?),
                     Outcome::Released => ("queued", requeue.execute(params![id, token, no_error, 0, 0])?),
@@ -256,31 +299,112 @@ impl Store {
             "UPDATE tasks INDEXED BY tasks_leased SET state = 'queued', owner = NULL, lease_until = NULL
              WHERE state = 'in_progress' AND {condition} RETURNING exchange, symbol"
         );
-        let n = requeue_counted(&tx, &sql, args, "in_progress")?;
+        let n = move_counted(&tx, &sql, args, "in_progress", "queued")?;
         tx.commit()?;
         Ok(n)
     }
 
-    /// Queues failed tasks again with a fresh set of attempts: those of
-    /// (exchange, symbol) from `from` to `to`, or every one when `None`.
-    pub fn retry_failed(&self, cell: Option<(&str, &str, NaiveDate, NaiveDate)>) -> Result<usize> {
+    /// Queues the `not_yet_due` tasks whose time has come by `now`; returns how many.
+    pub fn promote_due(&self, now: i64) -> Result<usize> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let reset = "UPDATE tasks SET state = 'queued', attempts = 0, next_attempt_at = 0, finished_at = NULL
-                     WHERE state = 'failed'";
-        let n = match cell {
-            None => requeue_counted(&tx, &format!("{reset} RETURNING exchange, symbol"), &[], "failed")?,
-            Some((exchange, symbol, from, to)) => requeue_counted(
-                &tx,
-                &format!(
-                    "{reset} AND exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 RETURNING exchange, symbol"
-                ),
-                params![exchange, symbol, from, to],
-                "failed",
-            )?,
-        };
+        let n = move_counted(
+            &tx,
+            "UPDATE tasks INDEXED BY tasks_not_yet_due SET state = 'queued'
+             WHERE state = 'not_yet_due' AND next_attempt_at <= ?1 RETURNING exchange, symbol",
+            params![now],
+            "not_yet_due",
+            "queued",
+        )?;
         tx.commit()?;
         Ok(n)
+    }
+
+    /// How many tasks are not yet due, and when the first of them comes due.
+    pub fn not_yet_due(&self) -> Result<(u64, Option<i64>)> {
+        let conn = self.conn()?;
+        let (n, first): (i64, Option<i64>) = conn
+            .prepare_cached(
+                "SELECT count(*), min(next_attempt_at) FROM tasks INDEXED BY tasks_not_yet_due
+                 WHERE state = 'not_yet_due'",
+            )?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok((n as u64, first))
+    }
+
+    /// Queues failed tasks again with a fresh set of attempts: those of
+    /// (exchange, symbol) from `from` to `to`, or every one when `None`;
+    /// with `abandoned`, the abandoned ones too.
+    pub fn retry_failed(&self, cell: Option<(&str, &str, NaiveDate, NaiveDate)>, abandoned: bool) -> Result<usize> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut n = 0;
+        let states: &[&'static str] = if abandoned { &["failed", "abandoned"] } else { &["failed"] };
+        for from in states {
+            let reset = format!(
+                "UPDATE tasks SET state = 'queued', attempts = 0, next_attempt_at = 0, finished_at = NULL
+                 WHERE state = '{from}'"
+            );
+            n += in_cell(&tx, &reset, cell, from, "queued")?;
+        }
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Gives up on failed tasks for good (`retry --never`): those of the
+    /// cell, or every one when `None`. They keep their error, and no run
+    /// fetches them again or counts them as failures.
+    pub fn abandon(&self, cell: Option<(&str, &str, NaiveDate, NaiveDate)>) -> Result<usize> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let n = in_cell(&tx, "UPDATE tasks SET state = 'abandoned' WHERE state = 'failed'", cell, "failed", "abandoned")?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Takes `n` request slots for `server`, `interval` ms apart, none
+    /// before `now`, from the sequence every process on this database
+    /// shares; returns the first (the others follow at `interval` steps).
+    pub fn reserve_slots(&self, server: &str, n: u32, interval: i64, now: i64) -> Result<i64> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let first: i64 = {
+            let next: Option<i64> = tx
+                .prepare_cached("SELECT next_slot FROM server_slots WHERE server = ?1")?
+                .query_row(params![server], |r| r.get(0))
+                .optional()?;
+            next.unwrap_or(now).max(now)
+        };
+        let after = first.saturating_add(interval.saturating_mul(i64::from(n)));
+        tx.prepare_cached(
+            "INSERT INTO server_slots (server, next_slot) VALUES (?1, ?2)
+             ON CONFLICT (server) DO UPDATE SET next_slot = excluded.next_slot",
+        )?
+        .execute(params![server, after])?;
+        tx.commit()?;
+        Ok(first)
+    }
+
+    /// Marks the database as the demo's own (or no longer): only a demo's
+    /// database may be replaced by `pricequeue demo`.
+    pub fn set_demo(&self, demo: bool) -> Result<bool> {
+        let conn = self.conn()?;
+        let changed = if demo {
+            conn.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES ('demo', ?1)")?.execute([iso_now()])?
+        } else {
+            conn.prepare_cached("DELETE FROM meta WHERE key = 'demo'")?.execute([])?
+        };
+        Ok(changed > 0)
+    }
+
+    /// Whether `pricequeue demo` made this database (and nothing else added to it).
+    pub fn is_demo(&self) -> Result<bool> {
+        let conn = self.conn()?;
+        let found: Option<String> = conn
+            .prepare_cached("SELECT value FROM meta WHERE key = 'demo'")?
+            .query_row([], |r| r.get(0))
+            .optional()?;
+        Ok(found.is_some())
     }
 
     /// Queues the finished tasks of (exchange, symbol) from `from` to `to`
@@ -374,13 +498,14 @@ impl Store {
     }
 }
 
-/// Runs `sql`, an UPDATE that puts tasks in state `from` back in the queue
-/// and returns their exchange and symbol, and keeps `task_counts` in step.
-fn requeue_counted(
+/// Runs `sql`, an UPDATE that moves tasks from state `from` to `to` and
+/// returns their exchange and symbol, and keeps `task_counts` in step.
+fn move_counted(
     tx: &Transaction<'_>,
     sql: &str,
     args: &[&dyn rusqlite::ToSql],
     from: &'static str,
+    to: &'static str,
 ) -> Result<usize> {
     let moved: Vec<(String, String)> = {
         let mut stmt = tx.prepare_cached(sql)?;
@@ -389,10 +514,31 @@ fn requeue_counted(
     };
     let mut counts = Counts::default();
     for (e, s) in &moved {
-        counts.moved(e, s, from, "queued");
+        counts.moved(e, s, from, to);
     }
     counts.write(tx)?;
     Ok(moved.len())
+}
+
+/// Runs `update` (an UPDATE ... WHERE ...) on the tasks of `cell`, or on
+/// every task when `None`, moving them from `from` to `to`.
+fn in_cell(
+    tx: &Transaction<'_>,
+    update: &str,
+    cell: Option<(&str, &str, NaiveDate, NaiveDate)>,
+    from: &'static str,
+    to: &'static str,
+) -> Result<usize> {
+    match cell {
+        None => move_counted(tx, &format!("{update} RETURNING exchange, symbol"), &[], from, to),
+        Some((exchange, symbol, first, last)) => move_counted(
+            tx,
+            &format!("{update} AND exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 RETURNING exchange, symbol"),
+            params![exchange, symbol, first, last],
+            from,
+            to,
+        ),
+    }
 }
 
 /// Changes to `task_counts`, gathered over a transaction and written once.
@@ -439,7 +585,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("q.db"), Create::IfMissing, Synchronous::Normal).unwrap();
         let days: Vec<NaiveDate> = NaiveDate::from_ymd_opt(2020, 3, 1).unwrap().iter_days().take(3).collect();
-        store.enqueue(&["kraken".into()], &["btc".into()], &days).unwrap();
+        store.enqueue(&["kraken".into()], &["btc".into()], &days, clock::now_ms(), Duration::ZERO).unwrap();
         (dir, store)
     }
 
@@ -508,7 +654,7 @@ mod tests {
         assert_eq!(t.id, mine[0].id);
         store.complete(&[Completion { task: t, outcome: Outcome::Failed { error: "HTTP 404".into() } }]).unwrap();
         assert_eq!(store.counts().unwrap().failed, 1);
-        assert_eq!(store.retry_failed(None).unwrap(), 1);
+        assert_eq!(store.retry_failed(None, false).unwrap(), 1);
         assert_eq!(store.counts().unwrap().failed, 0);
         let t = store.claim("b", 1, 0, 10).unwrap().remove(0);
         assert_eq!(t.attempts, 0, "a retried task gets its attempts back");

@@ -8,13 +8,26 @@
 //! a value.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, ErrorCode, OpenFlags};
 
-use super::busy_timeout;
+use super::{busy_timeout, check_path, immutable_uri, Create};
+
+/// Why a statement was stopped before its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Stopped {
+    /// It ran longer than its time limit.
+    #[error("the statement ran longer than --timeout {} and was stopped; nothing was changed", humantime::format_duration(*.0))]
+    TimedOut(Duration),
+    /// The user asked (Ctrl-C, SIGTERM).
+    #[error("the statement was interrupted; nothing was changed")]
+    Interrupted,
+}
 
 /// A value of a result row.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -62,23 +75,35 @@ const READING_PRAGMAS: &[&str] = &[
 ];
 
 /// Runs `sql` against the database at `path` read-only: `header` gets the
-/// column names, then `row` each row.
+/// column names, then `row` each row. The statement is stopped (a
+/// [`Stopped`] error) once it has run for `timeout`, or when `stop` is set.
 pub fn run_readonly(
     path: &Path,
     sql: &str,
+    timeout: Duration,
+    stop: &'static AtomicBool,
     header: impl FnOnce(&[String]) -> Result<()>,
     mut row: impl FnMut(&[Value]) -> Result<()>,
 ) -> Result<()> {
-    if !path.exists() {
-        bail!("there is no database at {}: pass --db with an existing one", path.display());
-    }
+    check_path(path, Create::No)?;
     if sql.trim().trim_end_matches(';').trim().is_empty() {
         bail!(crate::error::Usage("no SQL statement given: pass one, like \"SELECT * FROM prices LIMIT 5\"".into()));
     }
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-        .with_context(|| format!("opening {} read-only", path.display()))?;
-    conn.busy_timeout(busy_timeout())?;
+    let conn = open_readonly(path)?;
     conn.authorizer(Some(authorize))?;
+    // Checked every thousand virtual machine steps: returning true
+    // interrupts the statement, which SQLite then reports as an error.
+    let started = Instant::now();
+    conn.progress_handler(1000, Some(move || started.elapsed() > timeout || stop.load(Ordering::Relaxed)))?;
+    let stopped = |e: rusqlite::Error| -> anyhow::Error {
+        if e.sqlite_error_code() == Some(ErrorCode::OperationInterrupted) {
+            if stop.load(Ordering::Relaxed) {
+                return Stopped::Interrupted.into();
+            }
+            return Stopped::TimedOut(timeout).into();
+        }
+        e.into()
+    };
     let refused = || {
         format!(
             "`pricequeue sql` runs one read-only statement (SELECT, WITH, EXPLAIN, reading PRAGMAs); \
@@ -100,9 +125,9 @@ pub fn run_readonly(
     }
     let names: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
     header(&names)?;
-    let mut rows = stmt.query([]).map_err(|e| if is_refusal(&e) { anyhow::anyhow!(refused()) } else { e.into() })?;
+    let mut rows = stmt.query([]).map_err(|e| if is_refusal(&e) { anyhow::anyhow!(refused()) } else { stopped(e) })?;
     let mut values = Vec::with_capacity(names.len());
-    while let Some(r) = rows.next()? {
+    while let Some(r) = rows.next().map_err(stopped)? {
         values.clear();
         for i in 0..names.len() {
             values.push(match r.get_ref(i)? {
@@ -116,6 +141,37 @@ pub fn run_readonly(
         row(&values)?;
     }
     Ok(())
+}
+
+/// Opens `path` read-only, as immutable where a read-only filesystem
+/// leaves no other way; says what the file is if it is not a database.
+fn open_readonly(path: &Path) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let opened = |target: &str, flags| -> Result<Connection> {
+        let conn = Connection::open_with_flags(target, flags)
+            .with_context(|| format!("opening {} read-only", path.display()))?;
+        conn.busy_timeout(busy_timeout())?;
+        // One read of the schema tells a database from any other file.
+        conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(())).map_err(|e| match e.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase) => anyhow::anyhow!(
+                "{} is not an SQLite database (a text file, or another program's); nothing was run. Pass \
+                 --db with a pricequeue database",
+                path.display()
+            ),
+            _ => anyhow::Error::new(e).context(format!("reading {}", path.display())),
+        })?;
+        Ok(conn)
+    };
+    match opened(&path.to_string_lossy(), flags) {
+        Err(e)
+            if e.chain().filter_map(|c| c.downcast_ref::<rusqlite::Error>()).any(|e| {
+                matches!(e.sqlite_error_code(), Some(ErrorCode::CannotOpen | ErrorCode::ReadOnly))
+            }) =>
+        {
+            opened(&immutable_uri(path), flags | OpenFlags::SQLITE_OPEN_URI)
+        }
+        other => other,
+    }
 }
 
 fn authorize(ctx: AuthContext<'_>) -> Authorization {

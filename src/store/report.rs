@@ -13,37 +13,64 @@ use crate::price::{Price, PriceRow};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub struct StateCounts {
     pub queued: u64,
+    pub not_yet_due: u64,
     pub in_progress: u64,
     pub done: u64,
     pub no_data: u64,
     pub failed: u64,
+    pub abandoned: u64,
 }
 
 impl std::ops::AddAssign for StateCounts {
     fn add_assign(&mut self, o: StateCounts) {
         self.queued += o.queued;
+        self.not_yet_due += o.not_yet_due;
         self.in_progress += o.in_progress;
         self.done += o.done;
         self.no_data += o.no_data;
         self.failed += o.failed;
+        self.abandoned += o.abandoned;
     }
 }
 
 impl StateCounts {
     /// All tasks.
     pub fn total(&self) -> u64 {
-        self.queued + self.in_progress + self.done + self.no_data + self.failed
+        self.queued + self.not_yet_due + self.in_progress + self.done + self.no_data + self.failed + self.abandoned
+    }
+
+    /// Each state with its count, in the order reports list them.
+    pub fn by_state(&self) -> [(&'static str, u64); 7] {
+        [
+            ("queued", self.queued),
+            ("not_yet_due", self.not_yet_due),
+            ("in_progress", self.in_progress),
+            ("done", self.done),
+            ("no_data", self.no_data),
+            ("failed", self.failed),
+            ("abandoned", self.abandoned),
+        ]
     }
 
     fn add(&mut self, state: &str, n: u64) {
         match state {
             "queued" => self.queued += n,
+            "not_yet_due" => self.not_yet_due += n,
             "in_progress" => self.in_progress += n,
             "done" => self.done += n,
             "no_data" => self.no_data += n,
             "failed" => self.failed += n,
+            "abandoned" => self.abandoned += n,
             _ => {} // the CHECK constraint allows no other state
         }
+    }
+
+    /// Moves `n` tasks counted as not yet due to queued: their time came,
+    /// and no run has queued them yet.
+    fn came_due(&mut self, n: u64) {
+        let n = n.min(self.not_yet_due);
+        self.not_yet_due -= n;
+        self.queued += n;
     }
 }
 
@@ -66,10 +93,15 @@ pub enum Reason {
     Queued { attempts: u32, error: Option<String> },
     /// A worker holds it right now.
     InProgress,
+    /// Its day has not come due (or its price was not published yet):
+    /// queued from `at` (ms since the epoch); `note` says why, if asked before.
+    NotYetDue { at: i64, note: Option<String> },
     /// Gave up: a permanent error or the last attempt failed.
     Failed { error: String },
     /// The server answered `null`: it has no price for that day.
     NoData,
+    /// A failure given up on for good (`retry --never`).
+    Abandoned { error: String },
     /// Its task is done but the price row is gone (deleted by hand).
     PriceDeleted,
 }
@@ -81,7 +113,9 @@ impl Reason {
             Reason::NotQueued => "not queued",
             Reason::Queued { .. } => "queued",
             Reason::InProgress => "in progress",
+            Reason::NotYetDue { .. } => "not yet due",
             Reason::Failed { .. } => "failed",
+            Reason::Abandoned { .. } => "abandoned",
             Reason::NoData => "no data",
             Reason::PriceDeleted => "price deleted",
         }
@@ -91,9 +125,17 @@ impl Reason {
     pub fn error(&self) -> Option<&str> {
         match self {
             Reason::Queued { error, .. } => error.as_deref(),
-            Reason::Failed { error } => Some(error),
+            Reason::Failed { error } | Reason::Abandoned { error } => Some(error),
+            Reason::NotYetDue { note, .. } => note.as_deref(),
             _ => None,
         }
+    }
+
+    /// Whether nothing is left to do for the cell: the server has no price
+    /// for it, or its failure was given up on. Every other reason means the
+    /// selection is incomplete.
+    pub fn is_settled(&self) -> bool {
+        matches!(self, Reason::NoData | Reason::Abandoned { .. })
     }
 }
 
@@ -104,6 +146,11 @@ impl std::fmt::Display for Reason {
                 write!(f, "queued (after {attempts} failed attempts, last: {e})")
             }
             Reason::Failed { error } => write!(f, "failed: {error}"),
+            Reason::Abandoned { error } => write!(f, "abandoned: {error}"),
+            Reason::NotYetDue { at, note } => match note {
+                Some(note) => write!(f, "not yet due: {note}; asked again from {}", crate::clock::show(*at)),
+                None => write!(f, "not yet due: from {}", crate::clock::show(*at)),
+            },
             other => f.write_str(other.code()),
         }
     }
@@ -128,7 +175,22 @@ impl Store {
         while let Some(r) = rows.next()? {
             counts.add(&r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64);
         }
+        counts.came_due(self.came_due()?.iter().map(|(_, _, n)| n).sum());
         Ok(counts)
+    }
+
+    /// The `not_yet_due` tasks whose time has come, by (exchange, symbol):
+    /// reports show them as queued, which the next run makes them.
+    fn came_due(&self) -> Result<Vec<(String, String, u64)>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT exchange, symbol, count(*) FROM tasks INDEXED BY tasks_not_yet_due
+             WHERE state = 'not_yet_due' AND next_attempt_at <= ?1 GROUP BY exchange, symbol",
+        )?;
+        let rows = stmt.query_map(params![crate::clock::now_ms()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Task counts by state of (exchange, symbol) from `from` to `to` inclusive.
@@ -161,6 +223,11 @@ impl Store {
             }
             if let Some((_, _, counts)) = out.last_mut() {
                 counts.add(&r.get::<_, String>(2)?, r.get::<_, i64>(3)?.max(0) as u64);
+            }
+        }
+        for (exchange, symbol, n) in self.came_due()? {
+            if let Some((_, _, counts)) = out.iter_mut().find(|(e, s, _)| *e == exchange && *s == symbol) {
+                counts.came_due(n);
             }
         }
         Ok(out)
@@ -290,12 +357,13 @@ impl Store {
             "SELECT day FROM prices WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 ORDER BY day",
         )?;
         let mut tasks = conn.prepare_cached(
-            "SELECT day, state, attempts, last_error FROM tasks
+            "SELECT day, state, attempts, last_error, next_attempt_at FROM tasks
              WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 ORDER BY day",
         )?;
         let args = params![exchange, symbol, from, to];
+        let now = crate::clock::now_ms();
         let mut prices = prices.query_map(args, |r| r.get::<_, NaiveDate>(0))?.peekable();
-        let mut tasks = tasks.query_map(args, task_reason)?.peekable();
+        let mut tasks = tasks.query_map(args, |r| task_reason(r, now))?.peekable();
         for day in from.iter_days().take_while(|d| *d <= to) {
             let priced = advance_to(&mut prices, day, |d| *d)?.is_some();
             let task = advance_to(&mut tasks, day, |(d, _)| *d)?;
@@ -310,16 +378,21 @@ impl Store {
     }
 }
 
-fn task_reason(r: &Row<'_>) -> rusqlite::Result<(NaiveDate, Reason)> {
+fn task_reason(r: &Row<'_>, now: i64) -> rusqlite::Result<(NaiveDate, Reason)> {
     let day = r.get(0)?;
     let state: String = r.get(1)?;
     let attempts = r.get(2)?;
     let error: Option<String> = r.get(3)?;
+    let at: i64 = r.get(4)?;
     let reason = match state.as_str() {
         "queued" => Reason::Queued { attempts, error },
+        // Its time has come: the next run queues it.
+        "not_yet_due" if at <= now => Reason::Queued { attempts, error },
+        "not_yet_due" => Reason::NotYetDue { at, note: error },
         "in_progress" => Reason::InProgress,
         "no_data" => Reason::NoData,
         "failed" => Reason::Failed { error: error.unwrap_or_default() },
+        "abandoned" => Reason::Abandoned { error: error.unwrap_or_default() },
         _ => Reason::PriceDeleted, // done, yet no price row
     };
     Ok((day, reason))

@@ -19,6 +19,7 @@ pub const APPLICATION_ID: i32 = 0x5051_7565;
 pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("../../migrations/0001_init.sql")),
     ("0002_server_pauses", include_str!("../../migrations/0002_server_pauses.sql")),
+    ("0003_due_days_and_rate", include_str!("../../migrations/0003_due_days_and_rate.sql")),
 ];
 
 /// The schema version this build writes.
@@ -32,7 +33,7 @@ pub fn latest_version() -> i64 {
 pub fn prepare(conn: &mut Connection, path: &Path, create: Create) -> Result<()> {
     let found = inspect(conn).map_err(|e| not_a_database(e, path))?;
     let version = check(found, path)?;
-    if version == 0 && create == Create::No {
+    if version == 0 && create != Create::IfMissing {
         bail!(
             "{} is empty, not a pricequeue database yet: run `pricequeue fetch` (or `enqueue`) to \
              fill it, or point --db or PRICEQUEUE_DB at an existing one",
@@ -41,6 +42,14 @@ pub fn prepare(conn: &mut Connection, path: &Path, create: Create) -> Result<()>
     }
     if version == latest_version() {
         return Ok(());
+    }
+    if create == Create::ReadOnly {
+        bail!(
+            "{} was written by an older pricequeue (schema version {version}; this one reads version {}): \
+             run a command that writes, like `pricequeue work`, once to bring it up to date",
+            path.display(),
+            latest_version()
+        );
     }
     use_wal(conn).with_context(|| format!("switching {} to WAL mode", path.display()))?;
     migrate(conn, path).with_context(|| format!("migrating {} to schema version {}", path.display(), latest_version()))
@@ -125,6 +134,28 @@ fn not_a_database(e: rusqlite::Error, path: &Path) -> anyhow::Error {
         ),
         _ => anyhow::Error::new(e).context(format!("reading {}", path.display())),
     }
+}
+
+/// Whether the file at `path` is a database `pricequeue demo` made (and
+/// nothing else has added tasks to since). Read without changing anything:
+/// an older schema is not migrated, so it answers no.
+pub fn made_by_demo(path: &Path) -> Result<bool> {
+    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .with_context(|| format!("opening {}", path.display()))?;
+    let (app_id, _, _) = inspect(&conn).map_err(|e| not_a_database(e, path))?;
+    if app_id != APPLICATION_ID {
+        return Ok(false);
+    }
+    let has_meta: bool = conn
+        .query_row("SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = 'meta'", [], |r| r.get(0))
+        .map_err(|e| not_a_database(e, path))?;
+    if !has_meta {
+        return Ok(false);
+    }
+    let marked: bool = conn
+        .query_row("SELECT count(*) > 0 FROM meta WHERE key = 'demo'", [], |r| r.get(0))
+        .with_context(|| format!("reading {}", path.display()))?;
+    Ok(marked)
 }
 
 /// Deletes the pricequeue database at `path` with its WAL files, so it can

@@ -9,8 +9,9 @@ use anyhow::{bail, Result};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use super::{recover, too_long, Observer, Shared, Summary, WorkOptions};
+use crate::clock::{self, now_ms};
 use crate::owner;
-use crate::store::{now_ms, Completion, Outcome, Store, Task};
+use crate::store::{Completion, Outcome, Store, Task};
 
 /// How long a result may wait for others to share its commit.
 const GROUP_COMMIT: Duration = Duration::from_millis(5);
@@ -73,13 +74,14 @@ impl<'a> Coordinator<'a> {
         // So many connection failures in a row, and the server is gone:
         // better one error now than every task failed after its retries.
         let lost_after = (workers as u32 * 2).max(20);
-        let lease_ms = self.opts.lease.as_millis() as i64;
+        let lease_ms = clock::ms(self.opts.lease);
         let mut outstanding = 0usize;
         let mut last_renewal = Instant::now();
         let mut batch = Vec::new();
         // Why the run must end early, leaving the rest queued.
         let mut halt: Option<String> = None;
-        let deadline = self.opts.deadline.map(|d| Instant::now() + d);
+        // A deadline too far to represent is no deadline.
+        let deadline = self.opts.deadline.and_then(|d| Instant::now().checked_add(d));
         loop {
             let late = deadline.is_some_and(|d| Instant::now() >= d);
             let stopping = stop.load(Ordering::Relaxed) || halt.is_some() || late;
@@ -92,12 +94,15 @@ impl<'a> Coordinator<'a> {
             }
             if !stopping && outstanding <= top_up_at {
                 let now = now_ms();
-                let claimed = self.store.claim(self.owner, target - outstanding, now, now + lease_ms)?;
+                let claimed = self.store.claim(self.owner, target - outstanding, now, now.saturating_add(lease_ms))?;
                 outstanding += claimed.len();
                 for task in claimed {
                     // Cannot fail: the fetchers hold the receiver until we drop job_tx.
                     let _ = self.job_tx.send(task);
                 }
+            }
+            if outstanding > 0 {
+                self.refill_slots()?;
             }
             if outstanding == 0 {
                 if let Some(why) = halt {
@@ -148,7 +153,7 @@ impl<'a> Coordinator<'a> {
                 observer.progress(self.summary, total);
             }
             if last_renewal.elapsed() >= self.opts.lease / 4 {
-                self.store.renew(self.owner, now_ms() + lease_ms)?;
+                self.store.renew(self.owner, now_ms().saturating_add(lease_ms))?;
                 last_renewal = Instant::now();
             }
             let streak = self.shared.unreachable_streak.load(Ordering::Relaxed);
@@ -183,18 +188,18 @@ impl<'a> Coordinator<'a> {
         }
         let now = now_ms();
         let from = self.pause_known.max(now);
-        if self.pause_known <= now && until > now {
-            let at = chrono::DateTime::from_timestamp_millis(until).map(|t| t.format("%H:%M:%S").to_string());
+        let max = self.opts.max_pause;
+        let ahead = until.saturating_sub(now);
+        if self.pause_known <= now && until > now && ahead <= clock::ms(max) {
             observer.note(&format!(
-                "the price server asked to slow down: every worker waits {:.1} s, until {} UTC",
-                (until - now) as f64 / 1000.0,
-                at.unwrap_or_default()
+                "the price server asked to slow down: every worker waits {:.1} s, until {}",
+                ahead as f64 / 1000.0,
+                clock::show_secs(until)
             ));
         }
-        self.summary.paused += Duration::from_millis((until - from).max(0) as u64);
+        self.summary.paused = self.summary.paused.saturating_add(Duration::from_millis(until.saturating_sub(from).max(0) as u64));
         self.pause_known = until;
-        let max = self.opts.max_pause;
-        if until - now > max.as_millis() as i64 {
+        if ahead > clock::ms(max) {
             return Ok(Some(too_long(self.server, until, max)));
         }
         if self.summary.paused > max {
@@ -206,6 +211,25 @@ impl<'a> Coordinator<'a> {
             )));
         }
         Ok(None)
+    }
+
+    /// With `--rate`, keeps this run holding request slots for about the
+    /// next half second (at least one): taken from the sequence every process
+    /// on the database shares, so that together they keep to the rate.
+    fn refill_slots(&mut self) -> Result<()> {
+        let Some(interval) = self.opts.rate else { return Ok(()) };
+        let step = clock::ms(interval).max(1);
+        let now = now_ms();
+        let block = (500 / step).clamp(1, self.opts.workers.max(1) as i64) as u32;
+        let mut slots = self.shared.slots.lock().unwrap_or_else(|e| e.into_inner());
+        if slots.back().is_some_and(|last| *last > now + 500) || slots.len() >= block as usize {
+            return Ok(());
+        }
+        let first = self.store.reserve_slots(self.server, block, step, now)?;
+        slots.extend((0..i64::from(block)).map(|i| first.saturating_add(i * step)));
+        drop(slots);
+        self.shared.slot_added.notify_all();
+        Ok(())
     }
 
     fn tally(&mut self, outcome: Outcome) {
@@ -222,6 +246,7 @@ impl<'a> Coordinator<'a> {
                 self.last_error = Some(error);
             }
             Outcome::Defer { .. } => s.deferred += 1,
+            Outcome::NotYet { .. } => s.not_yet += 1,
             Outcome::Released => {}
         }
     }
@@ -229,7 +254,7 @@ impl<'a> Coordinator<'a> {
 
 /// Sleeps until `at` (ms since epoch), at most a second, waking early on stop.
 fn sleep_until(at: i64, stop: &AtomicBool) {
-    let deadline = Instant::now() + Duration::from_millis((at - now_ms()).clamp(0, 1000) as u64);
+    let deadline = Instant::now() + Duration::from_millis(at.saturating_sub(now_ms()).clamp(0, 1000) as u64);
     while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
         thread::sleep(Duration::from_millis(20).min(deadline.saturating_duration_since(Instant::now())));
     }

@@ -5,13 +5,22 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 
 use super::{Observer, Shared, WorkOptions};
+use crate::clock::{self, now_ms};
 use crate::source::{FetchError, PriceSource};
-use crate::store::{now_ms, Completion, Outcome, Task};
+use crate::store::{Completion, Outcome, Task};
+
+/// The shortest pause after a `Retry-After`, whatever the server said: a
+/// server answering `Retry-After: 0` (or a date in the past) to every
+/// request must not be asked again at once, over and over.
+const MIN_PAUSE: Duration = Duration::from_secs(1);
+
+/// A "no price yet" for a recent day is asked again after this, doubling.
+const RECHECK: Duration = Duration::from_secs(3600);
 
 pub(super) struct Fetcher {
     pub source: Arc<dyn PriceSource>,
@@ -25,12 +34,19 @@ pub(super) struct Fetcher {
 impl Fetcher {
     pub fn run(self) {
         for task in self.jobs.iter() {
-            let outcome = if self.shared.stopping.load(Ordering::Relaxed) || !self.wait_for_pause() {
+            let due = clock::due_at(task.day, self.opts.grace);
+            let outcome = if self.shared.stopping.load(Ordering::Relaxed) {
+                Outcome::Released
+            } else if now_ms() < due {
+                // Queued before its day came due (by an older pricequeue, or
+                // `retry`): no request until it has.
+                Outcome::NotYet { note: None, at: due, asked: false }
+            } else if !self.wait_for_turn() {
                 Outcome::Released
             } else {
                 // A panic must not lose the task: the coordinator waits for
                 // an outcome of every task it handed out.
-                let started = std::time::Instant::now();
+                let started = Instant::now();
                 let outcome = panic::catch_unwind(AssertUnwindSafe(|| self.fetch(&task)))
                     .unwrap_or_else(|_| self.retry_or_fail(&task, "internal error: the fetcher panicked".into(), None));
                 self.observer.request(&task, &outcome, started.elapsed());
@@ -42,13 +58,38 @@ impl Fetcher {
         }
     }
 
+    /// Waits out any pause the server asked for, then for a request slot
+    /// when `--rate` is given; false if the run stops meanwhile.
+    fn wait_for_turn(&self) -> bool {
+        loop {
+            if !self.wait_for_pause() {
+                return false;
+            }
+            if self.opts.rate.is_some() && !self.take_slot() {
+                return false;
+            }
+            // A pause may have begun while we waited for the slot.
+            if self.shared.paused_until.load(Ordering::Relaxed) <= now_ms() {
+                return true;
+            }
+        }
+    }
+
     /// Honours a server's Retry-After; false if the run stops meanwhile.
     fn wait_for_pause(&self) -> bool {
         let mut waited = false;
         loop {
-            let wait = self.shared.paused_until.load(Ordering::Relaxed) - now_ms();
+            let wait = self.shared.paused_until.load(Ordering::Relaxed).saturating_sub(now_ms());
             if wait <= 0 {
-                break;
+                if !waited {
+                    return true;
+                }
+                // Spread the restart, or every worker asks at the same
+                // instant and the server refuses them all again; then look
+                // again, since the first to ask may have been refused.
+                waited = false;
+                thread::sleep(Duration::from_millis(fastrand::u64(..=250)));
+                continue;
             }
             if self.shared.stopping.load(Ordering::Relaxed) {
                 return false;
@@ -56,12 +97,44 @@ impl Fetcher {
             waited = true;
             thread::sleep(Duration::from_millis(wait.min(100) as u64));
         }
-        if waited {
-            // Spread the restart, or every worker asks at the same instant
-            // and the server refuses them all again.
-            thread::sleep(Duration::from_millis(fastrand::u64(..=250)));
+    }
+
+    /// Takes the next request slot of this run and sleeps until it; false
+    /// if the run stops meanwhile. A slot gone by more than half an
+    /// interval is dropped, not used late: using it would bunch requests.
+    fn take_slot(&self) -> bool {
+        let interval = self.opts.rate.map_or(0, clock::ms);
+        let slot = {
+            let mut slots = self.shared.slots.lock().unwrap_or_else(|e| e.into_inner());
+            loop {
+                let now = now_ms();
+                while slots.front().is_some_and(|s| *s < now - interval / 2) {
+                    slots.pop_front();
+                }
+                if let Some(slot) = slots.pop_front() {
+                    break slot;
+                }
+                if self.shared.stopping.load(Ordering::Relaxed) {
+                    return false;
+                }
+                slots = self
+                    .shared
+                    .slot_added
+                    .wait_timeout(slots, Duration::from_millis(50))
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+            }
+        };
+        loop {
+            let wait = slot.saturating_sub(now_ms());
+            if wait <= 0 {
+                return true;
+            }
+            if self.shared.stopping.load(Ordering::Relaxed) {
+                return false;
+            }
+            thread::sleep(Duration::from_millis(wait.min(100) as u64));
         }
-        true
     }
 
     fn fetch(&self, task: &Task) -> Outcome {
@@ -71,24 +144,63 @@ impl Fetcher {
             Err(FetchError::Unreachable(_)) => streak.fetch_add(1, Ordering::Relaxed),
             _ => streak.swap(0, Ordering::Relaxed),
         };
+        if result.is_ok() {
+            self.shared.pause_streak.store(0, Ordering::Relaxed);
+        }
         match result {
             Ok(Some(price)) => Outcome::Price(price),
-            Ok(None) => Outcome::NoData,
+            Ok(None) => self.no_price(task),
             Err(FetchError::Permanent(error)) => Outcome::Failed { error },
             Err(FetchError::RateLimited { message, retry_after: Some(wait) }) => {
                 // The server said when: every worker holds off until then,
-                // and the attempt does not count against the task.
-                let at = now_ms() + wait.as_millis() as i64;
-                self.shared.paused_until.fetch_max(at, Ordering::Relaxed);
+                // and the attempt does not count against the task. However
+                // short it asks for, the pause is at least a second, doubling
+                // while it keeps refusing: the total then reaches --max-pause.
+                let at = self.pause(wait);
                 Outcome::Defer { error: message, at }
             }
             Err(e @ FetchError::RateLimited { retry_after: None, .. }) => {
-                let delay = backoff(self.opts.retry_delay, self.opts.max_retry_delay, task.attempts);
+                let delay = super::backoff(self.opts.retry_delay, self.opts.max_retry_delay, task.attempts);
                 // The server is overloaded: everyone backs off, not just us.
-                self.shared.paused_until.fetch_max(now_ms() + delay.as_millis() as i64, Ordering::Relaxed);
+                // The attempt counts, so the task's own backoff bounds this.
+                self.shared.paused_until.fetch_max(clock::after(now_ms(), delay), Ordering::Relaxed);
                 self.retry_or_fail(task, e.to_string(), Some(delay))
             }
             Err(e) => self.retry_or_fail(task, e.to_string(), None),
+        }
+    }
+
+    /// Pauses every worker for `asked`, or longer while the server keeps
+    /// asking; returns when the pause ends (ms since the epoch).
+    fn pause(&self, asked: Duration) -> i64 {
+        let now = now_ms();
+        let shared = &self.shared;
+        // Answers to requests sent before the pause began do not make it longer.
+        let streak = if shared.paused_until.load(Ordering::Relaxed) > now {
+            shared.pause_streak.load(Ordering::Relaxed).max(1)
+        } else {
+            shared.pause_streak.fetch_add(1, Ordering::Relaxed) + 1
+        };
+        let floor = MIN_PAUSE.saturating_mul(1 << (streak - 1).min(6)).min(self.opts.max_retry_delay.max(MIN_PAUSE));
+        let at = clock::after(now, asked.max(floor));
+        shared.paused_until.fetch_max(at, Ordering::Relaxed);
+        at
+    }
+
+    /// A `null`: no data, unless the day ended so recently that the server
+    /// may not have published its price yet; then it is asked again later.
+    fn no_price(&self, task: &Task) -> Outcome {
+        let now = now_ms();
+        let ended = clock::day_end(task.day);
+        let final_at = clock::after(ended, self.opts.settle);
+        if now >= final_at {
+            return Outcome::NoData;
+        }
+        let again = clock::after(now, RECHECK.saturating_mul(1 << task.attempts.min(10))).min(final_at);
+        Outcome::NotYet {
+            note: Some(format!("the server had no price yet at {}", clock::show(now))),
+            at: again,
+            asked: true,
         }
     }
 
@@ -98,36 +210,8 @@ impl Fetcher {
         if attempt >= self.opts.max_attempts {
             return Outcome::Failed { error: format!("{error} (gave up after {attempt} attempts)") };
         }
-        let delay = delay.unwrap_or_else(|| backoff(self.opts.retry_delay, self.opts.max_retry_delay, task.attempts));
-        Outcome::Retry { error, at: now_ms() + delay.as_millis() as i64 }
-    }
-}
-
-/// Exponential backoff with "equal jitter": half the delay is fixed, half
-/// random, so retries of tasks that failed together spread out.
-pub fn backoff(base: Duration, max: Duration, attempts_before: u32) -> Duration {
-    let exp = base.saturating_mul(1u32 << attempts_before.min(20)).min(max);
-    let half = exp / 2;
-    half + half.mul_f64(fastrand::f64())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_with_jitter_and_caps() {
-        let (base, max) = (Duration::from_millis(100), Duration::from_secs(1));
-        for attempts in 0..3u32 {
-            let full = Duration::from_millis(100 << attempts);
-            for _ in 0..50 {
-                let d = backoff(base, max, attempts);
-                assert!(d >= full / 2 && d <= full, "attempt {attempts}: {d:?}");
-            }
-        }
-        for _ in 0..50 {
-            let d = backoff(base, max, 30);
-            assert!(d >= max / 2 && d <= max, "{d:?}");
-        }
+        let delay =
+            delay.unwrap_or_else(|| super::backoff(self.opts.retry_delay, self.opts.max_retry_delay, task.attempts));
+        Outcome::Retry { error, at: clock::after(now_ms(), delay) }
     }
 }

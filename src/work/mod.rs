@@ -10,18 +10,18 @@
 mod coordinator;
 mod fetcher;
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 
+use crate::clock::{self, now_ms};
 use crate::owner;
 use crate::source::{FetchError, PriceSource};
-use crate::store::{now_ms, Outcome, Store, Task};
-
-pub use fetcher::backoff;
+use crate::store::{Outcome, Store, Task};
 
 /// How a run behaves; the command line fills this in.
 #[derive(Debug, Clone)]
@@ -43,6 +43,17 @@ pub struct WorkOptions {
     /// Stop claiming after this long, finish what is in flight, and end
     /// cleanly (a cron job that must not run into the next one).
     pub deadline: Option<Duration>,
+    /// A day is fetched once it has ended (UTC) and this much more has passed.
+    pub grace: Duration,
+    /// A `null` for a day that ended less than this long ago is asked again
+    /// later: the server may not have published the price yet.
+    pub settle: Duration,
+    /// The time between two price requests, over every process on the
+    /// database (`--rate`); `None` for no limit.
+    pub rate: Option<Duration>,
+    /// The server was already seen to answer like the price API (its names
+    /// were checked): no probe before the first claim.
+    pub server_checked: bool,
 }
 
 impl Default for WorkOptions {
@@ -55,6 +66,10 @@ impl Default for WorkOptions {
             lease: Duration::from_secs(20),
             max_pause: Duration::from_secs(300),
             deadline: None,
+            grace: Duration::from_secs(600),
+            settle: Duration::from_secs(2 * 86_400),
+            rate: None,
+            server_checked: false,
         }
     }
 }
@@ -90,6 +105,12 @@ pub struct Summary {
     pub interrupted: bool,
     /// Whether `deadline` stopped the run.
     pub deadline_reached: bool,
+    /// Tasks whose day turned out not to be due, or had no price yet, in this run.
+    pub not_yet: u64,
+    /// Tasks of the queue waiting for their day to come due when the run ended,
+    /// and when the first of them does.
+    pub waiting: u64,
+    pub next_due: Option<i64>,
 }
 
 impl Summary {
@@ -116,11 +137,6 @@ pub trait Observer: Send + Sync {
     fn request(&self, _task: &Task, _outcome: &Outcome, _took: Duration) {}
 }
 
-/// An observer that says nothing.
-pub struct Silent;
-
-impl Observer for Silent {}
-
 /// Fetches every task due in the queue until none is left (or `stop` is
 /// set), and returns what was done.
 pub fn run(
@@ -134,10 +150,13 @@ pub fn run(
     let mut summary = Summary { recovered: recover(store)?, ..Summary::default() };
     if !store.has_pending()? {
         summary.elapsed = started.elapsed();
+        (summary.waiting, summary.next_due) = store.not_yet_due()?;
         return Ok(summary);
     }
     check_pause(store, source.server(), opts.max_pause)?;
-    probe(source.as_ref())?;
+    if !opts.server_checked {
+        probe(source.as_ref())?;
+    }
     let counts = store.counts()?;
     let total = counts.queued + counts.in_progress;
 
@@ -148,6 +167,9 @@ pub fn run(
         paused_until: AtomicI64::new(0),
         stopping: AtomicBool::new(false),
         unreachable_streak: AtomicU32::new(0),
+        pause_streak: AtomicU32::new(0),
+        slots: Mutex::new(VecDeque::new()),
+        slot_added: Condvar::new(),
     });
     let mut handles = Vec::with_capacity(workers);
     for i in 0..workers {
@@ -174,6 +196,7 @@ pub fn run(
     }
     result?;
     summary.elapsed = started.elapsed();
+    (summary.waiting, summary.next_due) = store.not_yet_due()?;
     Ok(summary)
 }
 
@@ -185,11 +208,20 @@ struct Shared {
     stopping: AtomicBool,
     /// Requests in a row that found nobody at the server's address.
     unreachable_streak: AtomicU32,
+    /// Pauses in a row the server asked for without an answer between them:
+    /// each one at least twice as long as the one before.
+    pause_streak: AtomicU32,
+    /// With `--rate`: the request slots this run holds (ms since the epoch,
+    /// in order), each good for one request.
+    slots: Mutex<VecDeque<i64>>,
+    slot_added: Condvar,
 }
 
-/// Takes back tasks whose worker is gone: at once for a provably dead
-/// process, otherwise when the lease has run out.
+/// Takes back tasks whose worker is gone (at once for a provably dead
+/// process, otherwise when the lease has run out), and queues the days
+/// that have come due.
 fn recover(store: &Store) -> Result<u64> {
+    store.promote_due(now_ms())?;
     let mut n = store.recover_expired(now_ms())? as u64;
     for (holder, _) in store.owners()? {
         if owner::provably_dead(&holder) {
@@ -202,8 +234,7 @@ fn recover(store: &Store) -> Result<u64> {
 /// Refuses to start while the server's recorded pause runs past `max`.
 fn check_pause(store: &Store, server: &str, max: Duration) -> Result<()> {
     if let Some(until) = store.pause(server)? {
-        let wait = until - now_ms();
-        if wait > max.as_millis() as i64 {
+        if until.saturating_sub(now_ms()) > clock::ms(max) {
             bail!("{}", too_long(server, until, max));
         }
     }
@@ -212,8 +243,7 @@ fn check_pause(store: &Store, server: &str, max: Duration) -> Result<()> {
 
 /// The message for a pause longer than `--max-pause`.
 fn too_long(server: &str, until: i64, max: Duration) -> String {
-    let at = chrono::DateTime::from_timestamp_millis(until)
-        .map_or_else(|| until.to_string(), |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string());
+    let at = clock::show_secs(until);
     format!(
         "the price server at {server} asked for no requests until {at} (Retry-After), longer than \
          --max-pause {}; the tasks stay queued: run the same command again after then",
@@ -222,25 +252,68 @@ fn too_long(server: &str, until: i64, max: Duration) -> String {
 }
 
 /// One cheap request before any task is claimed: a server that is not
-/// there, or is not the price API, is one clear error, not thousands of
-/// failed tasks. Transient trouble gets two more tries.
+/// there, does not answer, or is not the price API, is one clear error,
+/// not thousands of failed tasks. A server error gets two more tries.
 fn probe(source: &dyn PriceSource) -> Result<()> {
     let mut tries = 0;
     loop {
         tries += 1;
         match source.exchanges() {
             Ok(_) => return Ok(()),
-            Err(FetchError::Unreachable(e)) => {
-                bail!("cannot reach the price server: {e}. Is it running? `pricequeue serve` starts one")
-            }
-            Err(FetchError::Transient(_) | FetchError::RateLimited { .. }) if tries < 3 => {
+            Err(e @ (FetchError::Transient(_) | FetchError::RateLimited { .. })) if tries < 3 => {
+                let _ = e;
                 thread::sleep(Duration::from_millis(500 * tries));
             }
-            Err(e) => bail!(
-                "{} does not answer like the price API ({e}); check --server: it is the API's base \
-                 URL, like http://localhost:8080",
-                source.server()
-            ),
+            Err(e) => bail!(server_trouble(source.server(), &e)),
+        }
+    }
+}
+
+/// What a failed first request to the server says, and what to do.
+pub fn server_trouble(server: &str, e: &FetchError) -> String {
+    match e {
+        FetchError::Unreachable(e) => {
+            format!("cannot reach the price server: {e}. Is it running? `pricequeue serve` starts one")
+        }
+        FetchError::TimedOut(e) => format!(
+            "the price server at {server} did not answer: {e}. Is it the right --server, and up? \
+             Try again later, or give a longer --timeout"
+        ),
+        FetchError::Transient(e) | FetchError::RateLimited { message: e, .. } => {
+            format!("the price server at {server} is in trouble ({e}); run the same command again later")
+        }
+        FetchError::Permanent(e) => format!(
+            "{server} does not answer like the price API ({e}); check --server: it is the API's base \
+             URL, like http://localhost:8080"
+        ),
+    }
+}
+
+/// Exponential backoff with "equal jitter": half the delay is fixed, half
+/// random, so retries of tasks that failed together spread out.
+fn backoff(base: Duration, max: Duration, attempts_before: u32) -> Duration {
+    let exp = base.saturating_mul(1u32 << attempts_before.min(20)).min(max);
+    let half = exp / 2;
+    half + half.mul_f64(fastrand::f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_caps() {
+        let (base, max) = (Duration::from_millis(100), Duration::from_secs(1));
+        for attempts in 0..3u32 {
+            let full = Duration::from_millis(100 << attempts);
+            for _ in 0..50 {
+                let d = backoff(base, max, attempts);
+                assert!(d >= full / 2 && d <= full, "attempt {attempts}: {d:?}");
+            }
+        }
+        for _ in 0..50 {
+            let d = backoff(base, max, 30);
+            assert!(d >= max / 2 && d <= max, "{d:?}");
         }
     }
 }
