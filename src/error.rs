@@ -58,13 +58,28 @@ pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
                 _ => None,
             };
         }
-        if let Some(e) = cause.downcast_ref::<std::io::Error>() {
-            if e.kind() == std::io::ErrorKind::StorageFull {
-                return Some("the disk is full: free some space and run the same command again");
-            }
-        }
+    }
+    if io_kind(err) == Some(std::io::ErrorKind::StorageFull) {
+        return Some("the disk is full: free some space and run the same command again");
     }
     None
+}
+
+/// The kind of the I/O error behind `err`, if one is: also inside the
+/// JSON and CSV writers' own error types, which wrap it.
+pub fn io_kind(err: &anyhow::Error) -> Option<std::io::ErrorKind> {
+    err.chain().find_map(|cause| {
+        if let Some(e) = cause.downcast_ref::<std::io::Error>() {
+            return Some(e.kind());
+        }
+        if let Some(e) = cause.downcast_ref::<serde_json::Error>() {
+            return e.io_error_kind();
+        }
+        match cause.downcast_ref::<csv::Error>().map(csv::Error::kind) {
+            Some(csv::ErrorKind::Io(e)) => Some(e.kind()),
+            _ => None,
+        }
+    })
 }
 
 #[cfg(test)]

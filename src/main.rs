@@ -17,5 +17,5 @@ fn main() -> ExitCode {
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().filter_map(|e| e.downcast_ref::<std::io::Error>()).any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    pricequeue::error::io_kind(err) == Some(std::io::ErrorKind::BrokenPipe)
 }

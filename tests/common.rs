@@ -37,6 +37,12 @@ impl Output {
     }
 }
 
+/// The binary under test: this build's, or the one `PRICEQUEUE_TEST_BIN`
+/// names (to run the suite against another build, an older one say).
+pub fn bin() -> PathBuf {
+    std::env::var_os("PRICEQUEUE_TEST_BIN").map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_pricequeue")), PathBuf::from)
+}
+
 /// A temporary directory with a database path in it, and a price server.
 pub struct Sandbox {
     pub dir: TempDir,
@@ -60,7 +66,7 @@ impl Sandbox {
 
     /// The binary with `--db` and `--server` pointing into the sandbox.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pricequeue"));
+        let mut cmd = Command::new(bin());
         cmd.current_dir(self.dir.path())
             .env_remove("PRICEQUEUE_DB")
             .env_remove("PRICEQUEUE_SERVER")
@@ -162,4 +168,102 @@ pub fn counts_agree(sb: &Sandbox) {
     let kept = rows("SELECT exchange, symbol, state, n FROM task_counts WHERE n <> 0 ORDER BY 1, 2, 3");
     let real = rows("SELECT exchange, symbol, state, count(*) FROM tasks GROUP BY 1, 2, 3 ORDER BY 1, 2, 3");
     assert_eq!(kept, real, "task_counts drifted from the tasks");
+}
+
+/// A price server of the test's own making: each request path gets the
+/// answer scripted for it (HTTP/1.0, the connection closed after each), any
+/// other path a 404. For answers the built-in server never gives: a price
+/// for another cell, numbers that are not a price, an HTML page.
+pub struct Scripted {
+    pub url: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Scripted {
+    /// `routes`: (path, status line, content type, body); a path of `*` answers every path.
+    pub fn start(routes: Vec<(&str, &str, &str, String)>) -> Scripted {
+        use std::io::Write;
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let routes: Vec<(String, String, String, String)> =
+            routes.into_iter().map(|(p, s, c, b)| (p.into(), s.into(), c.into(), b)).collect();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopping = stop.clone();
+        thread::spawn(move || {
+            // Bounded: the test drops the server, or two minutes pass.
+            let until = Instant::now() + Duration::from_secs(120);
+            while !stopping.load(Ordering::Relaxed) && Instant::now() < until {
+                let Ok((mut conn, _)) = listener.accept() else {
+                    thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                let _ = conn.set_nonblocking(false);
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let text = String::from_utf8_lossy(&head);
+                let path = text.split_whitespace().nth(1).unwrap_or("").to_string();
+                let (status, content_type, body) = routes
+                    .iter()
+                    .find(|(p, ..)| *p == path || p == "*")
+                    .map(|(_, s, c, b)| (s.as_str(), c.as_str(), b.as_str()))
+                    .unwrap_or(("404 Not Found", "text/html", "<h1>404</h1>"));
+                let _ = write!(
+                    conn,
+                    "HTTP/1.0 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        Scripted { url, stop }
+    }
+}
+
+impl Drop for Scripted {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// A server that accepts connections and never answers: each connection
+/// is held open, silent, until the test drops it (or a minute passes).
+pub struct BlackHole {
+    pub url: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl BlackHole {
+    pub fn start() -> BlackHole {
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopping = stop.clone();
+        thread::spawn(move || {
+            let mut held = Vec::new();
+            let until = Instant::now() + Duration::from_secs(60);
+            while !stopping.load(Ordering::Relaxed) && Instant::now() < until {
+                if let Ok((conn, _)) = listener.accept() {
+                    held.push(conn);
+                }
+                thread::sleep(Duration::from_millis(5));
+            }
+        });
+        BlackHole { url, stop }
+    }
+}
+
+impl Drop for BlackHole {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }

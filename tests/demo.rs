@@ -4,7 +4,7 @@ use crate::common::{run, Sandbox};
 fn demo_fetches_march_2020_and_reports_what_is_missing() {
     let sb = Sandbox::new();
     // As a new user runs it: no --db, no server, in an empty directory.
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pricequeue"));
+    let mut cmd = std::process::Command::new(crate::common::bin());
     cmd.arg("demo").current_dir(sb.dir.path()).env_remove("PRICEQUEUE_DB").env_remove("PRICEQUEUE_SERVER");
     // PRICEQUEUE_DB must not redirect the demo onto a real database.
     cmd.env("PRICEQUEUE_DB", sb.dir.path().join("precious.db"));
@@ -32,7 +32,7 @@ fn demo_fetches_march_2020_and_reports_what_is_missing() {
     drop(conn);
 
     // Run again: the database is made anew, not added to.
-    let mut again = std::process::Command::new(env!("CARGO_BIN_EXE_pricequeue"));
+    let mut again = std::process::Command::new(crate::common::bin());
     again.arg("demo").current_dir(sb.dir.path()).env_remove("PRICEQUEUE_DB");
     let out = run(again).expect_code(0);
     assert!(out.stderr.contains("enqueued 1116 new tasks (0 already in the queue)"), "{}", out.stderr);

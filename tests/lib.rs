@@ -6,6 +6,7 @@ mod common;
 mod chaos;
 mod coverage;
 mod demo;
+mod edges;
 mod enqueue;
 mod errors;
 mod faults;

@@ -54,7 +54,7 @@ fn the_server_answers_as_the_api_says() {
 
 #[test]
 fn pricequeue_serve_runs_the_server_from_the_command_line_with_faults_and_counts() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pricequeue"))
+    let mut child = Command::new(crate::common::bin())
         .args(["serve", "--addr", "127.0.0.1:0", "--close-connections", "--fault", "error=first:1"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())

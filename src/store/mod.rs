@@ -106,6 +106,7 @@ impl Store {
                     break;
                 }
                 Err(e) if i < last && cannot_open(&e) => continue,
+                Err(e) if cannot_open(&e) => return Err(unwritable(path).unwrap_or(e)),
                 Err(e) => return Err(e),
             }
         }
@@ -193,6 +194,24 @@ fn cannot_open(e: &anyhow::Error) -> bool {
     e.chain().filter_map(|c| c.downcast_ref::<rusqlite::Error>()).any(|e| {
         matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly))
     })
+}
+
+/// Why the database at `path` cannot be opened for writing, when the
+/// filesystem or the permissions say so.
+fn unwritable(path: &Path) -> Option<anyhow::Error> {
+    let kind = std::fs::OpenOptions::new().write(true).open(path).err()?.kind();
+    let shown = path.display();
+    match kind {
+        std::io::ErrorKind::ReadOnlyFilesystem => Some(anyhow::anyhow!(
+            "{shown} is on a read-only filesystem: commands that write (enqueue, fetch, work, retry) cannot use \
+             it; query, status, coverage and sql can read it. Copy it somewhere writable to fetch into it"
+        )),
+        std::io::ErrorKind::PermissionDenied => Some(anyhow::anyhow!(
+            "you may not write to {shown}: pricequeue writes to it and to its -wal and -shm files beside it; \
+             query, status, coverage and sql can read it"
+        )),
+        _ => None,
+    }
 }
 
 /// `file:` URI of `path` with `immutable=1`: SQLite reads it without locks

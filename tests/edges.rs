@@ -1,0 +1,570 @@
+//! The edges: no silent wrong data, no data replaced, no answer that makes
+//! pricequeue hammer a server, and meanings a script can rely on. Each test
+//! drives the binary the way the finding it covers was found.
+
+use std::collections::HashMap;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use pricequeue::error::{ERROR, FAILED, INTERRUPTED, MISSING, OK, SETTLED, USAGE};
+use pricequeue::server::{data, Answer, Fault, FaultRule, RetryAfter, Server, ServerOptions};
+use serde_json::Value;
+
+use crate::common::{counts_agree, day, wait, BlackHole, Sandbox, Scripted};
+
+fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+fn count(sb: &Sandbox, sql: &str) -> i64 {
+    sb.sqlite().query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+fn state_of(sb: &Sandbox, exchange: &str, d: NaiveDate) -> String {
+    sb.sqlite()
+        .query_row("SELECT state FROM tasks WHERE exchange = ?1 AND day = ?2", (exchange, d.to_string()), |r| r.get(0))
+        .unwrap()
+}
+
+// ---- Data lost or wrong, silently ----------------------------------------
+
+#[test]
+fn demo_never_replaces_a_database_it_did_not_make() {
+    let sb = Sandbox::new();
+    // Real prices of the very days the demo fetches: the old check (tasks
+    // outside March 2020) took this for an earlier demo and replaced it.
+    sb.run(&["fetch", "-e", "bitstamp,kraken", "-s", "btc", "--from", "2020-03"]).expect_code(OK);
+    let before = sb.dump();
+    let out = sb.run(&["demo", "--db", &sb.db().to_string_lossy()]).expect_code(ERROR);
+    assert!(out.stderr.contains("refusing to replace"), "{}", out.stderr);
+    assert_eq!(sb.dump(), before, "the real prices are untouched");
+
+    // The demo's own database is replaced; once the user adds tasks to it, it is theirs.
+    let demo = sb.dir.path().join("mine.db");
+    let demo_arg = demo.to_string_lossy().to_string();
+    sb.run(&["demo", "--db", &demo_arg]).expect_code(OK);
+    sb.run(&["demo", "--db", &demo_arg]).expect_code(OK);
+    let out = sb.run(&["--db", &demo_arg, "enqueue", "-e", "kraken", "-s", "btc", "--from", "2019-01-01"]).expect_code(OK);
+    assert!(out.stderr.contains("was made by `pricequeue demo`; it now holds your tasks"), "{}", out.stderr);
+    let kept = crate::common::dump(&demo);
+    let out = sb.run(&["demo", "--db", &demo_arg]).expect_code(ERROR);
+    assert!(out.stderr.contains("refusing to replace"), "{}", out.stderr);
+    assert_eq!(crate::common::dump(&demo), kept);
+}
+
+#[test]
+fn names_that_cannot_be_checked_are_not_queued() {
+    let sb = Sandbox::new();
+    let html = Scripted::start(vec![("*", "200 OK", "text/html", "<!DOCTYPE html><html>a web site</html>".into())]);
+    let hole = BlackHole::start();
+    let selection = ["fetch", "-e", "krakn", "-s", "btc", "--from", "2020-03-01", "--timeout", "1s"];
+    for (server, why) in [
+        ("http://127.0.0.1:9".to_string(), "cannot reach the price server"),
+        (html.url.clone(), "does not answer like the price API"),
+        (hole.url.clone(), "timed out"),
+    ] {
+        let started = Instant::now();
+        let mut args = vec!["--server", &server];
+        args.extend_from_slice(&selection);
+        let out = sb.run(&args).expect_code(ERROR);
+        assert!(out.stderr.contains("cannot check the exchange names"), "{server}: {}", out.stderr);
+        assert!(out.stderr.contains(why), "{server}: {}", out.stderr);
+        assert!(out.stderr.contains("--allow-unknown"), "{server}: {}", out.stderr);
+        assert!(!sb.db().exists(), "{server}: nothing was queued");
+        // The name check honours --timeout: one request, then the error.
+        assert!(started.elapsed() < Duration::from_secs(10), "{server}: took {:?}", started.elapsed());
+    }
+    // A server that never answers, asked by `work`: "timed out", not "not the price API".
+    let mut args = vec!["--server", "http://127.0.0.1:9"];
+    args.extend_from_slice(&selection);
+    args.push("--allow-unknown");
+    sb.run(&args).expect_code(ERROR); // queued unchecked, then the probe finds nobody
+    assert_eq!(count(&sb, "SELECT count(*) FROM tasks"), 1);
+    let started = Instant::now();
+    let out = sb.run(&["--server", &hole.url, "--timeout", "1s", "work"]).expect_code(ERROR);
+    assert!(out.stderr.contains("timed out") && out.stderr.contains("did not answer"), "{}", out.stderr);
+    assert!(!out.stderr.contains("does not answer like the price API"), "{}", out.stderr);
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+}
+
+#[test]
+fn days_that_have_not_ended_wait_as_not_yet_due_and_come_due() {
+    // A live server: every day up to the last one that ended, at once.
+    let sb = Sandbox::with_server(ServerOptions { live: Some(Duration::ZERO), ..ServerOptions::default() });
+    let (t, from) = (today(), today() - chrono::Duration::days(2));
+    let to = t + chrono::Duration::days(3);
+    let (from_s, to_s) = (from.to_string(), to.to_string());
+    let args = ["fetch", "-e", "kraken,bitstamp", "-s", "btc", "--from", &from_s, "--to", &to_s, "--grace", "0s"];
+    let out = sb.run(&args).expect_code(OK);
+    assert!(out.stderr.contains("8 tasks are not yet due"), "{}", out.stderr);
+    // Only the two days that have ended were asked for.
+    assert_eq!(sb.server.requests_to("/price/"), 4, "{:?}", sb.server.counts());
+    // Of those, a day the server has no price for ended too recently for
+    // the answer to be final (--settle): it waits to be asked again.
+    let unpublished = ["kraken", "bitstamp"]
+        .iter()
+        .flat_map(|e| [1, 2].map(|n| data::recent_price(e, "btc", t - chrono::Duration::days(n))))
+        .filter(Option::is_none)
+        .count() as i64;
+    assert_eq!(count(&sb, "SELECT count(*) FROM tasks WHERE state = 'not_yet_due'"), 8 + unpublished);
+    assert_eq!(state_of(&sb, "kraken", t), "not_yet_due");
+
+    // Reported as such everywhere.
+    let status: Value =
+        serde_json::from_str(&sb.run(&["status", "--format", "json"]).expect_code(OK).stdout).unwrap();
+    let not_yet = status["states"].as_array().unwrap().iter().find(|r| r["state"] == "not_yet_due").cloned();
+    assert_eq!(not_yet.map(|r| r["tasks"].clone()), Some(Value::from(8 + unpublished)));
+    let q = sb.run(&["query", "-e", "kraken", "--from", &from_s, "--to", &to_s, "--format", "json"]).expect_code(MISSING);
+    let report: Value = serde_json::from_str(&q.stdout).unwrap();
+    let reasons: Vec<&str> = report["missing"].as_array().unwrap().iter().map(|m| m["reason"].as_str().unwrap()).collect();
+    let kraken_unpublished =
+        [1, 2].iter().filter(|n| data::recent_price("kraken", "btc", t - chrono::Duration::days(**n)).is_none()).count();
+    assert_eq!(reasons.iter().filter(|r| **r == "not yet due").count(), 4 + kraken_unpublished, "{reasons:?}");
+    let cov = sb.run(&["coverage", "-e", "kraken", "--from", &from_s, "--to", &to_s]).expect_code(MISSING);
+    assert!(cov.stdout.contains("----|"), "four days not yet due, drawn as '-': {}", cov.stdout);
+    assert!(cov.stdout.contains("not yet due"), "{}", cov.stdout);
+
+    // The same cron run again asks for nothing new.
+    sb.run(&args).expect_code(OK);
+    assert_eq!(sb.server.requests_to("/price/"), 4);
+
+    // Time passes for yesterday's neighbour: queue a day with a long grace,
+    // then let its due time come (the clock moved on), and a plain run fetches it.
+    let y = (t - chrono::Duration::days(3)).to_string();
+    sb.run(&["enqueue", "-e", "kraken", "-s", "btc", "--from", &y, "--grace", "100h"]).expect_code(OK);
+    assert_eq!(state_of(&sb, "kraken", t - chrono::Duration::days(3)), "not_yet_due");
+    sb.sqlite().execute("UPDATE tasks SET next_attempt_at = 0 WHERE day = ?1", [&y]).unwrap();
+    sb.run(&["work", "--grace", "0s"]).expect_code(OK);
+    let three = t - chrono::Duration::days(3);
+    let want = if data::recent_price("kraken", "btc", three).is_some() { "done" } else { "no_data" };
+    assert_eq!(state_of(&sb, "kraken", three), want);
+    assert_eq!(state_of(&sb, "kraken", t), "not_yet_due", "today is still not over");
+    counts_agree(&sb);
+}
+
+#[test]
+fn a_recent_no_price_is_asked_again_not_stored_as_no_data() {
+    // The server publishes a day's price four days after it ends.
+    let sb = Sandbox::with_server(ServerOptions {
+        live: Some(Duration::from_secs(4 * 86_400)),
+        record: true,
+        ..ServerOptions::default()
+    });
+    let yesterday = today() - chrono::Duration::days(1);
+    let long_ago = today() - chrono::Duration::days(3);
+    let (y, old) = (yesterday.to_string(), long_ago.to_string());
+    sb.run(&["fetch", "-e", "kraken", "-s", "btc", "--from", &old, "--to", &y, "--grace", "0s"]).expect_code(OK);
+    // Three days ago ended more than --settle (2 days) ago: its null is final.
+    assert_eq!(state_of(&sb, "kraken", long_ago), "no_data");
+    // Yesterday may simply not be published yet: it waits, with why.
+    assert_eq!(state_of(&sb, "kraken", yesterday), "not_yet_due");
+    let q = sb.run(&["query", "-e", "kraken", "--from", &y]).expect_code(MISSING);
+    assert!(q.stdout.contains("not yet due: the server had no price yet at"), "{}", q.stdout);
+    // No new request until the recheck time comes.
+    let asked = sb.server.requests_to("/price/");
+    sb.run(&["work"]).expect_code(OK);
+    assert_eq!(sb.server.requests_to("/price/"), asked);
+
+    // The price is published (another server), and the recheck time has come.
+    let published = Server::start(
+        "127.0.0.1:0",
+        ServerOptions { live: Some(Duration::ZERO), ..ServerOptions::default() },
+    )
+    .unwrap();
+    sb.sqlite().execute("UPDATE tasks SET next_attempt_at = 0 WHERE day = ?1", [&y]).unwrap();
+    sb.run(&["--server", &published.url(), "work"]).expect_code(OK);
+    let want = data::recent_price("kraken", "btc", yesterday);
+    let state = state_of(&sb, "kraken", yesterday);
+    assert_eq!(state, if want.is_some() { "done" } else { "not_yet_due" });
+    counts_agree(&sb);
+}
+
+#[test]
+fn answers_that_are_not_the_price_asked_for_fail_with_the_answer_quoted() {
+    let sb = Sandbox::new();
+    let price = |e: &str, d: &str, o: f64, h: f64, l: f64, c: f64, v: f64| {
+        format!(r#"{{"exchange": "{e}", "symbol": "btc", "open": {o}, "high": {h}, "low": {l}, "close": {c}, "volume": {v}, "day": "{d}"}}"#)
+    };
+    let json = "application/json";
+    let server = Scripted::start(vec![
+        ("/exchanges", "200 OK", json, r#"["kraken"]"#.into()),
+        ("/symbols", "200 OK", json, r#"["btc"]"#.into()),
+        ("/price/kraken/btc/2020-03-01", "200 OK", json, price("bitstamp", "2020-03-01", 10.0, 12.0, 9.0, 11.0, 1.0)),
+        ("/price/kraken/btc/2020-03-02", "200 OK", json, price("kraken", "2020-03-02", 10.0, 12.0, 9.0, -11.0, 1.0)),
+        ("/price/kraken/btc/2020-03-03", "200 OK", json, price("kraken", "2020-03-03", 10.0, 8.0, 9.0, 8.5, 1.0)),
+        ("/price/kraken/btc/2020-03-04", "200 OK", json, price("kraken", "2020-03-04", 10.0, 12.0, 9.0, 11.0, -3.0)),
+        ("/price/kraken/btc/2020-03-05", "200 OK", json, price("kraken", "2020-03-01", 10.0, 12.0, 9.0, 11.0, 1.0)),
+        ("/price/kraken/btc/2020-03-06", "200 OK", json, price("kraken", "2020-03-06", 10.0, 12.0, 9.0, 11.0, 1.0)),
+        ("/price/kraken/btc/2020-03-07", "200 OK", json, price("kraken", "2020-03-07", 0.0, 0.0, 0.0, 0.0, 0.0)),
+    ]);
+    let out = sb
+        .run(&["--server", &server.url, "fetch", "-e", "kraken", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-07"])
+        .expect_code(FAILED);
+    assert!(out.stderr.contains("6 failed"), "{}", out.stderr);
+    let errors: HashMap<String, String> = sb
+        .sqlite()
+        .prepare("SELECT day, last_error FROM tasks WHERE state = 'failed'")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for (d, why, quoted) in [
+        ("2020-03-01", "it is for exchange \"bitstamp\", not \"kraken\"", r#""exchange": "bitstamp""#),
+        ("2020-03-02", "close is -11, not above zero", r#""close": -11"#),
+        ("2020-03-03", "high 8 is below low 9", r#""high": 8"#),
+        ("2020-03-04", "volume is -3, below zero", r#""volume": -3"#),
+        ("2020-03-05", "it is for day \"2020-03-01\", not \"2020-03-05\"", r#""day": "2020-03-01""#),
+        ("2020-03-07", "open is 0, not above zero", r#""open": 0"#),
+    ] {
+        let error = &errors[d];
+        assert!(error.contains("not a valid price") && error.contains(why), "{d}: {error}");
+        assert!(error.contains(quoted), "{d}: the answer is quoted: {error}");
+        // Refused for good at the first answer: asking again gets the same.
+        assert_eq!(
+            count(&sb, &format!("SELECT attempts FROM tasks WHERE day = '{d}'")),
+            1,
+            "{d} was asked again"
+        );
+    }
+    let stored: Vec<String> = sb
+        .sqlite()
+        .prepare("SELECT day FROM prices")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(stored, ["2020-03-06"], "only the valid answer is stored");
+}
+
+#[test]
+fn every_name_reaches_the_server_as_one_path_segment() {
+    let sb = Sandbox::new();
+    sb.run(&["fetch", "-e", "..", "-s", ".", "--from", "2020-03-01", "--allow-unknown"]).expect_code(OK);
+    let counts = sb.server.counts();
+    assert_eq!(counts.get("/price/%2E%2E/%2E/2020-03-01"), Some(&1), "{counts:?}");
+    assert_eq!(state_of(&sb, "..", day("2020-03-01")), "no_data", "the server took it for a name it does not know");
+
+    // A name no server could take: a usage error at once, not five retries.
+    let long = "x".repeat(10_000);
+    let out = sb.run(&["fetch", "-e", &long, "-s", "btc", "--from", "2020-03-02", "--allow-unknown"]).expect_code(USAGE);
+    assert!(out.stderr.contains("is 10000 bytes long; names are at most 200 bytes"), "{}", out.stderr);
+    assert!(out.stderr.len() < 1000, "the error does not repeat the whole name");
+    assert_eq!(count(&sb, "SELECT count(*) FROM tasks"), 1, "nothing was queued");
+}
+
+// ---- A server's answers must never make pricequeue hammer it ------------
+
+/// A server that answers every price request with 429 and `Retry-After: value`.
+fn refusing(value: &'static str) -> Sandbox {
+    Sandbox::with_server(ServerOptions {
+        faults: vec![FaultRule::rate(Fault::RateLimited, 1.0)],
+        retry_after: RetryAfter::Raw(value),
+        record: true,
+        ..ServerOptions::default()
+    })
+}
+
+#[test]
+fn retry_after_of_any_kind_pauses_or_stops_and_never_hammers() {
+    let workers = 4;
+    for value in ["0", "Wed, 21 Oct 2015 07:28:00 GMT", "1", "0.25"] {
+        let sb = refusing(value);
+        let started = Instant::now();
+        let out = sb
+            .run(&["fetch", "-e", "all", "-s", "btc", "--from", "2020-03", "--workers", "4", "--max-pause", "6s"])
+            .expect_code(ERROR);
+        assert!(
+            out.stderr.contains("kept asking to slow down") || out.stderr.contains("longer than --max-pause 6s"),
+            "{value}: {}",
+            out.stderr
+        );
+        // Pauses of at least 1 s, doubling while refused: 1 + 2 + 4 s > 6 s.
+        let took = started.elapsed();
+        assert!(took >= Duration::from_secs(3), "{value}: stopped after {took:?}");
+        let log: Vec<_> = sb.server.log().into_iter().filter(|s| s.path.starts_with("/price/")).collect();
+        assert!(log.iter().all(|s| matches!(s.answer, Answer::Fault(Fault::RateLimited))));
+        // Group the requests into the bursts between pauses (gaps of 0.9 s or more).
+        let mut bursts = vec![0u32];
+        for pair in log.windows(2) {
+            if pair[1].at - pair[0].at >= Duration::from_millis(900) {
+                bursts.push(0);
+            }
+            *bursts.last_mut().unwrap() += 1;
+        }
+        *bursts.first_mut().unwrap() += 1;
+        eprintln!("Retry-After {value:?}: {} requests in {} bursts {bursts:?} over {took:?}", log.len(), bursts.len());
+        assert!(bursts.len() <= 4, "{value}: {bursts:?}");
+        assert!(bursts.iter().all(|n| *n <= 2 * workers), "{value}: more than 2 requests per worker per pause: {bursts:?}");
+        assert_eq!(count(&sb, "SELECT count(*) FROM tasks WHERE state = 'failed'"), 0, "{value}");
+        counts_agree(&sb);
+    }
+    // Too long, or absurd: the run stops at the first answer, the tasks stay queued.
+    for value in ["99999999999999999999999", "Fri, 31 Dec 9999 23:59:59 GMT"] {
+        let sb = refusing(value);
+        let out = sb.run(&["fetch", "-e", "all", "-s", "btc", "--from", "2020-03", "--workers", "4"]).expect_code(ERROR);
+        assert!(out.stderr.contains("longer than --max-pause"), "{value}: {}", out.stderr);
+        assert!(sb.server.requests_to("/price/") <= 4, "{value}: {}", sb.server.requests_to("/price/"));
+        // And the next run does not ask at all.
+        let asked = sb.server.requests_to("/price/");
+        sb.run(&["work"]).expect_code(ERROR);
+        assert_eq!(sb.server.requests_to("/price/"), asked, "{value}");
+    }
+    // Not a number or a date: as if absent, so the task's own backoff and
+    // attempts bound it.
+    for value in ["-5", "soon", "1e3"] {
+        let sb = refusing(value);
+        let out = sb
+            .run(&["fetch", "-e", "kraken", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-03", "--max-attempts", "3", "--retry-delay", "100ms"])
+            .expect_code(FAILED);
+        assert!(out.stderr.contains("3 failed"), "{value}: {}", out.stderr);
+        assert_eq!(sb.server.requests_to("/price/"), 9, "{value}: --max-attempts requests per task");
+    }
+}
+
+#[test]
+fn rate_caps_requests_over_every_worker_of_every_process() {
+    let sb = Sandbox::with_server(ServerOptions { record: true, ..ServerOptions::default() });
+    sb.run(&["enqueue", "-e", "all", "-s", "btc,eth", "--from", "2020-03-01", "--to", "2020-03-05"]).expect_code(OK);
+    let rate = 20;
+    let started = Instant::now();
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            sb.command(&["work", "--workers", "8", "--rate", "20/s"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        wait(child).expect_code(OK);
+    }
+    let took = started.elapsed();
+    let times: Vec<Instant> =
+        sb.server.log().into_iter().filter(|s| s.path.starts_with("/price/")).map(|s| s.at).collect();
+    assert_eq!(times.len(), 120);
+    // The most requests any one-second window holds (the log is in arrival order).
+    let mut most = 0;
+    for (i, t) in times.iter().enumerate() {
+        let n = times[i..].iter().take_while(|u| **u < *t + Duration::from_secs(1)).count();
+        most = most.max(n);
+    }
+    eprintln!("--rate 20/s, 2 processes x 8 workers: 120 requests in {took:?}, at most {most} in any second");
+    // The documented burst: one request more than the rate.
+    assert!(most <= rate + 1, "{most} requests in one second");
+    assert!(took >= Duration::from_millis(5000), "120 requests at 20/s take 6 s, not {took:?}");
+    // Without --rate, as fast as the workers go.
+    let fast = Sandbox::new();
+    fast.run(&["fetch", "-e", "all", "-s", "btc,eth", "--from", "2020-03-01", "--to", "2020-03-05"]).expect_code(OK);
+}
+
+// ---- Failing fast and clearly -------------------------------------------
+
+#[test]
+fn a_closed_pipe_is_success_and_a_full_disk_a_clear_error_for_every_command() {
+    let sb = Sandbox::new();
+    sb.run(&["fetch", "-e", "all", "-s", "all", "--from", "2020-03"]).expect_code(OK);
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["completions", "bash"],
+        vec!["completions", "fish"],
+        vec!["completions", "zsh"],
+        vec!["man"],
+        vec!["--help"],
+        vec!["status"],
+        vec!["query"],
+        vec!["query", "--format", "json"],
+        vec!["coverage"],
+        vec!["sql", "SELECT * FROM prices"],
+    ];
+    for args in &commands {
+        // A reader that takes 10 bytes and goes.
+        let mut child = sb.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut first = [0u8; 10];
+        std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+        drop(child.stdout.take());
+        let out = wait_stderr(child);
+        assert!(matches!(out.0, 0 | 3 | 5), "{args:?}: exit {} {}", out.0, out.1);
+        assert!(!out.1.contains("panicked"), "{args:?}: {}", out.1);
+
+        // A full disk.
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let child = sb.command(args).stdin(Stdio::null()).stdout(full).stderr(Stdio::piped()).spawn().unwrap();
+        let (code, stderr) = wait_stderr(child);
+        assert_eq!(code, ERROR, "{args:?}: {stderr}");
+        assert!(stderr.contains("No space left on device"), "{args:?}: {stderr}");
+        assert!(stderr.contains("hint: the disk is full"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+/// Waits for a child whose stdout was taken; returns its exit code and stderr.
+fn wait_stderr(mut child: std::process::Child) -> (i32, String) {
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    (child.wait().unwrap().code().unwrap_or(-1), err)
+}
+
+#[test]
+fn file_problems_name_the_file() {
+    let sb = Sandbox::new();
+    let dir = sb.dir.path().join("somewhere");
+    std::fs::create_dir(&dir).unwrap();
+    let dir_arg = dir.to_string_lossy().to_string();
+    for args in [
+        &["status"][..],
+        &["query"],
+        &["sql", "SELECT 1"],
+        &["enqueue", "-e", "kraken", "-s", "btc", "--from", "2020-03-01"],
+    ] {
+        let mut all = vec!["--db", &dir_arg];
+        all.extend_from_slice(args);
+        let out = sb.run(&all).expect_code(ERROR);
+        assert!(out.stderr.contains("is a directory, not a database file"), "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains("somewhere/prices.db"), "{args:?}: {}", out.stderr);
+    }
+    let nowhere = sb.dir.path().join("no/such/dir/prices.db");
+    let out = sb
+        .run(&["--db", &nowhere.to_string_lossy(), "enqueue", "-e", "kraken", "-s", "btc", "--from", "2020-03-01"])
+        .expect_code(ERROR);
+    assert!(out.stderr.contains("there is no directory"), "{}", out.stderr);
+}
+
+#[test]
+fn a_database_on_a_read_only_filesystem_can_still_be_read() {
+    let sb = Sandbox::new();
+    sb.run(&["fetch", "-e", "bitstamp", "-s", "btc", "--from", "2020-03"]).expect_code(OK);
+    let expected = sb.run(&["query", "--format", "json"]).expect_code(SETTLED).stdout;
+    let mount = sb.dir.path().join("ro");
+    std::fs::create_dir(&mount).unwrap();
+    // A read-only bind mount of the sandbox, in a user and mount namespace
+    // of its own, so nothing outlives the test.
+    let ro = |args: &[&str]| {
+        let mut cmd = std::process::Command::new("unshare");
+        cmd.args(["-rm", "sh", "-c", "mount --bind \"$1\" \"$2\" && mount -o remount,bind,ro \"$2\" && shift 2 && exec \"$@\"", "sh"])
+            .arg(sb.dir.path())
+            .arg(&mount)
+            .arg(crate::common::bin())
+            .arg("--db")
+            .arg(mount.join("prices.db"))
+            .args(args);
+        crate::common::run(cmd)
+    };
+    let out = ro(&["query", "--format", "json"]).expect_code(SETTLED);
+    assert_eq!(out.stdout, expected);
+    assert!(out.stderr.contains("is on a read-only filesystem"), "said so: {}", out.stderr);
+    ro(&["status"]).expect_code(OK);
+    ro(&["coverage"]).expect_code(SETTLED);
+    let out = ro(&["sql", "SELECT count(*) AS n FROM prices", "--format", "csv"]).expect_code(OK);
+    assert!(out.stdout.starts_with("n\n"), "{}", out.stdout);
+    // Writing there is an error that says why.
+    let out = ro(&["enqueue", "-e", "kraken", "-s", "btc", "--from", "2020-03-01", "--allow-unknown"]);
+    assert_eq!(out.code, ERROR, "{}", out.stderr);
+    assert!(out.stderr.contains("read-only"), "{}", out.stderr);
+}
+
+#[test]
+fn sql_stops_at_its_time_limit_and_on_ctrl_c() {
+    let sb = Sandbox::new();
+    sb.run(&["fetch", "-e", "bitstamp", "-s", "btc", "--from", "2020-03-01"]).expect_code(OK);
+    let forever = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n";
+    let before = std::fs::read(sb.db()).unwrap();
+    let started = Instant::now();
+    let out = sb.run(&["sql", forever, "--timeout", "500ms"]).expect_code(ERROR);
+    assert!(out.stderr.contains("ran longer than --timeout 500ms and was stopped"), "{}", out.stderr);
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+
+    let child = sb.command(&["sql", forever, "--timeout", "10m"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let started = Instant::now();
+    assert!(std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let out = wait(child).expect_code(INTERRUPTED);
+    assert!(out.stderr.contains("the statement was interrupted"), "{}", out.stderr);
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert_eq!(std::fs::read(sb.db()).unwrap(), before);
+}
+
+#[test]
+fn absurd_durations_are_refused_not_wrapped() {
+    let sb = Sandbox::new();
+    for (flag, value) in [
+        ("--timeout", "1000000000years"),
+        ("--timeout", "0s"),
+        ("--deadline", "600000000000000s"),
+        ("--lease", "99999999999999999s"),
+        ("--max-pause", "1000y"),
+        ("--busy-timeout", "500000days"),
+    ] {
+        let out = sb.run(&["fetch", "-e", "kraken", "-s", "btc", "--from", "2020-03-01", flag, value]).expect_code(USAGE);
+        assert!(out.stderr.contains(value), "{flag} {value}: {}", out.stderr);
+        assert!(!out.stderr.contains("panicked"), "{flag} {value}: {}", out.stderr);
+    }
+    let out = sb.run(&["fetch", "-e", "kraken", "-s", "btc", "--from", "2020-03-01", "--rate", "0/s"]).expect_code(USAGE);
+    assert!(out.stderr.contains("not a rate"), "{}", out.stderr);
+    // The largest accepted are fine.
+    sb.run(&["fetch", "-e", "kraken", "-s", "btc", "--from", "2020-03-01", "--deadline", "365days", "--lease", "365days"])
+        .expect_code(OK);
+}
+
+// ---- Meanings a script can rely on --------------------------------------
+
+#[test]
+fn a_failure_given_up_on_stops_making_every_run_exit_4() {
+    let sb = Sandbox::new();
+    let args = ["fetch", "-e", "a/b,kraken", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-03", "--allow-unknown"];
+    sb.run(&args).expect_code(FAILED);
+    let out = sb.run(&args).expect_code(FAILED);
+    assert!(out.stderr.contains("3 tasks of this selection failed in earlier runs"), "{}", out.stderr);
+    sb.run(&["query"]).expect_code(MISSING);
+
+    let out = sb.run(&["retry", "--never", "-e", "a/b"]).expect_code(OK);
+    assert!(out.stderr.contains("gave up on 3 failed tasks for good"), "{}", out.stderr);
+    // Quiet and 0 in cron from now on; the report still says why.
+    let out = sb.run(&["--quiet", "fetch", "-e", "a/b,kraken", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-03", "--allow-unknown"]).expect_code(OK);
+    assert_eq!(out.stderr, "");
+    let q = sb.run(&["query", "-e", "a/b"]).expect_code(SETTLED);
+    assert!(q.stdout.contains("abandoned: GET "), "{}", q.stdout);
+    let status = sb.run(&["status", "--format", "csv"]).expect_code(OK).stdout;
+    assert!(status.lines().any(|l| l.starts_with("a/b,btc,") && l.ends_with(",3")), "{status}");
+
+    let out = sb.run(&["retry", "--abandoned"]).expect_code(OK);
+    assert!(out.stderr.contains("queued 3 failed or abandoned tasks again"), "{}", out.stderr);
+    assert_eq!(count(&sb, "SELECT count(*) FROM tasks WHERE state = 'queued'"), 3);
+    counts_agree(&sb);
+}
+
+#[test]
+fn from_alone_means_its_whole_span_in_every_command() {
+    let sb = Sandbox::new();
+    sb.run(&["fetch", "-e", "kraken", "-s", "btc", "--from", "2020-02", "--to", "2020-04"]).expect_code(OK);
+    let q = sb.run(&["query", "--from", "2020-03", "--format", "json"]);
+    let report: Value = serde_json::from_str(&q.stdout).unwrap();
+    let days: Vec<&str> = report["prices"].as_array().unwrap().iter().map(|p| p["day"].as_str().unwrap()).collect();
+    assert!(!days.is_empty() && days.iter().all(|d| d.starts_with("2020-03")), "{days:?}");
+    let cov = sb.run(&["coverage", "--from", "2020-03"]);
+    assert!(cov.stdout.contains("Coverage 2020-03-01 .. 2020-03-31 (31 days)"), "{}", cov.stdout);
+    let out = sb.run(&["enqueue", "-e", "kraken", "-s", "btc", "--from", "-7d"]).expect_code(OK);
+    let week_ago = today() - chrono::Duration::days(7);
+    assert!(out.stderr.contains(&format!("1 exchange x 1 symbol x 1 day ({week_ago})")), "{}", out.stderr);
+}
+
+#[test]
+fn json_keeps_the_order_of_the_statement() {
+    let sb = Sandbox::new();
+    sb.run(&["fetch", "-e", "kraken", "-s", "btc", "--from", "2020-03-01"]).expect_code(OK);
+    let out = sb.run(&["sql", "SELECT 1 AS b, 2 AS a, 3 AS c", "--format", "json"]).expect_code(OK);
+    assert_eq!(out.stdout.trim(), r#"[{"b":1,"a":2,"c":3}]"#);
+    let out = sb.run(&["sql", "SELECT 1 AS b, 2 AS a", "--format", "ndjson"]).expect_code(OK);
+    assert_eq!(out.stdout.trim(), r#"{"b":1,"a":2}"#);
+}
+
+#[test]
+fn many_workers_get_a_warning() {
+    let sb = Sandbox::new();
+    let out = sb.run(&["fetch", "-e", "kraken", "-s", "btc", "--from", "2020-03-01", "--workers", "200"]).expect_code(OK);
+    assert!(out.stderr.contains("warning: 200 workers"), "{}", out.stderr);
+    let out = sb.run(&["fetch", "-e", "kraken", "-s", "btc", "--from", "2020-03-02", "--workers", "8"]).expect_code(OK);
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+}
