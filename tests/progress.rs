@@ -11,7 +11,7 @@ use crate::common::{run, Sandbox};
 fn in_a_terminal(sb: &Sandbox, args: &str) -> crate::common::Output {
     let line = format!(
         "{} --db '{}' --server '{}' {args}",
-        crate::common::bin(),
+        crate::common::bin().display(),
         sb.db().display(),
         sb.server.url()
     );
