@@ -73,3 +73,47 @@ fn off_a_terminal_a_long_run_logs_a_progress_line() {
     let line = out.stderr.lines().find(|l| l.starts_with("progress: ")).unwrap_or_else(|| panic!("{}", out.stderr));
     assert!(line.contains("/360 (") && line.contains("tasks/s, ETA"), "{line}");
 }
+
+#[test]
+fn two_runs_sharing_a_selection_each_show_what_both_have_done() {
+    let sb = Sandbox::with_server(ServerOptions { latency: Duration::from_millis(30), ..ServerOptions::default() });
+    let args = "fetch -e all -s btc --from 2020-03-01 --to 2020-05-01 --workers 4";
+    // 12 x 62 = 744 tasks, shared by two runs: each fetches about half.
+    let runs: Vec<_> = (0..2)
+        .map(|_| {
+            let line = format!(
+                "{} --db '{}' --server '{}' {args}",
+                crate::common::bin().display(),
+                sb.db().display(),
+                sb.server.url()
+            );
+            let mut cmd = Command::new("script");
+            cmd.args(["-qec", &line, "/dev/null"]).env("TERM", "xterm-256color").env("COLUMNS", "120");
+            std::thread::spawn(move || run(cmd))
+        })
+        .collect();
+    for run in runs {
+        let out = run.join().unwrap().expect_code(0);
+        // The largest done/total the bar showed.
+        let shown: Vec<(u64, u64)> = out
+            .stdout
+            .split(" ETA")
+            .filter_map(|before| {
+                let frac = before.rsplit(' ').next()?;
+                let (done, total) = frac.split_once('/')?;
+                Some((done.parse().ok()?, total.parse().ok()?))
+            })
+            .collect();
+        let (done, total) = shown.iter().copied().max().expect("a bar was drawn");
+        let own: u64 = out
+            .stdout
+            .split("fetched ")
+            .nth(1)
+            .and_then(|s| s.split(' ').next())
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0);
+        eprintln!("bar showed {done}/{total}; this run fetched {own} prices");
+        assert!(total >= 700, "the total is the selection's tasks: {total}");
+        assert!(done * 10 >= total * 8, "{done}/{total}: the bar counts both runs' work, not this one's alone");
+    }
+}

@@ -31,7 +31,20 @@ impl Run for FetchArgs {
         // The names were checked, so the server answered like the price API.
         let all = |names: &[String]| names.iter().any(|n| n.trim().eq_ignore_ascii_case("all"));
         let checked = !sel.allow_unknown || (all(&sel.exchanges) && all(&sel.symbols));
-        let summary = self.work.work(&store, env, checked)?;
+        // Progress is the selection's, as the database has it: two runs
+        // sharing the work each show what both have done.
+        let (queue, scope) = (store.clone(), cells.clone());
+        let remaining = Box::new(move || {
+            let mut left = 0;
+            for e in &scope.exchanges {
+                for s in &scope.symbols {
+                    let c = queue.counts_between(e, s, scope.from, scope.to)?;
+                    left += c.queued + c.in_progress;
+                }
+            }
+            Ok(left)
+        });
+        let summary = self.work.work(&store, env, checked, remaining)?;
 
         // The exit code speaks for the whole selection: a task that failed
         // in an earlier run is still a price this command did not get.

@@ -3,7 +3,8 @@
 //! -v, nothing but errors with -q. All of it on stderr: stdout is data.
 
 use std::io::IsTerminal;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -25,12 +26,74 @@ pub enum Verbosity {
 /// Off a terminal, a progress line this often.
 const LOG_EVERY: Duration = Duration::from_secs(5);
 
+/// How many tasks of what a run is about (a selection, or the whole queue)
+/// are still waiting or held: read from the database, so it counts what
+/// every process sharing it has done.
+pub type Remaining = Box<dyn Fn() -> anyhow::Result<u64> + Send>;
+
 /// Shows a run's progress, notes and requests on stderr.
 pub struct Reporter {
     verbosity: Verbosity,
     bar: Option<ProgressBar>,
     started: Instant,
     last_line: Mutex<Instant>,
+    scope: Option<Scope>,
+}
+
+/// What the progress counts, from the database: the tasks waiting or held
+/// when the run started, and those done since by anyone (a thread of its
+/// own reads it, so the workers never wait on a count).
+struct Scope {
+    total: u64,
+    done: Arc<AtomicU64>,
+    /// Our own tasks finished when `done` was last read.
+    own_at_read: Arc<AtomicU64>,
+    own: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Scope {
+    fn start(remaining: Remaining) -> anyhow::Result<Scope> {
+        let total = remaining()?;
+        let scope = Scope {
+            total,
+            done: Arc::new(AtomicU64::new(0)),
+            own_at_read: Arc::new(AtomicU64::new(0)),
+            own: Arc::new(AtomicU64::new(0)),
+            stop: Arc::new(AtomicBool::new(false)),
+        };
+        let (done, own_at_read, own, stop) =
+            (scope.done.clone(), scope.own_at_read.clone(), scope.own.clone(), scope.stop.clone());
+        std::thread::Builder::new().name("progress".into()).spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                let own_now = own.load(Ordering::Relaxed);
+                let started = Instant::now();
+                let Ok(left) = remaining() else { return };
+                done.store(total.saturating_sub(left), Ordering::Relaxed);
+                own_at_read.store(own_now, Ordering::Relaxed);
+                // Reading costs at most a twentieth of the time.
+                let pause = (started.elapsed() * 20).max(Duration::from_millis(250));
+                let until = Instant::now() + pause;
+                while Instant::now() < until && !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+        })?;
+        Ok(scope)
+    }
+
+    /// Done by anyone as last read, plus what we finished since.
+    fn done(&self, own: u64) -> u64 {
+        self.own.store(own, Ordering::Relaxed);
+        let since = own.saturating_sub(self.own_at_read.load(Ordering::Relaxed));
+        (self.done.load(Ordering::Relaxed) + since).min(self.total)
+    }
+}
+
+impl Drop for Scope {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
 }
 
 impl Reporter {
@@ -46,7 +109,15 @@ impl Reporter {
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
-        Reporter { verbosity, bar, started: Instant::now(), last_line: Mutex::new(Instant::now()) }
+        Reporter { verbosity, bar, started: Instant::now(), last_line: Mutex::new(Instant::now()), scope: None }
+    }
+
+    /// Counts progress over `remaining`'s tasks, as the database has them.
+    pub fn counting(mut self, remaining: Remaining) -> anyhow::Result<Reporter> {
+        if self.verbosity > Verbosity::Quiet {
+            self.scope = Some(Scope::start(remaining)?);
+        }
+        Ok(self)
     }
 
     /// A line for people: above the bar if there is one.
@@ -84,7 +155,11 @@ impl Observer for Reporter {
     }
 
     fn progress(&self, s: &Summary, total: u64) {
-        let done = s.fetched + s.no_data + s.failed;
+        let own = s.fetched + s.no_data + s.failed + s.not_yet;
+        let (done, total) = match &self.scope {
+            Some(scope) => (scope.done(own), scope.total),
+            None => (own, total),
+        };
         match &self.bar {
             Some(bar) => {
                 bar.set_length(total.max(done));

@@ -3,7 +3,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
-use super::progress::Reporter;
+use super::progress::{Remaining, Reporter};
 use super::{handle_signals, Env, Run, STOP};
 use crate::cli::WorkArgs;
 use crate::error::{FAILED, INTERRUPTED, MISSING, OK};
@@ -20,7 +20,9 @@ const MANY_WORKERS: usize = 64;
 impl Run for WorkArgs {
     fn run(&self, env: &Env) -> Result<i32> {
         let store = Store::open(&env.db(), Create::No, self.synchronous)?;
-        let summary = self.work(&store, env, false)?;
+        let queue = store.clone();
+        let remaining = Box::new(move || queue.counts().map(|c| c.queued + c.in_progress));
+        let summary = self.work(&store, env, false, remaining)?;
         let code = exit_code(&summary, summary.failed);
         for line in summary_lines(&summary) {
             env.report(&line, code);
@@ -49,7 +51,7 @@ impl WorkArgs {
     /// Runs the workers over the queue in `store` against `--server`,
     /// showing progress as `env` asks; `checked` when the server already
     /// answered like the price API.
-    pub(super) fn work(&self, store: &Store, env: &Env, checked: bool) -> Result<Summary> {
+    pub(super) fn work(&self, store: &Store, env: &Env, checked: bool, remaining: Remaining) -> Result<Summary> {
         handle_signals()?;
         let opts = WorkOptions { server_checked: checked, ..self.options() };
         if opts.workers > MANY_WORKERS {
@@ -60,7 +62,7 @@ impl WorkArgs {
         }
         let timeouts = Timeouts { request: env.timeout, ..Timeouts::default() };
         let source = Arc::new(HttpSource::new(&env.server, timeouts, opts.workers));
-        let reporter = Arc::new(Reporter::new(env.verbosity));
+        let reporter = Arc::new(Reporter::new(env.verbosity).counting(remaining)?);
         let result = work::run(store, source, &opts, &STOP, reporter.clone());
         reporter.finish();
         result
