@@ -60,14 +60,27 @@ fn refetches(stats: &HashMap<String, PathStats>) -> u64 {
     stats.iter().filter(|(p, _)| p.starts_with("/price/")).map(|(_, s)| (s.requests - s.faults).saturating_sub(1)).sum()
 }
 
+/// A number from the environment, or `default`.
+fn scale(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// The scale comes from the environment, for a long run on demand:
+/// `PRICEQUEUE_CHAOS_KILLS=100 PRICEQUEUE_CHAOS_DAYS=167 cargo test chaos_sigkill -- --nocapture`
+/// (100 kills over 36 x 167 = 6012 tasks). The default, 10 kills over
+/// 3600 tasks, takes about 15 s. The server slows down with the kills, so
+/// that the queue outlasts them all.
 #[test]
 fn chaos_sigkill_at_random_moments_against_a_faulty_server() {
-    let seed = fastrand::u64(..);
-    eprintln!("chaos seed {seed}");
+    let seed = scale("PRICEQUEUE_CHAOS_SEED", fastrand::u64(..));
+    let kills_wanted = scale("PRICEQUEUE_CHAOS_KILLS", 10);
+    let days = scale("PRICEQUEUE_CHAOS_DAYS", 100);
+    eprintln!("chaos seed {seed}: {kills_wanted} kills over {} tasks", 36 * days);
     let mut rng = fastrand::Rng::with_seed(seed);
+    let slow = kills_wanted.div_ceil(10);
     let sb = Sandbox::with_server(ServerOptions {
-        latency: Duration::from_millis(5),
-        latency_jitter: Duration::from_millis(10),
+        latency: Duration::from_millis(5 * slow),
+        latency_jitter: Duration::from_millis(10 * slow),
         faults: vec![
             FaultRule::rate(Fault::ServerError, 0.03),
             FaultRule::rate(Fault::Reset, 0.02),
@@ -83,6 +96,7 @@ fn chaos_sigkill_at_random_moments_against_a_faulty_server() {
         ..ServerOptions::default()
     });
     let workers = 8;
+    let to = (day("2020-01-01") + chrono::Duration::days(days as i64 - 1)).to_string();
     let args = [
         "fetch",
         "-e",
@@ -92,7 +106,7 @@ fn chaos_sigkill_at_random_moments_against_a_faulty_server() {
         "--from",
         "2020-01-01",
         "--to",
-        "2020-04-09",
+        &to,
         "--workers",
         "8",
         "--retry-delay",
@@ -102,12 +116,12 @@ fn chaos_sigkill_at_random_moments_against_a_faulty_server() {
         "--timeout",
         "1s",
     ];
-    let tasks = 12 * 3 * 100;
+    let tasks = 12 * 3 * days as i64;
 
     let mut kills = 0;
     let started = Instant::now();
-    while kills < 10 {
-        assert!(started.elapsed() < Duration::from_secs(90), "chaos loop ran too long");
+    while kills < kills_wanted {
+        assert!(started.elapsed() < Duration::from_secs(60 + 3 * kills_wanted), "chaos loop ran too long");
         let child = sb.command(&args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
         let mut child = child;
         thread::sleep(Duration::from_millis(rng.u64(300..1200)));
@@ -123,7 +137,7 @@ fn chaos_sigkill_at_random_moments_against_a_faulty_server() {
         .query_row("SELECT count(*) FROM tasks WHERE state IN ('queued', 'in_progress')", [], |r| r.get(0))
         .unwrap();
     eprintln!("{kills} kills, {open} of {tasks} tasks still open before the last run");
-    assert!(kills >= 10, "only {kills} kills before the queue was drained: slow the server down");
+    assert!(kills >= kills_wanted, "only {kills} kills before the queue was drained: slow the server down");
 
     let last = sb.run(&args);
     assert!(last.code == OK || last.code == FAILED, "{last:?}");
