@@ -53,7 +53,10 @@ mod tests {
         assert_eq!(after(i64::MAX - 5, Duration::from_secs(1)), i64::MAX);
         assert_eq!(after(1_000, Duration::from_millis(500)), 1_500);
         let d = NaiveDate::from_ymd_opt(2020, 3, 1).unwrap();
-        assert_eq!(day_end(d), chrono::DateTime::parse_from_rfc3339("2020-03-02T00:00:00Z").unwrap().timestamp_millis());
+        assert_eq!(
+            day_end(d),
+            chrono::DateTime::parse_from_rfc3339("2020-03-02T00:00:00Z").unwrap().timestamp_millis()
+        );
         assert_eq!(due_at(d, Duration::from_secs(60)), day_end(d) + 60_000);
         assert!(day_end(NaiveDate::MAX) > 0);
         assert_eq!(show(day_end(d)), "2020-03-02 00:00 UTC");

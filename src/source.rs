@@ -228,7 +228,9 @@ pub fn parse_price(body: &[u8], exchange: &str, symbol: &str, day: NaiveDate) ->
     let answer: Option<Answer> = serde_json::from_slice(body).map_err(BadPrice::Json)?;
     let Some(a) = answer else { return Ok(None) };
     let day = day.to_string();
-    for (what, got, asked) in [("exchange", &a.exchange, exchange), ("symbol", &a.symbol, symbol), ("day", &a.day, &day)] {
+    for (what, got, asked) in
+        [("exchange", &a.exchange, exchange), ("symbol", &a.symbol, symbol), ("day", &a.day, &day)]
+    {
         if got != asked {
             return Err(BadPrice::Refused(format!("it is for {what} {got:?}, not {asked:?}")));
         }
@@ -371,7 +373,9 @@ mod tests {
             }
         }
         let wrong = br#"{"exchange": "bitstamp", "symbol": "btc", "day": "2020-03-12", "open": 10, "high": 12, "low": 9, "close": 11, "volume": 1}"#;
-        assert!(matches!(parse_price(wrong, "kraken", "btc", day()), Err(BadPrice::Refused(w)) if w.contains("exchange \"bitstamp\"")));
+        assert!(
+            matches!(parse_price(wrong, "kraken", "btc", day()), Err(BadPrice::Refused(w)) if w.contains("exchange \"bitstamp\""))
+        );
         // JSON has no NaN or infinity; a number too large for f64 is not a price either.
         assert!(answer(r#""open": 1e400, "high": 12, "low": 9, "close": 11, "volume": 1"#).is_err());
     }
@@ -404,7 +408,10 @@ mod tests {
     fn retry_after_takes_seconds_and_dates() {
         assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
         assert_eq!(parse_retry_after("1.5"), Some(Duration::from_millis(1500)));
-        assert_eq!(parse_retry_after("99999999999999999999999"), Some(Duration::MAX.min(Duration::from_secs(u64::MAX))));
+        assert_eq!(
+            parse_retry_after("99999999999999999999999"),
+            Some(Duration::MAX.min(Duration::from_secs(u64::MAX)))
+        );
         assert_eq!(parse_retry_after("-5"), None);
         assert_eq!(parse_retry_after("1e3"), None);
         assert_eq!(parse_retry_after(""), None);

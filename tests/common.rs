@@ -40,7 +40,8 @@ impl Output {
 /// The binary under test: this build's, or the one `PRICEQUEUE_TEST_BIN`
 /// names (to run the suite against another build, an older one say).
 pub fn bin() -> PathBuf {
-    std::env::var_os("PRICEQUEUE_TEST_BIN").map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_pricequeue")), PathBuf::from)
+    std::env::var_os("PRICEQUEUE_TEST_BIN")
+        .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_pricequeue")), PathBuf::from)
 }
 
 /// A temporary directory with a database path in it, and a price server.

@@ -45,7 +45,8 @@ fn demo_never_replaces_a_database_it_did_not_make() {
     let demo_arg = demo.to_string_lossy().to_string();
     sb.run(&["demo", "--db", &demo_arg]).expect_code(OK);
     sb.run(&["demo", "--db", &demo_arg]).expect_code(OK);
-    let out = sb.run(&["--db", &demo_arg, "enqueue", "-e", "kraken", "-s", "btc", "--from", "2019-01-01"]).expect_code(OK);
+    let out =
+        sb.run(&["--db", &demo_arg, "enqueue", "-e", "kraken", "-s", "btc", "--from", "2019-01-01"]).expect_code(OK);
     assert!(out.stderr.contains("was made by `pricequeue demo`; it now holds your tasks"), "{}", out.stderr);
     let kept = crate::common::dump(&demo);
     let out = sb.run(&["demo", "--db", &demo_arg]).expect_code(ERROR);
@@ -111,15 +112,18 @@ fn days_that_have_not_ended_wait_as_not_yet_due_and_come_due() {
     assert_eq!(state_of(&sb, "kraken", t), "not_yet_due");
 
     // Reported as such everywhere.
-    let status: Value =
-        serde_json::from_str(&sb.run(&["status", "--format", "json"]).expect_code(OK).stdout).unwrap();
+    let status: Value = serde_json::from_str(&sb.run(&["status", "--format", "json"]).expect_code(OK).stdout).unwrap();
     let not_yet = status["states"].as_array().unwrap().iter().find(|r| r["state"] == "not_yet_due").cloned();
     assert_eq!(not_yet.map(|r| r["tasks"].clone()), Some(Value::from(8 + unpublished)));
-    let q = sb.run(&["query", "-e", "kraken", "--from", &from_s, "--to", &to_s, "--format", "json"]).expect_code(MISSING);
+    let q =
+        sb.run(&["query", "-e", "kraken", "--from", &from_s, "--to", &to_s, "--format", "json"]).expect_code(MISSING);
     let report: Value = serde_json::from_str(&q.stdout).unwrap();
-    let reasons: Vec<&str> = report["missing"].as_array().unwrap().iter().map(|m| m["reason"].as_str().unwrap()).collect();
-    let kraken_unpublished =
-        [1, 2].iter().filter(|n| data::recent_price("kraken", "btc", t - chrono::Duration::days(**n)).is_none()).count();
+    let reasons: Vec<&str> =
+        report["missing"].as_array().unwrap().iter().map(|m| m["reason"].as_str().unwrap()).collect();
+    let kraken_unpublished = [1, 2]
+        .iter()
+        .filter(|n| data::recent_price("kraken", "btc", t - chrono::Duration::days(**n)).is_none())
+        .count();
     assert_eq!(reasons.iter().filter(|r| **r == "not yet due").count(), 4 + kraken_unpublished, "{reasons:?}");
     let cov = sb.run(&["coverage", "-e", "kraken", "--from", &from_s, "--to", &to_s]).expect_code(MISSING);
     assert!(cov.stdout.contains("----|"), "four days not yet due, drawn as '-': {}", cov.stdout);
@@ -167,11 +171,8 @@ fn a_recent_no_price_is_asked_again_not_stored_as_no_data() {
     assert_eq!(sb.server.requests_to("/price/"), asked);
 
     // The price is published (another server), and the recheck time has come.
-    let published = Server::start(
-        "127.0.0.1:0",
-        ServerOptions { live: Some(Duration::ZERO), ..ServerOptions::default() },
-    )
-    .unwrap();
+    let published =
+        Server::start("127.0.0.1:0", ServerOptions { live: Some(Duration::ZERO), ..ServerOptions::default() }).unwrap();
     sb.sqlite().execute("UPDATE tasks SET next_attempt_at = 0 WHERE day = ?1", [&y]).unwrap();
     sb.run(&["--server", &published.url(), "work"]).expect_code(OK);
     let want = data::recent_price("kraken", "btc", yesterday);
@@ -184,7 +185,9 @@ fn a_recent_no_price_is_asked_again_not_stored_as_no_data() {
 fn answers_that_are_not_the_price_asked_for_fail_with_the_answer_quoted() {
     let sb = Sandbox::new();
     let price = |e: &str, d: &str, o: f64, h: f64, l: f64, c: f64, v: f64| {
-        format!(r#"{{"exchange": "{e}", "symbol": "btc", "open": {o}, "high": {h}, "low": {l}, "close": {c}, "volume": {v}, "day": "{d}"}}"#)
+        format!(
+            r#"{{"exchange": "{e}", "symbol": "btc", "open": {o}, "high": {h}, "low": {l}, "close": {c}, "volume": {v}, "day": "{d}"}}"#
+        )
     };
     let json = "application/json";
     let server = Scripted::start(vec![
@@ -199,7 +202,19 @@ fn answers_that_are_not_the_price_asked_for_fail_with_the_answer_quoted() {
         ("/price/kraken/btc/2020-03-07", "200 OK", json, price("kraken", "2020-03-07", 0.0, 0.0, 0.0, 0.0, 0.0)),
     ]);
     let out = sb
-        .run(&["--server", &server.url, "fetch", "-e", "kraken", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-07"])
+        .run(&[
+            "--server",
+            &server.url,
+            "fetch",
+            "-e",
+            "kraken",
+            "-s",
+            "btc",
+            "--from",
+            "2020-03-01",
+            "--to",
+            "2020-03-07",
+        ])
         .expect_code(FAILED);
     assert!(out.stderr.contains("6 failed"), "{}", out.stderr);
     let errors: HashMap<String, String> = sb
@@ -222,11 +237,7 @@ fn answers_that_are_not_the_price_asked_for_fail_with_the_answer_quoted() {
         assert!(error.contains("not a valid price") && error.contains(why), "{d}: {error}");
         assert!(error.contains(quoted), "{d}: the answer is quoted: {error}");
         // Refused for good at the first answer: asking again gets the same.
-        assert_eq!(
-            count(&sb, &format!("SELECT attempts FROM tasks WHERE day = '{d}'")),
-            1,
-            "{d} was asked again"
-        );
+        assert_eq!(count(&sb, &format!("SELECT attempts FROM tasks WHERE day = '{d}'")), 1, "{d} was asked again");
     }
     let stored: Vec<String> = sb
         .sqlite()
@@ -249,7 +260,8 @@ fn every_name_reaches_the_server_as_one_path_segment() {
 
     // A name no server could take: a usage error at once, not five retries.
     let long = "x".repeat(10_000);
-    let out = sb.run(&["fetch", "-e", &long, "-s", "btc", "--from", "2020-03-02", "--allow-unknown"]).expect_code(USAGE);
+    let out =
+        sb.run(&["fetch", "-e", &long, "-s", "btc", "--from", "2020-03-02", "--allow-unknown"]).expect_code(USAGE);
     assert!(out.stderr.contains("is 10000 bytes long; names are at most 200 bytes"), "{}", out.stderr);
     assert!(out.stderr.len() < 1000, "the error does not repeat the whole name");
     assert_eq!(count(&sb, "SELECT count(*) FROM tasks"), 1, "nothing was queued");
@@ -297,14 +309,18 @@ fn retry_after_of_any_kind_pauses_or_stops_and_never_hammers() {
         *bursts.first_mut().unwrap() += 1;
         eprintln!("Retry-After {value:?}: {} requests in {} bursts {bursts:?} over {took:?}", log.len(), bursts.len());
         assert!(bursts.len() <= 4, "{value}: {bursts:?}");
-        assert!(bursts.iter().all(|n| *n <= 2 * workers), "{value}: more than 2 requests per worker per pause: {bursts:?}");
+        assert!(
+            bursts.iter().all(|n| *n <= 2 * workers),
+            "{value}: more than 2 requests per worker per pause: {bursts:?}"
+        );
         assert_eq!(count(&sb, "SELECT count(*) FROM tasks WHERE state = 'failed'"), 0, "{value}");
         counts_agree(&sb);
     }
     // Too long, or absurd: the run stops at the first answer, the tasks stay queued.
     for value in ["99999999999999999999999", "Fri, 31 Dec 9999 23:59:59 GMT"] {
         let sb = refusing(value);
-        let out = sb.run(&["fetch", "-e", "all", "-s", "btc", "--from", "2020-03", "--workers", "4"]).expect_code(ERROR);
+        let out =
+            sb.run(&["fetch", "-e", "all", "-s", "btc", "--from", "2020-03", "--workers", "4"]).expect_code(ERROR);
         assert!(out.stderr.contains("longer than --max-pause"), "{value}: {}", out.stderr);
         assert!(sb.server.requests_to("/price/") <= 4, "{value}: {}", sb.server.requests_to("/price/"));
         // And the next run does not ask at all.
@@ -317,7 +333,21 @@ fn retry_after_of_any_kind_pauses_or_stops_and_never_hammers() {
     for value in ["-5", "soon", "1e3"] {
         let sb = refusing(value);
         let out = sb
-            .run(&["fetch", "-e", "kraken", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-03", "--max-attempts", "3", "--retry-delay", "100ms"])
+            .run(&[
+                "fetch",
+                "-e",
+                "kraken",
+                "-s",
+                "btc",
+                "--from",
+                "2020-03-01",
+                "--to",
+                "2020-03-03",
+                "--max-attempts",
+                "3",
+                "--retry-delay",
+                "100ms",
+            ])
             .expect_code(FAILED);
         assert!(out.stderr.contains("3 failed"), "{value}: {}", out.stderr);
         assert_eq!(sb.server.requests_to("/price/"), 9, "{value}: --max-attempts requests per task");
@@ -443,13 +473,19 @@ fn a_database_on_a_read_only_filesystem_can_still_be_read() {
     // of its own, so nothing outlives the test.
     let ro = |args: &[&str]| {
         let mut cmd = std::process::Command::new("unshare");
-        cmd.args(["-rm", "sh", "-c", "mount --bind \"$1\" \"$2\" && mount -o remount,bind,ro \"$2\" && shift 2 && exec \"$@\"", "sh"])
-            .arg(sb.dir.path())
-            .arg(&mount)
-            .arg(crate::common::bin())
-            .arg("--db")
-            .arg(mount.join("prices.db"))
-            .args(args);
+        cmd.args([
+            "-rm",
+            "sh",
+            "-c",
+            "mount --bind \"$1\" \"$2\" && mount -o remount,bind,ro \"$2\" && shift 2 && exec \"$@\"",
+            "sh",
+        ])
+        .arg(sb.dir.path())
+        .arg(&mount)
+        .arg(crate::common::bin())
+        .arg("--db")
+        .arg(mount.join("prices.db"))
+        .args(args);
         crate::common::run(cmd)
     };
     let out = ro(&["query", "--format", "json"]).expect_code(SETTLED);
@@ -476,7 +512,12 @@ fn sql_stops_at_its_time_limit_and_on_ctrl_c() {
     assert!(out.stderr.contains("ran longer than --timeout 500ms and was stopped"), "{}", out.stderr);
     assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
 
-    let child = sb.command(&["sql", forever, "--timeout", "10m"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let child = sb
+        .command(&["sql", forever, "--timeout", "10m"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     std::thread::sleep(Duration::from_millis(500));
     let started = Instant::now();
     assert!(std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
@@ -497,15 +538,29 @@ fn absurd_durations_are_refused_not_wrapped() {
         ("--max-pause", "1000y"),
         ("--busy-timeout", "500000days"),
     ] {
-        let out = sb.run(&["fetch", "-e", "kraken", "-s", "btc", "--from", "2020-03-01", flag, value]).expect_code(USAGE);
+        let out =
+            sb.run(&["fetch", "-e", "kraken", "-s", "btc", "--from", "2020-03-01", flag, value]).expect_code(USAGE);
         assert!(out.stderr.contains(value), "{flag} {value}: {}", out.stderr);
         assert!(!out.stderr.contains("panicked"), "{flag} {value}: {}", out.stderr);
     }
-    let out = sb.run(&["fetch", "-e", "kraken", "-s", "btc", "--from", "2020-03-01", "--rate", "0/s"]).expect_code(USAGE);
+    let out =
+        sb.run(&["fetch", "-e", "kraken", "-s", "btc", "--from", "2020-03-01", "--rate", "0/s"]).expect_code(USAGE);
     assert!(out.stderr.contains("not a rate"), "{}", out.stderr);
     // The largest accepted are fine.
-    sb.run(&["fetch", "-e", "kraken", "-s", "btc", "--from", "2020-03-01", "--deadline", "365days", "--lease", "365days"])
-        .expect_code(OK);
+    sb.run(&[
+        "fetch",
+        "-e",
+        "kraken",
+        "-s",
+        "btc",
+        "--from",
+        "2020-03-01",
+        "--deadline",
+        "365days",
+        "--lease",
+        "365days",
+    ])
+    .expect_code(OK);
 }
 
 // ---- Meanings a script can rely on --------------------------------------
@@ -513,7 +568,8 @@ fn absurd_durations_are_refused_not_wrapped() {
 #[test]
 fn a_failure_given_up_on_stops_making_every_run_exit_4() {
     let sb = Sandbox::new();
-    let args = ["fetch", "-e", "a/b,kraken", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-03", "--allow-unknown"];
+    let args =
+        ["fetch", "-e", "a/b,kraken", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-03", "--allow-unknown"];
     sb.run(&args).expect_code(FAILED);
     let out = sb.run(&args).expect_code(FAILED);
     assert!(out.stderr.contains("3 tasks of this selection failed in earlier runs"), "{}", out.stderr);
@@ -522,7 +578,21 @@ fn a_failure_given_up_on_stops_making_every_run_exit_4() {
     let out = sb.run(&["retry", "--never", "-e", "a/b"]).expect_code(OK);
     assert!(out.stderr.contains("gave up on 3 failed tasks for good"), "{}", out.stderr);
     // Quiet and 0 in cron from now on; the report still says why.
-    let out = sb.run(&["--quiet", "fetch", "-e", "a/b,kraken", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-03", "--allow-unknown"]).expect_code(OK);
+    let out = sb
+        .run(&[
+            "--quiet",
+            "fetch",
+            "-e",
+            "a/b,kraken",
+            "-s",
+            "btc",
+            "--from",
+            "2020-03-01",
+            "--to",
+            "2020-03-03",
+            "--allow-unknown",
+        ])
+        .expect_code(OK);
     assert_eq!(out.stderr, "");
     let q = sb.run(&["query", "-e", "a/b"]).expect_code(SETTLED);
     assert!(q.stdout.contains("abandoned: GET "), "{}", q.stdout);
@@ -563,7 +633,8 @@ fn json_keeps_the_order_of_the_statement() {
 #[test]
 fn many_workers_get_a_warning() {
     let sb = Sandbox::new();
-    let out = sb.run(&["fetch", "-e", "kraken", "-s", "btc", "--from", "2020-03-01", "--workers", "200"]).expect_code(OK);
+    let out =
+        sb.run(&["fetch", "-e", "kraken", "-s", "btc", "--from", "2020-03-01", "--workers", "200"]).expect_code(OK);
     assert!(out.stderr.contains("warning: 200 workers"), "{}", out.stderr);
     let out = sb.run(&["fetch", "-e", "kraken", "-s", "btc", "--from", "2020-03-02", "--workers", "8"]).expect_code(OK);
     assert!(!out.stderr.contains("warning"), "{}", out.stderr);

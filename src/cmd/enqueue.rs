@@ -33,7 +33,8 @@ pub(super) fn resolve(sel: &Selection, source: &dyn PriceSource) -> Result<Cells
 /// Queues the cells of the selection, and says what was queued. A
 /// database the demo made becomes the user's: the demo no longer replaces it.
 pub(super) fn enqueue(store: &Store, cells: &Cells, grace: Duration, env: &Env) -> Result<()> {
-    let added = store.enqueue(&cells.exchanges, &cells.symbols, &dates::days(cells.from, cells.to)?, clock::now_ms(), grace)?;
+    let added =
+        store.enqueue(&cells.exchanges, &cells.symbols, &dates::days(cells.from, cells.to)?, clock::now_ms(), grace)?;
     let days = (cells.to - cells.from).num_days() + 1;
     let range = if days == 1 { cells.from.to_string() } else { format!("{} to {}", cells.from, cells.to) };
     env.say(&format!(

@@ -166,7 +166,10 @@ fn resolve_names(
     }
     let mut out: Vec<String> = if all {
         list(source).map_err(|e| {
-            anyhow::anyhow!("cannot ask the price server for `all` {what}s: {}", crate::work::server_trouble(source.server(), &e))
+            anyhow::anyhow!(
+                "cannot ask the price server for `all` {what}s: {}",
+                crate::work::server_trouble(source.server(), &e)
+            )
         })?
     } else {
         names.iter().map(|n| n.to_string()).collect()

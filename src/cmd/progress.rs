@@ -50,21 +50,26 @@ struct Scope {
     own_at_read: Arc<AtomicU64>,
     own: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
+    /// Joined on drop: the reader holds a database connection, which must be
+    /// closed before the process ends, or SQLite's last close cannot fold
+    /// the write-ahead log back into the file.
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Scope {
     fn start(remaining: Remaining) -> anyhow::Result<Scope> {
         let total = remaining()?;
-        let scope = Scope {
+        let mut scope = Scope {
             total,
             done: Arc::new(AtomicU64::new(0)),
             own_at_read: Arc::new(AtomicU64::new(0)),
             own: Arc::new(AtomicU64::new(0)),
             stop: Arc::new(AtomicBool::new(false)),
+            reader: None,
         };
         let (done, own_at_read, own, stop) =
             (scope.done.clone(), scope.own_at_read.clone(), scope.own.clone(), scope.stop.clone());
-        std::thread::Builder::new().name("progress".into()).spawn(move || {
+        let reader = std::thread::Builder::new().name("progress".into()).spawn(move || {
             while !stop.load(Ordering::Relaxed) {
                 let own_now = own.load(Ordering::Relaxed);
                 let started = Instant::now();
@@ -79,6 +84,7 @@ impl Scope {
                 }
             }
         })?;
+        scope.reader = Some(reader);
         Ok(scope)
     }
 
@@ -93,6 +99,9 @@ impl Scope {
 impl Drop for Scope {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
     }
 }
 
@@ -197,7 +206,9 @@ impl Observer for Reporter {
             Outcome::Failed { error } => format!("failed: {error}"),
             Outcome::Retry { error, .. } => format!("will retry: {error}"),
             Outcome::Defer { error, .. } => format!("deferred: {error}"),
-            Outcome::NotYet { at, asked: true, .. } => format!("no price yet; asked again from {}", crate::clock::show(*at)),
+            Outcome::NotYet { at, asked: true, .. } => {
+                format!("no price yet; asked again from {}", crate::clock::show(*at))
+            }
             Outcome::NotYet { at, .. } => format!("not yet due until {}", crate::clock::show(*at)),
             Outcome::Released => "released".into(),
         };

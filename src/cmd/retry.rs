@@ -36,7 +36,11 @@ impl Run for RetryArgs {
                 plural(n as u64, "failed task", "failed tasks")
             ));
         } else {
-            let what = if self.abandoned { ("failed or abandoned task", "failed or abandoned tasks") } else { ("failed task", "failed tasks") };
+            let what = if self.abandoned {
+                ("failed or abandoned task", "failed or abandoned tasks")
+            } else {
+                ("failed task", "failed tasks")
+            };
             env.say(&format!("queued {} again; `pricequeue work` fetches them", plural(n as u64, what.0, what.1)));
         }
         Ok(OK)

@@ -3,12 +3,12 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
+use super::plural;
 use super::progress::{Remaining, Reporter};
 use super::{handle_signals, Env, Run, STOP};
 use crate::cli::WorkArgs;
-use crate::error::{FAILED, INTERRUPTED, MISSING, OK};
-use super::plural;
 use crate::clock;
+use crate::error::{FAILED, INTERRUPTED, MISSING, OK};
 use crate::source::{HttpSource, Timeouts};
 use crate::store::{Create, Store};
 use crate::work::{self, default_workers, Summary, WorkOptions};

@@ -416,8 +416,7 @@ fn answer(method: &str, raw_path: &str, live: Option<Duration>) -> Response {
                     out.then(|| data::recent_price(exchange, symbol, d)).flatten()
                 }
             };
-            let price =
-                NaiveDate::parse_from_str(day, "%Y-%m-%d").ok().and_then(|d| published(d).map(|p| (d, p)));
+            let price = NaiveDate::parse_from_str(day, "%Y-%m-%d").ok().and_then(|d| published(d).map(|p| (d, p)));
             match price {
                 Some((d, p)) => ok_json(render_price(exchange, symbol, d, &p).into_bytes(), Answer::Price),
                 None => ok_json(b"null".to_vec(), Answer::Null),

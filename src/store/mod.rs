@@ -6,11 +6,12 @@
 //! Clocks are passed in as milliseconds since the epoch, which keeps the
 //! lease and retry logic testable.
 
+#[cfg(test)]
+mod model;
 mod queue;
 mod readonly;
 mod report;
 mod schema;
-#[cfg(test)] mod model;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -191,9 +192,9 @@ pub(crate) fn check_path(path: &Path, create: Create) -> Result<()> {
 /// Whether opening failed because the file cannot be opened as asked (the
 /// -shm file of a WAL database cannot be made beside it, say).
 fn cannot_open(e: &anyhow::Error) -> bool {
-    e.chain().filter_map(|c| c.downcast_ref::<rusqlite::Error>()).any(|e| {
-        matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly))
-    })
+    e.chain()
+        .filter_map(|c| c.downcast_ref::<rusqlite::Error>())
+        .any(|e| matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly)))
 }
 
 /// Why the database at `path` cannot be opened for writing, when the

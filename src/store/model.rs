@@ -21,11 +21,14 @@ use super::{Completion, Create, Enqueued, Outcome, StateCounts, Store, Synchrono
 use crate::clock;
 use crate::price::Price;
 
-/// Cases per `cargo test` run: 64 sequences of up to 60 steps take about
-/// 3 s on 2 cores in a debug build. `PROPTEST_CASES=1000` runs more.
+/// Cases per `cargo test` run: 64 sequences of up to 80 steps take 4-6 s
+/// on 2 cores in a debug build. (At 60 steps, a NoData that kept the old
+/// price of a refreshed day went unnoticed in most runs: it takes a price,
+/// a refresh, a claim and a NoData on one cell.) `PROPTEST_CASES=1000`
+/// runs more.
 const CASES: u32 = 64;
 /// Steps per case, at most: the first is always an enqueue.
-const MAX_STEPS: usize = 60;
+const MAX_STEPS: usize = 80;
 
 const EXCHANGES: [&str; 2] = ["kraken", "nyse"];
 const SYMBOLS: [&str; 2] = ["btc", "eth"];
@@ -90,19 +93,40 @@ impl Range {
 
 #[derive(Debug, Clone)]
 enum Op {
-    Enqueue { exchanges: Vec<&'static str>, symbols: Vec<&'static str>, days: Vec<NaiveDate>, grace_hours: u8 },
-    Claim { owner: &'static str, limit: usize, lease: i64 },
+    Enqueue {
+        exchanges: Vec<&'static str>,
+        symbols: Vec<&'static str>,
+        days: Vec<NaiveDate>,
+        grace_hours: u8,
+    },
+    Claim {
+        owner: &'static str,
+        limit: usize,
+        lease: i64,
+    },
     /// One `complete` call with several completions, stale ones mixed in.
-    Complete { owner: &'static str, picks: Vec<Pick> },
+    Complete {
+        owner: &'static str,
+        picks: Vec<Pick>,
+    },
     /// A late worker completes a task whose claim lapsed: nothing may change.
-    CompleteStale { pick: usize, kind: Kind },
-    Renew { owner: &'static str, lease: i64 },
+    CompleteStale {
+        pick: usize,
+        kind: Kind,
+    },
+    Renew {
+        owner: &'static str,
+        lease: i64,
+    },
     Advance(i64),
     RecoverExpired,
     /// The owner died: its tasks go back to the queue.
     ReleaseOwner(&'static str),
     PromoteDue,
-    RetryFailed { abandoned: bool, cell: Option<Range> },
+    RetryFailed {
+        abandoned: bool,
+        cell: Option<Range>,
+    },
     Abandon(Option<Range>),
     Refresh(Range),
     Recount,
@@ -161,9 +185,8 @@ fn enqueue() -> impl Strategy<Value = Op> {
         (0..n, 0..n).prop_map(|(a, b)| all_days()[a.min(b)..=a.max(b)].to_vec()),
         subsequence(all_days(), 1..=n),
     ];
-    (subsequence(&EXCHANGES[..], 1..=2), subsequence(&SYMBOLS[..], 1..=2), days, 0u8..=2).prop_map(
-        |(exchanges, symbols, days, grace_hours)| Op::Enqueue { exchanges, symbols, days, grace_hours },
-    )
+    (subsequence(&EXCHANGES[..], 1..=2), subsequence(&SYMBOLS[..], 1..=2), days, 0u8..=2)
+        .prop_map(|(exchanges, symbols, days, grace_hours)| Op::Enqueue { exchanges, symbols, days, grace_hours })
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -374,8 +397,7 @@ impl Harness {
             Op::Enqueue { exchanges, symbols, days, grace_hours } => {
                 let grace = Duration::from_secs(u64::from(*grace_hours) * 3600);
                 let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-                let got =
-                    self.store.enqueue(&strings(exchanges), &strings(symbols), days, now, grace).map_err(fail)?;
+                let got = self.store.enqueue(&strings(exchanges), &strings(symbols), days, now, grace).map_err(fail)?;
                 let mut want = Enqueued::default();
                 for &e in exchanges {
                     for &s in symbols {
@@ -411,7 +433,9 @@ impl Harness {
                 let conn = self.store.conn().map_err(fail)?;
                 let mut stmt = conn.prepare("SELECT id, exchange, symbol, day FROM tasks").map_err(fail)?;
                 let ids = stmt
-                    .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get(3)?)))
+                    .query_map([], |r| {
+                        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get(3)?))
+                    })
                     .map_err(fail)?
                     .collect::<rusqlite::Result<Vec<(i64, String, String, NaiveDate)>>>()
                     .map_err(fail)?;
@@ -426,8 +450,15 @@ impl Harness {
             Op::Claim { owner, limit, lease } => {
                 let until = now + lease;
                 let got = self.store.claim(owner, *limit, now, until).map_err(fail)?;
-                let due = self.cells.values().filter(|c| c.row.state == "queued" && c.row.next_attempt_at <= now).count();
-                prop_assert_eq!(got.len(), (*limit).min(due), "tasks claimed (limit {}, {} due in the model)", limit, due);
+                let due =
+                    self.cells.values().filter(|c| c.row.state == "queued" && c.row.next_attempt_at <= now).count();
+                prop_assert_eq!(
+                    got.len(),
+                    (*limit).min(due),
+                    "tasks claimed (limit {}, {} due in the model)",
+                    limit,
+                    due
+                );
                 let mut seen = BTreeSet::new();
                 for t in &got {
                     let key = key_of(&t.exchange, &t.symbol, t.day)?;
@@ -638,7 +669,12 @@ impl Harness {
         }
         let extra: Vec<_> = tasks.keys().filter(|k| !self.cells.contains_key(*k)).collect();
         let missing: Vec<_> = self.cells.keys().filter(|k| !tasks.contains_key(*k)).collect();
-        prop_assert!(extra.is_empty() && missing.is_empty(), "tasks not in the model: {:?}; missing: {:?}", extra, missing);
+        prop_assert!(
+            extra.is_empty() && missing.is_empty(),
+            "tasks not in the model: {:?}; missing: {:?}",
+            extra,
+            missing
+        );
         for (key, cell) in &self.cells {
             // 1 and 4: the state, and for a held task its owner and token.
             prop_assert_eq!(&tasks[key], &cell.row, "task {:?} (database, then model)", key);
@@ -662,7 +698,9 @@ impl Harness {
         //    a refreshed one keeps its old price until its new answer).
         let mut stmt = conn.prepare("SELECT exchange, symbol, day, close FROM prices").map_err(fail)?;
         let raw = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, NaiveDate>(2)?, r.get(3)?)))
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, NaiveDate>(2)?, r.get(3)?))
+            })
             .map_err(fail)?
             .collect::<rusqlite::Result<Vec<(String, String, NaiveDate, f64)>>>()
             .map_err(fail)?;
@@ -716,7 +754,8 @@ impl Harness {
         let mut total = StateCounts::default();
         let mut pairs: BTreeMap<(String, String), StateCounts> = BTreeMap::new();
         for ((e, s, _), c) in &self.cells {
-            let state = if c.row.state == "not_yet_due" && c.row.next_attempt_at <= wall { "queued" } else { c.row.state };
+            let state =
+                if c.row.state == "not_yet_due" && c.row.next_attempt_at <= wall { "queued" } else { c.row.state };
             add(&mut total, state);
             add(pairs.entry((e.to_string(), s.to_string())).or_default(), state);
         }

@@ -357,7 +357,8 @@ impl Store {
     pub fn abandon(&self, cell: Option<(&str, &str, NaiveDate, NaiveDate)>) -> Result<usize> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let n = in_cell(&tx, "UPDATE tasks SET state = 'abandoned' WHERE state = 'failed'", cell, "failed", "abandoned")?;
+        let n =
+            in_cell(&tx, "UPDATE tasks SET state = 'abandoned' WHERE state = 'failed'", cell, "failed", "abandoned")?;
         tx.commit()?;
         Ok(n)
     }
@@ -400,10 +401,8 @@ impl Store {
     /// Whether `pricequeue demo` made this database (and nothing else added to it).
     pub fn is_demo(&self) -> Result<bool> {
         let conn = self.conn()?;
-        let found: Option<String> = conn
-            .prepare_cached("SELECT value FROM meta WHERE key = 'demo'")?
-            .query_row([], |r| r.get(0))
-            .optional()?;
+        let found: Option<String> =
+            conn.prepare_cached("SELECT value FROM meta WHERE key = 'demo'")?.query_row([], |r| r.get(0)).optional()?;
         Ok(found.is_some())
     }
 

@@ -152,21 +152,23 @@ fn open_readonly(path: &Path) -> Result<Connection> {
             .with_context(|| format!("opening {} read-only", path.display()))?;
         conn.busy_timeout(busy_timeout())?;
         // One read of the schema tells a database from any other file.
-        conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(())).map_err(|e| match e.sqlite_error_code() {
-            Some(ErrorCode::NotADatabase) => anyhow::anyhow!(
-                "{} is not an SQLite database (a text file, or another program's); nothing was run. Pass \
+        conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(())).map_err(|e| {
+            match e.sqlite_error_code() {
+                Some(ErrorCode::NotADatabase) => anyhow::anyhow!(
+                    "{} is not an SQLite database (a text file, or another program's); nothing was run. Pass \
                  --db with a pricequeue database",
-                path.display()
-            ),
-            _ => anyhow::Error::new(e).context(format!("reading {}", path.display())),
+                    path.display()
+                ),
+                _ => anyhow::Error::new(e).context(format!("reading {}", path.display())),
+            }
         })?;
         Ok(conn)
     };
     match opened(&path.to_string_lossy(), flags) {
         Err(e)
-            if e.chain().filter_map(|c| c.downcast_ref::<rusqlite::Error>()).any(|e| {
-                matches!(e.sqlite_error_code(), Some(ErrorCode::CannotOpen | ErrorCode::ReadOnly))
-            }) =>
+            if e.chain()
+                .filter_map(|c| c.downcast_ref::<rusqlite::Error>())
+                .any(|e| matches!(e.sqlite_error_code(), Some(ErrorCode::CannotOpen | ErrorCode::ReadOnly))) =>
         {
             opened(&immutable_uri(path), flags | OpenFlags::SQLITE_OPEN_URI)
         }

@@ -187,9 +187,8 @@ impl Store {
             "SELECT exchange, symbol, count(*) FROM tasks INDEXED BY tasks_not_yet_due
              WHERE state = 'not_yet_due' AND next_attempt_at <= ?1 GROUP BY exchange, symbol",
         )?;
-        let rows = stmt.query_map(params![crate::clock::now_ms()], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64))
-        })?;
+        let rows = stmt
+            .query_map(params![crate::clock::now_ms()], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

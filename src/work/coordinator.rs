@@ -197,7 +197,8 @@ impl<'a> Coordinator<'a> {
                 clock::show_secs(until)
             ));
         }
-        self.summary.paused = self.summary.paused.saturating_add(Duration::from_millis(until.saturating_sub(from).max(0) as u64));
+        self.summary.paused =
+            self.summary.paused.saturating_add(Duration::from_millis(until.saturating_sub(from).max(0) as u64));
         self.pause_known = until;
         if ahead > clock::ms(max) {
             return Ok(Some(too_long(self.server, until, max)));
