@@ -163,12 +163,12 @@ fn nothing_missing_exits_zero_and_nothing_stored_is_missing() {
     sb.run(&["fetch", "-e", "kraken", "-s", "btc", "--from", &first]).expect_code(OK);
     let out = sb.run(&["coverage"]).expect_code(OK);
     assert_eq!(row(&out, "kraken", "btc"), ['#']);
-    assert!(out.stdout.contains("1 cells (1 rows x 1 days): 1 prices, 0 no data"), "{}", out.stdout);
+    assert!(out.stdout.contains("1 cell (1 row x 1 day): 1 price, 0 no data"), "{}", out.stdout);
 
     // --from alone is that day, as in fetch: never asked for, so incomplete.
     let out = sb.run(&["coverage", "--from", "2021-01-01"]).expect_code(MISSING);
     assert_eq!(row(&out, "kraken", "btc"), [' ']);
-    assert!(out.stdout.contains("1 cells (1 rows x 1 days): 0 prices"), "{}", out.stdout);
+    assert!(out.stdout.contains("1 cell (1 row x 1 day): 0 prices"), "{}", out.stdout);
     // A name the database has never seen: nothing to draw, and every price of it missing.
     let out = sb.run(&["coverage", "-e", "nosuch"]).expect_code(MISSING);
     assert!(out.stderr.contains("nothing stored or queued for this selection"), "{}", out.stderr);

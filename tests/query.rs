@@ -191,7 +191,7 @@ fn nothing_missing_exits_zero() {
         sb.run(&["fetch", "-e", "bitstamp", "-s", "btc", "--from", d]).expect_code(OK);
     }
     let out = sb.run(&["query", "-e", "bitstamp", "-s", "btc", "--from", &days[0], "--to", &days[0]]).expect_code(OK);
-    assert!(out.stdout.contains("1 prices asked for: 1 stored, 0 missing"), "{}", out.stdout);
+    assert!(out.stdout.contains("1 price asked for: 1 stored, 0 missing"), "{}", out.stdout);
     // With no selection at all: what the database holds, first to last day.
     let all = sb.run(&["query", "--format", "json"]);
     let report: Value = serde_json::from_str(&all.stdout).unwrap();

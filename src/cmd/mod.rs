@@ -202,10 +202,7 @@ fn note_immutable(store: &crate::store::Store, env: &Env) {
     }
 }
 
-/// "1 task", "2 tasks".
-pub fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
+pub use crate::report::plural;
 
 /// "unknown exchange 'krakn' ... did you mean 'kraken'?"
 fn unknown_name(what: &str, name: &str, known: &[String], server: &str) -> String {

@@ -219,8 +219,12 @@ impl DayCounts {
     /// and the days not yet due or abandoned when there are some.
     pub fn line(&self) -> String {
         let mut line = format!(
-            "{} prices, {} no data, {} failed, {} pending, {} not asked",
-            self.prices, self.no_data, self.failed, self.pending, self.not_asked
+            "{}, {} no data, {} failed, {} pending, {} not asked",
+            super::plural(self.prices, "price", "prices"),
+            self.no_data,
+            self.failed,
+            self.pending,
+            self.not_asked
         );
         if self.not_yet_due > 0 {
             line.push_str(&format!(", {} not yet due", self.not_yet_due));
@@ -347,7 +351,8 @@ impl Grid {
     /// The first line: the days drawn and what a column is.
     pub fn header(&self) -> String {
         let days = (self.to - self.from).num_days() + 1;
-        format!("Coverage {} .. {} ({days} days), {}", self.from, self.to, self.bucket.describe())
+        let days = super::plural(days.max(0) as u64, "day", "days");
+        format!("Coverage {} .. {} ({days}), {}", self.from, self.to, self.bucket.describe())
     }
 
     /// The time axis above the rows: each month's name where it starts
@@ -521,7 +526,14 @@ pub fn coverage<W: Write>(store: &Store, cells: &Cells, width: usize, color: boo
     let rows = cells.exchanges.len() * cells.symbols.len();
     let days = (cells.to - cells.from).num_days() + 1;
     let (all, missing) = (totals.days(), totals.missing());
-    writeln!(out, "{all} cells ({rows} rows x {days} days): {}; {missing} without a price", totals.line())?;
+    writeln!(
+        out,
+        "{} ({} x {}): {}; {missing} without a price",
+        super::plural(all, "cell", "cells"),
+        super::plural(rows as u64, "row", "rows"),
+        super::plural(days as u64, "day", "days"),
+        totals.line()
+    )?;
     out.flush()?;
     Ok(totals)
 }
@@ -566,7 +578,7 @@ mod tests {
         assert_eq!(counts(&[]).state(), State::NotAsked);
         let c = counts(&[Price, Pending, Failed, NoData, NoData]);
         assert_eq!((c.days(), c.missing()), (5, 4));
-        assert_eq!(c.line(), "1 prices, 2 no data, 1 failed, 1 pending, 0 not asked");
+        assert_eq!(c.line(), "1 price, 2 no data, 1 failed, 1 pending, 0 not asked");
     }
 
     #[test]

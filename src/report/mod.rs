@@ -10,3 +10,8 @@ pub use coverage::{coverage, Bucket, Day, DayCounts, Grid, Row, State};
 pub use output::{Format, Output};
 pub use query::{query, Cells, QueryTotals};
 pub use status::status;
+
+/// "1 task", "2 tasks".
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}

@@ -56,7 +56,12 @@ impl QueryTotals {
 
     /// One line for people: "1116 prices asked for: 780 stored, 336 missing (300 no data, 36 not queued)".
     pub fn line(&self) -> String {
-        let mut s = format!("{} prices asked for: {} stored, {} missing", self.cells, self.prices, self.missing());
+        let mut s = format!(
+            "{} asked for: {} stored, {} missing",
+            super::plural(self.cells, "price", "prices"),
+            self.prices,
+            self.missing()
+        );
         if !self.missing.is_empty() {
             let parts: Vec<String> = self.missing.iter().map(|(r, n)| format!("{n} {r}")).collect();
             s.push_str(&format!(" ({})", parts.join(", ")));
