@@ -492,6 +492,9 @@ pub struct DemoArgs {
 /// Checks a price API base URL: http or https, with a host.
 pub fn parse_server(s: &str) -> Result<String, String> {
     let s = s.trim();
+    if s.len() > 1000 {
+        return Err(format!("the URL is {} bytes long; give the API's base URL, like http://localhost:8080", s.len()));
+    }
     let uri: ureq::http::Uri =
         s.parse().map_err(|e| format!("'{s}' is not a URL ({e}); write it like http://localhost:8080"))?;
     match (uri.scheme_str(), uri.host()) {

@@ -91,11 +91,21 @@ pub fn days(from: NaiveDate, to: NaiveDate) -> Result<Vec<NaiveDate>> {
     Ok(from.iter_days().take_while(|d| *d <= to).collect())
 }
 
-/// Refuses a range whose end comes before its start.
+/// The longest range of days a command takes: longer is a typo, and
+/// would queue hundreds of millions of tasks.
+pub const MAX_DAYS: i64 = 100 * 366;
+
+/// Refuses a range whose end comes before its start, or that is absurdly long.
 pub fn check_range(from: NaiveDate, to: NaiveDate) -> Result<()> {
     if to < from {
         bail!(crate::error::Usage(format!(
             "--to {to} is before --from {from}; the range is inclusive, so give --to on or after --from"
+        )));
+    }
+    let days = (to - from).num_days() + 1;
+    if days > MAX_DAYS {
+        bail!(crate::error::Usage(format!(
+            "--from {from} --to {to} is {days} days, more than a hundred years; is one of them a typo?"
         )));
     }
     Ok(())
@@ -142,5 +152,8 @@ mod tests {
         assert_eq!(days(d("2020-03-01"), d("2020-03-01")).unwrap(), vec![d("2020-03-01")]);
         let err = days(d("2020-03-02"), d("2020-03-01")).unwrap_err().to_string();
         assert!(err.contains("before --from"), "{err}");
+        let err = check_range(d("0001-01-01"), d("9999-12-31")).unwrap_err().to_string();
+        assert!(err.contains("more than a hundred years"), "{err}");
+        assert!(check_range(d("1970-01-01"), d("2069-12-31")).is_ok());
     }
 }

@@ -225,7 +225,12 @@ pub enum BadPrice {
 /// the JSON `null` (no price that day), else a price that echoes the cell
 /// asked for and passes [`check_price`].
 pub fn parse_price(body: &[u8], exchange: &str, symbol: &str, day: NaiveDate) -> Result<Option<Price>, BadPrice> {
-    let answer: Option<Answer> = serde_json::from_slice(body).map_err(BadPrice::Json)?;
+    let answer: Option<Answer> = serde_json::from_slice(body).map_err(|e| match e.classify() {
+        // Whole JSON of the wrong shape (a field missing, a number sent as
+        // text): the server means it, and asking again gets the same.
+        serde_json::error::Category::Data => BadPrice::Refused(format!("not a price object: {e}")),
+        _ => BadPrice::Json(e),
+    })?;
     let Some(a) = answer else { return Ok(None) };
     let day = day.to_string();
     for (what, got, asked) in
@@ -345,11 +350,17 @@ mod tests {
         let p = |b: &[u8]| parse_price(b, "kraken", "btc", day());
         assert!(matches!(p(b"{\"open\": 1"), Err(BadPrice::Json(_))));
         assert!(matches!(p(b"<html>"), Err(BadPrice::Json(_))));
-        assert!(matches!(p(br#"{"open": 1}"#), Err(BadPrice::Json(_))));
+        assert!(matches!(p(br#"{"open": 1}"#), Err(BadPrice::Refused(_))));
         let other = br#"{"open":1,"high":1,"low":1,"close":1,"volume":1,"exchange":"kraken","symbol":"btc","day":"2020-03-13"}"#;
         assert!(matches!(p(other), Err(BadPrice::Refused(why)) if why.contains("day \"2020-03-13\"")));
         let no_echo = br#"{"open":1,"high":1,"low":1,"close":1,"volume":1}"#;
-        assert!(matches!(p(no_echo), Err(BadPrice::Json(_))), "the echo of the cell is part of the answer");
+        assert!(
+            matches!(p(no_echo), Err(BadPrice::Refused(w)) if w.contains("missing field")),
+            "the echo is part of it"
+        );
+        let text = br#"{"exchange":"kraken","symbol":"btc","day":"2020-03-12","open":"1","high":1,"low":1,"close":1,"volume":1}"#;
+        assert!(matches!(p(text), Err(BadPrice::Refused(_))), "a number sent as text is refused, not retried");
+        assert!(matches!(p(b"[1, 2]"), Err(BadPrice::Refused(_))));
     }
 
     #[test]

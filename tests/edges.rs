@@ -200,6 +200,12 @@ fn answers_that_are_not_the_price_asked_for_fail_with_the_answer_quoted() {
         ("/price/kraken/btc/2020-03-05", "200 OK", json, price("kraken", "2020-03-01", 10.0, 12.0, 9.0, 11.0, 1.0)),
         ("/price/kraken/btc/2020-03-06", "200 OK", json, price("kraken", "2020-03-06", 10.0, 12.0, 9.0, 11.0, 1.0)),
         ("/price/kraken/btc/2020-03-07", "200 OK", json, price("kraken", "2020-03-07", 0.0, 0.0, 0.0, 0.0, 0.0)),
+        (
+            "/price/kraken/btc/2020-03-08",
+            "200 OK",
+            json,
+            price("kraken", "2020-03-08", 10.0, 12.0, 9.0, 11.0, 1.0).replace(r#""open": 10"#, r#""open": "10""#),
+        ),
     ]);
     let out = sb
         .run(&[
@@ -213,10 +219,10 @@ fn answers_that_are_not_the_price_asked_for_fail_with_the_answer_quoted() {
             "--from",
             "2020-03-01",
             "--to",
-            "2020-03-07",
+            "2020-03-08",
         ])
         .expect_code(FAILED);
-    assert!(out.stderr.contains("6 failed"), "{}", out.stderr);
+    assert!(out.stderr.contains("7 failed"), "{}", out.stderr);
     let errors: HashMap<String, String> = sb
         .sqlite()
         .prepare("SELECT day, last_error FROM tasks WHERE state = 'failed'")
@@ -232,6 +238,7 @@ fn answers_that_are_not_the_price_asked_for_fail_with_the_answer_quoted() {
         ("2020-03-04", "volume is -3, below zero", r#""volume": -3"#),
         ("2020-03-05", "it is for day \"2020-03-01\", not \"2020-03-05\"", r#""day": "2020-03-01""#),
         ("2020-03-07", "open is 0, not above zero", r#""open": 0"#),
+        ("2020-03-08", "not a price object: invalid type: string", r#""open": "10""#),
     ] {
         let error = &errors[d];
         assert!(error.contains("not a valid price") && error.contains(why), "{d}: {error}");
@@ -455,6 +462,8 @@ fn file_problems_name_the_file() {
         assert!(out.stderr.contains("is a directory, not a database file"), "{args:?}: {}", out.stderr);
         assert!(out.stderr.contains("somewhere/prices.db"), "{args:?}: {}", out.stderr);
     }
+    let out = sb.run(&["demo", "--db", &dir_arg]).expect_code(ERROR);
+    assert!(out.stderr.contains("is a directory, not a database file"), "demo: {}", out.stderr);
     let nowhere = sb.dir.path().join("no/such/dir/prices.db");
     let out = sb
         .run(&["--db", &nowhere.to_string_lossy(), "enqueue", "-e", "kraken", "-s", "btc", "--from", "2020-03-01"])
@@ -546,6 +555,14 @@ fn absurd_durations_are_refused_not_wrapped() {
     let out =
         sb.run(&["fetch", "-e", "kraken", "-s", "btc", "--from", "2020-03-01", "--rate", "0/s"]).expect_code(USAGE);
     assert!(out.stderr.contains("not a rate"), "{}", out.stderr);
+    // A range no one means: refused before a hundred million tasks are queued.
+    let out = sb
+        .run(&["enqueue", "-e", "kraken", "-s", "btc", "--from", "0001-01-01", "--to", "9999-12-31"])
+        .expect_code(USAGE);
+    assert!(out.stderr.contains("more than a hundred years"), "{}", out.stderr);
+    let long = format!("http://127.0.0.1/{}", "x".repeat(2000));
+    let out = sb.run(&["--server", &long, "status"]).expect_code(USAGE);
+    assert!(out.stderr.contains("bytes long"), "{}", out.stderr);
     // The largest accepted are fine.
     sb.run(&[
         "fetch",

@@ -140,6 +140,7 @@ fn not_a_database(e: rusqlite::Error, path: &Path) -> anyhow::Error {
 /// nothing else has added tasks to since). Read without changing anything:
 /// an older schema is not migrated, so it answers no.
 pub fn made_by_demo(path: &Path) -> Result<bool> {
+    super::check_path(path, Create::No)?;
     let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
         .with_context(|| format!("opening {}", path.display()))?;
     let (app_id, _, _) = inspect(&conn).map_err(|e| not_a_database(e, path))?;
