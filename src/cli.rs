@@ -22,17 +22,6 @@ use crate::store::Synchronous;
 #[derive(Debug, Parser)]
 #[command(name = "pricequeue", version, max_term_width = 100, args_override_self = true)]
 #[command(after_help = concat!(
-    "Exit codes:\n",
-    "  0    success\n",
-    "  1    error (database, network, file): the message says what to do\n",
-    "  2    usage error: a bad flag, day or range\n",
-    "  3    query, coverage: the selection is incomplete (not queued, queued, in progress, not yet due,\n",
-    "       failed); work, fetch: --deadline left tasks\n",
-    "  4    work, fetch: some tasks failed (`pricequeue status` shows why, `pricequeue retry` queues them\n",
-    "       again, `pricequeue retry --never` gives up on them)\n",
-    "  5    query, coverage: every cell is settled, but the server has no price for some (no data), or\n",
-    "       their failure was given up on (retry --never)\n",
-    "  130  interrupted by Ctrl-C or SIGTERM: run the same command again to carry on\n\n",
     "Examples:\n",
     "  pricequeue demo\n",
     "  pricequeue serve &\n",
@@ -77,6 +66,28 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The command line with what clap cannot derive: the exit codes, from
+/// [`Exit`](crate::error::Exit), after the help of the program and of each
+/// command whose outcome a script may read.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let exits = crate::error::Exit::help();
+    let with_exits = |c: clap::Command| {
+        let after = c.get_after_help().map(|h| h.to_string()).unwrap_or_default();
+        c.after_help(format!("{exits}\n{after}"))
+    };
+    let mut cmd = with_exits(Cli::command());
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .filter(|n| !matches!(n.as_str(), "completions" | "man" | "serve"))
+        .collect();
+    for name in names {
+        cmd = cmd.mut_subcommand(name, with_exits);
+    }
+    cmd
+}
+
 /// The default database file, in the current directory.
 pub const DEFAULT_DB: &str = "prices.db";
 
@@ -104,8 +115,6 @@ pub enum Command {
     /// Run it again with the same flags after any interruption: tasks
     /// already fetched are not fetched again.
     #[command(after_help = concat!(
-        "Exit codes: 0 every task of the selection that is due is done (a price or no data); 4 some failed;\n",
-        "3 --deadline left tasks; 1 an error stopped the run; 130 interrupted (run it again to carry on).\n",
         "Days that have not ended (UTC, plus --grace) wait as `not yet due`; a later run fetches them.\n\n",
         "A crontab line (hourly; quiet unless something is wrong):\n",
         "  5 * * * *  cd /srv/prices && pricequeue --quiet fetch -e all -s all --from -2d --to today --refresh-days 2 --deadline 50m\n\n",
@@ -128,8 +137,6 @@ pub enum Command {
     /// --from, the first day in the database; without --to, the end of
     /// --from (`--from 2020-03` is March), or the last day in the database.
     #[command(after_help = concat!(
-        "Exit codes: 0 every price is there; 3 the selection is incomplete (not queued, queued, in progress,\n",
-        "not yet due, failed); 5 complete, but the server has no price for some (no data, abandoned).\n\n",
         "Example:\n  pricequeue query --exchange bitstamp --symbol btc --from 2020-03-01 --to 2020-03-31 --format csv",
     ))]
     Query(QueryArgs),
@@ -141,8 +148,6 @@ pub enum Command {
     /// or never asked for. The missing report at a glance. Colors are off
     /// when stdout is not a terminal or NO_COLOR is set.
     #[command(after_help = concat!(
-        "Exit codes: 0 every day drawn has a price; 3 some are not settled (not queued, pending, not yet\n",
-        "due, failed); 5 all settled, but some have no price (no data, abandoned).\n\n",
         "Example:\n  pricequeue coverage --symbol btc --from 2019 --to 2020"
     ))]
     Coverage(CoverageArgs),

@@ -1,34 +1,107 @@
 //! Exit codes, and the errors that choose one.
 
-/// Everything went as asked.
-pub const OK: i32 = 0;
-/// An error stopped the command (database, network, file); the message says which.
-pub const ERROR: i32 = 1;
-/// The command line was wrong (clap uses the same code for its own errors).
-pub const USAGE: i32 = 2;
-/// `query`, `coverage`: the selection is incomplete: some cells are not
-/// queued, queued, in progress, not yet due, or failed. `work`, `fetch`:
-/// `--deadline` stopped the run with tasks left.
-pub const MISSING: i32 = 3;
-/// `work`/`fetch`: the run finished, but some tasks failed.
-pub const FAILED: i32 = 4;
-/// `query`, `coverage`: every cell is settled, but some have no price: the
-/// server has none (no data), or the failure was given up on (`retry --never`).
-pub const SETTLED: i32 = 5;
-/// Stopped by SIGINT or SIGTERM; run the same command again to carry on.
-pub const INTERRUPTED: i32 = 130;
+/// How a command ended. Each code's meaning is written once, here: `--help`,
+/// the man page and the README's table all show [`Exit::meaning`] (a test
+/// checks that they agree).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Ok,
+    Error,
+    Usage,
+    Incomplete,
+    Failed,
+    Settled,
+    Interrupted,
+}
 
-/// A mistake in what the user asked for: exits with [`USAGE`].
+impl Exit {
+    /// Every exit, in the order of their codes.
+    pub const ALL: [Exit; 7] =
+        [Exit::Ok, Exit::Error, Exit::Usage, Exit::Incomplete, Exit::Failed, Exit::Settled, Exit::Interrupted];
+
+    /// The process's exit code.
+    pub const fn code(self) -> i32 {
+        match self {
+            Exit::Ok => 0,
+            Exit::Error => 1,
+            Exit::Usage => 2,
+            Exit::Incomplete => 3,
+            Exit::Failed => 4,
+            Exit::Settled => 5,
+            Exit::Interrupted => 130,
+        }
+    }
+
+    /// What the code tells a script, in one line.
+    pub const fn meaning(self) -> &'static str {
+        match self {
+            Exit::Ok => {
+                "success; for query and coverage: every price of the selection is there; for work and fetch: \
+                 every task that is due is done (a price, no data, or abandoned)"
+            }
+            Exit::Error => {
+                "an error stopped the command (database, network, file); the message says what to do, often \
+                 with a hint: line"
+            }
+            Exit::Usage => {
+                "usage error: a bad flag, day, range, duration, rate or format, or a name the server does not list"
+            }
+            Exit::Incomplete => {
+                "query, coverage: the selection is incomplete: some cell is not queued, queued, in progress, not \
+                 yet due or failed; work, fetch: --deadline stopped the run with tasks left"
+            }
+            Exit::Failed => {
+                "work, fetch: some tasks of the selection failed (status shows why; retry queues them again, \
+                 retry --never gives up on them)"
+            }
+            Exit::Settled => {
+                "query, coverage: the selection is complete, but the server has no price for some cells (no \
+                 data), or their failure was given up on (abandoned)"
+            }
+            Exit::Interrupted => {
+                "interrupted by Ctrl-C or SIGTERM: what was in flight was committed (sql: the statement was \
+                 stopped); run the same command again to carry on"
+            }
+        }
+    }
+
+    /// The exit codes as `--help` and the man page list them.
+    pub fn help() -> String {
+        let mut text = String::from("Exit codes:\n");
+        for exit in Exit::ALL {
+            text.push_str(&format!("  {:<4} {}\n", exit.code(), exit.meaning()));
+        }
+        text
+    }
+}
+
+/// Everything went as asked.
+pub const OK: i32 = Exit::Ok.code();
+/// An error stopped the command (database, network, file); the message says which.
+pub const ERROR: i32 = Exit::Error.code();
+/// The command line was wrong (clap uses the same code for its own errors).
+pub const USAGE: i32 = Exit::Usage.code();
+/// `query`, `coverage`: the selection is incomplete; `work`, `fetch`: the
+/// deadline left tasks.
+pub const MISSING: i32 = Exit::Incomplete.code();
+/// `work`/`fetch`: the run finished, but some tasks failed.
+pub const FAILED: i32 = Exit::Failed.code();
+/// `query`, `coverage`: complete, but some cells have no price.
+pub const SETTLED: i32 = Exit::Settled.code();
+/// Stopped by SIGINT or SIGTERM; run the same command again to carry on.
+pub const INTERRUPTED: i32 = Exit::Interrupted.code();
+
+/// A mistake in what the user asked for: exits with [`Exit::Usage`].
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct Usage(pub String);
 
-/// The exit code for an error that ended a command.
-pub fn exit_code(err: &anyhow::Error) -> i32 {
+/// How a command that failed with `err` exits.
+pub fn exit_code(err: &anyhow::Error) -> Exit {
     if err.downcast_ref::<Usage>().is_some() {
-        USAGE
+        Exit::Usage
     } else {
-        ERROR
+        Exit::Error
     }
 }
 
@@ -85,6 +158,32 @@ pub fn io_kind(err: &anyhow::Error) -> Option<std::io::ErrorKind> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_readme_help_and_man_page_give_each_exit_code_the_same_meaning() {
+        let readme = include_str!("../README.md");
+        let table: Vec<(i32, String)> = readme
+            .lines()
+            .skip_while(|l| *l != "## Exit codes")
+            .filter_map(|l| {
+                let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+                let code = cells.get(1)?.parse().ok()?;
+                Some((code, cells.get(2)?.replace('`', "")))
+            })
+            .collect();
+        let want: Vec<(i32, String)> = Exit::ALL.iter().map(|e| (e.code(), e.meaning().to_string())).collect();
+        assert_eq!(table, want, "the README's exit-code table");
+        let help = crate::cli::command().render_long_help().to_string();
+        let mut man = Vec::new();
+        clap_mangen::Man::new(crate::cli::command()).render(&mut man).unwrap();
+        let man = String::from_utf8(man).unwrap().replace("\\-", "-");
+        for exit in Exit::ALL {
+            let line = format!("{:<4} {}", exit.code(), exit.meaning());
+            let one_line = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(one_line(&help).contains(&one_line(&line)), "--help lacks: {line}\n{help}");
+            assert!(one_line(&man).contains(&one_line(exit.meaning())), "the man page lacks: {line}");
+        }
+    }
 
     fn sqlite(code: i32) -> anyhow::Error {
         anyhow::Error::new(rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None))

@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let code = match pricequeue::cmd::main() {
-        Ok(code) => code,
+        Ok(exit) => exit.code(),
         // `pricequeue query | head`: the reader has all it wanted.
         Err(err) if is_broken_pipe(&err) => pricequeue::error::OK,
         Err(err) => {
@@ -10,7 +10,7 @@ fn main() -> ExitCode {
             if let Some(hint) = pricequeue::error::hint(&err) {
                 pricequeue::cmd::log(&format!("hint: {hint}"));
             }
-            pricequeue::error::exit_code(&err)
+            pricequeue::error::exit_code(&err).code()
         }
     };
     ExitCode::from(u8::try_from(code).unwrap_or(1))

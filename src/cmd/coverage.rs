@@ -5,7 +5,7 @@ use anyhow::Result;
 use super::query::open_selection;
 use super::{Env, Run};
 use crate::cli::CoverageArgs;
-use crate::error::MISSING;
+use crate::error::Exit;
 use crate::report;
 
 /// The width drawn into when stdout is not a terminal and `--width` is not
@@ -13,8 +13,8 @@ use crate::report;
 const DEFAULT_WIDTH: usize = 100;
 
 impl Run for CoverageArgs {
-    fn run(&self, env: &Env) -> Result<i32> {
-        let Some((store, cells)) = open_selection(env, &self.filter)? else { return Ok(MISSING) };
+    fn run(&self, env: &Env) -> Result<Exit> {
+        let Some((store, cells)) = open_selection(env, &self.filter)? else { return Ok(Exit::Incomplete) };
         let stdout = io::stdout();
         let terminal = stdout.is_terminal();
         let width = match self.width {

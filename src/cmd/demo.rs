@@ -11,7 +11,7 @@ use super::work::summary_line;
 use super::{handle_signals, Env, Run, STOP};
 use crate::cli::{DemoArgs, Selection};
 use crate::dates::{self, Span};
-use crate::error::{INTERRUPTED, OK};
+use crate::error::Exit;
 use crate::report::{self, Format};
 use crate::server::{Server, ServerOptions};
 use crate::source::{HttpSource, Timeouts};
@@ -19,7 +19,7 @@ use crate::store::{self, Create, Store, Synchronous};
 use crate::work::{self, default_workers, WorkOptions};
 
 impl Run for DemoArgs {
-    fn run(&self, env: &Env) -> Result<i32> {
+    fn run(&self, env: &Env) -> Result<Exit> {
         // Only an explicit --db moves the demo: PRICEQUEUE_DB names the
         // user's real database, which the demo must never replace.
         let db = if env.db_on_command_line { env.db() } else { PathBuf::from("demo.db") };
@@ -74,7 +74,7 @@ impl Run for DemoArgs {
         let summary = summary?;
         env.say(&summary_line(&summary));
         if summary.interrupted {
-            return Ok(INTERRUPTED);
+            return Ok(Exit::Interrupted);
         }
 
         let mut out = io::stdout().lock();
@@ -87,6 +87,6 @@ impl Run for DemoArgs {
             "\nThe prices are in {db}, an SQLite database; try\n  sqlite3 {db} \"SELECT exchange, avg(close) FROM prices WHERE symbol = 'btc' GROUP BY exchange\"\n  pricequeue --db {db} query --exchange bitstamp --symbol btc --missing",
             db = db.display()
         )?;
-        Ok(OK)
+        Ok(Exit::Ok)
     }
 }

@@ -6,18 +6,18 @@ use super::{plural, resolve_names, Env, Run};
 use crate::cli::{EnqueueArgs, Selection};
 use crate::clock;
 use crate::dates;
-use crate::error::OK;
+use crate::error::Exit;
 use crate::report::Cells;
 use crate::source::{HttpSource, PriceSource, Timeouts};
 use crate::store::{Create, Store, Synchronous};
 
 impl Run for EnqueueArgs {
-    fn run(&self, env: &Env) -> Result<i32> {
+    fn run(&self, env: &Env) -> Result<Exit> {
         let source = HttpSource::new(&env.server, Timeouts { request: env.timeout, ..Timeouts::default() }, 1);
         let cells = resolve(&self.selection, &source)?;
         let store = Store::open(&env.db(), Create::IfMissing, Synchronous::Normal)?;
         enqueue(&store, &cells, self.grace, env)?;
-        Ok(OK)
+        Ok(Exit::Ok)
     }
 }
 

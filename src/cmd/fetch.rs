@@ -4,11 +4,12 @@ use super::enqueue::{enqueue, resolve};
 use super::work::{exit_code, summary_lines};
 use super::{plural, Env, Run};
 use crate::cli::FetchArgs;
+use crate::error::Exit;
 use crate::source::{HttpSource, Timeouts};
 use crate::store::{Create, StateCounts, Store};
 
 impl Run for FetchArgs {
-    fn run(&self, env: &Env) -> Result<i32> {
+    fn run(&self, env: &Env) -> Result<Exit> {
         let source = HttpSource::new(&env.server, Timeouts { request: env.timeout, ..Timeouts::default() }, 1);
         let sel = &self.selection;
         let cells = resolve(sel, &source)?;

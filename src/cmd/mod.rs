@@ -18,10 +18,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
 use clap::parser::ValueSource;
-use clap::{CommandFactory, FromArgMatches};
+use clap::FromArgMatches;
 
 use crate::cli::{Cli, Command, DEFAULT_DB};
-use crate::error::Usage;
+use crate::error::{Exit, Usage};
 use crate::source::{FetchError, PriceSource};
 
 /// What every command may need besides its own flags.
@@ -53,8 +53,8 @@ impl Env {
 
     /// The summary of a run: printed even with --quiet when the exit code
     /// says something went wrong, since then it is the error's detail.
-    pub fn report(&self, line: &str, code: i32) {
-        if self.verbosity > progress::Verbosity::Quiet || code != crate::error::OK {
+    pub fn report(&self, line: &str, code: Exit) {
+        if self.verbosity > progress::Verbosity::Quiet || code != Exit::Ok {
             log(line);
         }
     }
@@ -62,15 +62,15 @@ impl Env {
 
 /// A subcommand: runs, and returns its exit code.
 pub trait Run {
-    fn run(&self, env: &Env) -> Result<i32>;
+    fn run(&self, env: &Env) -> Result<Exit>;
 }
 
 /// Set by the first Ctrl-C or SIGTERM: stop claiming, finish what is in flight.
 pub static STOP: AtomicBool = AtomicBool::new(false);
 
 /// Parses the command line and runs the command.
-pub fn main() -> Result<i32> {
-    let matches = match Cli::command().try_get_matches() {
+pub fn main() -> Result<Exit> {
+    let matches = match crate::cli::command().try_get_matches() {
         Ok(m) => m,
         // --help and --version go to stdout like any output: a closed pipe
         // is fine, a full disk an error (clap would ignore both).
@@ -81,7 +81,7 @@ pub fn main() -> Result<i32> {
             let text = if color { e.render().ansi().to_string() } else { e.render().to_string() };
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes()).and_then(|()| out.flush()).context("writing to standard output")?;
-            return Ok(crate::error::OK);
+            return Ok(Exit::Ok);
         }
         Err(e) => e.exit(),
     };
@@ -127,7 +127,7 @@ pub fn log(line: &str) {
 fn handle_signals() -> Result<()> {
     ctrlc::set_handler(|| {
         if STOP.swap(true, Ordering::SeqCst) {
-            std::process::exit(crate::error::INTERRUPTED);
+            std::process::exit(Exit::Interrupted.code());
         }
         log("stopping: finishing what is in flight (press Ctrl-C again to quit at once)");
     })

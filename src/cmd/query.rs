@@ -5,14 +5,14 @@ use anyhow::Result;
 use super::{Env, Run};
 use crate::cli::{Filter, QueryArgs};
 use crate::dates;
-use crate::error::{MISSING, OK, SETTLED};
+use crate::error::Exit;
 use crate::report::{self, Cells, Format};
 use crate::store::{Create, Store, Synchronous};
 use chrono::NaiveDate;
 
 impl Run for QueryArgs {
-    fn run(&self, env: &Env) -> Result<i32> {
-        let Some((store, cells)) = open_selection(env, &self.filter)? else { return Ok(MISSING) };
+    fn run(&self, env: &Env) -> Result<Exit> {
+        let Some((store, cells)) = open_selection(env, &self.filter)? else { return Ok(Exit::Incomplete) };
         let totals = report::query(&store, &cells, self.format, self.missing, io::stdout().lock())?;
         if self.format != Format::Table {
             super::log(&totals.line());
@@ -23,11 +23,11 @@ impl Run for QueryArgs {
 
 /// The exit code of a report on a selection: 0 every cell has a price; 3
 /// some cell is not settled; 5 all settled, but some have no price.
-pub(super) fn completeness(missing: u64, unsettled: u64) -> i32 {
+pub(super) fn completeness(missing: u64, unsettled: u64) -> Exit {
     match (missing, unsettled) {
-        (0, _) => OK,
-        (_, 0) => SETTLED,
-        _ => MISSING,
+        (0, _) => Exit::Ok,
+        (_, 0) => Exit::Settled,
+        _ => Exit::Incomplete,
     }
 }
 

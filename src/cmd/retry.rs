@@ -4,11 +4,11 @@ use super::query::cells;
 use super::{plural, Env, Run};
 use crate::cli::RetryArgs;
 use crate::dates;
-use crate::error::OK;
+use crate::error::Exit;
 use crate::store::{Create, Store, Synchronous};
 
 impl Run for RetryArgs {
-    fn run(&self, env: &Env) -> Result<i32> {
+    fn run(&self, env: &Env) -> Result<Exit> {
         let f = &self.filter;
         if let (Some(from), Some(to)) = (f.first_day(), f.last_day()) {
             dates::check_range(from, to)?;
@@ -43,6 +43,6 @@ impl Run for RetryArgs {
             };
             env.say(&format!("queued {} again; `pricequeue work` fetches them", plural(n as u64, what.0, what.1)));
         }
-        Ok(OK)
+        Ok(Exit::Ok)
     }
 }

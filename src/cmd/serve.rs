@@ -2,11 +2,11 @@ use anyhow::{Context, Result};
 
 use super::{Env, Run};
 use crate::cli::ServeArgs;
-use crate::error::OK;
+use crate::error::Exit;
 use crate::server::{data, RetryAfter, Server, ServerOptions};
 
 impl Run for ServeArgs {
-    fn run(&self, _env: &Env) -> Result<i32> {
+    fn run(&self, _env: &Env) -> Result<Exit> {
         let options = ServerOptions {
             latency: self.latency,
             latency_jitter: self.latency_jitter,
@@ -46,6 +46,6 @@ impl Run for ServeArgs {
             super::log(&format!("injecting faults into price answers: {}", rules.join(", ")));
         }
         server.wait();
-        Ok(OK)
+        Ok(Exit::Ok)
     }
 }

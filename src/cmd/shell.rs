@@ -4,28 +4,27 @@
 use std::io::{self, Write};
 
 use anyhow::{Context, Result};
-use clap::CommandFactory;
 
 use super::{Env, Run};
-use crate::cli::{Cli, CompletionsArgs, ManArgs};
-use crate::error::OK;
+use crate::cli::{CompletionsArgs, ManArgs};
+use crate::error::Exit;
 
 impl Run for CompletionsArgs {
-    fn run(&self, _env: &Env) -> Result<i32> {
+    fn run(&self, _env: &Env) -> Result<Exit> {
         // Made in memory first: clap_complete panics when its writer fails
         // (a closed pipe, a full disk), where a command must not.
         let mut script = Vec::new();
-        clap_complete::generate(self.shell, &mut Cli::command(), "pricequeue", &mut script);
+        clap_complete::generate(self.shell, &mut crate::cli::command(), "pricequeue", &mut script);
         print(&script)
     }
 }
 
 impl Run for ManArgs {
-    fn run(&self, _env: &Env) -> Result<i32> {
+    fn run(&self, _env: &Env) -> Result<Exit> {
         let mut page = Vec::new();
-        clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+        clap_mangen::Man::new(crate::cli::command()).render(&mut page)?;
         // The subcommands, each in a section of the same page.
-        for sub in Cli::command().get_subcommands() {
+        for sub in crate::cli::command().get_subcommands() {
             writeln!(page, ".SH \"PRICEQUEUE {}\"", sub.get_name().to_uppercase())?;
             clap_mangen::Man::new(sub.clone()).render_description_section(&mut page)?;
             clap_mangen::Man::new(sub.clone()).render_options_section(&mut page)?;
@@ -36,8 +35,8 @@ impl Run for ManArgs {
 
 /// Writes `bytes` to stdout; a failure is an error (a closed pipe is
 /// success, which `main` sees to).
-fn print(bytes: &[u8]) -> Result<i32> {
+fn print(bytes: &[u8]) -> Result<Exit> {
     let mut out = io::stdout().lock();
     out.write_all(bytes).and_then(|()| out.flush()).context("writing to standard output")?;
-    Ok(OK)
+    Ok(Exit::Ok)
 }

@@ -5,12 +5,12 @@ use anyhow::Result;
 
 use super::{handle_signals, Env, Run, STOP};
 use crate::cli::SqlArgs;
-use crate::error::{INTERRUPTED, OK};
+use crate::error::Exit;
 use crate::report::Output;
 use crate::store::{self, Stopped};
 
 impl Run for SqlArgs {
-    fn run(&self, env: &Env) -> Result<i32> {
+    fn run(&self, env: &Env) -> Result<Exit> {
         // Ctrl-C and SIGTERM stop the statement (the progress handler sees STOP).
         handle_signals()?;
         // Both callbacks write to the same output: the header, then rows.
@@ -29,11 +29,11 @@ impl Run for SqlArgs {
         if let Err(e) = result {
             if e.downcast_ref::<Stopped>() == Some(&Stopped::Interrupted) {
                 super::log(&format!("{e}"));
-                return Ok(INTERRUPTED);
+                return Ok(Exit::Interrupted);
             }
             return Err(e);
         }
         drop(out.into_inner().finish()?);
-        Ok(OK)
+        Ok(Exit::Ok)
     }
 }

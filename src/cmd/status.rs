@@ -4,18 +4,18 @@ use anyhow::Result;
 
 use super::{Env, Run};
 use crate::cli::StatusArgs;
-use crate::error::OK;
+use crate::error::Exit;
 use crate::report;
 use crate::store::{Create, Store, Synchronous};
 
 impl Run for StatusArgs {
-    fn run(&self, env: &Env) -> Result<i32> {
+    fn run(&self, env: &Env) -> Result<Exit> {
         let store = Store::open(&env.db(), Create::ReadOnly, Synchronous::Normal)?;
         super::note_immutable(&store, env);
         if self.recount {
             store.recount()?;
         }
         report::status(&store, self.format, io::stdout().lock())?;
-        Ok(OK)
+        Ok(Exit::Ok)
     }
 }

@@ -8,7 +8,7 @@ use super::progress::{Remaining, Reporter};
 use super::{handle_signals, Env, Run, STOP};
 use crate::cli::WorkArgs;
 use crate::clock;
-use crate::error::{FAILED, INTERRUPTED, MISSING, OK};
+use crate::error::Exit;
 use crate::source::{HttpSource, Timeouts};
 use crate::store::{Create, Store};
 use crate::work::{self, default_workers, Summary, WorkOptions};
@@ -18,7 +18,7 @@ use crate::work::{self, default_workers, Summary, WorkOptions};
 const MANY_WORKERS: usize = 64;
 
 impl Run for WorkArgs {
-    fn run(&self, env: &Env) -> Result<i32> {
+    fn run(&self, env: &Env) -> Result<Exit> {
         let store = Store::open(&env.db(), Create::No, self.synchronous)?;
         let queue = store.clone();
         let remaining = Box::new(move || queue.counts().map(|c| c.queued + c.in_progress));
@@ -123,14 +123,14 @@ pub(super) fn summary_line(s: &Summary) -> String {
 }
 
 /// 130 if interrupted, 4 if tasks failed, 3 if the deadline left tasks, else 0.
-pub(super) fn exit_code(s: &Summary, failed: u64) -> i32 {
+pub(super) fn exit_code(s: &Summary, failed: u64) -> Exit {
     if s.interrupted {
-        INTERRUPTED
+        Exit::Interrupted
     } else if failed > 0 {
-        FAILED
+        Exit::Failed
     } else if s.deadline_reached {
-        MISSING
+        Exit::Incomplete
     } else {
-        OK
+        Exit::Ok
     }
 }
