@@ -117,7 +117,7 @@ pub enum Command {
     #[command(after_help = concat!(
         "Days that have not ended (UTC, plus --grace) wait as `not yet due`; a later run fetches them.\n\n",
         "A crontab line (hourly; quiet unless something is wrong):\n",
-        "  5 * * * *  cd /srv/prices && pricequeue --quiet fetch -e all -s all --from -2d --to today --refresh-days 2 --deadline 50m\n\n",
+        "  5 * * * *  cd /srv/prices && pricequeue --quiet fetch -e all -s all --from -2d --to today --rate 5/s --deadline 50m\n\n",
         "Example:\n  pricequeue fetch --exchange all --symbol all --from 2020-03-01 --to 2020-03-31",
     ))]
     Fetch(FetchArgs),

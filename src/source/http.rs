@@ -1,0 +1,212 @@
+//! The price API over HTTP: one connection pool shared by every worker,
+//! its answers classified into [`FetchError`]s.
+
+use std::time::Duration;
+
+use chrono::NaiveDate;
+
+use super::answer::{parse_price, parse_retry_after, quote, segment, BadPrice};
+use super::{FetchError, PriceSource, Timeouts};
+use crate::price::Price;
+
+/// Bytes accepted in one answer. A price is ~150 bytes and the name lists
+/// are small; anything near this is a broken server, not data.
+const BODY_LIMIT: u64 = 1 << 20;
+
+/// The longest request URL this client sends (its request buffer holds it
+/// with the headers).
+const MAX_URL: usize = 3000;
+/// The price API over HTTP, one connection pool shared by every worker.
+pub struct HttpSource {
+    agent: ureq::Agent,
+    base: String,
+    timeouts: Timeouts,
+}
+
+impl HttpSource {
+    /// A client for the server at `base` (like `http://localhost:8080`),
+    /// keeping up to `connections` idle connections for reuse.
+    pub fn new(base: &str, timeouts: Timeouts, connections: usize) -> HttpSource {
+        let agent = ureq::Agent::config_builder()
+            .timeout_connect(Some(timeouts.connect.min(timeouts.request)))
+            .timeout_global(Some(timeouts.request))
+            // Statuses are classified below, not turned into opaque errors.
+            .http_status_as_error(false)
+            .max_idle_connections(connections.max(1))
+            .max_idle_connections_per_host(connections.max(1))
+            // ureq's 128 KiB buffers per connection would cost 128 MB at 512
+            // workers; a price answer with its headers is well under 1 KiB.
+            .input_buffer_size(16 * 1024)
+            .output_buffer_size(4 * 1024)
+            .max_response_header_size(16 * 1024)
+            .user_agent(concat!("pricequeue/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        HttpSource { agent, base: base.trim_end_matches('/').to_string(), timeouts }
+    }
+
+    /// The URL of a price, names percent-encoded as path segments.
+    pub fn price_url(&self, exchange: &str, symbol: &str, day: NaiveDate) -> String {
+        format!("{}/price/{}/{}/{day}", self.base, segment(exchange), segment(symbol))
+    }
+
+    fn get(&self, url: &str) -> Result<Vec<u8>, FetchError> {
+        if url.len() > MAX_URL {
+            return Err(FetchError::Permanent(format!(
+                "the request URL would be {} bytes, more than the {MAX_URL} this client sends; check the \
+                 exchange and symbol names and --server",
+                url.len()
+            )));
+        }
+        let mut resp = self.agent.get(url).call().map_err(|e| classify_transport(url, e, self.timeouts))?;
+        let status = resp.status().as_u16();
+        if status != 200 {
+            let retry_after =
+                resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
+            return Err(classify_status(url, status, retry_after));
+        }
+        resp.body_mut()
+            .with_config()
+            .limit(BODY_LIMIT)
+            .read_to_vec()
+            .map_err(|e| classify_transport(url, e, self.timeouts))
+    }
+
+    fn names(&self, what: &str) -> Result<Vec<String>, FetchError> {
+        let url = format!("{}/{what}", self.base);
+        let body = self.get(&url)?;
+        // A whole answer that is not a list of names (an HTML page, say) is
+        // not the price API: asking again will not change that.
+        serde_json::from_slice(&body).map_err(|e| {
+            FetchError::Permanent(format!("GET {url}: the answer is not a JSON list of names ({e}): {}", quote(&body)))
+        })
+    }
+}
+
+impl PriceSource for HttpSource {
+    fn server(&self) -> &str {
+        &self.base
+    }
+
+    fn exchanges(&self) -> Result<Vec<String>, FetchError> {
+        self.names("exchanges")
+    }
+
+    fn symbols(&self) -> Result<Vec<String>, FetchError> {
+        self.names("symbols")
+    }
+
+    fn price(&self, exchange: &str, symbol: &str, day: NaiveDate) -> Result<Option<Price>, FetchError> {
+        let url = self.price_url(exchange, symbol, day);
+        let body = self.get(&url)?;
+        parse_price(&body, exchange, symbol, day).map_err(|e| match e {
+            BadPrice::Json(e) => {
+                FetchError::Transient(format!("GET {url}: malformed price JSON ({e}): {}", quote(&body)))
+            }
+            BadPrice::Refused(why) => {
+                FetchError::Permanent(format!("GET {url}: not a valid price ({why}): {}", quote(&body)))
+            }
+        })
+    }
+}
+
+/// A name as one path segment: percent-encoded, `/` above all, and the
+/// dots of `.` and `..` too, so that no client, proxy or server takes it
+fn classify_transport(url: &str, e: ureq::Error, timeouts: Timeouts) -> FetchError {
+    use std::io::ErrorKind;
+    use ureq::{Error, Timeout};
+    let message = format!("GET {url}: {e}");
+    match &e {
+        Error::HostNotFound | Error::ConnectionFailed | Error::Timeout(Timeout::Connect | Timeout::Resolve) => {
+            FetchError::Unreachable(message)
+        }
+        Error::Io(io) if matches!(io.kind(), ErrorKind::ConnectionRefused | ErrorKind::AddrNotAvailable) => {
+            FetchError::Unreachable(message)
+        }
+        Error::Timeout(_) => FetchError::TimedOut(format!(
+            "GET {url}: timed out: no answer within {} (--timeout)",
+            humantime::format_duration(timeouts.request)
+        )),
+        Error::Io(io) if io.kind() == ErrorKind::TimedOut => FetchError::TimedOut(message),
+        Error::BadUri(_) | Error::Protocol(_) => FetchError::Permanent(message),
+        _ => FetchError::Transient(message),
+    }
+}
+
+fn classify_status(url: &str, status: u16, retry_after: Option<Duration>) -> FetchError {
+    let message = format!("GET {url}: HTTP {status}");
+    match status {
+        429 | 503 => FetchError::RateLimited { message, retry_after },
+        408 | 500..=599 => FetchError::Transient(message),
+        _ => FetchError::Permanent(message),
+    }
+}
+
+/// Reads a `Retry-After` header: seconds, or an HTTP date. Too many
+/// seconds saturate (a pause that long stops the run); a date in the past
+/// is no wait; seconds with a fraction are taken as meant; anything else
+#[cfg(test)]
+mod wire_tests {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    use super::*;
+    use crate::source::PriceSource;
+
+    /// A one-shot server that answers the first request with `response`.
+    fn answer_once(response: Vec<u8>) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            if let Ok((mut conn, _)) = listener.accept() {
+                let mut buf = [0u8; 4096];
+                let _ = conn.read(&mut buf);
+                let _ = conn.write_all(&response);
+            }
+        });
+        url
+    }
+
+    #[test]
+    fn a_body_over_the_limit_is_an_error_not_an_allocation() {
+        let size = 64 << 20; // announced, never sent in full
+        let mut response = format!("HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n\r\n").into_bytes();
+        response.extend(std::iter::repeat_n(b' ', (BODY_LIMIT + 10) as usize));
+        let source = HttpSource::new(&answer_once(response), Timeouts::default(), 1);
+        let err = source.price("bitstamp", "btc", day()).unwrap_err();
+        assert!(matches!(&err, FetchError::Transient(m) if m.contains("limit")), "{err:?}");
+    }
+
+    #[test]
+    fn a_refused_connection_is_unreachable() {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let source = HttpSource::new(&format!("http://127.0.0.1:{port}"), Timeouts::default(), 1);
+        assert!(matches!(source.exchanges(), Err(FetchError::Unreachable(_))));
+    }
+
+    #[test]
+    fn price_urls_hold_each_name_as_one_segment() {
+        let s = HttpSource::new("http://127.0.0.1:9/", Timeouts::default(), 1);
+        assert_eq!(s.price_url("a/b", "c d%", day()), "http://127.0.0.1:9/price/a%2Fb/c%20d%25/2020-03-12");
+        assert_eq!(
+            s.price_url("bit-stamp", "btc_usd.x~", day()),
+            "http://127.0.0.1:9/price/bit-stamp/btc_usd.x~/2020-03-12"
+        );
+        assert_eq!(s.price_url("..", ".", day()), "http://127.0.0.1:9/price/%2E%2E/%2E/2020-03-12");
+    }
+
+    #[test]
+    fn statuses_are_classified() {
+        assert!(matches!(classify_status("u", 404, None), FetchError::Permanent(_)));
+        assert!(matches!(classify_status("u", 400, None), FetchError::Permanent(_)));
+        for s in [500, 502, 504, 408] {
+            assert!(matches!(classify_status("u", s, None), FetchError::Transient(_)), "{s}");
+        }
+        let limited = classify_status("u", 429, Some(Duration::from_secs(3)));
+        assert!(matches!(limited, FetchError::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(3)));
+    }
+
+    fn day() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2020, 3, 12).unwrap()
+    }
+}
