@@ -6,11 +6,16 @@
 //! Clocks are passed in as milliseconds since the epoch, which keeps the
 //! lease and retry logic testable.
 
+mod claims;
+mod complete;
+mod counts;
+mod enqueue;
 #[cfg(test)]
 mod model;
-mod queue;
+mod pauses;
 mod readonly;
 mod report;
+mod retry;
 mod schema;
 
 use std::path::{Path, PathBuf};
@@ -21,7 +26,9 @@ use r2d2::{Pool, PooledConnection};
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 
-pub use queue::{Completion, Enqueued, Outcome, Task};
+pub use claims::Task;
+pub use complete::{Completion, Outcome};
+pub use enqueue::Enqueued;
 pub use readonly::{run_readonly, Stopped, Value};
 pub use report::{FailedTask, Missing, Reason, StateCounts};
 pub use schema::{latest_version, made_by_demo, remove_database, APPLICATION_ID};

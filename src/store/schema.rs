@@ -8,9 +8,9 @@
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use rusqlite::{Connection, ErrorCode, TransactionBehavior};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 
-use super::Create;
+use super::{iso_now, Create};
 
 /// `PRAGMA application_id` of a pricequeue database: "PQue" in ASCII.
 pub const APPLICATION_ID: i32 = 0x5051_7565;
@@ -186,6 +186,28 @@ pub fn remove_database(path: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+impl super::Store {
+    /// Marks the database as the demo's own (or no longer): only a demo's
+    /// database may be replaced by `pricequeue demo`.
+    pub fn set_demo(&self, demo: bool) -> Result<bool> {
+        let conn = self.conn()?;
+        let changed = if demo {
+            conn.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES ('demo', ?1)")?.execute([iso_now()])?
+        } else {
+            conn.prepare_cached("DELETE FROM meta WHERE key = 'demo'")?.execute([])?
+        };
+        Ok(changed > 0)
+    }
+
+    /// Whether `pricequeue demo` made this database (and nothing else added to it).
+    pub fn is_demo(&self) -> Result<bool> {
+        let conn = self.conn()?;
+        let found: Option<String> =
+            conn.prepare_cached("SELECT value FROM meta WHERE key = 'demo'")?.query_row([], |r| r.get(0)).optional()?;
+        Ok(found.is_some())
+    }
 }
 
 #[cfg(test)]

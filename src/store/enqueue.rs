@@ -1,0 +1,95 @@
+//! Enqueueing: one task per (exchange, symbol, day) of a selection, each
+//! once, whatever is already queued.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use rusqlite::{params, TransactionBehavior};
+
+use super::counts::Counts;
+use super::{iso_now, Store};
+use crate::clock;
+
+/// What `enqueue` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Enqueued {
+    /// Tasks that were not in the queue before.
+    pub added: u64,
+    /// Tasks that were already there (in any state) and were left alone.
+    pub existing: u64,
+    /// Of the new tasks, those whose day has not come due yet.
+    pub not_yet_due: u64,
+}
+
+impl Store {
+    /// Adds one task per (exchange, symbol, day) of the cross product; tasks
+    /// already queued (in any state) are left as they are. `days` are in
+    /// order, and usually consecutive (a range). A day not due at `now`
+    /// (see [`clock::due_at`]) is queued as `not_yet_due` until it is.
+    pub fn enqueue(
+        &self,
+        exchanges: &[String],
+        symbols: &[String],
+        days: &[NaiveDate],
+        now: i64,
+        grace: Duration,
+    ) -> Result<Enqueued> {
+        let (Some(first), Some(last)) = (days.first(), days.last()) else {
+            return Ok(Enqueued::default());
+        };
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut counts = Counts::default();
+        let mut later = 0;
+        {
+            // The days go in as one JSON array per pair, so SQLite loops
+            // over them itself: a million rows cost a thousand statements.
+            let (due, not_due): (Vec<&NaiveDate>, Vec<&NaiveDate>) =
+                days.iter().partition(|d| clock::due_at(**d, grace) <= now);
+            let due_json = serde_json::to_string(&due.iter().map(|d| d.to_string()).collect::<Vec<_>>())?;
+            let not_due_json = serde_json::to_string(
+                &not_due.iter().map(|d| (d.to_string(), clock::due_at(**d, grace))).collect::<Vec<_>>(),
+            )?;
+            let enqueued_at = iso_now();
+            let mut present = tx.prepare_cached(
+                "SELECT count(*) FROM tasks WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4",
+            )?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO tasks (exchange, symbol, day, enqueued_at)
+                 SELECT ?1, ?2, value, ?3 FROM json_each(?4) WHERE true
+                 ON CONFLICT (exchange, symbol, day) DO NOTHING",
+            )?;
+            let mut insert_later = tx.prepare_cached(
+                "INSERT INTO tasks (exchange, symbol, day, state, next_attempt_at, enqueued_at)
+                 SELECT ?1, ?2, value ->> 0, 'not_yet_due', value ->> 1, ?3 FROM json_each(?4) WHERE true
+                 ON CONFLICT (exchange, symbol, day) DO NOTHING",
+            )?;
+            let consecutive = (*last - *first).num_days() + 1 == days.len() as i64;
+            for exchange in exchanges {
+                for symbol in symbols {
+                    // A pair already complete (the nightly cron's usual case) costs one index count.
+                    if consecutive {
+                        let have: i64 = present.query_row(params![exchange, symbol, first, last], |r| r.get(0))?;
+                        if have as usize >= days.len() {
+                            continue;
+                        }
+                    }
+                    if !due.is_empty() {
+                        let added = insert.execute(params![exchange, symbol, enqueued_at, due_json])?;
+                        counts.add(exchange, symbol, "queued", added as i64);
+                    }
+                    if !not_due.is_empty() {
+                        let added = insert_later.execute(params![exchange, symbol, enqueued_at, not_due_json])?;
+                        counts.add(exchange, symbol, "not_yet_due", added as i64);
+                        later += added as u64;
+                    }
+                }
+            }
+        }
+        let added = counts.write(&tx)? as u64;
+        tx.commit().context("committing the new tasks")?;
+        let total = (exchanges.len() * symbols.len() * days.len()) as u64;
+        Ok(Enqueued { added, existing: total - added, not_yet_due: later })
+    }
+}
