@@ -14,6 +14,7 @@ mod enqueue;
 mod model;
 mod pauses;
 mod readonly;
+mod reasons;
 mod report;
 mod retry;
 mod schema;
@@ -30,7 +31,8 @@ pub use claims::Task;
 pub use complete::{Completion, Outcome};
 pub use enqueue::Enqueued;
 pub use readonly::{run_readonly, Stopped, Value};
-pub use report::{FailedTask, Missing, Reason, StateCounts};
+pub use reasons::{Missing, Reason};
+pub use report::{FailedTask, StateCounts};
 pub use schema::{latest_version, made_by_demo, remove_database, APPLICATION_ID};
 
 /// How long a statement waits for another process's write lock before
