@@ -1,0 +1,298 @@
+//! The flags of each command, with their help text and defaults.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use clap::Args;
+
+use super::{parse_duration, parse_lease, parse_rate, Rate};
+use crate::dates::{parse_span, Span};
+use crate::report::Format;
+use crate::server::faults::{self, FaultRule};
+use crate::store::Synchronous;
+
+/// Which prices to queue: required names and days.
+#[derive(Debug, Args)]
+pub struct Selection {
+    /// Exchanges: names (repeat the flag or separate with commas), or `all`
+    /// for every exchange the server lists.
+    #[arg(long = "exchange", short = 'e', value_name = "NAME", value_delimiter = ',', required = true)]
+    pub exchanges: Vec<String>,
+
+    /// Symbols: names (repeat the flag or separate with commas), or `all`
+    /// for every symbol the server lists.
+    #[arg(long = "symbol", short = 's', value_name = "NAME", value_delimiter = ',', required = true)]
+    pub symbols: Vec<String>,
+
+    /// First day: 2020-03-01, 2020-03 (a month), 2020 (a year), today,
+    /// yesterday, or -7d (seven days ago; days are UTC). Alone, it is the
+    /// whole range: `--from 2020-03` is March, `--from -7d` one day.
+    #[arg(long, value_name = "DAY", value_parser = parse_span, allow_hyphen_values = true)]
+    pub from: Span,
+
+    /// Last day, included, written like --from (a month or year means its
+    /// last day) [default: the end of --from: `--from 2020-03` is March].
+    #[arg(long, value_name = "DAY", value_parser = parse_span, allow_hyphen_values = true)]
+    pub to: Option<Span>,
+
+    /// Take exchange and symbol names the server does not list, or that
+    /// cannot be checked (the server is down), instead of stopping: the API
+    /// answers "no data" for a name it does not know.
+    #[arg(long)]
+    pub allow_unknown: bool,
+}
+
+impl Selection {
+    /// The first and last day asked for.
+    pub fn days(&self) -> (NaiveDate, NaiveDate) {
+        (self.from.first, self.to.map_or(self.from.last, |t| t.last))
+    }
+}
+
+/// Which stored prices to report: everything is optional.
+#[derive(Debug, Args)]
+pub struct Filter {
+    /// Exchanges (repeat or separate with commas) [default: those in the database].
+    #[arg(long = "exchange", short = 'e', value_name = "NAME", value_delimiter = ',')]
+    pub exchanges: Vec<String>,
+
+    /// Symbols (repeat or separate with commas) [default: those in the database].
+    #[arg(long = "symbol", short = 's', value_name = "NAME", value_delimiter = ',')]
+    pub symbols: Vec<String>,
+
+    /// First day, written like 2020-03-01, 2020-03, 2020, today, yesterday
+    /// or -7d [default: the first day in the database].
+    #[arg(long, value_name = "DAY", value_parser = parse_span, allow_hyphen_values = true)]
+    pub from: Option<Span>,
+
+    /// Last day, included, written like --from [default: the end of --from
+    /// (`--from 2020-03` is March), or without --from the last day in the
+    /// database].
+    #[arg(long, value_name = "DAY", value_parser = parse_span, allow_hyphen_values = true)]
+    pub to: Option<Span>,
+}
+
+impl Filter {
+    /// The first day asked for, if any.
+    pub fn first_day(&self) -> Option<NaiveDate> {
+        self.from.map(|s| s.first)
+    }
+
+    /// The last day asked for, if any: `--to`, or the end of `--from`'s
+    /// span, as in `fetch` (`--from 2020-03` alone is March).
+    pub fn last_day(&self) -> Option<NaiveDate> {
+        self.to.or(self.from).map(|s| s.last)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct EnqueueArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+
+    /// A day is fetched only once it has ended (UTC) and this much more has
+    /// passed; until then its task waits as `not yet due`.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    pub grace: Duration,
+}
+
+/// How workers run.
+#[derive(Debug, Args)]
+pub struct WorkArgs {
+    /// Worker threads, each with one request in flight [default: min(32, cores + 4)].
+    #[arg(long, short = 'w', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=4096))]
+    pub workers: Option<u16>,
+
+    /// Attempts per task before it is marked failed.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub max_attempts: u32,
+
+    /// At most this many price requests to the server, from every worker of
+    /// every process on this database together: N/s, N/min or N/h (like 5/s).
+    /// Without it, as fast as the workers go.
+    #[arg(long, value_name = "N/s", value_parser = parse_rate)]
+    pub rate: Option<Rate>,
+
+    /// A day is fetched only once it has ended (UTC) and this much more has
+    /// passed; until then its task waits as `not yet due`.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    pub grace: Duration,
+
+    /// A "no price" answer for a day that ended less than this long ago may
+    /// only mean the server has not published it yet: the day waits as `not
+    /// yet due` and is asked again later (after 1 h, doubling), and the answer
+    /// is final once the day ended this long ago.
+    #[arg(long, value_name = "DURATION", default_value = "2d", value_parser = parse_duration)]
+    pub settle: Duration,
+
+    /// Delay before the first retry of a failed request; it doubles with
+    /// each attempt, up to a minute, with random jitter.
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    pub retry_delay: Duration,
+
+    /// How long a claimed task stays this run's without renewal. A run
+    /// renews its leases while it works; the tasks of a run that died on
+    /// another machine come back to the queue when theirs run out (on this
+    /// machine, at once).
+    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_lease)]
+    pub lease: Duration,
+
+    /// The longest this run waits when the server asks it to (Retry-After),
+    /// in one pause or all together; past it the run stops, exit 1, the
+    /// rest left queued for the next run.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub max_pause: Duration,
+
+    /// Stop claiming after this long (like 10m), let what is in flight
+    /// finish, and exit; the next run carries on. Exit code 3 if tasks
+    /// were left.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub deadline: Option<Duration>,
+
+    /// How hard each commit is pushed to disk: `normal` survives a crash of
+    /// pricequeue, `full` a power loss too, at a cost in speed.
+    #[arg(long, value_enum, default_value_t)]
+    pub synchronous: Synchronous,
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+
+    /// Fetch the last N days of the selection again, even those already
+    /// fetched: a day that is not over yet (or was corrected) changes.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub refresh_days: u32,
+    #[command(flatten)]
+    pub work: WorkArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t)]
+    pub format: Format,
+
+    /// Count the tasks afresh first (needed only after changing the tasks
+    /// table by hand: pricequeue keeps the counts itself).
+    #[arg(long)]
+    pub recount: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    #[command(flatten)]
+    pub filter: Filter,
+
+    /// Output format. CSV holds the prices (or, with --missing, the missing
+    /// report); table, JSON and NDJSON hold both.
+    #[arg(long, short = 'f', value_enum, default_value_t)]
+    pub format: Format,
+
+    /// Print only the missing report.
+    #[arg(long)]
+    pub missing: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CoverageArgs {
+    #[command(flatten)]
+    pub filter: Filter,
+
+    /// Columns to fit the grid in [default: the terminal's width, or 100].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(40..=1000))]
+    pub width: Option<u16>,
+}
+
+#[derive(Debug, Args)]
+pub struct RetryArgs {
+    #[command(flatten)]
+    pub filter: Filter,
+
+    /// Give up on the failed tasks for good instead: they keep their error,
+    /// show as `abandoned`, and no longer make `fetch` exit 4 or `query`
+    /// exit 3 (`retry --abandoned` brings them back).
+    #[arg(long, conflicts_with = "abandoned")]
+    pub never: bool,
+
+    /// Queue abandoned tasks again too.
+    #[arg(long)]
+    pub abandoned: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// One read-only SQL statement.
+    #[arg(value_name = "STATEMENT")]
+    pub statement: String,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free one.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+
+    /// Wait this long before answering each price request (like 50ms).
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
+    pub latency: Duration,
+
+    /// Add a random wait of up to this much to each price answer.
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
+    pub latency_jitter: Duration,
+
+    /// Close the connection after each answer, as the reference server does.
+    #[arg(long)]
+    pub close_connections: bool,
+
+    /// Inject a fault into price answers: NAME=RATE for a random share
+    /// (error=0.05), or NAME=first:N for the first N requests of every
+    /// price. Names: error (500/502/504), 429, 503, stall, reset,
+    /// malformed, truncated, oversized. Repeat for several.
+    #[arg(long = "fault", value_name = "NAME=RATE", value_parser = faults::parse_rule)]
+    pub faults: Vec<FaultRule>,
+
+    /// Seconds to ask for in `Retry-After` on 429 and 503 answers [default: no header].
+    #[arg(long, value_name = "SECONDS")]
+    pub retry_after: Option<u64>,
+
+    /// Write `Retry-After` as an HTTP date instead of seconds.
+    #[arg(long, requires = "retry_after")]
+    pub retry_after_date: bool,
+
+    /// How long a stalled answer hangs before the server closes it.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub stall: Duration,
+
+    /// Seed of the random draws (faults, jitter), for repeatable runs.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed: u64,
+
+    /// Serve recent days too, as a live price API does: every day up to
+    /// yesterday, each published this long after it ends (UTC).
+    #[arg(long, value_name = "DELAY", value_parser = parse_duration)]
+    pub live: Option<Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Worker threads [default: min(32, cores + 4)].
+    #[arg(long, short = 'w', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=4096))]
+    pub workers: Option<u16>,
+}

@@ -1,0 +1,213 @@
+//! The command line: every flag, its help text, and its defaults.
+
+//!
+//! `mod.rs` holds the program and its commands, `args.rs` each command's
+//! flags, `values.rs` the parsers of flag values (durations, rates, URLs).
+
+mod args;
+mod values;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+pub use args::*;
+pub use values::*;
+
+/// Durable, resumable price downloads: a job queue in SQLite.
+///
+/// `fetch` turns a request for prices (exchanges x symbols x days) into one
+/// task per price in a SQLite database, then fetches them with worker
+/// threads, writing each price back. Stop it any way you like and run the
+/// same command again: it carries on where it stopped. The database is
+/// yours to query with `pricequeue query`, `pricequeue sql` or `sqlite3`.
+#[derive(Debug, Parser)]
+#[command(name = "pricequeue", version, max_term_width = 100, args_override_self = true)]
+#[command(after_help = concat!(
+    "Examples:\n",
+    "  pricequeue demo\n",
+    "  pricequeue serve &\n",
+    "  pricequeue fetch --exchange all --symbol all --from 2020-03-01 --to 2020-03-31\n",
+    "  pricequeue query --exchange bitstamp --symbol btc --from 2020-03-01 --to 2020-03-31",
+))]
+pub struct Cli {
+    /// The SQLite database holding the queue and the prices.
+    #[arg(long, global = true, env = "PRICEQUEUE_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Base URL of the price API.
+    #[arg(
+        long,
+        global = true,
+        env = "PRICEQUEUE_SERVER",
+        value_name = "URL",
+        default_value = "http://localhost:8080",
+        value_parser = parse_server
+    )]
+    pub server: String,
+
+    /// How long to wait for another program's lock on the database before
+    /// giving up (pricequeue's own processes hold it for milliseconds).
+    #[arg(long, global = true, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub busy_timeout: Duration,
+
+    /// Time allowed for each request to the price server (name checks
+    /// included), answer and all, and for a `sql` statement (like 30s, 2m).
+    #[arg(long, global = true, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
+    pub timeout: Duration,
+
+    /// Print only errors (for cron: no news is good news).
+    #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Print a line per request too.
+    #[arg(long, short = 'v', global = true)]
+    pub verbose: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The command line with what clap cannot derive: the exit codes, from
+/// [`Exit`](crate::error::Exit), after the help of the program and of each
+/// command whose outcome a script may read.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let exits = crate::error::Exit::help();
+    let with_exits = |c: clap::Command| {
+        let after = c.get_after_help().map(|h| h.to_string()).unwrap_or_default();
+        c.after_help(format!("{exits}\n{after}"))
+    };
+    let mut cmd = with_exits(Cli::command());
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .filter(|n| !matches!(n.as_str(), "completions" | "man" | "serve"))
+        .collect();
+    for name in names {
+        cmd = cmd.mut_subcommand(name, with_exits);
+    }
+    cmd
+}
+
+/// The default database file, in the current directory.
+pub const DEFAULT_DB: &str = "prices.db";
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Add one task per (exchange, symbol, day) to the queue.
+    ///
+    /// Tasks already in the queue, in any state, are left as they are:
+    /// enqueueing the same selection twice adds nothing.
+    #[command(
+        after_help = "Example:\n  pricequeue enqueue --exchange bitstamp,kraken --symbol btc --from 2020-03-01 --to 2020-03-31"
+    )]
+    Enqueue(EnqueueArgs),
+
+    /// Fetch every queued task, then print a summary.
+    ///
+    /// Worker threads claim tasks from the database, fetch each price and
+    /// write it back, until no task is left. Several `work` processes may
+    /// share one database.
+    #[command(after_help = "Example:\n  pricequeue work --workers 64")]
+    Work(WorkArgs),
+
+    /// Enqueue, then work: the one command for the common case and for cron.
+    ///
+    /// Run it again with the same flags after any interruption: tasks
+    /// already fetched are not fetched again.
+    #[command(after_help = concat!(
+        "Days that have not ended (UTC, plus --grace) wait as `not yet due`; a later run fetches them.\n\n",
+        "A crontab line (hourly; quiet unless something is wrong):\n",
+        "  5 * * * *  cd /srv/prices && pricequeue --quiet fetch -e all -s all --from -2d --to today --rate 5/s --deadline 50m\n\n",
+        "Example:\n  pricequeue fetch --exchange all --symbol all --from 2020-03-01 --to 2020-03-31",
+    ))]
+    Fetch(FetchArgs),
+
+    /// Task counts by state, overall and per (exchange, symbol), and the
+    /// errors of failed tasks.
+    #[command(after_help = "Example:\n  pricequeue status --format json")]
+    Status(StatusArgs),
+
+    /// Stored prices of a selection, then the missing report: every
+    /// requested price that is not stored, with the reason.
+    ///
+    /// Reasons: `not queued` (never enqueued), `queued`, `in progress`,
+    /// `not yet due` (the day has not ended), `failed: <error>`, `abandoned`
+    /// (a failure given up on), `no data` (the server has no price for that day).
+    /// Without --exchange or --symbol, those in the database; without
+    /// --from, the first day in the database; without --to, the end of
+    /// --from (`--from 2020-03` is March), or the last day in the database.
+    #[command(after_help = concat!(
+        "Example:\n  pricequeue query --exchange bitstamp --symbol btc --from 2020-03-01 --to 2020-03-31 --format csv",
+    ))]
+    Query(QueryArgs),
+
+    /// Draw which days of each (exchange, symbol) have prices: a grid, in color.
+    ///
+    /// One row per (exchange, symbol), one column per day, week or month
+    /// (whichever fits the width): prices, no data, failures, still queued,
+    /// or never asked for. The missing report at a glance. Colors are off
+    /// when stdout is not a terminal or NO_COLOR is set.
+    #[command(after_help = concat!(
+        "Example:\n  pricequeue coverage --symbol btc --from 2019 --to 2020"
+    ))]
+    Coverage(CoverageArgs),
+
+    /// Queue failed tasks again, each with a fresh set of attempts.
+    ///
+    /// Without a selection, every failed task; `work` (or `fetch`) then
+    /// fetches them.
+    #[command(
+        after_help = "Example:\n  pricequeue retry --exchange kraken --from 2020-03-01 --to 2020-03-31 && pricequeue work"
+    )]
+    Retry(RetryArgs),
+
+    /// Run one read-only SQL statement against the database.
+    ///
+    /// Statements that could change the database (INSERT, UPDATE, DELETE,
+    /// DROP, CREATE, ATTACH, PRAGMAs that set a value...) are refused.
+    #[command(
+        after_help = "Example:\n  pricequeue sql \"SELECT exchange, avg(close) FROM prices WHERE symbol = 'btc' GROUP BY exchange\""
+    )]
+    Sql(SqlArgs),
+
+    /// Run the built-in price server: the price API over synthetic data.
+    ///
+    /// A dozen exchanges, three symbols, 2013-04-24 to 2020-12-08, each
+    /// (exchange, symbol) with its own first and last day and some days
+    /// absent; the same prices on every machine and every run.
+    ///
+    /// Faults can be injected on demand (see --fault), and the request
+    /// counts per path are served as JSON at /__pricequeue/requests.
+    #[command(
+        after_help = "Examples:\n  pricequeue serve --addr 127.0.0.1:8080 --latency 50ms\n  pricequeue serve --fault error=0.05 --fault 429=0.01 --retry-after 2 --fault reset=0.01"
+    )]
+    Serve(ServeArgs),
+
+    /// Print a shell completion script.
+    ///
+    /// Load it in the current shell, or install it where your shell looks
+    /// for completions.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  source <(pricequeue completions bash)\n",
+        "  pricequeue completions zsh > ~/.zfunc/_pricequeue\n",
+        "  pricequeue completions fish > ~/.config/fish/completions/pricequeue.fish"
+    ))]
+    Completions(CompletionsArgs),
+
+    /// Print the man page (roff), made from the same definitions as --help.
+    #[command(after_help = "Example:\n  pricequeue man > pricequeue.1 && man ./pricequeue.1")]
+    Man(ManArgs),
+
+    /// Fetch March 2020 from a built-in server into demo.db, and report.
+    ///
+    /// Starts the built-in price server on a free loopback port, fetches
+    /// every exchange and symbol for March 2020 into a fresh database
+    /// (demo.db unless --db says otherwise; replaced on every run), then
+    /// prints the status and the query report. Needs nothing else.
+    #[command(after_help = "Example:\n  pricequeue demo\n  sqlite3 demo.db 'SELECT * FROM prices LIMIT 5'")]
+    Demo(DemoArgs),
+}

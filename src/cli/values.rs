@@ -1,0 +1,127 @@
+//! Parsers of flag values: each refuses what cannot be meant, with a
+//! message that says how to write it.
+
+use std::time::Duration;
+
+/// Checks a price API base URL: http or https, with a host.
+pub fn parse_server(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s.len() > 1000 {
+        return Err(format!("the URL is {} bytes long; give the API's base URL, like http://localhost:8080", s.len()));
+    }
+    let uri: ureq::http::Uri =
+        s.parse().map_err(|e| format!("'{s}' is not a URL ({e}); write it like http://localhost:8080"))?;
+    match (uri.scheme_str(), uri.host()) {
+        (Some("http" | "https"), Some(host)) if !host.is_empty() => {}
+        _ => {
+            return Err(format!(
+                "'{s}' is not an http:// or https:// URL with a host; write it like http://localhost:8080"
+            ))
+        }
+    }
+    if uri.query().is_some() {
+        return Err(format!("'{s}' has a query string; give the API's base URL, like http://localhost:8080"));
+    }
+    Ok(s.trim_end_matches('/').to_string())
+}
+
+/// A request rate: requests per second, minute or hour.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate {
+    /// Requests per `per`.
+    pub n: f64,
+    pub per: Duration,
+}
+
+impl Rate {
+    /// The time between two requests.
+    pub fn interval(&self) -> Duration {
+        self.per.div_f64(self.n)
+    }
+}
+
+impl std::fmt::Display for Rate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let unit = match self.per.as_secs() {
+            1 => "s",
+            60 => "min",
+            _ => "h",
+        };
+        write!(f, "{}/{unit}", self.n)
+    }
+}
+
+/// Parses `--rate`: `5/s`, `100/min`, `0.5/s`, `1000/h`.
+pub fn parse_rate(s: &str) -> Result<Rate, String> {
+    let bad = |why: &str| format!("'{s}' is not a rate ({why}); write it like 5/s, 100/min or 1000/h");
+    let (n, unit) = s.trim().split_once('/').ok_or_else(|| bad("no /"))?;
+    let n: f64 = n.trim().parse().map_err(|_| bad("the count is not a number"))?;
+    let per = match unit.trim() {
+        "s" | "sec" | "second" => Duration::from_secs(1),
+        "m" | "min" | "minute" => Duration::from_secs(60),
+        "h" | "hour" => Duration::from_secs(3600),
+        _ => return Err(bad("the unit is s, min or h")),
+    };
+    if !n.is_finite() || n <= 0.0 {
+        return Err(bad("the count must be above 0"));
+    }
+    let rate = Rate { n, per };
+    if rate.interval() < Duration::from_millis(1) {
+        return Err(bad("more than 1000 requests a second"));
+    }
+    if rate.interval() > Duration::from_secs(86_400) {
+        return Err(bad("fewer than one request a day"));
+    }
+    Ok(rate)
+}
+
+/// A request or statement timeout: at least a millisecond.
+pub(super) fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d.is_zero() {
+        return Err(format!("a timeout of {s} lets nothing finish; give at least 1ms"));
+    }
+    Ok(d)
+}
+
+/// A lease: at least a second, or other runs could take tasks between renewals.
+pub(super) fn parse_lease(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d < Duration::from_secs(1) {
+        return Err(format!("a lease of {s} is too short: renewals could come too late; give 1s or more"));
+    }
+    Ok(d)
+}
+
+/// The longest duration any flag takes: longer is a mistake, and would
+/// overflow the clocks it is added to.
+pub const MAX_DURATION: Duration = Duration::from_secs(365 * 86_400);
+
+/// Parses durations like `250ms`, `30s`, `10m`, `1h 30m`, up to a year.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("'{s}' is not a duration ({e}); write it like 500ms, 30s or 10m"))?;
+    if d > MAX_DURATION {
+        return Err(format!("'{s}' is longer than a year, the most any duration here may be"));
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_rates_are_bounded() {
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert!(parse_duration("1000000000years").unwrap_err().contains("longer than a year"));
+        assert!(parse_duration("366days").is_err());
+        assert!(parse_timeout("0s").unwrap_err().contains("at least 1ms"));
+        assert_eq!(parse_rate("5/s").unwrap().interval(), Duration::from_millis(200));
+        assert_eq!(parse_rate("120/min").unwrap().interval(), Duration::from_millis(500));
+        assert_eq!(parse_rate(" 0.5 / s ").unwrap().interval(), Duration::from_secs(2));
+        for bad in ["5", "0/s", "-1/s", "inf/s", "NaN/s", "5/day", "2000/s", "1/h/h"] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
+        }
+    }
+}
