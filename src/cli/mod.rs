@@ -1,5 +1,4 @@
 //! The command line: every flag, its help text, and its defaults.
-
 //!
 //! `mod.rs` holds the program and its commands, `args.rs` each command's
 //! flags, `values.rs` the parsers of flag values (durations, rates, URLs).

@@ -1,0 +1,157 @@
+//! After every step: the whole database against the model.
+
+use super::*;
+
+impl Harness {
+    /// Compares the whole database with the model.
+    pub(super) fn check(&self) -> Result<(), TestCaseError> {
+        let conn = self.store.conn().map_err(fail)?;
+
+        // 1. Each cell is one task, in the model's state (and attempts,
+        //    due time, owner, lease, token, error); no other task.
+        let mut stmt = conn
+            .prepare(
+                "SELECT id, exchange, symbol, day, state, attempts, next_attempt_at, owner, lease_until, claims,
+                        last_error, finished_at IS NOT NULL
+                 FROM tasks ORDER BY id",
+            )
+            .map_err(fail)?;
+        let raw = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    (r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, NaiveDate>(3)?),
+                    (r.get::<_, String>(4)?, r.get::<_, i64>(5)?, r.get::<_, i64>(6)?),
+                    (r.get::<_, Option<String>>(7)?, r.get::<_, Option<i64>>(8)?, r.get::<_, i64>(9)?),
+                    (r.get::<_, Option<String>>(10)?, r.get::<_, bool>(11)?),
+                ))
+            })
+            .map_err(fail)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(fail)?;
+        let mut tasks = BTreeMap::new();
+        for (id, (e, s, d), (state, attempts, next_attempt_at), (owner, lease_until, claims), (last_error, finished)) in
+            raw
+        {
+            let key = key_of(&e, &s, d)?;
+            let row = Row {
+                id,
+                state: known(&STATES, &state)?,
+                attempts,
+                next_attempt_at,
+                owner: owner.as_deref().map(|o| known(&OWNERS, o)).transpose()?,
+                lease_until,
+                claims,
+                last_error,
+                finished,
+            };
+            // 4. Held means one owner and a lease; anything else, neither.
+            let held = row.state == "in_progress";
+            prop_assert!(
+                row.owner.is_some() == held && row.lease_until.is_some() == held,
+                "task {:?} is {} with owner {:?} and lease {:?}",
+                key,
+                row.state,
+                row.owner,
+                row.lease_until
+            );
+            prop_assert!(tasks.insert(key, row).is_none(), "two tasks for {:?}", key);
+        }
+        let extra: Vec<_> = tasks.keys().filter(|k| !self.cells.contains_key(*k)).collect();
+        let missing: Vec<_> = self.cells.keys().filter(|k| !tasks.contains_key(*k)).collect();
+        prop_assert!(
+            extra.is_empty() && missing.is_empty(),
+            "tasks not in the model: {:?}; missing: {:?}",
+            extra,
+            missing
+        );
+        for (key, cell) in &self.cells {
+            // 1 and 4: the state, and for a held task its owner and token.
+            prop_assert_eq!(&tasks[key], &cell.row, "task {:?} (database, then model)", key);
+        }
+
+        // 2. task_counts agrees with a fresh count.
+        let group = |sql: &str| -> Result<BTreeMap<(String, String, String), i64>, TestCaseError> {
+            let mut stmt = conn.prepare(sql).map_err(fail)?;
+            let rows = stmt
+                .query_map([], |r| Ok(((r.get(0)?, r.get(1)?, r.get(2)?), r.get(3)?)))
+                .map_err(fail)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(fail)?;
+            Ok(rows)
+        };
+        let kept = group("SELECT exchange, symbol, state, n FROM task_counts WHERE n <> 0")?;
+        let fresh = group("SELECT exchange, symbol, state, count(*) FROM tasks GROUP BY exchange, symbol, state")?;
+        prop_assert_eq!(kept, fresh, "task_counts (then a fresh count of tasks)");
+
+        // 5. Prices: the model's (a done cell has one, a no_data cell none;
+        //    a refreshed one keeps its old price until its new answer).
+        let mut stmt = conn.prepare("SELECT exchange, symbol, day, close FROM prices").map_err(fail)?;
+        let raw = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, NaiveDate>(2)?, r.get(3)?))
+            })
+            .map_err(fail)?
+            .collect::<rusqlite::Result<Vec<(String, String, NaiveDate, f64)>>>()
+            .map_err(fail)?;
+        let mut prices = BTreeMap::new();
+        for (e, s, d, close) in raw {
+            prices.insert(key_of(&e, &s, d)?, close);
+        }
+        for (key, cell) in &self.cells {
+            match cell.row.state {
+                "done" => prop_assert!(prices.contains_key(key), "{:?} is done without a price", key),
+                "no_data" => prop_assert!(!prices.contains_key(key), "{:?} has no data, yet a price", key),
+                _ => {}
+            }
+        }
+        let want: BTreeMap<Key, f64> = self.cells.iter().filter_map(|(k, c)| c.price.map(|p| (*k, p))).collect();
+        prop_assert_eq!(prices, want, "prices (database, then model)");
+
+        // The store's own reads of the queue.
+        let mut owners = self.store.owners().map_err(fail)?;
+        owners.sort();
+        let mut want: BTreeMap<String, u64> = BTreeMap::new();
+        for c in self.cells.values() {
+            if let (Some(owner), "in_progress") = (c.row.owner, c.row.state) {
+                *want.entry(owner.to_string()).or_default() += 1;
+            }
+        }
+        prop_assert_eq!(owners, want.into_iter().collect::<Vec<_>>(), "owners()");
+
+        let not_yet: Vec<i64> =
+            self.cells.values().filter(|c| c.row.state == "not_yet_due").map(|c| c.row.next_attempt_at).collect();
+        prop_assert_eq!(
+            self.store.not_yet_due().map_err(fail)?,
+            (not_yet.len() as u64, not_yet.iter().min().copied()),
+            "not_yet_due()"
+        );
+        let wakeup = self
+            .cells
+            .values()
+            .filter_map(|c| match c.row.state {
+                "queued" => Some(c.row.next_attempt_at),
+                "in_progress" => c.row.lease_until,
+                _ => None,
+            })
+            .min();
+        prop_assert_eq!(self.store.next_wakeup().map_err(fail)?, wakeup, "next_wakeup()");
+
+        // counts() and counts_by_pair() show a not_yet_due task whose time
+        // has come by the wall clock (here, all of them: the virtual clock
+        // is in 2020) as queued.
+        let wall = clock::now_ms();
+        let mut total = StateCounts::default();
+        let mut pairs: BTreeMap<(String, String), StateCounts> = BTreeMap::new();
+        for ((e, s, _), c) in &self.cells {
+            let state =
+                if c.row.state == "not_yet_due" && c.row.next_attempt_at <= wall { "queued" } else { c.row.state };
+            add(&mut total, state);
+            add(pairs.entry((e.to_string(), s.to_string())).or_default(), state);
+        }
+        prop_assert_eq!(self.store.counts().map_err(fail)?, total, "counts()");
+        let by_pair: Vec<_> = pairs.into_iter().map(|((e, s), n)| (e, s, n)).collect();
+        prop_assert_eq!(self.store.counts_by_pair().map_err(fail)?, by_pair, "counts_by_pair()");
+        Ok(())
+    }
+}

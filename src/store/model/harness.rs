@@ -1,0 +1,204 @@
+//! The model of the queue, and the database beside it.
+
+use super::*;
+
+/// A task row as the checks compare it.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Row {
+    pub(super) id: i64,
+    pub(super) state: &'static str,
+    pub(super) attempts: i64,
+    pub(super) next_attempt_at: i64,
+    pub(super) owner: Option<&'static str>,
+    pub(super) lease_until: Option<i64>,
+    /// The fencing token of the latest claim.
+    pub(super) claims: i64,
+    pub(super) last_error: Option<String>,
+    pub(super) finished: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Cell {
+    pub(super) row: Row,
+    /// The close of the row in `prices`, if there should be one.
+    pub(super) price: Option<f64>,
+    /// The task as its current claim handed it out (while in progress).
+    pub(super) held: Option<Task>,
+}
+
+pub(super) const STATES: [&str; 7] = ["queued", "not_yet_due", "in_progress", "done", "no_data", "failed", "abandoned"];
+
+pub(super) fn fail(e: impl std::fmt::Display) -> TestCaseError {
+    TestCaseError::fail(format!("{e:#}"))
+}
+
+pub(super) fn known<const N: usize>(names: &[&'static str; N], s: &str) -> Result<&'static str, TestCaseError> {
+    names.iter().find(|n| **n == s).copied().ok_or_else(|| fail(format!("unknown name {s:?} in the database")))
+}
+
+pub(super) fn key_of(exchange: &str, symbol: &str, day: NaiveDate) -> Result<Key, TestCaseError> {
+    Ok((known(&EXCHANGES, exchange)?, known(&SYMBOLS, symbol)?, day))
+}
+
+pub(super) fn add(counts: &mut StateCounts, state: &str) {
+    match state {
+        "queued" => counts.queued += 1,
+        "not_yet_due" => counts.not_yet_due += 1,
+        "in_progress" => counts.in_progress += 1,
+        "done" => counts.done += 1,
+        "no_data" => counts.no_data += 1,
+        "failed" => counts.failed += 1,
+        "abandoned" => counts.abandoned += 1,
+        other => panic!("no state {other}"),
+    }
+}
+
+pub(super) struct Harness {
+    pub(super) _dir: tempfile::TempDir,
+    pub(super) store: Store,
+    pub(super) now: i64,
+    pub(super) cells: BTreeMap<Key, Cell>,
+    /// Every task any claim handed out, in order.
+    pub(super) handed: Vec<Task>,
+}
+
+impl Harness {
+    pub(super) fn new() -> Result<Harness, TestCaseError> {
+        let dir = tempfile::tempdir().map_err(fail)?;
+        let store = Store::open(&dir.path().join("q.db"), Create::IfMissing, Synchronous::Normal).map_err(fail)?;
+        Ok(Harness { _dir: dir, store, now: start(), cells: BTreeMap::new(), handed: Vec::new() })
+    }
+
+    pub(super) fn by_id(&mut self, id: i64) -> Option<&mut Cell> {
+        self.cells.values_mut().find(|c| c.row.id == id)
+    }
+
+    /// Whether `t` carries the current claim of its task.
+    pub(super) fn is_current(&self, t: &Task) -> bool {
+        self.cells.values().any(|c| c.row.id == t.id && c.row.state == "in_progress" && c.row.claims == t.token)
+    }
+
+    pub(super) fn stale(&self, n: usize) -> Option<Task> {
+        let stale: Vec<&Task> = self.handed.iter().filter(|t| !self.is_current(t)).collect();
+        (!stale.is_empty()).then(|| stale[n % stale.len()].clone())
+    }
+
+    pub(super) fn held(&self, owner: &str) -> Vec<Task> {
+        self.cells.values().filter(|c| c.row.owner == Some(owner)).filter_map(|c| c.held.clone()).collect()
+    }
+
+    pub(super) fn outcome(&self, kind: &Kind, step: usize) -> Outcome {
+        match *kind {
+            Kind::Price(close) => {
+                let close = f64::from(close);
+                Outcome::Price(Price { open: close, high: close, low: close, close, volume: 1.0 })
+            }
+            Kind::NoData => Outcome::NoData,
+            Kind::NotYet { note, asked, delay } => {
+                Outcome::NotYet { note: note.then(|| format!("not yet, step {step}")), at: self.now + delay, asked }
+            }
+            Kind::Retry(delay) => Outcome::Retry { error: format!("retry, step {step}"), at: self.now + delay },
+            Kind::Defer(delay) => Outcome::Defer { error: format!("defer, step {step}"), at: self.now + delay },
+            Kind::Failed => Outcome::Failed { error: format!("failed, step {step}") },
+            Kind::Released => Outcome::Released,
+        }
+    }
+
+    /// Applies a completion to the model; returns whether it counts.
+    pub(super) fn apply(&mut self, c: &Completion) -> bool {
+        let Some(cell) = self.by_id(c.task.id) else { return false };
+        if cell.row.state != "in_progress" || cell.row.claims != c.task.token {
+            return false;
+        }
+        let row = &mut cell.row;
+        row.owner = None;
+        row.lease_until = None;
+        cell.held = None;
+        let finish = |row: &mut Row, state, error: Option<&String>| {
+            row.state = state;
+            row.attempts += 1;
+            row.last_error = error.cloned();
+            row.finished = true;
+        };
+        match &c.outcome {
+            Outcome::Price(p) => {
+                finish(row, "done", None);
+                cell.price = Some(p.close);
+            }
+            Outcome::NoData => {
+                finish(row, "no_data", None);
+                cell.price = None;
+            }
+            Outcome::Failed { error } => finish(row, "failed", Some(error)),
+            Outcome::NotYet { note, at, asked } => {
+                row.state = "not_yet_due";
+                row.attempts += i64::from(*asked);
+                row.last_error = note.clone().or(row.last_error.take());
+                row.next_attempt_at = *at;
+            }
+            Outcome::Retry { error, at } | Outcome::Defer { error, at } => {
+                row.state = "queued";
+                row.attempts += i64::from(matches!(c.outcome, Outcome::Retry { .. }));
+                row.last_error = Some(error.clone());
+                row.next_attempt_at = *at;
+            }
+            Outcome::Released => {
+                row.state = "queued";
+                row.next_attempt_at = 0;
+            }
+        }
+        true
+    }
+
+    /// Moves the cells that `pick` selects to queued (as the requeue
+    /// functions do); returns how many.
+    pub(super) fn requeue(&mut self, pick: impl Fn(&Key, &Row) -> bool) -> usize {
+        let mut n = 0;
+        for (key, cell) in &mut self.cells {
+            if pick(key, &cell.row) {
+                cell.row.state = "queued";
+                cell.row.owner = None;
+                cell.row.lease_until = None;
+                cell.held = None;
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Queues cells afresh, as `retry_failed` and `refresh` do.
+    pub(super) fn reset(&mut self, pick: impl Fn(&Key, &Row) -> bool) -> usize {
+        let mut n = 0;
+        for (key, cell) in &mut self.cells {
+            if pick(key, &cell.row) {
+                cell.row.state = "queued";
+                cell.row.attempts = 0;
+                cell.row.next_attempt_at = 0;
+                cell.row.finished = false;
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Every row of tasks, prices and task_counts, to show that nothing changed.
+    pub(super) fn dump(&self) -> Result<Vec<Vec<Value>>, TestCaseError> {
+        let conn = self.store.conn().map_err(fail)?;
+        let mut all = Vec::new();
+        for sql in [
+            "SELECT * FROM tasks ORDER BY id",
+            "SELECT * FROM prices ORDER BY exchange, symbol, day",
+            "SELECT * FROM task_counts ORDER BY exchange, symbol, state",
+        ] {
+            let mut stmt = conn.prepare(sql).map_err(fail)?;
+            let n = stmt.column_count();
+            let rows = stmt
+                .query_map([], |r| (0..n).map(|i| r.get::<_, Value>(i)).collect::<rusqlite::Result<Vec<_>>>())
+                .map_err(fail)?;
+            for row in rows {
+                all.push(row.map_err(fail)?);
+            }
+        }
+        Ok(all)
+    }
+}

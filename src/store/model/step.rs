@@ -1,0 +1,207 @@
+//! One operation, done to the store and to the model alike, with its
+//! return value checked.
+
+use super::*;
+
+impl Harness {
+    pub(super) fn step(&mut self, step: usize, op: &Op) -> Result<(), TestCaseError> {
+        let now = self.now;
+        match op {
+            Op::Enqueue { exchanges, symbols, days, grace_hours } => {
+                let grace = Duration::from_secs(u64::from(*grace_hours) * 3600);
+                let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+                let got = self.store.enqueue(&strings(exchanges), &strings(symbols), days, now, grace).map_err(fail)?;
+                let mut want = Enqueued::default();
+                for &e in exchanges {
+                    for &s in symbols {
+                        for &d in days {
+                            if self.cells.contains_key(&(e, s, d)) {
+                                want.existing += 1;
+                                continue;
+                            }
+                            want.added += 1;
+                            let due = clock::due_at(d, grace);
+                            let (state, next_attempt_at) = if due > now {
+                                want.not_yet_due += 1;
+                                ("not_yet_due", due)
+                            } else {
+                                ("queued", 0)
+                            };
+                            let row = Row {
+                                id: 0, // learnt from the database below
+                                state,
+                                attempts: 0,
+                                next_attempt_at,
+                                owner: None,
+                                lease_until: None,
+                                claims: 0,
+                                last_error: None,
+                                finished: false,
+                            };
+                            self.cells.insert((e, s, d), Cell { row, price: None, held: None });
+                        }
+                    }
+                }
+                prop_assert_eq!(got, want, "enqueue's counts");
+                let conn = self.store.conn().map_err(fail)?;
+                let mut stmt = conn.prepare("SELECT id, exchange, symbol, day FROM tasks").map_err(fail)?;
+                let ids = stmt
+                    .query_map([], |r| {
+                        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get(3)?))
+                    })
+                    .map_err(fail)?
+                    .collect::<rusqlite::Result<Vec<(i64, String, String, NaiveDate)>>>()
+                    .map_err(fail)?;
+                for (id, e, s, d) in ids {
+                    if let Some(cell) = self.cells.get_mut(&key_of(&e, &s, d)?) {
+                        if cell.row.id == 0 {
+                            cell.row.id = id;
+                        }
+                    }
+                }
+            }
+            Op::Claim { owner, limit, lease } => {
+                let until = now + lease;
+                let got = self.store.claim(owner, *limit, now, until).map_err(fail)?;
+                let due =
+                    self.cells.values().filter(|c| c.row.state == "queued" && c.row.next_attempt_at <= now).count();
+                prop_assert_eq!(
+                    got.len(),
+                    (*limit).min(due),
+                    "tasks claimed (limit {}, {} due in the model)",
+                    limit,
+                    due
+                );
+                let mut seen = BTreeSet::new();
+                for t in &got {
+                    let key = key_of(&t.exchange, &t.symbol, t.day)?;
+                    prop_assert!(seen.insert(t.id), "one claim returned task {} twice", t.id);
+                    let Some(cell) = self.cells.get(&key) else {
+                        return Err(fail(format!("claimed {key:?}, which was never enqueued")));
+                    };
+                    let row = &cell.row;
+                    prop_assert_eq!(t.id, row.id, "the claimed task's id, {:?}", key);
+                    prop_assert!(
+                        !(row.state == "in_progress" && row.lease_until.is_some_and(|l| l >= now)),
+                        "{} claimed {:?}, which {:?} holds until {:?} (now {})",
+                        owner,
+                        key,
+                        row.owner,
+                        row.lease_until,
+                        now
+                    );
+                    prop_assert_eq!(row.state, "queued", "{} claimed {:?}, which is not queued", owner, key);
+                    prop_assert!(
+                        row.next_attempt_at <= now,
+                        "{} claimed {:?}, due only at {} (now {})",
+                        owner,
+                        key,
+                        row.next_attempt_at,
+                        now
+                    );
+                    prop_assert_eq!(i64::from(t.attempts), row.attempts, "the claimed task's attempts, {:?}", key);
+                    prop_assert_eq!(t.token, row.claims + 1, "the claim's fencing token, {:?}", key);
+                }
+                for t in got {
+                    let cell = self.by_id(t.id).expect("checked above");
+                    cell.row.state = "in_progress";
+                    cell.row.owner = Some(owner);
+                    cell.row.lease_until = Some(until);
+                    cell.row.claims = t.token;
+                    cell.held = Some(t.clone());
+                    self.handed.push(t);
+                }
+            }
+            Op::Complete { owner, picks } => {
+                let held = self.held(owner);
+                let mut batch = Vec::new();
+                for pick in picks {
+                    let (task, kind) = match pick {
+                        Pick::Held(_, _) if held.is_empty() => continue,
+                        Pick::Held(n, kind) => (held[n % held.len()].clone(), kind),
+                        Pick::Stale(n, kind) => match self.stale(*n) {
+                            Some(t) => (t, kind),
+                            None => continue,
+                        },
+                    };
+                    batch.push(Completion { task, outcome: self.outcome(kind, step) });
+                }
+                if batch.is_empty() {
+                    return Ok(());
+                }
+                let got = self.store.complete(&batch).map_err(fail)?;
+                let want: Vec<bool> = batch.iter().map(|c| self.apply(c)).collect();
+                prop_assert_eq!(got, want, "which completions were applied, of {:#?}", batch);
+            }
+            Op::CompleteStale { pick, kind } => {
+                let Some(task) = self.stale(*pick) else { return Ok(()) };
+                let before = self.dump()?;
+                let late = Completion { task, outcome: self.outcome(kind, step) };
+                let got = self.store.complete(std::slice::from_ref(&late)).map_err(fail)?;
+                prop_assert_eq!(got, vec![false], "a stale completion was applied: {:?}", late);
+                prop_assert!(!self.apply(&late));
+                prop_assert_eq!(self.dump()?, before, "a stale completion changed the database: {:?}", late);
+            }
+            Op::Renew { owner, lease } => {
+                let until = now + lease;
+                let got = self.store.renew(owner, until).map_err(fail)?;
+                let mut want = 0;
+                for cell in self.cells.values_mut() {
+                    if cell.row.state == "in_progress" && cell.row.owner == Some(owner) {
+                        cell.row.lease_until = Some(until);
+                        want += 1;
+                    }
+                }
+                prop_assert_eq!(got, want, "leases renewed for {}", owner);
+            }
+            Op::Advance(ms) => self.now += ms,
+            Op::RecoverExpired => {
+                let got = self.store.recover_expired(now).map_err(fail)?;
+                let want = self.requeue(|_, r| r.state == "in_progress" && r.lease_until.is_some_and(|l| l < now));
+                prop_assert_eq!(got, want, "expired leases recovered at {}", now);
+            }
+            Op::ReleaseOwner(owner) => {
+                let got = self.store.release_owner(owner).map_err(fail)?;
+                let want = self.requeue(|_, r| r.state == "in_progress" && r.owner == Some(owner));
+                prop_assert_eq!(got, want, "tasks of dead owner {} released", owner);
+            }
+            Op::PromoteDue => {
+                let got = self.store.promote_due(now).map_err(fail)?;
+                let mut want = 0;
+                for cell in self.cells.values_mut() {
+                    if cell.row.state == "not_yet_due" && cell.row.next_attempt_at <= now {
+                        cell.row.state = "queued";
+                        want += 1;
+                    }
+                }
+                prop_assert_eq!(got, want, "tasks promoted at {}", now);
+            }
+            Op::RetryFailed { abandoned, cell } => {
+                let got = self.store.retry_failed(cell.as_ref().map(Range::cell), *abandoned).map_err(fail)?;
+                let want = self.reset(|k, r| {
+                    (r.state == "failed" || (*abandoned && r.state == "abandoned"))
+                        && cell.as_ref().is_none_or(|c| c.holds(k))
+                });
+                prop_assert_eq!(got, want, "tasks retried");
+            }
+            Op::Abandon(cell) => {
+                let got = self.store.abandon(cell.as_ref().map(Range::cell)).map_err(fail)?;
+                let mut want = 0;
+                for (k, c) in &mut self.cells {
+                    if c.row.state == "failed" && cell.as_ref().is_none_or(|r| r.holds(k)) {
+                        c.row.state = "abandoned";
+                        want += 1;
+                    }
+                }
+                prop_assert_eq!(got, want, "tasks abandoned");
+            }
+            Op::Refresh(range) => {
+                let got = self.store.refresh(range.exchange, range.symbol, range.from, range.to).map_err(fail)?;
+                let want = self.reset(|k, r| ["done", "no_data", "failed"].contains(&r.state) && range.holds(k));
+                prop_assert_eq!(got, want, "tasks refreshed");
+            }
+            Op::Recount => self.store.recount().map_err(fail)?,
+        }
+        Ok(())
+    }
+}
