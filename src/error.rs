@@ -108,29 +108,31 @@ pub fn exit_code(err: &anyhow::Error) -> Exit {
 /// What to do about an error from the world outside, when the message
 /// alone does not say: a read-only, locked or full database.
 pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
-    use rusqlite::ErrorCode as Code;
-    for cause in err.chain() {
-        if let Some(e) = cause.downcast_ref::<rusqlite::Error>() {
-            return match e.sqlite_error_code() {
-                Some(Code::ReadOnly) => Some(
-                    "the database is read-only to you: pricequeue writes to it and to its -wal and -shm \
-                     files beside it, so you need write access to all three and to their directory \
-                     (or copy the database somewhere you can write)",
-                ),
-                Some(Code::DatabaseBusy | Code::DatabaseLocked) => Some(
-                    "another program holds a lock on the database (a sqlite3 shell inside BEGIN, or a \
-                     stuck process): end it and run the same command again; nothing stored was lost",
-                ),
-                Some(Code::DiskFull) => Some(
-                    "the disk holding the database is full: free some space and run the same command \
-                     again; everything committed so far is safe",
-                ),
-                Some(Code::CannotOpen) => {
-                    Some("check that the database's directory exists and that you may write in it")
-                }
-                _ => None,
-            };
+    use crate::store::ErrorKind;
+    match crate::store::error_kind(err) {
+        Some(ErrorKind::ReadOnly) => {
+            return Some(
+                "the database is read-only to you: pricequeue writes to it and to its -wal and -shm \
+                 files beside it, so you need write access to all three and to their directory \
+                 (or copy the database somewhere you can write)",
+            )
         }
+        Some(ErrorKind::Locked) => {
+            return Some(
+                "another program holds a lock on the database (a sqlite3 shell inside BEGIN, or a \
+                 stuck process): end it and run the same command again; nothing stored was lost",
+            )
+        }
+        Some(ErrorKind::Full) => {
+            return Some(
+                "the disk holding the database is full: free some space and run the same command \
+                 again; everything committed so far is safe",
+            )
+        }
+        Some(ErrorKind::CannotOpen) => {
+            return Some("check that the database's directory exists and that you may write in it")
+        }
+        Some(ErrorKind::NotOurs | ErrorKind::NewerSchema) | None => {}
     }
     if io_kind(err) == Some(std::io::ErrorKind::StorageFull) {
         return Some("the disk is full: free some space and run the same command again");
@@ -185,16 +187,17 @@ mod tests {
         }
     }
 
-    fn sqlite(code: i32) -> anyhow::Error {
-        anyhow::Error::new(rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None))
-            .context("committing finished tasks")
+    fn store(kind: crate::store::ErrorKind) -> anyhow::Error {
+        anyhow::Error::new(crate::store::StoreError::new(kind, "trouble")).context("committing finished tasks")
     }
 
     #[test]
     fn outside_errors_come_with_what_to_do() {
-        assert!(hint(&sqlite(rusqlite::ffi::SQLITE_READONLY)).unwrap().contains("write access"));
-        assert!(hint(&sqlite(rusqlite::ffi::SQLITE_BUSY)).unwrap().contains("sqlite3 shell inside BEGIN"));
-        assert!(hint(&sqlite(rusqlite::ffi::SQLITE_FULL)).unwrap().contains("free some space"));
+        use crate::store::ErrorKind;
+        assert!(hint(&store(ErrorKind::ReadOnly)).unwrap().contains("write access"));
+        assert!(hint(&store(ErrorKind::Locked)).unwrap().contains("sqlite3 shell inside BEGIN"));
+        assert!(hint(&store(ErrorKind::Full)).unwrap().contains("free some space"));
+        assert_eq!(hint(&store(ErrorKind::NewerSchema)), None, "the message says what to do");
         let io =
             anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::StorageFull)).context("writing the report");
         assert!(hint(&io).unwrap().contains("disk is full"));

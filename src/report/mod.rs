@@ -7,7 +7,7 @@ mod query;
 mod status;
 
 pub use coverage::{coverage, Bucket, Day, DayCounts, Grid, Row, State};
-pub use output::{Format, Output};
+pub use output::{Format, Output, Value};
 pub use query::{query, Cells, QueryTotals};
 pub use status::status;
 

@@ -7,9 +7,10 @@ use std::io::Write;
 use anyhow::Result;
 use chrono::NaiveDate;
 
+use super::Value;
 use super::{Format, Output};
 use crate::price::PriceRow;
-use crate::store::{Missing, Store, Value};
+use crate::store::{Missing, Store};
 
 /// A fully resolved selection: the cross product of these is what was asked for.
 #[derive(Debug, Clone)]

@@ -5,8 +5,9 @@ use std::io::Write;
 
 use anyhow::Result;
 
+use super::Value;
 use super::{Format, Output};
-use crate::store::{StateCounts, Store, Value};
+use crate::store::{StateCounts, Store};
 
 /// Failed tasks listed with their error; `query` lists them all.
 const FAILURES_SHOWN: usize = 20;

@@ -10,6 +10,7 @@ mod claims;
 mod complete;
 mod counts;
 mod enqueue;
+mod error;
 #[cfg(test)]
 mod model;
 mod pauses;
@@ -30,7 +31,8 @@ use rusqlite::{Connection, OpenFlags};
 pub use claims::Task;
 pub use complete::{Completion, Outcome};
 pub use enqueue::Enqueued;
-pub use readonly::{run_readonly, Stopped, Value};
+pub use error::{error_kind, ErrorKind, StoreError};
+pub use readonly::{run_readonly, Stopped};
 pub use reasons::{Missing, Reason};
 pub use report::{FailedTask, StateCounts};
 pub use schema::{latest_version, made_by_demo, remove_database, APPLICATION_ID};
@@ -212,14 +214,27 @@ fn unwritable(path: &Path) -> Option<anyhow::Error> {
     let kind = std::fs::OpenOptions::new().write(true).open(path).err()?.kind();
     let shown = path.display();
     match kind {
-        std::io::ErrorKind::ReadOnlyFilesystem => Some(anyhow::anyhow!(
-            "{shown} is on a read-only filesystem: commands that write (enqueue, fetch, work, retry) cannot use \
-             it; query, status, coverage and sql can read it. Copy it somewhere writable to fetch into it"
-        )),
-        std::io::ErrorKind::PermissionDenied => Some(anyhow::anyhow!(
-            "you may not write to {shown}: pricequeue writes to it and to its -wal and -shm files beside it; \
-             query, status, coverage and sql can read it"
-        )),
+        std::io::ErrorKind::ReadOnlyFilesystem => Some(
+            StoreError::new(
+                ErrorKind::ReadOnly,
+                format!(
+                    "{shown} is on a read-only filesystem: commands that write (enqueue, fetch, work, retry) \
+                     cannot use it; query, status, coverage and sql can read it. Copy it somewhere writable to \
+                     fetch into it"
+                ),
+            )
+            .into(),
+        ),
+        std::io::ErrorKind::PermissionDenied => Some(
+            StoreError::new(
+                ErrorKind::ReadOnly,
+                format!(
+                    "you may not write to {shown}: pricequeue writes to it and to its -wal and -shm files beside \
+                     it; query, status, coverage and sql can read it"
+                ),
+            )
+            .into(),
+        ),
         _ => None,
     }
 }

@@ -17,6 +17,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 use super::{busy_timeout, check_path, immutable_uri, Create};
+use crate::report::Value;
 
 /// Why a statement was stopped before its end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -27,29 +28,6 @@ pub enum Stopped {
     /// The user asked (Ctrl-C, SIGTERM).
     #[error("the statement was interrupted; nothing was changed")]
     Interrupted,
-}
-
-/// A value of a result row.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[serde(untagged)]
-pub enum Value {
-    Null,
-    Integer(i64),
-    Real(f64),
-    Text(String),
-    /// Blobs print as lower-case hex.
-    Blob(String),
-}
-
-impl std::fmt::Display for Value {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Value::Null => f.write_str("NULL"),
-            Value::Integer(i) => write!(f, "{i}"),
-            Value::Real(x) => write!(f, "{x}"),
-            Value::Text(s) | Value::Blob(s) => f.write_str(s),
-        }
-    }
 }
 
 /// PRAGMAs that take an argument yet only read; their table-valued forms
@@ -135,7 +113,8 @@ pub fn run_readonly(
                 ValueRef::Integer(i) => Value::Integer(i),
                 ValueRef::Real(x) => Value::Real(x),
                 ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
-                ValueRef::Blob(b) => Value::Blob(b.iter().map(|x| format!("{x:02x}")).collect()),
+                // Bytes print as lower-case hex.
+                ValueRef::Blob(b) => Value::Text(b.iter().map(|x| format!("{x:02x}")).collect()),
             });
         }
         row(&values)?;

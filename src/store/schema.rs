@@ -10,6 +10,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 
+use super::error::{ErrorKind, StoreError};
 use super::{iso_now, Create};
 
 /// `PRAGMA application_id` of a pricequeue database: "PQue" in ASCII.
@@ -74,20 +75,26 @@ fn inspect(conn: &Connection) -> rusqlite::Result<Found> {
 fn check((app_id, version, objects): Found, path: &Path) -> Result<i64> {
     let blank = app_id == 0 && version == 0 && objects == 0;
     if app_id != APPLICATION_ID && !blank {
-        bail!(
-            "{} is an SQLite database, but not a pricequeue one (application_id {app_id:#x}, \
-             {objects} schema objects); it was left untouched. Pass --db with a pricequeue \
-             database or a new file name",
-            path.display()
-        );
+        bail!(StoreError::new(
+            ErrorKind::NotOurs,
+            format!(
+                "{} is an SQLite database, but not a pricequeue one (application_id {app_id:#x}, \
+                 {objects} schema objects); it was left untouched. Pass --db with a pricequeue \
+                 database or a new file name",
+                path.display()
+            )
+        ));
     }
     if version > latest_version() {
-        bail!(
-            "{} was written by a newer pricequeue (schema version {version}, this build knows \
-             up to {}); it was left untouched. Upgrade pricequeue to use it",
-            path.display(),
-            latest_version()
-        );
+        bail!(StoreError::new(
+            ErrorKind::NewerSchema,
+            format!(
+                "{} was written by a newer pricequeue (schema version {version}, this build knows \
+                 up to {}); it was left untouched. Upgrade pricequeue to use it",
+                path.display(),
+                latest_version()
+            )
+        ));
     }
     Ok(version)
 }
@@ -127,11 +134,15 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
 
 fn not_a_database(e: rusqlite::Error, path: &Path) -> anyhow::Error {
     match e.sqlite_error_code() {
-        Some(ErrorCode::NotADatabase) => anyhow::anyhow!(
-            "{} is not an SQLite database; it was left untouched. Pass --db with a pricequeue \
-             database or a new file name",
-            path.display()
-        ),
+        Some(ErrorCode::NotADatabase) => StoreError::new(
+            ErrorKind::NotOurs,
+            format!(
+                "{} is not an SQLite database; it was left untouched. Pass --db with a pricequeue \
+                 database or a new file name",
+                path.display()
+            ),
+        )
+        .into(),
         _ => anyhow::Error::new(e).context(format!("reading {}", path.display())),
     }
 }

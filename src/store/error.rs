@@ -1,0 +1,74 @@
+//! What can go wrong with a database, by kind: the one thing callers may
+//! branch on (the hints that say what to do read it), whatever backend
+//! raised the error.
+
+/// The kinds of database trouble a user can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Another program holds a lock, past the busy timeout.
+    Locked,
+    /// The database cannot be written here (permissions, a read-only filesystem).
+    ReadOnly,
+    /// The disk holding the database is full.
+    Full,
+    /// The file or its directory cannot be opened.
+    CannotOpen,
+    /// The file is not a pricequeue database (another program's, or not a database at all).
+    NotOurs,
+    /// A newer pricequeue wrote it.
+    NewerSchema,
+}
+
+/// An error the store raised itself, with its kind.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct StoreError {
+    pub kind: ErrorKind,
+    message: String,
+}
+
+impl StoreError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> StoreError {
+        StoreError { kind, message: message.into() }
+    }
+}
+
+/// The kind of database trouble behind `err`, if it is any: one the store
+/// raised, or one SQLite reported.
+pub fn error_kind(err: &anyhow::Error) -> Option<ErrorKind> {
+    use rusqlite::ErrorCode as Code;
+    err.chain().find_map(|cause| {
+        if let Some(e) = cause.downcast_ref::<StoreError>() {
+            return Some(e.kind);
+        }
+        match cause.downcast_ref::<rusqlite::Error>()?.sqlite_error_code()? {
+            Code::ReadOnly => Some(ErrorKind::ReadOnly),
+            Code::DatabaseBusy | Code::DatabaseLocked => Some(ErrorKind::Locked),
+            Code::DiskFull => Some(ErrorKind::Full),
+            Code::CannotOpen => Some(ErrorKind::CannotOpen),
+            Code::NotADatabase => Some(ErrorKind::NotOurs),
+            _ => None,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sqlite(code: i32) -> anyhow::Error {
+        anyhow::Error::new(rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None))
+            .context("committing finished tasks")
+    }
+
+    #[test]
+    fn sqlite_codes_and_our_own_errors_have_kinds() {
+        assert_eq!(error_kind(&sqlite(rusqlite::ffi::SQLITE_READONLY)), Some(ErrorKind::ReadOnly));
+        assert_eq!(error_kind(&sqlite(rusqlite::ffi::SQLITE_BUSY)), Some(ErrorKind::Locked));
+        assert_eq!(error_kind(&sqlite(rusqlite::ffi::SQLITE_FULL)), Some(ErrorKind::Full));
+        assert_eq!(error_kind(&sqlite(rusqlite::ffi::SQLITE_CANTOPEN)), Some(ErrorKind::CannotOpen));
+        let ours = anyhow::Error::new(StoreError::new(ErrorKind::NewerSchema, "newer")).context("opening");
+        assert_eq!(error_kind(&ours), Some(ErrorKind::NewerSchema));
+        assert_eq!(error_kind(&anyhow::anyhow!("no such column: x")), None);
+    }
+}
