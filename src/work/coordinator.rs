@@ -36,6 +36,15 @@ pub(super) struct Coordinator<'a> {
     /// The latest pause known (ours or another process's), ms since epoch.
     pause_known: i64,
     pause_polled: Option<Instant>,
+    /// Tasks claimed and not yet committed: with the fetchers, or waiting.
+    outstanding: usize,
+    /// Results received, waiting for their commit.
+    batch: Vec<Completion>,
+    /// Why the run must end early, leaving the rest queued.
+    halt: Option<String>,
+    last_renewal: Instant,
+    /// A deadline too far to represent is no deadline.
+    deadline: Option<Instant>,
 }
 
 impl<'a> Coordinator<'a> {
@@ -60,111 +69,155 @@ impl<'a> Coordinator<'a> {
             last_error: None,
             pause_known: 0,
             pause_polled: None,
+            outstanding: 0,
+            batch: Vec::new(),
+            halt: None,
+            last_renewal: Instant::now(),
+            deadline: opts.deadline.and_then(|d| Instant::now().checked_add(d)),
         }
     }
 
+    /// Runs until the queue has nothing due, or the run must stop: each
+    /// turn claims, gathers results, commits them, renews the leases, and
+    /// checks that the server is still there.
     pub fn run(mut self, stop: &AtomicBool, observer: &dyn Observer, total: u64) -> Result<()> {
-        let workers = self.opts.workers.max(1);
-        // Keep every fetcher busy with a task waiting behind it, but claim
-        // no more than that, so other processes on the same queue get work.
-        // Top up once a quarter of that has been used: claims come in
-        // batches, and fetchers never run dry while a commit gathers.
-        let target = workers * 2;
-        let top_up_at = target - (target / 4).max(1);
-        // So many connection failures in a row, and the server is gone:
-        // better one error now than every task failed after its retries.
-        let lost_after = (workers as u32 * 2).max(20);
-        let lease_ms = clock::ms(self.opts.lease);
-        let mut outstanding = 0usize;
-        let mut last_renewal = Instant::now();
-        let mut batch = Vec::new();
-        // Why the run must end early, leaving the rest queued.
-        let mut halt: Option<String> = None;
-        // A deadline too far to represent is no deadline.
-        let deadline = self.opts.deadline.and_then(|d| Instant::now().checked_add(d));
         loop {
-            let late = deadline.is_some_and(|d| Instant::now() >= d);
-            let stopping = stop.load(Ordering::Relaxed) || halt.is_some() || late;
-            if stopping && !self.shared.stopping.swap(true, Ordering::Relaxed) {
-                self.summary.deadline_reached = late;
-                self.summary.interrupted = halt.is_none() && !late;
+            let stopping = self.stopping(stop);
+            if self.halt.is_none() {
+                self.halt = self.sync_pause(observer)?;
             }
-            if halt.is_none() {
-                halt = self.sync_pause(observer)?;
+            if !stopping {
+                self.top_up()?;
             }
-            if !stopping && outstanding <= top_up_at {
-                let now = now_ms();
-                let claimed = self.store.claim(self.owner, target - outstanding, now, now.saturating_add(lease_ms))?;
-                outstanding += claimed.len();
-                for task in claimed {
-                    // Cannot fail: the fetchers hold the receiver until we drop job_tx.
-                    let _ = self.job_tx.send(task);
-                }
-            }
-            if outstanding > 0 {
-                self.refill_slots()?;
-            }
-            if outstanding == 0 {
-                if let Some(why) = halt {
-                    bail!(why);
-                }
-                if stopping {
-                    // A deadline that came as the last task finished left nothing behind.
-                    if self.summary.deadline_reached && !self.store.has_pending()? {
-                        self.summary.deadline_reached = false;
-                    }
+            if self.outstanding == 0 {
+                if self.idle(stopping, stop)? {
                     return Ok(());
-                }
-                self.summary.recovered += recover(self.store)?;
-                match self.store.next_wakeup()? {
-                    None => return Ok(()),
-                    Some(at) => sleep_until(at, stop),
                 }
                 continue;
             }
+            self.refill_slots()?;
+            self.gather()?;
+            self.commit(observer, total)?;
+            self.renew()?;
+            self.check_server();
+        }
+    }
 
-            // Group commit: wait for one result, then gather what arrives in
-            // the next few milliseconds (fetchers have queued tasks to go on
-            // with meanwhile), and commit the lot in one transaction.
-            match self.done_rx.recv_timeout(Duration::from_millis(100)) {
-                Ok(c) => batch.push(c),
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => bail!("every fetcher thread stopped unexpectedly"),
+    /// Whether the run is stopping (Ctrl-C, the deadline, or a halt), and
+    /// tells the fetchers the first time.
+    fn stopping(&mut self, stop: &AtomicBool) -> bool {
+        let late = self.deadline.is_some_and(|d| Instant::now() >= d);
+        let stopping = stop.load(Ordering::Relaxed) || self.halt.is_some() || late;
+        if stopping && !self.shared.stopping.swap(true, Ordering::Relaxed) {
+            self.summary.deadline_reached = late;
+            self.summary.interrupted = self.halt.is_none() && !late;
+        }
+        stopping
+    }
+
+    /// Keeps every fetcher busy with a task waiting behind it, but claims
+    /// no more than that, so other processes on the same queue get work.
+    /// Tops up once a quarter of that has been used: claims come in
+    /// batches, and fetchers never run dry while a commit gathers.
+    fn top_up(&mut self) -> Result<()> {
+        let target = self.opts.workers.max(1) * 2;
+        if self.outstanding > target - (target / 4).max(1) {
+            return Ok(());
+        }
+        let now = now_ms();
+        let lease_until = now.saturating_add(clock::ms(self.opts.lease));
+        let claimed = self.store.claim(self.owner, target - self.outstanding, now, lease_until)?;
+        self.outstanding += claimed.len();
+        for task in claimed {
+            // Cannot fail: the fetchers hold the receiver until we drop job_tx.
+            let _ = self.job_tx.send(task);
+        }
+        Ok(())
+    }
+
+    /// Nothing is out: ends the run (true) when stopping or when nothing is
+    /// due any more; otherwise takes back what dead runs left, and sleeps
+    /// until the next task comes due (at most a second).
+    fn idle(&mut self, stopping: bool, stop: &AtomicBool) -> Result<bool> {
+        if let Some(why) = self.halt.take() {
+            bail!(why);
+        }
+        if stopping {
+            // A deadline that came as the last task finished left nothing behind.
+            if self.summary.deadline_reached && !self.store.has_pending()? {
+                self.summary.deadline_reached = false;
             }
-            if !batch.is_empty() {
-                let deadline = Instant::now() + GROUP_COMMIT;
-                while batch.len() < outstanding.min(MAX_BATCH) {
-                    match self.done_rx.recv_deadline(deadline) {
-                        Ok(c) => batch.push(c),
-                        Err(_) => break,
-                    }
-                }
+            return Ok(true);
+        }
+        self.summary.recovered += recover(self.store)?;
+        match self.store.next_wakeup()? {
+            None => Ok(true),
+            Some(at) => {
+                sleep_until(at, stop);
+                Ok(false)
             }
-            if !batch.is_empty() {
-                let applied = self.store.complete(&batch)?;
-                outstanding -= batch.len();
-                for (c, applied) in batch.drain(..).zip(applied) {
-                    if applied {
-                        self.tally(c.outcome);
-                    } else {
-                        self.summary.discarded += 1;
-                    }
-                }
-                observer.progress(self.summary, total);
+        }
+    }
+
+    /// Group commit: waits for one result, then gathers what arrives in
+    /// the next few milliseconds (fetchers have queued tasks to go on with
+    /// meanwhile), so that one transaction commits the lot.
+    fn gather(&mut self) -> Result<()> {
+        match self.done_rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(c) => self.batch.push(c),
+            Err(RecvTimeoutError::Timeout) => return Ok(()),
+            Err(RecvTimeoutError::Disconnected) => bail!("every fetcher thread stopped unexpectedly"),
+        }
+        let deadline = Instant::now() + GROUP_COMMIT;
+        while self.batch.len() < self.outstanding.min(MAX_BATCH) {
+            match self.done_rx.recv_deadline(deadline) {
+                Ok(c) => self.batch.push(c),
+                Err(_) => break,
             }
-            if last_renewal.elapsed() >= self.opts.lease / 4 {
-                self.store.renew(self.owner, now_ms().saturating_add(lease_ms))?;
-                last_renewal = Instant::now();
+        }
+        Ok(())
+    }
+
+    /// Writes the gathered results in one transaction, and counts them.
+    fn commit(&mut self, observer: &dyn Observer, total: u64) -> Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let applied = self.store.complete(&self.batch)?;
+        self.outstanding -= self.batch.len();
+        let batch = std::mem::take(&mut self.batch);
+        for (c, applied) in batch.into_iter().zip(applied) {
+            if applied {
+                self.tally(c.outcome);
+            } else {
+                self.summary.discarded += 1;
             }
-            let streak = self.shared.unreachable_streak.load(Ordering::Relaxed);
-            if halt.is_none() && streak >= lost_after {
-                halt = Some(format!(
-                    "lost the price server at {}: {streak} requests in a row could not connect (last: {}). \
-                     Run the same command again when it is back",
-                    self.server,
-                    self.last_error.as_deref().unwrap_or("no error recorded")
-                ));
-            }
+        }
+        observer.progress(self.summary, total);
+        Ok(())
+    }
+
+    /// Extends this run's leases a few times per lease, while it works.
+    fn renew(&mut self) -> Result<()> {
+        if self.last_renewal.elapsed() >= self.opts.lease / 4 {
+            self.store.renew(self.owner, now_ms().saturating_add(clock::ms(self.opts.lease)))?;
+            self.last_renewal = Instant::now();
+        }
+        Ok(())
+    }
+
+    /// So many connection failures in a row, and the server is gone:
+    /// better one error now than every task failed after its retries.
+    fn check_server(&mut self) {
+        let lost_after = (self.opts.workers.max(1) as u32 * 2).max(20);
+        let streak = self.shared.unreachable_streak.load(Ordering::Relaxed);
+        if self.halt.is_none() && streak >= lost_after {
+            self.halt = Some(format!(
+                "lost the price server at {}: {streak} requests in a row could not connect (last: {}). \
+                 Run the same command again when it is back",
+                self.server,
+                self.last_error.as_deref().unwrap_or("no error recorded")
+            ));
         }
     }
 

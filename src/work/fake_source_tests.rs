@@ -1,0 +1,129 @@
+//! The workers with a fake price source: no HTTP, every answer scripted.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+
+use super::{run, Observer, Summary, WorkOptions};
+use crate::price::Price;
+use crate::source::{FetchError, PriceSource};
+use crate::store::{Create, Store, Synchronous};
+
+/// Answers every price at once, but the first `refuse` requests with a
+/// 429 asking for no wait at all; records when each request came.
+struct Fake {
+    refuse: usize,
+    calls: Mutex<Vec<(NaiveDate, Instant)>>,
+}
+
+impl PriceSource for Fake {
+    fn server(&self) -> &str {
+        "fake://prices"
+    }
+    fn exchanges(&self) -> Result<Vec<String>, FetchError> {
+        Ok(vec!["x".into()])
+    }
+    fn symbols(&self) -> Result<Vec<String>, FetchError> {
+        Ok(vec!["btc".into()])
+    }
+    fn price(&self, _exchange: &str, _symbol: &str, day: NaiveDate) -> Result<Option<Price>, FetchError> {
+        let n = {
+            let mut calls = self.calls.lock().unwrap();
+            calls.push((day, Instant::now()));
+            calls.len()
+        };
+        if n <= self.refuse {
+            return Err(FetchError::RateLimited { message: "HTTP 429".into(), retry_after: Some(Duration::ZERO) });
+        }
+        std::thread::sleep(Duration::from_millis(2));
+        Ok(Some(Price { open: 1.0, high: 2.0, low: 0.5, close: 1.5, volume: 3.0 }))
+    }
+}
+
+/// Counts the commits; sets `stop` after `stop_after` of them, if given.
+struct Watch {
+    commits: AtomicUsize,
+    stop_after: Option<usize>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Observer for Watch {
+    fn progress(&self, _summary: &Summary, _total: u64) {
+        let n = self.commits.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.stop_after.is_some_and(|after| n >= after) {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+fn queue(days: usize) -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("q.db"), Create::IfMissing, Synchronous::Normal).unwrap();
+    let days: Vec<NaiveDate> = NaiveDate::from_ymd_opt(2020, 3, 1).unwrap().iter_days().take(days).collect();
+    store.enqueue(&["x".into()], &["btc".into()], &days, crate::clock::now_ms(), Duration::ZERO).unwrap();
+    (dir, store)
+}
+
+fn go(store: &Store, fake: &Arc<Fake>, watch: &Arc<Watch>) -> Summary {
+    let opts = WorkOptions { workers: 4, server_checked: true, ..WorkOptions::default() };
+    run(store, fake.clone(), &opts, &watch.stop, watch.clone()).unwrap()
+}
+
+fn watch(stop_after: Option<usize>) -> Arc<Watch> {
+    Arc::new(Watch { commits: AtomicUsize::new(0), stop_after, stop: Arc::new(AtomicBool::new(false)) })
+}
+
+#[test]
+fn every_task_is_asked_once_in_queue_order_and_committed_in_groups() {
+    let (_dir, store) = queue(60);
+    let fake = Arc::new(Fake { refuse: 0, calls: Mutex::new(Vec::new()) });
+    let watch = watch(None);
+    let summary = go(&store, &fake, &watch);
+    assert_eq!((summary.fetched, summary.failed, summary.interrupted), (60, 0, false));
+    let calls = fake.calls.lock().unwrap();
+    let mut days: Vec<NaiveDate> = calls.iter().map(|(d, _)| *d).collect();
+    // Claimed in the order they were queued: four workers may swap
+    // neighbours, but the first day asked is among the first claimed.
+    assert!(days[0] <= NaiveDate::from_ymd_opt(2020, 3, 8).unwrap(), "{:?}", &days[..8]);
+    days.sort();
+    days.dedup();
+    assert_eq!((calls.len(), days.len()), (60, 60), "each day asked exactly once");
+    let commits = watch.commits.load(Ordering::Relaxed);
+    assert!(commits < 60, "{commits} commits for 60 results: no group commit");
+    let counts = store.counts().unwrap();
+    assert_eq!((counts.done, counts.queued, counts.in_progress), (60, 0, 0));
+}
+
+#[test]
+fn a_retry_after_of_zero_still_pauses_every_worker_for_a_second() {
+    let (_dir, store) = queue(12);
+    let fake = Arc::new(Fake { refuse: 1, calls: Mutex::new(Vec::new()) });
+    let summary = go(&store, &fake, &watch(None));
+    assert_eq!((summary.fetched, summary.deferred), (12, 1));
+    let calls = fake.calls.lock().unwrap();
+    let refused = calls[0].1;
+    // Requests already sent when the 429 came may land at once; after
+    // that, none for the pause's second.
+    let late: Vec<Duration> = calls
+        .iter()
+        .map(|(_, at)| at.duration_since(refused))
+        .filter(|gap| *gap > Duration::from_millis(50) && *gap < Duration::from_millis(990))
+        .collect();
+    assert!(late.is_empty(), "requests during the pause: {late:?}");
+    assert_eq!(store.counts().unwrap().done, 12);
+}
+
+#[test]
+fn a_stop_commits_what_was_answered_and_hands_back_the_rest() {
+    let (_dir, store) = queue(200);
+    let fake = Arc::new(Fake { refuse: 0, calls: Mutex::new(Vec::new()) });
+    let summary = go(&store, &fake, &watch(Some(2)));
+    assert!(summary.interrupted);
+    let counts = store.counts().unwrap();
+    assert_eq!(counts.in_progress, 0, "nothing left held");
+    assert_eq!(counts.done, summary.fetched);
+    assert_eq!(counts.done as usize, fake.calls.lock().unwrap().len(), "every answer was stored");
+    assert!(counts.queued > 0, "the rest waits for the next run");
+}
