@@ -12,6 +12,8 @@ mod queue;
 mod readonly;
 mod report;
 mod schema;
+#[doc(hidden)]
+pub mod testing;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
