@@ -14,42 +14,33 @@ use crate::common::{counts_agree, day, wait, Sandbox};
 /// Checks the end state: every task finished (done, no data, or failed
 /// with its error), every price equal to the server's, one row per cell.
 fn consistent(sb: &Sandbox) -> (i64, i64) {
-    let conn = sb.sqlite();
-    let mut stmt = conn
-        .prepare(
-            "SELECT t.exchange, t.symbol, t.day, t.state, t.last_error, p.open, p.high, p.low, p.close, p.volume
-             FROM tasks t LEFT JOIN prices p USING (exchange, symbol, day)",
-        )
-        .unwrap();
-    let mut rows = stmt.query([]).unwrap();
+    // A task, its error, and its price's five numbers (NULL without a price).
+    type Number = Option<f64>;
+    type Checked = (String, String, String, String, Option<String>, Number, Number, Number, Number, Number);
+    let rows: Vec<Checked> = sb.rows(
+        "SELECT t.exchange, t.symbol, t.day, t.state, t.last_error, p.open, p.high, p.low, p.close, p.volume
+         FROM tasks t LEFT JOIN prices p USING (exchange, symbol, day)",
+        &[],
+    );
     let (mut tasks, mut failed) = (0, 0);
-    while let Some(r) = rows.next().unwrap() {
+    for (e, s, d, state, error, open, high, low, close, volume) in rows {
         tasks += 1;
-        let (e, s, d, state): (String, String, String, String) =
-            (r.get(0).unwrap(), r.get(1).unwrap(), r.get(2).unwrap(), r.get(3).unwrap());
-        let stored: Option<[f64; 5]> = r
-            .get::<_, Option<f64>>(5)
-            .unwrap()
-            .map(|open| [open, r.get(6).unwrap(), r.get(7).unwrap(), r.get(8).unwrap(), r.get(9).unwrap()]);
+        let number = |x: Number| x.expect("a price with an open has all five numbers");
+        let stored: Option<[f64; 5]> =
+            open.map(|open| [open, number(high), number(low), number(close), number(volume)]);
         let want = data::price(&e, &s, day(&d)).map(|p| [p.open, p.high, p.low, p.close, p.volume]);
         match state.as_str() {
             "done" => assert_eq!(stored, want, "{e} {s} {d}"),
             "no_data" => assert_eq!((stored, want), (None, None), "{e} {s} {d}"),
             "failed" => {
                 failed += 1;
-                let error: Option<String> = r.get(4).unwrap();
                 assert!(error.is_some_and(|e| !e.is_empty()), "{e} {s} {d} failed without a reason");
             }
             other => panic!("{e} {s} {d} is still {other}"),
         }
     }
-    let doubles: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM (SELECT 1 FROM prices GROUP BY exchange, symbol, day HAVING count(*) > 1)",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let doubles =
+        sb.count("SELECT count(*) FROM (SELECT 1 FROM prices GROUP BY exchange, symbol, day HAVING count(*) > 1)");
     assert_eq!(doubles, 0);
     counts_agree(sb);
     (tasks, failed)
@@ -132,10 +123,7 @@ fn chaos_sigkill_at_random_moments_against_a_faulty_server() {
         child.wait().unwrap();
         kills += 1;
     }
-    let open: i64 = sb
-        .sqlite()
-        .query_row("SELECT count(*) FROM tasks WHERE state IN ('queued', 'in_progress')", [], |r| r.get(0))
-        .unwrap();
+    let open = sb.count("SELECT count(*) FROM tasks WHERE state IN ('queued', 'in_progress')");
     eprintln!("{kills} kills, {open} of {tasks} tasks still open before the last run");
     assert!(kills >= kills_wanted, "only {kills} kills before the queue was drained: slow the server down");
 

@@ -2,14 +2,14 @@
 //! and a runner for the binary with a time limit.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use pricequeue::server::{Server, ServerOptions};
-use rusqlite::Connection;
+use pricequeue::store::testing::{self, Param, Row};
 use tempfile::TempDir;
 
 /// No command of the suite may take longer than this; past it, the test
@@ -84,37 +84,41 @@ impl Sandbox {
         run(self.command(args))
     }
 
-    /// An open connection to the sandbox's database.
-    pub fn sqlite(&self) -> Connection {
-        Connection::open(self.db()).expect("open the test database")
-    }
-
     /// Every row of tasks and prices, as text: equal dumps, equal databases.
     pub fn dump(&self) -> String {
-        dump(&self.db())
+        testing::dump(&self.db())
     }
-}
 
-/// Every row of tasks and prices of the database at `path`, as text.
-pub fn dump(path: &Path) -> String {
-    let conn = Connection::open(path).expect("open database");
-    let mut out = String::new();
-    for sql in [
-        "SELECT exchange, symbol, day, state, attempts, last_error FROM tasks ORDER BY exchange, symbol, day",
-        "SELECT exchange, symbol, day, open, high, low, close, volume FROM prices ORDER BY exchange, symbol, day",
-    ] {
-        let mut stmt = conn.prepare(sql).expect("prepare dump");
-        let n = stmt.column_count();
-        let mut rows = stmt.query([]).expect("dump");
-        while let Some(r) = rows.next().expect("row") {
-            for i in 0..n {
-                let v: rusqlite::types::Value = r.get(i).expect("value");
-                out.push_str(&format!("{v:?}|"));
-            }
-            out.push('\n');
-        }
+    /// The number `sql` (a `SELECT count(*) ...`) returns.
+    pub fn count(&self, sql: &str) -> i64 {
+        testing::count(&self.db(), sql)
     }
-    out
+
+    /// The first row `sql` returns: one column, a tuple or an array.
+    pub fn one<R: Row>(&self, sql: &str, params: &[&dyn Param]) -> R {
+        testing::one(&self.db(), sql, params)
+    }
+
+    /// The first row `sql` returns, if any.
+    pub fn row<R: Row>(&self, sql: &str, params: &[&dyn Param]) -> Option<R> {
+        testing::row(&self.db(), sql, params)
+    }
+
+    /// Every row `sql` returns.
+    pub fn rows<R: Row>(&self, sql: &str, params: &[&dyn Param]) -> Vec<R> {
+        testing::rows(&self.db(), sql, params)
+    }
+
+    /// A hand edit of the database (as another program or a person makes
+    /// one); the number of rows changed.
+    pub fn execute(&self, sql: &str, params: &[&dyn Param]) -> usize {
+        testing::execute(&self.db(), sql, params)
+    }
+
+    /// Hand edits, statements separated by `;`.
+    pub fn execute_batch(&self, sql: &str) {
+        testing::execute_batch(&self.db(), sql)
+    }
 }
 
 /// Runs a command with stdin closed, capturing its output, killing it if it
@@ -160,14 +164,10 @@ pub fn wait(mut child: Child) -> Output {
 /// Asserts that `task_counts` (what `status` reads) agrees with the tasks.
 #[track_caller]
 pub fn counts_agree(sb: &Sandbox) {
-    let conn = sb.sqlite();
-    let rows = |sql: &str| -> Vec<(String, String, String, i64)> {
-        let mut stmt = conn.prepare(sql).expect("prepare counts");
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).expect("counts");
-        rows.map(Result::unwrap).collect()
-    };
-    let kept = rows("SELECT exchange, symbol, state, n FROM task_counts WHERE n <> 0 ORDER BY 1, 2, 3");
-    let real = rows("SELECT exchange, symbol, state, count(*) FROM tasks GROUP BY 1, 2, 3 ORDER BY 1, 2, 3");
+    type Counts = Vec<(String, String, String, i64)>;
+    let kept: Counts = sb.rows("SELECT exchange, symbol, state, n FROM task_counts WHERE n <> 0 ORDER BY 1, 2, 3", &[]);
+    let real: Counts =
+        sb.rows("SELECT exchange, symbol, state, count(*) FROM tasks GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", &[]);
     assert_eq!(kept, real, "task_counts drifted from the tasks");
 }
 

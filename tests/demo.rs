@@ -1,3 +1,5 @@
+use pricequeue::store::testing;
+
 use crate::common::{run, Sandbox};
 
 #[test]
@@ -16,20 +18,16 @@ fn demo_fetches_march_2020_and_reports_what_is_missing() {
     assert!(out.stdout.contains("Tasks by state"), "{}", out.stdout);
     assert!(out.stdout.contains("Missing: "), "{}", out.stdout);
     assert!(out.stdout.contains("no data"), "{}", out.stdout);
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    let (tasks, open): (i64, i64) = conn
-        .query_row(
-            "SELECT count(*), count(*) FILTER (WHERE state NOT IN ('done', 'no_data')) FROM tasks
-             WHERE day BETWEEN '2020-03-01' AND '2020-03-31'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let (tasks, open): (i64, i64) = testing::one(
+        &db,
+        "SELECT count(*), count(*) FILTER (WHERE state NOT IN ('done', 'no_data')) FROM tasks
+         WHERE day BETWEEN '2020-03-01' AND '2020-03-31'",
+        &[],
+    );
     assert_eq!((tasks, open), (12 * 3 * 31, 0));
-    let prices: i64 = conn.query_row("SELECT count(*) FROM prices", [], |r| r.get(0)).unwrap();
+    let prices = testing::count(&db, "SELECT count(*) FROM prices");
     let line = format!("1116 prices asked for: {prices} stored, {} missing", 1116 - prices);
     assert!(out.stdout.contains(&line), "expected {line:?} in\n{}", out.stdout);
-    drop(conn);
 
     // Run again: the database is made anew, not added to.
     let mut again = std::process::Command::new(crate::common::bin());
@@ -41,10 +39,10 @@ fn demo_fetches_march_2020_and_reports_what_is_missing() {
 #[test]
 fn demo_refuses_to_replace_a_database_that_is_not_its_own() {
     let sb = Sandbox::new();
-    sb.sqlite().execute_batch("CREATE TABLE ledger (x); INSERT INTO ledger VALUES (42);").unwrap();
+    sb.execute_batch("CREATE TABLE ledger (x); INSERT INTO ledger VALUES (42);");
     let out = sb.run(&["demo"]).expect_code(1);
     assert!(out.stderr.contains("refusing to replace"), "{}", out.stderr);
-    let kept: i64 = sb.sqlite().query_row("SELECT x FROM ledger", [], |r| r.get(0)).unwrap();
+    let kept: i64 = sb.one("SELECT x FROM ledger", &[]);
     assert_eq!(kept, 42);
 }
 

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use pricequeue::error::{ERROR, FAILED, INTERRUPTED, MISSING, OK, SETTLED, USAGE};
 use pricequeue::server::{data, Answer, Fault, FaultRule, RetryAfter, Server, ServerOptions};
+use pricequeue::store::testing;
 use serde_json::Value;
 
 use crate::common::{counts_agree, day, wait, BlackHole, Sandbox, Scripted};
@@ -17,14 +18,8 @@ fn today() -> NaiveDate {
     chrono::Utc::now().date_naive()
 }
 
-fn count(sb: &Sandbox, sql: &str) -> i64 {
-    sb.sqlite().query_row(sql, [], |r| r.get(0)).unwrap()
-}
-
 fn state_of(sb: &Sandbox, exchange: &str, d: NaiveDate) -> String {
-    sb.sqlite()
-        .query_row("SELECT state FROM tasks WHERE exchange = ?1 AND day = ?2", (exchange, d.to_string()), |r| r.get(0))
-        .unwrap()
+    sb.one("SELECT state FROM tasks WHERE exchange = ?1 AND day = ?2", &[&exchange, &d])
 }
 
 // ---- Data lost or wrong, silently ----------------------------------------
@@ -48,10 +43,10 @@ fn demo_never_replaces_a_database_it_did_not_make() {
     let out =
         sb.run(&["--db", &demo_arg, "enqueue", "-e", "kraken", "-s", "btc", "--from", "2019-01-01"]).expect_code(OK);
     assert!(out.stderr.contains("was made by `pricequeue demo`; it now holds your tasks"), "{}", out.stderr);
-    let kept = crate::common::dump(&demo);
+    let kept = testing::dump(&demo);
     let out = sb.run(&["demo", "--db", &demo_arg]).expect_code(ERROR);
     assert!(out.stderr.contains("refusing to replace"), "{}", out.stderr);
-    assert_eq!(crate::common::dump(&demo), kept);
+    assert_eq!(testing::dump(&demo), kept);
 }
 
 #[test]
@@ -81,7 +76,7 @@ fn names_that_cannot_be_checked_are_not_queued() {
     args.extend_from_slice(&selection);
     args.push("--allow-unknown");
     sb.run(&args).expect_code(ERROR); // queued unchecked, then the probe finds nobody
-    assert_eq!(count(&sb, "SELECT count(*) FROM tasks"), 1);
+    assert_eq!(sb.count("SELECT count(*) FROM tasks"), 1);
     let started = Instant::now();
     let out = sb.run(&["--server", &hole.url, "--timeout", "1s", "work"]).expect_code(ERROR);
     assert!(out.stderr.contains("timed out") && out.stderr.contains("did not answer"), "{}", out.stderr);
@@ -108,7 +103,7 @@ fn days_that_have_not_ended_wait_as_not_yet_due_and_come_due() {
         .flat_map(|e| [1, 2].map(|n| data::recent_price(e, "btc", t - chrono::Duration::days(n))))
         .filter(Option::is_none)
         .count() as i64;
-    assert_eq!(count(&sb, "SELECT count(*) FROM tasks WHERE state = 'not_yet_due'"), 8 + unpublished);
+    assert_eq!(sb.count("SELECT count(*) FROM tasks WHERE state = 'not_yet_due'"), 8 + unpublished);
     assert_eq!(state_of(&sb, "kraken", t), "not_yet_due");
 
     // Reported as such everywhere.
@@ -138,7 +133,7 @@ fn days_that_have_not_ended_wait_as_not_yet_due_and_come_due() {
     let y = (t - chrono::Duration::days(3)).to_string();
     sb.run(&["enqueue", "-e", "kraken", "-s", "btc", "--from", &y, "--grace", "100h"]).expect_code(OK);
     assert_eq!(state_of(&sb, "kraken", t - chrono::Duration::days(3)), "not_yet_due");
-    sb.sqlite().execute("UPDATE tasks SET next_attempt_at = 0 WHERE day = ?1", [&y]).unwrap();
+    sb.execute("UPDATE tasks SET next_attempt_at = 0 WHERE day = ?1", &[&y]);
     sb.run(&["work", "--grace", "0s"]).expect_code(OK);
     let three = t - chrono::Duration::days(3);
     let want = if data::recent_price("kraken", "btc", three).is_some() { "done" } else { "no_data" };
@@ -173,7 +168,7 @@ fn a_recent_no_price_is_asked_again_not_stored_as_no_data() {
     // The price is published (another server), and the recheck time has come.
     let published =
         Server::start("127.0.0.1:0", ServerOptions { live: Some(Duration::ZERO), ..ServerOptions::default() }).unwrap();
-    sb.sqlite().execute("UPDATE tasks SET next_attempt_at = 0 WHERE day = ?1", [&y]).unwrap();
+    sb.execute("UPDATE tasks SET next_attempt_at = 0 WHERE day = ?1", &[&y]);
     sb.run(&["--server", &published.url(), "work"]).expect_code(OK);
     let want = data::recent_price("kraken", "btc", yesterday);
     let state = state_of(&sb, "kraken", yesterday);
@@ -223,14 +218,8 @@ fn answers_that_are_not_the_price_asked_for_fail_with_the_answer_quoted() {
         ])
         .expect_code(FAILED);
     assert!(out.stderr.contains("7 failed"), "{}", out.stderr);
-    let errors: HashMap<String, String> = sb
-        .sqlite()
-        .prepare("SELECT day, last_error FROM tasks WHERE state = 'failed'")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let errors: HashMap<String, String> =
+        sb.rows("SELECT day, last_error FROM tasks WHERE state = 'failed'", &[]).into_iter().collect();
     for (d, why, quoted) in [
         ("2020-03-01", "it is for exchange \"bitstamp\", not \"kraken\"", r#""exchange": "bitstamp""#),
         ("2020-03-02", "close is -11, not above zero", r#""close": -11"#),
@@ -244,16 +233,9 @@ fn answers_that_are_not_the_price_asked_for_fail_with_the_answer_quoted() {
         assert!(error.contains("not a valid price") && error.contains(why), "{d}: {error}");
         assert!(error.contains(quoted), "{d}: the answer is quoted: {error}");
         // Refused for good at the first answer: asking again gets the same.
-        assert_eq!(count(&sb, &format!("SELECT attempts FROM tasks WHERE day = '{d}'")), 1, "{d} was asked again");
+        assert_eq!(sb.one::<i64>("SELECT attempts FROM tasks WHERE day = ?1", &[&d]), 1, "{d} was asked again");
     }
-    let stored: Vec<String> = sb
-        .sqlite()
-        .prepare("SELECT day FROM prices")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let stored: Vec<String> = sb.rows("SELECT day FROM prices", &[]);
     assert_eq!(stored, ["2020-03-06"], "only the valid answer is stored");
 }
 
@@ -271,7 +253,7 @@ fn every_name_reaches_the_server_as_one_path_segment() {
         sb.run(&["fetch", "-e", &long, "-s", "btc", "--from", "2020-03-02", "--allow-unknown"]).expect_code(USAGE);
     assert!(out.stderr.contains("is 10000 bytes long; names are at most 200 bytes"), "{}", out.stderr);
     assert!(out.stderr.len() < 1000, "the error does not repeat the whole name");
-    assert_eq!(count(&sb, "SELECT count(*) FROM tasks"), 1, "nothing was queued");
+    assert_eq!(sb.count("SELECT count(*) FROM tasks"), 1, "nothing was queued");
 }
 
 // ---- A server's answers must never make pricequeue hammer it ------------
@@ -320,7 +302,7 @@ fn retry_after_of_any_kind_pauses_or_stops_and_never_hammers() {
             bursts.iter().all(|n| *n <= 2 * workers),
             "{value}: more than 2 requests per worker per pause: {bursts:?}"
         );
-        assert_eq!(count(&sb, "SELECT count(*) FROM tasks WHERE state = 'failed'"), 0, "{value}");
+        assert_eq!(sb.count("SELECT count(*) FROM tasks WHERE state = 'failed'"), 0, "{value}");
         counts_agree(&sb);
     }
     // Too long, or absurd: the run stops at the first answer, the tasks stay queued.
@@ -618,7 +600,7 @@ fn a_failure_given_up_on_stops_making_every_run_exit_4() {
 
     let out = sb.run(&["retry", "--abandoned"]).expect_code(OK);
     assert!(out.stderr.contains("queued 3 failed or abandoned tasks again"), "{}", out.stderr);
-    assert_eq!(count(&sb, "SELECT count(*) FROM tasks WHERE state = 'queued'"), 3);
+    assert_eq!(sb.count("SELECT count(*) FROM tasks WHERE state = 'queued'"), 3);
     counts_agree(&sb);
 }
 

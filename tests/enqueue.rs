@@ -1,7 +1,7 @@
 use crate::common::Sandbox;
 
 fn task_count(sb: &Sandbox) -> i64 {
-    sb.sqlite().query_row("SELECT count(*) FROM tasks", [], |r| r.get(0)).unwrap()
+    sb.count("SELECT count(*) FROM tasks")
 }
 
 #[test]
@@ -64,14 +64,7 @@ fn days_can_be_months_years_and_relative() {
     assert!(added(&["--from", "2018-12", "--to", "2019-01"]).contains("enqueued 31 new tasks (31 already"));
     assert!(added(&["--from", "-2d", "--to", "yesterday"]).contains("enqueued 2 new tasks"));
     let today = chrono::Utc::now().date_naive();
-    let days: Vec<String> = sb
-        .sqlite()
-        .prepare("SELECT day FROM tasks WHERE day > '2020-12-31' ORDER BY day")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let days: Vec<String> = sb.rows("SELECT day FROM tasks WHERE day > '2020-12-31' ORDER BY day", &[]);
     let want: Vec<String> = [2, 1].iter().map(|n| (today - chrono::Duration::days(*n)).to_string()).collect();
     assert_eq!(days, want);
 }

@@ -1,6 +1,7 @@
 //! Bad input: each a clear error, a non-zero exit, and nothing stored changed.
 
 use pricequeue::error::{ERROR, USAGE};
+use pricequeue::store::testing;
 
 use crate::common::Sandbox;
 
@@ -101,11 +102,9 @@ fn a_file_that_is_not_a_database_is_refused_untouched() {
 #[test]
 fn another_programs_database_is_refused_untouched() {
     let sb = Sandbox::new();
-    sb.sqlite()
-        .execute_batch(
-            "CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO accounts VALUES (1, 'x');",
-        )
-        .unwrap();
+    sb.execute_batch(
+        "CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO accounts VALUES (1, 'x');",
+    );
     let bytes = std::fs::read(sb.db()).unwrap();
     let out = sb.run(&["enqueue", "-e", "bitstamp", "-s", "btc", "--from", "2020-03-01"]).expect_code(ERROR);
     assert!(out.stderr.contains("not a pricequeue one"), "{}", out.stderr);
@@ -115,7 +114,7 @@ fn another_programs_database_is_refused_untouched() {
 #[test]
 fn a_database_from_a_newer_pricequeue_is_refused_untouched() {
     let sb = with_data();
-    sb.sqlite().pragma_update(None, "user_version", 99).unwrap();
+    sb.execute("PRAGMA user_version = 99", &[]);
     let before = sb.dump();
     for args in [&["status"][..], &["work"], &["enqueue", "-e", "kraken", "-s", "btc", "--from", "2020-03-01"]] {
         let out = sb.run(args).expect_code(ERROR);
@@ -200,8 +199,7 @@ fn new_databases_opened_by_several_processes_at_once_all_work() {
         for child in children {
             crate::common::wait(child).expect_code(0);
         }
-        let n: i64 =
-            rusqlite::Connection::open(&db).unwrap().query_row("SELECT count(*) FROM tasks", [], |r| r.get(0)).unwrap();
+        let n = testing::count(&db, "SELECT count(*) FROM tasks");
         assert_eq!(n, 60, "round {round}");
     }
 }
@@ -211,14 +209,12 @@ fn a_locked_database_is_named_with_what_to_do_and_nothing_is_lost() {
     let sb = with_data();
     let before = sb.dump();
     // Another program holds the write lock (a sqlite3 shell inside BEGIN).
-    let holder = sb.sqlite();
-    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let holder = testing::hold_write_lock(&sb.db());
     let out = sb
         .run(&["--busy-timeout", "300ms", "enqueue", "-e", "kraken", "-s", "btc", "--from", "2020-03-01"])
         .expect_code(ERROR);
     assert!(out.stderr.contains("database is locked"), "{}", out.stderr);
     assert!(out.stderr.contains("hint: another program holds a lock on the database"), "{}", out.stderr);
-    holder.execute_batch("ROLLBACK").unwrap();
     drop(holder);
     assert_eq!(sb.dump(), before);
     // Once the lock is gone, the same command works.

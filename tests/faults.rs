@@ -21,26 +21,12 @@ fn faulty(rules: Vec<FaultRule>) -> Sandbox {
 
 /// Checks that every task ended well and every price equals the server's.
 fn all_fetched_correctly(sb: &Sandbox) {
-    let conn = sb.sqlite();
-    let mut stmt = conn
-        .prepare(
-            "SELECT t.exchange, t.symbol, t.day, t.state, p.close FROM tasks t
-             LEFT JOIN prices p USING (exchange, symbol, day)",
-        )
-        .unwrap();
-    let rows = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, Option<f64>>(4)?,
-            ))
-        })
-        .unwrap();
-    for row in rows {
-        let (e, s, d, state, close) = row.unwrap();
+    let rows: Vec<(String, String, String, String, Option<f64>)> = sb.rows(
+        "SELECT t.exchange, t.symbol, t.day, t.state, p.close FROM tasks t
+         LEFT JOIN prices p USING (exchange, symbol, day)",
+        &[],
+    );
+    for (e, s, d, state, close) in rows {
         match data::price(&e, &s, day(&d)) {
             Some(p) => assert_eq!((state.as_str(), close), ("done", Some(p.close)), "{e} {s} {d}"),
             None => assert_eq!((state.as_str(), close), ("no_data", None), "{e} {s} {d}"),
@@ -57,14 +43,7 @@ fn survives(fault: Fault, extra: &[&str]) {
     let out = sb.run(&args).expect_code(OK);
     assert!(out.stderr.contains("0 failed, 20 retried"), "{}: {}", fault.name(), out.stderr);
     all_fetched_correctly(&sb);
-    let attempts: Vec<i64> = sb
-        .sqlite()
-        .prepare("SELECT attempts FROM tasks")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let attempts: Vec<i64> = sb.rows("SELECT attempts FROM tasks", &[]);
     assert_eq!(attempts, vec![3; 10], "{}", fault.name());
     let stats = sb.server.path_stats();
     let prices: Vec<_> = stats.iter().filter(|(p, _)| p.starts_with("/price/")).collect();
@@ -185,12 +164,8 @@ fn a_task_that_keeps_failing_fails_with_its_error_and_retry_queues_it_again() {
     for (path, s) in sb.server.path_stats().iter().filter(|(p, _)| p.starts_with("/price/")) {
         assert_eq!(s.requests, 3, "{path}: exactly --max-attempts requests");
     }
-    let (attempts, error): (i64, String) = sb
-        .sqlite()
-        .query_row("SELECT attempts, last_error FROM tasks WHERE state = 'failed' LIMIT 1", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .unwrap();
+    let (attempts, error): (i64, String) =
+        sb.one("SELECT attempts, last_error FROM tasks WHERE state = 'failed' LIMIT 1", &[]);
     assert_eq!(attempts, 3);
     assert!(error.contains("HTTP 50") && error.contains("gave up after 3 attempts"), "{error}");
 
@@ -237,15 +212,11 @@ fn losing_the_server_mid_run_stops_with_one_error_and_fails_nothing() {
     let out = crate::common::wait(work).expect_code(ERROR);
     assert!(out.stderr.contains("lost the price server at http://127.0.0.1:"), "{}", out.stderr);
     assert!(out.stderr.contains("Run the same command again when it is back"), "{}", out.stderr);
-    let (failed, in_progress, queued): (i64, i64, i64) = sb
-        .sqlite()
-        .query_row(
-            "SELECT count(*) FILTER (WHERE state = 'failed'), count(*) FILTER (WHERE state = 'in_progress'),
-                    count(*) FILTER (WHERE state = 'queued') FROM tasks",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .unwrap();
+    let (failed, in_progress, queued): (i64, i64, i64) = sb.one(
+        "SELECT count(*) FILTER (WHERE state = 'failed'), count(*) FILTER (WHERE state = 'in_progress'),
+                count(*) FILTER (WHERE state = 'queued') FROM tasks",
+        &[],
+    );
     assert_eq!((failed, in_progress), (0, 0));
     assert!(queued > 1000, "the rest waits for the next run: {queued}");
     counts_agree(&sb);
@@ -289,14 +260,10 @@ fn a_pause_longer_than_max_pause_stops_the_run_and_the_next_one_at_once() {
         .expect_code(ERROR);
     assert!(out.stderr.contains("asked for no requests until"), "{}", out.stderr);
     assert!(out.stderr.contains("longer than --max-pause 5m"), "{}", out.stderr);
-    let conn = sb.sqlite();
-    let (open, failed): (i64, i64) = conn
-        .query_row(
-            "SELECT count(*) FILTER (WHERE state IN ('queued', 'in_progress')), count(*) FILTER (WHERE state = 'failed') FROM tasks",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let (open, failed): (i64, i64) = sb.one(
+        "SELECT count(*) FILTER (WHERE state IN ('queued', 'in_progress')), count(*) FILTER (WHERE state = 'failed') FROM tasks",
+        &[],
+    );
     assert!(open > 0 && failed == 0, "{open} open, {failed} failed");
     // The pause is recorded: the next run stops before asking anything.
     let asked = sb.server.requests();

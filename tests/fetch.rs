@@ -1,6 +1,5 @@
 use pricequeue::error::FAILED;
 use pricequeue::server::data;
-use rusqlite::OptionalExtension;
 
 use crate::common::{day, Sandbox};
 
@@ -12,28 +11,18 @@ fn a_full_fetch_stores_exactly_the_servers_data() {
         .expect_code(0);
     assert!(out.stderr.contains("0 failed"), "{}", out.stderr);
 
-    let conn = sb.sqlite();
     let mut cells = 0;
     let mut nulls = 0;
     for e in data::EXCHANGES {
         for s in data::SYMBOLS {
             for d in day("2020-03-01").iter_days().take(31) {
                 cells += 1;
-                let state: String = conn
-                    .query_row(
-                        "SELECT state FROM tasks WHERE exchange = ?1 AND symbol = ?2 AND day = ?3",
-                        (e, s, d),
-                        |r| r.get(0),
-                    )
-                    .unwrap();
-                let stored: Option<[f64; 5]> = conn
-                    .query_row(
-                        "SELECT open, high, low, close, volume FROM prices WHERE exchange = ?1 AND symbol = ?2 AND day = ?3",
-                        (e, s, d),
-                        |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?]),
-                    )
-                    .optional()
-                    .unwrap();
+                let state: String =
+                    sb.one("SELECT state FROM tasks WHERE exchange = ?1 AND symbol = ?2 AND day = ?3", &[e, s, &d]);
+                let stored: Option<[f64; 5]> = sb.row(
+                    "SELECT open, high, low, close, volume FROM prices WHERE exchange = ?1 AND symbol = ?2 AND day = ?3",
+                    &[e, s, &d],
+                );
                 match data::price(e, s, d) {
                     Some(p) => {
                         assert_eq!(state, "done", "{e} {s} {d}");
@@ -49,11 +38,11 @@ fn a_full_fetch_stores_exactly_the_servers_data() {
             }
         }
     }
-    let rows: i64 = conn.query_row("SELECT count(*) FROM prices", [], |r| r.get(0)).unwrap();
+    let rows = sb.count("SELECT count(*) FROM prices");
     assert_eq!(rows, cells - nulls);
     assert!(nulls > 0 && nulls < cells, "the month should be ragged: {nulls} nulls of {cells}");
     // Some of the server's answers were JSON integers; they were stored too.
-    let whole: i64 = conn.query_row("SELECT count(*) FROM prices WHERE open = round(open)", [], |r| r.get(0)).unwrap();
+    let whole = sb.count("SELECT count(*) FROM prices WHERE open = round(open)");
     assert!(whole > 0);
     assert_eq!(sb.server.requests_to("/price/"), cells as u64, "one request per cell");
 }
@@ -86,17 +75,12 @@ fn names_are_percent_encoded_and_a_404_fails_the_task() {
     assert_eq!(counts.get("/price/bit%20stamp/btc/2020-03-01"), Some(&1), "{counts:?}");
     assert!(out.stderr.contains("1 failed"), "{}", out.stderr);
 
-    let conn = sb.sqlite();
-    let (state, error, attempts): (String, String, i64) = conn
-        .query_row("SELECT state, last_error, attempts FROM tasks WHERE exchange = 'a/b'", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .unwrap();
+    let (state, error, attempts): (String, String, i64) =
+        sb.one("SELECT state, last_error, attempts FROM tasks WHERE exchange = 'a/b'", &[]);
     assert_eq!((state.as_str(), attempts), ("failed", 1), "a 404 is permanent: no retry");
     assert!(error.contains("HTTP 404"), "{error}");
     // Unknown to the server, but not an error: it answers null.
-    let state: String =
-        conn.query_row("SELECT state FROM tasks WHERE exchange = 'bit stamp'", [], |r| r.get(0)).unwrap();
+    let state: String = sb.one("SELECT state FROM tasks WHERE exchange = 'bit stamp'", &[]);
     assert_eq!(state, "no_data");
 }
 
@@ -125,10 +109,7 @@ fn status_query_and_sql_read_while_work_runs() {
     }
     crate::common::wait(work).expect_code(0);
     assert!(reads > 0);
-    let left: i64 = sb
-        .sqlite()
-        .query_row("SELECT count(*) FROM tasks WHERE state NOT IN ('done', 'no_data')", [], |r| r.get(0))
-        .unwrap();
+    let left = sb.count("SELECT count(*) FROM tasks WHERE state NOT IN ('done', 'no_data')");
     assert_eq!(left, 0);
 }
 
@@ -139,8 +120,7 @@ fn refresh_days_fetches_the_last_days_again() {
     sb.run(&args).expect_code(0);
     assert_eq!(sb.server.requests_to("/price/"), 20);
     // Stale prices, as if fetched before the day was over.
-    let conn = sb.sqlite();
-    conn.execute("UPDATE prices SET close = -1 WHERE day = '2020-03-10'", []).unwrap();
+    sb.execute("UPDATE prices SET close = -1 WHERE day = '2020-03-10'", &[]);
     let mut with_refresh = args.to_vec();
     with_refresh.extend_from_slice(&["--refresh-days", "2"]);
     let out = sb.run(&with_refresh).expect_code(0);
@@ -150,7 +130,7 @@ fn refresh_days_fetches_the_last_days_again() {
         assert_eq!(counts.get(&format!("/price/{e}/btc/2020-03-10")), Some(&2));
         assert_eq!(counts.get(&format!("/price/{e}/btc/2020-03-08")), Some(&1), "older days are left alone");
     }
-    let bad: i64 = conn.query_row("SELECT count(*) FROM prices WHERE close = -1", [], |r| r.get(0)).unwrap();
+    let bad = sb.count("SELECT count(*) FROM prices WHERE close = -1");
     assert_eq!(bad, 0, "the refreshed prices replaced the stale ones");
     assert_eq!(sb.server.requests_to("/price/"), 24);
     crate::common::counts_agree(&sb);
@@ -165,14 +145,10 @@ fn a_deadline_stops_claiming_and_the_next_run_carries_on() {
     let args = ["fetch", "-e", "all", "-s", "btc", "--from", "2020-03", "--workers", "4", "--deadline", "1s"];
     let out = sb.run(&args).expect_code(pricequeue::error::MISSING);
     assert!(out.stderr.contains("stopped at the --deadline"), "{}", out.stderr);
-    let (open, in_progress): (i64, i64) = sb
-        .sqlite()
-        .query_row(
-            "SELECT count(*) FILTER (WHERE state = 'queued'), count(*) FILTER (WHERE state = 'in_progress') FROM tasks",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let (open, in_progress): (i64, i64) = sb.one(
+        "SELECT count(*) FILTER (WHERE state = 'queued'), count(*) FILTER (WHERE state = 'in_progress') FROM tasks",
+        &[],
+    );
     assert!(open > 0, "12 x 31 tasks at 100 ms over 4 workers cannot finish in 1 s");
     assert_eq!(in_progress, 0, "what was in flight was committed or handed back");
     let done = 12 * 31 - open;

@@ -8,21 +8,17 @@ use crate::common::Sandbox;
 
 /// Marks every task in progress, held by `owner` until `lease_until` (ms).
 fn held_by(sb: &Sandbox, owner: &str, lease_until: i64) {
-    sb.sqlite()
-        .execute(
-            "UPDATE tasks SET state = 'in_progress', owner = ?1, lease_until = ?2, claims = claims + 1",
-            (owner, lease_until),
-        )
-        .unwrap();
+    sb.execute(
+        "UPDATE tasks SET state = 'in_progress', owner = ?1, lease_until = ?2, claims = claims + 1",
+        &[&owner, &lease_until],
+    );
     // A hand edit: the counts are brought back in line the documented way.
     sb.run(&["status", "--recount"]).expect_code(pricequeue::error::OK);
 }
 
 fn open_tasks(sb: &Sandbox) -> i64 {
     crate::common::counts_agree(sb);
-    sb.sqlite()
-        .query_row("SELECT count(*) FROM tasks WHERE state NOT IN ('done', 'no_data')", [], |r| r.get(0))
-        .unwrap()
+    sb.count("SELECT count(*) FROM tasks WHERE state NOT IN ('done', 'no_data')")
 }
 
 #[test]

@@ -38,14 +38,11 @@ fn every_reason() -> Sandbox {
     ])
     .expect_code(OK);
     // A worker that died holding a task (a lease far in the future).
-    let n = sb
-        .sqlite()
-        .execute(
-            "UPDATE tasks SET state = 'in_progress', owner = 'elsewhere:1:0', lease_until = 9e15, claims = claims + 1
-             WHERE exchange = 'bitstamp' AND day = '2020-03-12'",
-            [],
-        )
-        .unwrap();
+    let n = sb.execute(
+        "UPDATE tasks SET state = 'in_progress', owner = 'elsewhere:1:0', lease_until = 9e15, claims = claims + 1
+         WHERE exchange = 'bitstamp' AND day = '2020-03-12'",
+        &[],
+    );
     assert_eq!(n, 1);
     sb.run(&["status", "--recount"]).expect_code(OK);
     crate::common::counts_agree(&sb);

@@ -14,10 +14,6 @@ fn signal(child: &Child, name: &str) {
     assert!(status.success());
 }
 
-fn count(sb: &Sandbox, sql: &str) -> i64 {
-    sb.sqlite().query_row(sql, [], |r| r.get(0)).unwrap()
-}
-
 fn slow_sandbox(latency_ms: u64) -> Sandbox {
     let sb =
         Sandbox::with_server(ServerOptions { latency: Duration::from_millis(latency_ms), ..ServerOptions::default() });
@@ -31,7 +27,7 @@ fn start_work(sb: &Sandbox) -> Child {
 
 fn wait_for_prices(sb: &Sandbox, n: i64) {
     for _ in 0..1000 {
-        if count(sb, "SELECT count(*) FROM tasks WHERE state IN ('done', 'no_data')") >= n {
+        if sb.count("SELECT count(*) FROM tasks WHERE state IN ('done', 'no_data')") >= n {
             return;
         }
         thread::sleep(Duration::from_millis(10));
@@ -48,13 +44,13 @@ fn sigterm_commits_what_is_in_flight_and_leaves_nothing_in_progress() {
     let out = wait(child).expect_code(INTERRUPTED);
     assert!(out.stderr.contains("interrupted: run the same command again"), "{}", out.stderr);
 
-    assert_eq!(count(&sb, "SELECT count(*) FROM tasks WHERE state = 'in_progress'"), 0);
+    assert_eq!(sb.count("SELECT count(*) FROM tasks WHERE state = 'in_progress'"), 0);
     // Every price the server sent is stored: nothing fetched was lost.
     let answered: u64 =
         sb.server.path_stats().iter().filter(|(p, _)| p.starts_with("/price/")).map(|(_, s)| s.requests).sum();
-    let finished = count(&sb, "SELECT count(*) FROM tasks WHERE state IN ('done', 'no_data')");
+    let finished = sb.count("SELECT count(*) FROM tasks WHERE state IN ('done', 'no_data')");
     assert_eq!(answered, finished as u64, "answers sent vs tasks finished");
-    assert!(count(&sb, "SELECT count(*) FROM tasks WHERE state = 'queued'") > 0, "it stopped early");
+    assert!(sb.count("SELECT count(*) FROM tasks WHERE state = 'queued'") > 0, "it stopped early");
     counts_agree(&sb);
 
     // The next run carries on, and asks for nothing twice.
@@ -81,14 +77,14 @@ fn a_second_ctrl_c_exits_at_once_and_the_next_run_recovers() {
     let out = wait(child).expect_code(INTERRUPTED);
     assert!(out.stderr.contains("press Ctrl-C again to quit at once"), "{}", out.stderr);
     // It did not wait for the 5 s answers: their tasks are still held.
-    let held = count(&sb, "SELECT count(*) FROM tasks WHERE state = 'in_progress'");
+    let held = sb.count("SELECT count(*) FROM tasks WHERE state = 'in_progress'");
     assert!(held >= 8, "{held} tasks in progress");
-    assert_eq!(count(&sb, "SELECT count(*) FROM tasks WHERE state IN ('done', 'no_data')"), 0);
+    assert_eq!(sb.count("SELECT count(*) FROM tasks WHERE state IN ('done', 'no_data')"), 0);
     counts_agree(&sb);
 
     // The process is gone, so the next run takes its tasks back at once.
     let fast = pricequeue::server::Server::start("127.0.0.1:0", ServerOptions::default()).unwrap();
     let out = sb.run(&["--server", &fast.url(), "work"]).expect_code(OK);
     assert!(out.stderr.contains(&format!("took back {held} tasks")), "{}", out.stderr);
-    assert_eq!(count(&sb, "SELECT count(*) FROM tasks WHERE state NOT IN ('done', 'no_data')"), 0);
+    assert_eq!(sb.count("SELECT count(*) FROM tasks WHERE state NOT IN ('done', 'no_data')"), 0);
 }

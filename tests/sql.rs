@@ -15,8 +15,7 @@ fn sql_runs_a_select_in_every_format() {
     let q = "SELECT exchange, count(*) AS days, round(avg(close), 2) AS avg_close FROM prices GROUP BY exchange ORDER BY exchange";
     let json = sb.run(&["sql", q, "--format", "json"]).expect_code(0);
     let rows: Value = serde_json::from_str(&json.stdout).unwrap();
-    let expected: i64 =
-        sb.sqlite().query_row("SELECT count(*) FROM prices WHERE exchange = 'bitstamp'", [], |r| r.get(0)).unwrap();
+    let expected = sb.count("SELECT count(*) FROM prices WHERE exchange = 'bitstamp'");
     assert_eq!(rows[0]["exchange"], "bitstamp");
     assert_eq!(rows[0]["days"], expected);
 
@@ -69,7 +68,7 @@ fn sql_refuses_anything_that_could_write() {
     }
     assert_eq!(sb.dump(), before, "the database changed");
     assert!(!sb.dir.path().join("other.db").exists(), "ATTACH created a file");
-    let version: i64 = sb.sqlite().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    let version: i64 = sb.one("PRAGMA user_version", &[]);
     assert_eq!(version, pricequeue::store::latest_version());
 }
 

@@ -19,6 +19,8 @@ mod reasons;
 mod report;
 mod retry;
 mod schema;
+#[doc(hidden)]
+pub mod testing;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
