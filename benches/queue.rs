@@ -131,7 +131,7 @@ fn fresh(dir: &Path, name: &str) -> PathBuf {
 }
 
 fn count(db: &Path, sql: &str) -> i64 {
-    rusqlite::Connection::open(db).and_then(|c| c.query_row(sql, [], |r| r.get(0))).expect("count")
+    pricequeue::store::testing::count(db, sql)
 }
 
 /// Every real cell of the built-in server's data from `from`, `days` days long.

@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
 
-use super::Value;
+use crate::report::Value;
 
 /// A value bound to a `?1`-style parameter of a statement.
 pub trait Param {
@@ -184,7 +184,7 @@ pub fn rows<R: Row>(path: &Path, sql: &str, params: &[&dyn Param]) -> Vec<R> {
                 ValueRef::Integer(i) => Value::Integer(i),
                 ValueRef::Real(x) => Value::Real(x),
                 ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
-                ValueRef::Blob(b) => Value::Blob(b.iter().map(|x| format!("{x:02x}")).collect()),
+                ValueRef::Blob(b) => Value::Text(b.iter().map(|x| format!("{x:02x}")).collect()),
             })
             .collect();
         out.push(R::from_row(row, sql));
@@ -280,13 +280,6 @@ impl ToSql for Bound {
             Value::Integer(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
             Value::Real(x) => ToSqlOutput::Borrowed(ValueRef::Real(*x)),
             Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
-            // Blobs are read as hex, and bound as the bytes the hex spells.
-            Value::Blob(hex) => ToSqlOutput::Owned(rusqlite::types::Value::Blob(
-                (0..hex.len())
-                    .step_by(2)
-                    .map(|i| u8::from_str_radix(hex.get(i..i + 2).unwrap_or("?"), 16).expect("a blob as hex"))
-                    .collect(),
-            )),
         })
     }
 }
