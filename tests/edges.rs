@@ -346,12 +346,14 @@ fn retry_after_of_any_kind_pauses_or_stops_and_never_hammers() {
 #[test]
 fn rate_caps_requests_over_every_worker_of_every_process() {
     let sb = Sandbox::with_server(ServerOptions { record: true, ..ServerOptions::default() });
-    sb.run(&["enqueue", "-e", "all", "-s", "btc,eth", "--from", "2020-03-01", "--to", "2020-03-05"]).expect_code(OK);
-    let rate = 20;
+    sb.run(&["enqueue", "-e", "all", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-06"]).expect_code(OK);
+    // 10/s: a request may arrive up to 75 ms after its slot (a loaded
+    // machine schedules the server's threads late) without crowding a second.
+    let rate = 10;
     let started = Instant::now();
     let children: Vec<_> = (0..2)
         .map(|_| {
-            sb.command(&["work", "--workers", "8", "--rate", "20/s"])
+            sb.command(&["work", "--workers", "8", "--rate", "10/s"])
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -364,20 +366,17 @@ fn rate_caps_requests_over_every_worker_of_every_process() {
     let took = started.elapsed();
     let times: Vec<Instant> =
         sb.server.log().into_iter().filter(|s| s.path.starts_with("/price/")).map(|s| s.at).collect();
-    assert_eq!(times.len(), 120);
+    assert_eq!(times.len(), 72);
     // The most requests any one-second window holds (the log is in arrival order).
     let mut most = 0;
     for (i, t) in times.iter().enumerate() {
         let n = times[i..].iter().take_while(|u| **u < *t + Duration::from_secs(1)).count();
         most = most.max(n);
     }
-    eprintln!("--rate 20/s, 2 processes x 8 workers: 120 requests in {took:?}, at most {most} in any second");
+    eprintln!("--rate 10/s, 2 processes x 8 workers: 72 requests in {took:?}, at most {most} in any second");
     // The documented burst: one request more than the rate.
     assert!(most <= rate + 1, "{most} requests in one second");
-    assert!(took >= Duration::from_millis(5000), "120 requests at 20/s take 6 s, not {took:?}");
-    // Without --rate, as fast as the workers go.
-    let fast = Sandbox::new();
-    fast.run(&["fetch", "-e", "all", "-s", "btc,eth", "--from", "2020-03-01", "--to", "2020-03-05"]).expect_code(OK);
+    assert!(took >= Duration::from_millis(6000), "72 requests at 10/s take 7 s, not {took:?}");
 }
 
 // ---- Failing fast and clearly -------------------------------------------

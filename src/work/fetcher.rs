@@ -100,15 +100,17 @@ impl Fetcher {
     }
 
     /// Takes the next request slot of this run and sleeps until it; false
-    /// if the run stops meanwhile. A slot gone by more than half an
+    /// if the run stops meanwhile. A slot gone by more than a quarter of an
     /// interval is dropped, not used late: using it would bunch requests.
+    /// So any second holds the slots of at most a second and a quarter
+    /// interval: the rate, plus one.
     fn take_slot(&self) -> bool {
         let interval = self.opts.rate.map_or(0, clock::ms);
         let slot = {
             let mut slots = self.shared.slots.lock().unwrap_or_else(|e| e.into_inner());
             loop {
                 let now = now_ms();
-                while slots.front().is_some_and(|s| *s < now - interval / 2) {
+                while slots.front().is_some_and(|s| *s < now - interval / 4) {
                     slots.pop_front();
                 }
                 if let Some(slot) = slots.pop_front() {
