@@ -22,7 +22,7 @@ impl Run for CoverageArgs {
             None => terminal_size::terminal_size_of(&stdout).map_or(DEFAULT_WIDTH, |(w, _)| usize::from(w.0)),
         };
         let color = terminal && !no_color();
-        let totals = report::coverage(&store, &cells, width, color, stdout.lock())?;
+        let totals = report::coverage(&store, &cells, width, color, io::BufWriter::new(stdout.lock()))?;
         Ok(super::query::completeness(totals.missing(), totals.unsettled()))
     }
 }
