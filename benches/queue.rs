@@ -312,7 +312,7 @@ fn storage(dir: &Path) {
     ] {
         let db = fresh(dir, &format!("storage-{batch}-{sync:?}.db"));
         let store = Store::open(&db, Create::IfMissing, sync).expect("open");
-        store.enqueue(&exchanges, &symbols, &days, pricequeue::clock::now_ms(), Duration::ZERO).expect("enqueue");
+        store.enqueue_days(&exchanges, &symbols, &days, pricequeue::clock::now_ms(), Duration::ZERO).expect("enqueue");
         let total = if batch == 1 { n / 10 } else { n };
         let started = Instant::now();
         let mut done = 0;

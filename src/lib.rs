@@ -12,6 +12,7 @@ pub mod error;
 pub mod owner;
 pub mod price;
 pub mod report;
+pub mod selection;
 pub mod server;
 pub mod source;
 pub mod store;

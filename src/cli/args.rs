@@ -14,7 +14,7 @@ use crate::store::Synchronous;
 
 /// Which prices to queue: required names and days.
 #[derive(Debug, Args)]
-pub struct Selection {
+pub struct SelectionArgs {
     /// Exchanges: names (repeat the flag or separate with commas), or `all`
     /// for every exchange the server lists.
     #[arg(long = "exchange", short = 'e', value_name = "NAME", value_delimiter = ',', required = true)]
@@ -43,7 +43,7 @@ pub struct Selection {
     pub allow_unknown: bool,
 }
 
-impl Selection {
+impl SelectionArgs {
     /// The first and last day asked for.
     pub fn days(&self) -> (NaiveDate, NaiveDate) {
         (self.from.first, self.to.map_or(self.from.last, |t| t.last))
@@ -52,7 +52,7 @@ impl Selection {
 
 /// Which stored prices to report: everything is optional.
 #[derive(Debug, Args)]
-pub struct Filter {
+pub struct FilterArgs {
     /// Exchanges (repeat or separate with commas) [default: those in the database].
     #[arg(long = "exchange", short = 'e', value_name = "NAME", value_delimiter = ',')]
     pub exchanges: Vec<String>,
@@ -73,7 +73,7 @@ pub struct Filter {
     pub to: Option<Span>,
 }
 
-impl Filter {
+impl FilterArgs {
     /// The first day asked for, if any.
     pub fn first_day(&self) -> Option<NaiveDate> {
         self.from.map(|s| s.first)
@@ -89,7 +89,7 @@ impl Filter {
 #[derive(Debug, Args)]
 pub struct EnqueueArgs {
     #[command(flatten)]
-    pub selection: Selection,
+    pub selection: SelectionArgs,
 
     /// A day is fetched only once it has ended (UTC) and this much more has
     /// passed; until then its task waits as `not yet due`.
@@ -159,7 +159,7 @@ pub struct WorkArgs {
 #[derive(Debug, Args)]
 pub struct FetchArgs {
     #[command(flatten)]
-    pub selection: Selection,
+    pub selection: SelectionArgs,
 
     /// Fetch the last N days of the selection again, even those already
     /// fetched: a day that is not over yet (or was corrected) changes.
@@ -184,7 +184,7 @@ pub struct StatusArgs {
 #[derive(Debug, Args)]
 pub struct QueryArgs {
     #[command(flatten)]
-    pub filter: Filter,
+    pub filter: FilterArgs,
 
     /// Output format. CSV holds the prices (or, with --missing, the missing
     /// report); table, JSON and NDJSON hold both.
@@ -199,7 +199,7 @@ pub struct QueryArgs {
 #[derive(Debug, Args)]
 pub struct CoverageArgs {
     #[command(flatten)]
-    pub filter: Filter,
+    pub filter: FilterArgs,
 
     /// Columns to fit the grid in [default: the terminal's width, or 100].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(40..=1000))]
@@ -209,7 +209,7 @@ pub struct CoverageArgs {
 #[derive(Debug, Args)]
 pub struct RetryArgs {
     #[command(flatten)]
-    pub filter: Filter,
+    pub filter: FilterArgs,
 
     /// Give up on the failed tasks for good instead: they keep their error,
     /// show as `abandoned`, and no longer make `fetch` exit 4 or `query`

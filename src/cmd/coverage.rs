@@ -2,7 +2,7 @@ use std::io::{self, IsTerminal};
 
 use anyhow::Result;
 
-use super::query::open_selection;
+use super::selection::open_selection;
 use super::{Env, Run};
 use crate::cli::CoverageArgs;
 use crate::error::Exit;

@@ -5,14 +5,14 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 
-use super::enqueue::resolve;
 use super::progress::Reporter;
 use super::work::summary_line;
 use super::{handle_signals, Env, Run, STOP};
-use crate::cli::{DemoArgs, Selection};
-use crate::dates::{self, Span};
+use crate::cli::{DemoArgs, SelectionArgs};
+use crate::dates::Span;
 use crate::error::Exit;
 use crate::report::{self, Format};
+use crate::selection::Selection;
 use crate::server::{Server, ServerOptions};
 use crate::source::{HttpSource, Timeouts};
 use crate::store::{self, Create, Store, Synchronous};
@@ -47,19 +47,18 @@ impl Run for DemoArgs {
         };
         let source = Arc::new(HttpSource::new(&server.url(), Timeouts::default(), opts.workers));
 
-        let selection = Selection {
+        let selection = SelectionArgs {
             exchanges: vec!["all".into()],
             symbols: vec!["all".into()],
             from: Span { first: from, last: to },
             to: None,
             allow_unknown: false,
         };
-        let cells = resolve(&selection, source.as_ref())?;
+        let cells = Selection::resolve(&selection, source.as_ref())?;
         let store = Store::open(&db, Create::IfMissing, Synchronous::Normal)?;
         // Marked before anything else: a demo stopped halfway is still the demo's.
         store.set_demo(true)?;
-        let days = dates::days(cells.from, cells.to)?;
-        let added = store.enqueue(&cells.exchanges, &cells.symbols, &days, crate::clock::now_ms(), opts.grace)?;
+        let added = store.enqueue(&cells, crate::clock::now_ms(), opts.grace)?;
         env.say(&format!(
             "enqueued {} new tasks ({} already in the queue) in {}",
             added.added,

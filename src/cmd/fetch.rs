@@ -1,32 +1,29 @@
 use anyhow::Result;
 
-use super::enqueue::{enqueue, resolve};
+use super::enqueue::enqueue;
 use super::work::{exit_code, summary_lines};
 use super::{plural, Env, Run};
 use crate::cli::FetchArgs;
 use crate::error::Exit;
+use crate::selection::Selection;
 use crate::source::{HttpSource, Timeouts};
-use crate::store::{Create, StateCounts, Store};
+use crate::store::{Create, Store};
 
 impl Run for FetchArgs {
     fn run(&self, env: &Env) -> Result<Exit> {
         let source = HttpSource::new(&env.server, Timeouts { request: env.timeout, ..Timeouts::default() }, 1);
         let sel = &self.selection;
-        let cells = resolve(sel, &source)?;
+        let cells = Selection::resolve(sel, &source)?;
         let store = Store::open(&env.db(), Create::IfMissing, self.work.synchronous)?;
         enqueue(&store, &cells, self.work.grace, env)?;
         if self.refresh_days > 0 {
-            let from = (cells.to - chrono::Duration::days(i64::from(self.refresh_days) - 1)).max(cells.from);
-            let mut again = 0;
-            for e in &cells.exchanges {
-                for s in &cells.symbols {
-                    again += store.refresh(e, s, from, cells.to)?;
-                }
-            }
+            let last = cells.last_days(self.refresh_days);
+            let again = store.refresh(&last)?;
             env.say(&format!(
-                "queued {} again to refresh {from} to {}",
+                "queued {} again to refresh {} to {}",
                 plural(again as u64, "fetched task", "fetched tasks"),
-                cells.to
+                last.from,
+                last.to
             ));
         }
         // The names were checked, so the server answered like the price API.
@@ -35,26 +32,12 @@ impl Run for FetchArgs {
         // Progress is the selection's, as the database has it: two runs
         // sharing the work each show what both have done.
         let (queue, scope) = (store.clone(), cells.clone());
-        let remaining = Box::new(move || {
-            let mut left = 0;
-            for e in &scope.exchanges {
-                for s in &scope.symbols {
-                    let c = queue.counts_between(e, s, scope.from, scope.to)?;
-                    left += c.queued + c.in_progress;
-                }
-            }
-            Ok(left)
-        });
+        let remaining = Box::new(move || queue.counts_in(&scope).map(|c| c.queued + c.in_progress));
         let summary = self.work.work(&store, env, checked, remaining)?;
 
         // The exit code speaks for the whole selection: a task that failed
         // in an earlier run is still a price this command did not get.
-        let mut counts = StateCounts::default();
-        for e in &cells.exchanges {
-            for s in &cells.symbols {
-                counts += store.counts_between(e, s, cells.from, cells.to)?;
-            }
-        }
+        let counts = store.counts_in(&cells)?;
         let code = exit_code(&summary, counts.failed);
         for line in summary_lines(&summary) {
             env.report(&line, code);

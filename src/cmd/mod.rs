@@ -7,6 +7,7 @@ mod fetch;
 mod progress;
 mod query;
 mod retry;
+mod selection;
 mod serve;
 mod shell;
 mod sql;
@@ -21,8 +22,7 @@ use clap::parser::ValueSource;
 use clap::FromArgMatches;
 
 use crate::cli::{Cli, Command, DEFAULT_DB};
-use crate::error::{Exit, Usage};
-use crate::source::{FetchError, PriceSource};
+use crate::error::Exit;
 
 /// What every command may need besides its own flags.
 pub struct Env {
@@ -134,89 +134,4 @@ fn handle_signals() -> Result<()> {
     .context("installing the Ctrl-C handler")
 }
 
-/// Expands `all` through the server's list, and checks the names given
-/// against it: a typo would otherwise come back as "no data" on every day,
-/// since the API answers `null` for names it does not know. A name that
-/// cannot be checked (the server is down, does not answer, or is not the
-/// price API) is refused too, unless `allow_unknown` takes names unchecked.
-fn resolve_names(
-    names: &[String],
-    what: &str,
-    source: &dyn PriceSource,
-    list: fn(&dyn PriceSource) -> Result<Vec<String>, FetchError>,
-    allow_unknown: bool,
-) -> Result<Vec<String>> {
-    let names: Vec<&str> = names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()).collect();
-    let all = names.iter().any(|n| n.eq_ignore_ascii_case("all"));
-    if names.is_empty() {
-        anyhow::bail!(Usage(format!("no {what} given: name at least one with --{what}, or `all`")));
-    }
-    for name in &names {
-        if name.chars().any(char::is_control) {
-            anyhow::bail!(Usage(format!("the {what} name {name:?} has a control character in it")));
-        }
-        if name.len() > crate::source::MAX_NAME {
-            anyhow::bail!(Usage(format!(
-                "the {what} name starting {:?} is {} bytes long; names are at most {} bytes",
-                name.chars().take(20).collect::<String>(),
-                name.len(),
-                crate::source::MAX_NAME
-            )));
-        }
-    }
-    let mut out: Vec<String> = if all {
-        list(source).map_err(|e| {
-            anyhow::anyhow!(
-                "cannot ask the price server for `all` {what}s: {}",
-                crate::work::server_trouble(source.server(), &e)
-            )
-        })?
-    } else {
-        names.iter().map(|n| n.to_string()).collect()
-    };
-    if !all && !allow_unknown {
-        let known = list(source).map_err(|e| {
-            anyhow::anyhow!(
-                "cannot check the {what} names against the price server, so nothing was queued: {}. \
-                 (--allow-unknown queues names unchecked)",
-                crate::work::server_trouble(source.server(), &e)
-            )
-        })?;
-        if let Some(unknown) = out.iter().find(|n| !known.contains(n)) {
-            anyhow::bail!(Usage(unknown_name(what, unknown, &known, source.server())));
-        }
-    }
-    out.sort();
-    out.dedup();
-    Ok(out)
-}
-
-/// Says when a database is read as immutable (from a read-only filesystem).
-fn note_immutable(store: &crate::store::Store, env: &Env) {
-    if store.immutable() {
-        env.say(&format!(
-            "note: {} is on a read-only filesystem: read as it is on disk, without locks (what another \
-             process changes meanwhile is not seen)",
-            store.path().display()
-        ));
-    }
-}
-
 pub use crate::report::plural;
-
-/// "unknown exchange 'krakn' ... did you mean 'kraken'?"
-fn unknown_name(what: &str, name: &str, known: &[String], server: &str) -> String {
-    let lower = name.to_lowercase();
-    let closest = known
-        .iter()
-        .map(|k| (strsim::jaro_winkler(&lower, &k.to_lowercase()), k))
-        .filter(|(score, _)| *score > 0.75)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, k)| format!(" Did you mean '{k}'?"))
-        .unwrap_or_default();
-    format!(
-        "unknown {what} '{name}': the price server at {server} lists {}.{closest} \
-         (--allow-unknown takes it anyway)",
-        known.join(", ")
-    )
-}

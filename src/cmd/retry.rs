@@ -1,10 +1,10 @@
 use anyhow::Result;
 
-use super::query::cells;
 use super::{plural, Env, Run};
 use crate::cli::RetryArgs;
 use crate::dates;
 use crate::error::Exit;
+use crate::selection::Selection;
 use crate::store::{Create, Store, Synchronous};
 
 impl Run for RetryArgs {
@@ -15,19 +15,14 @@ impl Run for RetryArgs {
         }
         let store = Store::open(&env.db(), Create::No, Synchronous::Normal)?;
         let everything = f.exchanges.is_empty() && f.symbols.is_empty() && f.from.is_none() && f.to.is_none();
-        let act = |cell| if self.never { store.abandon(cell) } else { store.retry_failed(cell, self.abandoned) };
+        let act = |sel| if self.never { store.abandon(sel) } else { store.retry_failed(sel, self.abandoned) };
         let n = if everything {
             act(None)?
         } else {
-            let mut n = 0;
-            if let Some(c) = cells(&store, f)? {
-                for e in &c.exchanges {
-                    for s in &c.symbols {
-                        n += act(Some((e, s, c.from, c.to)))?;
-                    }
-                }
+            match Selection::from_filter(&store, f)? {
+                Some(sel) => act(Some(&sel))?,
+                None => 0,
             }
-            n
         };
         if self.never {
             env.say(&format!(

@@ -11,7 +11,7 @@ use crate::store::{Create, Store, Synchronous};
 impl Run for StatusArgs {
     fn run(&self, env: &Env) -> Result<Exit> {
         let store = Store::open(&env.db(), Create::ReadOnly, Synchronous::Normal)?;
-        super::note_immutable(&store, env);
+        super::selection::note_immutable(&store, env);
         if self.recount {
             store.recount()?;
         }

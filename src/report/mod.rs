@@ -8,7 +8,7 @@ mod status;
 
 pub use coverage::{coverage, Bucket, Day, DayCounts, Grid, Row, State};
 pub use output::{Format, Output, Value};
-pub use query::{query, Cells, QueryTotals};
+pub use query::{query, QueryTotals};
 pub use status::status;
 
 /// "1 task", "2 tasks".

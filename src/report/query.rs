@@ -5,38 +5,12 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use anyhow::Result;
-use chrono::NaiveDate;
 
 use super::Value;
 use super::{Format, Output};
 use crate::price::PriceRow;
+use crate::selection::Selection;
 use crate::store::{Missing, Store};
-
-/// A fully resolved selection: the cross product of these is what was asked for.
-#[derive(Debug, Clone)]
-pub struct Cells {
-    pub exchanges: Vec<String>,
-    pub symbols: Vec<String>,
-    pub from: NaiveDate,
-    pub to: NaiveDate,
-}
-
-impl Cells {
-    /// How many (exchange, symbol, day) cells the selection holds.
-    pub fn len(&self) -> u64 {
-        let days = (self.to - self.from).num_days() + 1;
-        self.exchanges.len() as u64 * self.symbols.len() as u64 * days.max(0) as u64
-    }
-
-    /// Whether the selection holds no cell.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.exchanges.iter().flat_map(move |e| self.symbols.iter().map(move |s| (e.as_str(), s.as_str())))
-    }
-}
 
 /// What a query found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -79,7 +53,7 @@ const MISSING_COLUMNS: &[&str] = &["exchange", "symbol", "day", "reason", "error
 /// `missing_only` the missing report.
 pub fn query<W: Write>(
     store: &Store,
-    cells: &Cells,
+    cells: &Selection,
     format: Format,
     missing_only: bool,
     out: W,
@@ -92,15 +66,13 @@ pub fn query<W: Write>(
     if show_prices {
         out.section("prices", Some("Prices"), PRICE_COLUMNS)?;
     }
-    for (exchange, symbol) in cells.pairs() {
-        store.for_each_price(exchange, symbol, cells.from, cells.to, |p| {
-            totals.prices += 1;
-            if show_prices {
-                out.row(&price_values(p))?;
-            }
-            Ok(())
-        })?;
-    }
+    store.for_each_price(cells, |p| {
+        totals.prices += 1;
+        if show_prices {
+            out.row(&price_values(p))?;
+        }
+        Ok(())
+    })?;
     if show_prices && totals.prices == 0 {
         out.note("(none)")?;
     }
@@ -112,18 +84,16 @@ pub fn query<W: Write>(
         let columns = if format == Format::Table { &MISSING_COLUMNS[..4] } else { MISSING_COLUMNS };
         out.section("missing", Some(&title), columns)?;
     }
-    for (exchange, symbol) in cells.pairs() {
-        store.for_each_missing(exchange, symbol, cells.from, cells.to, |m| {
-            *tally.entry(m.reason.code()).or_insert(0u64) += 1;
-            if !m.reason.is_settled() {
-                totals.unsettled += 1;
-            }
-            if show_missing {
-                out.row(&missing_values(m, format))?;
-            }
-            Ok(())
-        })?;
-    }
+    store.for_each_missing(cells, |m| {
+        *tally.entry(m.reason.code()).or_insert(0u64) += 1;
+        if !m.reason.is_settled() {
+            totals.unsettled += 1;
+        }
+        if show_missing {
+            out.row(&missing_values(m, format))?;
+        }
+        Ok(())
+    })?;
     totals.missing = tally;
     if show_missing && totals.missing() == 0 {
         out.note("(none)")?;

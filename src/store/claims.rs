@@ -174,7 +174,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("q.db"), Create::IfMissing, Synchronous::Normal).unwrap();
         let days: Vec<NaiveDate> = NaiveDate::from_ymd_opt(2020, 3, 1).unwrap().iter_days().take(3).collect();
-        store.enqueue(&["kraken".into()], &["btc".into()], &days, clock::now_ms(), Duration::ZERO).unwrap();
+        store.enqueue_days(&["kraken".into()], &["btc".into()], &days, clock::now_ms(), Duration::ZERO).unwrap();
         (dir, store)
     }
 

@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 
 use anyhow::Result;
-use chrono::NaiveDate;
 use rusqlite::{params, Transaction};
+
+use crate::selection::Selection;
 
 /// Runs `sql`, an UPDATE that moves tasks from state `from` to `to` and
 /// returns their exchange and symbol, and keeps `task_counts` in step.
@@ -29,25 +30,25 @@ pub(super) fn move_counted(
     Ok(moved.len())
 }
 
-/// Runs `update` (an UPDATE ... WHERE ...) on the tasks of `cell`, or on
-/// every task when `None`, moving them from `from` to `to`.
-pub(super) fn in_cell(
+/// Runs `update` (an UPDATE ... WHERE ...) on the tasks of the selection,
+/// or on every task when `None`, moving them from `from` to `to`.
+pub(super) fn in_selection(
     tx: &Transaction<'_>,
     update: &str,
-    cell: Option<(&str, &str, NaiveDate, NaiveDate)>,
+    sel: Option<&Selection>,
     from: &'static str,
     to: &'static str,
 ) -> Result<usize> {
-    match cell {
-        None => move_counted(tx, &format!("{update} RETURNING exchange, symbol"), &[], from, to),
-        Some((exchange, symbol, first, last)) => move_counted(
-            tx,
-            &format!("{update} AND exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 RETURNING exchange, symbol"),
-            params![exchange, symbol, first, last],
-            from,
-            to,
-        ),
+    let Some(sel) = sel else {
+        return move_counted(tx, &format!("{update} RETURNING exchange, symbol"), &[], from, to);
+    };
+    let sql =
+        format!("{update} AND exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 RETURNING exchange, symbol");
+    let mut n = 0;
+    for (exchange, symbol) in sel.pairs() {
+        n += move_counted(tx, &sql, params![exchange, symbol, sel.from, sel.to], from, to)?;
     }
+    Ok(n)
 }
 
 /// Changes to `task_counts`, gathered over a transaction and written once.

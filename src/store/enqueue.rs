@@ -10,6 +10,7 @@ use rusqlite::{params, TransactionBehavior};
 use super::counts::Counts;
 use super::{iso_now, Store};
 use crate::clock;
+use crate::selection::Selection;
 
 /// What `enqueue` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -23,11 +24,16 @@ pub struct Enqueued {
 }
 
 impl Store {
+    /// Adds one task per cell of the selection; see [`Store::enqueue_days`].
+    pub fn enqueue(&self, sel: &Selection, now: i64, grace: Duration) -> Result<Enqueued> {
+        self.enqueue_days(&sel.exchanges, &sel.symbols, &sel.day_list(), now, grace)
+    }
+
     /// Adds one task per (exchange, symbol, day) of the cross product; tasks
     /// already queued (in any state) are left as they are. `days` are in
     /// order, and usually consecutive (a range). A day not due at `now`
     /// (see [`clock::due_at`]) is queued as `not_yet_due` until it is.
-    pub fn enqueue(
+    pub fn enqueue_days(
         &self,
         exchanges: &[String],
         symbols: &[String],

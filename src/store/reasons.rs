@@ -9,6 +9,7 @@ use rusqlite::{params, Row};
 
 use super::Store;
 use crate::price::{Price, PriceRow};
+use crate::selection::Selection;
 
 /// Why a cell of a selection has no price.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,85 +93,80 @@ pub struct Missing {
 }
 
 impl Store {
-    /// Calls `each` with every stored price of (exchange, symbol) from
-    /// `from` to `to` inclusive, in day order.
-    pub fn for_each_price(
-        &self,
-        exchange: &str,
-        symbol: &str,
-        from: NaiveDate,
-        to: NaiveDate,
-        mut each: impl FnMut(PriceRow) -> Result<()>,
-    ) -> Result<()> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare_cached(
+    /// Calls `each` with every stored price of the selection, by exchange,
+    /// symbol and day, read in one transaction.
+    pub fn for_each_price(&self, sel: &Selection, mut each: impl FnMut(PriceRow) -> Result<()>) -> Result<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let mut stmt = tx.prepare_cached(
             "SELECT day, open, high, low, close, volume, fetched_at FROM prices
              WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 ORDER BY day",
         )?;
-        let mut rows = stmt.query(params![exchange, symbol, from, to])?;
-        while let Some(r) = rows.next()? {
-            each(PriceRow {
-                exchange: exchange.to_string(),
-                symbol: symbol.to_string(),
-                day: r.get(0)?,
-                price: Price { open: r.get(1)?, high: r.get(2)?, low: r.get(3)?, close: r.get(4)?, volume: r.get(5)? },
-                fetched_at: r.get(6)?,
-            })?;
+        for (exchange, symbol) in sel.pairs() {
+            let mut rows = stmt.query(params![exchange, symbol, sel.from, sel.to])?;
+            while let Some(r) = rows.next()? {
+                each(PriceRow {
+                    exchange: exchange.to_string(),
+                    symbol: symbol.to_string(),
+                    day: r.get(0)?,
+                    price: Price {
+                        open: r.get(1)?,
+                        high: r.get(2)?,
+                        low: r.get(3)?,
+                        close: r.get(4)?,
+                        volume: r.get(5)?,
+                    },
+                    fetched_at: r.get(6)?,
+                })?;
+            }
         }
         Ok(())
     }
 
-    /// Calls `each` with every day of (exchange, symbol) from `from` to `to`
-    /// inclusive that has no price, with the reason, in day order.
-    pub fn for_each_missing(
-        &self,
-        exchange: &str,
-        symbol: &str,
-        from: NaiveDate,
-        to: NaiveDate,
-        mut each: impl FnMut(Missing) -> Result<()>,
-    ) -> Result<()> {
-        self.for_each_cell(exchange, symbol, from, to, |day, reason| match reason {
+    /// Calls `each` with every cell of the selection that has no price,
+    /// with the reason, by exchange, symbol and day.
+    pub fn for_each_missing(&self, sel: &Selection, mut each: impl FnMut(Missing) -> Result<()>) -> Result<()> {
+        self.for_each_cell(sel, |exchange, symbol, day, reason| match reason {
             None => Ok(()),
             Some(reason) => each(Missing { exchange: exchange.to_string(), symbol: symbol.to_string(), day, reason }),
         })
     }
 
-    /// Calls `each` with every day of (exchange, symbol) from `from` to `to`
-    /// inclusive, in day order: `None` for a day with a price, or why it
-    /// has none.
+    /// Calls `each` with every cell of the selection, by exchange, symbol
+    /// and day: `None` for a day with a price, or why it has none. Read in
+    /// one transaction, a pair at a time.
     ///
     /// Streams three sorted sequences side by side (the days, the stored
     /// prices, the tasks), so memory stays flat however long the range.
     pub fn for_each_cell(
         &self,
-        exchange: &str,
-        symbol: &str,
-        from: NaiveDate,
-        to: NaiveDate,
-        mut each: impl FnMut(NaiveDate, Option<Reason>) -> Result<()>,
+        sel: &Selection,
+        mut each: impl FnMut(&str, &str, NaiveDate, Option<Reason>) -> Result<()>,
     ) -> Result<()> {
-        let conn = self.conn()?;
-        let mut prices = conn.prepare_cached(
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let mut prices = tx.prepare_cached(
             "SELECT day FROM prices WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 ORDER BY day",
         )?;
-        let mut tasks = conn.prepare_cached(
+        let mut tasks = tx.prepare_cached(
             "SELECT day, state, attempts, last_error, next_attempt_at FROM tasks
              WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 ORDER BY day",
         )?;
-        let args = params![exchange, symbol, from, to];
         let now = crate::clock::now_ms();
-        let mut prices = prices.query_map(args, |r| r.get::<_, NaiveDate>(0))?.peekable();
-        let mut tasks = tasks.query_map(args, |r| task_reason(r, now))?.peekable();
-        for day in from.iter_days().take_while(|d| *d <= to) {
-            let priced = advance_to(&mut prices, day, |d| *d)?.is_some();
-            let task = advance_to(&mut tasks, day, |(d, _)| *d)?;
-            let reason = match (priced, task) {
-                (true, _) => None,
-                (false, Some((_, reason))) => Some(reason),
-                (false, None) => Some(Reason::NotQueued),
-            };
-            each(day, reason)?;
+        for (exchange, symbol) in sel.pairs() {
+            let args = params![exchange, symbol, sel.from, sel.to];
+            let mut priced = prices.query_map(args, |r| r.get::<_, NaiveDate>(0))?.peekable();
+            let mut held = tasks.query_map(args, |r| task_reason(r, now))?.peekable();
+            for day in sel.from.iter_days().take_while(|d| *d <= sel.to) {
+                let has_price = advance_to(&mut priced, day, |d| *d)?.is_some();
+                let task = advance_to(&mut held, day, |(d, _)| *d)?;
+                let reason = match (has_price, task) {
+                    (true, _) => None,
+                    (false, Some((_, reason))) => Some(reason),
+                    (false, None) => Some(Reason::NotQueued),
+                };
+                each(exchange, symbol, day, reason)?;
+            }
         }
         Ok(())
     }

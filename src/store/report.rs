@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use rusqlite::params;
 
 use super::Store;
+use crate::selection::Selection;
 
 /// Task counts by state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
@@ -109,17 +110,22 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Task counts by state of (exchange, symbol) from `from` to `to` inclusive.
-    pub fn counts_between(&self, exchange: &str, symbol: &str, from: NaiveDate, to: NaiveDate) -> Result<StateCounts> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT state, count(*) FROM tasks
-             WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 GROUP BY state",
-        )?;
+    /// Task counts by state of the selection's tasks, read in one transaction.
+    pub fn counts_in(&self, sel: &Selection) -> Result<StateCounts> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
         let mut counts = StateCounts::default();
-        let mut rows = stmt.query(params![exchange, symbol, from, to])?;
-        while let Some(r) = rows.next()? {
-            counts.add(&r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64);
+        {
+            let mut stmt = tx.prepare_cached(
+                "SELECT state, count(*) FROM tasks
+                 WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 GROUP BY state",
+            )?;
+            for (exchange, symbol) in sel.pairs() {
+                let mut rows = stmt.query(params![exchange, symbol, sel.from, sel.to])?;
+                while let Some(r) = rows.next()? {
+                    counts.add(&r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64);
+                }
+            }
         }
         Ok(counts)
     }
@@ -196,17 +202,32 @@ impl Store {
         Ok((exchanges.into_iter().collect(), symbols.into_iter().collect()))
     }
 
-    /// The first and last day of any task or price of (exchange, symbol).
-    pub fn day_bounds(&self, exchange: &str, symbol: &str) -> Result<Option<(NaiveDate, NaiveDate)>> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT min(lo), max(hi) FROM (
-                 SELECT min(day) AS lo, max(day) AS hi FROM tasks WHERE exchange = ?1 AND symbol = ?2
-                 UNION ALL
-                 SELECT min(day), max(day) FROM prices WHERE exchange = ?1 AND symbol = ?2)",
-        )?;
-        let (lo, hi): (Option<NaiveDate>, Option<NaiveDate>) =
-            stmt.query_row(params![exchange, symbol], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(lo.zip(hi))
+    /// The first and last day of any task or price of these exchanges and
+    /// symbols, read in one transaction.
+    pub fn day_bounds(&self, exchanges: &[String], symbols: &[String]) -> Result<Option<(NaiveDate, NaiveDate)>> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let mut bounds: Option<(NaiveDate, NaiveDate)> = None;
+        for exchange in exchanges {
+            for symbol in symbols {
+                if let Some((lo, hi)) = pair_bounds(&tx, exchange, symbol)? {
+                    bounds = Some(bounds.map_or((lo, hi), |(a, b)| (lo.min(a), hi.max(b))));
+                }
+            }
+        }
+        Ok(bounds)
     }
+}
+
+/// The first and last day of any task or price of (exchange, symbol).
+fn pair_bounds(tx: &rusqlite::Transaction<'_>, exchange: &str, symbol: &str) -> Result<Option<(NaiveDate, NaiveDate)>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT min(lo), max(hi) FROM (
+             SELECT min(day) AS lo, max(day) AS hi FROM tasks WHERE exchange = ?1 AND symbol = ?2
+             UNION ALL
+             SELECT min(day), max(day) FROM prices WHERE exchange = ?1 AND symbol = ?2)",
+    )?;
+    let (lo, hi): (Option<NaiveDate>, Option<NaiveDate>) =
+        stmt.query_row(params![exchange, symbol], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(lo.zip(hi))
 }

@@ -2,17 +2,17 @@
 //! failures for good, and counting the tasks afresh.
 
 use anyhow::Result;
-use chrono::NaiveDate;
 use rusqlite::{params, TransactionBehavior};
 
-use super::counts::{in_cell, Counts};
+use super::counts::{in_selection, Counts};
 use super::Store;
+use crate::selection::Selection;
 
 impl Store {
-    /// Queues failed tasks again with a fresh set of attempts: those of
-    /// (exchange, symbol) from `from` to `to`, or every one when `None`;
-    /// with `abandoned`, the abandoned ones too.
-    pub fn retry_failed(&self, cell: Option<(&str, &str, NaiveDate, NaiveDate)>, abandoned: bool) -> Result<usize> {
+    /// Queues failed tasks again with a fresh set of attempts: those of the
+    /// selection, or every one when `None`; with `abandoned`, the abandoned
+    /// ones too. One transaction.
+    pub fn retry_failed(&self, sel: Option<&Selection>, abandoned: bool) -> Result<usize> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut n = 0;
@@ -22,27 +22,32 @@ impl Store {
                 "UPDATE tasks SET state = 'queued', attempts = 0, next_attempt_at = 0, finished_at = NULL
                  WHERE state = '{from}'"
             );
-            n += in_cell(&tx, &reset, cell, from, "queued")?;
+            n += in_selection(&tx, &reset, sel, from, "queued")?;
         }
         tx.commit()?;
         Ok(n)
     }
 
     /// Gives up on failed tasks for good (`retry --never`): those of the
-    /// cell, or every one when `None`. They keep their error, and no run
-    /// fetches them again or counts them as failures.
-    pub fn abandon(&self, cell: Option<(&str, &str, NaiveDate, NaiveDate)>) -> Result<usize> {
+    /// selection, or every one when `None`. They keep their error, and no
+    /// run fetches them again or counts them as failures.
+    pub fn abandon(&self, sel: Option<&Selection>) -> Result<usize> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let n =
-            in_cell(&tx, "UPDATE tasks SET state = 'abandoned' WHERE state = 'failed'", cell, "failed", "abandoned")?;
+        let n = in_selection(
+            &tx,
+            "UPDATE tasks SET state = 'abandoned' WHERE state = 'failed'",
+            sel,
+            "failed",
+            "abandoned",
+        )?;
         tx.commit()?;
         Ok(n)
     }
 
-    /// Queues the finished tasks of (exchange, symbol) from `from` to `to`
-    /// again (done, no data or failed), to fetch them afresh; returns how many.
-    pub fn refresh(&self, exchange: &str, symbol: &str, from: NaiveDate, to: NaiveDate) -> Result<usize> {
+    /// Queues the finished tasks of the selection again (done, no data or
+    /// failed), to fetch them afresh; returns how many. One transaction.
+    pub fn refresh(&self, sel: &Selection) -> Result<usize> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut counts = Counts::default();
@@ -52,11 +57,13 @@ impl Store {
                 "UPDATE tasks SET state = 'queued', attempts = 0, next_attempt_at = 0, finished_at = NULL
                  WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 AND state = ?5",
             )?;
-            for state in ["done", "no_data", "failed"] {
-                let n = stmt.execute(params![exchange, symbol, from, to, state])?;
-                counts.add(exchange, symbol, state, -(n as i64));
-                counts.add(exchange, symbol, "queued", n as i64);
-                total += n;
+            for (exchange, symbol) in sel.pairs() {
+                for state in ["done", "no_data", "failed"] {
+                    let n = stmt.execute(params![exchange, symbol, sel.from, sel.to, state])?;
+                    counts.add(exchange, symbol, state, -(n as i64));
+                    counts.add(exchange, symbol, "queued", n as i64);
+                    total += n;
+                }
             }
         }
         counts.write(&tx)?;

@@ -62,7 +62,7 @@ fn queue(days: usize) -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("q.db"), Create::IfMissing, Synchronous::Normal).unwrap();
     let days: Vec<NaiveDate> = NaiveDate::from_ymd_opt(2020, 3, 1).unwrap().iter_days().take(days).collect();
-    store.enqueue(&["x".into()], &["btc".into()], &days, crate::clock::now_ms(), Duration::ZERO).unwrap();
+    store.enqueue_days(&["x".into()], &["btc".into()], &days, crate::clock::now_ms(), Duration::ZERO).unwrap();
     (dir, store)
 }
 

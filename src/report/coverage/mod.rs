@@ -22,13 +22,19 @@ pub use day::{Day, DayCounts};
 pub use grid::{Grid, Row};
 pub use state::State;
 
-use super::Cells;
+use crate::selection::Selection;
 use crate::store::Store;
 
 /// Draws the coverage grid of `cells` in `width` characters: a header, the
 /// time axis, one row per (exchange, symbol) written as soon as its days are
 /// read, the legend and a summary. Returns the days by state.
-pub fn coverage<W: Write>(store: &Store, cells: &Cells, width: usize, color: bool, mut out: W) -> Result<DayCounts> {
+pub fn coverage<W: Write>(
+    store: &Store,
+    cells: &Selection,
+    width: usize,
+    color: bool,
+    mut out: W,
+) -> Result<DayCounts> {
     let widest = |names: &[String]| names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
     let (exchange_width, symbol_width) = (widest(&cells.exchanges), widest(&cells.symbols));
     let grid = Grid::new(cells.from, cells.to, exchange_width + 1 + symbol_width, width, color);
@@ -36,17 +42,28 @@ pub fn coverage<W: Write>(store: &Store, cells: &Cells, width: usize, color: boo
     writeln!(out, "{}", grid.header())?;
     writeln!(out, "{}", grid.axis())?;
     let mut totals = DayCounts::default();
-    for exchange in &cells.exchanges {
-        for symbol in &cells.symbols {
-            let mut row = grid.row();
-            store.for_each_cell(exchange, symbol, cells.from, cells.to, |day, reason| {
-                row.push(day, Day::of(reason.as_ref()));
-                Ok(())
-            })?;
-            totals += row.counts();
-            let label = format!("{exchange:<exchange_width$} {symbol}");
-            writeln!(out, "{}", grid.line(&label, &row))?;
+    // The cells come a pair at a time: each row is drawn once its pair is read.
+    let mut current: Option<((String, String), Row)> = None;
+    let mut draw = |(exchange, symbol): (String, String), row: Row, out: &mut W| -> Result<()> {
+        totals += row.counts();
+        let label = format!("{exchange:<exchange_width$} {symbol}");
+        writeln!(out, "{}", grid.line(&label, &row))?;
+        Ok(())
+    };
+    store.for_each_cell(cells, |exchange, symbol, day, reason| {
+        if current.as_ref().is_none_or(|((e, s), _)| e != exchange || s != symbol) {
+            let pair = (exchange.to_string(), symbol.to_string());
+            if let Some((done, row)) = current.replace((pair, grid.row())) {
+                draw(done, row, &mut out)?;
+            }
         }
+        if let Some((_, row)) = current.as_mut() {
+            row.push(day, Day::of(reason.as_ref()));
+        }
+        Ok(())
+    })?;
+    if let Some((pair, row)) = current {
+        draw(pair, row, &mut out)?;
     }
     writeln!(out)?;
     for line in grid.legend() {

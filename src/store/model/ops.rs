@@ -33,8 +33,14 @@ pub(super) struct Range {
 }
 
 impl Range {
-    pub(super) fn cell(&self) -> (&str, &str, NaiveDate, NaiveDate) {
-        (self.exchange, self.symbol, self.from, self.to)
+    /// The range as a selection of one pair.
+    pub(super) fn selection(&self) -> crate::selection::Selection {
+        crate::selection::Selection {
+            exchanges: vec![self.exchange.to_string()],
+            symbols: vec![self.symbol.to_string()],
+            from: self.from,
+            to: self.to,
+        }
     }
 
     pub(super) fn holds(&self, key: &Key) -> bool {

@@ -10,7 +10,8 @@ impl Harness {
             Op::Enqueue { exchanges, symbols, days, grace_hours } => {
                 let grace = Duration::from_secs(u64::from(*grace_hours) * 3600);
                 let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-                let got = self.store.enqueue(&strings(exchanges), &strings(symbols), days, now, grace).map_err(fail)?;
+                let got =
+                    self.store.enqueue_days(&strings(exchanges), &strings(symbols), days, now, grace).map_err(fail)?;
                 let mut want = Enqueued::default();
                 for &e in exchanges {
                     for &s in symbols {
@@ -177,7 +178,8 @@ impl Harness {
                 prop_assert_eq!(got, want, "tasks promoted at {}", now);
             }
             Op::RetryFailed { abandoned, cell } => {
-                let got = self.store.retry_failed(cell.as_ref().map(Range::cell), *abandoned).map_err(fail)?;
+                let got =
+                    self.store.retry_failed(cell.as_ref().map(Range::selection).as_ref(), *abandoned).map_err(fail)?;
                 let want = self.reset(|k, r| {
                     (r.state == "failed" || (*abandoned && r.state == "abandoned"))
                         && cell.as_ref().is_none_or(|c| c.holds(k))
@@ -185,7 +187,7 @@ impl Harness {
                 prop_assert_eq!(got, want, "tasks retried");
             }
             Op::Abandon(cell) => {
-                let got = self.store.abandon(cell.as_ref().map(Range::cell)).map_err(fail)?;
+                let got = self.store.abandon(cell.as_ref().map(Range::selection).as_ref()).map_err(fail)?;
                 let mut want = 0;
                 for (k, c) in &mut self.cells {
                     if c.row.state == "failed" && cell.as_ref().is_none_or(|r| r.holds(k)) {
@@ -196,7 +198,7 @@ impl Harness {
                 prop_assert_eq!(got, want, "tasks abandoned");
             }
             Op::Refresh(range) => {
-                let got = self.store.refresh(range.exchange, range.symbol, range.from, range.to).map_err(fail)?;
+                let got = self.store.refresh(&range.selection()).map_err(fail)?;
                 let want = self.reset(|k, r| ["done", "no_data", "failed"].contains(&r.state) && range.holds(k));
                 prop_assert_eq!(got, want, "tasks refreshed");
             }
