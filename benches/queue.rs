@@ -311,7 +311,8 @@ fn storage(dir: &Path) {
         (512, Synchronous::Full),
     ] {
         let db = fresh(dir, &format!("storage-{batch}-{sync:?}.db"));
-        let store = Store::open(&db, Create::IfMissing, sync).expect("open");
+        let store = Store::open(&pricequeue::store::Options::new(db.clone(), Create::IfMissing).synchronous(sync))
+            .expect("open");
         store.enqueue_days(&exchanges, &symbols, &days, pricequeue::clock::now_ms(), Duration::ZERO).expect("enqueue");
         let total = if batch == 1 { n / 10 } else { n };
         let started = Instant::now();

@@ -15,7 +15,7 @@ use crate::report::{self, Format};
 use crate::selection::Selection;
 use crate::server::{Server, ServerOptions};
 use crate::source::{HttpSource, Timeouts};
-use crate::store::{self, Create, Store, Synchronous};
+use crate::store::{self, Create, Store};
 use crate::work::{self, default_workers, WorkOptions};
 
 impl Run for DemoArgs {
@@ -55,7 +55,7 @@ impl Run for DemoArgs {
             allow_unknown: false,
         };
         let cells = Selection::resolve(&selection, source.as_ref())?;
-        let store = Store::open(&db, Create::IfMissing, Synchronous::Normal)?;
+        let store = Store::open(&store::Options { location: db.clone().into(), ..env.store(Create::IfMissing) })?;
         // Marked before anything else: a demo stopped halfway is still the demo's.
         store.set_demo(true)?;
         let added = store.enqueue(&cells, crate::clock::now_ms(), opts.grace)?;
@@ -63,7 +63,7 @@ impl Run for DemoArgs {
             "enqueued {} new tasks ({} already in the queue) in {}",
             added.added,
             added.existing,
-            store.path().display()
+            store.location()
         ));
 
         handle_signals()?;

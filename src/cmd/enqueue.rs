@@ -8,13 +8,13 @@ use crate::clock;
 use crate::error::Exit;
 use crate::selection::Selection;
 use crate::source::{HttpSource, Timeouts};
-use crate::store::{Create, Store, Synchronous};
+use crate::store::{Create, Store};
 
 impl Run for EnqueueArgs {
     fn run(&self, env: &Env) -> Result<Exit> {
         let source = HttpSource::new(&env.server, Timeouts { request: env.timeout, ..Timeouts::default() }, 1);
         let sel = Selection::resolve(&self.selection, &source)?;
-        let store = Store::open(&env.db(), Create::IfMissing, Synchronous::Normal)?;
+        let store = Store::open(&env.store(Create::IfMissing))?;
         enqueue(&store, &sel, self.grace, env)?;
         Ok(Exit::Ok)
     }
@@ -28,7 +28,7 @@ pub(super) fn enqueue(store: &Store, sel: &Selection, grace: Duration, env: &Env
         "enqueued {} ({} already in the queue) in {}: {}",
         plural(added.added, "new task", "new tasks"),
         added.existing,
-        store.path().display(),
+        store.location(),
         sel.describe(),
     ));
     if added.not_yet_due > 0 {
@@ -44,7 +44,7 @@ pub(super) fn enqueue(store: &Store, sel: &Selection, grace: Duration, env: &Env
     if store.set_demo(false)? {
         env.say(&format!(
             "{} was made by `pricequeue demo`; it now holds your tasks, so the demo will not replace it",
-            store.path().display()
+            store.location()
         ));
     }
     Ok(())

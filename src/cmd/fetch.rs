@@ -14,7 +14,7 @@ impl Run for FetchArgs {
         let source = HttpSource::new(&env.server, Timeouts { request: env.timeout, ..Timeouts::default() }, 1);
         let sel = &self.selection;
         let cells = Selection::resolve(sel, &source)?;
-        let store = Store::open(&env.db(), Create::IfMissing, self.work.synchronous)?;
+        let store = Store::open(&env.store(Create::IfMissing).synchronous(self.work.synchronous))?;
         enqueue(&store, &cells, self.work.grace, env)?;
         if self.refresh_days > 0 {
             let last = cells.last_days(self.refresh_days);

@@ -28,6 +28,8 @@ use crate::error::Exit;
 pub struct Env {
     /// `--timeout`: for each request to the price server, and each `sql` statement.
     pub timeout: std::time::Duration,
+    /// `--busy-timeout`: how long to wait for another program's lock.
+    pub busy_timeout: std::time::Duration,
     /// `--db`, if given on the command line or in PRICEQUEUE_DB.
     pub db: Option<PathBuf>,
     /// Whether `--db` came from the command line itself.
@@ -42,6 +44,11 @@ impl Env {
     /// The database path: `--db`, PRICEQUEUE_DB, or `prices.db`.
     pub fn db(&self) -> PathBuf {
         self.db.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DB))
+    }
+
+    /// How to open the database `--db` names.
+    pub fn store(&self, create: crate::store::Create) -> crate::store::Options {
+        crate::store::Options { busy_timeout: self.busy_timeout, ..crate::store::Options::new(self.db(), create) }
     }
 
     /// A line for people on stderr, unless --quiet.
@@ -86,9 +93,9 @@ pub fn main() -> Result<Exit> {
         Err(e) => e.exit(),
     };
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-    crate::store::set_busy_timeout(cli.busy_timeout);
     let env = Env {
         timeout: cli.timeout,
+        busy_timeout: cli.busy_timeout,
         db: cli.db,
         db_on_command_line: matches.value_source("db") == Some(ValueSource::CommandLine),
         server: cli.server,

@@ -5,7 +5,7 @@ use crate::cli::RetryArgs;
 use crate::dates;
 use crate::error::Exit;
 use crate::selection::Selection;
-use crate::store::{Create, Store, Synchronous};
+use crate::store::{Create, Store};
 
 impl Run for RetryArgs {
     fn run(&self, env: &Env) -> Result<Exit> {
@@ -13,7 +13,7 @@ impl Run for RetryArgs {
         if let (Some(from), Some(to)) = (f.first_day(), f.last_day()) {
             dates::check_range(from, to)?;
         }
-        let store = Store::open(&env.db(), Create::No, Synchronous::Normal)?;
+        let store = Store::open(&env.store(Create::No))?;
         let everything = f.exchanges.is_empty() && f.symbols.is_empty() && f.from.is_none() && f.to.is_none();
         let act = |sel| if self.never { store.abandon(sel) } else { store.retry_failed(sel, self.abandoned) };
         let n = if everything {

@@ -10,7 +10,7 @@ use crate::dates;
 use crate::error::Usage;
 use crate::selection::Selection;
 use crate::source::{FetchError, PriceSource};
-use crate::store::{Create, Store, Synchronous};
+use crate::store::{Create, Store};
 
 /// Checks the filter's days, opens the database and resolves the
 /// selection; `None` (said on stderr) when there is nothing to report on.
@@ -18,7 +18,7 @@ pub(super) fn open_selection(env: &Env, filter: &FilterArgs) -> Result<Option<(S
     if let (Some(from), Some(to)) = (filter.first_day(), filter.last_day()) {
         dates::check_range(from, to)?;
     }
-    let store = Store::open(&env.db(), Create::ReadOnly, Synchronous::Normal)?;
+    let store = Store::open(&env.store(Create::ReadOnly))?;
     note_immutable(&store, env);
     match Selection::from_filter(&store, filter)? {
         Some(sel) => Ok(Some((store, sel))),
@@ -26,7 +26,7 @@ pub(super) fn open_selection(env: &Env, filter: &FilterArgs) -> Result<Option<(S
             // Said even with --quiet: it is why the exit code is 3.
             log(&format!(
                 "{}: nothing stored or queued for this selection: every price of it is missing",
-                store.path().display()
+                store.location()
             ));
             Ok(None)
         }
@@ -150,7 +150,7 @@ pub(super) fn note_immutable(store: &crate::store::Store, env: &Env) {
         env.say(&format!(
             "note: {} is on a read-only filesystem: read as it is on disk, without locks (what another \
              process changes meanwhile is not seen)",
-            store.path().display()
+            store.location()
         ));
     }
 }

@@ -16,7 +16,7 @@ impl Run for SqlArgs {
         // Both callbacks write to the same output: the header, then rows.
         let out = RefCell::new(Output::new(self.format, io::stdout().lock(), false));
         let result = store::run_readonly(
-            &env.db(),
+            &env.store(store::Create::ReadOnly),
             &self.statement,
             env.timeout,
             &STOP,

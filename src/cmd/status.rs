@@ -6,11 +6,11 @@ use super::{Env, Run};
 use crate::cli::StatusArgs;
 use crate::error::Exit;
 use crate::report;
-use crate::store::{Create, Store, Synchronous};
+use crate::store::{Create, Store};
 
 impl Run for StatusArgs {
     fn run(&self, env: &Env) -> Result<Exit> {
-        let store = Store::open(&env.db(), Create::ReadOnly, Synchronous::Normal)?;
+        let store = Store::open(&env.store(Create::ReadOnly))?;
         super::selection::note_immutable(&store, env);
         if self.recount {
             store.recount()?;

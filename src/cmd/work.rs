@@ -19,7 +19,7 @@ const MANY_WORKERS: usize = 64;
 
 impl Run for WorkArgs {
     fn run(&self, env: &Env) -> Result<Exit> {
-        let store = Store::open(&env.db(), Create::No, self.synchronous)?;
+        let store = Store::open(&env.store(Create::No).synchronous(self.synchronous))?;
         let queue = store.clone();
         let remaining = Box::new(move || queue.counts().map(|c| c.queued + c.in_progress));
         let summary = self.work(&store, env, false, remaining)?;

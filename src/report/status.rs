@@ -19,7 +19,7 @@ pub fn status<W: Write>(store: &Store, format: Format, out: W) -> Result<StateCo
     let csv = format == Format::Csv;
     let mut out = Output::new(format, out, !csv);
     if total.total() == 0 && format == Format::Table {
-        out.note(&format!("{}: no tasks yet; `pricequeue fetch` queues and fetches some", store.path().display()))?;
+        out.note(&format!("{}: no tasks yet; `pricequeue fetch` queues and fetches some", store.location()))?;
         out.finish()?;
         return Ok(total);
     }

@@ -164,15 +164,15 @@ mod tests {
     use super::*;
     use crate::clock;
     use crate::price::Price;
+    use crate::store::Create;
     use crate::store::{Completion, Outcome};
-    use crate::store::{Create, Synchronous};
     use chrono::NaiveDate;
     use rusqlite::OptionalExtension;
     use std::time::Duration;
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("q.db"), Create::IfMissing, Synchronous::Normal).unwrap();
+        let store = Store::open(&crate::store::Options::new(dir.path().join("q.db"), Create::IfMissing)).unwrap();
         let days: Vec<NaiveDate> = NaiveDate::from_ymd_opt(2020, 3, 1).unwrap().iter_days().take(3).collect();
         store.enqueue_days(&["kraken".into()], &["btc".into()], &days, clock::now_ms(), Duration::ZERO).unwrap();
         (dir, store)

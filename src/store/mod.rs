@@ -39,19 +39,65 @@ pub use reasons::{Missing, Reason};
 pub use report::{FailedTask, StateCounts};
 pub use schema::{latest_version, made_by_demo, remove_database, APPLICATION_ID};
 
-/// How long a statement waits for another process's write lock before
-/// failing, in ms. Writers hold the lock for milliseconds, so reaching this
-/// means something is wrong (a stuck process, a `sqlite3` shell inside
-/// BEGIN). Set once, from `--busy-timeout`, before any database is opened.
-static BUSY_TIMEOUT_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(60_000);
+/// Where a database is: a file's path for SQLite (a URL, later, for
+/// another backend). Messages name the database by it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location(String);
 
-/// Sets how long to wait for another process's lock (`--busy-timeout`).
-pub fn set_busy_timeout(wait: Duration) {
-    BUSY_TIMEOUT_MS.store(wait.as_millis() as u64, std::sync::atomic::Ordering::Relaxed);
+impl Location {
+    /// The location as a file path.
+    pub fn path(&self) -> &Path {
+        Path::new(&self.0)
+    }
 }
 
-fn busy_timeout() -> Duration {
-    Duration::from_millis(BUSY_TIMEOUT_MS.load(std::sync::atomic::Ordering::Relaxed))
+impl From<&Path> for Location {
+    fn from(p: &Path) -> Location {
+        Location(p.to_string_lossy().into_owned())
+    }
+}
+
+impl From<PathBuf> for Location {
+    fn from(p: PathBuf) -> Location {
+        Location::from(p.as_path())
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How to open a database.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub location: Location,
+    pub create: Create,
+    pub synchronous: Synchronous,
+    /// How long a statement waits for another process's write lock before
+    /// failing. Writers hold the lock for milliseconds, so reaching this
+    /// means something is wrong (a stuck process, a `sqlite3` shell inside
+    /// BEGIN).
+    pub busy_timeout: Duration,
+}
+
+impl Options {
+    /// Opening the database at `location` as `create` says, with commits
+    /// pushed to disk as `Synchronous::Normal` does and a 60 s busy timeout.
+    pub fn new(location: impl Into<Location>, create: Create) -> Options {
+        Options {
+            location: location.into(),
+            create,
+            synchronous: Synchronous::Normal,
+            busy_timeout: Duration::from_secs(60),
+        }
+    }
+
+    /// The same, with commits pushed to disk as `synchronous` says.
+    pub fn synchronous(self, synchronous: Synchronous) -> Options {
+        Options { synchronous, ..self }
+    }
 }
 
 /// How hard SQLite pushes each commit to the disk.
@@ -81,7 +127,7 @@ pub enum Create {
 #[derive(Clone)]
 pub struct Store {
     pool: Pool<SqliteConnectionManager>,
-    path: PathBuf,
+    location: Location,
     immutable: bool,
 }
 
@@ -90,7 +136,9 @@ impl Store {
     ///
     /// A file that is not a pricequeue database, or one from a newer
     /// pricequeue, is refused before anything is written to it.
-    pub fn open(path: &Path, create: Create, synchronous: Synchronous) -> Result<Store> {
+    pub fn open(options: &Options) -> Result<Store> {
+        let Options { location, create, synchronous, busy_timeout } = options.clone();
+        let path = location.path();
         check_path(path, create)?;
         // Reading commands open the file as a writer would (so an older
         // schema is brought up to date); where the filesystem refuses,
@@ -111,8 +159,8 @@ impl Store {
             let attempt = Connection::open_with_flags(&target, flags)
                 .with_context(|| format!("opening database {}", path.display()))
                 .and_then(|mut conn| {
-                    conn.busy_timeout(busy_timeout())?;
-                    schema::prepare(&mut conn, path, mode)
+                    conn.busy_timeout(busy_timeout)?;
+                    schema::prepare(&mut conn, path, mode, busy_timeout)
                 });
             match attempt {
                 Ok(()) => {
@@ -130,7 +178,7 @@ impl Store {
             Synchronous::Normal => "NORMAL",
             Synchronous::Full => "FULL",
         };
-        let wait = busy_timeout();
+        let wait = busy_timeout;
         let writable = flags.contains(OpenFlags::SQLITE_OPEN_READ_WRITE);
         let manager = SqliteConnectionManager::file(&target).with_flags(flags).with_init(move |c| {
             c.busy_timeout(wait)?;
@@ -144,7 +192,7 @@ impl Store {
             .min_idle(Some(0))
             .build(manager)
             .with_context(|| format!("opening database {}", path.display()))?;
-        Ok(Store { pool, path: path.to_path_buf(), immutable })
+        Ok(Store { pool, location, immutable })
     }
 
     /// Whether the database is read as immutable (it is on a read-only
@@ -153,13 +201,13 @@ impl Store {
         self.immutable
     }
 
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Where the database is.
+    pub fn location(&self) -> &Location {
+        &self.location
     }
 
     fn conn(&self) -> Result<PooledConnection<SqliteConnectionManager>> {
-        self.pool.get().with_context(|| format!("connecting to database {}", self.path.display()))
+        self.pool.get().with_context(|| format!("connecting to database {}", self.location))
     }
 }
 

@@ -16,7 +16,7 @@ use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
-use super::{busy_timeout, check_path, immutable_uri, Create};
+use super::{check_path, immutable_uri, Create, Options};
 use crate::report::Value;
 
 /// Why a statement was stopped before its end.
@@ -56,18 +56,19 @@ const READING_PRAGMAS: &[&str] = &[
 /// column names, then `row` each row. The statement is stopped (a
 /// [`Stopped`] error) once it has run for `timeout`, or when `stop` is set.
 pub fn run_readonly(
-    path: &Path,
+    options: &Options,
     sql: &str,
     timeout: Duration,
     stop: &'static AtomicBool,
     header: impl FnOnce(&[String]) -> Result<()>,
     mut row: impl FnMut(&[Value]) -> Result<()>,
 ) -> Result<()> {
+    let path = options.location.path();
     check_path(path, Create::No)?;
     if sql.trim().trim_end_matches(';').trim().is_empty() {
         bail!(crate::error::Usage("no SQL statement given: pass one, like \"SELECT * FROM prices LIMIT 5\"".into()));
     }
-    let conn = open_readonly(path)?;
+    let conn = open_readonly(path, options.busy_timeout)?;
     conn.authorizer(Some(authorize))?;
     // Checked every thousand virtual machine steps: returning true
     // interrupts the statement, which SQLite then reports as an error.
@@ -124,12 +125,12 @@ pub fn run_readonly(
 
 /// Opens `path` read-only, as immutable where a read-only filesystem
 /// leaves no other way; says what the file is if it is not a database.
-fn open_readonly(path: &Path) -> Result<Connection> {
+fn open_readonly(path: &Path, busy_timeout: Duration) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let opened = |target: &str, flags| -> Result<Connection> {
         let conn = Connection::open_with_flags(target, flags)
             .with_context(|| format!("opening {} read-only", path.display()))?;
-        conn.busy_timeout(busy_timeout())?;
+        conn.busy_timeout(busy_timeout)?;
         // One read of the schema tells a database from any other file.
         conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(())).map_err(|e| {
             match e.sqlite_error_code() {

@@ -6,6 +6,7 @@
 //! stranger's database is recognised and left alone.
 
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior};
@@ -31,7 +32,7 @@ pub fn latest_version() -> i64 {
 /// Checks that `conn` is an empty file (when `create` allows it) or a
 /// pricequeue database this build understands, then applies the
 /// migrations it lacks. Nothing is written unless every check passed.
-pub fn prepare(conn: &mut Connection, path: &Path, create: Create) -> Result<()> {
+pub fn prepare(conn: &mut Connection, path: &Path, create: Create, busy_timeout: Duration) -> Result<()> {
     let found = inspect(conn).map_err(|e| not_a_database(e, path))?;
     let version = check(found, path)?;
     if version == 0 && create != Create::IfMissing {
@@ -52,7 +53,7 @@ pub fn prepare(conn: &mut Connection, path: &Path, create: Create) -> Result<()>
             latest_version()
         );
     }
-    use_wal(conn).with_context(|| format!("switching {} to WAL mode", path.display()))?;
+    use_wal(conn, busy_timeout).with_context(|| format!("switching {} to WAL mode", path.display()))?;
     migrate(conn, path).with_context(|| format!("migrating {} to schema version {}", path.display(), latest_version()))
 }
 
@@ -103,8 +104,8 @@ fn check((app_id, version, objects): Found, path: &Path) -> Result<i64> {
 /// mode is stored in the file, so setting it once is enough. The switch
 /// needs the file to itself and does not wait on the busy timeout, so when
 /// another process is opening the same new file it is tried again.
-fn use_wal(conn: &Connection) -> rusqlite::Result<()> {
-    let deadline = std::time::Instant::now() + super::busy_timeout();
+fn use_wal(conn: &Connection, busy_timeout: Duration) -> rusqlite::Result<()> {
+    let deadline = std::time::Instant::now() + busy_timeout;
     loop {
         let mode: rusqlite::Result<String> = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0));
         match mode {
@@ -241,7 +242,7 @@ mod tests {
             .unwrap();
         }
         let mut conn = Connection::open(&path).unwrap();
-        prepare(&mut conn, &path, Create::No).unwrap();
+        prepare(&mut conn, &path, Create::No, Duration::from_secs(5)).unwrap();
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(version, latest_version());
         let tasks: i64 = conn.query_row("SELECT count(*) FROM tasks", [], |r| r.get(0)).unwrap();

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use super::{run, Observer, Summary, WorkOptions};
 use crate::price::Price;
 use crate::source::{FetchError, PriceSource};
-use crate::store::{Create, Store, Synchronous};
+use crate::store::{Create, Store};
 
 /// Answers every price at once, but the first `refuse` requests with a
 /// 429 asking for no wait at all; records when each request came.
@@ -60,7 +60,7 @@ impl Observer for Watch {
 
 fn queue(days: usize) -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("q.db"), Create::IfMissing, Synchronous::Normal).unwrap();
+    let store = Store::open(&crate::store::Options::new(dir.path().join("q.db"), Create::IfMissing)).unwrap();
     let days: Vec<NaiveDate> = NaiveDate::from_ymd_opt(2020, 3, 1).unwrap().iter_days().take(days).collect();
     store.enqueue_days(&["x".into()], &["btc".into()], &days, crate::clock::now_ms(), Duration::ZERO).unwrap();
     (dir, store)

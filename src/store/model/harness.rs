@@ -65,7 +65,8 @@ pub(super) struct Harness {
 impl Harness {
     pub(super) fn new() -> Result<Harness, TestCaseError> {
         let dir = tempfile::tempdir().map_err(fail)?;
-        let store = Store::open(&dir.path().join("q.db"), Create::IfMissing, Synchronous::Normal).map_err(fail)?;
+        let store =
+            Store::open(&crate::store::Options::new(dir.path().join("q.db"), Create::IfMissing)).map_err(fail)?;
         Ok(Harness { _dir: dir, store, now: start(), cells: BTreeMap::new(), handed: Vec::new() })
     }
 

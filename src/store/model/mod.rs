@@ -17,7 +17,7 @@ use proptest::sample::{select, subsequence};
 use proptest::test_runner::TestCaseError;
 use rusqlite::types::Value;
 
-use super::{Completion, Create, Enqueued, Outcome, StateCounts, Store, Synchronous, Task};
+use super::{Completion, Create, Enqueued, Outcome, StateCounts, Store, Task};
 use crate::clock;
 use crate::price::Price;
 
