@@ -51,13 +51,6 @@ pub enum FetchError {
     Permanent(String),
 }
 
-impl FetchError {
-    /// Whether another attempt later may succeed.
-    pub fn is_transient(&self) -> bool {
-        matches!(self, FetchError::Transient(_) | FetchError::TimedOut(_) | FetchError::RateLimited { .. })
-    }
-}
-
 /// Timeouts of the HTTP client.
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
 use super::error::{ErrorKind, StoreError};
 use super::{iso_now, Create};
@@ -211,14 +211,6 @@ impl super::Store {
             conn.prepare_cached("DELETE FROM meta WHERE key = 'demo'")?.execute([])?
         };
         Ok(changed > 0)
-    }
-
-    /// Whether `pricequeue demo` made this database (and nothing else added to it).
-    pub fn is_demo(&self) -> Result<bool> {
-        let conn = self.conn()?;
-        let found: Option<String> =
-            conn.prepare_cached("SELECT value FROM meta WHERE key = 'demo'")?.query_row([], |r| r.get(0)).optional()?;
-        Ok(found.is_some())
     }
 }
 
