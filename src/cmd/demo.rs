@@ -5,9 +5,9 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 
-use super::progress::Reporter;
-use super::work::summary_line;
-use super::{handle_signals, Env, Run, STOP};
+use super::enqueue::enqueue;
+use super::work::{start, summary_line};
+use super::{Env, Run};
 use crate::cli::{DemoArgs, SelectionArgs};
 use crate::dates::Span;
 use crate::error::Exit;
@@ -16,7 +16,7 @@ use crate::selection::Selection;
 use crate::server::{Server, ServerOptions};
 use crate::source::{HttpSource, Timeouts};
 use crate::store::{self, Create, Store};
-use crate::work::{self, default_workers, WorkOptions};
+use crate::work::{default_workers, WorkOptions};
 
 impl Run for DemoArgs {
     fn run(&self, env: &Env) -> Result<Exit> {
@@ -58,19 +58,8 @@ impl Run for DemoArgs {
         let store = Store::open(&store::Options { location: db.clone().into(), ..env.store(Create::IfMissing) })?;
         // Marked before anything else: a demo stopped halfway is still the demo's.
         store.set_demo(true)?;
-        let added = store.enqueue(&cells, crate::clock::now_ms(), opts.grace)?;
-        env.say(&format!(
-            "enqueued {} new tasks ({} already in the queue) in {}",
-            added.added,
-            added.existing,
-            store.location()
-        ));
-
-        handle_signals()?;
-        let reporter = Arc::new(Reporter::new(env.verbosity));
-        let summary = work::run(&store, source, &opts, &STOP, reporter.clone());
-        reporter.finish();
-        let summary = summary?;
+        enqueue(&store, &cells, opts.grace, env)?;
+        let summary = start(&store, source, &opts, env, None)?;
         env.say(&summary_line(&summary));
         if summary.interrupted {
             return Ok(Exit::Interrupted);

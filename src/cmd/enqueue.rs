@@ -16,12 +16,12 @@ impl Run for EnqueueArgs {
         let sel = Selection::resolve(&self.selection, &source)?;
         let store = Store::open(&env.store(Create::IfMissing))?;
         enqueue(&store, &sel, self.grace, env)?;
+        take_over(&store, env)?;
         Ok(Exit::Ok)
     }
 }
 
-/// Queues the cells of the selection, and says what was queued. A
-/// database the demo made becomes the user's: the demo no longer replaces it.
+/// Queues the cells of the selection, and says what was queued.
 pub(super) fn enqueue(store: &Store, sel: &Selection, grace: Duration, env: &Env) -> Result<()> {
     let added = store.enqueue(sel, clock::now_ms(), grace)?;
     env.say(&format!(
@@ -41,6 +41,12 @@ pub(super) fn enqueue(store: &Store, sel: &Selection, grace: Duration, env: &Env
             first.map_or_else(|| "?".into(), clock::show)
         ));
     }
+    Ok(())
+}
+
+/// A database the demo made becomes the user's once they queue tasks in
+/// it: the demo no longer replaces it.
+pub(super) fn take_over(store: &Store, env: &Env) -> Result<()> {
     if store.set_demo(false)? {
         env.say(&format!(
             "{} was made by `pricequeue demo`; it now holds your tasks, so the demo will not replace it",

@@ -1,6 +1,6 @@
 use anyhow::Result;
 
-use super::enqueue::enqueue;
+use super::enqueue::{enqueue, take_over};
 use super::work::{exit_code, summary_lines};
 use super::{plural, Env, Run};
 use crate::cli::FetchArgs;
@@ -16,6 +16,7 @@ impl Run for FetchArgs {
         let cells = Selection::resolve(sel, &source)?;
         let store = Store::open(&env.store(Create::IfMissing).synchronous(self.work.synchronous))?;
         enqueue(&store, &cells, self.work.grace, env)?;
+        take_over(&store, env)?;
         if self.refresh_days > 0 {
             let last = cells.last_days(self.refresh_days);
             let again = store.refresh(&last)?;

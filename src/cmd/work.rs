@@ -52,21 +52,38 @@ impl WorkArgs {
     /// showing progress as `env` asks; `checked` when the server already
     /// answered like the price API.
     pub(super) fn work(&self, store: &Store, env: &Env, checked: bool, remaining: Remaining) -> Result<Summary> {
-        handle_signals()?;
         let opts = WorkOptions { server_checked: checked, ..self.options() };
         if opts.workers > MANY_WORKERS {
             env.say(&format!(
-                "warning: {} workers: price servers serve a few requests at a time (the reference server a few                  hundred a second); more workers only queue up there. Consider fewer, or --rate",
+                "warning: {} workers: price servers serve a few requests at a time (the reference server a few hundred a second); more workers only queue up there. Consider fewer, or --rate",
                 opts.workers
             ));
         }
         let timeouts = Timeouts { request: env.timeout, ..Timeouts::default() };
         let source = Arc::new(HttpSource::new(&env.server, timeouts, opts.workers));
-        let reporter = Arc::new(Reporter::new(env.verbosity).counting(remaining)?);
-        let result = work::run(store, source, &opts, &STOP, reporter.clone());
-        reporter.finish();
-        result
+        start(store, source, &opts, env, Some(remaining))
     }
+}
+
+/// Runs workers over the queue in `store`, with Ctrl-C and SIGTERM
+/// stopping them cleanly and progress shown as `env` asks (counted over
+/// `remaining`'s tasks when given, else over this run's).
+pub(super) fn start(
+    store: &Store,
+    source: Arc<HttpSource>,
+    opts: &WorkOptions,
+    env: &Env,
+    remaining: Option<Remaining>,
+) -> Result<Summary> {
+    handle_signals()?;
+    let reporter = Reporter::new(env.verbosity);
+    let reporter = Arc::new(match remaining {
+        Some(remaining) => reporter.counting(remaining)?,
+        None => reporter,
+    });
+    let result = work::run(store, source, opts, &STOP, reporter.clone());
+    reporter.finish();
+    result
 }
 
 /// The summary of a run: the line of counts, then a line on the days not
@@ -75,7 +92,7 @@ pub(super) fn summary_lines(s: &Summary) -> Vec<String> {
     let mut lines = vec![summary_line(s)];
     if s.waiting > 0 {
         lines.push(format!(
-            "{} not yet due (their day has not ended, or the server had no price yet); the first comes due              at {}: a later run fetches them",
+            "{} not yet due (their day has not ended, or the server had no price yet); the first comes due at {}: a later run fetches them",
             plural(s.waiting, "task is", "tasks are"),
             s.next_due.map_or_else(|| "?".into(), clock::show)
         ));
