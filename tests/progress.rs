@@ -7,8 +7,8 @@ use pricequeue::server::ServerOptions;
 
 use crate::common::{run, Sandbox};
 
-/// Runs the binary in a pseudo-terminal, through util-linux's `script`.
-fn in_a_terminal(sb: &Sandbox, args: &str) -> crate::common::Output {
+/// The binary in a pseudo-terminal, through util-linux's `script`.
+fn terminal_command(sb: &Sandbox, args: &str) -> Command {
     let line = format!(
         "{} --db '{}' --server '{}' {args}",
         crate::common::bin().display(),
@@ -17,7 +17,12 @@ fn in_a_terminal(sb: &Sandbox, args: &str) -> crate::common::Output {
     );
     let mut cmd = Command::new("script");
     cmd.args(["-qec", &line, "/dev/null"]).env("TERM", "xterm-256color").env("COLUMNS", "100");
-    run(cmd)
+    cmd
+}
+
+/// Runs the binary in a pseudo-terminal to the end.
+fn in_a_terminal(sb: &Sandbox, args: &str) -> crate::common::Output {
+    run(terminal_command(sb, args))
 }
 
 #[test]
@@ -81,14 +86,7 @@ fn two_runs_sharing_a_selection_each_show_what_both_have_done() {
     // 12 x 62 = 744 tasks, shared by two runs: each fetches about half.
     let runs: Vec<_> = (0..2)
         .map(|_| {
-            let line = format!(
-                "{} --db '{}' --server '{}' {args}",
-                crate::common::bin().display(),
-                sb.db().display(),
-                sb.server.url()
-            );
-            let mut cmd = Command::new("script");
-            cmd.args(["-qec", &line, "/dev/null"]).env("TERM", "xterm-256color").env("COLUMNS", "120");
+            let cmd = terminal_command(&sb, args);
             std::thread::spawn(move || run(cmd))
         })
         .collect();
