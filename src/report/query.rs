@@ -49,8 +49,8 @@ const PRICE_COLUMNS: &[&str] = &["exchange", "symbol", "day", "open", "high", "l
 const MISSING_COLUMNS: &[&str] = &["exchange", "symbol", "day", "reason", "error"];
 
 /// Writes the prices of `cells` (unless `missing_only`) and the missing
-/// report in `format`. CSV holds one table: the prices, or with
-/// `missing_only` the missing report.
+/// report in `format`, a section each. CSV holds one table: the prices, or
+/// with `missing_only` the missing report.
 pub fn query<W: Write>(
     store: &Store,
     cells: &Selection,
@@ -62,46 +62,64 @@ pub fn query<W: Write>(
     let show_prices = !missing_only;
     let show_missing = missing_only || format != Format::Csv;
     let mut out = Output::new(format, out, show_prices && show_missing);
+    totals.prices = write_prices(store, cells, show_prices, &mut out)?;
+    write_missing(store, cells, format, show_missing, &mut totals, &mut out)?;
+    out.note("")?;
+    out.note(&totals.line())?;
+    out.finish()?;
+    Ok(totals)
+}
 
-    if show_prices {
+/// The stored prices (written when `shown`); returns how many there are.
+fn write_prices<W: Write>(store: &Store, cells: &Selection, shown: bool, out: &mut Output<W>) -> Result<u64> {
+    if shown {
         out.section("prices", Some("Prices"), PRICE_COLUMNS)?;
     }
+    let mut prices = 0;
     store.for_each_price(cells, |p| {
-        totals.prices += 1;
-        if show_prices {
+        prices += 1;
+        if shown {
             out.row(&price_values(p))?;
         }
         Ok(())
     })?;
-    if show_prices && totals.prices == 0 {
+    if shown && prices == 0 {
         out.note("(none)")?;
     }
+    Ok(prices)
+}
 
-    let mut tally = BTreeMap::new();
+/// The missing report (written when `shown`), tallied into `totals`.
+fn write_missing<W: Write>(
+    store: &Store,
+    cells: &Selection,
+    format: Format,
+    shown: bool,
+    totals: &mut QueryTotals,
+    out: &mut Output<W>,
+) -> Result<()> {
     let title = format!("Missing: {} of {} prices", totals.cells - totals.prices, totals.cells);
-    if show_missing {
+    if shown {
         // A table folds the error into the reason column.
         let columns = if format == Format::Table { &MISSING_COLUMNS[..4] } else { MISSING_COLUMNS };
         out.section("missing", Some(&title), columns)?;
     }
+    let mut tally = BTreeMap::new();
     store.for_each_missing(cells, |m| {
         *tally.entry(m.reason.code()).or_insert(0u64) += 1;
         if !m.reason.is_settled() {
             totals.unsettled += 1;
         }
-        if show_missing {
+        if shown {
             out.row(&missing_values(m, format))?;
         }
         Ok(())
     })?;
     totals.missing = tally;
-    if show_missing && totals.missing() == 0 {
+    if shown && totals.missing() == 0 {
         out.note("(none)")?;
     }
-    out.note("")?;
-    out.note(&totals.line())?;
-    out.finish()?;
-    Ok(totals)
+    Ok(())
 }
 
 fn price_values(p: PriceRow) -> Vec<Value> {

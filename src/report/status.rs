@@ -12,7 +12,8 @@ use crate::store::{StateCounts, Store};
 /// Failed tasks listed with their error; `query` lists them all.
 const FAILURES_SHOWN: usize = 20;
 
-/// Writes the status report and returns the overall counts.
+/// Writes the status report and returns the overall counts: a section
+/// each for the states, the pairs and the failures.
 pub fn status<W: Write>(store: &Store, format: Format, out: W) -> Result<StateCounts> {
     let total = store.counts()?;
     // CSV holds one table: the per-pair counts, from which the rest follows.
@@ -23,24 +24,39 @@ pub fn status<W: Write>(store: &Store, format: Format, out: W) -> Result<StateCo
         out.finish()?;
         return Ok(total);
     }
-
     if !csv {
-        out.section("states", Some("Tasks by state"), &["state", "tasks"])?;
-        for (state, n) in states(&total) {
-            out.row(&[Value::Text(state.into()), Value::Integer(n as i64)])?;
-        }
-        out.row(&[Value::Text("total".into()), Value::Integer(total.total() as i64)])?;
-        if total.not_yet_due > 0 {
-            if let (_, Some(first)) = store.not_yet_due()? {
-                out.note(&format!(
-                    "not_yet_due: days that have not ended (UTC, plus the grace) or whose price was not \
-                     published yet; the first comes due at {}",
-                    crate::clock::show(first)
-                ))?;
-            }
+        write_states(store, &total, &mut out)?;
+    }
+    write_pairs(store, &mut out)?;
+    if !csv && total.failed > 0 {
+        write_failures(store, &total, &mut out)?;
+    }
+    out.finish()?;
+    Ok(total)
+}
+
+/// Tasks by state over the whole queue, and when the first day not yet
+/// due comes due.
+fn write_states<W: Write>(store: &Store, total: &StateCounts, out: &mut Output<W>) -> Result<()> {
+    out.section("states", Some("Tasks by state"), &["state", "tasks"])?;
+    for (state, n) in states(total) {
+        out.row(&[Value::Text(state.into()), Value::Integer(n as i64)])?;
+    }
+    out.row(&[Value::Text("total".into()), Value::Integer(total.total() as i64)])?;
+    if total.not_yet_due > 0 {
+        if let (_, Some(first)) = store.not_yet_due()? {
+            out.note(&format!(
+                "not_yet_due: days that have not ended (UTC, plus the grace) or whose price was not \
+                 published yet; the first comes due at {}",
+                crate::clock::show(first)
+            ))?;
         }
     }
+    Ok(())
+}
 
+/// Tasks by state for each (exchange, symbol).
+fn write_pairs<W: Write>(store: &Store, out: &mut Output<W>) -> Result<()> {
     out.section(
         "pairs",
         Some("Tasks by exchange and symbol"),
@@ -51,29 +67,30 @@ pub fn status<W: Write>(store: &Store, format: Format, out: W) -> Result<StateCo
         row.extend(states(&c).map(|(_, n)| Value::Integer(n as i64)));
         out.row(&row)?;
     }
+    Ok(())
+}
 
-    if !csv && total.failed > 0 {
-        let shown = total.failed.min(FAILURES_SHOWN as u64);
-        out.section(
-            "failures",
-            Some(&format!("Failed tasks ({shown} most recent of {}), with their last error", total.failed)),
-            &["exchange", "symbol", "day", "attempts", "error"],
-        )?;
-        for f in store.failures(FAILURES_SHOWN)? {
-            out.row(&[
-                Value::Text(f.exchange),
-                Value::Text(f.symbol),
-                Value::Text(f.day.to_string()),
-                Value::Integer(f.attempts.into()),
-                Value::Text(f.error),
-            ])?;
-        }
-        if total.failed > shown {
-            out.note("`pricequeue query --missing` lists every failed task")?;
-        }
+/// The most recent failures, with their last error.
+fn write_failures<W: Write>(store: &Store, total: &StateCounts, out: &mut Output<W>) -> Result<()> {
+    let shown = total.failed.min(FAILURES_SHOWN as u64);
+    out.section(
+        "failures",
+        Some(&format!("Failed tasks ({shown} most recent of {}), with their last error", total.failed)),
+        &["exchange", "symbol", "day", "attempts", "error"],
+    )?;
+    for f in store.failures(FAILURES_SHOWN)? {
+        out.row(&[
+            Value::Text(f.exchange),
+            Value::Text(f.symbol),
+            Value::Text(f.day.to_string()),
+            Value::Integer(f.attempts.into()),
+            Value::Text(f.error),
+        ])?;
     }
-    out.finish()?;
-    Ok(total)
+    if total.failed > shown {
+        out.note("`pricequeue query --missing` lists every failed task")?;
+    }
+    Ok(())
 }
 
 fn states(c: &StateCounts) -> [(&'static str, u64); 7] {
