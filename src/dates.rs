@@ -63,7 +63,8 @@ pub fn parse_span_at(s: &str, today: NaiveDate) -> Result<Span, String> {
             let last = next.ok_or_else(|| bad("no such month"))? - Duration::days(1);
             Ok(Span { first, last })
         }
-        [_, _, _] => parse_day(t).map(Span::day),
+        // The input as given, so that the error quotes what the user wrote.
+        [_, _, _] => parse_day(s).map(Span::day),
         _ => Err(bad("not in any of these forms")),
     }
 }
@@ -143,6 +144,8 @@ mod tests {
             assert!(err.contains(&format!("'{bad}' is not a day")), "{bad}: {err}");
         }
         assert!(parse_span_at("2020-13", today).unwrap_err().contains("YYYY-MM (a month)"));
+        // The error quotes what was written, spaces and all (found by the `dates` fuzz target).
+        assert!(parse_span_at(" 2020-02-30", today).unwrap_err().contains("' 2020-02-30'"));
     }
 
     #[test]
