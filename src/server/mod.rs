@@ -1,4 +1,4 @@
-//! The built-in price server: the API of `shared/API.md` over synthetic
+//! The built-in price server: the API of `docs/API.md` over synthetic
 //! data, for `demo`, for the tests and benchmarks, and for trying
 //! pricequeue with nothing else installed.
 //!
