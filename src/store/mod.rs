@@ -253,9 +253,7 @@ pub(crate) fn check_path(path: &Path, create: Create) -> Result<()> {
 /// Whether opening failed because the file cannot be opened as asked (the
 /// -shm file of a WAL database cannot be made beside it, say).
 fn cannot_open(e: &anyhow::Error) -> bool {
-    e.chain()
-        .filter_map(|c| c.downcast_ref::<rusqlite::Error>())
-        .any(|e| matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly)))
+    matches!(error_kind(e), Some(ErrorKind::CannotOpen | ErrorKind::ReadOnly))
 }
 
 /// Why the database at `path` cannot be opened for writing, when the

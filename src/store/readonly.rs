@@ -16,7 +16,7 @@ use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
-use super::{check_path, immutable_uri, Create, Options};
+use super::{cannot_open, check_path, immutable_uri, Create, Options};
 use crate::report::Value;
 
 /// Why a statement was stopped before its end.
@@ -145,13 +145,7 @@ fn open_readonly(path: &Path, busy_timeout: Duration) -> Result<Connection> {
         Ok(conn)
     };
     match opened(&path.to_string_lossy(), flags) {
-        Err(e)
-            if e.chain()
-                .filter_map(|c| c.downcast_ref::<rusqlite::Error>())
-                .any(|e| matches!(e.sqlite_error_code(), Some(ErrorCode::CannotOpen | ErrorCode::ReadOnly))) =>
-        {
-            opened(&immutable_uri(path), flags | OpenFlags::SQLITE_OPEN_URI)
-        }
+        Err(e) if cannot_open(&e) => opened(&immutable_uri(path), flags | OpenFlags::SQLITE_OPEN_URI),
         other => other,
     }
 }

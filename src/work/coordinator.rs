@@ -2,13 +2,12 @@
 //! renews leases, and decides when the run is over.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
-use super::{recover, too_long, Observer, Shared, Summary, WorkOptions};
+use super::{recover, sleep_until, too_long, Observer, Shared, Summary, WorkOptions};
 use crate::clock::{self, now_ms};
 use crate::owner;
 use crate::store::{Completion, Outcome, Store, Task};
@@ -153,7 +152,8 @@ impl<'a> Coordinator<'a> {
         match self.store.next_wakeup()? {
             None => Ok(true),
             Some(at) => {
-                sleep_until(at, stop);
+                // At most a second: other processes may queue work meanwhile.
+                sleep_until(at.min(now_ms().saturating_add(1000)), stop);
                 Ok(false)
             }
         }
@@ -275,11 +275,16 @@ impl<'a> Coordinator<'a> {
         let step = clock::ms(interval).max(1);
         let now = now_ms();
         let block = (500 / step).clamp(1, self.opts.workers.max(1) as i64) as u32;
-        let mut slots = self.shared.slots.lock().unwrap_or_else(|e| e.into_inner());
-        if slots.back().is_some_and(|last| *last > now + 500) || slots.len() >= block as usize {
-            return Ok(());
+        {
+            let slots = self.shared.slots.lock().unwrap_or_else(|e| e.into_inner());
+            if slots.back().is_some_and(|last| *last > now + 500) || slots.len() >= block as usize {
+                return Ok(());
+            }
         }
+        // The lock is not held across the database write: fetchers go on
+        // taking the slots they have. Only this thread adds slots.
         let first = self.store.reserve_slots(self.server, block, step, now)?;
+        let mut slots = self.shared.slots.lock().unwrap_or_else(|e| e.into_inner());
         slots.extend((0..i64::from(block)).map(|i| first.saturating_add(i * step)));
         drop(slots);
         self.shared.slot_added.notify_all();
@@ -303,13 +308,5 @@ impl<'a> Coordinator<'a> {
             Outcome::NotYet { .. } => s.not_yet += 1,
             Outcome::Released => {}
         }
-    }
-}
-
-/// Sleeps until `at` (ms since epoch), at most a second, waking early on stop.
-fn sleep_until(at: i64, stop: &AtomicBool) {
-    let deadline = Instant::now() + Duration::from_millis(at.saturating_sub(now_ms()).clamp(0, 1000) as u64);
-    while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
-        thread::sleep(Duration::from_millis(20).min(deadline.saturating_duration_since(Instant::now())));
     }
 }

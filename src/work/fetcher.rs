@@ -127,16 +127,7 @@ impl Fetcher {
                     .0;
             }
         };
-        loop {
-            let wait = slot.saturating_sub(now_ms());
-            if wait <= 0 {
-                return true;
-            }
-            if self.shared.stopping.load(Ordering::Relaxed) {
-                return false;
-            }
-            thread::sleep(Duration::from_millis(wait.min(100) as u64));
-        }
+        super::sleep_until(slot, &self.shared.stopping)
     }
 
     fn fetch(&self, task: &Task) -> Outcome {

@@ -289,6 +289,21 @@ pub fn server_trouble(server: &str, e: &FetchError) -> String {
     }
 }
 
+/// Sleeps until `at` (ms since the epoch), waking early when `stop` is
+/// set; true if `at` was reached.
+fn sleep_until(at: i64, stop: &AtomicBool) -> bool {
+    loop {
+        let wait = at.saturating_sub(now_ms());
+        if wait <= 0 {
+            return true;
+        }
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            return false;
+        }
+        thread::sleep(Duration::from_millis(wait.min(20) as u64));
+    }
+}
+
 /// Exponential backoff with "equal jitter": half the delay is fixed, half
 /// random, so retries of tasks that failed together spread out.
 fn backoff(base: Duration, max: Duration, attempts_before: u32) -> Duration {
