@@ -132,7 +132,7 @@ pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
         Some(ErrorKind::CannotOpen) => {
             return Some("check that the database's directory exists and that you may write in it")
         }
-        Some(ErrorKind::NotOurs | ErrorKind::NewerSchema) | None => {}
+        Some(ErrorKind::NotOurs | ErrorKind::NewerSchema | ErrorKind::Unreachable) | None => {}
     }
     if io_kind(err) == Some(std::io::ErrorKind::StorageFull) {
         return Some("the disk is full: free some space and run the same command again");

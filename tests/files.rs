@@ -210,7 +210,7 @@ fn sql_refuses_sqlite_statements_that_could_write() {
     assert_eq!(sb.dump(), before, "the database changed");
     assert!(!sb.dir.path().join("other.db").exists(), "ATTACH created a file");
     let version: i64 = sb.one("PRAGMA user_version", &[]);
-    assert_eq!(version, pricequeue::store::latest_version());
+    assert_eq!(version, pricequeue::store::latest_version(&pricequeue::store::Location::from("x.db")));
 }
 
 #[test]

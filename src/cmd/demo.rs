@@ -1,5 +1,4 @@
 use std::io::{self, Write};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
@@ -15,27 +14,28 @@ use crate::report::{self, Format};
 use crate::selection::Selection;
 use crate::server::{Server, ServerOptions};
 use crate::source::{HttpSource, Timeouts};
-use crate::store::{self, Create, Store};
+use crate::store::{self, Create, Location, Store};
 use crate::work::{default_workers, WorkOptions};
 
 impl Run for DemoArgs {
     fn run(&self, env: &Env) -> Result<Exit> {
         // Only an explicit --db moves the demo: PRICEQUEUE_DB names the
         // user's real database, which the demo must never replace.
-        let db = if env.db_on_command_line { env.db() } else { PathBuf::from("demo.db") };
+        let db = if env.db_on_command_line { env.db() } else { Location::from("demo.db") };
+        let options = store::Options { location: db.clone(), ..env.store(Create::IfMissing) };
         let march = |d| NaiveDate::from_ymd_opt(2020, 3, d).context("a day of March 2020");
         let (from, to) = (march(1)?, march(31)?);
         // Replace an earlier demo's database, never anything else: the demo
         // marks its own in the database, and enqueueing anything else
         // there takes the mark away.
-        if db.exists() && !store::made_by_demo(&db)? {
+        if store::exists(&options)? && !store::made_by_demo(&options)? {
             bail!(
                 "refusing to replace {}: `pricequeue demo` did not make it, or tasks were added to it since, \
                  so it may hold prices you want. Pass --db with a new file name (or delete the file yourself)",
-                db.display()
+                db
             );
         }
-        store::remove_database(&db)?;
+        store::remove_database(&options)?;
 
         let server =
             Server::start("127.0.0.1:0", ServerOptions::default()).context("starting the built-in price server")?;
@@ -55,7 +55,7 @@ impl Run for DemoArgs {
             allow_unknown: false,
         };
         let cells = Selection::resolve(&selection, source.as_ref())?;
-        let store = Store::open(&store::Options { location: db.clone().into(), ..env.store(Create::IfMissing) })?;
+        let store = Store::open(&options)?;
         // Marked before anything else: a demo stopped halfway is still the demo's.
         store.set_demo(true)?;
         enqueue(&store, &cells, opts.grace, env)?;
@@ -66,14 +66,14 @@ impl Run for DemoArgs {
         }
 
         let mut out = io::stdout().lock();
-        writeln!(out, "\n== pricequeue --db {} status ==\n", db.display())?;
+        writeln!(out, "\n== pricequeue --db {} status ==\n", db)?;
         report::status(&store, Format::Table, &mut out)?;
-        writeln!(out, "\n== pricequeue --db {} query ==\n", db.display())?;
+        writeln!(out, "\n== pricequeue --db {} query ==\n", db)?;
         report::query(&store, &cells, Format::Table, false, &mut out)?;
         writeln!(
             out,
             "\nThe prices are in {db}, an SQLite database; try\n  sqlite3 {db} \"SELECT exchange, avg(close) FROM prices WHERE symbol = 'btc' GROUP BY exchange\"\n  pricequeue --db {db} query --exchange bitstamp --symbol btc --missing",
-            db = db.display()
+            db = db
         )?;
         Ok(Exit::Ok)
     }

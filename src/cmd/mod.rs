@@ -41,9 +41,9 @@ pub struct Env {
 }
 
 impl Env {
-    /// The database path: `--db`, PRICEQUEUE_DB, or `prices.db`.
-    pub fn db(&self) -> PathBuf {
-        self.db.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DB))
+    /// The database: `--db`, PRICEQUEUE_DB, or the file `prices.db`.
+    pub fn db(&self) -> crate::store::Location {
+        self.db.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DB)).into()
     }
 
     /// How to open the database `--db` names.

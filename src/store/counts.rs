@@ -1,87 +1,79 @@
-//! `task_counts`, kept in step with `tasks` in the same transactions: what
-//! `status` reads instead of counting a million tasks.
+//! Task counts by state, and failed tasks: what the reports read, the
+//! same on every backend.
 
-use std::collections::HashMap;
+use chrono::NaiveDate;
 
-use anyhow::Result;
-use rusqlite::{params, Transaction};
-
-use crate::selection::Selection;
-
-/// Runs `sql`, an UPDATE that moves tasks from state `from` to `to` and
-/// returns their exchange and symbol, and keeps `task_counts` in step.
-pub(super) fn move_counted(
-    tx: &Transaction<'_>,
-    sql: &str,
-    args: &[&dyn rusqlite::ToSql],
-    from: &'static str,
-    to: &'static str,
-) -> Result<usize> {
-    let moved: Vec<(String, String)> = {
-        let mut stmt = tx.prepare_cached(sql)?;
-        let rows = stmt.query_map(args, |r| Ok((r.get(0)?, r.get(1)?)))?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
-    let mut counts = Counts::default();
-    for (e, s) in &moved {
-        counts.moved(e, s, from, to);
-    }
-    counts.write(tx)?;
-    Ok(moved.len())
+/// Task counts by state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct StateCounts {
+    pub queued: u64,
+    pub not_yet_due: u64,
+    pub in_progress: u64,
+    pub done: u64,
+    pub no_data: u64,
+    pub failed: u64,
+    pub abandoned: u64,
 }
 
-/// Runs `update` (an UPDATE ... WHERE ...) on the tasks of the selection,
-/// or on every task when `None`, moving them from `from` to `to`.
-pub(super) fn in_selection(
-    tx: &Transaction<'_>,
-    update: &str,
-    sel: Option<&Selection>,
-    from: &'static str,
-    to: &'static str,
-) -> Result<usize> {
-    let Some(sel) = sel else {
-        return move_counted(tx, &format!("{update} RETURNING exchange, symbol"), &[], from, to);
-    };
-    let sql =
-        format!("{update} AND exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 RETURNING exchange, symbol");
-    let mut n = 0;
-    for (exchange, symbol) in sel.pairs() {
-        n += move_counted(tx, &sql, params![exchange, symbol, sel.from, sel.to], from, to)?;
+impl std::ops::AddAssign for StateCounts {
+    fn add_assign(&mut self, o: StateCounts) {
+        self.queued += o.queued;
+        self.not_yet_due += o.not_yet_due;
+        self.in_progress += o.in_progress;
+        self.done += o.done;
+        self.no_data += o.no_data;
+        self.failed += o.failed;
+        self.abandoned += o.abandoned;
     }
-    Ok(n)
 }
 
-/// Changes to `task_counts`, gathered over a transaction and written once.
-#[derive(Default)]
-pub(super) struct Counts(HashMap<(String, String, &'static str), i64>);
+impl StateCounts {
+    /// All tasks.
+    pub fn total(&self) -> u64 {
+        self.queued + self.not_yet_due + self.in_progress + self.done + self.no_data + self.failed + self.abandoned
+    }
 
-impl Counts {
-    pub(super) fn add(&mut self, exchange: &str, symbol: &str, state: &'static str, n: i64) {
-        if n != 0 {
-            *self.0.entry((exchange.to_string(), symbol.to_string(), state)).or_insert(0) += n;
+    /// Each state with its count, in the order reports list them.
+    pub fn by_state(&self) -> [(&'static str, u64); 7] {
+        [
+            ("queued", self.queued),
+            ("not_yet_due", self.not_yet_due),
+            ("in_progress", self.in_progress),
+            ("done", self.done),
+            ("no_data", self.no_data),
+            ("failed", self.failed),
+            ("abandoned", self.abandoned),
+        ]
+    }
+
+    pub(super) fn add(&mut self, state: &str, n: u64) {
+        match state {
+            "queued" => self.queued += n,
+            "not_yet_due" => self.not_yet_due += n,
+            "in_progress" => self.in_progress += n,
+            "done" => self.done += n,
+            "no_data" => self.no_data += n,
+            "failed" => self.failed += n,
+            "abandoned" => self.abandoned += n,
+            _ => {} // the CHECK constraint allows no other state
         }
     }
 
-    pub(super) fn moved(&mut self, exchange: &str, symbol: &str, from: &'static str, to: &'static str) {
-        if from != to {
-            self.add(exchange, symbol, from, -1);
-            self.add(exchange, symbol, to, 1);
-        }
+    /// Moves `n` tasks counted as not yet due to queued: their time came,
+    /// and no run has queued them yet.
+    pub(super) fn came_due(&mut self, n: u64) {
+        let n = n.min(self.not_yet_due);
+        self.not_yet_due -= n;
+        self.queued += n;
     }
+}
 
-    /// Writes the changes; returns the net change (tasks added).
-    pub(super) fn write(self, tx: &Transaction<'_>) -> Result<i64> {
-        let mut upsert = tx.prepare_cached(
-            "INSERT INTO task_counts (exchange, symbol, state, n) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (exchange, symbol, state) DO UPDATE SET n = n + excluded.n",
-        )?;
-        let mut net = 0;
-        for ((e, s, state), n) in self.0 {
-            if n != 0 {
-                upsert.execute(params![e, s, state, n])?;
-                net += n;
-            }
-        }
-        Ok(net)
-    }
+/// A task that gave up, with the error that made it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FailedTask {
+    pub exchange: String,
+    pub symbol: String,
+    pub day: NaiveDate,
+    pub attempts: u32,
+    pub error: String,
 }

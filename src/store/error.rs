@@ -17,6 +17,20 @@ pub enum ErrorKind {
     NotOurs,
     /// A newer pricequeue wrote it.
     NewerSchema,
+    /// The database server cannot be reached, or refuses the connection
+    /// (no such database, a wrong password).
+    Unreachable,
+}
+
+/// Why a statement of `pricequeue sql` was stopped before its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Stopped {
+    /// It ran longer than its time limit.
+    #[error("the statement ran longer than --timeout {} and was stopped; nothing was changed", humantime::format_duration(*.0))]
+    TimedOut(std::time::Duration),
+    /// The user asked (Ctrl-C, SIGTERM).
+    #[error("the statement was interrupted; nothing was changed")]
+    Interrupted,
 }
 
 /// An error the store raised itself, with its kind.

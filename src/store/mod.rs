@@ -1,73 +1,43 @@
-//! The SQLite store: every SQL statement of the queue and the prices.
+//! The store: every SQL statement of the queue and the prices, on either
+//! backend, an SQLite file (the default, nothing to set up) or a
+//! PostgreSQL database (one queue for workers on many hosts).
 //!
 //! Callers see plain functions (`enqueue`, `claim`, `complete`, ...) taking
-//! and returning Rust values, never SQL or connections, so a second backend
-//! (PostgreSQL, for workers on several machines) can sit beside this one.
-//! Clocks are passed in as milliseconds since the epoch, which keeps the
-//! lease and retry logic testable.
+//! and returning Rust values, never SQL or connections, so nothing outside
+//! this module knows which backend it has. Clocks are passed in as
+//! milliseconds since the epoch on this machine's clock, which keeps the
+//! lease and retry logic testable; PostgreSQL keeps them on its server's
+//! clock, so hosts whose clocks differ agree on when a lease ends.
 
-mod claims;
-mod complete;
 mod counts;
-mod enqueue;
 mod error;
+mod location;
 #[cfg(test)]
 mod model;
-mod pauses;
-mod readonly;
-mod reasons;
-mod report;
-mod retry;
-mod schema;
+mod postgres;
+pub(crate) mod reason;
+mod sqlite;
+mod task;
 #[doc(hidden)]
 pub mod testing;
+#[cfg(test)]
+mod tests;
 
-use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
-use r2d2::{Pool, PooledConnection};
-use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::{Connection, OpenFlags};
+use anyhow::Result;
+use chrono::NaiveDate;
 
-pub use claims::Task;
-pub use complete::{Completion, Outcome};
-pub use enqueue::Enqueued;
-pub use error::{error_kind, ErrorKind, StoreError};
-pub use readonly::{run_readonly, Stopped};
-pub use reasons::{Missing, Reason};
-pub use report::{FailedTask, StateCounts};
-pub use schema::{latest_version, made_by_demo, remove_database, APPLICATION_ID};
+pub use counts::{FailedTask, StateCounts};
+pub use error::{error_kind, ErrorKind, Stopped, StoreError};
+pub use location::Location;
+pub use reason::{Missing, Reason};
+pub use task::{Completion, Enqueued, Outcome, Task};
 
-/// Where a database is: a file's path for SQLite (a URL, later, for
-/// another backend). Messages name the database by it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Location(String);
-
-impl Location {
-    /// The location as a file path.
-    pub fn path(&self) -> &Path {
-        Path::new(&self.0)
-    }
-}
-
-impl From<&Path> for Location {
-    fn from(p: &Path) -> Location {
-        Location(p.to_string_lossy().into_owned())
-    }
-}
-
-impl From<PathBuf> for Location {
-    fn from(p: PathBuf) -> Location {
-        Location::from(p.as_path())
-    }
-}
-
-impl std::fmt::Display for Location {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+use crate::price::PriceRow;
+use crate::report::Value;
+use crate::selection::Selection;
 
 /// How to open a database.
 #[derive(Debug, Clone)]
@@ -123,82 +93,29 @@ pub enum Create {
     ReadOnly,
 }
 
-/// A pricequeue database: a pool of connections to one SQLite file.
+/// A pricequeue database, on whichever backend its location names.
 #[derive(Clone)]
 pub struct Store {
-    pool: Pool<SqliteConnectionManager>,
+    backend: Backend,
     location: Location,
-    immutable: bool,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite(sqlite::Db),
+    Postgres(postgres::Db),
 }
 
 impl Store {
-    /// Opens (and if needed creates and migrates) the database at `path`.
-    ///
-    /// A file that is not a pricequeue database, or one from a newer
-    /// pricequeue, is refused before anything is written to it.
+    /// Opens (and if needed creates and migrates) the database at the
+    /// options' location. A database that is not pricequeue's, or one
+    /// from a newer pricequeue, is refused before anything is written to it.
     pub fn open(options: &Options) -> Result<Store> {
-        let Options { location, create, synchronous, busy_timeout } = options.clone();
-        let path = location.path();
-        check_path(path, create)?;
-        // Reading commands open the file as a writer would (so an older
-        // schema is brought up to date); where the filesystem refuses,
-        // read-only; and where a WAL database's -shm file cannot be made
-        // beside it either (a read-only filesystem), as immutable.
-        let plain = path.to_string_lossy().into_owned();
-        let tries = match create {
-            Create::ReadOnly => vec![
-                (plain.clone(), open_flags(Create::No), Create::No),
-                (plain, open_flags(Create::ReadOnly), Create::ReadOnly),
-                (immutable_uri(path), open_flags(Create::ReadOnly) | OpenFlags::SQLITE_OPEN_URI, Create::ReadOnly),
-            ],
-            _ => vec![(plain, open_flags(create), create)],
+        let backend = match &options.location {
+            Location::File(path) => Backend::Sqlite(sqlite::Db::open(path, options)?),
+            Location::Postgres(url) => Backend::Postgres(postgres::Db::open(url, options)?),
         };
-        let last = tries.len() - 1;
-        let mut opened = None;
-        for (i, (target, flags, mode)) in tries.into_iter().enumerate() {
-            let attempt = Connection::open_with_flags(&target, flags)
-                .with_context(|| format!("opening database {}", path.display()))
-                .and_then(|mut conn| {
-                    conn.busy_timeout(busy_timeout)?;
-                    schema::prepare(&mut conn, path, mode, busy_timeout)
-                });
-            match attempt {
-                Ok(()) => {
-                    opened = Some((target, flags, i == 2));
-                    break;
-                }
-                Err(e) if i < last && cannot_open(&e) => continue,
-                Err(e) if cannot_open(&e) => return Err(unwritable(path).unwrap_or(e)),
-                Err(e) => return Err(e),
-            }
-        }
-        let Some((target, flags, immutable)) = opened else { bail!("opening database {}", path.display()) };
-
-        let sync = match synchronous {
-            Synchronous::Normal => "NORMAL",
-            Synchronous::Full => "FULL",
-        };
-        let wait = busy_timeout;
-        let writable = flags.contains(OpenFlags::SQLITE_OPEN_READ_WRITE);
-        let manager = SqliteConnectionManager::file(&target).with_flags(flags).with_init(move |c| {
-            c.busy_timeout(wait)?;
-            if writable {
-                c.pragma_update(None, "synchronous", sync)?;
-            }
-            Ok(())
-        });
-        let pool = Pool::builder()
-            .max_size(4)
-            .min_idle(Some(0))
-            .build(manager)
-            .with_context(|| format!("opening database {}", path.display()))?;
-        Ok(Store { pool, location, immutable })
-    }
-
-    /// Whether the database is read as immutable (it is on a read-only
-    /// filesystem): what other processes change meanwhile is not seen.
-    pub fn immutable(&self) -> bool {
-        self.immutable
+        Ok(Store { backend, location: options.location.clone() })
     }
 
     /// Where the database is.
@@ -206,99 +123,233 @@ impl Store {
         &self.location
     }
 
-    fn conn(&self) -> Result<PooledConnection<SqliteConnectionManager>> {
-        self.pool.get().with_context(|| format!("connecting to database {}", self.location))
+    /// Whether the database is read as immutable (an SQLite file on a
+    /// read-only filesystem): what other processes change meanwhile is not seen.
+    pub fn immutable(&self) -> bool {
+        matches!(&self.backend, Backend::Sqlite(db) if db.immutable)
     }
-}
 
-fn open_flags(create: Create) -> OpenFlags {
-    match create {
-        Create::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        _ => OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    /// Adds one task per cell of the selection; see [`Store::enqueue_days`].
+    pub fn enqueue(&self, sel: &Selection, now: i64, grace: Duration) -> Result<Enqueued> {
+        self.enqueue_days(&sel.exchanges, &sel.symbols, &sel.day_list(), now, grace)
     }
-}
 
-/// Says what is wrong with `path` as a database file, before SQLite is
-/// asked (whose own words would blame the SQL, or the directory).
-pub(crate) fn check_path(path: &Path, create: Create) -> Result<()> {
-    let shown = path.display();
-    match std::fs::metadata(path) {
-        Ok(m) if m.is_dir() => bail!(
-            "{shown} is a directory, not a database file: pass --db with a file in it, like {}",
-            path.join("prices.db").display()
-        ),
-        Ok(m) if !m.is_file() => {
-            bail!("{shown} is not a regular file (a device, a pipe or a socket): pass --db with a database file")
+    /// Whether any task is queued or in progress.
+    pub fn has_pending(&self) -> Result<bool> {
+        Ok(self.next_wakeup()?.is_some())
+    }
+
+    /// Calls `each` with every cell of the selection that has no price,
+    /// with the reason, by exchange, symbol and day.
+    pub fn for_each_missing(&self, sel: &Selection, mut each: impl FnMut(Missing) -> Result<()>) -> Result<()> {
+        self.for_each_cell(sel, |exchange, symbol, day, reason| match reason {
+            None => Ok(()),
+            Some(reason) => each(Missing { exchange: exchange.to_string(), symbol: symbol.to_string(), day, reason }),
+        })
+    }
+
+    /// The SQLite backend, for the store's own SQLite-only tests.
+    #[cfg(test)]
+    fn sqlite(&self) -> &sqlite::Db {
+        match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(_) => panic!("{} is not an SQLite database", self.location),
         }
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-            match (create, parent) {
-                (_, Some(dir)) if !dir.is_dir() => bail!(
-                    "there is no directory {} for the database {shown}: create it, or pass --db with a path \
-                     in an existing directory",
-                    dir.display()
-                ),
-                (Create::IfMissing, _) => Ok(()),
-                _ => bail!(
-                    "there is no database at {shown}: run `pricequeue fetch` (or `enqueue`) to create one, or \
-                     point --db or PRICEQUEUE_DB at an existing one"
-                ),
+    }
+}
+
+/// Defines `Store` methods that each backend implements with the same
+/// signature, by handing the call to the backend.
+macro_rules! on_backend {
+    ($($(#[$doc:meta])* fn $name:ident(&self $(, $arg:ident: $ty:ty)*) -> $ret:ty;)+) => {
+        impl Store {$(
+            $(#[$doc])*
+            pub fn $name(&self $(, $arg: $ty)*) -> $ret {
+                match &self.backend {
+                    Backend::Sqlite(db) => db.$name($($arg),*),
+                    Backend::Postgres(db) => db.$name($($arg),*),
+                }
             }
-        }
-        Err(e) => Err(e).with_context(|| format!("cannot read {shown}")),
+        )+}
+    };
+}
+
+on_backend! {
+    /// Marks the database as the demo's own (or no longer): only a demo's
+    /// database may be replaced by `pricequeue demo`.
+    fn set_demo(&self, demo: bool) -> Result<bool>;
+
+    /// Adds one task per (exchange, symbol, day) of the cross product; tasks
+    /// already queued (in any state) are left as they are. `days` are in
+    /// order, and usually consecutive (a range). A day not due at `now`
+    /// (see [`crate::clock::due_at`]) is queued as `not_yet_due` until it is.
+    fn enqueue_days(
+        &self,
+        exchanges: &[String],
+        symbols: &[String],
+        days: &[NaiveDate],
+        now: i64,
+        grace: Duration
+    ) -> Result<Enqueued>;
+
+    /// Claims up to `limit` tasks that are due at `now` for `owner`, leased
+    /// until `lease_until`. Each claim bumps the task's fencing token.
+    fn claim(&self, owner: &str, limit: usize, now: i64, lease_until: i64) -> Result<Vec<Task>>;
+
+    /// Extends the lease of every task `owner` holds, while its fetches run.
+    fn renew(&self, owner: &str, lease_until: i64) -> Result<usize>;
+
+    /// Puts back in the queue the tasks whose lease ran out before `now`
+    /// (their worker died or hung); returns how many.
+    fn recover_expired(&self, now: i64) -> Result<usize>;
+
+    /// The owners of tasks in progress, each with how many it holds.
+    fn owners(&self) -> Result<Vec<(String, u64)>>;
+
+    /// Puts every task `owner` holds back in the queue, as if never
+    /// claimed (its process is gone); returns how many.
+    fn release_owner(&self, owner: &str) -> Result<usize>;
+
+    /// Queues the `not_yet_due` tasks whose time has come by `now`; returns how many.
+    fn promote_due(&self, now: i64) -> Result<usize>;
+
+    /// How many tasks are not yet due, and when the first of them comes due.
+    fn not_yet_due(&self) -> Result<(u64, Option<i64>)>;
+
+    /// When the queue next has work: `Some(t)` is the earliest time (ms) a
+    /// queued task comes due, or a lease held by someone else runs out;
+    /// `None` when nothing is queued or in progress.
+    fn next_wakeup(&self) -> Result<Option<i64>>;
+
+    /// Writes back finished tasks in one transaction: each task's new state
+    /// and its price commit together. A completion whose claim is no longer
+    /// current (its lease expired and another worker took the task) is
+    /// ignored; returns, for each completion, whether it was applied.
+    fn complete(&self, done: &[Completion]) -> Result<Vec<bool>>;
+
+    /// Until when (ms since epoch) `server` asked not to be sent requests.
+    fn pause(&self, server: &str) -> Result<Option<i64>>;
+
+    /// Records that `server` asked for no requests before `until`; a later
+    /// pause already recorded is kept.
+    fn set_pause(&self, server: &str, until: i64) -> Result<()>;
+
+    /// Takes `n` request slots for `server`, `interval` ms apart, none
+    /// before `now`, from the sequence every process on this database
+    /// shares; returns the first (the others follow at `interval` steps).
+    fn reserve_slots(&self, server: &str, n: u32, interval: i64, now: i64) -> Result<i64>;
+
+    /// Queues failed tasks again with a fresh set of attempts: those of the
+    /// selection, or every one when `None`; with `abandoned`, the abandoned
+    /// ones too. One transaction.
+    fn retry_failed(&self, sel: Option<&Selection>, abandoned: bool) -> Result<usize>;
+
+    /// Gives up on failed tasks for good (`retry --never`): those of the
+    /// selection, or every one when `None`. They keep their error, and no
+    /// run fetches them again or counts them as failures.
+    fn abandon(&self, sel: Option<&Selection>) -> Result<usize>;
+
+    /// Queues the finished tasks of the selection again (done, no data or
+    /// failed), to fetch them afresh; returns how many. One transaction.
+    fn refresh(&self, sel: &Selection) -> Result<usize>;
+
+    /// Counts the tasks again into `task_counts`, for after hand edits.
+    fn recount(&self) -> Result<()>;
+
+    /// Task counts by state over the whole queue.
+    fn counts(&self) -> Result<StateCounts>;
+
+    /// Task counts by state of the selection's tasks, read in one transaction.
+    fn counts_in(&self, sel: &Selection) -> Result<StateCounts>;
+
+    /// Task counts by state for each (exchange, symbol), in name order.
+    fn counts_by_pair(&self) -> Result<Vec<(String, String, StateCounts)>>;
+
+    /// The most recently failed tasks, newest first, at most `limit`.
+    fn failures(&self, limit: usize) -> Result<Vec<FailedTask>>;
+
+    /// The exchanges and the symbols that appear in the queue or the prices.
+    fn names(&self) -> Result<(Vec<String>, Vec<String>)>;
+
+    /// The first and last day of any task or price of these exchanges and
+    /// symbols, read in one transaction.
+    fn day_bounds(&self, exchanges: &[String], symbols: &[String]) -> Result<Option<(NaiveDate, NaiveDate)>>;
+
+    /// Calls `each` with every stored price of the selection, by exchange,
+    /// symbol and day, read in one transaction.
+    fn for_each_price(&self, sel: &Selection, each: impl FnMut(PriceRow) -> Result<()>) -> Result<()>;
+
+    /// Calls `each` with every cell of the selection, by exchange, symbol
+    /// and day: `None` for a day with a price, or why it has none. Read in
+    /// one transaction; memory stays flat however long the range.
+    fn for_each_cell(
+        &self,
+        sel: &Selection,
+        each: impl FnMut(&str, &str, NaiveDate, Option<Reason>) -> Result<()>
+    ) -> Result<()>;
+}
+
+/// The schema version this build writes on the backend `location` names.
+pub fn latest_version(location: &Location) -> i64 {
+    match location {
+        Location::File(_) => sqlite::latest_version(),
+        Location::Postgres(_) => postgres::latest_version(),
     }
 }
 
-/// Whether opening failed because the file cannot be opened as asked (the
-/// -shm file of a WAL database cannot be made beside it, say).
-fn cannot_open(e: &anyhow::Error) -> bool {
-    matches!(error_kind(e), Some(ErrorKind::CannotOpen | ErrorKind::ReadOnly))
-}
-
-/// Why the database at `path` cannot be opened for writing, when the
-/// filesystem or the permissions say so.
-fn unwritable(path: &Path) -> Option<anyhow::Error> {
-    let kind = std::fs::OpenOptions::new().write(true).open(path).err()?.kind();
-    let shown = path.display();
-    match kind {
-        std::io::ErrorKind::ReadOnlyFilesystem => Some(
-            StoreError::new(
-                ErrorKind::ReadOnly,
-                format!(
-                    "{shown} is on a read-only filesystem: commands that write (enqueue, fetch, work, retry) \
-                     cannot use it; query, status, coverage and sql can read it. Copy it somewhere writable to \
-                     fetch into it"
-                ),
-            )
-            .into(),
-        ),
-        std::io::ErrorKind::PermissionDenied => Some(
-            StoreError::new(
-                ErrorKind::ReadOnly,
-                format!(
-                    "you may not write to {shown}: pricequeue writes to it and to its -wal and -shm files beside \
-                     it; query, status, coverage and sql can read it"
-                ),
-            )
-            .into(),
-        ),
-        _ => None,
+/// Whether the database at `location` is one `pricequeue demo` made (and
+/// nothing else has added tasks to since). Read without changing anything.
+pub fn made_by_demo(options: &Options) -> Result<bool> {
+    match &options.location {
+        Location::File(path) => sqlite::made_by_demo(path),
+        Location::Postgres(url) => postgres::made_by_demo(url, options),
     }
 }
 
-/// `file:` URI of `path` with `immutable=1`: SQLite reads it without locks
-/// or a -shm file, taking it as unchanging.
-fn immutable_uri(path: &Path) -> String {
-    use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
-    const URI_PATH: &AsciiSet = &CONTROLS.add(b'%').add(b'?').add(b'#').add(b' ');
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    format!("file:{}?immutable=1", utf8_percent_encode(&absolute.to_string_lossy(), URI_PATH))
+/// Removes the pricequeue database at `location` (a file and its WAL
+/// files; the pricequeue tables of a PostgreSQL database), so it can be
+/// made anew; refuses anything that is not pricequeue's. None is fine.
+pub fn remove_database(options: &Options) -> Result<()> {
+    match &options.location {
+        Location::File(path) => sqlite::remove_database(path),
+        Location::Postgres(url) => postgres::remove_database(url, options),
+    }
+}
+
+/// Whether there is a database at `location` already.
+pub fn exists(options: &Options) -> Result<bool> {
+    match &options.location {
+        Location::File(path) => Ok(path.exists()),
+        Location::Postgres(url) => postgres::has_tables(url, options),
+    }
+}
+
+/// Runs `sql`, one read-only statement of the user's, against the
+/// database: `header` gets the column names, then `row` each row. It is
+/// stopped (a [`Stopped`] error) once it has run for `timeout`, or when
+/// `stop` is set; nothing it is given can change the database.
+pub fn run_readonly(
+    options: &Options,
+    sql: &str,
+    timeout: Duration,
+    stop: &'static AtomicBool,
+    header: impl FnOnce(&[String]) -> Result<()>,
+    row: impl FnMut(&[Value]) -> Result<()>,
+) -> Result<()> {
+    if sql.trim().trim_end_matches(';').trim().is_empty() {
+        anyhow::bail!(crate::error::Usage(
+            "no SQL statement given: pass one, like \"SELECT * FROM prices LIMIT 5\"".into()
+        ));
+    }
+    match &options.location {
+        Location::File(path) => sqlite::run_readonly(path, options, sql, timeout, stop, header, row),
+        Location::Postgres(url) => postgres::run_readonly(url, options, sql, timeout, stop, header, row),
+    }
 }
 
 pub use crate::clock::now_ms;
 
 /// The current time as ISO 8601 text, for columns people read.
-fn iso_now() -> String {
+pub(crate) fn iso_now() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }

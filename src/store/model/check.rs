@@ -5,7 +5,7 @@ use super::*;
 impl Harness {
     /// Compares the whole database with the model.
     pub(super) fn check(&self) -> Result<(), TestCaseError> {
-        let conn = self.store.conn().map_err(fail)?;
+        let conn = self.store.sqlite().conn().map_err(fail)?;
 
         // 1. Each cell is one task, in the model's state (and attempts,
         //    due time, owner, lease, token, error); no other task.

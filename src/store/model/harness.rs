@@ -184,7 +184,7 @@ impl Harness {
 
     /// Every row of tasks, prices and task_counts, to show that nothing changed.
     pub(super) fn dump(&self) -> Result<Vec<Vec<Value>>, TestCaseError> {
-        let conn = self.store.conn().map_err(fail)?;
+        let conn = self.store.sqlite().conn().map_err(fail)?;
         let mut all = Vec::new();
         for sql in [
             "SELECT * FROM tasks ORDER BY id",

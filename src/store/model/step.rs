@@ -44,7 +44,7 @@ impl Harness {
                     }
                 }
                 prop_assert_eq!(got, want, "enqueue's counts");
-                let conn = self.store.conn().map_err(fail)?;
+                let conn = self.store.sqlite().conn().map_err(fail)?;
                 let mut stmt = conn.prepare("SELECT id, exchange, symbol, day FROM tasks").map_err(fail)?;
                 let ids = stmt
                     .query_map([], |r| {

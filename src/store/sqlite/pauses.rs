@@ -4,9 +4,9 @@
 use anyhow::Result;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
-use super::Store;
+use super::Db;
 
-impl Store {
+impl Db {
     /// Until when (ms since epoch) `server` asked not to be sent requests.
     pub fn pause(&self, server: &str) -> Result<Option<i64>> {
         let conn = self.conn()?;

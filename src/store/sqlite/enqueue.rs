@@ -8,27 +8,11 @@ use chrono::NaiveDate;
 use rusqlite::{params, TransactionBehavior};
 
 use super::counts::Counts;
-use super::{iso_now, Store};
+use super::Db;
 use crate::clock;
-use crate::selection::Selection;
+use crate::store::{iso_now, Enqueued};
 
-/// What `enqueue` did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Enqueued {
-    /// Tasks that were not in the queue before.
-    pub added: u64,
-    /// Tasks that were already there (in any state) and were left alone.
-    pub existing: u64,
-    /// Of the new tasks, those whose day has not come due yet.
-    pub not_yet_due: u64,
-}
-
-impl Store {
-    /// Adds one task per cell of the selection; see [`Store::enqueue_days`].
-    pub fn enqueue(&self, sel: &Selection, now: i64, grace: Duration) -> Result<Enqueued> {
-        self.enqueue_days(&sel.exchanges, &sel.symbols, &sel.day_list(), now, grace)
-    }
-
+impl Db {
     /// Adds one task per (exchange, symbol, day) of the cross product; tasks
     /// already queued (in any state) are left as they are. `days` are in
     /// order, and usually consecutive (a range). A day not due at `now`

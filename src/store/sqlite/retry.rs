@@ -5,10 +5,10 @@ use anyhow::Result;
 use rusqlite::{params, TransactionBehavior};
 
 use super::counts::{in_selection, Counts};
-use super::Store;
+use super::Db;
 use crate::selection::Selection;
 
-impl Store {
+impl Db {
     /// Queues failed tasks again with a fresh set of attempts: those of the
     /// selection, or every one when `None`; with `abandoned`, the abandoned
     /// ones too. One transaction.

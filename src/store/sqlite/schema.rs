@@ -1,6 +1,6 @@
 //! Opening a database: recognising it, creating it, migrating it.
 //!
-//! The schema lives in `migrations/NNNN_name.sql`, compiled into the binary
+//! The schema lives in `migrations/sqlite/NNNN_name.sql`, compiled into the binary
 //! and applied in order; `PRAGMA user_version` records how many have been
 //! applied and `PRAGMA application_id` marks the file as pricequeue's, so a
 //! stranger's database is recognised and left alone.
@@ -11,17 +11,17 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
-use super::error::{ErrorKind, StoreError};
-use super::{iso_now, Create};
+use crate::store::error::{ErrorKind, StoreError};
+use crate::store::{iso_now, Create};
 
 /// `PRAGMA application_id` of a pricequeue database: "PQue" in ASCII.
 pub const APPLICATION_ID: i32 = 0x5051_7565;
 
 /// The migrations, in order; migration `i` brings the schema to version `i + 1`.
 pub const MIGRATIONS: &[(&str, &str)] = &[
-    ("0001_init", include_str!("../../migrations/0001_init.sql")),
-    ("0002_server_pauses", include_str!("../../migrations/0002_server_pauses.sql")),
-    ("0003_due_days_and_rate", include_str!("../../migrations/0003_due_days_and_rate.sql")),
+    ("0001_init", include_str!("../../../migrations/sqlite/0001_init.sql")),
+    ("0002_server_pauses", include_str!("../../../migrations/sqlite/0002_server_pauses.sql")),
+    ("0003_due_days_and_rate", include_str!("../../../migrations/sqlite/0003_due_days_and_rate.sql")),
 ];
 
 /// The schema version this build writes.
@@ -200,7 +200,7 @@ pub fn remove_database(path: &Path) -> Result<()> {
     Ok(())
 }
 
-impl super::Store {
+impl super::Db {
     /// Marks the database as the demo's own (or no longer): only a demo's
     /// database may be replaced by `pricequeue demo`.
     pub fn set_demo(&self, demo: bool) -> Result<bool> {

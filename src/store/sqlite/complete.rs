@@ -4,41 +4,11 @@
 use anyhow::{Context, Result};
 use rusqlite::{params, CachedStatement, Transaction, TransactionBehavior};
 
-use super::claims::Task;
 use super::counts::Counts;
-use super::{iso_now, Store};
-use crate::price::Price;
+use super::Db;
+use crate::store::{iso_now, Completion, Outcome};
 
-/// How a claimed task ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    /// The server sent a price.
-    Price(Price),
-    /// The server answered `null`: it has no price for that day.
-    NoData,
-    /// Not fetchable yet: the day has not come due, or it ended so recently
-    /// that a `null` may only mean the price is not published yet. Waits as
-    /// `not_yet_due` until `at`; `asked` says whether a request was made.
-    NotYet { note: Option<String>, at: i64, asked: bool },
-    /// A transient error: queue the task again, due at `at` (ms since epoch).
-    Retry { error: String, at: i64 },
-    /// The server asked us to come back at `at` (Retry-After): queue the
-    /// task again without counting the attempt.
-    Defer { error: String, at: i64 },
-    /// A permanent error, or the last attempt failed.
-    Failed { error: String },
-    /// Not attempted (the run is stopping): back to the queue as it was.
-    Released,
-}
-
-/// The result of one claimed task, ready to be written back.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Completion {
-    pub task: Task,
-    pub outcome: Outcome,
-}
-
-impl Store {
+impl Db {
     /// Writes back finished tasks in one transaction: each task's new state
     /// and its price commit together. A completion whose claim is no longer
     /// current (its lease expired and another worker took the task) is

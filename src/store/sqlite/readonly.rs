@@ -18,17 +18,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 use super::{cannot_open, check_path, immutable_uri, Create, Options};
 use crate::report::Value;
-
-/// Why a statement was stopped before its end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum Stopped {
-    /// It ran longer than its time limit.
-    #[error("the statement ran longer than --timeout {} and was stopped; nothing was changed", humantime::format_duration(*.0))]
-    TimedOut(Duration),
-    /// The user asked (Ctrl-C, SIGTERM).
-    #[error("the statement was interrupted; nothing was changed")]
-    Interrupted,
-}
+use crate::store::Stopped;
 
 /// PRAGMAs that take an argument yet only read; their table-valued forms
 /// (`pragma_table_info('prices')`) are the only `pragma_*` tables allowed,
@@ -56,6 +46,7 @@ const READING_PRAGMAS: &[&str] = &[
 /// column names, then `row` each row. The statement is stopped (a
 /// [`Stopped`] error) once it has run for `timeout`, or when `stop` is set.
 pub fn run_readonly(
+    path: &Path,
     options: &Options,
     sql: &str,
     timeout: Duration,
@@ -63,11 +54,7 @@ pub fn run_readonly(
     header: impl FnOnce(&[String]) -> Result<()>,
     mut row: impl FnMut(&[Value]) -> Result<()>,
 ) -> Result<()> {
-    let path = options.location.path();
     check_path(path, Create::No)?;
-    if sql.trim().trim_end_matches(';').trim().is_empty() {
-        bail!(crate::error::Usage("no SQL statement given: pass one, like \"SELECT * FROM prices LIMIT 5\"".into()));
-    }
     let conn = open_readonly(path, options.busy_timeout)?;
     conn.authorizer(Some(authorize))?;
     // Checked every thousand virtual machine steps: returning true

@@ -1,0 +1,216 @@
+//! The PostgreSQL backend: one queue for workers on many hosts.
+//!
+//! Every operation takes a whole selection in one statement (arrays bound
+//! as parameters), since each round trip is a network hop. A lost
+//! connection (a server restart, a network blip) is waited out: the
+//! operation runs again on a new connection, for up to the busy timeout,
+//! which is safe because each runs in one transaction and completions are
+//! fenced by their claim's token.
+
+mod counts;
+mod queue;
+mod readonly;
+mod report;
+mod schema;
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use r2d2::Pool;
+use r2d2_postgres::postgres::error::SqlState;
+use r2d2_postgres::postgres::{self, Client, Config, NoTls};
+use r2d2_postgres::PostgresConnectionManager;
+
+pub use readonly::run_readonly;
+pub use schema::{has_tables, latest_version, made_by_demo, remove_database};
+
+use super::error::{ErrorKind, StoreError};
+use super::{Create, Location, Options};
+
+type Manager = PostgresConnectionManager<NoTls>;
+
+/// A pricequeue database in PostgreSQL: a pool of connections to it.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<Manager>,
+    /// The database server's clock minus this machine's, in ms.
+    offset: i64,
+    /// How long an operation waits out a lost connection.
+    reconnect_for: Duration,
+}
+
+impl Db {
+    /// Connects, checks the database is pricequeue's (or empty, when
+    /// `create` allows making the tables), and migrates it.
+    pub fn open(url: &str, options: &Options) -> Result<Db> {
+        let config = config(url, options.create)?;
+        let mut client = connect(&config, url)?;
+        schema::prepare(&mut client, url, options.create)?;
+        let offset = clock_offset(&mut client).map_err(|e| describe(e, url))?;
+        drop(client);
+        let pool = Pool::builder()
+            .max_size(8)
+            .min_idle(Some(0))
+            .connection_timeout(options.busy_timeout.clamp(Duration::from_secs(1), Duration::from_secs(30)))
+            .build(PostgresConnectionManager::new(config, NoTls))
+            .map_err(|e| unreachable(url, &e.to_string()))?;
+        Ok(Db { pool, offset, reconnect_for: options.busy_timeout })
+    }
+
+    /// A time on this machine's clock (ms since the epoch) on the database
+    /// server's: the queue's clocks are kept there, so that every host,
+    /// whatever its clock says, agrees on when a lease runs out.
+    fn db_time(&self, local: i64) -> i64 {
+        local.saturating_add(self.offset)
+    }
+
+    /// A time on the database server's clock on this machine's.
+    fn local_time(&self, db: i64) -> i64 {
+        db.saturating_sub(self.offset)
+    }
+
+    /// Runs `op` on a pooled connection. Where the connection is lost (or
+    /// the server resolves a deadlock or a serialization failure by
+    /// cancelling this transaction), `op` runs again on another, until the
+    /// database has been out of reach for `reconnect_for`.
+    fn with<T>(&self, mut op: impl FnMut(&mut Client) -> Result<T, postgres::Error>) -> Result<T> {
+        let deadline = Instant::now() + self.reconnect_for;
+        let mut pause = Duration::from_millis(50);
+        loop {
+            let outcome: Result<(), String> = match self.pool.get() {
+                Ok(mut client) => match op(&mut client) {
+                    Ok(value) => return Ok(value),
+                    Err(e) if is_transient(&e) => Err(e.to_string()),
+                    Err(e) => return Err(describe(e, "")),
+                },
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(why) = outcome {
+                if Instant::now() >= deadline {
+                    return Err(StoreError::new(
+                        ErrorKind::Unreachable,
+                        format!(
+                            "lost the connection to PostgreSQL and could not get it back within {}: {why}. \
+                             Everything finished before was stored; run the command again once the server is back",
+                            humantime::format_duration(self.reconnect_for)
+                        ),
+                    )
+                    .into());
+                }
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_secs(2));
+            }
+        }
+    }
+}
+
+/// The connection settings of `url`; a read-only opening makes every
+/// transaction of the session read-only.
+fn config(url: &str, create: Create) -> Result<Config> {
+    let mut config: Config = url.parse().map_err(|e| {
+        crate::error::Usage(format!(
+            "--db {} is not a PostgreSQL URL this can read ({e}): write it like \
+             postgres://user@host:5432/dbname",
+            Location::parse(url)
+        ))
+    })?;
+    if config.get_application_name().is_none() {
+        config.application_name("pricequeue");
+    }
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(10));
+    }
+    if create == Create::ReadOnly {
+        let options = config.get_options().unwrap_or("").to_string();
+        config.options(format!("{options} -c default_transaction_read_only=on").trim());
+    }
+    Ok(config)
+}
+
+/// One connection, or an error saying in one line what is wrong and what
+/// to do.
+fn connect(config: &Config, url: &str) -> Result<Client> {
+    config.connect(NoTls).map_err(|e| describe(e, url))
+}
+
+/// The server's clock minus ours, measured around one round trip. Under a
+/// second it is taken as none: that is clocks kept by NTP, within what
+/// one measurement can tell, and far below any lease.
+fn clock_offset(client: &mut Client) -> Result<i64, postgres::Error> {
+    let before = crate::clock::now_ms();
+    let theirs: i64 = client.query_one("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint", &[])?.get(0);
+    let after = crate::clock::now_ms();
+    let offset = theirs - before / 2 - after / 2;
+    Ok(if offset.abs() < 1000 { 0 } else { offset })
+}
+
+/// Whether running the operation again may succeed: the connection was
+/// lost, the server is restarting, or it cancelled this transaction to
+/// break a deadlock.
+fn is_transient(e: &postgres::Error) -> bool {
+    if e.is_closed() {
+        return true;
+    }
+    if let Some(code) = e.code() {
+        return [
+            SqlState::ADMIN_SHUTDOWN,
+            SqlState::CRASH_SHUTDOWN,
+            SqlState::CANNOT_CONNECT_NOW,
+            SqlState::CONNECTION_EXCEPTION,
+            SqlState::CONNECTION_FAILURE,
+            SqlState::T_R_DEADLOCK_DETECTED,
+            SqlState::T_R_SERIALIZATION_FAILURE,
+        ]
+        .contains(code);
+    }
+    // No code: the socket failed (reset, refused) under the client.
+    std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
+}
+
+/// A PostgreSQL error as one line a user can act on.
+fn describe(e: postgres::Error, url: &str) -> anyhow::Error {
+    let shown = Location::parse(url);
+    if let Some(db) = e.as_db_error() {
+        let message = db.message();
+        let what_to_do = match *db.code() {
+            SqlState::INVALID_CATALOG_NAME => Some(format!(
+                "{message} on that server: create it (`createdb` or CREATE DATABASE), or fix the name in --db {shown}"
+            )),
+            SqlState::INVALID_PASSWORD | SqlState::INVALID_AUTHORIZATION_SPECIFICATION => Some(format!(
+                "PostgreSQL refused the connection: {message}. Check the user and password in --db {shown}"
+            )),
+            SqlState::CANNOT_CONNECT_NOW | SqlState::ADMIN_SHUTDOWN => Some(format!(
+                "PostgreSQL at {shown} is starting or shutting down ({message}): run the command again in a moment"
+            )),
+            SqlState::DISK_FULL => {
+                return StoreError::new(ErrorKind::Full, format!("the PostgreSQL server's disk is full: {message}"))
+                    .into()
+            }
+            _ => None,
+        };
+        return match what_to_do {
+            Some(line) => StoreError::new(ErrorKind::Unreachable, line).into(),
+            None => {
+                let detail = db.detail().map(|d| format!(" ({d})")).unwrap_or_default();
+                let hint = db.hint().map(|h| format!("; {h}")).unwrap_or_default();
+                anyhow::anyhow!("PostgreSQL: {message}{detail}{hint}")
+            }
+        };
+    }
+    if url.is_empty() {
+        return anyhow::Error::new(e).context("talking to PostgreSQL");
+    }
+    unreachable(url, &e.to_string())
+}
+
+fn unreachable(url: &str, why: &str) -> anyhow::Error {
+    StoreError::new(
+        ErrorKind::Unreachable,
+        format!(
+            "cannot connect to PostgreSQL at {} ({why}): check that the server runs and that the host, \
+             port, user and database in --db are right",
+            Location::parse(url)
+        ),
+    )
+    .into()
+}

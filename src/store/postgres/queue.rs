@@ -1,0 +1,465 @@
+//! The queue on PostgreSQL: enqueueing, claims and leases, completions,
+//! retries, and what every host shares about a price server.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+use r2d2_postgres::postgres::types::ToSql;
+
+use super::counts::{in_selection, move_counted, Counts};
+use super::Db;
+use crate::clock;
+use crate::selection::Selection;
+use crate::store::{Completion, Enqueued, Outcome, Task};
+
+type Param<'a> = &'a (dyn ToSql + Sync);
+
+impl Db {
+    pub fn enqueue_days(
+        &self,
+        exchanges: &[String],
+        symbols: &[String],
+        days: &[NaiveDate],
+        now: i64,
+        grace: Duration,
+    ) -> Result<Enqueued> {
+        let (Some(first), Some(last)) = (days.first(), days.last()) else {
+            return Ok(Enqueued::default());
+        };
+        // Days come due at fixed times (UTC), which the server's clock tells.
+        let due: Vec<i64> = days.iter().map(|d| clock::due_at(*d, grace)).collect();
+        let now = self.db_time(now);
+        let consecutive = (*last - *first).num_days() + 1 == days.len() as i64;
+        let total = (exchanges.len() * symbols.len() * days.len()) as u64;
+        self.with(|c| {
+            let mut tx = c.transaction()?;
+            // A pair already complete (the nightly cron's usual case) is
+            // left out: one index count per pair, in one statement.
+            let mut have = BTreeMap::new();
+            if consecutive {
+                for row in tx.query(
+                    "SELECT exchange, symbol, count(*) FROM tasks
+                     WHERE exchange = ANY($1) AND symbol = ANY($2) AND day BETWEEN $3 AND $4
+                     GROUP BY exchange, symbol",
+                    &[&exchanges, &symbols, first, last],
+                )? {
+                    have.insert((row.get::<_, String>(0), row.get::<_, String>(1)), row.get::<_, i64>(2));
+                }
+            }
+            let (mut pair_exchanges, mut pair_symbols) = (vec![], vec![]);
+            for e in exchanges {
+                for s in symbols {
+                    if have.get(&(e.clone(), s.clone())).copied().unwrap_or(0) < days.len() as i64 {
+                        pair_exchanges.push(e.as_str());
+                        pair_symbols.push(s.as_str());
+                    }
+                }
+            }
+            let mut counts = Counts::default();
+            let mut later = 0;
+            if !pair_exchanges.is_empty() {
+                let added = tx.query(
+                    "WITH added AS (
+                         INSERT INTO tasks (exchange, symbol, day, state, next_attempt_at)
+                         SELECT p.e, p.s, d.day,
+                                CASE WHEN d.due <= $5 THEN 'queued' ELSE 'not_yet_due' END,
+                                CASE WHEN d.due <= $5 THEN 0 ELSE d.due END
+                         FROM unnest($1::text[], $2::text[]) AS p(e, s)
+                              CROSS JOIN unnest($3::date[], $4::bigint[]) AS d(day, due)
+                         ORDER BY p.e COLLATE \"C\", p.s COLLATE \"C\", d.day
+                         ON CONFLICT (exchange, symbol, day) DO NOTHING
+                         RETURNING exchange, symbol, state)
+                     SELECT exchange, symbol, state, count(*) FROM added GROUP BY exchange, symbol, state",
+                    &[&pair_exchanges, &pair_symbols, &days, &due, &now],
+                )?;
+                for row in added {
+                    let (state, n): (&str, i64) = (row.get(2), row.get(3));
+                    counts.add(row.get(0), row.get(1), state, n);
+                    if state == "not_yet_due" {
+                        later += n as u64;
+                    }
+                }
+            }
+            let added = counts.write(&mut tx)? as u64;
+            tx.commit()?;
+            Ok(Enqueued { added, existing: total - added, not_yet_due: later })
+        })
+    }
+
+    pub fn claim(&self, owner: &str, limit: usize, now: i64, lease_until: i64) -> Result<Vec<Task>> {
+        let (now, lease_until) = (self.db_time(now), self.db_time(lease_until));
+        self.with(|c| {
+            let mut tx = c.transaction()?;
+            // MATERIALIZED: the locking subquery runs once, so the UPDATE
+            // takes exactly the rows it locked, never more than `limit`.
+            let rows = tx.query(
+                "WITH c AS MATERIALIZED (
+                     SELECT id FROM tasks WHERE state = 'queued' AND next_attempt_at <= $3
+                     ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED)
+                 UPDATE tasks t SET state = 'in_progress', owner = $1, lease_until = $2, claims = t.claims + 1
+                 FROM c WHERE t.id = c.id
+                 RETURNING t.id, t.exchange, t.symbol, t.day, t.attempts, t.claims",
+                &[&owner, &lease_until, &now, &(limit as i64)],
+            )?;
+            let mut counts = Counts::default();
+            let mut tasks: Vec<Task> = rows
+                .iter()
+                .map(|r| Task {
+                    id: r.get(0),
+                    exchange: r.get(1),
+                    symbol: r.get(2),
+                    day: r.get(3),
+                    attempts: r.get::<_, i32>(4) as u32,
+                    token: r.get(5),
+                })
+                .collect();
+            tasks.sort_by_key(|t| t.id);
+            for t in &tasks {
+                counts.moved(&t.exchange, &t.symbol, "queued", "in_progress", 1);
+            }
+            counts.write(&mut tx)?;
+            tx.commit()?;
+            Ok(tasks)
+        })
+    }
+
+    pub fn renew(&self, owner: &str, lease_until: i64) -> Result<usize> {
+        let lease_until = self.db_time(lease_until);
+        self.with(|c| {
+            let n = c.execute(
+                "UPDATE tasks SET lease_until = $2 WHERE state = 'in_progress' AND owner = $1",
+                &[&owner, &lease_until],
+            )?;
+            Ok(n as usize)
+        })
+    }
+
+    pub fn recover_expired(&self, now: i64) -> Result<usize> {
+        self.requeue_where("lease_until < $1", &[&self.db_time(now)])
+    }
+
+    pub fn owners(&self) -> Result<Vec<(String, u64)>> {
+        self.with(|c| {
+            let rows = c.query(
+                "SELECT owner, count(*) FROM tasks WHERE state = 'in_progress' AND owner IS NOT NULL GROUP BY owner",
+                &[],
+            )?;
+            Ok(rows.iter().map(|r| (r.get(0), r.get::<_, i64>(1) as u64)).collect())
+        })
+    }
+
+    pub fn release_owner(&self, owner: &str) -> Result<usize> {
+        self.requeue_where("owner = $1", &[&owner])
+    }
+
+    /// Moves tasks in progress that match `condition` back to the queue.
+    fn requeue_where(&self, condition: &str, args: &[Param<'_>]) -> Result<usize> {
+        let update = format!(
+            "UPDATE tasks SET state = 'queued', owner = NULL, lease_until = NULL
+             WHERE state = 'in_progress' AND {condition}"
+        );
+        self.with(|c| {
+            let mut tx = c.transaction()?;
+            let n = move_counted(&mut tx, &update, args, "in_progress", "queued")?;
+            tx.commit()?;
+            Ok(n as usize)
+        })
+    }
+
+    pub fn promote_due(&self, now: i64) -> Result<usize> {
+        let now = self.db_time(now);
+        self.with(|c| {
+            let mut tx = c.transaction()?;
+            let n = move_counted(
+                &mut tx,
+                "UPDATE tasks SET state = 'queued' WHERE state = 'not_yet_due' AND next_attempt_at <= $1",
+                &[&now],
+                "not_yet_due",
+                "queued",
+            )?;
+            tx.commit()?;
+            Ok(n as usize)
+        })
+    }
+
+    pub fn not_yet_due(&self) -> Result<(u64, Option<i64>)> {
+        self.with(|c| {
+            let r = c.query_one("SELECT count(*), min(next_attempt_at) FROM tasks WHERE state = 'not_yet_due'", &[])?;
+            let first: Option<i64> = r.get(1);
+            Ok((r.get::<_, i64>(0) as u64, first.map(|t| self.local_time(t))))
+        })
+    }
+
+    pub fn next_wakeup(&self) -> Result<Option<i64>> {
+        self.with(|c| {
+            let r = c.query_one(
+                "SELECT (SELECT min(next_attempt_at) FROM tasks WHERE state = 'queued'),
+                        (SELECT min(lease_until) FROM tasks WHERE state = 'in_progress')",
+                &[],
+            )?;
+            let (due, lease): (Option<i64>, Option<i64>) = (r.get(0), r.get(1));
+            // A queued task's 0 ("due at once") stays 0.
+            let lease = lease.map(|t| self.local_time(t));
+            let due = due.map(|t| if t == 0 { 0 } else { self.local_time(t) });
+            Ok(match (due, lease) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            })
+        })
+    }
+
+    pub fn complete(&self, done: &[Completion]) -> Result<Vec<bool>> {
+        if done.is_empty() {
+            return Ok(Vec::new());
+        }
+        let batch = Batch::of(done, |t| self.db_time(t));
+        self.with(|c| {
+            let mut tx = c.transaction()?;
+            // One statement settles every task whose claim is still current
+            // (the fencing token); the rest are left as they are.
+            let settled = tx.query(
+                "WITH i AS (
+                     SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::int[], $5::text[],
+                                          $6::bigint[], $7::bool[])
+                         AS i(id, token, state, counted, error, at, finished))
+                 UPDATE tasks t SET state = i.state, attempts = t.attempts + i.counted,
+                        last_error = CASE WHEN i.finished THEN i.error ELSE coalesce(i.error, t.last_error) END,
+                        next_attempt_at = coalesce(i.at, t.next_attempt_at),
+                        finished_at = CASE WHEN i.finished THEN now() ELSE t.finished_at END,
+                        owner = NULL, lease_until = NULL
+                 FROM i WHERE t.id = i.id AND t.claims = i.token AND t.state = 'in_progress'
+                 RETURNING t.id",
+                &[&batch.ids, &batch.tokens, &batch.states, &batch.counted, &batch.errors, &batch.at, &batch.finished],
+            )?;
+            let applied: std::collections::HashSet<i64> = settled.iter().map(|r| r.get(0)).collect();
+            let mut counts = Counts::default();
+            let mut prices = PriceRows::default();
+            let mut unpriced = PriceRows::default();
+            for (c, state) in done.iter().zip(&batch.states) {
+                if !applied.contains(&c.task.id) {
+                    continue;
+                }
+                counts.moved(&c.task.exchange, &c.task.symbol, "in_progress", state, 1);
+                match &c.outcome {
+                    Outcome::Price(p) => prices.push(c, [p.open, p.high, p.low, p.close, p.volume]),
+                    Outcome::NoData => unpriced.push(c, [0.0; 5]),
+                    _ => {}
+                }
+            }
+            if !prices.days.is_empty() {
+                prices.sort();
+                let p = &prices;
+                tx.execute(
+                    "INSERT INTO prices (exchange, symbol, day, open, high, low, close, volume, fetched_at)
+                     SELECT e, s, d, o, h, l, c, v, now()
+                     FROM unnest($1::text[], $2::text[], $3::date[], $4::float8[], $5::float8[], $6::float8[],
+                                 $7::float8[], $8::float8[]) AS p(e, s, d, o, h, l, c, v)
+                     ON CONFLICT (exchange, symbol, day) DO UPDATE SET
+                        open = excluded.open, high = excluded.high, low = excluded.low,
+                        close = excluded.close, volume = excluded.volume, fetched_at = excluded.fetched_at",
+                    &[
+                        &p.exchanges,
+                        &p.symbols,
+                        &p.days,
+                        &p.values[0],
+                        &p.values[1],
+                        &p.values[2],
+                        &p.values[3],
+                        &p.values[4],
+                    ],
+                )?;
+            }
+            // A refreshed day the server no longer prices: the old price goes.
+            if !unpriced.days.is_empty() {
+                let u = &unpriced;
+                tx.execute(
+                    "DELETE FROM prices WHERE (exchange, symbol, day) IN
+                         (SELECT * FROM unnest($1::text[], $2::text[], $3::date[]))",
+                    &[&u.exchanges, &u.symbols, &u.days],
+                )?;
+            }
+            counts.write(&mut tx)?;
+            tx.commit()?;
+            Ok(done.iter().map(|c| applied.contains(&c.task.id)).collect())
+        })
+    }
+
+    pub fn pause(&self, server: &str) -> Result<Option<i64>> {
+        let until = self.with(|c| {
+            Ok(c.query_opt("SELECT until FROM server_pauses WHERE server = $1", &[&server])?
+                .map(|r| r.get::<_, i64>(0)))
+        })?;
+        Ok(until.map(|t| self.local_time(t)))
+    }
+
+    pub fn set_pause(&self, server: &str, until: i64) -> Result<()> {
+        let until = self.db_time(until);
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO server_pauses (server, until) VALUES ($1, $2)
+                 ON CONFLICT (server) DO UPDATE SET until = greatest(server_pauses.until, excluded.until)",
+                &[&server, &until],
+            )?;
+            Ok(())
+        })
+    }
+
+    pub fn reserve_slots(&self, server: &str, n: u32, interval: i64, now: i64) -> Result<i64> {
+        let span = interval.saturating_mul(i64::from(n));
+        let now = self.db_time(now);
+        let first = self.with(|c| {
+            // One statement: the row lock it takes orders every host's claims.
+            let r = c.query_one(
+                "INSERT INTO server_slots (server, next_slot) VALUES ($1, $2 + $3)
+                 ON CONFLICT (server) DO UPDATE SET next_slot = greatest(server_slots.next_slot, $2) + $3
+                 RETURNING next_slot - $3",
+                &[&server, &now, &span],
+            )?;
+            Ok(r.get::<_, i64>(0))
+        })?;
+        Ok(self.local_time(first))
+    }
+
+    pub fn retry_failed(&self, sel: Option<&Selection>, abandoned: bool) -> Result<usize> {
+        let states: &[&str] = if abandoned { &["failed", "abandoned"] } else { &["failed"] };
+        self.reset(sel, states, "queued", "SET state = 'queued', attempts = 0, next_attempt_at = 0, finished_at = NULL")
+    }
+
+    pub fn abandon(&self, sel: Option<&Selection>) -> Result<usize> {
+        self.reset(sel, &["failed"], "abandoned", "SET state = 'abandoned'")
+    }
+
+    pub fn refresh(&self, sel: &Selection) -> Result<usize> {
+        self.reset(
+            Some(sel),
+            &["done", "no_data", "failed"],
+            "queued",
+            "SET state = 'queued', attempts = 0, next_attempt_at = 0, finished_at = NULL",
+        )
+    }
+
+    /// Moves the tasks of the selection (every task for `None`) in each of
+    /// `states` to `to`, as `set` says, in one transaction.
+    fn reset(&self, sel: Option<&Selection>, states: &[&str], to: &str, set: &str) -> Result<usize> {
+        let (condition, args) = in_selection(sel, 2);
+        self.with(|c| {
+            let mut tx = c.transaction()?;
+            let mut n = 0;
+            for from in states {
+                let update = format!("UPDATE tasks {set} WHERE state = $1{condition}");
+                let mut params: Vec<Param<'_>> = vec![from];
+                if let Some(a) = &args {
+                    params.extend(a.params());
+                }
+                n += move_counted(&mut tx, &update, &params, from, to)?;
+            }
+            tx.commit()?;
+            Ok(n as usize)
+        })
+    }
+
+    pub fn recount(&self) -> Result<()> {
+        self.with(|c| {
+            // The lock waits for every transaction that changed counts to
+            // commit, and holds off new ones until the count is in.
+            c.batch_execute(
+                "BEGIN;
+                 LOCK TABLE task_count_shards IN EXCLUSIVE MODE;
+                 DELETE FROM task_count_shards;
+                 INSERT INTO task_count_shards (exchange, symbol, state, shard, n)
+                     SELECT exchange, symbol, state, 0, count(*) FROM tasks GROUP BY exchange, symbol, state;
+                 COMMIT;",
+            )
+        })
+    }
+}
+
+/// A batch of completions as column arrays, one element per completion.
+struct Batch {
+    ids: Vec<i64>,
+    tokens: Vec<i64>,
+    states: Vec<&'static str>,
+    /// 1 where the outcome counts as an attempt.
+    counted: Vec<i32>,
+    errors: Vec<Option<String>>,
+    /// The new `next_attempt_at`, or `None` to keep it.
+    at: Vec<Option<i64>>,
+    /// Whether the task is finished (its error replaces the last one, and
+    /// `finished_at` is set).
+    finished: Vec<bool>,
+}
+
+impl Batch {
+    /// `db_time` puts a time on the database server's clock.
+    fn of(done: &[Completion], db_time: impl Fn(i64) -> i64) -> Batch {
+        let mut b = Batch {
+            ids: vec![],
+            tokens: vec![],
+            states: vec![],
+            counted: vec![],
+            errors: vec![],
+            at: vec![],
+            finished: vec![],
+        };
+        for c in done {
+            let (state, counted, error, at, finished) = match &c.outcome {
+                Outcome::Price(_) => ("done", 1, None, None, true),
+                Outcome::NoData => ("no_data", 1, None, None, true),
+                Outcome::Failed { error } => ("failed", 1, Some(error.clone()), None, true),
+                Outcome::NotYet { note, at, asked } => {
+                    ("not_yet_due", i32::from(*asked), note.clone(), Some(db_time(*at)), false)
+                }
+                Outcome::Retry { error, at } => ("queued", 1, Some(error.clone()), Some(db_time(*at)), false),
+                Outcome::Defer { error, at } => ("queued", 0, Some(error.clone()), Some(db_time(*at)), false),
+                Outcome::Released => ("queued", 0, None, Some(0), false),
+            };
+            b.ids.push(c.task.id);
+            b.tokens.push(c.task.token);
+            b.states.push(state);
+            b.counted.push(counted);
+            b.errors.push(error);
+            b.at.push(at);
+            b.finished.push(finished);
+        }
+        b
+    }
+}
+
+/// Prices (or cells) to write, as column arrays.
+#[derive(Default)]
+struct PriceRows {
+    exchanges: Vec<String>,
+    symbols: Vec<String>,
+    days: Vec<NaiveDate>,
+    values: [Vec<f64>; 5],
+}
+
+impl PriceRows {
+    fn push(&mut self, c: &Completion, values: [f64; 5]) {
+        self.exchanges.push(c.task.exchange.clone());
+        self.symbols.push(c.task.symbol.clone());
+        self.days.push(c.task.day);
+        for (column, v) in self.values.iter_mut().zip(values) {
+            column.push(v);
+        }
+    }
+
+    /// In key order, so concurrent batches lock price rows in one order.
+    fn sort(&mut self) {
+        let mut order: Vec<usize> = (0..self.days.len()).collect();
+        order.sort_by(|&a, &b| {
+            (&self.exchanges[a], &self.symbols[a], self.days[a]).cmp(&(
+                &self.exchanges[b],
+                &self.symbols[b],
+                self.days[b],
+            ))
+        });
+        let pick = |v: &Vec<String>| order.iter().map(|&i| v[i].clone()).collect::<Vec<_>>();
+        let (exchanges, symbols) = (pick(&self.exchanges), pick(&self.symbols));
+        let days = order.iter().map(|&i| self.days[i]).collect();
+        let values = std::array::from_fn(|k| order.iter().map(|&i| self.values[k][i]).collect());
+        *self = PriceRows { exchanges, symbols, days, values };
+    }
+}

@@ -1,0 +1,170 @@
+//! `pricequeue sql` on PostgreSQL: one statement of the user's, in a
+//! READ ONLY transaction with a statement timeout, rolled back after.
+//!
+//! Three locks: the session is read-only by default and the statement runs
+//! in a READ ONLY transaction (the server refuses every write, DDL and
+//! `nextval` in it); only statements that begin like a query are run at
+//! all (`COPY ... TO PROGRAM`, `CALL`, `DO` and `SET` are refused); and the
+//! transaction is rolled back, never committed.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{bail, Result};
+use r2d2_postgres::postgres::error::SqlState;
+use r2d2_postgres::postgres::fallible_iterator::FallibleIterator;
+use r2d2_postgres::postgres::types::{ToSql, Type};
+use r2d2_postgres::postgres::NoTls;
+
+use super::{config, connect, describe};
+use crate::report::Value;
+use crate::store::{Create, Location, Options, Stopped};
+
+/// How a statement `sql` may begin.
+const QUERIES: &[&str] = &["select", "with", "values", "table", "explain", "show"];
+
+pub fn run_readonly(
+    url: &str,
+    _options: &Options,
+    sql: &str,
+    timeout: Duration,
+    stop: &'static AtomicBool,
+    header: impl FnOnce(&[String]) -> Result<()>,
+    mut row: impl FnMut(&[Value]) -> Result<()>,
+) -> Result<()> {
+    let shown = Location::parse(url);
+    let refused = || {
+        format!(
+            "`pricequeue sql` runs one read-only statement (SELECT, WITH, VALUES, TABLE, EXPLAIN, SHOW); this \
+             one could change the database, so it was not run and {shown} is unchanged. Use psql to change \
+             the database"
+        )
+    };
+    let first = sql.trim_start().split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("").to_ascii_lowercase();
+    if !QUERIES.contains(&first.as_str()) {
+        bail!(refused());
+    }
+    // EXPLAIN ANALYZE runs the statement it explains.
+    let words: Vec<String> = sql.split_whitespace().take(3).map(|w| w.to_ascii_lowercase()).collect();
+    if first == "explain" && words.iter().any(|w| w.contains("analyze") || w.contains("analyse")) {
+        bail!(refused());
+    }
+    let mut client = connect(&config(url, Create::ReadOnly)?, url)?;
+    let mut tx = client.build_transaction().read_only(true).start().map_err(|e| describe(e, url))?;
+    let ms = timeout.as_millis().clamp(1, i32::MAX as u128).to_string();
+    tx.execute("SELECT set_config('statement_timeout', $1, true)", &[&ms]).map_err(|e| describe(e, url))?;
+    let mut stmt = match tx.prepare(sql) {
+        Ok(stmt) => stmt,
+        Err(e) if e.code() == Some(&SqlState::SYNTAX_ERROR) && e.to_string().contains("multiple commands") => {
+            bail!("`pricequeue sql` runs one statement at a time; remove everything after the first `;`")
+        }
+        Err(e) => return Err(describe(e, url).context("the SQL statement is not valid")),
+    };
+    let names: Vec<String> = stmt.columns().iter().map(|c| c.name().to_string()).collect();
+    // Columns of types read here as text (numeric, json, intervals, ...)
+    // are cast to text by the server, in a statement around the user's.
+    let numeric: Vec<bool> = stmt.columns().iter().map(|c| *c.type_() == Type::NUMERIC).collect();
+    let as_text: Vec<bool> = stmt.columns().iter().map(|c| !READ_AS_IS.contains(c.type_())).collect();
+    if as_text.contains(&true) && first != "explain" && first != "show" {
+        let aliases: Vec<String> = (1..=names.len()).map(|i| format!("c{i}")).collect();
+        let columns: Vec<String> = aliases
+            .iter()
+            .zip(&as_text)
+            .map(|(a, text)| if *text { format!("{a}::text") } else { a.clone() })
+            .collect();
+        let wrapped = format!("SELECT {} FROM ({sql}\n) AS q({})", columns.join(", "), aliases.join(", "));
+        stmt = tx.prepare(&wrapped).map_err(|e| describe(e, url).context("the SQL statement is not valid"))?;
+    }
+    let types: Vec<Type> = stmt.columns().iter().map(|c| c.type_().clone()).collect();
+    header(&names)?;
+
+    // Ctrl-C cancels the statement on the server.
+    let cancel = tx.cancel_token();
+    let watching = std::sync::Arc::new(AtomicBool::new(true));
+    let watcher = {
+        let watching = watching.clone();
+        std::thread::spawn(move || {
+            while watching.load(Ordering::Relaxed) {
+                if stop.load(Ordering::Relaxed) {
+                    let _ = cancel.cancel_query(NoTls);
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+    };
+    let result = (|| -> Result<()> {
+        let none: [&(dyn ToSql + Sync); 0] = [];
+        let stopped = |e: r2d2_postgres::postgres::Error| -> anyhow::Error {
+            if e.code() == Some(&SqlState::QUERY_CANCELED) {
+                if stop.load(Ordering::Relaxed) {
+                    return Stopped::Interrupted.into();
+                }
+                return Stopped::TimedOut(timeout).into();
+            }
+            if e.code() == Some(&SqlState::READ_ONLY_SQL_TRANSACTION) {
+                return anyhow::anyhow!(refused());
+            }
+            describe(e, url)
+        };
+        let mut rows = tx.query_raw(&stmt, none).map_err(stopped)?;
+        let mut values = Vec::with_capacity(names.len());
+        while let Some(r) = rows.next().map_err(stopped)? {
+            values.clear();
+            for (i, ty) in types.iter().enumerate() {
+                values.push(match value(&r, i, ty) {
+                    // A numeric (what sum() of integers gives) as a number.
+                    Value::Text(t) if numeric[i] => t
+                        .parse::<i64>()
+                        .map(Value::Integer)
+                        .or_else(|_| t.parse::<f64>().map(Value::Real))
+                        .unwrap_or(Value::Text(t)),
+                    v => v,
+                });
+            }
+            row(&values)?;
+        }
+        Ok(())
+    })();
+    watching.store(false, Ordering::Relaxed);
+    let _ = watcher.join();
+    let _ = tx.rollback();
+    result
+}
+
+/// The column types read as values of their own.
+const READ_AS_IS: &[Type] = &[
+    Type::INT2,
+    Type::INT4,
+    Type::INT8,
+    Type::FLOAT4,
+    Type::FLOAT8,
+    Type::BOOL,
+    Type::DATE,
+    Type::TIMESTAMPTZ,
+    Type::TEXT,
+    Type::VARCHAR,
+    Type::BPCHAR,
+    Type::NAME,
+];
+
+/// Column `i` of `r` as a report value: numbers as numbers, days and
+/// times as the ISO text SQLite stores, anything else as its text.
+fn value(r: &r2d2_postgres::postgres::Row, i: usize, ty: &Type) -> Value {
+    let text = |v: Option<String>| v.map_or(Value::Null, Value::Text);
+    match *ty {
+        Type::INT2 => r.get::<_, Option<i16>>(i).map_or(Value::Null, |v| Value::Integer(v.into())),
+        Type::INT4 => r.get::<_, Option<i32>>(i).map_or(Value::Null, |v| Value::Integer(v.into())),
+        Type::INT8 => r.get::<_, Option<i64>>(i).map_or(Value::Null, Value::Integer),
+        Type::FLOAT4 => r.get::<_, Option<f32>>(i).map_or(Value::Null, |v| Value::Real(v.into())),
+        Type::FLOAT8 => r.get::<_, Option<f64>>(i).map_or(Value::Null, Value::Real),
+        Type::BOOL => r.get::<_, Option<bool>>(i).map_or(Value::Null, |v| Value::Integer(v.into())),
+        Type::DATE => text(r.get::<_, Option<chrono::NaiveDate>>(i).map(|d| d.to_string())),
+        Type::TIMESTAMPTZ => text(
+            r.get::<_, Option<chrono::DateTime<chrono::Utc>>>(i)
+                .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()),
+        ),
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => text(r.get(i)),
+        _ => text(r.try_get::<_, Option<String>>(i).ok().flatten()),
+    }
+}

@@ -1,0 +1,211 @@
+//! Reads for the reports on PostgreSQL: counts, failures, names and days,
+//! prices, and why cells have none. Each is one statement over the whole
+//! selection, its pairs bound as arrays.
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use r2d2_postgres::postgres::fallible_iterator::FallibleIterator;
+use r2d2_postgres::postgres::types::ToSql;
+use r2d2_postgres::postgres::{IsolationLevel, Row};
+
+use super::{describe, Db};
+use crate::price::{Price, PriceRow};
+use crate::selection::Selection;
+use crate::store::{reason, FailedTask, Reason, StateCounts};
+
+impl Db {
+    pub fn counts(&self) -> Result<StateCounts> {
+        let now = self.db_time(crate::clock::now_ms());
+        self.with(|c| {
+            let mut counts = StateCounts::default();
+            for r in c.query("SELECT state, sum(n)::bigint FROM task_count_shards GROUP BY state", &[])? {
+                counts.add(r.get(0), r.get::<_, i64>(1).max(0) as u64);
+            }
+            let came: i64 = c
+                .query_one("SELECT count(*) FROM tasks WHERE state = 'not_yet_due' AND next_attempt_at <= $1", &[&now])?
+                .get(0);
+            counts.came_due(came as u64);
+            Ok(counts)
+        })
+    }
+
+    pub fn counts_in(&self, sel: &Selection) -> Result<StateCounts> {
+        self.with(|c| {
+            let mut counts = StateCounts::default();
+            for r in c.query(
+                "SELECT state, count(*) FROM tasks
+                 WHERE exchange = ANY($1) AND symbol = ANY($2) AND day BETWEEN $3 AND $4 GROUP BY state",
+                &[&sel.exchanges, &sel.symbols, &sel.from, &sel.to],
+            )? {
+                counts.add(r.get(0), r.get::<_, i64>(1) as u64);
+            }
+            Ok(counts)
+        })
+    }
+
+    pub fn counts_by_pair(&self) -> Result<Vec<(String, String, StateCounts)>> {
+        let now = self.db_time(crate::clock::now_ms());
+        self.with(|c| {
+            let rows = c.query(
+                "SELECT exchange, symbol, state, sum(n)::bigint FROM task_count_shards
+                 GROUP BY exchange, symbol, state HAVING sum(n) <> 0
+                 UNION ALL
+                 SELECT exchange, symbol, 'came_due', count(*) FROM tasks
+                 WHERE state = 'not_yet_due' AND next_attempt_at <= $1 GROUP BY exchange, symbol
+                 ORDER BY 1, 2",
+                &[&now],
+            )?;
+            let mut out: Vec<(String, String, StateCounts)> = Vec::new();
+            for r in rows {
+                let (exchange, symbol, state, n): (String, String, &str, i64) =
+                    (r.get(0), r.get(1), r.get(2), r.get(3));
+                if !matches!(out.last(), Some((e, s, _)) if *e == exchange && *s == symbol) {
+                    out.push((exchange, symbol, StateCounts::default()));
+                }
+                if let Some((_, _, counts)) = out.last_mut() {
+                    match state {
+                        "came_due" => counts.came_due(n as u64),
+                        _ => counts.add(state, n.max(0) as u64),
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    pub fn failures(&self, limit: usize) -> Result<Vec<FailedTask>> {
+        self.with(|c| {
+            let rows = c.query(
+                "SELECT exchange, symbol, day, attempts, coalesce(last_error, '') FROM tasks
+                 WHERE state = 'failed' ORDER BY finished_at DESC LIMIT $1",
+                &[&(limit as i64)],
+            )?;
+            Ok(rows
+                .iter()
+                .map(|r| FailedTask {
+                    exchange: r.get(0),
+                    symbol: r.get(1),
+                    day: r.get(2),
+                    attempts: r.get::<_, i32>(3) as u32,
+                    error: r.get(4),
+                })
+                .collect())
+        })
+    }
+
+    pub fn names(&self) -> Result<(Vec<String>, Vec<String>)> {
+        self.with(|c| {
+            // The prices' pairs by a loose index scan: one probe of the
+            // primary key per distinct pair, however many prices.
+            let rows = c.query(
+                "WITH RECURSIVE pairs(e, s) AS (
+                     (SELECT exchange, symbol FROM prices ORDER BY exchange, symbol LIMIT 1)
+                     UNION ALL
+                     SELECT n.exchange, n.symbol FROM pairs,
+                         LATERAL (SELECT exchange, symbol FROM prices WHERE (exchange, symbol) > (pairs.e, pairs.s)
+                                  ORDER BY exchange, symbol LIMIT 1) n)
+                 SELECT e, s FROM pairs UNION SELECT exchange, symbol FROM task_count_shards",
+                &[],
+            )?;
+            let mut exchanges = std::collections::BTreeSet::new();
+            let mut symbols = std::collections::BTreeSet::new();
+            for r in rows {
+                exchanges.insert(r.get::<_, String>(0));
+                symbols.insert(r.get::<_, String>(1));
+            }
+            Ok((exchanges.into_iter().collect(), symbols.into_iter().collect()))
+        })
+    }
+
+    pub fn day_bounds(&self, exchanges: &[String], symbols: &[String]) -> Result<Option<(NaiveDate, NaiveDate)>> {
+        self.with(|c| {
+            let r = c.query_one(
+                "SELECT min(lo), max(hi) FROM (
+                     SELECT min(day) AS lo, max(day) AS hi FROM tasks WHERE exchange = ANY($1) AND symbol = ANY($2)
+                     UNION ALL
+                     SELECT min(day), max(day) FROM prices WHERE exchange = ANY($1) AND symbol = ANY($2)) b",
+                &[&exchanges, &symbols],
+            )?;
+            let (lo, hi): (Option<NaiveDate>, Option<NaiveDate>) = (r.get(0), r.get(1));
+            Ok(lo.zip(hi))
+        })
+    }
+
+    pub fn for_each_price(&self, sel: &Selection, mut each: impl FnMut(PriceRow) -> Result<()>) -> Result<()> {
+        self.stream(
+            "SELECT p.exchange, p.symbol, pr.day, pr.open, pr.high, pr.low, pr.close, pr.volume, pr.fetched_at
+             FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS p(exchange, symbol, ord)
+             JOIN prices pr ON pr.exchange = p.exchange AND pr.symbol = p.symbol AND pr.day BETWEEN $3 AND $4
+             ORDER BY p.ord, pr.day",
+            sel,
+            |r| {
+                each(PriceRow {
+                    exchange: r.get(0),
+                    symbol: r.get(1),
+                    day: r.get(2),
+                    price: Price { open: r.get(3), high: r.get(4), low: r.get(5), close: r.get(6), volume: r.get(7) },
+                    fetched_at: iso(r.get(8)),
+                })
+            },
+        )
+    }
+
+    pub fn for_each_cell(
+        &self,
+        sel: &Selection,
+        mut each: impl FnMut(&str, &str, NaiveDate, Option<Reason>) -> Result<()>,
+    ) -> Result<()> {
+        let now = self.db_time(crate::clock::now_ms());
+        self.stream(
+            "SELECT p.exchange, p.symbol, d.day, pr.day IS NOT NULL, t.state, t.attempts, t.last_error,
+                    t.next_attempt_at
+             FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS p(exchange, symbol, ord)
+             CROSS JOIN LATERAL (SELECT g::date AS day FROM generate_series($3::date, $4::date, interval '1 day') g) d
+             LEFT JOIN tasks t ON t.exchange = p.exchange AND t.symbol = p.symbol AND t.day = d.day
+             LEFT JOIN prices pr ON pr.exchange = p.exchange AND pr.symbol = p.symbol AND pr.day = d.day
+             ORDER BY p.ord, d.day",
+            sel,
+            |r| {
+                let priced: bool = r.get(3);
+                let state: Option<&str> = r.get(4);
+                let why = match (priced, state) {
+                    (true, _) => None,
+                    (false, None) => Some(Reason::NotQueued),
+                    (false, Some(state)) => {
+                        let attempts = r.get::<_, i32>(5) as u32;
+                        let at = self.local_time(r.get(7));
+                        Some(reason::reason(state, attempts, r.get(6), at, self.local_time(now)))
+                    }
+                };
+                each(r.get(0), r.get(1), r.get(2), why)
+            },
+        )
+    }
+
+    /// Streams the rows of `sql` (parameters: the selection's pairs as two
+    /// arrays, its first and last day) to `each`, in one read-only
+    /// snapshot. Not run again on a lost connection: rows already passed
+    /// on would be passed twice.
+    fn stream(&self, sql: &str, sel: &Selection, mut each: impl FnMut(&Row) -> Result<()>) -> Result<()> {
+        let (exchanges, symbols): (Vec<&str>, Vec<&str>) = sel.pairs().unzip();
+        let mut client = self.pool.get().context("connecting to PostgreSQL")?;
+        let mut tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(|e| describe(e, ""))?;
+        let params: [&(dyn ToSql + Sync); 4] = [&exchanges, &symbols, &sel.from, &sel.to];
+        let mut rows = tx.query_raw(sql, params).map_err(|e| describe(e, ""))?;
+        while let Some(row) = rows.next().map_err(|e| describe(e, ""))? {
+            each(&row)?;
+        }
+        drop(rows);
+        tx.commit().map_err(|e| describe(e, ""))
+    }
+}
+
+/// A timestamp as the ISO 8601 text SQLite stores.
+fn iso(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}

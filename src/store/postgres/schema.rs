@@ -1,0 +1,167 @@
+//! Recognising, creating and migrating the pricequeue tables of a
+//! PostgreSQL database. The schema lives in `migrations/postgres/`; the
+//! `meta` row `pricequeue_schema` records its version and marks the tables
+//! as pricequeue's, so another program's tables are recognised and left
+//! alone.
+
+use anyhow::{bail, Context, Result};
+use r2d2_postgres::postgres::{self, Client};
+
+use super::{config, connect, describe, Db};
+use crate::store::error::{ErrorKind, StoreError};
+use crate::store::{Create, Location, Options};
+
+/// The migrations, in order; migration `i` brings the schema to version `i + 1`.
+pub const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("../../../migrations/postgres/0001_init.sql"))];
+
+/// Taken for the length of a migration: two processes opening a new
+/// database at once must not both make the tables ("PQue" in ASCII).
+const MIGRATION_LOCK: i64 = 0x5051_7565;
+
+/// The schema version this build writes.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+/// What a database holds: the schema version recorded (0 if none), and
+/// whether it has tables pricequeue would make, pricequeue's or another's.
+fn inspect(client: &mut impl postgres::GenericClient) -> Result<(i64, bool), postgres::Error> {
+    let row = client.query_one(
+        "SELECT to_regclass('meta') IS NOT NULL,
+                to_regclass('tasks') IS NOT NULL OR to_regclass('prices') IS NOT NULL",
+        &[],
+    )?;
+    let (has_meta, has_tables): (bool, bool) = (row.get(0), row.get(1));
+    if !has_meta {
+        return Ok((0, has_tables));
+    }
+    let version = client
+        .query_opt("SELECT value FROM meta WHERE key = 'pricequeue_schema'", &[])?
+        .map(|r| r.get::<_, String>(0).parse::<i64>().unwrap_or(-1))
+        .unwrap_or(0);
+    Ok((version, true))
+}
+
+/// The schema version of a usable database (0 for one without our
+/// tables), or why it cannot be used.
+fn check((version, has_tables): (i64, bool), url: &str) -> Result<i64> {
+    let shown = Location::parse(url);
+    if version <= 0 && has_tables {
+        bail!(StoreError::new(
+            ErrorKind::NotOurs,
+            format!(
+                "{shown} has tables named like pricequeue's (tasks, prices, meta) that pricequeue did not make; \
+                 they were left untouched. Pass --db with another database, or a schema of its own \
+                 (?options=-csearch_path%3Dpricequeue)"
+            )
+        ));
+    }
+    if version > latest_version() {
+        bail!(StoreError::new(
+            ErrorKind::NewerSchema,
+            format!(
+                "{shown} was written by a newer pricequeue (schema version {version}, this build knows up to {}); \
+                 it was left untouched. Upgrade pricequeue to use it",
+                latest_version()
+            )
+        ));
+    }
+    Ok(version)
+}
+
+/// Checks the database, then applies the migrations it lacks, in one
+/// transaction. Nothing is written unless every check passed.
+pub fn prepare(client: &mut Client, url: &str, create: Create) -> Result<()> {
+    let version = check(inspect(client).map_err(|e| describe(e, url))?, url)?;
+    let shown = Location::parse(url);
+    if version == latest_version() {
+        return Ok(());
+    }
+    if version == 0 && create != Create::IfMissing {
+        bail!(
+            "{shown} has no pricequeue tables yet: run `pricequeue fetch` (or `enqueue`) to make them, or point \
+             --db or PRICEQUEUE_DB at a pricequeue database"
+        );
+    }
+    if create == Create::ReadOnly {
+        bail!(
+            "{shown} was written by an older pricequeue (schema version {version}; this one reads version {}): run \
+             a command that writes, like `pricequeue work`, once to bring it up to date",
+            latest_version()
+        );
+    }
+    let migrate = |client: &mut Client| -> Result<()> {
+        let mut tx = client.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+        let version = check(inspect(&mut tx)?, url)?;
+        for (name, sql) in MIGRATIONS.iter().skip(version as usize) {
+            tx.batch_execute(sql).with_context(|| format!("applying migration {name}"))?;
+        }
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('pricequeue_schema', $1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&latest_version().to_string()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    };
+    migrate(client).with_context(|| format!("migrating {shown} to schema version {}", latest_version()))
+}
+
+/// Whether the database at `url` has pricequeue's tables (or tables named
+/// like them).
+pub fn has_tables(url: &str, options: &Options) -> Result<bool> {
+    let mut client = connect(&config(url, Create::ReadOnly)?, url)?;
+    let (version, has_tables) = inspect(&mut client).map_err(|e| describe(e, url))?;
+    let _ = options;
+    Ok(version > 0 || has_tables)
+}
+
+/// Whether the database at `url` holds tables `pricequeue demo` made (and
+/// nothing else has added tasks to since).
+pub fn made_by_demo(url: &str, _options: &Options) -> Result<bool> {
+    let mut client = connect(&config(url, Create::ReadOnly)?, url)?;
+    let (version, _) = inspect(&mut client).map_err(|e| describe(e, url))?;
+    if version <= 0 {
+        return Ok(false);
+    }
+    let marked =
+        client.query_one("SELECT count(*) > 0 FROM meta WHERE key = 'demo'", &[]).map_err(|e| describe(e, url))?;
+    Ok(marked.get(0))
+}
+
+/// Drops pricequeue's tables from the database at `url`, so they can be
+/// made anew; refuses tables pricequeue did not make. None is fine.
+pub fn remove_database(url: &str, _options: &Options) -> Result<()> {
+    let mut client = connect(&config(url, Create::No)?, url)?;
+    let found = inspect(&mut client).map_err(|e| describe(e, url))?;
+    if check(found, url)? == 0 {
+        return Ok(());
+    }
+    client
+        .batch_execute(
+            "BEGIN;
+             DROP VIEW IF EXISTS task_counts;
+             DROP TABLE IF EXISTS tasks, task_count_shards, prices, server_pauses, server_slots, meta;
+             COMMIT;",
+        )
+        .map_err(|e| describe(e, url))
+}
+
+impl Db {
+    /// Marks the database as the demo's own (or no longer).
+    pub fn set_demo(&self, demo: bool) -> Result<bool> {
+        self.with(|c| {
+            let changed = if demo {
+                c.execute(
+                    "INSERT INTO meta (key, value) VALUES ('demo', now()::text)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    &[],
+                )?
+            } else {
+                c.execute("DELETE FROM meta WHERE key = 'demo'", &[])?
+            };
+            Ok(changed > 0)
+        })
+    }
+}

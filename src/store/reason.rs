@@ -1,0 +1,100 @@
+//! Why a cell of a selection has no price, the same on every backend.
+
+use chrono::NaiveDate;
+
+/// Why a cell of a selection has no price.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// No task was ever enqueued for it.
+    NotQueued,
+    /// Waiting in the queue; `attempts` failed so far, the last with `error`.
+    Queued { attempts: u32, error: Option<String> },
+    /// A worker holds it right now.
+    InProgress,
+    /// Its day has not come due (or its price was not published yet):
+    /// queued from `at` (ms since the epoch); `note` says why, if asked before.
+    NotYetDue { at: i64, note: Option<String> },
+    /// Gave up: a permanent error or the last attempt failed.
+    Failed { error: String },
+    /// The server answered `null`: it has no price for that day.
+    NoData,
+    /// A failure given up on for good (`retry --never`).
+    Abandoned { error: String },
+    /// Its task is done but the price row is gone (deleted by hand).
+    PriceDeleted,
+}
+
+impl Reason {
+    /// A short, stable name for the reason, as CSV and JSON carry it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Reason::NotQueued => "not queued",
+            Reason::Queued { .. } => "queued",
+            Reason::InProgress => "in progress",
+            Reason::NotYetDue { .. } => "not yet due",
+            Reason::Failed { .. } => "failed",
+            Reason::Abandoned { .. } => "abandoned",
+            Reason::NoData => "no data",
+            Reason::PriceDeleted => "price deleted",
+        }
+    }
+
+    /// The error behind the reason, if there is one.
+    pub fn error(&self) -> Option<&str> {
+        match self {
+            Reason::Queued { error, .. } => error.as_deref(),
+            Reason::Failed { error } | Reason::Abandoned { error } => Some(error),
+            Reason::NotYetDue { note, .. } => note.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Whether nothing is left to do for the cell: the server has no price
+    /// for it, or its failure was given up on. Every other reason means the
+    /// selection is incomplete.
+    pub fn is_settled(&self) -> bool {
+        matches!(self, Reason::NoData | Reason::Abandoned { .. })
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reason::Queued { attempts, error: Some(e) } if *attempts > 0 => {
+                write!(f, "queued (after {attempts} failed attempts, last: {e})")
+            }
+            Reason::Failed { error } => write!(f, "failed: {error}"),
+            Reason::Abandoned { error } => write!(f, "abandoned: {error}"),
+            Reason::NotYetDue { at, note } => match note {
+                Some(note) => write!(f, "not yet due: {note}; asked again from {}", crate::clock::show(*at)),
+                None => write!(f, "not yet due: from {}", crate::clock::show(*at)),
+            },
+            other => f.write_str(other.code()),
+        }
+    }
+}
+
+/// A cell of a selection without a price.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Missing {
+    pub exchange: String,
+    pub symbol: String,
+    pub day: NaiveDate,
+    pub reason: Reason,
+}
+
+/// Why a cell whose task is in `state` has no price, at `now` (ms): the
+/// task's attempts, last error and `next_attempt_at` tell the rest.
+pub(crate) fn reason(state: &str, attempts: u32, error: Option<String>, at: i64, now: i64) -> Reason {
+    match state {
+        "queued" => Reason::Queued { attempts, error },
+        // Its time has come: the next run queues it.
+        "not_yet_due" if at <= now => Reason::Queued { attempts, error },
+        "not_yet_due" => Reason::NotYetDue { at, note: error },
+        "in_progress" => Reason::InProgress,
+        "no_data" => Reason::NoData,
+        "failed" => Reason::Failed { error: error.unwrap_or_default() },
+        "abandoned" => Reason::Abandoned { error: error.unwrap_or_default() },
+        _ => Reason::PriceDeleted, // done, yet no price row
+    }
+}

@@ -1,0 +1,59 @@
+//! What the queue hands out and takes back: claimed tasks, their
+//! outcomes, and what an enqueue did. The same on every backend.
+
+use chrono::NaiveDate;
+
+use crate::price::Price;
+
+/// A claimed task: one (exchange, symbol, day) to fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Task {
+    pub id: i64,
+    pub exchange: String,
+    pub symbol: String,
+    pub day: NaiveDate,
+    /// Attempts made before this one.
+    pub attempts: u32,
+    /// Fencing token of this claim; only a completion carrying it counts.
+    pub token: i64,
+}
+
+/// How a claimed task ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The server sent a price.
+    Price(Price),
+    /// The server answered `null`: it has no price for that day.
+    NoData,
+    /// Not fetchable yet: the day has not come due, or it ended so recently
+    /// that a `null` may only mean the price is not published yet. Waits as
+    /// `not_yet_due` until `at`; `asked` says whether a request was made.
+    NotYet { note: Option<String>, at: i64, asked: bool },
+    /// A transient error: queue the task again, due at `at` (ms since epoch).
+    Retry { error: String, at: i64 },
+    /// The server asked us to come back at `at` (Retry-After): queue the
+    /// task again without counting the attempt.
+    Defer { error: String, at: i64 },
+    /// A permanent error, or the last attempt failed.
+    Failed { error: String },
+    /// Not attempted (the run is stopping): back to the queue as it was.
+    Released,
+}
+
+/// The result of one claimed task, ready to be written back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Completion {
+    pub task: Task,
+    pub outcome: Outcome,
+}
+
+/// What `enqueue` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Enqueued {
+    /// Tasks that were not in the queue before.
+    pub added: u64,
+    /// Tasks that were already there (in any state) and were left alone.
+    pub existing: u64,
+    /// Of the new tasks, those whose day has not come due yet.
+    pub not_yet_due: u64,
+}

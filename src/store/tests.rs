@@ -1,0 +1,184 @@
+//! The store's behaviour tests, run on each backend at hand: an SQLite
+//! file always, and a fresh PostgreSQL database of its own when the server
+//! `PRICEQUEUE_TEST_POSTGRES` names (by default the local one) answers.
+
+use std::time::Duration;
+
+use chrono::NaiveDate;
+
+use super::{Completion, Create, Location, Options, Outcome, Store};
+use crate::clock;
+use crate::price::Price;
+use crate::selection::Selection;
+
+/// A fresh database on each backend at hand.
+fn backends() -> Vec<TestDb> {
+    let mut dbs = vec![TestDb::sqlite()];
+    dbs.extend(TestDb::postgres());
+    dbs
+}
+
+/// A database of a test's own, removed after it.
+pub(super) enum TestDb {
+    Sqlite(tempfile::TempDir),
+    Postgres { admin: String, name: String },
+}
+
+impl TestDb {
+    fn sqlite() -> TestDb {
+        TestDb::Sqlite(tempfile::tempdir().unwrap())
+    }
+
+    /// A fresh database on the test server, or `None` (with a line
+    /// saying so) when there is none and `PRICEQUEUE_REQUIRE_POSTGRES` is
+    /// not set.
+    pub(super) fn postgres() -> Option<TestDb> {
+        use r2d2_postgres::postgres::{Client, NoTls};
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let admin = std::env::var("PRICEQUEUE_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let mut client = match Client::connect(&admin, NoTls) {
+            Ok(client) => client,
+            Err(e) if std::env::var_os("PRICEQUEUE_REQUIRE_POSTGRES").is_some_and(|v| v == "1") => {
+                panic!("PRICEQUEUE_REQUIRE_POSTGRES=1, but there is no PostgreSQL at {admin}: {e}")
+            }
+            Err(_) => {
+                eprintln!("skipped on PostgreSQL: no server at {admin} (set PRICEQUEUE_TEST_POSTGRES)");
+                return None;
+            }
+        };
+        let name = format!("pq_unit_{}_{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
+        client.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).unwrap();
+        client.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+        Some(TestDb::Postgres { admin, name })
+    }
+
+    fn location(&self) -> Location {
+        match self {
+            TestDb::Sqlite(dir) => Location::File(dir.path().join("q.db")),
+            TestDb::Postgres { admin, name } => {
+                let base = admin.rsplit_once('/').map_or(admin.as_str(), |(base, _)| base);
+                Location::Postgres(format!("{base}/{name}"))
+            }
+        }
+    }
+
+    pub(super) fn open(&self) -> Store {
+        Store::open(&Options::new(self.location(), Create::IfMissing)).unwrap()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres { admin, name } = self {
+            use r2d2_postgres::postgres::{Client, NoTls};
+            if let Ok(mut client) = Client::connect(admin, NoTls) {
+                let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+/// The database, with kraken btc queued for 2020-03-01 to 03.
+fn three_days(db: &TestDb) -> Store {
+    let store = db.open();
+    let days: Vec<NaiveDate> = day(1).iter_days().take(3).collect();
+    store.enqueue_days(&["kraken".into()], &["btc".into()], &days, clock::now_ms(), Duration::ZERO).unwrap();
+    store
+}
+
+fn day(d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2020, 3, d).unwrap()
+}
+
+fn price(close: f64) -> Outcome {
+    Outcome::Price(Price { open: 1.0, high: 2.0, low: 0.5, close, volume: 10.0 })
+}
+
+fn stored_close(store: &Store, day: NaiveDate) -> Option<f64> {
+    let sel = Selection { exchanges: vec!["kraken".into()], symbols: vec!["btc".into()], from: day, to: day };
+    let mut close = None;
+    store
+        .for_each_price(&sel, |row| {
+            close = Some(row.price.close);
+            Ok(())
+        })
+        .unwrap();
+    close
+}
+
+#[test]
+fn a_claim_is_exclusive_and_a_lapsed_claim_is_fenced_off() {
+    for db in backends() {
+        a_claim_is_exclusive_and_a_lapsed_claim_is_fenced_off_on(&three_days(&db));
+    }
+}
+
+fn a_claim_is_exclusive_and_a_lapsed_claim_is_fenced_off_on(store: &Store) {
+    let a = store.claim("a", 10, 1_000, 2_000).unwrap();
+    assert_eq!(a.len(), 3);
+    assert!(store.claim("b", 10, 1_000, 2_000).unwrap().is_empty(), "claimed twice");
+
+    assert_eq!(store.recover_expired(1_500).unwrap(), 0, "the lease still runs");
+    assert_eq!(store.recover_expired(2_500).unwrap(), 3);
+    let b = store.claim("b", 10, 2_500, 3_500).unwrap();
+    assert_eq!(b.len(), 3);
+    assert!(b[0].token > a[0].token);
+
+    // `a` comes back late: its result must not count, before or after b's.
+    let late = |close| Completion { task: a[0].clone(), outcome: price(close) };
+    assert_eq!(store.complete(&[late(1.0)]).unwrap(), [false]);
+    assert_eq!(stored_close(store, a[0].day), None);
+    assert_eq!(store.complete(&[Completion { task: b[0].clone(), outcome: price(2.0) }]).unwrap(), [true]);
+    assert_eq!(store.complete(&[late(3.0)]).unwrap(), [false]);
+    assert_eq!(stored_close(store, a[0].day), Some(2.0));
+    // A renewal by the old owner touches nothing of b's.
+    assert_eq!(store.renew("a", 9_999).unwrap(), 0);
+    assert_eq!(store.renew("b", 9_999).unwrap(), 2);
+}
+
+#[test]
+fn a_retry_waits_until_it_is_due() {
+    for db in backends() {
+        a_retry_waits_until_it_is_due_on(&three_days(&db));
+    }
+}
+
+fn a_retry_waits_until_it_is_due_on(store: &Store) {
+    let t = store.claim("a", 1, 1_000, 2_000).unwrap().remove(0);
+    let retry = Outcome::Retry { error: "HTTP 500".into(), at: 5_000 };
+    assert_eq!(store.complete(&[Completion { task: t.clone(), outcome: retry }]).unwrap(), [true]);
+    let others = store.claim("a", 10, 4_000, 6_000).unwrap();
+    assert!(others.iter().all(|o| o.id != t.id), "claimed before it was due");
+    store
+        .complete(&others.into_iter().map(|task| Completion { task, outcome: Outcome::Released }).collect::<Vec<_>>())
+        .unwrap();
+    assert_eq!(store.next_wakeup().unwrap(), Some(0), "the released tasks are due now");
+    let again = store.claim("a", 10, 5_000, 6_000).unwrap();
+    let t2 = again.iter().find(|o| o.id == t.id).expect("due at 5000");
+    assert_eq!(t2.attempts, 1, "the failed attempt counts");
+    assert!(again.iter().filter(|o| o.id != t.id).all(|o| o.attempts == 0), "a release is not an attempt");
+}
+
+#[test]
+fn dead_owners_tasks_are_released_and_failures_retried() {
+    for db in backends() {
+        dead_owners_tasks_are_released_and_failures_retried_on(&three_days(&db));
+    }
+}
+
+fn dead_owners_tasks_are_released_and_failures_retried_on(store: &Store) {
+    let mine = store.claim("dead:1:x", 2, 0, i64::MAX).unwrap();
+    assert_eq!(store.owners().unwrap(), vec![("dead:1:x".to_string(), 2)]);
+    assert_eq!(store.release_owner("dead:1:x").unwrap(), 2);
+    assert!(store.owners().unwrap().is_empty());
+    let t = store.claim("b", 1, 0, 10).unwrap().remove(0);
+    assert_eq!(t.id, mine[0].id);
+    store.complete(&[Completion { task: t, outcome: Outcome::Failed { error: "HTTP 404".into() } }]).unwrap();
+    assert_eq!(store.counts().unwrap().failed, 1);
+    assert_eq!(store.retry_failed(None, false).unwrap(), 1);
+    assert_eq!(store.counts().unwrap().failed, 0);
+    let t = store.claim("b", 1, 0, 10).unwrap().remove(0);
+    assert_eq!(t.attempts, 0, "a retried task gets its attempts back");
+}
