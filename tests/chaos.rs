@@ -40,8 +40,9 @@ fn consistent(sb: &Sandbox) -> (i64, i64) {
             other => panic!("{e} {s} {d} is still {other}"),
         }
     }
-    let doubles =
-        sb.count("SELECT count(*) FROM (SELECT 1 FROM prices GROUP BY exchange, symbol, day HAVING count(*) > 1)");
+    let doubles = sb.count(
+        "SELECT count(*) FROM (SELECT 1 FROM prices GROUP BY exchange, symbol, day HAVING count(*) > 1) AS doubles",
+    );
     assert_eq!(doubles, 0);
     counts_agree(sb);
     (tasks, failed)

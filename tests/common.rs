@@ -383,3 +383,37 @@ impl Drop for BlackHole {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
+
+/// A spawned binary (stdout and stderr piped), killed if the test ends
+/// before it does: a failing test leaves no process behind (a stopped one
+/// least of all).
+pub struct Running(Option<Child>);
+
+impl Running {
+    pub fn spawn(mut cmd: Command) -> Running {
+        let child =
+            cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start pricequeue");
+        Running(Some(child))
+    }
+
+    /// Sends the signal `name` (TERM, STOP, CONT, ...).
+    pub fn signal(&self, name: &str) {
+        let pid = self.0.as_ref().expect("running").id().to_string();
+        let status = Command::new("kill").args([&format!("-{name}"), &pid]).status().expect("run kill");
+        assert!(status.success(), "kill -{name} {pid}");
+    }
+
+    /// Waits for it to end, with the time limit.
+    pub fn wait(mut self) -> Output {
+        wait(self.0.take().expect("running"))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill(); // SIGKILL ends a stopped process too
+            let _ = child.wait();
+        }
+    }
+}
