@@ -181,7 +181,7 @@ fn a_locked_database_is_named_with_what_to_do_and_nothing_is_lost() {
     let sb = with_data();
     let before = sb.dump();
     // Another program holds the write lock (a sqlite3 shell inside BEGIN).
-    let holder = testing::hold_write_lock(&sb.path());
+    let holder = testing::hold_write_lock(sb.path());
     let out = sb
         .run(&["--busy-timeout", "300ms", "enqueue", "-e", "kraken", "-s", "btc", "--from", "2020-03-01"])
         .expect_code(ERROR);

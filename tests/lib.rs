@@ -6,6 +6,10 @@
 //! its own `Sandbox` (`sqlite::fetch::...`, `postgres::fetch::...`). What
 //! only one backend has lives in files included once.
 
+// Loading the shared files twice, each time under another `Sandbox`, is
+// the point: it is how one test runs on both backends.
+#![allow(clippy::duplicate_mod)]
+
 mod common;
 
 // The command line and the built-in server: no database behind them.

@@ -469,7 +469,16 @@ mod pg {
                 }
                 s
             }
-            None => e.to_string(),
+            // "error connecting to server", and why (its source).
+            None => {
+                let mut s = e.to_string();
+                let mut source = std::error::Error::source(e);
+                while let Some(cause) = source {
+                    s.push_str(&format!(": {cause}"));
+                    source = cause.source();
+                }
+                s
+            }
         }
     }
 
