@@ -12,7 +12,7 @@ use pricequeue::server::{data, Answer, Fault, FaultRule, RetryAfter, Server, Ser
 use serde_json::Value;
 
 use super::Sandbox;
-use crate::common::{counts_agree, day, wait, BlackHole, Scripted};
+use crate::common::{counts_agree, day, wait, BlackHole, Running, Scripted};
 
 fn today() -> NaiveDate {
     chrono::Utc::now().date_naive()
@@ -331,17 +331,11 @@ fn rate_caps_requests_over_every_worker_of_every_process() {
     // machine schedules the server's threads late) without crowding a second.
     let rate = 10;
     let started = Instant::now();
-    let children: Vec<_> = (0..2)
-        .map(|_| {
-            sb.command(&["work", "--workers", "8", "--rate", "10/s"])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
+    // Killed if the test fails first: one may be waiting on the other.
+    let children: Vec<_> =
+        (0..2).map(|_| Running::spawn(sb.command(&["work", "--workers", "8", "--rate", "10/s"]))).collect();
     for child in children {
-        wait(child).expect_code(OK);
+        child.wait().expect_code(OK);
     }
     let took = started.elapsed();
     let times: Vec<Instant> =
