@@ -1,5 +1,6 @@
 //! The flags of each command, with their help text and defaults.
 
+use std::path::PathBuf;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -289,6 +290,17 @@ pub struct CompletionsArgs {
 
 #[derive(Debug, Args)]
 pub struct ManArgs {}
+
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// The database to copy from (a file or a postgres:// URL); read only.
+    #[arg(long, value_name = "PATH|URL")]
+    pub from: PathBuf,
+
+    /// The database to copy into (made if missing).
+    #[arg(long, value_name = "PATH|URL")]
+    pub to: PathBuf,
+}
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {

@@ -7,6 +7,7 @@
 //! which is safe because each runs in one transaction and completions are
 //! fenced by their claim's token.
 
+mod copy;
 mod counts;
 mod queue;
 mod readonly;

@@ -227,7 +227,7 @@ impl Db {
                  UPDATE tasks t SET state = i.state, attempts = t.attempts + i.counted,
                         last_error = CASE WHEN i.finished THEN i.error ELSE coalesce(i.error, t.last_error) END,
                         next_attempt_at = coalesce(i.at, t.next_attempt_at),
-                        finished_at = CASE WHEN i.finished THEN now() ELSE t.finished_at END,
+                        finished_at = CASE WHEN i.finished THEN date_trunc('milliseconds', now()) ELSE t.finished_at END,
                         owner = NULL, lease_until = NULL
                  FROM i WHERE t.id = i.id AND t.claims = i.token AND t.state = 'in_progress'
                  RETURNING t.id",
@@ -253,7 +253,7 @@ impl Db {
                 let p = &prices;
                 tx.execute(
                     "INSERT INTO prices (exchange, symbol, day, open, high, low, close, volume, fetched_at)
-                     SELECT e, s, d, o, h, l, c, v, now()
+                     SELECT e, s, d, o, h, l, c, v, date_trunc('milliseconds', now())
                      FROM unnest($1::text[], $2::text[], $3::date[], $4::float8[], $5::float8[], $6::float8[],
                                  $7::float8[], $8::float8[]) AS p(e, s, d, o, h, l, c, v)
                      ON CONFLICT (exchange, symbol, day) DO UPDATE SET
