@@ -201,7 +201,12 @@ fn describe(e: postgres::Error, url: &str) -> anyhow::Error {
     if url.is_empty() {
         return anyhow::Error::new(e).context("talking to PostgreSQL");
     }
-    unreachable(url, &e.to_string())
+    // "error connecting to server: Connection refused (os error 111)"
+    let why = match std::error::Error::source(&e) {
+        Some(cause) => format!("{e}: {cause}"),
+        None => e.to_string(),
+    };
+    unreachable(url, &why)
 }
 
 fn unreachable(url: &str, why: &str) -> anyhow::Error {

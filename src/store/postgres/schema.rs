@@ -51,8 +51,8 @@ fn check((version, has_tables): (i64, bool), url: &str) -> Result<i64> {
             ErrorKind::NotOurs,
             format!(
                 "{shown} has tables named like pricequeue's (tasks, prices, meta) that pricequeue did not make; \
-                 they were left untouched. Pass --db with another database, or a schema of its own \
-                 (?options=-csearch_path%3Dpricequeue)"
+                 they were left untouched. Pass --db with another database, or with a schema of its own (CREATE SCHEMA pq, then add \
+                 ?options=-csearch_path%3Dpq to the URL)"
             )
         ));
     }
