@@ -55,7 +55,7 @@ pub fn run_readonly(
     tx.execute("SELECT set_config('statement_timeout', $1, true)", &[&ms]).map_err(|e| describe(e, url))?;
     let mut stmt = match tx.prepare(sql) {
         Ok(stmt) => stmt,
-        Err(e) if e.code() == Some(&SqlState::SYNTAX_ERROR) && e.to_string().contains("multiple commands") => {
+        Err(e) if e.as_db_error().is_some_and(|d| d.message().contains("multiple commands")) => {
             bail!("`pricequeue sql` runs one statement at a time; remove everything after the first `;`")
         }
         Err(e) => return Err(describe(e, url).context("the SQL statement is not valid")),
