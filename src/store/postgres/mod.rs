@@ -201,6 +201,16 @@ fn describe(e: postgres::Error, url: &str) -> anyhow::Error {
     if url.is_empty() {
         return anyhow::Error::new(e).context("talking to PostgreSQL");
     }
+    if e.to_string().contains("TLS") {
+        return StoreError::new(
+            ErrorKind::Unreachable,
+            format!(
+                "{shown} asks for TLS, which this pricequeue does not speak to PostgreSQL yet: connect over a \
+                 local network, a VPN or an SSH tunnel with sslmode=disable (or prefer)"
+            ),
+        )
+        .into();
+    }
     // "error connecting to server: Connection refused (os error 111)"
     let why = match std::error::Error::source(&e) {
         Some(cause) => format!("{e}: {cause}"),
