@@ -1,7 +1,7 @@
 //! The flags of each command, with their help text and defaults.
 
-use std::path::PathBuf;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::NaiveDate;

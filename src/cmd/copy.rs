@@ -31,9 +31,11 @@ impl Run for CopyArgs {
         let dest = open(&to, Create::IfMissing)?;
         let started = Instant::now();
         // Prices first: a task copied as done then has its price beside it.
-        let prices = chunks(|after| source.prices_after(after, CHUNK), |rows| dest.import_prices(rows), |p| {
-            (p.exchange.clone(), p.symbol.clone(), p.day)
-        })?;
+        let prices = chunks(
+            |after| source.prices_after(after, CHUNK),
+            |rows| dest.import_prices(rows),
+            |p| (p.exchange.clone(), p.symbol.clone(), p.day),
+        )?;
         let tasks = match prices {
             Some(_) => chunks(|after| source.tasks_after(after, CHUNK), |rows| dest.import_tasks(rows), |t| t.key())?,
             None => None,

@@ -147,10 +147,8 @@ impl Db {
         let column = |f: fn(&Price) -> f64| prices.iter().map(|p| f(&p.price)).collect::<Vec<f64>>();
         let (open, high, low) = (column(|p| p.open), column(|p| p.high), column(|p| p.low));
         let (close, volume) = (column(|p| p.close), column(|p| p.volume));
-        let fetched: Vec<DateTime<Utc>> = prices
-            .iter()
-            .map(|p| time(&p.fetched_at, &(&p.exchange, &p.symbol, p.day)))
-            .collect::<Result<_>>()?;
+        let fetched: Vec<DateTime<Utc>> =
+            prices.iter().map(|p| time(&p.fetched_at, &(&p.exchange, &p.symbol, p.day))).collect::<Result<_>>()?;
         let params: [&(dyn ToSql + Sync); 9] =
             [&exchanges, &symbols, &days, &open, &high, &low, &close, &volume, &fetched];
         const SOURCE: &str = "SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::float8[], $5::float8[],

@@ -26,7 +26,7 @@ pub use readonly::run_readonly;
 pub use schema::{has_tables, latest_version, made_by_demo, remove_database};
 
 use super::error::{ErrorKind, StoreError};
-use super::{Create, Location, Options};
+use super::{Location, Options};
 
 type Manager = PostgresConnectionManager<NoTls>;
 
@@ -44,7 +44,7 @@ impl Db {
     /// Connects, checks the database is pricequeue's (or empty, when
     /// `create` allows making the tables), and migrates it.
     pub fn open(url: &str, options: &Options) -> Result<Db> {
-        let config = config(url, options.create)?;
+        let config = config(url, false)?;
         let mut client = connect(&config, url)?;
         schema::prepare(&mut client, url, options.create)?;
         let offset = clock_offset(&mut client).map_err(|e| describe(e, url))?;
@@ -105,9 +105,9 @@ impl Db {
     }
 }
 
-/// The connection settings of `url`; a read-only opening makes every
-/// transaction of the session read-only.
-fn config(url: &str, create: Create) -> Result<Config> {
+/// The connection settings of `url`; with `read_only`, every transaction
+/// of the session is read-only.
+fn config(url: &str, read_only: bool) -> Result<Config> {
     let mut config: Config = url.parse().map_err(|e| {
         crate::error::Usage(format!(
             "--db {} is not a PostgreSQL URL this can read ({e}): write it like \
@@ -121,7 +121,7 @@ fn config(url: &str, create: Create) -> Result<Config> {
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(Duration::from_secs(10));
     }
-    if create == Create::ReadOnly {
+    if read_only {
         let options = config.get_options().unwrap_or("").to_string();
         config.options(format!("{options} -c default_transaction_read_only=on").trim());
     }

@@ -60,8 +60,15 @@ impl Db {
             .iter()
             .map(|t| {
                 serde_json::json!([
-                    t.exchange, t.symbol, t.day.to_string(), t.state, t.attempts, t.last_error,
-                    t.next_attempt_at, t.enqueued_at, t.finished_at
+                    t.exchange,
+                    t.symbol,
+                    t.day.to_string(),
+                    t.state,
+                    t.attempts,
+                    t.last_error,
+                    t.next_attempt_at,
+                    t.enqueued_at,
+                    t.finished_at
                 ])
             })
             .collect();
@@ -113,7 +120,15 @@ impl Db {
             .map(|p| {
                 let v = &p.price;
                 serde_json::json!([
-                    p.exchange, p.symbol, p.day.to_string(), v.open, v.high, v.low, v.close, v.volume, p.fetched_at
+                    p.exchange,
+                    p.symbol,
+                    p.day.to_string(),
+                    v.open,
+                    v.high,
+                    v.low,
+                    v.close,
+                    v.volume,
+                    p.fetched_at
                 ])
             })
             .collect();
