@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use pricequeue::error::{FAILED, OK};
 use pricequeue::server::{data, Fault, FaultRule, PathStats, RetryAfter, ServerOptions};
 
-use crate::common::{counts_agree, day, wait, Sandbox};
+use super::Sandbox;
+use crate::common::{counts_agree, day, wait};
 
 /// Checks the end state: every task finished (done, no data, or failed
 /// with its error), every price equal to the server's, one row per cell.
@@ -69,7 +70,7 @@ fn chaos_sigkill_at_random_moments_against_a_faulty_server() {
     eprintln!("chaos seed {seed}: {kills_wanted} kills over {} tasks", 36 * days);
     let mut rng = fastrand::Rng::with_seed(seed);
     let slow = kills_wanted.div_ceil(10);
-    let sb = Sandbox::with_server(ServerOptions {
+    let Some(sb) = Sandbox::with_server(ServerOptions {
         latency: Duration::from_millis(5 * slow),
         latency_jitter: Duration::from_millis(10 * slow),
         faults: vec![
@@ -85,7 +86,9 @@ fn chaos_sigkill_at_random_moments_against_a_faulty_server() {
         stall: Duration::from_secs(2),
         seed,
         ..ServerOptions::default()
-    });
+    }) else {
+        return;
+    };
     let workers = 8;
     let to = (day("2020-01-01") + chrono::Duration::days(days as i64 - 1)).to_string();
     let args = [
@@ -152,11 +155,13 @@ fn chaos_sigkill_at_random_moments_against_a_faulty_server() {
 
 #[test]
 fn four_processes_drain_one_queue_and_fetch_each_price_once() {
-    let sb = Sandbox::with_server(ServerOptions {
+    let Some(sb) = Sandbox::with_server(ServerOptions {
         latency: Duration::from_millis(1),
         latency_jitter: Duration::from_millis(2),
         ..ServerOptions::default()
-    });
+    }) else {
+        return;
+    };
     sb.run(&["enqueue", "-e", "all", "-s", "all", "--from", "2020-01-01", "--to", "2020-02-29"]).expect_code(OK);
     let children: Vec<_> = (0..4)
         .map(|_| {

@@ -1,10 +1,11 @@
 use pricequeue::store::testing;
 
-use crate::common::{run, Sandbox};
+use super::Sandbox;
+use crate::common::run;
 
 #[test]
 fn demo_fetches_march_2020_and_reports_what_is_missing() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::sqlite();
     // As a new user runs it: no --db, no server, in an empty directory.
     let mut cmd = std::process::Command::new(crate::common::bin());
     cmd.arg("demo").current_dir(sb.dir.path()).env_remove("PRICEQUEUE_DB").env_remove("PRICEQUEUE_SERVER");
@@ -38,7 +39,7 @@ fn demo_fetches_march_2020_and_reports_what_is_missing() {
 
 #[test]
 fn demo_refuses_to_replace_a_database_that_is_not_its_own() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::sqlite();
     sb.execute_batch("CREATE TABLE ledger (x); INSERT INTO ledger VALUES (42);");
     let out = sb.run(&["demo"]).expect_code(1);
     assert!(out.stderr.contains("refusing to replace"), "{}", out.stderr);
@@ -48,7 +49,7 @@ fn demo_refuses_to_replace_a_database_that_is_not_its_own() {
 
 #[test]
 fn demo_refuses_to_replace_a_pricequeue_database_that_is_not_a_demo() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::sqlite();
     sb.run(&["fetch", "-e", "bitstamp", "-s", "btc", "--from", "2019-01-01", "--to", "2019-01-03"]).expect_code(0);
     let before = sb.dump();
     let out = sb.run(&["demo"]).expect_code(1);

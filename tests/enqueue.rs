@@ -1,4 +1,4 @@
-use crate::common::Sandbox;
+use super::Sandbox;
 
 fn task_count(sb: &Sandbox) -> i64 {
     sb.count("SELECT count(*) FROM tasks")
@@ -6,7 +6,7 @@ fn task_count(sb: &Sandbox) -> i64 {
 
 #[test]
 fn enqueueing_twice_adds_nothing() {
-    let sb = Sandbox::new();
+    let Some(sb) = Sandbox::new() else { return };
     let args = ["enqueue", "--exchange", "all", "--symbol", "all", "--from", "2020-03-01", "--to", "2020-03-03"];
     let first = sb.run(&args).expect_code(0);
     assert!(first.stderr.contains("enqueued 108 new tasks (0 already in the queue)"), "{}", first.stderr);
@@ -21,7 +21,7 @@ fn enqueueing_twice_adds_nothing() {
 
 #[test]
 fn overlapping_selections_add_only_the_new_cells() {
-    let sb = Sandbox::new();
+    let Some(sb) = Sandbox::new() else { return };
     sb.run(&["enqueue", "-e", "bitstamp,kraken", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-03"])
         .expect_code(0);
     // Repeated and comma-separated names, a one-day default range via --to.
@@ -53,7 +53,7 @@ fn overlapping_selections_add_only_the_new_cells() {
 
 #[test]
 fn days_can_be_months_years_and_relative() {
-    let sb = Sandbox::new();
+    let Some(sb) = Sandbox::new() else { return };
     let added = |args: &[&str]| -> String {
         let mut all = vec!["enqueue", "-e", "kraken", "-s", "btc"];
         all.extend_from_slice(args);
@@ -71,7 +71,7 @@ fn days_can_be_months_years_and_relative() {
 
 #[test]
 fn an_unknown_name_is_refused_with_the_closest_known_one() {
-    let sb = Sandbox::new();
+    let Some(sb) = Sandbox::new() else { return };
     let out = sb.run(&["enqueue", "-e", "krakn", "-s", "btc", "--from", "2020-03-01"]).expect_code(2);
     assert!(out.stderr.contains("unknown exchange 'krakn'"), "{}", out.stderr);
     assert!(out.stderr.contains("Did you mean 'kraken'?"), "{}", out.stderr);
@@ -82,7 +82,7 @@ fn an_unknown_name_is_refused_with_the_closest_known_one() {
         "{}",
         out.stderr
     );
-    assert!(!sb.db().exists(), "nothing was created");
+    assert!(sb.nothing_stored(), "nothing was created");
     let out =
         sb.run(&["enqueue", "-e", "krakn", "-s", "btc", "--from", "2020-03-01", "--allow-unknown"]).expect_code(0);
     assert!(out.stderr.contains("enqueued 1 new task "), "{}", out.stderr);
@@ -90,14 +90,14 @@ fn an_unknown_name_is_refused_with_the_closest_known_one() {
 
 #[test]
 fn offline_names_are_refused_unless_allow_unknown_takes_them_unchecked() {
-    let sb = Sandbox::new();
+    let Some(sb) = Sandbox::new() else { return };
     let args = ["--server", "http://127.0.0.1:9", "enqueue", "-e", "krakn", "-s", "btc", "--from", "2020-03-01"];
     let out = sb.run(&args).expect_code(1);
     assert!(out.stderr.contains("cannot check the exchange names against the price server"), "{}", out.stderr);
     assert!(out.stderr.contains("nothing was queued"), "{}", out.stderr);
     assert!(out.stderr.contains("--allow-unknown"), "{}", out.stderr);
     assert_eq!(out.stderr.lines().count(), 1, "one clear error: {}", out.stderr);
-    assert!(!sb.db().exists(), "nothing was created");
+    assert!(sb.nothing_stored(), "nothing was created");
     let mut unchecked = args.to_vec();
     unchecked.push("--allow-unknown");
     let out = sb.run(&unchecked).expect_code(0);

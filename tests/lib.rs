@@ -1,21 +1,58 @@
 //! Integration tests: the real binary against the built-in price server on
-//! a loopback port, each test in its own temporary directory.
+//! a loopback port, each test in its own temporary directory and database.
+//!
+//! The behaviour tests run on both backends, in one `cargo test`: the
+//! modules `sqlite` and `postgres` below include the same files, each with
+//! its own `Sandbox` (`sqlite::fetch::...`, `postgres::fetch::...`). What
+//! only one backend has lives in files included once.
 
 mod common;
 
-mod chaos;
-mod coverage;
-mod demo;
-mod edges;
-mod enqueue;
-mod errors;
-mod faults;
-mod fetch;
+// The command line and the built-in server: no database behind them.
 mod help;
-mod leases;
-mod progress;
-mod query;
 mod serve;
 mod shell;
-mod shutdown;
-mod sql;
+
+/// On an SQLite file; and what is SQLite's by nature.
+#[path = "."]
+mod sqlite {
+    pub use crate::common::SqliteSandbox as Sandbox;
+
+    mod chaos;
+    mod coverage;
+    mod demo;
+    mod edges;
+    mod enqueue;
+    mod errors;
+    mod faults;
+    mod fetch;
+    mod files;
+    mod hosts;
+    mod leases;
+    mod progress;
+    mod query;
+    mod shutdown;
+    mod sql;
+}
+
+/// On a PostgreSQL database of each test's own (skipped without a server:
+/// see `common/postgres.rs`); and what is PostgreSQL's by nature.
+#[path = "."]
+mod postgres {
+    pub use crate::common::PgSandbox as Sandbox;
+
+    mod chaos;
+    mod coverage;
+    mod edges;
+    mod enqueue;
+    mod errors;
+    mod faults;
+    mod fetch;
+    mod hosts;
+    mod leases;
+    mod progress;
+    mod query;
+    mod restart;
+    mod shutdown;
+    mod sql;
+}

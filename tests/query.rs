@@ -4,13 +4,14 @@ use pricequeue::error::{FAILED, MISSING, OK, SETTLED};
 use pricequeue::server::data;
 use serde_json::Value;
 
-use crate::common::{day, Sandbox};
+use super::Sandbox;
+use crate::common::day;
 
 /// Sets up every reason at once: bitstamp fetched (prices and no data),
 /// `a/b` failed (the server 404s it), later days queued, one in progress,
 /// kraken never queued.
-fn every_reason() -> Sandbox {
-    let sb = Sandbox::new();
+fn every_reason() -> Option<Sandbox> {
+    let sb = Sandbox::new()?;
     sb.run(&[
         "fetch",
         "-e",
@@ -46,7 +47,7 @@ fn every_reason() -> Sandbox {
     assert_eq!(n, 1);
     sb.run(&["status", "--recount"]).expect_code(OK);
     crate::common::counts_agree(&sb);
-    sb
+    Some(sb)
 }
 
 fn expected_reason(exchange: &str, d: chrono::NaiveDate) -> Option<&'static str> {
@@ -63,7 +64,7 @@ fn expected_reason(exchange: &str, d: chrono::NaiveDate) -> Option<&'static str>
 
 #[test]
 fn the_missing_report_names_each_cell_with_its_reason() {
-    let sb = every_reason();
+    let Some(sb) = every_reason() else { return };
     let out = sb
         .run(&[
             "query",
@@ -123,7 +124,7 @@ fn the_missing_report_names_each_cell_with_its_reason() {
 
 #[test]
 fn the_table_report_reads_as_reasons() {
-    let sb = every_reason();
+    let Some(sb) = every_reason() else { return };
     let out = sb
         .run(&["query", "-e", "a/b,bitstamp", "-s", "btc", "--from", "2020-03-10", "--to", "2020-03-13"])
         .expect_code(MISSING);
@@ -144,7 +145,7 @@ fn the_table_report_reads_as_reasons() {
 
 #[test]
 fn csv_holds_the_prices_or_the_missing_report() {
-    let sb = every_reason();
+    let Some(sb) = every_reason() else { return };
     let args =
         ["query", "-e", "bitstamp", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-10", "--format", "csv"];
     // Every day of the range was fetched: what is missing, the server has no price for.
@@ -176,7 +177,7 @@ fn csv_holds_the_prices_or_the_missing_report() {
 
 #[test]
 fn nothing_missing_exits_zero() {
-    let sb = Sandbox::new();
+    let Some(sb) = Sandbox::new() else { return };
     // Days bitstamp btc has: the first three of March that the server prices.
     let days: Vec<String> = day("2020-03-01")
         .iter_days()
@@ -200,7 +201,7 @@ fn nothing_missing_exits_zero() {
 
 #[test]
 fn what_nothing_was_stored_for_is_missing_not_fine() {
-    let sb = every_reason();
+    let Some(sb) = every_reason() else { return };
     // --from alone is that day, as in fetch: each pair's cell of it was never queued.
     let out = sb.run(&["query", "--from", "2021-01-01", "--format", "json"]).expect_code(MISSING);
     let report: Value = serde_json::from_str(&out.stdout).unwrap();
@@ -218,7 +219,7 @@ fn what_nothing_was_stored_for_is_missing_not_fine() {
 
 #[test]
 fn status_reads_back_in_every_format() {
-    let sb = every_reason();
+    let Some(sb) = every_reason() else { return };
     let json: Value = serde_json::from_str(&sb.run(&["status", "--format", "json"]).expect_code(OK).stdout).unwrap();
     let states: HashMap<String, i64> = json["states"]
         .as_array()

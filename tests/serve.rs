@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use pricequeue::server::data;
 use serde_json::Value;
 
-use crate::common::Sandbox;
+use crate::common::SqliteSandbox as Sandbox;
 
 fn get(url: &str) -> (u16, String, String) {
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
@@ -18,7 +18,7 @@ fn get(url: &str) -> (u16, String, String) {
 
 #[test]
 fn the_server_answers_as_the_api_says() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::sqlite();
     let base = sb.server.url();
 
     let (status, _, body) = get(&format!("{base}/exchanges"));

@@ -1,0 +1,1 @@
+//! The PostgreSQL server restarting under a running `work`.
