@@ -148,15 +148,6 @@ impl Store {
             Some(reason) => each(Missing { exchange: exchange.to_string(), symbol: symbol.to_string(), day, reason }),
         })
     }
-
-    /// The SQLite backend, for the store's own SQLite-only tests.
-    #[cfg(test)]
-    fn sqlite(&self) -> &sqlite::Db {
-        match &self.backend {
-            Backend::Sqlite(db) => db,
-            Backend::Postgres(_) => panic!("{} is not an SQLite database", self.location),
-        }
-    }
 }
 
 /// Defines `Store` methods that each backend implements with the same
