@@ -52,6 +52,9 @@ impl Db {
         let pool = Pool::builder()
             .max_size(8)
             .min_idle(Some(0))
+            // No test query before each use (a round trip): a connection
+            // found dead fails its operation, which `with` runs again.
+            .test_on_check_out(false)
             .connection_timeout(options.busy_timeout.clamp(Duration::from_secs(1), Duration::from_secs(30)))
             .build(PostgresConnectionManager::new(config, NoTls))
             .map_err(|e| unreachable(url, &e.to_string()))?;
