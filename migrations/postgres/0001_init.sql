@@ -1,7 +1,8 @@
 -- pricequeue schema for PostgreSQL, version 1: the same tables and columns
 -- as the SQLite schema's version 3 (migrations/sqlite/), in PostgreSQL's
 -- types. Days are `date`; prices `double precision`; timestamps meant for
--- people `timestamptz`; the queue's own clocks (leases, retry times) are
+-- people `timestamptz`, to the millisecond as SQLite keeps them (so a copy
+-- between the two compares them equal); the queue's own clocks (leases, retry times) are
 -- bigint milliseconds since the Unix epoch, on the database server's
 -- clock, so hosts whose clocks differ agree on them. Names compare and
 -- sort bytewise (COLLATE "C"), as in SQLite, whatever the database's locale.
@@ -27,7 +28,7 @@ CREATE TABLE tasks (
     -- Fencing token: bumped by every claim; a completion counts only if it
     -- carries the token of the current claim.
     claims          bigint  NOT NULL DEFAULT 0,
-    enqueued_at     timestamptz NOT NULL DEFAULT now(),
+    enqueued_at     timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now()),
     finished_at     timestamptz,
     UNIQUE (exchange, symbol, day)
 ) WITH (

@@ -1,6 +1,7 @@
 //! The flags of each command, with their help text and defaults.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::NaiveDate;
@@ -289,6 +290,17 @@ pub struct CompletionsArgs {
 
 #[derive(Debug, Args)]
 pub struct ManArgs {}
+
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// The database to copy from (a file or a postgres:// URL); read only.
+    #[arg(long, value_name = "PATH|URL")]
+    pub from: PathBuf,
+
+    /// The database to copy into (made if missing).
+    #[arg(long, value_name = "PATH|URL")]
+    pub to: PathBuf,
+}
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {

@@ -31,8 +31,10 @@ pub use values::*;
     "  pricequeue query --exchange bitstamp --symbol btc --from 2020-03-01 --to 2020-03-31",
 ))]
 pub struct Cli {
-    /// The SQLite database holding the queue and the prices.
-    #[arg(long, global = true, env = "PRICEQUEUE_DB", value_name = "PATH")]
+    /// The database holding the queue and the prices: an SQLite file, or
+    /// a PostgreSQL URL (postgres://user@host:5432/dbname) for one queue
+    /// shared by several hosts.
+    #[arg(long, global = true, env = "PRICEQUEUE_DB", value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
 
     /// Base URL of the price API.
@@ -209,4 +211,19 @@ pub enum Command {
     /// prints the status and the query report. Needs nothing else.
     #[command(after_help = "Example:\n  pricequeue demo\n  sqlite3 demo.db 'SELECT * FROM prices LIMIT 5'")]
     Demo(DemoArgs),
+
+    /// Copy tasks and prices from one database to another, either backend.
+    ///
+    /// SQLite to PostgreSQL when one machine is outgrown; PostgreSQL to a
+    /// file for a snapshot to take along. Rows the destination lacks are
+    /// added; a task it has is replaced by a more finished one (done, no
+    /// data, failed, abandoned), a price by one fetched later. Tasks in
+    /// progress arrive queued. Idempotent: stopped halfway, run it again.
+    /// --db is not used.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  pricequeue copy --from prices.db --to postgres://prices@db.example:5432/prices\n",
+        "  pricequeue copy --from postgres://prices@db.example:5432/prices --to snapshot.db"
+    ))]
+    Copy(CopyArgs),
 }

@@ -31,8 +31,9 @@ impl Run for DemoArgs {
         if store::exists(&options)? && !store::made_by_demo(&options)? {
             bail!(
                 "refusing to replace {}: `pricequeue demo` did not make it, or tasks were added to it since, \
-                 so it may hold prices you want. Pass --db with a new file name (or delete the file yourself)",
-                db
+                 so it may hold prices you want. Pass --db with a new {} (or delete it yourself)",
+                db,
+                if db.is_postgres() { "database" } else { "file name" }
             );
         }
         store::remove_database(&options)?;
@@ -70,10 +71,11 @@ impl Run for DemoArgs {
         report::status(&store, Format::Table, &mut out)?;
         writeln!(out, "\n== pricequeue --db {} query ==\n", db)?;
         report::query(&store, &cells, Format::Table, false, &mut out)?;
+        let (kind, shell, flag) =
+            if db.is_postgres() { ("a PostgreSQL", "psql", " -c") } else { ("an SQLite", "sqlite3", "") };
         writeln!(
             out,
-            "\nThe prices are in {db}, an SQLite database; try\n  sqlite3 {db} \"SELECT exchange, avg(close) FROM prices WHERE symbol = 'btc' GROUP BY exchange\"\n  pricequeue --db {db} query --exchange bitstamp --symbol btc --missing",
-            db = db
+            "\nThe prices are in {db}, {kind} database; try\n  {shell} {db}{flag} \"SELECT exchange, avg(close) FROM prices WHERE symbol = 'btc' GROUP BY exchange\"\n  pricequeue --db {db} query --exchange bitstamp --symbol btc --missing",
         )?;
         Ok(Exit::Ok)
     }

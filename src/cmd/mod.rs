@@ -1,5 +1,6 @@
 //! The subcommands, one file each, all behind [`Run`].
 
+mod copy;
 mod coverage;
 mod demo;
 mod enqueue;
@@ -118,6 +119,7 @@ pub fn main() -> Result<Exit> {
         Command::Completions(c) => c.run(&env),
         Command::Man(c) => c.run(&env),
         Command::Demo(c) => c.run(&env),
+        Command::Copy(c) => c.run(&env),
     }
 }
 

@@ -9,6 +9,7 @@
 //! lease and retry logic testable; PostgreSQL keeps them on its server's
 //! clock, so hosts whose clocks differ agree on when a lease ends.
 
+pub mod copy;
 mod counts;
 mod error;
 mod location;
@@ -147,15 +148,6 @@ impl Store {
             Some(reason) => each(Missing { exchange: exchange.to_string(), symbol: symbol.to_string(), day, reason }),
         })
     }
-
-    /// The SQLite backend, for the store's own SQLite-only tests.
-    #[cfg(test)]
-    fn sqlite(&self) -> &sqlite::Db {
-        match &self.backend {
-            Backend::Sqlite(db) => db,
-            Backend::Postgres(_) => panic!("{} is not an SQLite database", self.location),
-        }
-    }
 }
 
 /// Defines `Store` methods that each backend implements with the same
@@ -287,6 +279,23 @@ on_backend! {
         sel: &Selection,
         each: impl FnMut(&str, &str, NaiveDate, Option<Reason>) -> Result<()>
     ) -> Result<()>;
+
+    /// Up to `limit` tasks after the key `after` (from the first, for
+    /// `None`), in key order: `copy` reads a database a chunk at a time.
+    fn tasks_after(&self, after: Option<&copy::Key>, limit: usize) -> Result<Vec<copy::TaskRecord>>;
+
+    /// Up to `limit` prices after the key `after`, in key order.
+    fn prices_after(&self, after: Option<&copy::Key>, limit: usize) -> Result<Vec<PriceRow>>;
+
+    /// Adds the tasks the database lacks, and replaces those it has with
+    /// ones more finished (done, no data, failed or abandoned, where it
+    /// has another state, or finished later); counts again the pairs
+    /// touched. One transaction: run again, it changes nothing.
+    fn import_tasks(&self, tasks: &[copy::TaskRecord]) -> Result<copy::Imported>;
+
+    /// Adds the prices the database lacks, and replaces those fetched
+    /// earlier than the ones given. One transaction.
+    fn import_prices(&self, prices: &[PriceRow]) -> Result<copy::Imported>;
 }
 
 /// The schema version this build writes on the backend `location` names.

@@ -54,6 +54,14 @@ impl TestDb {
         Some(TestDb::Postgres { admin, name })
     }
 
+    /// The database as `--db` names it.
+    pub(super) fn url(&self) -> String {
+        match self.location() {
+            Location::File(path) => path.to_string_lossy().into_owned(),
+            Location::Postgres(url) => url,
+        }
+    }
+
     fn location(&self) -> Location {
         match self {
             TestDb::Sqlite(dir) => Location::File(dir.path().join("q.db")),

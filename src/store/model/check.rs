@@ -5,35 +5,29 @@ use super::*;
 impl Harness {
     /// Compares the whole database with the model.
     pub(super) fn check(&self) -> Result<(), TestCaseError> {
-        let conn = self.store.sqlite().conn().map_err(fail)?;
-
         // 1. Each cell is one task, in the model's state (and attempts,
         //    due time, owner, lease, token, error); no other task.
-        let mut stmt = conn
-            .prepare(
-                "SELECT id, exchange, symbol, day, state, attempts, next_attempt_at, owner, lease_until, claims,
-                        last_error, finished_at IS NOT NULL
-                 FROM tasks ORDER BY id",
-            )
-            .map_err(fail)?;
-        let raw = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    (r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, NaiveDate>(3)?),
-                    (r.get::<_, String>(4)?, r.get::<_, i64>(5)?, r.get::<_, i64>(6)?),
-                    (r.get::<_, Option<String>>(7)?, r.get::<_, Option<i64>>(8)?, r.get::<_, i64>(9)?),
-                    (r.get::<_, Option<String>>(10)?, r.get::<_, bool>(11)?),
-                ))
-            })
-            .map_err(fail)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(fail)?;
+        type TaskRow = (i64, String, String, String, String, i64, i64, Option<String>, Option<i64>, i64);
+        let raw: Vec<(TaskRow, Option<String>, i64)> = testing::rows::<Vec<crate::report::Value>>(
+            &self.db,
+            "SELECT id, exchange, symbol, day, state, attempts, next_attempt_at, owner, lease_until, claims,
+                    last_error, CASE WHEN finished_at IS NULL THEN 0 ELSE 1 END
+             FROM tasks ORDER BY id",
+            &[],
+        )
+        .into_iter()
+        .map(|row| {
+            let mut it = row.into_iter();
+            let mut next = || it.next().unwrap_or(crate::report::Value::Null);
+            let first: TaskRow = testing::Row::from_row((0..10).map(|_| next()).collect(), "tasks");
+            let error: Option<String> = testing::Row::from_row(vec![next()], "last_error");
+            let finished: i64 = testing::Row::from_row(vec![next()], "finished");
+            (first, error, finished)
+        })
+        .collect();
         let mut tasks = BTreeMap::new();
-        for (id, (e, s, d), (state, attempts, next_attempt_at), (owner, lease_until, claims), (last_error, finished)) in
-            raw
-        {
-            let key = key_of(&e, &s, d)?;
+        for ((id, e, s, d, state, attempts, next_attempt_at, owner, lease_until, claims), last_error, finished) in raw {
+            let key = key_of(&e, &s, day(&d)?)?;
             let row = Row {
                 id,
                 state: known(&STATES, &state)?,
@@ -43,7 +37,7 @@ impl Harness {
                 lease_until,
                 claims,
                 last_error,
-                finished,
+                finished: finished != 0,
             };
             // 4. Held means one owner and a lease; anything else, neither.
             let held = row.state == "in_progress";
@@ -72,13 +66,8 @@ impl Harness {
 
         // 2. task_counts agrees with a fresh count.
         let group = |sql: &str| -> Result<BTreeMap<(String, String, String), i64>, TestCaseError> {
-            let mut stmt = conn.prepare(sql).map_err(fail)?;
-            let rows = stmt
-                .query_map([], |r| Ok(((r.get(0)?, r.get(1)?, r.get(2)?), r.get(3)?)))
-                .map_err(fail)?
-                .collect::<rusqlite::Result<_>>()
-                .map_err(fail)?;
-            Ok(rows)
+            let rows: Vec<(String, String, String, i64)> = testing::rows(&self.db, sql, &[]);
+            Ok(rows.into_iter().map(|(e, s, state, n)| ((e, s, state), n)).collect())
         };
         let kept = group("SELECT exchange, symbol, state, n FROM task_counts WHERE n <> 0")?;
         let fresh = group("SELECT exchange, symbol, state, count(*) FROM tasks GROUP BY exchange, symbol, state")?;
@@ -86,17 +75,11 @@ impl Harness {
 
         // 5. Prices: the model's (a done cell has one, a no_data cell none;
         //    a refreshed one keeps its old price until its new answer).
-        let mut stmt = conn.prepare("SELECT exchange, symbol, day, close FROM prices").map_err(fail)?;
-        let raw = stmt
-            .query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, NaiveDate>(2)?, r.get(3)?))
-            })
-            .map_err(fail)?
-            .collect::<rusqlite::Result<Vec<(String, String, NaiveDate, f64)>>>()
-            .map_err(fail)?;
+        let raw: Vec<(String, String, String, f64)> =
+            testing::rows(&self.db, "SELECT exchange, symbol, day, close FROM prices", &[]);
         let mut prices = BTreeMap::new();
         for (e, s, d, close) in raw {
-            prices.insert(key_of(&e, &s, d)?, close);
+            prices.insert(key_of(&e, &s, day(&d)?)?, close);
         }
         for (key, cell) in &self.cells {
             match cell.row.state {

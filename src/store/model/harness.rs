@@ -36,6 +36,11 @@ pub(super) fn known<const N: usize>(names: &[&'static str; N], s: &str) -> Resul
     names.iter().find(|n| **n == s).copied().ok_or_else(|| fail(format!("unknown name {s:?} in the database")))
 }
 
+/// A day as both backends' rows give it: `YYYY-MM-DD`.
+pub(super) fn day(text: &str) -> Result<NaiveDate, TestCaseError> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(fail)
+}
+
 pub(super) fn key_of(exchange: &str, symbol: &str, day: NaiveDate) -> Result<Key, TestCaseError> {
     Ok((known(&EXCHANGES, exchange)?, known(&SYMBOLS, symbol)?, day))
 }
@@ -54,7 +59,9 @@ pub(super) fn add(counts: &mut StateCounts, state: &str) {
 }
 
 pub(super) struct Harness {
-    pub(super) _dir: tempfile::TempDir,
+    /// The database, as `--db` names it.
+    pub(super) db: String,
+    pub(super) _dir: Option<tempfile::TempDir>,
     pub(super) store: Store,
     pub(super) now: i64,
     pub(super) cells: BTreeMap<Key, Cell>,
@@ -63,11 +70,27 @@ pub(super) struct Harness {
 }
 
 impl Harness {
-    pub(super) fn new() -> Result<Harness, TestCaseError> {
-        let dir = tempfile::tempdir().map_err(fail)?;
-        let store =
-            Store::open(&crate::store::Options::new(dir.path().join("q.db"), Create::IfMissing)).map_err(fail)?;
-        Ok(Harness { _dir: dir, store, now: start(), cells: BTreeMap::new(), handed: Vec::new() })
+    /// A harness on a fresh SQLite file, or on `postgres` emptied.
+    pub(super) fn new(postgres: Option<&TestDb>) -> Result<Harness, TestCaseError> {
+        let (db, dir) = match postgres {
+            Some(pg) => {
+                let url = pg.url();
+                // Made by the first case; each later one empties it.
+                if testing::one::<i64>(&url, "SELECT count(*) FROM pg_tables WHERE tablename = 'tasks'", &[]) > 0 {
+                    testing::execute_batch(
+                        &url,
+                        "TRUNCATE tasks, task_count_shards, prices, server_pauses, server_slots RESTART IDENTITY",
+                    );
+                }
+                (url, None)
+            }
+            None => {
+                let dir = tempfile::tempdir().map_err(fail)?;
+                (dir.path().join("q.db").to_string_lossy().into_owned(), Some(dir))
+            }
+        };
+        let store = Store::open(&crate::store::Options::new(db.as_str(), Create::IfMissing)).map_err(fail)?;
+        Ok(Harness { db, _dir: dir, store, now: start(), cells: BTreeMap::new(), handed: Vec::new() })
     }
 
     pub(super) fn by_id(&mut self, id: i64) -> Option<&mut Cell> {
@@ -184,21 +207,13 @@ impl Harness {
 
     /// Every row of tasks, prices and task_counts, to show that nothing changed.
     pub(super) fn dump(&self) -> Result<Vec<Vec<Value>>, TestCaseError> {
-        let conn = self.store.sqlite().conn().map_err(fail)?;
         let mut all = Vec::new();
         for sql in [
             "SELECT * FROM tasks ORDER BY id",
             "SELECT * FROM prices ORDER BY exchange, symbol, day",
             "SELECT * FROM task_counts ORDER BY exchange, symbol, state",
         ] {
-            let mut stmt = conn.prepare(sql).map_err(fail)?;
-            let n = stmt.column_count();
-            let rows = stmt
-                .query_map([], |r| (0..n).map(|i| r.get::<_, Value>(i)).collect::<rusqlite::Result<Vec<_>>>())
-                .map_err(fail)?;
-            for row in rows {
-                all.push(row.map_err(fail)?);
-            }
+            all.extend(testing::rows::<Vec<Value>>(&self.db, sql, &[]));
         }
         Ok(all)
     }

@@ -15,11 +15,12 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
 use proptest::test_runner::TestCaseError;
-use rusqlite::types::Value;
 
-use super::{Completion, Create, Enqueued, Outcome, StateCounts, Store, Task};
+use super::tests::TestDb;
+use super::{testing, Completion, Create, Enqueued, Outcome, StateCounts, Store, Task};
 use crate::clock;
 use crate::price::Price;
+use crate::report::Value;
 
 /// Cases per `cargo test` run: 64 sequences of up to 80 steps take 4-6 s
 /// on 2 cores in a debug build. (At 60 steps, a NoData that kept the old
@@ -59,9 +60,10 @@ mod step;
 use harness::*;
 use ops::*;
 
-/// Runs the ops, checking the database against the model after each.
-fn run(ops: &[Op]) -> Result<(), TestCaseError> {
-    let mut h = Harness::new()?;
+/// Runs the ops, checking the database against the model after each: on a
+/// fresh SQLite file, or on `postgres` emptied.
+fn run(ops: &[Op], postgres: Option<&TestDb>) -> Result<(), TestCaseError> {
+    let mut h = Harness::new(postgres)?;
     for (i, op) in ops.iter().enumerate() {
         h.step(i, op).and_then(|()| h.check()).map_err(|e| match e {
             TestCaseError::Fail(why) => TestCaseError::fail(format!("at step {i}, {op:?} (now {}):\n{why}", h.now)),
@@ -84,6 +86,22 @@ proptest! {
     #[test]
     fn the_queue_behaves_like_its_model(first in enqueue(), rest in vec(op(), 0..MAX_STEPS)) {
         let ops: Vec<Op> = std::iter::once(first).chain(rest).collect();
-        run(&ops)?;
+        run(&ops, None)?;
+    }
+}
+
+/// The same on PostgreSQL: one database of the test's own, emptied
+/// before each case (a database per case would cost more than the case).
+#[test]
+fn the_queue_behaves_like_its_model_on_postgres() {
+    let Some(pg) = TestDb::postgres() else { return };
+    let mut runner = proptest::test_runner::TestRunner::new(config());
+    let ops = (enqueue(), vec(op(), 0..MAX_STEPS));
+    let result = runner.run(&ops, |(first, rest)| {
+        let ops: Vec<Op> = std::iter::once(first).chain(rest).collect();
+        run(&ops, Some(&pg))
+    });
+    if let Err(e) = result {
+        panic!("{e}");
     }
 }

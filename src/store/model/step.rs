@@ -44,17 +44,10 @@ impl Harness {
                     }
                 }
                 prop_assert_eq!(got, want, "enqueue's counts");
-                let conn = self.store.sqlite().conn().map_err(fail)?;
-                let mut stmt = conn.prepare("SELECT id, exchange, symbol, day FROM tasks").map_err(fail)?;
-                let ids = stmt
-                    .query_map([], |r| {
-                        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get(3)?))
-                    })
-                    .map_err(fail)?
-                    .collect::<rusqlite::Result<Vec<(i64, String, String, NaiveDate)>>>()
-                    .map_err(fail)?;
+                let ids: Vec<(i64, String, String, String)> =
+                    testing::rows(&self.db, "SELECT id, exchange, symbol, day FROM tasks", &[]);
                 for (id, e, s, d) in ids {
-                    if let Some(cell) = self.cells.get_mut(&key_of(&e, &s, d)?) {
+                    if let Some(cell) = self.cells.get_mut(&key_of(&e, &s, day(&d)?)?) {
                         if cell.row.id == 0 {
                             cell.row.id = id;
                         }

@@ -7,6 +7,7 @@
 //! which is safe because each runs in one transaction and completions are
 //! fenced by their claim's token.
 
+mod copy;
 mod counts;
 mod queue;
 mod readonly;
@@ -25,7 +26,7 @@ pub use readonly::run_readonly;
 pub use schema::{has_tables, latest_version, made_by_demo, remove_database};
 
 use super::error::{ErrorKind, StoreError};
-use super::{Create, Location, Options};
+use super::{Location, Options};
 
 type Manager = PostgresConnectionManager<NoTls>;
 
@@ -43,7 +44,7 @@ impl Db {
     /// Connects, checks the database is pricequeue's (or empty, when
     /// `create` allows making the tables), and migrates it.
     pub fn open(url: &str, options: &Options) -> Result<Db> {
-        let config = config(url, options.create)?;
+        let config = config(url, false)?;
         let mut client = connect(&config, url)?;
         schema::prepare(&mut client, url, options.create)?;
         let offset = clock_offset(&mut client).map_err(|e| describe(e, url))?;
@@ -51,6 +52,9 @@ impl Db {
         let pool = Pool::builder()
             .max_size(8)
             .min_idle(Some(0))
+            // No test query before each use (a round trip): a connection
+            // found dead fails its operation, which `with` runs again.
+            .test_on_check_out(false)
             .connection_timeout(options.busy_timeout.clamp(Duration::from_secs(1), Duration::from_secs(30)))
             .build(PostgresConnectionManager::new(config, NoTls))
             .map_err(|e| unreachable(url, &e.to_string()))?;
@@ -104,9 +108,9 @@ impl Db {
     }
 }
 
-/// The connection settings of `url`; a read-only opening makes every
-/// transaction of the session read-only.
-fn config(url: &str, create: Create) -> Result<Config> {
+/// The connection settings of `url`; with `read_only`, every transaction
+/// of the session is read-only.
+fn config(url: &str, read_only: bool) -> Result<Config> {
     let mut config: Config = url.parse().map_err(|e| {
         crate::error::Usage(format!(
             "--db {} is not a PostgreSQL URL this can read ({e}): write it like \
@@ -120,7 +124,7 @@ fn config(url: &str, create: Create) -> Result<Config> {
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(Duration::from_secs(10));
     }
-    if create == Create::ReadOnly {
+    if read_only {
         let options = config.get_options().unwrap_or("").to_string();
         config.options(format!("{options} -c default_transaction_read_only=on").trim());
     }
@@ -200,7 +204,22 @@ fn describe(e: postgres::Error, url: &str) -> anyhow::Error {
     if url.is_empty() {
         return anyhow::Error::new(e).context("talking to PostgreSQL");
     }
-    unreachable(url, &e.to_string())
+    if e.to_string().contains("TLS") {
+        return StoreError::new(
+            ErrorKind::Unreachable,
+            format!(
+                "{shown} asks for TLS, which this pricequeue does not speak to PostgreSQL yet: connect over a \
+                 local network, a VPN or an SSH tunnel with sslmode=disable (or prefer)"
+            ),
+        )
+        .into();
+    }
+    // "error connecting to server: Connection refused (os error 111)"
+    let why = match std::error::Error::source(&e) {
+        Some(cause) => format!("{e}: {cause}"),
+        None => e.to_string(),
+    };
+    unreachable(url, &why)
 }
 
 fn unreachable(url: &str, why: &str) -> anyhow::Error {

@@ -218,27 +218,34 @@ impl Db {
         self.with(|c| {
             let mut tx = c.transaction()?;
             // One statement settles every task whose claim is still current
-            // (the fencing token); the rest are left as they are.
+            // (the fencing token); the rest are left as they are. A task
+            // given twice takes the first of its completions that carries
+            // its current claim, as one after the other would.
             let settled = tx.query(
                 "WITH i AS (
                      SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::int[], $5::text[],
-                                          $6::bigint[], $7::bool[])
-                         AS i(id, token, state, counted, error, at, finished))
+                                          $6::bigint[], $7::bool[]) WITH ORDINALITY
+                         AS i(id, token, state, counted, error, at, finished, ord)),
+                 current AS (
+                     SELECT DISTINCT ON (i.id) i.* FROM i
+                     JOIN tasks t ON t.id = i.id AND t.claims = i.token AND t.state = 'in_progress'
+                     ORDER BY i.id, i.ord)
                  UPDATE tasks t SET state = i.state, attempts = t.attempts + i.counted,
                         last_error = CASE WHEN i.finished THEN i.error ELSE coalesce(i.error, t.last_error) END,
                         next_attempt_at = coalesce(i.at, t.next_attempt_at),
-                        finished_at = CASE WHEN i.finished THEN now() ELSE t.finished_at END,
+                        finished_at = CASE WHEN i.finished THEN date_trunc('milliseconds', now()) ELSE t.finished_at END,
                         owner = NULL, lease_until = NULL
-                 FROM i WHERE t.id = i.id AND t.claims = i.token AND t.state = 'in_progress'
-                 RETURNING t.id",
+                 FROM current i WHERE t.id = i.id AND t.claims = i.token AND t.state = 'in_progress'
+                 RETURNING i.ord",
                 &[&batch.ids, &batch.tokens, &batch.states, &batch.counted, &batch.errors, &batch.at, &batch.finished],
             )?;
+            // Positions in `done`, from 1.
             let applied: std::collections::HashSet<i64> = settled.iter().map(|r| r.get(0)).collect();
             let mut counts = Counts::default();
             let mut prices = PriceRows::default();
             let mut unpriced = PriceRows::default();
-            for (c, state) in done.iter().zip(&batch.states) {
-                if !applied.contains(&c.task.id) {
+            for (i, (c, state)) in done.iter().zip(&batch.states).enumerate() {
+                if !applied.contains(&(i as i64 + 1)) {
                     continue;
                 }
                 counts.moved(&c.task.exchange, &c.task.symbol, "in_progress", state, 1);
@@ -253,7 +260,7 @@ impl Db {
                 let p = &prices;
                 tx.execute(
                     "INSERT INTO prices (exchange, symbol, day, open, high, low, close, volume, fetched_at)
-                     SELECT e, s, d, o, h, l, c, v, now()
+                     SELECT e, s, d, o, h, l, c, v, date_trunc('milliseconds', now())
                      FROM unnest($1::text[], $2::text[], $3::date[], $4::float8[], $5::float8[], $6::float8[],
                                  $7::float8[], $8::float8[]) AS p(e, s, d, o, h, l, c, v)
                      ON CONFLICT (exchange, symbol, day) DO UPDATE SET
@@ -282,7 +289,7 @@ impl Db {
             }
             counts.write(&mut tx)?;
             tx.commit()?;
-            Ok(done.iter().map(|c| applied.contains(&c.task.id)).collect())
+            Ok((1..=done.len() as i64).map(|ord| applied.contains(&ord)).collect())
         })
     }
 

@@ -18,7 +18,7 @@ use r2d2_postgres::postgres::NoTls;
 
 use super::{config, connect, describe};
 use crate::report::Value;
-use crate::store::{Create, Location, Options, Stopped};
+use crate::store::{Location, Options, Stopped};
 
 /// How a statement `sql` may begin.
 const QUERIES: &[&str] = &["select", "with", "values", "table", "explain", "show"];
@@ -49,13 +49,13 @@ pub fn run_readonly(
     if first == "explain" && words.iter().any(|w| w.contains("analyze") || w.contains("analyse")) {
         bail!(refused());
     }
-    let mut client = connect(&config(url, Create::ReadOnly)?, url)?;
+    let mut client = connect(&config(url, true)?, url)?;
     let mut tx = client.build_transaction().read_only(true).start().map_err(|e| describe(e, url))?;
     let ms = timeout.as_millis().clamp(1, i32::MAX as u128).to_string();
     tx.execute("SELECT set_config('statement_timeout', $1, true)", &[&ms]).map_err(|e| describe(e, url))?;
     let mut stmt = match tx.prepare(sql) {
         Ok(stmt) => stmt,
-        Err(e) if e.code() == Some(&SqlState::SYNTAX_ERROR) && e.to_string().contains("multiple commands") => {
+        Err(e) if e.as_db_error().is_some_and(|d| d.message().contains("multiple commands")) => {
             bail!("`pricequeue sql` runs one statement at a time; remove everything after the first `;`")
         }
         Err(e) => return Err(describe(e, url).context("the SQL statement is not valid")),

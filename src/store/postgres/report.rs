@@ -47,14 +47,16 @@ impl Db {
         let now = self.db_time(crate::clock::now_ms());
         self.with(|c| {
             let rows = c.query(
-                "SELECT exchange, symbol, state, sum(n)::bigint FROM task_count_shards
+                "SELECT exchange, symbol, state, sum(n)::bigint, 0 AS came FROM task_count_shards
                  GROUP BY exchange, symbol, state HAVING sum(n) <> 0
                  UNION ALL
-                 SELECT exchange, symbol, 'came_due', count(*) FROM tasks
+                 SELECT exchange, symbol, 'came_due', count(*), 1 FROM tasks
                  WHERE state = 'not_yet_due' AND next_attempt_at <= $1 GROUP BY exchange, symbol
-                 ORDER BY 1, 2",
+                 ORDER BY 1, 2, 5",
                 &[&now],
             )?;
+            // Each pair's states, then what came due of it (moved from not
+            // yet due to queued, so it must come after).
             let mut out: Vec<(String, String, StateCounts)> = Vec::new();
             for r in rows {
                 let (exchange, symbol, state, n): (String, String, &str, i64) =

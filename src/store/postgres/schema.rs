@@ -51,8 +51,8 @@ fn check((version, has_tables): (i64, bool), url: &str) -> Result<i64> {
             ErrorKind::NotOurs,
             format!(
                 "{shown} has tables named like pricequeue's (tasks, prices, meta) that pricequeue did not make; \
-                 they were left untouched. Pass --db with another database, or a schema of its own \
-                 (?options=-csearch_path%3Dpricequeue)"
+                 they were left untouched. Pass --db with another database, or with a schema of its own (CREATE SCHEMA pq, then add \
+                 ?options=-csearch_path%3Dpq to the URL)"
             )
         ));
     }
@@ -111,7 +111,7 @@ pub fn prepare(client: &mut Client, url: &str, create: Create) -> Result<()> {
 /// Whether the database at `url` has pricequeue's tables (or tables named
 /// like them).
 pub fn has_tables(url: &str, options: &Options) -> Result<bool> {
-    let mut client = connect(&config(url, Create::ReadOnly)?, url)?;
+    let mut client = connect(&config(url, true)?, url)?;
     let (version, has_tables) = inspect(&mut client).map_err(|e| describe(e, url))?;
     let _ = options;
     Ok(version > 0 || has_tables)
@@ -120,7 +120,7 @@ pub fn has_tables(url: &str, options: &Options) -> Result<bool> {
 /// Whether the database at `url` holds tables `pricequeue demo` made (and
 /// nothing else has added tasks to since).
 pub fn made_by_demo(url: &str, _options: &Options) -> Result<bool> {
-    let mut client = connect(&config(url, Create::ReadOnly)?, url)?;
+    let mut client = connect(&config(url, true)?, url)?;
     let (version, _) = inspect(&mut client).map_err(|e| describe(e, url))?;
     if version <= 0 {
         return Ok(false);
@@ -133,7 +133,7 @@ pub fn made_by_demo(url: &str, _options: &Options) -> Result<bool> {
 /// Drops pricequeue's tables from the database at `url`, so they can be
 /// made anew; refuses tables pricequeue did not make. None is fine.
 pub fn remove_database(url: &str, _options: &Options) -> Result<()> {
-    let mut client = connect(&config(url, Create::No)?, url)?;
+    let mut client = connect(&config(url, false)?, url)?;
     let found = inspect(&mut client).map_err(|e| describe(e, url))?;
     if check(found, url)? == 0 {
         return Ok(());

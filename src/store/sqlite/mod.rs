@@ -3,6 +3,7 @@
 
 mod claims;
 mod complete;
+mod copy;
 mod counts;
 mod enqueue;
 mod pauses;

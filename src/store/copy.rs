@@ -1,0 +1,51 @@
+//! What `pricequeue copy` carries between two databases: tasks and prices
+//! as plain values, read in key order a chunk at a time.
+
+use chrono::NaiveDate;
+
+/// An (exchange, symbol, day): where a chunk ends, and the next begins.
+pub type Key = (String, String, NaiveDate);
+
+/// A task as it moves between databases: its cell and where it stands,
+/// without its claim (a lease belongs to the database it was taken in).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskRecord {
+    pub exchange: String,
+    pub symbol: String,
+    pub day: NaiveDate,
+    /// Its state; a task in progress arrives queued.
+    pub state: String,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub next_attempt_at: i64,
+    /// ISO 8601 in UTC, as SQLite stores it.
+    pub enqueued_at: String,
+    pub finished_at: Option<String>,
+}
+
+impl TaskRecord {
+    /// The task's key.
+    pub fn key(&self) -> Key {
+        (self.exchange.clone(), self.symbol.clone(), self.day)
+    }
+}
+
+/// What importing a chunk did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Imported {
+    /// Rows the destination did not have.
+    pub added: u64,
+    /// Rows it had, replaced by a more finished task or a newer price.
+    pub updated: u64,
+}
+
+impl std::ops::AddAssign for Imported {
+    fn add_assign(&mut self, o: Imported) {
+        self.added += o.added;
+        self.updated += o.updated;
+    }
+}
+
+/// The states in which a task is finished: one of them replaces an
+/// unfinished task on import, or an earlier finished one.
+pub const FINISHED: &str = "('done', 'no_data', 'failed', 'abandoned')";
