@@ -11,7 +11,7 @@ mod coordinator;
 mod fetcher;
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -190,7 +190,10 @@ pub fn run(
 
     let result = coordinator::Coordinator::new(store, opts, source.server(), job_tx, done_rx, &shared, &mut summary)
         .run(stop, observer.as_ref(), total);
-    // The coordinator dropped its job sender: fetchers drain and exit.
+    // The coordinator dropped its job sender: fetchers drain and exit. One
+    // waiting for a request slot would wait for ever if an error ended the
+    // coordinator (no one adds slots then), so it is told to stop.
+    shared.stopping.store(true, Ordering::Relaxed);
     for h in handles {
         let _ = h.join();
     }

@@ -319,9 +319,9 @@ impl Db {
         let first = self.with(|c| {
             // One statement: the row lock it takes orders every host's claims.
             let r = c.query_one(
-                "INSERT INTO server_slots (server, next_slot) VALUES ($1, $2 + $3)
-                 ON CONFLICT (server) DO UPDATE SET next_slot = greatest(server_slots.next_slot, $2) + $3
-                 RETURNING next_slot - $3",
+                "INSERT INTO server_slots (server, next_slot) VALUES ($1, $2::bigint + $3::bigint)
+                 ON CONFLICT (server) DO UPDATE SET next_slot = greatest(server_slots.next_slot, $2::bigint) + $3::bigint
+                 RETURNING next_slot - $3::bigint",
                 &[&server, &now, &span],
             )?;
             Ok(r.get::<_, i64>(0))

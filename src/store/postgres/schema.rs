@@ -26,9 +26,13 @@ pub fn latest_version() -> i64 {
 /// What a database holds: the schema version recorded (0 if none), and
 /// whether it has tables pricequeue would make, pricequeue's or another's.
 fn inspect(client: &mut impl postgres::GenericClient) -> Result<(i64, bool), postgres::Error> {
+    // pg_class itself, not to_regclass(): reading the table takes a lock,
+    // which makes this session see tables another one made since its last
+    // look (to_regclass would answer from the session's cache, which a
+    // wait on the migration lock does not refresh).
     let row = client.query_one(
-        "SELECT to_regclass('meta') IS NOT NULL,
-                to_regclass('tasks') IS NOT NULL OR to_regclass('prices') IS NOT NULL",
+        "SELECT count(*) FILTER (WHERE relname = 'meta') > 0, count(*) FILTER (WHERE relname <> 'meta') > 0
+         FROM pg_class WHERE relname IN ('meta', 'tasks', 'prices') AND pg_table_is_visible(oid)",
         &[],
     )?;
     let (has_meta, has_tables): (bool, bool) = (row.get(0), row.get(1));
