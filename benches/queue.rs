@@ -55,14 +55,26 @@ fn main() {
     );
     if want("overhead") {
         overhead::run(dir.path());
+        print_load();
     }
     if want("latency") {
         latency::run(dir.path());
+        print_load();
     }
     if want("scale") {
         scale::run(dir.path());
+        print_load();
     }
     if want("storage") {
         storage::run(dir.path());
+        print_load();
     }
+}
+
+/// The machine's load after a section: other work on these shared
+/// machines shows in the figures, and this says how much there was.
+fn print_load() {
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let fields: Vec<&str> = load.split_whitespace().take(3).collect();
+    println!("\n(load average at the end of this section, 1, 5 and 15 min: {})", fields.join(", "));
 }
