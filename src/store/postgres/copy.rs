@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use r2d2_postgres::postgres::types::ToSql;
 
+use super::counts::analyze_if_grown;
 use super::Db;
 use crate::price::{Price, PriceRow};
 use crate::store::copy::{Imported, Key, TaskRecord, FINISHED};
@@ -96,7 +97,7 @@ impl Db {
         const SOURCE: &str = "SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::int[],
                  $6::text[], $7::bigint[], $8::timestamptz[], $9::timestamptz[])
                  AS c(e, s, d, state, attempts, error, at, enqueued, finished)";
-        self.with(|c| {
+        let imported = self.with(|c| {
             let mut tx = c.transaction()?;
             // Waits for every transaction that changed counts, and holds off
             // new ones, while the counts of the pairs touched are redone.
@@ -137,7 +138,9 @@ impl Db {
             )?;
             tx.commit()?;
             Ok(Imported { added, updated })
-        })
+        })?;
+        self.with(|c| analyze_if_grown(c, imported.added))?;
+        Ok(imported)
     }
 
     pub fn import_prices(&self, prices: &[PriceRow]) -> Result<Imported> {

@@ -113,3 +113,20 @@ impl SelectionArgs {
         [&self.exchanges, &self.symbols, &self.from, &self.to]
     }
 }
+
+/// After `added` new tasks: gathers the planner's statistics of `tasks`
+/// anew when they grew by a tenth or more (or were never gathered). A
+/// claim's plan depends on them: without them the planner takes the
+/// queue for a few rows and reads and sorts every queued task on each
+/// claim (48 ms for 256 of 30,000, against 0.1 ms walking `tasks_due`).
+/// Autovacuum would do it in time, but may be off or behind a backfill.
+pub(super) fn analyze_if_grown(client: &mut impl GenericClient, added: u64) -> Result<(), postgres::Error> {
+    if added < 1000 {
+        return Ok(());
+    }
+    let known: f32 = client.query_one("SELECT reltuples FROM pg_class WHERE oid = 'tasks'::regclass", &[])?.get(0);
+    if known < 0.0 || added as f64 > 0.1 * f64::from(known) {
+        client.batch_execute("ANALYZE tasks")?;
+    }
+    Ok(())
+}

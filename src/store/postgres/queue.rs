@@ -8,7 +8,7 @@ use anyhow::Result;
 use chrono::NaiveDate;
 use r2d2_postgres::postgres::types::ToSql;
 
-use super::counts::{in_selection, move_counted, Counts};
+use super::counts::{analyze_if_grown, in_selection, move_counted, Counts};
 use super::Db;
 use crate::clock;
 use crate::selection::Selection;
@@ -33,7 +33,7 @@ impl Db {
         let now = self.db_time(now);
         let consecutive = (*last - *first).num_days() + 1 == days.len() as i64;
         let total = (exchanges.len() * symbols.len() * days.len()) as u64;
-        self.with(|c| {
+        let enqueued = self.with(|c| {
             let mut tx = c.transaction()?;
             // A pair already complete (the nightly cron's usual case) is
             // left out: one index count per pair, in one statement.
@@ -85,7 +85,10 @@ impl Db {
             let added = counts.write(&mut tx)? as u64;
             tx.commit()?;
             Ok(Enqueued { added, existing: total - added, not_yet_due: later })
-        })
+        })?;
+        // Apart: were it to fail and run again, the enqueue would not.
+        self.with(|c| analyze_if_grown(c, enqueued.added))?;
+        Ok(enqueued)
     }
 
     pub fn claim(&self, owner: &str, limit: usize, now: i64, lease_until: i64) -> Result<Vec<Task>> {
