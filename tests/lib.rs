@@ -14,6 +14,8 @@ mod common;
 
 // The command line and the built-in server: no database behind them.
 mod help;
+// From one backend to the other.
+mod copy;
 mod serve;
 mod shell;
 
