@@ -139,7 +139,7 @@ impl Db {
             tx.commit()?;
             Ok(Imported { added, updated })
         })?;
-        self.with(|c| analyze_if_grown(c, imported.added))?;
+        self.with(|c| analyze_if_grown(&mut **c, imported.added))?;
         Ok(imported)
     }
 

@@ -7,6 +7,7 @@
 //! which is safe because each runs in one transaction and completions are
 //! fenced by their claim's token.
 
+mod conn;
 mod copy;
 mod counts;
 mod queue;
@@ -28,7 +29,7 @@ pub use schema::{has_tables, latest_version, made_by_demo, remove_database};
 use super::error::{ErrorKind, StoreError};
 use super::{Location, Options};
 
-type Manager = PostgresConnectionManager<NoTls>;
+use conn::{Conn, Manager};
 
 /// A pricequeue database in PostgreSQL: a pool of connections to it.
 #[derive(Clone)]
@@ -56,7 +57,7 @@ impl Db {
             // found dead fails its operation, which `with` runs again.
             .test_on_check_out(false)
             .connection_timeout(options.busy_timeout.clamp(Duration::from_secs(1), Duration::from_secs(30)))
-            .build(PostgresConnectionManager::new(config, NoTls))
+            .build(Manager(PostgresConnectionManager::new(config, NoTls)))
             .map_err(|e| unreachable(url, &e.to_string()))?;
         Ok(Db { pool, offset, reconnect_for: options.busy_timeout })
     }
@@ -77,7 +78,7 @@ impl Db {
     /// the server resolves a deadlock or a serialization failure by
     /// cancelling this transaction), `op` runs again on another, until the
     /// database has been out of reach for `reconnect_for`.
-    fn with<T>(&self, mut op: impl FnMut(&mut Client) -> Result<T, postgres::Error>) -> Result<T> {
+    fn with<T>(&self, mut op: impl FnMut(&mut Conn) -> Result<T, postgres::Error>) -> Result<T> {
         let deadline = Instant::now() + self.reconnect_for;
         let mut pause = Duration::from_millis(50);
         loop {

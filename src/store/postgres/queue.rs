@@ -87,27 +87,36 @@ impl Db {
             Ok(Enqueued { added, existing: total - added, not_yet_due: later })
         })?;
         // Apart: were it to fail and run again, the enqueue would not.
-        self.with(|c| analyze_if_grown(c, enqueued.added))?;
+        self.with(|c| analyze_if_grown(&mut **c, enqueued.added))?;
         Ok(enqueued)
     }
 
     pub fn claim(&self, owner: &str, limit: usize, now: i64, lease_until: i64) -> Result<Vec<Task>> {
         let (now, lease_until) = (self.db_time(now), self.db_time(lease_until));
         self.with(|c| {
-            let mut tx = c.transaction()?;
-            // MATERIALIZED: the locking subquery runs once, so the UPDATE
-            // takes exactly the rows it locked, never more than `limit`.
-            let rows = tx.query(
+            // One statement, so no transaction around it: the claim and its
+            // counts commit together. MATERIALIZED: the locking subquery
+            // runs once, so the UPDATE takes exactly the rows it locked,
+            // never more than `limit`.
+            let rows = c.rows(
                 "WITH c AS MATERIALIZED (
                      SELECT id FROM tasks WHERE state = 'queued' AND next_attempt_at <= $3
-                     ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED)
-                 UPDATE tasks t SET state = 'in_progress', owner = $1, lease_until = $2, claims = t.claims + 1
-                 FROM c WHERE t.id = c.id
-                 RETURNING t.id, t.exchange, t.symbol, t.day, t.attempts, t.claims",
+                     ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED),
+                 claimed AS (
+                     UPDATE tasks t SET state = 'in_progress', owner = $1, lease_until = $2, claims = t.claims + 1
+                     FROM c WHERE t.id = c.id
+                     RETURNING t.id, t.exchange, t.symbol, t.day, t.attempts, t.claims),
+                 counted AS (
+                     INSERT INTO task_count_shards (exchange, symbol, state, shard, n)
+                     SELECT m.exchange, m.symbol, s.state, pg_backend_pid() % 8, s.sign * m.n
+                     FROM (SELECT exchange, symbol, count(*) AS n FROM claimed GROUP BY exchange, symbol) m
+                          CROSS JOIN (VALUES ('in_progress', 1), ('queued', -1)) AS s(state, sign)
+                     ORDER BY 1, 2, 3
+                     ON CONFLICT (exchange, symbol, state, shard) DO UPDATE SET n = task_count_shards.n + excluded.n)
+                 SELECT * FROM claimed ORDER BY id",
                 &[&owner, &lease_until, &now, &(limit as i64)],
             )?;
-            let mut counts = Counts::default();
-            let mut tasks: Vec<Task> = rows
+            Ok(rows
                 .iter()
                 .map(|r| Task {
                     id: r.get(0),
@@ -117,21 +126,14 @@ impl Db {
                     attempts: r.get::<_, i32>(4) as u32,
                     token: r.get(5),
                 })
-                .collect();
-            tasks.sort_by_key(|t| t.id);
-            for t in &tasks {
-                counts.moved(&t.exchange, &t.symbol, "queued", "in_progress", 1);
-            }
-            counts.write(&mut tx)?;
-            tx.commit()?;
-            Ok(tasks)
+                .collect())
         })
     }
 
     pub fn renew(&self, owner: &str, lease_until: i64) -> Result<usize> {
         let lease_until = self.db_time(lease_until);
         self.with(|c| {
-            let n = c.execute(
+            let n = c.exec(
                 "UPDATE tasks SET lease_until = $2 WHERE state = 'in_progress' AND owner = $1",
                 &[&owner, &lease_until],
             )?;
@@ -197,7 +199,7 @@ impl Db {
 
     pub fn next_wakeup(&self) -> Result<Option<i64>> {
         self.with(|c| {
-            let r = c.query_one(
+            let r = c.one(
                 "SELECT (SELECT min(next_attempt_at) FROM tasks WHERE state = 'queued'),
                         (SELECT min(lease_until) FROM tasks WHERE state = 'in_progress')",
                 &[],
@@ -219,87 +221,78 @@ impl Db {
         }
         let batch = Batch::of(done, |t| self.db_time(t));
         self.with(|c| {
-            let mut tx = c.transaction()?;
-            // One statement settles every task whose claim is still current
-            // (the fencing token); the rest are left as they are. A task
-            // given twice takes the first of its completions that carries
-            // its current claim, as one after the other would.
-            let settled = tx.query(
+            // One statement, so no transaction around it: each task whose
+            // claim is still current (the fencing token) gets its new state,
+            // its price stored (or, for a refreshed day the server no longer
+            // prices, the old one deleted), and the counts follow; the rest
+            // are left as they are. A task given twice takes the first of
+            // its completions that carries its current claim, as one after
+            // the other would.
+            let b = &batch;
+            let settled = c.rows(
                 "WITH i AS (
                      SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::int[], $5::text[],
-                                          $6::bigint[], $7::bool[]) WITH ORDINALITY
-                         AS i(id, token, state, counted, error, at, finished, ord)),
+                                          $6::bigint[], $7::bool[], $8::float8[], $9::float8[], $10::float8[],
+                                          $11::float8[], $12::float8[]) WITH ORDINALITY
+                         AS i(id, token, state, counted, error, at, finished, o, h, l, c, v, ord)),
                  current AS (
                      SELECT DISTINCT ON (i.id) i.* FROM i
                      JOIN tasks t ON t.id = i.id AND t.claims = i.token AND t.state = 'in_progress'
-                     ORDER BY i.id, i.ord)
-                 UPDATE tasks t SET state = i.state, attempts = t.attempts + i.counted,
-                        last_error = CASE WHEN i.finished THEN i.error ELSE coalesce(i.error, t.last_error) END,
-                        next_attempt_at = coalesce(i.at, t.next_attempt_at),
-                        finished_at = CASE WHEN i.finished THEN date_trunc('milliseconds', now()) ELSE t.finished_at END,
-                        owner = NULL, lease_until = NULL
-                 FROM current i WHERE t.id = i.id AND t.claims = i.token AND t.state = 'in_progress'
-                 RETURNING i.ord",
-                &[&batch.ids, &batch.tokens, &batch.states, &batch.counted, &batch.errors, &batch.at, &batch.finished],
+                     ORDER BY i.id, i.ord),
+                 settled AS (
+                     UPDATE tasks t SET state = i.state, attempts = t.attempts + i.counted,
+                            last_error = CASE WHEN i.finished THEN i.error ELSE coalesce(i.error, t.last_error) END,
+                            next_attempt_at = coalesce(i.at, t.next_attempt_at),
+                            finished_at = CASE WHEN i.finished THEN date_trunc('milliseconds', now())
+                                               ELSE t.finished_at END,
+                            owner = NULL, lease_until = NULL
+                     FROM current i WHERE t.id = i.id AND t.claims = i.token AND t.state = 'in_progress'
+                     RETURNING i.ord, t.exchange, t.symbol, t.day, i.state, i.o, i.h, i.l, i.c, i.v),
+                 priced AS (
+                     INSERT INTO prices (exchange, symbol, day, open, high, low, close, volume, fetched_at)
+                     SELECT exchange, symbol, day, o, h, l, c, v, date_trunc('milliseconds', now())
+                     FROM settled WHERE state = 'done' ORDER BY exchange, symbol, day
+                     ON CONFLICT (exchange, symbol, day) DO UPDATE SET
+                        open = excluded.open, high = excluded.high, low = excluded.low,
+                        close = excluded.close, volume = excluded.volume, fetched_at = excluded.fetched_at),
+                 unpriced AS (
+                     DELETE FROM prices p USING settled s
+                     WHERE s.state = 'no_data' AND p.exchange = s.exchange AND p.symbol = s.symbol AND p.day = s.day),
+                 moved AS (SELECT exchange, symbol, state, count(*) AS n FROM settled GROUP BY exchange, symbol, state),
+                 counted AS (
+                     INSERT INTO task_count_shards (exchange, symbol, state, shard, n)
+                     SELECT exchange, symbol, state, pg_backend_pid() % 8, sum(n) FROM (
+                         SELECT exchange, symbol, state, n FROM moved
+                         UNION ALL
+                         SELECT exchange, symbol, 'in_progress', -n FROM moved) d
+                     GROUP BY exchange, symbol, state HAVING sum(n) <> 0
+                     ORDER BY 1, 2, 3
+                     ON CONFLICT (exchange, symbol, state, shard) DO UPDATE SET n = task_count_shards.n + excluded.n)
+                 SELECT ord FROM settled",
+                &[
+                    &b.ids,
+                    &b.tokens,
+                    &b.states,
+                    &b.counted,
+                    &b.errors,
+                    &b.at,
+                    &b.finished,
+                    &b.prices[0],
+                    &b.prices[1],
+                    &b.prices[2],
+                    &b.prices[3],
+                    &b.prices[4],
+                ],
             )?;
             // Positions in `done`, from 1.
             let applied: std::collections::HashSet<i64> = settled.iter().map(|r| r.get(0)).collect();
-            let mut counts = Counts::default();
-            let mut prices = PriceRows::default();
-            let mut unpriced = PriceRows::default();
-            for (i, (c, state)) in done.iter().zip(&batch.states).enumerate() {
-                if !applied.contains(&(i as i64 + 1)) {
-                    continue;
-                }
-                counts.moved(&c.task.exchange, &c.task.symbol, "in_progress", state, 1);
-                match &c.outcome {
-                    Outcome::Price(p) => prices.push(c, [p.open, p.high, p.low, p.close, p.volume]),
-                    Outcome::NoData => unpriced.push(c, [0.0; 5]),
-                    _ => {}
-                }
-            }
-            if !prices.days.is_empty() {
-                prices.sort();
-                let p = &prices;
-                tx.execute(
-                    "INSERT INTO prices (exchange, symbol, day, open, high, low, close, volume, fetched_at)
-                     SELECT e, s, d, o, h, l, c, v, date_trunc('milliseconds', now())
-                     FROM unnest($1::text[], $2::text[], $3::date[], $4::float8[], $5::float8[], $6::float8[],
-                                 $7::float8[], $8::float8[]) AS p(e, s, d, o, h, l, c, v)
-                     ON CONFLICT (exchange, symbol, day) DO UPDATE SET
-                        open = excluded.open, high = excluded.high, low = excluded.low,
-                        close = excluded.close, volume = excluded.volume, fetched_at = excluded.fetched_at",
-                    &[
-                        &p.exchanges,
-                        &p.symbols,
-                        &p.days,
-                        &p.values[0],
-                        &p.values[1],
-                        &p.values[2],
-                        &p.values[3],
-                        &p.values[4],
-                    ],
-                )?;
-            }
-            // A refreshed day the server no longer prices: the old price goes.
-            if !unpriced.days.is_empty() {
-                let u = &unpriced;
-                tx.execute(
-                    "DELETE FROM prices WHERE (exchange, symbol, day) IN
-                         (SELECT * FROM unnest($1::text[], $2::text[], $3::date[]))",
-                    &[&u.exchanges, &u.symbols, &u.days],
-                )?;
-            }
-            counts.write(&mut tx)?;
-            tx.commit()?;
             Ok((1..=done.len() as i64).map(|ord| applied.contains(&ord)).collect())
         })
     }
 
     pub fn pause(&self, server: &str) -> Result<Option<i64>> {
         let until = self.with(|c| {
-            Ok(c.query_opt("SELECT until FROM server_pauses WHERE server = $1", &[&server])?
-                .map(|r| r.get::<_, i64>(0)))
+            Ok(c.opt("SELECT until FROM server_pauses WHERE server = $1", &[&server])?.map(|r| r.get::<_, i64>(0)))
         })?;
         Ok(until.map(|t| self.local_time(t)))
     }
@@ -307,7 +300,7 @@ impl Db {
     pub fn set_pause(&self, server: &str, until: i64) -> Result<()> {
         let until = self.db_time(until);
         self.with(|c| {
-            c.execute(
+            c.exec(
                 "INSERT INTO server_pauses (server, until) VALUES ($1, $2)
                  ON CONFLICT (server) DO UPDATE SET until = greatest(server_pauses.until, excluded.until)",
                 &[&server, &until],
@@ -321,7 +314,7 @@ impl Db {
         let now = self.db_time(now);
         let first = self.with(|c| {
             // One statement: the row lock it takes orders every host's claims.
-            let r = c.query_one(
+            let r = c.one(
                 "INSERT INTO server_slots (server, next_slot) VALUES ($1, $2::bigint + $3::bigint)
                  ON CONFLICT (server) DO UPDATE SET next_slot = greatest(server_slots.next_slot, $2::bigint) + $3::bigint
                  RETURNING next_slot - $3::bigint",
@@ -399,6 +392,8 @@ struct Batch {
     /// Whether the task is finished (its error replaces the last one, and
     /// `finished_at` is set).
     finished: Vec<bool>,
+    /// Open, high, low, close and volume of a price (zeros for others).
+    prices: [Vec<f64>; 5],
 }
 
 impl Batch {
@@ -412,6 +407,7 @@ impl Batch {
             errors: vec![],
             at: vec![],
             finished: vec![],
+            prices: Default::default(),
         };
         for c in done {
             let (state, counted, error, at, finished) = match &c.outcome {
@@ -432,44 +428,14 @@ impl Batch {
             b.errors.push(error);
             b.at.push(at);
             b.finished.push(finished);
+            let price = match &c.outcome {
+                Outcome::Price(p) => [p.open, p.high, p.low, p.close, p.volume],
+                _ => [0.0; 5],
+            };
+            for (column, v) in b.prices.iter_mut().zip(price) {
+                column.push(v);
+            }
         }
         b
-    }
-}
-
-/// Prices (or cells) to write, as column arrays.
-#[derive(Default)]
-struct PriceRows {
-    exchanges: Vec<String>,
-    symbols: Vec<String>,
-    days: Vec<NaiveDate>,
-    values: [Vec<f64>; 5],
-}
-
-impl PriceRows {
-    fn push(&mut self, c: &Completion, values: [f64; 5]) {
-        self.exchanges.push(c.task.exchange.clone());
-        self.symbols.push(c.task.symbol.clone());
-        self.days.push(c.task.day);
-        for (column, v) in self.values.iter_mut().zip(values) {
-            column.push(v);
-        }
-    }
-
-    /// In key order, so concurrent batches lock price rows in one order.
-    fn sort(&mut self) {
-        let mut order: Vec<usize> = (0..self.days.len()).collect();
-        order.sort_by(|&a, &b| {
-            (&self.exchanges[a], &self.symbols[a], self.days[a]).cmp(&(
-                &self.exchanges[b],
-                &self.symbols[b],
-                self.days[b],
-            ))
-        });
-        let pick = |v: &Vec<String>| order.iter().map(|&i| v[i].clone()).collect::<Vec<_>>();
-        let (exchanges, symbols) = (pick(&self.exchanges), pick(&self.symbols));
-        let days = order.iter().map(|&i| self.days[i]).collect();
-        let values = std::array::from_fn(|k| order.iter().map(|&i| self.values[k][i]).collect());
-        *self = PriceRows { exchanges, symbols, days, values };
     }
 }
