@@ -48,6 +48,7 @@ mod postgres {
     pub use crate::common::PgSandbox as Sandbox;
 
     mod chaos;
+    mod connect;
     mod coverage;
     mod edges;
     mod enqueue;

@@ -125,6 +125,13 @@ fn config(url: &str, read_only: bool) -> Result<Config> {
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(Duration::from_secs(10));
     }
+    // Statements are prepared once per connection; each run is still
+    // planned for its own values (a generic plan, which PostgreSQL may
+    // switch to after five runs, guesses ten rows for every array and
+    // scans the queue for a claim).
+    let mut options = config.get_options().unwrap_or("").to_string();
+    options.push_str(" -c plan_cache_mode=force_custom_plan");
+    config.options(options.trim());
     if read_only {
         let options = config.get_options().unwrap_or("").to_string();
         config.options(format!("{options} -c default_transaction_read_only=on").trim());

@@ -1,0 +1,63 @@
+//! What only PostgreSQL has: connecting (and failing to, clearly), and the
+//! demo into a database rather than a file.
+
+use pricequeue::error::{ERROR, OK, USAGE};
+
+use super::Sandbox;
+use crate::common::{bin, run};
+
+/// `status` against the database `url`: its exit code and what it said.
+fn status(url: &str, code: i32) -> String {
+    let mut cmd = std::process::Command::new(bin());
+    cmd.env_remove("PRICEQUEUE_DB").args(["--db", url, "status"]);
+    let out = run(cmd).expect_code(code);
+    assert_eq!(out.stderr.trim().lines().count(), 1, "one line: {}", out.stderr);
+    out.stderr
+}
+
+#[test]
+fn connection_problems_are_one_line_that_says_what_to_do() {
+    let Some(sb) = Sandbox::new() else { return };
+    let url = sb.db();
+    let (server, _) = url.rsplit_once('/').expect("a URL with a database");
+    let host = server.rsplit_once('@').map_or(server, |(_, host)| host);
+
+    let said = status(&format!("{server}/pq_no_such_database"), ERROR);
+    assert!(said.contains("\"pq_no_such_database\" does not exist") && said.contains("create it"), "{said}");
+
+    let said = status(&format!("postgres://pq_no_such_role:s3cret@{host}/postgres"), ERROR);
+    assert!(said.contains("refused the connection") && said.contains("Check the user and password"), "{said}");
+    assert!(!said.contains("s3cret"), "the password is shown: {said}");
+
+    // Nothing listens on port 1 of the loopback.
+    let said = status("postgres://postgres@127.0.0.1:1/prices", ERROR);
+    assert!(said.contains("cannot connect to PostgreSQL") && said.contains("check that the server runs"), "{said}");
+
+    let said = status(&format!("{url}?sslmode=require"), ERROR);
+    assert!(said.contains("TLS"), "{said}");
+
+    let said = status("postgres://postgres@127.0.0.1:notaport/prices", USAGE);
+    assert!(said.contains("not a PostgreSQL URL"), "{said}");
+
+    // An empty database is not a pricequeue one yet: reading it says so.
+    let said = status(&url, ERROR);
+    assert!(said.contains("no pricequeue tables yet"), "{said}");
+}
+
+#[test]
+fn the_demo_runs_into_a_database_and_replaces_only_its_own_tables() {
+    let Some(sb) = Sandbox::new() else { return };
+    // `--db` on the command line (the sandbox's) is where the demo goes.
+    let out = sb.run(&["demo"]).expect_code(OK);
+    assert!(out.stdout.contains("a PostgreSQL database"), "{}", out.stdout);
+    assert_eq!(sb.count("SELECT count(*) FROM tasks"), 12 * 3 * 31);
+    let out = sb.run(&["demo"]).expect_code(OK);
+    assert!(out.stderr.contains("enqueued 1116 new tasks (0 already in the queue)"), "{}", out.stderr);
+
+    // Tasks of the user's own take the demo's mark away: no more replacing.
+    sb.run(&["enqueue", "-e", "bitstamp", "-s", "btc", "--from", "2019-01-01"]).expect_code(OK);
+    let before = sb.dump();
+    let out = sb.run(&["demo"]).expect_code(ERROR);
+    assert!(out.stderr.contains("refusing to replace"), "{}", out.stderr);
+    assert_eq!(sb.dump(), before);
+}
