@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 
-use super::{Completion, Create, Location, Options, Outcome, Store};
+use super::{testing, Completion, Create, Options, Outcome, Store};
 use crate::clock;
 use crate::price::Price;
 use crate::selection::Selection;
@@ -21,7 +21,7 @@ fn backends() -> Vec<TestDb> {
 /// A database of a test's own, removed after it.
 pub(super) enum TestDb {
     Sqlite(tempfile::TempDir),
-    Postgres { admin: String, name: String },
+    Postgres { admin: String, url: String },
 }
 
 impl TestDb {
@@ -29,61 +29,45 @@ impl TestDb {
         TestDb::Sqlite(tempfile::tempdir().unwrap())
     }
 
-    /// A fresh database on the test server, or `None` (with a line
-    /// saying so) when there is none and `PRICEQUEUE_REQUIRE_POSTGRES` is
-    /// not set.
+    /// A fresh database on the server `PRICEQUEUE_TEST_POSTGRES` names,
+    /// or `None` (with a line saying so) when there is none and
+    /// `PRICEQUEUE_REQUIRE_POSTGRES` is not set.
     pub(super) fn postgres() -> Option<TestDb> {
-        use r2d2_postgres::postgres::{Client, NoTls};
         use std::sync::atomic::{AtomicU32, Ordering};
         static N: AtomicU32 = AtomicU32::new(0);
         let admin = std::env::var("PRICEQUEUE_TEST_POSTGRES")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        let mut client = match Client::connect(&admin, NoTls) {
-            Ok(client) => client,
-            Err(e) if std::env::var_os("PRICEQUEUE_REQUIRE_POSTGRES").is_some_and(|v| v == "1") => {
-                panic!("PRICEQUEUE_REQUIRE_POSTGRES=1, but there is no PostgreSQL at {admin}: {e}")
+        if let Err(e) = testing::reachable(&admin) {
+            if std::env::var_os("PRICEQUEUE_REQUIRE_POSTGRES").is_some_and(|v| v == "1") {
+                panic!("PRICEQUEUE_REQUIRE_POSTGRES=1, but there is no PostgreSQL at {admin}: {e}");
             }
-            Err(_) => {
-                eprintln!("skipped on PostgreSQL: no server at {admin} (set PRICEQUEUE_TEST_POSTGRES)");
-                return None;
-            }
-        };
+            eprintln!("skipped on PostgreSQL: no server at {admin} (set PRICEQUEUE_TEST_POSTGRES)");
+            return None;
+        }
         let name = format!("pq_unit_{}_{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
-        client.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).unwrap();
-        client.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
-        Some(TestDb::Postgres { admin, name })
+        let url = testing::database_url(&admin, &name);
+        let _ = testing::drop_database(&admin, &url);
+        let url = testing::create_database(&admin, &name);
+        Some(TestDb::Postgres { admin, url })
     }
 
     /// The database as `--db` names it.
     pub(super) fn url(&self) -> String {
-        match self.location() {
-            Location::File(path) => path.to_string_lossy().into_owned(),
-            Location::Postgres(url) => url,
-        }
-    }
-
-    fn location(&self) -> Location {
         match self {
-            TestDb::Sqlite(dir) => Location::File(dir.path().join("q.db")),
-            TestDb::Postgres { admin, name } => {
-                let base = admin.rsplit_once('/').map_or(admin.as_str(), |(base, _)| base);
-                Location::Postgres(format!("{base}/{name}"))
-            }
+            TestDb::Sqlite(dir) => dir.path().join("q.db").to_string_lossy().into_owned(),
+            TestDb::Postgres { url, .. } => url.clone(),
         }
     }
 
     pub(super) fn open(&self) -> Store {
-        Store::open(&Options::new(self.location(), Create::IfMissing)).unwrap()
+        Store::open(&Options::new(self.url().as_str(), Create::IfMissing)).unwrap()
     }
 }
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let TestDb::Postgres { admin, name } = self {
-            use r2d2_postgres::postgres::{Client, NoTls};
-            if let Ok(mut client) = Client::connect(admin, NoTls) {
-                let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-            }
+        if let TestDb::Postgres { admin, url } = self {
+            let _ = testing::drop_database(admin, url);
         }
     }
 }
