@@ -30,6 +30,22 @@ impl TaskRecord {
     }
 }
 
+/// A key as three statement parameters: after it, or from the start
+/// (empty names and no day) for `None`.
+pub(crate) fn key_params(after: Option<&Key>) -> (String, String, Option<NaiveDate>) {
+    after.cloned().map_or((String::new(), String::new(), None), |(e, s, d)| (e, s, Some(d)))
+}
+
+/// The state a task arrives in: a task in progress arrives queued, since
+/// its claim belongs to the database it was taken in.
+pub(crate) fn arriving(state: String) -> String {
+    if state == "in_progress" {
+        "queued".into()
+    } else {
+        state
+    }
+}
+
 /// What importing a chunk did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Imported {

@@ -360,5 +360,11 @@ pub use crate::clock::now_ms;
 
 /// The current time as ISO 8601 text, for columns people read.
 pub(crate) fn iso_now() -> String {
-    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    iso(chrono::Utc::now())
+}
+
+/// A time as ISO 8601 text in UTC, to the millisecond: as SQLite stores
+/// times meant for people, and as both backends show them.
+pub(crate) fn iso(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }

@@ -10,12 +10,8 @@ use r2d2_postgres::postgres::types::ToSql;
 use super::counts::analyze_if_grown;
 use super::Db;
 use crate::price::{Price, PriceRow};
-use crate::store::copy::{Imported, Key, TaskRecord, FINISHED};
-
-/// A timestamp as the ISO 8601 text SQLite stores.
-fn iso(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
-}
+use crate::store::copy::{arriving, key_params, Imported, Key, TaskRecord, FINISHED};
+use crate::store::iso;
 
 /// An ISO 8601 time as stored in SQLite, or an error naming the row.
 fn time(text: &str, row: &impl std::fmt::Debug) -> Result<DateTime<Utc>> {
@@ -24,14 +20,9 @@ fn time(text: &str, row: &impl std::fmt::Debug) -> Result<DateTime<Utc>> {
         .with_context(|| format!("{text:?} is not an ISO 8601 time (in {row:?}); fix it in the source and copy again"))
 }
 
-/// The parameters of a keyset page: after this key (none: from the start).
-fn after_params(after: Option<&Key>) -> (String, String, Option<NaiveDate>) {
-    after.cloned().map_or((String::new(), String::new(), None), |(e, s, d)| (e, s, Some(d)))
-}
-
 impl Db {
     pub fn tasks_after(&self, after: Option<&Key>, limit: usize) -> Result<Vec<TaskRecord>> {
-        let (e, s, d) = after_params(after);
+        let (e, s, d) = key_params(after);
         self.with(|c| {
             let rows = c.query(
                 "SELECT exchange, symbol, day, state, attempts, last_error, next_attempt_at, enqueued_at, finished_at
@@ -41,26 +32,23 @@ impl Db {
             )?;
             Ok(rows
                 .iter()
-                .map(|r| {
-                    let state: String = r.get(3);
-                    TaskRecord {
-                        exchange: r.get(0),
-                        symbol: r.get(1),
-                        day: r.get(2),
-                        state: if state == "in_progress" { "queued".into() } else { state },
-                        attempts: r.get::<_, i32>(4) as u32,
-                        last_error: r.get(5),
-                        next_attempt_at: r.get(6),
-                        enqueued_at: iso(r.get(7)),
-                        finished_at: r.get::<_, Option<DateTime<Utc>>>(8).map(iso),
-                    }
+                .map(|r| TaskRecord {
+                    exchange: r.get(0),
+                    symbol: r.get(1),
+                    day: r.get(2),
+                    state: arriving(r.get(3)),
+                    attempts: r.get::<_, i32>(4) as u32,
+                    last_error: r.get(5),
+                    next_attempt_at: r.get(6),
+                    enqueued_at: iso(r.get(7)),
+                    finished_at: r.get::<_, Option<DateTime<Utc>>>(8).map(iso),
                 })
                 .collect())
         })
     }
 
     pub fn prices_after(&self, after: Option<&Key>, limit: usize) -> Result<Vec<PriceRow>> {
-        let (e, s, d) = after_params(after);
+        let (e, s, d) = key_params(after);
         self.with(|c| {
             let rows = c.query(
                 "SELECT exchange, symbol, day, open, high, low, close, volume, fetched_at

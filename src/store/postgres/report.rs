@@ -3,7 +3,7 @@
 //! selection, its pairs bound as arrays.
 
 use anyhow::{Context, Result};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use r2d2_postgres::postgres::fallible_iterator::FallibleIterator;
 use r2d2_postgres::postgres::types::ToSql;
 use r2d2_postgres::postgres::{IsolationLevel, Row};
@@ -11,7 +11,7 @@ use r2d2_postgres::postgres::{IsolationLevel, Row};
 use super::{describe, Db};
 use crate::price::{Price, PriceRow};
 use crate::selection::Selection;
-use crate::store::{reason, FailedTask, Reason, StateCounts};
+use crate::store::{iso, reason, FailedTask, Reason, StateCounts};
 
 impl Db {
     pub fn counts(&self) -> Result<StateCounts> {
@@ -205,9 +205,4 @@ impl Db {
         drop(rows);
         tx.commit().map_err(|e| describe(e, ""))
     }
-}
-
-/// A timestamp as the ISO 8601 text SQLite stores.
-fn iso(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }

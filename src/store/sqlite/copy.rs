@@ -7,24 +7,23 @@ use rusqlite::{params, TransactionBehavior};
 
 use super::Db;
 use crate::price::{Price, PriceRow};
-use crate::store::copy::{Imported, Key, TaskRecord, FINISHED};
+use crate::store::copy::{arriving, key_params, Imported, Key, TaskRecord, FINISHED};
 
 impl Db {
     pub fn tasks_after(&self, after: Option<&Key>, limit: usize) -> Result<Vec<TaskRecord>> {
         let conn = self.conn()?;
-        let (e, s, d) = after.cloned().map_or((String::new(), String::new(), None), |(e, s, d)| (e, s, Some(d)));
+        let (e, s, d) = key_params(after);
         let mut stmt = conn.prepare_cached(
             "SELECT exchange, symbol, day, state, attempts, last_error, next_attempt_at, enqueued_at, finished_at
              FROM tasks WHERE ?3 IS NULL OR (exchange, symbol, day) > (?1, ?2, ?3)
              ORDER BY exchange, symbol, day LIMIT ?4",
         )?;
         let rows = stmt.query_map(params![e, s, d, limit as i64], |r| {
-            let state: String = r.get(3)?;
             Ok(TaskRecord {
                 exchange: r.get(0)?,
                 symbol: r.get(1)?,
                 day: r.get(2)?,
-                state: if state == "in_progress" { "queued".into() } else { state },
+                state: arriving(r.get(3)?),
                 attempts: r.get(4)?,
                 last_error: r.get(5)?,
                 next_attempt_at: r.get(6)?,
@@ -37,7 +36,7 @@ impl Db {
 
     pub fn prices_after(&self, after: Option<&Key>, limit: usize) -> Result<Vec<PriceRow>> {
         let conn = self.conn()?;
-        let (e, s, d) = after.cloned().map_or((String::new(), String::new(), None), |(e, s, d)| (e, s, Some(d)));
+        let (e, s, d) = key_params(after);
         let mut stmt = conn.prepare_cached(
             "SELECT exchange, symbol, day, open, high, low, close, volume, fetched_at
              FROM prices WHERE ?3 IS NULL OR (exchange, symbol, day) > (?1, ?2, ?3)
