@@ -25,14 +25,6 @@ impl Location {
         }
     }
 
-    /// The file of an SQLite database; `None` for PostgreSQL.
-    pub fn file(&self) -> Option<&Path> {
-        match self {
-            Location::File(path) => Some(path),
-            Location::Postgres(_) => None,
-        }
-    }
-
     /// Whether the database is a PostgreSQL one.
     pub fn is_postgres(&self) -> bool {
         matches!(self, Location::Postgres(_))

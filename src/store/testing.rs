@@ -194,7 +194,7 @@ impl<'a> Backend<'a> {
 
 /// Whether `db` names a PostgreSQL database rather than an SQLite file.
 pub fn is_postgres(db: &str) -> bool {
-    db.starts_with("postgres://") || db.starts_with("postgresql://")
+    super::Location::parse(db).is_postgres()
 }
 
 /// Every row `sql` returns from the database `db`.

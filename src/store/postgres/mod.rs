@@ -3,9 +3,14 @@
 //! Every operation takes a whole selection in one statement (arrays bound
 //! as parameters), since each round trip is a network hop. A lost
 //! connection (a server restart, a network blip) is waited out: the
-//! operation runs again on a new connection, for up to the busy timeout,
-//! which is safe because each runs in one transaction and completions are
-//! fenced by their claim's token.
+//! operation runs again on a new connection, for up to the busy timeout.
+//! Each runs in one transaction, so a run that failed left nothing; one
+//! whose commit went through but whose answer was lost is run again on
+//! top of itself, which changes no data (enqueue and copy add what is
+//! missing, completions are fenced by their claim's token, a claim hands
+//! out what the lost run took as well) but can make the numbers a command
+//! reports too small (a completion done by the lost run counts as
+//! discarded, an enqueue as adding nothing).
 
 mod conn;
 mod copy;
@@ -95,8 +100,9 @@ impl Db {
                     return Err(StoreError::new(
                         ErrorKind::Unreachable,
                         format!(
-                            "lost the connection to PostgreSQL and could not get it back within {}: {why}. \
-                             Everything finished before was stored; run the command again once the server is back",
+                            "PostgreSQL did not complete an operation within {} (the connection was lost, or \
+                             the server kept cancelling it to break deadlocks): {why}. Everything finished before \
+                             was stored; run the command again once the server is back",
                             humantime::format_duration(self.reconnect_for)
                         ),
                     )

@@ -28,8 +28,8 @@ impl Db {
         let (Some(first), Some(last)) = (days.first(), days.last()) else {
             return Ok(Enqueued::default());
         };
-        // Days come due at fixed times (UTC), which the server's clock tells.
-        let due: Vec<i64> = days.iter().map(|d| clock::due_at(*d, grace)).collect();
+        // Stored, like every queue time, on the server's clock.
+        let due: Vec<i64> = days.iter().map(|d| self.db_time(clock::due_at(*d, grace))).collect();
         let now = self.db_time(now);
         let consecutive = (*last - *first).num_days() + 1 == days.len() as i64;
         let total = (exchanges.len() * symbols.len() * days.len()) as u64;
@@ -93,7 +93,24 @@ impl Db {
 
     pub fn claim(&self, owner: &str, limit: usize, now: i64, lease_until: i64) -> Result<Vec<Task>> {
         let (now, lease_until) = (self.db_time(now), self.db_time(lease_until));
+        let mut tries = 0;
         self.with(|c| {
+            tries += 1;
+            // Run again after a lost connection: the first run may have
+            // committed before its answer was lost. Its tasks are this
+            // owner's with this very lease end (no renewal runs meanwhile:
+            // the same thread renews), so they are handed out now, with
+            // whatever this run adds; else no one would fetch them until
+            // this process ends.
+            let earlier = if tries > 1 {
+                c.rows(
+                    "SELECT id, exchange, symbol, day, attempts, claims FROM tasks
+                     WHERE state = 'in_progress' AND owner = $1 AND lease_until = $2",
+                    &[&owner, &lease_until],
+                )?
+            } else {
+                Vec::new()
+            };
             // One statement, so no transaction around it: the claim and its
             // counts commit together. MATERIALIZED: the locking subquery
             // runs once, so the UPDATE takes exactly the rows it locked,
@@ -114,10 +131,11 @@ impl Db {
                      ORDER BY 1, 2, 3
                      ON CONFLICT (exchange, symbol, state, shard) DO UPDATE SET n = task_count_shards.n + excluded.n)
                  SELECT * FROM claimed ORDER BY id",
-                &[&owner, &lease_until, &now, &(limit as i64)],
+                &[&owner, &lease_until, &now, &(limit.saturating_sub(earlier.len()) as i64)],
             )?;
-            Ok(rows
+            Ok(earlier
                 .iter()
+                .chain(&rows)
                 .map(|r| Task {
                     id: r.get(0),
                     exchange: r.get(1),
@@ -367,14 +385,14 @@ impl Db {
         self.with(|c| {
             // The lock waits for every transaction that changed counts to
             // commit, and holds off new ones until the count is in.
-            c.batch_execute(
-                "BEGIN;
-                 LOCK TABLE task_count_shards IN EXCLUSIVE MODE;
+            let mut tx = c.transaction()?;
+            tx.batch_execute(
+                "LOCK TABLE task_count_shards IN EXCLUSIVE MODE;
                  DELETE FROM task_count_shards;
                  INSERT INTO task_count_shards (exchange, symbol, state, shard, n)
-                     SELECT exchange, symbol, state, 0, count(*) FROM tasks GROUP BY exchange, symbol, state;
-                 COMMIT;",
-            )
+                     SELECT exchange, symbol, state, 0, count(*) FROM tasks GROUP BY exchange, symbol, state;",
+            )?;
+            tx.commit()
         })
     }
 }

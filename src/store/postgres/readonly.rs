@@ -53,7 +53,7 @@ pub fn run_readonly(
     };
     // Parsed, not run: only now is it known to be one valid statement,
     // and only a query is run.
-    let first = sql.trim_start().split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("").to_ascii_lowercase();
+    let first = first_word(sql);
     if !QUERIES.contains(&first.as_str()) {
         bail!(refused());
     }
@@ -71,7 +71,8 @@ pub fn run_readonly(
             .zip(&as_text)
             .map(|(a, text)| if *text { format!("{a}::text") } else { a.clone() })
             .collect();
-        let wrapped = format!("SELECT {} FROM ({sql}\n) AS q({})", columns.join(", "), aliases.join(", "));
+        let inner = sql.trim_end().trim_end_matches(';');
+        let wrapped = format!("SELECT {} FROM ({inner}\n) AS q({})", columns.join(", "), aliases.join(", "));
         stmt = tx.prepare(&wrapped).map_err(|e| describe(e, url).context("the SQL statement is not valid"))?;
     }
     let types: Vec<Type> = stmt.columns().iter().map(|c| c.type_().clone()).collect();
@@ -111,7 +112,7 @@ pub fn run_readonly(
         while let Some(r) = rows.next().map_err(stopped)? {
             values.clear();
             for (i, ty) in types.iter().enumerate() {
-                values.push(match value(&r, i, ty) {
+                values.push(match value(&r, i, ty)? {
                     // A numeric (what sum() of integers gives) as a number.
                     Value::Text(t) if numeric[i] => t
                         .parse::<i64>()
@@ -131,6 +132,25 @@ pub fn run_readonly(
     result
 }
 
+/// The first word of `sql`, lower case, past whitespace, comments and
+/// opening parentheses (`(SELECT 1)`, `/* why */ SELECT`).
+fn first_word(sql: &str) -> String {
+    let mut rest = sql;
+    loop {
+        let trimmed = rest.trim_start().trim_start_matches('(');
+        if let Some(after) = trimmed.strip_prefix("--") {
+            rest = after.split_once('\n').map_or("", |(_, next)| next);
+        } else if let Some(after) = trimmed.strip_prefix("/*") {
+            rest = after.split_once("*/").map_or("", |(_, next)| next);
+        } else if trimmed.len() < rest.len() {
+            rest = trimmed;
+        } else {
+            break;
+        }
+    }
+    rest.split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("").to_ascii_lowercase()
+}
+
 /// The column types read as values of their own.
 const READ_AS_IS: &[Type] = &[
     Type::INT2,
@@ -148,22 +168,57 @@ const READ_AS_IS: &[Type] = &[
 ];
 
 /// Column `i` of `r` as a report value: numbers as numbers, days and
-/// times as the ISO text SQLite stores, anything else as its text.
-fn value(r: &r2d2_postgres::postgres::Row, i: usize, ty: &Type) -> Value {
+/// times as the ISO text SQLite stores (`infinity` as such), anything else
+/// as its text. A day or time beyond what chrono holds is an error that
+/// says how to see it anyway.
+fn value(r: &r2d2_postgres::postgres::Row, i: usize, ty: &Type) -> Result<Value> {
+    use r2d2_postgres::postgres::types::{Date, Timestamp};
     let text = |v: Option<String>| v.map_or(Value::Null, Value::Text);
-    match *ty {
+    let unshowable = || {
+        let name = r.columns()[i].name();
+        anyhow::anyhow!(
+            "column {name} holds a day or time too far from now to show here; cast it to text ({name}::text) to \
+             see it as PostgreSQL writes it"
+        )
+    };
+    Ok(match *ty {
         Type::INT2 => r.get::<_, Option<i16>>(i).map_or(Value::Null, |v| Value::Integer(v.into())),
         Type::INT4 => r.get::<_, Option<i32>>(i).map_or(Value::Null, |v| Value::Integer(v.into())),
         Type::INT8 => r.get::<_, Option<i64>>(i).map_or(Value::Null, Value::Integer),
         Type::FLOAT4 => r.get::<_, Option<f32>>(i).map_or(Value::Null, |v| Value::Real(v.into())),
         Type::FLOAT8 => r.get::<_, Option<f64>>(i).map_or(Value::Null, Value::Real),
         Type::BOOL => r.get::<_, Option<bool>>(i).map_or(Value::Null, |v| Value::Integer(v.into())),
-        Type::DATE => text(r.get::<_, Option<chrono::NaiveDate>>(i).map(|d| d.to_string())),
-        Type::TIMESTAMPTZ => text(
-            r.get::<_, Option<chrono::DateTime<chrono::Utc>>>(i)
-                .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()),
-        ),
+        Type::DATE => {
+            text(r.try_get::<_, Option<Date<chrono::NaiveDate>>>(i).map_err(|_| unshowable())?.map(|d| match d {
+                Date::Value(d) => d.to_string(),
+                Date::PosInfinity => "infinity".into(),
+                Date::NegInfinity => "-infinity".into(),
+            }))
+        }
+        Type::TIMESTAMPTZ => {
+            text(r.try_get::<_, Option<Timestamp<chrono::DateTime<chrono::Utc>>>>(i).map_err(|_| unshowable())?.map(
+                |t| match t {
+                    Timestamp::Value(t) => crate::store::iso(t),
+                    Timestamp::PosInfinity => "infinity".into(),
+                    Timestamp::NegInfinity => "-infinity".into(),
+                },
+            ))
+        }
         Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => text(r.get(i)),
         _ => text(r.try_get::<_, Option<String>>(i).ok().flatten()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_word;
+
+    #[test]
+    fn the_first_word_is_found_past_comments_and_parentheses() {
+        assert_eq!(first_word("  SELECT 1"), "select");
+        assert_eq!(first_word("(SELECT 1) UNION (SELECT 2)"), "select");
+        assert_eq!(first_word("/* a note */ -- and another\n WITH x AS (SELECT 1) TABLE x"), "with");
+        assert_eq!(first_word("/* unclosed"), "");
+        assert_eq!(first_word("COPY (SELECT 1) TO PROGRAM 'x'"), "copy");
     }
 }

@@ -30,6 +30,8 @@ use super::{Create, Options, Synchronous};
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<SqliteConnectionManager>,
+    /// The file, for messages.
+    path: std::path::PathBuf,
     /// Read as immutable (it is on a read-only filesystem): what other
     /// processes change meanwhile is not seen.
     pub immutable: bool,
@@ -95,11 +97,11 @@ impl Db {
             .min_idle(Some(0))
             .build(manager)
             .with_context(|| format!("opening database {}", path.display()))?;
-        Ok(Db { pool, immutable })
+        Ok(Db { pool, path: path.to_path_buf(), immutable })
     }
 
     pub(crate) fn conn(&self) -> Result<PooledConnection<SqliteConnectionManager>> {
-        self.pool.get().context("connecting to the database")
+        self.pool.get().with_context(|| format!("connecting to database {}", self.path.display()))
     }
 }
 
