@@ -71,6 +71,14 @@ fn copy_refuses_a_destination_of_a_newer_schema_and_the_same_database_twice() {
     let Some(pg) = PgSandbox::new() else { return };
     file.run(&["fetch", "-e", "kraken", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-03"]).expect_code(OK);
     pg.run(&["enqueue", "-e", "bitstamp", "-s", "eth", "--from", "2020-03-01"]).expect_code(OK);
+    // The same database under another URL is found out, before any row is
+    // read: copying it into itself would lock out its workers.
+    let before = pg.dump();
+    let other_name = format!("{}?application_name=another_name", pg.db());
+    let said = copy(&file, &pg.db(), &other_name, pricequeue::error::USAGE);
+    assert!(said.contains("are the same database"), "{said}");
+    assert_eq!(pg.dump(), before);
+
     pg.execute("UPDATE meta SET value = '99' WHERE key = 'pricequeue_schema'", &[]);
     let before = pg.dump();
     let said = copy(&file, &file.db(), &pg.db(), ERROR);

@@ -29,6 +29,10 @@ impl Run for CopyArgs {
         };
         let source = open(&from, Create::ReadOnly)?;
         let dest = open(&to, Create::IfMissing)?;
+        // The same database under two names (localhost and 127.0.0.1, say).
+        if source.identity()? == dest.identity()? {
+            bail!(Usage(format!("--from {from} and --to {to} are the same database: copy needs two")));
+        }
         let started = Instant::now();
         // Prices first: a task copied as done then has its price beside it.
         let prices = chunks(

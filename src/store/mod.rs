@@ -280,6 +280,11 @@ on_backend! {
         each: impl FnMut(&str, &str, NaiveDate, Option<Reason>) -> Result<()>
     ) -> Result<()>;
 
+    /// What tells this database from every other: the file's full path;
+    /// for PostgreSQL the server's system identifier, its database and the
+    /// schema the tables are in (however the URL names them).
+    fn identity(&self) -> Result<String>;
+
     /// Up to `limit` tasks after the key `after` (from the first, for
     /// `None`), in key order: `copy` reads a database a chunk at a time.
     fn tasks_after(&self, after: Option<&copy::Key>, limit: usize) -> Result<Vec<copy::TaskRecord>>;

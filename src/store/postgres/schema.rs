@@ -153,6 +153,17 @@ pub fn remove_database(url: &str, _options: &Options) -> Result<()> {
 }
 
 impl Db {
+    pub fn identity(&self) -> Result<String> {
+        self.with(|c| {
+            let r = c.query_one(
+                "SELECT (SELECT system_identifier FROM pg_control_system())::text || '/' || current_database()
+                        || '/' || current_schema()",
+                &[],
+            )?;
+            Ok(r.get(0))
+        })
+    }
+
     /// Marks the database as the demo's own (or no longer).
     pub fn set_demo(&self, demo: bool) -> Result<bool> {
         self.with(|c| {

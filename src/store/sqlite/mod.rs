@@ -100,6 +100,10 @@ impl Db {
         Ok(Db { pool, path: path.to_path_buf(), immutable })
     }
 
+    pub fn identity(&self) -> Result<String> {
+        Ok(self.path.canonicalize().unwrap_or_else(|_| self.path.clone()).to_string_lossy().into_owned())
+    }
+
     pub(crate) fn conn(&self) -> Result<PooledConnection<SqliteConnectionManager>> {
         self.pool.get().with_context(|| format!("connecting to database {}", self.path.display()))
     }
