@@ -316,7 +316,7 @@ pub fn latest_version(location: &Location) -> i64 {
 pub fn made_by_demo(options: &Options) -> Result<bool> {
     match &options.location {
         Location::File(path) => sqlite::made_by_demo(path),
-        Location::Postgres(url) => postgres::made_by_demo(url, options),
+        Location::Postgres(url) => postgres::made_by_demo(url),
     }
 }
 
@@ -326,7 +326,7 @@ pub fn made_by_demo(options: &Options) -> Result<bool> {
 pub fn remove_database(options: &Options) -> Result<()> {
     match &options.location {
         Location::File(path) => sqlite::remove_database(path),
-        Location::Postgres(url) => postgres::remove_database(url, options),
+        Location::Postgres(url) => postgres::remove_database(url),
     }
 }
 
@@ -334,7 +334,7 @@ pub fn remove_database(options: &Options) -> Result<()> {
 pub fn exists(options: &Options) -> Result<bool> {
     match &options.location {
         Location::File(path) => Ok(path.exists()),
-        Location::Postgres(url) => postgres::has_tables(url, options),
+        Location::Postgres(url) => postgres::has_tables(url),
     }
 }
 
@@ -357,7 +357,7 @@ pub fn run_readonly(
     }
     match &options.location {
         Location::File(path) => sqlite::run_readonly(path, options, sql, timeout, stop, header, row),
-        Location::Postgres(url) => postgres::run_readonly(url, options, sql, timeout, stop, header, row),
+        Location::Postgres(url) => postgres::run_readonly(url, sql, timeout, stop, header, row),
     }
 }
 

@@ -137,11 +137,10 @@ fn config(url: &str, read_only: bool) -> Result<Config> {
     // scans the queue for a claim).
     let mut options = config.get_options().unwrap_or("").to_string();
     options.push_str(" -c plan_cache_mode=force_custom_plan");
-    config.options(options.trim());
     if read_only {
-        let options = config.get_options().unwrap_or("").to_string();
-        config.options(format!("{options} -c default_transaction_read_only=on").trim());
+        options.push_str(" -c default_transaction_read_only=on");
     }
+    config.options(options.trim());
     Ok(config)
 }
 

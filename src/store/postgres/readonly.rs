@@ -18,14 +18,13 @@ use r2d2_postgres::postgres::NoTls;
 
 use super::{config, connect, describe};
 use crate::report::Value;
-use crate::store::{Location, Options, Stopped};
+use crate::store::{Location, Stopped};
 
 /// How a statement `sql` may begin.
 const QUERIES: &[&str] = &["select", "with", "values", "table", "explain", "show"];
 
 pub fn run_readonly(
     url: &str,
-    _options: &Options,
     sql: &str,
     timeout: Duration,
     stop: &'static AtomicBool,

@@ -9,7 +9,7 @@ use r2d2_postgres::postgres::{self, Client};
 
 use super::{config, connect, describe, Db};
 use crate::store::error::{ErrorKind, StoreError};
-use crate::store::{Create, Location, Options};
+use crate::store::{Create, Location};
 
 /// The migrations, in order; migration `i` brings the schema to version `i + 1`.
 pub const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("../../../migrations/postgres/0001_init.sql"))];
@@ -114,16 +114,15 @@ pub fn prepare(client: &mut Client, url: &str, create: Create) -> Result<()> {
 
 /// Whether the database at `url` has pricequeue's tables (or tables named
 /// like them).
-pub fn has_tables(url: &str, options: &Options) -> Result<bool> {
+pub fn has_tables(url: &str) -> Result<bool> {
     let mut client = connect(&config(url, true)?, url)?;
     let (version, has_tables) = inspect(&mut client).map_err(|e| describe(e, url))?;
-    let _ = options;
     Ok(version > 0 || has_tables)
 }
 
 /// Whether the database at `url` holds tables `pricequeue demo` made (and
 /// nothing else has added tasks to since).
-pub fn made_by_demo(url: &str, _options: &Options) -> Result<bool> {
+pub fn made_by_demo(url: &str) -> Result<bool> {
     let mut client = connect(&config(url, true)?, url)?;
     let (version, _) = inspect(&mut client).map_err(|e| describe(e, url))?;
     if version <= 0 {
@@ -136,7 +135,7 @@ pub fn made_by_demo(url: &str, _options: &Options) -> Result<bool> {
 
 /// Drops pricequeue's tables from the database at `url`, so they can be
 /// made anew; refuses tables pricequeue did not make. None is fine.
-pub fn remove_database(url: &str, _options: &Options) -> Result<()> {
+pub fn remove_database(url: &str) -> Result<()> {
     let mut client = connect(&config(url, false)?, url)?;
     let found = inspect(&mut client).map_err(|e| describe(e, url))?;
     if check(found, url)? == 0 {
