@@ -37,6 +37,10 @@ pub(super) struct Coordinator<'a> {
     pause_polled: Option<Instant>,
     /// Tasks claimed and not yet committed: with the fetchers, or waiting.
     outstanding: usize,
+    /// How many results a turn of the loop gathers, recently (the largest
+    /// lately, decaying): what the fetchers finish while one claim and one
+    /// commit are made.
+    pace: usize,
     /// Results received, waiting for their commit.
     batch: Vec<Completion>,
     /// Why the run must end early, leaving the rest queued.
@@ -69,6 +73,7 @@ impl<'a> Coordinator<'a> {
             pause_known: 0,
             pause_polled: None,
             outstanding: 0,
+            pace: 0,
             batch: Vec::new(),
             halt: None,
             last_renewal: Instant::now(),
@@ -114,12 +119,15 @@ impl<'a> Coordinator<'a> {
         stopping
     }
 
-    /// Keeps every fetcher busy with a task waiting behind it, but claims
-    /// no more than that, so other processes on the same queue get work.
-    /// Tops up once a quarter of that has been used: claims come in
-    /// batches, and fetchers never run dry while a commit gathers.
+    /// Keeps every fetcher busy with tasks waiting behind it: one each, or
+    /// twice what they finish in a turn of the loop if that is more (a
+    /// database whose claims and commits take longer, or faster fetches,
+    /// need a deeper queue), but no more, so other processes on the same
+    /// queue get work. Tops up once a quarter of that has been used: claims
+    /// come in batches, and fetchers never run dry while a commit gathers.
     fn top_up(&mut self) -> Result<()> {
-        let target = self.opts.workers.max(1) * 2;
+        let workers = self.opts.workers.max(1);
+        let target = workers + workers.max(2 * self.pace).min(MAX_BATCH);
         if self.outstanding > target - (target / 4).max(1) {
             return Ok(());
         }
@@ -185,6 +193,7 @@ impl<'a> Coordinator<'a> {
         }
         let applied = self.store.complete(&self.batch)?;
         self.outstanding -= self.batch.len();
+        self.pace = self.batch.len().max(self.pace - self.pace / 8);
         let batch = std::mem::take(&mut self.batch);
         for (c, applied) in batch.into_iter().zip(applied) {
             if applied {

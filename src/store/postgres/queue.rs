@@ -152,7 +152,8 @@ impl Db {
         let lease_until = self.db_time(lease_until);
         self.with(|c| {
             let n = c.exec(
-                "UPDATE tasks SET lease_until = $2 WHERE state = 'in_progress' AND owner = $1",
+                "UPDATE tasks SET lease_until = $2
+                 WHERE state = 'in_progress' AND lease_until IS NOT NULL AND owner = $1",
                 &[&owner, &lease_until],
             )?;
             Ok(n as usize)
@@ -166,7 +167,8 @@ impl Db {
     pub fn owners(&self) -> Result<Vec<(String, u64)>> {
         self.with(|c| {
             let rows = c.query(
-                "SELECT owner, count(*) FROM tasks WHERE state = 'in_progress' AND owner IS NOT NULL GROUP BY owner",
+                "SELECT owner, count(*) FROM tasks
+                 WHERE state = 'in_progress' AND lease_until IS NOT NULL AND owner IS NOT NULL GROUP BY owner",
                 &[],
             )?;
             Ok(rows.iter().map(|r| (r.get(0), r.get::<_, i64>(1) as u64)).collect())
@@ -181,7 +183,7 @@ impl Db {
     fn requeue_where(&self, condition: &str, args: &[Param<'_>]) -> Result<usize> {
         let update = format!(
             "UPDATE tasks SET state = 'queued', owner = NULL, lease_until = NULL
-             WHERE state = 'in_progress' AND {condition}"
+             WHERE state = 'in_progress' AND lease_until IS NOT NULL AND {condition}"
         );
         self.with(|c| {
             let mut tx = c.transaction()?;
@@ -219,7 +221,7 @@ impl Db {
         self.with(|c| {
             let r = c.one(
                 "SELECT (SELECT min(next_attempt_at) FROM tasks WHERE state = 'queued'),
-                        (SELECT min(lease_until) FROM tasks WHERE state = 'in_progress')",
+                        (SELECT min(lease_until) FROM tasks WHERE state = 'in_progress' AND lease_until IS NOT NULL)",
                 &[],
             )?;
             let (due, lease): (Option<i64>, Option<i64>) = (r.get(0), r.get(1));

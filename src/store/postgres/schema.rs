@@ -12,7 +12,10 @@ use crate::store::error::{ErrorKind, StoreError};
 use crate::store::{Create, Location};
 
 /// The migrations, in order; migration `i` brings the schema to version `i + 1`.
-pub const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("../../../migrations/postgres/0001_init.sql"))];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("../../../migrations/postgres/0001_init.sql")),
+    ("0002_leased_by_lease", include_str!("../../../migrations/postgres/0002_leased_by_lease.sql")),
+];
 
 /// Taken for the length of a migration: two processes opening a new
 /// database at once must not both make the tables ("PQue" in ASCII).
@@ -177,5 +180,44 @@ impl Db {
             };
             Ok(changed > 0)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MIGRATIONS;
+    use crate::store::testing;
+    use crate::store::tests::TestDb;
+
+    /// A database of version 1 with a task in progress (its process gone):
+    /// opening it brings the schema up to date, and the task's lease is
+    /// still found by the queries that now go through the new index.
+    #[test]
+    fn a_version_1_database_is_migrated_with_its_leases() {
+        let Some(db) = TestDb::postgres() else { return };
+        let url = db.url();
+        testing::execute_batch(&url, MIGRATIONS[0].1);
+        testing::execute_batch(
+            &url,
+            "INSERT INTO meta (key, value) VALUES ('pricequeue_schema', '1');
+             INSERT INTO tasks (exchange, symbol, day, state, owner, lease_until, claims)
+                 VALUES ('kraken', 'btc', '2020-03-01', 'in_progress', 'gone:1:x', 1000, 1),
+                        ('kraken', 'btc', '2020-03-02', 'queued', NULL, NULL, 0);
+             INSERT INTO task_count_shards VALUES ('kraken', 'btc', 'in_progress', 0, 1), ('kraken', 'btc', 'queued', 0, 1);",
+        );
+        let store = db.open();
+        let version: String = testing::one(&url, "SELECT value FROM meta WHERE key = 'pricequeue_schema'", &[]);
+        assert_eq!(version, MIGRATIONS.len().to_string());
+        let predicate: String = testing::one(
+            &url,
+            "SELECT pg_get_expr(indpred, indrelid) FROM pg_index WHERE indexrelid = 'tasks_leased'::regclass",
+            &[],
+        );
+        assert_eq!(predicate, "(lease_until IS NOT NULL)");
+        assert_eq!(store.owners().unwrap(), vec![("gone:1:x".to_string(), 1)]);
+        // 2000 on this machine's clock is 2000 on the server's: the same
+        // clock, so the store measures no offset.
+        assert_eq!(store.recover_expired(2000).unwrap(), 1, "the lapsed lease is taken back");
+        assert_eq!(store.counts().unwrap().queued, 2);
     }
 }
