@@ -33,8 +33,8 @@ fn connection_problems_are_one_line_that_says_what_to_do() {
     let said = status("postgres://postgres@127.0.0.1:1/prices", ERROR);
     assert!(said.contains("cannot connect to PostgreSQL") && said.contains("check that the server runs"), "{said}");
 
-    let said = status(&format!("{url}?sslmode=require"), ERROR);
-    assert!(said.contains("TLS"), "{said}");
+    let said = status(&format!("{url}?sslmode=verify"), USAGE);
+    assert!(said.contains("sslmode=verify in --db is not a TLS mode"), "{said}");
 
     let said = status("postgres://postgres@127.0.0.1:notaport/prices", USAGE);
     assert!(said.contains("not a PostgreSQL URL"), "{said}");
@@ -42,6 +42,51 @@ fn connection_problems_are_one_line_that_says_what_to_do() {
     // An empty database is not a pricequeue one yet: reading it says so.
     let said = status(&url, ERROR);
     assert!(said.contains("no pricequeue tables yet"), "{said}");
+}
+
+/// TLS as the URL's `sslmode` asks, with libpq's meanings, against this
+/// machine's server, which offers TLS with a self-signed certificate
+/// (Debian's "snakeoil" one, made for the machine's host name).
+#[test]
+fn tls_is_used_as_sslmode_asks_and_certificates_are_checked_as_it_says() {
+    let Some(sb) = Sandbox::new() else { return };
+    let (ssl, cert): (String, String) = sb.one("SELECT current_setting('ssl'), current_setting('ssl_cert_file')", &[]);
+    if ssl != "on" {
+        eprintln!("skipped: the PostgreSQL server of {} has TLS off", sb.db());
+        return;
+    }
+    let url = sb.db();
+    let encrypted = |query: &str| -> String {
+        let mut cmd = std::process::Command::new(bin());
+        cmd.env_remove("PRICEQUEUE_DB").args([
+            "--db",
+            &format!("{url}?{query}"),
+            "sql",
+            "--format",
+            "csv",
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+        ]);
+        run(cmd).expect_code(OK).stdout
+    };
+    sb.run(&["enqueue", "-e", "kraken", "-s", "btc", "--from", "2020-03-01", "--allow-unknown"]).expect_code(OK);
+    // No sslmode: no TLS (libpq would try it first; pricequeue only when asked).
+    assert_eq!(encrypted("application_name=pq").lines().nth(1), Some("false"));
+    // `require` and `prefer` encrypt and take any certificate.
+    assert_eq!(encrypted("sslmode=require").lines().nth(1), Some("true"));
+    assert_eq!(encrypted("sslmode=prefer").lines().nth(1), Some("true"));
+    // `verify-ca` with the certificate itself as the root: signed by it.
+    let root = format!("sslmode=verify-ca&sslrootcert={cert}");
+    assert_eq!(encrypted(&root).lines().nth(1), Some("true"));
+    // `verify-full` against the built-in roots: not signed by any of them.
+    let said = status(&format!("{url}?sslmode=verify-full"), ERROR);
+    assert!(said.contains("no TLS connection") && said.contains("sslrootcert"), "{said}");
+    // With the right root, but for 127.0.0.1, which the certificate does not name.
+    if url.contains("@127.0.0.1") {
+        let said = status(&format!("{url}?sslmode=verify-full&sslrootcert={cert}"), ERROR);
+        assert!(said.contains("no TLS connection") && said.to_lowercase().contains("name"), "{said}");
+    }
+    let said = status(&format!("{url}?sslmode=verify-ca&sslrootcert=/nonexistent/root.pem"), USAGE);
+    assert!(said.contains("sslrootcert=/nonexistent/root.pem in --db: cannot read"), "{said}");
 }
 
 #[test]

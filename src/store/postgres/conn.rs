@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 
 use r2d2_postgres::postgres::types::ToSql;
-use r2d2_postgres::postgres::{self, Client, NoTls, Row, Statement};
+use r2d2_postgres::postgres::{self, Client, Row, Statement};
 use r2d2_postgres::PostgresConnectionManager;
 
 /// A connection and the statements prepared on it.
@@ -68,7 +68,7 @@ impl DerefMut for Conn {
 }
 
 /// Makes [`Conn`]s for the pool.
-pub struct Manager(pub PostgresConnectionManager<NoTls>);
+pub struct Manager(pub PostgresConnectionManager<super::Tls>);
 
 impl r2d2::ManageConnection for Manager {
     type Connection = Conn;

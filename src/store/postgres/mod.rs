@@ -19,13 +19,14 @@ mod queue;
 mod readonly;
 mod report;
 mod schema;
+mod tls;
 
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use r2d2::Pool;
 use r2d2_postgres::postgres::error::SqlState;
-use r2d2_postgres::postgres::{self, Client, Config, NoTls};
+use r2d2_postgres::postgres::{self, Client, Config};
 use r2d2_postgres::PostgresConnectionManager;
 
 pub use readonly::run_readonly;
@@ -35,6 +36,7 @@ use super::error::{ErrorKind, StoreError};
 use super::{Location, Options};
 
 use conn::{Conn, Manager};
+use tls::Tls;
 
 /// A pricequeue database in PostgreSQL: a pool of connections to it.
 #[derive(Clone)]
@@ -62,7 +64,7 @@ impl Db {
             // found dead fails its operation, which `with` runs again.
             .test_on_check_out(false)
             .connection_timeout(options.busy_timeout.clamp(Duration::from_secs(1), Duration::from_secs(30)))
-            .build(Manager(PostgresConnectionManager::new(config, NoTls)))
+            .build(Manager(PostgresConnectionManager::new(config.0, config.1)))
             .map_err(|e| unreachable(url, &e.to_string()))?;
         Ok(Db { pool, offset, reconnect_for: options.busy_timeout })
     }
@@ -115,10 +117,11 @@ impl Db {
     }
 }
 
-/// The connection settings of `url`; with `read_only`, every transaction
-/// of the session is read-only.
-fn config(url: &str, read_only: bool) -> Result<Config> {
-    let mut config: Config = url.parse().map_err(|e| {
+/// The connection settings of `url`, and the TLS it asks for; with
+/// `read_only`, every transaction of the session is read-only.
+fn config(url: &str, read_only: bool) -> Result<(Config, Tls)> {
+    let tls = tls::split(url)?;
+    let mut config: Config = tls.url.parse().map_err(|e| {
         crate::error::Usage(format!(
             "--db {} is not a PostgreSQL URL this can read ({e}): write it like \
              postgres://user@host:5432/dbname",
@@ -141,13 +144,14 @@ fn config(url: &str, read_only: bool) -> Result<Config> {
         options.push_str(" -c default_transaction_read_only=on");
     }
     config.options(options.trim());
-    Ok(config)
+    let connector = tls.apply(&mut config)?;
+    Ok((config, connector))
 }
 
 /// One connection, or an error saying in one line what is wrong and what
 /// to do.
-fn connect(config: &Config, url: &str) -> Result<Client> {
-    config.connect(NoTls).map_err(|e| describe(e, url))
+fn connect((config, tls): &(Config, Tls), url: &str) -> Result<Client> {
+    config.connect(tls.clone()).map_err(|e| describe(e, url))
 }
 
 /// The server's clock minus ours, measured around one round trip. Under a
@@ -193,6 +197,10 @@ fn describe(e: postgres::Error, url: &str) -> anyhow::Error {
             SqlState::INVALID_CATALOG_NAME => Some(format!(
                 "{message} on that server: create it (`createdb` or CREATE DATABASE), or fix the name in --db {shown}"
             )),
+            SqlState::INVALID_AUTHORIZATION_SPECIFICATION if message.contains("no encryption") => Some(format!(
+                "PostgreSQL refused the connection: {message}. It wants TLS: add ?sslmode=require (or verify-full) \
+                 to --db {shown}"
+            )),
             SqlState::INVALID_PASSWORD | SqlState::INVALID_AUTHORIZATION_SPECIFICATION => Some(format!(
                 "PostgreSQL refused the connection: {message}. Check the user and password in --db {shown}"
             )),
@@ -217,12 +225,16 @@ fn describe(e: postgres::Error, url: &str) -> anyhow::Error {
     if url.is_empty() {
         return anyhow::Error::new(e).context("talking to PostgreSQL");
     }
+    // "error performing TLS handshake: invalid peer certificate: UnknownIssuer"
     if e.to_string().contains("TLS") {
+        let why = std::error::Error::source(&e).map(|c| c.to_string()).unwrap_or_else(|| e.to_string());
         return StoreError::new(
             ErrorKind::Unreachable,
             format!(
-                "{shown} asks for TLS, which this pricequeue does not speak to PostgreSQL yet: connect over a \
-                 local network, a VPN or an SSH tunnel with sslmode=disable (or prefer)"
+                "no TLS connection to PostgreSQL at {shown} ({why}): with sslmode=verify-full the server's \
+                 certificate must be signed by a root in sslrootcert (or one of the built-in roots) and name the \
+                 host, with verify-ca only be signed; sslmode=require encrypts without checking it, and \
+                 sslmode=disable does not encrypt"
             ),
         )
         .into();

@@ -14,7 +14,6 @@ use anyhow::{bail, Result};
 use r2d2_postgres::postgres::error::SqlState;
 use r2d2_postgres::postgres::fallible_iterator::FallibleIterator;
 use r2d2_postgres::postgres::types::{ToSql, Type};
-use r2d2_postgres::postgres::NoTls;
 
 use super::{config, connect, describe};
 use crate::report::Value;
@@ -39,7 +38,8 @@ pub fn run_readonly(
              the database"
         )
     };
-    let mut client = connect(&config(url, true)?, url)?;
+    let config = config(url, true)?;
+    let mut client = connect(&config, url)?;
     let mut tx = client.build_transaction().read_only(true).start().map_err(|e| describe(e, url))?;
     let ms = timeout.as_millis().clamp(1, i32::MAX as u128).to_string();
     tx.execute("SELECT set_config('statement_timeout', $1, true)", &[&ms]).map_err(|e| describe(e, url))?;
@@ -82,10 +82,11 @@ pub fn run_readonly(
     let watching = std::sync::Arc::new(AtomicBool::new(true));
     let watcher = {
         let watching = watching.clone();
+        let tls = config.1.clone();
         std::thread::spawn(move || {
             while watching.load(Ordering::Relaxed) {
                 if stop.load(Ordering::Relaxed) {
-                    let _ = cancel.cancel_query(NoTls);
+                    let _ = cancel.cancel_query(tls);
                     return;
                 }
                 std::thread::sleep(Duration::from_millis(50));
