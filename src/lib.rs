@@ -16,6 +16,7 @@ pub mod selection;
 pub mod server;
 pub mod source;
 pub mod store;
+pub mod ui;
 pub mod work;
 
 #[cfg(test)]

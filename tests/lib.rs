@@ -18,6 +18,8 @@ mod help;
 mod copy;
 mod serve;
 mod shell;
+// The web page, in a browser.
+mod ui;
 
 /// On an SQLite file; and what is SQLite's by nature.
 #[path = "."]

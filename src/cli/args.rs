@@ -235,6 +235,23 @@ pub struct SqlArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct UiArgs {
+    /// Address to serve the page on; port 0 picks a free one. Any address
+    /// but loopback needs a token (--token, or one is made and printed).
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8090")]
+    pub addr: SocketAddr,
+
+    /// A secret every request must carry (in the address printed, then a
+    /// cookie, or as `Authorization: Bearer TOKEN`).
+    #[arg(long, value_name = "TOKEN", env = "PRICEQUEUE_UI_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+
+    /// Only look: no Retry buttons, and every change refused.
+    #[arg(long)]
+    pub read_only: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free one.
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]

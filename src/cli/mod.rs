@@ -174,6 +174,20 @@ pub enum Command {
     )]
     Sql(SqlArgs),
 
+    /// Serve a web page to watch and steer a fetch, and to look at the prices.
+    ///
+    /// Live progress (tasks by state, the rate and the time left, a row per
+    /// exchange and symbol), failures grouped by error with Retry buttons,
+    /// the coverage grid, a chart of one pair's prices with its missing
+    /// days, and a box for one read-only SQL statement. It serves on
+    /// loopback unless told otherwise, and then only with a token.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  pricequeue ui                              # http://127.0.0.1:8090/\n",
+        "  pricequeue ui --addr 0.0.0.0:8090 --read-only   # prints an address with a token"
+    ))]
+    Ui(UiArgs),
+
     /// Run the built-in price server: the price API over synthetic data.
     ///
     /// A dozen exchanges, three symbols, 2013-04-24 to 2020-12-08, each

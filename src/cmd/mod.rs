@@ -13,6 +13,7 @@ mod serve;
 mod shell;
 mod sql;
 mod status;
+mod ui;
 mod work;
 
 use std::path::PathBuf;
@@ -116,6 +117,7 @@ pub fn main() -> Result<Exit> {
         Command::Retry(c) => c.run(&env),
         Command::Sql(c) => c.run(&env),
         Command::Serve(c) => c.run(&env),
+        Command::Ui(c) => c.run(&env),
         Command::Completions(c) => c.run(&env),
         Command::Man(c) => c.run(&env),
         Command::Demo(c) => c.run(&env),

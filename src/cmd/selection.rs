@@ -47,7 +47,7 @@ impl Selection {
 
     /// The selection a report's filter names, what it leaves open filled in
     /// from the database; `None` when there is nothing to report on.
-    pub(super) fn from_filter(store: &Store, f: &FilterArgs) -> Result<Option<Selection>> {
+    pub(crate) fn from_filter(store: &Store, f: &FilterArgs) -> Result<Option<Selection>> {
         // Names given, sorted; `None` means those in the database.
         let given = |names: &[String]| -> Option<Vec<String>> {
             let mut names: Vec<String> = names.iter().map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect();

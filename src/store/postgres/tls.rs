@@ -97,11 +97,8 @@ impl Options {
                 let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider)
                     .build()
                     .context("setting up TLS certificate checks")?;
-                let verifier: Arc<dyn ServerCertVerifier> = if self.check == Check::Chain {
-                    Arc::new(AnyName(webpki))
-                } else {
-                    webpki
-                };
+                let verifier: Arc<dyn ServerCertVerifier> =
+                    if self.check == Check::Chain { Arc::new(AnyName(webpki)) } else { webpki };
                 builder.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth()
             }
         };

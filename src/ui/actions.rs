@@ -1,0 +1,161 @@
+//! What the page asks besides pages: queueing failed tasks again, running
+//! a statement of the SQL box, and the prices as CSV.
+
+use std::sync::atomic::AtomicBool;
+
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::{Form, Json};
+use serde::{Deserialize, Serialize};
+
+use super::pages::Filter;
+use super::{App, Failure};
+use crate::error::Usage;
+use crate::report::{Format, Value};
+use crate::selection::Selection;
+use crate::store;
+
+/// Rows of a statement's result sent to the page, at most.
+const SQL_ROWS: usize = 1000;
+
+/// Never set: a statement of the SQL box ends by its time limit.
+static NEVER: AtomicBool = AtomicBool::new(false);
+
+/// `POST /retry`: which failed tasks to queue again.
+#[derive(Debug, Deserialize)]
+pub struct Retry {
+    /// `task` (one exchange, symbol and day), `pair` (every day of one
+    /// exchange and symbol) or `all` (every failed task, or those of the
+    /// filter's selection).
+    scope: String,
+    #[serde(flatten)]
+    filter: Filter,
+    #[serde(default)]
+    day: String,
+}
+
+#[derive(Serialize)]
+pub struct Retried {
+    queued: usize,
+}
+
+pub async fn retry(State(app): State<App>, Form(r): Form<Retry>) -> Result<Json<Retried>, Failure> {
+    let queued = app
+        .blocking(move |store| {
+            let one = |name: &str, what: &str| -> anyhow::Result<String> {
+                let name = name.trim();
+                if name.is_empty() || name.contains(',') {
+                    anyhow::bail!(Usage(format!("retry of a {}: name one {what}", r.scope)));
+                }
+                Ok(name.to_string())
+            };
+            let sel = match r.scope.as_str() {
+                "task" => {
+                    let day = crate::dates::parse_day(r.day.trim())
+                        .map_err(|e| Usage(format!("retry of a task: day {:?}: {e}", r.day)))?;
+                    let (exchange, symbol) = (one(&r.filter.exchange, "exchange")?, one(&r.filter.symbol, "symbol")?);
+                    Some(Selection { exchanges: vec![exchange], symbols: vec![symbol], from: day, to: day })
+                }
+                "pair" => {
+                    let (exchange, symbol) = (one(&r.filter.exchange, "exchange")?, one(&r.filter.symbol, "symbol")?);
+                    let Some((from, to)) =
+                        store.day_bounds(std::slice::from_ref(&exchange), std::slice::from_ref(&symbol))?
+                    else {
+                        return Ok(0);
+                    };
+                    Some(Selection { exchanges: vec![exchange], symbols: vec![symbol], from, to })
+                }
+                "all" if r.filter.exchange.is_empty() && r.filter.symbol.is_empty() => None,
+                "all" => match r.filter.selection(store)? {
+                    Some(sel) => Some(sel),
+                    None => return Ok(0),
+                },
+                other => anyhow::bail!(Usage(format!("retry: scope {other:?} is not task, pair or all"))),
+            };
+            store.retry_failed(sel.as_ref(), false)
+        })
+        .await?;
+    Ok(Json(Retried { queued }))
+}
+
+/// `POST /sql`: one statement of the user's.
+#[derive(Debug, Deserialize)]
+pub struct Statement {
+    sql: String,
+}
+
+#[derive(Default, Serialize)]
+pub struct Rows {
+    columns: Vec<String>,
+    rows: Vec<Vec<serde_json::Value>>,
+    /// Whether rows past [`SQL_ROWS`] were left out.
+    truncated: bool,
+    error: Option<String>,
+}
+
+pub async fn sql(State(app): State<App>, Json(s): Json<Statement>) -> Json<Rows> {
+    let (options, timeout) = (app.options.clone(), app.sql_timeout);
+    let ran = tokio::task::spawn_blocking(move || {
+        let mut out = Rows::default();
+        let mut columns = Vec::new();
+        let result = store::run_readonly(
+            &options,
+            &s.sql,
+            timeout,
+            &NEVER,
+            |names| {
+                columns = names.to_vec();
+                Ok(())
+            },
+            |row| {
+                if out.rows.len() == SQL_ROWS {
+                    out.truncated = true;
+                    return Ok(());
+                }
+                out.rows.push(row.iter().map(json).collect());
+                Ok(())
+            },
+        );
+        out.columns = columns;
+        if let Err(e) = result {
+            out.error = Some(format!("{e:#}"));
+        }
+        out
+    })
+    .await;
+    Json(
+        ran.unwrap_or_else(|e| Rows { error: Some(format!("the statement's thread stopped: {e}")), ..Rows::default() }),
+    )
+}
+
+fn json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Null => serde_json::Value::Null,
+        Value::Integer(i) => (*i).into(),
+        Value::Real(x) => serde_json::Number::from_f64(*x).map_or_else(|| x.to_string().into(), Into::into),
+        Value::Text(t) => t.clone().into(),
+    }
+}
+
+/// `GET /prices.csv`: the selection's prices and missing cells, as
+/// `query --format csv` writes them.
+pub async fn prices_csv(State(app): State<App>, Query(filter): Query<Filter>) -> Result<Response, Failure> {
+    let csv = app
+        .blocking(move |store| {
+            let mut out = Vec::new();
+            if let Some(sel) = filter.selection(store)? {
+                crate::report::query(store, &sel, Format::Csv, false, &mut out)?;
+            }
+            Ok(out)
+        })
+        .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"prices.csv\""),
+        ],
+        csv,
+    )
+        .into_response())
+}
