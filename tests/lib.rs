@@ -25,6 +25,7 @@ mod sqlite {
     pub use crate::common::SqliteSandbox as Sandbox;
 
     mod chaos;
+    mod chart;
     mod coverage;
     mod demo;
     mod edges;
@@ -48,6 +49,7 @@ mod postgres {
     pub use crate::common::PgSandbox as Sandbox;
 
     mod chaos;
+    mod chart;
     mod connect;
     mod coverage;
     mod edges;
