@@ -36,7 +36,7 @@ impl Exit {
     pub const fn meaning(self) -> &'static str {
         match self {
             Exit::Ok => {
-                "success; for query and coverage: every price of the selection is there; for work and fetch: \
+                "success; for query, coverage and chart: every price of the selection is there; for work and fetch: \
                  every task that is due is done (a price, no data, or abandoned)"
             }
             Exit::Error => {
@@ -47,7 +47,7 @@ impl Exit {
                 "usage error: a bad flag, day, range, duration, rate or format, or a name the server does not list"
             }
             Exit::Incomplete => {
-                "query, coverage: the selection is incomplete: some cell is not queued, queued, in progress, not \
+                "query, coverage, chart: the selection is incomplete: some cell is not queued, queued, in progress, not \
                  yet due or failed; work, fetch: --deadline stopped the run with tasks left"
             }
             Exit::Failed => {
@@ -55,7 +55,7 @@ impl Exit {
                  retry --never gives up on them)"
             }
             Exit::Settled => {
-                "query, coverage: the selection is complete, but the server has no price for some cells (no \
+                "query, coverage, chart: the selection is complete, but the server has no price for some cells (no \
                  data), or their failure was given up on (abandoned)"
             }
             Exit::Interrupted => {

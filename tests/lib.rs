@@ -27,6 +27,7 @@ mod sqlite {
     pub use crate::common::SqliteSandbox as Sandbox;
 
     mod chaos;
+    mod chart;
     mod coverage;
     mod demo;
     mod edges;
@@ -50,6 +51,7 @@ mod postgres {
     pub use crate::common::PgSandbox as Sandbox;
 
     mod chaos;
+    mod chart;
     mod connect;
     mod coverage;
     mod edges;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use clap::Args;
 
-use super::{parse_duration, parse_lease, parse_rate, Rate};
+use super::{parse_duration, parse_lease, parse_output, parse_rate, parse_size, ChartOutput, Rate};
 use crate::dates::{parse_span, Span};
 use crate::report::Format;
 use crate::server::faults::{self, FaultRule};
@@ -205,6 +205,42 @@ pub struct CoverageArgs {
     /// Columns to fit the grid in [default: the terminal's width, or 100].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(40..=1000))]
     pub width: Option<u16>,
+}
+
+#[derive(Debug, Args)]
+pub struct ChartArgs {
+    /// The exchange whose prices to draw: one name.
+    #[arg(long = "exchange", short = 'e', value_name = "NAME", value_delimiter = ',', required = true)]
+    pub exchanges: Vec<String>,
+
+    /// The symbol whose prices to draw: one name.
+    #[arg(long = "symbol", short = 's', value_name = "NAME", value_delimiter = ',', required = true)]
+    pub symbols: Vec<String>,
+
+    /// First day, written like 2020-03-01, 2020-03, 2020, today, yesterday
+    /// or -7d [default: the first day in the database].
+    #[arg(long, value_name = "DAY", value_parser = parse_span, allow_hyphen_values = true)]
+    pub from: Option<Span>,
+
+    /// Last day, included, written like --from [default: the end of --from
+    /// (`--from 2020-03` is March), or without --from the last day in the
+    /// database].
+    #[arg(long, value_name = "DAY", value_parser = parse_span, allow_hyphen_values = true)]
+    pub to: Option<Span>,
+
+    /// Draw each day as a candle (open, high, low, close) instead of a
+    /// line through the closes.
+    #[arg(long)]
+    pub candles: bool,
+
+    /// The file to write: its name's ending, .svg or .png, picks the
+    /// format; - writes SVG to standard output.
+    #[arg(long, short = 'o', value_name = "FILE", value_parser = parse_output, allow_hyphen_values = true)]
+    pub output: ChartOutput,
+
+    /// The chart's width and height in pixels [default: 960x480].
+    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    pub size: Option<(u32, u32)>,
 }
 
 #[derive(Debug, Args)]

@@ -156,6 +156,19 @@ pub enum Command {
     ))]
     Coverage(CoverageArgs),
 
+    /// Draw the prices of one exchange and symbol over a range of days, to
+    /// an SVG or PNG file.
+    ///
+    /// The close of each day as a line, or with --candles each day's open,
+    /// high, low and close. A day without a price is a gap in the line,
+    /// never bridged, banded in the colour of why it is missing (the reasons
+    /// of `query`), with a legend of the reasons. In the SVG, hovering over
+    /// a gap shows its day and reason. Days as in `query`.
+    #[command(after_help = concat!(
+        "Example:\n  pricequeue chart --exchange bitstamp --symbol btc --from 2020-03 -o bitstamp-btc.svg"
+    ))]
+    Chart(ChartArgs),
+
     /// Queue failed tasks again, each with a fresh set of attempts.
     ///
     /// Without a selection, every failed task; `work` (or `fetch`) then

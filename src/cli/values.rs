@@ -107,6 +107,44 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// Where `chart` writes, and so in which format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChartOutput {
+    /// `-`: SVG on standard output.
+    Stdout,
+    /// A file whose name ends in `.svg`.
+    Svg(std::path::PathBuf),
+    /// A file whose name ends in `.png`.
+    Png(std::path::PathBuf),
+}
+
+/// Parses `chart --output`: the extension of the file picks the format.
+pub fn parse_output(s: &str) -> Result<ChartOutput, String> {
+    if s == "-" {
+        return Ok(ChartOutput::Stdout);
+    }
+    let path = std::path::PathBuf::from(s);
+    let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    match extension.as_deref() {
+        Some("svg") => Ok(ChartOutput::Svg(path)),
+        Some("png") => Ok(ChartOutput::Png(path)),
+        _ => Err(format!(
+            "'{s}' does not end in .svg or .png, which picks the format; name the file like chart.svg or \
+             chart.png, or give - for SVG on standard output"
+        )),
+    }
+}
+
+/// Parses `chart --size`: `WIDTHxHEIGHT` in pixels, like `960x480`.
+pub fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let bad = |why: &str| format!("'{s}' is not a size ({why}); write it as WIDTHxHEIGHT in pixels, like 960x480");
+    let (width, height) = s.trim().split_once(['x', 'X']).ok_or_else(|| bad("no x between width and height"))?;
+    let number = |n: &str| n.trim().parse::<u32>().map_err(|_| bad("not whole numbers"));
+    let size = (number(width)?, number(height)?);
+    crate::report::chart::check_size(size).map_err(|e| e.to_string())?;
+    Ok(size)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,5 +161,20 @@ mod tests {
         for bad in ["5", "0/s", "-1/s", "inf/s", "NaN/s", "5/day", "2000/s", "1/h/h"] {
             assert!(parse_rate(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_chart_is_written_as_its_file_name_says_in_a_size_that_fits() {
+        assert_eq!(parse_output("-"), Ok(ChartOutput::Stdout));
+        assert_eq!(parse_output("out/btc.SVG"), Ok(ChartOutput::Svg("out/btc.SVG".into())));
+        assert_eq!(parse_output("btc.png"), Ok(ChartOutput::Png("btc.png".into())));
+        for bad in ["btc.jpg", "btc", "svg", ".svg.txt"] {
+            assert!(parse_output(bad).unwrap_err().contains("does not end in .svg or .png"), "{bad}");
+        }
+        assert_eq!(parse_size("960x480"), Ok((960, 480)));
+        assert_eq!(parse_size(" 1200X600 "), Ok((1200, 600)));
+        assert!(parse_size("960").unwrap_err().contains("like 960x480"));
+        assert!(parse_size("-5x480").unwrap_err().contains("not whole numbers"));
+        assert!(parse_size("10x10").unwrap_err().contains("cannot be drawn"));
     }
 }

@@ -1,5 +1,6 @@
 //! The subcommands, one file each, all behind [`Run`].
 
+mod chart;
 mod copy;
 mod coverage;
 mod demo;
@@ -114,6 +115,7 @@ pub fn main() -> Result<Exit> {
         Command::Status(c) => c.run(&env),
         Command::Query(c) => c.run(&env),
         Command::Coverage(c) => c.run(&env),
+        Command::Chart(c) => c.run(&env),
         Command::Retry(c) => c.run(&env),
         Command::Sql(c) => c.run(&env),
         Command::Serve(c) => c.run(&env),

@@ -1,0 +1,88 @@
+//! `chart`: the prices of one (exchange, symbol) drawn into an SVG or PNG
+//! file, for a cron job that mails a picture.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+
+use super::selection::open_selection;
+use super::{Env, Run};
+use crate::cli::{ChartArgs, ChartOutput, FilterArgs};
+use crate::error::{Exit, Usage};
+use crate::report::chart::{self, ChartData, Style};
+
+impl Run for ChartArgs {
+    fn run(&self, env: &Env) -> Result<Exit> {
+        let exchange = one(&self.exchanges, "exchange")?;
+        let symbol = one(&self.symbols, "symbol")?;
+        // The days left open come from the database, as in `query`.
+        let filter = FilterArgs {
+            exchanges: vec![exchange.clone()],
+            symbols: vec![symbol.clone()],
+            from: self.from,
+            to: self.to,
+        };
+        let Some((store, cells)) = open_selection(env, &filter)? else { return Ok(Exit::Incomplete) };
+        let data = ChartData::load(&store, &exchange, &symbol, cells.from, cells.to)?;
+        let style = if self.candles { Style::Candles } else { Style::Line };
+        let size = self.size.unwrap_or(chart::DEFAULT_SIZE);
+        let written = match &self.output {
+            ChartOutput::Stdout => {
+                let svg = chart::svg(&data, style, size)?;
+                let mut out = io::stdout().lock();
+                out.write_all(svg.as_bytes())
+                    .and_then(|()| out.flush())
+                    .context("writing the chart to standard output")?;
+                "standard output".to_string()
+            }
+            ChartOutput::Svg(path) => write(path, chart::svg(&data, style, size)?.as_bytes())?,
+            ChartOutput::Png(path) => write(path, &chart::png(&data, style, size)?)?,
+        };
+        let code = super::query::completeness(data.missing.len() as u64, data.unsettled());
+        env.report(&format!("wrote the chart to {written}: {}", summary(&data)), code);
+        Ok(code)
+    }
+}
+
+/// The one name a chart is of: `--exchange` and `--symbol` each take exactly one.
+fn one(names: &[String], what: &str) -> Result<String> {
+    let names: Vec<&str> = names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()).collect();
+    match names[..] {
+        [name] if !name.eq_ignore_ascii_case("all") => Ok(name.to_string()),
+        [] => bail!(Usage(format!("no {what} given: a chart is of one {what}; name it with --{what}"))),
+        _ => bail!(Usage(format!(
+            "--{what} {}: a chart is of one {what}; run chart once for each, with its own --output",
+            names.join(",")
+        ))),
+    }
+}
+
+/// Writes the chart to `path`; what to call it in the summary.
+fn write(path: &Path, bytes: &[u8]) -> Result<String> {
+    std::fs::write(path, bytes).with_context(|| format!("writing the chart to {}", path.display()))?;
+    Ok(path.display().to_string())
+}
+
+/// "bitstamp btc, 2020-03-01 to 2020-03-31: 25 prices, 6 missing (6 no data)".
+fn summary(data: &ChartData) -> String {
+    let mut line = format!(
+        "{} {}, {} to {}: {}, {} missing",
+        data.exchange,
+        data.symbol,
+        data.from,
+        data.to,
+        crate::report::plural(data.prices.len() as u64, "price", "prices"),
+        data.missing.len()
+    );
+    let mut reasons: BTreeMap<&str, u64> = BTreeMap::new();
+    for (_, reason) in &data.missing {
+        *reasons.entry(reason.code()).or_default() += 1;
+    }
+    if !reasons.is_empty() {
+        let parts: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
+        line.push_str(&format!(" ({})", parts.join(", ")));
+    }
+    line
+}
