@@ -2,7 +2,7 @@
 //! by side in one run, since these machines are noisy. Not a test: nothing
 //! here passes or fails.
 //!
-//! cargo bench --bench queue                       # all four
+//! cargo bench --bench queue                       # all five
 //! cargo bench --bench queue -- overhead storage   # some of them
 //!
 //! PostgreSQL databases are made (and dropped) on the server PQ_BENCH_PG
@@ -17,6 +17,8 @@
 //!    RSS of each command.
 //! 4. storage: claim and complete, no HTTP, in tasks/s, by batch size,
 //!    with 1, 4 and 8 processes on one database.
+//! 5. ui: the page on a million tasks: each view's time, and the live
+//!    updates'.
 
 // A bench target is a crate root, whose modules sit beside it, not under
 // benches/queue/: each is named by path.
@@ -32,6 +34,8 @@ mod overhead;
 mod scale;
 #[path = "queue/storage.rs"]
 mod storage;
+#[path = "queue/ui.rs"]
+mod ui;
 
 use std::thread;
 
@@ -67,6 +71,10 @@ fn main() {
     }
     if want("storage") {
         storage::run(dir.path());
+        print_load();
+    }
+    if want("ui") {
+        ui::run(dir.path());
         print_load();
     }
 }
