@@ -311,6 +311,19 @@ fn retry_in_the_page_queues_the_failed_task_again() {
     page.wait_for("document.getElementById('retry-result').textContent.includes('queued again')", "the answer");
     assert_eq!(state(), "queued", "{e} {s} {d}");
     page.no_errors();
+
+    // Every failed task of a selection: kraken's, and no other's.
+    let failed = |exchange: &str| {
+        sb.count(&format!("SELECT count(*) FROM tasks WHERE state = 'failed' AND exchange = '{exchange}'"))
+    };
+    let (kraken, bitstamp) = (failed("kraken"), failed("bitstamp"));
+    assert!(kraken > 0 && bitstamp > 0, "{kraken} and {bitstamp} failed");
+    page.go(&ui.url("/failures?exchange=kraken"));
+    page.tab.wait_for_element("button.retry[data-scope='all']").unwrap().click().unwrap();
+    page.wait_for("document.getElementById('retry-result').textContent.includes('queued again')", "the answer");
+    assert_eq!(page.text("#retry-result"), format!("{kraken} tasks queued again"));
+    assert_eq!((failed("kraken"), failed("bitstamp")), (0, bitstamp));
+    page.no_errors();
 }
 
 #[test]

@@ -112,7 +112,7 @@ function retryButtons() {
   for (const button of document.querySelectorAll("button.retry")) {
     button.addEventListener("click", async () => {
       const form = new URLSearchParams({ scope: button.dataset.scope });
-      for (const key of ["exchange", "symbol", "day"]) {
+      for (const key of ["exchange", "symbol", "day", "from", "to"]) {
         if (button.dataset[key] !== undefined) form.set(key, button.dataset[key]);
       }
       button.disabled = true;
@@ -122,8 +122,11 @@ function retryButtons() {
         // The rows it took are failed no more.
         for (const row of document.querySelectorAll("table.failed tbody tr")) {
           const d = row.dataset, b = button.dataset;
-          const taken = b.scope === "all" ||
-            (d.exchange === b.exchange && d.symbol === b.symbol && (b.scope === "pair" || d.day === b.day));
+          const within = (list, name) => list === undefined || list.split(",").includes(name);
+          const taken = b.scope === "all"
+            ? within(b.exchange, d.exchange) && within(b.symbol, d.symbol) &&
+              (b.from === undefined || (b.from <= d.day && d.day <= b.to))
+            : d.exchange === b.exchange && d.symbol === b.symbol && (b.scope === "pair" || d.day === b.day);
           if (taken) {
             row.querySelector("td.state").textContent = "queued";
             for (const other of row.querySelectorAll("button.retry")) other.disabled = true;

@@ -78,6 +78,16 @@ impl Db {
         psql(self.pg_name.as_deref().expect("a PostgreSQL database"), sql)
     }
 
+    /// Runs `sql` (statements separated by `;`) on either backend.
+    pub fn execute(&self, sql: &str) {
+        match &self.pg_name {
+            None => pricequeue::store::testing::execute_batch(Path::new(&self.location), sql),
+            Some(_) => {
+                self.sql(sql);
+            }
+        }
+    }
+
     /// The one number `sql` returns.
     pub fn count(&self, sql: &str) -> i64 {
         match &self.pg_name {

@@ -30,7 +30,7 @@ pub fn run(dir: &Path) {
         let args = ["enqueue", "-e", &ex, "-s", &sy, "--from", "2017-01-01", "--to", "2019-09-27", "--allow-unknown"];
         assert_eq!(measure(db, "http://127.0.0.1:9", &args).code, 0, "enqueue a million");
         // A queue halfway through a run: a third done, 1% failed, with errors.
-        db.sql(
+        db.execute(
             "UPDATE tasks SET state = 'done', attempts = 1 WHERE id % 3 = 0; \
              UPDATE tasks SET state = 'failed', attempts = 5, last_error = 'HTTP 500 (attempt ' || (id % 7) || ')', \
              finished_at = enqueued_at WHERE id % 100 = 1",

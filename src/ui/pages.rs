@@ -177,7 +177,7 @@ fn finished(c: &StateCounts) -> u64 {
 /// `GET /failures`: failed tasks grouped by error, with Retry buttons.
 pub async fn failures(State(app): State<App>, Query(filter): Query<Filter>) -> Result<Markup, Failure> {
     let s = snapshot(&app).await?;
-    let shown = filter_is_set(&filter).then(|| filter.exchange.clone() + " " + &filter.symbol);
+    let form = filter_form("/failures", &filter, html! {});
     let (failed, sel) = app
         .blocking(move |store| {
             let sel = if filter_is_set(&filter) { filter.selection(store)? } else { None };
@@ -191,27 +191,35 @@ pub async fn failures(State(app): State<App>, Query(filter): Query<Filter>) -> R
     };
     let mut groups: BTreeMap<&str, Vec<&FailedTask>> = BTreeMap::new();
     for f in &failed {
-        groups.entry(f.error.as_str()).or_default().push(f);
+        groups.entry(error_kind(&f.error)).or_default().push(f);
     }
     let mut groups: Vec<(&str, Vec<&FailedTask>)> = groups.into_iter().collect();
     groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
     let read_only = app.guard.read_only;
     let body = html! {
         h1 { "Failures" }
+        (form)
         p {
             (s.counts.failed) " failed tasks in all"
-            @if let Some(shown) = &shown { "; listed: those of " (shown) }
-            @if s.counts.failed as usize > FAILURES_LISTED { " (the newest " (FAILURES_LISTED) " are listed)" }
+            @if let Some(sel) = &sel { "; listed: those of " (sel.describe()) }
+            @if s.counts.failed as usize > FAILURES_LISTED { " (of the newest " (FAILURES_LISTED) ")" }
             "."
         }
         @if !read_only && s.counts.failed > 0 {
-            p { button.retry type="button" data-scope="all" { "Retry every failed task" } }
+            p {
+                @match &sel {
+                    Some(sel) => button.retry type="button" data-scope="all" data-exchange=(sel.exchanges.join(","))
+                        data-symbol=(sel.symbols.join(",")) data-from=(sel.from) data-to=(sel.to) {
+                        "Retry every failed task of " (sel.describe()) },
+                    None => button.retry type="button" data-scope="all" { "Retry every failed task" },
+                }
+            }
         }
         p.result #retry-result role="status" {}
         @for (error, tasks) in &groups {
             section.group {
                 h2 { code { (error) } }
-                p { (tasks.len()) " tasks" }
+                p { (crate::report::plural(tasks.len() as u64, "task", "tasks")) }
                 table.failed {
                     thead { tr { th { "exchange" } th { "symbol" } th { "day" } th.num { "attempts" } th { "state" }
                                  @if !read_only { th {} th {} } } }
@@ -234,6 +242,16 @@ pub async fn failures(State(app): State<App>, Query(filter): Query<Filter>) -> R
         }
     };
     Ok(page(&app, "failures", "failures", &s, body))
+}
+
+/// What groups failures: the error without the request it was about
+/// ("GET http://host/price/e/s/2020-03-04: HTTP 502 (...)" is "HTTP 502
+/// (...)"), so that one server error on many days is one group.
+fn error_kind(error: &str) -> &str {
+    match error.split_once(": ") {
+        Some((request, rest)) if request.starts_with("GET ") => rest,
+        _ => error,
+    }
 }
 
 fn filter_is_set(f: &Filter) -> bool {
@@ -478,4 +496,18 @@ pub async fn sql(State(app): State<App>) -> Result<Markup, Failure> {
         div #sql-result {}
     };
     Ok(page(&app, "sql", "sql", &s, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_kind;
+
+    #[test]
+    fn failures_group_by_the_error_not_the_request() {
+        assert_eq!(
+            error_kind("GET http://127.0.0.1:8080/price/kraken/btc/2020-03-04: HTTP 502 (gave up after 5 attempts)"),
+            "HTTP 502 (gave up after 5 attempts)"
+        );
+        assert_eq!(error_kind("HTTP 404: no such exchange"), "HTTP 404: no such exchange");
+    }
 }
