@@ -90,35 +90,54 @@ impl Drop for Ui {
     }
 }
 
-/// The one browser of this test run, for one test at a time; `None` (the
-/// test returns) when there is no Chromium and it is not required.
-fn browser() -> Option<MutexGuard<'static, Browser>> {
-    static BROWSER: OnceLock<Option<Mutex<Browser>>> = OnceLock::new();
-    let browser = BROWSER.get_or_init(|| {
+/// A browser of the test's own (one test at a time has one: two cores),
+/// ended with the test; `None` (the test returns) when there is no
+/// Chromium and it is not required.
+fn browser() -> Option<OwnBrowser> {
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    static PATH: OnceLock<Option<PathBuf>> = OnceLock::new();
+    let path = PATH.get_or_init(|| {
         let path = std::env::var_os("PRICEQUEUE_CHROMIUM").map(PathBuf::from).or_else(|| {
             ["/usr/lib/chromium/chromium", "/usr/bin/chromium"].map(PathBuf::from).into_iter().find(|p| p.exists())
         });
         let required = std::env::var_os("PRICEQUEUE_REQUIRE_BROWSER").is_some_and(|v| v == "1");
-        let Some(path) = path.filter(|p| p.exists()) else {
+        let path = path.filter(|p| p.exists());
+        if path.is_none() {
             assert!(!required, "PRICEQUEUE_REQUIRE_BROWSER=1, but there is no Chromium (apt-get install chromium)");
             eprintln!("skipped in a browser: no Chromium (apt-get install chromium, or set PRICEQUEUE_CHROMIUM)");
-            return None;
-        };
-        let args = ["--disable-component-update", "--disable-background-networking", "--no-first-run"];
-        let options = LaunchOptions {
-            path: Some(path),
-            headless: true,
-            sandbox: false,
-            enable_gpu: false,
-            window_size: Some((1280, 900)),
-            args: args.iter().map(OsStr::new).collect(),
-            idle_browser_timeout: Duration::from_secs(600),
-            ..LaunchOptions::default()
-        };
-        Some(Mutex::new(Browser::new(options).expect("start Chromium")))
+        }
+        path
     });
-    let browser = browser.as_ref()?;
-    Some(browser.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    let path = path.clone()?;
+    let turn = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let args = ["--disable-component-update", "--disable-background-networking", "--no-first-run"];
+    let options = LaunchOptions {
+        path: Some(path),
+        headless: true,
+        sandbox: false,
+        enable_gpu: false,
+        window_size: Some((1280, 900)),
+        args: args.iter().map(OsStr::new).collect(),
+        idle_browser_timeout: Duration::from_secs(120),
+        ..LaunchOptions::default()
+    };
+    // A fresh profile in a temporary directory, removed when it ends.
+    Some(OwnBrowser { browser: Browser::new(options).expect("start Chromium"), _turn: turn })
+}
+
+/// A Chromium process, killed when this is dropped (as the browser is,
+/// before the turn is given up).
+struct OwnBrowser {
+    browser: Browser,
+    _turn: MutexGuard<'static, ()>,
+}
+
+impl std::ops::Deref for OwnBrowser {
+    type Target = Browser;
+
+    fn deref(&self) -> &Browser {
+        &self.browser
+    }
 }
 
 /// A tab whose console errors, uncaught exceptions and refused scripts
@@ -430,6 +449,20 @@ fn off_loopback_every_request_needs_the_token() {
     assert_eq!(ui.request("GET", "/events", &[], "").0, 401);
     assert_eq!(ui.request("GET", "/", &[("authorization", &format!("Bearer {token}"))], "").0, 200);
     assert_eq!(ui.request("GET", &format!("/?token={token}"), &[], "").0, 303);
+    // A token of the user's must be one worth having.
+    for weak in ["", "short", "has spaces but is long enough", "semi;colon-and-long-enough"] {
+        let out = crate::common::run({
+            let mut cmd = Command::new(bin());
+            cmd.args(["--db", &sb.db(), "ui", "--addr", "0.0.0.0:0", "--token", weak]);
+            cmd
+        })
+        .expect_code(pricequeue::error::USAGE);
+        assert!(
+            out.stderr.contains("--token (or PRICEQUEUE_UI_TOKEN) must be at least 16 characters"),
+            "{}",
+            out.stderr
+        );
+    }
 }
 
 #[test]
@@ -479,4 +512,42 @@ fn the_page_serves_a_postgresql_database_too() {
     let page = Page::open(&browser, &ui.url("/prices?exchange=bitstamp&symbol=btc"));
     page.wait_for("document.querySelector('#chart svg') !== null", "the chart");
     page.no_errors();
+}
+
+#[test]
+fn the_csv_download_is_query_s_csv() {
+    let sb = fixture();
+    let ui = Ui::start(&sb.db(), &[]);
+    let (status, body) =
+        ui.request("GET", "/prices.csv?exchange=bitstamp,kraken&symbol=btc&from=2020-03-01&to=2020-03-31", &[], "");
+    assert_eq!(status, 200);
+    // The body comes in chunks (chunked transfer coding): take their data.
+    let mut csv = String::new();
+    let mut rest = body.as_str();
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).expect("a chunk size");
+        if size == 0 {
+            break;
+        }
+        csv.push_str(&after[..size]);
+        rest = &after[size + 2..];
+    }
+    let query = [
+        "query",
+        "-e",
+        "bitstamp,kraken",
+        "-s",
+        "btc",
+        "--from",
+        "2020-03-01",
+        "--to",
+        "2020-03-31",
+        "--format",
+        "csv",
+    ];
+    assert_eq!(csv, sb.run(&query).stdout);
+    assert!(csv.lines().count() > 20, "{csv}");
+    // A bad selection is a 400 that says why, not a file cut short.
+    let (status, body) = ui.request("GET", "/prices.csv?from=2020-02-31", &[], "");
+    assert_eq!(status, 400, "{body}");
 }

@@ -11,7 +11,7 @@ impl Run for UiArgs {
         handle_signals()?;
         // Off loopback, every request must carry a token: the user's, or one made now.
         let token = match (&self.token, self.addr.ip().is_loopback()) {
-            (Some(t), _) => Some(t.clone()),
+            (Some(t), _) => Some(check_token(t)?),
             (None, true) => None,
             (None, false) => Some(ui::random_token()),
         };
@@ -34,4 +34,18 @@ impl Run for UiArgs {
         })?;
         Ok(Exit::Ok)
     }
+}
+
+/// A token given: long enough to guess at no better than chance, and of
+/// characters that pass unchanged through an address, a header and a cookie.
+fn check_token(token: &str) -> Result<String> {
+    let fine = |c: char| c.is_ascii_alphanumeric() || "-._~".contains(c);
+    if token.len() < 16 || !token.chars().all(fine) {
+        anyhow::bail!(crate::error::Usage(
+            "--token (or PRICEQUEUE_UI_TOKEN) must be at least 16 characters of letters, digits and - . _ ~; \
+             leave it out off loopback to have one made"
+                .into()
+        ));
+    }
+    Ok(token.to_string())
 }

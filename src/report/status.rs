@@ -78,7 +78,7 @@ fn write_failures<W: Write>(store: &Store, total: &StateCounts, out: &mut Output
         Some(&format!("Failed tasks ({shown} most recent of {}), with their last error", total.failed)),
         &["exchange", "symbol", "day", "attempts", "error"],
     )?;
-    for f in store.failures(FAILURES_SHOWN)? {
+    for f in store.failures(None, FAILURES_SHOWN)? {
         out.row(&[
             Value::Text(f.exchange),
             Value::Text(f.symbol),

@@ -58,18 +58,33 @@ impl std::fmt::Display for Location {
     }
 }
 
-/// The URL with the password of its `user:password@` part replaced by `***`.
+/// The URL with its passwords replaced by `***`: that of its
+/// `user:password@` part, and a `password=` (or `sslpassword=`) in its query.
 fn hide_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
     let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
     let (authority, path) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
+    let authority = match authority.rsplit_once('@') {
         Some((user_info, host)) if user_info.contains(':') => {
             let user = user_info.split(':').next().unwrap_or("");
-            format!("{scheme}://{user}:***@{host}{path}")
+            format!("{user}:***@{host}")
         }
-        _ => url.to_string(),
-    }
+        _ => authority.to_string(),
+    };
+    let path = match path.split_once('?') {
+        Some((path, query)) => {
+            let pairs: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key @ ("password" | "sslpassword"), _)) => format!("{key}=***"),
+                    _ => pair.to_string(),
+                })
+                .collect();
+            format!("{path}?{}", pairs.join("&"))
+        }
+        None => path.to_string(),
+    };
+    format!("{scheme}://{authority}{path}")
 }
 
 #[cfg(test)]
@@ -90,5 +105,7 @@ mod tests {
         let shown = Location::parse("postgres://ann:s3cret@db.example:5432/prices?sslmode=disable").to_string();
         assert_eq!(shown, "postgres://ann:***@db.example:5432/prices?sslmode=disable");
         assert_eq!(Location::parse("postgres://ann@h/db").to_string(), "postgres://ann@h/db");
+        let shown = Location::parse("postgres://ann@h/db?password=s3cret&sslmode=require&sslpassword=k3y").to_string();
+        assert_eq!(shown, "postgres://ann@h/db?password=***&sslmode=require&sslpassword=***");
     }
 }

@@ -257,8 +257,9 @@ on_backend! {
     /// Task counts by state for each (exchange, symbol), in name order.
     fn counts_by_pair(&self) -> Result<Vec<(String, String, StateCounts)>>;
 
-    /// The most recently failed tasks, newest first, at most `limit`.
-    fn failures(&self, limit: usize) -> Result<Vec<FailedTask>>;
+    /// The most recently failed tasks, newest first, at most `limit`: of
+    /// the selection, or of the whole queue for `None`.
+    fn failures(&self, sel: Option<&Selection>, limit: usize) -> Result<Vec<FailedTask>>;
 
     /// The exchanges and the symbols that appear in the queue or the prices.
     fn names(&self) -> Result<(Vec<String>, Vec<String>)>;

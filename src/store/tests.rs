@@ -174,3 +174,29 @@ fn dead_owners_tasks_are_released_and_failures_retried_on(store: &Store) {
     let t = store.claim("b", 1, 0, 10).unwrap().remove(0);
     assert_eq!(t.attempts, 0, "a retried task gets its attempts back");
 }
+
+#[test]
+fn failures_are_listed_newest_first_for_a_selection_or_all() {
+    for db in backends() {
+        failures_are_listed_newest_first_for_a_selection_or_all_on(&three_days(&db));
+    }
+}
+
+fn failures_are_listed_newest_first_for_a_selection_or_all_on(store: &Store) {
+    for t in store.claim("a", 3, 0, i64::MAX).unwrap() {
+        let error = format!("HTTP 500 on {}", t.day);
+        store.complete(&[Completion { task: t, outcome: Outcome::Failed { error } }]).unwrap();
+        std::thread::sleep(Duration::from_millis(5)); // finished_at, to the millisecond
+    }
+    let days = |f: Vec<super::FailedTask>| f.into_iter().map(|f| f.day).collect::<Vec<_>>();
+    assert_eq!(days(store.failures(None, 10).unwrap()), [day(3), day(2), day(1)]);
+    assert_eq!(days(store.failures(None, 1).unwrap()), [day(3)]);
+    let sel = |e: &str, from: u32, to: u32| Selection {
+        exchanges: vec![e.into()],
+        symbols: vec!["btc".into()],
+        from: day(from),
+        to: day(to),
+    };
+    assert_eq!(days(store.failures(Some(&sel("kraken", 1, 2)), 10).unwrap()), [day(2), day(1)]);
+    assert!(store.failures(Some(&sel("bitstamp", 1, 3)), 10).unwrap().is_empty());
+}

@@ -1,6 +1,7 @@
 //! What the page asks besides pages: queueing failed tasks again, running
 //! a statement of the SQL box, and the prices as CSV.
 
+use std::io::Write;
 use std::sync::atomic::AtomicBool;
 
 use axum::extract::{Query, State};
@@ -66,7 +67,7 @@ pub async fn retry(State(app): State<App>, Form(r): Form<Retry>) -> Result<Json<
                     };
                     Some(Selection { exchanges: vec![exchange], symbols: vec![symbol], from, to })
                 }
-                "all" if r.filter.exchange.is_empty() && r.filter.symbol.is_empty() => None,
+                "all" if !super::pages::filter_is_set(&r.filter) => None,
                 "all" => match r.filter.selection(store)? {
                     Some(sel) => Some(sel),
                     None => return Ok(0),
@@ -95,6 +96,9 @@ pub struct Rows {
 }
 
 pub async fn sql(State(app): State<App>, Json(s): Json<Statement>) -> Json<Rows> {
+    let Ok(_turn) = app.sql_turns.clone().acquire_owned().await else {
+        return Json(Rows { error: Some("the page is stopping".into()), ..Rows::default() });
+    };
     let (options, timeout) = (app.options.clone(), app.sql_timeout);
     let ran = tokio::task::spawn_blocking(move || {
         let mut out = Rows::default();
@@ -139,23 +143,63 @@ fn json(v: &Value) -> serde_json::Value {
 }
 
 /// `GET /prices.csv`: the selection's prices and missing cells, as
-/// `query --format csv` writes them.
+/// `query --format csv` writes them, sent as they are read: a selection of
+/// millions of cells never sits in memory.
 pub async fn prices_csv(State(app): State<App>, Query(filter): Query<Filter>) -> Result<Response, Failure> {
-    let csv = app
-        .blocking(move |store| {
-            let mut out = Vec::new();
-            if let Some(sel) = filter.selection(store)? {
-                crate::report::query(store, &sel, Format::Csv, false, &mut out)?;
+    // The selection first, so that a bad one is a 400, not a cut-off file.
+    let sel = app.blocking(move |store| filter.selection(store)).await?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(4);
+    let store = app.store.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut out = Chunks { tx: tx.clone(), buffer: Vec::with_capacity(CHUNK) };
+        let written = (|| -> anyhow::Result<()> {
+            if let Some(sel) = sel {
+                crate::report::query(&store, &sel, Format::Csv, false, &mut out)?;
             }
-            Ok(out)
-        })
-        .await?;
+            out.flush()?;
+            Ok(())
+        })();
+        if let Err(e) = written {
+            // The page has the file so far; this ends it as broken.
+            let _ = tx.blocking_send(Err(std::io::Error::other(format!("{e:#}"))));
+        }
+    });
+    let body = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) });
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
             (header::CONTENT_DISPOSITION, "attachment; filename=\"prices.csv\""),
         ],
-        csv,
+        axum::body::Body::from_stream(body),
     )
         .into_response())
+}
+
+/// Bytes of CSV sent to the page at a time.
+const CHUNK: usize = 64 * 1024;
+
+/// A writer that hands its bytes to the page's answer a chunk at a time,
+/// waiting while the page reads; it fails once the page is gone, which
+/// stops the report.
+struct Chunks {
+    tx: tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>,
+    buffer: Vec<u8>,
+}
+
+impl Write for Chunks {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.buffer.extend_from_slice(bytes);
+        if self.buffer.len() >= CHUNK {
+            self.flush()?;
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK));
+        self.tx.blocking_send(Ok(chunk)).map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+    }
 }

@@ -32,9 +32,9 @@ pub struct Guard {
     /// Required of every change.
     pub csrf: String,
     pub read_only: bool,
-    /// The hosts a request may name when the page is on loopback without
-    /// a token; empty otherwise (anything goes, the token decides).
-    hosts: Vec<String>,
+    /// Whether a request must name a loopback host (the page is on
+    /// loopback without a token); otherwise any name goes, the token decides.
+    loopback_only: bool,
     /// The cookie the token is kept in, named for the port (cookies do not
     /// tell ports apart).
     pub cookie: String,
@@ -42,13 +42,14 @@ pub struct Guard {
 
 impl Guard {
     pub fn new(addr: SocketAddr, token: Option<String>, read_only: bool) -> Guard {
-        let port = addr.port();
-        let hosts = if token.is_none() && addr.ip().is_loopback() {
-            vec![format!("127.0.0.1:{port}"), format!("localhost:{port}"), format!("[::1]:{port}")]
-        } else {
-            Vec::new()
-        };
-        Guard { token, csrf: random_token(), read_only, hosts, cookie: format!("pricequeue_ui_{port}") }
+        let loopback_only = token.is_none() && addr.ip().is_loopback();
+        Guard {
+            token,
+            csrf: random_token(),
+            read_only,
+            loopback_only,
+            cookie: format!("pricequeue_ui_{}", addr.port()),
+        }
     }
 
     /// Whether `presented` is the token, in time that does not depend on
@@ -105,7 +106,7 @@ pub async fn check(State(app): State<App>, request: Request, next: Next) -> Resp
 fn refuse(guard: &Guard, request: &Request) -> Option<Response> {
     let headers = request.headers();
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
-    if !guard.hosts.is_empty() && !guard.hosts.iter().any(|h| h == host) {
+    if guard.loopback_only && !is_loopback_name(host) {
         return Some(denied(StatusCode::FORBIDDEN, "this page answers only to 127.0.0.1, localhost or [::1]"));
     }
     if guard.token.is_some() && !guard.carried(headers).is_some_and(|t| guard.is_token(t)) {
@@ -152,12 +153,25 @@ fn refuse(guard: &Guard, request: &Request) -> Option<Response> {
     None
 }
 
-/// Whether a change comes from the page itself: its `Origin` is the page's
-/// own; without one, the browser's `Sec-Fetch-Site` says so (a client
-/// that sends neither is not a browser, and the CSRF token decides).
+/// Whether `host` (a Host header: a name and maybe a port) names this
+/// machine's loopback, whatever the port (an SSH tunnel may forward another).
+fn is_loopback_name(host: &str) -> bool {
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if !name.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    matches!(name, "127.0.0.1" | "localhost" | "[::1]")
+}
+
+/// Whether a change comes from the page itself: its `Origin` names the
+/// host the request is addressed to (over `https` too, behind a proxy that
+/// adds TLS); without one, the browser's `Sec-Fetch-Site` says so (a
+/// client that sends neither is not a browser, and the CSRF token decides).
 fn same_origin(headers: &HeaderMap, host: &str) -> bool {
     if let Some(origin) = headers.get(header::ORIGIN) {
-        return origin.to_str().is_ok_and(|o| o == format!("http://{host}"));
+        let origin = origin.to_str().unwrap_or("");
+        let authority = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
+        return authority == Some(host);
     }
     match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         Some(site) => site == "same-origin" || site == "none",
@@ -186,8 +200,13 @@ mod tests {
         let g = Guard::new("127.0.0.1:8090".parse().unwrap(), None, false);
         assert!(refuse(&g, &request(Method::GET, "/", &[("host", "127.0.0.1:8090")])).is_none());
         assert!(refuse(&g, &request(Method::GET, "/", &[("host", "localhost:8090")])).is_none());
-        let r = refuse(&g, &request(Method::GET, "/", &[("host", "evil.example:8090")])).unwrap();
-        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        // Through a tunnel on another port, or on port 80.
+        assert!(refuse(&g, &request(Method::GET, "/", &[("host", "localhost:9000")])).is_none());
+        assert!(refuse(&g, &request(Method::GET, "/", &[("host", "[::1]")])).is_none());
+        for evil in ["evil.example:8090", "evil.example", "127.0.0.1.evil.example:8090", ""] {
+            let r = refuse(&g, &request(Method::GET, "/", &[("host", evil)])).unwrap();
+            assert_eq!(r.status(), StatusCode::FORBIDDEN, "{evil}");
+        }
     }
 
     #[test]
@@ -222,6 +241,8 @@ mod tests {
         assert_eq!(status(&[host, ("x-csrf-token", "0"), ours]), Some(StatusCode::FORBIDDEN), "a wrong one");
         assert_eq!(status(&[host, token, ("origin", "http://evil.example")]), Some(StatusCode::FORBIDDEN));
         assert_eq!(status(&[host, token, ("origin", "null")]), Some(StatusCode::FORBIDDEN));
+        assert_eq!(status(&[host, token, ("origin", "https://127.0.0.1:8090")]), None, "behind a TLS proxy");
+        assert_eq!(status(&[host, token, ("origin", "http://127.0.0.1:8091")]), Some(StatusCode::FORBIDDEN));
         assert_eq!(status(&[host, token, ("sec-fetch-site", "cross-site")]), Some(StatusCode::FORBIDDEN));
         let put = refuse(&g, &request(Method::PUT, "/retry", &[host, token, ours])).unwrap();
         assert_eq!(put.status(), StatusCode::METHOD_NOT_ALLOWED);

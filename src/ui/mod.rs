@@ -47,6 +47,9 @@ pub struct App {
     options: Arc<store::Options>,
     guard: Arc<guard::Guard>,
     sql_timeout: Duration,
+    /// Statements of the SQL box running at once, at most two: each holds
+    /// a connection of its own for up to `sql_timeout`.
+    sql_turns: Arc<tokio::sync::Semaphore>,
     /// The latest counts, for the live pages.
     live: watch::Receiver<live::Snapshot>,
     /// Set when the server stops: live pages end their streams.
@@ -83,6 +86,7 @@ pub fn serve(
         options: Arc::new(store_options),
         guard: Arc::new(guard),
         sql_timeout: options.sql_timeout,
+        sql_turns: Arc::new(tokio::sync::Semaphore::new(2)),
         live,
         stop: stop.clone(),
     };

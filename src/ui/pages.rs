@@ -181,14 +181,10 @@ pub async fn failures(State(app): State<App>, Query(filter): Query<Filter>) -> R
     let (failed, sel) = app
         .blocking(move |store| {
             let sel = if filter_is_set(&filter) { filter.selection(store)? } else { None };
-            let failed = store.failures(FAILURES_LISTED)?;
+            let failed = store.failures(sel.as_ref(), FAILURES_LISTED)?;
             Ok((failed, sel))
         })
         .await?;
-    let failed: Vec<FailedTask> = match &sel {
-        Some(sel) => failed.into_iter().filter(|f| in_selection(sel, f)).collect(),
-        None => failed,
-    };
     let mut groups: BTreeMap<&str, Vec<&FailedTask>> = BTreeMap::new();
     for f in &failed {
         groups.entry(error_kind(&f.error)).or_default().push(f);
@@ -202,7 +198,7 @@ pub async fn failures(State(app): State<App>, Query(filter): Query<Filter>) -> R
         p {
             (s.counts.failed) " failed tasks in all"
             @if let Some(sel) = &sel { "; listed: those of " (sel.describe()) }
-            @if s.counts.failed as usize > FAILURES_LISTED { " (of the newest " (FAILURES_LISTED) ")" }
+            @if failed.len() == FAILURES_LISTED { "; the newest " (FAILURES_LISTED) " are listed" }
             "."
         }
         @if !read_only && s.counts.failed > 0 {
@@ -254,12 +250,8 @@ fn error_kind(error: &str) -> &str {
     }
 }
 
-fn filter_is_set(f: &Filter) -> bool {
+pub fn filter_is_set(f: &Filter) -> bool {
     !(f.exchange.is_empty() && f.symbol.is_empty() && f.from.is_empty() && f.to.is_empty())
-}
-
-fn in_selection(sel: &Selection, f: &FailedTask) -> bool {
-    sel.exchanges.contains(&f.exchange) && sel.symbols.contains(&f.symbol) && (sel.from..=sel.to).contains(&f.day)
 }
 
 /// The filter form of the coverage and prices pages.

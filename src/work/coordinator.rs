@@ -193,7 +193,7 @@ impl<'a> Coordinator<'a> {
         }
         let applied = self.store.complete(&self.batch)?;
         self.outstanding -= self.batch.len();
-        self.pace = self.batch.len().max(self.pace - self.pace / 8);
+        self.pace = self.batch.len().max(self.pace * 7 / 8);
         let batch = std::mem::take(&mut self.batch);
         for (c, applied) in batch.into_iter().zip(applied) {
             if applied {

@@ -75,13 +75,19 @@ impl Db {
         })
     }
 
-    pub fn failures(&self, limit: usize) -> Result<Vec<FailedTask>> {
+    pub fn failures(&self, sel: Option<&Selection>, limit: usize) -> Result<Vec<FailedTask>> {
+        let (condition, args) = super::counts::in_selection(sel, 2);
+        let sql = format!(
+            "SELECT exchange, symbol, day, attempts, coalesce(last_error, '') FROM tasks
+             WHERE state = 'failed'{condition} ORDER BY finished_at DESC LIMIT $1"
+        );
+        let limit = limit as i64;
         self.with(|c| {
-            let rows = c.query(
-                "SELECT exchange, symbol, day, attempts, coalesce(last_error, '') FROM tasks
-                 WHERE state = 'failed' ORDER BY finished_at DESC LIMIT $1",
-                &[&(limit as i64)],
-            )?;
+            let mut params: Vec<&(dyn ToSql + Sync)> = vec![&limit];
+            if let Some(a) = &args {
+                params.extend(a.params());
+            }
+            let rows = c.query(&sql, &params)?;
             Ok(rows
                 .iter()
                 .map(|r| FailedTask {

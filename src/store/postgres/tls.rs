@@ -11,8 +11,10 @@
 //! - `verify-ca`: the certificate must be signed by a trusted root;
 //! - `verify-full`: and name the host in the URL.
 //!
-//! Trusted roots: the PEM file `sslrootcert` names, or without it (or with
-//! `sslrootcert=system`) the Mozilla roots built in. The driver knows
+//! Trusted roots: the PEM file `sslrootcert` names, or without it the
+//! Mozilla roots built in; `sslrootcert=system` asks for those and, as in
+//! libpq, for `verify-full`. Client certificates are refused with a line
+//! that says so. The driver knows
 //! neither the verify modes nor `sslrootcert`, so both are taken off the
 //! URL here and the rest goes to the driver.
 
@@ -60,11 +62,27 @@ pub fn split(url: &str) -> Result<Options> {
         match pair.split_once('=') {
             Some(("sslmode", v)) => mode = Some(decode(v)),
             Some(("sslrootcert", v)) => roots = Some(decode(v)),
+            Some((key @ ("sslcert" | "sslkey" | "sslpassword" | "sslcrl" | "sslcrldir"), _)) => bail!(Usage(format!(
+                "{key} in --db: pricequeue does not present client certificates to PostgreSQL (nor read CRLs); \
+                 sign in with a password in the URL instead"
+            ))),
             _ => kept.push(pair),
         }
     }
     let url = if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) };
-    let roots = roots.filter(|r| r != "system");
+    // As libpq: the system's roots mean checking the host name too, and
+    // are what `verify-full` is for (without a mode, it is that mode).
+    let system = roots.as_deref() == Some("system");
+    if system {
+        match mode.as_deref() {
+            None => mode = Some("verify-full".into()),
+            Some("verify-full") => {}
+            Some(other) => bail!(Usage(format!(
+                "sslrootcert=system in --db goes with sslmode=verify-full (as in libpq), not sslmode={other}"
+            ))),
+        }
+    }
+    let roots = roots.filter(|_| !system);
     let (mode, check) = match mode.as_deref() {
         None | Some("disable") => (SslMode::Disable, Check::Nothing),
         Some("allow" | "prefer") => (SslMode::Prefer, Check::Nothing),
@@ -228,9 +246,13 @@ mod tests {
         // As libpq: a root file makes `require` check the chain.
         let o = split("postgres://h/db?sslmode=require&sslrootcert=ca.pem").unwrap();
         assert_eq!(o.check, Check::Chain);
-        // `system`: the built-in roots.
-        let o = split("postgres://h/db?sslmode=verify-ca&sslrootcert=system").unwrap();
-        assert_eq!((o.check, o.roots), (Check::Chain, None));
+        // `system`: the built-in roots, and the host name checked (libpq 16).
+        let o = split("postgres://h/db?sslrootcert=system").unwrap();
+        assert_eq!((o.mode, o.check, o.roots), (SslMode::Require, Check::ChainAndName, None));
+        let e = split("postgres://h/db?sslmode=require&sslrootcert=system").err().unwrap().to_string();
+        assert!(e.contains("goes with sslmode=verify-full"), "{e}");
+        let e = split("postgres://h/db?sslmode=require&sslcert=me.crt").err().unwrap().to_string();
+        assert!(e.contains("sslcert in --db: pricequeue does not present client certificates"), "{e}");
         let e = split("postgres://h/db?sslmode=verify").err().unwrap().to_string();
         assert!(e.contains("sslmode=verify in --db is not a TLS mode"), "{e}");
     }

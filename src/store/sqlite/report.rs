@@ -82,13 +82,27 @@ impl Db {
     }
 
     /// The most recently failed tasks, newest first, at most `limit`.
-    pub fn failures(&self, limit: usize) -> Result<Vec<FailedTask>> {
+    pub fn failures(&self, sel: Option<&Selection>, limit: usize) -> Result<Vec<FailedTask>> {
         let conn = self.conn()?;
+        // The names as JSON arrays; without a selection, every name and day.
+        let (exchanges, symbols, from, to) = match sel {
+            Some(sel) => (
+                Some(serde_json::to_string(&sel.exchanges)?),
+                Some(serde_json::to_string(&sel.symbols)?),
+                sel.from.to_string(),
+                sel.to.to_string(),
+            ),
+            None => (None, None, "0000-01-01".to_string(), "9999-12-31".to_string()),
+        };
         let mut stmt = conn.prepare_cached(
             "SELECT exchange, symbol, day, attempts, coalesce(last_error, '') FROM tasks INDEXED BY tasks_failed
-             WHERE state = 'failed' ORDER BY finished_at DESC LIMIT ?1",
+             WHERE state = 'failed'
+               AND (?2 IS NULL OR exchange IN (SELECT value FROM json_each(?2)))
+               AND (?3 IS NULL OR symbol IN (SELECT value FROM json_each(?3)))
+               AND day BETWEEN ?4 AND ?5
+             ORDER BY finished_at DESC LIMIT ?1",
         )?;
-        let rows = stmt.query_map(params![limit as i64], |r| {
+        let rows = stmt.query_map(params![limit as i64, exchanges, symbols, from, to], |r| {
             Ok(FailedTask {
                 exchange: r.get(0)?,
                 symbol: r.get(1)?,
