@@ -107,3 +107,20 @@ fn the_demo_runs_into_a_database_and_replaces_only_its_own_tables() {
     assert!(out.stderr.contains("refusing to replace"), "{}", out.stderr);
     assert_eq!(sb.dump(), before);
 }
+
+/// What a read-only transaction still allows but acts on the server, not
+/// the database: refused, so that `sql` (and the page's SQL box) cannot
+/// end the workers' connections or read the server's files.
+#[test]
+fn sql_does_not_call_functions_that_act_on_the_server() {
+    let Some(sb) = Sandbox::new() else { return };
+    sb.run(&["enqueue", "-e", "kraken", "-s", "btc", "--from", "2020-03-01", "--allow-unknown"]).expect_code(OK);
+    for sql in [
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid()",
+        "SELECT pg_catalog.pg_cancel_backend(1)",
+        "SELECT pg_read_file('/etc/hostname')",
+    ] {
+        let out = sb.run(&["sql", sql]).expect_code(ERROR);
+        assert!(out.stderr.contains("`pricequeue sql` does not call pg_"), "{sql}: {}", out.stderr);
+    }
+}

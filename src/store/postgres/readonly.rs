@@ -56,6 +56,12 @@ pub fn run_readonly(
     if !QUERIES.contains(&first.as_str()) {
         bail!(refused());
     }
+    if let Some(f) = server_function(sql) {
+        bail!(
+            "`pricequeue sql` does not call {f}: a read-only transaction lets it act on the server (its \
+             connections, settings or files), which is not reading the database. Use psql for that"
+        );
+    }
     // (EXPLAIN ANALYZE runs the statement it explains: one that writes is
     // refused by the read-only transaction.)
     let names: Vec<String> = stmt.columns().iter().map(|c| c.name().to_string()).collect();
@@ -130,6 +136,35 @@ pub fn run_readonly(
     let _ = watcher.join();
     let _ = tx.rollback();
     result
+}
+
+/// Functions a read-only transaction still runs that act on the server
+/// rather than read the database: signalling other sessions (the workers'
+/// among them), the configuration and logs, replication, the server's
+/// files and large-object files, other databases.
+const SERVER_FUNCTIONS: &[&str] = &[
+    "pg_terminate_backend",
+    "pg_cancel_backend",
+    "pg_reload_conf",
+    "pg_rotate_logfile",
+    "pg_promote",
+    "pg_switch_wal",
+    "pg_create_restore_point",
+    "pg_log_backend_memory_contexts",
+    "pg_read_file",
+    "pg_read_binary_file",
+    "pg_ls_dir",
+    "pg_stat_file",
+    "lo_import",
+    "lo_export",
+    "dblink",
+];
+
+/// The first function of [`SERVER_FUNCTIONS`] that `sql` names, however
+/// quoted, cased or qualified.
+fn server_function(sql: &str) -> Option<&'static str> {
+    let text = sql.to_ascii_lowercase().replace('"', "");
+    SERVER_FUNCTIONS.iter().copied().find(|f| text.contains(f))
 }
 
 /// The first word of `sql`, lower case, past whitespace, comments and
@@ -212,6 +247,17 @@ fn value(r: &r2d2_postgres::postgres::Row, i: usize, ty: &Type) -> Result<Value>
 #[cfg(test)]
 mod tests {
     use super::first_word;
+
+    #[test]
+    fn functions_that_act_on_the_server_are_found_however_written() {
+        use super::server_function;
+        assert_eq!(
+            server_function("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"),
+            Some("pg_terminate_backend")
+        );
+        assert_eq!(server_function("select PG_CATALOG.\"PG_READ_FILE\"('x')"), Some("pg_read_file"));
+        assert_eq!(server_function("SELECT * FROM pg_stat_activity"), None);
+    }
 
     #[test]
     fn the_first_word_is_found_past_comments_and_parentheses() {
