@@ -35,9 +35,14 @@ struct Ui {
 
 impl Ui {
     fn start(db: &str, args: &[&str]) -> Ui {
+        Ui::start_at(db, "127.0.0.1:0", args).0
+    }
+
+    /// `ui` on `addr`: the page, and the address it printed.
+    fn start_at(db: &str, addr: &str, args: &[&str]) -> (Ui, String) {
         let mut child = Command::new(bin())
             .env_remove("PRICEQUEUE_DB")
-            .args(["--db", db, "ui", "--addr", "127.0.0.1:0"])
+            .args(["--db", db, "ui", "--addr", addr])
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -46,10 +51,11 @@ impl Ui {
             .expect("start pricequeue ui");
         let mut line = String::new();
         BufReader::new(child.stdout.take().expect("piped")).read_line(&mut line).expect("the address line");
-        let url = line.trim();
-        assert!(url.starts_with("http://127.0.0.1:"), "`ui` printed {url:?}");
-        let base = url.split('/').take(3).collect::<Vec<_>>().join("/");
-        Ui { child, base }
+        let url = line.trim().to_string();
+        assert!(url.starts_with("http://"), "`ui` printed {url:?}");
+        // Any address it listens on is reached through loopback here.
+        let base = url.split('/').take(3).collect::<Vec<_>>().join("/").replace("0.0.0.0", "127.0.0.1");
+        (Ui { child, base }, url)
     }
 
     fn url(&self, path: &str) -> String {
@@ -430,19 +436,7 @@ fn read_only_hides_retry_and_refuses_it() {
 #[test]
 fn off_loopback_every_request_needs_the_token() {
     let sb = fixture();
-    let mut child = Command::new(bin())
-        .args(["--db", &sb.db(), "ui", "--addr", "0.0.0.0:0"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let ui = Ui {
-        child,
-        base: line.trim().split('/').take(3).collect::<Vec<_>>().join("/").replace("0.0.0.0", "127.0.0.1"),
-    };
+    let (ui, line) = Ui::start_at(&sb.db(), "0.0.0.0:0", &[]);
     let token = line.trim().split_once("?token=").expect("a token in the address").1.to_string();
     assert_eq!(token.len(), 64, "{line}");
     assert_eq!(ui.request("GET", "/", &[], "").0, 401);
