@@ -33,6 +33,11 @@ impl StateCounts {
         self.queued + self.not_yet_due + self.in_progress + self.done + self.no_data + self.failed + self.abandoned
     }
 
+    /// Tasks finished (done, no data, failed or abandoned): what a run moves.
+    pub fn finished(&self) -> u64 {
+        self.done + self.no_data + self.failed + self.abandoned
+    }
+
     /// Each state with its count, in the order reports list them.
     pub fn by_state(&self) -> [(&'static str, u64); 7] {
         [

@@ -45,11 +45,6 @@ pub struct Pair {
     pub counts: StateCounts,
 }
 
-/// Finished tasks (done, no data, failed, abandoned): what a run moves.
-fn finished(c: &StateCounts) -> u64 {
-    c.done + c.no_data + c.failed + c.abandoned
-}
-
 /// The finished counts seen lately, for the rate.
 #[derive(Default)]
 pub struct Rate {
@@ -87,7 +82,7 @@ pub fn read(store: &Store, rate: &mut Rate, at: Instant) -> Snapshot {
     };
     match read() {
         Ok((counts, pairs)) => {
-            let rate = rate.add(at, finished(&counts));
+            let rate = rate.add(at, counts.finished());
             let left = counts.queued + counts.in_progress;
             let working = counts.in_progress > 0 || rate > 0.0;
             let eta_secs = (working && rate > 0.0).then(|| (left as f64 / rate).ceil() as u64);

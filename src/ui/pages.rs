@@ -14,7 +14,7 @@ use super::{App, Failure};
 use crate::cli::FilterArgs;
 use crate::report::{Bucket, Day, DayCounts};
 use crate::selection::Selection;
-use crate::store::{FailedTask, StateCounts, Store};
+use crate::store::{FailedTask, Store};
 
 /// The states, in the order every view lists them.
 pub const STATES: [&str; 7] = ["queued", "not_yet_due", "in_progress", "done", "no_data", "failed", "abandoned"];
@@ -102,7 +102,6 @@ fn page(app: &App, title: &str, id: &str, counts: &Snapshot, body: Markup) -> Ma
 /// Tasks by state, the rate and the time left: the strip on every page,
 /// kept current by the page's script.
 fn tiles(s: &Snapshot) -> Markup {
-    let finished = s.counts.done + s.counts.no_data + s.counts.failed + s.counts.abandoned;
     html! {
         section #counts {
             @for (state, n) in s.counts.by_state() {
@@ -115,7 +114,7 @@ fn tiles(s: &Snapshot) -> Markup {
                 span.label { "total" }
                 span.n #count-total data-count="total" { (s.total) }
             }
-            progress #bar max=(s.total.max(1)) value=(finished) {}
+            progress #bar max=(s.total.max(1)) value=(s.counts.finished()) {}
             p #rate { (rate_line(s)) }
             @if let Some(e) = &s.error { p.error #counts-error { (e) } }
         }
@@ -161,17 +160,13 @@ pub async fn progress(State(app): State<App>) -> Result<Markup, Failure> {
                     tr data-exchange=(p.exchange) data-symbol=(p.symbol) {
                         td { (p.exchange) } td { (p.symbol) }
                         @for (state, n) in p.counts.by_state() { td.num data-count=(state) { (n) } }
-                        td { progress max=(p.counts.total().max(1)) value=(finished(&p.counts)) {} }
+                        td { progress max=(p.counts.total().max(1)) value=(p.counts.finished()) {} }
                     }
                 }
             }
         }
     };
     Ok(page(&app, "progress", "progress", &s, body))
-}
-
-fn finished(c: &StateCounts) -> u64 {
-    c.done + c.no_data + c.failed + c.abandoned
 }
 
 /// `GET /failures`: failed tasks grouped by error, with Retry buttons.
