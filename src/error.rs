@@ -105,39 +105,14 @@ pub fn exit_code(err: &anyhow::Error) -> Exit {
     }
 }
 
-/// What to do about an error from the world outside, when the message
-/// alone does not say: a read-only, locked or full database.
+/// What to do about an I/O error, when the message alone does not say:
+/// a full disk under the report being written. (The store's errors carry
+/// their own hints: `store::hint`.)
 pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
-    use crate::store::ErrorKind;
-    match crate::store::error_kind(err) {
-        Some(ErrorKind::ReadOnly) => {
-            return Some(
-                "the database is read-only to you: pricequeue writes to it and to its -wal and -shm \
-                 files beside it, so you need write access to all three and to their directory \
-                 (or copy the database somewhere you can write)",
-            )
-        }
-        Some(ErrorKind::Locked) => {
-            return Some(
-                "another program holds a lock on the database (a sqlite3 shell inside BEGIN, or a \
-                 stuck process): end it and run the same command again; nothing stored was lost",
-            )
-        }
-        Some(ErrorKind::Full) => {
-            return Some(
-                "the disk holding the database is full: free some space and run the same command \
-                 again; everything committed so far is safe",
-            )
-        }
-        Some(ErrorKind::CannotOpen) => {
-            return Some("check that the database's directory exists and that you may write in it")
-        }
-        Some(ErrorKind::NotOurs | ErrorKind::NewerSchema | ErrorKind::Unreachable) | None => {}
+    match io_kind(err)? {
+        std::io::ErrorKind::StorageFull => Some("the disk is full: free some space and run the same command again"),
+        _ => None,
     }
-    if io_kind(err) == Some(std::io::ErrorKind::StorageFull) {
-        return Some("the disk is full: free some space and run the same command again");
-    }
-    None
 }
 
 /// The kind of the I/O error behind `err`, if one is: also inside the
@@ -187,17 +162,8 @@ mod tests {
         }
     }
 
-    fn store(kind: crate::store::ErrorKind) -> anyhow::Error {
-        anyhow::Error::new(crate::store::StoreError::new(kind, "trouble")).context("committing finished tasks")
-    }
-
     #[test]
-    fn outside_errors_come_with_what_to_do() {
-        use crate::store::ErrorKind;
-        assert!(hint(&store(ErrorKind::ReadOnly)).unwrap().contains("write access"));
-        assert!(hint(&store(ErrorKind::Locked)).unwrap().contains("sqlite3 shell inside BEGIN"));
-        assert!(hint(&store(ErrorKind::Full)).unwrap().contains("free some space"));
-        assert_eq!(hint(&store(ErrorKind::NewerSchema)), None, "the message says what to do");
+    fn a_full_disk_under_a_report_comes_with_what_to_do() {
         let io =
             anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::StorageFull)).context("writing the report");
         assert!(hint(&io).unwrap().contains("disk is full"));

@@ -7,7 +7,7 @@ fn main() -> ExitCode {
         Err(err) if is_broken_pipe(&err) => pricequeue::error::OK,
         Err(err) => {
             pricequeue::cmd::log(&format!("error: {err:#}"));
-            if let Some(hint) = pricequeue::error::hint(&err) {
+            if let Some(hint) = pricequeue::store::hint(&err).or_else(|| pricequeue::error::hint(&err)) {
                 pricequeue::cmd::log(&format!("hint: {hint}"));
             }
             pricequeue::error::exit_code(&err).code()

@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use super::Value;
 use super::{Format, Output};
-use crate::store::{StateCounts, Store};
+use crate::store::{StateCounts, Store, TaskState};
 
 /// Failed tasks listed with their error; `query` lists them all.
 const FAILURES_SHOWN: usize = 20;
@@ -39,8 +39,8 @@ pub fn status<W: Write>(store: &Store, format: Format, out: W) -> Result<StateCo
 /// due comes due.
 fn write_states<W: Write>(store: &Store, total: &StateCounts, out: &mut Output<W>) -> Result<()> {
     out.section("states", Some("Tasks by state"), &["state", "tasks"])?;
-    for (state, n) in states(total) {
-        out.row(&[Value::Text(state.into()), Value::Integer(n as i64)])?;
+    for (state, n) in total.by_state() {
+        out.row(&[Value::Text(state.name().into()), Value::Integer(n as i64)])?;
     }
     out.row(&[Value::Text("total".into()), Value::Integer(total.total() as i64)])?;
     if total.not_yet_due > 0 {
@@ -60,11 +60,11 @@ fn write_pairs<W: Write>(store: &Store, out: &mut Output<W>) -> Result<()> {
     out.section(
         "pairs",
         Some("Tasks by exchange and symbol"),
-        &["exchange", "symbol", "queued", "not_yet_due", "in_progress", "done", "no_data", "failed", "abandoned"],
+        &[&["exchange", "symbol"][..], &TaskState::ALL.map(TaskState::name)].concat(),
     )?;
     for (exchange, symbol, c) in store.counts_by_pair()? {
         let mut row = vec![Value::Text(exchange), Value::Text(symbol)];
-        row.extend(states(&c).map(|(_, n)| Value::Integer(n as i64)));
+        row.extend(c.by_state().map(|(_, n)| Value::Integer(n as i64)));
         out.row(&row)?;
     }
     Ok(())
@@ -91,8 +91,4 @@ fn write_failures<W: Write>(store: &Store, total: &StateCounts, out: &mut Output
         out.note("`pricequeue query --missing` lists every failed task")?;
     }
     Ok(())
-}
-
-fn states(c: &StateCounts) -> [(&'static str, u64); 7] {
-    c.by_state()
 }

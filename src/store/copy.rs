@@ -3,6 +3,8 @@
 
 use chrono::NaiveDate;
 
+use super::TaskState;
+
 /// An (exchange, symbol, day): where a chunk ends, and the next begins.
 pub type Key = (String, String, NaiveDate);
 
@@ -14,7 +16,7 @@ pub struct TaskRecord {
     pub symbol: String,
     pub day: NaiveDate,
     /// Its state; a task in progress arrives queued.
-    pub state: String,
+    pub state: TaskState,
     pub attempts: u32,
     pub last_error: Option<String>,
     pub next_attempt_at: i64,
@@ -36,16 +38,6 @@ pub(crate) fn key_params(after: Option<&Key>) -> (String, String, Option<NaiveDa
     after.cloned().map_or((String::new(), String::new(), None), |(e, s, d)| (e, s, Some(d)))
 }
 
-/// The state a task arrives in: a task in progress arrives queued, since
-/// its claim belongs to the database it was taken in.
-pub(crate) fn arriving(state: String) -> String {
-    if state == "in_progress" {
-        "queued".into()
-    } else {
-        state
-    }
-}
-
 /// What importing a chunk did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Imported {
@@ -61,7 +53,3 @@ impl std::ops::AddAssign for Imported {
         self.updated += o.updated;
     }
 }
-
-/// The states in which a task is finished: one of them replaces an
-/// unfinished task on import, or an earlier finished one.
-pub const FINISHED: &str = "('done', 'no_data', 'failed', 'abandoned')";

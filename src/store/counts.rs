@@ -3,7 +3,10 @@
 
 use chrono::NaiveDate;
 
-/// Task counts by state.
+use super::TaskState;
+
+/// Task counts by state. The fields are named as the states are (a test
+/// checks it), which JSON reports show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub struct StateCounts {
     pub queued: u64,
@@ -17,51 +20,26 @@ pub struct StateCounts {
 
 impl std::ops::AddAssign for StateCounts {
     fn add_assign(&mut self, o: StateCounts) {
-        self.queued += o.queued;
-        self.not_yet_due += o.not_yet_due;
-        self.in_progress += o.in_progress;
-        self.done += o.done;
-        self.no_data += o.no_data;
-        self.failed += o.failed;
-        self.abandoned += o.abandoned;
+        for state in TaskState::ALL {
+            self[state] += o[state];
+        }
     }
 }
 
 impl StateCounts {
     /// All tasks.
     pub fn total(&self) -> u64 {
-        self.queued + self.not_yet_due + self.in_progress + self.done + self.no_data + self.failed + self.abandoned
+        TaskState::ALL.iter().map(|s| self[*s]).sum()
     }
 
     /// Tasks finished (done, no data, failed or abandoned): what a run moves.
     pub fn finished(&self) -> u64 {
-        self.done + self.no_data + self.failed + self.abandoned
+        TaskState::ALL.iter().filter(|s| s.is_finished()).map(|s| self[*s]).sum()
     }
 
     /// Each state with its count, in the order reports list them.
-    pub fn by_state(&self) -> [(&'static str, u64); 7] {
-        [
-            ("queued", self.queued),
-            ("not_yet_due", self.not_yet_due),
-            ("in_progress", self.in_progress),
-            ("done", self.done),
-            ("no_data", self.no_data),
-            ("failed", self.failed),
-            ("abandoned", self.abandoned),
-        ]
-    }
-
-    pub(super) fn add(&mut self, state: &str, n: u64) {
-        match state {
-            "queued" => self.queued += n,
-            "not_yet_due" => self.not_yet_due += n,
-            "in_progress" => self.in_progress += n,
-            "done" => self.done += n,
-            "no_data" => self.no_data += n,
-            "failed" => self.failed += n,
-            "abandoned" => self.abandoned += n,
-            _ => {} // the CHECK constraint allows no other state
-        }
+    pub fn by_state(&self) -> [(TaskState, u64); 7] {
+        TaskState::ALL.map(|s| (s, self[s]))
     }
 
     /// Moves `n` tasks counted as not yet due to queued: their time came,
@@ -70,6 +48,36 @@ impl StateCounts {
         let n = n.min(self.not_yet_due);
         self.not_yet_due -= n;
         self.queued += n;
+    }
+}
+
+impl std::ops::Index<TaskState> for StateCounts {
+    type Output = u64;
+
+    fn index(&self, state: TaskState) -> &u64 {
+        match state {
+            TaskState::Queued => &self.queued,
+            TaskState::NotYetDue => &self.not_yet_due,
+            TaskState::InProgress => &self.in_progress,
+            TaskState::Done => &self.done,
+            TaskState::NoData => &self.no_data,
+            TaskState::Failed => &self.failed,
+            TaskState::Abandoned => &self.abandoned,
+        }
+    }
+}
+
+impl std::ops::IndexMut<TaskState> for StateCounts {
+    fn index_mut(&mut self, state: TaskState) -> &mut u64 {
+        match state {
+            TaskState::Queued => &mut self.queued,
+            TaskState::NotYetDue => &mut self.not_yet_due,
+            TaskState::InProgress => &mut self.in_progress,
+            TaskState::Done => &mut self.done,
+            TaskState::NoData => &mut self.no_data,
+            TaskState::Failed => &mut self.failed,
+            TaskState::Abandoned => &mut self.abandoned,
+        }
     }
 }
 

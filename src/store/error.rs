@@ -22,6 +22,37 @@ pub enum ErrorKind {
     Unreachable,
 }
 
+impl ErrorKind {
+    /// What to do about trouble of this kind, when the message alone does
+    /// not say.
+    pub fn hint(self) -> Option<&'static str> {
+        match self {
+            ErrorKind::ReadOnly => Some(
+                "the database is read-only to you: pricequeue writes to it and to its -wal and -shm \
+                 files beside it, so you need write access to all three and to their directory \
+                 (or copy the database somewhere you can write)",
+            ),
+            ErrorKind::Locked => Some(
+                "another program holds a lock on the database (a sqlite3 shell inside BEGIN, or a \
+                 stuck process): end it and run the same command again; nothing stored was lost",
+            ),
+            ErrorKind::Full => Some(
+                "the disk holding the database is full: free some space and run the same command \
+                 again; everything committed so far is safe",
+            ),
+            ErrorKind::CannotOpen => Some("check that the database's directory exists and that you may write in it"),
+            // Their messages say what to do.
+            ErrorKind::NotOurs | ErrorKind::NewerSchema | ErrorKind::Unreachable => None,
+        }
+    }
+}
+
+/// What to do about `err`, if it is database trouble whose message alone
+/// does not say.
+pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
+    error_kind(err).and_then(ErrorKind::hint)
+}
+
 /// Why a statement of `pricequeue sql` was stopped before its end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Stopped {
@@ -84,5 +115,18 @@ mod tests {
         let ours = anyhow::Error::new(StoreError::new(ErrorKind::NewerSchema, "newer")).context("opening");
         assert_eq!(error_kind(&ours), Some(ErrorKind::NewerSchema));
         assert_eq!(error_kind(&anyhow::anyhow!("no such column: x")), None);
+    }
+
+    fn store(kind: ErrorKind) -> anyhow::Error {
+        anyhow::Error::new(StoreError::new(kind, "trouble")).context("committing finished tasks")
+    }
+
+    #[test]
+    fn database_trouble_comes_with_what_to_do() {
+        assert!(hint(&store(ErrorKind::ReadOnly)).unwrap().contains("write access"));
+        assert!(hint(&store(ErrorKind::Locked)).unwrap().contains("sqlite3 shell inside BEGIN"));
+        assert!(hint(&store(ErrorKind::Full)).unwrap().contains("free some space"));
+        assert_eq!(hint(&store(ErrorKind::NewerSchema)), None, "the message says what to do");
+        assert_eq!(hint(&anyhow::anyhow!("no such column: x")), None);
     }
 }

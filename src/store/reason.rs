@@ -2,6 +2,8 @@
 
 use chrono::NaiveDate;
 
+use super::TaskState;
+
 /// Why a cell of a selection has no price.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reason {
@@ -29,12 +31,12 @@ impl Reason {
     pub fn code(&self) -> &'static str {
         match self {
             Reason::NotQueued => "not queued",
-            Reason::Queued { .. } => "queued",
-            Reason::InProgress => "in progress",
-            Reason::NotYetDue { .. } => "not yet due",
-            Reason::Failed { .. } => "failed",
-            Reason::Abandoned { .. } => "abandoned",
-            Reason::NoData => "no data",
+            Reason::Queued { .. } => TaskState::Queued.words(),
+            Reason::InProgress => TaskState::InProgress.words(),
+            Reason::NotYetDue { .. } => TaskState::NotYetDue.words(),
+            Reason::Failed { .. } => TaskState::Failed.words(),
+            Reason::Abandoned { .. } => TaskState::Abandoned.words(),
+            Reason::NoData => TaskState::NoData.words(),
             Reason::PriceDeleted => "price deleted",
         }
     }
@@ -85,16 +87,16 @@ pub struct Missing {
 
 /// Why a cell whose task is in `state` has no price, at `now` (ms): the
 /// task's attempts, last error and `next_attempt_at` tell the rest.
-pub(crate) fn reason(state: &str, attempts: u32, error: Option<String>, at: i64, now: i64) -> Reason {
+pub(crate) fn reason(state: TaskState, attempts: u32, error: Option<String>, at: i64, now: i64) -> Reason {
     match state {
-        "queued" => Reason::Queued { attempts, error },
+        TaskState::Queued => Reason::Queued { attempts, error },
         // Its time has come: the next run queues it.
-        "not_yet_due" if at <= now => Reason::Queued { attempts, error },
-        "not_yet_due" => Reason::NotYetDue { at, note: error },
-        "in_progress" => Reason::InProgress,
-        "no_data" => Reason::NoData,
-        "failed" => Reason::Failed { error: error.unwrap_or_default() },
-        "abandoned" => Reason::Abandoned { error: error.unwrap_or_default() },
-        _ => Reason::PriceDeleted, // done, yet no price row
+        TaskState::NotYetDue if at <= now => Reason::Queued { attempts, error },
+        TaskState::NotYetDue => Reason::NotYetDue { at, note: error },
+        TaskState::InProgress => Reason::InProgress,
+        TaskState::NoData => Reason::NoData,
+        TaskState::Failed => Reason::Failed { error: error.unwrap_or_default() },
+        TaskState::Abandoned => Reason::Abandoned { error: error.unwrap_or_default() },
+        TaskState::Done => Reason::PriceDeleted, // yet no price row
     }
 }

@@ -14,10 +14,7 @@ use super::{App, Failure};
 use crate::cli::FilterArgs;
 use crate::report::{Bucket, Day, DayCounts};
 use crate::selection::Selection;
-use crate::store::{FailedTask, Store};
-
-/// The states, in the order every view lists them.
-pub const STATES: [&str; 7] = ["queued", "not_yet_due", "in_progress", "done", "no_data", "failed", "abandoned"];
+use crate::store::{FailedTask, Store, TaskState};
 
 /// Failed tasks listed on the failures page (the newest); the counts
 /// cover them all.
@@ -106,7 +103,7 @@ fn tiles(s: &Snapshot) -> Markup {
         section #counts {
             @for (state, n) in s.counts.by_state() {
                 div class={ "tile st-" (state) } {
-                    span.label { (state.replace('_', " ")) }
+                    span.label { (state.words()) }
                     span.n #{ "count-" (state) } data-count=(state) { (n) }
                 }
             }
@@ -152,7 +149,7 @@ pub async fn progress(State(app): State<App>) -> Result<Markup, Failure> {
         table #pairs {
             thead { tr {
                 th { "exchange" } th { "symbol" }
-                @for state in STATES { th.num { (state.replace('_', " ")) } }
+                @for state in TaskState::ALL { th.num { (state.words()) } }
                 th { "finished" }
             } }
             tbody {

@@ -30,7 +30,7 @@ impl Harness {
             let key = key_of(&e, &s, day(&d)?)?;
             let row = Row {
                 id,
-                state: known(&STATES, &state)?,
+                state: TaskState::from_name(&state).ok_or_else(|| fail(format!("no state {state:?}")))?,
                 attempts,
                 next_attempt_at,
                 owner: owner.as_deref().map(|o| known(&OWNERS, o)).transpose()?,
@@ -40,7 +40,7 @@ impl Harness {
                 finished: finished != 0,
             };
             // 4. Held means one owner and a lease; anything else, neither.
-            let held = row.state == "in_progress";
+            let held = row.state == InProgress;
             prop_assert!(
                 row.owner.is_some() == held && row.lease_until.is_some() == held,
                 "task {:?} is {} with owner {:?} and lease {:?}",
@@ -83,8 +83,8 @@ impl Harness {
         }
         for (key, cell) in &self.cells {
             match cell.row.state {
-                "done" => prop_assert!(prices.contains_key(key), "{:?} is done without a price", key),
-                "no_data" => prop_assert!(!prices.contains_key(key), "{:?} has no data, yet a price", key),
+                Done => prop_assert!(prices.contains_key(key), "{:?} is done without a price", key),
+                NoData => prop_assert!(!prices.contains_key(key), "{:?} has no data, yet a price", key),
                 _ => {}
             }
         }
@@ -96,14 +96,14 @@ impl Harness {
         owners.sort();
         let mut want: BTreeMap<String, u64> = BTreeMap::new();
         for c in self.cells.values() {
-            if let (Some(owner), "in_progress") = (c.row.owner, c.row.state) {
+            if let (Some(owner), InProgress) = (c.row.owner, c.row.state) {
                 *want.entry(owner.to_string()).or_default() += 1;
             }
         }
         prop_assert_eq!(owners, want.into_iter().collect::<Vec<_>>(), "owners()");
 
         let not_yet: Vec<i64> =
-            self.cells.values().filter(|c| c.row.state == "not_yet_due").map(|c| c.row.next_attempt_at).collect();
+            self.cells.values().filter(|c| c.row.state == NotYetDue).map(|c| c.row.next_attempt_at).collect();
         prop_assert_eq!(
             self.store.not_yet_due().map_err(fail)?,
             (not_yet.len() as u64, not_yet.iter().min().copied()),
@@ -113,8 +113,8 @@ impl Harness {
             .cells
             .values()
             .filter_map(|c| match c.row.state {
-                "queued" => Some(c.row.next_attempt_at),
-                "in_progress" => c.row.lease_until,
+                Queued => Some(c.row.next_attempt_at),
+                InProgress => c.row.lease_until,
                 _ => None,
             })
             .min();
@@ -127,10 +127,9 @@ impl Harness {
         let mut total = StateCounts::default();
         let mut pairs: BTreeMap<(String, String), StateCounts> = BTreeMap::new();
         for ((e, s, _), c) in &self.cells {
-            let state =
-                if c.row.state == "not_yet_due" && c.row.next_attempt_at <= wall { "queued" } else { c.row.state };
-            add(&mut total, state);
-            add(pairs.entry((e.to_string(), s.to_string())).or_default(), state);
+            let state = if c.row.state == NotYetDue && c.row.next_attempt_at <= wall { Queued } else { c.row.state };
+            total[state] += 1;
+            pairs.entry((e.to_string(), s.to_string())).or_default()[state] += 1;
         }
         prop_assert_eq!(self.store.counts().map_err(fail)?, total, "counts()");
         let by_pair: Vec<_> = pairs.into_iter().map(|((e, s), n)| (e, s, n)).collect();

@@ -6,7 +6,7 @@ use super::*;
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Row {
     pub(super) id: i64,
-    pub(super) state: &'static str,
+    pub(super) state: TaskState,
     pub(super) attempts: i64,
     pub(super) next_attempt_at: i64,
     pub(super) owner: Option<&'static str>,
@@ -26,8 +26,6 @@ pub(super) struct Cell {
     pub(super) held: Option<Task>,
 }
 
-pub(super) const STATES: [&str; 7] = ["queued", "not_yet_due", "in_progress", "done", "no_data", "failed", "abandoned"];
-
 pub(super) fn fail(e: impl std::fmt::Display) -> TestCaseError {
     TestCaseError::fail(format!("{e:#}"))
 }
@@ -43,19 +41,6 @@ pub(super) fn day(text: &str) -> Result<NaiveDate, TestCaseError> {
 
 pub(super) fn key_of(exchange: &str, symbol: &str, day: NaiveDate) -> Result<Key, TestCaseError> {
     Ok((known(&EXCHANGES, exchange)?, known(&SYMBOLS, symbol)?, day))
-}
-
-pub(super) fn add(counts: &mut StateCounts, state: &str) {
-    match state {
-        "queued" => counts.queued += 1,
-        "not_yet_due" => counts.not_yet_due += 1,
-        "in_progress" => counts.in_progress += 1,
-        "done" => counts.done += 1,
-        "no_data" => counts.no_data += 1,
-        "failed" => counts.failed += 1,
-        "abandoned" => counts.abandoned += 1,
-        other => panic!("no state {other}"),
-    }
 }
 
 pub(super) struct Harness {
@@ -99,7 +84,7 @@ impl Harness {
 
     /// Whether `t` carries the current claim of its task.
     pub(super) fn is_current(&self, t: &Task) -> bool {
-        self.cells.values().any(|c| c.row.id == t.id && c.row.state == "in_progress" && c.row.claims == t.token)
+        self.cells.values().any(|c| c.row.id == t.id && c.row.state == InProgress && c.row.claims == t.token)
     }
 
     pub(super) fn stale(&self, n: usize) -> Option<Task> {
@@ -128,48 +113,31 @@ impl Harness {
         }
     }
 
-    /// Applies a completion to the model; returns whether it counts.
+    /// Applies a completion to the model, by the rules of `state.rs`
+    /// (which its own tests pin down); returns whether it counts.
     pub(super) fn apply(&mut self, c: &Completion) -> bool {
         let Some(cell) = self.by_id(c.task.id) else { return false };
-        if cell.row.state != "in_progress" || cell.row.claims != c.task.token {
+        if cell.row.state != InProgress || cell.row.claims != c.task.token {
             return false;
         }
+        let to = Transition::of(&c.outcome);
         let row = &mut cell.row;
         row.owner = None;
         row.lease_until = None;
         cell.held = None;
-        let finish = |row: &mut Row, state, error: Option<&String>| {
-            row.state = state;
-            row.attempts += 1;
-            row.last_error = error.cloned();
-            row.finished = true;
-        };
-        match &c.outcome {
-            Outcome::Price(p) => {
-                finish(row, "done", None);
-                cell.price = Some(p.close);
-            }
-            Outcome::NoData => {
-                finish(row, "no_data", None);
-                cell.price = None;
-            }
-            Outcome::Failed { error } => finish(row, "failed", Some(error)),
-            Outcome::NotYet { note, at, asked } => {
-                row.state = "not_yet_due";
-                row.attempts += i64::from(*asked);
-                row.last_error = note.clone().or(row.last_error.take());
-                row.next_attempt_at = *at;
-            }
-            Outcome::Retry { error, at } | Outcome::Defer { error, at } => {
-                row.state = "queued";
-                row.attempts += i64::from(matches!(c.outcome, Outcome::Retry { .. }));
-                row.last_error = Some(error.clone());
-                row.next_attempt_at = *at;
-            }
-            Outcome::Released => {
-                row.state = "queued";
-                row.next_attempt_at = 0;
-            }
+        row.state = to.to;
+        row.attempts += i64::from(to.attempt);
+        row.last_error = to.error_after(row.last_error.as_deref());
+        match to.due {
+            Due::Keep => {}
+            Due::AtOnce => row.next_attempt_at = 0,
+            Due::At(at) => row.next_attempt_at = at,
+        }
+        row.finished |= to.finishes();
+        match to.price {
+            PriceChange::Keep => {}
+            PriceChange::Store(p) => cell.price = Some(p.close),
+            PriceChange::Delete => cell.price = None,
         }
         true
     }
@@ -180,7 +148,7 @@ impl Harness {
         let mut n = 0;
         for (key, cell) in &mut self.cells {
             if pick(key, &cell.row) {
-                cell.row.state = "queued";
+                cell.row.state = Queued;
                 cell.row.owner = None;
                 cell.row.lease_until = None;
                 cell.held = None;
@@ -190,15 +158,18 @@ impl Harness {
         n
     }
 
-    /// Queues cells afresh, as `retry_failed` and `refresh` do.
-    pub(super) fn reset(&mut self, pick: impl Fn(&Key, &Row) -> bool) -> usize {
+    /// Makes the move `m` on the cells `pick` selects, as `retry_failed`,
+    /// `abandon` and `refresh` do; returns how many moved.
+    pub(super) fn make(&mut self, m: Move, pick: impl Fn(&Key) -> bool) -> usize {
         let mut n = 0;
         for (key, cell) in &mut self.cells {
-            if pick(key, &cell.row) {
-                cell.row.state = "queued";
-                cell.row.attempts = 0;
-                cell.row.next_attempt_at = 0;
-                cell.row.finished = false;
+            if m.from.contains(&cell.row.state) && pick(key) {
+                cell.row.state = m.to;
+                if m.afresh {
+                    cell.row.attempts = 0;
+                    cell.row.next_attempt_at = 0;
+                    cell.row.finished = false;
+                }
                 n += 1;
             }
         }

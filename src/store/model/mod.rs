@@ -16,7 +16,9 @@ use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
 use proptest::test_runner::TestCaseError;
 
+use super::state::{Due, Move, PriceChange, Transition};
 use super::tests::TestDb;
+use super::TaskState::{self, *};
 use super::{testing, Completion, Create, Enqueued, Outcome, StateCounts, Store, Task};
 use crate::clock;
 use crate::price::Price;

@@ -24,9 +24,9 @@ impl Harness {
                             let due = clock::due_at(d, grace);
                             let (state, next_attempt_at) = if due > now {
                                 want.not_yet_due += 1;
-                                ("not_yet_due", due)
+                                (NotYetDue, due)
                             } else {
-                                ("queued", 0)
+                                (Queued, 0)
                             };
                             let row = Row {
                                 id: 0, // learnt from the database below
@@ -57,8 +57,7 @@ impl Harness {
             Op::Claim { owner, limit, lease } => {
                 let until = now + lease;
                 let got = self.store.claim(owner, *limit, now, until).map_err(fail)?;
-                let due =
-                    self.cells.values().filter(|c| c.row.state == "queued" && c.row.next_attempt_at <= now).count();
+                let due = self.cells.values().filter(|c| c.row.state == Queued && c.row.next_attempt_at <= now).count();
                 prop_assert_eq!(
                     got.len(),
                     (*limit).min(due),
@@ -76,7 +75,7 @@ impl Harness {
                     let row = &cell.row;
                     prop_assert_eq!(t.id, row.id, "the claimed task's id, {:?}", key);
                     prop_assert!(
-                        !(row.state == "in_progress" && row.lease_until.is_some_and(|l| l >= now)),
+                        !(row.state == InProgress && row.lease_until.is_some_and(|l| l >= now)),
                         "{} claimed {:?}, which {:?} holds until {:?} (now {})",
                         owner,
                         key,
@@ -84,7 +83,7 @@ impl Harness {
                         row.lease_until,
                         now
                     );
-                    prop_assert_eq!(row.state, "queued", "{} claimed {:?}, which is not queued", owner, key);
+                    prop_assert_eq!(row.state, Queued, "{} claimed {:?}, which is not queued", owner, key);
                     prop_assert!(
                         row.next_attempt_at <= now,
                         "{} claimed {:?}, due only at {} (now {})",
@@ -98,7 +97,7 @@ impl Harness {
                 }
                 for t in got {
                     let cell = self.by_id(t.id).expect("checked above");
-                    cell.row.state = "in_progress";
+                    cell.row.state = InProgress;
                     cell.row.owner = Some(owner);
                     cell.row.lease_until = Some(until);
                     cell.row.claims = t.token;
@@ -141,7 +140,7 @@ impl Harness {
                 let got = self.store.renew(owner, until).map_err(fail)?;
                 let mut want = 0;
                 for cell in self.cells.values_mut() {
-                    if cell.row.state == "in_progress" && cell.row.owner == Some(owner) {
+                    if cell.row.state == InProgress && cell.row.owner == Some(owner) {
                         cell.row.lease_until = Some(until);
                         want += 1;
                     }
@@ -151,20 +150,20 @@ impl Harness {
             Op::Advance(ms) => self.now += ms,
             Op::RecoverExpired => {
                 let got = self.store.recover_expired(now).map_err(fail)?;
-                let want = self.requeue(|_, r| r.state == "in_progress" && r.lease_until.is_some_and(|l| l < now));
+                let want = self.requeue(|_, r| r.state == InProgress && r.lease_until.is_some_and(|l| l < now));
                 prop_assert_eq!(got, want, "expired leases recovered at {}", now);
             }
             Op::ReleaseOwner(owner) => {
                 let got = self.store.release_owner(owner).map_err(fail)?;
-                let want = self.requeue(|_, r| r.state == "in_progress" && r.owner == Some(owner));
+                let want = self.requeue(|_, r| r.state == InProgress && r.owner == Some(owner));
                 prop_assert_eq!(got, want, "tasks of dead owner {} released", owner);
             }
             Op::PromoteDue => {
                 let got = self.store.promote_due(now).map_err(fail)?;
                 let mut want = 0;
                 for cell in self.cells.values_mut() {
-                    if cell.row.state == "not_yet_due" && cell.row.next_attempt_at <= now {
-                        cell.row.state = "queued";
+                    if cell.row.state == NotYetDue && cell.row.next_attempt_at <= now {
+                        cell.row.state = Queued;
                         want += 1;
                     }
                 }
@@ -173,26 +172,17 @@ impl Harness {
             Op::RetryFailed { abandoned, cell } => {
                 let got =
                     self.store.retry_failed(cell.as_ref().map(Range::selection).as_ref(), *abandoned).map_err(fail)?;
-                let want = self.reset(|k, r| {
-                    (r.state == "failed" || (*abandoned && r.state == "abandoned"))
-                        && cell.as_ref().is_none_or(|c| c.holds(k))
-                });
+                let want = self.make(Move::retry(*abandoned), |k| cell.as_ref().is_none_or(|c| c.holds(k)));
                 prop_assert_eq!(got, want, "tasks retried");
             }
             Op::Abandon(cell) => {
                 let got = self.store.abandon(cell.as_ref().map(Range::selection).as_ref()).map_err(fail)?;
-                let mut want = 0;
-                for (k, c) in &mut self.cells {
-                    if c.row.state == "failed" && cell.as_ref().is_none_or(|r| r.holds(k)) {
-                        c.row.state = "abandoned";
-                        want += 1;
-                    }
-                }
+                let want = self.make(Move::ABANDON, |k| cell.as_ref().is_none_or(|r| r.holds(k)));
                 prop_assert_eq!(got, want, "tasks abandoned");
             }
             Op::Refresh(range) => {
                 let got = self.store.refresh(&range.selection()).map_err(fail)?;
-                let want = self.reset(|k, r| ["done", "no_data", "failed"].contains(&r.state) && range.holds(k));
+                let want = self.make(Move::REFRESH, |k| range.holds(k));
                 prop_assert_eq!(got, want, "tasks refreshed");
             }
             Op::Recount => self.store.recount().map_err(fail)?,

@@ -10,8 +10,9 @@ use r2d2_postgres::postgres::types::ToSql;
 use super::counts::analyze_if_grown;
 use super::Db;
 use crate::price::{Price, PriceRow};
-use crate::store::copy::{arriving, key_params, Imported, Key, TaskRecord, FINISHED};
-use crate::store::iso;
+use crate::store::copy::{key_params, Imported, Key, TaskRecord};
+use crate::store::state::sql::FINISHED;
+use crate::store::{iso, TaskState};
 
 /// An ISO 8601 time as stored in SQLite, or an error naming the row.
 fn time(text: &str, row: &impl std::fmt::Debug) -> Result<DateTime<Utc>> {
@@ -36,7 +37,7 @@ impl Db {
                     exchange: r.get(0),
                     symbol: r.get(1),
                     day: r.get(2),
-                    state: arriving(r.get(3)),
+                    state: r.get::<_, TaskState>(3).arriving(),
                     attempts: r.get::<_, i32>(4) as u32,
                     last_error: r.get(5),
                     next_attempt_at: r.get(6),
@@ -73,7 +74,7 @@ impl Db {
         let exchanges: Vec<&str> = tasks.iter().map(|t| t.exchange.as_str()).collect();
         let symbols: Vec<&str> = tasks.iter().map(|t| t.symbol.as_str()).collect();
         let days: Vec<NaiveDate> = tasks.iter().map(|t| t.day).collect();
-        let states: Vec<&str> = tasks.iter().map(|t| t.state.as_str()).collect();
+        let states: Vec<&str> = tasks.iter().map(|t| t.state.name()).collect();
         let attempts: Vec<i32> = tasks.iter().map(|t| t.attempts.min(i32::MAX as u32) as i32).collect();
         let errors: Vec<Option<&str>> = tasks.iter().map(|t| t.last_error.as_deref()).collect();
         let at: Vec<i64> = tasks.iter().map(|t| t.next_attempt_at).collect();

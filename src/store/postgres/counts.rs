@@ -7,19 +7,20 @@ use std::collections::BTreeMap;
 use r2d2_postgres::postgres::{self, GenericClient};
 
 use crate::selection::Selection;
+use crate::store::TaskState;
 
 /// Changes to the counts, gathered over a transaction and written once.
 #[derive(Default)]
-pub(super) struct Counts(BTreeMap<(String, String, String), i64>);
+pub(super) struct Counts(BTreeMap<(String, String, TaskState), i64>);
 
 impl Counts {
-    pub(super) fn add(&mut self, exchange: &str, symbol: &str, state: &str, n: i64) {
+    pub(super) fn add(&mut self, exchange: &str, symbol: &str, state: TaskState, n: i64) {
         if n != 0 {
-            *self.0.entry((exchange.to_string(), symbol.to_string(), state.to_string())).or_insert(0) += n;
+            *self.0.entry((exchange.to_string(), symbol.to_string(), state)).or_insert(0) += n;
         }
     }
 
-    pub(super) fn moved(&mut self, exchange: &str, symbol: &str, from: &str, to: &str, n: i64) {
+    pub(super) fn moved(&mut self, exchange: &str, symbol: &str, from: TaskState, to: TaskState, n: i64) {
         if from != to {
             self.add(exchange, symbol, from, -n);
             self.add(exchange, symbol, to, n);
@@ -39,7 +40,7 @@ impl Counts {
         for ((e, s, state), n) in changes {
             exchanges.push(e);
             symbols.push(s);
-            states.push(state);
+            states.push(state.name());
             ns.push(n);
         }
         tx.execute(
@@ -61,8 +62,8 @@ pub(super) fn move_counted(
     tx: &mut impl GenericClient,
     update: &str,
     args: &[&(dyn postgres::types::ToSql + Sync)],
-    from: &str,
-    to: &str,
+    from: TaskState,
+    to: TaskState,
 ) -> Result<u64, postgres::Error> {
     let sql = format!(
         "WITH moved AS ({update} RETURNING exchange, symbol)
@@ -81,7 +82,7 @@ pub(super) fn move_counted(
 
 /// The condition that limits tasks to a selection, its parameters numbered
 /// from `$first`, and those parameters; nothing for `None`.
-pub(super) fn in_selection(sel: Option<&Selection>, first: usize) -> (String, Option<SelectionArgs>) {
+pub(super) fn in_selection(sel: Option<&Selection>, first: usize) -> (String, Option<SelectionParams>) {
     match sel {
         None => (String::new(), None),
         Some(sel) => (
@@ -91,22 +92,22 @@ pub(super) fn in_selection(sel: Option<&Selection>, first: usize) -> (String, Op
                 first + 2,
                 first + 3
             ),
-            Some(SelectionArgs::of(sel)),
+            Some(SelectionParams::of(sel)),
         ),
     }
 }
 
 /// A selection as statement parameters: its names as arrays, its days.
-pub(super) struct SelectionArgs {
+pub(super) struct SelectionParams {
     pub exchanges: Vec<String>,
     pub symbols: Vec<String>,
     pub from: chrono::NaiveDate,
     pub to: chrono::NaiveDate,
 }
 
-impl SelectionArgs {
-    pub(super) fn of(sel: &Selection) -> SelectionArgs {
-        SelectionArgs { exchanges: sel.exchanges.clone(), symbols: sel.symbols.clone(), from: sel.from, to: sel.to }
+impl SelectionParams {
+    pub(super) fn of(sel: &Selection) -> SelectionParams {
+        SelectionParams { exchanges: sel.exchanges.clone(), symbols: sel.symbols.clone(), from: sel.from, to: sel.to }
     }
 
     pub(super) fn params(&self) -> [&(dyn postgres::types::ToSql + Sync); 4] {

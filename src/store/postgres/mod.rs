@@ -1,4 +1,6 @@
-//! The PostgreSQL backend: one queue for workers on many hosts.
+//! The PostgreSQL backend: one queue for workers on many hosts. Its
+//! operations are the store's (documented there), in files named as
+//! SQLite's are.
 //!
 //! Every operation takes a whole selection in one statement (arrays bound
 //! as parameters), since each round trip is a network hop. A lost
@@ -12,12 +14,16 @@
 //! reports too small (a completion done by the lost run counts as
 //! discarded, an enqueue as adding nothing).
 
+mod claims;
+mod complete;
 mod conn;
 mod copy;
 mod counts;
-mod queue;
+mod enqueue;
+mod pauses;
 mod readonly;
 mod report;
+mod retry;
 mod schema;
 mod tls;
 
@@ -33,7 +39,7 @@ pub use readonly::run_readonly;
 pub use schema::{has_tables, latest_version, made_by_demo, remove_database};
 
 use super::error::{ErrorKind, StoreError};
-use super::{Location, Options};
+use super::{Location, Options, TaskState};
 
 use conn::{Conn, Manager};
 use tls::Tls;
@@ -257,4 +263,19 @@ fn unreachable(url: &str, why: &str) -> anyhow::Error {
         ),
     )
     .into()
+}
+
+/// A task state as `tasks.state` holds it: its name.
+impl<'a> postgres::types::FromSql<'a> for TaskState {
+    fn from_sql(
+        ty: &postgres::types::Type,
+        raw: &'a [u8],
+    ) -> Result<TaskState, Box<dyn std::error::Error + Sync + Send>> {
+        let name = <&str as postgres::types::FromSql>::from_sql(ty, raw)?;
+        TaskState::from_name(name).ok_or_else(|| format!("no task state is named {name:?}").into())
+    }
+
+    fn accepts(ty: &postgres::types::Type) -> bool {
+        <&str as postgres::types::FromSql>::accepts(ty)
+    }
 }

@@ -8,10 +8,13 @@ use r2d2_postgres::postgres::fallible_iterator::FallibleIterator;
 use r2d2_postgres::postgres::types::ToSql;
 use r2d2_postgres::postgres::{IsolationLevel, Row};
 
+use const_format::formatcp;
+
 use super::{describe, Db};
 use crate::price::{Price, PriceRow};
 use crate::selection::Selection;
-use crate::store::{iso, reason, FailedTask, Reason, StateCounts};
+use crate::store::state::sql::{FAILED, NOT_YET_DUE};
+use crate::store::{iso, reason, FailedTask, Reason, StateCounts, TaskState};
 
 impl Db {
     pub fn counts(&self) -> Result<StateCounts> {
@@ -19,10 +22,13 @@ impl Db {
         self.with(|c| {
             let mut counts = StateCounts::default();
             for r in c.query("SELECT state, sum(n)::bigint FROM task_count_shards GROUP BY state", &[])? {
-                counts.add(r.get(0), r.get::<_, i64>(1).max(0) as u64);
+                counts[r.try_get::<_, TaskState>(0)?] += r.get::<_, i64>(1).max(0) as u64;
             }
             let came: i64 = c
-                .query_one("SELECT count(*) FROM tasks WHERE state = 'not_yet_due' AND next_attempt_at <= $1", &[&now])?
+                .query_one(
+                    formatcp!("SELECT count(*) FROM tasks WHERE state = {NOT_YET_DUE} AND next_attempt_at <= $1"),
+                    &[&now],
+                )?
                 .get(0);
             counts.came_due(came as u64);
             Ok(counts)
@@ -37,7 +43,7 @@ impl Db {
                  WHERE exchange = ANY($1) AND symbol = ANY($2) AND day BETWEEN $3 AND $4 GROUP BY state",
                 &[&sel.exchanges, &sel.symbols, &sel.from, &sel.to],
             )? {
-                counts.add(r.get(0), r.get::<_, i64>(1) as u64);
+                counts[r.try_get::<_, TaskState>(0)?] += r.get::<_, i64>(1) as u64;
             }
             Ok(counts)
         })
@@ -47,27 +53,29 @@ impl Db {
         let now = self.db_time(crate::clock::now_ms());
         self.with(|c| {
             let rows = c.query(
-                "SELECT exchange, symbol, state, sum(n)::bigint, 0 AS came FROM task_count_shards
-                 GROUP BY exchange, symbol, state HAVING sum(n) <> 0
-                 UNION ALL
-                 SELECT exchange, symbol, 'came_due', count(*), 1 FROM tasks
-                 WHERE state = 'not_yet_due' AND next_attempt_at <= $1 GROUP BY exchange, symbol
-                 ORDER BY 1, 2, 5",
+                formatcp!(
+                    "SELECT exchange, symbol, state, sum(n)::bigint, 0 AS came FROM task_count_shards
+                     GROUP BY exchange, symbol, state HAVING sum(n) <> 0
+                     UNION ALL
+                     SELECT exchange, symbol, {NOT_YET_DUE}, count(*), 1 FROM tasks
+                     WHERE state = {NOT_YET_DUE} AND next_attempt_at <= $1 GROUP BY exchange, symbol
+                     ORDER BY 1, 2, 5"
+                ),
                 &[&now],
             )?;
             // Each pair's states, then what came due of it (moved from not
             // yet due to queued, so it must come after).
             let mut out: Vec<(String, String, StateCounts)> = Vec::new();
             for r in rows {
-                let (exchange, symbol, state, n): (String, String, &str, i64) =
-                    (r.get(0), r.get(1), r.get(2), r.get(3));
+                let (exchange, symbol, state, n, came): (String, String, TaskState, i64, i32) =
+                    (r.get(0), r.get(1), r.try_get(2)?, r.get(3), r.get(4));
                 if !matches!(out.last(), Some((e, s, _)) if *e == exchange && *s == symbol) {
                     out.push((exchange, symbol, StateCounts::default()));
                 }
                 if let Some((_, _, counts)) = out.last_mut() {
-                    match state {
-                        "came_due" => counts.came_due(n as u64),
-                        _ => counts.add(state, n.max(0) as u64),
+                    match came {
+                        1 => counts.came_due(n as u64),
+                        _ => counts[state] += n.max(0) as u64,
                     }
                 }
             }
@@ -79,7 +87,7 @@ impl Db {
         let (condition, args) = super::counts::in_selection(sel, 2);
         let sql = format!(
             "SELECT exchange, symbol, day, attempts, coalesce(last_error, '') FROM tasks
-             WHERE state = 'failed'{condition} ORDER BY finished_at DESC LIMIT $1"
+             WHERE state = {FAILED}{condition} ORDER BY finished_at DESC LIMIT $1"
         );
         let limit = limit as i64;
         self.with(|c| {
@@ -175,7 +183,7 @@ impl Db {
             sel,
             |r| {
                 let priced: bool = r.get(3);
-                let state: Option<&str> = r.get(4);
+                let state: Option<TaskState> = r.try_get(4)?;
                 let why = match (priced, state) {
                     (true, _) => None,
                     (false, None) => Some(Reason::NotQueued),

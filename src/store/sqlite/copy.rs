@@ -7,7 +7,9 @@ use rusqlite::{params, TransactionBehavior};
 
 use super::Db;
 use crate::price::{Price, PriceRow};
-use crate::store::copy::{arriving, key_params, Imported, Key, TaskRecord, FINISHED};
+use crate::store::copy::{key_params, Imported, Key, TaskRecord};
+use crate::store::state::sql::FINISHED;
+use crate::store::TaskState;
 
 impl Db {
     pub fn tasks_after(&self, after: Option<&Key>, limit: usize) -> Result<Vec<TaskRecord>> {
@@ -23,7 +25,7 @@ impl Db {
                 exchange: r.get(0)?,
                 symbol: r.get(1)?,
                 day: r.get(2)?,
-                state: arriving(r.get(3)?),
+                state: r.get::<_, TaskState>(3)?.arriving(),
                 attempts: r.get(4)?,
                 last_error: r.get(5)?,
                 next_attempt_at: r.get(6)?,
@@ -62,7 +64,7 @@ impl Db {
                     t.exchange,
                     t.symbol,
                     t.day.to_string(),
-                    t.state,
+                    t.state.name(),
                     t.attempts,
                     t.last_error,
                     t.next_attempt_at,

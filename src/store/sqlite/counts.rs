@@ -7,6 +7,7 @@ use anyhow::Result;
 use rusqlite::{params, Transaction};
 
 use crate::selection::Selection;
+use crate::store::TaskState;
 
 /// Runs `sql`, an UPDATE that moves tasks from state `from` to `to` and
 /// returns their exchange and symbol, and keeps `task_counts` in step.
@@ -14,8 +15,8 @@ pub(super) fn move_counted(
     tx: &Transaction<'_>,
     sql: &str,
     args: &[&dyn rusqlite::ToSql],
-    from: &'static str,
-    to: &'static str,
+    from: TaskState,
+    to: TaskState,
 ) -> Result<usize> {
     let moved: Vec<(String, String)> = {
         let mut stmt = tx.prepare_cached(sql)?;
@@ -36,8 +37,8 @@ pub(super) fn in_selection(
     tx: &Transaction<'_>,
     update: &str,
     sel: Option<&Selection>,
-    from: &'static str,
-    to: &'static str,
+    from: TaskState,
+    to: TaskState,
 ) -> Result<usize> {
     let Some(sel) = sel else {
         return move_counted(tx, &format!("{update} RETURNING exchange, symbol"), &[], from, to);
@@ -53,16 +54,16 @@ pub(super) fn in_selection(
 
 /// Changes to `task_counts`, gathered over a transaction and written once.
 #[derive(Default)]
-pub(super) struct Counts(HashMap<(String, String, &'static str), i64>);
+pub(super) struct Counts(HashMap<(String, String, TaskState), i64>);
 
 impl Counts {
-    pub(super) fn add(&mut self, exchange: &str, symbol: &str, state: &'static str, n: i64) {
+    pub(super) fn add(&mut self, exchange: &str, symbol: &str, state: TaskState, n: i64) {
         if n != 0 {
             *self.0.entry((exchange.to_string(), symbol.to_string(), state)).or_insert(0) += n;
         }
     }
 
-    pub(super) fn moved(&mut self, exchange: &str, symbol: &str, from: &'static str, to: &'static str) {
+    pub(super) fn moved(&mut self, exchange: &str, symbol: &str, from: TaskState, to: TaskState) {
         if from != to {
             self.add(exchange, symbol, from, -1);
             self.add(exchange, symbol, to, 1);

@@ -1,22 +1,20 @@
-//! Enqueueing: one task per (exchange, symbol, day) of a selection, each
-//! once, whatever is already queued.
+//! Enqueueing on SQLite: one task per (exchange, symbol, day), each once,
+//! whatever is already queued.
 
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
+use const_format::formatcp;
 use rusqlite::{params, TransactionBehavior};
 
 use super::counts::Counts;
 use super::Db;
 use crate::clock;
-use crate::store::{iso_now, Enqueued};
+use crate::store::state::sql::NOT_YET_DUE;
+use crate::store::{iso_now, Enqueued, TaskState};
 
 impl Db {
-    /// Adds one task per (exchange, symbol, day) of the cross product; tasks
-    /// already queued (in any state) are left as they are. `days` are in
-    /// order, and usually consecutive (a range). A day not due at `now`
-    /// (see [`clock::due_at`]) is queued as `not_yet_due` until it is.
     pub fn enqueue_days(
         &self,
         exchanges: &[String],
@@ -50,11 +48,11 @@ impl Db {
                  SELECT ?1, ?2, value, ?3 FROM json_each(?4) WHERE true
                  ON CONFLICT (exchange, symbol, day) DO NOTHING",
             )?;
-            let mut insert_later = tx.prepare_cached(
+            let mut insert_later = tx.prepare_cached(formatcp!(
                 "INSERT INTO tasks (exchange, symbol, day, state, next_attempt_at, enqueued_at)
-                 SELECT ?1, ?2, value ->> 0, 'not_yet_due', value ->> 1, ?3 FROM json_each(?4) WHERE true
-                 ON CONFLICT (exchange, symbol, day) DO NOTHING",
-            )?;
+                 SELECT ?1, ?2, value ->> 0, {NOT_YET_DUE}, value ->> 1, ?3 FROM json_each(?4) WHERE true
+                 ON CONFLICT (exchange, symbol, day) DO NOTHING"
+            ))?;
             let consecutive = (*last - *first).num_days() + 1 == days.len() as i64;
             for exchange in exchanges {
                 for symbol in symbols {
@@ -67,11 +65,11 @@ impl Db {
                     }
                     if !due.is_empty() {
                         let added = insert.execute(params![exchange, symbol, enqueued_at, due_json])?;
-                        counts.add(exchange, symbol, "queued", added as i64);
+                        counts.add(exchange, symbol, TaskState::Queued, added as i64);
                     }
                     if !not_due.is_empty() {
                         let added = insert_later.execute(params![exchange, symbol, enqueued_at, not_due_json])?;
-                        counts.add(exchange, symbol, "not_yet_due", added as i64);
+                        counts.add(exchange, symbol, TaskState::NotYetDue, added as i64);
                         later += added as u64;
                     }
                 }

@@ -1,5 +1,6 @@
 //! The SQLite backend: one database file, opened through a small pool of
-//! connections, WAL mode so readers run beside the writers.
+//! connections, WAL mode so readers run beside the writers. Its operations
+//! are the store's (documented there), in files named as PostgreSQL's are.
 
 mod claims;
 mod complete;
@@ -8,7 +9,6 @@ mod counts;
 mod enqueue;
 mod pauses;
 mod readonly;
-mod reasons;
 mod report;
 mod retry;
 mod schema;
@@ -18,13 +18,14 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use r2d2::{Pool, PooledConnection};
 use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OpenFlags, ToSql};
 
 pub use readonly::run_readonly;
 pub use schema::{latest_version, made_by_demo, remove_database};
 
 use super::error::{error_kind, ErrorKind, StoreError};
-use super::{Create, Options, Synchronous};
+use super::{Create, Options, Synchronous, TaskState};
 
 /// A pricequeue database in an SQLite file: a pool of connections to it.
 #[derive(Clone)]
@@ -192,4 +193,18 @@ fn immutable_uri(path: &Path) -> String {
     const URI_PATH: &AsciiSet = &CONTROLS.add(b'%').add(b'?').add(b'#').add(b' ');
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     format!("file:{}?immutable=1", utf8_percent_encode(&absolute.to_string_lossy(), URI_PATH))
+}
+
+/// A task state as `tasks.state` holds it: its name.
+impl ToSql for TaskState {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.name()))
+    }
+}
+
+impl FromSql for TaskState {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<TaskState> {
+        let name = value.as_str()?;
+        TaskState::from_name(name).ok_or_else(|| FromSqlError::Other(format!("no task state is named {name:?}").into()))
+    }
 }

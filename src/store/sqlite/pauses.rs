@@ -1,5 +1,5 @@
-//! What every process on the database shares about a price server: the
-//! pause it asked for (`Retry-After`), and the request slots of `--rate`.
+//! What every process on an SQLite database shares about a price server:
+//! the pause it asked for (`Retry-After`), and the request slots of `--rate`.
 
 use anyhow::Result;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
@@ -7,7 +7,6 @@ use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use super::Db;
 
 impl Db {
-    /// Until when (ms since epoch) `server` asked not to be sent requests.
     pub fn pause(&self, server: &str) -> Result<Option<i64>> {
         let conn = self.conn()?;
         let until = conn
@@ -17,8 +16,6 @@ impl Db {
         Ok(until)
     }
 
-    /// Records that `server` asked for no requests before `until`; a later
-    /// pause already recorded is kept.
     pub fn set_pause(&self, server: &str, until: i64) -> Result<()> {
         let conn = self.conn()?;
         conn.prepare_cached(
@@ -29,9 +26,6 @@ impl Db {
         Ok(())
     }
 
-    /// Takes `n` request slots for `server`, `interval` ms apart, none
-    /// before `now`, from the sequence every process on this database
-    /// shares; returns the first (the others follow at `interval` steps).
     pub fn reserve_slots(&self, server: &str, n: u32, interval: i64, now: i64) -> Result<i64> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;

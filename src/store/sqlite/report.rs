@@ -1,23 +1,27 @@
-//! Reads for the reports: task counts by state, failures, and the names
-//! and days a database holds.
+//! Reads for the reports on SQLite: counts by state, failures, the names
+//! and days a database holds, prices, and why cells have none.
+
+use std::iter::Peekable;
 
 use anyhow::Result;
 use chrono::NaiveDate;
-use rusqlite::params;
+use const_format::formatcp;
+use rusqlite::{params, Row};
 
 use super::Db;
+use crate::price::{Price, PriceRow};
 use crate::selection::Selection;
-use crate::store::{FailedTask, StateCounts};
+use crate::store::state::sql::{FAILED, NOT_YET_DUE};
+use crate::store::{reason, FailedTask, Reason, StateCounts, TaskState};
 
 impl Db {
-    /// Task counts by state over the whole queue.
     pub fn counts(&self) -> Result<StateCounts> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached("SELECT state, sum(n) FROM task_counts GROUP BY state")?;
         let mut counts = StateCounts::default();
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            counts.add(&r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64);
+            counts[r.get::<_, TaskState>(0)?] += r.get::<_, i64>(1)?.max(0) as u64;
         }
         counts.came_due(self.came_due()?.iter().map(|(_, _, n)| n).sum());
         Ok(counts)
@@ -27,16 +31,15 @@ impl Db {
     /// reports show them as queued, which the next run makes them.
     fn came_due(&self) -> Result<Vec<(String, String, u64)>> {
         let conn = self.conn()?;
-        let mut stmt = conn.prepare_cached(
+        let mut stmt = conn.prepare_cached(formatcp!(
             "SELECT exchange, symbol, count(*) FROM tasks INDEXED BY tasks_not_yet_due
-             WHERE state = 'not_yet_due' AND next_attempt_at <= ?1 GROUP BY exchange, symbol",
-        )?;
+             WHERE state = {NOT_YET_DUE} AND next_attempt_at <= ?1 GROUP BY exchange, symbol"
+        ))?;
         let rows = stmt
             .query_map(params![crate::clock::now_ms()], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Task counts by state of the selection's tasks, read in one transaction.
     pub fn counts_in(&self, sel: &Selection) -> Result<StateCounts> {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
@@ -49,14 +52,13 @@ impl Db {
             for (exchange, symbol) in sel.pairs() {
                 let mut rows = stmt.query(params![exchange, symbol, sel.from, sel.to])?;
                 while let Some(r) = rows.next()? {
-                    counts.add(&r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64);
+                    counts[r.get::<_, TaskState>(0)?] += r.get::<_, i64>(1)? as u64;
                 }
             }
         }
         Ok(counts)
     }
 
-    /// Task counts by state for each (exchange, symbol), in name order.
     pub fn counts_by_pair(&self) -> Result<Vec<(String, String, StateCounts)>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
@@ -70,7 +72,7 @@ impl Db {
                 out.push((exchange, symbol, StateCounts::default()));
             }
             if let Some((_, _, counts)) = out.last_mut() {
-                counts.add(&r.get::<_, String>(2)?, r.get::<_, i64>(3)?.max(0) as u64);
+                counts[r.get::<_, TaskState>(2)?] += r.get::<_, i64>(3)?.max(0) as u64;
             }
         }
         for (exchange, symbol, n) in self.came_due()? {
@@ -81,7 +83,6 @@ impl Db {
         Ok(out)
     }
 
-    /// The most recently failed tasks, newest first, at most `limit`.
     pub fn failures(&self, sel: Option<&Selection>, limit: usize) -> Result<Vec<FailedTask>> {
         let conn = self.conn()?;
         // The names as JSON arrays; without a selection, every name and day.
@@ -94,14 +95,14 @@ impl Db {
             ),
             None => (None, None, "0000-01-01".to_string(), "9999-12-31".to_string()),
         };
-        let mut stmt = conn.prepare_cached(
+        let mut stmt = conn.prepare_cached(formatcp!(
             "SELECT exchange, symbol, day, attempts, coalesce(last_error, '') FROM tasks INDEXED BY tasks_failed
-             WHERE state = 'failed'
+             WHERE state = {FAILED}
                AND (?2 IS NULL OR exchange IN (SELECT value FROM json_each(?2)))
                AND (?3 IS NULL OR symbol IN (SELECT value FROM json_each(?3)))
                AND day BETWEEN ?4 AND ?5
-             ORDER BY finished_at DESC LIMIT ?1",
-        )?;
+             ORDER BY finished_at DESC LIMIT ?1"
+        ))?;
         let rows = stmt.query_map(params![limit as i64, exchanges, symbols, from, to], |r| {
             Ok(FailedTask {
                 exchange: r.get(0)?,
@@ -114,7 +115,6 @@ impl Db {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// The exchanges and the symbols that appear in the queue or the prices.
     pub fn names(&self) -> Result<(Vec<String>, Vec<String>)> {
         let conn = self.conn()?;
         // The queue's names are in task_counts; the prices' are found by a
@@ -142,8 +142,6 @@ impl Db {
         Ok((exchanges.into_iter().collect(), symbols.into_iter().collect()))
     }
 
-    /// The first and last day of any task or price of these exchanges and
-    /// symbols, read in one transaction.
     pub fn day_bounds(&self, exchanges: &[String], symbols: &[String]) -> Result<Option<(NaiveDate, NaiveDate)>> {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
@@ -156,6 +154,70 @@ impl Db {
             }
         }
         Ok(bounds)
+    }
+
+    pub fn for_each_price(&self, sel: &Selection, mut each: impl FnMut(PriceRow) -> Result<()>) -> Result<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let mut stmt = tx.prepare_cached(
+            "SELECT day, open, high, low, close, volume, fetched_at FROM prices
+             WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 ORDER BY day",
+        )?;
+        for (exchange, symbol) in sel.pairs() {
+            let mut rows = stmt.query(params![exchange, symbol, sel.from, sel.to])?;
+            while let Some(r) = rows.next()? {
+                each(PriceRow {
+                    exchange: exchange.to_string(),
+                    symbol: symbol.to_string(),
+                    day: r.get(0)?,
+                    price: Price {
+                        open: r.get(1)?,
+                        high: r.get(2)?,
+                        low: r.get(3)?,
+                        close: r.get(4)?,
+                        volume: r.get(5)?,
+                    },
+                    fetched_at: r.get(6)?,
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    // A pair at a time, three sorted sequences side by side (the days,
+    // the stored prices, the tasks), so memory stays flat however long
+    // the range.
+    pub fn for_each_cell(
+        &self,
+        sel: &Selection,
+        mut each: impl FnMut(&str, &str, NaiveDate, Option<Reason>) -> Result<()>,
+    ) -> Result<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let mut prices = tx.prepare_cached(
+            "SELECT day FROM prices WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 ORDER BY day",
+        )?;
+        let mut tasks = tx.prepare_cached(
+            "SELECT day, state, attempts, last_error, next_attempt_at FROM tasks
+             WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 ORDER BY day",
+        )?;
+        let now = crate::clock::now_ms();
+        for (exchange, symbol) in sel.pairs() {
+            let args = params![exchange, symbol, sel.from, sel.to];
+            let mut priced = prices.query_map(args, |r| r.get::<_, NaiveDate>(0))?.peekable();
+            let mut held = tasks.query_map(args, |r| task_reason(r, now))?.peekable();
+            for day in sel.from.iter_days().take_while(|d| *d <= sel.to) {
+                let has_price = advance_to(&mut priced, day, |d| *d)?.is_some();
+                let task = advance_to(&mut held, day, |(d, _)| *d)?;
+                let reason = match (has_price, task) {
+                    (true, _) => None,
+                    (false, Some((_, reason))) => Some(reason),
+                    (false, None) => Some(Reason::NotQueued),
+                };
+                each(exchange, symbol, day, reason)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -170,4 +232,32 @@ fn pair_bounds(tx: &rusqlite::Transaction<'_>, exchange: &str, symbol: &str) -> 
     let (lo, hi): (Option<NaiveDate>, Option<NaiveDate>) =
         stmt.query_row(params![exchange, symbol], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(lo.zip(hi))
+}
+
+fn task_reason(r: &Row<'_>, now: i64) -> rusqlite::Result<(NaiveDate, Reason)> {
+    Ok((r.get(0)?, reason::reason(r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, now)))
+}
+
+/// Moves a day-sorted row stream up to `day` and takes the row of that day.
+fn advance_to<T, I>(rows: &mut Peekable<I>, day: NaiveDate, key: impl Fn(&T) -> NaiveDate) -> Result<Option<T>>
+where
+    I: Iterator<Item = rusqlite::Result<T>>,
+{
+    while let Some(next) = rows.peek() {
+        let at = match next {
+            Ok(row) => key(row),
+            Err(_) => match rows.next() {
+                Some(Err(e)) => return Err(e.into()),
+                _ => continue,
+            },
+        };
+        if at > day {
+            return Ok(None);
+        }
+        let row = rows.next().transpose()?;
+        if at == day {
+            return Ok(row);
+        }
+    }
+    Ok(None)
 }

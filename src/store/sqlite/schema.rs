@@ -201,8 +201,6 @@ pub fn remove_database(path: &Path) -> Result<()> {
 }
 
 impl super::Db {
-    /// Marks the database as the demo's own (or no longer): only a demo's
-    /// database may be replaced by `pricequeue demo`.
     pub fn set_demo(&self, demo: bool) -> Result<bool> {
         let conn = self.conn()?;
         let changed = if demo {

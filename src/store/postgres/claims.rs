@@ -1,0 +1,169 @@
+//! Claims and leases on PostgreSQL: taking due tasks for a worker (each
+//! claim one statement), keeping them while it works, taking them back
+//! from workers that died; and the days that come due.
+
+use anyhow::Result;
+use const_format::formatcp;
+use r2d2_postgres::postgres::types::ToSql;
+
+use super::counts::move_counted;
+use super::Db;
+use crate::store::state::sql::{IN_PROGRESS, NOT_YET_DUE, QUEUED};
+use crate::store::{Task, TaskState};
+
+type Param<'a> = &'a (dyn ToSql + Sync);
+
+impl Db {
+    pub fn claim(&self, owner: &str, limit: usize, now: i64, lease_until: i64) -> Result<Vec<Task>> {
+        let (now, lease_until) = (self.db_time(now), self.db_time(lease_until));
+        let mut tries = 0;
+        self.with(|c| {
+            tries += 1;
+            // Run again after a lost connection: the first run may have
+            // committed before its answer was lost. Its tasks are this
+            // owner's with this very lease end (no renewal runs meanwhile:
+            // the same thread renews), so they are handed out now, with
+            // whatever this run adds; else no one would fetch them until
+            // this process ends.
+            let earlier = if tries > 1 {
+                c.rows(
+                    formatcp!(
+                        "SELECT id, exchange, symbol, day, attempts, claims FROM tasks
+                         WHERE state = {IN_PROGRESS} AND owner = $1 AND lease_until = $2"
+                    ),
+                    &[&owner, &lease_until],
+                )?
+            } else {
+                Vec::new()
+            };
+            // One statement, so no transaction around it: the claim and its
+            // counts commit together. MATERIALIZED: the locking subquery
+            // runs once, so the UPDATE takes exactly the rows it locked,
+            // never more than `limit`.
+            let rows = c.rows(
+                formatcp!(
+                    "WITH c AS MATERIALIZED (
+                     SELECT id FROM tasks WHERE state = {QUEUED} AND next_attempt_at <= $3
+                     ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED),
+                 claimed AS (
+                     UPDATE tasks t SET state = {IN_PROGRESS}, owner = $1, lease_until = $2, claims = t.claims + 1
+                     FROM c WHERE t.id = c.id
+                     RETURNING t.id, t.exchange, t.symbol, t.day, t.attempts, t.claims),
+                 counted AS (
+                     INSERT INTO task_count_shards (exchange, symbol, state, shard, n)
+                     SELECT m.exchange, m.symbol, s.state, pg_backend_pid() % 8, s.sign * m.n
+                     FROM (SELECT exchange, symbol, count(*) AS n FROM claimed GROUP BY exchange, symbol) m
+                          CROSS JOIN (VALUES ({IN_PROGRESS}, 1), ({QUEUED}, -1)) AS s(state, sign)
+                     ORDER BY 1, 2, 3
+                     ON CONFLICT (exchange, symbol, state, shard) DO UPDATE SET n = task_count_shards.n + excluded.n)
+                 SELECT * FROM claimed ORDER BY id"
+                ),
+                &[&owner, &lease_until, &now, &(limit.saturating_sub(earlier.len()) as i64)],
+            )?;
+            Ok(earlier
+                .iter()
+                .chain(&rows)
+                .map(|r| Task {
+                    id: r.get(0),
+                    exchange: r.get(1),
+                    symbol: r.get(2),
+                    day: r.get(3),
+                    attempts: r.get::<_, i32>(4) as u32,
+                    token: r.get(5),
+                })
+                .collect())
+        })
+    }
+
+    pub fn renew(&self, owner: &str, lease_until: i64) -> Result<usize> {
+        let lease_until = self.db_time(lease_until);
+        self.with(|c| {
+            let n = c.exec(
+                formatcp!(
+                    "UPDATE tasks SET lease_until = $2
+                     WHERE state = {IN_PROGRESS} AND lease_until IS NOT NULL AND owner = $1"
+                ),
+                &[&owner, &lease_until],
+            )?;
+            Ok(n as usize)
+        })
+    }
+
+    pub fn recover_expired(&self, now: i64) -> Result<usize> {
+        self.requeue_where("lease_until < $1", &[&self.db_time(now)])
+    }
+
+    pub fn owners(&self) -> Result<Vec<(String, u64)>> {
+        self.with(|c| {
+            let rows = c.query(
+                formatcp!(
+                    "SELECT owner, count(*) FROM tasks
+                     WHERE state = {IN_PROGRESS} AND lease_until IS NOT NULL AND owner IS NOT NULL GROUP BY owner"
+                ),
+                &[],
+            )?;
+            Ok(rows.iter().map(|r| (r.get(0), r.get::<_, i64>(1) as u64)).collect())
+        })
+    }
+
+    pub fn release_owner(&self, owner: &str) -> Result<usize> {
+        self.requeue_where("owner = $1", &[&owner])
+    }
+
+    /// Moves tasks in progress that match `condition` back to the queue.
+    fn requeue_where(&self, condition: &str, args: &[Param<'_>]) -> Result<usize> {
+        let update = format!(
+            "UPDATE tasks SET state = {QUEUED}, owner = NULL, lease_until = NULL
+             WHERE state = {IN_PROGRESS} AND lease_until IS NOT NULL AND {condition}"
+        );
+        self.with(|c| {
+            let mut tx = c.transaction()?;
+            let n = move_counted(&mut tx, &update, args, TaskState::InProgress, TaskState::Queued)?;
+            tx.commit()?;
+            Ok(n as usize)
+        })
+    }
+
+    pub fn promote_due(&self, now: i64) -> Result<usize> {
+        let now = self.db_time(now);
+        self.with(|c| {
+            let mut tx = c.transaction()?;
+            let n = move_counted(
+                &mut tx,
+                formatcp!("UPDATE tasks SET state = {QUEUED} WHERE state = {NOT_YET_DUE} AND next_attempt_at <= $1"),
+                &[&now],
+                TaskState::NotYetDue,
+                TaskState::Queued,
+            )?;
+            tx.commit()?;
+            Ok(n as usize)
+        })
+    }
+
+    pub fn not_yet_due(&self) -> Result<(u64, Option<i64>)> {
+        self.with(|c| {
+            let r = c.query_one(
+                formatcp!("SELECT count(*), min(next_attempt_at) FROM tasks WHERE state = {NOT_YET_DUE}"),
+                &[],
+            )?;
+            let first: Option<i64> = r.get(1);
+            Ok((r.get::<_, i64>(0) as u64, first.map(|t| self.local_time(t))))
+        })
+    }
+
+    pub fn first_due_and_lease(&self) -> Result<(Option<i64>, Option<i64>)> {
+        self.with(|c| {
+            let r = c.one(
+                formatcp!(
+                    "SELECT (SELECT min(next_attempt_at) FROM tasks WHERE state = {QUEUED}),
+                            (SELECT min(lease_until) FROM tasks WHERE state = {IN_PROGRESS} AND lease_until IS NOT NULL)"
+                ),
+                &[],
+            )?;
+            let (due, lease): (Option<i64>, Option<i64>) = (r.get(0), r.get(1));
+            // A queued task's 0 ("due at once") stays 0.
+            let due = due.map(|t| if t == 0 { 0 } else { self.local_time(t) });
+            Ok((due, lease.map(|t| self.local_time(t))))
+        })
+    }
+}

@@ -1,0 +1,148 @@
+//! Completions on PostgreSQL: a batch of claimed tasks moved as their
+//! transitions say, with their prices, in one statement, each only for
+//! the claim that is still current.
+
+use anyhow::Result;
+use const_format::formatcp;
+
+use super::Db;
+use crate::store::state::sql::IN_PROGRESS;
+use crate::store::state::{Due, PriceChange, Transition};
+use crate::store::Task;
+
+impl Db {
+    pub fn complete(&self, done: &[(&Task, Transition<'_>)]) -> Result<Vec<bool>> {
+        let batch = Batch::of(done, |t| self.db_time(t));
+        self.with(|c| {
+            // One statement, so no transaction around it: each task whose
+            // claim is still current (the fencing token) gets its new state,
+            // its price stored (or, for a refreshed day the server no longer
+            // prices, the old one deleted), and the counts follow; the rest
+            // are left as they are. A task given twice takes the first of
+            // its completions that carries its current claim, as one after
+            // the other would.
+            let b = &batch;
+            let settled = c.rows(
+                formatcp!(
+                    "WITH i AS (
+                     SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::int[], $5::text[],
+                                          $6::bigint[], $7::bool[], $8::float8[], $9::float8[], $10::float8[],
+                                          $11::float8[], $12::float8[], $13::int[]) WITH ORDINALITY
+                         AS i(id, token, state, counted, error, at, finished, o, h, l, c, v, price, ord)),
+                 current AS (
+                     SELECT DISTINCT ON (i.id) i.* FROM i
+                     JOIN tasks t ON t.id = i.id AND t.claims = i.token AND t.state = {IN_PROGRESS}
+                     ORDER BY i.id, i.ord),
+                 settled AS (
+                     UPDATE tasks t SET state = i.state, attempts = t.attempts + i.counted,
+                            last_error = CASE WHEN i.finished THEN i.error ELSE coalesce(i.error, t.last_error) END,
+                            next_attempt_at = coalesce(i.at, t.next_attempt_at),
+                            finished_at = CASE WHEN i.finished THEN date_trunc('milliseconds', now())
+                                               ELSE t.finished_at END,
+                            owner = NULL, lease_until = NULL
+                     FROM current i WHERE t.id = i.id AND t.claims = i.token AND t.state = {IN_PROGRESS}
+                     RETURNING i.ord, t.exchange, t.symbol, t.day, i.state, i.o, i.h, i.l, i.c, i.v, i.price),
+                 priced AS (
+                     INSERT INTO prices (exchange, symbol, day, open, high, low, close, volume, fetched_at)
+                     SELECT exchange, symbol, day, o, h, l, c, v, date_trunc('milliseconds', now())
+                     FROM settled WHERE price = 1 ORDER BY exchange, symbol, day
+                     ON CONFLICT (exchange, symbol, day) DO UPDATE SET
+                        open = excluded.open, high = excluded.high, low = excluded.low,
+                        close = excluded.close, volume = excluded.volume, fetched_at = excluded.fetched_at),
+                 unpriced AS (
+                     DELETE FROM prices p USING settled s
+                     WHERE s.price = -1 AND p.exchange = s.exchange AND p.symbol = s.symbol AND p.day = s.day),
+                 moved AS (SELECT exchange, symbol, state, count(*) AS n FROM settled GROUP BY exchange, symbol, state),
+                 counted AS (
+                     INSERT INTO task_count_shards (exchange, symbol, state, shard, n)
+                     SELECT exchange, symbol, state, pg_backend_pid() % 8, sum(n) FROM (
+                         SELECT exchange, symbol, state, n FROM moved
+                         UNION ALL
+                         SELECT exchange, symbol, {IN_PROGRESS}, -n FROM moved) d
+                     GROUP BY exchange, symbol, state HAVING sum(n) <> 0
+                     ORDER BY 1, 2, 3
+                     ON CONFLICT (exchange, symbol, state, shard) DO UPDATE SET n = task_count_shards.n + excluded.n)
+                 SELECT ord FROM settled"
+                ),
+                &[
+                    &b.ids,
+                    &b.tokens,
+                    &b.states,
+                    &b.counted,
+                    &b.errors,
+                    &b.at,
+                    &b.finished,
+                    &b.prices[0],
+                    &b.prices[1],
+                    &b.prices[2],
+                    &b.prices[3],
+                    &b.prices[4],
+                    &b.price_changes,
+                ],
+            )?;
+            // Positions in `done`, from 1.
+            let applied: std::collections::HashSet<i64> = settled.iter().map(|r| r.get(0)).collect();
+            Ok((1..=done.len() as i64).map(|ord| applied.contains(&ord)).collect())
+        })
+    }
+}
+
+/// A batch of completions as column arrays, one element per completion.
+struct Batch {
+    ids: Vec<i64>,
+    tokens: Vec<i64>,
+    states: Vec<&'static str>,
+    /// 1 where the outcome counts as an attempt.
+    counted: Vec<i32>,
+    errors: Vec<Option<String>>,
+    /// The new `next_attempt_at`, or `None` to keep it.
+    at: Vec<Option<i64>>,
+    /// Whether the task is finished (its error replaces the last one, and
+    /// `finished_at` is set).
+    finished: Vec<bool>,
+    /// Open, high, low, close and volume of a price (zeros for others).
+    prices: [Vec<f64>; 5],
+    /// 1 where the price is stored, -1 where it is deleted, 0 where kept.
+    price_changes: Vec<i32>,
+}
+
+impl Batch {
+    /// `db_time` puts a time on the database server's clock.
+    fn of(done: &[(&Task, Transition<'_>)], db_time: impl Fn(i64) -> i64) -> Batch {
+        let mut b = Batch {
+            ids: vec![],
+            tokens: vec![],
+            states: vec![],
+            counted: vec![],
+            errors: vec![],
+            at: vec![],
+            finished: vec![],
+            prices: Default::default(),
+            price_changes: vec![],
+        };
+        for (task, to) in done {
+            b.ids.push(task.id);
+            b.tokens.push(task.token);
+            b.states.push(to.to.name());
+            b.counted.push(i32::from(to.attempt));
+            b.errors.push(to.error.map(str::to_string));
+            b.at.push(match to.due {
+                Due::Keep => None,
+                // 0 means due at once on every clock.
+                Due::AtOnce => Some(0),
+                Due::At(at) => Some(db_time(at)),
+            });
+            b.finished.push(to.finishes());
+            let (price, change) = match to.price {
+                PriceChange::Store(p) => ([p.open, p.high, p.low, p.close, p.volume], 1),
+                PriceChange::Delete => ([0.0; 5], -1),
+                PriceChange::Keep => ([0.0; 5], 0),
+            };
+            b.price_changes.push(change);
+            for (column, v) in b.prices.iter_mut().zip(price) {
+                column.push(v);
+            }
+        }
+        b
+    }
+}

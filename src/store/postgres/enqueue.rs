@@ -1,0 +1,94 @@
+//! Enqueueing on PostgreSQL: one task per (exchange, symbol, day), each
+//! once, whatever is already queued; the whole cross product in one
+//! statement.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+use const_format::formatcp;
+
+use super::counts::{analyze_if_grown, Counts};
+use super::Db;
+use crate::clock;
+use crate::store::state::sql::{NOT_YET_DUE, QUEUED};
+use crate::store::{Enqueued, TaskState};
+
+impl Db {
+    pub fn enqueue_days(
+        &self,
+        exchanges: &[String],
+        symbols: &[String],
+        days: &[NaiveDate],
+        now: i64,
+        grace: Duration,
+    ) -> Result<Enqueued> {
+        let (Some(first), Some(last)) = (days.first(), days.last()) else {
+            return Ok(Enqueued::default());
+        };
+        // Stored, like every queue time, on the server's clock.
+        let due: Vec<i64> = days.iter().map(|d| self.db_time(clock::due_at(*d, grace))).collect();
+        let now = self.db_time(now);
+        let consecutive = (*last - *first).num_days() + 1 == days.len() as i64;
+        let total = (exchanges.len() * symbols.len() * days.len()) as u64;
+        let enqueued = self.with(|c| {
+            let mut tx = c.transaction()?;
+            // A pair already complete (the nightly cron's usual case) is
+            // left out: one index count per pair, in one statement.
+            let mut have = BTreeMap::new();
+            if consecutive {
+                for row in tx.query(
+                    "SELECT exchange, symbol, count(*) FROM tasks
+                     WHERE exchange = ANY($1) AND symbol = ANY($2) AND day BETWEEN $3 AND $4
+                     GROUP BY exchange, symbol",
+                    &[&exchanges, &symbols, first, last],
+                )? {
+                    have.insert((row.get::<_, String>(0), row.get::<_, String>(1)), row.get::<_, i64>(2));
+                }
+            }
+            let (mut pair_exchanges, mut pair_symbols) = (vec![], vec![]);
+            for e in exchanges {
+                for s in symbols {
+                    if have.get(&(e.clone(), s.clone())).copied().unwrap_or(0) < days.len() as i64 {
+                        pair_exchanges.push(e.as_str());
+                        pair_symbols.push(s.as_str());
+                    }
+                }
+            }
+            let mut counts = Counts::default();
+            let mut later = 0;
+            if !pair_exchanges.is_empty() {
+                let added = tx.query(
+                    formatcp!(
+                        "WITH added AS (
+                         INSERT INTO tasks (exchange, symbol, day, state, next_attempt_at)
+                         SELECT p.e, p.s, d.day,
+                                CASE WHEN d.due <= $5 THEN {QUEUED} ELSE {NOT_YET_DUE} END,
+                                CASE WHEN d.due <= $5 THEN 0 ELSE d.due END
+                         FROM unnest($1::text[], $2::text[]) AS p(e, s)
+                              CROSS JOIN unnest($3::date[], $4::bigint[]) AS d(day, due)
+                         ORDER BY p.e COLLATE \"C\", p.s COLLATE \"C\", d.day
+                         ON CONFLICT (exchange, symbol, day) DO NOTHING
+                         RETURNING exchange, symbol, state)
+                     SELECT exchange, symbol, state, count(*) FROM added GROUP BY exchange, symbol, state"
+                    ),
+                    &[&pair_exchanges, &pair_symbols, &days, &due, &now],
+                )?;
+                for row in added {
+                    let (state, n): (TaskState, i64) = (row.try_get(2)?, row.get(3));
+                    counts.add(row.get(0), row.get(1), state, n);
+                    if state == TaskState::NotYetDue {
+                        later += n as u64;
+                    }
+                }
+            }
+            let added = counts.write(&mut tx)? as u64;
+            tx.commit()?;
+            Ok(Enqueued { added, existing: total - added, not_yet_due: later })
+        })?;
+        // Apart: were it to fail and run again, the enqueue would not.
+        self.with(|c| analyze_if_grown(&mut **c, enqueued.added))?;
+        Ok(enqueued)
+    }
+}

@@ -1,0 +1,49 @@
+//! Moves of many tasks on PostgreSQL (retry, abandon, refresh, as
+//! [`Move`] says), and counting the tasks afresh.
+
+use anyhow::Result;
+use r2d2_postgres::postgres::types::ToSql;
+
+use super::counts::{in_selection, move_counted};
+use super::Db;
+use crate::selection::Selection;
+use crate::store::state::Move;
+
+type Param<'a> = &'a (dyn ToSql + Sync);
+
+impl Db {
+    pub fn move_tasks(&self, sel: Option<&Selection>, m: Move) -> Result<usize> {
+        let (condition, args) = in_selection(sel, 2);
+        let afresh = if m.afresh { ", attempts = 0, next_attempt_at = 0, finished_at = NULL" } else { "" };
+        let update = format!("UPDATE tasks SET state = '{}'{afresh} WHERE state = $1{condition}", m.to);
+        self.with(|c| {
+            let mut tx = c.transaction()?;
+            let mut n = 0;
+            for from in m.from {
+                let name = from.name();
+                let mut params: Vec<Param<'_>> = vec![&name];
+                if let Some(a) = &args {
+                    params.extend(a.params());
+                }
+                n += move_counted(&mut tx, &update, &params, *from, m.to)?;
+            }
+            tx.commit()?;
+            Ok(n as usize)
+        })
+    }
+
+    pub fn recount(&self) -> Result<()> {
+        self.with(|c| {
+            // The lock waits for every transaction that changed counts to
+            // commit, and holds off new ones until the count is in.
+            let mut tx = c.transaction()?;
+            tx.batch_execute(
+                "LOCK TABLE task_count_shards IN EXCLUSIVE MODE;
+                 DELETE FROM task_count_shards;
+                 INSERT INTO task_count_shards (exchange, symbol, state, shard, n)
+                     SELECT exchange, symbol, state, 0, count(*) FROM tasks GROUP BY exchange, symbol, state;",
+            )?;
+            tx.commit()
+        })
+    }
+}

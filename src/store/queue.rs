@@ -1,0 +1,142 @@
+//! The queue's operations: enqueueing, claims and leases, completions,
+//! the pauses and pace every process shares about a price server, and the
+//! commands that move finished tasks (retry, abandon, refresh). Where a
+//! rule decides what happens to a task, it is applied here, from
+//! `state.rs`, and the backend is handed the decision.
+
+use std::time::Duration;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+
+use super::state::{self, Move, Transition};
+use super::{on_backend, Backend, Completion, Enqueued, Store, Task};
+use crate::selection::Selection;
+
+impl Store {
+    /// Adds one task per cell of the selection; see [`Store::enqueue_days`].
+    pub fn enqueue(&self, sel: &Selection, now: i64, grace: Duration) -> Result<Enqueued> {
+        self.enqueue_days(&sel.exchanges, &sel.symbols, &sel.day_list(), now, grace)
+    }
+
+    /// Whether any task is queued or in progress.
+    pub fn has_pending(&self) -> Result<bool> {
+        Ok(self.next_wakeup()?.is_some())
+    }
+
+    /// When the queue next has work: `Some(t)` is the earliest time (ms) a
+    /// queued task comes due, or a lease held by someone else runs out;
+    /// `None` when nothing is queued or in progress.
+    pub fn next_wakeup(&self) -> Result<Option<i64>> {
+        let (due, lease) = match &self.backend {
+            Backend::Sqlite(db) => db.first_due_and_lease()?,
+            Backend::Postgres(db) => db.first_due_and_lease()?,
+        };
+        Ok(state::next_wakeup(due, lease))
+    }
+
+    /// Writes back finished tasks in one transaction: each task moves as
+    /// its outcome's [`Transition`] says, and its price commits with it. A
+    /// completion whose claim is no longer current (its lease expired and
+    /// another worker took the task) is ignored; returns, for each
+    /// completion, whether it was applied.
+    pub fn complete(&self, done: &[Completion]) -> Result<Vec<bool>> {
+        if done.is_empty() {
+            return Ok(Vec::new());
+        }
+        let settled: Vec<(&Task, Transition<'_>)> =
+            done.iter().map(|c| (&c.task, Transition::of(&c.outcome))).collect();
+        match &self.backend {
+            Backend::Sqlite(db) => db.complete(&settled),
+            Backend::Postgres(db) => db.complete(&settled),
+        }
+    }
+
+    /// Queues failed tasks again with a fresh set of attempts: those of the
+    /// selection, or every one when `None`; with `abandoned`, the abandoned
+    /// ones too. One transaction.
+    pub fn retry_failed(&self, sel: Option<&Selection>, abandoned: bool) -> Result<usize> {
+        self.move_tasks(sel, Move::retry(abandoned))
+    }
+
+    /// Gives up on failed tasks for good (`retry --never`): those of the
+    /// selection, or every one when `None`. They keep their error, and no
+    /// run fetches them again or counts them as failures.
+    pub fn abandon(&self, sel: Option<&Selection>) -> Result<usize> {
+        self.move_tasks(sel, Move::ABANDON)
+    }
+
+    /// Queues the finished tasks of the selection again (done, no data or
+    /// failed), to fetch them afresh; returns how many. One transaction.
+    pub fn refresh(&self, sel: &Selection) -> Result<usize> {
+        self.move_tasks(Some(sel), Move::REFRESH)
+    }
+
+    /// Makes `m` on the tasks of the selection (every task for `None`), in
+    /// one transaction; returns how many moved.
+    fn move_tasks(&self, sel: Option<&Selection>, m: Move) -> Result<usize> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.move_tasks(sel, m),
+            Backend::Postgres(db) => db.move_tasks(sel, m),
+        }
+    }
+}
+
+on_backend! {
+    /// Marks the database as the demo's own (or no longer): only a demo's
+    /// database may be replaced by `pricequeue demo`.
+    fn set_demo(&self, demo: bool) -> Result<bool>;
+
+    /// Adds one task per (exchange, symbol, day) of the cross product; tasks
+    /// already queued (in any state) are left as they are. `days` are in
+    /// order, and usually consecutive (a range). A day not due at `now`
+    /// (see [`crate::clock::due_at`]) is queued as `not_yet_due` until it is.
+    fn enqueue_days(
+        &self,
+        exchanges: &[String],
+        symbols: &[String],
+        days: &[NaiveDate],
+        now: i64,
+        grace: Duration
+    ) -> Result<Enqueued>;
+
+    /// Claims up to `limit` tasks that are due at `now` for `owner`, leased
+    /// until `lease_until`, the first due first. Each claim bumps the
+    /// task's fencing token.
+    fn claim(&self, owner: &str, limit: usize, now: i64, lease_until: i64) -> Result<Vec<Task>>;
+
+    /// Extends the lease of every task `owner` holds, while its fetches run.
+    fn renew(&self, owner: &str, lease_until: i64) -> Result<usize>;
+
+    /// Puts back in the queue the tasks whose lease ran out before `now`
+    /// (their worker died or hung); returns how many.
+    fn recover_expired(&self, now: i64) -> Result<usize>;
+
+    /// The owners of tasks in progress, each with how many it holds.
+    fn owners(&self) -> Result<Vec<(String, u64)>>;
+
+    /// Puts every task `owner` holds back in the queue, as if never
+    /// claimed (its process is gone); returns how many.
+    fn release_owner(&self, owner: &str) -> Result<usize>;
+
+    /// Queues the `not_yet_due` tasks whose time has come by `now`; returns how many.
+    fn promote_due(&self, now: i64) -> Result<usize>;
+
+    /// How many tasks are not yet due, and when the first of them comes due.
+    fn not_yet_due(&self) -> Result<(u64, Option<i64>)>;
+
+    /// Until when (ms since epoch) `server` asked not to be sent requests.
+    fn pause(&self, server: &str) -> Result<Option<i64>>;
+
+    /// Records that `server` asked for no requests before `until`; a later
+    /// pause already recorded is kept.
+    fn set_pause(&self, server: &str, until: i64) -> Result<()>;
+
+    /// Takes `n` request slots for `server`, `interval` ms apart, none
+    /// before `now`, from the sequence every process on this database
+    /// shares; returns the first (the others follow at `interval` steps).
+    fn reserve_slots(&self, server: &str, n: u32, interval: i64, now: i64) -> Result<i64>;
+
+    /// Counts the tasks again into `task_counts`, for after hand edits.
+    fn recount(&self) -> Result<()>;
+}

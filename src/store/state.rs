@@ -1,0 +1,351 @@
+//! The rules of a task's life, decided once for every backend (River's
+//! way): the states a task goes through, what each outcome of a fetch
+//! makes of it, which states `retry`, `retry --never` and a refresh take
+//! and what they reset, and when the queue next has work. The backends
+//! only turn these into SQL; `docs/state-machine.md` draws them, and a
+//! test checks the drawing against [`TaskState::EDGES`].
+
+use crate::price::Price;
+
+use super::Outcome;
+
+/// Where a task stands: what `tasks.state` holds, by [`TaskState::name`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TaskState {
+    /// Waiting to be claimed, from `next_attempt_at` on.
+    Queued,
+    /// Its day has not come due (or its price was not published yet):
+    /// queued from `next_attempt_at` on.
+    NotYetDue,
+    /// Claimed by the worker named in `owner`, until `lease_until`.
+    InProgress,
+    /// The price is in `prices`.
+    Done,
+    /// The price server has no price for the day.
+    NoData,
+    /// Gave up: a permanent error, or the last attempt failed.
+    Failed,
+    /// A failure given up on for good (`retry --never`).
+    Abandoned,
+}
+
+use TaskState::*;
+
+impl TaskState {
+    /// Every state, in the order reports list them.
+    pub const ALL: [TaskState; 7] = [Queued, NotYetDue, InProgress, Done, NoData, Failed, Abandoned];
+
+    /// The state's name, as `tasks.state` stores it and reports show it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Queued => "queued",
+            NotYetDue => "not_yet_due",
+            InProgress => "in_progress",
+            Done => "done",
+            NoData => "no_data",
+            Failed => "failed",
+            Abandoned => "abandoned",
+        }
+    }
+
+    /// The state named `name`, if there is one.
+    pub fn from_name(name: &str) -> Option<TaskState> {
+        TaskState::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// The state as a reader says it, as the missing report's reasons do.
+    pub const fn words(self) -> &'static str {
+        match self {
+            Queued => "queued",
+            NotYetDue => "not yet due",
+            InProgress => "in progress",
+            Done => "done",
+            NoData => "no data",
+            Failed => "failed",
+            Abandoned => "abandoned",
+        }
+    }
+
+    /// Whether the task is finished: nothing is left to do for it until a
+    /// command queues it again.
+    pub const fn is_finished(self) -> bool {
+        matches!(self, Done | NoData | Failed | Abandoned)
+    }
+
+    /// The state a task arrives in when `copy` brings it to another
+    /// database: a claim belongs to the database it was taken in, so a
+    /// task in progress arrives queued.
+    pub const fn arriving(self) -> TaskState {
+        match self {
+            InProgress => Queued,
+            other => other,
+        }
+    }
+
+    /// Every move a task can make, with what makes it: what
+    /// `docs/state-machine.md` draws. `None` is where a task starts: an
+    /// enqueue. (Enqueueing a task already there leaves it as it is.)
+    pub const EDGES: [(Option<TaskState>, TaskState, &'static str); 16] = [
+        (None, Queued, "enqueue: its day is due"),
+        (None, NotYetDue, "enqueue: its day has not ended"),
+        (Some(NotYetDue), Queued, "its day comes due"),
+        (Some(Queued), InProgress, "claimed, once due"),
+        (Some(InProgress), Done, "a price"),
+        (Some(InProgress), NoData, "no price for the day"),
+        (Some(InProgress), Failed, "a permanent error, or the last attempt"),
+        (Some(InProgress), Queued, "a transient error, Retry-After, or released"),
+        (Some(InProgress), NotYetDue, "not published yet"),
+        (Some(InProgress), Queued, "lease expired, or its owner died"),
+        (Some(Failed), Queued, "retry"),
+        (Some(Failed), Abandoned, "retry --never"),
+        (Some(Abandoned), Queued, "retry --abandoned"),
+        (Some(Done), Queued, "refresh"),
+        (Some(NoData), Queued, "refresh"),
+        (Some(Failed), Queued, "refresh"),
+    ];
+
+    /// [`TaskState::EDGES`] as a Mermaid state diagram, as
+    /// `docs/state-machine.md` shows it.
+    pub fn mermaid() -> String {
+        let mut out = String::from("stateDiagram-v2\n");
+        for (from, to, why) in TaskState::EDGES {
+            let from = from.map_or("[*]", TaskState::name);
+            out.push_str(&format!("    {from} --> {to}: {why}\n"));
+        }
+        out.push_str("    classDef finished font-weight:bold\n");
+        for state in TaskState::ALL.into_iter().filter(|s| s.is_finished()) {
+            out.push_str(&format!("    class {state} finished\n"));
+        }
+        out
+    }
+}
+
+impl std::fmt::Display for TaskState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The states as SQL literals, for statements written with
+/// `const_format::formatcp!("... WHERE state = {QUEUED}")`.
+pub mod sql {
+    use const_format::formatcp;
+
+    use super::TaskState::*;
+
+    pub const QUEUED: &str = formatcp!("'{}'", Queued.name());
+    pub const NOT_YET_DUE: &str = formatcp!("'{}'", NotYetDue.name());
+    pub const IN_PROGRESS: &str = formatcp!("'{}'", InProgress.name());
+    pub const DONE: &str = formatcp!("'{}'", Done.name());
+    pub const NO_DATA: &str = formatcp!("'{}'", NoData.name());
+    pub const FAILED: &str = formatcp!("'{}'", Failed.name());
+    pub const ABANDONED: &str = formatcp!("'{}'", Abandoned.name());
+    /// The finished states, as a list for `IN`.
+    pub const FINISHED: &str = formatcp!("({DONE}, {NO_DATA}, {FAILED}, {ABANDONED})");
+}
+
+/// When a task is next due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    /// As it was.
+    Keep,
+    /// At once: `next_attempt_at` 0, on every clock.
+    AtOnce,
+    /// At this time (ms since the epoch, on this machine's clock).
+    At(i64),
+}
+
+/// What becomes of the day's price.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PriceChange<'a> {
+    /// Left as it is.
+    Keep,
+    /// Stored, replacing an older one.
+    Store(&'a Price),
+    /// Deleted: a refreshed day the price server no longer prices.
+    Delete,
+}
+
+/// What a completion does to its claimed task: decided here from the
+/// outcome, written by each backend (only where the claim is still the
+/// current one). The task's owner and lease always go.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Transition<'a> {
+    pub to: TaskState,
+    /// Whether the outcome counts as an attempt: a request was made.
+    pub attempt: bool,
+    /// The task's error (or note). A finished task's replaces the last
+    /// one, `None` clearing it; an unfinished task's replaces it only when
+    /// `Some`, so a task waiting again still says why it waits.
+    pub error: Option<&'a str>,
+    pub due: Due,
+    pub price: PriceChange<'a>,
+}
+
+impl<'a> Transition<'a> {
+    /// The rule: what `outcome` makes of a claimed task.
+    pub fn of(outcome: &'a Outcome) -> Transition<'a> {
+        let t = |to, attempt, error, due, price| Transition { to, attempt, error, due, price };
+        match outcome {
+            Outcome::Price(p) => t(Done, true, None, Due::Keep, PriceChange::Store(p)),
+            Outcome::NoData => t(NoData, true, None, Due::Keep, PriceChange::Delete),
+            Outcome::Failed { error } => t(Failed, true, Some(error), Due::Keep, PriceChange::Keep),
+            Outcome::NotYet { note, at, asked } => {
+                t(NotYetDue, *asked, note.as_deref(), Due::At(*at), PriceChange::Keep)
+            }
+            Outcome::Retry { error, at } => t(Queued, true, Some(error), Due::At(*at), PriceChange::Keep),
+            // Retry-After: the server's pace, not the task's failure.
+            Outcome::Defer { error, at } => t(Queued, false, Some(error), Due::At(*at), PriceChange::Keep),
+            // Not attempted: back as it was, due at once.
+            Outcome::Released => t(Queued, false, None, Due::AtOnce, PriceChange::Keep),
+        }
+    }
+
+    /// Whether the task ends finished (`finished_at` is set).
+    pub fn finishes(&self) -> bool {
+        self.to.is_finished()
+    }
+
+    /// The task's error afterwards, where it had `before`.
+    pub fn error_after(&self, before: Option<&str>) -> Option<String> {
+        match (self.finishes(), self.error) {
+            (true, error) | (false, error @ Some(_)) => error.map(str::to_string),
+            (false, None) => before.map(str::to_string),
+        }
+    }
+}
+
+/// A change of many tasks at once, made by a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Move {
+    /// The states it takes tasks from.
+    pub from: &'static [TaskState],
+    pub to: TaskState,
+    /// Whether the tasks start afresh: no attempts made, due at once, not
+    /// finished. Their last error stays, for the record.
+    pub afresh: bool,
+}
+
+impl Move {
+    /// `retry`: failed tasks queued again with a fresh set of attempts;
+    /// with `abandoned`, the abandoned ones too.
+    pub const fn retry(abandoned: bool) -> Move {
+        let from: &[TaskState] = if abandoned { &[Failed, Abandoned] } else { &[Failed] };
+        Move { from, to: Queued, afresh: true }
+    }
+
+    /// `retry --never`: failures given up on for good. They keep their error.
+    pub const ABANDON: Move = Move { from: &[Failed], to: Abandoned, afresh: false };
+
+    /// A refresh: finished tasks (but the abandoned) queued afresh, to be
+    /// fetched again. Their prices stay until the new answers replace them.
+    pub const REFRESH: Move = Move { from: &[Done, NoData, Failed], to: Queued, afresh: true };
+}
+
+/// When the queue next has work, from the earliest time a queued task
+/// comes due (`due`) and the earliest end of a lease held (`lease`): a
+/// task comes due, or a lease runs out and its task can be taken back.
+/// `None` when nothing is queued or in progress.
+pub fn next_wakeup(due: Option<i64>, lease: Option<i64>) -> Option<i64> {
+    match (due, lease) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_state_is_named_once_and_read_back() {
+        for state in TaskState::ALL {
+            assert_eq!(TaskState::from_name(state.name()), Some(state));
+        }
+        assert_eq!(TaskState::from_name("pending"), None);
+        for state in TaskState::ALL {
+            assert_eq!(state.words(), state.name().replace('_', " "), "{state} in words");
+        }
+        assert_eq!(sql::FINISHED, "('done', 'no_data', 'failed', 'abandoned')");
+    }
+
+    #[test]
+    fn each_outcome_moves_its_task_as_the_rules_say() {
+        let price = Price { open: 1.0, high: 2.0, low: 0.5, close: 1.5, volume: 3.0 };
+        let cases = [
+            (Outcome::Price(price), Done, true, Due::Keep),
+            (Outcome::NoData, NoData, true, Due::Keep),
+            (Outcome::Failed { error: "404".into() }, Failed, true, Due::Keep),
+            (Outcome::NotYet { note: None, at: 7, asked: false }, NotYetDue, false, Due::At(7)),
+            (Outcome::NotYet { note: Some("null".into()), at: 7, asked: true }, NotYetDue, true, Due::At(7)),
+            (Outcome::Retry { error: "502".into(), at: 9 }, Queued, true, Due::At(9)),
+            (Outcome::Defer { error: "429".into(), at: 9 }, Queued, false, Due::At(9)),
+            (Outcome::Released, Queued, false, Due::AtOnce),
+        ];
+        for (outcome, to, attempt, due) in &cases {
+            let t = Transition::of(outcome);
+            assert_eq!((t.to, t.attempt, t.due), (*to, *attempt, *due), "{outcome:?}");
+            assert!(TaskState::EDGES.contains(&(Some(InProgress), *to, edge_label(outcome))), "{outcome:?} is drawn");
+        }
+        assert_eq!(Transition::of(&cases[0].0).price, PriceChange::Store(&price));
+        assert_eq!(Transition::of(&Outcome::NoData).price, PriceChange::Delete);
+        assert_eq!(Transition::of(&Outcome::Released).price, PriceChange::Keep);
+    }
+
+    fn edge_label(outcome: &Outcome) -> &'static str {
+        match outcome {
+            Outcome::Price(_) => "a price",
+            Outcome::NoData => "no price for the day",
+            Outcome::Failed { .. } => "a permanent error, or the last attempt",
+            Outcome::NotYet { .. } => "not published yet",
+            _ => "a transient error, Retry-After, or released",
+        }
+    }
+
+    #[test]
+    fn a_finished_task_takes_its_outcome_s_error_and_a_waiting_one_keeps_the_last() {
+        let price = Price { open: 1.0, high: 1.0, low: 1.0, close: 1.0, volume: 1.0 };
+        let before = Some("HTTP 502");
+        // (outcome, the error after, finished)
+        let cases = [
+            (Outcome::Price(price), None, true),
+            (Outcome::NoData, None, true),
+            (Outcome::Failed { error: "HTTP 404".into() }, Some("HTTP 404"), true),
+            (Outcome::NotYet { note: None, at: 1, asked: false }, before, false),
+            (Outcome::NotYet { note: Some("null".into()), at: 1, asked: true }, Some("null"), false),
+            (Outcome::Retry { error: "HTTP 503".into(), at: 1 }, Some("HTTP 503"), false),
+            (Outcome::Defer { error: "HTTP 429".into(), at: 1 }, Some("HTTP 429"), false),
+            (Outcome::Released, before, false),
+        ];
+        for (outcome, after, finished) in &cases {
+            let t = Transition::of(outcome);
+            assert_eq!(t.error_after(before).as_deref(), *after, "{outcome:?}");
+            assert_eq!(t.finishes(), *finished, "{outcome:?}");
+        }
+    }
+
+    #[test]
+    fn retry_and_refresh_take_what_the_commands_promise() {
+        assert_eq!(Move::retry(false).from, &[Failed]);
+        assert_eq!(Move::retry(true).from, &[Failed, Abandoned]);
+        assert!(Move::REFRESH.from.iter().all(|s| s.is_finished() && *s != Abandoned));
+        const { assert!(!Move::ABANDON.afresh, "abandoned tasks keep their attempts") };
+        for m in [Move::retry(true), Move::ABANDON, Move::REFRESH] {
+            for from in m.from {
+                assert!(
+                    TaskState::EDGES.iter().any(|(a, b, _)| *a == Some(*from) && *b == m.to),
+                    "{from} -> {} drawn",
+                    m.to
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_queue_wakes_for_the_first_due_task_or_the_first_lease_to_end() {
+        assert_eq!(next_wakeup(Some(5), Some(3)), Some(3));
+        assert_eq!(next_wakeup(Some(5), None), Some(5));
+        assert_eq!(next_wakeup(None, Some(3)), Some(3));
+        assert_eq!(next_wakeup(None, None), None);
+    }
+}
