@@ -22,7 +22,9 @@ pub(crate) mod reason;
 mod sqlite;
 pub mod state;
 mod task;
-#[doc(hidden)]
+/// Test support, compiled for tests only: the `testing` feature, which
+/// the tests turn on through the package's dev-dependency on itself.
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 #[cfg(test)]
 mod tests;
