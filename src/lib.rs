@@ -1,4 +1,5 @@
-//! pricequeue: durable, resumable price downloads through a SQLite job queue.
+//! pricequeue: durable, resumable price downloads through a queue of them
+//! on SQLite or PostgreSQL.
 //!
 //! Data flows one way: the command line (`cli`) picks a command (`cmd`),
 //! which drives the queue (`store`) and the price API (`source`) through
