@@ -13,6 +13,7 @@ pub mod error;
 pub mod owner;
 pub mod price;
 pub mod report;
+pub mod resolve;
 pub mod selection;
 pub mod server;
 pub mod source;

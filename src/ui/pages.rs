@@ -11,8 +11,9 @@ use serde::Deserialize;
 
 use super::live::{self, Snapshot};
 use super::{App, Failure};
-use crate::cli::FilterArgs;
+use crate::cli::ReportSelectionArgs;
 use crate::report::{Bucket, Day, DayCounts};
+use crate::resolve;
 use crate::selection::Selection;
 use crate::store::{FailedTask, Store};
 
@@ -54,13 +55,13 @@ impl Filter {
                 .map(Some)
                 .map_err(|e| crate::error::Usage(format!("{what} {s:?}: {e}")).into())
         };
-        let filter = FilterArgs {
+        let args = ReportSelectionArgs {
             exchanges: names(&self.exchange),
             symbols: names(&self.symbol),
             from: day(&self.from, "from")?,
             to: day(&self.to, "to")?,
         };
-        Selection::from_filter(store, &filter)
+        resolve::report_selection(store, &args)
     }
 }
 
