@@ -65,11 +65,11 @@ pub fn report_selection(store: &Store, args: &ReportSelectionArgs) -> Result<Opt
     Ok(Some(Selection { exchanges, symbols, from, to }))
 }
 
-/// Expands `all` through the server's list, and checks the names given
-/// against it: a typo would otherwise come back as "no data" on every day,
-/// since the API answers `null` for names it does not know. A name that
-/// cannot be checked (the server is down, does not answer, or is not the
-/// price API) is refused too, unless `allow_unknown` takes names unchecked.
+/// Expands `all` through the price server's list, and checks the names
+/// given against it: a typo would otherwise come back as "no data" on every
+/// day, since the API answers `null` for names it does not know. A name that
+/// cannot be checked (the price server is down, does not answer, or is not
+/// the price API) is refused too, unless `allow_unknown` takes names unchecked.
 fn resolve_names(
     names: &[String],
     what: &str,

@@ -39,11 +39,11 @@ pub(super) fn respond(method: &str, raw_path: &str, options: &ServerOptions, sta
             thread::sleep(wait);
         }
     }
-    answer(method, raw_path, options.live)
+    route(method, raw_path, options.live)
 }
 
-/// The route's answer to a request.
-fn answer(method: &str, raw_path: &str, live: Option<Duration>) -> Response {
+/// The response of the route the request names.
+fn route(method: &str, raw_path: &str, live: Option<Duration>) -> Response {
     // Like the reference server: decode first, then route, so a `%2F`
     // inside a name adds a path segment and matches nothing.
     let path = raw_path.split('?').next().unwrap_or("");
