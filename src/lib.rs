@@ -1,4 +1,5 @@
-//! pricequeue: durable, resumable price downloads through a SQLite job queue.
+//! pricequeue: durable, resumable price downloads through a queue of them
+//! on SQLite or PostgreSQL.
 //!
 //! Data flows one way: the command line (`cli`) picks a command (`cmd`),
 //! which drives the queue (`store`) and the price API (`source`) through
@@ -12,6 +13,7 @@ pub mod error;
 pub mod owner;
 pub mod price;
 pub mod report;
+pub mod resolve;
 pub mod selection;
 pub mod server;
 pub mod source;

@@ -1,6 +1,6 @@
 //! A selection: exchanges x symbols x a range of days, the cells a command
-//! is about. Commands resolve one from their flags (`cmd/selection.rs`);
-//! the store takes it whole, one transaction per call.
+//! is about. Commands and the page resolve one from what the user typed
+//! (`resolve.rs`); the store takes it whole, one transaction per call.
 
 use chrono::NaiveDate;
 

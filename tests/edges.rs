@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use pricequeue::error::{ERROR, FAILED, INTERRUPTED, MISSING, OK, SETTLED, USAGE};
-use pricequeue::server::{data, Answer, Fault, FaultRule, RetryAfter, Server, ServerOptions};
+use pricequeue::server::{data, AnswerKind, Fault, FaultRule, RetryAfter, Server, ServerOptions};
 use serde_json::Value;
 
 use super::Sandbox;
@@ -266,7 +266,7 @@ fn retry_after_of_any_kind_pauses_or_stops_and_never_hammers() {
         let took = started.elapsed();
         assert!(took >= Duration::from_secs(3), "{value}: stopped after {took:?}");
         let log: Vec<_> = sb.server.log().into_iter().filter(|s| s.path.starts_with("/price/")).collect();
-        assert!(log.iter().all(|s| matches!(s.answer, Answer::Fault(Fault::RateLimited))));
+        assert!(log.iter().all(|s| matches!(s.answer, AnswerKind::Fault(Fault::RateLimited))));
         // Group the requests into the bursts between pauses (gaps of 0.9 s or more).
         let mut bursts = vec![0u32];
         for pair in log.windows(2) {

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use pricequeue::error::{ERROR, FAILED, OK};
-use pricequeue::server::{data, Answer, Fault, FaultRule, RetryAfter, Server, ServerOptions};
+use pricequeue::server::{data, AnswerKind, Fault, FaultRule, RetryAfter, Server, ServerOptions};
 
 use super::Sandbox;
 use crate::common::{counts_agree, day};
@@ -123,7 +123,7 @@ fn retry_after_is_honoured_in_seconds_and_as_a_date() {
         let log: Vec<_> = sb.server.log().into_iter().filter(|s| s.path.starts_with("/price/")).collect();
         assert_eq!(log.len(), 6, "one refusal and one answer per day");
         for pair in log.windows(2) {
-            if let Answer::Fault(_) = pair[0].answer {
+            if let AnswerKind::Fault(_) = pair[0].answer {
                 let gap = pair[1].at - pair[0].at;
                 assert!(gap >= Duration::from_millis(990), "{}: next request after {gap:?}", fault.name());
             }
@@ -146,7 +146,7 @@ fn retry_after_holds_every_worker() {
         .expect_code(OK);
     all_fetched_correctly(&sb);
     let log = sb.server.log();
-    let refused = log.iter().find(|s| matches!(s.answer, Answer::Fault(_))).expect("the 429 was sent").at;
+    let refused = log.iter().find(|s| matches!(s.answer, AnswerKind::Fault(_))).expect("the 429 was sent").at;
     // Requests already on their way when the 429 went out arrive at once;
     // after that, no worker may send anything until the 2 s are over.
     let grace = Duration::from_millis(300);

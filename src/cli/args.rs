@@ -13,9 +13,10 @@ use crate::report::Format;
 use crate::server::faults::{self, FaultRule};
 use crate::store::Synchronous;
 
-/// Which prices to queue: required names and days.
+/// The selection to queue, as typed: required names (checked with the
+/// price server) and days.
 #[derive(Debug, Args)]
-pub struct SelectionArgs {
+pub struct QueueSelectionArgs {
     /// Exchanges: names (repeat the flag or separate with commas), or `all`
     /// for every exchange the server lists.
     #[arg(long = "exchange", short = 'e', value_name = "NAME", value_delimiter = ',', required = true)]
@@ -44,16 +45,17 @@ pub struct SelectionArgs {
     pub allow_unknown: bool,
 }
 
-impl SelectionArgs {
+impl QueueSelectionArgs {
     /// The first and last day asked for.
     pub fn days(&self) -> (NaiveDate, NaiveDate) {
         (self.from.first, self.to.map_or(self.from.last, |t| t.last))
     }
 }
 
-/// Which stored prices to report: everything is optional.
+/// The selection to report on (or retry), as typed: everything is
+/// optional, what is left open filled in from the database.
 #[derive(Debug, Args)]
-pub struct FilterArgs {
+pub struct ReportSelectionArgs {
     /// Exchanges (repeat or separate with commas) [default: those in the database].
     #[arg(long = "exchange", short = 'e', value_name = "NAME", value_delimiter = ',')]
     pub exchanges: Vec<String>,
@@ -74,7 +76,7 @@ pub struct FilterArgs {
     pub to: Option<Span>,
 }
 
-impl FilterArgs {
+impl ReportSelectionArgs {
     /// The first day asked for, if any.
     pub fn first_day(&self) -> Option<NaiveDate> {
         self.from.map(|s| s.first)
@@ -90,7 +92,7 @@ impl FilterArgs {
 #[derive(Debug, Args)]
 pub struct EnqueueArgs {
     #[command(flatten)]
-    pub selection: SelectionArgs,
+    pub selection: QueueSelectionArgs,
 
     /// A day is fetched only once it has ended (UTC) and this much more has
     /// passed; until then its task waits as `not yet due`.
@@ -160,7 +162,7 @@ pub struct WorkArgs {
 #[derive(Debug, Args)]
 pub struct FetchArgs {
     #[command(flatten)]
-    pub selection: SelectionArgs,
+    pub selection: QueueSelectionArgs,
 
     /// Fetch the last N days of the selection again, even those already
     /// fetched: a day that is not over yet (or was corrected) changes.
@@ -185,7 +187,7 @@ pub struct StatusArgs {
 #[derive(Debug, Args)]
 pub struct QueryArgs {
     #[command(flatten)]
-    pub filter: FilterArgs,
+    pub selection: ReportSelectionArgs,
 
     /// Output format. CSV holds the prices (or, with --missing, the missing
     /// report); table, JSON and NDJSON hold both.
@@ -200,7 +202,7 @@ pub struct QueryArgs {
 #[derive(Debug, Args)]
 pub struct CoverageArgs {
     #[command(flatten)]
-    pub filter: FilterArgs,
+    pub selection: ReportSelectionArgs,
 
     /// Columns to fit the grid in [default: the terminal's width, or 100].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(40..=1000))]
@@ -246,7 +248,7 @@ pub struct ChartArgs {
 #[derive(Debug, Args)]
 pub struct RetryArgs {
     #[command(flatten)]
-    pub filter: FilterArgs,
+    pub selection: ReportSelectionArgs,
 
     /// Give up on the failed tasks for good instead: they keep their error,
     /// show as `abandoned`, and no longer make `fetch` exit 4 or `query`

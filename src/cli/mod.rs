@@ -14,13 +14,14 @@ use clap::{Parser, Subcommand};
 pub use args::*;
 pub use values::*;
 
-/// Durable, resumable price downloads: a job queue in SQLite.
+/// Durable, resumable price downloads: a queue of them on SQLite or PostgreSQL.
 ///
 /// `fetch` turns a request for prices (exchanges x symbols x days) into one
-/// task per price in a SQLite database, then fetches them with worker
-/// threads, writing each price back. Stop it any way you like and run the
-/// same command again: it carries on where it stopped. The database is
-/// yours to query with `pricequeue query`, `pricequeue sql` or `sqlite3`.
+/// task per price in the database (an SQLite file, or PostgreSQL for workers
+/// on several hosts), then fetches them with worker threads, writing each
+/// price back. Stop it any way you like and run the same command again: it
+/// carries on where it stopped. The database is yours to query with
+/// `pricequeue query`, `pricequeue sql`, `sqlite3` or `psql`.
 #[derive(Debug, Parser)]
 #[command(name = "pricequeue", version, max_term_width = 100, args_override_self = true)]
 #[command(after_help = concat!(

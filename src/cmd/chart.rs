@@ -7,9 +7,9 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
-use super::selection::open_selection;
+use super::open::open_selection;
 use super::{Env, Run};
-use crate::cli::{ChartArgs, ChartOutput, FilterArgs};
+use crate::cli::{ChartArgs, ChartOutput, ReportSelectionArgs};
 use crate::error::{Exit, Usage};
 use crate::report::chart::{self, ChartData, Style};
 
@@ -18,14 +18,14 @@ impl Run for ChartArgs {
         let exchange = one(&self.exchanges, "exchange")?;
         let symbol = one(&self.symbols, "symbol")?;
         // The days left open come from the database, as in `query`.
-        let filter = FilterArgs {
+        let asked = ReportSelectionArgs {
             exchanges: vec![exchange.clone()],
             symbols: vec![symbol.clone()],
             from: self.from,
             to: self.to,
         };
-        let Some((store, cells)) = open_selection(env, &filter)? else { return Ok(Exit::Incomplete) };
-        let data = ChartData::load(&store, &exchange, &symbol, cells.from, cells.to)?;
+        let Some((store, sel)) = open_selection(env, &asked)? else { return Ok(Exit::Incomplete) };
+        let data = ChartData::load(&store, &exchange, &symbol, sel.from, sel.to)?;
         let style = if self.candles { Style::Candles } else { Style::Line };
         let size = self.size.unwrap_or(chart::DEFAULT_SIZE);
         let written = match &self.output {

@@ -2,7 +2,7 @@ use std::io::{self, IsTerminal};
 
 use anyhow::Result;
 
-use super::selection::open_selection;
+use super::open::open_selection;
 use super::{Env, Run};
 use crate::cli::CoverageArgs;
 use crate::error::Exit;
@@ -14,7 +14,7 @@ const DEFAULT_WIDTH: usize = 100;
 
 impl Run for CoverageArgs {
     fn run(&self, env: &Env) -> Result<Exit> {
-        let Some((store, cells)) = open_selection(env, &self.filter)? else { return Ok(Exit::Incomplete) };
+        let Some((store, sel)) = open_selection(env, &self.selection)? else { return Ok(Exit::Incomplete) };
         let stdout = io::stdout();
         let terminal = stdout.is_terminal();
         let width = match self.width {
@@ -22,7 +22,7 @@ impl Run for CoverageArgs {
             None => terminal_size::terminal_size_of(&stdout).map_or(DEFAULT_WIDTH, |(w, _)| usize::from(w.0)),
         };
         let color = terminal && !no_color();
-        let totals = report::coverage(&store, &cells, width, color, io::BufWriter::new(stdout.lock()))?;
+        let totals = report::coverage(&store, &sel, width, color, io::BufWriter::new(stdout.lock()))?;
         Ok(super::query::completeness(totals.missing(), totals.unsettled()))
     }
 }

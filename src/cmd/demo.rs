@@ -7,11 +7,11 @@ use chrono::NaiveDate;
 use super::enqueue::enqueue;
 use super::work::{start, summary_line};
 use super::{Env, Run};
-use crate::cli::{DemoArgs, SelectionArgs};
+use crate::cli::{DemoArgs, QueueSelectionArgs};
 use crate::dates::Span;
 use crate::error::Exit;
 use crate::report::{self, Format};
-use crate::selection::Selection;
+use crate::resolve;
 use crate::server::{Server, ServerOptions};
 use crate::source::{HttpSource, Timeouts};
 use crate::store::{self, Create, Location, Store};
@@ -48,18 +48,18 @@ impl Run for DemoArgs {
         };
         let source = Arc::new(HttpSource::new(&server.url(), Timeouts::default(), opts.workers));
 
-        let selection = SelectionArgs {
+        let asked = QueueSelectionArgs {
             exchanges: vec!["all".into()],
             symbols: vec!["all".into()],
             from: Span { first: from, last: to },
             to: None,
             allow_unknown: false,
         };
-        let cells = Selection::resolve(&selection, source.as_ref())?;
+        let sel = resolve::queue_selection(&asked, source.as_ref())?;
         let store = Store::open(&options)?;
         // Marked before anything else: a demo stopped halfway is still the demo's.
         store.set_demo(true)?;
-        enqueue(&store, &cells, opts.grace, env)?;
+        enqueue(&store, &sel, opts.grace, env)?;
         let summary = start(&store, source, &opts, env, None)?;
         env.say(&summary_line(&summary));
         if summary.interrupted {
@@ -70,7 +70,7 @@ impl Run for DemoArgs {
         writeln!(out, "\n== pricequeue --db {} status ==\n", db)?;
         report::status(&store, Format::Table, &mut out)?;
         writeln!(out, "\n== pricequeue --db {} query ==\n", db)?;
-        report::query(&store, &cells, Format::Table, false, &mut out)?;
+        report::query(&store, &sel, Format::Table, false, &mut out)?;
         let (kind, shell, flag) =
             if db.is_postgres() { ("a PostgreSQL", "psql", " -c") } else { ("an SQLite", "sqlite3", "") };
         writeln!(

@@ -6,6 +6,7 @@ use super::{plural, Env, Run};
 use crate::cli::EnqueueArgs;
 use crate::clock;
 use crate::error::Exit;
+use crate::resolve;
 use crate::selection::Selection;
 use crate::source::{HttpSource, Timeouts};
 use crate::store::{Create, Store};
@@ -13,7 +14,7 @@ use crate::store::{Create, Store};
 impl Run for EnqueueArgs {
     fn run(&self, env: &Env) -> Result<Exit> {
         let source = HttpSource::new(&env.server, Timeouts { request: env.timeout, ..Timeouts::default() }, 1);
-        let sel = Selection::resolve(&self.selection, &source)?;
+        let sel = resolve::queue_selection(&self.selection, &source)?;
         let store = Store::open(&env.store(Create::IfMissing))?;
         enqueue(&store, &sel, self.grace, env)?;
         take_over(&store, env)?;

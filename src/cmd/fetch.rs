@@ -5,20 +5,20 @@ use super::work::{exit_code, summary_lines};
 use super::{plural, Env, Run};
 use crate::cli::FetchArgs;
 use crate::error::Exit;
-use crate::selection::Selection;
+use crate::resolve;
 use crate::source::{HttpSource, Timeouts};
 use crate::store::{Create, Store};
 
 impl Run for FetchArgs {
     fn run(&self, env: &Env) -> Result<Exit> {
         let source = HttpSource::new(&env.server, Timeouts { request: env.timeout, ..Timeouts::default() }, 1);
-        let sel = &self.selection;
-        let cells = Selection::resolve(sel, &source)?;
+        let asked = &self.selection;
+        let sel = resolve::queue_selection(asked, &source)?;
         let store = Store::open(&env.store(Create::IfMissing).synchronous(self.work.synchronous))?;
-        enqueue(&store, &cells, self.work.grace, env)?;
+        enqueue(&store, &sel, self.work.grace, env)?;
         take_over(&store, env)?;
         if self.refresh_days > 0 {
-            let last = cells.last_days(self.refresh_days);
+            let last = sel.last_days(self.refresh_days);
             let again = store.refresh(&last)?;
             env.say(&format!(
                 "queued {} again to refresh {} to {}",
@@ -29,16 +29,16 @@ impl Run for FetchArgs {
         }
         // The names were checked, so the server answered like the price API.
         let all = |names: &[String]| names.iter().any(|n| n.trim().eq_ignore_ascii_case("all"));
-        let checked = !sel.allow_unknown || (all(&sel.exchanges) && all(&sel.symbols));
+        let checked = !asked.allow_unknown || (all(&asked.exchanges) && all(&asked.symbols));
         // Progress is the selection's, as the database has it: two runs
         // sharing the work each show what both have done.
-        let (queue, scope) = (store.clone(), cells.clone());
+        let (queue, scope) = (store.clone(), sel.clone());
         let remaining = Box::new(move || queue.counts_in(&scope).map(|c| c.queued + c.in_progress));
         let summary = self.work.work(&store, env, checked, remaining)?;
 
         // The exit code speaks for the whole selection: a task that failed
         // in an earlier run is still a price this command did not get.
-        let counts = store.counts_in(&cells)?;
+        let counts = store.counts_in(&sel)?;
         let code = exit_code(&summary, counts.failed);
         for line in summary_lines(&summary) {
             env.report(&line, code);

@@ -9,10 +9,10 @@ use crate::report::{self, Format};
 
 impl Run for QueryArgs {
     fn run(&self, env: &Env) -> Result<Exit> {
-        let Some((store, cells)) = super::selection::open_selection(env, &self.filter)? else {
+        let Some((store, sel)) = super::open::open_selection(env, &self.selection)? else {
             return Ok(Exit::Incomplete);
         };
-        let totals = report::query(&store, &cells, self.format, self.missing, io::stdout().lock())?;
+        let totals = report::query(&store, &sel, self.format, self.missing, io::stdout().lock())?;
         if self.format != Format::Table {
             super::log(&totals.line());
         }

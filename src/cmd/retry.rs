@@ -4,22 +4,23 @@ use super::{plural, Env, Run};
 use crate::cli::RetryArgs;
 use crate::dates;
 use crate::error::Exit;
-use crate::selection::Selection;
+use crate::resolve;
 use crate::store::{Create, Store};
 
 impl Run for RetryArgs {
     fn run(&self, env: &Env) -> Result<Exit> {
-        let f = &self.filter;
-        if let (Some(from), Some(to)) = (f.first_day(), f.last_day()) {
+        let asked = &self.selection;
+        if let (Some(from), Some(to)) = (asked.first_day(), asked.last_day()) {
             dates::check_range(from, to)?;
         }
         let store = Store::open(&env.store(Create::No))?;
-        let everything = f.exchanges.is_empty() && f.symbols.is_empty() && f.from.is_none() && f.to.is_none();
+        let everything =
+            asked.exchanges.is_empty() && asked.symbols.is_empty() && asked.from.is_none() && asked.to.is_none();
         let act = |sel| if self.never { store.abandon(sel) } else { store.retry_failed(sel, self.abandoned) };
         let n = if everything {
             act(None)?
         } else {
-            match Selection::from_filter(&store, f)? {
+            match resolve::report_selection(&store, asked)? {
                 Some(sel) => act(Some(&sel))?,
                 None => 0,
             }

@@ -11,7 +11,7 @@ use crate::store::{Create, Store};
 impl Run for StatusArgs {
     fn run(&self, env: &Env) -> Result<Exit> {
         let store = Store::open(&env.store(Create::ReadOnly))?;
-        super::selection::note_immutable(&store, env);
+        super::open::note_immutable(&store, env);
         if self.recount {
             store.recount()?;
         }

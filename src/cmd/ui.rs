@@ -17,7 +17,7 @@ impl Run for UiArgs {
         };
         let options = env.store(Create::ReadOnly);
         let store = Store::open(&options)?;
-        super::selection::note_immutable(&store, env);
+        super::open::note_immutable(&store, env);
         let ui_options = ui::Options { addr: self.addr, token, read_only: self.read_only, sql_timeout: env.timeout };
         ui::serve(store, options, ui_options, &STOP, |addr, token| {
             let url = match token {

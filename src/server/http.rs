@@ -5,21 +5,16 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use super::options::ServerOptions;
 use super::play::act_out;
-use super::routes::{ok_json, respond};
+use super::response::{ok_json, AnswerKind, Response};
+use super::routes::respond;
 use super::stats::{lock, record, Stats, STATS_PATH};
-use super::{Answer, Fault, ServerOptions};
 
 /// A request head larger than this is refused.
 const MAX_HEAD: usize = 16 * 1024;
 /// An idle keep-alive connection is closed after this long.
 const IDLE: Duration = Duration::from_secs(30);
-
-/// What to send back: an answer, or a fault to act out.
-pub(super) enum Response {
-    Answer { status: &'static str, content_type: &'static str, body: Vec<u8>, answer: Answer },
-    Fault(Fault),
-}
 
 /// Answers the requests of one connection until the client closes it,
 /// it idles out, or an answer ends it.
@@ -52,7 +47,7 @@ pub(super) fn serve_connection(mut conn: TcpStream, options: &ServerOptions, sta
         buf.drain(..head);
 
         let response = if method == "GET" && path == STATS_PATH {
-            ok_json(serde_json::to_vec(&*lock(&stats.by_path)).unwrap_or_default(), Answer::List)
+            ok_json(serde_json::to_vec(&*lock(&stats.by_path)).unwrap_or_default(), AnswerKind::List)
         } else {
             let response = respond(&method, &path, options, stats);
             record(stats, options, arrived, &path, &response);
@@ -67,7 +62,7 @@ pub(super) fn serve_connection(mut conn: TcpStream, options: &ServerOptions, sta
 /// Writes the response; false when the connection is done with.
 fn send(conn: &mut TcpStream, response: Response, keep_alive: bool, options: &ServerOptions, stats: &Stats) -> bool {
     let (status, content_type, body) = match response {
-        Response::Answer { status, content_type, body, .. } => (status, content_type, body),
+        Response::Message { status, content_type, body, .. } => (status, content_type, body),
         Response::Fault(fault) => return act_out(conn, fault, options, stats),
     };
     let mut out = Vec::with_capacity(256 + body.len());

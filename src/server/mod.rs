@@ -10,7 +10,9 @@ pub mod data;
 pub mod faults;
 
 mod http;
+mod options;
 mod play;
+mod response;
 mod routes;
 mod stats;
 
@@ -23,55 +25,13 @@ use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 pub use faults::{Fault, FaultRule, RetryAfter};
+pub use options::ServerOptions;
+pub use response::AnswerKind;
 pub use routes::render_price;
-pub use stats::{Answer, PathStats, Seen, STATS_PATH};
+pub use stats::{PathStats, Seen, STATS_PATH};
 
 use http::serve_connection;
 use stats::{lock, Stats};
-
-/// How the server behaves.
-#[derive(Debug, Clone)]
-pub struct ServerOptions {
-    /// Wait this long before each price answer, like the reference
-    /// server's `--sleep`: real fetches are latency-bound.
-    pub latency: Duration,
-    /// Add a random wait of up to this much to each price answer.
-    pub latency_jitter: Duration,
-    /// Answer HTTP/1.0-style, closing the connection after each response,
-    /// as the reference server does.
-    pub close_connections: bool,
-    /// Faults to inject into price answers.
-    pub faults: Vec<FaultRule>,
-    /// `Retry-After` on 429 and 503 answers.
-    pub retry_after: RetryAfter,
-    /// How long a stalled answer hangs before the connection is closed.
-    pub stall: Duration,
-    /// Seed of the random draws (faults, jitter): the same seed, the same
-    /// sequence of draws.
-    pub seed: u64,
-    /// Keep a log of every request with its arrival time, for tests.
-    pub record: bool,
-    /// Live mode: prices go on past the synthetic span to today, and a day's
-    /// price is published this long after the day ends (UTC); before that,
-    /// and for days to come, the answer is `null`.
-    pub live: Option<Duration>,
-}
-
-impl Default for ServerOptions {
-    fn default() -> Self {
-        ServerOptions {
-            latency: Duration::ZERO,
-            latency_jitter: Duration::ZERO,
-            close_connections: false,
-            faults: Vec::new(),
-            retry_after: RetryAfter::None,
-            stall: faults::DEFAULT_STALL,
-            seed: 0,
-            record: false,
-            live: None,
-        }
-    }
-}
 
 /// A running server; it stops accepting when dropped.
 pub struct Server {

@@ -7,8 +7,9 @@ use std::sync::atomic::Ordering;
 use std::thread;
 use std::time::Duration;
 
+use super::faults::{Fault, RetryAfter};
+use super::options::ServerOptions;
 use super::stats::Stats;
-use super::{Fault, RetryAfter, ServerOptions};
 
 /// Plays a fault on the connection; always ends it.
 pub(super) fn act_out(conn: &mut TcpStream, fault: Fault, options: &ServerOptions, stats: &Stats) -> bool {

@@ -9,9 +9,10 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use percent_encoding::percent_decode_str;
 
-use super::http::Response;
+use super::options::ServerOptions;
+use super::response::{ok_json, AnswerKind, Response};
 use super::stats::{lock, Stats};
-use super::{data, faults, Answer, ServerOptions};
+use super::{data, faults};
 use crate::price::Price;
 
 /// Counts the request, then answers it: for a price, a fault if one is
@@ -38,11 +39,11 @@ pub(super) fn respond(method: &str, raw_path: &str, options: &ServerOptions, sta
             thread::sleep(wait);
         }
     }
-    answer(method, raw_path, options.live)
+    route(method, raw_path, options.live)
 }
 
-/// The route's answer to a request.
-fn answer(method: &str, raw_path: &str, live: Option<Duration>) -> Response {
+/// The response of the route the request names.
+fn route(method: &str, raw_path: &str, live: Option<Duration>) -> Response {
     // Like the reference server: decode first, then route, so a `%2F`
     // inside a name adds a path segment and matches nothing.
     let path = raw_path.split('?').next().unwrap_or("");
@@ -61,15 +62,15 @@ fn answer(method: &str, raw_path: &str, live: Option<Duration>) -> Response {
             };
             let price = NaiveDate::parse_from_str(day, "%Y-%m-%d").ok().and_then(|d| published(d).map(|p| (d, p)));
             match price {
-                Some((d, p)) => ok_json(render_price(exchange, symbol, d, &p).into_bytes(), Answer::Price),
-                None => ok_json(b"null".to_vec(), Answer::Null),
+                Some((d, p)) => ok_json(render_price(exchange, symbol, d, &p).into_bytes(), AnswerKind::Price),
+                None => ok_json(b"null".to_vec(), AnswerKind::Null),
             }
         }
-        _ => Response::Answer {
+        _ => Response::Message {
             status: "404 Not Found",
             content_type: "text/html",
             body: b"<!DOCTYPE html><html><body><h1>404 Not Found</h1></body></html>".to_vec(),
-            answer: Answer::NotFound,
+            answer: AnswerKind::NotFound,
         },
     }
 }
@@ -77,12 +78,7 @@ fn answer(method: &str, raw_path: &str, live: Option<Duration>) -> Response {
 /// A list of names, spaced as the reference server (Python's json) writes it.
 fn names(list: &[&str]) -> Response {
     let quoted: Vec<String> = list.iter().map(|n| serde_json::Value::from(*n).to_string()).collect();
-    ok_json(format!("[{}]", quoted.join(", ")).into_bytes(), Answer::List)
-}
-
-/// A `200` answer with a JSON body.
-pub(super) fn ok_json(body: Vec<u8>, answer: Answer) -> Response {
-    Response::Answer { status: "200 OK", content_type: "application/json", body, answer }
+    ok_json(format!("[{}]", quoted.join(", ")).into_bytes(), AnswerKind::List)
 }
 
 /// A price object as the API sends it, whole numbers as JSON integers.

@@ -6,8 +6,8 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
-use super::http::Response;
-use super::{Fault, ServerOptions};
+use super::options::ServerOptions;
+use super::response::{AnswerKind, Response};
 
 /// Where the server reports its request counts, as JSON.
 pub const STATS_PATH: &str = "/__pricequeue/requests";
@@ -23,23 +23,13 @@ pub struct PathStats {
     pub faults: u64,
 }
 
-/// How a request was answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Answer {
-    Price,
-    Null,
-    List,
-    NotFound,
-    Fault(Fault),
-}
-
 /// One request, as the log keeps it.
 #[derive(Debug, Clone)]
 pub struct Seen {
     /// When its head had arrived (before any latency or stall).
     pub at: Instant,
     pub path: String,
-    pub answer: Answer,
+    pub answer: AnswerKind,
 }
 
 /// The counts and the log, shared by the threads of every connection;
@@ -60,16 +50,13 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// Counts an answer that was a price or a fault for its path, and logs
 /// the request when the options ask for a log.
 pub(super) fn record(stats: &Stats, options: &ServerOptions, at: Instant, path: &str, response: &Response) {
-    let answer = match response {
-        Response::Answer { answer, .. } => *answer,
-        Response::Fault(f) => Answer::Fault(*f),
-    };
+    let answer = response.kind();
     {
         let mut by_path = lock(&stats.by_path);
         let entry = by_path.entry(path.to_string()).or_default();
         match answer {
-            Answer::Price => entry.prices += 1,
-            Answer::Fault(_) => entry.faults += 1,
+            AnswerKind::Price => entry.prices += 1,
+            AnswerKind::Fault(_) => entry.faults += 1,
             _ => {}
         }
     }

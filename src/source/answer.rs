@@ -22,6 +22,9 @@ const DOTS: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'~')
 /// The longest exchange or symbol name, in bytes: a price URL must fit the
 /// request line servers accept, and no real name comes near it.
 pub const MAX_NAME: usize = 200;
+
+/// A name as one path segment: percent-encoded, `/` above all, and the
+/// dots of `.` and `..` too, so that no client, proxy or server takes it
 /// for a step in the path. Decoding the segment gives the name back.
 pub fn segment(name: &str) -> String {
     let set = if !name.is_empty() && name.bytes().all(|b| b == b'.') { DOTS } else { SEGMENT };
@@ -40,9 +43,10 @@ pub(super) fn quote(body: &[u8]) -> String {
     }
 }
 
-/// A price answer as sent: the five numbers, and the cell it echoes.
+/// A price object as the API sends it: the five numbers, and the cell it
+/// echoes.
 #[derive(Deserialize)]
-struct Answer {
+struct PriceObject {
     #[serde(flatten)]
     price: Price,
     exchange: String,
@@ -64,13 +68,13 @@ pub enum BadPrice {
 /// the JSON `null` (no price that day), else a price that echoes the cell
 /// asked for and passes [`check_price`].
 pub fn parse_price(body: &[u8], exchange: &str, symbol: &str, day: NaiveDate) -> Result<Option<Price>, BadPrice> {
-    let answer: Option<Answer> = serde_json::from_slice(body).map_err(|e| match e.classify() {
+    let object: Option<PriceObject> = serde_json::from_slice(body).map_err(|e| match e.classify() {
         // Whole JSON of the wrong shape (a field missing, a number sent as
         // text): the server means it, and asking again gets the same.
         serde_json::error::Category::Data => BadPrice::Refused(format!("not a price object: {e}")),
         _ => BadPrice::Json(e),
     })?;
-    let Some(a) = answer else { return Ok(None) };
+    let Some(a) = object else { return Ok(None) };
     let day = day.to_string();
     for (what, got, asked) in
         [("exchange", &a.exchange, exchange), ("symbol", &a.symbol, symbol), ("day", &a.day, &day)]

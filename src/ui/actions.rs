@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
 use serde::{Deserialize, Serialize};
 
-use super::pages::Filter;
+use super::selection::ReportSelectionQuery;
 use super::{App, Failure};
 use crate::error::Usage;
 use crate::report::{Format, Value};
@@ -28,10 +28,10 @@ static NEVER: AtomicBool = AtomicBool::new(false);
 pub struct Retry {
     /// `task` (one exchange, symbol and day), `pair` (every day of one
     /// exchange and symbol) or `all` (every failed task, or those of the
-    /// filter's selection).
+    /// page's selection).
     scope: String,
     #[serde(flatten)]
-    filter: Filter,
+    selection: ReportSelectionQuery,
     #[serde(default)]
     day: String,
 }
@@ -55,11 +55,13 @@ pub async fn retry(State(app): State<App>, Form(r): Form<Retry>) -> Result<Json<
                 "task" => {
                     let day = crate::dates::parse_day(r.day.trim())
                         .map_err(|e| Usage(format!("retry of a task: day {:?}: {e}", r.day)))?;
-                    let (exchange, symbol) = (one(&r.filter.exchange, "exchange")?, one(&r.filter.symbol, "symbol")?);
+                    let (exchange, symbol) =
+                        (one(&r.selection.exchange, "exchange")?, one(&r.selection.symbol, "symbol")?);
                     Some(Selection { exchanges: vec![exchange], symbols: vec![symbol], from: day, to: day })
                 }
                 "pair" => {
-                    let (exchange, symbol) = (one(&r.filter.exchange, "exchange")?, one(&r.filter.symbol, "symbol")?);
+                    let (exchange, symbol) =
+                        (one(&r.selection.exchange, "exchange")?, one(&r.selection.symbol, "symbol")?);
                     let Some((from, to)) =
                         store.day_bounds(std::slice::from_ref(&exchange), std::slice::from_ref(&symbol))?
                     else {
@@ -67,8 +69,8 @@ pub async fn retry(State(app): State<App>, Form(r): Form<Retry>) -> Result<Json<
                     };
                     Some(Selection { exchanges: vec![exchange], symbols: vec![symbol], from, to })
                 }
-                "all" if !super::pages::filter_is_set(&r.filter) => None,
-                "all" => match r.filter.selection(store)? {
+                "all" if !r.selection.is_set() => None,
+                "all" => match r.selection.resolve(store)? {
                     Some(sel) => Some(sel),
                     None => return Ok(0),
                 },
@@ -145,9 +147,12 @@ fn json(v: &Value) -> serde_json::Value {
 /// `GET /prices.csv`: the selection's prices and missing cells, as
 /// `query --format csv` writes them, sent as they are read: a selection of
 /// millions of cells never sits in memory.
-pub async fn prices_csv(State(app): State<App>, Query(filter): Query<Filter>) -> Result<Response, Failure> {
+pub async fn prices_csv(
+    State(app): State<App>,
+    Query(asked): Query<ReportSelectionQuery>,
+) -> Result<Response, Failure> {
     // The selection first, so that a bad one is a 400, not a cut-off file.
-    let sel = app.blocking(move |store| filter.selection(store)).await?;
+    let sel = app.blocking(move |store| asked.resolve(store)).await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(4);
     let store = app.store.clone();
     tokio::task::spawn_blocking(move || {

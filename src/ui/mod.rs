@@ -11,6 +11,7 @@ mod actions;
 mod guard;
 mod live;
 mod pages;
+mod selection;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -26,7 +26,7 @@ pub(super) struct Coordinator<'a> {
     /// The price server, as `server_pauses` names it.
     server: &'a str,
     owner: &'static str,
-    job_tx: Sender<Task>,
+    task_tx: Sender<Task>,
     done_rx: Receiver<Completion>,
     shared: &'a Shared,
     summary: &'a mut Summary,
@@ -55,7 +55,7 @@ impl<'a> Coordinator<'a> {
         store: &'a Store,
         opts: &'a WorkOptions,
         server: &'a str,
-        job_tx: Sender<Task>,
+        task_tx: Sender<Task>,
         done_rx: Receiver<Completion>,
         shared: &'a Shared,
         summary: &'a mut Summary,
@@ -65,7 +65,7 @@ impl<'a> Coordinator<'a> {
             opts,
             server,
             owner: owner::this_process(),
-            job_tx,
+            task_tx,
             done_rx,
             shared,
             summary,
@@ -136,8 +136,8 @@ impl<'a> Coordinator<'a> {
         let claimed = self.store.claim(self.owner, target - self.outstanding, now, lease_until)?;
         self.outstanding += claimed.len();
         for task in claimed {
-            // Cannot fail: the fetchers hold the receiver until we drop job_tx.
-            let _ = self.job_tx.send(task);
+            // Cannot fail: the fetchers hold the receiver until we drop task_tx.
+            let _ = self.task_tx.send(task);
         }
         Ok(())
     }

@@ -26,14 +26,14 @@ pub(super) struct Fetcher {
     pub source: Arc<dyn PriceSource>,
     pub shared: Arc<Shared>,
     pub opts: WorkOptions,
-    pub jobs: Receiver<Task>,
+    pub tasks: Receiver<Task>,
     pub done: Sender<Completion>,
     pub observer: Arc<dyn Observer>,
 }
 
 impl Fetcher {
     pub fn run(self) {
-        for task in self.jobs.iter() {
+        for task in self.tasks.iter() {
             let due = clock::due_at(task.day, self.opts.grace);
             let outcome = if self.shared.stopping.load(Ordering::Relaxed) {
                 Outcome::Released

@@ -161,7 +161,7 @@ pub fn run(
     let total = counts.queued + counts.in_progress;
 
     let workers = opts.workers.max(1);
-    let (job_tx, job_rx) = crossbeam_channel::unbounded();
+    let (task_tx, task_rx) = crossbeam_channel::unbounded();
     let (done_tx, done_rx) = crossbeam_channel::unbounded();
     let shared = Arc::new(Shared {
         paused_until: AtomicI64::new(0),
@@ -177,7 +177,7 @@ pub fn run(
             source: Arc::clone(&source),
             shared: Arc::clone(&shared),
             opts: opts.clone(),
-            jobs: job_rx.clone(),
+            tasks: task_rx.clone(),
             done: done_tx.clone(),
             observer: Arc::clone(&observer),
         };
@@ -186,11 +186,11 @@ pub fn run(
         );
     }
     drop(done_tx);
-    drop(job_rx);
+    drop(task_rx);
 
-    let result = coordinator::Coordinator::new(store, opts, source.server(), job_tx, done_rx, &shared, &mut summary)
+    let result = coordinator::Coordinator::new(store, opts, source.server(), task_tx, done_rx, &shared, &mut summary)
         .run(stop, observer.as_ref(), total);
-    // The coordinator dropped its job sender: fetchers drain and exit. One
+    // The coordinator dropped its task sender: fetchers drain and exit. One
     // waiting for a request slot would wait for ever if an error ended the
     // coordinator (no one adds slots then), so it is told to stop.
     shared.stopping.store(true, Ordering::Relaxed);

@@ -1,0 +1,140 @@
+//! From what the user typed to a [`Selection`]: a selection to queue, its
+//! names checked with the price server, or a report's selection, what it
+//! leaves open filled in from the database. The commands and the page both
+//! resolve theirs here; the [`Selection`] itself is plain data the store
+//! takes (`selection.rs`).
+
+use anyhow::Result;
+
+use crate::cli::{QueueSelectionArgs, ReportSelectionArgs};
+use crate::dates;
+use crate::error::Usage;
+use crate::selection::Selection;
+use crate::source::{FetchError, PriceSource};
+use crate::store::Store;
+
+/// The selection to queue that `args` names, before anything touches the
+/// database: the days checked, `all` expanded and the names checked through
+/// the price server.
+pub fn queue_selection(args: &QueueSelectionArgs, source: &dyn PriceSource) -> Result<Selection> {
+    let (from, to) = args.days();
+    dates::check_range(from, to)?;
+    let exchanges = resolve_names(&args.exchanges, "exchange", source, |s| s.exchanges(), args.allow_unknown)?;
+    let symbols = resolve_names(&args.symbols, "symbol", source, |s| s.symbols(), args.allow_unknown)?;
+    Ok(Selection { exchanges, symbols, from, to })
+}
+
+/// The selection of a report that `args` names, what it leaves open filled
+/// in from the database; `None` when there is nothing to report on.
+pub fn report_selection(store: &Store, args: &ReportSelectionArgs) -> Result<Option<Selection>> {
+    // Names given, sorted; `None` means those in the database.
+    let given = |names: &[String]| -> Option<Vec<String>> {
+        let mut names: Vec<String> = names.iter().map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect();
+        if names.is_empty() || names.iter().any(|n| n.eq_ignore_ascii_case("all")) {
+            return None;
+        }
+        names.sort();
+        names.dedup();
+        Some(names)
+    };
+    let (exchanges, symbols) = match (given(&args.exchanges), given(&args.symbols)) {
+        (Some(e), Some(s)) => (e, s),
+        (e, s) => {
+            let (db_exchanges, db_symbols) = store.names()?;
+            (e.unwrap_or(db_exchanges), s.unwrap_or(db_symbols))
+        }
+    };
+    if exchanges.is_empty() || symbols.is_empty() {
+        return Ok(None);
+    }
+    let (from, to) = match (args.first_day(), args.last_day()) {
+        (Some(from), Some(to)) => (from, to),
+        (from, to) => {
+            match (store.day_bounds(&exchanges, &symbols)?, from, to) {
+                (None, Some(d), None) | (None, None, Some(d)) => (d, d),
+                (None, _, _) => return Ok(None),
+                // The open end comes from the database; a given end past it
+                // means there is nothing there, not a reversed range.
+                (Some((_, hi)), Some(from), None) if from > hi => return Ok(None),
+                (Some((lo, _)), None, Some(to)) if to < lo => return Ok(None),
+                (Some((lo, hi)), from, to) => (from.unwrap_or(lo), to.unwrap_or(hi)),
+            }
+        }
+    };
+    dates::check_range(from, to)?;
+    Ok(Some(Selection { exchanges, symbols, from, to }))
+}
+
+/// Expands `all` through the price server's list, and checks the names
+/// given against it: a typo would otherwise come back as "no data" on every
+/// day, since the API answers `null` for names it does not know. A name that
+/// cannot be checked (the price server is down, does not answer, or is not
+/// the price API) is refused too, unless `allow_unknown` takes names unchecked.
+fn resolve_names(
+    names: &[String],
+    what: &str,
+    source: &dyn PriceSource,
+    list: fn(&dyn PriceSource) -> Result<Vec<String>, FetchError>,
+    allow_unknown: bool,
+) -> Result<Vec<String>> {
+    let names: Vec<&str> = names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()).collect();
+    let all = names.iter().any(|n| n.eq_ignore_ascii_case("all"));
+    if names.is_empty() {
+        anyhow::bail!(Usage(format!("no {what} given: name at least one with --{what}, or `all`")));
+    }
+    for name in &names {
+        if name.chars().any(char::is_control) {
+            anyhow::bail!(Usage(format!("the {what} name {name:?} has a control character in it")));
+        }
+        if name.len() > crate::source::MAX_NAME {
+            anyhow::bail!(Usage(format!(
+                "the {what} name starting {:?} is {} bytes long; names are at most {} bytes",
+                name.chars().take(20).collect::<String>(),
+                name.len(),
+                crate::source::MAX_NAME
+            )));
+        }
+    }
+    let mut out: Vec<String> = if all {
+        list(source).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot ask the price server for `all` {what}s: {}",
+                crate::work::server_trouble(source.server(), &e)
+            )
+        })?
+    } else {
+        names.iter().map(|n| n.to_string()).collect()
+    };
+    if !all && !allow_unknown {
+        let known = list(source).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot check the {what} names against the price server, so nothing was queued: {}. \
+                 (--allow-unknown queues names unchecked)",
+                crate::work::server_trouble(source.server(), &e)
+            )
+        })?;
+        if let Some(unknown) = out.iter().find(|n| !known.contains(n)) {
+            anyhow::bail!(Usage(unknown_name(what, unknown, &known, source.server())));
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// "unknown exchange 'krakn' ... did you mean 'kraken'?"
+fn unknown_name(what: &str, name: &str, known: &[String], server: &str) -> String {
+    let lower = name.to_lowercase();
+    let closest = known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(&lower, &k.to_lowercase()), k))
+        .filter(|(score, _)| *score > 0.75)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| format!(" Did you mean '{k}'?"))
+        .unwrap_or_default();
+    format!(
+        "unknown {what} '{name}': the price server at {server} lists {}.{closest} \
+         (--allow-unknown takes it anyway)",
+        known.join(", ")
+    )
+}

@@ -1,0 +1,137 @@
+//! The coverage page: the grid `pricequeue coverage` draws, in HTML, with
+//! why a day has no price when one points at it.
+
+use axum::extract::{Query, State};
+use chrono::NaiveDate;
+use maud::{html, Markup};
+
+use super::frame::{page, snapshot};
+use crate::report::{Bucket, Day, DayCounts};
+use crate::ui::selection::ReportSelectionQuery;
+use crate::ui::{App, Failure};
+
+/// Rows of the coverage grid, at most; a narrower selection shows others.
+const GRID_ROWS: usize = 200;
+/// Columns of the coverage grid, at most.
+const GRID_COLUMNS: usize = 120;
+
+/// One column of the coverage grid: its days, and for a column of one
+/// day, why it has no price.
+#[derive(Default, Clone)]
+struct Column {
+    counts: DayCounts,
+    reason: Option<String>,
+}
+
+/// `GET /coverage`: the `coverage` grid, a cell per day, week or months.
+pub async fn coverage(State(app): State<App>, Query(asked): Query<ReportSelectionQuery>) -> Result<Markup, Failure> {
+    let s = snapshot(&app).await?;
+    let form = asked.form("/coverage", html! {});
+    let grid = app
+        .blocking(move |store| {
+            let Some(mut sel) = asked.resolve(store)? else { return Ok(None) };
+            // At most GRID_ROWS rows: fewer exchanges, whole.
+            let pairs = sel.exchanges.len() * sel.symbols.len();
+            let all_pairs = pairs;
+            if pairs > GRID_ROWS {
+                sel.exchanges.truncate((GRID_ROWS / sel.symbols.len().max(1)).max(1));
+                sel.symbols.truncate(GRID_ROWS);
+            }
+            let bucket = Bucket::choose(sel.from, sel.to, GRID_COLUMNS);
+            let first = bucket.index(sel.from);
+            let width = bucket.columns(sel.from, sel.to);
+            // Each column's first and last day.
+            let mut spans: Vec<(NaiveDate, NaiveDate)> = Vec::with_capacity(width);
+            for day in sel.from.iter_days().take_while(|d| *d <= sel.to) {
+                let i = (bucket.index(day) - first) as usize;
+                if i == spans.len() {
+                    spans.push((day, day));
+                } else if let Some(span) = spans.get_mut(i) {
+                    span.1 = day;
+                }
+            }
+            let mut rows: Vec<(String, String, Vec<Column>)> = Vec::new();
+            store.for_each_cell(&sel, |exchange, symbol, day, reason| {
+                if rows.last().is_none_or(|(e, s, _)| e != exchange || s != symbol) {
+                    rows.push((exchange.to_string(), symbol.to_string(), vec![Column::default(); width]));
+                }
+                let i = (bucket.index(day) - first) as usize;
+                if let Some(column) = rows.last_mut().and_then(|r| r.2.get_mut(i)) {
+                    column.counts.add(Day::of(reason.as_ref()));
+                    if bucket == Bucket::Day {
+                        column.reason = reason.map(|r| r.to_string());
+                    }
+                }
+                Ok(())
+            })?;
+            Ok(Some((sel, bucket, spans, rows, all_pairs)))
+        })
+        .await?;
+    let body = html! {
+        h1 { "Coverage" }
+        (form)
+        @match &grid {
+            None => p.note { "Nothing stored or queued for this selection: every price of it is missing." },
+            Some((sel, bucket, spans, rows, all_pairs)) => {
+                p { (sel.describe()) "; " (bucket.describe())
+                    @if rows.len() < *all_pairs { "; the first " (rows.len()) " of " (all_pairs) " rows (filter for others)" } }
+                div.legend {
+                    @for (class, what) in [("prices", "prices"), ("partial", "prices and no data"), ("nodata", "no data"),
+                                           ("failed", "failed"), ("pending", "queued or in progress"),
+                                           ("notyetdue", "not yet due"), ("abandoned", "abandoned"), ("notasked", "never asked")] {
+                        span { span class={ "swatch c-" (class) } {} " " (what) }
+                    }
+                }
+                table.grid {
+                    thead { tr {
+                        th { "exchange" } th { "symbol" }
+                        @for (i, (a, _)) in spans.iter().enumerate() {
+                            th.axis { @if i % 10 == 0 { (a.format("%Y-%m-%d")) } }
+                        }
+                    } }
+                    tbody {
+                        @for (exchange, symbol, columns) in rows {
+                            tr {
+                                th { (exchange) } th { (symbol) }
+                                @for (column, (a, b)) in columns.iter().zip(spans.iter()) {
+                                    td class={ "cell c-" (state_class(column.counts.state())) }
+                                       data-from=(a) data-to=(b)
+                                       data-reason=[column.reason.as_deref()]
+                                       title=(cell_title(*a, *b, column)) {}
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page(&app, "coverage", "coverage", &s, body))
+}
+
+fn state_class(state: crate::report::State) -> &'static str {
+    use crate::report::State;
+    match state {
+        State::Prices => "prices",
+        State::Partial => "partial",
+        State::NoData => "nodata",
+        State::Failed => "failed",
+        State::Pending => "pending",
+        State::NotAsked => "notasked",
+        State::NotYetDue => "notyetdue",
+        State::Abandoned => "abandoned",
+    }
+}
+
+/// What pointing at a cell says: its day and why it has no price, or its
+/// days by what they hold.
+fn cell_title(from: NaiveDate, to: NaiveDate, column: &Column) -> String {
+    if from == to {
+        match &column.reason {
+            Some(reason) => format!("{from}: {reason}"),
+            None => format!("{from}: price stored"),
+        }
+    } else {
+        format!("{from} to {to}: {}", column.counts.line())
+    }
+}

@@ -1,0 +1,105 @@
+//! The failures page, and how it groups failed tasks by their error.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Query, State};
+use maud::{html, Markup};
+
+use super::frame::{page, snapshot};
+use crate::store::FailedTask;
+use crate::ui::selection::ReportSelectionQuery;
+use crate::ui::{App, Failure};
+
+/// Failed tasks listed on the failures page (the newest); the counts
+/// cover them all.
+const FAILURES_LISTED: usize = 1000;
+
+/// `GET /failures`: failed tasks grouped by error, with Retry buttons.
+pub async fn failures(State(app): State<App>, Query(asked): Query<ReportSelectionQuery>) -> Result<Markup, Failure> {
+    let s = snapshot(&app).await?;
+    let form = asked.form("/failures", html! {});
+    let (failed, sel) = app
+        .blocking(move |store| {
+            let sel = if asked.is_set() { asked.resolve(store)? } else { None };
+            let failed = store.failures(sel.as_ref(), FAILURES_LISTED)?;
+            Ok((failed, sel))
+        })
+        .await?;
+    let mut groups: BTreeMap<&str, Vec<&FailedTask>> = BTreeMap::new();
+    for f in &failed {
+        groups.entry(error_kind(&f.error)).or_default().push(f);
+    }
+    let mut groups: Vec<(&str, Vec<&FailedTask>)> = groups.into_iter().collect();
+    groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
+    let read_only = app.guard.read_only;
+    let body = html! {
+        h1 { "Failures" }
+        (form)
+        p {
+            (s.counts.failed) " failed tasks in all"
+            @if let Some(sel) = &sel { "; listed: those of " (sel.describe()) }
+            @if failed.len() == FAILURES_LISTED { "; the newest " (FAILURES_LISTED) " are listed" }
+            "."
+        }
+        @if !read_only && s.counts.failed > 0 {
+            p {
+                @match &sel {
+                    Some(sel) => button.retry type="button" data-scope="all" data-exchange=(sel.exchanges.join(","))
+                        data-symbol=(sel.symbols.join(",")) data-from=(sel.from) data-to=(sel.to) {
+                        "Retry every failed task of " (sel.describe()) },
+                    None => button.retry type="button" data-scope="all" { "Retry every failed task" },
+                }
+            }
+        }
+        p.result #retry-result role="status" {}
+        @for (error, tasks) in &groups {
+            section.group {
+                h2 { code { (error) } }
+                p { (crate::report::plural(tasks.len() as u64, "task", "tasks")) }
+                table.failed {
+                    thead { tr { th { "exchange" } th { "symbol" } th { "day" } th.num { "attempts" } th { "state" }
+                                 @if !read_only { th {} th {} } } }
+                    tbody {
+                        @for f in tasks {
+                            tr data-exchange=(f.exchange) data-symbol=(f.symbol) data-day=(f.day) {
+                                td { (f.exchange) } td { (f.symbol) } td { (f.day) } td.num { (f.attempts) }
+                                td.state { "failed" }
+                                @if !read_only {
+                                    td { button.retry type="button" data-scope="task" data-exchange=(f.exchange)
+                                         data-symbol=(f.symbol) data-day=(f.day) { "Retry" } }
+                                    td { button.retry type="button" data-scope="pair" data-exchange=(f.exchange)
+                                         data-symbol=(f.symbol) { "Retry the pair" } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page(&app, "failures", "failures", &s, body))
+}
+
+/// What groups failures: the error without the request it was about
+/// ("GET http://host/price/e/s/2020-03-04: HTTP 502 (...)" is "HTTP 502
+/// (...)"), so that one server error on many days is one group.
+fn error_kind(error: &str) -> &str {
+    match error.split_once(": ") {
+        Some((request, rest)) if request.starts_with("GET ") => rest,
+        _ => error,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_kind;
+
+    #[test]
+    fn failures_group_by_the_error_not_the_request() {
+        assert_eq!(
+            error_kind("GET http://127.0.0.1:8080/price/kraken/btc/2020-03-04: HTTP 502 (gave up after 5 attempts)"),
+            "HTTP 502 (gave up after 5 attempts)"
+        );
+        assert_eq!(error_kind("HTTP 404: no such exchange"), "HTTP 404: no such exchange");
+    }
+}

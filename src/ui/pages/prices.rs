@@ -1,0 +1,96 @@
+//! `GET /prices`: the chart of one (exchange, symbol), its missing days,
+//! and a link to its prices as CSV.
+
+use axum::extract::{Query, State};
+use maud::{html, Markup, PreEscaped};
+use serde::Deserialize;
+
+use super::frame::{page, snapshot};
+use crate::ui::selection::ReportSelectionQuery;
+use crate::ui::{App, Failure};
+
+/// The prices page's address: a selection, and the chart's style.
+#[derive(Debug, Default, Deserialize)]
+pub struct PricesQuery {
+    #[serde(flatten)]
+    pub selection: ReportSelectionQuery,
+    #[serde(default)]
+    pub style: String,
+}
+
+/// `GET /prices`: a chart of one (exchange, symbol), with its gaps.
+pub async fn prices(State(app): State<App>, Query(q): Query<PricesQuery>) -> Result<Markup, Failure> {
+    let s = snapshot(&app).await?;
+    let candles = q.style == "candles";
+    let form = q.selection.form(
+        "/prices",
+        html! {
+            label { "style "
+                select name="style" {
+                    option value="line" selected[!candles] { "close, a line" }
+                    option value="candles" selected[candles] { "open, high, low, close" }
+                }
+            }
+        },
+    );
+    let asked = q.selection;
+    let chart = app
+        .blocking(move |store| {
+            let (exchanges, symbols) = store.names()?;
+            // One pair: the first named, or the first in the database.
+            let exchange = asked
+                .exchange
+                .split(',')
+                .map(str::trim)
+                .find(|n| !n.is_empty())
+                .map(String::from)
+                .or_else(|| exchanges.first().cloned());
+            let symbol = asked
+                .symbol
+                .split(',')
+                .map(str::trim)
+                .find(|n| !n.is_empty())
+                .map(String::from)
+                .or_else(|| symbols.first().cloned());
+            let (Some(exchange), Some(symbol)) = (exchange, symbol) else { return Ok(None) };
+            let one = ReportSelectionQuery {
+                exchange: exchange.clone(),
+                symbol: symbol.clone(),
+                from: asked.from,
+                to: asked.to,
+            };
+            let Some(sel) = one.resolve(store)? else { return Ok(Some((one, None))) };
+            let data = crate::report::chart::ChartData::load(store, &exchange, &symbol, sel.from, sel.to)?;
+            let style = if candles { crate::report::chart::Style::Candles } else { crate::report::chart::Style::Line };
+            let svg = crate::report::chart::svg(&data, style, (960, 420))?;
+            Ok(Some((one, Some((sel, data, svg)))))
+        })
+        .await?;
+    let body = html! {
+        h1 { "Prices" }
+        (form)
+        @match &chart {
+            None => p.note { "No prices or tasks yet." },
+            Some((one, None)) => p.note { "Nothing stored or queued for " (one.exchange) " " (one.symbol) " in that range." },
+            Some((_, Some((sel, data, svg)))) => {
+                p { (data.exchange) " " (data.symbol) ", " (sel.from) " to " (sel.to) ": "
+                    (data.prices.len()) " prices, " (data.missing.len()) " days missing. "
+                    a #csv href={ "/prices.csv?exchange=" (urlencode(&data.exchange)) "&symbol=" (urlencode(&data.symbol))
+                                  "&from=" (sel.from) "&to=" (sel.to) } download { "Download as CSV" } }
+                figure #chart { (PreEscaped(svg)) }
+                @if !data.missing.is_empty() {
+                    h2 { "Missing days" }
+                    table #missing {
+                        thead { tr { th { "day" } th { "reason" } } }
+                        tbody { @for (day, reason) in &data.missing { tr data-day=(day) { td { (day) } td { (reason) } } } }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page(&app, "prices", "prices", &s, body))
+}
+
+fn urlencode(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}

@@ -1,0 +1,68 @@
+//! A report's selection as a page's address gives it
+//! (`?exchange=kraken,bitstamp&symbol=btc&from=2020-03`), and the form that
+//! writes it: the names and days of a report's flags, resolved the same way.
+
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use crate::cli::ReportSelectionArgs;
+use crate::resolve;
+use crate::selection::Selection;
+use crate::store::Store;
+
+/// A report's selection as the address gives it: names separated by
+/// commas, days as the command line writes them.
+#[derive(Debug, Default, Deserialize)]
+pub struct ReportSelectionQuery {
+    #[serde(default)]
+    pub exchange: String,
+    #[serde(default)]
+    pub symbol: String,
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+}
+
+impl ReportSelectionQuery {
+    /// The selection this names, the rest filled in from the database as a
+    /// report's flags are; `None` when nothing is stored or queued for it.
+    pub fn resolve(&self, store: &Store) -> anyhow::Result<Option<Selection>> {
+        let names = |s: &str| s.split(',').map(str::trim).filter(|n| !n.is_empty()).map(String::from).collect();
+        let day = |s: &str, what: &str| -> anyhow::Result<_> {
+            if s.trim().is_empty() {
+                return Ok(None);
+            }
+            crate::dates::parse_span(s.trim())
+                .map(Some)
+                .map_err(|e| crate::error::Usage(format!("{what} {s:?}: {e}")).into())
+        };
+        let args = ReportSelectionArgs {
+            exchanges: names(&self.exchange),
+            symbols: names(&self.symbol),
+            from: day(&self.from, "from")?,
+            to: day(&self.to, "to")?,
+        };
+        resolve::report_selection(store, &args)
+    }
+
+    /// Whether the address names anything: without, a page shows all.
+    pub fn is_set(&self) -> bool {
+        !(self.exchange.is_empty() && self.symbol.is_empty() && self.from.is_empty() && self.to.is_empty())
+    }
+
+    /// The form that writes it, on the failures, coverage and prices pages;
+    /// `extra` holds a page's own fields.
+    pub fn form(&self, action: &str, extra: Markup) -> Markup {
+        html! {
+            form.filter method="get" action=(action) {
+                label { "exchange " input name="exchange" value=(self.exchange) placeholder="all"; }
+                label { "symbol " input name="symbol" value=(self.symbol) placeholder="all"; }
+                label { "from " input name="from" value=(self.from) placeholder="2020-03-01"; }
+                label { "to " input name="to" value=(self.to) placeholder="2020-03-31"; }
+                (extra)
+                button type="submit" { "Show" }
+            }
+        }
+    }
+}
