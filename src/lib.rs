@@ -23,13 +23,14 @@ pub mod work;
 
 #[cfg(test)]
 mod tests {
-    /// Every file under `src/` named in the README's module map, and every
-    /// file the map names under `src/` there: the map is kept true.
+    /// Every file under `src/` named in the module map of
+    /// `docs/development.md`, and every file the map names under `src/`
+    /// there: the map is kept true.
     #[test]
-    fn the_readme_module_map_matches_the_tree() {
-        let readme = include_str!("../README.md");
+    fn the_module_map_in_docs_development_matches_the_tree() {
+        let doc = include_str!("../docs/development.md");
         let map: String =
-            readme.lines().skip_while(|l| *l != "### Module map").take_while(|l| !l.starts_with("Beside")).collect();
+            doc.lines().skip_while(|l| *l != "### Module map").take_while(|l| !l.starts_with("Beside")).collect();
         let mut named = std::collections::BTreeSet::new();
         for item in map.split("- `").skip(1) {
             // "src/cmd/enqueue.rs`, `fetch.rs`, ...: text" or "src/store/model/`: ... (`mod.rs`, `ops.rs`)"
@@ -59,6 +60,6 @@ mod tests {
                 }
             }
         }
-        assert_eq!(named, files, "the README's module map and src/ disagree");
+        assert_eq!(named, files, "the module map in docs/development.md and src/ disagree");
     }
 }

@@ -4,6 +4,8 @@
 //! flags, `values.rs` the parsers of flag values (durations, rates, URLs).
 
 mod args;
+#[cfg(test)]
+mod tests;
 mod values;
 
 use std::path::PathBuf;

@@ -86,8 +86,8 @@ impl TaskState {
     /// `docs/state-machine.md` draws. `None` is where a task starts: an
     /// enqueue. (Enqueueing a task already there leaves it as it is.)
     pub const EDGES: [(Option<TaskState>, TaskState, &'static str); 16] = [
-        (None, Queued, "enqueue: its day is due"),
-        (None, NotYetDue, "enqueue: its day has not ended"),
+        (None, Queued, "enqueued, its day due"),
+        (None, NotYetDue, "enqueued, its day not ended"),
         (Some(NotYetDue), Queued, "its day comes due"),
         (Some(Queued), InProgress, "claimed, once due"),
         (Some(InProgress), Done, "a price"),
@@ -347,5 +347,26 @@ mod tests {
         assert_eq!(next_wakeup(Some(5), None), Some(5));
         assert_eq!(next_wakeup(None, Some(3)), Some(3));
         assert_eq!(next_wakeup(None, None), None);
+    }
+
+    #[test]
+    fn the_drawing_in_the_docs_is_the_rules_drawing() {
+        let doc = include_str!("../../docs/state-machine.md");
+        let drawn: String = doc
+            .lines()
+            .skip_while(|l| *l != "```mermaid")
+            .skip(1)
+            .take_while(|l| *l != "```")
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(
+            drawn,
+            TaskState::mermaid(),
+            "docs/state-machine.md's diagram; the rules draw it so:\n{}",
+            TaskState::mermaid()
+        );
+        for state in TaskState::ALL {
+            assert!(doc.contains(&format!("| `{state}` |")), "docs/state-machine.md does not explain {state}");
+        }
     }
 }
