@@ -85,7 +85,7 @@ impl TaskState {
     /// Every move a task can make, with what makes it: what
     /// `docs/state-machine.md` draws. `None` is where a task starts: an
     /// enqueue. (Enqueueing a task already there leaves it as it is.)
-    pub const EDGES: [(Option<TaskState>, TaskState, &'static str); 16] = [
+    pub const EDGES: [(Option<TaskState>, TaskState, &'static str); 15] = [
         (None, Queued, "enqueued, its day due"),
         (None, NotYetDue, "enqueued, its day not ended"),
         (Some(NotYetDue), Queued, "its day comes due"),
@@ -96,12 +96,11 @@ impl TaskState {
         (Some(InProgress), Queued, "a transient error, Retry-After, or released"),
         (Some(InProgress), NotYetDue, "not published yet"),
         (Some(InProgress), Queued, "lease expired, or its owner died"),
-        (Some(Failed), Queued, "retry"),
+        (Some(Failed), Queued, "retry, or refresh"),
         (Some(Failed), Abandoned, "retry --never"),
         (Some(Abandoned), Queued, "retry --abandoned"),
         (Some(Done), Queued, "refresh"),
         (Some(NoData), Queued, "refresh"),
-        (Some(Failed), Queued, "refresh"),
     ];
 
     /// [`TaskState::EDGES`] as a Mermaid state diagram, as
