@@ -44,7 +44,7 @@ impl Exit {
                  with a hint: line"
             }
             Exit::Usage => {
-                "usage error: a bad flag, day, range, duration, rate or format, or a name the server does not list"
+                "usage error: a bad flag, day, range, duration, rate or format, or a name the price server does not list"
             }
             Exit::Incomplete => {
                 "query, coverage, chart: the selection is incomplete: some cell is not queued, queued, in progress, not \
@@ -55,7 +55,7 @@ impl Exit {
                  retry --never gives up on them)"
             }
             Exit::Settled => {
-                "query, coverage, chart: the selection is complete, but the server has no price for some cells (no \
+                "query, coverage, chart: the selection is complete, but the price server has no price for some cells (no \
                  data), or their failure was given up on (abandoned)"
             }
             Exit::Interrupted => {
