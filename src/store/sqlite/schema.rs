@@ -22,6 +22,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("../../../migrations/sqlite/0001_init.sql")),
     ("0002_server_pauses", include_str!("../../../migrations/sqlite/0002_server_pauses.sql")),
     ("0003_due_days_and_rate", include_str!("../../../migrations/sqlite/0003_due_days_and_rate.sql")),
+    ("0004_state_check_as_ors", include_str!("../../../migrations/sqlite/0004_state_check_as_ors.sql")),
 ];
 
 /// The schema version this build writes.
@@ -238,5 +239,22 @@ mod tests {
         let tasks: i64 = conn.query_row("SELECT count(*) FROM tasks", [], |r| r.get(0)).unwrap();
         assert_eq!(tasks, 1);
         conn.execute("INSERT INTO server_pauses VALUES ('http://x', 1)", []).unwrap();
+        // Rebuilt (versions 3 and 4) with its rule and its indexes.
+        let bad = conn.execute(
+            "INSERT INTO tasks (exchange, symbol, day, state, enqueued_at) VALUES ('kraken', 'btc', '2020-03-02', 'pending', 'now')",
+            [],
+        );
+        assert!(
+            bad.is_err_and(|e| e.to_string().contains("CHECK constraint failed")),
+            "a state that is none of the seven"
+        );
+        let indexes: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'tasks' AND sql IS NOT NULL ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(indexes, ["tasks_due", "tasks_failed", "tasks_leased", "tasks_not_yet_due"]);
     }
 }
