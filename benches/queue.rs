@@ -2,7 +2,7 @@
 //! by side in one run, since these machines are noisy. Not a test: nothing
 //! here passes or fails.
 //!
-//! cargo bench --bench queue                       # all five
+//! cargo bench --bench queue                       # all six
 //! cargo bench --bench queue -- overhead storage   # some of them
 //!
 //! PostgreSQL databases are made (and dropped) on the server PQ_BENCH_PG
@@ -19,6 +19,9 @@
 //!    with 1, 4 and 8 processes on one database.
 //! 5. ui: the page on a million tasks: each view's time, and the live
 //!    updates'.
+//! 6. enqueue: a million tasks into a fresh database, five times, the
+//!    median; with PQ_BENCH_BASELINE=<another pricequeue binary>, that
+//!    build alternates with this one.
 
 // A bench target is a crate root, whose modules sit beside it, not under
 // benches/queue/: each is named by path.
@@ -26,6 +29,8 @@
 mod command;
 #[path = "queue/db.rs"]
 mod db;
+#[path = "queue/enqueue.rs"]
+mod enqueue;
 #[path = "queue/latency.rs"]
 mod latency;
 #[path = "queue/overhead.rs"]
@@ -75,6 +80,10 @@ fn main() {
     }
     if want("ui") {
         ui::run(dir.path());
+        print_load();
+    }
+    if want("enqueue") {
+        enqueue::run(dir.path());
         print_load();
     }
 }

@@ -23,6 +23,11 @@ pub struct Measured {
 /// forks pricequeue: a child forked from this bench would start its peak
 /// at this process's size.
 pub fn measure(db: &Db, server: &str, args: &[&str]) -> Measured {
+    measure_binary(BIN, db, server, args)
+}
+
+/// The same with another build of pricequeue, at `bin`.
+pub fn measure_binary(bin: &str, db: &Db, server: &str, args: &[&str]) -> Measured {
     let report = tempfile::NamedTempFile::new().expect("a file for GNU time's report");
     let started = Instant::now();
     let status = Command::new("/usr/bin/time")
@@ -30,7 +35,7 @@ pub fn measure(db: &Db, server: &str, args: &[&str]) -> Measured {
         .arg("%M")
         .arg("-o")
         .arg(report.path())
-        .arg(BIN)
+        .arg(bin)
         .arg("--db")
         .arg(db.location())
         .arg("--server")

@@ -13,7 +13,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{axis, ChartData, Style};
-use crate::store::Reason;
+use crate::store::{Reason, TaskState};
 
 /// Where each missing day of a chart was drawn, in the backend's pixels:
 /// what the SVG's hover layer needs.
@@ -29,12 +29,12 @@ pub(super) struct Frame {
 /// The reasons in the order the legend lists them, with their colours.
 const REASONS: [(&str, RGBColor); 8] = [
     ("not queued", RGBColor(148, 103, 189)),
-    ("queued", RGBColor(230, 171, 2)),
-    ("in progress", RGBColor(31, 119, 180)),
-    ("not yet due", RGBColor(23, 190, 207)),
-    ("failed", RGBColor(214, 39, 40)),
-    ("no data", RGBColor(127, 127, 127)),
-    ("abandoned", RGBColor(140, 86, 75)),
+    (TaskState::Queued.words(), RGBColor(230, 171, 2)),
+    (TaskState::InProgress.words(), RGBColor(31, 119, 180)),
+    (TaskState::NotYetDue.words(), RGBColor(23, 190, 207)),
+    (TaskState::Failed.words(), RGBColor(214, 39, 40)),
+    (TaskState::NoData.words(), RGBColor(127, 127, 127)),
+    (TaskState::Abandoned.words(), RGBColor(140, 86, 75)),
     ("price deleted", RGBColor(227, 119, 194)),
 ];
 

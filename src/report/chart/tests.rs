@@ -136,7 +136,8 @@ fn without_prices_the_gaps_are_drawn_with_a_note() {
     let data = ChartData { exchange: "x".into(), symbol: "btc".into(), from, to, prices: vec![], missing };
     let svg = svg(&data, Style::Line, DEFAULT_SIZE).unwrap();
     assert!(svg.contains(">\nno prices in this range\n</text>"), "{svg}");
-    assert_eq!(attributes(&svg, "<rect class=\"gap\"", "data-reason"), ["not queued", "queued", "in progress"]);
+    let codes: Vec<&str> = data.missing.iter().map(|(_, reason)| reason.code()).collect();
+    assert_eq!(attributes(&svg, "<rect class=\"gap\"", "data-reason"), codes, "each gap named by its reason");
     assert!(png(&data, Style::Candles, MIN_SIZE).is_ok());
 }
 

@@ -6,7 +6,7 @@ use axum::extract::{Query, State};
 use maud::{html, Markup};
 
 use super::frame::{page, snapshot};
-use crate::store::FailedTask;
+use crate::store::{FailedTask, TaskState};
 use crate::ui::selection::ReportSelectionQuery;
 use crate::ui::{App, Failure};
 
@@ -63,7 +63,7 @@ pub async fn failures(State(app): State<App>, Query(asked): Query<ReportSelectio
                         @for f in tasks {
                             tr data-exchange=(f.exchange) data-symbol=(f.symbol) data-day=(f.day) {
                                 td { (f.exchange) } td { (f.symbol) } td { (f.day) } td.num { (f.attempts) }
-                                td.state { "failed" }
+                                td.state { (TaskState::Failed) }
                                 @if !read_only {
                                     td { button.retry type="button" data-scope="task" data-exchange=(f.exchange)
                                          data-symbol=(f.symbol) data-day=(f.day) { "Retry" } }
