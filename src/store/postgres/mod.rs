@@ -160,15 +160,36 @@ fn connect((config, tls): &(Config, Tls), url: &str) -> Result<Client> {
     config.connect(tls.clone()).map_err(|e| describe(e, url))
 }
 
-/// The server's clock minus ours, measured around one round trip. Under a
-/// second it is taken as none: that is clocks kept by NTP, within what
-/// one measurement can tell, and far below any lease.
+/// The server's clock minus ours, in ms: read three times, the reading
+/// with the shortest round trip kept (NTP's way), since a reading can be
+/// off by up to half its round trip. Under a second, or within what the
+/// reading can tell, it is taken as none: that is clocks kept by NTP, and
+/// far below any lease. (On a loaded host one reading's round trip can
+/// take seconds; taken alone, it could find an offset that is not there
+/// and shift every time the queue keeps by it.)
 fn clock_offset(client: &mut Client) -> Result<i64, postgres::Error> {
-    let before = crate::clock::now_ms();
-    let theirs: i64 = client.query_one("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint", &[])?.get(0);
-    let after = crate::clock::now_ms();
+    let statement = client.prepare("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint")?;
+    let mut readings = Vec::with_capacity(3);
+    for _ in 0..3 {
+        let before = crate::clock::now_ms();
+        let theirs: i64 = client.query_one(&statement, &[])?.get(0);
+        readings.push((before, theirs, crate::clock::now_ms()));
+    }
+    Ok(offset_of(&readings))
+}
+
+/// The offset that readings of (ours before, theirs, ours after) tell.
+fn offset_of(readings: &[(i64, i64, i64)]) -> i64 {
+    let Some(&(before, theirs, after)) = readings.iter().min_by_key(|(before, _, after)| after - before) else {
+        return 0;
+    };
     let offset = theirs - before / 2 - after / 2;
-    Ok(if offset.abs() < 1000 { 0 } else { offset })
+    let uncertain = (after - before) / 2;
+    if offset.abs() < 1000 + uncertain {
+        0
+    } else {
+        offset
+    }
 }
 
 /// Whether running the operation again may succeed: the connection was
@@ -277,5 +298,24 @@ impl<'a> postgres::types::FromSql<'a> for TaskState {
 
     fn accepts(ty: &postgres::types::Type) -> bool {
         <&str as postgres::types::FromSql>::accepts(ty)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::offset_of;
+
+    #[test]
+    fn a_clock_offset_is_read_from_the_shortest_round_trip_and_only_beyond_what_it_can_tell() {
+        // The server's clock 5 s ahead, read in 2 ms.
+        assert_eq!(offset_of(&[(1_000, 6_001, 1_002)]), 5_000);
+        // Within a second: NTP's clocks, taken as the same.
+        assert_eq!(offset_of(&[(1_000, 1_600, 1_002)]), 0);
+        // A reading stretched over 3 s by a busy host tells nothing the
+        // short one beside it does not: the short one is kept.
+        assert_eq!(offset_of(&[(1_000, 1_100, 4_000), (5_000, 5_001, 5_002)]), 0);
+        // A lone long reading can be off by half its round trip: not an offset.
+        assert_eq!(offset_of(&[(1_000, 1_000, 4_000)]), 0);
+        assert_eq!(offset_of(&[]), 0);
     }
 }
