@@ -9,14 +9,42 @@ use std::time::Duration;
 use anyhow::Result;
 use chrono::NaiveDate;
 
-use super::state::{self, Move, Transition};
-use super::{on_backend, Backend, Completion, Enqueued, Store, Task};
+use super::state::{self, Due, Move, Transition};
+use super::{on_backend, Backend, Completion, Enqueued, Store, Task, TaskState};
 use crate::selection::Selection;
 
 impl Store {
     /// Adds one task per cell of the selection; see [`Store::enqueue_days`].
     pub fn enqueue(&self, sel: &Selection, now: i64, grace: Duration) -> Result<Enqueued> {
         self.enqueue_days(&sel.exchanges, &sel.symbols, &sel.day_list(), now, grace)
+    }
+
+    /// Adds one task per (exchange, symbol, day) of the cross product; tasks
+    /// already queued (in any state) are left as they are. `days` are in
+    /// order, and usually consecutive (a range). Each new task starts as
+    /// [`state::start`] says: a day not due at `now` waits as `not_yet_due`.
+    pub fn enqueue_days(
+        &self,
+        exchanges: &[String],
+        symbols: &[String],
+        days: &[NaiveDate],
+        now: i64,
+        grace: Duration,
+    ) -> Result<Enqueued> {
+        if days.is_empty() {
+            return Ok(Enqueued::default());
+        }
+        let starts: Vec<(NaiveDate, TaskState, Due)> = days
+            .iter()
+            .map(|d| {
+                let (state, due) = state::start(*d, now, grace);
+                (*d, state, due)
+            })
+            .collect();
+        match &self.backend {
+            Backend::Sqlite(db) => db.enqueue(exchanges, symbols, &starts),
+            Backend::Postgres(db) => db.enqueue(exchanges, symbols, &starts),
+        }
     }
 
     /// Whether any task is queued or in progress.
@@ -86,19 +114,6 @@ on_backend! {
     /// Marks the database as the demo's own (or no longer): only a demo's
     /// database may be replaced by `pricequeue demo`.
     fn set_demo(&self, demo: bool) -> Result<bool>;
-
-    /// Adds one task per (exchange, symbol, day) of the cross product; tasks
-    /// already queued (in any state) are left as they are. `days` are in
-    /// order, and usually consecutive (a range). A day not due at `now`
-    /// (see [`crate::clock::due_at`]) is queued as `not_yet_due` until it is.
-    fn enqueue_days(
-        &self,
-        exchanges: &[String],
-        symbols: &[String],
-        days: &[NaiveDate],
-        now: i64,
-        grace: Duration
-    ) -> Result<Enqueued>;
 
     /// Claims up to `limit` tasks that are due at `now` for `owner`, leased
     /// until `lease_until`, the first due first. Each claim bumps the

@@ -5,6 +5,10 @@
 //! only turn these into SQL; `docs/state-machine.md` draws them, and a
 //! test checks the drawing against [`TaskState::EDGES`].
 
+use std::time::Duration;
+
+use chrono::NaiveDate;
+
 use crate::price::Price;
 
 use super::Outcome;
@@ -241,6 +245,16 @@ impl Move {
     pub const REFRESH: Move = Move { from: &[Done, NoData, Failed], to: Queued, afresh: true };
 }
 
+/// Where a task enqueued at `now` for `day` starts: queued, or not yet due
+/// until its day has ended (UTC) and `grace` has passed (see
+/// [`crate::clock::due_at`]).
+pub fn start(day: NaiveDate, now: i64, grace: Duration) -> (TaskState, Due) {
+    match crate::clock::due_at(day, grace) {
+        due if due <= now => (Queued, Due::AtOnce),
+        due => (NotYetDue, Due::At(due)),
+    }
+}
+
 /// When the queue next has work, from the earliest time a queued task
 /// comes due (`due`) and the earliest end of a lease held (`lease`): a
 /// task comes due, or a lease runs out and its task can be taken back.
@@ -338,6 +352,18 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_day_starts_queued_once_it_has_ended_and_its_grace_has_passed() {
+        let day = NaiveDate::from_ymd_opt(2020, 3, 1).unwrap();
+        let end = crate::clock::due_at(day, Duration::ZERO);
+        let hour = Duration::from_secs(3600);
+        assert_eq!(start(day, end, Duration::ZERO), (Queued, Due::AtOnce));
+        assert_eq!(start(day, end - 1, Duration::ZERO), (NotYetDue, Due::At(end)));
+        assert_eq!(start(day, end, hour), (NotYetDue, Due::At(end + 3_600_000)));
+        assert!(TaskState::EDGES.contains(&(None, Queued, "enqueued, its day due")));
+        assert!(TaskState::EDGES.contains(&(None, NotYetDue, "enqueued, its day not ended")));
     }
 
     #[test]

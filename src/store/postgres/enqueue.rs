@@ -3,33 +3,35 @@
 //! statement.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use anyhow::Result;
 use chrono::NaiveDate;
-use const_format::formatcp;
 
 use super::counts::{analyze_if_grown, Counts};
 use super::Db;
-use crate::clock;
-use crate::store::state::sql::{NOT_YET_DUE, QUEUED};
+use crate::store::state::Due;
 use crate::store::{Enqueued, TaskState};
 
 impl Db {
-    pub fn enqueue_days(
+    pub fn enqueue(
         &self,
         exchanges: &[String],
         symbols: &[String],
-        days: &[NaiveDate],
-        now: i64,
-        grace: Duration,
+        days: &[(NaiveDate, TaskState, Due)],
     ) -> Result<Enqueued> {
-        let (Some(first), Some(last)) = (days.first(), days.last()) else {
+        let (Some((first, ..)), Some((last, ..))) = (days.first(), days.last()) else {
             return Ok(Enqueued::default());
         };
-        // Stored, like every queue time, on the server's clock.
-        let due: Vec<i64> = days.iter().map(|d| self.db_time(clock::due_at(*d, grace))).collect();
-        let now = self.db_time(now);
+        let states: Vec<&str> = days.iter().map(|(_, state, _)| state.name()).collect();
+        // Stored, like every queue time, on the server's clock; 0 is "at once" on every clock.
+        let at: Vec<i64> = days
+            .iter()
+            .map(|(_, _, due)| match due {
+                Due::At(t) => self.db_time(*t),
+                Due::AtOnce | Due::Keep => 0,
+            })
+            .collect();
+        let days: Vec<NaiveDate> = days.iter().map(|(day, ..)| *day).collect();
         let consecutive = (*last - *first).num_days() + 1 == days.len() as i64;
         let total = (exchanges.len() * symbols.len() * days.len()) as u64;
         let enqueued = self.with(|c| {
@@ -60,20 +62,16 @@ impl Db {
             let mut later = 0;
             if !pair_exchanges.is_empty() {
                 let added = tx.query(
-                    formatcp!(
-                        "WITH added AS (
+                    "WITH added AS (
                          INSERT INTO tasks (exchange, symbol, day, state, next_attempt_at)
-                         SELECT p.e, p.s, d.day,
-                                CASE WHEN d.due <= $5 THEN {QUEUED} ELSE {NOT_YET_DUE} END,
-                                CASE WHEN d.due <= $5 THEN 0 ELSE d.due END
+                         SELECT p.e, p.s, d.day, d.state, d.at
                          FROM unnest($1::text[], $2::text[]) AS p(e, s)
-                              CROSS JOIN unnest($3::date[], $4::bigint[]) AS d(day, due)
+                              CROSS JOIN unnest($3::date[], $4::text[], $5::bigint[]) AS d(day, state, at)
                          ORDER BY p.e COLLATE \"C\", p.s COLLATE \"C\", d.day
                          ON CONFLICT (exchange, symbol, day) DO NOTHING
                          RETURNING exchange, symbol, state)
-                     SELECT exchange, symbol, state, count(*) FROM added GROUP BY exchange, symbol, state"
-                    ),
-                    &[&pair_exchanges, &pair_symbols, &days, &due, &now],
+                     SELECT exchange, symbol, state, count(*) FROM added GROUP BY exchange, symbol, state",
+                    &[&pair_exchanges, &pair_symbols, &days, &states, &at],
                 )?;
                 for row in added {
                     let (state, n): (TaskState, i64) = (row.try_get(2)?, row.get(3));

@@ -1,8 +1,6 @@
 //! Enqueueing on SQLite: one task per (exchange, symbol, day), each once,
 //! whatever is already queued.
 
-use std::time::Duration;
-
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use const_format::formatcp;
@@ -10,20 +8,18 @@ use rusqlite::{params, TransactionBehavior};
 
 use super::counts::Counts;
 use super::Db;
-use crate::clock;
 use crate::store::state::sql::NOT_YET_DUE;
+use crate::store::state::Due;
 use crate::store::{iso_now, Enqueued, TaskState};
 
 impl Db {
-    pub fn enqueue_days(
+    pub fn enqueue(
         &self,
         exchanges: &[String],
         symbols: &[String],
-        days: &[NaiveDate],
-        now: i64,
-        grace: Duration,
+        days: &[(NaiveDate, TaskState, Due)],
     ) -> Result<Enqueued> {
-        let (Some(first), Some(last)) = (days.first(), days.last()) else {
+        let (Some((first, ..)), Some((last, ..))) = (days.first(), days.last()) else {
             return Ok(Enqueued::default());
         };
         let mut conn = self.conn()?;
@@ -33,12 +29,15 @@ impl Db {
         {
             // The days go in as one JSON array per pair, so SQLite loops
             // over them itself: a million rows cost a thousand statements.
-            let (due, not_due): (Vec<&NaiveDate>, Vec<&NaiveDate>) =
-                days.iter().partition(|d| clock::due_at(**d, grace) <= now);
-            let due_json = serde_json::to_string(&due.iter().map(|d| d.to_string()).collect::<Vec<_>>())?;
-            let not_due_json = serde_json::to_string(
-                &not_due.iter().map(|d| (d.to_string(), clock::due_at(**d, grace))).collect::<Vec<_>>(),
-            )?;
+            let (mut due, mut not_due) = (Vec::new(), Vec::new());
+            for (day, state, at) in days {
+                match (state, at) {
+                    (TaskState::NotYetDue, Due::At(at)) => not_due.push((day.to_string(), *at)),
+                    _ => due.push(day.to_string()),
+                }
+            }
+            let due_json = serde_json::to_string(&due)?;
+            let not_due_json = serde_json::to_string(&not_due)?;
             let enqueued_at = iso_now();
             let mut present = tx.prepare_cached(
                 "SELECT count(*) FROM tasks WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4",
