@@ -4,7 +4,10 @@
 //!
 //! Callers see plain functions (`enqueue`, `claim`, `complete`, ...) taking
 //! and returning Rust values, never SQL or connections, so nothing outside
-//! this module knows which backend it has. Clocks are passed in as
+//! this module knows which backend it has. The functions are documented
+//! once, in `queue.rs` and `reads.rs`; the rules of a task's life are
+//! decided once, in `state.rs`, and each backend (`sqlite/`, `postgres/`,
+//! the same file names on both) only turns them into SQL. Clocks are passed in as
 //! milliseconds since the epoch on this machine's clock, which keeps the
 //! lease and retry logic testable; PostgreSQL keeps them on its server's
 //! clock, so hosts whose clocks differ agree on when a lease ends.
