@@ -1,10 +1,10 @@
 //! The rules of a task's life, decided once for every backend (River's
-//! way): the states a task goes through, what each outcome of a fetch
-//! makes of it, where a new task starts, which states `retry`, `retry --never`
-//! and a refresh take
-//! and what they reset, and when the queue next has work. The backends
-//! only turn these into SQL; `docs/state-machine.md` draws them, and a
-//! test (`state_tests.rs`) checks the drawing against [`TaskState::EDGES`].
+//! way): the states a task goes through, where a new task starts, what
+//! each outcome of a fetch makes of it, which states `retry`, `retry
+//! --never` and a refresh take and what they reset, and when the queue
+//! next has work. The backends only turn these into SQL;
+//! `docs/state-machine.md` draws them, and a test (`state_tests.rs`)
+//! checks the drawing against [`TaskState::EDGES`].
 
 use std::time::Duration;
 
