@@ -61,8 +61,9 @@ fn scale(name: &str, default: u64) -> u64 {
 /// The scale comes from the environment, for a long run on demand:
 /// `PRICEQUEUE_CHAOS_KILLS=100 PRICEQUEUE_CHAOS_DAYS=167 cargo test chaos_sigkill -- --nocapture`
 /// (100 kills over 36 x 167 = 6012 tasks). The default, 10 kills over
-/// 3600 tasks, takes about 15 s. The server slows down with the kills, so
-/// that the queue outlasts them all.
+/// 3600 tasks, takes about 25 s. The server's pace follows from the kills
+/// and the tasks, so that the queue outlasts them all whatever the speed
+/// of the database (a faster SQLite once drained it after 8 of 10).
 #[test]
 fn chaos_sigkill_at_random_moments_against_a_faulty_server() {
     let seed = scale("PRICEQUEUE_CHAOS_SEED", fastrand::u64(..));
@@ -70,10 +71,15 @@ fn chaos_sigkill_at_random_moments_against_a_faulty_server() {
     let days = scale("PRICEQUEUE_CHAOS_DAYS", 100);
     eprintln!("chaos seed {seed}: {kills_wanted} kills over {} tasks", 36 * days);
     let mut rng = fastrand::Rng::with_seed(seed);
-    let slow = kills_wanted.div_ceil(10);
+    let workers = 8;
+    let tasks = 12 * 3 * days;
+    // The kills come 300 to 1200 ms apart, 750 ms on average. Answers take
+    // `mean` ms on average (latency + half the jitter), so the queue's work
+    // without a fault takes tasks x mean / workers: twice the kills' time.
+    let mean = (2 * kills_wanted * 750 * workers).div_ceil(tasks);
     let Some(sb) = Sandbox::with_server(ServerOptions {
-        latency: Duration::from_millis(5 * slow),
-        latency_jitter: Duration::from_millis(10 * slow),
+        latency: Duration::from_millis(mean / 2),
+        latency_jitter: Duration::from_millis(mean),
         faults: vec![
             FaultRule::rate(Fault::ServerError, 0.03),
             FaultRule::rate(Fault::Reset, 0.02),
@@ -90,7 +96,6 @@ fn chaos_sigkill_at_random_moments_against_a_faulty_server() {
     }) else {
         return;
     };
-    let workers = 8;
     let to = (day("2020-01-01") + chrono::Duration::days(days as i64 - 1)).to_string();
     let args = [
         "fetch",
@@ -103,7 +108,7 @@ fn chaos_sigkill_at_random_moments_against_a_faulty_server() {
         "--to",
         &to,
         "--workers",
-        "8",
+        &workers.to_string(),
         "--retry-delay",
         "20ms",
         "--max-attempts",
@@ -111,7 +116,7 @@ fn chaos_sigkill_at_random_moments_against_a_faulty_server() {
         "--timeout",
         "1s",
     ];
-    let tasks = 12 * 3 * days as i64;
+    let tasks = tasks as i64;
 
     let mut kills = 0;
     let started = Instant::now();
