@@ -146,6 +146,13 @@ pub mod sql {
     pub const ABANDONED: &str = formatcp!("'{}'", Abandoned.name());
     /// The finished states, as a list for `IN`.
     pub const FINISHED: &str = formatcp!("({DONE}, {NO_DATA}, {FAILED}, {ABANDONED})");
+
+    /// What `m` sets on each task it moves, as an `UPDATE`'s `SET` list:
+    /// the state, and for a move afresh the columns it resets.
+    pub fn set(m: super::Move) -> String {
+        let afresh = if m.afresh { ", attempts = 0, next_attempt_at = 0, finished_at = NULL" } else { "" };
+        format!("state = '{}'{afresh}", m.to)
+    }
 }
 
 /// When a task is next due.
@@ -157,6 +164,19 @@ pub enum Due {
     AtOnce,
     /// At this time (ms since the epoch, on this machine's clock).
     At(i64),
+}
+
+impl Due {
+    /// The task's `next_attempt_at` after it: `None` to keep the one it
+    /// has, else a time put on the database's clock by `on_clock` (0, due
+    /// at once, is 0 on every clock).
+    pub fn next_attempt_at(self, on_clock: impl Fn(i64) -> i64) -> Option<i64> {
+        match self {
+            Due::Keep => None,
+            Due::AtOnce => Some(0),
+            Due::At(at) => Some(on_clock(at)),
+        }
+    }
 }
 
 /// What becomes of the day's price.

@@ -7,7 +7,7 @@ use const_format::formatcp;
 
 use super::Db;
 use crate::store::state::sql::IN_PROGRESS;
-use crate::store::state::{Due, PriceChange, Transition};
+use crate::store::state::{PriceChange, Transition};
 use crate::store::Task;
 
 impl Db {
@@ -126,12 +126,7 @@ impl Batch {
             b.states.push(to.to.name());
             b.counted.push(i32::from(to.attempt));
             b.errors.push(to.error.map(str::to_string));
-            b.at.push(match to.due {
-                Due::Keep => None,
-                // 0 means due at once on every clock.
-                Due::AtOnce => Some(0),
-                Due::At(at) => Some(db_time(at)),
-            });
+            b.at.push(to.due.next_attempt_at(&db_time));
             b.finished.push(to.finishes());
             let (price, change) = match to.price {
                 PriceChange::Store(p) => ([p.open, p.high, p.low, p.close, p.volume], 1),

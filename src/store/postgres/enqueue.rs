@@ -23,14 +23,9 @@ impl Db {
             return Ok(Enqueued::default());
         };
         let states: Vec<&str> = days.iter().map(|(_, state, _)| state.name()).collect();
-        // Stored, like every queue time, on the server's clock; 0 is "at once" on every clock.
-        let at: Vec<i64> = days
-            .iter()
-            .map(|(_, _, due)| match due {
-                Due::At(t) => self.db_time(*t),
-                Due::AtOnce | Due::Keep => 0,
-            })
-            .collect();
+        // Stored, like every queue time, on the server's clock.
+        let at: Vec<i64> =
+            days.iter().map(|(_, _, due)| due.next_attempt_at(|t| self.db_time(t)).unwrap_or(0)).collect();
         let days: Vec<NaiveDate> = days.iter().map(|(day, ..)| *day).collect();
         let consecutive = (*last - *first).num_days() + 1 == days.len() as i64;
         let total = (exchanges.len() * symbols.len() * days.len()) as u64;

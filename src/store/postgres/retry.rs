@@ -7,15 +7,14 @@ use r2d2_postgres::postgres::types::ToSql;
 use super::counts::{in_selection, move_counted};
 use super::Db;
 use crate::selection::Selection;
-use crate::store::state::Move;
+use crate::store::state::{sql, Move};
 
 type Param<'a> = &'a (dyn ToSql + Sync);
 
 impl Db {
     pub fn move_tasks(&self, sel: Option<&Selection>, m: Move) -> Result<usize> {
         let (condition, args) = in_selection(sel, 2);
-        let afresh = if m.afresh { ", attempts = 0, next_attempt_at = 0, finished_at = NULL" } else { "" };
-        let update = format!("UPDATE tasks SET state = '{}'{afresh} WHERE state = $1{condition}", m.to);
+        let update = format!("UPDATE tasks SET {} WHERE state = $1{condition}", sql::set(m));
         self.with(|c| {
             let mut tx = c.transaction()?;
             let mut n = 0;

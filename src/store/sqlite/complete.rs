@@ -9,7 +9,7 @@ use rusqlite::{params, TransactionBehavior};
 use super::counts::Counts;
 use super::Db;
 use crate::store::state::sql::IN_PROGRESS;
-use crate::store::state::{Due, PriceChange, Transition};
+use crate::store::state::{PriceChange, Transition};
 use crate::store::{iso_now, Task, TaskState};
 
 impl Db {
@@ -39,11 +39,7 @@ impl Db {
             let mut unprice =
                 tx.prepare_cached("DELETE FROM prices WHERE exchange = ?1 AND symbol = ?2 AND day = ?3")?;
             for (t, to) in done {
-                let due = match to.due {
-                    Due::Keep => None,
-                    Due::AtOnce => Some(0),
-                    Due::At(at) => Some(at),
-                };
+                let due = to.due.next_attempt_at(|at| at);
                 let args = params![t.id, t.token, to.to, i64::from(to.attempt), to.finishes(), to.error, due, now];
                 if settle.execute(args)? == 0 {
                     // Fenced off: another claim owns the task now; nothing of this one is written.

@@ -7,18 +7,17 @@ use rusqlite::TransactionBehavior;
 use super::counts::in_selection;
 use super::Db;
 use crate::selection::Selection;
-use crate::store::state::Move;
+use crate::store::state::{sql, Move};
 
 impl Db {
     pub fn move_tasks(&self, sel: Option<&Selection>, m: Move) -> Result<usize> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let afresh = if m.afresh { ", attempts = 0, next_attempt_at = 0, finished_at = NULL" } else { "" };
         let mut n = 0;
         for &from in m.from {
             // The states as literals, so a move of every failed task walks
             // the `tasks_failed` index rather than the whole table.
-            let update = format!("UPDATE tasks SET state = '{}'{afresh} WHERE state = '{}'", m.to, from);
+            let update = format!("UPDATE tasks SET {} WHERE state = '{from}'", sql::set(m));
             n += in_selection(&tx, &update, sel, from, m.to)?;
         }
         tx.commit()?;

@@ -38,20 +38,12 @@ pub async fn prices(State(app): State<App>, Query(q): Query<PricesQuery>) -> Res
         .blocking(move |store| {
             let (exchanges, symbols) = store.names()?;
             // One pair: the first named, or the first in the database.
-            let exchange = asked
-                .exchange
-                .split(',')
-                .map(str::trim)
-                .find(|n| !n.is_empty())
-                .map(String::from)
-                .or_else(|| exchanges.first().cloned());
-            let symbol = asked
-                .symbol
-                .split(',')
-                .map(str::trim)
-                .find(|n| !n.is_empty())
-                .map(String::from)
-                .or_else(|| symbols.first().cloned());
+            let first = |named: &str, stored: &[String]| -> Option<String> {
+                let named = named.split(',').map(str::trim).find(|n| !n.is_empty());
+                named.map(String::from).or_else(|| stored.first().cloned())
+            };
+            let exchange = first(&asked.exchange, &exchanges);
+            let symbol = first(&asked.symbol, &symbols);
             let (Some(exchange), Some(symbol)) = (exchange, symbol) else { return Ok(None) };
             let one = ReportSelectionQuery {
                 exchange: exchange.clone(),
