@@ -9,7 +9,7 @@ use std::thread;
 use std::time::Instant;
 
 use pricequeue::server::data;
-use pricequeue::source::{HttpSource, PriceSource, Timeouts};
+use pricequeue::source::{HttpSource, Timeouts};
 
 use crate::command::{cells, measure, Measured, ServeProcess};
 use crate::db::{Backend, Db};

@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 
 use super::answer::{parse_price, parse_retry_after, quote, segment, BadPrice};
-use super::{FetchError, PriceSource, Timeouts};
+use super::{Answer, DayAnswer, FetchError, PriceSource, Timeouts};
 use crate::price::Price;
 
 /// Bytes accepted in one answer. A price is ~150 bytes and the name lists
@@ -83,7 +83,27 @@ impl HttpSource {
     }
 }
 
+impl HttpSource {
+    /// One day's price; `Ok(None)` when the server has none for that day.
+    pub fn price(&self, exchange: &str, symbol: &str, day: NaiveDate) -> Result<Option<Price>, FetchError> {
+        let url = self.price_url(exchange, symbol, day);
+        let body = self.get(&url)?;
+        parse_price(&body, exchange, symbol, day).map_err(|e| match e {
+            BadPrice::Json(e) => {
+                FetchError::Transient(format!("GET {url}: malformed price JSON ({e}): {}", quote(&body)))
+            }
+            BadPrice::Refused(why) => {
+                FetchError::Permanent(format!("GET {url}: not a valid price ({why}): {}", quote(&body)))
+            }
+        })
+    }
+}
+
 impl PriceSource for HttpSource {
+    fn name(&self) -> &str {
+        "cryptodb"
+    }
+
     fn server(&self) -> &str {
         &self.base
     }
@@ -96,17 +116,16 @@ impl PriceSource for HttpSource {
         self.names("symbols")
     }
 
-    fn price(&self, exchange: &str, symbol: &str, day: NaiveDate) -> Result<Option<Price>, FetchError> {
-        let url = self.price_url(exchange, symbol, day);
-        let body = self.get(&url)?;
-        parse_price(&body, exchange, symbol, day).map_err(|e| match e {
-            BadPrice::Json(e) => {
-                FetchError::Transient(format!("GET {url}: malformed price JSON ({e}): {}", quote(&body)))
-            }
-            BadPrice::Refused(why) => {
-                FetchError::Permanent(format!("GET {url}: not a valid price ({why}): {}", quote(&body)))
-            }
-        })
+    /// The reference API serves one day per request: `first` is asked for,
+    /// and any later day is left unanswered (`max_days` is 1, so none is).
+    fn fetch(&self, exchange: &str, symbol: &str, first: NaiveDate, last: NaiveDate) -> Result<Answer, FetchError> {
+        let day = match self.price(exchange, symbol, first)? {
+            Some(price) => DayAnswer::Price(price),
+            None => DayAnswer::NoData,
+        };
+        let mut days = vec![(first, day)];
+        days.extend(first.iter_days().skip(1).take_while(|d| *d <= last).map(|d| (d, DayAnswer::Unanswered)));
+        Ok(Answer { days, slow_down: None })
     }
 }
 

@@ -18,15 +18,74 @@ pub use http::HttpSource;
 
 /// Where prices come from. The workers see only this, so tests and
 /// benchmarks can put something else behind it.
+///
+/// A source answers for a run of consecutive days of one pair in one
+/// request ([`PriceSource::fetch`]), at most [`PriceSource::max_days`] of
+/// them; a source that serves one day per request (the reference API,
+/// `cryptodb`) has `max_days` 1.
 pub trait PriceSource: Send + Sync {
-    /// Names the server (its base URL), for messages and shared pauses.
+    /// The source's name, as `--source` and the `tasks.source` column spell it.
+    fn name(&self) -> &str;
+    /// Names the server (its base URL), for messages.
     fn server(&self) -> &str;
-    /// The exchanges the server lists.
+    /// The exchange this source is, when it is one (`binance`): its prices
+    /// are stored under this name. `None` for a source that serves several
+    /// exchanges (`cryptodb`, a declaration with `{exchange}`).
+    fn exchange(&self) -> Option<&str> {
+        None
+    }
+    /// The most days one request may ask for.
+    fn max_days(&self) -> u32 {
+        1
+    }
+    /// The documented pace: the shortest time between two requests, over
+    /// every worker of every process on the database, unless `--rate` says
+    /// otherwise. `None` for no documented limit.
+    fn pace(&self) -> Option<Duration> {
+        None
+    }
+    /// The exchanges the source lists (for a one-exchange source, its own name).
     fn exchanges(&self) -> Result<Vec<String>, FetchError>;
-    /// The symbols the server lists.
+    /// The symbols the source lists.
     fn symbols(&self) -> Result<Vec<String>, FetchError>;
-    /// One day's price; `Ok(None)` when the server has none for that day.
-    fn price(&self, exchange: &str, symbol: &str, day: NaiveDate) -> Result<Option<Price>, FetchError>;
+    /// Asks, in one request, for the days `first..=last` of one pair, and
+    /// says what the answer means for each of them: the result holds every
+    /// day of the range once, in order.
+    fn fetch(&self, exchange: &str, symbol: &str, first: NaiveDate, last: NaiveDate) -> Result<Answer, FetchError>;
+}
+
+/// What one request told about each day it asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// Every day asked for, in order, once.
+    pub days: Vec<(NaiveDate, DayAnswer)>,
+    /// The source said it is near its limit (Binance's
+    /// `X-MBX-USED-WEIGHT-1M`): no request to it for this long.
+    pub slow_down: Option<Duration>,
+}
+
+/// What an answer says about one day.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DayAnswer {
+    /// A row for the day, closed, on the UTC day's boundary, passing [`check_price`].
+    Price(Price),
+    /// The answer covers the day and has no row for it (rows on both sides,
+    /// or the source answered the range from this day on with nothing):
+    /// no data, unless the day ended so recently it may not be published yet.
+    NoData,
+    /// The answer did not reach the day (a page that stopped early, a cap):
+    /// not proof of anything; ask again from the day after the last row.
+    Unanswered,
+    /// The day's candle is not closed yet (today's, Kraken's last row, OKX
+    /// `confirm = 0`): ask again once it is.
+    NotClosed,
+    /// The source cannot serve this day at all (older than Kraken's 720
+    /// candles): "outside the source's history", not "no data".
+    OutsideHistory,
+    /// A row for the day breaks a rule (two different rows for the day, a
+    /// time off the UTC day, a price that breaks [`check_price`]): the task
+    /// fails with this error.
+    Refused(String),
 }
 
 /// Why a request failed, classified by what to do about it.
@@ -46,6 +105,10 @@ pub enum FetchError {
     /// The server asked us to slow down (429, 503), maybe saying until when.
     #[error("{message}")]
     RateLimited { message: String, retry_after: Option<Duration> },
+    /// The source banned this address (Binance's 418) until `retry_after`:
+    /// every worker on the source stops until then.
+    #[error("{message}")]
+    Banned { message: String, retry_after: Option<Duration> },
     /// Retrying cannot help: 404 and the other 4xx, or a wrong answer.
     #[error("{0}")]
     Permanent(String),

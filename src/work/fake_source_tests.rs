@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 
 use super::{run, Observer, Summary, WorkOptions};
 use crate::price::Price;
-use crate::source::{FetchError, PriceSource};
+use crate::source::{Answer, DayAnswer, FetchError, PriceSource};
 use crate::store::{Create, Store};
 
 /// Answers every price at once, but the first `refuse` requests with a
@@ -28,7 +28,10 @@ impl PriceSource for Fake {
     fn symbols(&self) -> Result<Vec<String>, FetchError> {
         Ok(vec!["btc".into()])
     }
-    fn price(&self, _exchange: &str, _symbol: &str, day: NaiveDate) -> Result<Option<Price>, FetchError> {
+    fn name(&self) -> &str {
+        "fake"
+    }
+    fn fetch(&self, _exchange: &str, _symbol: &str, day: NaiveDate, _last: NaiveDate) -> Result<Answer, FetchError> {
         let n = {
             let mut calls = self.calls.lock().unwrap();
             calls.push((day, Instant::now()));
@@ -38,7 +41,8 @@ impl PriceSource for Fake {
             return Err(FetchError::RateLimited { message: "HTTP 429".into(), retry_after: Some(Duration::ZERO) });
         }
         std::thread::sleep(Duration::from_millis(2));
-        Ok(Some(Price { open: 1.0, high: 2.0, low: 0.5, close: 1.5, volume: 3.0 }))
+        let price = Price { open: 1.0, high: 2.0, low: 0.5, close: 1.5, volume: 3.0 };
+        Ok(Answer { days: vec![(day, DayAnswer::Price(price))], slow_down: None })
     }
 }
 

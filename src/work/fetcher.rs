@@ -131,7 +131,12 @@ impl Fetcher {
     }
 
     fn fetch(&self, task: &Task) -> Outcome {
-        let result = self.source.price(&task.exchange, &task.symbol, task.day);
+        let result = self.source.fetch(&task.exchange, &task.symbol, task.day, task.day).map(|a| {
+            match a.days.into_iter().next().map(|(_, d)| d) {
+                Some(crate::source::DayAnswer::Price(p)) => Some(p),
+                _ => None,
+            }
+        });
         let streak = &self.shared.unreachable_streak;
         match &result {
             Err(FetchError::Unreachable(_)) => streak.fetch_add(1, Ordering::Relaxed),

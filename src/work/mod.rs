@@ -285,6 +285,10 @@ pub fn server_trouble(server: &str, e: &FetchError) -> String {
         FetchError::Transient(e) | FetchError::RateLimited { message: e, .. } => {
             format!("the price server at {server} is in trouble ({e}); run the same command again later")
         }
+        FetchError::Banned { message, .. } => format!(
+            "the price server at {server} has banned this address for now ({message}); run the same command \
+             again after the ban"
+        ),
         FetchError::Permanent(e) => format!(
             "{server} does not answer like the price API ({e}); check --server: it is the API's base \
              URL, like http://localhost:8080"
