@@ -19,7 +19,21 @@ use crate::store::Store;
 pub fn queue_selection(args: &QueueSelectionArgs, source: &dyn PriceSource) -> Result<Selection> {
     let (from, to) = args.days();
     dates::check_range(from, to)?;
-    let exchanges = resolve_names(&args.exchanges, "exchange", source, |s| s.exchanges(), args.allow_unknown)?;
+    let exchanges = match source.exchange() {
+        // A source that is one exchange: its prices go under its name.
+        Some(only) => {
+            let given: Vec<&str> = args.exchanges.iter().map(|n| n.trim()).filter(|n| !n.is_empty()).collect();
+            if let Some(other) = given.iter().find(|n| **n != only && !n.eq_ignore_ascii_case("all")) {
+                anyhow::bail!(Usage(format!(
+                    "the source {} is one exchange, stored as '{only}': --exchange {other} does not go with it; \
+                     leave --exchange out, or name another --source",
+                    source.name()
+                )));
+            }
+            vec![only.to_string()]
+        }
+        None => resolve_names(&args.exchanges, "exchange", source, |s| s.exchanges(), args.allow_unknown)?,
+    };
     let symbols = resolve_names(&args.symbols, "symbol", source, |s| s.symbols(), args.allow_unknown)?;
     Ok(Selection { exchanges, symbols, from, to })
 }

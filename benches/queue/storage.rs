@@ -132,7 +132,7 @@ fn measure(dir: &Path, variant: Variant, batch: usize, processes: usize) -> (f64
         let exchanges: Vec<String> = (0..20).map(|i| format!("ex{i}")).collect();
         let symbols: Vec<String> = (0..10).map(|i| format!("s{i}")).collect();
         let days: Vec<NaiveDate> = day("2000-01-01").iter_days().take(QUEUED / 200).collect();
-        store.enqueue_days(&exchanges, &symbols, &days, pricequeue::clock::now_ms(), Duration::ZERO).expect("enqueue");
+        store.enqueue_days("cryptodb", &exchanges, &symbols, &days, pricequeue::clock::now_ms(), Duration::ZERO).expect("enqueue");
     }
     if variant.analyze {
         db.sql("ANALYZE tasks");
@@ -249,7 +249,7 @@ pub fn worker(args: &[String]) {
     };
     let deadline = Instant::now() + LIMIT;
     while Instant::now() < deadline && done.errors < 100 {
-        let claimed = match store.claim(owner, batch, 0, i64::MAX) {
+        let claimed = match store.claim(owner, batch, 0, i64::MAX, &["cryptodb".into()]) {
             Ok(claimed) if claimed.is_empty() => break,
             Ok(claimed) => claimed,
             Err(e) => {

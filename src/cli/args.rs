@@ -17,13 +17,21 @@ use crate::store::Synchronous;
 /// price server) and days.
 #[derive(Debug, Args)]
 pub struct QueueSelectionArgs {
+    /// Where the prices come from: `cryptodb` (the reference API at
+    /// --server), a built-in exchange (binance, coinbase, kraken, bitstamp,
+    /// bitfinex, okx) or a source declared in --sources.
+    #[arg(long, env = "PRICEQUEUE_SOURCE", value_name = "NAME", default_value = "cryptodb")]
+    pub source: String,
+
     /// Exchanges: names (repeat the flag or separate with commas), or `all`
-    /// for every exchange the server lists.
-    #[arg(long = "exchange", short = 'e', value_name = "NAME", value_delimiter = ',', required = true)]
+    /// for every exchange the source lists. A source that is one exchange
+    /// (binance, ...) needs none: its prices are stored under its name.
+    #[arg(long = "exchange", short = 'e', value_name = "NAME", value_delimiter = ',')]
     pub exchanges: Vec<String>,
 
-    /// Symbols: names (repeat the flag or separate with commas), or `all`
-    /// for every symbol the server lists.
+    /// Symbols, as the source names them (BTCUSDT on binance, BTC-USD on
+    /// coinbase): names (repeat the flag or separate with commas), or `all`
+    /// for every symbol the source lists.
     #[arg(long = "symbol", short = 's', value_name = "NAME", value_delimiter = ',', required = true)]
     pub symbols: Vec<String>,
 
@@ -359,6 +367,12 @@ pub struct CopyArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
+    /// The source the built-in server stands in for: `cryptodb` (the
+    /// reference API) or a built-in exchange (binance, coinbase, kraken,
+    /// bitstamp, bitfinex, okx).
+    #[arg(long, env = "PRICEQUEUE_SOURCE", value_name = "NAME", default_value = "cryptodb")]
+    pub source: String,
+
     /// Worker threads [default: min(32, cores + 4)].
     #[arg(long, short = 'w', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=4096))]
     pub workers: Option<u16>,

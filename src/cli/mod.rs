@@ -40,16 +40,16 @@ pub struct Cli {
     #[arg(long, global = true, env = "PRICEQUEUE_DB", value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
 
-    /// Base URL of the price API.
-    #[arg(
-        long,
-        global = true,
-        env = "PRICEQUEUE_SERVER",
-        value_name = "URL",
-        default_value = "http://localhost:8080",
-        value_parser = parse_server
-    )]
-    pub server: String,
+    /// Base URL of the price source's API, in place of the one it documents
+    /// [default: the source's own; for `cryptodb`, http://localhost:8080].
+    /// `pricequeue serve` stands in for every built-in source at one address.
+    #[arg(long, global = true, env = "PRICEQUEUE_SERVER", value_name = "URL", value_parser = parse_server)]
+    pub server: Option<String>,
+
+    /// A TOML file of declared price sources (docs/sources.md) [default:
+    /// $XDG_CONFIG_HOME/pricequeue/sources.toml, or ~/.config/pricequeue/sources.toml, if there].
+    #[arg(long, global = true, env = "PRICEQUEUE_SOURCES", value_name = "FILE")]
+    pub sources: Option<PathBuf>,
 
     /// How long to wait for another program's lock on the database before
     /// giving up (pricequeue's own processes hold it for milliseconds).

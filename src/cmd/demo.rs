@@ -1,5 +1,4 @@
 use std::io::{self, Write};
-use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
@@ -13,7 +12,7 @@ use crate::error::Exit;
 use crate::report::{self, Format};
 use crate::resolve;
 use crate::server::{Server, ServerOptions};
-use crate::source::{HttpSource, Timeouts};
+use crate::source::{self, Declarations, Timeouts};
 use crate::store::{self, Create, Location, Store};
 use crate::work::{default_workers, WorkOptions};
 
@@ -46,9 +45,12 @@ impl Run for DemoArgs {
             server_checked: true,
             ..WorkOptions::default()
         };
-        let source = Arc::new(HttpSource::new(&server.url(), Timeouts::default(), opts.workers));
+        let decls = Declarations::builtin();
+        let source = source::open(&self.source, Some(&server.url()), &decls, Timeouts::default(), opts.workers)
+            .map_err(|e| anyhow::anyhow!(crate::error::Usage(format!("{e} (demo takes the built-in sources)"))))?;
 
         let asked = QueueSelectionArgs {
+            source: self.source.clone(),
             exchanges: vec!["all".into()],
             symbols: vec!["all".into()],
             from: Span { first: from, last: to },
@@ -59,8 +61,8 @@ impl Run for DemoArgs {
         let store = Store::open(&options)?;
         // Marked before anything else: a demo stopped halfway is still the demo's.
         store.set_demo(true)?;
-        enqueue(&store, &sel, opts.grace, env)?;
-        let summary = start(&store, source, &opts, env, None)?;
+        enqueue(&store, &sel, source.name(), opts.grace, env)?;
+        let summary = start(&store, vec![source], &opts, env, None)?;
         env.say(&summary_line(&summary));
         if summary.interrupted {
             return Ok(Exit::Interrupted);

@@ -2,31 +2,34 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::{plural, Env, Run};
+use super::{plural, sources, Env, Run};
 use crate::cli::EnqueueArgs;
 use crate::clock;
 use crate::error::Exit;
 use crate::resolve;
 use crate::selection::Selection;
-use crate::source::{HttpSource, Timeouts};
 use crate::store::{Create, Store};
 
 impl Run for EnqueueArgs {
     fn run(&self, env: &Env) -> Result<Exit> {
-        let source = HttpSource::new(&env.server, Timeouts { request: env.timeout, ..Timeouts::default() }, 1);
-        let sel = resolve::queue_selection(&self.selection, &source)?;
+        let decls = sources::declarations(env)?;
+        let source = sources::open_to_queue(env, &decls, &self.selection.source)?;
+        let sel = resolve::queue_selection(&self.selection, source.as_ref())?;
         let store = Store::open(&env.store(Create::IfMissing))?;
-        enqueue(&store, &sel, self.grace, env)?;
+        sources::keep_declaration(&store, &decls, source.name())?;
+        enqueue(&store, &sel, source.name(), self.grace, env)?;
         take_over(&store, env)?;
         Ok(Exit::Ok)
     }
 }
 
-/// Queues the cells of the selection, and says what was queued.
-pub(super) fn enqueue(store: &Store, sel: &Selection, grace: Duration, env: &Env) -> Result<()> {
-    let added = store.enqueue(sel, clock::now_ms(), grace)?;
+/// Queues the cells of the selection, to fetch from `source`, and says
+/// what was queued.
+pub(super) fn enqueue(store: &Store, sel: &Selection, source: &str, grace: Duration, env: &Env) -> Result<()> {
+    let added = store.enqueue(sel, source, clock::now_ms(), grace)?;
+    let from = if source == "cryptodb" { String::new() } else { format!(" from {source}") };
     env.say(&format!(
-        "enqueued {} ({} already in the queue) in {}: {}",
+        "enqueued {}{from} ({} already in the queue) in {}: {}",
         plural(added.added, "new task", "new tasks"),
         added.existing,
         store.location(),

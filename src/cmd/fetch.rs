@@ -2,20 +2,21 @@ use anyhow::Result;
 
 use super::enqueue::{enqueue, take_over};
 use super::work::{exit_code, summary_lines};
-use super::{plural, Env, Run};
+use super::{plural, sources, Env, Run};
 use crate::cli::FetchArgs;
 use crate::error::Exit;
 use crate::resolve;
-use crate::source::{HttpSource, Timeouts};
 use crate::store::{Create, Store};
 
 impl Run for FetchArgs {
     fn run(&self, env: &Env) -> Result<Exit> {
-        let source = HttpSource::new(&env.server, Timeouts { request: env.timeout, ..Timeouts::default() }, 1);
+        let decls = sources::declarations(env)?;
         let asked = &self.selection;
-        let sel = resolve::queue_selection(asked, &source)?;
+        let source = sources::open_to_queue(env, &decls, &asked.source)?;
+        let sel = resolve::queue_selection(asked, source.as_ref())?;
         let store = Store::open(&env.store(Create::IfMissing).synchronous(self.work.synchronous))?;
-        enqueue(&store, &sel, self.work.grace, env)?;
+        sources::keep_declaration(&store, &decls, source.name())?;
+        enqueue(&store, &sel, source.name(), self.work.grace, env)?;
         take_over(&store, env)?;
         if self.refresh_days > 0 {
             let last = sel.last_days(self.refresh_days);

@@ -12,6 +12,7 @@ mod query;
 mod retry;
 mod serve;
 mod shell;
+mod sources;
 mod sql;
 mod status;
 mod ui;
@@ -37,8 +38,10 @@ pub struct Env {
     pub db: Option<PathBuf>,
     /// Whether `--db` came from the command line itself.
     pub db_on_command_line: bool,
-    /// `--server`.
-    pub server: String,
+    /// `--server`: the base URL in place of the source's own.
+    pub server: Option<String>,
+    /// `--sources`: the file of declared sources, if given.
+    pub sources: Option<PathBuf>,
     /// `--quiet`, `--verbose`.
     pub verbosity: progress::Verbosity,
 }
@@ -102,6 +105,7 @@ pub fn main() -> Result<Exit> {
         db: cli.db,
         db_on_command_line: matches.value_source("db") == Some(ValueSource::CommandLine),
         server: cli.server,
+        sources: cli.sources,
         verbosity: match (cli.quiet, cli.verbose) {
             (true, _) => progress::Verbosity::Quiet,
             (_, true) => progress::Verbosity::Verbose,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::store::{Outcome, Task};
+use crate::store::{Completion, Outcome};
 use crate::work::{Observer, Summary};
 
 /// How much a command says.
@@ -196,13 +196,14 @@ impl Observer for Reporter {
         }
     }
 
-    fn request(&self, task: &Task, outcome: &Outcome, took: Duration) {
+    fn request(&self, source: &str, done: &[Completion], took: Duration) {
         if self.verbosity < Verbosity::Verbose {
             return;
         }
-        let what = match outcome {
+        let what = |outcome: &Outcome| match outcome {
             Outcome::Price(p) => format!("price, close {}", p.close),
             Outcome::NoData => "no data".into(),
+            Outcome::OutsideHistory => "outside the source's history".into(),
             Outcome::Failed { error } => format!("failed: {error}"),
             Outcome::Retry { error, .. } => format!("will retry: {error}"),
             Outcome::Defer { error, .. } => format!("deferred: {error}"),
@@ -212,6 +213,36 @@ impl Observer for Reporter {
             Outcome::NotYet { at, .. } => format!("not yet due until {}", crate::clock::show(*at)),
             Outcome::Released => "released".into(),
         };
-        self.say(&format!("{} {} {}: {what} ({} ms)", task.exchange, task.symbol, task.day, took.as_millis()));
+        let ms = took.as_millis();
+        match done {
+            [] => {}
+            [one] => {
+                let t = &one.task;
+                self.say(&format!("{} {} {}: {} ({ms} ms)", t.exchange, t.symbol, t.day, what(&one.outcome)));
+            }
+            [first, .., last] => {
+                // One request for a run of days: what became of them, counted.
+                let mut counts: Vec<(String, u64)> = Vec::new();
+                for c in done {
+                    let word = match &c.outcome {
+                        Outcome::Price(_) => "prices".to_string(),
+                        other => what(other),
+                    };
+                    match counts.iter_mut().find(|(w, _)| *w == word) {
+                        Some((_, n)) => *n += 1,
+                        None => counts.push((word, 1)),
+                    }
+                }
+                let counts: Vec<String> = counts.iter().map(|(w, n)| format!("{n} {w}")).collect();
+                let t = &first.task;
+                self.say(&format!(
+                    "{source} {} {} to {}: {} ({ms} ms)",
+                    t.symbol,
+                    t.day,
+                    last.task.day,
+                    counts.join(", ")
+                ));
+            }
+        }
     }
 }

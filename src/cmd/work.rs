@@ -9,7 +9,7 @@ use super::{handle_signals, Env, Run, STOP};
 use crate::cli::WorkArgs;
 use crate::clock;
 use crate::error::Exit;
-use crate::source::{HttpSource, Timeouts};
+use crate::source::PriceSource;
 use crate::store::{Create, Store};
 use crate::work::{self, default_workers, Summary, WorkOptions};
 
@@ -59,9 +59,8 @@ impl WorkArgs {
                 opts.workers
             ));
         }
-        let timeouts = Timeouts { request: env.timeout, ..Timeouts::default() };
-        let source = Arc::new(HttpSource::new(&env.server, timeouts, opts.workers));
-        start(store, source, &opts, env, Some(remaining))
+        let sources = super::sources::open_to_work(store, env, opts.workers)?;
+        start(store, sources, &opts, env, Some(remaining))
     }
 }
 
@@ -70,7 +69,7 @@ impl WorkArgs {
 /// `remaining`'s tasks when given, else over this run's).
 pub(super) fn start(
     store: &Store,
-    source: Arc<HttpSource>,
+    sources: Vec<Arc<dyn PriceSource>>,
     opts: &WorkOptions,
     env: &Env,
     remaining: Option<Remaining>,
@@ -81,7 +80,7 @@ pub(super) fn start(
         Some(remaining) => reporter.counting(remaining)?,
         None => reporter,
     });
-    let result = work::run(store, source, opts, &STOP, reporter.clone());
+    let result = work::run(store, sources, opts, &STOP, reporter.clone());
     reporter.finish();
     result
 }

@@ -6,6 +6,7 @@
 
 mod answer;
 mod http;
+mod stub;
 
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use crate::price::Price;
 
 pub use answer::{check_price, parse_price, parse_retry_after, parse_retry_after_at, segment, BadPrice, MAX_NAME};
 pub use http::HttpSource;
+pub use stub::{open, Declarations, OpenError};
 
 /// Where prices come from. The workers see only this, so tests and
 /// benchmarks can put something else behind it.

@@ -14,6 +14,7 @@ pub struct StateCounts {
     pub in_progress: u64,
     pub done: u64,
     pub no_data: u64,
+    pub outside_history: u64,
     pub failed: u64,
     pub abandoned: u64,
 }
@@ -38,7 +39,7 @@ impl StateCounts {
     }
 
     /// Each state with its count, in the order reports list them.
-    pub fn by_state(&self) -> [(TaskState, u64); 7] {
+    pub fn by_state(&self) -> [(TaskState, u64); TaskState::ALL.len()] {
         TaskState::ALL.map(|s| (s, self[s]))
     }
 
@@ -61,6 +62,7 @@ impl std::ops::Index<TaskState> for StateCounts {
             TaskState::InProgress => &self.in_progress,
             TaskState::Done => &self.done,
             TaskState::NoData => &self.no_data,
+            TaskState::OutsideHistory => &self.outside_history,
             TaskState::Failed => &self.failed,
             TaskState::Abandoned => &self.abandoned,
         }
@@ -75,6 +77,7 @@ impl std::ops::IndexMut<TaskState> for StateCounts {
             TaskState::InProgress => &mut self.in_progress,
             TaskState::Done => &mut self.done,
             TaskState::NoData => &mut self.no_data,
+            TaskState::OutsideHistory => &mut self.outside_history,
             TaskState::Failed => &mut self.failed,
             TaskState::Abandoned => &mut self.abandoned,
         }

@@ -14,17 +14,20 @@ use super::{on_backend, Backend, Completion, Enqueued, Store, Task, TaskState};
 use crate::selection::Selection;
 
 impl Store {
-    /// Adds one task per cell of the selection; see [`Store::enqueue_days`].
-    pub fn enqueue(&self, sel: &Selection, now: i64, grace: Duration) -> Result<Enqueued> {
-        self.enqueue_days(&sel.exchanges, &sel.symbols, &sel.day_list(), now, grace)
+    /// Adds one task per cell of the selection, to fetch from `source`;
+    /// see [`Store::enqueue_days`].
+    pub fn enqueue(&self, sel: &Selection, source: &str, now: i64, grace: Duration) -> Result<Enqueued> {
+        self.enqueue_days(source, &sel.exchanges, &sel.symbols, &sel.day_list(), now, grace)
     }
 
-    /// Adds one task per (exchange, symbol, day) of the cross product; tasks
-    /// already queued (in any state) are left as they are. `days` are in
-    /// order, and usually consecutive (a range). Each new task starts as
-    /// [`state::start`] says: a day not due at `now` waits as `not_yet_due`.
+    /// Adds one task per (exchange, symbol, day) of the cross product, to
+    /// fetch from `source`; tasks already queued (in any state, from any
+    /// source) are left as they are. `days` are in order, and usually
+    /// consecutive (a range). Each new task starts as [`state::start`]
+    /// says: a day not due at `now` waits as `not_yet_due`.
     pub fn enqueue_days(
         &self,
+        source: &str,
         exchanges: &[String],
         symbols: &[String],
         days: &[NaiveDate],
@@ -42,8 +45,8 @@ impl Store {
             })
             .collect();
         match &self.backend {
-            Backend::Sqlite(db) => db.enqueue(exchanges, symbols, &starts),
-            Backend::Postgres(db) => db.enqueue(exchanges, symbols, &starts),
+            Backend::Sqlite(db) => db.enqueue(source, exchanges, symbols, &starts),
+            Backend::Postgres(db) => db.enqueue(source, exchanges, symbols, &starts),
         }
     }
 
@@ -115,10 +118,11 @@ on_backend! {
     /// database may be replaced by `pricequeue demo`.
     fn set_demo(&self, demo: bool) -> Result<bool>;
 
-    /// Claims up to `limit` tasks that are due at `now` for `owner`, leased
-    /// until `lease_until`, the first due first. Each claim bumps the
-    /// task's fencing token.
-    fn claim(&self, owner: &str, limit: usize, now: i64, lease_until: i64) -> Result<Vec<Task>>;
+    /// Claims up to `limit` tasks of the `sources` named that are due at
+    /// `now` for `owner`, leased until `lease_until`, the first due first
+    /// (and, among those, in the order they were queued: a pair's days in
+    /// a row). Each claim bumps the task's fencing token.
+    fn claim(&self, owner: &str, limit: usize, now: i64, lease_until: i64, sources: &[String]) -> Result<Vec<Task>>;
 
     /// Extends the lease of every task `owner` holds, while its fetches run.
     fn renew(&self, owner: &str, lease_until: i64) -> Result<usize>;
@@ -154,4 +158,16 @@ on_backend! {
 
     /// Counts the tasks again into `task_counts`, for after hand edits.
     fn recount(&self) -> Result<()>;
+
+    /// Keeps the declaration of a declared source (its TOML text, which
+    /// names environment variables but holds no secret), replacing an
+    /// older one of the same name: every process on the database then
+    /// fetches the source alike.
+    fn store_declaration(&self, name: &str, text: &str) -> Result<()>;
+
+    /// The declarations kept, by name.
+    fn declarations(&self) -> Result<Vec<(String, String)>>;
+
+    /// The sources of the tasks queued or in progress, each with how many.
+    fn pending_sources(&self) -> Result<Vec<(String, u64)>>;
 }

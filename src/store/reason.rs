@@ -20,6 +20,9 @@ pub enum Reason {
     Failed { error: String },
     /// The server answered `null`: it has no price for that day.
     NoData,
+    /// The source cannot serve the day at all: older than the history it
+    /// keeps (Kraken's latest 720 daily candles).
+    OutsideHistory,
     /// A failure given up on for good (`retry --never`).
     Abandoned { error: String },
     /// Its task is done but the price row is gone (deleted by hand).
@@ -37,6 +40,7 @@ impl Reason {
             Reason::Failed { .. } => TaskState::Failed.words(),
             Reason::Abandoned { .. } => TaskState::Abandoned.words(),
             Reason::NoData => TaskState::NoData.words(),
+            Reason::OutsideHistory => TaskState::OutsideHistory.words(),
             Reason::PriceDeleted => "price deleted",
         }
     }
@@ -55,7 +59,7 @@ impl Reason {
     /// for it, or its failure was given up on. Every other reason means the
     /// selection is incomplete.
     pub fn is_settled(&self) -> bool {
-        matches!(self, Reason::NoData | Reason::Abandoned { .. })
+        matches!(self, Reason::NoData | Reason::OutsideHistory | Reason::Abandoned { .. })
     }
 }
 
@@ -71,6 +75,11 @@ impl std::fmt::Display for Reason {
                 Some(note) => write!(f, "not yet due: {note}; asked again from {}", crate::clock::show(*at)),
                 None => write!(f, "not yet due: from {}", crate::clock::show(*at)),
             },
+            Reason::OutsideHistory => write!(
+                f,
+                "{}: the source no longer serves days this old; another source may have them",
+                self.code()
+            ),
             other => f.write_str(other.code()),
         }
     }
@@ -95,6 +104,7 @@ pub(crate) fn reason(state: TaskState, attempts: u32, error: Option<String>, at:
         TaskState::NotYetDue => Reason::NotYetDue { at, note: error },
         TaskState::InProgress => Reason::InProgress,
         TaskState::NoData => Reason::NoData,
+        TaskState::OutsideHistory => Reason::OutsideHistory,
         TaskState::Failed => Reason::Failed { error: error.unwrap_or_default() },
         TaskState::Abandoned => Reason::Abandoned { error: error.unwrap_or_default() },
         TaskState::Done => Reason::PriceDeleted, // yet no price row

@@ -32,13 +32,16 @@ pub enum TaskState {
     Failed,
     /// A failure given up on for good (`retry --never`).
     Abandoned,
+    /// The source cannot serve the day at all (Kraken keeps only its latest
+    /// 720 daily candles): not "no data", which says the day had no trades.
+    OutsideHistory,
 }
 
 use TaskState::*;
 
 impl TaskState {
     /// Every state, in the order reports list them.
-    pub const ALL: [TaskState; 7] = [Queued, NotYetDue, InProgress, Done, NoData, Failed, Abandoned];
+    pub const ALL: [TaskState; 8] = [Queued, NotYetDue, InProgress, Done, NoData, OutsideHistory, Failed, Abandoned];
 
     /// The state's name, as `tasks.state` stores it and reports show it.
     pub const fn name(self) -> &'static str {
@@ -50,6 +53,7 @@ impl TaskState {
             NoData => "no_data",
             Failed => "failed",
             Abandoned => "abandoned",
+            OutsideHistory => "outside_history",
         }
     }
 
@@ -68,13 +72,14 @@ impl TaskState {
             NoData => "no data",
             Failed => "failed",
             Abandoned => "abandoned",
+            OutsideHistory => "outside the source's history",
         }
     }
 
     /// Whether the task is finished: nothing is left to do for it until a
     /// command queues it again.
     pub const fn is_finished(self) -> bool {
-        matches!(self, Done | NoData | Failed | Abandoned)
+        matches!(self, Done | NoData | OutsideHistory | Failed | Abandoned)
     }
 
     /// The state a task arrives in when `copy` brings it to another
@@ -90,13 +95,14 @@ impl TaskState {
     /// Every move a task can make, with what makes it: what
     /// `docs/state-machine.md` draws. `None` is where a task starts: an
     /// enqueue. (Enqueueing a task already there leaves it as it is.)
-    pub const EDGES: [(Option<TaskState>, TaskState, &'static str); 15] = [
+    pub const EDGES: [(Option<TaskState>, TaskState, &'static str); 17] = [
         (None, Queued, "enqueued, its day due"),
         (None, NotYetDue, "enqueued, its day not ended"),
         (Some(NotYetDue), Queued, "its day comes due"),
         (Some(Queued), InProgress, "claimed, once due"),
         (Some(InProgress), Done, "a price"),
         (Some(InProgress), NoData, "no price for the day"),
+        (Some(InProgress), OutsideHistory, "older than the source serves"),
         (Some(InProgress), Failed, "a permanent error, or the last attempt"),
         (Some(InProgress), Queued, "a transient error, Retry-After, or released"),
         (Some(InProgress), NotYetDue, "not published yet"),
@@ -106,6 +112,7 @@ impl TaskState {
         (Some(Abandoned), Queued, "retry --abandoned"),
         (Some(Done), Queued, "refresh"),
         (Some(NoData), Queued, "refresh"),
+        (Some(OutsideHistory), Queued, "refresh"),
     ];
 
     /// [`TaskState::EDGES`] as a Mermaid state diagram, as
@@ -144,8 +151,9 @@ pub mod sql {
     pub const NO_DATA: &str = formatcp!("'{}'", NoData.name());
     pub const FAILED: &str = formatcp!("'{}'", Failed.name());
     pub const ABANDONED: &str = formatcp!("'{}'", Abandoned.name());
+    pub const OUTSIDE_HISTORY: &str = formatcp!("'{}'", OutsideHistory.name());
     /// The finished states, as a list for `IN`.
-    pub const FINISHED: &str = formatcp!("({DONE}, {NO_DATA}, {FAILED}, {ABANDONED})");
+    pub const FINISHED: &str = formatcp!("({DONE}, {NO_DATA}, {OUTSIDE_HISTORY}, {FAILED}, {ABANDONED})");
 
     /// What `m` sets on each task it moves, as an `UPDATE`'s `SET` list:
     /// the state, and for a move afresh the columns it resets.
@@ -213,6 +221,9 @@ impl<'a> Transition<'a> {
         match outcome {
             Outcome::Price(p) => t(Done, true, None, Due::Keep, PriceChange::Store(p)),
             Outcome::NoData => t(NoData, true, None, Due::Keep, PriceChange::Delete),
+            // A price fetched before the source's history moved past the
+            // day stays: it is still the day's price.
+            Outcome::OutsideHistory => t(OutsideHistory, true, None, Due::Keep, PriceChange::Keep),
             Outcome::Failed { error } => t(Failed, true, Some(error), Due::Keep, PriceChange::Keep),
             Outcome::NotYet { note, at, asked } => {
                 t(NotYetDue, *asked, note.as_deref(), Due::At(*at), PriceChange::Keep)
@@ -263,7 +274,7 @@ impl Move {
 
     /// A refresh: finished tasks (but the abandoned) queued afresh, to be
     /// fetched again. Their prices stay until the new answers replace them.
-    pub const REFRESH: Move = Move { from: &[Done, NoData, Failed], to: Queued, afresh: true };
+    pub const REFRESH: Move = Move { from: &[Done, NoData, OutsideHistory, Failed], to: Queued, afresh: true };
 }
 
 /// Where a task enqueued at `now` for `day` starts: queued, or not yet due

@@ -11,10 +11,21 @@ fn each_state_is_named_once_and_read_back() {
         assert_eq!(TaskState::from_name(state.name()), Some(state));
     }
     assert_eq!(TaskState::from_name("pending"), None);
-    for state in TaskState::ALL {
-        assert_eq!(state.words(), state.name().replace('_', " "), "{state} in words");
-    }
-    assert_eq!(sql::FINISHED, "('done', 'no_data', 'failed', 'abandoned')");
+    let words: Vec<&str> = TaskState::ALL.iter().map(|s| s.words()).collect();
+    assert_eq!(
+        words,
+        [
+            "queued",
+            "not yet due",
+            "in progress",
+            "done",
+            "no data",
+            "outside the source's history",
+            "failed",
+            "abandoned"
+        ]
+    );
+    assert_eq!(sql::FINISHED, "('done', 'no_data', 'outside_history', 'failed', 'abandoned')");
 }
 
 #[test]
@@ -23,6 +34,7 @@ fn each_outcome_moves_its_task_as_the_rules_say() {
     let cases = [
         (Outcome::Price(price), Done, true, Due::Keep),
         (Outcome::NoData, NoData, true, Due::Keep),
+        (Outcome::OutsideHistory, OutsideHistory, true, Due::Keep),
         (Outcome::Failed { error: "404".into() }, Failed, true, Due::Keep),
         (Outcome::NotYet { note: None, at: 7, asked: false }, NotYetDue, false, Due::At(7)),
         (Outcome::NotYet { note: Some("null".into()), at: 7, asked: true }, NotYetDue, true, Due::At(7)),
@@ -37,6 +49,7 @@ fn each_outcome_moves_its_task_as_the_rules_say() {
     }
     assert_eq!(Transition::of(&cases[0].0).price, PriceChange::Store(&price));
     assert_eq!(Transition::of(&Outcome::NoData).price, PriceChange::Delete);
+    assert_eq!(Transition::of(&Outcome::OutsideHistory).price, PriceChange::Keep, "a price had stays");
     assert_eq!(Transition::of(&Outcome::Released).price, PriceChange::Keep);
 }
 
@@ -44,6 +57,7 @@ fn edge_label(outcome: &Outcome) -> &'static str {
     match outcome {
         Outcome::Price(_) => "a price",
         Outcome::NoData => "no price for the day",
+        Outcome::OutsideHistory => "older than the source serves",
         Outcome::Failed { .. } => "a permanent error, or the last attempt",
         Outcome::NotYet { .. } => "not published yet",
         _ => "a transient error, Retry-After, or released",
@@ -58,6 +72,7 @@ fn a_finished_task_takes_its_outcome_s_error_and_a_waiting_one_keeps_the_last() 
     let cases = [
         (Outcome::Price(price), None, true),
         (Outcome::NoData, None, true),
+        (Outcome::OutsideHistory, None, true),
         (Outcome::Failed { error: "HTTP 404".into() }, Some("HTTP 404"), true),
         (Outcome::NotYet { note: None, at: 1, asked: false }, before, false),
         (Outcome::NotYet { note: Some("null".into()), at: 1, asked: true }, Some("null"), false),

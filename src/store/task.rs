@@ -12,6 +12,8 @@ pub struct Task {
     pub exchange: String,
     pub symbol: String,
     pub day: NaiveDate,
+    /// The source it is fetched from, by name (`tasks.source`).
+    pub source: String,
     /// Attempts made before this one.
     pub attempts: u32,
     /// Fencing token of this claim; only a completion carrying it counts.
@@ -25,6 +27,8 @@ pub enum Outcome {
     Price(Price),
     /// The server answered `null`: it has no price for that day.
     NoData,
+    /// The source cannot serve the day: it is older than its history.
+    OutsideHistory,
     /// Not fetchable yet: the day has not come due, or it ended so recently
     /// that a `null` may only mean the price is not published yet. Waits as
     /// `not_yet_due` until `at`; `asked` says whether a request was made.

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Result};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
-use super::{recover, sleep_until, too_long, Observer, Shared, Summary, WorkOptions};
+use super::{recover, sleep_until, too_long, Job, Lane, Observer, Shared, Summary, WorkOptions};
 use crate::clock::{self, now_ms};
 use crate::owner;
 use crate::store::{Completion, Outcome, Store, Task};
@@ -23,17 +23,17 @@ const PAUSE_POLL: Duration = Duration::from_millis(100);
 pub(super) struct Coordinator<'a> {
     store: &'a Store,
     opts: &'a WorkOptions,
-    /// The price server, as `server_pauses` names it.
-    server: &'a str,
     owner: &'static str,
-    task_tx: Sender<Task>,
-    done_rx: Receiver<Completion>,
+    task_tx: Sender<Job>,
+    done_rx: Receiver<Vec<Completion>>,
     shared: &'a Shared,
     summary: &'a mut Summary,
+    /// The sources of the run by name, as the claims' filter names them.
+    names: Vec<String>,
     /// The error of the last failed attempt, for the message if the server is lost.
     last_error: Option<String>,
-    /// The latest pause known (ours or another process's), ms since epoch.
-    pause_known: i64,
+    /// Per lane: the latest pause known (ours or another process's), ms since epoch.
+    pause_known: Vec<i64>,
     pause_polled: Option<Instant>,
     /// Tasks claimed and not yet committed: with the fetchers, or waiting.
     outstanding: usize,
@@ -54,23 +54,22 @@ impl<'a> Coordinator<'a> {
     pub fn new(
         store: &'a Store,
         opts: &'a WorkOptions,
-        server: &'a str,
-        task_tx: Sender<Task>,
-        done_rx: Receiver<Completion>,
+        task_tx: Sender<Job>,
+        done_rx: Receiver<Vec<Completion>>,
         shared: &'a Shared,
         summary: &'a mut Summary,
     ) -> Self {
         Coordinator {
             store,
             opts,
-            server,
             owner: owner::this_process(),
             task_tx,
             done_rx,
             shared,
             summary,
+            names: shared.lanes.iter().map(|l| l.source.name().to_string()).collect(),
             last_error: None,
-            pause_known: 0,
+            pause_known: vec![0; shared.lanes.len()],
             pause_polled: None,
             outstanding: 0,
             pace: 0,
@@ -119,25 +118,28 @@ impl<'a> Coordinator<'a> {
         stopping
     }
 
-    /// Keeps every fetcher busy with tasks waiting behind it: one each, or
+    /// Keeps every fetcher busy with runs waiting behind it: one each, or
     /// twice what they finish in a turn of the loop if that is more (a
     /// database whose claims and commits take longer, or faster fetches,
     /// need a deeper queue), but no more, so other processes on the same
-    /// queue get work. Tops up once a quarter of that has been used: claims
-    /// come in batches, and fetchers never run dry while a commit gathers.
+    /// queue get work. Counted in tasks: a run of a source that serves many
+    /// days per request counts its days. Tops up once a quarter of that
+    /// has been used: claims come in batches, and fetchers never run dry
+    /// while a commit gathers.
     fn top_up(&mut self) -> Result<()> {
         let workers = self.opts.workers.max(1);
-        let target = workers + workers.max(2 * self.pace).min(MAX_BATCH);
+        let per_run = self.shared.lanes.iter().map(|l| l.source.max_days().max(1) as usize).max().unwrap_or(1);
+        let target = workers * per_run + (workers * per_run).max(2 * self.pace).min(MAX_BATCH * per_run);
         if self.outstanding > target - (target / 4).max(1) {
             return Ok(());
         }
         let now = now_ms();
         let lease_until = now.saturating_add(clock::ms(self.opts.lease));
-        let claimed = self.store.claim(self.owner, target - self.outstanding, now, lease_until)?;
+        let claimed = self.store.claim(self.owner, target - self.outstanding, now, lease_until, &self.names)?;
         self.outstanding += claimed.len();
-        for task in claimed {
+        for job in runs(claimed, &self.shared.lanes) {
             // Cannot fail: the fetchers hold the receiver until we drop task_tx.
-            let _ = self.task_tx.send(task);
+            let _ = self.task_tx.send(job);
         }
         Ok(())
     }
@@ -172,14 +174,15 @@ impl<'a> Coordinator<'a> {
     /// meanwhile), so that one transaction commits the lot.
     fn gather(&mut self) -> Result<()> {
         match self.done_rx.recv_timeout(Duration::from_millis(100)) {
-            Ok(c) => self.batch.push(c),
+            Ok(c) => self.batch.extend(c),
             Err(RecvTimeoutError::Timeout) => return Ok(()),
             Err(RecvTimeoutError::Disconnected) => bail!("every fetcher thread stopped unexpectedly"),
         }
         let deadline = Instant::now() + GROUP_COMMIT;
+        // A run's results come together, and commit together.
         while self.batch.len() < self.outstanding.min(MAX_BATCH) {
             match self.done_rx.recv_deadline(deadline) {
-                Ok(c) => self.batch.push(c),
+                Ok(c) => self.batch.extend(c),
                 Err(_) => break,
             }
         }
@@ -219,84 +222,108 @@ impl<'a> Coordinator<'a> {
     /// better one error now than every task failed after its retries.
     fn check_server(&mut self) {
         let lost_after = (self.opts.workers.max(1) as u32 * 2).max(20);
-        let streak = self.shared.unreachable_streak.load(Ordering::Relaxed);
-        if self.halt.is_none() && streak >= lost_after {
-            self.halt = Some(format!(
-                "lost the price server at {}: {streak} requests in a row could not connect (last: {}). \
-                 Run the same command again when it is back",
-                self.server,
-                self.last_error.as_deref().unwrap_or("no error recorded")
-            ));
+        for lane in &self.shared.lanes {
+            let streak = lane.unreachable_streak.load(Ordering::Relaxed);
+            if self.halt.is_none() && streak >= lost_after {
+                self.halt = Some(format!(
+                    "lost the price server at {}: {streak} requests in a row could not connect (last: {}). \
+                     Run the same command again when it is back",
+                    lane.source.server(),
+                    self.last_error.as_deref().unwrap_or("no error recorded")
+                ));
+            }
         }
     }
 
-    /// Merges our pause with the one other processes recorded, records
-    /// ours, and says when one starts. Returns why the run must stop if the
-    /// server wants longer than `--max-pause`.
+    /// Merges each lane's pause with the one other processes recorded,
+    /// records ours, and says when one starts. Returns why the run must
+    /// stop if a source wants longer than `--max-pause`.
     fn sync_pause(&mut self, observer: &dyn Observer) -> Result<Option<String>> {
-        let ours = self.shared.paused_until.load(Ordering::Relaxed);
-        if ours > self.pause_known {
+        let poll = self.pause_polled.is_none_or(|t| t.elapsed() >= PAUSE_POLL);
+        if poll {
+            self.pause_polled = Some(Instant::now());
+        }
+        for (i, lane) in self.shared.lanes.iter().enumerate() {
+            if let Some(why) = self.sync_lane(i, lane, poll, observer)? {
+                return Ok(Some(why));
+            }
+        }
+        Ok(None)
+    }
+
+    fn sync_lane(&mut self, i: usize, lane: &Lane, poll: bool, observer: &dyn Observer) -> Result<Option<String>> {
+        let ours = lane.paused_until.load(Ordering::Relaxed);
+        let known = self.pause_known[i];
+        if ours > known {
             // A pause our fetchers were just given: other processes must know at once.
-            self.store.set_pause(self.server, ours)?;
+            self.store.set_pause(&lane.key, ours)?;
         }
         let mut until = ours;
-        if self.pause_polled.is_none_or(|t| t.elapsed() >= PAUSE_POLL) {
-            self.pause_polled = Some(Instant::now());
-            until = until.max(self.store.pause(self.server)?.unwrap_or(0));
-            self.shared.paused_until.fetch_max(until, Ordering::Relaxed);
+        if poll {
+            until = until.max(self.store.pause(&lane.key)?.unwrap_or(0));
+            lane.paused_until.fetch_max(until, Ordering::Relaxed);
         }
-        if until <= self.pause_known {
+        if until <= known {
             return Ok(None);
         }
         let now = now_ms();
-        let from = self.pause_known.max(now);
+        let from = known.max(now);
         let max = self.opts.max_pause;
         let ahead = until.saturating_sub(now);
-        if self.pause_known <= now && until > now && ahead <= clock::ms(max) {
+        let server = lane.source.server();
+        if known <= now && until > now && ahead <= clock::ms(max) {
+            let banned = lane.banned.swap(false, Ordering::Relaxed);
+            let what = if banned { "banned this address (HTTP 418)" } else { "asked to slow down" };
+            let name = match lane.source.name() {
+                "cryptodb" => "the price server".to_string(),
+                name => format!("{name} at {server}"),
+            };
             observer.note(&format!(
-                "the price server asked to slow down: every worker waits {:.1} s, until {}",
+                "{name} {what}: every worker on it waits {:.1} s, until {}",
                 ahead as f64 / 1000.0,
                 clock::show_secs(until)
             ));
         }
         self.summary.paused =
             self.summary.paused.saturating_add(Duration::from_millis(until.saturating_sub(from).max(0) as u64));
-        self.pause_known = until;
+        self.pause_known[i] = until;
         if ahead > clock::ms(max) {
-            return Ok(Some(too_long(self.server, until, max)));
+            return Ok(Some(too_long(server, until, max)));
         }
         if self.summary.paused > max {
             return Ok(Some(format!(
-                "the price server at {} kept asking to slow down: {} of pauses in this run, more than \
+                "the price server at {server} kept asking to slow down: {} of pauses in this run, more than \
                  --max-pause; the tasks stay queued: run the same command again later",
-                self.server,
                 humantime::format_duration(Duration::from_secs(self.summary.paused.as_secs()))
             )));
         }
         Ok(None)
     }
 
-    /// With `--rate`, keeps this run holding request slots for about the
-    /// next half second (at least one): taken from the sequence every process
-    /// on the database shares, so that together they keep to the rate.
+    /// For each lane with a pace, keeps this run holding request slots for
+    /// about the next half second (at least one): taken from the sequence
+    /// every process on the database shares, so that together they keep
+    /// to the pace.
     fn refill_slots(&mut self) -> Result<()> {
-        let Some(interval) = self.opts.rate else { return Ok(()) };
-        let step = clock::ms(interval).max(1);
-        let now = now_ms();
-        let block = (500 / step).clamp(1, self.opts.workers.max(1) as i64) as u32;
-        {
-            let slots = self.shared.slots.lock().unwrap_or_else(|e| e.into_inner());
-            if slots.back().is_some_and(|last| *last > now + 500) || slots.len() >= block as usize {
-                return Ok(());
+        for lane in &self.shared.lanes {
+            let Some(interval) = lane.rate else { continue };
+            let step = clock::ms(interval).max(1);
+            let now = now_ms();
+            let block = (500 / step).clamp(1, self.opts.workers.max(1) as i64) as u32;
+            {
+                let slots = lane.slots.lock().unwrap_or_else(|e| e.into_inner());
+                if slots.back().is_some_and(|last| *last > now + 500) || slots.len() >= block as usize {
+                    continue;
+                }
             }
+            // The lock is not held across the database write: fetchers go on
+            // taking the slots they have. Only this thread adds slots.
+            let first = self.store.reserve_slots(&lane.key, block, step, now)?;
+            let mut slots = lane.slots.lock().unwrap_or_else(|e| e.into_inner());
+            slots.extend((0..i64::from(block)).map(|i| first.saturating_add(i * step)));
+            drop(slots);
+            lane.slot_added.notify_all();
         }
-        // The lock is not held across the database write: fetchers go on
-        // taking the slots they have. Only this thread adds slots.
-        let first = self.store.reserve_slots(self.server, block, step, now)?;
-        let mut slots = self.shared.slots.lock().unwrap_or_else(|e| e.into_inner());
-        slots.extend((0..i64::from(block)).map(|i| first.saturating_add(i * step)));
-        drop(slots);
-        self.shared.slot_added.notify_all();
         Ok(())
     }
 
@@ -305,6 +332,7 @@ impl<'a> Coordinator<'a> {
         match outcome {
             Outcome::Price(_) => s.fetched += 1,
             Outcome::NoData => s.no_data += 1,
+            Outcome::OutsideHistory => s.outside_history += 1,
             Outcome::Failed { error } => {
                 s.failed += 1;
                 self.last_error = Some(error);
@@ -318,4 +346,32 @@ impl<'a> Coordinator<'a> {
             Outcome::Released => {}
         }
     }
+}
+
+/// Cuts claimed tasks into runs: the tasks of one pair from one source, in
+/// day order, each run spanning at most as many days as its source serves
+/// in one request. A task whose source is not among `lanes` (cannot be:
+/// claims ask for theirs only) goes alone to the first lane, which hands it back.
+fn runs(mut tasks: Vec<Task>, lanes: &[std::sync::Arc<Lane>]) -> Vec<Job> {
+    tasks.sort_by(|a, b| (&a.source, &a.exchange, &a.symbol, a.day).cmp(&(&b.source, &b.exchange, &b.symbol, b.day)));
+    let mut jobs: Vec<Job> = Vec::new();
+    for task in tasks {
+        let lane = lanes.iter().position(|l| l.source.name() == task.source);
+        let span = lane.map_or(1, |i| i64::from(lanes[i].source.max_days().max(1)));
+        let lane = lane.unwrap_or(0);
+        if let Some(job) = jobs.last_mut() {
+            let head = &job.tasks[0];
+            if job.lane == lane
+                && head.source == task.source
+                && head.exchange == task.exchange
+                && head.symbol == task.symbol
+                && (task.day - head.day).num_days() < span
+            {
+                job.tasks.push(task);
+                continue;
+            }
+        }
+        jobs.push(Job { lane, tasks: vec![task] });
+    }
+    jobs
 }

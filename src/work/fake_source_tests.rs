@@ -66,13 +66,13 @@ fn queue(days: usize) -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&crate::store::Options::new(dir.path().join("q.db"), Create::IfMissing)).unwrap();
     let days: Vec<NaiveDate> = NaiveDate::from_ymd_opt(2020, 3, 1).unwrap().iter_days().take(days).collect();
-    store.enqueue_days(&["x".into()], &["btc".into()], &days, crate::clock::now_ms(), Duration::ZERO).unwrap();
+    store.enqueue_days("fake", &["x".into()], &["btc".into()], &days, crate::clock::now_ms(), Duration::ZERO).unwrap();
     (dir, store)
 }
 
 fn go(store: &Store, fake: &Arc<Fake>, watch: &Arc<Watch>) -> Summary {
     let opts = WorkOptions { workers: 4, server_checked: true, ..WorkOptions::default() };
-    run(store, fake.clone(), &opts, &watch.stop, watch.clone()).unwrap()
+    run(store, vec![fake.clone()], &opts, &watch.stop, watch.clone()).unwrap()
 }
 
 fn watch(stop_after: Option<usize>) -> Arc<Watch> {

@@ -1,5 +1,7 @@
-//! A fetcher thread: takes claimed tasks off the channel, asks the price
-//! source, and turns the answer into an outcome for the coordinator.
+//! A fetcher thread: takes runs of claimed tasks off the channel, asks
+//! their source for each run in one request (and again from where an
+//! answer stopped short), and turns the answer into an outcome per task
+//! for the coordinator.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
@@ -9,9 +11,9 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 
-use super::{Observer, Shared, WorkOptions};
+use super::{Job, Lane, Observer, Shared, WorkOptions};
 use crate::clock::{self, now_ms};
-use crate::source::{FetchError, PriceSource};
+use crate::source::{Answer, DayAnswer, FetchError};
 use crate::store::{Completion, Outcome, Task};
 
 /// The shortest pause after a `Retry-After`, whatever the server said: a
@@ -22,64 +24,231 @@ const MIN_PAUSE: Duration = Duration::from_secs(1);
 /// A "no price yet" for a recent day is asked again after this, doubling.
 const RECHECK: Duration = Duration::from_secs(3600);
 
+/// Requests one run may make while each answer stops short of its last
+/// day but still moves on: pages a source cut shorter than asked. Past
+/// it, the days left are retried later like any transient failure.
+const MAX_FOLLOW_UPS: usize = 8;
+
 pub(super) struct Fetcher {
-    pub source: Arc<dyn PriceSource>,
     pub shared: Arc<Shared>,
     pub opts: WorkOptions,
-    pub tasks: Receiver<Task>,
-    pub done: Sender<Completion>,
+    pub jobs: Receiver<Job>,
+    pub done: Sender<Vec<Completion>>,
     pub observer: Arc<dyn Observer>,
 }
 
 impl Fetcher {
     pub fn run(self) {
-        for task in self.tasks.iter() {
-            let due = clock::due_at(task.day, self.opts.grace);
-            let outcome = if self.shared.stopping.load(Ordering::Relaxed) {
-                Outcome::Released
-            } else if now_ms() < due {
-                // Queued before its day came due (by an older pricequeue, or
-                // `retry`): no request until it has.
-                Outcome::NotYet { note: None, at: due, asked: false }
-            } else if !self.wait_for_turn() {
-                Outcome::Released
-            } else {
-                // A panic must not lose the task: the coordinator waits for
+        for job in self.jobs.iter() {
+            let lane = Arc::clone(&self.shared.lanes[job.lane]);
+            let mut results = Vec::with_capacity(job.tasks.len());
+            let mut due = Vec::with_capacity(job.tasks.len());
+            for task in job.tasks {
+                let at = clock::due_at(task.day, self.opts.grace);
+                if now_ms() < at {
+                    // Queued before its day came due (by an older pricequeue,
+                    // or `retry`): no request until it has.
+                    results.push(Completion { task, outcome: Outcome::NotYet { note: None, at, asked: false } });
+                } else {
+                    due.push(task);
+                }
+            }
+            if !due.is_empty() {
+                // A panic must not lose the tasks: the coordinator waits for
                 // an outcome of every task it handed out.
-                let started = Instant::now();
-                let outcome = panic::catch_unwind(AssertUnwindSafe(|| self.fetch(&task)))
-                    .unwrap_or_else(|_| self.retry_or_fail(&task, "internal error: the fetcher panicked".into(), None));
-                self.observer.request(&task, &outcome, started.elapsed());
-                outcome
-            };
-            if self.done.send(Completion { task, outcome }).is_err() {
+                let run = panic::catch_unwind(AssertUnwindSafe(|| self.fetch_run(&lane, due.clone())));
+                match run {
+                    Ok(done) => results.extend(done),
+                    Err(_) => results.extend(due.into_iter().map(|task| {
+                        let outcome = self.retry_or_fail(&task, "internal error: the fetcher panicked".into(), None);
+                        Completion { task, outcome }
+                    })),
+                }
+            }
+            if self.done.send(results).is_err() {
                 return;
             }
         }
     }
 
-    /// Waits out any pause the server asked for, then for a request slot
-    /// when `--rate` is given; false if the run stops meanwhile.
-    fn wait_for_turn(&self) -> bool {
+    /// Fetches a run of tasks (consecutive days of one pair): one request
+    /// for all of them, then one more from where each answer stopped short.
+    fn fetch_run(&self, lane: &Lane, mut open: Vec<Task>) -> Vec<Completion> {
+        open.sort_by_key(|t| t.day);
+        let mut done = Vec::with_capacity(open.len());
+        let mut requests = 0;
+        while !open.is_empty() {
+            if self.shared.stopping.load(Ordering::Relaxed) || !self.wait_for_turn(lane) {
+                done.extend(open.drain(..).map(|task| Completion { task, outcome: Outcome::Released }));
+                break;
+            }
+            let (first, last) = (open[0].day, open[open.len() - 1].day);
+            let (exchange, symbol) = (open[0].exchange.clone(), open[0].symbol.clone());
+            let started = Instant::now();
+            let result = lane.source.fetch(&exchange, &symbol, first, last);
+            requests += 1;
+            let before = done.len();
+            match self.settle(lane, result, open, &mut done) {
+                Some(left) if requests <= MAX_FOLLOW_UPS => open = left,
+                Some(left) => {
+                    let why = format!(
+                        "{} answered {requests} requests without reaching {}; asked again later",
+                        lane.source.name(),
+                        left[0].day
+                    );
+                    done.extend(self.all_retry(left, why));
+                    open = Vec::new();
+                }
+                None => open = Vec::new(),
+            }
+            self.observer.request(lane.source.name(), &done[before..], started.elapsed());
+        }
+        done
+    }
+
+    /// What one answer makes of the open tasks: their outcomes go to
+    /// `done`; the tasks the answer did not reach come back to be asked
+    /// again (`None` when none are left, or none should be asked now).
+    fn settle(
+        &self,
+        lane: &Lane,
+        result: Result<Answer, FetchError>,
+        open: Vec<Task>,
+        done: &mut Vec<Completion>,
+    ) -> Option<Vec<Task>> {
+        let streak = &lane.unreachable_streak;
+        match &result {
+            Err(FetchError::Unreachable(_)) => streak.fetch_add(1, Ordering::Relaxed),
+            _ => streak.swap(0, Ordering::Relaxed),
+        };
+        let answer = match result {
+            Ok(answer) => answer,
+            Err(e) => {
+                let outcome = self.failure(lane, &open[0], e);
+                done.extend(open.into_iter().map(|task| {
+                    // One answer, one outcome; each task's own attempts
+                    // decide whether a transient error is its last.
+                    let outcome = match &outcome {
+                        Outcome::Retry { error, .. } => self.retry_or_fail(&task, error.clone(), None),
+                        other => other.clone(),
+                    };
+                    Completion { task, outcome }
+                }));
+                return None;
+            }
+        };
+        lane.pause_streak.store(0, Ordering::Relaxed);
+        if let Some(wait) = answer.slow_down {
+            // Near the source's limit: everyone on it holds off, nobody fails.
+            lane.paused_until.fetch_max(clock::after(now_ms(), wait), Ordering::Relaxed);
+        }
+        let before = done.len();
+        let mut days = answer.days.into_iter().peekable();
+        let mut left = Vec::new();
+        for task in open {
+            while days.peek().is_some_and(|(d, _)| *d < task.day) {
+                days.next();
+            }
+            let day = match days.peek() {
+                Some((d, _)) if *d == task.day => days.next().map(|(_, a)| a),
+                _ => None,
+            };
+            let outcome = match day {
+                Some(DayAnswer::Price(price)) => Outcome::Price(price),
+                Some(DayAnswer::NoData) => self.no_price(&task),
+                Some(DayAnswer::NotClosed) => self.not_closed(&task),
+                Some(DayAnswer::OutsideHistory) => Outcome::OutsideHistory,
+                Some(DayAnswer::Refused(error)) => Outcome::Failed { error },
+                Some(DayAnswer::Unanswered) | None => {
+                    left.push(task);
+                    continue;
+                }
+            };
+            done.push(Completion { task, outcome });
+        }
+        if left.is_empty() {
+            return None;
+        }
+        // An answer that settled nothing is not moving on: asking the same
+        // again would get the same.
+        if done.len() == before {
+            let why = format!(
+                "{} sent no answer for {} to {}; asked again later",
+                lane.source.name(),
+                left[0].day,
+                left[left.len() - 1].day
+            );
+            done.extend(self.all_retry(left, why));
+            return None;
+        }
+        Some(left)
+    }
+
+    /// Every task of `tasks` queued again after a backoff (or failed after its last attempt).
+    fn all_retry(&self, tasks: Vec<Task>, why: String) -> Vec<Completion> {
+        tasks
+            .into_iter()
+            .map(|task| {
+                let outcome = self.retry_or_fail(&task, why.clone(), None);
+                Completion { task, outcome }
+            })
+            .collect()
+    }
+
+    /// The outcome a failed request gives the tasks it asked for.
+    fn failure(&self, lane: &Lane, task: &Task, e: FetchError) -> Outcome {
+        match e {
+            FetchError::Permanent(error) => Outcome::Failed { error },
+            FetchError::RateLimited { message, retry_after: Some(wait) } => {
+                // The server said when: every worker on the source holds
+                // off until then, and the attempt does not count against
+                // the task. However short it asks for, the pause is at
+                // least a second, doubling while it keeps refusing: the
+                // total then reaches --max-pause.
+                let at = self.pause(lane, wait);
+                Outcome::Defer { error: message, at }
+            }
+            FetchError::Banned { message, retry_after } => {
+                // An IP ban: nobody asks this source again until it ends,
+                // whatever else the run does (at least a minute when it
+                // does not say how long).
+                let at = self.pause(lane, retry_after.unwrap_or(Duration::from_secs(60)));
+                lane.banned.store(true, Ordering::Relaxed);
+                Outcome::Defer { error: message, at }
+            }
+            e @ FetchError::RateLimited { retry_after: None, .. } => {
+                let delay = super::backoff(self.opts.retry_delay, self.opts.max_retry_delay, task.attempts);
+                // The server is overloaded: everyone backs off, not just us.
+                // The attempt counts, so the task's own backoff bounds this.
+                lane.paused_until.fetch_max(clock::after(now_ms(), delay), Ordering::Relaxed);
+                self.retry_or_fail(task, e.to_string(), Some(delay))
+            }
+            e => self.retry_or_fail(task, e.to_string(), None),
+        }
+    }
+
+    /// Waits out any pause the source asked for, then for a request slot
+    /// when the source has a pace; false if the run stops meanwhile.
+    fn wait_for_turn(&self, lane: &Lane) -> bool {
         loop {
-            if !self.wait_for_pause() {
+            if !self.wait_for_pause(lane) {
                 return false;
             }
-            if self.opts.rate.is_some() && !self.take_slot() {
+            if lane.rate.is_some() && !self.take_slot(lane) {
                 return false;
             }
             // A pause may have begun while we waited for the slot.
-            if self.shared.paused_until.load(Ordering::Relaxed) <= now_ms() {
+            if lane.paused_until.load(Ordering::Relaxed) <= now_ms() {
                 return true;
             }
         }
     }
 
-    /// Honours a server's Retry-After; false if the run stops meanwhile.
-    fn wait_for_pause(&self) -> bool {
+    /// Honours a source's Retry-After; false if the run stops meanwhile.
+    fn wait_for_pause(&self, lane: &Lane) -> bool {
         let mut waited = false;
         loop {
-            let wait = self.shared.paused_until.load(Ordering::Relaxed).saturating_sub(now_ms());
+            let wait = lane.paused_until.load(Ordering::Relaxed).saturating_sub(now_ms());
             if wait <= 0 {
                 if !waited {
                     return true;
@@ -99,15 +268,15 @@ impl Fetcher {
         }
     }
 
-    /// Takes the next request slot of this run and sleeps until it; false
+    /// Takes the next request slot of the lane and sleeps until it; false
     /// if the run stops meanwhile. A slot gone by more than a quarter of an
     /// interval is dropped, not used late: using it would bunch requests.
     /// So any second holds the slots of at most a second and a quarter
     /// interval: the rate, plus one.
-    fn take_slot(&self) -> bool {
-        let interval = self.opts.rate.map_or(0, clock::ms);
+    fn take_slot(&self, lane: &Lane) -> bool {
+        let interval = lane.rate.map_or(0, clock::ms);
         let slot = {
-            let mut slots = self.shared.slots.lock().unwrap_or_else(|e| e.into_inner());
+            let mut slots = lane.slots.lock().unwrap_or_else(|e| e.into_inner());
             loop {
                 let now = now_ms();
                 while slots.front().is_some_and(|s| *s < now - interval / 4) {
@@ -119,74 +288,31 @@ impl Fetcher {
                 if self.shared.stopping.load(Ordering::Relaxed) {
                     return false;
                 }
-                slots = self
-                    .shared
-                    .slot_added
-                    .wait_timeout(slots, Duration::from_millis(50))
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0;
+                slots = lane.slot_added.wait_timeout(slots, Duration::from_millis(50)).unwrap_or_else(|e| e.into_inner()).0;
             }
         };
         super::sleep_until(slot, &self.shared.stopping)
     }
 
-    fn fetch(&self, task: &Task) -> Outcome {
-        let result = self.source.fetch(&task.exchange, &task.symbol, task.day, task.day).map(|a| {
-            match a.days.into_iter().next().map(|(_, d)| d) {
-                Some(crate::source::DayAnswer::Price(p)) => Some(p),
-                _ => None,
-            }
-        });
-        let streak = &self.shared.unreachable_streak;
-        match &result {
-            Err(FetchError::Unreachable(_)) => streak.fetch_add(1, Ordering::Relaxed),
-            _ => streak.swap(0, Ordering::Relaxed),
-        };
-        if result.is_ok() {
-            self.shared.pause_streak.store(0, Ordering::Relaxed);
-        }
-        match result {
-            Ok(Some(price)) => Outcome::Price(price),
-            Ok(None) => self.no_price(task),
-            Err(FetchError::Permanent(error)) => Outcome::Failed { error },
-            Err(FetchError::RateLimited { message, retry_after: Some(wait) }) => {
-                // The server said when: every worker holds off until then,
-                // and the attempt does not count against the task. However
-                // short it asks for, the pause is at least a second, doubling
-                // while it keeps refusing: the total then reaches --max-pause.
-                let at = self.pause(wait);
-                Outcome::Defer { error: message, at }
-            }
-            Err(e @ FetchError::RateLimited { retry_after: None, .. }) => {
-                let delay = super::backoff(self.opts.retry_delay, self.opts.max_retry_delay, task.attempts);
-                // The server is overloaded: everyone backs off, not just us.
-                // The attempt counts, so the task's own backoff bounds this.
-                self.shared.paused_until.fetch_max(clock::after(now_ms(), delay), Ordering::Relaxed);
-                self.retry_or_fail(task, e.to_string(), Some(delay))
-            }
-            Err(e) => self.retry_or_fail(task, e.to_string(), None),
-        }
-    }
-
-    /// Pauses every worker for `asked`, or longer while the server keeps
-    /// asking; returns when the pause ends (ms since the epoch).
-    fn pause(&self, asked: Duration) -> i64 {
+    /// Pauses every worker of the lane for `asked`, or longer while the
+    /// source keeps asking; returns when the pause ends (ms since the epoch).
+    fn pause(&self, lane: &Lane, asked: Duration) -> i64 {
         let now = now_ms();
-        let shared = &self.shared;
         // Answers to requests sent before the pause began do not make it longer.
-        let streak = if shared.paused_until.load(Ordering::Relaxed) > now {
-            shared.pause_streak.load(Ordering::Relaxed).max(1)
+        let streak = if lane.paused_until.load(Ordering::Relaxed) > now {
+            lane.pause_streak.load(Ordering::Relaxed).max(1)
         } else {
-            shared.pause_streak.fetch_add(1, Ordering::Relaxed) + 1
+            lane.pause_streak.fetch_add(1, Ordering::Relaxed) + 1
         };
         let floor = MIN_PAUSE.saturating_mul(1 << (streak - 1).min(6)).min(self.opts.max_retry_delay.max(MIN_PAUSE));
         let at = clock::after(now, asked.max(floor));
-        shared.paused_until.fetch_max(at, Ordering::Relaxed);
+        lane.paused_until.fetch_max(at, Ordering::Relaxed);
         at
     }
 
-    /// A `null`: no data, unless the day ended so recently that the server
-    /// may not have published its price yet; then it is asked again later.
+    /// No price for the day: no data, unless the day ended so recently
+    /// that the source may not have published its price yet; then it is
+    /// asked again later.
     fn no_price(&self, task: &Task) -> Outcome {
         let now = now_ms();
         let ended = clock::day_end(task.day);
@@ -198,6 +324,18 @@ impl Fetcher {
         Outcome::NotYet {
             note: Some(format!("the server had no price yet at {}", clock::show(now))),
             at: again,
+            asked: true,
+        }
+    }
+
+    /// The day's candle is not closed yet: asked again once the day has
+    /// ended and the grace has passed (or in an hour, if that is past).
+    fn not_closed(&self, task: &Task) -> Outcome {
+        let now = now_ms();
+        let at = clock::due_at(task.day, self.opts.grace).max(clock::after(now, RECHECK));
+        Outcome::NotYet {
+            note: Some(format!("the day's candle was not closed yet at {}", clock::show(now))),
+            at,
             asked: true,
         }
     }

@@ -2,10 +2,17 @@
 //! claims them and writes the results back.
 //!
 //! One coordinator thread does every database write of a run: it claims
-//! tasks in batches, hands them to the fetcher threads over a channel, and
-//! commits whatever results have arrived in one transaction (group commit).
-//! No transaction is ever open across an HTTP request, and a crash loses at
-//! most results not yet committed, whose tasks are simply fetched again.
+//! tasks in batches, cuts them into runs (consecutive days of one pair, as
+//! many as the task's source serves in one request), hands the runs to the
+//! fetcher threads over a channel, and commits whatever results have
+//! arrived in one transaction (group commit): a run's tasks always commit
+//! together. No transaction is ever open across an HTTP request, and a
+//! crash loses at most results not yet committed, whose tasks are simply
+//! fetched again.
+//!
+//! Each source has its own lane ([`Lane`]): its pace, the pauses it asked
+//! for, its ban, how many requests in a row failed to reach it. One source
+//! asking to slow down does not hold up another.
 
 mod coordinator;
 mod fetcher;
@@ -21,7 +28,7 @@ use anyhow::{bail, Result};
 use crate::clock::{self, now_ms};
 use crate::owner;
 use crate::source::{FetchError, PriceSource};
-use crate::store::{Outcome, Store, Task};
+use crate::store::{Completion, Store, Task};
 
 /// How a run behaves; the command line fills this in.
 #[derive(Debug, Clone)]
@@ -48,8 +55,9 @@ pub struct WorkOptions {
     /// A `null` for a day that ended less than this long ago is asked again
     /// later: the server may not have published the price yet.
     pub settle: Duration,
-    /// The time between two price requests, over every process on the
-    /// database (`--rate`); `None` for no limit.
+    /// The time between two price requests to a source, over every
+    /// process on the database (`--rate`); `None` for each source's own
+    /// documented pace (none for `cryptodb`).
     pub rate: Option<Duration>,
     /// The server was already seen to answer like the price API (its names
     /// were checked): no probe before the first claim.
@@ -87,6 +95,8 @@ pub struct Summary {
     pub fetched: u64,
     /// Days the server has no price for.
     pub no_data: u64,
+    /// Days older than the source's history.
+    pub outside_history: u64,
     /// Tasks that gave up in this run.
     pub failed: u64,
     /// Attempts that failed and were queued again.
@@ -118,7 +128,7 @@ impl Summary {
     pub fn rate(&self) -> f64 {
         let secs = self.elapsed.as_secs_f64();
         if secs > 0.0 {
-            (self.fetched + self.no_data + self.failed) as f64 / secs
+            (self.fetched + self.no_data + self.outside_history + self.failed) as f64 / secs
         } else {
             0.0
         }
@@ -133,29 +143,36 @@ pub trait Observer: Send + Sync {
     /// Progress, after each commit: what is done so far of `total`, the
     /// tasks that were due when the run started.
     fn progress(&self, _summary: &Summary, _total: u64) {}
-    /// One request answered (or failed), from a fetcher thread.
-    fn request(&self, _task: &Task, _outcome: &Outcome, _took: Duration) {}
+    /// One request answered (or failed), from a fetcher thread: the
+    /// source, and what became of the run's tasks it asked for.
+    fn request(&self, _source: &str, _done: &[Completion], _took: Duration) {}
 }
 
-/// Fetches every task due in the queue until none is left (or `stop` is
-/// set), and returns what was done.
+/// Fetches every task due in the queue, of the `sources` given, until none
+/// is left (or `stop` is set), and returns what was done. Tasks of other
+/// sources stay queued.
 pub fn run(
     store: &Store,
-    source: Arc<dyn PriceSource>,
+    sources: Vec<Arc<dyn PriceSource>>,
     opts: &WorkOptions,
     stop: &AtomicBool,
     observer: Arc<dyn Observer>,
 ) -> Result<Summary> {
     let started = Instant::now();
     let mut summary = Summary { recovered: recover(store)?, ..Summary::default() };
-    if !store.has_pending()? {
+    if sources.is_empty() || !store.has_pending()? {
         summary.elapsed = started.elapsed();
         (summary.waiting, summary.next_due) = store.not_yet_due()?;
         return Ok(summary);
     }
-    check_pause(store, source.server(), opts.max_pause)?;
+    let lanes: Vec<Arc<Lane>> = sources.into_iter().map(|s| Arc::new(Lane::new(s, opts.rate))).collect();
+    for lane in &lanes {
+        check_pause(store, lane, opts.max_pause)?;
+    }
     if !opts.server_checked {
-        probe(source.as_ref())?;
+        for lane in &lanes {
+            probe(lane.source.as_ref())?;
+        }
     }
     let counts = store.counts()?;
     let total = counts.queued + counts.in_progress;
@@ -163,21 +180,13 @@ pub fn run(
     let workers = opts.workers.max(1);
     let (task_tx, task_rx) = crossbeam_channel::unbounded();
     let (done_tx, done_rx) = crossbeam_channel::unbounded();
-    let shared = Arc::new(Shared {
-        paused_until: AtomicI64::new(0),
-        stopping: AtomicBool::new(false),
-        unreachable_streak: AtomicU32::new(0),
-        pause_streak: AtomicU32::new(0),
-        slots: Mutex::new(VecDeque::new()),
-        slot_added: Condvar::new(),
-    });
+    let shared = Arc::new(Shared { stopping: AtomicBool::new(false), lanes });
     let mut handles = Vec::with_capacity(workers);
     for i in 0..workers {
         let fetcher = fetcher::Fetcher {
-            source: Arc::clone(&source),
             shared: Arc::clone(&shared),
             opts: opts.clone(),
-            tasks: task_rx.clone(),
+            jobs: task_rx.clone(),
             done: done_tx.clone(),
             observer: Arc::clone(&observer),
         };
@@ -188,8 +197,8 @@ pub fn run(
     drop(done_tx);
     drop(task_rx);
 
-    let result = coordinator::Coordinator::new(store, opts, source.server(), task_tx, done_rx, &shared, &mut summary)
-        .run(stop, observer.as_ref(), total);
+    let result =
+        coordinator::Coordinator::new(store, opts, task_tx, done_rx, &shared, &mut summary).run(stop, observer.as_ref(), total);
     // The coordinator dropped its task sender: fetchers drain and exit. One
     // waiting for a request slot would wait for ever if an error ended the
     // coordinator (no one adds slots then), so it is told to stop.
@@ -205,19 +214,61 @@ pub fn run(
 
 /// State the fetchers share.
 struct Shared {
-    /// No request before this time (ms since epoch): a server's Retry-After.
-    paused_until: AtomicI64,
     /// The run is stopping: hand back tasks instead of fetching them.
     stopping: AtomicBool,
+    /// One per source of the run.
+    lanes: Vec<Arc<Lane>>,
+}
+
+/// A run of claimed tasks for one request: consecutive days (some may be
+/// missing: finished already) of one pair, from the source of `lane`.
+struct Job {
+    lane: usize,
+    tasks: Vec<Task>,
+}
+
+/// What the fetchers and the coordinator share about one source.
+struct Lane {
+    source: Arc<dyn PriceSource>,
+    /// The source as `server_pauses` and `server_slots` name it: its base
+    /// URL, after its name for any source but the reference API's.
+    key: String,
+    /// The time between two requests, over every process on the database.
+    rate: Option<Duration>,
+    /// No request before this time (ms since epoch): a server's Retry-After.
+    paused_until: AtomicI64,
     /// Requests in a row that found nobody at the server's address.
     unreachable_streak: AtomicU32,
     /// Pauses in a row the server asked for without an answer between them:
     /// each one at least twice as long as the one before.
     pause_streak: AtomicU32,
-    /// With `--rate`: the request slots this run holds (ms since the epoch,
-    /// in order), each good for one request.
+    /// The request slots this run holds (ms since the epoch, in order),
+    /// each good for one request, when the lane has a rate.
     slots: Mutex<VecDeque<i64>>,
     slot_added: Condvar,
+    /// The source banned this address (Binance's 418): said once.
+    banned: AtomicBool,
+}
+
+impl Lane {
+    fn new(source: Arc<dyn PriceSource>, rate: Option<Duration>) -> Lane {
+        let key = match source.name() {
+            "cryptodb" => source.server().to_string(),
+            name => format!("{name} {}", source.server()),
+        };
+        let rate = rate.or_else(|| source.pace());
+        Lane {
+            source,
+            key,
+            rate,
+            paused_until: AtomicI64::new(0),
+            unreachable_streak: AtomicU32::new(0),
+            pause_streak: AtomicU32::new(0),
+            slots: Mutex::new(VecDeque::new()),
+            slot_added: Condvar::new(),
+            banned: AtomicBool::new(false),
+        }
+    }
 }
 
 /// Takes back tasks whose worker is gone (at once for a provably dead
@@ -234,11 +285,11 @@ fn recover(store: &Store) -> Result<u64> {
     Ok(n)
 }
 
-/// Refuses to start while the server's recorded pause runs past `max`.
-fn check_pause(store: &Store, server: &str, max: Duration) -> Result<()> {
-    if let Some(until) = store.pause(server)? {
+/// Refuses to start while the source's recorded pause runs past `max`.
+fn check_pause(store: &Store, lane: &Lane, max: Duration) -> Result<()> {
+    if let Some(until) = store.pause(&lane.key)? {
         if until.saturating_sub(now_ms()) > clock::ms(max) {
-            bail!("{}", too_long(server, until, max));
+            bail!("{}", too_long(lane.source.server(), until, max));
         }
     }
     Ok(())

@@ -31,7 +31,9 @@ impl Day {
     pub fn of(reason: Option<&Reason>) -> Day {
         match reason {
             None => Day::Price,
-            Some(Reason::NoData) => Day::NoData,
+            // Nothing to fetch there either: drawn as no data, told apart
+            // by the missing report.
+            Some(Reason::NoData | Reason::OutsideHistory) => Day::NoData,
             Some(Reason::Failed { .. } | Reason::PriceDeleted) => Day::Failed,
             Some(Reason::Queued { .. } | Reason::InProgress) => Day::Pending,
             Some(Reason::NotQueued) => Day::NotAsked,

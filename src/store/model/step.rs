@@ -11,7 +11,7 @@ impl Harness {
                 let grace = Duration::from_secs(u64::from(*grace_hours) * 3600);
                 let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
                 let got =
-                    self.store.enqueue_days(&strings(exchanges), &strings(symbols), days, now, grace).map_err(fail)?;
+                    self.store.enqueue_days("cryptodb", &strings(exchanges), &strings(symbols), days, now, grace).map_err(fail)?;
                 let mut want = Enqueued::default();
                 for &e in exchanges {
                     for &s in symbols {
@@ -56,7 +56,7 @@ impl Harness {
             }
             Op::Claim { owner, limit, lease } => {
                 let until = now + lease;
-                let got = self.store.claim(owner, *limit, now, until).map_err(fail)?;
+                let got = self.store.claim(owner, *limit, now, until, &["cryptodb".into()]).map_err(fail)?;
                 let due = self.cells.values().filter(|c| c.row.state == Queued && c.row.next_attempt_at <= now).count();
                 prop_assert_eq!(
                     got.len(),

@@ -14,7 +14,7 @@ use crate::store::{Task, TaskState};
 type Param<'a> = &'a (dyn ToSql + Sync);
 
 impl Db {
-    pub fn claim(&self, owner: &str, limit: usize, now: i64, lease_until: i64) -> Result<Vec<Task>> {
+    pub fn claim(&self, owner: &str, limit: usize, now: i64, lease_until: i64, sources: &[String]) -> Result<Vec<Task>> {
         let (now, lease_until) = (self.db_time(now), self.db_time(lease_until));
         let mut tries = 0;
         self.with(|c| {
@@ -28,7 +28,7 @@ impl Db {
             let earlier = if tries > 1 {
                 c.rows(
                     formatcp!(
-                        "SELECT id, exchange, symbol, day, attempts, claims FROM tasks
+                        "SELECT id, exchange, symbol, day, attempts, claims, source FROM tasks
                          WHERE state = {IN_PROGRESS} AND owner = $1 AND lease_until = $2"
                     ),
                     &[&owner, &lease_until],
@@ -43,12 +43,12 @@ impl Db {
             let rows = c.rows(
                 formatcp!(
                     "WITH c AS MATERIALIZED (
-                     SELECT id FROM tasks WHERE state = {QUEUED} AND next_attempt_at <= $3
+                     SELECT id FROM tasks WHERE state = {QUEUED} AND next_attempt_at <= $3 AND source = ANY($5)
                      ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED),
                  claimed AS (
                      UPDATE tasks t SET state = {IN_PROGRESS}, owner = $1, lease_until = $2, claims = t.claims + 1
                      FROM c WHERE t.id = c.id
-                     RETURNING t.id, t.exchange, t.symbol, t.day, t.attempts, t.claims),
+                     RETURNING t.id, t.exchange, t.symbol, t.day, t.attempts, t.claims, t.source),
                  counted AS (
                      INSERT INTO task_count_shards (exchange, symbol, state, shard, n)
                      SELECT m.exchange, m.symbol, s.state, pg_backend_pid() % 8, s.sign * m.n
@@ -58,7 +58,7 @@ impl Db {
                      ON CONFLICT (exchange, symbol, state, shard) DO UPDATE SET n = task_count_shards.n + excluded.n)
                  SELECT * FROM claimed ORDER BY id"
                 ),
-                &[&owner, &lease_until, &now, &(limit.saturating_sub(earlier.len()) as i64)],
+                &[&owner, &lease_until, &now, &(limit.saturating_sub(earlier.len()) as i64), &sources],
             )?;
             Ok(earlier
                 .iter()
@@ -70,6 +70,7 @@ impl Db {
                     day: r.get(3),
                     attempts: r.get::<_, i32>(4) as u32,
                     token: r.get(5),
+                    source: r.get(6),
                 })
                 .collect())
         })

@@ -15,6 +15,7 @@ use crate::store::{Enqueued, TaskState};
 impl Db {
     pub fn enqueue(
         &self,
+        source: &str,
         exchanges: &[String],
         symbols: &[String],
         days: &[(NaiveDate, TaskState, Due)],
@@ -58,15 +59,15 @@ impl Db {
             if !pair_exchanges.is_empty() {
                 let added = tx.query(
                     "WITH added AS (
-                         INSERT INTO tasks (exchange, symbol, day, state, next_attempt_at)
-                         SELECT p.e, p.s, d.day, d.state, d.at
+                         INSERT INTO tasks (exchange, symbol, day, state, next_attempt_at, source)
+                         SELECT p.e, p.s, d.day, d.state, d.at, $6
                          FROM unnest($1::text[], $2::text[]) AS p(e, s)
                               CROSS JOIN unnest($3::date[], $4::text[], $5::bigint[]) AS d(day, state, at)
                          ORDER BY p.e COLLATE \"C\", p.s COLLATE \"C\", d.day
                          ON CONFLICT (exchange, symbol, day) DO NOTHING
                          RETURNING exchange, symbol, state)
                      SELECT exchange, symbol, state, count(*) FROM added GROUP BY exchange, symbol, state",
-                    &[&pair_exchanges, &pair_symbols, &days, &states, &at],
+                    &[&pair_exchanges, &pair_symbols, &days, &states, &at, &source],
                 )?;
                 for row in added {
                     let (state, n): (TaskState, i64) = (row.try_get(2)?, row.get(3));

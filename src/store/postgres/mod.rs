@@ -25,6 +25,7 @@ mod readonly;
 mod report;
 mod retry;
 mod schema;
+mod sources;
 mod tls;
 
 use std::time::{Duration, Instant};

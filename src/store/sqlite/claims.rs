@@ -12,7 +12,8 @@ use crate::store::state::sql::{IN_PROGRESS, NOT_YET_DUE, QUEUED};
 use crate::store::{Task, TaskState};
 
 impl Db {
-    pub fn claim(&self, owner: &str, limit: usize, now: i64, lease_until: i64) -> Result<Vec<Task>> {
+    pub fn claim(&self, owner: &str, limit: usize, now: i64, lease_until: i64, sources: &[String]) -> Result<Vec<Task>> {
+        let sources = serde_json::to_string(sources)?;
         let mut conn = self.conn()?;
         // IMMEDIATE: the SELECT inside must see the same snapshot the UPDATE
         // writes to, or two claimers could take the same rows.
@@ -24,10 +25,11 @@ impl Db {
                 "UPDATE tasks SET state = {IN_PROGRESS}, owner = ?1, lease_until = ?2, claims = claims + 1
                  WHERE id IN (SELECT id FROM tasks INDEXED BY tasks_due
                               WHERE state = {QUEUED} AND next_attempt_at <= ?3
+                                AND source IN (SELECT value FROM json_each(?5))
                               ORDER BY next_attempt_at, id LIMIT ?4)
-                 RETURNING id, exchange, symbol, day, attempts, claims"
+                 RETURNING id, exchange, symbol, day, attempts, claims, source"
             ))?;
-            let rows = claim.query_map(params![owner, lease_until, now, limit as i64], |r| {
+            let rows = claim.query_map(params![owner, lease_until, now, limit as i64, sources], |r| {
                 Ok(Task {
                     id: r.get(0)?,
                     exchange: r.get(1)?,
@@ -35,6 +37,7 @@ impl Db {
                     day: r.get(3)?,
                     attempts: r.get(4)?,
                     token: r.get(5)?,
+                    source: r.get(6)?,
                 })
             })?;
             rows.collect::<rusqlite::Result<Vec<_>>>()?

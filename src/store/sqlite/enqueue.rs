@@ -15,6 +15,7 @@ use crate::store::{iso_now, Enqueued, TaskState};
 impl Db {
     pub fn enqueue(
         &self,
+        source: &str,
         exchanges: &[String],
         symbols: &[String],
         days: &[(NaiveDate, TaskState, Due)],
@@ -43,13 +44,13 @@ impl Db {
                 "SELECT count(*) FROM tasks WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4",
             )?;
             let mut insert = tx.prepare_cached(
-                "INSERT INTO tasks (exchange, symbol, day, enqueued_at)
-                 SELECT ?1, ?2, value, ?3 FROM json_each(?4) WHERE true
+                "INSERT INTO tasks (exchange, symbol, day, enqueued_at, source)
+                 SELECT ?1, ?2, value, ?3, ?5 FROM json_each(?4) WHERE true
                  ON CONFLICT (exchange, symbol, day) DO NOTHING",
             )?;
             let mut insert_later = tx.prepare_cached(formatcp!(
-                "INSERT INTO tasks (exchange, symbol, day, state, next_attempt_at, enqueued_at)
-                 SELECT ?1, ?2, value ->> 0, {NOT_YET_DUE}, value ->> 1, ?3 FROM json_each(?4) WHERE true
+                "INSERT INTO tasks (exchange, symbol, day, state, next_attempt_at, enqueued_at, source)
+                 SELECT ?1, ?2, value ->> 0, {NOT_YET_DUE}, value ->> 1, ?3, ?5 FROM json_each(?4) WHERE true
                  ON CONFLICT (exchange, symbol, day) DO NOTHING"
             ))?;
             let consecutive = (*last - *first).num_days() + 1 == days.len() as i64;
@@ -63,11 +64,11 @@ impl Db {
                         }
                     }
                     if !due.is_empty() {
-                        let added = insert.execute(params![exchange, symbol, enqueued_at, due_json])?;
+                        let added = insert.execute(params![exchange, symbol, enqueued_at, due_json, source])?;
                         counts.add(exchange, symbol, TaskState::Queued, added as i64);
                     }
                     if !not_due.is_empty() {
-                        let added = insert_later.execute(params![exchange, symbol, enqueued_at, not_due_json])?;
+                        let added = insert_later.execute(params![exchange, symbol, enqueued_at, not_due_json, source])?;
                         counts.add(exchange, symbol, TaskState::NotYetDue, added as i64);
                         later += added as u64;
                     }

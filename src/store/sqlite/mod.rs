@@ -12,6 +12,7 @@ mod readonly;
 mod report;
 mod retry;
 mod schema;
+mod sources;
 
 use std::path::Path;
 

@@ -23,6 +23,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0002_server_pauses", include_str!("../../../migrations/sqlite/0002_server_pauses.sql")),
     ("0003_due_days_and_rate", include_str!("../../../migrations/sqlite/0003_due_days_and_rate.sql")),
     ("0004_state_check_as_ors", include_str!("../../../migrations/sqlite/0004_state_check_as_ors.sql")),
+    ("0005_sources", include_str!("../../../migrations/sqlite/0005_sources.sql")),
 ];
 
 /// The schema version this build writes.

@@ -1,0 +1,93 @@
+//! The price sources a command fetches from: the built-in ones, those
+//! declared in a file (`--sources`), and, for `work`, those the queue's
+//! tasks name, whose declarations the database keeps.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+
+use super::{log, plural, Env};
+use crate::error::Usage;
+use crate::source::{self, Declarations, OpenError, PriceSource, Timeouts};
+use crate::store::Store;
+
+/// The declarations file's place when `--sources` does not name one.
+fn default_file() -> Option<PathBuf> {
+    let config = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|h| PathBuf::from(h).join(".config")))?;
+    Some(config.join("pricequeue").join("sources.toml"))
+}
+
+/// The built-in sources, and those declared in `--sources` (or the
+/// default file, if there is one).
+pub(super) fn declarations(env: &Env) -> Result<Declarations> {
+    let mut decls = Declarations::builtin();
+    let file = match &env.sources {
+        Some(path) => Some(path.clone()),
+        None => default_file().filter(|p| p.is_file()),
+    };
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!("cannot read the declared sources in {} (--sources, PRICEQUEUE_SOURCES)", path.display())
+        })?;
+        decls.merge(Declarations::parse(&text, &path.display().to_string())?)?;
+    }
+    Ok(decls)
+}
+
+fn timeouts(env: &Env) -> Timeouts {
+    Timeouts { request: env.timeout, ..Timeouts::default() }
+}
+
+/// The source `name` to queue tasks for: its names are checked with it.
+pub(super) fn open_to_queue(env: &Env, decls: &Declarations, name: &str) -> Result<Arc<dyn PriceSource>> {
+    source::open(name, env.server.as_deref(), decls, timeouts(env), 1).map_err(|e| match e {
+        OpenError::Unknown { .. } => anyhow::anyhow!(Usage(e.to_string())),
+        e => anyhow::anyhow!(e),
+    })
+}
+
+/// Keeps the declaration of `name` in the database, if it is a declared
+/// source: every process on the database fetches it alike.
+pub(super) fn keep_declaration(store: &Store, decls: &Declarations, name: &str) -> Result<()> {
+    if decls.is_builtin(name) {
+        return Ok(());
+    }
+    if let Some(text) = decls.text(name) {
+        store.store_declaration(name, &text)?;
+    }
+    Ok(())
+}
+
+/// The sources of the tasks waiting in `store` that this host can fetch
+/// from. A source this host cannot use (a secret not in its environment,
+/// a name it does not know) is said once, and its tasks stay queued for a
+/// host that can.
+pub(super) fn open_to_work(store: &Store, env: &Env, connections: usize) -> Result<Vec<Arc<dyn PriceSource>>> {
+    let mut decls = Declarations::builtin();
+    for (name, text) in store.declarations()? {
+        let kept = Declarations::parse(&text, &format!("the declaration of {name} kept in the database"))?;
+        decls.merge(kept)?;
+    }
+    let mut sources = Vec::new();
+    for (name, waiting) in store.pending_sources()? {
+        match source::open(&name, env.server.as_deref(), &decls, timeouts(env), connections) {
+            Ok(source) => sources.push(source),
+            Err(OpenError::MissingSecret { source, variable }) => log(&format!(
+                "warning: the source {source} needs the environment variable {variable}, which is not set \
+                 here: its {} left queued for a host that has it",
+                plural(waiting, "task is", "tasks are")
+            )),
+            Err(OpenError::Unknown { name, .. }) => log(&format!(
+                "warning: {} of the source {name}, which this pricequeue does not know, left queued \
+                 (is this pricequeue older than the one that queued them?)",
+                plural(waiting, "task is", "tasks are")
+            )),
+            Err(e @ OpenError::Invalid(_)) => return Err(e.into()),
+        }
+    }
+    Ok(sources)
+}

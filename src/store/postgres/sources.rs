@@ -1,0 +1,43 @@
+//! The sources of a PostgreSQL queue: the declarations its tasks name,
+//! kept in the database so every host fetches them alike, and which
+//! sources have work waiting.
+
+use anyhow::Result;
+use const_format::formatcp;
+
+use super::Db;
+use crate::store::state::sql::{IN_PROGRESS, NOT_YET_DUE, QUEUED};
+
+impl Db {
+    pub fn store_declaration(&self, name: &str, text: &str) -> Result<()> {
+        self.with(|c| {
+            c.exec(
+                "INSERT INTO sources (name, declaration) VALUES ($1, $2)
+                 ON CONFLICT (name) DO UPDATE SET declaration = excluded.declaration, stored_at = now()
+                 WHERE sources.declaration <> excluded.declaration",
+                &[&name, &text],
+            )?;
+            Ok(())
+        })
+    }
+
+    pub fn declarations(&self) -> Result<Vec<(String, String)>> {
+        self.with(|c| {
+            let rows = c.rows("SELECT name, declaration FROM sources ORDER BY name", &[])?;
+            Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        })
+    }
+
+    pub fn pending_sources(&self) -> Result<Vec<(String, u64)>> {
+        self.with(|c| {
+            let rows = c.rows(
+                formatcp!(
+                    "SELECT source, count(*) FROM tasks
+                     WHERE state IN ({QUEUED}, {IN_PROGRESS}, {NOT_YET_DUE}) GROUP BY source ORDER BY source"
+                ),
+                &[],
+            )?;
+            Ok(rows.iter().map(|r| (r.get(0), r.get::<_, i64>(1) as u64)).collect())
+        })
+    }
+}

@@ -1,0 +1,48 @@
+//! The sources of an SQLite queue: the declarations its tasks name, and
+//! which sources have work waiting.
+
+use anyhow::Result;
+use const_format::formatcp;
+use rusqlite::params;
+
+use super::Db;
+use crate::store::iso_now;
+use crate::store::state::sql::{IN_PROGRESS, NOT_YET_DUE, QUEUED};
+
+impl Db {
+    pub fn store_declaration(&self, name: &str, text: &str) -> Result<()> {
+        let conn = self.conn()?;
+        conn.prepare_cached(
+            "INSERT INTO sources (name, declaration, stored_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (name) DO UPDATE SET declaration = excluded.declaration, stored_at = excluded.stored_at
+             WHERE declaration <> excluded.declaration",
+        )?
+        .execute(params![name, text, iso_now()])?;
+        Ok(())
+    }
+
+    pub fn declarations(&self) -> Result<Vec<(String, String)>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached("SELECT name, declaration FROM sources ORDER BY name")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn pending_sources(&self) -> Result<Vec<(String, u64)>> {
+        let conn = self.conn()?;
+        // Each state through its own partial index: a queue of a million
+        // finished tasks is not read.
+        let mut stmt = conn.prepare_cached(formatcp!(
+            "SELECT source, sum(n) FROM (
+                 SELECT source, count(*) AS n FROM tasks INDEXED BY tasks_due WHERE state = {QUEUED} GROUP BY source
+                 UNION ALL
+                 SELECT source, count(*) FROM tasks INDEXED BY tasks_leased WHERE state = {IN_PROGRESS} GROUP BY source
+                 UNION ALL
+                 SELECT source, count(*) FROM tasks INDEXED BY tasks_not_yet_due WHERE state = {NOT_YET_DUE}
+                 GROUP BY source)
+             GROUP BY source ORDER BY source"
+        ))?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
