@@ -237,11 +237,22 @@ fn status_reads_back_in_every_format() {
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
     assert_eq!(
         reader.headers().unwrap().iter().collect::<Vec<_>>(),
-        ["exchange", "symbol", "queued", "not_yet_due", "in_progress", "done", "no_data", "failed", "abandoned"]
+        [
+            "exchange",
+            "symbol",
+            "queued",
+            "not_yet_due",
+            "in_progress",
+            "done",
+            "no_data",
+            "outside_history",
+            "failed",
+            "abandoned"
+        ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 2);
-    assert_eq!((&rows[0][0], &rows[0][7]), ("a/b", "10"));
+    assert_eq!((&rows[0][0], &rows[0][8]), ("a/b", "10"));
 
     let ndjson = sb.run(&["status", "--format", "ndjson"]).expect_code(OK).stdout;
     let kinds: Vec<String> = ndjson

@@ -149,7 +149,7 @@ pub fn remove_database(url: &str) -> Result<()> {
         .batch_execute(
             "BEGIN;
              DROP VIEW IF EXISTS task_counts;
-             DROP TABLE IF EXISTS tasks, task_count_shards, prices, server_pauses, server_slots, meta;
+             DROP TABLE IF EXISTS tasks, task_count_shards, prices, server_pauses, server_slots, sources, meta;
              COMMIT;",
         )
         .map_err(|e| describe(e, url))
