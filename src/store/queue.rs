@@ -50,18 +50,21 @@ impl Store {
         }
     }
 
-    /// Whether any task is queued or in progress.
-    pub fn has_pending(&self) -> Result<bool> {
-        Ok(self.next_wakeup()?.is_some())
+    /// Whether any task is queued or in progress (of the `sources` named,
+    /// or of any source for `None`).
+    pub fn has_pending(&self, sources: Option<&[String]>) -> Result<bool> {
+        Ok(self.next_wakeup(sources)?.is_some())
     }
 
     /// When the queue next has work: `Some(t)` is the earliest time (ms) a
     /// queued task comes due, or a lease held by someone else runs out;
-    /// `None` when nothing is queued or in progress.
-    pub fn next_wakeup(&self) -> Result<Option<i64>> {
+    /// `None` when nothing is queued or in progress. Only the tasks of the
+    /// `sources` named count, or those of any source for `None`: a run
+    /// waits for no task it cannot fetch.
+    pub fn next_wakeup(&self, sources: Option<&[String]>) -> Result<Option<i64>> {
         let (due, lease) = match &self.backend {
-            Backend::Sqlite(db) => db.first_due_and_lease()?,
-            Backend::Postgres(db) => db.first_due_and_lease()?,
+            Backend::Sqlite(db) => db.first_due_and_lease(sources)?,
+            Backend::Postgres(db) => db.first_due_and_lease(sources)?,
         };
         Ok(state::next_wakeup(due, lease))
     }

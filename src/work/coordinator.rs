@@ -153,13 +153,13 @@ impl<'a> Coordinator<'a> {
         }
         if stopping {
             // A deadline that came as the last task finished left nothing behind.
-            if self.summary.deadline_reached && !self.store.has_pending()? {
+            if self.summary.deadline_reached && !self.store.has_pending(Some(&self.names))? {
                 self.summary.deadline_reached = false;
             }
             return Ok(true);
         }
         self.summary.recovered += recover(self.store)?;
-        match self.store.next_wakeup()? {
+        match self.store.next_wakeup(Some(&self.names))? {
             None => Ok(true),
             Some(at) => {
                 // At most a second: other processes may queue work meanwhile.

@@ -131,3 +131,109 @@ fn a_stop_commits_what_was_answered_and_hands_back_the_rest() {
     assert_eq!(counts.done as usize, fake.calls.lock().unwrap().len(), "every answer was stored");
     assert!(counts.queued > 0, "the rest waits for the next run");
 }
+
+/// A source that serves up to `max_days` days per request, but whose pages
+/// stop after `page` rows (a cap lower than documented); it has no row for
+/// `gap`, and nothing before `listed`, and cannot serve days before `reach`.
+struct Range {
+    max_days: u32,
+    page: usize,
+    gap: NaiveDate,
+    listed: NaiveDate,
+    reach: NaiveDate,
+    asked: Mutex<Vec<(String, NaiveDate, NaiveDate)>>,
+}
+
+impl PriceSource for Range {
+    fn name(&self) -> &str {
+        "range"
+    }
+    fn server(&self) -> &str {
+        "fake://range"
+    }
+    fn exchange(&self) -> Option<&str> {
+        Some("range")
+    }
+    fn max_days(&self) -> u32 {
+        self.max_days
+    }
+    fn exchanges(&self) -> Result<Vec<String>, FetchError> {
+        Ok(vec!["range".into()])
+    }
+    fn symbols(&self) -> Result<Vec<String>, FetchError> {
+        Ok(vec!["A".into(), "B".into()])
+    }
+    fn fetch(&self, _exchange: &str, symbol: &str, first: NaiveDate, last: NaiveDate) -> Result<Answer, FetchError> {
+        assert!((last - first).num_days() < i64::from(self.max_days), "a run longer than the source serves");
+        self.asked.lock().unwrap().push((symbol.to_string(), first, last));
+        let price = Price { open: 1.0, high: 2.0, low: 0.5, close: 1.5, volume: 3.0 };
+        let mut rows = 0;
+        let days = first
+            .iter_days()
+            .take_while(|d| *d <= last)
+            .map(|d| {
+                let answer = if d < self.reach {
+                    DayAnswer::OutsideHistory
+                } else if d < self.listed || d == self.gap {
+                    DayAnswer::NoData
+                } else if rows < self.page {
+                    rows += 1;
+                    DayAnswer::Price(price)
+                } else {
+                    DayAnswer::Unanswered
+                };
+                (d, answer)
+            })
+            .collect();
+        Ok(Answer { days, slow_down: None })
+    }
+}
+
+fn day(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+#[test]
+fn a_run_of_days_is_one_request_and_a_short_page_is_asked_again_from_where_it_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&crate::store::Options::new(dir.path().join("q.db"), Create::IfMissing)).unwrap();
+    let days: Vec<NaiveDate> = day("2020-01-01").iter_days().take(250).collect();
+    let now = crate::clock::now_ms();
+    store.enqueue_days("range", &["range".into()], &["A".into(), "B".into()], &days, now, Duration::ZERO).unwrap();
+    // Another source's tasks in the same queue stay where they are.
+    store.enqueue_days("elsewhere", &["x".into()], &["btc".into()], &days[..5], now, Duration::ZERO).unwrap();
+    let range = Arc::new(Range {
+        max_days: 100,
+        page: 60,
+        gap: day("2020-03-01"),
+        listed: day("2020-01-10"),
+        reach: day("2020-01-03"),
+        asked: Mutex::new(Vec::new()),
+    });
+    let opts = WorkOptions { workers: 2, server_checked: true, ..WorkOptions::default() };
+    let watch = watch(None);
+    let summary = run(&store, vec![range.clone()], &opts, &watch.stop, watch.clone()).unwrap();
+
+    // Per pair: days 1-2 outside the history, 3-9 before the listing, one gap.
+    assert_eq!((summary.outside_history, summary.no_data, summary.failed), (4, 16, 0));
+    assert_eq!(summary.fetched, 2 * (250 - 9 - 1));
+    let asked = range.asked.lock().unwrap();
+    for symbol in ["A", "B"] {
+        let mine: Vec<(NaiveDate, NaiveDate)> =
+            asked.iter().filter(|(s, ..)| s == symbol).map(|(_, a, b)| (*a, *b)).collect();
+        // Runs of at most 100 days; within each, a page of 60 rows, then
+        // the rest asked again from the day after the last row.
+        assert!(mine.len() >= 3 && mine.len() <= 7, "{symbol}: {mine:?}");
+        let mut covered: Vec<NaiveDate> = Vec::new();
+        for (a, b) in &mine {
+            assert!((*b - *a).num_days() < 100, "{a} to {b}");
+            covered.extend(a.iter_days().take_while(|d| d <= b));
+        }
+        covered.sort();
+        covered.dedup();
+        assert_eq!(covered, days, "{symbol}: every day asked");
+    }
+    let counts = store.counts().unwrap();
+    assert_eq!((counts.done, counts.no_data, counts.outside_history), (480, 16, 4));
+    assert_eq!(counts.queued, 5, "the other source's tasks wait for a host that has it");
+}

@@ -160,7 +160,8 @@ pub fn run(
 ) -> Result<Summary> {
     let started = Instant::now();
     let mut summary = Summary { recovered: recover(store)?, ..Summary::default() };
-    if sources.is_empty() || !store.has_pending()? {
+    let names: Vec<String> = sources.iter().map(|s| s.name().to_string()).collect();
+    if sources.is_empty() || !store.has_pending(Some(&names))? {
         summary.elapsed = started.elapsed();
         (summary.waiting, summary.next_due) = store.not_yet_due()?;
         return Ok(summary);

@@ -152,14 +152,17 @@ impl Db {
         })
     }
 
-    pub fn first_due_and_lease(&self) -> Result<(Option<i64>, Option<i64>)> {
+    pub fn first_due_and_lease(&self, sources: Option<&[String]>) -> Result<(Option<i64>, Option<i64>)> {
         self.with(|c| {
             let r = c.one(
                 formatcp!(
-                    "SELECT (SELECT min(next_attempt_at) FROM tasks WHERE state = {QUEUED}),
-                            (SELECT min(lease_until) FROM tasks WHERE state = {IN_PROGRESS} AND lease_until IS NOT NULL)"
+                    "SELECT (SELECT min(next_attempt_at) FROM tasks
+                             WHERE state = {QUEUED} AND ($1::text[] IS NULL OR source = ANY($1))),
+                            (SELECT min(lease_until) FROM tasks
+                             WHERE state = {IN_PROGRESS} AND lease_until IS NOT NULL
+                               AND ($1::text[] IS NULL OR source = ANY($1)))"
                 ),
-                &[],
+                &[&sources],
             )?;
             let (due, lease): (Option<i64>, Option<i64>) = (r.get(0), r.get(1));
             // A queued task's 0 ("due at once") stays 0.

@@ -122,18 +122,21 @@ impl Db {
 
     /// The earliest time a queued task comes due, and the earliest end of
     /// a lease: what [`crate::store::state::next_wakeup`] decides from.
-    pub fn first_due_and_lease(&self) -> Result<(Option<i64>, Option<i64>)> {
+    pub fn first_due_and_lease(&self, sources: Option<&[String]>) -> Result<(Option<i64>, Option<i64>)> {
         let conn = self.conn()?;
+        let sources = sources.map(serde_json::to_string).transpose()?;
         let due: Option<i64> = conn
             .prepare_cached(formatcp!(
-                "SELECT min(next_attempt_at) FROM tasks INDEXED BY tasks_due WHERE state = {QUEUED}"
+                "SELECT min(next_attempt_at) FROM tasks INDEXED BY tasks_due
+                 WHERE state = {QUEUED} AND (?1 IS NULL OR source IN (SELECT value FROM json_each(?1)))"
             ))?
-            .query_row([], |r| r.get(0))?;
+            .query_row([&sources], |r| r.get(0))?;
         let lease: Option<i64> = conn
             .prepare_cached(formatcp!(
-                "SELECT min(lease_until) FROM tasks INDEXED BY tasks_leased WHERE state = {IN_PROGRESS}"
+                "SELECT min(lease_until) FROM tasks INDEXED BY tasks_leased
+                 WHERE state = {IN_PROGRESS} AND (?1 IS NULL OR source IN (SELECT value FROM json_each(?1)))"
             ))?
-            .query_row([], |r| r.get(0))?;
+            .query_row([&sources], |r| r.get(0))?;
         Ok((due, lease))
     }
 }
