@@ -28,6 +28,9 @@ pub fn status<W: Write>(store: &Store, format: Format, out: W) -> Result<StateCo
         write_states(store, &total, &mut out)?;
     }
     write_pairs(store, &mut out)?;
+    if !csv {
+        write_sources(store, &mut out)?;
+    }
     if !csv && total.failed > 0 {
         write_failures(store, &total, &mut out)?;
     }
@@ -66,6 +69,33 @@ fn write_pairs<W: Write>(store: &Store, out: &mut Output<W>) -> Result<()> {
         let mut row = vec![Value::Text(exchange), Value::Text(symbol)];
         row.extend(c.by_state().map(|(_, n)| Value::Integer(n as i64)));
         out.row(&row)?;
+    }
+    Ok(())
+}
+
+/// The sources with tasks waiting, and the declared ones the database
+/// keeps: shown once the queue has more than the reference API's tasks.
+fn write_sources<W: Write>(store: &Store, out: &mut Output<W>) -> Result<()> {
+    let waiting = store.pending_sources()?;
+    let declared = store.declarations()?;
+    if declared.is_empty() && waiting.iter().all(|(name, _)| name == "cryptodb") {
+        return Ok(());
+    }
+    out.section("sources", Some("Sources with tasks waiting (queued, in progress or not yet due)"), &[
+        "source", "declared", "waiting",
+    ])?;
+    let mut names: Vec<&str> = waiting.iter().map(|(n, _)| n.as_str()).collect();
+    names.extend(declared.iter().map(|(n, _)| n.as_str()));
+    names.sort();
+    names.dedup();
+    for name in names {
+        let n = waiting.iter().find(|(w, _)| w == name).map_or(0, |(_, n)| *n);
+        let is_declared = declared.iter().any(|(d, _)| d == name);
+        out.row(&[
+            Value::Text(name.into()),
+            Value::Text(if is_declared { "yes" } else { "no" }.into()),
+            Value::Integer(n as i64),
+        ])?;
     }
     Ok(())
 }
