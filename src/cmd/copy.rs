@@ -34,6 +34,10 @@ impl Run for CopyArgs {
             bail!(Usage(format!("--from {from} and --to {to} are the same database: copy needs two")));
         }
         let started = Instant::now();
+        // The declared sources first: the tasks that name them can then be fetched there.
+        for (name, text) in source.declarations()? {
+            dest.store_declaration(&name, &text)?;
+        }
         // Prices first: a task copied as done then has its price beside it.
         let prices = chunks(
             |after| source.prices_after(after, CHUNK),

@@ -23,6 +23,8 @@ pub struct TaskRecord {
     /// ISO 8601 in UTC, as SQLite stores it.
     pub enqueued_at: String,
     pub finished_at: Option<String>,
+    /// The source it is fetched from.
+    pub source: String,
 }
 
 impl TaskRecord {

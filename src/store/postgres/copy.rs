@@ -26,7 +26,8 @@ impl Db {
         let (e, s, d) = key_params(after);
         self.with(|c| {
             let rows = c.query(
-                "SELECT exchange, symbol, day, state, attempts, last_error, next_attempt_at, enqueued_at, finished_at
+                "SELECT exchange, symbol, day, state, attempts, last_error, next_attempt_at, enqueued_at, finished_at,
+                        source
                  FROM tasks WHERE $3::date IS NULL OR (exchange, symbol, day) > ($1, $2, $3)
                  ORDER BY exchange, symbol, day LIMIT $4",
                 &[&e, &s, &d, &(limit as i64)],
@@ -43,6 +44,7 @@ impl Db {
                     next_attempt_at: r.get(6),
                     enqueued_at: iso(r.get(7)),
                     finished_at: r.get::<_, Option<DateTime<Utc>>>(8).map(iso),
+                    source: r.get(9),
                 })
                 .collect())
         })
@@ -81,11 +83,12 @@ impl Db {
         let enqueued: Vec<DateTime<Utc>> = tasks.iter().map(|t| time(&t.enqueued_at, t)).collect::<Result<_>>()?;
         let finished: Vec<Option<DateTime<Utc>>> =
             tasks.iter().map(|t| t.finished_at.as_deref().map(|f| time(f, t)).transpose()).collect::<Result<_>>()?;
-        let params: [&(dyn ToSql + Sync); 9] =
-            [&exchanges, &symbols, &days, &states, &attempts, &errors, &at, &enqueued, &finished];
+        let sources: Vec<&str> = tasks.iter().map(|t| t.source.as_str()).collect();
+        let params: [&(dyn ToSql + Sync); 10] =
+            [&exchanges, &symbols, &days, &states, &attempts, &errors, &at, &enqueued, &finished, &sources];
         const SOURCE: &str = "SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::int[],
-                 $6::text[], $7::bigint[], $8::timestamptz[], $9::timestamptz[])
-                 AS c(e, s, d, state, attempts, error, at, enqueued, finished)";
+                 $6::text[], $7::bigint[], $8::timestamptz[], $9::timestamptz[], $10::text[])
+                 AS c(e, s, d, state, attempts, error, at, enqueued, finished, source)";
         let imported = self.with(|c| {
             let mut tx = c.transaction()?;
             // Waits for every transaction that changed counts, and holds off
@@ -94,7 +97,8 @@ impl Db {
             let updated = tx.execute(
                 &format!(
                     "UPDATE tasks SET state = c.state, attempts = c.attempts, last_error = c.error,
-                            next_attempt_at = c.at, finished_at = c.finished, owner = NULL, lease_until = NULL
+                            next_attempt_at = c.at, finished_at = c.finished, owner = NULL, lease_until = NULL,
+                            source = c.source
                      FROM ({SOURCE}) AS c
                      WHERE tasks.exchange = c.e AND tasks.symbol = c.s AND tasks.day = c.d
                        AND c.state IN {FINISHED}
@@ -105,8 +109,8 @@ impl Db {
             let added = tx.execute(
                 &format!(
                     "INSERT INTO tasks (exchange, symbol, day, state, attempts, last_error, next_attempt_at,
-                                        enqueued_at, finished_at)
-                     SELECT e, s, d, state, attempts, error, at, enqueued, finished FROM ({SOURCE}) AS c
+                                        enqueued_at, finished_at, source)
+                     SELECT e, s, d, state, attempts, error, at, enqueued, finished, source FROM ({SOURCE}) AS c
                      ORDER BY e COLLATE \"C\", s COLLATE \"C\", d
                      ON CONFLICT (exchange, symbol, day) DO NOTHING"
                 ),
