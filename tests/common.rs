@@ -96,6 +96,11 @@ impl<B: Backend> Sandbox<B> {
             .env_remove("PRICEQUEUE_DB")
             .env_remove("PRICEQUEUE_SERVER")
             .env_remove("PRICEQUEUE_HOSTNAME")
+            .env_remove("PRICEQUEUE_SOURCE")
+            .env_remove("PRICEQUEUE_SOURCES")
+            // No declared sources of the user's: the default file is looked
+            // for under here.
+            .env("XDG_CONFIG_HOME", self.dir.path())
             .arg("--db")
             .arg(self.db())
             .arg("--server")
