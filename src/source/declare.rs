@@ -222,7 +222,8 @@ impl Declarations {
         let mut all = Declarations::default();
         for (name, text) in BUILTIN {
             // A test parses every built-in, so this cannot fail in a build that passed them.
-            let parsed = Declarations::parse(text, &format!("built-in {name}.toml")).expect("built-in declarations parse");
+            let parsed =
+                Declarations::parse(text, &format!("built-in {name}.toml")).expect("built-in declarations parse");
             for (n, (d, _)) in parsed.sources {
                 all.sources.insert(n, (d, true));
             }
@@ -243,7 +244,8 @@ impl Declarations {
                     "{at}: a source is a table: write [{name}] on a line of its own, then its keys (server = \"...\", ...)"
                 );
             };
-            let decl = Declaration::deserialize(value).map_err(|e| anyhow::anyhow!("{at}: {}", explain(&e.to_string())))?;
+            let decl =
+                Declaration::deserialize(value).map_err(|e| anyhow::anyhow!("{at}: {}", explain(&e.to_string())))?;
             validate(&decl).map_err(|e| anyhow::anyhow!("{at}, {e}"))?;
             sources.insert(name, (decl, false));
         }
@@ -301,9 +303,8 @@ impl Declarations {
 pub(super) fn variables(decl: &Declaration) -> Vec<String> {
     let mut names = Vec::new();
     let lists = [&decl.symbols, &decl.exchanges];
-    let templates = std::iter::once(&decl.candles)
-        .chain(decl.headers.values())
-        .chain(lists.into_iter().flatten().map(|l| &l.url));
+    let templates =
+        std::iter::once(&decl.candles).chain(decl.headers.values()).chain(lists.into_iter().flatten().map(|l| &l.url));
     for t in templates {
         if let Ok(t) = Template::parse(t) {
             names.extend(t.variables());
@@ -332,11 +333,17 @@ fn explain(message: &str) -> String {
     let hints = [
         ("missing field `candles`", "add candles = \"{server}/path?symbol={symbol}&from={first:unix}&to={last:unix}\""),
         ("missing field `server`", "add server = \"https://api.example.com\" (--server replaces it)"),
-        ("missing field `rows`", "add a [NAME.rows] table saying where the rows are (json = \"/data\") and their fields"),
+        (
+            "missing field `rows`",
+            "add a [NAME.rows] table saying where the rows are (json = \"/data\") and their fields",
+        ),
         ("missing field `max_days`", "add max_days = N, the most days one request may ask for"),
         ("missing field `paging`", "add paging = \"forward\" (answers start at the first day) or \"backward\""),
         ("missing field `order`", "add order = \"oldest_first\" or \"newest_first\""),
-        ("missing field `time_format`", "add time_format = \"s\", \"ms\", \"date\", \"iso\" or a format like \"%d-%m-%Y\""),
+        (
+            "missing field `time_format`",
+            "add time_format = \"s\", \"ms\", \"date\", \"iso\" or a format like \"%d-%m-%Y\"",
+        ),
         ("missing field `close`", "add close = N (the index in an array row) or close = \"name\""),
     ];
     match hints.iter().find(|(m, _)| message.contains(m)) {
@@ -367,7 +374,8 @@ fn validate(d: &Declaration) -> Result<(), String> {
     match (&d.pace, d.per_minute) {
         (Some(_), Some(_)) => return Err(key("pace", "give pace or per_minute, not both".into())),
         (Some(p), None) => {
-            humantime::parse_duration(p).map_err(|e| key("pace", format!("{p:?} is not a duration ({e}); write \"1s\" or \"250ms\"")))?;
+            humantime::parse_duration(p)
+                .map_err(|e| key("pace", format!("{p:?} is not a duration ({e}); write \"1s\" or \"250ms\"")))?;
         }
         (None, Some(0)) => return Err(key("per_minute", "at least 1".into())),
         _ => {}
@@ -414,7 +422,9 @@ fn validate_rows(r: &Rows) -> Result<(), (&'static str, String)> {
         return Err(("one_member_except", "goes with json = \"/pointer to the object\"".into()));
     }
     match (&r.time, r.keyed.is_some()) {
-        (None, false) => return Err(("time", "say which field holds the time: time = 0 or time = \"timestamp\"".into())),
+        (None, false) => {
+            return Err(("time", "say which field holds the time: time = 0 or time = \"timestamp\"".into()))
+        }
         (Some(_), true) => return Err(("time", "a keyed object's keys are the times: leave time out".into())),
         _ => {}
     }
@@ -424,10 +434,16 @@ fn validate_rows(r: &Rows) -> Result<(), (&'static str, String)> {
         return Err(("close_only", "a close-only source has no open, high or low: leave them out".into()));
     }
     if !r.close_only && !ohl.iter().all(|b| *b) {
-        return Err(("open", "give open, high and low (or close_only = true for a source with one price a day)".into()));
+        return Err((
+            "open",
+            "give open, high and low (or close_only = true for a source with one price a day)".into(),
+        ));
     }
     if r.closed.is_some() != r.closed_when.is_some() {
-        return Err(("closed", "give closed (the field) and closed_when (its value for a closed candle) together".into()));
+        return Err((
+            "closed",
+            "give closed (the field) and closed_when (its value for a closed candle) together".into(),
+        ));
     }
     Ok(())
 }

@@ -94,7 +94,14 @@ impl DeclaredSource {
         variables(&self.decl)
     }
 
-    fn build(&self, url: &Template, exchange: &str, symbol: &str, first: NaiveDate, last: NaiveDate) -> Result<Request, FetchError> {
+    fn build(
+        &self,
+        url: &Template,
+        exchange: &str,
+        symbol: &str,
+        first: NaiveDate,
+        last: NaiveDate,
+    ) -> Result<Request, FetchError> {
         let v = Values { server: &self.base, symbol, exchange, first, last, secrets: &self.secrets };
         let bad = |e: String| FetchError::Permanent(format!("{}: cannot write the request: {e}", self.name));
         let url = url.render(&v, Into::Url).map_err(bad)?;
@@ -114,7 +121,9 @@ impl DeclaredSource {
             FetchError::Transient(s) => FetchError::Transient(m(s)),
             FetchError::TimedOut(s) => FetchError::TimedOut(m(s)),
             FetchError::Permanent(s) => FetchError::Permanent(m(s)),
-            FetchError::RateLimited { message, retry_after } => FetchError::RateLimited { message: m(message), retry_after },
+            FetchError::RateLimited { message, retry_after } => {
+                FetchError::RateLimited { message: m(message), retry_after }
+            }
             FetchError::Banned { message, retry_after } => FetchError::Banned { message: m(message), retry_after },
         }
     }
@@ -140,7 +149,8 @@ impl DeclaredSource {
         let status = resp.status().as_u16();
         let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
         let retry_after = header("retry-after").and_then(|v| parse_retry_after(&v));
-        let used_weight = self.decl.used_weight.as_ref().and_then(|w| header(&w.header)).and_then(|v| v.trim().parse().ok());
+        let used_weight =
+            self.decl.used_weight.as_ref().and_then(|w| header(&w.header)).and_then(|v| v.trim().parse().ok());
         let body = resp.body_mut().with_config().limit(BODY_LIMIT).read_to_vec();
         if status == 200 {
             let body = body.map_err(|e| classify_transport(&req.url.shown, e, self.timeouts))?;
@@ -161,7 +171,9 @@ impl DeclaredSource {
         Err(match status {
             // Binance's ban for going on after 429s, "from 2 minutes to 3 days"
             // (https://developers.binance.com/docs/binance-spot-api-docs/rest-api/limits).
-            418 => FetchError::Banned { message: format!("{shown}: HTTP 418, this address is banned{said}"), retry_after },
+            418 => {
+                FetchError::Banned { message: format!("{shown}: HTTP 418, this address is banned{said}"), retry_after }
+            }
             400 | 404 => FetchError::Permanent(format!(
                 "{shown}: HTTP {status}{said} (is {symbol:?} a symbol {} knows? its list of symbols has them all)",
                 self.name
@@ -176,7 +188,13 @@ impl DeclaredSource {
 
     /// The error an answer's body reports, as the declaration's `[[error]]`
     /// tables say, and whether one of their patterns named it.
-    fn body_error(&self, body: &[u8], shown: &str, symbol: &str, retry_after: Option<Duration>) -> Option<(bool, FetchError)> {
+    fn body_error(
+        &self,
+        body: &[u8],
+        shown: &str,
+        symbol: &str,
+        retry_after: Option<Duration>,
+    ) -> Option<(bool, FetchError)> {
         if self.decl.error.is_empty() {
             return None;
         }
@@ -198,7 +216,13 @@ impl DeclaredSource {
             };
             let any = |patterns: &[String]| patterns.iter().any(|p| said.contains(p.as_str()));
             return Some(if any(&rule.rate_limit) {
-                (true, FetchError::RateLimited { message: format!("{shown}: {} asks to slow down: {said}", self.name), retry_after })
+                (
+                    true,
+                    FetchError::RateLimited {
+                        message: format!("{shown}: {} asks to slow down: {said}", self.name),
+                        retry_after,
+                    },
+                )
             } else if any(&rule.unknown_symbol) {
                 let message = format!(
                     "{shown}: {} does not know the symbol {symbol:?} ({said}); its list of symbols has the names it knows",
@@ -225,7 +249,12 @@ impl DeclaredSource {
             Unreadable::Shape(m) => FetchError::Permanent(format!("{shown}: {m}")),
         })?;
         let prefix = list.prefix.as_deref().unwrap_or("");
-        let names: Vec<String> = select(&doc, &list.names).into_iter().map(text).filter(|n| !n.is_empty()).map(|n| format!("{prefix}{n}")).collect();
+        let names: Vec<String> = select(&doc, &list.names)
+            .into_iter()
+            .map(text)
+            .filter(|n| !n.is_empty())
+            .map(|n| format!("{prefix}{n}"))
+            .collect();
         if names.is_empty() {
             return Err(FetchError::Permanent(self.secrets.mask(&format!(
                 "{shown}: no names at {:?} in the answer: {}",
@@ -237,7 +266,14 @@ impl DeclaredSource {
     }
 
     /// [`PriceSource::fetch`] at the time `now_ms`.
-    pub fn fetch_at(&self, exchange: &str, symbol: &str, first: NaiveDate, last: NaiveDate, now_ms: i64) -> Result<Answer, FetchError> {
+    pub fn fetch_at(
+        &self,
+        exchange: &str,
+        symbol: &str,
+        first: NaiveDate,
+        last: NaiveDate,
+        now_ms: i64,
+    ) -> Result<Answer, FetchError> {
         if self.one_exchange && exchange != self.name {
             return Err(FetchError::Permanent(format!("{} serves one exchange, {0}, not {exchange:?}", self.name)));
         }
@@ -272,7 +308,9 @@ impl DeclaredSource {
         let rows = rows::read(&reply.body, &self.decl.rows).map_err(|e| {
             self.mask_error(match e {
                 Unreadable::Garbled(m) => FetchError::Transient(format!("{shown}: {m}: {}", quote(&reply.body))),
-                Unreadable::Shape(m) => FetchError::Permanent(format!("{shown}: the answer is not as {} is declared: {m}", self.name)),
+                Unreadable::Shape(m) => {
+                    FetchError::Permanent(format!("{shown}: the answer is not as {} is declared: {m}", self.name))
+                }
             })
         })?;
         let ordered = rows.windows(2).all(|w| match self.decl.order {

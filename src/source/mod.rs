@@ -9,6 +9,8 @@
 //! a source by name.
 
 mod answer;
+#[cfg(test)]
+mod builtin_tests;
 mod declare;
 mod engine;
 mod http;
@@ -16,8 +18,6 @@ mod open;
 mod rows;
 mod settle;
 mod template;
-#[cfg(test)]
-mod builtin_tests;
 
 use std::time::Duration;
 

@@ -28,7 +28,11 @@ impl std::fmt::Display for OpenError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             OpenError::Unknown { name, known } => {
-                write!(f, "no source is named {name:?}; the sources are {} (declare others with a sources file)", known.join(", "))
+                write!(
+                    f,
+                    "no source is named {name:?}; the sources are {} (declare others with a sources file)",
+                    known.join(", ")
+                )
             }
             OpenError::MissingSecret { source, variable } => write!(
                 f,

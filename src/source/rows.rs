@@ -40,7 +40,9 @@ pub fn check_time_format(f: &str) -> Result<(), String> {
     match f {
         "s" | "ms" | "date" | "iso" => Ok(()),
         f if f.contains('%') && chrono::format::StrftimeItems::new(f).parse().is_ok() => Ok(()),
-        f => Err(format!("{f:?} is not a time format: use \"s\", \"ms\", \"date\", \"iso\" or a format like \"%Y-%m-%d\"")),
+        f => Err(format!(
+            "{f:?} is not a time format: use \"s\", \"ms\", \"date\", \"iso\" or a format like \"%Y-%m-%d\""
+        )),
     }
 }
 
@@ -103,8 +105,9 @@ fn csv_items(body: &[u8], spec: &Rows) -> Result<Vec<(Value, Value)>, Unreadable
         let row: Map<String, Value> =
             headers.iter().cloned().zip(record.iter().map(|c| Value::String(c.trim().to_string()))).collect();
         let row = Value::Object(row);
-        let t = field(&row, time)
-            .ok_or_else(|| Unreadable::Shape(format!("CSV line {} has no time column ({time:?}); the columns are {headers:?}", i + 2)))?;
+        let t = field(&row, time).ok_or_else(|| {
+            Unreadable::Shape(format!("CSV line {} has no time column ({time:?}); the columns are {headers:?}", i + 2))
+        })?;
         items.push((t.clone(), row));
     }
     Ok(items)
@@ -127,7 +130,8 @@ fn one(i: usize, time: &Value, row: &Value, spec: &Rows) -> Result<Row, Unreadab
     let boundary = at_ms.rem_euclid(DAY_MS) == 0;
     let floor = at_ms.div_euclid(DAY_MS);
     let index = if boundary && spec.time_marks == Marks::End { floor - 1 } else { floor };
-    let day = day_of(index).ok_or_else(|| Unreadable::Shape(format!("row {}: time {at_ms} ms is out of range", i + 1)))?;
+    let day =
+        day_of(index).ok_or_else(|| Unreadable::Shape(format!("row {}: time {at_ms} ms is out of range", i + 1)))?;
     let off = (!boundary).then(|| show_ms(at_ms));
     let closed = match (&spec.closed, &spec.closed_when) {
         (Some(f), Some(when)) => field(row, f).map(text).is_some_and(|t| t == *when),
@@ -154,8 +158,15 @@ fn price(row: &Value, spec: &Rows) -> Result<Price, String> {
     if spec.close_only {
         return Ok(Price { open: close, high: close, low: close, close, volume });
     }
-    let get = |name: &str, f: &Option<Field>| f.as_ref().map_or(Err(format!("no {name} declared")), |f| number(name, f));
-    Ok(Price { open: get("open", &spec.open)?, high: get("high", &spec.high)?, low: get("low", &spec.low)?, close, volume })
+    let get =
+        |name: &str, f: &Option<Field>| f.as_ref().map_or(Err(format!("no {name} declared")), |f| number(name, f));
+    Ok(Price {
+        open: get("open", &spec.open)?,
+        high: get("high", &spec.high)?,
+        low: get("low", &spec.low)?,
+        close,
+        volume,
+    })
 }
 
 /// A value as text: strings as they are, numbers and the rest as JSON.
@@ -202,5 +213,6 @@ fn day_of(index: i64) -> Option<NaiveDate> {
 
 /// A time as RFC 3339, to the second: `2020-01-01T16:00:00Z`.
 fn show_ms(ms: i64) -> String {
-    DateTime::from_timestamp_millis(ms).map_or_else(|| format!("{ms} ms"), |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+    DateTime::from_timestamp_millis(ms)
+        .map_or_else(|| format!("{ms} ms"), |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
 }

@@ -34,7 +34,13 @@ use crate::clock::day_end;
 
 /// Each day of `first..=last` with what `rows` (an answer to a request for
 /// exactly that range, anchored as `paging` says) tell about it at `now_ms`.
-pub fn settle(rows: &[Row], first: NaiveDate, last: NaiveDate, paging: Paging, now_ms: i64) -> Vec<(NaiveDate, DayAnswer)> {
+pub fn settle(
+    rows: &[Row],
+    first: NaiveDate,
+    last: NaiveDate,
+    paging: Paging,
+    now_ms: i64,
+) -> Vec<(NaiveDate, DayAnswer)> {
     let mut proper: BTreeMap<NaiveDate, Vec<&Row>> = BTreeMap::new();
     let mut off: BTreeMap<NaiveDate, &Row> = BTreeMap::new();
     for row in rows {
@@ -199,7 +205,10 @@ mod tests {
     fn a_day_not_ended_is_not_closed_row_or_not() {
         let rows = [row("2020-01-01", 10.0), row("2020-01-02", 11.0)];
         let now = ms("2020-01-02") + DAY / 2;
-        let got: Vec<_> = settle(&rows, day("2020-01-01"), day("2020-01-03"), Paging::Forward, now).into_iter().map(|(_, a)| short(&a)).collect();
+        let got: Vec<_> = settle(&rows, day("2020-01-01"), day("2020-01-03"), Paging::Forward, now)
+            .into_iter()
+            .map(|(_, a)| short(&a))
+            .collect();
         assert_eq!(got, ["10", "open", "open"]);
         // At the very end of a day, it is over.
         let got = settle(&rows, day("2020-01-01"), day("2020-01-01"), Paging::Forward, ms("2020-01-02"));
@@ -216,7 +225,13 @@ mod tests {
 
     #[test]
     fn a_time_off_the_utc_day_is_refused_unless_a_proper_row_is_there() {
-        let off = |d: &str| Row { at_ms: ms(d) + 16 * 3_600_000, day: day(d), off: Some(format!("{d}T16:00:00Z")), price: Ok(p(5.0)), closed: true };
+        let off = |d: &str| Row {
+            at_ms: ms(d) + 16 * 3_600_000,
+            day: day(d),
+            off: Some(format!("{d}T16:00:00Z")),
+            price: Ok(p(5.0)),
+            closed: true,
+        };
         let rows = [off("2019-12-31"), off("2020-01-01"), row("2020-01-02", 11.0), off("2020-01-02")];
         let got = answers(&rows, "2020-01-01", "2020-01-02", Paging::Forward);
         assert!(got[0].contains("2020-01-01T16:00:00Z is not the start of a UTC day"), "{got:?}");

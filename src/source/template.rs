@@ -25,7 +25,11 @@ enum Part {
     /// The number of days asked for, plus an offset (`{days-1}`).
     Days(i64),
     /// The first or last day asked for, moved by whole days, in a format.
-    Day { last: bool, offset: i64, format: DayFormat },
+    Day {
+        last: bool,
+        offset: i64,
+        format: DayFormat,
+    },
 }
 
 /// How a day is written.
@@ -181,7 +185,8 @@ impl Template {
                 }
                 Part::Day { last, offset, format } => {
                     let day = if *last { v.last } else { v.first };
-                    let day = shift(day, *offset).ok_or_else(|| format!("{day} moved by {offset} days is out of range"))?;
+                    let day =
+                        shift(day, *offset).ok_or_else(|| format!("{day} moved by {offset} days is out of range"))?;
                     let text = encode(&write_day(day, format));
                     (text.clone(), text)
                 }
@@ -228,7 +233,11 @@ fn placeholder(inside: &str) -> Result<Part, String> {
     }
     if let Some(name) = inside.strip_prefix("env:") {
         let ok = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-        return if ok { Ok(Part::Env(name.to_string())) } else { Err(format!("{{{inside}}}: name a variable like {{env:MY_API_KEY}}")) };
+        return if ok {
+            Ok(Part::Env(name.to_string()))
+        } else {
+            Err(format!("{{{inside}}}: name a variable like {{env:MY_API_KEY}}"))
+        };
     }
     let (head, format) = match inside.split_once(':') {
         Some((h, f)) => (h, Some(f)),
@@ -242,7 +251,11 @@ fn placeholder(inside: &str) -> Result<Part, String> {
         None => (head, 0),
     };
     if name == "days" {
-        return if format.is_none() { Ok(Part::Days(offset)) } else { Err(format!("{{{inside}}}: {{days}} is a number, it takes no format")) };
+        return if format.is_none() {
+            Ok(Part::Days(offset))
+        } else {
+            Err(format!("{{{inside}}}: {{days}} is a number, it takes no format"))
+        };
     }
     let (last, offset) = match name {
         "first" => (false, offset),
@@ -264,7 +277,11 @@ fn placeholder(inside: &str) -> Result<Part, String> {
             }
             DayFormat::Custom(f.to_string())
         }
-        f => return Err(format!("{{{inside}}}: {f:?} is not a day format: use date, unix, ms, iso, dmy, ymd or a %-format")),
+        f => {
+            return Err(format!(
+                "{{{inside}}}: {f:?} is not a day format: use date, unix, ms, iso, dmy, ymd or a %-format"
+            ))
+        }
     };
     Ok(Part::Day { last, offset, format })
 }
@@ -292,7 +309,8 @@ mod tests {
     #[test]
     fn days_are_written_in_each_form() {
         let s = Secrets::default();
-        let r = render("{server}/p/{symbol}?a={first}&b={first:unix}&c={last:ms}&d={last_end:ms}&e={days}&f={days-1}", &s);
+        let r =
+            render("{server}/p/{symbol}?a={first}&b={first:unix}&c={last:ms}&d={last_end:ms}&e={days}&f={days-1}", &s);
         assert_eq!(r.real, "http://h:1/p/BTC%2FUSD?a=2020-01-01&b=1577836800&c=1578009600000&d=1578096000000&e=3&f=2");
         let r = render("{first:iso}|{first:dmy}|{last:ymd}|{first-1:unix}|{last+1:date}|{first:%Y.%m}|{{x}}", &s);
         assert_eq!(r.real, "2020-01-01T00%3A00%3A00Z|01-01-2020|20200103|1577750400|2020-01-04|2020.01|{x}");
@@ -304,9 +322,15 @@ mod tests {
         let r = render("{server}/q?apikey={env:KEY}&s={symbol}", &s);
         assert_eq!(r.real, "http://h:1/q?apikey=s3cr3t%2F%2B&s=BTC%2FUSD");
         assert_eq!(r.shown, "http://h:1/q?apikey=***&s=BTC%2FUSD");
-        assert_eq!(s.mask("GET http://h:1/q?apikey=s3cr3t%2F%2B: failed, key s3cr3t/+"), "GET http://h:1/q?apikey=***: failed, key ***");
+        assert_eq!(
+            s.mask("GET http://h:1/q?apikey=s3cr3t%2F%2B: failed, key s3cr3t/+"),
+            "GET http://h:1/q?apikey=***: failed, key ***"
+        );
         assert!(!format!("{s:?}").contains("s3cr3t"), "Debug shows names only");
-        assert_eq!(Secrets::from_lookup(&["A".into(), "B".into()], |n| (n == "A").then(|| "1".into())).unwrap_err(), "B");
+        assert_eq!(
+            Secrets::from_lookup(&["A".into(), "B".into()], |n| (n == "A").then(|| "1".into())).unwrap_err(),
+            "B"
+        );
     }
 
     #[test]
