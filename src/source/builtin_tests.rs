@@ -494,7 +494,7 @@ fn secrets_are_sent_but_never_shown_stored_or_printed() {
         limited.to_string(),
         shown,
         decls.text("stocks").unwrap(),
-        format!("{source:?}", source = source.mask(&format!("{secret}"))),
+        source.mask(&format!("sent {secret}")),
     ] {
         assert!(!text.contains(secret), "shown: {text}");
     }
