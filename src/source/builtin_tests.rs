@@ -626,3 +626,12 @@ fn open_knows_cryptodb_the_builtins_and_no_others() {
         .unwrap_err();
     assert!(matches!(err, FetchError::Permanent(_)), "{err:?}");
 }
+
+#[test]
+fn the_example_in_docs_sources_md_is_a_valid_declaration() {
+    let doc = include_str!("../../docs/sources.md");
+    let start = doc.find("```toml\n").expect("an example") + "```toml\n".len();
+    let example = &doc[start..start + doc[start..].find("```").unwrap()];
+    let decls = Declarations::parse(example, "docs/sources.md").unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(decls.variables("stocks"), ["ALPHAVANTAGE_KEY"]);
+}
