@@ -112,6 +112,10 @@ pub fn check_price(p: &Price) -> Result<(), String> {
     Ok(())
 }
 
+/// Reads a `Retry-After` header: seconds, or an HTTP date. Too many
+/// seconds saturate (a pause that long stops the run); a date in the past
+/// is no wait; seconds with a fraction are taken as meant; anything else
+/// is `None`.
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
     parse_retry_after_at(value, chrono::Utc::now())
 }

@@ -23,25 +23,32 @@ pub struct HttpSource {
     timeouts: Timeouts,
 }
 
+/// The HTTP client every source uses: `timeouts`, up to `connections`
+/// idle connections kept for reuse, statuses left for the caller to classify.
+pub(super) fn agent(timeouts: Timeouts, connections: usize) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_connect(Some(timeouts.connect.min(timeouts.request)))
+        .timeout_global(Some(timeouts.request))
+        // Statuses are classified by the source, not turned into opaque errors.
+        .http_status_as_error(false)
+        .max_idle_connections(connections.max(1))
+        .max_idle_connections_per_host(connections.max(1))
+        // ureq's 128 KiB buffers per connection would cost 128 MB at 512
+        // workers; a price answer with its headers is well under 1 KiB, and
+        // a range answer streams through the buffer into its body.
+        .input_buffer_size(16 * 1024)
+        .output_buffer_size(4 * 1024)
+        .max_response_header_size(16 * 1024)
+        .user_agent(concat!("pricequeue/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into()
+}
+
 impl HttpSource {
     /// A client for the server at `base` (like `http://localhost:8080`),
     /// keeping up to `connections` idle connections for reuse.
     pub fn new(base: &str, timeouts: Timeouts, connections: usize) -> HttpSource {
-        let agent = ureq::Agent::config_builder()
-            .timeout_connect(Some(timeouts.connect.min(timeouts.request)))
-            .timeout_global(Some(timeouts.request))
-            // Statuses are classified below, not turned into opaque errors.
-            .http_status_as_error(false)
-            .max_idle_connections(connections.max(1))
-            .max_idle_connections_per_host(connections.max(1))
-            // ureq's 128 KiB buffers per connection would cost 128 MB at 512
-            // workers; a price answer with its headers is well under 1 KiB.
-            .input_buffer_size(16 * 1024)
-            .output_buffer_size(4 * 1024)
-            .max_response_header_size(16 * 1024)
-            .user_agent(concat!("pricequeue/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
+        let agent = agent(timeouts, connections);
         HttpSource { agent, base: base.trim_end_matches('/').to_string(), timeouts }
     }
 
@@ -127,11 +134,14 @@ impl PriceSource for HttpSource {
         days.extend(first.iter_days().skip(1).take_while(|d| *d <= last).map(|d| (d, DayAnswer::Unanswered)));
         Ok(Answer { days, slow_down: None })
     }
+
+    fn request(&self, exchange: &str, symbol: &str, first: NaiveDate, _last: NaiveDate) -> String {
+        format!("GET {}", self.price_url(exchange, symbol, first))
+    }
 }
 
-/// A name as one path segment: percent-encoded, `/` above all, and the
-/// dots of `.` and `..` too, so that no client, proxy or server takes it
-fn classify_transport(url: &str, e: ureq::Error, timeouts: Timeouts) -> FetchError {
+/// A failed request, classified; `url` as it may be shown.
+pub(super) fn classify_transport(url: &str, e: ureq::Error, timeouts: Timeouts) -> FetchError {
     use std::io::ErrorKind;
     use ureq::{Error, Timeout};
     let message = format!("GET {url}: {e}");
@@ -152,7 +162,8 @@ fn classify_transport(url: &str, e: ureq::Error, timeouts: Timeouts) -> FetchErr
     }
 }
 
-fn classify_status(url: &str, status: u16, retry_after: Option<Duration>) -> FetchError {
+/// A status other than 200, classified; `url` as it may be shown.
+pub(super) fn classify_status(url: &str, status: u16, retry_after: Option<Duration>) -> FetchError {
     let message = format!("GET {url}: HTTP {status}");
     match status {
         429 | 503 => FetchError::RateLimited { message, retry_after },
@@ -161,9 +172,6 @@ fn classify_status(url: &str, status: u16, retry_after: Option<Duration>) -> Fet
     }
 }
 
-/// Reads a `Retry-After` header: seconds, or an HTTP date. Too many
-/// seconds saturate (a pause that long stops the run); a date in the past
-/// is no wait; seconds with a fraction are taken as meant; anything else
 #[cfg(test)]
 mod wire_tests {
     use std::io::{Read, Write};

@@ -1,12 +1,23 @@
-//! The price source: the HTTP client for the price API (`docs/API.md`),
-//! and the one place that decides which failures are worth retrying.
+//! The price source: the HTTP clients for the price APIs, and the one
+//! place that decides which failures are worth retrying.
 //!
-//! `http` speaks to the server; `answer` reads what it says (prices,
-//! `Retry-After`) and writes names into URLs.
+//! `http` speaks to the reference API (`docs/API.md`); `answer` reads what
+//! it says (prices, `Retry-After`) and writes names into URLs. Every other
+//! API is spoken by `engine` from a declaration (`declare`, the built-ins
+//! in `builtin/*.toml`): `template` writes its requests, `rows` reads its
+//! answers and `settle` decides what they say about each day. `open` opens
+//! a source by name.
 
 mod answer;
+#[cfg(test)]
+mod builtin_tests;
+mod declare;
+mod engine;
 mod http;
-mod stub;
+mod open;
+mod rows;
+mod settle;
+mod template;
 
 use std::time::Duration;
 
@@ -15,8 +26,11 @@ use chrono::NaiveDate;
 use crate::price::Price;
 
 pub use answer::{check_price, parse_price, parse_retry_after, parse_retry_after_at, segment, BadPrice, MAX_NAME};
+pub use declare::Declarations;
+pub use engine::DeclaredSource;
 pub use http::HttpSource;
-pub use stub::{open, Declarations, OpenError};
+pub use open::{open, OpenError, CRYPTODB_SERVER};
+pub use template::MASK;
 
 /// Where prices come from. The workers see only this, so tests and
 /// benchmarks can put something else behind it.
@@ -54,6 +68,16 @@ pub trait PriceSource: Send + Sync {
     /// says what the answer means for each of them: the result holds every
     /// day of the range once, in order.
     fn fetch(&self, exchange: &str, symbol: &str, first: NaiveDate, last: NaiveDate) -> Result<Answer, FetchError>;
+    /// The request [`PriceSource::fetch`] sends for these days, as it may be
+    /// shown (`-v`, errors, pages): secrets read `***`.
+    fn request(&self, exchange: &str, symbol: &str, first: NaiveDate, last: NaiveDate) -> String {
+        let _ = (exchange, symbol, first, last);
+        format!("GET {}", self.server())
+    }
+    /// `text` (a message, a URL) with every secret the source holds masked.
+    fn mask(&self, text: &str) -> String {
+        text.to_string()
+    }
 }
 
 /// What one request told about each day it asked for.

@@ -1,0 +1,458 @@
+//! Source declarations: one TOML table per price API, saying where its
+//! candles are, how to read them and how it says "slow down"
+//! (`docs/sources.md`, "Declaring a source"). The built-in ones are
+//! `builtin/*.toml`, embedded in the binary.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::template::Template;
+
+/// One source, as declared.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Declaration {
+    /// The default base URL, `{server}` in the templates; `--server` replaces it.
+    pub server: String,
+    /// The URL of one request for a run of days.
+    pub candles: String,
+    /// The most days one request may ask for.
+    pub max_days: u32,
+    /// Which end of the range an answer starts from.
+    pub paging: Paging,
+    /// The order of the rows in an answer.
+    pub order: Order,
+    /// The shortest time between two requests (`"1s"`, `"50ms"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pace: Option<String>,
+    /// Or the requests allowed per minute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_minute: Option<u32>,
+    /// Only this many most recent days exist (today included).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history_days: Option<u32>,
+    /// Request headers; values may hold `{env:NAME}`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// Where the rows are in an answer, and their fields.
+    pub rows: Rows,
+    /// How an error looks in an answer's body.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub error: Vec<BodyError>,
+    /// The list of the source's symbols.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub symbols: Option<List>,
+    /// The list of its exchanges (for a declaration with `{exchange}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchanges: Option<List>,
+    /// A header that tells the weight used of a per-minute budget (Binance's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used_weight: Option<UsedWeight>,
+}
+
+/// Which end of the range an answer is anchored at: the other end may be cut short.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Paging {
+    /// The answer starts at the first day asked; it may stop before the last.
+    Forward,
+    /// The answer ends at the last day asked; it may start after the first.
+    Backward,
+}
+
+/// The order of the rows in an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Order {
+    OldestFirst,
+    NewestFirst,
+}
+
+/// Where the rows are and what their fields mean.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rows {
+    /// A JSON pointer (RFC 6901) to the array of rows; `""` for the whole answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json: Option<String>,
+    /// With `json`: that pointer names an object, and the rows are its one
+    /// member not named this (Kraken keys its rows by its own pair name, beside `last`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub one_member_except: Option<String>,
+    /// A JSON pointer to an object keyed by time, a row per key (Alpha Vantage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyed: Option<String>,
+    /// The answer is CSV with a header row.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub csv: bool,
+    /// The time field (not for `keyed`, whose keys are the times).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<Field>,
+    /// `s`, `ms`, `date` (2024-01-02), `iso` (RFC 3339) or a chrono format like `%d-%m-%Y`.
+    pub time_format: String,
+    /// Whether the time is the start of the row's day or its end.
+    #[serde(default, skip_serializing_if = "Marks::is_start")]
+    pub time_marks: Marks,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open: Option<Field>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub high: Option<Field>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low: Option<Field>,
+    pub close: Field,
+    /// Without it, the volume is stored as 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume: Option<Field>,
+    /// Rows carry one price: open, high and low are stored equal to it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub close_only: bool,
+    /// A field that says whether the candle is closed (OKX `confirm`)...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed: Option<Field>,
+    /// ...and the value it has when it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_when: Option<String>,
+}
+
+/// A field of a row: its index in an array row, or its name in an object row
+/// (or a CSV column).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Field {
+    Index(usize),
+    Name(String),
+}
+
+/// What a row's time marks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Marks {
+    /// The first instant of the row's UTC day.
+    #[default]
+    Start,
+    /// The first instant of the next UTC day: the row's day ends there.
+    End,
+}
+
+impl Marks {
+    fn is_start(&self) -> bool {
+        *self == Marks::Start
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// An error reported in an answer's body (often with status 200).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BodyError {
+    /// A JSON pointer to the value that signals the error: any value there
+    /// that is not empty (`null`, `""`, `[]`, `{}`) and not in `ok`...
+    pub at: String,
+    /// ...or, when given, only this value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals: Option<String>,
+    /// Values at `at` that mean success (OKX's `code` "0").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ok: Vec<String>,
+    /// A JSON pointer to the error's message, shown with the value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Texts (in the value or the message) that mark a rate limit.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rate_limit: Vec<String>,
+    /// Texts that mark an unknown symbol.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown_symbol: Vec<String>,
+    /// Texts that mark a passing trouble worth another attempt.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transient: Vec<String>,
+}
+
+/// A list of names: its URL and where the names are in the answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct List {
+    pub url: String,
+    /// A JSON pointer whose `*` segments take every member (`/symbols/*/symbol`).
+    pub names: String,
+    /// Put before each name (Bitfinex lists `BTCUSD` for the symbol `tBTCUSD`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+}
+
+/// A response header carrying the weight used of a per-minute budget.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsedWeight {
+    pub header: String,
+    /// The budget per minute; at 90% of it the source is left alone until the next minute.
+    pub limit: u32,
+}
+
+/// The fraction of a weight budget after which requests stop until the next minute.
+pub const WEIGHT_MARGIN: f64 = 0.9;
+
+/// The built-in declarations, embedded in the binary.
+const BUILTIN: &[(&str, &str)] = &[
+    ("binance", include_str!("builtin/binance.toml")),
+    ("coinbase", include_str!("builtin/coinbase.toml")),
+    ("kraken", include_str!("builtin/kraken.toml")),
+    ("bitstamp", include_str!("builtin/bitstamp.toml")),
+    ("bitfinex", include_str!("builtin/bitfinex.toml")),
+    ("okx", include_str!("builtin/okx.toml")),
+];
+
+/// The reference API's source: not a declaration (`HttpSource`), but a name
+/// no declaration may take.
+pub const CRYPTODB: &str = "cryptodb";
+
+/// The known sources: the built-ins plus declared ones.
+#[derive(Debug, Clone, Default)]
+pub struct Declarations {
+    sources: BTreeMap<String, (Declaration, bool)>,
+}
+
+impl Declarations {
+    /// The built-in sources.
+    pub fn builtin() -> Declarations {
+        let mut all = Declarations::default();
+        for (name, text) in BUILTIN {
+            // A test parses every built-in, so this cannot fail in a build that passed them.
+            let parsed =
+                Declarations::parse(text, &format!("built-in {name}.toml")).expect("built-in declarations parse");
+            for (n, (d, _)) in parsed.sources {
+                all.sources.insert(n, (d, true));
+            }
+        }
+        all
+    }
+
+    /// Reads declarations (a TOML file, one table per source). Errors name
+    /// `origin`, the source and the key, and say what to write instead.
+    pub fn parse(text: &str, origin: &str) -> anyhow::Result<Declarations> {
+        let table: toml::Table = toml::from_str(text).map_err(|e| anyhow::anyhow!("{origin}: not valid TOML: {e}"))?;
+        let mut sources = BTreeMap::new();
+        for (name, value) in table {
+            let at = format!("{origin}: source [{name}]");
+            check_name(&name).map_err(|e| anyhow::anyhow!("{at}: {e}"))?;
+            let toml::Value::Table(_) = value else {
+                anyhow::bail!(
+                    "{at}: a source is a table: write [{name}] on a line of its own, then its keys (server = \"...\", ...)"
+                );
+            };
+            let decl =
+                Declaration::deserialize(value).map_err(|e| anyhow::anyhow!("{at}: {}", explain(&e.to_string())))?;
+            validate(&decl).map_err(|e| anyhow::anyhow!("{at}, {e}"))?;
+            sources.insert(name, (decl, false));
+        }
+        Ok(Declarations { sources })
+    }
+
+    /// Adds `other`'s sources; a name may be declared once, and never a built-in's.
+    pub fn merge(&mut self, other: Declarations) -> anyhow::Result<()> {
+        for (name, (decl, builtin)) in other.sources {
+            if let Some((_, was_builtin)) = self.sources.get(&name) {
+                if *was_builtin {
+                    anyhow::bail!(
+                        "source [{name}] is built in and cannot be declared again: give yours another name, like [{name}-mine]"
+                    );
+                }
+                anyhow::bail!("source [{name}] is declared twice: keep one of them");
+            }
+            self.sources.insert(name, (decl, builtin));
+        }
+        Ok(())
+    }
+
+    /// Every source's name, `cryptodb` included, sorted.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.sources.keys().cloned().collect();
+        names.push(CRYPTODB.to_string());
+        names.sort();
+        names
+    }
+
+    /// Whether `name` is built in (`cryptodb` is).
+    pub fn is_builtin(&self, name: &str) -> bool {
+        name == CRYPTODB || self.sources.get(name).is_some_and(|(_, b)| *b)
+    }
+
+    /// One declaration as TOML text, to store in the database: templates
+    /// name environment variables, never hold their values. `parse` gives it back.
+    pub fn text(&self, name: &str) -> Option<String> {
+        let (decl, _) = self.sources.get(name)?;
+        let one = BTreeMap::from([(name, decl)]);
+        toml::to_string(&one).ok()
+    }
+
+    /// The environment variables a source's requests need.
+    pub fn variables(&self, name: &str) -> Vec<String> {
+        self.get(name).map(variables).unwrap_or_default()
+    }
+
+    pub(super) fn get(&self, name: &str) -> Option<&Declaration> {
+        self.sources.get(name).map(|(d, _)| d)
+    }
+}
+
+/// The environment variables a declaration's templates name, sorted, once each.
+pub(super) fn variables(decl: &Declaration) -> Vec<String> {
+    let mut names = Vec::new();
+    let lists = [&decl.symbols, &decl.exchanges];
+    let templates =
+        std::iter::once(&decl.candles).chain(decl.headers.values()).chain(lists.into_iter().flatten().map(|l| &l.url));
+    for t in templates {
+        if let Ok(t) = Template::parse(t) {
+            names.extend(t.variables());
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+fn check_name(name: &str) -> Result<(), String> {
+    if name == CRYPTODB {
+        return Err(format!("{CRYPTODB} is the reference API's source, built in: give yours another name"));
+    }
+    let ok = !name.is_empty()
+        && name.len() <= 40
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if !ok {
+        return Err("a source's name is 1 to 40 of a-z, 0-9, '-' and '_', like [my-source]".to_string());
+    }
+    Ok(())
+}
+
+/// serde's message, with what to write for the mistakes people make.
+fn explain(message: &str) -> String {
+    let hints = [
+        ("missing field `candles`", "add candles = \"{server}/path?symbol={symbol}&from={first:unix}&to={last:unix}\""),
+        ("missing field `server`", "add server = \"https://api.example.com\" (--server replaces it)"),
+        (
+            "missing field `rows`",
+            "add a [NAME.rows] table saying where the rows are (json = \"/data\") and their fields",
+        ),
+        ("missing field `max_days`", "add max_days = N, the most days one request may ask for"),
+        ("missing field `paging`", "add paging = \"forward\" (answers start at the first day) or \"backward\""),
+        ("missing field `order`", "add order = \"oldest_first\" or \"newest_first\""),
+        (
+            "missing field `time_format`",
+            "add time_format = \"s\", \"ms\", \"date\", \"iso\" or a format like \"%d-%m-%Y\"",
+        ),
+        ("missing field `close`", "add close = N (the index in an array row) or close = \"name\""),
+    ];
+    match hints.iter().find(|(m, _)| message.contains(m)) {
+        Some((_, hint)) => format!("{}: {hint}", message.trim_end()),
+        None => message.trim_end().to_string(),
+    }
+}
+
+/// Checks what serde cannot: templates, pointers, and the keys that go together.
+fn validate(d: &Declaration) -> Result<(), String> {
+    let key = |k: &str, e: String| format!("key `{k}`: {e}");
+    if !(d.server.starts_with("http://") || d.server.starts_with("https://")) {
+        return Err(key("server", format!("{:?} is not an http:// or https:// URL", d.server)));
+    }
+    let candles = Template::parse(&d.candles).map_err(|e| key("candles", e))?;
+    if !d.candles.starts_with("{server}") {
+        return Err(key("candles", "start the URL with {server}, which --server replaces".into()));
+    }
+    if !candles.has_symbol() {
+        return Err(key("candles", "the URL must hold {symbol}".into()));
+    }
+    for (name, value) in &d.headers {
+        Template::parse(value).map_err(|e| key(&format!("headers.{name}"), e))?;
+    }
+    if d.max_days == 0 {
+        return Err(key("max_days", "at least 1".into()));
+    }
+    match (&d.pace, d.per_minute) {
+        (Some(_), Some(_)) => return Err(key("pace", "give pace or per_minute, not both".into())),
+        (Some(p), None) => {
+            humantime::parse_duration(p)
+                .map_err(|e| key("pace", format!("{p:?} is not a duration ({e}); write \"1s\" or \"250ms\"")))?;
+        }
+        (None, Some(0)) => return Err(key("per_minute", "at least 1".into())),
+        _ => {}
+    }
+    if d.history_days == Some(0) {
+        return Err(key("history_days", "at least 1, or leave it out".into()));
+    }
+    validate_rows(&d.rows).map_err(|(k, e)| key(&format!("rows.{k}"), e))?;
+    for (i, e) in d.error.iter().enumerate() {
+        pointer(&e.at).map_err(|m| key(&format!("error[{i}].at"), m))?;
+        if let Some(m) = &e.message {
+            pointer(m).map_err(|m| key(&format!("error[{i}].message"), m))?;
+        }
+    }
+    for (k, list) in [("symbols", &d.symbols), ("exchanges", &d.exchanges)] {
+        if let Some(l) = list {
+            Template::parse(&l.url).map_err(|e| key(&format!("{k}.url"), e))?;
+            pointer(&l.names).map_err(|e| key(&format!("{k}.names"), e))?;
+        }
+    }
+    if let Some(w) = &d.used_weight {
+        if w.limit == 0 {
+            return Err(key("used_weight.limit", "at least 1".into()));
+        }
+    }
+    Ok(())
+}
+
+fn validate_rows(r: &Rows) -> Result<(), (&'static str, String)> {
+    let places = [r.json.is_some(), r.keyed.is_some(), r.csv].iter().filter(|b| **b).count();
+    if places != 1 {
+        return Err((
+            "json",
+            "say where the rows are with exactly one of json = \"/pointer\", keyed = \"/pointer\" or csv = true".into(),
+        ));
+    }
+    if let Some(p) = &r.json {
+        pointer(p).map_err(|e| ("json", e))?;
+    }
+    if let Some(p) = &r.keyed {
+        pointer(p).map_err(|e| ("keyed", e))?;
+    }
+    if r.one_member_except.is_some() && r.json.is_none() {
+        return Err(("one_member_except", "goes with json = \"/pointer to the object\"".into()));
+    }
+    match (&r.time, r.keyed.is_some()) {
+        (None, false) => {
+            return Err(("time", "say which field holds the time: time = 0 or time = \"timestamp\"".into()))
+        }
+        (Some(_), true) => return Err(("time", "a keyed object's keys are the times: leave time out".into())),
+        _ => {}
+    }
+    super::rows::check_time_format(&r.time_format).map_err(|e| ("time_format", e))?;
+    let ohl = [r.open.is_some(), r.high.is_some(), r.low.is_some()];
+    if r.close_only && ohl.iter().any(|b| *b) {
+        return Err(("close_only", "a close-only source has no open, high or low: leave them out".into()));
+    }
+    if !r.close_only && !ohl.iter().all(|b| *b) {
+        return Err((
+            "open",
+            "give open, high and low (or close_only = true for a source with one price a day)".into(),
+        ));
+    }
+    if r.closed.is_some() != r.closed_when.is_some() {
+        return Err((
+            "closed",
+            "give closed (the field) and closed_when (its value for a closed candle) together".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a JSON pointer's shape: empty, or `/` and segments.
+pub(super) fn pointer(p: &str) -> Result<(), String> {
+    if p.is_empty() || p.starts_with('/') {
+        Ok(())
+    } else {
+        Err(format!("{p:?} is not a JSON pointer: write \"\" for the whole answer or \"/{p}\""))
+    }
+}

@@ -1,0 +1,67 @@
+//! Opening a source by name: `cryptodb` (the reference API), a built-in
+//! declaration or a declared one.
+
+use std::sync::Arc;
+
+use super::declare::{Declarations, CRYPTODB};
+use super::engine::DeclaredSource;
+use super::template::Secrets;
+use super::{HttpSource, PriceSource, Timeouts};
+
+/// The reference API's address when `--server` is not given.
+pub const CRYPTODB_SERVER: &str = "http://localhost:8080";
+
+/// Why a source cannot be opened.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OpenError {
+    /// No source has this name.
+    Unknown { name: String, known: Vec<String> },
+    /// The declaration needs an environment variable this process does not
+    /// have: a worker without the secret leaves the source's tasks queued.
+    MissingSecret { source: String, variable: String },
+    /// The declaration cannot be used as it is.
+    Invalid(String),
+}
+
+// By hand: thiserror would take the field `source` for the error's cause.
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpenError::Unknown { name, known } => {
+                write!(
+                    f,
+                    "no source is named {name:?}; the sources are {} (declare others with a sources file)",
+                    known.join(", ")
+                )
+            }
+            OpenError::MissingSecret { source, variable } => write!(
+                f,
+                "source {source} needs the environment variable {variable}, which is not set here: set it for this \
+                 process, or run {source}'s tasks on a host that has it"
+            ),
+            OpenError::Invalid(why) => write!(f, "{why}"),
+        }
+    }
+}
+
+impl std::error::Error for OpenError {}
+
+/// Opens the source `name`: at `server`, or its own default address.
+pub fn open(
+    name: &str,
+    server: Option<&str>,
+    decls: &Declarations,
+    timeouts: Timeouts,
+    connections: usize,
+) -> Result<Arc<dyn PriceSource>, OpenError> {
+    if name == CRYPTODB {
+        return Ok(Arc::new(HttpSource::new(server.unwrap_or(CRYPTODB_SERVER), timeouts, connections)));
+    }
+    let Some(decl) = decls.get(name) else {
+        return Err(OpenError::Unknown { name: name.to_string(), known: decls.names() });
+    };
+    let secrets = Secrets::from_env(&decls.variables(name))
+        .map_err(|variable| OpenError::MissingSecret { source: name.to_string(), variable })?;
+    let source = DeclaredSource::new(name, decl, server, timeouts, connections, secrets).map_err(OpenError::Invalid)?;
+    Ok(Arc::new(source))
+}

@@ -1,0 +1,350 @@
+//! URL and header templates: `{server}/v1/{symbol}?from={first:unix}&apikey={env:KEY}`.
+//!
+//! A template renders twice: the real text, sent, and the shown text,
+//! where every `{env:NAME}` value reads `***`, for errors, `-v` and pages.
+
+use std::collections::BTreeMap;
+
+use chrono::{Days, NaiveDate, NaiveTime};
+
+use super::answer::segment;
+
+/// A parsed template.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    parts: Vec<Part>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Part {
+    Text(String),
+    Server,
+    Symbol,
+    Exchange,
+    Env(String),
+    /// The number of days asked for, plus an offset (`{days-1}`).
+    Days(i64),
+    /// The first or last day asked for, moved by whole days, in a format.
+    Day {
+        last: bool,
+        offset: i64,
+        format: DayFormat,
+    },
+}
+
+/// How a day is written.
+#[derive(Debug, Clone, PartialEq)]
+enum DayFormat {
+    /// 2020-01-02
+    Date,
+    /// Unix seconds of the day's start.
+    Unix,
+    /// Milliseconds of the day's start.
+    Ms,
+    /// 2020-01-02T00:00:00Z
+    Iso,
+    /// 02-01-2020 (CoinGecko's `date=`)
+    Dmy,
+    /// 20200102 (Stooq's `d1=`)
+    Ymd,
+    /// A chrono format, like `%Y/%m/%d`.
+    Custom(String),
+}
+
+/// Where a rendered value goes: into a URL (percent-encoded) or a header (as is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Into {
+    Url,
+    Header,
+}
+
+/// What a template is rendered with.
+pub struct Values<'a> {
+    pub server: &'a str,
+    pub symbol: &'a str,
+    pub exchange: &'a str,
+    pub first: NaiveDate,
+    pub last: NaiveDate,
+    pub secrets: &'a Secrets,
+}
+
+/// A rendered template: what is sent, and what may be shown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    pub real: String,
+    pub shown: String,
+}
+
+/// What a masked secret reads as.
+pub const MASK: &str = "***";
+
+/// Environment variables' values, read once when a source is opened: never
+/// stored, never printed.
+#[derive(Clone, Default)]
+pub struct Secrets {
+    values: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.values.keys()).finish()
+    }
+}
+
+impl Secrets {
+    /// Reads `names` from the environment; `Err(name)` names the first one not set.
+    pub fn from_env(names: &[String]) -> Result<Secrets, String> {
+        Secrets::from_lookup(names, |n| std::env::var(n).ok())
+    }
+
+    /// [`Secrets::from_env`] with another lookup, for tests.
+    pub fn from_lookup(names: &[String], lookup: impl Fn(&str) -> Option<String>) -> Result<Secrets, String> {
+        let mut values = BTreeMap::new();
+        for name in names {
+            let value = lookup(name).filter(|v| !v.is_empty()).ok_or_else(|| name.clone())?;
+            values.insert(name.clone(), value);
+        }
+        Ok(Secrets { values })
+    }
+
+    /// `text` with every secret value, as is or percent-encoded, replaced by `***`.
+    pub fn mask(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        for value in self.values.values() {
+            for form in [value.clone(), segment(value)] {
+                if !form.is_empty() {
+                    text = text.replace(&form, MASK);
+                }
+            }
+        }
+        text
+    }
+}
+
+impl Template {
+    /// Parses a template; the error says which placeholder is wrong and what to write.
+    pub fn parse(text: &str) -> Result<Template, String> {
+        let mut parts = Vec::new();
+        let mut literal = String::new();
+        let mut rest = text;
+        while let Some(i) = rest.find(['{', '}']) {
+            literal.push_str(&rest[..i]);
+            let tail = &rest[i..];
+            if tail.starts_with("{{") || tail.starts_with("}}") {
+                literal.push_str(&tail[..1]);
+                rest = &tail[2..];
+                continue;
+            }
+            if tail.starts_with('}') {
+                return Err(format!("a lone '}}' in {text:?}: write '}}}}' for a brace"));
+            }
+            let end = tail.find('}').ok_or_else(|| format!("a '{{' without its '}}' in {text:?}"))?;
+            if !literal.is_empty() {
+                parts.push(Part::Text(std::mem::take(&mut literal)));
+            }
+            parts.push(placeholder(&tail[1..end])?);
+            rest = &tail[end + 1..];
+        }
+        literal.push_str(rest);
+        if !literal.is_empty() {
+            parts.push(Part::Text(literal));
+        }
+        Ok(Template { parts })
+    }
+
+    /// The environment variables the template names.
+    pub fn variables(&self) -> Vec<String> {
+        self.parts.iter().filter_map(|p| if let Part::Env(n) = p { Some(n.clone()) } else { None }).collect()
+    }
+
+    pub fn has_symbol(&self) -> bool {
+        self.parts.contains(&Part::Symbol)
+    }
+
+    pub fn has_exchange(&self) -> bool {
+        self.parts.contains(&Part::Exchange)
+    }
+
+    /// The text to send and the text to show.
+    pub fn render(&self, v: &Values, into: Into) -> Result<Rendered, String> {
+        let encode = |s: &str| if into == Into::Url { segment(s) } else { s.to_string() };
+        let mut out = Rendered { real: String::new(), shown: String::new() };
+        for part in &self.parts {
+            let (real, shown) = match part {
+                Part::Text(t) => (t.clone(), t.clone()),
+                Part::Server => (v.server.to_string(), v.server.to_string()),
+                Part::Symbol => (encode(v.symbol), encode(v.symbol)),
+                Part::Exchange => (encode(v.exchange), encode(v.exchange)),
+                Part::Env(name) => {
+                    let value = v.secrets.values.get(name).ok_or_else(|| format!("the variable {name} is not set"))?;
+                    (encode(value), MASK.to_string())
+                }
+                Part::Days(offset) => {
+                    let days = v.last.signed_duration_since(v.first).num_days() + 1 + offset;
+                    (days.to_string(), days.to_string())
+                }
+                Part::Day { last, offset, format } => {
+                    let day = if *last { v.last } else { v.first };
+                    let day =
+                        shift(day, *offset).ok_or_else(|| format!("{day} moved by {offset} days is out of range"))?;
+                    let text = encode(&write_day(day, format));
+                    (text.clone(), text)
+                }
+            };
+            out.real.push_str(&real);
+            out.shown.push_str(&shown);
+        }
+        Ok(out)
+    }
+}
+
+fn shift(day: NaiveDate, offset: i64) -> Option<NaiveDate> {
+    let n = Days::new(offset.unsigned_abs());
+    if offset >= 0 {
+        day.checked_add_days(n)
+    } else {
+        day.checked_sub_days(n)
+    }
+}
+
+fn write_day(day: NaiveDate, format: &DayFormat) -> String {
+    let start = day.and_time(NaiveTime::MIN).and_utc();
+    match format {
+        DayFormat::Date => day.format("%Y-%m-%d").to_string(),
+        DayFormat::Unix => start.timestamp().to_string(),
+        DayFormat::Ms => start.timestamp_millis().to_string(),
+        DayFormat::Iso => start.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        DayFormat::Dmy => day.format("%d-%m-%Y").to_string(),
+        DayFormat::Ymd => day.format("%Y%m%d").to_string(),
+        DayFormat::Custom(f) => start.format(f).to_string(),
+    }
+}
+
+const PLACEHOLDERS: &str = "{server}, {symbol}, {exchange}, {env:NAME}, {days}, {days-1}, \
+     {first:FORMAT}, {last:FORMAT}, {last_end:FORMAT}, {first-1:FORMAT} (FORMAT: date, unix, ms, iso, dmy, ymd or a %-format)";
+
+fn placeholder(inside: &str) -> Result<Part, String> {
+    let unknown = || format!("{{{inside}}} is not a placeholder; the placeholders are {PLACEHOLDERS}");
+    match inside {
+        "server" => return Ok(Part::Server),
+        "symbol" => return Ok(Part::Symbol),
+        "exchange" => return Ok(Part::Exchange),
+        _ => {}
+    }
+    if let Some(name) = inside.strip_prefix("env:") {
+        let ok = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        return if ok {
+            Ok(Part::Env(name.to_string()))
+        } else {
+            Err(format!("{{{inside}}}: name a variable like {{env:MY_API_KEY}}"))
+        };
+    }
+    let (head, format) = match inside.split_once(':') {
+        Some((h, f)) => (h, Some(f)),
+        None => (inside, None),
+    };
+    let (name, offset) = match head.find(['+', '-']) {
+        Some(i) => {
+            let n: i64 = head[i + 1..].parse().map_err(|_| unknown())?;
+            (&head[..i], if &head[i..i + 1] == "-" { -n } else { n })
+        }
+        None => (head, 0),
+    };
+    if name == "days" {
+        return if format.is_none() {
+            Ok(Part::Days(offset))
+        } else {
+            Err(format!("{{{inside}}}: {{days}} is a number, it takes no format"))
+        };
+    }
+    let (last, offset) = match name {
+        "first" => (false, offset),
+        "last" => (true, offset),
+        "first_end" => (false, offset + 1),
+        "last_end" => (true, offset + 1),
+        _ => return Err(unknown()),
+    };
+    let format = match format.unwrap_or("date") {
+        "date" => DayFormat::Date,
+        "unix" | "s" => DayFormat::Unix,
+        "ms" => DayFormat::Ms,
+        "iso" => DayFormat::Iso,
+        "dmy" => DayFormat::Dmy,
+        "ymd" => DayFormat::Ymd,
+        f if f.contains('%') => {
+            if chrono::format::StrftimeItems::new(f).parse().is_err() {
+                return Err(format!("{{{inside}}}: {f:?} is not a valid %-format"));
+            }
+            DayFormat::Custom(f.to_string())
+        }
+        f => {
+            return Err(format!(
+                "{{{inside}}}: {f:?} is not a day format: use date, unix, ms, iso, dmy, ymd or a %-format"
+            ))
+        }
+    };
+    Ok(Part::Day { last, offset, format })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn render(t: &str, secrets: &Secrets) -> Rendered {
+        let v = Values {
+            server: "http://h:1",
+            symbol: "BTC/USD",
+            exchange: "x",
+            first: day("2020-01-01"),
+            last: day("2020-01-03"),
+            secrets,
+        };
+        Template::parse(t).unwrap().render(&v, Into::Url).unwrap()
+    }
+
+    #[test]
+    fn days_are_written_in_each_form() {
+        let s = Secrets::default();
+        let r =
+            render("{server}/p/{symbol}?a={first}&b={first:unix}&c={last:ms}&d={last_end:ms}&e={days}&f={days-1}", &s);
+        assert_eq!(r.real, "http://h:1/p/BTC%2FUSD?a=2020-01-01&b=1577836800&c=1578009600000&d=1578096000000&e=3&f=2");
+        let r = render("{first:iso}|{first:dmy}|{last:ymd}|{first-1:unix}|{last+1:date}|{first:%Y.%m}|{{x}}", &s);
+        assert_eq!(r.real, "2020-01-01T00%3A00%3A00Z|01-01-2020|20200103|1577750400|2020-01-04|2020.01|{x}");
+    }
+
+    #[test]
+    fn secrets_are_sent_and_never_shown() {
+        let s = Secrets::from_lookup(&["KEY".into()], |_| Some("s3cr3t/+".into())).unwrap();
+        let r = render("{server}/q?apikey={env:KEY}&s={symbol}", &s);
+        assert_eq!(r.real, "http://h:1/q?apikey=s3cr3t%2F%2B&s=BTC%2FUSD");
+        assert_eq!(r.shown, "http://h:1/q?apikey=***&s=BTC%2FUSD");
+        assert_eq!(
+            s.mask("GET http://h:1/q?apikey=s3cr3t%2F%2B: failed, key s3cr3t/+"),
+            "GET http://h:1/q?apikey=***: failed, key ***"
+        );
+        assert!(!format!("{s:?}").contains("s3cr3t"), "Debug shows names only");
+        assert_eq!(
+            Secrets::from_lookup(&["A".into(), "B".into()], |n| (n == "A").then(|| "1".into())).unwrap_err(),
+            "B"
+        );
+    }
+
+    #[test]
+    fn bad_placeholders_say_what_to_write() {
+        for (t, says) in [
+            ("{server}/{sym}", "the placeholders are"),
+            ("{first:epoch}", "not a day format"),
+            ("{days:ms}", "takes no format"),
+            ("{env:}", "name a variable"),
+            ("{server", "without its '}'"),
+            ("a}b", "lone '}'"),
+        ] {
+            let e = Template::parse(t).unwrap_err();
+            assert!(e.contains(says), "{t}: {e}");
+        }
+    }
+}
