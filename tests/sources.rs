@@ -1,0 +1,126 @@
+//! The built-in sources against their stand-ins in the built-in server,
+//! as a user would fetch from them: every day the stand-in serves is
+//! stored exactly, in the fewest requests a run of days allows, and a
+//! second run asks for nothing.
+
+use chrono::{Duration, NaiveDate, Utc};
+use pricequeue::server::venues;
+
+use super::Sandbox;
+use crate::common::day;
+
+/// A built-in source, the path of its candle endpoint, and the most days
+/// one request of it asks for.
+struct Source {
+    name: &'static str,
+    candles: &'static str,
+    max_days: i64,
+}
+
+const BINANCE: Source = Source { name: "binance", candles: "/api/v3/klines", max_days: 1000 };
+const COINBASE: Source = Source { name: "coinbase", candles: "/products/", max_days: 300 };
+const KRAKEN: Source = Source { name: "kraken", candles: "/0/public/OHLC", max_days: 720 };
+const BITSTAMP: Source = Source { name: "bitstamp", candles: "/api/v2/ohlc/", max_days: 1000 };
+const BITFINEX: Source = Source { name: "bitfinex", candles: "/v2/candles/", max_days: 10_000 };
+const OKX: Source = Source { name: "okx", candles: "/api/v5/market/history-candles", max_days: 100 };
+
+/// Fetches `symbols` of `source` from `from` to `to`, then checks every
+/// day against the stand-in's own data, and the requests made.
+fn backfill(source: &Source, symbols: &[&str], from: NaiveDate, to: NaiveDate) {
+    let Some(sb) = Sandbox::new() else { return };
+    let list = symbols.join(",");
+    let (first, last) = (from.to_string(), to.to_string());
+    let args = ["fetch", "--source", source.name, "--symbol", &list, "--from", &first, "--to", &last];
+    let out = sb.run(&args).expect_code(0);
+    assert!(out.stderr.contains("0 failed"), "{}", out.stderr);
+
+    let days = (to - from).num_days() + 1;
+    let asked = sb.server.requests_to(source.candles);
+    let fewest = symbols.len() as i64 * ((days + source.max_days - 1) / source.max_days);
+    assert!(
+        asked as i64 <= fewest + symbols.len() as i64,
+        "{}: {asked} candle requests for {} pairs of {days} days; the fewest possible is {fewest}",
+        source.name,
+        symbols.len()
+    );
+    let history = venues::history_days(source.name).map(|n| Utc::now().date_naive() - Duration::days(n));
+    for symbol in symbols {
+        let mut stored = 0;
+        for d in from.iter_days().take_while(|d| *d <= to) {
+            let state: String = sb.one(
+                "SELECT state FROM tasks WHERE exchange = ?1 AND symbol = ?2 AND day = ?3",
+                &[&source.name, symbol, &d],
+            );
+            let price: Option<[f64; 5]> = sb.row(
+                "SELECT open, high, low, close, volume FROM prices WHERE exchange = ?1 AND symbol = ?2 AND day = ?3",
+                &[&source.name, symbol, &d],
+            );
+            let source_task: String = sb.one(
+                "SELECT source FROM tasks WHERE exchange = ?1 AND symbol = ?2 AND day = ?3",
+                &[&source.name, symbol, &d],
+            );
+            assert_eq!(source_task, source.name);
+            if history.is_some_and(|h| d < h) {
+                assert_eq!((state.as_str(), price), ("outside_history", None), "{} {symbol} {d}", source.name);
+                continue;
+            }
+            match venues::expected(source.name, symbol, d) {
+                Some(p) => {
+                    stored += 1;
+                    assert_eq!(state, "done", "{} {symbol} {d}", source.name);
+                    assert_eq!(price, Some([p.open, p.high, p.low, p.close, p.volume]), "{} {symbol} {d}", source.name);
+                }
+                None => {
+                    assert_eq!((state.as_str(), price), ("no_data", None), "{} {symbol} {d}", source.name);
+                }
+            }
+        }
+        assert!(stored > 0, "{} {symbol}: nothing to compare", source.name);
+    }
+
+    // Again: everything is there, nothing is asked.
+    let before = sb.server.requests_to(source.candles);
+    sb.run(&args).expect_code(0);
+    assert_eq!(sb.server.requests_to(source.candles), before, "{}: a second run asked again", source.name);
+}
+
+/// Three years, as the user asks for them.
+fn three_years() -> (NaiveDate, NaiveDate) {
+    (day("2019-01-01"), day("2021-12-31"))
+}
+
+#[test]
+fn binance_three_years_of_two_pairs_in_two_requests_each() {
+    let (from, to) = three_years();
+    backfill(&BINANCE, &["BTCUSDT", "ETHUSDT"], from, to);
+}
+
+#[test]
+fn coinbase_three_years() {
+    let (from, to) = three_years();
+    backfill(&COINBASE, &["BTC-USD", "ETH-USD"], from, to);
+}
+
+#[test]
+fn kraken_serves_its_latest_720_days_and_says_the_rest_is_outside_its_history() {
+    let today = Utc::now().date_naive();
+    backfill(&KRAKEN, &["XBTUSD"], today - Duration::days(800), today - Duration::days(2));
+}
+
+#[test]
+fn bitstamp_three_years() {
+    let (from, to) = three_years();
+    backfill(&BITSTAMP, &["btcusd", "ethusd"], from, to);
+}
+
+#[test]
+fn bitfinex_three_years() {
+    let (from, to) = three_years();
+    backfill(&BITFINEX, &["tBTCUSD", "tETHUSD"], from, to);
+}
+
+#[test]
+fn okx_three_years() {
+    let (from, to) = three_years();
+    backfill(&OKX, &["BTC-USDT", "ETH-USDT"], from, to);
+}
