@@ -28,9 +28,18 @@ impl std::fmt::Display for OpenError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             OpenError::Unknown { name, known } => {
+                let lower = name.to_lowercase();
+                let closest = known
+                    .iter()
+                    .map(|k| (strsim::jaro_winkler(&lower, &k.to_lowercase()), k))
+                    .filter(|(score, _)| *score > 0.8)
+                    .max_by(|a, b| a.0.total_cmp(&b.0))
+                    .map(|(_, k)| format!(" Did you mean '{k}'?"))
+                    .unwrap_or_default();
                 write!(
                     f,
-                    "no source is named {name:?}; the sources are {} (declare others with a sources file)",
+                    "no source is named {name:?}; the sources are {} (declare others in a sources file, \
+                     --sources).{closest}",
                     known.join(", ")
                 )
             }
