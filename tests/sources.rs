@@ -43,7 +43,8 @@ fn backfill(source: &Source, symbols: &[&str], from: NaiveDate, to: NaiveDate) {
         source.name,
         symbols.len()
     );
-    let history = venues::history_days(source.name).map(|n| Utc::now().date_naive() - Duration::days(n));
+    // The latest n days, today included.
+    let history = venues::history_days(source.name).map(|n| Utc::now().date_naive() - Duration::days(n - 1));
     for symbol in symbols {
         let mut stored = 0;
         for d in from.iter_days().take_while(|d| *d <= to) {

@@ -132,7 +132,9 @@ fn measure(dir: &Path, variant: Variant, batch: usize, processes: usize) -> (f64
         let exchanges: Vec<String> = (0..20).map(|i| format!("ex{i}")).collect();
         let symbols: Vec<String> = (0..10).map(|i| format!("s{i}")).collect();
         let days: Vec<NaiveDate> = day("2000-01-01").iter_days().take(QUEUED / 200).collect();
-        store.enqueue_days("cryptodb", &exchanges, &symbols, &days, pricequeue::clock::now_ms(), Duration::ZERO).expect("enqueue");
+        store
+            .enqueue_days("cryptodb", &exchanges, &symbols, &days, pricequeue::clock::now_ms(), Duration::ZERO)
+            .expect("enqueue");
     }
     if variant.analyze {
         db.sql("ANALYZE tasks");

@@ -21,6 +21,7 @@ impl Run for ServeArgs {
             seed: self.seed,
             record: false,
             live: self.live,
+            ..ServerOptions::default()
         };
         let server = Server::start(self.addr, options).with_context(|| {
             format!("listening on {} (is another server using that port? try --addr 127.0.0.1:0)", self.addr)
@@ -29,10 +30,12 @@ impl Run for ServeArgs {
         // A server outlives whoever reads its stderr: a closed pipe there
         // must not take it down.
         super::log(&format!(
-            "serving synthetic prices at {} ({} exchanges, {} symbols, {first} to {last}); Ctrl-C stops",
+            "serving synthetic prices at {} ({} exchanges, {} symbols, {first} to {last}), and stand-ins for {} \
+             up to today; Ctrl-C stops",
             server.url(),
             data::EXCHANGES.len(),
-            data::SYMBOLS.len()
+            data::SYMBOLS.len(),
+            crate::server::venues::SOURCES.iter().map(|(s, _)| *s).collect::<Vec<_>>().join(", ")
         ));
         if !self.faults.is_empty() {
             let rules: Vec<String> = self

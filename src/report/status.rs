@@ -81,9 +81,11 @@ fn write_sources<W: Write>(store: &Store, out: &mut Output<W>) -> Result<()> {
     if declared.is_empty() && waiting.iter().all(|(name, _)| name == "cryptodb") {
         return Ok(());
     }
-    out.section("sources", Some("Sources with tasks waiting (queued, in progress or not yet due)"), &[
-        "source", "declared", "waiting",
-    ])?;
+    out.section(
+        "sources",
+        Some("Sources with tasks waiting (queued, in progress or not yet due)"),
+        &["source", "declared", "waiting"],
+    )?;
     let mut names: Vec<&str> = waiting.iter().map(|(n, _)| n.as_str()).collect();
     names.extend(declared.iter().map(|(n, _)| n.as_str()));
     names.sort();

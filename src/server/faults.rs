@@ -23,6 +23,21 @@ pub enum Fault {
     /// `200` announcing a body far larger than any price (64 MiB) and
     /// streaming it until the client hangs up.
     Oversized,
+    /// A stand-in's candle answer that stops early: the first half of the
+    /// rows it should hold, as a cap lower than documented would.
+    ShortPage,
+    /// A stand-in's candle answer with every time 8 hours late, off the
+    /// UTC day (as OKX's `1D` bars, which are Hong Kong days).
+    OffUtc,
+    /// A stand-in's candle answer with one day twice, the second with
+    /// another close.
+    Duplicate,
+    /// An IP ban: Binance's `418` with `Retry-After`; the other stand-ins
+    /// answer `429`.
+    Ban,
+    /// A rate limit said in a `200` body, where the provider does that
+    /// (Kraken, Bitfinex, CryptoCompare, Alpha Vantage); `429` elsewhere.
+    BodyLimit,
 }
 
 impl Fault {
@@ -38,6 +53,11 @@ impl Fault {
         Fault::Oversized,
     ];
 
+    /// The faults of the stand-ins' candle answers, each in the
+    /// provider's own form; on the reference API's paths, `ban` and
+    /// `body-limit` answer 418 and 429, the others a normal answer.
+    pub const VENUE: [Fault; 5] = [Fault::ShortPage, Fault::OffUtc, Fault::Duplicate, Fault::Ban, Fault::BodyLimit];
+
     /// A short name, as the request log and `--fault` use it.
     pub fn name(self) -> &'static str {
         match self {
@@ -49,6 +69,11 @@ impl Fault {
             Fault::Malformed => "malformed",
             Fault::Truncated => "truncated",
             Fault::Oversized => "oversized",
+            Fault::ShortPage => "short-page",
+            Fault::OffUtc => "off-utc",
+            Fault::Duplicate => "duplicate",
+            Fault::Ban => "ban",
+            Fault::BodyLimit => "body-limit",
         }
     }
 }
@@ -57,8 +82,8 @@ impl std::str::FromStr for Fault {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Fault, String> {
-        Fault::ALL.into_iter().find(|f| f.name() == s).ok_or_else(|| {
-            let names: Vec<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
+        Fault::ALL.into_iter().chain(Fault::VENUE).find(|f| f.name() == s).ok_or_else(|| {
+            let names: Vec<&str> = Fault::ALL.iter().chain(&Fault::VENUE).map(|f| f.name()).collect();
             format!("unknown fault '{s}'; one of: {}", names.join(", "))
         })
     }

@@ -61,14 +61,16 @@ pub(super) fn serve_connection(mut conn: TcpStream, options: &ServerOptions, sta
 
 /// Writes the response; false when the connection is done with.
 fn send(conn: &mut TcpStream, response: Response, keep_alive: bool, options: &ServerOptions, stats: &Stats) -> bool {
-    let (status, content_type, body) = match response {
-        Response::Message { status, content_type, body, .. } => (status, content_type, body),
+    let (status, headers, content_type, body) = match response {
+        Response::Message { status, content_type, body, .. } => (status, Vec::new(), content_type, body),
+        Response::Headed { status, headers, content_type, body, .. } => (status, headers, content_type, body),
         Response::Fault(fault) => return act_out(conn, fault, options, stats),
     };
     let mut out = Vec::with_capacity(256 + body.len());
+    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
     let _ = write!(
         out,
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n{}\r\n",
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n{extra}{}\r\n",
         body.len(),
         if keep_alive { "" } else { "Connection: close\r\n" }
     );

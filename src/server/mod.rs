@@ -1,5 +1,6 @@
 //! The built-in price server: the API of `docs/API.md` over synthetic
-//! data, for `demo`, for the tests and benchmarks, and for trying
+//! data, and stand-ins for the real price APIs under their own paths
+//! (`venues/`), for `demo`, for the tests and benchmarks, and for trying
 //! pricequeue with nothing else installed.
 //!
 //! Hand-written on std's TcpListener (httparse reads the request head)
@@ -8,6 +9,7 @@
 
 pub mod data;
 pub mod faults;
+pub mod venues;
 
 mod http;
 mod options;
@@ -52,6 +54,7 @@ impl Server {
             log: Mutex::new(Vec::new()),
             rng: Mutex::new(fastrand::Rng::with_seed(options.seed)),
             turn: AtomicU64::new(0),
+            weight: Mutex::new(stats::Weight::default()),
         });
         let stopping = Arc::new(AtomicBool::new(false));
         let accept = {

@@ -31,6 +31,13 @@ pub struct ServerOptions {
     /// price is published this long after the day ends (UTC); before that,
     /// and for days to come, the answer is `null`.
     pub live: Option<Duration>,
+    /// The stand-ins keep their providers' documented limits (Binance's
+    /// request weight a minute, its 418 ban for a client that ignores its
+    /// 429s).
+    pub enforce_limits: bool,
+    /// How long the Binance stand-in bans an address that kept asking
+    /// after its 429s (Binance: 2 minutes to 3 days).
+    pub ban: Duration,
 }
 
 impl Default for ServerOptions {
@@ -45,6 +52,8 @@ impl Default for ServerOptions {
             seed: 0,
             record: false,
             live: None,
+            enforce_limits: true,
+            ban: Duration::from_secs(120),
         }
     }
 }

@@ -6,7 +6,21 @@ use super::faults::Fault;
 
 /// What to send back: an HTTP message, or a fault to act out.
 pub(super) enum Response {
-    Message { status: &'static str, content_type: &'static str, body: Vec<u8>, answer: AnswerKind },
+    Message {
+        status: &'static str,
+        content_type: &'static str,
+        body: Vec<u8>,
+        answer: AnswerKind,
+    },
+    /// A message with headers of its own (a stand-in's `Retry-After`,
+    /// Binance's `X-MBX-USED-WEIGHT-1M`).
+    Headed {
+        status: &'static str,
+        headers: Vec<(&'static str, String)>,
+        content_type: &'static str,
+        body: Vec<u8>,
+        answer: AnswerKind,
+    },
     Fault(Fault),
 }
 
@@ -14,7 +28,7 @@ impl Response {
     /// The kind of answer this is, as the counts and the log keep it.
     pub(super) fn kind(&self) -> AnswerKind {
         match self {
-            Response::Message { answer, .. } => *answer,
+            Response::Message { answer, .. } | Response::Headed { answer, .. } => *answer,
             Response::Fault(f) => AnswerKind::Fault(*f),
         }
     }

@@ -26,17 +26,31 @@ pub(super) fn respond(method: &str, raw_path: &str, options: &ServerOptions, sta
     };
     stats.total.fetch_add(1, Ordering::Relaxed);
     let is_price = raw_path.starts_with("/price/");
-    if is_price {
+    let is_candles = super::venues::is_candles(raw_path);
+    if is_price || is_candles {
         let (roll, jitter) = {
             let mut rng = lock(&stats.rng);
             (rng.f64(), rng.f64())
         };
         let wait = options.latency + options.latency_jitter.mul_f64(jitter);
-        if let Some(fault) = faults::choose(&options.faults, raw_path, nth, roll) {
+        let fault = faults::choose(&options.faults, raw_path, nth, roll);
+        // A stand-in answers its own faults in its provider's form.
+        let own = is_candles && fault.is_some_and(|f| faults::Fault::VENUE.contains(&f));
+        if let Some(fault) = fault.filter(|_| !own) {
             return Response::Fault(fault);
         }
         if !wait.is_zero() {
             thread::sleep(wait);
+        }
+        if is_candles && method == "GET" {
+            if let Some(answer) = super::venues::route(raw_path, fault, options, stats) {
+                return answer;
+            }
+        }
+    }
+    if method == "GET" && !is_price {
+        if let Some(answer) = super::venues::route(raw_path, None, options, stats) {
+            return answer;
         }
     }
     route(method, raw_path, options.live)

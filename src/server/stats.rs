@@ -40,6 +40,18 @@ pub(super) struct Stats {
     pub(super) log: Mutex<Vec<Seen>>,
     pub(super) rng: Mutex<fastrand::Rng>,
     pub(super) turn: AtomicU64,
+    /// Binance's request weight this minute, as its stand-in counts it.
+    pub(super) weight: Mutex<Weight>,
+}
+
+/// The Binance stand-in's budget: the minute (since the epoch) it counts,
+/// the weight used in it, the 429s it answered in it, and a ban's end (s).
+#[derive(Debug, Default)]
+pub(super) struct Weight {
+    pub minute: i64,
+    pub used: u32,
+    pub strikes: u32,
+    pub banned_until: i64,
 }
 
 pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

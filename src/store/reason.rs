@@ -75,11 +75,9 @@ impl std::fmt::Display for Reason {
                 Some(note) => write!(f, "not yet due: {note}; asked again from {}", crate::clock::show(*at)),
                 None => write!(f, "not yet due: from {}", crate::clock::show(*at)),
             },
-            Reason::OutsideHistory => write!(
-                f,
-                "{}: the source no longer serves days this old; another source may have them",
-                self.code()
-            ),
+            Reason::OutsideHistory => {
+                write!(f, "{}: the source no longer serves days this old; another source may have them", self.code())
+            }
             other => f.write_str(other.code()),
         }
     }

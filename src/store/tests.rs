@@ -76,7 +76,9 @@ impl Drop for TestDb {
 fn three_days(db: &TestDb) -> Store {
     let store = db.open();
     let days: Vec<NaiveDate> = day(1).iter_days().take(3).collect();
-    store.enqueue_days("cryptodb", &["kraken".into()], &["btc".into()], &days, clock::now_ms(), Duration::ZERO).unwrap();
+    store
+        .enqueue_days("cryptodb", &["kraken".into()], &["btc".into()], &days, clock::now_ms(), Duration::ZERO)
+        .unwrap();
     store
 }
 

@@ -288,7 +288,8 @@ impl Fetcher {
                 if self.shared.stopping.load(Ordering::Relaxed) {
                     return false;
                 }
-                slots = lane.slot_added.wait_timeout(slots, Duration::from_millis(50)).unwrap_or_else(|e| e.into_inner()).0;
+                slots =
+                    lane.slot_added.wait_timeout(slots, Duration::from_millis(50)).unwrap_or_else(|e| e.into_inner()).0;
             }
         };
         super::sleep_until(slot, &self.shared.stopping)

@@ -198,8 +198,11 @@ pub fn run(
     drop(done_tx);
     drop(task_rx);
 
-    let result =
-        coordinator::Coordinator::new(store, opts, task_tx, done_rx, &shared, &mut summary).run(stop, observer.as_ref(), total);
+    let result = coordinator::Coordinator::new(store, opts, task_tx, done_rx, &shared, &mut summary).run(
+        stop,
+        observer.as_ref(),
+        total,
+    );
     // The coordinator dropped its task sender: fetchers drain and exit. One
     // waiting for a request slot would wait for ever if an error ended the
     // coordinator (no one adds slots then), so it is told to stop.

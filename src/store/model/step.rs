@@ -10,8 +10,10 @@ impl Harness {
             Op::Enqueue { exchanges, symbols, days, grace_hours } => {
                 let grace = Duration::from_secs(u64::from(*grace_hours) * 3600);
                 let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-                let got =
-                    self.store.enqueue_days("cryptodb", &strings(exchanges), &strings(symbols), days, now, grace).map_err(fail)?;
+                let got = self
+                    .store
+                    .enqueue_days("cryptodb", &strings(exchanges), &strings(symbols), days, now, grace)
+                    .map_err(fail)?;
                 let mut want = Enqueued::default();
                 for &e in exchanges {
                     for &s in symbols {

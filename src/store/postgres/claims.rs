@@ -14,7 +14,14 @@ use crate::store::{Task, TaskState};
 type Param<'a> = &'a (dyn ToSql + Sync);
 
 impl Db {
-    pub fn claim(&self, owner: &str, limit: usize, now: i64, lease_until: i64, sources: &[String]) -> Result<Vec<Task>> {
+    pub fn claim(
+        &self,
+        owner: &str,
+        limit: usize,
+        now: i64,
+        lease_until: i64,
+        sources: &[String],
+    ) -> Result<Vec<Task>> {
         let (now, lease_until) = (self.db_time(now), self.db_time(lease_until));
         let mut tries = 0;
         self.with(|c| {

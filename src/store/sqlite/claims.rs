@@ -12,7 +12,14 @@ use crate::store::state::sql::{IN_PROGRESS, NOT_YET_DUE, QUEUED};
 use crate::store::{Task, TaskState};
 
 impl Db {
-    pub fn claim(&self, owner: &str, limit: usize, now: i64, lease_until: i64, sources: &[String]) -> Result<Vec<Task>> {
+    pub fn claim(
+        &self,
+        owner: &str,
+        limit: usize,
+        now: i64,
+        lease_until: i64,
+        sources: &[String],
+    ) -> Result<Vec<Task>> {
         let sources = serde_json::to_string(sources)?;
         let mut conn = self.conn()?;
         // IMMEDIATE: the SELECT inside must see the same snapshot the UPDATE

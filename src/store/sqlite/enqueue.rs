@@ -68,7 +68,8 @@ impl Db {
                         counts.add(exchange, symbol, TaskState::Queued, added as i64);
                     }
                     if !not_due.is_empty() {
-                        let added = insert_later.execute(params![exchange, symbol, enqueued_at, not_due_json, source])?;
+                        let added =
+                            insert_later.execute(params![exchange, symbol, enqueued_at, not_due_json, source])?;
                         counts.add(exchange, symbol, TaskState::NotYetDue, added as i64);
                         later += added as u64;
                     }

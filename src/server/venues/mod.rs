@@ -1,0 +1,143 @@
+//! The built-in server's stand-ins for real price APIs, each under the
+//! provider's own paths on the one address: Binance, Coinbase Exchange,
+//! Kraken, Bitstamp, Bitfinex and OKX (the built-in sources), and
+//! CryptoCompare, Alpha Vantage, Stooq and CoinGecko (the APIs the
+//! README's declarations speak). Each serves its list of names and its
+//! daily candles with the provider's fields, order, time units, caps,
+//! paging, error bodies and rate-limit answers, as its documentation
+//! gives them (cited beside each in `exchanges.rs` and `declared.rs`),
+//! over the synthetic candles of `data.rs`, up to today's unclosed one.
+
+mod data;
+mod declared;
+mod exchanges;
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use percent_encoding::percent_decode_str;
+
+pub use data::{candle, cents, expected, first_day, history_days, pairs, units, Candle, Pair, SOURCES};
+
+use super::faults::Fault;
+use super::options::ServerOptions;
+use super::response::{AnswerKind, Response};
+use super::stats::Stats;
+
+/// A request to a stand-in: its path (decoded), its query, and the fault
+/// drawn for it, if any.
+pub(super) struct Ask<'a> {
+    pub path: &'a str,
+    query: HashMap<String, String>,
+    pub fault: Option<Fault>,
+    pub options: &'a ServerOptions,
+    pub stats: &'a Stats,
+}
+
+impl Ask<'_> {
+    /// A query parameter, decoded.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query.get(name).map(String::as_str)
+    }
+
+    /// A query parameter as a whole number; `Err` names it when it is not one.
+    pub fn number(&self, name: &str) -> Result<Option<i64>, String> {
+        match self.param(name) {
+            None | Some("") => Ok(None),
+            Some(v) => v.parse().map(Some).map_err(|_| format!("{name} is not a number: {v:?}")),
+        }
+    }
+
+    /// The seconds a stand-in's `Retry-After` asks for: `--retry-after`, or one.
+    pub fn retry_after(&self) -> u64 {
+        match self.options.retry_after {
+            super::faults::RetryAfter::Seconds(s) | super::faults::RetryAfter::Date(s) => s,
+            _ => 1,
+        }
+    }
+}
+
+/// Whether `path` is a stand-in's candle endpoint: where faults are drawn.
+pub(super) fn is_candles(path: &str) -> bool {
+    path.starts_with("/api/v3/klines")
+        || (path.starts_with("/products/") && path.contains("/candles"))
+        || path.starts_with("/0/public/OHLC")
+        || path.starts_with("/api/v2/ohlc/")
+        || path.starts_with("/v2/candles/")
+        || path.starts_with("/api/v5/market/history-candles")
+        || path.starts_with("/data/v2/histoday")
+        || path.starts_with("/query")
+        || path.starts_with("/q/d/l/")
+        || (path.starts_with("/api/v3/coins/") && path.contains("/market_chart/range"))
+}
+
+/// The stand-in's answer to `raw` (path and query), or `None` when no
+/// stand-in serves that path.
+pub(super) fn route(raw: &str, fault: Option<Fault>, options: &ServerOptions, stats: &Stats) -> Option<Response> {
+    let (path, query) = raw.split_once('?').unwrap_or((raw, ""));
+    let path = percent_decode_str(path).decode_utf8_lossy().to_string();
+    let query = query
+        .split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            let decode = |s: &str| percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().to_string();
+            (decode(k), decode(v))
+        })
+        .collect();
+    let ask = Ask { path: &path, query, fault, options, stats };
+    exchanges::route(&ask).or_else(|| declared::route(&ask))
+}
+
+/// A JSON answer with a status and headers.
+pub(super) fn json(status: &'static str, headers: Vec<(&'static str, String)>, body: String) -> Response {
+    let answer = if status.starts_with("200") { AnswerKind::List } else { AnswerKind::NotFound };
+    Response::Headed { status, headers, content_type: "application/json", body: body.into_bytes(), answer }
+}
+
+/// A `200` JSON answer.
+pub(super) fn ok(body: String) -> Response {
+    json("200 OK", Vec::new(), body)
+}
+
+/// A day's start, in seconds since the epoch (UTC).
+pub(super) fn secs(day: NaiveDate) -> i64 {
+    Utc.from_utc_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight")).timestamp()
+}
+
+/// The UTC day a time (seconds) falls in.
+pub(super) fn day_of(secs: i64) -> NaiveDate {
+    Utc.timestamp_opt(secs.div_euclid(86_400) * 86_400, 0).single().map_or(NaiveDate::MIN, |t| t.date_naive())
+}
+
+/// The candles of `symbol` on `source` with days in `from..=to`, oldest
+/// first, and what the request's fault makes of them: a page cut short,
+/// a day twice, times off the UTC day (returned as an offset in seconds).
+pub(super) fn candles(ask: &Ask, source: &str, symbol: &str, from: NaiveDate, to: NaiveDate) -> (Vec<Candle>, i64) {
+    let mut rows: Vec<Candle> = if from > to {
+        Vec::new()
+    } else {
+        from.iter_days().take_while(|d| *d <= to).filter_map(|d| candle(source, symbol, d)).collect()
+    };
+    match ask.fault {
+        Some(Fault::ShortPage) => rows.truncate(rows.len() / 2),
+        Some(Fault::Duplicate) if !rows.is_empty() => {
+            let mut twin = rows[rows.len() / 2];
+            twin.close = twin.close.saturating_add(1).min(twin.high);
+            if twin.close == rows[rows.len() / 2].close {
+                twin.close = (twin.close - 1).max(twin.low);
+            }
+            rows.insert(rows.len() / 2 + 1, twin);
+        }
+        _ => {}
+    }
+    let offset = if ask.fault == Some(Fault::OffUtc) { 8 * 3600 } else { 0 };
+    (rows, offset)
+}
+
+/// The newest `n` of `rows` (oldest first).
+pub(super) fn newest(mut rows: Vec<Candle>, n: usize) -> Vec<Candle> {
+    let cut = rows.len().saturating_sub(n);
+    rows.drain(..cut);
+    rows
+}
