@@ -35,14 +35,22 @@ fn backfill(source: &Source, symbols: &[&str], from: NaiveDate, to: NaiveDate) {
     assert!(out.stderr.contains("0 failed"), "{}", out.stderr);
 
     let days = (to - from).num_days() + 1;
-    let asked = sb.server.requests_to(source.candles);
-    let fewest = symbols.len() as i64 * ((days + source.max_days - 1) / source.max_days);
-    assert!(
-        asked as i64 <= fewest + symbols.len() as i64,
-        "{}: {asked} candle requests for {} pairs of {days} days; the fewest possible is {fewest}",
-        source.name,
-        symbols.len()
-    );
+    let fewest = (days + source.max_days - 1) / source.max_days;
+    let counts = sb.server.counts();
+    for symbol in symbols {
+        let asked: u64 =
+            counts.iter().filter(|(p, _)| p.starts_with(source.candles) && p.contains(symbol)).map(|(_, n)| n).sum();
+        // One more where a page ends before the range does: a pair whose
+        // history starts inside it (on a source that pages backward), or
+        // whose days without trades fall at the end of a run, once a run.
+        let gaps = venues::pairs(source.name).iter().any(|p| p.symbol == *symbol && p.gaps);
+        let allowed = if gaps { 2 * fewest + 1 } else { fewest + 1 };
+        assert!(
+            asked as i64 <= allowed,
+            "{} {symbol}: {asked} candle requests for {days} days; the fewest possible is {fewest}",
+            source.name
+        );
+    }
     // The latest n days, today included.
     let history = venues::history_days(source.name).map(|n| Utc::now().date_naive() - Duration::days(n - 1));
     for symbol in symbols {
@@ -77,6 +85,13 @@ fn backfill(source: &Source, symbols: &[&str], from: NaiveDate, to: NaiveDate) {
             }
         }
         assert!(stored > 0, "{} {symbol}: nothing to compare", source.name);
+        if let Some(first) = venues::first_day(source.name, symbol).filter(|f| *f > from && *f <= to) {
+            let before: i64 = sb.one(
+                "SELECT count(*) FROM tasks WHERE exchange = ?1 AND symbol = ?2 AND day < ?3 AND state = 'no_data'",
+                &[&source.name, symbol, &first],
+            );
+            assert!(before > 0, "{} {symbol}: the days before its history starts have no data", source.name);
+        }
     }
 
     // Again: everything is there, nothing is asked.
@@ -91,37 +106,37 @@ fn three_years() -> (NaiveDate, NaiveDate) {
 }
 
 #[test]
-fn binance_three_years_of_two_pairs_in_two_requests_each() {
+fn binance_three_years_a_young_pair_and_one_with_gaps_in_two_requests_each() {
     let (from, to) = three_years();
-    backfill(&BINANCE, &["BTCUSDT", "ETHUSDT"], from, to);
+    backfill(&BINANCE, &["BTCUSDT", "ETHUSDT", "DOTUSDT", "ZECUSDT"], from, to);
 }
 
 #[test]
 fn coinbase_three_years() {
     let (from, to) = three_years();
-    backfill(&COINBASE, &["BTC-USD", "ETH-USD"], from, to);
+    backfill(&COINBASE, &["BTC-USD", "DOT-USD", "ZEC-USD"], from, to);
 }
 
 #[test]
 fn kraken_serves_its_latest_720_days_and_says_the_rest_is_outside_its_history() {
     let today = Utc::now().date_naive();
-    backfill(&KRAKEN, &["XBTUSD"], today - Duration::days(800), today - Duration::days(2));
+    backfill(&KRAKEN, &["XBTUSD", "ZECUSD"], today - Duration::days(800), today - Duration::days(3));
 }
 
 #[test]
 fn bitstamp_three_years() {
     let (from, to) = three_years();
-    backfill(&BITSTAMP, &["btcusd", "ethusd"], from, to);
+    backfill(&BITSTAMP, &["btcusd", "dotusd", "xrpusd"], from, to);
 }
 
 #[test]
 fn bitfinex_three_years() {
     let (from, to) = three_years();
-    backfill(&BITFINEX, &["tBTCUSD", "tETHUSD"], from, to);
+    backfill(&BITFINEX, &["tBTCUSD", "tDOTUSD", "tZECUSD"], from, to);
 }
 
 #[test]
 fn okx_three_years() {
     let (from, to) = three_years();
-    backfill(&OKX, &["BTC-USDT", "ETH-USDT"], from, to);
+    backfill(&OKX, &["BTC-USDT", "DOT-USDT", "ZEC-USDT"], from, to);
 }

@@ -43,6 +43,10 @@ pub(super) struct Coordinator<'a> {
     pace: usize,
     /// Results received, waiting for their commit.
     batch: Vec<Completion>,
+    /// The last run of a claim that had more tasks behind it, held back
+    /// until the next claim brings the rest of its days: cut at a claim's
+    /// edge, a run would cost one more request.
+    tail: Vec<Task>,
     /// Why the run must end early, leaving the rest queued.
     halt: Option<String>,
     last_renewal: Instant,
@@ -74,6 +78,7 @@ impl<'a> Coordinator<'a> {
             outstanding: 0,
             pace: 0,
             batch: Vec::new(),
+            tail: Vec::new(),
             halt: None,
             last_renewal: Instant::now(),
             deadline: opts.deadline.and_then(|d| Instant::now().checked_add(d)),
@@ -91,6 +96,9 @@ impl<'a> Coordinator<'a> {
             }
             if !stopping {
                 self.top_up()?;
+            } else if !self.tail.is_empty() {
+                // Handed out to be handed back: the fetchers release it.
+                let _ = self.task_tx.send(Job { lane: 0, tasks: std::mem::take(&mut self.tail) });
             }
             if self.outstanding == 0 {
                 if self.idle(stopping, stop)? {
@@ -135,9 +143,23 @@ impl<'a> Coordinator<'a> {
         }
         let now = now_ms();
         let lease_until = now.saturating_add(clock::ms(self.opts.lease));
-        let claimed = self.store.claim(self.owner, target - self.outstanding, now, lease_until, &self.names)?;
+        let limit = target - self.outstanding;
+        let claimed = self.store.claim(self.owner, limit, now, lease_until, &self.names)?;
         self.outstanding += claimed.len();
-        for job in runs(claimed, &self.shared.lanes) {
+        let more = claimed.len() == limit;
+        let mut tasks = std::mem::take(&mut self.tail);
+        tasks.extend(claimed);
+        let mut jobs = runs(tasks, &self.shared.lanes);
+        if more {
+            let short = jobs.last().is_some_and(|j| {
+                let span = (j.tasks[j.tasks.len() - 1].day - j.tasks[0].day).num_days() + 1;
+                span < i64::from(self.shared.lanes[j.lane].source.max_days())
+            });
+            if short {
+                self.tail = jobs.pop().map(|j| j.tasks).unwrap_or_default();
+            }
+        }
+        for job in jobs {
             // Cannot fail: the fetchers hold the receiver until we drop task_tx.
             let _ = self.task_tx.send(job);
         }
