@@ -193,6 +193,8 @@ fn binance_klines(ask: &Ask) -> Response {
     let to = end.map_or_else(today, day_of_ms);
     let rows = match from {
         Some(from) => {
+            // `limit` rows at most from startTime: no day past them is read.
+            let to = to.min(from + chrono::Duration::days(limit as i64 * 2));
             let (mut rows, offset) = candles(ask, "binance", symbol, from, to);
             rows.truncate(limit);
             (rows, offset)
@@ -415,7 +417,9 @@ fn bitstamp_ohlc(ask: &Ask, symbol: &str) -> Response {
     // start wins over end: `limit` rows from it.
     let rows = match (start, end) {
         (Some(s), _) => {
-            let (mut rows, offset) = candles(ask, "bitstamp", p.symbol, day_of(s + 86_399), last);
+            let from = day_of(s + 86_399);
+            let to = last.min(from + chrono::Duration::days(limit as i64 - 1));
+            let (mut rows, offset) = candles(ask, "bitstamp", p.symbol, from, to);
             rows.truncate(limit);
             (rows, offset)
         }

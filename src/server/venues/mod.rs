@@ -120,7 +120,9 @@ pub(super) fn candles(ask: &Ask, source: &str, symbol: &str, from: NaiveDate, to
         from.iter_days().take_while(|d| *d <= to).filter_map(|d| candle(source, symbol, d)).collect()
     };
     match ask.fault {
-        Some(Fault::ShortPage) => rows.truncate(rows.len() / 2),
+        // A lower cap than documented: some rows, never none (an empty
+        // answer says there is no data at all).
+        Some(Fault::ShortPage) => rows.truncate(rows.len().div_ceil(2)),
         Some(Fault::Duplicate) if !rows.is_empty() => {
             let mut twin = rows[rows.len() / 2];
             twin.close = twin.close.saturating_add(1).min(twin.high);
