@@ -41,6 +41,7 @@ mod sqlite {
     mod progress;
     mod query;
     mod shutdown;
+    mod declared;
     mod source_faults;
     mod sources;
     mod sql;
