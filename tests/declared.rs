@@ -11,11 +11,8 @@ use crate::common::day;
 
 /// The keys the README's commands read, each a value that no other text
 /// holds, so a leak anywhere is found.
-const KEYS: [(&str, &str); 3] = [
-    ("CRYPTOCOMPARE_KEY", "cc-key-3f9a61"),
-    ("ALPHAVANTAGE_KEY", "av-key-77d0c2"),
-    ("COINGECKO_KEY", "cg-key-b41e08"),
-];
+const KEYS: [(&str, &str); 3] =
+    [("CRYPTOCOMPARE_KEY", "cc-key-3f9a61"), ("ALPHAVANTAGE_KEY", "av-key-77d0c2"), ("COINGECKO_KEY", "cg-key-b41e08")];
 
 /// The README's declarations (its ```toml block) and the `pricequeue`
 /// lines of the ```sh block after them, in its Sources section.

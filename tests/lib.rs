@@ -29,6 +29,7 @@ mod sqlite {
     mod chaos;
     mod chart;
     mod coverage;
+    mod declared;
     mod demo;
     mod edges;
     mod enqueue;
@@ -38,10 +39,10 @@ mod sqlite {
     mod files;
     mod hosts;
     mod leases;
+    mod mixed;
     mod progress;
     mod query;
     mod shutdown;
-    mod declared;
     mod source_faults;
     mod sources;
     mod sql;
@@ -63,7 +64,9 @@ mod postgres {
     mod faults;
     mod fetch;
     mod hosts;
+    mod hosts_sources;
     mod leases;
+    mod mixed;
     mod progress;
     mod query;
     mod restart;
