@@ -18,6 +18,8 @@ mod help;
 mod copy;
 mod serve;
 mod shell;
+// The stand-ins of the real price APIs, read by ccxt.
+mod venues;
 // The web page, in a browser.
 mod ui;
 

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Reads daily candles from a pricequeue stand-in with ccxt, the widely used
+client library for exchange APIs: an independent reading of the same
+answers pricequeue stores.
+
+    ccxt_read.py BASE_URL EXCHANGE SYMBOL FROM TO
+
+EXCHANGE is pricequeue's source name (binance, coinbase, kraken, bitstamp,
+bitfinex, okx); SYMBOL is ccxt's unified one (BTC/USDT). Prints one JSON
+line per candle: [ms, open, high, low, close, volume], oldest first,
+paging as ccxt's manual shows (since, limit, then from the last candle on).
+Prints the request count on stderr.
+"""
+import json
+import sys
+from urllib.parse import urlsplit
+
+import ccxt
+
+CLASSES = {
+    "binance": "binance",
+    "coinbase": "coinbaseexchange",
+    "kraken": "kraken",
+    "bitstamp": "bitstamp",
+    "bitfinex": "bitfinex",
+    "okx": "okx",
+}
+# The market ids of the pairs the checks read: each client is given its
+# market rather than loading them all, which would ask for endpoints
+# (currencies, assets, fees) that have nothing to do with candles. Binance
+# loads its markets from the stand-in's exchangeInfo.
+IDS = {
+    ("coinbase", "BTC/USD"): "BTC-USD",
+    ("kraken", "BTC/USD"): "XXBTZUSD",
+    ("bitstamp", "BTC/USD"): "btcusd",
+    ("bitfinex", "BTC/USD"): "tBTCUSD",
+    ("okx", "BTC/USDT"): "BTC-USDT",
+}
+LIMITS = {"binance": 1000, "coinbase": 300, "kraken": 720, "bitstamp": 1000, "bitfinex": 1000, "okx": 100}
+DAY = 86_400_000
+
+
+def point_at(urls, base):
+    """Every API URL of a ccxt client, moved to `base`, keeping its path."""
+    if isinstance(urls, dict):
+        return {k: point_at(v, base) for k, v in urls.items()}
+    if isinstance(urls, str) and urls.startswith("http"):
+        parts = urlsplit(urls)
+        return base.rstrip("/") + parts.path
+    return urls
+
+
+def main():
+    base, name, symbol, first, last = sys.argv[1:6]
+    options = {"fetchMarkets": ["spot"]} if name == "binance" else {}
+    exchange = getattr(ccxt, CLASSES[name])({"options": options, "enableRateLimit": True})
+    exchange.urls["api"] = point_at(exchange.urls["api"], base)
+    requests = [0]
+    fetch = exchange.fetch
+
+    def counted(*args, **kwargs):
+        requests[0] += 1
+        return fetch(*args, **kwargs)
+
+    exchange.fetch = counted
+    if name == "binance":
+        exchange.load_markets()
+    else:
+        base_ccy, quote_ccy = symbol.split("/")
+        market_id = IDS[(name, symbol)]
+        exchange.set_markets([{
+            "id": market_id, "symbol": symbol, "base": base_ccy, "quote": quote_ccy,
+            "baseId": base_ccy, "quoteId": quote_ccy, "type": "spot", "spot": True, "active": True,
+            "precision": {"price": 0.01, "amount": 1e-8}, "limits": {}, "info": {},
+            "altname": market_id, "wsname": symbol,
+        }])
+    since = exchange.parse8601(first + "T00:00:00Z")
+    until = exchange.parse8601(last + "T00:00:00Z")
+    limit = LIMITS[name]
+    seen = set()
+    while since <= until:
+        params = {}
+        if name == "okx":
+            # History before the latest 1440 candles: ccxt asks history-candles with `after`.
+            params = {"method": "publicGetMarketHistoryCandles", "until": min(since + limit * DAY, until + DAY)}
+        candles = exchange.fetch_ohlcv(symbol, "1d", since, limit, params)
+        fresh = [c for c in candles if c[0] >= since and c[0] <= until and c[0] not in seen]
+        for c in sorted(fresh):
+            seen.add(c[0])
+            print(json.dumps(c))
+        if not fresh:
+            since += limit * DAY
+        else:
+            since = max(c[0] for c in fresh) + DAY
+    print(requests[0], file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
