@@ -2,7 +2,7 @@
 //! by side in one run, since these machines are noisy. Not a test: nothing
 //! here passes or fails.
 //!
-//! cargo bench --bench queue                       # all six
+//! cargo bench --bench queue                       # all seven
 //! cargo bench --bench queue -- overhead storage   # some of them
 //!
 //! PostgreSQL databases are made (and dropped) on the server PQ_BENCH_PG
@@ -22,6 +22,10 @@
 //! 6. enqueue: a million tasks into a fresh database, five times, the
 //!    median; with PQ_BENCH_BASELINE=<another pricequeue binary>, that
 //!    build alternates with this one.
+//! 7. sources: 10 pairs x 3 years from the Binance and Coinbase stand-ins
+//!    at their documented pace: requests against the fewest possible and
+//!    wall time, beside the same day by day and beside ccxt
+//!    (PQ_BENCH_QUICK=1: day by day for one pair only).
 
 // A bench target is a crate root, whose modules sit beside it, not under
 // benches/queue/: each is named by path.
@@ -37,6 +41,8 @@ mod latency;
 mod overhead;
 #[path = "queue/scale.rs"]
 mod scale;
+#[path = "queue/sources.rs"]
+mod sources;
 #[path = "queue/storage.rs"]
 mod storage;
 #[path = "queue/ui.rs"]
@@ -84,6 +90,10 @@ fn main() {
     }
     if want("enqueue") {
         enqueue::run(dir.path());
+        print_load();
+    }
+    if want("sources") {
+        sources::run(dir.path());
         print_load();
     }
 }

@@ -3,13 +3,14 @@
 client library for exchange APIs: an independent reading of the same
 answers pricequeue stores.
 
-    ccxt_read.py BASE_URL EXCHANGE SYMBOL FROM TO
+    ccxt_read.py BASE_URL EXCHANGE SYMBOL[,SYMBOL..] FROM TO
 
 EXCHANGE is pricequeue's source name (binance, coinbase, kraken, bitstamp,
 bitfinex, okx); SYMBOL is ccxt's unified one (BTC/USDT). Prints one JSON
-line per candle: [ms, open, high, low, close, volume], oldest first,
-paging as ccxt's manual shows (since, limit, then from the last candle on).
-Prints the request count on stderr.
+line per candle: [ms, open, high, low, close, volume], oldest first, a
+symbol after the other, paging as ccxt's manual shows (since, limit, then
+from the last candle on), at ccxt's own pace (enableRateLimit). Prints the
+number of HTTP requests made on stderr.
 """
 import json
 import sys
@@ -25,17 +26,22 @@ CLASSES = {
     "bitfinex": "bitfinex",
     "okx": "okx",
 }
-# The market ids of the pairs the checks read: each client is given its
-# market rather than loading them all, which would ask for endpoints
-# (currencies, assets, fees) that have nothing to do with candles. Binance
-# loads its markets from the stand-in's exchangeInfo.
-IDS = {
-    ("coinbase", "BTC/USD"): "BTC-USD",
-    ("kraken", "BTC/USD"): "XXBTZUSD",
-    ("bitstamp", "BTC/USD"): "btcusd",
-    ("bitfinex", "BTC/USD"): "tBTCUSD",
-    ("okx", "BTC/USDT"): "BTC-USDT",
-}
+# Each client but Binance's is given its market rather than loading them
+# all, which would ask for endpoints (currencies, assets, fees) that have
+# nothing to do with candles. Binance loads its markets from the
+# stand-in's exchangeInfo.
+KRAKEN = {"BTC": "XXBTZUSD", "ETH": "XETHZUSD", "ZEC": "XZECZUSD", "DOT": "DOTUSD"}
+
+
+def market_id(name, base, quote):
+    """The exchange's own id of a pair, as its API spells it."""
+    if name == "kraken":
+        return KRAKEN[base]
+    if name == "bitstamp":
+        return (base + quote).lower()
+    if name == "bitfinex":
+        return "t" + base + quote
+    return base + "-" + quote
 LIMITS = {"binance": 1000, "coinbase": 300, "kraken": 720, "bitstamp": 1000, "bitfinex": 1000, "okx": 100}
 DAY = 86_400_000
 
@@ -51,11 +57,19 @@ def point_at(urls, base):
 
 
 def main():
-    base, name, symbol, first, last = sys.argv[1:6]
+    base, name, symbols, first, last = sys.argv[1:6]
+    exchange = open_client(base, name, symbols.split(","))
+    for symbol in symbols.split(","):
+        read(exchange, name, symbol, first, last)
+    print(exchange.pq_requests[0], file=sys.stderr)
+
+
+def open_client(base, name, symbols):
     options = {"fetchMarkets": ["spot"]} if name == "binance" else {}
     exchange = getattr(ccxt, CLASSES[name])({"options": options, "enableRateLimit": True})
     exchange.urls["api"] = point_at(exchange.urls["api"], base)
     requests = [0]
+    exchange.pq_requests = requests
     fetch = exchange.fetch
 
     def counted(*args, **kwargs):
@@ -66,14 +80,22 @@ def main():
     if name == "binance":
         exchange.load_markets()
     else:
-        base_ccy, quote_ccy = symbol.split("/")
-        market_id = IDS[(name, symbol)]
-        exchange.set_markets([{
-            "id": market_id, "symbol": symbol, "base": base_ccy, "quote": quote_ccy,
-            "baseId": base_ccy, "quoteId": quote_ccy, "type": "spot", "spot": True, "active": True,
-            "precision": {"price": 0.01, "amount": 1e-8}, "limits": {}, "info": {},
-            "altname": market_id, "wsname": symbol,
-        }])
+        markets = []
+        for symbol in symbols:
+            base_ccy, quote_ccy = symbol.split("/")
+            mid = market_id(name, base_ccy, quote_ccy)
+            markets.append({
+                "id": mid, "symbol": symbol, "base": base_ccy, "quote": quote_ccy,
+                "baseId": base_ccy, "quoteId": quote_ccy, "type": "spot", "spot": True, "active": True,
+                "precision": {"price": 0.01, "amount": 1e-8}, "limits": {}, "info": {},
+                "altname": mid, "wsname": symbol,
+            })
+        exchange.set_markets(markets)
+    return exchange
+
+
+def read(exchange, name, symbol, first, last):
+    """Prints the daily candles of `symbol` from `first` to `last`, paging."""
     since = exchange.parse8601(first + "T00:00:00Z")
     until = exchange.parse8601(last + "T00:00:00Z")
     limit = LIMITS[name]
@@ -92,7 +114,6 @@ def main():
             since += limit * DAY
         else:
             since = max(c[0] for c in fresh) + DAY
-    print(requests[0], file=sys.stderr)
 
 
 if __name__ == "__main__":
