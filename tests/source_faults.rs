@@ -167,3 +167,36 @@ fn today_s_unclosed_candle_waits_and_is_not_stored() {
         assert_eq!(done, 3, "{source}: the three days before it");
     }
 }
+
+#[test]
+fn a_source_s_documented_pace_holds_over_every_process_on_the_database() {
+    // Bitfinex: 30 candle requests a minute, one every 2 s. Two processes,
+    // each with two pairs of two runs: eight requests, never two closer
+    // than the pace (a quarter of it for the clocks' play).
+    let Some(sb) = Sandbox::with_server(ServerOptions { record: true, ..ServerOptions::default() }) else { return };
+    sb.run(&[
+        "enqueue",
+        "--source",
+        "bitfinex",
+        "-s",
+        "tBTCUSD,tETHUSD,tDOTUSD,tZECUSD",
+        "--from",
+        "2021-01-01",
+        "--to",
+        "2021-01-04",
+    ])
+    .expect_code(OK);
+    let a = crate::common::Running::spawn(sb.command(&["work", "--workers", "4"]));
+    let b = crate::common::Running::spawn(sb.command(&["work", "--workers", "4"]));
+    a.wait().expect_code(OK);
+    b.wait().expect_code(OK);
+    let mut at: Vec<std::time::Instant> =
+        sb.server.log().into_iter().filter(|s| s.path.starts_with("/v2/candles/")).map(|s| s.at).collect();
+    at.sort();
+    assert_eq!(at.len(), 4, "one request a pair");
+    for pair in at.windows(2) {
+        let gap = pair[1].duration_since(pair[0]);
+        assert!(gap >= std::time::Duration::from_millis(1500), "requests {gap:?} apart: {at:?}");
+    }
+    assert_eq!(sb.count("SELECT count(*) FROM tasks WHERE state = 'done'"), 16);
+}

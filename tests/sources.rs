@@ -94,6 +94,11 @@ fn backfill(source: &Source, symbols: &[&str], from: NaiveDate, to: NaiveDate) {
         }
     }
 
+    if history.is_some() {
+        let out = sb.run(&["query", "--exchange", source.name, "--from", &first, "--to", &last, "--missing"]);
+        assert!(out.stdout.contains("outside the source's history"), "{}", out.stdout);
+    }
+
     // Again: everything is there, nothing is asked.
     let before = sb.server.requests_to(source.candles);
     sb.run(&args).expect_code(0);
