@@ -62,7 +62,7 @@ impl Run for DemoArgs {
         // Marked before anything else: a demo stopped halfway is still the demo's.
         store.set_demo(true)?;
         enqueue(&store, &sel, source.name(), opts.grace, env)?;
-        let summary = start(&store, vec![source], &opts, env, None)?;
+        let summary = start(&store, vec![source.clone()], &opts, env, None)?;
         env.say(&summary_line(&summary));
         if summary.interrupted {
             return Ok(Exit::Interrupted);
@@ -75,9 +75,19 @@ impl Run for DemoArgs {
         report::query(&store, &sel, Format::Table, false, &mut out)?;
         let (kind, shell, flag) =
             if db.is_postgres() { ("a PostgreSQL", "psql", " -c") } else { ("an SQLite", "sqlite3", "") };
+        // The examples name what this demo fetched.
+        let (exchange, symbol) = match source.exchange() {
+            Some(only) => (only.to_string(), sel.symbols.first().cloned().unwrap_or_default()),
+            None => ("bitstamp".to_string(), "btc".to_string()),
+        };
+        let example = if source.exchange().is_some() {
+            format!("SELECT symbol, avg(close) FROM prices WHERE exchange = '{exchange}' GROUP BY symbol")
+        } else {
+            "SELECT exchange, avg(close) FROM prices WHERE symbol = 'btc' GROUP BY exchange".to_string()
+        };
         writeln!(
             out,
-            "\nThe prices are in {db}, {kind} database; try\n  {shell} {db}{flag} \"SELECT exchange, avg(close) FROM prices WHERE symbol = 'btc' GROUP BY exchange\"\n  pricequeue --db {db} query --exchange bitstamp --symbol btc --missing",
+            "\nThe prices are in {db}, {kind} database; try\n  {shell} {db}{flag} \"{example}\"\n  pricequeue --db {db} query --exchange {exchange} --symbol {symbol} --missing",
         )?;
         Ok(Exit::Ok)
     }
