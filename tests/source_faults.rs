@@ -200,3 +200,96 @@ fn a_source_s_documented_pace_holds_over_every_process_on_the_database() {
     }
     assert_eq!(sb.count("SELECT count(*) FROM tasks WHERE state = 'done'"), 16);
 }
+
+/// Each built-in source with a symbol and 20 days it serves.
+fn every_source() -> Vec<(&'static str, &'static str, String, String)> {
+    let today = Utc::now().date_naive();
+    let recent = ((today - Days::days(40)).to_string(), (today - Days::days(21)).to_string());
+    let past = ("2021-01-01".to_string(), "2021-01-20".to_string());
+    vec![
+        ("binance", "ETHUSDT", past.0.clone(), past.1.clone()),
+        ("coinbase", "ETH-USD", past.0.clone(), past.1.clone()),
+        ("kraken", "ETHUSD", recent.0, recent.1),
+        ("bitstamp", "ethusd", past.0.clone(), past.1.clone()),
+        ("bitfinex", "tETHUSD", past.0.clone(), past.1.clone()),
+        ("okx", "ETH-USDT", past.0, past.1),
+    ]
+}
+
+/// Runs `fetch` of 20 days on every source with `fault` on the first
+/// request of every candle URL (a faster `--rate` than the documented
+/// pace, which has its own test), and hands each sandbox and its exit
+/// code and stderr to `check`.
+fn on_every_source(fault: Fault, check: impl Fn(&str, &str, &Sandbox, i32, &str)) {
+    for (source, symbol, from, to) in every_source() {
+        let Some(sb) = with(fault, 1) else { return };
+        let out = sb.run(&[
+            "fetch",
+            "--source",
+            source,
+            "--symbol",
+            symbol,
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--rate",
+            "50/s",
+            "--retry-delay",
+            "100ms",
+        ]);
+        check(source, symbol, &sb, out.code, &out.stderr);
+    }
+}
+
+#[test]
+fn every_source_asks_again_after_a_short_page_and_stores_every_day() {
+    on_every_source(Fault::ShortPage, |source, symbol, sb, code, stderr| {
+        assert_eq!(code, OK, "{source}: {stderr}");
+        all_stored(sb, source, symbol);
+    });
+}
+
+#[test]
+fn every_source_stores_nothing_off_the_utc_day() {
+    on_every_source(Fault::OffUtc, |source, _, sb, code, stderr| {
+        assert_eq!(code, FAILED, "{source}: {stderr}");
+        assert_eq!(sb.count("SELECT count(*) FROM prices"), 0, "{source}");
+        let errors: Vec<String> = sb.rows("SELECT DISTINCT last_error FROM tasks", &[]);
+        assert!(errors.iter().all(|e| e.contains("not the start of a UTC day")), "{source}: {errors:?}");
+    });
+}
+
+#[test]
+fn every_source_fails_a_day_with_two_rows_and_only_that_day() {
+    on_every_source(Fault::Duplicate, |source, _, sb, code, stderr| {
+        assert_eq!(code, FAILED, "{source}: {stderr}");
+        let failed: Vec<String> = sb.rows("SELECT last_error FROM tasks WHERE state = 'failed'", &[]);
+        assert_eq!(failed.len(), 1, "{source}: {failed:?}");
+        assert!(failed[0].contains("two different rows"), "{source}: {failed:?}");
+        assert_eq!(sb.count("SELECT count(*) FROM tasks WHERE state = 'done'"), 19, "{source}");
+    });
+}
+
+#[test]
+fn every_source_waits_out_its_limits_and_bans_and_loses_nothing() {
+    for fault in [Fault::Ban, Fault::BodyLimit, Fault::RateLimited] {
+        on_every_source(fault, |source, symbol, sb, code, stderr| {
+            assert_eq!(code, OK, "{source} {}: {stderr}", fault.name());
+            all_stored(sb, source, symbol);
+            let failed = sb.count("SELECT count(*) FROM tasks WHERE state = 'failed'");
+            assert_eq!(failed, 0, "{source} {}", fault.name());
+        });
+    }
+}
+
+#[test]
+fn every_source_refuses_a_symbol_it_does_not_list_and_names_the_closest() {
+    for (source, symbol, from, to) in every_source() {
+        let Some(sb) = Sandbox::new() else { return };
+        let typo = format!("{}X", &symbol[..symbol.len() - 1]);
+        let out = sb.run(&["fetch", "--source", source, "--symbol", &typo, "--from", &from, "--to", &to]);
+        assert_eq!(out.code, USAGE, "{source}: {}", out.stderr);
+        assert!(out.stderr.contains(&typo) && out.stderr.contains("Did you mean"), "{source}: {}", out.stderr);
+    }
+}

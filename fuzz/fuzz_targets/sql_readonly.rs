@@ -56,8 +56,15 @@ fn build(db: &Path) -> anyhow::Result<()> {
     let days: Vec<NaiveDate> = (1..=5).map(day).collect();
     let now = pricequeue::store::now_ms();
     let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    store.enqueue_days(&names(&["kraken", "bitstamp"]), &names(&["btc", "eth"]), &days, now, Duration::ZERO)?;
-    let tasks = store.claim("fuzz", 4, now, now + 60_000)?;
+    store.enqueue_days(
+        "cryptodb",
+        &names(&["kraken", "bitstamp"]),
+        &names(&["btc", "eth"]),
+        &days,
+        now,
+        Duration::ZERO,
+    )?;
+    let tasks = store.claim("fuzz", 4, now, now + 60_000, &names(&["cryptodb"]))?;
     let outcomes = [
         Outcome::Price(Price { open: 10.0, high: 12.0, low: 9.0, close: 11.0, volume: 100.0 }),
         Outcome::NoData,

@@ -6,7 +6,7 @@ use chrono::{Datelike, NaiveDate, Weekday};
 use serde_json::{json, Value};
 
 use super::data::{cents, pair, pairs, today, units, Candle};
-use super::{candles, day_of, json as answer, ok, secs, Ask};
+use super::{candles, day_of, json as answer, ok, page, secs, Ask};
 use crate::server::faults::Fault;
 use crate::server::response::{AnswerKind, Response};
 
@@ -75,7 +75,7 @@ fn cryptocompare(ask: &Ask) -> Response {
     }
     let to = to_ts.map_or_else(today, day_of).min(today());
     let from = to - chrono::Duration::days(limit);
-    let (rows, offset) = candles(ask, "cryptocompare", fsym, from, to);
+    let (rows, offset) = page(ask, candles("cryptocompare", fsym, from, to), true);
     let data: Vec<Value> = rows
         .iter()
         .map(|c| {
@@ -123,11 +123,12 @@ fn alphavantage(ask: &Ask) -> Response {
     }
     let full = ask.param("outputsize") == Some("full");
     let first = super::data::first_day("alphavantage", symbol).unwrap_or(today());
-    let (rows, _) = candles(ask, "alphavantage", symbol, first, today());
-    let mut rows = trading(rows);
+    let mut rows = trading(candles("alphavantage", symbol, first, today()));
     if !full {
         rows = super::newest(rows, 100);
     }
+    // Keyed by day: a time off the UTC day cannot be said here.
+    let (rows, _) = page(ask, rows, true);
     let mut series = serde_json::Map::new();
     for c in rows.iter().rev() {
         series.insert(
@@ -167,9 +168,9 @@ fn stooq(ask: &Ask) -> Response {
     }
     let from = day("d1").unwrap_or(NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default());
     let to = day("d2").unwrap_or_else(today);
-    let (rows, _) = candles(ask, "stooq", symbol, from, to);
+    let (rows, _) = page(ask, trading(candles("stooq", symbol, from, to)), false);
     let mut out = String::from("Date,Open,High,Low,Close,Volume\n");
-    for c in trading(rows) {
+    for c in rows {
         out.push_str(&format!(
             "{},{},{},{},{},{}\n",
             c.day,
@@ -216,7 +217,8 @@ fn coingecko(ask: &Ask, id: &str) -> Response {
     };
     let hourly = to - from <= 90 * 86_400;
     // The point at 00:00 of a day is the close of the day before it.
-    let (rows, offset) = candles(ask, "coingecko", id, day_of(from) - chrono::Duration::days(1), day_of(to));
+    let (rows, offset) =
+        page(ask, candles("coingecko", id, day_of(from) - chrono::Duration::days(1), day_of(to)), false);
     let mut prices = Vec::new();
     let mut volumes = Vec::new();
     let num = |s: String| s.parse::<f64>().map_or(Value::Null, Value::from);

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{json, Value};
 
 use super::data::{cents, pair, pairs, today, units, Candle};
-use super::{candles, day_of, json as answer, newest, ok, secs, Ask};
+use super::{candles, day_of, json as answer, newest, ok, page, secs, Ask};
 use crate::server::faults::Fault;
 use crate::server::response::Response;
 use crate::server::stats::lock;
@@ -195,16 +195,13 @@ fn binance_klines(ask: &Ask) -> Response {
         Some(from) => {
             // `limit` rows at most from startTime: no day past them is read.
             let to = to.min(from + chrono::Duration::days(limit as i64 * 2));
-            let (mut rows, offset) = candles(ask, "binance", symbol, from, to);
+            let mut rows = candles("binance", symbol, from, to);
             rows.truncate(limit);
-            (rows, offset)
+            rows
         }
-        None => {
-            let (rows, offset) = candles(ask, "binance", symbol, to - chrono::Duration::days(limit as i64 * 2), to);
-            (newest(rows, limit), offset)
-        }
+        None => newest(candles("binance", symbol, to - chrono::Duration::days(limit as i64 * 2), to), limit),
     };
-    let (rows, offset) = rows;
+    let (rows, offset) = page(ask, rows, from.is_none());
     let out: Vec<Value> = rows
         .iter()
         .map(|c| {
@@ -281,7 +278,7 @@ fn coinbase_candles(ask: &Ask, id: &str) -> Response {
             "granularity too small for the requested time range. Count of aggregations requested exceeds 300",
         );
     }
-    let (rows, offset) = candles(ask, "coinbase", id, start, end);
+    let (rows, offset) = page(ask, candles("coinbase", id, start, end), false);
     let num = |s: String| s.parse::<f64>().map_or(Value::Null, Value::from);
     let out: Vec<Value> = rows
         .iter()
@@ -347,8 +344,11 @@ fn kraken_ohlc(ask: &Ask) -> Response {
     }
     let Ok(since) = ask.number("since") else { return kraken_error("EGeneral:Invalid arguments:since") };
     let oldest = today() - chrono::Duration::days(719);
-    let (rows, offset) = candles(ask, "kraken", p.symbol, oldest, today());
-    let rows: Vec<&Candle> = rows.iter().filter(|c| since.is_none_or(|s| secs(c.day) + offset > s)).collect();
+    let rows: Vec<Candle> = candles("kraken", p.symbol, oldest, today())
+        .into_iter()
+        .filter(|c| since.is_none_or(|s| secs(c.day) > s))
+        .collect();
+    let (rows, offset) = page(ask, rows, false);
     let out: Vec<Value> = rows
         .iter()
         .map(|c| {
@@ -419,17 +419,16 @@ fn bitstamp_ohlc(ask: &Ask, symbol: &str) -> Response {
         (Some(s), _) => {
             let from = day_of(s + 86_399);
             let to = last.min(from + chrono::Duration::days(limit as i64 - 1));
-            let (mut rows, offset) = candles(ask, "bitstamp", p.symbol, from, to);
+            let mut rows = candles("bitstamp", p.symbol, from, to);
             rows.truncate(limit);
-            (rows, offset)
+            rows
         }
         (None, e) => {
             let to = e.map_or(last, |e| day_of(e).min(last));
-            let (rows, offset) = candles(ask, "bitstamp", p.symbol, to - chrono::Duration::days(limit as i64 * 2), to);
-            (newest(rows, limit), offset)
+            newest(candles("bitstamp", p.symbol, to - chrono::Duration::days(limit as i64 * 2), to), limit)
         }
     };
-    let (rows, offset) = rows;
+    let (rows, offset) = page(ask, rows, start.is_none());
     let ohlc: Vec<Value> = rows
         .iter()
         .map(|c| {
@@ -484,14 +483,13 @@ fn bitfinex_candles(ask: &Ask, key: &str) -> Response {
         .map_or(NaiveDate::MIN, |s| day_of_ms(s + 86_399_999))
         .max(NaiveDate::from_ymd_opt(2010, 1, 1).unwrap_or_default());
     let to = end.map_or_else(today, day_of_ms);
-    let (rows, offset) = candles(ask, "bitfinex", symbol, from, to);
-    let rows = if ask.param("sort") == Some("1") {
-        rows.into_iter().take(limit).collect::<Vec<_>>()
-    } else {
-        let mut r = newest(rows, limit);
-        r.reverse();
-        r
-    };
+    let rows = candles("bitfinex", symbol, from, to);
+    let ascending = ask.param("sort") == Some("1");
+    let rows = if ascending { rows.into_iter().take(limit).collect::<Vec<_>>() } else { newest(rows, limit) };
+    let (mut rows, offset) = page(ask, rows, !ascending);
+    if !ascending {
+        rows.reverse();
+    }
     let num = |s: String| s.parse::<f64>().map_or(Value::Null, Value::from);
     let out: Vec<Value> = rows
         .iter()
@@ -560,13 +558,14 @@ fn okx_candles(ask: &Ask) -> Response {
         (Ok(a), Ok(b), Ok(l)) => (a, b, l.unwrap_or(100).clamp(1, 100) as usize),
         _ => return okx_error("400 Bad Request", "51000", "Parameter error"),
     };
-    let (rows, offset) = candles(ask, "okx", symbol, NaiveDate::from_ymd_opt(2017, 1, 1).unwrap_or_default(), today());
-    let ts = |c: &Candle| ms(c.day) + (hk + offset) * 1000;
-    let rows: Vec<&Candle> =
-        rows.iter().filter(|c| after.is_none_or(|a| ts(c) < a) && before.is_none_or(|b| ts(c) > b)).collect();
+    let all = candles("okx", symbol, NaiveDate::from_ymd_opt(2017, 1, 1).unwrap_or_default(), today());
+    let at = |c: &Candle| ms(c.day) + hk * 1000;
+    let asked: Vec<Candle> =
+        all.into_iter().filter(|c| after.is_none_or(|a| at(c) < a) && before.is_none_or(|b| at(c) > b)).collect();
     // Newest first: the newest `limit` of those asked for.
-    let page = &rows[rows.len().saturating_sub(limit)..];
-    let data: Vec<Value> = page
+    let (rows, offset) = page(ask, newest(asked, limit), true);
+    let ts = |c: &Candle| at(c) + offset * 1000;
+    let data: Vec<Value> = rows
         .iter()
         .rev()
         .map(|c| {

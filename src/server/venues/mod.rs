@@ -110,26 +110,37 @@ pub(super) fn day_of(secs: i64) -> NaiveDate {
     Utc.timestamp_opt(secs.div_euclid(86_400) * 86_400, 0).single().map_or(NaiveDate::MIN, |t| t.date_naive())
 }
 
-/// The candles of `symbol` on `source` with days in `from..=to`, oldest
-/// first, and what the request's fault makes of them: a page cut short,
-/// a day twice, times off the UTC day (returned as an offset in seconds).
-pub(super) fn candles(ask: &Ask, source: &str, symbol: &str, from: NaiveDate, to: NaiveDate) -> (Vec<Candle>, i64) {
-    let mut rows: Vec<Candle> = if from > to {
-        Vec::new()
-    } else {
-        from.iter_days().take_while(|d| *d <= to).filter_map(|d| candle(source, symbol, d)).collect()
-    };
+/// The candles of `symbol` on `source` with days in `from..=to`, oldest first.
+pub(super) fn candles(source: &str, symbol: &str, from: NaiveDate, to: NaiveDate) -> Vec<Candle> {
+    if from > to {
+        return Vec::new();
+    }
+    from.iter_days().take_while(|d| *d <= to).filter_map(|d| candle(source, symbol, d)).collect()
+}
+
+/// A page of candles (oldest first) as the request's fault makes it: cut
+/// short at the end a cap would cut (the newest for a source that pages
+/// forward, the oldest for one that pages `backward`), a day twice, or
+/// every time off the UTC day (returned as an offset in seconds).
+pub(super) fn page(ask: &Ask, mut rows: Vec<Candle>, backward: bool) -> (Vec<Candle>, i64) {
     match ask.fault {
         // A lower cap than documented: some rows, never none (an empty
         // answer says there is no data at all).
-        Some(Fault::ShortPage) => rows.truncate(rows.len().div_ceil(2)),
-        Some(Fault::Duplicate) if !rows.is_empty() => {
-            let mut twin = rows[rows.len() / 2];
-            twin.close = twin.close.saturating_add(1).min(twin.high);
-            if twin.close == rows[rows.len() / 2].close {
-                twin.close = (twin.close - 1).max(twin.low);
+        Some(Fault::ShortPage) => {
+            let keep = rows.len().div_ceil(2);
+            if backward {
+                rows.drain(..rows.len() - keep);
+            } else {
+                rows.truncate(keep);
             }
-            rows.insert(rows.len() / 2 + 1, twin);
+        }
+        Some(Fault::Duplicate) if !rows.is_empty() => {
+            // A third of the way in: inside the days asked for, also on a
+            // source that answers up to today (Kraken).
+            let at = rows.len() / 3;
+            let mut twin = rows[at];
+            twin.close = if twin.close < twin.high { twin.close + 1 } else { (twin.close - 1).max(twin.low) };
+            rows.insert(at + 1, twin);
         }
         _ => {}
     }
