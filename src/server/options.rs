@@ -35,6 +35,8 @@ pub struct ServerOptions {
     /// request weight a minute, its 418 ban for a client that ignores its
     /// 429s).
     pub enforce_limits: bool,
+    /// The Binance stand-in's request weight a minute (Binance: 6000).
+    pub binance_weight: u32,
     /// How long the Binance stand-in bans an address that kept asking
     /// after its 429s (Binance: 2 minutes to 3 days).
     pub ban: Duration,
@@ -54,6 +56,7 @@ impl Default for ServerOptions {
             live: None,
             enforce_limits: true,
             ban: Duration::from_secs(120),
+            binance_weight: 6000,
         }
     }
 }

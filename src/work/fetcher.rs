@@ -29,6 +29,14 @@ const RECHECK: Duration = Duration::from_secs(3600);
 /// it, the days left are retried later like any transient failure.
 const MAX_FOLLOW_UPS: usize = 8;
 
+/// What a failed request makes of a run's tasks.
+enum Failure {
+    /// The same outcome for each (a permanent error, a pause asked for).
+    Final(Outcome),
+    /// Another attempt, for all of them at `at` (ms since the epoch).
+    Again { error: String, at: i64 },
+}
+
 pub(super) struct Fetcher {
     pub shared: Arc<Shared>,
     pub opts: WorkOptions,
@@ -124,13 +132,16 @@ impl Fetcher {
         let answer = match result {
             Ok(answer) => answer,
             Err(e) => {
-                let outcome = self.failure(lane, &open[0], e);
+                let failure = self.failure(lane, &open[0], e);
                 done.extend(open.into_iter().map(|task| {
-                    // One answer, one outcome; each task's own attempts
-                    // decide whether a transient error is its last.
-                    let outcome = match &outcome {
-                        Outcome::Retry { error, .. } => self.retry_or_fail(&task, error.clone(), None),
-                        other => other.clone(),
+                    // One answer, one outcome: the run is asked again
+                    // together, at one time (one backoff, not a jitter of
+                    // its own for each task, which would split the run into
+                    // many requests); each task's own attempts decide
+                    // whether this was its last.
+                    let outcome = match &failure {
+                        Failure::Again { error, at } => self.again(&task, error.clone(), *at),
+                        Failure::Final(outcome) => outcome.clone(),
                     };
                     Completion { task, outcome }
                 }));
@@ -186,19 +197,25 @@ impl Fetcher {
 
     /// Every task of `tasks` queued again after a backoff (or failed after its last attempt).
     fn all_retry(&self, tasks: Vec<Task>, why: String) -> Vec<Completion> {
+        // One time for the run, so that it is asked again whole.
+        let attempts = tasks.first().map_or(0, |t| t.attempts);
+        let delay = super::backoff(self.opts.retry_delay, self.opts.max_retry_delay, attempts);
+        let at = clock::after(now_ms(), delay);
         tasks
             .into_iter()
             .map(|task| {
-                let outcome = self.retry_or_fail(&task, why.clone(), None);
+                let outcome = self.again(&task, why.clone(), at);
                 Completion { task, outcome }
             })
             .collect()
     }
 
-    /// The outcome a failed request gives the tasks it asked for.
-    fn failure(&self, lane: &Lane, task: &Task, e: FetchError) -> Outcome {
+    /// What a failed request makes of the tasks it asked for: the same
+    /// final outcome for each, or another attempt for all at one time.
+    fn failure(&self, lane: &Lane, first: &Task, e: FetchError) -> Failure {
+        let backoff = || super::backoff(self.opts.retry_delay, self.opts.max_retry_delay, first.attempts);
         match e {
-            FetchError::Permanent(error) => Outcome::Failed { error },
+            FetchError::Permanent(error) => Failure::Final(Outcome::Failed { error }),
             FetchError::RateLimited { message, retry_after: Some(wait) } => {
                 // The server said when: every worker on the source holds
                 // off until then, and the attempt does not count against
@@ -206,7 +223,7 @@ impl Fetcher {
                 // least a second, doubling while it keeps refusing: the
                 // total then reaches --max-pause.
                 let at = self.pause(lane, wait);
-                Outcome::Defer { error: message, at }
+                Failure::Final(Outcome::Defer { error: message, at })
             }
             FetchError::Banned { message, retry_after } => {
                 // An IP ban: nobody asks this source again until it ends,
@@ -214,17 +231,27 @@ impl Fetcher {
                 // does not say how long).
                 let at = self.pause(lane, retry_after.unwrap_or(Duration::from_secs(60)));
                 lane.banned.store(true, Ordering::Relaxed);
-                Outcome::Defer { error: message, at }
+                Failure::Final(Outcome::Defer { error: message, at })
             }
             e @ FetchError::RateLimited { retry_after: None, .. } => {
-                let delay = super::backoff(self.opts.retry_delay, self.opts.max_retry_delay, task.attempts);
+                let delay = backoff();
                 // The server is overloaded: everyone backs off, not just us.
                 // The attempt counts, so the task's own backoff bounds this.
-                lane.paused_until.fetch_max(clock::after(now_ms(), delay), Ordering::Relaxed);
-                self.retry_or_fail(task, e.to_string(), Some(delay))
+                let at = clock::after(now_ms(), delay);
+                lane.paused_until.fetch_max(at, Ordering::Relaxed);
+                Failure::Again { error: e.to_string(), at }
             }
-            e => self.retry_or_fail(task, e.to_string(), None),
+            e => Failure::Again { error: e.to_string(), at: clock::after(now_ms(), backoff()) },
         }
+    }
+
+    /// Queues the task again at `at`, or fails it after its last attempt.
+    fn again(&self, task: &Task, error: String, at: i64) -> Outcome {
+        let attempt = task.attempts + 1;
+        if attempt >= self.opts.max_attempts {
+            return Outcome::Failed { error: format!("{error} (gave up after {attempt} attempts)") };
+        }
+        Outcome::Retry { error, at }
     }
 
     /// Waits out any pause the source asked for, then for a request slot

@@ -65,8 +65,6 @@ fn iso(s: &str) -> Option<NaiveDate> {
 // https://developers.binance.com/docs/binance-spot-api-docs/errors
 //   -1121 Invalid symbol; -1003 too many requests; -1120 invalid interval.
 
-/// The weight budget a minute (exchangeInfo's `REQUEST_WEIGHT` limit).
-const BINANCE_WEIGHT: u32 = 6000;
 /// 429s answered in one minute before a client that keeps asking is banned.
 const BINANCE_STRIKES: u32 = 3;
 
@@ -88,7 +86,7 @@ fn binance_spend(ask: &Ask, weight: u32) -> Result<Vec<(&'static str, String)>, 
     if w.minute != minute {
         *w = super::super::stats::Weight { minute, used: 0, strikes: 0, banned_until: 0 };
     }
-    if ask.options.enforce_limits && w.used + weight > BINANCE_WEIGHT {
+    if ask.options.enforce_limits && w.used + weight > ask.options.binance_weight {
         w.strikes += 1;
         if w.strikes > BINANCE_STRIKES {
             w.banned_until = now + ask.options.ban.as_secs().max(1) as i64;
@@ -143,7 +141,7 @@ fn binance_info(ask: &Ask) -> Response {
         "timezone": "UTC",
         "serverTime": Utc::now().timestamp_millis(),
         "rateLimits": [
-            {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": BINANCE_WEIGHT},
+            {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": ask.options.binance_weight},
             {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 100},
             {"rateLimitType": "RAW_REQUESTS", "interval": "MINUTE", "intervalNum": 5, "limit": 61000}
         ],
@@ -584,4 +582,47 @@ fn okx_candles(ask: &Ask) -> Response {
         })
         .collect();
     ok(json!({"code": "0", "msg": "", "data": data}).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::server::{Server, ServerOptions};
+
+    /// (status, Retry-After, X-MBX-USED-WEIGHT-1M) of a klines request.
+    fn klines(url: &str) -> (u16, Option<String>, Option<String>) {
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let resp = agent
+            .get(&format!("{url}/api/v3/klines?symbol=BTCUSDT&interval=1d&startTime=1577836800000&limit=5"))
+            .call()
+            .unwrap();
+        let header = |n: &str| resp.headers().get(n).and_then(|v| v.to_str().ok()).map(str::to_string);
+        (resp.status().as_u16(), header("retry-after"), header("x-mbx-used-weight-1m"))
+    }
+
+    #[test]
+    fn binance_counts_weight_refuses_past_it_and_bans_a_client_that_keeps_asking() {
+        let options = ServerOptions { binance_weight: 6, ban: Duration::from_secs(7), ..ServerOptions::default() };
+        let server = Server::start("127.0.0.1:0", options).unwrap();
+        let url = server.url();
+        // A minute's turn between two requests would reset the budget: try again then.
+        for _ in 0..3 {
+            let answers: Vec<_> = (0..8).map(|_| klines(&url)).collect();
+            let minute_turned = answers.windows(2).any(|w| {
+                let used = |a: &(u16, Option<String>, Option<String>)| a.2.clone().and_then(|v| v.parse::<u32>().ok());
+                matches!((used(&w[0]), used(&w[1])), (Some(a), Some(b)) if b < a)
+            });
+            if minute_turned {
+                continue;
+            }
+            let statuses: Vec<u16> = answers.iter().map(|a| a.0).collect();
+            assert_eq!(statuses, [200, 200, 200, 429, 429, 429, 418, 418], "{answers:?}");
+            assert_eq!(answers[2].2.as_deref(), Some("6"), "the weight used, 2 a request");
+            assert!(answers[3].1.as_deref().is_some_and(|s| s.parse::<u64>().unwrap() <= 60), "{answers:?}");
+            assert_eq!(answers[6].1.as_deref(), Some("7"), "the ban's length");
+            return;
+        }
+        panic!("the minute turned three times in a row");
+    }
 }
