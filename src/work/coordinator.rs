@@ -46,7 +46,7 @@ pub(super) struct Coordinator<'a> {
     /// The last run of a claim that had more tasks behind it, held back
     /// until the next claim brings the rest of its days: cut at a claim's
     /// edge, a run would cost one more request.
-    tail: Vec<Task>,
+    tail: Option<Job>,
     /// Why the run must end early, leaving the rest queued.
     halt: Option<String>,
     last_renewal: Instant,
@@ -78,7 +78,7 @@ impl<'a> Coordinator<'a> {
             outstanding: 0,
             pace: 0,
             batch: Vec::new(),
-            tail: Vec::new(),
+            tail: None,
             halt: None,
             last_renewal: Instant::now(),
             deadline: opts.deadline.and_then(|d| Instant::now().checked_add(d)),
@@ -96,9 +96,9 @@ impl<'a> Coordinator<'a> {
             }
             if !stopping {
                 self.top_up()?;
-            } else if !self.tail.is_empty() {
+            } else if let Some(tail) = self.tail.take() {
                 // Handed out to be handed back: the fetchers release it.
-                let _ = self.task_tx.send(Job { lane: 0, tasks: std::mem::take(&mut self.tail) });
+                let _ = self.task_tx.send(tail);
             }
             if self.outstanding == 0 {
                 if self.idle(stopping, stop)? {
@@ -147,7 +147,7 @@ impl<'a> Coordinator<'a> {
         let claimed = self.store.claim(self.owner, limit, now, lease_until, &self.names)?;
         self.outstanding += claimed.len();
         let more = claimed.len() == limit;
-        let mut tasks = std::mem::take(&mut self.tail);
+        let mut tasks = self.tail.take().map(|j| j.tasks).unwrap_or_default();
         tasks.extend(claimed);
         let mut jobs = runs(tasks, &self.shared.lanes);
         if more {
@@ -156,7 +156,7 @@ impl<'a> Coordinator<'a> {
                 span < i64::from(self.shared.lanes[j.lane].source.max_days())
             });
             if short {
-                self.tail = jobs.pop().map(|j| j.tasks).unwrap_or_default();
+                self.tail = jobs.pop();
             }
         }
         for job in jobs {
