@@ -5,7 +5,7 @@
 //! README's declarations speak). Each serves its list of names and its
 //! daily candles with the provider's fields, order, time units, caps,
 //! paging, error bodies and rate-limit answers, as its documentation
-//! gives them (cited beside each in `exchanges.rs` and `declared.rs`),
+//! gives them (cited beside each in `exchanges/` and `declared.rs`),
 //! over the synthetic candles of `data.rs`, up to today's unclosed one.
 
 mod data;

@@ -1,0 +1,77 @@
+//! The Bitstamp stand-in: its trading pairs and OHLC.
+
+use serde_json::{json, Value};
+
+use super::super::data::{cents, pair, pairs, today, units};
+use super::super::{candles, day_of, json as answer, newest, ok, page, secs, Ask};
+use crate::server::faults::Fault;
+use crate::server::response::Response;
+
+// ---- Bitstamp ----
+// https://www.bitstamp.net/api/#tag/Market-info/operation/GetOHLCData
+//   GET /api/v2/ohlc/{market_symbol}/?step&limit&start&end&exclude_current_candle:
+//   {"data":{"pair":"BTC/USD","ohlc":[{"timestamp","open","high","low","close","volume"}]}},
+//   strings, oldest first, limit 1 to 1000. (⚠ from clients' code and notes:
+//   the reference page could not be read here.)
+
+pub(super) fn bitstamp_pairs() -> Response {
+    let list: Vec<Value> = pairs("bitstamp")
+        .iter()
+        .map(|p| {
+            let base = p.symbol.trim_end_matches("usd").to_uppercase();
+            json!({"name": format!("{base}/USD"), "url_symbol": p.symbol, "base_decimals": 8,
+                   "counter_decimals": 2, "instant_order_counter_decimals": 2, "minimum_order": "10.00 USD",
+                   "trading": "Enabled", "instant_and_market_orders": "Enabled",
+                   "description": format!("{base} / U.S. dollar")})
+        })
+        .collect();
+    ok(Value::Array(list).to_string())
+}
+
+pub(super) fn bitstamp_ohlc(ask: &Ask, symbol: &str) -> Response {
+    let error =
+        |status, reason: &str| answer(status, Vec::new(), json!({"status": "error", "reason": reason}).to_string());
+    if matches!(ask.fault, Some(Fault::Ban | Fault::BodyLimit)) {
+        return error("429 Too Many Requests", "Rate limit exceeded");
+    }
+    let Some(p) = pair("bitstamp", symbol) else {
+        return answer(
+            "404 Not Found",
+            Vec::new(),
+            json!({"code": "404", "errors": [{"message": "Not found"}]}).to_string(),
+        );
+    };
+    if ask.param("step") != Some("86400") {
+        return error("400 Bad Request", "Invalid step");
+    }
+    let (start, end, limit) = match (ask.number("start"), ask.number("end"), ask.number("limit")) {
+        (Ok(s), Ok(e), Ok(Some(l))) if (1..=1000).contains(&l) => (s, e, l as usize),
+        _ => return error("400 Bad Request", "Invalid start, end or limit (1 to 1000)"),
+    };
+    let exclude = ask.param("exclude_current_candle") == Some("true");
+    let last = if exclude { today() - chrono::Duration::days(1) } else { today() };
+    // start wins over end: `limit` rows from it.
+    let rows = match (start, end) {
+        (Some(s), _) => {
+            let from = day_of(s + 86_399);
+            let to = last.min(from + chrono::Duration::days(limit as i64 - 1));
+            let mut rows = candles("bitstamp", p.symbol, from, to);
+            rows.truncate(limit);
+            rows
+        }
+        (None, e) => {
+            let to = e.map_or(last, |e| day_of(e).min(last));
+            newest(candles("bitstamp", p.symbol, to - chrono::Duration::days(limit as i64 * 2), to), limit)
+        }
+    };
+    let (rows, offset) = page(ask, rows, start.is_none());
+    let ohlc: Vec<Value> = rows
+        .iter()
+        .map(|c| {
+            json!({"timestamp": (secs(c.day) + offset).to_string(), "open": cents(c.open), "high": cents(c.high),
+                   "low": cents(c.low), "close": cents(c.close), "volume": units(c.volume)})
+        })
+        .collect();
+    let base = symbol.trim_end_matches("usd").to_uppercase();
+    ok(json!({"data": {"pair": format!("{base}/USD"), "ohlc": ohlc}}).to_string())
+}

@@ -1,0 +1,81 @@
+//! The Coinbase Exchange stand-in: its products and candles.
+
+use serde_json::{json, Value};
+
+use super::super::data::{cents, pair, pairs, today, units};
+use super::super::{candles, json as answer, ok, page, secs, Ask};
+use super::iso;
+use crate::server::faults::Fault;
+use crate::server::response::Response;
+
+// ---- Coinbase Exchange ----
+// https://docs.cdp.coinbase.com/api-reference/exchange-api/rest-api/products/get-product-candles
+//   GET /products/{product_id}/candles?granularity&start&end: rows
+//   [time, low, high, open, close, volume], "the first one being the most
+//   recent"; "the maximum number of data points for a single request is
+//   300 candles. If your selection of start/end time and granularity will
+//   result in more than 300 data points, your request will be rejected";
+//   no candle for an interval without trades.
+// https://docs.cdp.coinbase.com/exchange/docs/rest-rate-limits: 10/s per IP, 429.
+
+pub(super) fn coinbase_products() -> Response {
+    let list: Vec<Value> = pairs("coinbase")
+        .iter()
+        .map(|p| {
+            let (base, quote) = p.symbol.split_once('-').unwrap_or((p.symbol, "USD"));
+            json!({"id": p.symbol, "base_currency": base, "quote_currency": quote, "quote_increment": "0.01",
+                   "base_increment": "0.00000001", "display_name": format!("{base}/{quote}"),
+                   "min_market_funds": "1", "margin_enabled": false, "post_only": false, "limit_only": false,
+                   "cancel_only": false, "status": "online", "status_message": "", "auction_mode": false,
+                   "trading_disabled": false, "fx_stablecoin": false, "max_slippage_percentage": "0.02000000"})
+        })
+        .collect();
+    ok(Value::Array(list).to_string())
+}
+
+pub(super) fn coinbase_candles(ask: &Ask, id: &str) -> Response {
+    let message = |status, m: &str| answer(status, Vec::new(), json!({"message": m}).to_string());
+    if matches!(ask.fault, Some(Fault::Ban | Fault::BodyLimit)) {
+        return answer(
+            "429 Too Many Requests",
+            Vec::new(),
+            json!({"message": "Public rate limit exceeded"}).to_string(),
+        );
+    }
+    if pair("coinbase", id).is_none() {
+        return message("404 Not Found", "NotFound");
+    }
+    if ask.param("granularity") != Some("86400") {
+        return message("400 Bad Request", "Unsupported granularity");
+    }
+    let parse = |name: &str| ask.param(name).map(|v| iso(v).ok_or_else(|| format!("invalid {name}")));
+    let (start, end) = match (parse("start").transpose(), parse("end").transpose()) {
+        (Ok(s), Ok(e)) => (s, e),
+        (Err(m), _) | (_, Err(m)) => return message("400 Bad Request", &m),
+    };
+    let end = end.unwrap_or_else(today);
+    let start = start.unwrap_or(end - chrono::Duration::days(299));
+    if (end - start).num_days() > 300 {
+        return message(
+            "400 Bad Request",
+            "granularity too small for the requested time range. Count of aggregations requested exceeds 300",
+        );
+    }
+    let (rows, offset) = page(ask, candles("coinbase", id, start, end), false);
+    let num = |s: String| s.parse::<f64>().map_or(Value::Null, Value::from);
+    let out: Vec<Value> = rows
+        .iter()
+        .rev()
+        .map(|c| {
+            json!([
+                secs(c.day) + offset,
+                num(cents(c.low)),
+                num(cents(c.high)),
+                num(cents(c.open)),
+                num(cents(c.close)),
+                num(units(c.volume))
+            ])
+        })
+        .collect();
+    ok(Value::Array(out).to_string())
+}

@@ -1,0 +1,82 @@
+//! The Kraken stand-in: its asset pairs and OHLC, the latest 720 only.
+
+use serde_json::{json, Value};
+
+use super::super::data::{cents, pairs, today, units, Candle};
+use super::super::{candles, ok, page, secs, Ask};
+use crate::server::faults::Fault;
+use crate::server::response::Response;
+
+// ---- Kraken ----
+// https://docs.kraken.com/api-reference/market-data/get-ohlc-data
+//   GET /0/public/OHLC?pair&interval&since: {"error":[],"result":{<pair
+//   name>:[[time, open, high, low, close, vwap, volume, count]], "last"}};
+//   "returns up to 720 of the most recent entries (older data cannot be
+//   retrieved, regardless of the value of since)"; "the last entry in the
+//   OHLC array is for the current, not-yet-committed timeframe".
+// https://docs.kraken.com/api-reference/market-data/get-tradable-asset-pairs
+// Errors in the body's `error` array: EQuery:Unknown asset pair,
+// EAPI:Rate limit exceeded, EGeneral:Temporary lockout.
+
+pub(super) fn kraken_error(e: &str) -> Response {
+    ok(json!({"error": [e]}).to_string())
+}
+
+pub(super) fn kraken_pairs() -> Response {
+    let mut result = serde_json::Map::new();
+    for p in pairs("kraken") {
+        let base = p.symbol.trim_end_matches("USD");
+        result.insert(
+            p.alias.to_string(),
+            json!({"altname": p.symbol, "wsname": format!("{base}/USD"), "aclass_base": "currency",
+                   "base": base, "aclass_quote": "currency", "quote": "ZUSD", "lot": "unit",
+                   "cost_decimals": 5, "pair_decimals": 2, "lot_decimals": 8, "lot_multiplier": 1,
+                   "leverage_buy": [], "leverage_sell": [], "fees": [[0, 0.26]], "fees_maker": [[0, 0.16]],
+                   "fee_volume_currency": "ZUSD", "margin_call": 80, "margin_stop": 40, "ordermin": "0.0001",
+                   "costmin": "0.5", "tick_size": "0.01", "status": "online"}),
+        );
+    }
+    ok(json!({"error": [], "result": result}).to_string())
+}
+
+pub(super) fn kraken_ohlc(ask: &Ask) -> Response {
+    match ask.fault {
+        Some(Fault::BodyLimit) => return kraken_error("EAPI:Rate limit exceeded"),
+        Some(Fault::Ban) => return kraken_error("EGeneral:Temporary lockout"),
+        _ => {}
+    }
+    let name = ask.param("pair").unwrap_or("");
+    let Some(p) = pairs("kraken").iter().find(|p| p.symbol == name || p.alias == name) else {
+        return kraken_error("EQuery:Unknown asset pair");
+    };
+    if ask.param("interval").unwrap_or("1") != "1440" {
+        return kraken_error("EGeneral:Invalid arguments");
+    }
+    let Ok(since) = ask.number("since") else { return kraken_error("EGeneral:Invalid arguments:since") };
+    let oldest = today() - chrono::Duration::days(719);
+    let rows: Vec<Candle> = candles("kraken", p.symbol, oldest, today())
+        .into_iter()
+        .filter(|c| since.is_none_or(|s| secs(c.day) > s))
+        .collect();
+    let (rows, offset) = page(ask, rows, false);
+    let out: Vec<Value> = rows
+        .iter()
+        .map(|c| {
+            json!([
+                secs(c.day) + offset,
+                cents(c.open),
+                cents(c.high),
+                cents(c.low),
+                cents(c.close),
+                cents(c.close),
+                units(c.volume),
+                100 + c.volume % 900
+            ])
+        })
+        .collect();
+    let last = secs(today() - chrono::Duration::days(1));
+    let mut result = serde_json::Map::new();
+    result.insert(p.alias.to_string(), Value::Array(out));
+    result.insert("last".into(), json!(last));
+    ok(json!({"error": [], "result": result}).to_string())
+}
