@@ -3,8 +3,8 @@
 //!
 //! `http` speaks to the reference API (`docs/API.md`); `answer` reads what
 //! it says (prices, `Retry-After`) and writes names into URLs. Every other
-//! API is spoken by `engine` from a declaration (`declare`, the built-ins
-//! in `builtin/*.toml`): `template` writes its requests, `rows` reads its
+//! API is spoken by `engine` from a declaration (`format`, checked and
+//! kept by `declare`, the built-ins in `builtin/*.toml`): `template` writes its requests, `rows` reads its
 //! answers and `settle` decides what they say about each day. `open` opens
 //! a source by name.
 
@@ -13,6 +13,7 @@ mod answer;
 mod builtin_tests;
 mod declare;
 mod engine;
+mod format;
 mod http;
 mod open;
 mod rows;

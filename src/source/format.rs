@@ -1,0 +1,194 @@
+//! The declaration format: the TOML table of one price API, as serde
+//! reads and writes it (`docs/sources.md`, "The keys"). `declare.rs`
+//! checks a declaration and keeps the known ones.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// One source, as declared.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Declaration {
+    /// The default base URL, `{server}` in the templates; `--server` replaces it.
+    pub server: String,
+    /// The URL of one request for a run of days.
+    pub candles: String,
+    /// The most days one request may ask for.
+    pub max_days: u32,
+    /// Which end of the range an answer starts from.
+    pub paging: Paging,
+    /// The order of the rows in an answer.
+    pub order: Order,
+    /// The shortest time between two requests (`"1s"`, `"50ms"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pace: Option<String>,
+    /// Or the requests allowed per minute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_minute: Option<u32>,
+    /// Only this many most recent days exist (today included).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history_days: Option<u32>,
+    /// Request headers; values may hold `{env:NAME}`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// Where the rows are in an answer, and their fields.
+    pub rows: Rows,
+    /// How an error looks in an answer's body.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub error: Vec<BodyError>,
+    /// The list of the source's symbols.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub symbols: Option<List>,
+    /// The list of its exchanges (for a declaration with `{exchange}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchanges: Option<List>,
+    /// A header that tells the weight used of a per-minute budget (Binance's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used_weight: Option<UsedWeight>,
+}
+
+/// Which end of the range an answer is anchored at: the other end may be cut short.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Paging {
+    /// The answer starts at the first day asked; it may stop before the last.
+    Forward,
+    /// The answer ends at the last day asked; it may start after the first.
+    Backward,
+}
+
+/// The order of the rows in an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Order {
+    OldestFirst,
+    NewestFirst,
+}
+
+/// Where the rows are and what their fields mean.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rows {
+    /// A JSON pointer (RFC 6901) to the array of rows; `""` for the whole answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json: Option<String>,
+    /// With `json`: that pointer names an object, and the rows are its one
+    /// member not named this (Kraken keys its rows by its own pair name, beside `last`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub one_member_except: Option<String>,
+    /// A JSON pointer to an object keyed by time, a row per key (Alpha Vantage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyed: Option<String>,
+    /// The answer is CSV with a header row.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub csv: bool,
+    /// The time field (not for `keyed`, whose keys are the times).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<Field>,
+    /// `s`, `ms`, `date` (2024-01-02), `iso` (RFC 3339) or a chrono format like `%d-%m-%Y`.
+    pub time_format: String,
+    /// Whether the time is the start of the row's day or its end.
+    #[serde(default, skip_serializing_if = "Marks::is_start")]
+    pub time_marks: Marks,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open: Option<Field>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub high: Option<Field>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low: Option<Field>,
+    pub close: Field,
+    /// Without it, the volume is stored as 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume: Option<Field>,
+    /// Rows carry one price: open, high and low are stored equal to it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub close_only: bool,
+    /// A field that says whether the candle is closed (OKX `confirm`)...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed: Option<Field>,
+    /// ...and the value it has when it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_when: Option<String>,
+}
+
+/// A field of a row: its index in an array row, or its name in an object row
+/// (or a CSV column).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Field {
+    Index(usize),
+    Name(String),
+}
+
+/// What a row's time marks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Marks {
+    /// The first instant of the row's UTC day.
+    #[default]
+    Start,
+    /// The first instant of the next UTC day: the row's day ends there.
+    End,
+}
+
+impl Marks {
+    fn is_start(&self) -> bool {
+        *self == Marks::Start
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// An error reported in an answer's body (often with status 200).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BodyError {
+    /// A JSON pointer to the value that signals the error: any value there
+    /// that is not empty (`null`, `""`, `[]`, `{}`) and not in `ok`...
+    pub at: String,
+    /// ...or, when given, only this value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals: Option<String>,
+    /// Values at `at` that mean success (OKX's `code` "0").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ok: Vec<String>,
+    /// A JSON pointer to the error's message, shown with the value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Texts (in the value or the message) that mark a rate limit.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rate_limit: Vec<String>,
+    /// Texts that mark an unknown symbol.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown_symbol: Vec<String>,
+    /// Texts that mark a passing trouble worth another attempt.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transient: Vec<String>,
+}
+
+/// A list of names: its URL and where the names are in the answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct List {
+    pub url: String,
+    /// A JSON pointer whose `*` segments take every member (`/symbols/*/symbol`).
+    pub names: String,
+    /// Put before each name (Bitfinex lists `BTCUSD` for the symbol `tBTCUSD`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+}
+
+/// A response header carrying the weight used of a per-minute budget.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsedWeight {
+    pub header: String,
+    /// The budget per minute; at 90% of it the source is left alone until the next minute.
+    pub limit: u32,
+}
+
+/// The fraction of a weight budget after which requests stop until the next minute.
+pub const WEIGHT_MARGIN: f64 = 0.9;
