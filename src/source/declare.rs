@@ -5,9 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use super::template::Template;
-
 use serde::Deserialize;
+
+use super::template::Template;
 
 pub use super::format::{Declaration, Field, List, Marks, Order, Paging, Rows, WEIGHT_MARGIN};
 
