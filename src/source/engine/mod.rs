@@ -1,6 +1,6 @@
 //! The source engine: any JSON or CSV price API, spoken from its
-//! declaration. One request per run of days; its answer read by `rows`,
-//! settled by `settle`, its failures classified here.
+//! declaration. One request per run of days (sent and classified in
+//! `wire.rs`); its answer read by `rows`, settled by `settle`.
 
 use std::time::Duration;
 
@@ -14,6 +14,10 @@ use super::rows::{self, text, Unreadable};
 use super::settle::settle;
 use super::template::{Into, Rendered, Secrets, Template, Values};
 use super::{Answer, DayAnswer, FetchError, PriceSource, Timeouts};
+
+mod wire;
+
+use wire::Request;
 
 /// Bytes accepted in one answer: 1000 daily rows of Binance are ~200 KB;
 /// anything near this is a broken server, not data.
@@ -34,28 +38,6 @@ pub struct DeclaredSource {
     headers: Vec<(String, Template)>,
     /// The declaration has no `{exchange}`: the source is one exchange, named after it.
     one_exchange: bool,
-}
-
-/// A request ready to send, and its display form.
-struct Request {
-    url: Rendered,
-    headers: Vec<(String, Rendered)>,
-}
-
-impl Request {
-    fn shown(&self) -> String {
-        let mut s = format!("GET {}", self.url.shown);
-        for (name, value) in &self.headers {
-            s.push_str(&format!(" [{name}: {}]", value.shown));
-        }
-        s
-    }
-}
-
-/// What came back with status 200.
-struct Reply {
-    body: Vec<u8>,
-    used_weight: Option<u64>,
 }
 
 impl DeclaredSource {
@@ -112,130 +94,6 @@ impl DeclaredSource {
             .collect::<Result<_, _>>()
             .map_err(bad)?;
         Ok(Request { url, headers })
-    }
-
-    fn mask_error(&self, e: FetchError) -> FetchError {
-        let m = |s: String| self.secrets.mask(&s);
-        match e {
-            FetchError::Unreachable(s) => FetchError::Unreachable(m(s)),
-            FetchError::Transient(s) => FetchError::Transient(m(s)),
-            FetchError::TimedOut(s) => FetchError::TimedOut(m(s)),
-            FetchError::Permanent(s) => FetchError::Permanent(m(s)),
-            FetchError::RateLimited { message, retry_after } => {
-                FetchError::RateLimited { message: m(message), retry_after }
-            }
-            FetchError::Banned { message, retry_after } => FetchError::Banned { message: m(message), retry_after },
-        }
-    }
-
-    /// Sends `req`; an answer other than a 200 without an error in its body is an error.
-    fn get(&self, req: &Request, symbol: &str) -> Result<Reply, FetchError> {
-        self.send(req, symbol).map_err(|e| self.mask_error(e))
-    }
-
-    fn send(&self, req: &Request, symbol: &str) -> Result<Reply, FetchError> {
-        let shown = req.shown();
-        if req.url.real.len() > MAX_URL {
-            return Err(FetchError::Permanent(format!(
-                "{shown}: the URL would be {} bytes, more than the {MAX_URL} this client sends; check the symbol and --server",
-                req.url.real.len()
-            )));
-        }
-        let mut call = self.agent.get(&req.url.real);
-        for (name, value) in &req.headers {
-            call = call.header(name, &value.real);
-        }
-        let mut resp = call.call().map_err(|e| classify_transport(&req.url.shown, e, self.timeouts))?;
-        let status = resp.status().as_u16();
-        let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-        let retry_after = header("retry-after").and_then(|v| parse_retry_after(&v));
-        let used_weight =
-            self.decl.used_weight.as_ref().and_then(|w| header(&w.header)).and_then(|v| v.trim().parse().ok());
-        let body = resp.body_mut().with_config().limit(BODY_LIMIT).read_to_vec();
-        if status == 200 {
-            let body = body.map_err(|e| classify_transport(&req.url.shown, e, self.timeouts))?;
-            if let Some((_, e)) = self.body_error(&body, &shown, symbol, retry_after) {
-                return Err(e);
-            }
-            return Ok(Reply { body, used_weight });
-        }
-        let body = body.unwrap_or_default();
-        // A body that names the trouble (a rate limit, an unknown symbol) says
-        // more than the status; any other error in it leaves the status to decide.
-        if let Some((true, e)) = self.body_error(&body, &shown, symbol, retry_after) {
-            if status != 418 {
-                return Err(e);
-            }
-        }
-        let said = if body.is_empty() { String::new() } else { format!(": {}", quote(&body)) };
-        Err(match status {
-            // Binance's ban for going on after 429s, "from 2 minutes to 3 days"
-            // (https://developers.binance.com/docs/binance-spot-api-docs/rest-api/limits).
-            418 => {
-                FetchError::Banned { message: format!("{shown}: HTTP 418, this address is banned{said}"), retry_after }
-            }
-            400 | 404 => FetchError::Permanent(format!(
-                "{shown}: HTTP {status}{said} (is {symbol:?} a symbol {} knows? its list of symbols has them all)",
-                self.name
-            )),
-            _ => match classify_status(&shown, status, retry_after) {
-                FetchError::Permanent(m) => FetchError::Permanent(format!("{m}{said}")),
-                FetchError::Transient(m) => FetchError::Transient(format!("{m}{said}")),
-                other => other,
-            },
-        })
-    }
-
-    /// The error an answer's body reports, as the declaration's `[[error]]`
-    /// tables say, and whether one of their patterns named it.
-    fn body_error(
-        &self,
-        body: &[u8],
-        shown: &str,
-        symbol: &str,
-        retry_after: Option<Duration>,
-    ) -> Option<(bool, FetchError)> {
-        if self.decl.error.is_empty() {
-            return None;
-        }
-        let doc: Value = serde_json::from_slice(body).ok()?;
-        for rule in &self.decl.error {
-            let Some(v) = doc.pointer(&rule.at) else { continue };
-            let t = text(v);
-            let is_error = match &rule.equals {
-                Some(e) => t == *e,
-                None => !t.is_empty() && !rule.ok.contains(&t),
-            };
-            if !is_error {
-                continue;
-            }
-            let message = rule.message.as_ref().and_then(|m| doc.pointer(m)).map(text);
-            let said = match message {
-                Some(m) if !m.is_empty() && m != t => format!("{t}: {m}"),
-                _ => t,
-            };
-            let any = |patterns: &[String]| patterns.iter().any(|p| said.contains(p.as_str()));
-            return Some(if any(&rule.rate_limit) {
-                (
-                    true,
-                    FetchError::RateLimited {
-                        message: format!("{shown}: {} asks to slow down: {said}", self.name),
-                        retry_after,
-                    },
-                )
-            } else if any(&rule.unknown_symbol) {
-                let message = format!(
-                    "{shown}: {} does not know the symbol {symbol:?} ({said}); its list of symbols has the names it knows",
-                    self.name
-                );
-                (true, FetchError::Permanent(message))
-            } else if any(&rule.transient) {
-                (true, FetchError::Transient(format!("{shown}: {} says {said}", self.name)))
-            } else {
-                (false, FetchError::Permanent(format!("{shown}: {} says {said}", self.name)))
-            });
-        }
-        None
     }
 
     fn names(&self, list: &List) -> Result<Vec<String>, FetchError> {
