@@ -33,6 +33,9 @@ fn backfill(source: &Source, symbols: &[&str], from: NaiveDate, to: NaiveDate) {
     let args = ["fetch", "--source", source.name, "--symbol", &list, "--from", &first, "--to", &last];
     let out = sb.run(&args).expect_code(0);
     assert!(out.stderr.contains("0 failed"), "{}", out.stderr);
+    if venues::history_days(source.name).is_some() {
+        assert!(out.stderr.contains("outside the source's history"), "the summary counts them: {}", out.stderr);
+    }
 
     let days = (to - from).num_days() + 1;
     let fewest = (days + source.max_days - 1) / source.max_days;

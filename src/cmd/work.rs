@@ -101,8 +101,13 @@ pub(super) fn summary_lines(s: &Summary) -> Vec<String> {
 
 /// "fetched 780 prices, 336 no data, 0 failed, 2 retried in 1.21 s (925 tasks/s)", and what else happened.
 pub(super) fn summary_line(s: &Summary) -> String {
+    let outside = if s.outside_history > 0 {
+        format!(", {} outside the source's history", s.outside_history)
+    } else {
+        String::new()
+    };
     let mut line = format!(
-        "fetched {}, {} no data, {} failed, {} retried in {:.2} s ({:.0} tasks/s)",
+        "fetched {}, {} no data{outside}, {} failed, {} retried in {:.2} s ({:.0} tasks/s)",
         plural(s.fetched, "price", "prices"),
         s.no_data,
         s.failed,
