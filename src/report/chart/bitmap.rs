@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use plotters::prelude::*;
 
 use super::draw::draw;
+use super::glyphs::Glyphs;
 use super::{check_size, ChartData, Style};
 
 /// The chart of `data` in `style`, `size` pixels wide and high, as a PNG
@@ -15,7 +16,7 @@ pub fn png(data: &ChartData, style: Style, size: (u32, u32)) -> Result<Vec<u8>> 
     let (width, height) = size;
     let mut pixels = vec![0u8; width as usize * height as usize * 3];
     {
-        let root = BitMapBackend::with_buffer(&mut pixels, size).into_drawing_area();
+        let root = Glyphs(BitMapBackend::with_buffer(&mut pixels, size)).into_drawing_area();
         draw(&root, data, style)?;
         root.present().context("finishing the bitmap")?;
     }

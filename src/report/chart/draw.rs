@@ -335,10 +335,10 @@ pub(super) fn printable(text: &str) -> String {
 /// DejaVu Sans, embedded: plotters lays out every text with the font it is
 /// given (and draws the PNG's with it), and the system's fonts would need
 /// fontconfig and freetype.
-static DEJAVU_SANS: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
+pub(super) static DEJAVU_SANS: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
 
 /// Gives plotters the embedded font as its "sans-serif", once.
-fn register_font() -> Result<()> {
+pub(super) fn register_font() -> Result<()> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| plotters::style::register_font(FONT, FontStyle::Normal, DEJAVU_SANS).is_ok());
     anyhow::ensure!(ok, "the font embedded in pricequeue (DejaVuSans.ttf) cannot be read");

@@ -10,6 +10,7 @@
 mod axis;
 mod bitmap;
 mod draw;
+mod glyphs;
 mod svg;
 #[cfg(test)]
 mod tests;

@@ -149,6 +149,23 @@ mod tests {
     }
 
     #[test]
+    fn a_tables_prices_line_up_on_one_number_of_decimals() {
+        let mut o = Output::new(Format::Table, Vec::new(), false);
+        o.section("prices", None, &["close", "volume"]).unwrap();
+        for (close, volume) in [(3982.8, 12.0), (4178.25, 0.5), (11780.0, 0.1 + 0.2)] {
+            o.row(&[Value::Real(close), Value::Real(volume)]).unwrap();
+        }
+        let t = String::from_utf8(o.finish().unwrap()).unwrap();
+        // The volume column pads to 8 decimals; the one value that needs
+        // more keeps its exact form rather than being rounded.
+        assert_eq!(
+            t,
+            "   close               volume\n--------  -------------------\n 3982.80          12.00000000\n \
+             4178.25           0.50000000\n11780.00  0.30000000000000004\n"
+        );
+    }
+
+    #[test]
     fn csv_quotes_what_needs_quoting() {
         assert_eq!(render(Format::Csv, false), "exchange,close\nbitstamp,7934.57\n\"kraken, \"\"eu\"\"\",11780\n");
     }
