@@ -29,8 +29,10 @@ fn a_chart_marks_each_missing_day_with_its_reason() {
         days.iter().copied().filter(|d| data::price("bitstamp", "btc", *d).is_none()).collect();
     assert!(!no_data.is_empty() && no_data.len() < 8, "the server has a few gaps there, or this test shows little");
 
-    // Every day fetched, some without a price: settled.
-    let out = sb.run(&[&["chart"], &range[..], &["-o", "settled.svg"]].concat()).expect_code(SETTLED);
+    // Every day fetched, some without a price: settled. A written chart
+    // exits 0 (`chart ... && mail` mails it); --strict exits as query does.
+    let out = sb.run(&[&["chart"], &range[..], &["-o", "settled.svg"]].concat()).expect_code(OK);
+    sb.run(&[&["chart", "--strict"], &range[..], &["-o", "settled.svg"]].concat()).expect_code(SETTLED);
     assert!(
         out.stderr.contains("wrote the chart to settled.svg: bitstamp btc, 2020-03-01 to 2020-03-10"),
         "{}",
@@ -43,7 +45,7 @@ fn a_chart_marks_each_missing_day_with_its_reason() {
     // A price deleted by hand is a gap too, and something to fetch again.
     let deleted = *days[2..8].iter().find(|d| !no_data.contains(d)).expect("a day with a price");
     assert_eq!(sb.execute("DELETE FROM prices WHERE exchange = 'bitstamp' AND day = ?1", &[&deleted]), 1);
-    let out = sb.run(&[&["chart"], &range[..], &["-o", "chart.svg"]].concat()).expect_code(MISSING);
+    let out = sb.run(&[&["chart", "--strict"], &range[..], &["-o", "chart.svg"]].concat()).expect_code(MISSING);
     assert!(out.stderr.contains("1 price deleted"), "{}", out.stderr);
     let svg = std::fs::read_to_string(sb.dir.path().join("chart.svg")).expect("the chart was written");
     let mut want = want;
@@ -53,12 +55,13 @@ fn a_chart_marks_each_missing_day_with_its_reason() {
     assert!(svg.contains(&format!("<title>{deleted}: price deleted</title>")), "{svg}");
 
     let out = sb.run(&[&["chart"], &range[..], &["--candles", "--size", "640x360", "-o", "chart.png"]].concat());
-    out.expect_code(MISSING);
+    out.expect_code(OK);
     let png = std::fs::read(sb.dir.path().join("chart.png")).expect("the chart was written");
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
 
-    let out = sb.run(&[&["--quiet", "chart"], &range[..], &["-o", "-"]].concat()).expect_code(MISSING);
+    let out = sb.run(&[&["--quiet", "chart"], &range[..], &["-o", "-"]].concat()).expect_code(OK);
     assert!(out.stdout.starts_with("<svg ") && out.stdout.trim_end().ends_with("</svg>"), "{}", out.stdout);
+    assert_eq!(out.stderr, "", "quiet: a chart written is nothing to report");
     assert_eq!(gaps(&out.stdout), want);
 }
 
@@ -81,7 +84,7 @@ fn a_chart_is_of_one_exchange_and_symbol_into_an_svg_or_a_png() {
     // Nothing of bitstamp's queued yet: every day is a gap, and the chart says so.
     sb.run(&["enqueue", "-e", "kraken", "-s", "btc", "--from", "2020-03-01"]).expect_code(OK);
     let out = sb.run(&[&["chart", "-e", "bitstamp", "-s", "btc", "-o", "c.svg"], &days[..]].concat());
-    out.expect_code(MISSING);
+    out.expect_code(OK);
     let svg = std::fs::read_to_string(sb.dir.path().join("c.svg")).expect("the chart was written");
     assert!(svg.contains("no prices in this range"), "{svg}");
     let reasons: Vec<String> = gaps(&svg).into_iter().map(|(_, r)| r).collect();

@@ -251,6 +251,12 @@ pub struct ChartArgs {
     /// The chart's width and height in pixels [default: 960x480].
     #[arg(long, value_name = "WxH", value_parser = parse_size)]
     pub size: Option<(u32, u32)>,
+
+    /// Exit as query does once the chart is written: 3 when some day of the
+    /// range is still to be fetched, 5 when some day has no price for good.
+    /// Without it, a written chart exits 0: missing days are drawn in it.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]
