@@ -41,4 +41,33 @@ fn one_work_fetches_a_queue_of_three_sources_each_task_from_its_own() {
     assert_eq!(sb.server.requests_to("/price/"), 31);
     assert_eq!(sb.server.requests_to("/api/v3/klines"), 1);
     assert_eq!(sb.server.requests_to("/0/public/OHLC"), 1);
+
+    // The reports name the source where the exchange does not say it:
+    // bitstamp's prices came from the reference API, binance's from
+    // binance, and the crossed pairs were never asked of any.
+    let range = ["-e", "bitstamp,binance", "-s", "btc,BTCUSDT", "--from", "2020-03-01", "--to", &to];
+    let csv = sb.run(&[&["query", "--missing", "--format", "csv"], &range[..]].concat()).stdout;
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    assert_eq!(reader.headers().unwrap().iter().next_back(), Some("source"), "{csv}");
+    let mut seen = std::collections::BTreeSet::new();
+    for record in reader.records() {
+        let r = record.unwrap();
+        let want = match (&r[0], &r[1], &r[3]) {
+            (_, _, "not queued") => "",
+            ("bitstamp", "btc", _) => "cryptodb",
+            (e, s, reason) => panic!("{e} {s} {reason}: only bitstamp btc has tasks with no price"),
+        };
+        assert_eq!(&r[5], want, "{r:?}");
+        seen.insert(r[5].to_string());
+    }
+    assert_eq!(seen.len(), 2, "both kinds of row were checked: {seen:?}");
+    let table = sb.run(&[&["query", "--missing"], &range[..]].concat()).stdout;
+    let header = table.lines().find(|l| l.starts_with("exchange")).expect("the missing report's header");
+    assert!(header.split_whitespace().eq(["exchange", "symbol", "day", "source", "reason"]), "{header}");
+
+    let grid = sb.run(&[&["coverage"], &range[..]].concat()).stdout;
+    let row = |label: &str| grid.lines().find(|l| l.starts_with(label)).unwrap_or_else(|| panic!("{label}: {grid}"));
+    assert!(row("bitstamp btc").split('|').next().unwrap().trim_end().ends_with("cryptodb"), "{grid}");
+    assert!(!row("binance  BTCUSDT").contains("binance  binance"), "binance's rows say it once: {grid}");
+    assert!(grid.contains("Left out, nothing queued in this range: 2 pairs (binance btc, bitstamp BTCUSDT)"), "{grid}");
 }

@@ -72,8 +72,9 @@ fn write(path: &Path, bytes: &[u8]) -> Result<String> {
 
 /// "bitstamp btc, 2020-03-01 to 2020-03-31: 25 prices, 6 missing (6 no data)".
 fn summary(data: &ChartData) -> String {
+    let from = data.source.as_deref().map(|s| format!(" from {s}")).unwrap_or_default();
     let mut line = format!(
-        "{} {}, {} to {}: {}, {} missing",
+        "{} {}{from}, {} to {}: {}, {} missing",
         data.exchange,
         data.symbol,
         data.from,

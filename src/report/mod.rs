@@ -5,11 +5,13 @@ pub mod chart;
 mod coverage;
 mod output;
 mod query;
+mod sources;
 mod status;
 
 pub use coverage::{coverage, Bucket, Day, DayCounts, Grid, Row, State};
 pub use output::{Format, Output, Value};
 pub use query::{query, QueryTotals};
+pub use sources::PairSources;
 pub use status::status;
 
 /// "1 task", "2 tasks".

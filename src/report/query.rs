@@ -12,6 +12,8 @@ use crate::price::PriceRow;
 use crate::selection::Selection;
 use crate::store::{Missing, Store};
 
+use super::PairSources;
+
 /// What a query found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QueryTotals {
@@ -46,7 +48,13 @@ impl QueryTotals {
 }
 
 const PRICE_COLUMNS: &[&str] = &["exchange", "symbol", "day", "open", "high", "low", "close", "volume", "fetched_at"];
-const MISSING_COLUMNS: &[&str] = &["exchange", "symbol", "day", "reason", "error"];
+/// The missing report in the machine formats: the task's source last, so
+/// that reading columns by position keeps working.
+const MISSING_COLUMNS: &[&str] = &["exchange", "symbol", "day", "reason", "error", "source"];
+/// In a table, the error is folded into the reason, the last and widest
+/// column, and the source is shown only where it tells something.
+const MISSING_TABLE: &[&str] = &["exchange", "symbol", "day", "reason"];
+const MISSING_TABLE_SOURCES: &[&str] = &["exchange", "symbol", "day", "source", "reason"];
 
 /// Writes the prices of `cells` (unless `missing_only`) and the missing
 /// report in `format`, a section each. CSV holds one table: the prices, or
@@ -99,9 +107,14 @@ fn write_missing<W: Write>(
     out: &mut Output<W>,
 ) -> Result<()> {
     let title = format!("Missing: {} of {} prices", totals.cells - totals.prices, totals.cells);
+    let sources = PairSources::load(store, cells)?;
+    let table_sources = sources.any_shown();
     if shown {
-        // A table folds the error into the reason column.
-        let columns = if format == Format::Table { &MISSING_COLUMNS[..4] } else { MISSING_COLUMNS };
+        let columns = match format {
+            Format::Table if table_sources => MISSING_TABLE_SOURCES,
+            Format::Table => MISSING_TABLE,
+            _ => MISSING_COLUMNS,
+        };
         out.section("missing", Some(&title), columns)?;
     }
     let mut tally = BTreeMap::new();
@@ -111,7 +124,14 @@ fn write_missing<W: Write>(
             totals.unsettled += 1;
         }
         if shown {
-            out.row(&missing_values(m, format))?;
+            // A cell with no task was asked of no source.
+            let queued = m.reason != crate::store::Reason::NotQueued;
+            let source = match format {
+                Format::Table if table_sources => Some(sources.shown(&m.exchange, &m.symbol).filter(|_| queued)),
+                Format::Table => None,
+                _ => Some(sources.of(&m.exchange, &m.symbol).filter(|_| queued)),
+            };
+            out.row(&missing_values(m, format, source))?;
         }
         Ok(())
     })?;
@@ -136,7 +156,10 @@ fn price_values(p: PriceRow) -> Vec<Value> {
     ]
 }
 
-fn missing_values(m: Missing, format: Format) -> Vec<Value> {
+/// A missing cell's row; `source` is `Some` where the format has the
+/// column (its value `None` for a cell with no task, or a source not worth
+/// naming in a table).
+fn missing_values(m: Missing, format: Format, source: Option<Option<&str>>) -> Vec<Value> {
     let error = m.reason.error().map(|e| Value::Text(e.to_string())).unwrap_or(Value::Null);
     // A table shows the reason as people read it ("failed: HTTP 404 ..."),
     // machine formats keep the code and the error apart.
@@ -144,9 +167,12 @@ fn missing_values(m: Missing, format: Format) -> Vec<Value> {
         Format::Table => Value::Text(m.reason.to_string()),
         _ => Value::Text(m.reason.code().to_string()),
     };
-    let mut values = vec![Value::Text(m.exchange), Value::Text(m.symbol), Value::Text(m.day.to_string()), reason];
-    if format != Format::Table {
-        values.push(error);
+    let none = if format == Format::Table { Value::Text(String::new()) } else { Value::Null };
+    let source = source.map(|s| s.map_or(none, |s| Value::Text(s.to_string())));
+    let mut values = vec![Value::Text(m.exchange), Value::Text(m.symbol), Value::Text(m.day.to_string())];
+    match format {
+        Format::Table => values.extend(source.into_iter().chain([reason])),
+        _ => values.extend([reason, error].into_iter().chain(source)),
     }
     values
 }

@@ -55,6 +55,10 @@ on_backend! {
         each: impl FnMut(&str, &str, NaiveDate, Option<Reason>) -> Result<()>
     ) -> Result<()>;
 
+    /// The sources of the selection's tasks, for each pair that has tasks
+    /// in the range: which API its prices come from, for the reports.
+    fn pair_sources(&self, sel: &Selection) -> Result<Vec<(String, String, Vec<String>)>>;
+
     /// What tells this database from every other: the file's full path;
     /// for PostgreSQL the server's system identifier, its database and the
     /// schema the tables are in (however the URL names them).

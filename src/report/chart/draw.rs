@@ -123,8 +123,14 @@ where
         Style::Line => "close",
         Style::Candles => "open, high, low, close",
     };
-    let caption =
-        format!("{} {}: {what}, {} to {}", printable(&data.exchange), printable(&data.symbol), data.from, data.to);
+    let from = data.source.as_deref().map(|s| format!(" from {}", printable(s))).unwrap_or_default();
+    let caption = format!(
+        "{} {}{from}: {what}, {} to {}",
+        printable(&data.exchange),
+        printable(&data.symbol),
+        data.from,
+        data.to
+    );
     // Smaller for long names, down to the labels' size, to fit the width.
     let fits = |size: u32| {
         plot.estimate_text_size(&caption, &(FONT, size).into_font().into()).is_ok_and(|(w, _)| w + 20 <= width)

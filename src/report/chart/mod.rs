@@ -32,6 +32,9 @@ use crate::store::{Reason, Store};
 pub struct ChartData {
     pub exchange: String,
     pub symbol: String,
+    /// The source its prices come from, where the exchange does not say
+    /// it (src/report/sources.rs): named in the caption.
+    pub source: Option<String>,
     pub from: NaiveDate,
     pub to: NaiveDate,
     /// The days with a price, in order.
@@ -60,7 +63,8 @@ impl ChartData {
             Ok(())
         })?;
         missing.retain(|(day, _)| prices.binary_search_by_key(day, |(d, _)| *d).is_err());
-        Ok(ChartData { exchange: exchange.to_string(), symbol: symbol.to_string(), from, to, prices, missing })
+        let source = crate::report::PairSources::load(store, &sel)?.shown(exchange, symbol).map(str::to_string);
+        Ok(ChartData { exchange: exchange.to_string(), symbol: symbol.to_string(), source, from, to, prices, missing })
     }
 
     /// How many days of the range there are.

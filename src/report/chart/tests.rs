@@ -26,7 +26,7 @@ fn week(exchange: &str, missing: &[(&str, Reason)]) -> ChartData {
         .enumerate()
         .map(|(i, day)| (day, price(100.0 + 10.0 * i as f64)))
         .collect();
-    ChartData { exchange: exchange.into(), symbol: "btc".into(), from, to, prices, missing }
+    ChartData { exchange: exchange.into(), symbol: "btc".into(), source: None, from, to, prices, missing }
 }
 
 /// The value of every `name="..."` attribute of the elements that start with `tag`.
@@ -133,7 +133,8 @@ fn without_prices_the_gaps_are_drawn_with_a_note() {
         (d("2020-03-02"), Reason::Queued { attempts: 0, error: None }),
         (d("2020-03-03"), Reason::InProgress),
     ];
-    let data = ChartData { exchange: "x".into(), symbol: "btc".into(), from, to, prices: vec![], missing };
+    let data =
+        ChartData { exchange: "x".into(), symbol: "btc".into(), source: None, from, to, prices: vec![], missing };
     let svg = svg(&data, Style::Line, DEFAULT_SIZE).unwrap();
     assert!(svg.contains(">\nno prices in this range\n</text>"), "{svg}");
     let codes: Vec<&str> = data.missing.iter().map(|(_, reason)| reason.code()).collect();
@@ -198,4 +199,14 @@ fn loading_reads_the_prices_and_why_the_other_days_have_none() {
     assert_eq!(data.prices, [(days[0], price(7.0)), (days[2], price(7.0))]);
     assert_eq!(data.missing, [(days[1], Reason::NoData), (days[3], Reason::NotQueued)]);
     assert_eq!((data.days(), data.unsettled()), (4, 1));
+}
+
+#[test]
+fn the_caption_names_a_source_the_exchange_does_not() {
+    let mut data = week("Coinbase", &[]);
+    let plain = svg(&data, Style::Line, DEFAULT_SIZE).unwrap();
+    assert!(plain.contains("\nCoinbase btc: close, 2020-03-01"), "{plain}");
+    data.source = Some("cryptocompare".into());
+    let drawn = svg(&data, Style::Line, DEFAULT_SIZE).unwrap();
+    assert!(drawn.contains("\nCoinbase btc from cryptocompare: close, 2020-03-01"), "{drawn}");
 }

@@ -54,34 +54,50 @@ impl Grid {
     }
 
     /// The time axis above the rows: each month's name where it starts
-    /// (the year for January), or each year where it starts when columns
-    /// are months. A label that would touch the one before is left out.
+    /// (the year for January; with a column per month or more, each year
+    /// where it starts), the first column's day when no month starts there
+    /// ("Mar 5"), and with a column per day, the 8th, 15th and 22nd of each
+    /// month. Labels are placed in that order, and one that would touch a
+    /// label already placed is left out, so a range of three days still
+    /// has its first column named.
     pub fn axis(&self) -> String {
-        let mut line = " ".repeat(self.label_width + 2);
-        let start = line.len();
         let first = self.bucket.index(self.from);
-        let mut free = 0; // the first column a label may take
-        let step = if matches!(self.bucket, Bucket::Months(_)) { 12 } else { 1 };
-        let Some(mut at) = self.from.with_day(1).and_then(|d| d.with_month0(if step == 12 { 0 } else { d.month0() }))
-        else {
-            return line;
-        };
-        while at <= self.to {
-            if at >= self.from {
-                let column = (self.bucket.index(at) - first) as usize;
-                let label = if at.month() == 1 { at.year().to_string() } else { at.format("%b").to_string() };
-                if column >= free {
-                    line.extend(std::iter::repeat_n(' ', start + column - line.chars().count()));
-                    line.push_str(&label);
-                    free = column + label.chars().count() + 1;
-                }
+        let column = |day: NaiveDate| (self.bucket.index(day) - first) as usize;
+        let by_months = matches!(self.bucket, Bucket::Months(_));
+        let mut labels: Vec<(usize, String)> = Vec::new();
+        let step = if by_months { 12 } else { 1 };
+        let start = self.from.with_day(1).and_then(|d| d.with_month0(if by_months { 0 } else { d.month0() }));
+        let mut at = start;
+        while let Some(day) = at.filter(|d| *d <= self.to) {
+            if day >= self.from {
+                let label = if day.month() == 1 { day.year().to_string() } else { day.format("%b").to_string() };
+                labels.push((column(day), label));
             }
-            match at.checked_add_months(Months::new(step)) {
-                Some(next) => at = next,
-                None => break,
+            at = day.checked_add_months(Months::new(step));
+        }
+        let first_label = match self.bucket {
+            Bucket::Months(_) => self.from.format("%b %Y").to_string(),
+            _ => self.from.format("%b %-d").to_string(),
+        };
+        labels.push((0, first_label));
+        if self.bucket == Bucket::Day {
+            let weeks = self.from.iter_days().take_while(|d| *d <= self.to).filter(|d| matches!(d.day(), 8 | 15 | 22));
+            labels.extend(weeks.map(|d| (column(d), d.day().to_string())));
+        }
+        let mut axis: Vec<char> = Vec::new();
+        for (column, label) in labels {
+            let (start, end) = (column, column + label.chars().count());
+            if axis.len() < end + 1 {
+                axis.resize(end + 1, ' ');
+            }
+            // One blank on each side of a label, as between words.
+            let free = axis[start.saturating_sub(1)..=end].iter().all(|c| *c == ' ');
+            if free {
+                axis.splice(start..end, label.chars());
             }
         }
-        line
+        let axis: String = axis.into_iter().collect();
+        format!("{}{}", " ".repeat(self.label_width + 2), axis.trim_end())
     }
 
     /// An empty row, ready to count the days of one (exchange, symbol).
@@ -198,11 +214,28 @@ mod tests {
 
     #[test]
     fn the_axis_names_months_where_they_start() {
-        // 2020 is a leap year: 20 to 29 February are ten columns.
+        // 2020 is a leap year: 20 to 29 February are ten columns. With a
+        // column per day, the first day and each 8th, 15th and 22nd are
+        // named too, where they fit: the 22nd of February does not.
         let grid = Grid::new(d("2020-02-20"), d("2020-04-10"), 4, 100, false);
-        assert_eq!(grid.axis(), format!("{}Mar{}Apr", " ".repeat(6 + 10), " ".repeat(31 - 3)));
+        let want = [(0, "Feb 20"), (10, "Mar"), (17, "8"), (24, "15"), (31, "22"), (41, "Apr"), (48, "8")];
+        let mut axis = " ".repeat(6);
+        for (column, label) in want {
+            axis.push_str(&" ".repeat(6 + column - axis.len()));
+            axis.push_str(label);
+        }
+        assert_eq!(grid.axis(), axis);
         let grid = Grid::new(d("2019-06-01"), d("2021-12-31"), 4, 60, false);
         assert_eq!(grid.bucket(), Bucket::Months(1));
         assert_eq!(grid.axis(), format!("{}2020{}2021", " ".repeat(6 + 7), " ".repeat(12 - 4)));
+    }
+
+    #[test]
+    fn a_short_range_names_its_first_column() {
+        // No month starts in it: the axis was blank, and no column named.
+        let grid = Grid::new(d("2020-03-05"), d("2020-03-07"), 4, 100, false);
+        assert_eq!(grid.axis(), format!("{}Mar 5", " ".repeat(6)));
+        let grid = Grid::new(d("2020-03-01"), d("2020-03-31"), 4, 100, false);
+        assert_eq!(grid.axis(), format!("{}Mar    8      15     22", " ".repeat(6)));
     }
 }

@@ -22,6 +22,7 @@ pub use day::{Day, DayCounts};
 pub use grid::{Grid, Row};
 pub use state::State;
 
+use super::PairSources;
 use crate::selection::Selection;
 use crate::store::Store;
 
@@ -35,18 +36,38 @@ pub fn coverage<W: Write>(
     color: bool,
     mut out: W,
 ) -> Result<DayCounts> {
-    let widest = |names: &[String]| names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
-    let (exchange_width, symbol_width) = (widest(&cells.exchanges), widest(&cells.symbols));
-    let grid = Grid::new(cells.from, cells.to, exchange_width + 1 + symbol_width, width, color);
+    let sources = PairSources::load(store, cells)?;
+    let widest = |names: &mut dyn Iterator<Item = &str>| names.map(|n| n.chars().count()).max().unwrap_or(0);
+    let exchange_width = widest(&mut cells.exchanges.iter().map(String::as_str));
+    let symbol_width = widest(&mut cells.symbols.iter().map(String::as_str));
+    // Where the selection mixes sources, a third label column says which
+    // one a pair's prices come from (src/report/sources.rs).
+    let source_width = widest(&mut cells.pairs().filter_map(|(e, s)| sources.shown(e, s)));
+    let label_width = exchange_width + 1 + symbol_width + if source_width > 0 { 2 + source_width } else { 0 };
+    let grid = Grid::new(cells.from, cells.to, label_width, width, color);
 
     writeln!(out, "{}", grid.header())?;
     writeln!(out, "{}", grid.axis())?;
     let mut totals = DayCounts::default();
-    // The cells come a pair at a time: each row is drawn once its pair is read.
+    let mut drawn = DayCounts::default();
+    let (mut rows, mut left_out) = (0usize, Vec::new());
+    // The cells come a pair at a time: each row is drawn once its pair is
+    // read. A pair with nothing queued in the range (the selection crosses
+    // every exchange with every symbol) is left out, and named below.
     let mut current: Option<((String, String), Row)> = None;
     let mut draw = |(exchange, symbol): (String, String), row: Row, out: &mut W| -> Result<()> {
-        totals += row.counts();
-        let label = format!("{exchange:<exchange_width$} {symbol}");
+        let counts = row.counts();
+        totals += counts;
+        if counts.not_asked == counts.days() {
+            left_out.push(format!("{exchange} {symbol}"));
+            return Ok(());
+        }
+        drawn += counts;
+        rows += 1;
+        let mut label = format!("{exchange:<exchange_width$} {symbol}");
+        if let Some(source) = sources.shown(&exchange, &symbol) {
+            label = format!("{label:<width$}  {source}", width = exchange_width + 1 + symbol_width);
+        }
         writeln!(out, "{}", grid.line(&label, &row))?;
         Ok(())
     };
@@ -65,24 +86,37 @@ pub fn coverage<W: Write>(
     if let Some((pair, row)) = current {
         draw(pair, row, &mut out)?;
     }
+    if !left_out.is_empty() {
+        writeln!(out, "{}", left_out_line(&left_out))?;
+    }
     writeln!(out)?;
     for line in grid.legend() {
         writeln!(out, "{line}")?;
     }
     writeln!(out)?;
-    let rows = cells.exchanges.len() * cells.symbols.len();
     let days = (cells.to - cells.from).num_days() + 1;
-    let (all, missing) = (totals.days(), totals.missing());
+    let (all, missing) = (drawn.days(), drawn.missing());
     writeln!(
         out,
         "{} ({} x {}): {}; {missing} without a price",
         super::plural(all, "cell", "cells"),
         super::plural(rows as u64, "row", "rows"),
         super::plural(days as u64, "day", "days"),
-        totals.line()
+        drawn.line()
     )?;
     out.flush()?;
     Ok(totals)
+}
+
+/// "Left out, nothing queued in this range: 2 pairs (kraken ltc, okx btc)",
+/// naming at most eight of them.
+fn left_out_line(pairs: &[String]) -> String {
+    const NAMED: usize = 8;
+    let mut names = pairs.iter().take(NAMED).cloned().collect::<Vec<_>>().join(", ");
+    if pairs.len() > NAMED {
+        names.push_str(&format!(", ... {} more", pairs.len() - NAMED));
+    }
+    format!("Left out, nothing queued in this range: {} ({names})", super::plural(pairs.len() as u64, "pair", "pairs"))
 }
 
 /// A day from its ISO form, for the tests of every part of the grid.

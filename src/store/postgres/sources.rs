@@ -6,6 +6,7 @@ use anyhow::Result;
 use const_format::formatcp;
 
 use super::Db;
+use crate::selection::Selection;
 use crate::store::state::sql::{IN_PROGRESS, NOT_YET_DUE, QUEUED};
 
 impl Db {
@@ -38,6 +39,18 @@ impl Db {
                 &[],
             )?;
             Ok(rows.iter().map(|r| (r.get(0), r.get::<_, i64>(1) as u64)).collect())
+        })
+    }
+
+    pub fn pair_sources(&self, sel: &Selection) -> Result<Vec<(String, String, Vec<String>)>> {
+        self.with(|c| {
+            let rows = c.rows(
+                "SELECT exchange, symbol, array_agg(DISTINCT source ORDER BY source) FROM tasks
+                 WHERE exchange = ANY($1) AND symbol = ANY($2) AND day BETWEEN $3 AND $4
+                 GROUP BY exchange, symbol ORDER BY exchange, symbol",
+                &[&sel.exchanges, &sel.symbols, &sel.from, &sel.to],
+            )?;
+            Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
         })
     }
 }

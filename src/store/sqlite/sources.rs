@@ -6,6 +6,7 @@ use const_format::formatcp;
 use rusqlite::params;
 
 use super::Db;
+use crate::selection::Selection;
 use crate::store::iso_now;
 use crate::store::state::sql::{IN_PROGRESS, NOT_YET_DUE, QUEUED};
 
@@ -44,5 +45,23 @@ impl Db {
         ))?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn pair_sources(&self, sel: &Selection) -> Result<Vec<(String, String, Vec<String>)>> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let mut stmt = tx.prepare_cached(
+            "SELECT DISTINCT source FROM tasks WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4
+             ORDER BY source",
+        )?;
+        let mut out = Vec::new();
+        for (exchange, symbol) in sel.pairs() {
+            let rows = stmt.query_map(params![exchange, symbol, sel.from, sel.to], |r| r.get(0))?;
+            let sources: Vec<String> = rows.collect::<rusqlite::Result<_>>()?;
+            if !sources.is_empty() {
+                out.push((exchange.to_string(), symbol.to_string(), sources));
+            }
+        }
+        Ok(out)
     }
 }
