@@ -36,8 +36,9 @@ impl Exit {
     pub const fn meaning(self) -> &'static str {
         match self {
             Exit::Ok => {
-                "success; for query, coverage and chart: every price of the selection is there; for work and fetch: \
-                 every task that is due is done (a price, no data, or abandoned)"
+                "success; for chart: the file was written; for query, coverage and chart --strict: every price of the \
+                 selection is there; for work and fetch: every task that is due is done (a price, no data, or \
+                 abandoned)"
             }
             Exit::Error => {
                 "an error stopped the command (database, network, file); the message says what to do, often \
@@ -47,7 +48,7 @@ impl Exit {
                 "usage error: a bad flag, day, range, duration, rate or format, or a name the price server does not list"
             }
             Exit::Incomplete => {
-                "query, coverage, chart: the selection is incomplete: some cell is not queued, queued, in progress, not \
+                "query, coverage, chart --strict: the selection is incomplete: some cell is not queued, queued, in progress, not \
                  yet due or failed; work, fetch: --deadline stopped the run with tasks left"
             }
             Exit::Failed => {
@@ -55,7 +56,7 @@ impl Exit {
                  retry --never gives up on them)"
             }
             Exit::Settled => {
-                "query, coverage, chart: the selection is complete, but the price server has no price for some cells (no \
+                "query, coverage, chart --strict: the selection is complete, but the price server has no price for some cells (no \
                  data), or their failure was given up on (abandoned)"
             }
             Exit::Interrupted => {
