@@ -70,8 +70,12 @@ pub fn query<W: Write>(
     let show_prices = !missing_only;
     let show_missing = missing_only || format != Format::Csv;
     let mut out = Output::new(format, out, show_prices && show_missing);
+    // Read before the prices: the prices and the missing cells are two
+    // reads, and a cell fetched between them is counted in neither, so
+    // nothing else goes between them.
+    let sources = PairSources::load(store, cells)?;
     totals.prices = write_prices(store, cells, show_prices, &mut out)?;
-    write_missing(store, cells, format, show_missing, &mut totals, &mut out)?;
+    write_missing(store, cells, &sources, format, show_missing, &mut totals, &mut out)?;
     out.note("")?;
     out.note(&totals.line())?;
     out.finish()?;
@@ -101,13 +105,13 @@ fn write_prices<W: Write>(store: &Store, cells: &Selection, shown: bool, out: &m
 fn write_missing<W: Write>(
     store: &Store,
     cells: &Selection,
+    sources: &PairSources,
     format: Format,
     shown: bool,
     totals: &mut QueryTotals,
     out: &mut Output<W>,
 ) -> Result<()> {
     let title = format!("Missing: {} of {} prices", totals.cells - totals.prices, totals.cells);
-    let sources = PairSources::load(store, cells)?;
     let table_sources = sources.any_shown();
     if shown {
         let columns = match format {
