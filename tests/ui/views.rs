@@ -23,8 +23,9 @@ fn every_view_loads_without_errors_and_the_counts_are_status_s() {
     page.screenshot("progress");
     for (path, name) in [
         ("/failures", "failures"),
-        ("/coverage", "coverage"),
-        ("/prices?exchange=bitstamp&symbol=btc&from=2020-03-01&to=2020-03-31", "prices"),
+        ("/coverage?exchange=bitstamp,kraken&symbol=btc,eth", "coverage"),
+        // What the page opens on: the pair fetched last (binance's).
+        ("/prices", "prices"),
         ("/prices?exchange=kraken&symbol=eth&from=2020-03-01&to=2020-03-31&style=candles", "candles"),
         ("/sql", "sql"),
     ] {

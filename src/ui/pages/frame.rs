@@ -48,8 +48,8 @@ fn tiles(s: &Snapshot) -> Markup {
     html! {
         section #counts {
             @for (state, n) in s.counts.by_state() {
-                div class={ "tile st-" (state) } {
-                    span.label { (state.words()) }
+                div class={ "tile st-" (state) } title=(state.words()) {
+                    span.label { (tile_words(state)) }
                     span.n #{ "count-" (state) } data-count=(state) { (n) }
                 }
             }
@@ -61,6 +61,14 @@ fn tiles(s: &Snapshot) -> Markup {
             p #rate { (rate_line(s)) }
             @if let Some(e) = &s.error { p.error #counts-error { (e) } }
         }
+    }
+}
+
+/// A state as its tile says it: short, so the strip keeps to one line.
+pub(super) fn tile_words(state: TaskState) -> &'static str {
+    match state {
+        TaskState::OutsideHistory => "outside history",
+        other => other.words(),
     }
 }
 

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use maud::{html, Markup};
 
-use super::frame::{bar, exchange, page, snapshot};
+use super::frame::{bar, exchange, page, snapshot, tile_words};
 use crate::store::TaskState;
 use crate::ui::{App, Failure};
 
@@ -22,7 +22,7 @@ pub async fn progress(State(app): State<App>) -> Result<Markup, Failure> {
         table #pairs {
             thead { tr {
                 th { "exchange" } th { "symbol" }
-                @for state in TaskState::ALL { th.num { (state.words()) } }
+                @for state in TaskState::ALL { th.num title=(state.words()) { (tile_words(state)) } }
                 th { "finished" }
             } }
             tbody {
