@@ -123,11 +123,16 @@ fn the_chart_s_gaps_are_the_days_the_database_says_are_missing() {
 fn the_page_serves_a_postgresql_database_too() {
     let Some(sb) = PgSandbox::new() else { return };
     sb.run(&["fetch", "-e", "bitstamp", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-10"]).expect_code(OK);
+    sb.run(&["fetch", "-e", "kraken", "-s", "eth", "--from", "2020-03-05", "--to", "2020-03-08"]).expect_code(OK);
     let ui = Ui::start(&sb.db(), &[]);
     let (status, html) = ui.request("GET", "/", &[], "");
     assert_eq!(status, 200);
     let done = sb.count("SELECT count(*) FROM tasks WHERE state = 'done'");
     assert!(html.contains(&format!("id=\"count-done\" data-count=\"done\">{done}<")), "{html}");
+    assert!(html.contains("bitstamp <span class=\"via\">via cryptodb</span>"), "each pair's source: {html}");
+    // The pair fetched last, as PostgreSQL finds it.
+    let (_, html) = ui.request("GET", "/prices", &[], "");
+    assert!(html.contains("kraken eth, 2020-03-05 to 2020-03-08"), "{html}");
     let Some(browser) = browser() else { return };
     let page = Page::open(&browser, &ui.url("/prices?exchange=bitstamp&symbol=btc"));
     page.wait_for("document.querySelector('#chart svg') !== null", "the chart");
