@@ -38,12 +38,50 @@ function setCounts(scope, counts) {
   }
 }
 
-function finished(c) {
-  return c.done + c.no_data + c.failed + c.abandoned;
-}
+// The finished states, in the order a bar draws them (as frame.rs does).
+const BAR = ["done", "no_data", "outside_history", "failed", "abandoned"];
+const WORDS = { done: "done", no_data: "no data", outside_history: "outside the source's history",
+  failed: "failed", abandoned: "abandoned" };
+const SVG = "http://www.w3.org/2000/svg";
 
 function total(c) {
-  return c.queued + c.not_yet_due + c.in_progress + finished(c);
+  return c.queued + c.not_yet_due + c.in_progress + BAR.reduce((n, state) => n + c[state], 0);
+}
+
+// Redraws a bar of tasks: a segment per finished state, the rest empty.
+function drawBar(svg, c) {
+  const all = total(c);
+  let x = 0;
+  const parts = [];
+  for (const state of BAR) {
+    const rect = svg.querySelector('rect[data-state="' + state + '"]');
+    const width = all === 0 ? 0 : Math.floor((c[state] * 1000) / all);
+    rect.setAttribute("x", String(x));
+    rect.setAttribute("width", String(width));
+    x += width;
+    if (c[state] > 0) parts.push(c[state] + " " + WORDS[state]);
+  }
+  const words = (parts.length ? parts.join(", ") : "none finished") + " of " + all + (all === 1 ? " task" : " tasks");
+  svg.setAttribute("aria-label", words);
+  svg.querySelector("title").textContent = words;
+}
+
+function newBar() {
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("class", "bar");
+  svg.setAttribute("viewBox", "0 0 1000 10");
+  svg.setAttribute("preserveAspectRatio", "none");
+  svg.setAttribute("role", "img");
+  svg.appendChild(document.createElementNS(SVG, "title"));
+  for (const state of BAR) {
+    const rect = document.createElementNS(SVG, "rect");
+    rect.setAttribute("class", "s-" + state);
+    rect.dataset.state = state;
+    rect.setAttribute("y", "0");
+    rect.setAttribute("height", "10");
+    svg.appendChild(rect);
+  }
+  return svg;
 }
 
 // A row of the progress table for a pair first seen after the page loaded.
@@ -51,19 +89,26 @@ function pairRow(p) {
   const row = document.createElement("tr");
   row.dataset.exchange = p.exchange;
   row.dataset.symbol = p.symbol;
-  for (const name of [p.exchange, p.symbol]) {
-    const td = document.createElement("td");
-    td.textContent = name;
-    row.appendChild(td);
+  const exchange = document.createElement("td");
+  exchange.textContent = p.exchange;
+  if (p.source && p.source !== p.exchange) {
+    const via = document.createElement("span");
+    via.className = "via";
+    via.textContent = "via " + p.source;
+    exchange.append(" ", via);
   }
-  for (const state of ["queued", "not_yet_due", "in_progress", "done", "no_data", "failed", "abandoned"]) {
+  const symbol = document.createElement("td");
+  symbol.textContent = p.symbol;
+  row.append(exchange, symbol);
+  for (const state of ["queued", "not_yet_due", "in_progress", "done", "no_data", "outside_history", "failed",
+    "abandoned"]) {
     const td = document.createElement("td");
     td.className = "num";
     td.dataset.count = state;
     row.appendChild(td);
   }
   const td = document.createElement("td");
-  td.appendChild(document.createElement("progress"));
+  td.appendChild(newBar());
   row.appendChild(td);
   return row;
 }
@@ -71,9 +116,7 @@ function pairRow(p) {
 function showSnapshot(s) {
   const strip = document.getElementById("counts");
   setCounts(strip, Object.assign({ total: s.total }, s.counts));
-  const bar = document.getElementById("bar");
-  bar.max = Math.max(s.total, 1);
-  bar.value = finished(s.counts);
+  drawBar(document.getElementById("bar"), s.counts);
   document.getElementById("rate").textContent = s.error ? "cannot read the counts: " + s.error : rateLine(s);
   const body = document.querySelector("#pairs tbody");
   if (!body) return;
@@ -86,9 +129,7 @@ function showSnapshot(s) {
       body.appendChild(row);
     }
     setCounts(row, p.counts);
-    const progress = row.querySelector("progress");
-    progress.max = Math.max(total(p.counts), 1);
-    progress.value = finished(p.counts);
+    drawBar(row.querySelector("svg.bar"), p.counts);
   }
 }
 
@@ -107,6 +148,12 @@ function live() {
   open();
 }
 
+// Writes an answer where the page shows it: in red only for an error.
+function say(where, text, isError) {
+  where.textContent = text;
+  where.classList.toggle("error", isError);
+}
+
 function retryButtons() {
   const result = document.getElementById("retry-result");
   for (const button of document.querySelectorAll("button.retry")) {
@@ -118,7 +165,7 @@ function retryButtons() {
       button.disabled = true;
       try {
         const done = await post("/retry", form.toString(), "application/x-www-form-urlencoded");
-        result.textContent = done.queued + (done.queued === 1 ? " task" : " tasks") + " queued again";
+        say(result, done.queued + (done.queued === 1 ? " task" : " tasks") + " queued again", false);
         // The rows it took are failed no more.
         for (const row of document.querySelectorAll("table.failed tbody tr")) {
           const d = row.dataset, b = button.dataset;
@@ -133,7 +180,7 @@ function retryButtons() {
           }
         }
       } catch (e) {
-        result.textContent = "not queued: " + e.message;
+        say(result, "not queued: " + e.message, true);
         button.disabled = false;
       }
     });
@@ -147,16 +194,16 @@ function sqlBox() {
   const out = document.getElementById("sql-result");
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    status.textContent = "running...";
+    say(status, "running...", false);
     out.replaceChildren();
     try {
       const r = await post("/sql", JSON.stringify({ sql: form.elements.sql.value }), "application/json");
       if (r.error) {
-        status.textContent = r.error;
+        say(status, r.error, true);
         return;
       }
-      status.textContent = r.rows.length + (r.rows.length === 1 ? " row" : " rows") +
-        (r.truncated ? " (the first " + r.rows.length + " shown)" : "");
+      say(status, r.rows.length + (r.rows.length === 1 ? " row" : " rows") +
+        (r.truncated ? " (the first " + r.rows.length + " shown)" : ""), false);
       const table = document.createElement("table");
       const head = table.createTHead().insertRow();
       for (const c of r.columns) {
@@ -171,7 +218,7 @@ function sqlBox() {
       }
       out.appendChild(table);
     } catch (e) {
-      status.textContent = e.message;
+      say(status, e.message, true);
     }
   });
 }

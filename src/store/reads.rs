@@ -38,6 +38,14 @@ on_backend! {
     /// The exchanges and the symbols that appear in the queue or the prices.
     fn names(&self) -> Result<(Vec<String>, Vec<String>)>;
 
+    /// The (exchange, symbol) fetched last: of the pairs with prices, the
+    /// one whose last day's price was stored last. What the page opens on.
+    fn latest_pair(&self) -> Result<Option<(String, String)>>;
+
+    /// Each (exchange, symbol) of the queue with the source its tasks are
+    /// fetched from (its first day's), in name order.
+    fn pair_sources(&self) -> Result<Vec<(String, String, String)>>;
+
     /// The first and last day of any task or price of these exchanges and
     /// symbols, read in one transaction.
     fn day_bounds(&self, exchanges: &[String], symbols: &[String]) -> Result<Option<(NaiveDate, NaiveDate)>>;

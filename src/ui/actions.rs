@@ -18,7 +18,7 @@ use crate::selection::Selection;
 use crate::store;
 
 /// Rows of a statement's result sent to the page, at most.
-const SQL_ROWS: usize = 1000;
+pub(super) const SQL_ROWS: usize = 1000;
 
 /// Never set: a statement of the SQL box ends by its time limit.
 static NEVER: AtomicBool = AtomicBool::new(false);

@@ -2,7 +2,7 @@
 //! second, and the rate and time left worked out from how the finished
 //! count moves, whichever process or host does the work.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -42,7 +42,19 @@ pub struct Snapshot {
 pub struct Pair {
     pub exchange: String,
     pub symbol: String,
+    /// The source its tasks are fetched from (`cryptodb`, `binance`, a
+    /// declared one), when known.
+    pub source: Option<String>,
     pub counts: StateCounts,
+}
+
+/// What the reader keeps between readings: the rate's past, and each
+/// pair's source, read again only when a pair it has not seen appears
+/// (a pair's source does not change while its tasks run).
+#[derive(Default)]
+pub struct Reader {
+    rate: Rate,
+    sources: HashMap<(String, String), Option<String>>,
 }
 
 /// The finished counts seen lately, for the rate.
@@ -70,19 +82,29 @@ impl Rate {
 }
 
 /// Reads the counts (`task_counts`, never the tasks) into a snapshot.
-pub fn read(store: &Store, rate: &mut Rate, at: Instant) -> Snapshot {
-    let read = || -> anyhow::Result<(StateCounts, Vec<Pair>)> {
+pub fn read(store: &Store, reader: &mut Reader, at: Instant) -> Snapshot {
+    let mut read = || -> anyhow::Result<(StateCounts, Vec<Pair>)> {
         let counts = store.counts()?;
-        let pairs = store
-            .counts_by_pair()?
+        let by_pair = store.counts_by_pair()?;
+        if by_pair.iter().any(|(e, s, _)| !reader.sources.contains_key(&(e.clone(), s.clone()))) {
+            reader.sources = store.pair_sources()?.into_iter().map(|(e, s, source)| ((e, s), Some(source))).collect();
+            // A pair without tasks (prices only) has none: not asked again.
+            for (e, s, _) in &by_pair {
+                reader.sources.entry((e.clone(), s.clone())).or_insert(None);
+            }
+        }
+        let pairs = by_pair
             .into_iter()
-            .map(|(exchange, symbol, counts)| Pair { exchange, symbol, counts })
+            .map(|(exchange, symbol, counts)| {
+                let source = reader.sources.get(&(exchange.clone(), symbol.clone())).cloned().flatten();
+                Pair { exchange, symbol, source, counts }
+            })
             .collect();
         Ok((counts, pairs))
     };
     match read() {
         Ok((counts, pairs)) => {
-            let rate = rate.add(at, counts.finished());
+            let rate = reader.rate.add(at, counts.finished());
             let left = counts.queued + counts.in_progress;
             let working = counts.in_progress > 0 || rate > 0.0;
             let eta_secs = (working && rate > 0.0).then(|| (left as f64 / rate).ceil() as u64);
@@ -94,18 +116,17 @@ pub fn read(store: &Store, rate: &mut Rate, at: Instant) -> Snapshot {
 
 /// Reads the counts every second until `stop`, publishing each change.
 pub async fn poll(store: Arc<Store>, publish: watch::Sender<Snapshot>, mut stop: watch::Receiver<bool>) {
-    let mut rate = Rate::default();
+    let mut reader = Reader::default();
     loop {
         let store = store.clone();
-        let taken = std::mem::take(&mut rate);
+        let mut taken = std::mem::take(&mut reader);
         let read = tokio::task::spawn_blocking(move || {
-            let mut rate = taken;
-            let snapshot = read(&store, &mut rate, Instant::now());
-            (snapshot, rate)
+            let snapshot = read(&store, &mut taken, Instant::now());
+            (snapshot, taken)
         })
         .await;
         if let Ok((snapshot, r)) = read {
-            rate = r;
+            reader = r;
             publish.send_if_modified(|old| {
                 let changed = *old != snapshot;
                 *old = snapshot;

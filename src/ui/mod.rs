@@ -11,6 +11,8 @@ mod actions;
 mod guard;
 mod live;
 mod pages;
+#[cfg(test)]
+mod palette_tests;
 mod selection;
 
 use std::net::SocketAddr;

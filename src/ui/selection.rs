@@ -51,15 +51,45 @@ impl ReportSelectionQuery {
         !(self.exchange.is_empty() && self.symbol.is_empty() && self.from.is_empty() && self.to.is_empty())
     }
 
-    /// The form that writes it, on the failures, coverage and prices pages;
-    /// `extra` holds a page's own fields.
-    pub fn form(&self, action: &str, extra: Markup) -> Markup {
+    /// The same, opened on the pair fetched last when it names neither an
+    /// exchange nor a symbol: a page's first view shows prices, not the
+    /// alphabetically first pair, which may be one whose every task failed.
+    pub fn or_latest_pair(self, store: &Store) -> anyhow::Result<ReportSelectionQuery> {
+        if !(self.exchange.trim().is_empty() && self.symbol.trim().is_empty()) {
+            return Ok(self);
+        }
+        Ok(match store.latest_pair()? {
+            Some((exchange, symbol)) => ReportSelectionQuery { exchange, symbol, ..self },
+            None => self,
+        })
+    }
+
+    /// The form that writes it, on the failures, coverage and prices pages:
+    /// its fields show what the page shows (`shown`, the selection
+    /// displayed), and what was typed where nothing is displayed; `extra`
+    /// holds a page's own fields.
+    pub fn form(&self, action: &str, shown: Option<&Selection>, extra: Markup) -> Markup {
+        let name = |typed: &str, names: Option<&Vec<String>>| -> String {
+            match names {
+                _ if !typed.trim().is_empty() => typed.to_string(),
+                // One name shown: that one; several shown for an empty
+                // field are all of them, as the placeholder says.
+                Some(names) if names.len() == 1 => names[0].clone(),
+                _ => String::new(),
+            }
+        };
+        let exchange = name(&self.exchange, shown.map(|s| &s.exchanges));
+        let symbol = name(&self.symbol, shown.map(|s| &s.symbols));
+        let (from, to) = match shown {
+            Some(sel) => (sel.from.to_string(), sel.to.to_string()),
+            None => (self.from.clone(), self.to.clone()),
+        };
         html! {
             form.filter method="get" action=(action) {
-                label { "exchange " input name="exchange" value=(self.exchange) placeholder="all"; }
-                label { "symbol " input name="symbol" value=(self.symbol) placeholder="all"; }
-                label { "from " input name="from" value=(self.from) placeholder="2020-03-01"; }
-                label { "to " input name="to" value=(self.to) placeholder="2020-03-31"; }
+                label { "exchange " input name="exchange" value=(exchange) placeholder="all"; }
+                label { "symbol " input name="symbol" value=(symbol) placeholder="all"; }
+                label { "from " input name="from" value=(from) placeholder="first day"; }
+                label { "to " input name="to" value=(to) placeholder="last day"; }
                 (extra)
                 button type="submit" { "Show" }
             }

@@ -20,6 +20,7 @@ mod conn;
 mod copy;
 mod counts;
 mod enqueue;
+mod pairs;
 mod pauses;
 mod readonly;
 mod report;

@@ -7,6 +7,7 @@ mod complete;
 mod copy;
 mod counts;
 mod enqueue;
+mod pairs;
 mod pauses;
 mod readonly;
 mod report;

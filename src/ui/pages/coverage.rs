@@ -14,6 +14,9 @@ use crate::ui::{App, Failure};
 const GRID_ROWS: usize = 200;
 /// Columns of the coverage grid, at most.
 const GRID_COLUMNS: usize = 120;
+/// Labels on the grid's axis, at most: each over as many columns as it
+/// takes, written across (never turned), so a reader reads them as dates.
+const AXIS_LABELS: usize = 8;
 
 /// One column of the coverage grid: its days, and for a column of one
 /// day, why it has no price.
@@ -26,10 +29,10 @@ struct Column {
 /// `GET /coverage`: the `coverage` grid, a cell per day, week or months.
 pub async fn coverage(State(app): State<App>, Query(asked): Query<ReportSelectionQuery>) -> Result<Markup, Failure> {
     let s = snapshot(&app).await?;
-    let form = asked.form("/coverage", html! {});
-    let grid = app
+    let (asked, grid) = app
         .blocking(move |store| {
-            let Some(mut sel) = asked.resolve(store)? else { return Ok(None) };
+            let asked = asked.or_latest_pair(store)?;
+            let Some(mut sel) = asked.resolve(store)? else { return Ok((asked, None)) };
             // At most GRID_ROWS rows: fewer exchanges, whole.
             let pairs = sel.exchanges.len() * sel.symbols.len();
             let all_pairs = pairs;
@@ -64,9 +67,10 @@ pub async fn coverage(State(app): State<App>, Query(asked): Query<ReportSelectio
                 }
                 Ok(())
             })?;
-            Ok(Some((sel, bucket, spans, rows, all_pairs)))
+            Ok((asked, Some((sel, bucket, spans, rows, all_pairs))))
         })
         .await?;
+    let form = asked.form("/coverage", grid.as_ref().map(|g| &g.0), html! {});
     let body = html! {
         h1 { "Coverage" }
         (form)
@@ -74,7 +78,8 @@ pub async fn coverage(State(app): State<App>, Query(asked): Query<ReportSelectio
             None => p.note { "Nothing stored or queued for this selection: every price of it is missing." },
             Some((sel, bucket, spans, rows, all_pairs)) => {
                 p { (sel.describe()) "; " (bucket.describe())
-                    @if rows.len() < *all_pairs { "; the first " (rows.len()) " of " (all_pairs) " rows (filter for others)" } }
+                    @if rows.len() < *all_pairs { "; the first " (rows.len()) " of " (all_pairs) " rows (filter for others)" }
+                    @if *all_pairs == 1 { ". " a href="/coverage?exchange=all&symbol=all" { "Show every pair" } } }
                 div.legend {
                     @for (class, what) in [("prices", "prices"), ("partial", "prices and no data"), ("nodata", "no data"),
                                            ("failed", "failed"), ("pending", "queued or in progress"),
@@ -83,10 +88,11 @@ pub async fn coverage(State(app): State<App>, Query(asked): Query<ReportSelectio
                     }
                 }
                 table.grid {
+                    colgroup { col.name; col.name; @for _ in spans.iter() { col; } }
                     thead { tr {
                         th { "exchange" } th { "symbol" }
-                        @for (i, (a, _)) in spans.iter().enumerate() {
-                            th.axis { @if i % 10 == 0 { (a.format("%Y-%m-%d")) } }
+                        @for (at, span) in axis(spans.len()) {
+                            th.axis colspan=(span) { (axis_label(*bucket, spans[at].0)) }
                         }
                     } }
                     tbody {
@@ -107,6 +113,22 @@ pub async fn coverage(State(app): State<App>, Query(asked): Query<ReportSelectio
         }
     };
     Ok(page(&app, "coverage", "coverage", &s, body))
+}
+
+/// The axis's labels: where each starts and how many columns it spans,
+/// at most [`AXIS_LABELS`] of them, the last one what is left.
+fn axis(columns: usize) -> Vec<(usize, usize)> {
+    let step = columns.div_ceil(AXIS_LABELS).max(1);
+    (0..columns).step_by(step).map(|at| (at, step.min(columns - at))).collect()
+}
+
+/// A column's date as its bucket names it: a day, or a month.
+fn axis_label(bucket: Bucket, first: NaiveDate) -> String {
+    match bucket {
+        Bucket::Day | Bucket::Week => first.format("%Y-%m-%d").to_string(),
+        Bucket::Months(n) if n % 12 == 0 => first.format("%Y").to_string(),
+        Bucket::Months(_) => first.format("%Y-%m").to_string(),
+    }
 }
 
 fn state_class(state: crate::report::State) -> &'static str {
@@ -133,5 +155,21 @@ fn cell_title(from: NaiveDate, to: NaiveDate, column: &Column) -> String {
         }
     } else {
         format!("{from} to {to}: {}", column.counts.line())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::axis;
+
+    #[test]
+    fn the_axis_labels_cover_every_column_once() {
+        assert_eq!(axis(31), [(0, 4), (4, 4), (8, 4), (12, 4), (16, 4), (20, 4), (24, 4), (28, 3)]);
+        assert_eq!(axis(3), [(0, 1), (1, 1), (2, 1)]);
+        for n in 1..200 {
+            let labels = axis(n);
+            assert!(labels.len() <= super::AXIS_LABELS, "{n}");
+            assert_eq!(labels.iter().map(|l| l.1).sum::<usize>(), n, "{n}");
+        }
     }
 }

@@ -1,11 +1,11 @@
 //! The failures page, and how it groups failed tasks by their error.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use axum::extract::{Query, State};
 use maud::{html, Markup};
 
-use super::frame::{page, snapshot};
+use super::frame::{exchange, page, snapshot};
 use crate::store::{FailedTask, TaskState};
 use crate::ui::selection::ReportSelectionQuery;
 use crate::ui::{App, Failure};
@@ -17,14 +17,17 @@ const FAILURES_LISTED: usize = 1000;
 /// `GET /failures`: failed tasks grouped by error, with Retry buttons.
 pub async fn failures(State(app): State<App>, Query(asked): Query<ReportSelectionQuery>) -> Result<Markup, Failure> {
     let s = snapshot(&app).await?;
-    let form = asked.form("/failures", html! {});
-    let (failed, sel) = app
+    let (failed, sel, sources, asked) = app
         .blocking(move |store| {
             let sel = if asked.is_set() { asked.resolve(store)? } else { None };
             let failed = store.failures(sel.as_ref(), FAILURES_LISTED)?;
-            Ok((failed, sel))
+            let sources: HashMap<(String, String), String> =
+                store.pair_sources()?.into_iter().map(|(e, s, source)| ((e, s), source)).collect();
+            Ok((failed, sel, sources, asked))
         })
         .await?;
+    let form = asked.form("/failures", sel.as_ref(), html! {});
+    let source = |f: &FailedTask| sources.get(&(f.exchange.clone(), f.symbol.clone())).map(String::as_str);
     let mut groups: BTreeMap<&str, Vec<&FailedTask>> = BTreeMap::new();
     for f in &failed {
         groups.entry(error_kind(&f.error)).or_default().push(f);
@@ -55,14 +58,17 @@ pub async fn failures(State(app): State<App>, Query(asked): Query<ReportSelectio
         @for (error, tasks) in &groups {
             section.group {
                 h2 { code { (error) } }
-                p { (crate::report::plural(tasks.len() as u64, "task", "tasks")) }
+                p { (crate::report::plural(tasks.len() as u64, "task", "tasks"))
+                    // The request the newest one was about (its secrets masked, as stored).
+                    @if let Some(first) = tasks.first().filter(|f| f.error.len() > error.len()) {
+                        "; the newest: " code.request { (first.error[..first.error.len() - error.len()].trim_end_matches(": ")) } } }
                 table.failed {
                     thead { tr { th { "exchange" } th { "symbol" } th { "day" } th.num { "attempts" } th { "state" }
                                  @if !read_only { th {} th {} } } }
                     tbody {
                         @for f in tasks {
                             tr data-exchange=(f.exchange) data-symbol=(f.symbol) data-day=(f.day) {
-                                td { (f.exchange) } td { (f.symbol) } td { (f.day) } td.num { (f.attempts) }
+                                td { (exchange(&f.exchange, source(f))) } td { (f.symbol) } td { (f.day) } td.num { (f.attempts) }
                                 td.state { (TaskState::Failed) }
                                 @if !read_only {
                                     td { button.retry type="button" data-scope="task" data-exchange=(f.exchange)

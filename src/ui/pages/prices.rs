@@ -22,22 +22,21 @@ pub struct PricesQuery {
 pub async fn prices(State(app): State<App>, Query(q): Query<PricesQuery>) -> Result<Markup, Failure> {
     let s = snapshot(&app).await?;
     let candles = q.style == "candles";
-    let form = q.selection.form(
-        "/prices",
-        html! {
+    let style = html! {
             label { "style "
                 select name="style" {
                     option value="line" selected[!candles] { "close, a line" }
                     option value="candles" selected[candles] { "open, high, low, close" }
                 }
             }
-        },
-    );
+    };
     let asked = q.selection;
     let chart = app
         .blocking(move |store| {
+            let asked = asked.or_latest_pair(store)?;
             let (exchanges, symbols) = store.names()?;
-            // One pair: the first named, or the first in the database.
+            // One pair: the first named (the one fetched last, for none),
+            // or the first in the database.
             let first = |named: &str, stored: &[String]| -> Option<String> {
                 let named = named.split(',').map(str::trim).find(|n| !n.is_empty());
                 named.map(String::from).or_else(|| stored.first().cloned())
@@ -58,6 +57,10 @@ pub async fn prices(State(app): State<App>, Query(q): Query<PricesQuery>) -> Res
             Ok(Some((one, Some((sel, data, svg)))))
         })
         .await?;
+    let form = match &chart {
+        Some((one, shown)) => one.form("/prices", shown.as_ref().map(|c| &c.0), style),
+        None => ReportSelectionQuery::default().form("/prices", None, style),
+    };
     let body = html! {
         h1 { "Prices" }
         (form)

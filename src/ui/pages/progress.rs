@@ -3,7 +3,7 @@
 use axum::extract::State;
 use maud::{html, Markup};
 
-use super::frame::{page, snapshot};
+use super::frame::{bar, exchange, page, snapshot, tile_words};
 use crate::store::TaskState;
 use crate::ui::{App, Failure};
 
@@ -22,15 +22,15 @@ pub async fn progress(State(app): State<App>) -> Result<Markup, Failure> {
         table #pairs {
             thead { tr {
                 th { "exchange" } th { "symbol" }
-                @for state in TaskState::ALL { th.num { (state.words()) } }
+                @for state in TaskState::ALL { th.num title=(state.words()) { (tile_words(state)) } }
                 th { "finished" }
             } }
             tbody {
                 @for p in &s.pairs {
                     tr data-exchange=(p.exchange) data-symbol=(p.symbol) {
-                        td { (p.exchange) } td { (p.symbol) }
+                        td { (exchange(&p.exchange, p.source.as_deref())) } td { (p.symbol) }
                         @for (state, n) in p.counts.by_state() { td.num data-count=(state) { (n) } }
-                        td { progress max=(p.counts.total().max(1)) value=(p.counts.finished()) {} }
+                        td { (bar(&p.counts, None)) }
                     }
                 }
             }

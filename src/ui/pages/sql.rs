@@ -16,8 +16,8 @@ pub async fn sql(State(app): State<App>) -> Result<Markup, Failure> {
         p { "One read-only statement, as " code { "pricequeue sql" } " runs it: anything that could change the \
              database is refused, and it stops after " (humantime::format_duration(app.sql_timeout)) "." }
         form #sql-form {
-            textarea name="sql" rows="6" spellcheck="false" { (example) }
-            button type="submit" { "Run" }
+            textarea name="sql" rows="6" spellcheck="false" aria-label="SQL statement" { (example) }
+            div.run { button type="submit" { "Run" } span.hint { "one statement; its first " (crate::ui::actions::SQL_ROWS) " rows are shown" } }
         }
         p.result #sql-status role="status" {}
         div #sql-result {}

@@ -1,0 +1,46 @@
+//! What the page opens on, on PostgreSQL: the pair fetched last, and the
+//! source of each pair, each read by probes of an index, never a whole table.
+
+use anyhow::Result;
+
+use super::Db;
+
+impl Db {
+    pub fn latest_pair(&self) -> Result<Option<(String, String)>> {
+        self.with(|c| {
+            // The prices' pairs by a loose index scan (as `names` finds
+            // them), then each pair's last day, one probe each.
+            let row = c.query_opt(
+                "WITH RECURSIVE pairs(e, s) AS (
+                     (SELECT exchange, symbol FROM prices ORDER BY exchange, symbol LIMIT 1)
+                     UNION ALL
+                     SELECT n.exchange, n.symbol FROM pairs,
+                         LATERAL (SELECT exchange, symbol FROM prices WHERE (exchange, symbol) > (pairs.e, pairs.s)
+                                  ORDER BY exchange, symbol LIMIT 1) n)
+                 SELECT e, s FROM pairs,
+                     LATERAL (SELECT fetched_at FROM prices WHERE exchange = e AND symbol = s
+                              ORDER BY day DESC LIMIT 1) last
+                 ORDER BY last.fetched_at DESC, e, s
+                 LIMIT 1",
+                &[],
+            )?;
+            Ok(row.map(|r| (r.get(0), r.get(1))))
+        })
+    }
+
+    pub fn pair_sources(&self) -> Result<Vec<(String, String, String)>> {
+        self.with(|c| {
+            // Each pair's source is that of its first task, found through
+            // the (exchange, symbol, day) index.
+            let rows = c.query(
+                "SELECT c.exchange, c.symbol, t.source
+                 FROM (SELECT DISTINCT exchange, symbol FROM task_count_shards) c,
+                     LATERAL (SELECT source FROM tasks WHERE exchange = c.exchange AND symbol = c.symbol
+                              ORDER BY day LIMIT 1) t
+                 ORDER BY c.exchange, c.symbol",
+                &[],
+            )?;
+            Ok(rows.into_iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
+        })
+    }
+}

@@ -1,0 +1,51 @@
+//! What the page opens on, on SQLite: the pair fetched last, and the source
+//! of each pair, each read by probes of an index, never a whole table.
+
+use anyhow::Result;
+
+use super::Db;
+
+impl Db {
+    pub fn latest_pair(&self) -> Result<Option<(String, String)>> {
+        let conn = self.conn()?;
+        // The prices' pairs by a skip scan of their primary key (as
+        // `names` finds them); then each pair's last day, one probe each,
+        // and the pair whose last day was stored last. A scan of every
+        // price's `fetched_at` would read a million rows to open a page.
+        let mut stmt = conn.prepare_cached(
+            "WITH RECURSIVE pairs(e, s) AS (
+                 SELECT * FROM (SELECT exchange, symbol FROM prices ORDER BY exchange, symbol LIMIT 1)
+                 UNION ALL
+                 SELECT (SELECT exchange FROM prices WHERE (exchange, symbol) > (pairs.e, pairs.s)
+                         ORDER BY exchange, symbol LIMIT 1),
+                        (SELECT symbol FROM prices WHERE (exchange, symbol) > (pairs.e, pairs.s)
+                         ORDER BY exchange, symbol LIMIT 1)
+                 FROM pairs WHERE pairs.e IS NOT NULL)
+             SELECT e, s FROM pairs WHERE e IS NOT NULL
+             ORDER BY (SELECT fetched_at FROM prices WHERE exchange = e AND symbol = s ORDER BY day DESC LIMIT 1)
+                      DESC, e, s
+             LIMIT 1",
+        )?;
+        let mut rows = stmt.query([])?;
+        Ok(match rows.next()? {
+            Some(r) => Some((r.get(0)?, r.get(1)?)),
+            None => None,
+        })
+    }
+
+    pub fn pair_sources(&self) -> Result<Vec<(String, String, String)>> {
+        let conn = self.conn()?;
+        // The queue's pairs are in task_counts; each one's source is that
+        // of its first task, found through the (exchange, symbol, day) index.
+        let mut stmt = conn.prepare_cached(
+            "SELECT exchange, symbol,
+                    (SELECT source FROM tasks t WHERE t.exchange = c.exchange AND t.symbol = c.symbol
+                     ORDER BY day LIMIT 1) AS source
+             FROM (SELECT DISTINCT exchange, symbol FROM task_counts) c
+             WHERE source IS NOT NULL
+             ORDER BY exchange, symbol",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
