@@ -51,6 +51,11 @@ pub struct QueueSelectionArgs {
     /// answers "no data" for a name it does not know.
     #[arg(long)]
     pub allow_unknown: bool,
+
+    /// Queue days more than a year after today: without it, a --to that far
+    /// ahead is taken for a typo (2102 for 2012) and nothing is queued.
+    #[arg(long)]
+    pub far_future: bool,
 }
 
 impl QueueSelectionArgs {
