@@ -9,6 +9,7 @@ mod counts;
 mod enqueue;
 mod pauses;
 mod readonly;
+mod remove;
 mod report;
 mod retry;
 mod schema;
