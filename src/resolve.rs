@@ -139,7 +139,7 @@ fn resolve_names(
         list(source).map_err(|e| {
             anyhow::anyhow!(
                 "cannot ask the price server for `all` {what}s: {}",
-                crate::work::server_trouble(source.server(), &e)
+                crate::source::server_trouble(source.server(), &e)
             )
         })?
     } else {
@@ -150,7 +150,7 @@ fn resolve_names(
             anyhow::anyhow!(
                 "cannot check the {what} names against the price server, so nothing was queued: {}. \
                  (--allow-unknown queues names unchecked)",
-                crate::work::server_trouble(source.server(), &e)
+                crate::source::server_trouble(source.server(), &e)
             )
         })?;
         if let Some(unknown) = out.iter().find(|n| !known.contains(n)) {

@@ -126,7 +126,7 @@ impl Fetcher {
     ) -> Option<Vec<Task>> {
         let streak = &lane.unreachable_streak;
         match &result {
-            Err(FetchError::Unreachable(_)) => streak.fetch_add(1, Ordering::Relaxed),
+            Err(FetchError::Unreachable(_) | FetchError::UnknownHost(_)) => streak.fetch_add(1, Ordering::Relaxed),
             _ => streak.swap(0, Ordering::Relaxed),
         };
         let answer = match result {
