@@ -144,3 +144,17 @@ fn a_server_host_that_cannot_be_found_is_named_as_a_typo_not_a_wait() {
     }
     assert_eq!(sb.dump(), before);
 }
+
+#[test]
+fn a_postgres_url_missing_a_slash_is_refused_with_the_form_to_use() {
+    let Some(sb) = Sandbox::new() else { return };
+    for db in ["postgresql:/127.0.0.1/db", "postgres:127.0.0.1/db", "POSTGRES:/u@h/db"] {
+        let out = sb.run(&["status", "--db", db]).expect_code(USAGE);
+        assert!(out.stderr.contains("starts like a PostgreSQL URL but is not one"), "{db}: {}", out.stderr);
+        assert!(out.stderr.contains("postgres://postgres@127.0.0.1:5432/prices"), "{db}: {}", out.stderr);
+        let out = sb.run(&["copy", "--from", db, "--to", "copy.db"]).expect_code(USAGE);
+        assert!(out.stderr.contains("is not one"), "{db}: {}", out.stderr);
+        assert!(!sb.dir.path().join(db.split('/').next().unwrap_or(db)).exists(), "{db}: a file was made");
+    }
+    assert!(!sb.dir.path().join("copy.db").exists());
+}

@@ -362,11 +362,11 @@ pub struct ManArgs {}
 #[derive(Debug, Args)]
 pub struct CopyArgs {
     /// The database to copy from (a file or a postgres:// URL); read only.
-    #[arg(long, value_name = "PATH|URL")]
+    #[arg(long, value_name = "PATH|URL", value_parser = super::parse_db)]
     pub from: PathBuf,
 
     /// The database to copy into (made if missing).
-    #[arg(long, value_name = "PATH|URL")]
+    #[arg(long, value_name = "PATH|URL", value_parser = super::parse_db)]
     pub to: PathBuf,
 }
 

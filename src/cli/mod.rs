@@ -39,7 +39,7 @@ pub struct Cli {
     /// The database holding the queue and the prices: an SQLite file, or
     /// a PostgreSQL URL (postgres://user@host:5432/dbname) for one queue
     /// shared by several hosts.
-    #[arg(long, global = true, env = "PRICEQUEUE_DB", value_name = "PATH|URL")]
+    #[arg(long, global = true, env = "PRICEQUEUE_DB", value_name = "PATH|URL", value_parser = parse_db)]
     pub db: Option<PathBuf>,
 
     /// Base URL of the price source's API, in place of the one it documents
