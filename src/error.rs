@@ -45,7 +45,8 @@ impl Exit {
                  with a hint: line"
             }
             Exit::Usage => {
-                "usage error: a bad flag, day, range, duration, rate or format, or a name the price server does not list"
+                "usage error: a bad flag, day, range, duration, rate or format, a name the price server does not list, \
+                 or a question (remove) with no terminal to answer it and no --yes"
             }
             Exit::Incomplete => {
                 "query, coverage, chart --strict: the selection is incomplete: some cell is not queued, queued, in progress, not \

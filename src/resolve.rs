@@ -5,10 +5,12 @@
 //! takes (`selection.rs`).
 
 use anyhow::Result;
+use chrono::NaiveDate;
 
 use crate::cli::{QueueSelectionArgs, ReportSelectionArgs};
 use crate::dates;
 use crate::error::Usage;
+use crate::report::plural;
 use crate::selection::Selection;
 use crate::source::{FetchError, PriceSource};
 use crate::store::Store;
@@ -35,7 +37,31 @@ pub fn queue_selection(args: &QueueSelectionArgs, source: &dyn PriceSource) -> R
         None => resolve_names(&args.exchanges, "exchange", source, |s| s.exchanges(), args.allow_unknown)?,
     };
     let symbols = resolve_names(&args.symbols, "symbol", source, |s| s.symbols(), args.allow_unknown)?;
-    Ok(Selection { exchanges, symbols, from, to })
+    let sel = Selection { exchanges, symbols, from, to };
+    if !args.far_future {
+        check_far_future(&sel, chrono::Utc::now().date_naive())?;
+    }
+    Ok(sel)
+}
+
+/// Refuses a selection that reaches more than a year past `today`: such a
+/// --to is most likely a typo (2102 for 2012), and its tasks, each waiting
+/// as `not yet due` until its day has ended, cost room in the database for
+/// nothing. `--far-future` takes it.
+fn check_far_future(sel: &Selection, today: NaiveDate) -> Result<()> {
+    let limit = today.checked_add_months(chrono::Months::new(12)).unwrap_or(NaiveDate::MAX);
+    if sel.to <= limit {
+        return Ok(());
+    }
+    let future = Selection { from: sel.from.max(today + chrono::Duration::days(1)), ..sel.clone() };
+    anyhow::bail!(Usage(format!(
+        "--to {} is more than a year after today ({today}): it would queue {} after today, {}, \
+         none of which can be fetched before its day has ended. If the year is a typo, fix --to; \
+         to queue them anyway, add --far-future",
+        sel.to,
+        plural(future.days(), "day", "days"),
+        plural(future.len(), "task", "tasks"),
+    )))
 }
 
 /// The selection of a report that `args` names, what it leaves open filled
@@ -113,7 +139,7 @@ fn resolve_names(
         list(source).map_err(|e| {
             anyhow::anyhow!(
                 "cannot ask the price server for `all` {what}s: {}",
-                crate::work::server_trouble(source.server(), &e)
+                crate::source::server_trouble(source.server(), &e)
             )
         })?
     } else {
@@ -124,7 +150,7 @@ fn resolve_names(
             anyhow::anyhow!(
                 "cannot check the {what} names against the price server, so nothing was queued: {}. \
                  (--allow-unknown queues names unchecked)",
-                crate::work::server_trouble(source.server(), &e)
+                crate::source::server_trouble(source.server(), &e)
             )
         })?;
         if let Some(unknown) = out.iter().find(|n| !known.contains(n)) {

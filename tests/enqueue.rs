@@ -103,3 +103,24 @@ fn offline_names_are_refused_unless_allow_unknown_takes_them_unchecked() {
     let out = sb.run(&unchecked).expect_code(0);
     assert!(out.stderr.contains("enqueued 1 new task "), "{}", out.stderr);
 }
+
+#[test]
+fn a_to_more_than_a_year_ahead_is_refused_unless_far_future_confirms_it() {
+    let Some(sb) = Sandbox::new() else { return };
+    // 2102 for 2012: a typo that would queue tasks for 80 years to come.
+    for command in ["enqueue", "fetch"] {
+        let out =
+            sb.run(&[command, "-e", "kraken,bitstamp", "-s", "btc", "--from", "2012", "--to", "2102"]).expect_code(2);
+        assert!(out.stderr.contains("--to 2102-12-31 is more than a year after today"), "{}", out.stderr);
+        assert!(out.stderr.contains("add --far-future"), "{}", out.stderr);
+        let today = chrono::Utc::now().date_naive();
+        let days = (crate::common::day("2102-12-31") - today).num_days();
+        assert!(out.stderr.contains(&format!("{days} days after today, {} tasks", 2 * days)), "{}", out.stderr);
+        assert!(sb.nothing_stored(), "{command} stored something");
+    }
+    // A year ahead is taken, and so is further with the flag.
+    let next_year = (chrono::Utc::now().date_naive() + chrono::Duration::days(300)).to_string();
+    sb.run(&["enqueue", "-e", "kraken", "-s", "btc", "--from", "today", "--to", &next_year]).expect_code(0);
+    let out = sb.run(&["enqueue", "-e", "kraken", "-s", "btc", "--from", "2102-12-30", "--to", "2102", "--far-future"]);
+    assert!(out.expect_code(0).stderr.contains("enqueued 2 new tasks"));
+}

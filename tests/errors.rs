@@ -126,3 +126,35 @@ fn new_databases_opened_by_several_processes_at_once_all_work() {
         assert_eq!(n, 60, "round {round}");
     }
 }
+
+#[test]
+fn a_server_host_that_cannot_be_found_is_named_as_a_typo_not_a_wait() {
+    let Some(sb) = with_data() else { return };
+    let before = sb.dump();
+    // RFC 2606: a name under `.invalid` never resolves, and needs no network.
+    let server = "http://prices.invalid:8080";
+    for args in [
+        &["enqueue", "-e", "kraken", "-s", "btc", "--from", "2020-03-01", "--server", server][..],
+        &["work", "--server", server][..],
+    ] {
+        let out = sb.run(args).expect_code(ERROR);
+        assert!(out.stderr.contains("no host named 'prices.invalid' was found"), "{}", out.stderr);
+        assert!(out.stderr.contains("Check the host name in --server"), "{}", out.stderr);
+        assert!(!out.stderr.contains("in trouble") && !out.stderr.contains("later"), "{}", out.stderr);
+    }
+    assert_eq!(sb.dump(), before);
+}
+
+#[test]
+fn a_postgres_url_missing_a_slash_is_refused_with_the_form_to_use() {
+    let Some(sb) = Sandbox::new() else { return };
+    for db in ["postgresql:/127.0.0.1/db", "postgres:127.0.0.1/db", "POSTGRES:/u@h/db"] {
+        let out = sb.run(&["status", "--db", db]).expect_code(USAGE);
+        assert!(out.stderr.contains("starts like a PostgreSQL URL but is not one"), "{db}: {}", out.stderr);
+        assert!(out.stderr.contains("postgres://postgres@127.0.0.1:5432/prices"), "{db}: {}", out.stderr);
+        let out = sb.run(&["copy", "--from", db, "--to", "copy.db"]).expect_code(USAGE);
+        assert!(out.stderr.contains("is not one"), "{db}: {}", out.stderr);
+        assert!(!sb.dir.path().join(db.split('/').next().unwrap_or(db)).exists(), "{db}: a file was made");
+    }
+    assert!(!sb.dir.path().join("copy.db").exists());
+}

@@ -160,6 +160,16 @@ fn retry_after_holds_every_worker() {
 }
 
 #[test]
+fn one_attempt_is_counted_in_the_singular() {
+    let Some(sb) = faulty(vec![FaultRule::rate(Fault::ServerError, 1.0)]) else { return };
+    let mut args = vec!["fetch", "--max-attempts", "1"];
+    args.extend_from_slice(&TEN);
+    sb.run(&args).expect_code(FAILED);
+    let error: String = sb.one("SELECT last_error FROM tasks WHERE state = 'failed' LIMIT 1", &[]);
+    assert!(error.ends_with("(gave up after 1 attempt)"), "{error}");
+}
+
+#[test]
 fn a_task_that_keeps_failing_fails_with_its_error_and_retry_queues_it_again() {
     let Some(sb) = faulty(vec![FaultRule::rate(Fault::ServerError, 1.0)]) else { return };
     let mut args = vec!["fetch", "--retry-delay", "10ms", "--max-attempts", "3"];

@@ -277,3 +277,31 @@ fn sql_stops_at_its_time_limit_without_touching_the_file() {
 fn with_prices() -> Sandbox {
     super::sql::fetched().expect("SQLite needs no server")
 }
+
+#[test]
+fn a_new_database_in_a_read_only_directory_names_the_directory_once() {
+    let sb = Sandbox::sqlite();
+    let mount = sb.dir.path().join("ro");
+    std::fs::create_dir(&mount).unwrap();
+    // A read-only bind mount, as above: `chmod 555` does not stop root.
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.args([
+        "-rm",
+        "sh",
+        "-c",
+        "mount --bind \"$1\" \"$2\" && mount -o remount,bind,ro \"$2\" && shift 2 && exec \"$@\"",
+        "sh",
+    ])
+    .arg(sb.dir.path())
+    .arg(&mount)
+    .arg(crate::common::bin())
+    .arg("--db")
+    .arg(mount.join("new.db"))
+    .args(["enqueue", "-e", "kraken", "-s", "btc", "--from", "2020-03-01", "--allow-unknown"]);
+    let out = crate::common::run(cmd).expect_code(ERROR);
+    let said = format!("its directory {} is on a read-only filesystem", mount.display());
+    assert_eq!(out.stderr.matches(&said).count(), 1, "{}", out.stderr);
+    assert!(out.stderr.contains("Pass --db with a path in a directory you can write to"), "{}", out.stderr);
+    assert!(!out.stderr.contains("Error code 14"), "{}", out.stderr);
+    assert!(!sb.dir.path().join("new.db").exists());
+}

@@ -3,7 +3,7 @@ use crate::common::{run, SqliteSandbox as Sandbox};
 #[test]
 fn every_help_ends_with_an_example() {
     let sb = Sandbox::sqlite();
-    for sub in ["", "enqueue", "work", "fetch", "status", "query", "chart", "sql", "serve", "demo"] {
+    for sub in ["", "enqueue", "work", "fetch", "status", "query", "chart", "sql", "serve", "demo", "remove"] {
         for flag in ["-h", "--help"] {
             let mut cmd = sb.command(&[]);
             if !sub.is_empty() {

@@ -44,6 +44,7 @@ mod sqlite {
     mod mixed;
     mod progress;
     mod query;
+    mod remove;
     mod shutdown;
     mod source_faults;
     mod sources;
@@ -71,6 +72,7 @@ mod postgres {
     mod mixed;
     mod progress;
     mod query;
+    mod remove;
     mod restart;
     mod shutdown;
     mod sql;

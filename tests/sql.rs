@@ -95,3 +95,15 @@ fn sql_json_keeps_columns_with_the_same_name() {
     let rows: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(rows, serde_json::json!([{"a": 1, "a_2": 2, "a_3": 3}]));
 }
+
+#[test]
+fn a_misspelt_table_is_answered_with_the_tables_there_are() {
+    let Some(sb) = fetched() else { return };
+    let out = sb.run(&["sql", "select * from pricez"]);
+    assert_eq!(out.code, pricequeue::error::ERROR, "{}", out.stderr);
+    assert!(out.stderr.contains("pricez"), "{}", out.stderr);
+    let listed = out.stderr.split("the tables are ").nth(1).unwrap_or_else(|| panic!("{}", out.stderr));
+    for table in ["prices", "tasks", "task_counts"] {
+        assert!(listed.split([',', ' ', '\n']).any(|t| t == table), "{table} not listed: {}", out.stderr);
+    }
+}

@@ -51,6 +51,11 @@ pub struct QueueSelectionArgs {
     /// answers "no data" for a name it does not know.
     #[arg(long)]
     pub allow_unknown: bool,
+
+    /// Queue days more than a year after today: without it, a --to that far
+    /// ahead is taken for a typo (2102 for 2012) and nothing is queued.
+    #[arg(long)]
+    pub far_future: bool,
 }
 
 impl QueueSelectionArgs {
@@ -363,11 +368,11 @@ pub struct ManArgs {}
 #[derive(Debug, Args)]
 pub struct CopyArgs {
     /// The database to copy from (a file or a postgres:// URL); read only.
-    #[arg(long, value_name = "PATH|URL")]
+    #[arg(long, value_name = "PATH|URL", value_parser = super::parse_db)]
     pub from: PathBuf,
 
     /// The database to copy into (made if missing).
-    #[arg(long, value_name = "PATH|URL")]
+    #[arg(long, value_name = "PATH|URL", value_parser = super::parse_db)]
     pub to: PathBuf,
 }
 

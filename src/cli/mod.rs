@@ -4,6 +4,7 @@
 //! flags, `values.rs` the parsers of flag values (durations, rates, URLs).
 
 mod args;
+mod remove;
 #[cfg(test)]
 mod tests;
 mod values;
@@ -14,6 +15,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 
 pub use args::*;
+pub use remove::RemoveArgs;
 pub use values::*;
 
 /// Durable, resumable price downloads: a queue of them on SQLite or PostgreSQL.
@@ -37,7 +39,7 @@ pub struct Cli {
     /// The database holding the queue and the prices: an SQLite file, or
     /// a PostgreSQL URL (postgres://user@host:5432/dbname) for one queue
     /// shared by several hosts.
-    #[arg(long, global = true, env = "PRICEQUEUE_DB", value_name = "PATH|URL")]
+    #[arg(long, global = true, env = "PRICEQUEUE_DB", value_name = "PATH|URL", value_parser = parse_db)]
     pub db: Option<PathBuf>,
 
     /// Base URL of the price source's API, in place of the one it documents
@@ -180,6 +182,21 @@ pub enum Command {
         after_help = "Example:\n  pricequeue retry --exchange kraken --from 2020-03-01 --to 2020-03-31 && pricequeue work"
     )]
     Retry(RetryArgs),
+
+    /// Remove the tasks of a selection from the queue, and their prices with --prices.
+    ///
+    /// For what should not have been queued (a typo'd year, a wrong
+    /// symbol): the tasks go whatever their state; a worker that holds one
+    /// writes nothing when it finishes. Prices are kept unless --prices is
+    /// given. It says how many tasks and prices it will remove and asks
+    /// first (y/N); --yes removes without asking, as a script must. Name
+    /// what to remove: `--exchange all` alone is everything.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  pricequeue remove --from 2027 --to 2102            # tasks queued by a typo'd year\n",
+        "  pricequeue remove --exchange kraken --symbol btc --prices --yes"
+    ))]
+    Remove(RemoveArgs),
 
     /// Run one read-only SQL statement against the database.
     ///

@@ -25,6 +25,23 @@ pub fn parse_server(s: &str) -> Result<String, String> {
     Ok(s.trim_end_matches('/').to_string())
 }
 
+/// Checks a database location: a file's path, or a PostgreSQL URL. What
+/// starts like a PostgreSQL URL (`postgres:`, `postgresql:`) but lacks its
+/// `//` would otherwise be taken for a file of that odd name and created.
+pub fn parse_db(s: &str) -> Result<std::path::PathBuf, String> {
+    let lower = s.trim_start().get(..11).unwrap_or(s).to_ascii_lowercase();
+    let scheme = ["postgresql:", "postgres:"].into_iter().find(|p| lower.starts_with(p));
+    if let Some(scheme) = scheme {
+        if !s.trim_start()[scheme.len()..].starts_with("//") {
+            return Err(format!(
+                "'{s}' starts like a PostgreSQL URL but is not one: write it {scheme}//user@host/dbname, \
+                 like postgres://postgres@127.0.0.1:5432/prices (for a file of that name, write ./{s})"
+            ));
+        }
+    }
+    Ok(std::path::PathBuf::from(s))
+}
+
 /// A request rate: requests per second, minute or hour.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rate {

@@ -56,6 +56,7 @@ impl Run for DemoArgs {
             from: Span { first: from, last: to },
             to: None,
             allow_unknown: false,
+            far_future: false,
         };
         let sel = resolve::queue_selection(&asked, source.as_ref())?;
         let store = Store::open(&options)?;

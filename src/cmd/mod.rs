@@ -9,6 +9,7 @@ mod fetch;
 mod open;
 mod progress;
 mod query;
+mod remove;
 mod retry;
 mod serve;
 mod shell;
@@ -121,6 +122,7 @@ pub fn main() -> Result<Exit> {
         Command::Coverage(c) => c.run(&env),
         Command::Chart(c) => c.run(&env),
         Command::Retry(c) => c.run(&env),
+        Command::Remove(c) => c.run(&env),
         Command::Sql(c) => c.run(&env),
         Command::Serve(c) => c.run(&env),
         Command::Ui(c) => c.run(&env),

@@ -23,7 +23,7 @@ impl PairSources {
     pub fn load(store: &Store, sel: &Selection) -> Result<PairSources> {
         let mut of = HashMap::new();
         let mut all = BTreeSet::new();
-        for (exchange, symbol, sources) in store.pair_sources(sel)? {
+        for (exchange, symbol, sources) in store.sources_in(sel)? {
             all.extend(sources.iter().cloned());
             // A pair fetched from two sources (one of them at another
             // time) names both.

@@ -146,7 +146,12 @@ pub(super) fn classify_transport(url: &str, e: ureq::Error, timeouts: Timeouts) 
     use ureq::{Error, Timeout};
     let message = format!("GET {url}: {e}");
     match &e {
-        Error::HostNotFound | Error::ConnectionFailed | Error::Timeout(Timeout::Connect | Timeout::Resolve) => {
+        Error::HostNotFound => FetchError::UnknownHost(format!("GET {url}: no host named '{}' was found", host(url))),
+        // The system's resolver fails as an I/O error of no particular kind.
+        Error::Io(io) if io.to_string().starts_with("failed to lookup address information") => {
+            FetchError::UnknownHost(format!("GET {url}: no host named '{}' was found ({io})", host(url)))
+        }
+        Error::ConnectionFailed | Error::Timeout(Timeout::Connect | Timeout::Resolve) => {
             FetchError::Unreachable(message)
         }
         Error::Io(io) if matches!(io.kind(), ErrorKind::ConnectionRefused | ErrorKind::AddrNotAvailable) => {
@@ -160,6 +165,18 @@ pub(super) fn classify_transport(url: &str, e: ureq::Error, timeouts: Timeouts) 
         Error::BadUri(_) | Error::Protocol(_) => FetchError::Permanent(message),
         _ => FetchError::Transient(message),
     }
+}
+
+/// The host name of an http(s) URL: what lies between the scheme and the
+/// port or path.
+fn host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    if host.starts_with('[') {
+        return host;
+    }
+    host.split(':').next().unwrap_or(host)
 }
 
 /// A status other than 200, classified; `url` as it may be shown.
@@ -202,6 +219,15 @@ mod wire_tests {
         let source = HttpSource::new(&answer_once(response), Timeouts::default(), 1);
         let err = source.price("bitstamp", "btc", day()).unwrap_err();
         assert!(matches!(&err, FetchError::Transient(m) if m.contains("limit")), "{err:?}");
+    }
+
+    #[test]
+    fn a_host_that_cannot_be_found_is_named() {
+        // RFC 2606: `.invalid` never resolves, and asks no network.
+        let source = HttpSource::new("http://prices.invalid:8080", Timeouts::default(), 1);
+        let err = source.exchanges().unwrap_err();
+        assert!(matches!(&err, FetchError::UnknownHost(m) if m.contains("no host named 'prices.invalid'")), "{err:?}");
+        assert_eq!(host("https://u:p@api.example.com:443/v1?x"), "api.example.com");
     }
 
     #[test]

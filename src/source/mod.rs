@@ -118,10 +118,15 @@ pub enum DayAnswer {
 /// Why a request failed, classified by what to do about it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FetchError {
-    /// Nothing answered at the server's address: refused, no such host,
+    /// Nothing answered at the server's address: refused,
     /// connect timeout. At the start of a run this ends the run.
     #[error("{0}")]
     Unreachable(String),
+    /// The server's host name could not be looked up (DNS): most likely a
+    /// typo in the address, which waiting does not mend. Mid-run it counts
+    /// as unreachable.
+    #[error("{0}")]
+    UnknownHost(String),
     /// Worth another attempt later: resets, 5xx, truncated bodies.
     #[error("{0}")]
     Transient(String),
@@ -153,5 +158,33 @@ pub struct Timeouts {
 impl Default for Timeouts {
     fn default() -> Self {
         Timeouts { connect: Duration::from_secs(5), request: Duration::from_secs(30) }
+    }
+}
+
+/// What a failed first request to the server says, and what to do.
+pub fn server_trouble(server: &str, e: &FetchError) -> String {
+    match e {
+        FetchError::Unreachable(e) => {
+            format!("cannot reach the price server: {e}. Is it running? `pricequeue serve` starts one")
+        }
+        FetchError::UnknownHost(e) => format!(
+            "cannot find the price server: {e}. Check the host name in --server {server} for a typo \
+             (or, for a source's own address, this machine's DNS); running the command again will not help"
+        ),
+        FetchError::TimedOut(e) => format!(
+            "the price server at {server} did not answer: {e}. Is it the right --server, and up? \
+             Try again later, or give a longer --timeout"
+        ),
+        FetchError::Transient(e) | FetchError::RateLimited { message: e, .. } => {
+            format!("the price server at {server} is in trouble ({e}); run the same command again later")
+        }
+        FetchError::Banned { message, .. } => format!(
+            "the price server at {server} has banned this address for now ({message}); run the same command \
+             again after the ban"
+        ),
+        FetchError::Permanent(e) => format!(
+            "{server} does not answer like the price API ({e}); check --server: it is the API's base \
+             URL, like http://localhost:8080"
+        ),
     }
 }

@@ -159,6 +159,19 @@ on_backend! {
     /// shares; returns the first (the others follow at `interval` steps).
     fn reserve_slots(&self, server: &str, n: u32, interval: i64, now: i64) -> Result<i64>;
 
+    /// How many tasks of the selection (of `source` only, when named) there
+    /// are, and how many prices of theirs: what [`Store::remove`] would
+    /// remove. Read in one transaction.
+    fn to_remove(&self, sel: &Selection, source: Option<&str>) -> Result<(u64, u64)>;
+
+    /// Removes the tasks of the selection (of `source` only, when named),
+    /// whatever their state, and with `prices` their prices too (with a
+    /// source, those of the cells whose task is that source's), in one
+    /// transaction; returns how many tasks and prices went. A worker that
+    /// holds a removed task writes nothing when it completes it: its
+    /// claim matches no task any more.
+    fn remove(&self, sel: &Selection, source: Option<&str>, prices: bool) -> Result<(u64, u64)>;
+
     /// Counts the tasks again into `task_counts`, for after hand edits.
     fn recount(&self) -> Result<()>;
 

@@ -65,7 +65,7 @@ on_backend! {
 
     /// The sources of the selection's tasks, for each pair that has tasks
     /// in the range: which API its prices come from, for the reports.
-    fn pair_sources(&self, sel: &Selection) -> Result<Vec<(String, String, Vec<String>)>>;
+    fn sources_in(&self, sel: &Selection) -> Result<Vec<(String, String, Vec<String>)>>;
 
     /// What tells this database from every other: the file's full path;
     /// for PostgreSQL the server's system identifier, its database and the

@@ -67,7 +67,8 @@ impl std::fmt::Display for Reason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Reason::Queued { attempts, error: Some(e) } if *attempts > 0 => {
-                write!(f, "queued (after {attempts} failed attempts, last: {e})")
+                let attempts = crate::report::plural(u64::from(*attempts), "failed attempt", "failed attempts");
+                write!(f, "queued (after {attempts}, last: {e})")
             }
             Reason::Failed { error } => write!(f, "failed: {error}"),
             Reason::Abandoned { error } => write!(f, "abandoned: {error}"),
@@ -106,5 +107,17 @@ pub(crate) fn reason(state: TaskState, attempts: u32, error: Option<String>, at:
         TaskState::Failed => Reason::Failed { error: error.unwrap_or_default() },
         TaskState::Abandoned => Reason::Abandoned { error: error.unwrap_or_default() },
         TaskState::Done => Reason::PriceDeleted, // yet no price row
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_failed_attempt_is_said_in_the_singular() {
+        let queued = |attempts| Reason::Queued { attempts, error: Some("HTTP 502".into()) }.to_string();
+        assert_eq!(queued(1), "queued (after 1 failed attempt, last: HTTP 502)");
+        assert_eq!(queued(2), "queued (after 2 failed attempts, last: HTTP 502)");
     }
 }

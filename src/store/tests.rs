@@ -202,3 +202,35 @@ fn failures_are_listed_newest_first_for_a_selection_or_all_on(store: &Store) {
     assert_eq!(days(store.failures(Some(&sel("kraken", 1, 2)), 10).unwrap()), [day(2), day(1)]);
     assert!(store.failures(Some(&sel("bitstamp", 1, 3)), 10).unwrap().is_empty());
 }
+
+#[test]
+fn removed_tasks_leave_nothing_behind_and_their_worker_writes_nothing() {
+    for db in backends() {
+        removed_tasks_leave_nothing_behind_and_their_worker_writes_nothing_on(&three_days(&db));
+    }
+}
+
+fn removed_tasks_leave_nothing_behind_and_their_worker_writes_nothing_on(store: &Store) {
+    let sel = |from: u32, to: u32, source: Option<&str>| {
+        let s =
+            Selection { exchanges: vec!["kraken".into()], symbols: vec!["btc".into()], from: day(from), to: day(to) };
+        store.to_remove(&s, source).map(|n| (s, n)).unwrap()
+    };
+    let mut held = store.claim("a", 3, 0, i64::MAX, &["cryptodb".into()]).unwrap();
+    let first = held.remove(0);
+    store.complete(&[Completion { task: first, outcome: price(1.0) }]).unwrap();
+    assert_eq!(sel(1, 3, None).1, (3, 1));
+    assert_eq!(sel(1, 3, Some("binance")).1, (0, 0), "another source's tasks are not these");
+
+    // Day 1 goes with its price; days 2 and 3 are held by a worker.
+    let (one, _) = sel(1, 1, None);
+    assert_eq!(store.remove(&one, None, true).unwrap(), (1, 1));
+    assert_eq!(stored_close(store, day(1)), None);
+    let (rest, _) = sel(2, 3, Some("cryptodb"));
+    assert_eq!(store.remove(&rest, Some("cryptodb"), false).unwrap(), (2, 0));
+    let late: Vec<Completion> = held.into_iter().map(|task| Completion { task, outcome: price(2.0) }).collect();
+    assert_eq!(store.complete(&late).unwrap(), [false, false], "a removed task's completion is fenced off");
+    assert_eq!(stored_close(store, day(2)), None, "no stray price");
+    assert_eq!(store.counts().unwrap().total(), 0, "task_counts follows the removal");
+    assert_eq!(sel(1, 3, None).1, (0, 0));
+}

@@ -126,7 +126,7 @@ impl Fetcher {
     ) -> Option<Vec<Task>> {
         let streak = &lane.unreachable_streak;
         match &result {
-            Err(FetchError::Unreachable(_)) => streak.fetch_add(1, Ordering::Relaxed),
+            Err(FetchError::Unreachable(_) | FetchError::UnknownHost(_)) => streak.fetch_add(1, Ordering::Relaxed),
             _ => streak.swap(0, Ordering::Relaxed),
         };
         let answer = match result {
@@ -249,7 +249,7 @@ impl Fetcher {
     fn again(&self, task: &Task, error: String, at: i64) -> Outcome {
         let attempt = task.attempts + 1;
         if attempt >= self.opts.max_attempts {
-            return Outcome::Failed { error: format!("{error} (gave up after {attempt} attempts)") };
+            return Outcome::Failed { error: gave_up(&error, attempt) };
         }
         Outcome::Retry { error, at }
     }
@@ -372,10 +372,15 @@ impl Fetcher {
     fn retry_or_fail(&self, task: &Task, error: String, delay: Option<Duration>) -> Outcome {
         let attempt = task.attempts + 1;
         if attempt >= self.opts.max_attempts {
-            return Outcome::Failed { error: format!("{error} (gave up after {attempt} attempts)") };
+            return Outcome::Failed { error: gave_up(&error, attempt) };
         }
         let delay =
             delay.unwrap_or_else(|| super::backoff(self.opts.retry_delay, self.opts.max_retry_delay, task.attempts));
         Outcome::Retry { error, at: clock::after(now_ms(), delay) }
     }
+}
+
+/// A task's last error, with how many attempts it had.
+fn gave_up(error: &str, attempts: u32) -> String {
+    format!("{error} (gave up after {})", crate::report::plural(u64::from(attempts), "attempt", "attempts"))
 }

@@ -27,7 +27,7 @@ use anyhow::{bail, Result};
 
 use crate::clock::{self, now_ms};
 use crate::owner;
-use crate::source::{FetchError, PriceSource};
+use crate::source::{server_trouble, FetchError, PriceSource};
 use crate::store::{Completion, Store, Task};
 
 /// How a run behaves; the command line fills this in.
@@ -324,30 +324,6 @@ fn probe(source: &dyn PriceSource) -> Result<()> {
             }
             Err(e) => bail!(server_trouble(source.server(), &e)),
         }
-    }
-}
-
-/// What a failed first request to the server says, and what to do.
-pub fn server_trouble(server: &str, e: &FetchError) -> String {
-    match e {
-        FetchError::Unreachable(e) => {
-            format!("cannot reach the price server: {e}. Is it running? `pricequeue serve` starts one")
-        }
-        FetchError::TimedOut(e) => format!(
-            "the price server at {server} did not answer: {e}. Is it the right --server, and up? \
-             Try again later, or give a longer --timeout"
-        ),
-        FetchError::Transient(e) | FetchError::RateLimited { message: e, .. } => {
-            format!("the price server at {server} is in trouble ({e}); run the same command again later")
-        }
-        FetchError::Banned { message, .. } => format!(
-            "the price server at {server} has banned this address for now ({message}); run the same command \
-             again after the ban"
-        ),
-        FetchError::Permanent(e) => format!(
-            "{server} does not answer like the price API ({e}); check --server: it is the API's base \
-             URL, like http://localhost:8080"
-        ),
     }
 }
 

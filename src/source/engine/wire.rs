@@ -31,6 +31,7 @@ impl DeclaredSource {
         let m = |s: String| self.secrets.mask(&s);
         match e {
             FetchError::Unreachable(s) => FetchError::Unreachable(m(s)),
+            FetchError::UnknownHost(s) => FetchError::UnknownHost(m(s)),
             FetchError::Transient(s) => FetchError::Transient(m(s)),
             FetchError::TimedOut(s) => FetchError::TimedOut(m(s)),
             FetchError::Permanent(s) => FetchError::Permanent(m(s)),

@@ -23,6 +23,7 @@ mod enqueue;
 mod pairs;
 mod pauses;
 mod readonly;
+mod remove;
 mod report;
 mod retry;
 mod schema;

@@ -48,6 +48,20 @@ pub fn run_readonly(
         Err(e) if e.as_db_error().is_some_and(|d| d.message().contains("multiple commands")) => {
             bail!("`pricequeue sql` runs one statement at a time; remove everything after the first `;`")
         }
+        Err(e) if e.code() == Some(&SqlState::UNDEFINED_TABLE) => {
+            // The failed statement aborted the transaction: the names are read after it.
+            let said = describe(e, url);
+            let _ = tx.rollback();
+            let tables = client
+                .query(
+                    "SELECT table_name::text FROM information_schema.tables
+                     WHERE table_schema = ANY(current_schemas(false)) ORDER BY 1",
+                    &[],
+                )
+                .map(|rows| rows.iter().map(|r| r.get::<_, String>(0)).collect::<Vec<_>>().join(", "))
+                .unwrap_or_default();
+            return Err(anyhow::anyhow!("{said:#}; the tables are {tables}").context("the SQL statement is not valid"));
+        }
         Err(e) => return Err(describe(e, url).context("the SQL statement is not valid")),
     };
     // Parsed, not run: only now is it known to be one valid statement,

@@ -42,7 +42,7 @@ impl Db {
         })
     }
 
-    pub fn pair_sources(&self, sel: &Selection) -> Result<Vec<(String, String, Vec<String>)>> {
+    pub fn sources_in(&self, sel: &Selection) -> Result<Vec<(String, String, Vec<String>)>> {
         self.with(|c| {
             let rows = c.rows(
                 "SELECT exchange, symbol, array_agg(DISTINCT source ORDER BY source) FROM tasks

@@ -10,6 +10,7 @@ mod enqueue;
 mod pairs;
 mod pauses;
 mod readonly;
+mod remove;
 mod report;
 mod retry;
 mod schema;
@@ -160,6 +161,9 @@ fn cannot_open(e: &anyhow::Error) -> bool {
 /// Why the database at `path` cannot be opened for writing, when the
 /// filesystem or the permissions say so.
 fn unwritable(path: &Path) -> Option<anyhow::Error> {
+    if !path.exists() {
+        return uncreatable(path);
+    }
     let kind = std::fs::OpenOptions::new().write(true).open(path).err()?.kind();
     let shown = path.display();
     match kind {
@@ -186,6 +190,34 @@ fn unwritable(path: &Path) -> Option<anyhow::Error> {
         ),
         _ => None,
     }
+}
+
+/// Why no database file can be made at `path`, when its directory is on a
+/// read-only filesystem or not writable to this user: said once, naming
+/// the directory (SQLite's own words are "Error code 14", twice).
+fn uncreatable(path: &Path) -> Option<anyhow::Error> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    // Making the file is the only sure test (root writes where the mode
+    // bits say no); one made here is removed at once, as it was not there.
+    let kind = match std::fs::OpenOptions::new().write(true).create_new(true).open(path) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(path);
+            return None;
+        }
+        Err(e) => e.kind(),
+    };
+    let why = match kind {
+        std::io::ErrorKind::ReadOnlyFilesystem => "is on a read-only filesystem",
+        std::io::ErrorKind::PermissionDenied => "is not writable to you",
+        _ => return None,
+    };
+    Some(anyhow::anyhow!(
+        "cannot create the database {}: its directory {} {why}. Pass --db with a path in a directory you can \
+         write to (pricequeue keeps the file and its -wal and -shm files there)",
+        path.display(),
+        dir.display()
+    ))
 }
 
 /// `file:` URI of `path` with `immutable=1`: SQLite reads it without locks

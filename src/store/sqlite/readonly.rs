@@ -84,6 +84,10 @@ pub fn run_readonly(
             bail!("`pricequeue sql` runs one statement at a time; remove everything after the first `;`")
         }
         Err(e) if is_refusal(&e) => bail!(refused()),
+        Err(e) if e.to_string().starts_with("no such table") => {
+            let tables = tables(&conn).unwrap_or_default().join(", ");
+            return Err(anyhow::anyhow!("{e}; the tables are {tables}")).context("the SQL statement is not valid");
+        }
         Err(e) => return Err(e).context("the SQL statement is not valid"),
     };
     if !stmt.readonly() {
@@ -108,6 +112,17 @@ pub fn run_readonly(
         row(&values)?;
     }
     Ok(())
+}
+
+/// The tables and views a statement may read, by name: a misspelt one is
+/// answered with them.
+fn tables(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite!_%' ESCAPE '!'
+         ORDER BY name",
+    )?;
+    let names = stmt.query_map([], |r| r.get(0))?;
+    names.collect()
 }
 
 /// Opens `path` read-only, as immutable where a read-only filesystem

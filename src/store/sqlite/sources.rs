@@ -47,7 +47,7 @@ impl Db {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    pub fn pair_sources(&self, sel: &Selection) -> Result<Vec<(String, String, Vec<String>)>> {
+    pub fn sources_in(&self, sel: &Selection) -> Result<Vec<(String, String, Vec<String>)>> {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         let mut stmt = tx.prepare_cached(

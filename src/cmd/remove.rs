@@ -1,0 +1,82 @@
+//! `remove`: takes the tasks of a selection out of the queue (and their
+//! prices, when asked), after saying how many and asking first.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use anyhow::{Context, Result};
+
+use super::{plural, Env, Run};
+use crate::cli::RemoveArgs;
+use crate::dates;
+use crate::error::{Exit, Usage};
+use crate::resolve;
+use crate::store::{Create, Store};
+
+impl Run for RemoveArgs {
+    fn run(&self, env: &Env) -> Result<Exit> {
+        let asked = &self.selection;
+        // A selection left open is everything in the database: never by
+        // accident, so it must be named (`--exchange all`).
+        if asked.exchanges.is_empty() && asked.symbols.is_empty() && asked.from.is_none() && asked.to.is_none() {
+            anyhow::bail!(Usage(
+                "name the tasks to remove with --exchange, --symbol, --from or --to \
+                 (`--exchange all` alone removes every task)"
+                    .into()
+            ));
+        }
+        if let (Some(from), Some(to)) = (asked.first_day(), asked.last_day()) {
+            dates::check_range(from, to)?;
+        }
+        let store = Store::open(&env.store(Create::No))?;
+        let source = self.source.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let Some(sel) = resolve::report_selection(&store, asked)? else {
+            env.say(&format!("{}: no task or price of this selection; nothing to remove", store.location()));
+            return Ok(Exit::Ok);
+        };
+        let from = source.map(|s| format!(" from {s}")).unwrap_or_default();
+        let (tasks, prices) = store.to_remove(&sel, source)?;
+        let what = |tasks, prices| {
+            let tasks = plural(tasks, "task", "tasks");
+            if self.prices {
+                format!("{tasks} and {}", plural(prices, "price", "prices"))
+            } else {
+                tasks
+            }
+        };
+        if tasks == 0 && (prices == 0 || !self.prices) {
+            env.say(&format!("no task{from} of {}; nothing to remove", sel.describe()));
+            return Ok(Exit::Ok);
+        }
+        let kept = if self.prices || prices == 0 {
+            String::new()
+        } else {
+            format!(" ({} kept: --prices removes them too)", plural(prices, "price is", "prices are"))
+        };
+        let question =
+            format!("remove {}{from} of {} from {}{kept}?", what(tasks, prices), sel.describe(), store.location());
+        if !self.yes && !confirmed(&question)? {
+            env.say("nothing was removed");
+            return Ok(Exit::Ok);
+        }
+        let (tasks, prices) = store.remove(&sel, source, self.prices)?;
+        env.say(&format!("removed {}{from} of {}", what(tasks, prices), sel.describe()));
+        Ok(Exit::Ok)
+    }
+}
+
+/// Asks `question` on the terminal; true for y or yes. Where standard
+/// input is not a terminal nobody can answer, so it is a usage error: a
+/// script says --yes.
+fn confirmed(question: &str) -> Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!(Usage(format!(
+            "{question} Standard input is not a terminal, so nobody can answer: add --yes to remove them; \
+             nothing was removed"
+        )));
+    }
+    let mut err = std::io::stderr().lock();
+    write!(err, "{question} [y/N] ").and_then(|()| err.flush()).context("asking on standard error")?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).context("reading the answer")?;
+    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+}

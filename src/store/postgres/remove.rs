@@ -1,0 +1,58 @@
+//! Removing the tasks of a selection, and their prices when asked, on
+//! PostgreSQL: one transaction, the counts kept in step.
+
+use anyhow::Result;
+
+use super::counts::{Counts, SelectionParams};
+use super::Db;
+use crate::selection::Selection;
+use crate::store::TaskState;
+
+/// The tasks of the selection, of the source `$5` names (any for NULL).
+const TASKS: &str = "FROM tasks WHERE exchange = ANY($1) AND symbol = ANY($2) AND day BETWEEN $3 AND $4
+                     AND ($5::text IS NULL OR source = $5)";
+
+/// The prices of those cells: with a source, the prices whose task it is.
+const PRICES: &str = "FROM prices p WHERE exchange = ANY($1) AND symbol = ANY($2) AND day BETWEEN $3 AND $4
+                      AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM tasks t WHERE t.exchange = p.exchange
+                          AND t.symbol = p.symbol AND t.day = p.day AND t.source = $5))";
+
+impl Db {
+    pub fn to_remove(&self, sel: &Selection, source: Option<&str>) -> Result<(u64, u64)> {
+        let p = SelectionParams::of(sel);
+        let source = source.map(str::to_string);
+        let sql = format!("SELECT (SELECT count(*) {TASKS}), (SELECT count(*) {PRICES})");
+        self.with(|c| {
+            let [e, s, from, to] = p.params();
+            let row = c.query_one(&sql, &[e, s, from, to, &source])?;
+            Ok((row.get::<_, i64>(0) as u64, row.get::<_, i64>(1) as u64))
+        })
+    }
+
+    pub fn remove(&self, sel: &Selection, source: Option<&str>, prices: bool) -> Result<(u64, u64)> {
+        let p = SelectionParams::of(sel);
+        let source = source.map(str::to_string);
+        let delete_prices = format!("DELETE {PRICES}");
+        let delete_tasks = format!(
+            "WITH gone AS (DELETE {TASKS} RETURNING exchange, symbol, state)
+             SELECT exchange, symbol, state, count(*) FROM gone GROUP BY exchange, symbol, state"
+        );
+        self.with(|c| {
+            let [e, s, from, to] = p.params();
+            let args: [&(dyn r2d2_postgres::postgres::types::ToSql + Sync); 5] = [e, s, from, to, &source];
+            let mut tx = c.transaction()?;
+            // The prices first: with a source, their tasks say which go.
+            let priced = if prices { tx.execute(&delete_prices, &args)? } else { 0 };
+            let mut counts = Counts::default();
+            let mut tasks = 0;
+            for row in tx.query(&delete_tasks, &args)? {
+                let n: i64 = row.get(3);
+                counts.add(row.get(0), row.get(1), row.get::<_, TaskState>(2), -n);
+                tasks += n as u64;
+            }
+            counts.write(&mut tx)?;
+            tx.commit()?;
+            Ok((tasks, priced))
+        })
+    }
+}
