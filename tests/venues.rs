@@ -70,3 +70,22 @@ fn ccxt_reads_the_candles_pricequeue_stores_from_every_stand_in() {
         assert_eq!(read, want, "{source}: ccxt and the stand-in's own candles differ");
     }
 }
+
+/// Bitstamp's OHLC reference: when both `start` and `end` are sent, `end`
+/// is used, so the answer is the `limit` candles up to `end`, not from
+/// `start` (which is why the declaration pages backward).
+#[test]
+fn the_bitstamp_stand_in_answers_up_to_end_when_start_is_sent_too() {
+    let server = Server::start("127.0.0.1:0", ServerOptions::default()).unwrap();
+    // start 2020-01-01, end 2020-03-01 (a leap year: Feb 29 is in).
+    let url = format!("{}/api/v2/ohlc/btcusd/?step=86400&limit=3&start=1577836800&end=1583020800", server.url());
+    let text = ureq::get(&url).call().expect("request").body_mut().read_to_string().expect("a body");
+    let body: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let times: Vec<&str> = body["data"]["ohlc"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["timestamp"].as_str().expect("a timestamp"))
+        .collect();
+    assert_eq!(times, ["1582848000", "1582934400", "1583020800"]);
+}

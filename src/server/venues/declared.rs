@@ -37,7 +37,8 @@ fn trading(rows: Vec<Candle>) -> Vec<Candle> {
 //   {"time","high","low","open","volumefrom","volumeto","close",
 //   "conversionType","conversionSymbol"}; errors with status 200 as
 //   {"Response":"Error","Message":...}. ⚠ Before a coin's history the real
-//   API sends rows of zeros; this stand-in sends none.
+//   API sends rows of zeros (so say users' notes; not on the page above,
+//   nor found in any page searched); this stand-in sends none.
 
 fn cc_error(message: &str) -> Response {
     ok(json!({"Response": "Error", "Message": message, "HasWarning": false, "Type": 2, "RateLimit": {}, "Data": {}})
@@ -150,8 +151,11 @@ fn alphavantage(ask: &Ask) -> Response {
 // ---- Stooq ----
 // https://stooq.com/q/d/?s=aapl.us (the page's CSV link):
 //   GET /q/d/l/?s&i=d&d1=YYYYMMDD&d2=YYYYMMDD: CSV "Date,Open,High,Low,Close,Volume",
-//   oldest first; "No data" for a name it does not know. ⚠ Stooq may ask
-//   for a key now; this stand-in does not.
+//   oldest first; "No data" for a name it does not know. ⚠ Stooq documents
+//   none of this. A report of 2026-07-29
+//   (https://github.com/Verdenroz/finance-query/issues/263) says the CSV
+//   link now answers clients that are not browsers with an HTML page and
+//   a proof-of-work challenge, with status 200; this stand-in does not.
 
 fn stooq(ask: &Ask) -> Response {
     let csv = |body: String| Response::Headed {

@@ -9,10 +9,15 @@ use crate::server::response::Response;
 
 // ---- Bitstamp ----
 // https://www.bitstamp.net/api/#tag/Market-info/operation/GetOHLCData
+//   (read in copies of Bitstamp's OpenAPI text, bitstamp.json: the page
+//   itself could not be read here)
 //   GET /api/v2/ohlc/{market_symbol}/?step&limit&start&end&exclude_current_candle:
-//   {"data":{"pair":"BTC/USD","ohlc":[{"timestamp","open","high","low","close","volume"}]}},
-//   strings, oldest first, limit 1 to 1000. (⚠ from clients' code and notes:
-//   the reference page could not be read here.)
+//   step and limit required, limit 1 to 1000; `start` is where the rows
+//   begin, `end` where they stop; when both are sent, `end` is used;
+//   exclude_current_candle leaves out the open candle. {"data":{"pair":"BTC/USD","ohlc":[{"timestamp","open",
+//   "high","low","close","volume"}]}}, strings, oldest first.
+//   ⚠ Whether the candle opening exactly at `end` is in: this stand-in
+//   counts it in, as the declaration's `end` (the last day's start) needs.
 
 pub(super) fn bitstamp_pairs() -> Response {
     let list: Vec<Value> = pairs("bitstamp")
@@ -50,21 +55,22 @@ pub(super) fn bitstamp_ohlc(ask: &Ask, symbol: &str) -> Response {
     };
     let exclude = ask.param("exclude_current_candle") == Some("true");
     let last = if exclude { today() - chrono::Duration::days(1) } else { today() };
-    // start wins over end: `limit` rows from it.
+    // `end` wins over `start` (Bitstamp's reference): `limit` rows up to
+    // it; `start` alone: `limit` rows from it.
     let rows = match (start, end) {
-        (Some(s), _) => {
+        (Some(s), None) => {
             let from = day_of(s + 86_399);
             let to = last.min(from + chrono::Duration::days(limit as i64 - 1));
             let mut rows = candles("bitstamp", p.symbol, from, to);
             rows.truncate(limit);
             rows
         }
-        (None, e) => {
+        (_, e) => {
             let to = e.map_or(last, |e| day_of(e).min(last));
             newest(candles("bitstamp", p.symbol, to - chrono::Duration::days(limit as i64 * 2), to), limit)
         }
     };
-    let (rows, offset) = page(ask, rows, start.is_none());
+    let (rows, offset) = page(ask, rows, end.is_some() || start.is_none());
     let ohlc: Vec<Value> = rows
         .iter()
         .map(|c| {
