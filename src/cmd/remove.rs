@@ -43,15 +43,15 @@ impl Run for RemoveArgs {
                 tasks
             }
         };
-        if tasks == 0 && (prices == 0 || !self.prices) {
-            env.say(&format!("no task{from} of {}; nothing to remove", sel.describe()));
-            return Ok(Exit::Ok);
-        }
         let kept = if self.prices || prices == 0 {
             String::new()
         } else {
             format!(" ({} kept: --prices removes them too)", plural(prices, "price is", "prices are"))
         };
+        if tasks == 0 && (prices == 0 || !self.prices) {
+            env.say(&format!("no task{from} of {}; nothing to remove{kept}", sel.describe()));
+            return Ok(Exit::Ok);
+        }
         let question =
             format!("remove {}{from} of {} from {}{kept}?", what(tasks, prices), sel.describe(), store.location());
         if !self.yes && !confirmed(&question)? {
