@@ -111,7 +111,8 @@ fn write_missing<W: Write>(
     totals: &mut QueryTotals,
     out: &mut Output<W>,
 ) -> Result<()> {
-    let title = format!("Missing: {} of {} prices", totals.cells - totals.prices, totals.cells);
+    let title =
+        format!("Missing: {} of {}", totals.cells - totals.prices, super::plural(totals.cells, "price", "prices"));
     let table_sources = sources.any_shown();
     if shown {
         let columns = match format {

@@ -185,8 +185,10 @@ impl Template {
                 }
                 Part::Day { last, offset, format } => {
                     let day = if *last { v.last } else { v.first };
-                    let day =
-                        shift(day, *offset).ok_or_else(|| format!("{day} moved by {offset} days is out of range"))?;
+                    let day = shift(day, *offset).ok_or_else(|| {
+                        let unit = if offset.abs() == 1 { "day" } else { "days" };
+                        format!("{day} moved by {offset} {unit} is out of range")
+                    })?;
                     let text = encode(&write_day(day, format));
                     (text.clone(), text)
                 }
