@@ -24,6 +24,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0003_due_days_and_rate", include_str!("../../../migrations/sqlite/0003_due_days_and_rate.sql")),
     ("0004_state_check_as_ors", include_str!("../../../migrations/sqlite/0004_state_check_as_ors.sql")),
     ("0005_sources", include_str!("../../../migrations/sqlite/0005_sources.sql")),
+    ("0006_transient_failures", include_str!("../../../migrations/sqlite/0006_transient_failures.sql")),
 ];
 
 /// The schema version this build writes.
