@@ -84,7 +84,7 @@ fn write_sources<W: Write>(store: &Store, out: &mut Output<W>) -> Result<()> {
     }
     out.section(
         "sources",
-        Some("Sources with tasks waiting (queued, in progress or not yet due)"),
+        Some("Sources with tasks waiting (queued, in progress, not yet due, or cooling down after transient errors)"),
         &["source", "declared", "waiting"],
     )?;
     let mut names: Vec<&str> = waiting.iter().map(|(n, _)| n.as_str()).collect();
