@@ -6,9 +6,23 @@ use std::time::Duration;
 
 use chrono::{NaiveDate, NaiveTime};
 
-/// Milliseconds since the Unix epoch, now.
+/// Milliseconds since the Unix epoch, now: this machine's clock, moved
+/// ahead by [`AHEAD`] when it is set.
 pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
+    chrono::Utc::now().timestamp_millis().saturating_add(ahead())
+}
+
+/// For tests only: a duration (`3h`) the queue's clock runs ahead of this
+/// machine's, so that a test sees a cool-down end without waiting for it.
+/// PostgreSQL keeps the queue's times on its server's clock, which this
+/// does not move.
+pub const AHEAD: &str = "PRICEQUEUE_TEST_CLOCK_AHEAD";
+
+/// [`AHEAD`] in ms, read once; 0 when unset or not a duration.
+fn ahead() -> i64 {
+    static AHEAD_MS: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *AHEAD_MS
+        .get_or_init(|| std::env::var(AHEAD).ok().and_then(|v| humantime::parse_duration(v.trim()).ok()).map_or(0, ms))
 }
 
 /// A duration in whole milliseconds, saturating at `i64::MAX`.

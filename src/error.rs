@@ -38,7 +38,7 @@ impl Exit {
             Exit::Ok => {
                 "success; for chart: the file was written; for query, coverage and chart --strict: every price of the \
                  selection is there; for work and fetch: every task that is due is done (a price, no data, or \
-                 abandoned)"
+                 abandoned), or cools down after transient errors (a later run asks again)"
             }
             Exit::Error => {
                 "an error stopped the command (database, network, file); the message says what to do, often \
@@ -49,12 +49,13 @@ impl Exit {
                  or a question (remove) with no terminal to answer it and no --yes"
             }
             Exit::Incomplete => {
-                "query, coverage, chart --strict: the selection is incomplete: some cell is not queued, queued, in progress, not \
-                 yet due or failed; work, fetch: --deadline stopped the run with tasks left"
+                "query, coverage, chart --strict: the selection is incomplete: some cell is not queued, queued, in \
+                 progress, not yet due, failed or cooling down; work, fetch: --deadline stopped the run with tasks left"
             }
             Exit::Failed => {
-                "work, fetch: some tasks of the selection failed (status shows why; retry queues them again, \
-                 retry --never gives up on them)"
+                "work, fetch: some tasks of the selection failed for good, a person is needed: a permanent error (a \
+                 404, an invalid answer), or transient ones over two days (status shows why; retry queues them \
+                 again, retry --never gives up on them)"
             }
             Exit::Settled => {
                 "query, coverage, chart --strict: the selection is complete, but the price server has no price for some cells (no \

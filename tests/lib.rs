@@ -30,6 +30,7 @@ mod sqlite {
 
     mod chaos;
     mod chart;
+    mod cooling;
     mod coverage;
     mod declared;
     mod demo;
@@ -60,6 +61,7 @@ mod postgres {
     mod chaos;
     mod chart;
     mod connect;
+    mod cooling;
     mod coverage;
     mod edges;
     mod enqueue;

@@ -39,17 +39,20 @@ impl Run for FetchArgs {
 
         // The exit code speaks for the whole selection: a task that failed
         // in an earlier run is still a price this command did not get.
+        // Failures cooling down after transient errors are not among them:
+        // a later run asks again, and no person is needed yet.
         let counts = store.counts_in(&sel)?;
-        let code = exit_code(&summary, counts.failed);
+        let failed = counts.failed.saturating_sub(store.cooling(Some(&sel))?.0);
+        let code = exit_code(&summary, failed);
         for line in summary_lines(&summary) {
             env.report(&line, code);
         }
-        if counts.failed > summary.failed {
+        if failed > summary.failed {
             env.report(
                 &format!(
                     "{} of this selection failed in earlier runs; `pricequeue status` shows why, \
                      `pricequeue retry` queues them again, `pricequeue retry --never` gives up on them",
-                    plural(counts.failed - summary.failed, "task", "tasks"),
+                    plural(failed - summary.failed, "task", "tasks"),
                 ),
                 code,
             );

@@ -164,7 +164,7 @@ impl Observer for Reporter {
     }
 
     fn progress(&self, s: &Summary, total: u64) {
-        let own = s.fetched + s.no_data + s.failed + s.not_yet;
+        let own = s.fetched + s.no_data + s.failed + s.cooling + s.not_yet;
         let (done, total) = match &self.scope {
             Some(scope) => (scope.done(own), scope.total),
             None => (own, total),
@@ -205,6 +205,9 @@ impl Observer for Reporter {
             Outcome::NoData => "no data".into(),
             Outcome::OutsideHistory => "outside the source's history".into(),
             Outcome::Failed { error } => format!("failed: {error}"),
+            Outcome::Cooling { error, at } => {
+                format!("failed for now: {error}; asked again from {}", crate::clock::show(*at))
+            }
             Outcome::Retry { error, .. } => format!("will retry: {error}"),
             Outcome::Defer { error, .. } => format!("deferred: {error}"),
             Outcome::NotYet { at, asked: true, .. } => {

@@ -86,7 +86,7 @@ pub(super) fn start(
 }
 
 /// The summary of a run: the line of counts, then a line on the days not
-/// yet due, if any.
+/// yet due, and one on the failures cooling down, if any.
 pub(super) fn summary_lines(s: &Summary) -> Vec<String> {
     let mut lines = vec![summary_line(s)];
     if s.waiting > 0 {
@@ -94,6 +94,13 @@ pub(super) fn summary_lines(s: &Summary) -> Vec<String> {
             "{} not yet due (their day has not ended, or the server had no price yet); the first comes due at {}: a later run fetches them",
             plural(s.waiting, "task is", "tasks are"),
             s.next_due.map_or_else(|| "?".into(), clock::show)
+        ));
+    }
+    if s.cooled > 0 {
+        lines.push(format!(
+            "{} on transient errors (server errors, timeouts); a run from {} on asks again: `pricequeue status` shows them",
+            plural(s.cooled, "task failed", "tasks failed"),
+            s.next_cooled.map_or_else(|| "?".into(), clock::show)
         ));
     }
     lines

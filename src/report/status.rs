@@ -7,6 +7,7 @@ use anyhow::Result;
 
 use super::Value;
 use super::{Format, Output};
+use crate::store::state::ROUNDS;
 use crate::store::{StateCounts, Store, TaskState};
 
 /// Failed tasks listed with their error; `query` lists them all.
@@ -83,7 +84,7 @@ fn write_sources<W: Write>(store: &Store, out: &mut Output<W>) -> Result<()> {
     }
     out.section(
         "sources",
-        Some("Sources with tasks waiting (queued, in progress or not yet due)"),
+        Some("Sources with tasks waiting (queued, in progress, not yet due, or cooling down after transient errors)"),
         &["source", "declared", "waiting"],
     )?;
     let mut names: Vec<&str> = waiting.iter().map(|(n, _)| n.as_str()).collect();
@@ -102,22 +103,44 @@ fn write_sources<W: Write>(store: &Store, out: &mut Output<W>) -> Result<()> {
     Ok(())
 }
 
-/// The most recent failures, with their last error.
+/// The most recent failures, with their last error: each permanent (a
+/// person is needed) or transient (cooling down; a later run asks again).
 fn write_failures<W: Write>(store: &Store, total: &StateCounts, out: &mut Output<W>) -> Result<()> {
     let shown = total.failed.min(FAILURES_SHOWN as u64);
     out.section(
         "failures",
         Some(&format!("Failed tasks ({shown} most recent of {}), with their last error", total.failed)),
-        &["exchange", "symbol", "day", "attempts", "error"],
+        &["exchange", "symbol", "day", "attempts", "failure", "asked_again", "error"],
     )?;
     for f in store.failures(None, FAILURES_SHOWN)? {
+        let (kind, again) = match f.again_at {
+            Some(at) => ("transient", format!("from {}, round {} of {}", crate::clock::show(at), f.rounds + 1, ROUNDS)),
+            None => ("permanent", "after `retry`".to_string()),
+        };
         out.row(&[
             Value::Text(f.exchange),
             Value::Text(f.symbol),
             Value::Text(f.day.to_string()),
             Value::Integer(f.attempts.into()),
+            Value::Text(kind.into()),
+            Value::Text(again),
             Value::Text(f.error),
         ])?;
+    }
+    let (cooling, first) = store.cooling(None)?;
+    let permanent = total.failed.saturating_sub(cooling);
+    if permanent > 0 {
+        out.note(&format!(
+            "{permanent} permanent: a person is needed. `pricequeue retry` queues them again once the cause \
+             is mended, `pricequeue retry --never` gives up on them"
+        ))?;
+    }
+    if let (true, Some(first)) = (cooling > 0, first) {
+        out.note(&format!(
+            "{cooling} transient (server errors, timeouts, rate limits): cooling down, no person needed yet; \
+             a run from {} on asks the first again",
+            crate::clock::show(first)
+        ))?;
     }
     if total.failed > shown {
         out.note("`pricequeue query --missing` lists every failed task")?;

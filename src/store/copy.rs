@@ -25,6 +25,10 @@ pub struct TaskRecord {
     pub finished_at: Option<String>,
     /// The source it is fetched from.
     pub source: String,
+    /// The kind of its latest failure (`transient`, `permanent`), if any.
+    pub failure: Option<String>,
+    /// Rounds of attempts that ended in a cool-down.
+    pub rounds: u32,
 }
 
 impl TaskRecord {

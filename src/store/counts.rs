@@ -92,4 +92,9 @@ pub struct FailedTask {
     pub day: NaiveDate,
     pub attempts: u32,
     pub error: String,
+    /// For a failure on transient errors: when a run asks again (ms since
+    /// the epoch). `None` for a permanent one, which waits for `retry`.
+    pub again_at: Option<i64>,
+    /// Rounds of attempts that ended in a cool-down.
+    pub rounds: u32,
 }

@@ -184,6 +184,7 @@ on_backend! {
     /// The declarations kept, by name.
     fn declarations(&self) -> Result<Vec<(String, String)>>;
 
-    /// The sources of the tasks queued or in progress, each with how many.
+    /// The sources of the tasks waiting (queued, in progress, not yet due,
+    /// or cooling down after transient errors), each with how many.
     fn pending_sources(&self) -> Result<Vec<(String, u64)>>;
 }

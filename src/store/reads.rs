@@ -35,6 +35,11 @@ on_backend! {
     /// the selection, or of the whole queue for `None`.
     fn failures(&self, sel: Option<&Selection>, limit: usize) -> Result<Vec<FailedTask>>;
 
+    /// The failed tasks cooling down after transient errors (of the
+    /// selection, or every one for `None`), and when a run first asks one
+    /// of them again.
+    fn cooling(&self, sel: Option<&Selection>) -> Result<(u64, Option<i64>)>;
+
     /// The exchanges and the symbols that appear in the queue or the prices.
     fn names(&self) -> Result<(Vec<String>, Vec<String>)>;
 

@@ -16,8 +16,11 @@ pub enum Reason {
     /// Its day has not come due (or its price was not published yet):
     /// queued from `at` (ms since the epoch); `note` says why, if asked before.
     NotYetDue { at: i64, note: Option<String> },
-    /// Gave up: a permanent error or the last attempt failed.
+    /// Gave up: a permanent error, or the last attempt of the last round failed.
     Failed { error: String },
+    /// Its attempts ran out on transient errors: it cools down, and a run
+    /// from `at` on asks again; `rounds` of attempts have ended so.
+    Cooling { error: String, at: i64, rounds: u32 },
     /// The server answered `null`: it has no price for that day.
     NoData,
     /// The source cannot serve the day at all: older than the history it
@@ -38,6 +41,7 @@ impl Reason {
             Reason::InProgress => TaskState::InProgress.words(),
             Reason::NotYetDue { .. } => TaskState::NotYetDue.words(),
             Reason::Failed { .. } => TaskState::Failed.words(),
+            Reason::Cooling { .. } => "cooling down",
             Reason::Abandoned { .. } => TaskState::Abandoned.words(),
             Reason::NoData => TaskState::NoData.words(),
             Reason::OutsideHistory => TaskState::OutsideHistory.words(),
@@ -49,7 +53,7 @@ impl Reason {
     pub fn error(&self) -> Option<&str> {
         match self {
             Reason::Queued { error, .. } => error.as_deref(),
-            Reason::Failed { error } | Reason::Abandoned { error } => Some(error),
+            Reason::Failed { error } | Reason::Abandoned { error } | Reason::Cooling { error, .. } => Some(error),
             Reason::NotYetDue { note, .. } => note.as_deref(),
             _ => None,
         }
@@ -71,6 +75,12 @@ impl std::fmt::Display for Reason {
                 write!(f, "queued (after {attempts}, last: {e})")
             }
             Reason::Failed { error } => write!(f, "failed: {error}"),
+            Reason::Cooling { error, at, rounds } => write!(
+                f,
+                "failed for now, on transient errors: {error}; asked again from {} (after round {rounds} of {})",
+                crate::clock::show(*at),
+                super::state::ROUNDS
+            ),
             Reason::Abandoned { error } => write!(f, "abandoned: {error}"),
             Reason::NotYetDue { at, note } => match note {
                 Some(note) => write!(f, "not yet due: {note}; asked again from {}", crate::clock::show(*at)),
@@ -94,8 +104,25 @@ pub struct Missing {
 }
 
 /// Why a cell whose task is in `state` has no price, at `now` (ms): the
-/// task's attempts, last error and `next_attempt_at` tell the rest.
-pub(crate) fn reason(state: TaskState, attempts: u32, error: Option<String>, at: i64, now: i64) -> Reason {
+/// task's attempts, last error and `next_attempt_at` tell the rest, and
+/// for a failure on transient errors, `cooling`: the rounds that ended so.
+pub(crate) fn reason(
+    state: TaskState,
+    attempts: u32,
+    error: Option<String>,
+    at: i64,
+    cooling: Option<u32>,
+    now: i64,
+) -> Reason {
+    match (state, cooling) {
+        // Cooled down: the next run queues it.
+        (TaskState::Failed, Some(_)) if at <= now => Reason::Queued { attempts, error },
+        (TaskState::Failed, Some(rounds)) => Reason::Cooling { error: error.unwrap_or_default(), at, rounds },
+        _ => reason_of(state, attempts, error, at, now),
+    }
+}
+
+fn reason_of(state: TaskState, attempts: u32, error: Option<String>, at: i64, now: i64) -> Reason {
     match state {
         TaskState::Queued => Reason::Queued { attempts, error },
         // Its time has come: the next run queues it.

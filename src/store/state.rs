@@ -95,7 +95,7 @@ impl TaskState {
     /// Every move a task can make, with what makes it: what
     /// `docs/state-machine.md` draws. `None` is where a task starts: an
     /// enqueue. (Enqueueing a task already there leaves it as it is.)
-    pub const EDGES: [(Option<TaskState>, TaskState, &'static str); 17] = [
+    pub const EDGES: [(Option<TaskState>, TaskState, &'static str); 19] = [
         (None, Queued, "enqueued, its day due"),
         (None, NotYetDue, "enqueued, its day not ended"),
         (Some(NotYetDue), Queued, "its day comes due"),
@@ -103,11 +103,13 @@ impl TaskState {
         (Some(InProgress), Done, "a price"),
         (Some(InProgress), NoData, "no price for the day"),
         (Some(InProgress), OutsideHistory, "older than the source serves"),
-        (Some(InProgress), Failed, "a permanent error, or the last attempt"),
+        (Some(InProgress), Failed, "a permanent error, or the last round's last attempt"),
+        (Some(InProgress), Failed, "a transient error's last attempt: cooling down"),
         (Some(InProgress), Queued, "a transient error, Retry-After, or released"),
         (Some(InProgress), NotYetDue, "not published yet"),
         (Some(InProgress), Queued, "lease expired, or its owner died"),
         (Some(Failed), Queued, "retry, or refresh"),
+        (Some(Failed), Queued, "its cool-down ends"),
         (Some(Failed), Abandoned, "retry --never"),
         (Some(Abandoned), Queued, "retry --abandoned"),
         (Some(Done), Queued, "refresh"),
@@ -158,9 +160,17 @@ pub mod sql {
     /// What `m` sets on each task it moves, as an `UPDATE`'s `SET` list:
     /// the state, and for a move afresh the columns it resets.
     pub fn set(m: super::Move) -> String {
-        let afresh = if m.afresh { ", attempts = 0, next_attempt_at = 0, finished_at = NULL" } else { "" };
+        let afresh = if m.afresh { ", attempts = 0, next_attempt_at = 0, finished_at = NULL, rounds = 0" } else { "" };
         format!("state = '{}'{afresh}", m.to)
     }
+
+    /// The failed tasks cooling down after transient errors, as a `WHERE`
+    /// condition.
+    pub const COOLING: &str = formatcp!("state = {FAILED} AND failure = '{}'", super::Failure::Transient.name());
+
+    /// What the promotion of a task whose cool-down ended sets: queued with
+    /// a fresh set of attempts; its `rounds` stay, to count on.
+    pub const COOLED: &str = formatcp!("state = {QUEUED}, attempts = 0, finished_at = NULL");
 }
 
 /// When a task is next due.
@@ -212,19 +222,41 @@ pub struct Transition<'a> {
     pub error: Option<&'a str>,
     pub due: Due,
     pub price: PriceChange<'a>,
+    /// A failed task's kind of failure (`tasks.failure`); `None` keeps it.
+    pub failure: Option<Failure>,
+    /// Whether a round of attempts ended in a cool-down (`tasks.rounds` + 1).
+    pub next_round: bool,
 }
 
 impl<'a> Transition<'a> {
     /// The rule: what `outcome` makes of a claimed task.
     pub fn of(outcome: &'a Outcome) -> Transition<'a> {
-        let t = |to, attempt, error, due, price| Transition { to, attempt, error, due, price };
+        let t = |to, attempt, error, due, price| Transition {
+            to,
+            attempt,
+            error,
+            due,
+            price,
+            failure: None,
+            next_round: false,
+        };
         match outcome {
             Outcome::Price(p) => t(Done, true, None, Due::Keep, PriceChange::Store(p)),
             Outcome::NoData => t(NoData, true, None, Due::Keep, PriceChange::Delete),
             // A price fetched before the source's history moved past the
             // day stays: it is still the day's price.
             Outcome::OutsideHistory => t(OutsideHistory, true, None, Due::Keep, PriceChange::Keep),
-            Outcome::Failed { error } => t(Failed, true, Some(error), Due::Keep, PriceChange::Keep),
+            Outcome::Failed { error } => Transition {
+                failure: Some(Failure::Permanent),
+                ..t(Failed, true, Some(error), Due::Keep, PriceChange::Keep)
+            },
+            // Failed, so that every failure is in state `failed`, but only
+            // until `at`: then a run's promotion queues it again.
+            Outcome::Cooling { error, at } => Transition {
+                failure: Some(Failure::Transient),
+                next_round: true,
+                ..t(Failed, true, Some(error), Due::At(*at), PriceChange::Keep)
+            },
             Outcome::NotYet { note, at, asked } => {
                 t(NotYetDue, *asked, note.as_deref(), Due::At(*at), PriceChange::Keep)
             }
@@ -275,6 +307,56 @@ impl Move {
     /// A refresh: finished tasks (but the abandoned) queued afresh, to be
     /// fetched again. Their prices stay until the new answers replace them.
     pub const REFRESH: Move = Move { from: &[Done, NoData, OutsideHistory, Failed], to: Queued, afresh: true };
+}
+
+/// What kind of failure a failed task had (`tasks.failure`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Its attempts ran out on transient errors (5xx, timeouts, resets,
+    /// rate limits): it cools down, and a later run asks again.
+    Transient,
+    /// A permanent error (404, an answer that is not a valid price), or
+    /// transient ones for [`ROUNDS`] rounds: a person is needed.
+    Permanent,
+}
+
+impl Failure {
+    /// The name `tasks.failure` stores.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Failure::Transient => "transient",
+            Failure::Permanent => "permanent",
+        }
+    }
+}
+
+/// Rounds of attempts a task gets for transient errors, a cool-down
+/// between each two: the cool-downs add up to 55 h, after which a failure
+/// that is still there needs a person.
+pub const ROUNDS: u32 = 7;
+
+/// The cool-down after round `rounds + 1` ran out of attempts: 1 h,
+/// doubling with each round, at most 24 h.
+pub fn cool_down(rounds: u32) -> Duration {
+    Duration::from_secs(3600 << rounds.min(5)).min(Duration::from_secs(24 * 3600))
+}
+
+/// What a task whose attempts ran out on transient errors at `now` becomes,
+/// after `rounds` earlier rounds: it cools down until a later run asks
+/// again, or after its last round fails for good, saying for how long it
+/// has been failing (at least the cool-downs it waited).
+pub fn gave_up(error: String, rounds: u32, now: i64) -> Outcome {
+    if rounds + 1 < ROUNDS {
+        return Outcome::Cooling { error, at: crate::clock::after(now, cool_down(rounds)) };
+    }
+    let waited: Duration = (0..rounds).map(cool_down).sum();
+    Outcome::Failed {
+        error: format!(
+            "{error}; failing for at least {} over {} rounds of attempts: check the source, then `pricequeue retry`",
+            humantime::format_duration(waited),
+            rounds + 1
+        ),
+    }
 }
 
 /// Where a task enqueued at `now` for `day` starts: queued, or not yet due

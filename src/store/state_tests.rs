@@ -36,6 +36,7 @@ fn each_outcome_moves_its_task_as_the_rules_say() {
         (Outcome::NoData, NoData, true, Due::Keep),
         (Outcome::OutsideHistory, OutsideHistory, true, Due::Keep),
         (Outcome::Failed { error: "404".into() }, Failed, true, Due::Keep),
+        (Outcome::Cooling { error: "502".into(), at: 9 }, Failed, true, Due::At(9)),
         (Outcome::NotYet { note: None, at: 7, asked: false }, NotYetDue, false, Due::At(7)),
         (Outcome::NotYet { note: Some("null".into()), at: 7, asked: true }, NotYetDue, true, Due::At(7)),
         (Outcome::Retry { error: "502".into(), at: 9 }, Queued, true, Due::At(9)),
@@ -58,7 +59,8 @@ fn edge_label(outcome: &Outcome) -> &'static str {
         Outcome::Price(_) => "a price",
         Outcome::NoData => "no price for the day",
         Outcome::OutsideHistory => "older than the source serves",
-        Outcome::Failed { .. } => "a permanent error, or the last attempt",
+        Outcome::Failed { .. } => "a permanent error, or the last round's last attempt",
+        Outcome::Cooling { .. } => "a transient error's last attempt: cooling down",
         Outcome::NotYet { .. } => "not published yet",
         _ => "a transient error, Retry-After, or released",
     }
@@ -74,6 +76,7 @@ fn a_finished_task_takes_its_outcome_s_error_and_a_waiting_one_keeps_the_last() 
         (Outcome::NoData, None, true),
         (Outcome::OutsideHistory, None, true),
         (Outcome::Failed { error: "HTTP 404".into() }, Some("HTTP 404"), true),
+        (Outcome::Cooling { error: "HTTP 503".into(), at: 1 }, Some("HTTP 503"), true),
         (Outcome::NotYet { note: None, at: 1, asked: false }, before, false),
         (Outcome::NotYet { note: Some("null".into()), at: 1, asked: true }, Some("null"), false),
         (Outcome::Retry { error: "HTTP 503".into(), at: 1 }, Some("HTTP 503"), false),
@@ -85,6 +88,37 @@ fn a_finished_task_takes_its_outcome_s_error_and_a_waiting_one_keeps_the_last() 
         assert_eq!(t.error_after(before).as_deref(), *after, "{outcome:?}");
         assert_eq!(t.finishes(), *finished, "{outcome:?}");
     }
+}
+
+#[test]
+fn a_failure_is_permanent_or_transient_and_only_a_transient_one_starts_a_round() {
+    let kinds: Vec<_> = [
+        Outcome::Failed { error: "404".into() },
+        Outcome::Cooling { error: "502".into(), at: 1 },
+        Outcome::Retry { error: "502".into(), at: 1 },
+    ]
+    .iter()
+    .map(|o| (Transition::of(o).failure, Transition::of(o).next_round))
+    .collect();
+    assert_eq!(kinds, [(Some(Failure::Permanent), false), (Some(Failure::Transient), true), (None, false)]);
+}
+
+#[test]
+fn a_transient_failure_cools_down_longer_each_round_then_needs_a_person() {
+    let hours: Vec<u64> = (0..8).map(|r| cool_down(r).as_secs() / 3600).collect();
+    assert_eq!(hours, [1, 2, 4, 8, 16, 24, 24, 24]);
+    let now = 1_000;
+    for rounds in 0..ROUNDS - 1 {
+        let at = now + crate::clock::ms(cool_down(rounds));
+        assert_eq!(gave_up("HTTP 502".into(), rounds, now), Outcome::Cooling { error: "HTTP 502".into(), at });
+    }
+    let Outcome::Failed { error } = gave_up("HTTP 502".into(), ROUNDS - 1, now) else { panic!("the last round") };
+    assert!(error.starts_with("HTTP 502; failing for at least 2days 7h over 7 rounds"), "{error}");
+    assert!(error.contains("pricequeue retry"), "{error}");
+    // The promotion of a cooled task is drawn, and the SQL says what it does.
+    assert!(TaskState::EDGES.contains(&(Some(Failed), Queued, "its cool-down ends")));
+    assert_eq!(sql::COOLING, "state = 'failed' AND failure = 'transient'");
+    assert_eq!(sql::COOLED, "state = 'queued', attempts = 0, finished_at = NULL");
 }
 
 #[test]

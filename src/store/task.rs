@@ -16,6 +16,8 @@ pub struct Task {
     pub source: String,
     /// Attempts made before this one.
     pub attempts: u32,
+    /// Rounds of attempts that ended in a cool-down before this one.
+    pub rounds: u32,
     /// Fencing token of this claim; only a completion carrying it counts.
     pub token: i64,
 }
@@ -38,8 +40,12 @@ pub enum Outcome {
     /// The server asked us to come back at `at` (Retry-After): queue the
     /// task again without counting the attempt.
     Defer { error: String, at: i64 },
-    /// A permanent error, or the last attempt failed.
+    /// A permanent error, or the last attempt of the last round failed.
     Failed { error: String },
+    /// The last attempt failed on a transient error, in a round that is
+    /// not the last ([`crate::store::state::gave_up`]): failed, until a
+    /// later run queues it again at `at`.
+    Cooling { error: String, at: i64 },
     /// Not attempted (the run is stopping): back to the queue as it was.
     Released,
 }

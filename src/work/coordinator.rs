@@ -359,6 +359,10 @@ impl<'a> Coordinator<'a> {
                 s.failed += 1;
                 self.last_error = Some(error);
             }
+            Outcome::Cooling { error, .. } => {
+                s.cooling += 1;
+                self.last_error = Some(error);
+            }
             Outcome::Retry { error, .. } => {
                 s.retried += 1;
                 self.last_error = Some(error);

@@ -14,7 +14,7 @@ use crossbeam_channel::{Receiver, Sender};
 use super::{Job, Lane, Observer, Shared, WorkOptions};
 use crate::clock::{self, now_ms};
 use crate::source::{Answer, DayAnswer, FetchError};
-use crate::store::{Completion, Outcome, Task};
+use crate::store::{state, Completion, Outcome, Task};
 
 /// The shortest pause after a `Retry-After`, whatever the server said: a
 /// server answering `Retry-After: 0` (or a date in the past) to every
@@ -245,11 +245,12 @@ impl Fetcher {
         }
     }
 
-    /// Queues the task again at `at`, or fails it after its last attempt.
+    /// Queues the task again at `at`; after its last attempt, it cools down
+    /// until a later run, or fails for good after its last round.
     fn again(&self, task: &Task, error: String, at: i64) -> Outcome {
         let attempt = task.attempts + 1;
         if attempt >= self.opts.max_attempts {
-            return Outcome::Failed { error: gave_up(&error, attempt) };
+            return state::gave_up(gave_up(&error, attempt), task.rounds, now_ms());
         }
         Outcome::Retry { error, at }
     }
@@ -368,7 +369,8 @@ impl Fetcher {
         }
     }
 
-    /// Queues the task again after a backoff, or fails it after its last attempt.
+    /// Queues the task again after a backoff, or fails it after its last
+    /// attempt: for good, since a panic is a bug no cool-down mends.
     fn retry_or_fail(&self, task: &Task, error: String, delay: Option<Duration>) -> Outcome {
         let attempt = task.attempts + 1;
         if attempt >= self.opts.max_attempts {

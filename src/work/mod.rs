@@ -16,6 +16,7 @@
 
 mod coordinator;
 mod fetcher;
+mod summary;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, Ordering};
@@ -29,6 +30,8 @@ use crate::clock::{self, now_ms};
 use crate::owner;
 use crate::source::{server_trouble, FetchError, PriceSource};
 use crate::store::{Completion, Store, Task};
+
+pub use summary::Summary;
 
 /// How a run behaves; the command line fills this in.
 #[derive(Debug, Clone)]
@@ -88,53 +91,6 @@ pub fn default_workers() -> usize {
     (cores + 4).min(32)
 }
 
-/// What a run did.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Summary {
-    /// Prices fetched and stored.
-    pub fetched: u64,
-    /// Days the server has no price for.
-    pub no_data: u64,
-    /// Days older than the source's history.
-    pub outside_history: u64,
-    /// Tasks that gave up in this run.
-    pub failed: u64,
-    /// Attempts that failed and were queued again.
-    pub retried: u64,
-    /// Answers that asked us to come back later (Retry-After).
-    pub deferred: u64,
-    /// Results thrown away because another worker had taken the task over.
-    pub discarded: u64,
-    /// Tasks taken back from dead workers or expired leases.
-    pub recovered: u64,
-    /// Time every worker spent paused for Retry-After.
-    pub paused: Duration,
-    /// Wall time of the run.
-    pub elapsed: Duration,
-    /// Whether the run was stopped (Ctrl-C, SIGTERM) before the queue was empty.
-    pub interrupted: bool,
-    /// Whether `deadline` stopped the run.
-    pub deadline_reached: bool,
-    /// Tasks whose day turned out not to be due, or had no price yet, in this run.
-    pub not_yet: u64,
-    /// Tasks of the queue waiting for their day to come due when the run ended,
-    /// and when the first of them does.
-    pub waiting: u64,
-    pub next_due: Option<i64>,
-}
-
-impl Summary {
-    /// Tasks finished for good (fetched, no data, failed) per second.
-    pub fn rate(&self) -> f64 {
-        let secs = self.elapsed.as_secs_f64();
-        if secs > 0.0 {
-            (self.fetched + self.no_data + self.outside_history + self.failed) as f64 / secs
-        } else {
-            0.0
-        }
-    }
-}
-
 /// Where a run reports what a person watching should know. The workers
 /// never print: the command decides what to show, and where.
 pub trait Observer: Send + Sync {
@@ -164,6 +120,7 @@ pub fn run(
     if sources.is_empty() || !store.has_pending(Some(&names))? {
         summary.elapsed = started.elapsed();
         (summary.waiting, summary.next_due) = store.not_yet_due()?;
+        (summary.cooled, summary.next_cooled) = store.cooling(None)?;
         return Ok(summary);
     }
     let lanes: Vec<Arc<Lane>> = sources.into_iter().map(|s| Arc::new(Lane::new(s, opts.rate))).collect();
@@ -213,6 +170,7 @@ pub fn run(
     result?;
     summary.elapsed = started.elapsed();
     (summary.waiting, summary.next_due) = store.not_yet_due()?;
+    (summary.cooled, summary.next_cooled) = store.cooling(None)?;
     Ok(summary)
 }
 

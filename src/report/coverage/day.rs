@@ -37,7 +37,8 @@ impl Day {
             Some(Reason::Failed { .. } | Reason::PriceDeleted) => Day::Failed,
             Some(Reason::Queued { .. } | Reason::InProgress) => Day::Pending,
             Some(Reason::NotQueued) => Day::NotAsked,
-            Some(Reason::NotYetDue { .. }) => Day::NotYetDue,
+            // Asked again by a later run, as a day not yet due is.
+            Some(Reason::NotYetDue { .. } | Reason::Cooling { .. }) => Day::NotYetDue,
             Some(Reason::Abandoned { .. }) => Day::Abandoned,
         }
     }

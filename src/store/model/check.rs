@@ -8,10 +8,12 @@ impl Harness {
         // 1. Each cell is one task, in the model's state (and attempts,
         //    due time, owner, lease, token, error); no other task.
         type TaskRow = (i64, String, String, String, String, i64, i64, Option<String>, Option<i64>, i64);
-        let raw: Vec<(TaskRow, Option<String>, i64)> = testing::rows::<Vec<crate::report::Value>>(
+        // The error, finished, failure and rounds.
+        type Rest = (Option<String>, i64, Option<String>, i64);
+        let raw: Vec<(TaskRow, Rest)> = testing::rows::<Vec<crate::report::Value>>(
             &self.db,
             "SELECT id, exchange, symbol, day, state, attempts, next_attempt_at, owner, lease_until, claims,
-                    last_error, CASE WHEN finished_at IS NULL THEN 0 ELSE 1 END
+                    last_error, CASE WHEN finished_at IS NULL THEN 0 ELSE 1 END, failure, rounds
              FROM tasks ORDER BY id",
             &[],
         )
@@ -22,11 +24,14 @@ impl Harness {
             let first: TaskRow = testing::Row::from_row((0..10).map(|_| next()).collect(), "tasks");
             let error: Option<String> = testing::Row::from_row(vec![next()], "last_error");
             let finished: i64 = testing::Row::from_row(vec![next()], "finished");
-            (first, error, finished)
+            let failure: Option<String> = testing::Row::from_row(vec![next()], "failure");
+            let rounds: i64 = testing::Row::from_row(vec![next()], "rounds");
+            (first, (error, finished, failure, rounds))
         })
         .collect();
         let mut tasks = BTreeMap::new();
-        for ((id, e, s, d, state, attempts, next_attempt_at, owner, lease_until, claims), last_error, finished) in raw {
+        for ((id, e, s, d, state, attempts, next_attempt_at, owner, lease_until, claims), rest) in raw {
+            let (last_error, finished, failure, rounds) = rest;
             let key = key_of(&e, &s, day(&d)?)?;
             let row = Row {
                 id,
@@ -38,6 +43,8 @@ impl Harness {
                 claims,
                 last_error,
                 finished: finished != 0,
+                failure,
+                rounds,
             };
             // 4. Held means one owner and a lease; anything else, neither.
             let held = row.state == InProgress;
@@ -108,6 +115,17 @@ impl Harness {
             self.store.not_yet_due().map_err(fail)?,
             (not_yet.len() as u64, not_yet.iter().min().copied()),
             "not_yet_due()"
+        );
+        let cooling: Vec<i64> = self
+            .cells
+            .values()
+            .filter(|c| c.row.state == Failed && c.row.failure.as_deref() == Some("transient"))
+            .map(|c| c.row.next_attempt_at)
+            .collect();
+        prop_assert_eq!(
+            self.store.cooling(None).map_err(fail)?,
+            (cooling.len() as u64, cooling.iter().min().copied()),
+            "cooling(None)"
         );
         let wakeup = self
             .cells

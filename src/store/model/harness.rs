@@ -15,6 +15,10 @@ pub(super) struct Row {
     pub(super) claims: i64,
     pub(super) last_error: Option<String>,
     pub(super) finished: bool,
+    /// `tasks.failure`: the kind of the task's latest failure.
+    pub(super) failure: Option<String>,
+    /// `tasks.rounds`: rounds of attempts that ended in a cool-down.
+    pub(super) rounds: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -96,7 +100,8 @@ impl Harness {
         self.cells.values().filter(|c| c.row.owner == Some(owner)).filter_map(|c| c.held.clone()).collect()
     }
 
-    pub(super) fn outcome(&self, kind: &Kind, step: usize) -> Outcome {
+    /// The outcome `kind` of a completion of `task`, at the virtual now.
+    pub(super) fn outcome(&self, kind: &Kind, step: usize, task: &Task) -> Outcome {
         match *kind {
             Kind::Price(close) => {
                 let close = f64::from(close);
@@ -109,6 +114,8 @@ impl Harness {
             Kind::Retry(delay) => Outcome::Retry { error: format!("retry, step {step}"), at: self.now + delay },
             Kind::Defer(delay) => Outcome::Defer { error: format!("defer, step {step}"), at: self.now + delay },
             Kind::Failed => Outcome::Failed { error: format!("failed, step {step}") },
+            // As a fetcher decides it, from the rounds the claim handed out.
+            Kind::GaveUp => state::gave_up(format!("gave up, step {step}"), task.rounds, self.now),
             Kind::Released => Outcome::Released,
         }
     }
@@ -134,6 +141,10 @@ impl Harness {
             Due::At(at) => row.next_attempt_at = at,
         }
         row.finished |= to.finishes();
+        if let Some(f) = to.failure {
+            row.failure = Some(f.name().to_string());
+        }
+        row.rounds += i64::from(to.next_round);
         match to.price {
             PriceChange::Keep => {}
             PriceChange::Store(p) => cell.price = Some(p.close),
@@ -169,6 +180,7 @@ impl Harness {
                     cell.row.attempts = 0;
                     cell.row.next_attempt_at = 0;
                     cell.row.finished = false;
+                    cell.row.rounds = 0;
                 }
                 n += 1;
             }

@@ -2,7 +2,8 @@
 //!
 //! Random interleavings of enqueue, claim, complete (current and stale
 //! claims, in batches), lease renewal and expiry, dead-owner release,
-//! promotion of not-yet-due days, retry, abandon, refresh and recount, by
+//! promotion of not-yet-due days and of failures whose cool-down ended,
+//! retry, abandon, refresh and recount, by
 //! three owners on a virtual clock, each followed by a comparison of the
 //! whole database (tasks, task_counts, prices, and the store's own read
 //! functions) with the model.
@@ -16,7 +17,7 @@ use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
 use proptest::test_runner::TestCaseError;
 
-use super::state::{Due, Move, PriceChange, Transition};
+use super::state::{self, Due, Move, PriceChange, Transition};
 use super::tests::TestDb;
 use super::TaskState::{self, *};
 use super::{testing, Completion, Create, Enqueued, Outcome, StateCounts, Store, Task};

@@ -7,10 +7,16 @@ use super::*;
 pub(super) enum Kind {
     Price(u8),
     NoData,
-    NotYet { note: bool, asked: bool, delay: i64 },
+    NotYet {
+        note: bool,
+        asked: bool,
+        delay: i64,
+    },
     Retry(i64),
     Defer(i64),
     Failed,
+    /// The last attempt of a round failed on a transient error.
+    GaveUp,
     Released,
 }
 
@@ -131,6 +137,7 @@ pub(super) fn kind() -> impl Strategy<Value = Kind> {
         2 => delay().prop_map(Kind::Retry),
         1 => delay().prop_map(Kind::Defer),
         2 => Just(Kind::Failed),
+        2 => Just(Kind::GaveUp),
         1 => Just(Kind::Released),
     ]
 }

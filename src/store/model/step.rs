@@ -40,6 +40,8 @@ impl Harness {
                                 claims: 0,
                                 last_error: None,
                                 finished: false,
+                                failure: None,
+                                rounds: 0,
                             };
                             self.cells.insert((e, s, d), Cell { row, price: None, held: None });
                         }
@@ -95,6 +97,7 @@ impl Harness {
                         now
                     );
                     prop_assert_eq!(i64::from(t.attempts), row.attempts, "the claimed task's attempts, {:?}", key);
+                    prop_assert_eq!(i64::from(t.rounds), row.rounds, "the claimed task's rounds, {:?}", key);
                     prop_assert_eq!(t.token, row.claims + 1, "the claim's fencing token, {:?}", key);
                 }
                 for t in got {
@@ -119,7 +122,8 @@ impl Harness {
                             None => continue,
                         },
                     };
-                    batch.push(Completion { task, outcome: self.outcome(kind, step) });
+                    let outcome = self.outcome(kind, step, &task);
+                    batch.push(Completion { task, outcome });
                 }
                 if batch.is_empty() {
                     return Ok(());
@@ -131,7 +135,8 @@ impl Harness {
             Op::CompleteStale { pick, kind } => {
                 let Some(task) = self.stale(*pick) else { return Ok(()) };
                 let before = self.dump()?;
-                let late = Completion { task, outcome: self.outcome(kind, step) };
+                let outcome = self.outcome(kind, step, &task);
+                let late = Completion { task, outcome };
                 let got = self.store.complete(std::slice::from_ref(&late)).map_err(fail)?;
                 prop_assert_eq!(got, vec![false], "a stale completion was applied: {:?}", late);
                 prop_assert!(!self.apply(&late));
@@ -166,6 +171,15 @@ impl Harness {
                 for cell in self.cells.values_mut() {
                     if cell.row.state == NotYetDue && cell.row.next_attempt_at <= now {
                         cell.row.state = Queued;
+                        want += 1;
+                    }
+                    // A cool-down that ended: queued with a fresh set of
+                    // attempts, its rounds kept.
+                    let cooling = cell.row.state == Failed && cell.row.failure.as_deref() == Some("transient");
+                    if cooling && cell.row.next_attempt_at <= now {
+                        cell.row.state = Queued;
+                        cell.row.attempts = 0;
+                        cell.row.finished = false;
                         want += 1;
                     }
                 }

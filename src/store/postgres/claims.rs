@@ -8,7 +8,7 @@ use r2d2_postgres::postgres::types::ToSql;
 
 use super::counts::move_counted;
 use super::Db;
-use crate::store::state::sql::{IN_PROGRESS, NOT_YET_DUE, QUEUED};
+use crate::store::state::sql::{COOLED, COOLING, IN_PROGRESS, NOT_YET_DUE, QUEUED};
 use crate::store::{Task, TaskState};
 
 type Param<'a> = &'a (dyn ToSql + Sync);
@@ -35,7 +35,7 @@ impl Db {
             let earlier = if tries > 1 {
                 c.rows(
                     formatcp!(
-                        "SELECT id, exchange, symbol, day, attempts, claims, source FROM tasks
+                        "SELECT id, exchange, symbol, day, attempts, claims, source, rounds FROM tasks
                          WHERE state = {IN_PROGRESS} AND owner = $1 AND lease_until = $2"
                     ),
                     &[&owner, &lease_until],
@@ -55,7 +55,7 @@ impl Db {
                  claimed AS (
                      UPDATE tasks t SET state = {IN_PROGRESS}, owner = $1, lease_until = $2, claims = t.claims + 1
                      FROM c WHERE t.id = c.id
-                     RETURNING t.id, t.exchange, t.symbol, t.day, t.attempts, t.claims, t.source),
+                     RETURNING t.id, t.exchange, t.symbol, t.day, t.attempts, t.claims, t.source, t.rounds),
                  counted AS (
                      INSERT INTO task_count_shards (exchange, symbol, state, shard, n)
                      SELECT m.exchange, m.symbol, s.state, pg_backend_pid() % 8, s.sign * m.n
@@ -78,6 +78,7 @@ impl Db {
                     attempts: r.get::<_, i32>(4) as u32,
                     token: r.get(5),
                     source: r.get(6),
+                    rounds: r.get::<_, i32>(7) as u32,
                 })
                 .collect())
         })
@@ -143,8 +144,15 @@ impl Db {
                 TaskState::NotYetDue,
                 TaskState::Queued,
             )?;
+            let cooled = move_counted(
+                &mut tx,
+                formatcp!("UPDATE tasks SET {COOLED} WHERE {COOLING} AND next_attempt_at <= $1"),
+                &[&now],
+                TaskState::Failed,
+                TaskState::Queued,
+            )?;
             tx.commit()?;
-            Ok(n as usize)
+            Ok((n + cooled) as usize)
         })
     }
 

@@ -27,8 +27,9 @@ impl Db {
                     "WITH i AS (
                      SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::int[], $5::text[],
                                           $6::bigint[], $7::bool[], $8::float8[], $9::float8[], $10::float8[],
-                                          $11::float8[], $12::float8[], $13::int[]) WITH ORDINALITY
-                         AS i(id, token, state, counted, error, at, finished, o, h, l, c, v, price, ord)),
+                                          $11::float8[], $12::float8[], $13::int[], $14::text[], $15::int[]) WITH ORDINALITY
+                         AS i(id, token, state, counted, error, at, finished, o, h, l, c, v, price, failure,
+                              round, ord)),
                  current AS (
                      SELECT DISTINCT ON (i.id) i.* FROM i
                      JOIN tasks t ON t.id = i.id AND t.claims = i.token AND t.state = {IN_PROGRESS}
@@ -39,6 +40,7 @@ impl Db {
                             next_attempt_at = coalesce(i.at, t.next_attempt_at),
                             finished_at = CASE WHEN i.finished THEN date_trunc('milliseconds', now())
                                                ELSE t.finished_at END,
+                            failure = coalesce(i.failure, t.failure), rounds = t.rounds + i.round,
                             owner = NULL, lease_until = NULL
                      FROM current i WHERE t.id = i.id AND t.claims = i.token AND t.state = {IN_PROGRESS}
                      RETURNING i.ord, t.exchange, t.symbol, t.day, i.state, i.o, i.h, i.l, i.c, i.v, i.price),
@@ -78,6 +80,8 @@ impl Db {
                     &b.prices[3],
                     &b.prices[4],
                     &b.price_changes,
+                    &b.failures,
+                    &b.rounds,
                 ],
             )?;
             // Positions in `done`, from 1.
@@ -104,6 +108,10 @@ struct Batch {
     prices: [Vec<f64>; 5],
     /// 1 where the price is stored, -1 where it is deleted, 0 where kept.
     price_changes: Vec<i32>,
+    /// The kind of failure of a task that failed, `None` to keep it.
+    failures: Vec<Option<&'static str>>,
+    /// 1 where a round of attempts ended in a cool-down.
+    rounds: Vec<i32>,
 }
 
 impl Batch {
@@ -119,6 +127,8 @@ impl Batch {
             finished: vec![],
             prices: Default::default(),
             price_changes: vec![],
+            failures: vec![],
+            rounds: vec![],
         };
         for (task, to) in done {
             b.ids.push(task.id);
@@ -128,6 +138,8 @@ impl Batch {
             b.errors.push(to.error.map(str::to_string));
             b.at.push(to.due.next_attempt_at(&db_time));
             b.finished.push(to.finishes());
+            b.failures.push(to.failure.map(|f| f.name()));
+            b.rounds.push(i32::from(to.next_round));
             let (price, change) = match to.price {
                 PriceChange::Store(p) => ([p.open, p.high, p.low, p.close, p.volume], 1),
                 PriceChange::Delete => ([0.0; 5], -1),

@@ -27,7 +27,7 @@ impl Db {
         self.with(|c| {
             let rows = c.query(
                 "SELECT exchange, symbol, day, state, attempts, last_error, next_attempt_at, enqueued_at, finished_at,
-                        source
+                        source, failure, rounds
                  FROM tasks WHERE $3::date IS NULL OR (exchange, symbol, day) > ($1, $2, $3)
                  ORDER BY exchange, symbol, day LIMIT $4",
                 &[&e, &s, &d, &(limit as i64)],
@@ -45,6 +45,8 @@ impl Db {
                     enqueued_at: iso(r.get(7)),
                     finished_at: r.get::<_, Option<DateTime<Utc>>>(8).map(iso),
                     source: r.get(9),
+                    failure: r.get(10),
+                    rounds: r.get::<_, i32>(11) as u32,
                 })
                 .collect())
         })
@@ -84,11 +86,15 @@ impl Db {
         let finished: Vec<Option<DateTime<Utc>>> =
             tasks.iter().map(|t| t.finished_at.as_deref().map(|f| time(f, t)).transpose()).collect::<Result<_>>()?;
         let sources: Vec<&str> = tasks.iter().map(|t| t.source.as_str()).collect();
-        let params: [&(dyn ToSql + Sync); 10] =
-            [&exchanges, &symbols, &days, &states, &attempts, &errors, &at, &enqueued, &finished, &sources];
+        let failures: Vec<Option<&str>> = tasks.iter().map(|t| t.failure.as_deref()).collect();
+        let rounds: Vec<i32> = tasks.iter().map(|t| t.rounds.min(i32::MAX as u32) as i32).collect();
+        let params: [&(dyn ToSql + Sync); 12] = [
+            &exchanges, &symbols, &days, &states, &attempts, &errors, &at, &enqueued, &finished, &sources, &failures,
+            &rounds,
+        ];
         const SOURCE: &str = "SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::int[],
-                 $6::text[], $7::bigint[], $8::timestamptz[], $9::timestamptz[], $10::text[])
-                 AS c(e, s, d, state, attempts, error, at, enqueued, finished, source)";
+                 $6::text[], $7::bigint[], $8::timestamptz[], $9::timestamptz[], $10::text[], $11::text[], $12::int[])
+                 AS c(e, s, d, state, attempts, error, at, enqueued, finished, source, failure, rounds)";
         let imported = self.with(|c| {
             let mut tx = c.transaction()?;
             // Waits for every transaction that changed counts, and holds off
@@ -98,7 +104,7 @@ impl Db {
                 &format!(
                     "UPDATE tasks SET state = c.state, attempts = c.attempts, last_error = c.error,
                             next_attempt_at = c.at, finished_at = c.finished, owner = NULL, lease_until = NULL,
-                            source = c.source
+                            source = c.source, failure = c.failure, rounds = c.rounds
                      FROM ({SOURCE}) AS c
                      WHERE tasks.exchange = c.e AND tasks.symbol = c.s AND tasks.day = c.d
                        AND c.state IN {FINISHED}
@@ -109,8 +115,9 @@ impl Db {
             let added = tx.execute(
                 &format!(
                     "INSERT INTO tasks (exchange, symbol, day, state, attempts, last_error, next_attempt_at,
-                                        enqueued_at, finished_at, source)
-                     SELECT e, s, d, state, attempts, error, at, enqueued, finished, source FROM ({SOURCE}) AS c
+                                        enqueued_at, finished_at, source, failure, rounds)
+                     SELECT e, s, d, state, attempts, error, at, enqueued, finished, source, failure, rounds
+                     FROM ({SOURCE}) AS c
                      ORDER BY e COLLATE \"C\", s COLLATE \"C\", d
                      ON CONFLICT (exchange, symbol, day) DO NOTHING"
                 ),

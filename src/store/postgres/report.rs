@@ -13,7 +13,7 @@ use const_format::formatcp;
 use super::{describe, Db};
 use crate::price::{Price, PriceRow};
 use crate::selection::Selection;
-use crate::store::state::sql::{FAILED, NOT_YET_DUE};
+use crate::store::state::sql::{COOLING, FAILED, NOT_YET_DUE};
 use crate::store::{iso, reason, FailedTask, Reason, StateCounts, TaskState};
 
 impl Db {
@@ -86,7 +86,8 @@ impl Db {
     pub fn failures(&self, sel: Option<&Selection>, limit: usize) -> Result<Vec<FailedTask>> {
         let (condition, args) = super::counts::in_selection(sel, 2);
         let sql = format!(
-            "SELECT exchange, symbol, day, attempts, coalesce(last_error, '') FROM tasks
+            "SELECT exchange, symbol, day, attempts, coalesce(last_error, ''),
+                    CASE WHEN failure = 'transient' THEN next_attempt_at END, rounds FROM tasks
              WHERE state = {FAILED}{condition} ORDER BY finished_at DESC LIMIT $1"
         );
         let limit = limit as i64;
@@ -104,8 +105,24 @@ impl Db {
                     day: r.get(2),
                     attempts: r.get::<_, i32>(3) as u32,
                     error: r.get(4),
+                    again_at: r.get::<_, Option<i64>>(5).map(|t| self.local_time(t)),
+                    rounds: r.get::<_, i32>(6) as u32,
                 })
                 .collect())
+        })
+    }
+
+    pub fn cooling(&self, sel: Option<&Selection>) -> Result<(u64, Option<i64>)> {
+        let (condition, args) = super::counts::in_selection(sel, 1);
+        let sql = format!("SELECT count(*), min(next_attempt_at) FROM tasks WHERE {COOLING}{condition}");
+        self.with(|c| {
+            let mut params: Vec<&(dyn ToSql + Sync)> = vec![];
+            if let Some(a) = &args {
+                params.extend(a.params());
+            }
+            let r = c.query_one(&sql, &params)?;
+            let first: Option<i64> = r.get(1);
+            Ok((r.get::<_, i64>(0) as u64, first.map(|t| self.local_time(t))))
         })
     }
 
@@ -174,7 +191,7 @@ impl Db {
         let now = self.db_time(crate::clock::now_ms());
         self.stream(
             "SELECT p.exchange, p.symbol, d.day, pr.day IS NOT NULL, t.state, t.attempts, t.last_error,
-                    t.next_attempt_at
+                    t.next_attempt_at, CASE WHEN t.failure = 'transient' THEN t.rounds END
              FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS p(exchange, symbol, ord)
              CROSS JOIN LATERAL (SELECT g::date AS day FROM generate_series($3::date, $4::date, interval '1 day') g) d
              LEFT JOIN tasks t ON t.exchange = p.exchange AND t.symbol = p.symbol AND t.day = d.day
@@ -190,7 +207,8 @@ impl Db {
                     (false, Some(state)) => {
                         let attempts = r.get::<_, i32>(5) as u32;
                         let at = self.local_time(r.get(7));
-                        Some(reason::reason(state, attempts, r.get(6), at, self.local_time(now)))
+                        let cooling = r.get::<_, Option<i32>>(8).map(|n| n as u32);
+                        Some(reason::reason(state, attempts, r.get(6), at, cooling, self.local_time(now)))
                     }
                 };
                 each(r.get(0), r.get(1), r.get(2), why)

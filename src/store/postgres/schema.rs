@@ -16,6 +16,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("../../../migrations/postgres/0001_init.sql")),
     ("0002_leased_by_lease", include_str!("../../../migrations/postgres/0002_leased_by_lease.sql")),
     ("0003_sources", include_str!("../../../migrations/postgres/0003_sources.sql")),
+    ("0004_transient_failures", include_str!("../../../migrations/postgres/0004_transient_failures.sql")),
 ];
 
 /// Taken for the length of a migration: two processes opening a new

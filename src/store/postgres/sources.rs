@@ -7,7 +7,7 @@ use const_format::formatcp;
 
 use super::Db;
 use crate::selection::Selection;
-use crate::store::state::sql::{IN_PROGRESS, NOT_YET_DUE, QUEUED};
+use crate::store::state::sql::{COOLING, IN_PROGRESS, NOT_YET_DUE, QUEUED};
 
 impl Db {
     pub fn store_declaration(&self, name: &str, text: &str) -> Result<()> {
@@ -34,7 +34,8 @@ impl Db {
             let rows = c.rows(
                 formatcp!(
                     "SELECT source, count(*) FROM tasks
-                     WHERE state IN ({QUEUED}, {IN_PROGRESS}, {NOT_YET_DUE}) GROUP BY source ORDER BY source"
+                     WHERE state IN ({QUEUED}, {IN_PROGRESS}, {NOT_YET_DUE}) OR {COOLING}
+                     GROUP BY source ORDER BY source"
                 ),
                 &[],
             )?;

@@ -8,7 +8,7 @@ use rusqlite::{params, TransactionBehavior};
 
 use super::counts::{move_counted, Counts};
 use super::Db;
-use crate::store::state::sql::{IN_PROGRESS, NOT_YET_DUE, QUEUED};
+use crate::store::state::sql::{COOLED, COOLING, IN_PROGRESS, NOT_YET_DUE, QUEUED};
 use crate::store::{Task, TaskState};
 
 impl Db {
@@ -34,7 +34,7 @@ impl Db {
                               WHERE state = {QUEUED} AND next_attempt_at <= ?3
                                 AND source IN (SELECT value FROM json_each(?5))
                               ORDER BY next_attempt_at, id LIMIT ?4)
-                 RETURNING id, exchange, symbol, day, attempts, claims, source"
+                 RETURNING id, exchange, symbol, day, attempts, claims, source, rounds"
             ))?;
             let rows = claim.query_map(params![owner, lease_until, now, limit as i64, sources], |r| {
                 Ok(Task {
@@ -45,6 +45,7 @@ impl Db {
                     attempts: r.get(4)?,
                     token: r.get(5)?,
                     source: r.get(6)?,
+                    rounds: r.get(7)?,
                 })
             })?;
             rows.collect::<rusqlite::Result<Vec<_>>>()?
@@ -112,8 +113,18 @@ impl Db {
             TaskState::NotYetDue,
             TaskState::Queued,
         )?;
+        let cooled = move_counted(
+            &tx,
+            formatcp!(
+                "UPDATE tasks INDEXED BY tasks_cooling SET {COOLED}
+                 WHERE {COOLING} AND next_attempt_at <= ?1 RETURNING exchange, symbol"
+            ),
+            params![now],
+            TaskState::Failed,
+            TaskState::Queued,
+        )?;
         tx.commit()?;
-        Ok(n)
+        Ok(n + cooled)
     }
 
     pub fn not_yet_due(&self) -> Result<(u64, Option<i64>)> {

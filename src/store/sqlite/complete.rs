@@ -26,6 +26,7 @@ impl Db {
                         last_error = CASE WHEN ?5 THEN ?6 ELSE coalesce(?6, last_error) END,
                         next_attempt_at = coalesce(?7, next_attempt_at),
                         finished_at = CASE WHEN ?5 THEN ?8 ELSE finished_at END,
+                        failure = coalesce(?9, failure), rounds = rounds + ?10,
                         owner = NULL, lease_until = NULL
                  WHERE id = ?1 AND claims = ?2 AND state = {IN_PROGRESS}"
             ))?;
@@ -40,7 +41,19 @@ impl Db {
                 tx.prepare_cached("DELETE FROM prices WHERE exchange = ?1 AND symbol = ?2 AND day = ?3")?;
             for (t, to) in done {
                 let due = to.due.next_attempt_at(|at| at);
-                let args = params![t.id, t.token, to.to, i64::from(to.attempt), to.finishes(), to.error, due, now];
+                let failure = to.failure.map(|f| f.name());
+                let args = params![
+                    t.id,
+                    t.token,
+                    to.to,
+                    i64::from(to.attempt),
+                    to.finishes(),
+                    to.error,
+                    due,
+                    now,
+                    failure,
+                    i64::from(to.next_round)
+                ];
                 if settle.execute(args)? == 0 {
                     // Fenced off: another claim owns the task now; nothing of this one is written.
                     applied.push(false);

@@ -17,7 +17,7 @@ impl Db {
         let (e, s, d) = key_params(after);
         let mut stmt = conn.prepare_cached(
             "SELECT exchange, symbol, day, state, attempts, last_error, next_attempt_at, enqueued_at, finished_at,
-                    source
+                    source, failure, rounds
              FROM tasks WHERE ?3 IS NULL OR (exchange, symbol, day) > (?1, ?2, ?3)
              ORDER BY exchange, symbol, day LIMIT ?4",
         )?;
@@ -33,6 +33,8 @@ impl Db {
                 enqueued_at: r.get(7)?,
                 finished_at: r.get(8)?,
                 source: r.get(9)?,
+                failure: r.get(10)?,
+                rounds: r.get(11)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -72,7 +74,9 @@ impl Db {
                     t.next_attempt_at,
                     t.enqueued_at,
                     t.finished_at,
-                    t.source
+                    t.source,
+                    t.failure,
+                    t.rounds
                 ])
             })
             .collect();
@@ -81,13 +85,14 @@ impl Db {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         const SOURCE: &str = "SELECT value ->> 0 AS e, value ->> 1 AS s, value ->> 2 AS d, value ->> 3 AS state,
                     value ->> 4 AS attempts, value ->> 5 AS error, value ->> 6 AS at, value ->> 7 AS enqueued,
-                    value ->> 8 AS finished, value ->> 9 AS source FROM json_each(?1)";
+                    value ->> 8 AS finished, value ->> 9 AS source, value ->> 10 AS failure,
+                    value ->> 11 AS rounds FROM json_each(?1)";
         // Existing rows first, so a row added now is not counted as updated too.
         let updated = tx.execute(
             &format!(
                 "UPDATE tasks SET state = c.state, attempts = c.attempts, last_error = c.error,
                         next_attempt_at = c.at, finished_at = c.finished, owner = NULL, lease_until = NULL,
-                        source = c.source
+                        source = c.source, failure = c.failure, rounds = c.rounds
                  FROM ({SOURCE}) AS c
                  WHERE tasks.exchange = c.e AND tasks.symbol = c.s AND tasks.day = c.d
                    AND c.state IN {FINISHED}
@@ -98,8 +103,9 @@ impl Db {
         let added = tx.execute(
             &format!(
                 "INSERT INTO tasks (exchange, symbol, day, state, attempts, last_error, next_attempt_at,
-                                    enqueued_at, finished_at, source)
-                 SELECT e, s, d, state, attempts, error, at, enqueued, finished, source FROM ({SOURCE}) WHERE true
+                                    enqueued_at, finished_at, source, failure, rounds)
+                 SELECT e, s, d, state, attempts, error, at, enqueued, finished, source, failure, rounds
+                 FROM ({SOURCE}) WHERE true
                  ON CONFLICT (exchange, symbol, day) DO NOTHING"
             ),
             params![json],

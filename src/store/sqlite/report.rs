@@ -11,7 +11,7 @@ use rusqlite::{params, Row};
 use super::Db;
 use crate::price::{Price, PriceRow};
 use crate::selection::Selection;
-use crate::store::state::sql::{FAILED, NOT_YET_DUE};
+use crate::store::state::sql::{COOLING, FAILED, NOT_YET_DUE};
 use crate::store::{reason, FailedTask, Reason, StateCounts, TaskState};
 
 impl Db {
@@ -96,7 +96,8 @@ impl Db {
             None => (None, None, "0000-01-01".to_string(), "9999-12-31".to_string()),
         };
         let mut stmt = conn.prepare_cached(formatcp!(
-            "SELECT exchange, symbol, day, attempts, coalesce(last_error, '') FROM tasks INDEXED BY tasks_failed
+            "SELECT exchange, symbol, day, attempts, coalesce(last_error, ''),
+                    CASE WHEN failure = 'transient' THEN next_attempt_at END, rounds FROM tasks INDEXED BY tasks_failed
              WHERE state = {FAILED}
                AND (?2 IS NULL OR exchange IN (SELECT value FROM json_each(?2)))
                AND (?3 IS NULL OR symbol IN (SELECT value FROM json_each(?3)))
@@ -110,9 +111,34 @@ impl Db {
                 day: r.get(2)?,
                 attempts: r.get(3)?,
                 error: r.get(4)?,
+                again_at: r.get(5)?,
+                rounds: r.get(6)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn cooling(&self, sel: Option<&Selection>) -> Result<(u64, Option<i64>)> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(formatcp!(
+            "SELECT count(*), min(next_attempt_at) FROM tasks INDEXED BY tasks_cooling
+             WHERE {COOLING} AND exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4"
+        ))?;
+        let mut all = conn.prepare_cached(formatcp!(
+            "SELECT count(*), min(next_attempt_at) FROM tasks INDEXED BY tasks_cooling WHERE {COOLING}"
+        ))?;
+        let read = |r: &Row<'_>| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, Option<i64>>(1)?));
+        let Some(sel) = sel else { return Ok(all.query_row([], read)?) };
+        let (mut n, mut first) = (0, None::<i64>);
+        for (exchange, symbol) in sel.pairs() {
+            let (k, at) = stmt.query_row(params![exchange, symbol, sel.from, sel.to], read)?;
+            n += k;
+            first = match (first, at) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        Ok((n, first))
     }
 
     pub fn names(&self) -> Result<(Vec<String>, Vec<String>)> {
@@ -198,7 +224,8 @@ impl Db {
             "SELECT day FROM prices WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 ORDER BY day",
         )?;
         let mut tasks = tx.prepare_cached(
-            "SELECT day, state, attempts, last_error, next_attempt_at FROM tasks
+            "SELECT day, state, attempts, last_error, next_attempt_at,
+                    CASE WHEN failure = 'transient' THEN rounds END FROM tasks
              WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 ORDER BY day",
         )?;
         let now = crate::clock::now_ms();
@@ -235,7 +262,7 @@ fn pair_bounds(tx: &rusqlite::Transaction<'_>, exchange: &str, symbol: &str) -> 
 }
 
 fn task_reason(r: &Row<'_>, now: i64) -> rusqlite::Result<(NaiveDate, Reason)> {
-    Ok((r.get(0)?, reason::reason(r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, now)))
+    Ok((r.get(0)?, reason::reason(r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, now)))
 }
 
 /// Moves a day-sorted row stream up to `day` and takes the row of that day.

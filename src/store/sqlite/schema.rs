@@ -24,6 +24,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0003_due_days_and_rate", include_str!("../../../migrations/sqlite/0003_due_days_and_rate.sql")),
     ("0004_state_check_as_ors", include_str!("../../../migrations/sqlite/0004_state_check_as_ors.sql")),
     ("0005_sources", include_str!("../../../migrations/sqlite/0005_sources.sql")),
+    ("0006_transient_failures", include_str!("../../../migrations/sqlite/0006_transient_failures.sql")),
 ];
 
 /// The schema version this build writes.
@@ -232,13 +233,28 @@ mod tests {
                 [],
             )
             .unwrap();
+            conn.execute(
+                "INSERT INTO tasks (exchange, symbol, day, state, enqueued_at)
+                 VALUES ('kraken', 'eth', '2020-03-01', 'failed', 'then')",
+                [],
+            )
+            .unwrap();
         }
         let mut conn = Connection::open(&path).unwrap();
         prepare(&mut conn, &path, Create::No, Duration::from_secs(5)).unwrap();
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(version, latest_version());
         let tasks: i64 = conn.query_row("SELECT count(*) FROM tasks", [], |r| r.get(0)).unwrap();
-        assert_eq!(tasks, 1);
+        assert_eq!(tasks, 2);
+        // A failure from before version 6 waits for `retry`, as it did.
+        let failures: Vec<(String, Option<String>, i64)> = conn
+            .prepare("SELECT state, failure, rounds FROM tasks ORDER BY symbol")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(failures, [("queued".into(), None, 0), ("failed".into(), Some("permanent".into()), 0)]);
         conn.execute("INSERT INTO server_pauses VALUES ('http://x', 1)", []).unwrap();
         // Rebuilt (versions 3 and 4) with its rule and its indexes.
         let bad = conn.execute(
@@ -256,6 +272,6 @@ mod tests {
             .unwrap()
             .collect::<rusqlite::Result<_>>()
             .unwrap();
-        assert_eq!(indexes, ["tasks_due", "tasks_failed", "tasks_leased", "tasks_not_yet_due"]);
+        assert_eq!(indexes, ["tasks_cooling", "tasks_due", "tasks_failed", "tasks_leased", "tasks_not_yet_due"]);
     }
 }

@@ -8,7 +8,7 @@ use rusqlite::params;
 use super::Db;
 use crate::selection::Selection;
 use crate::store::iso_now;
-use crate::store::state::sql::{IN_PROGRESS, NOT_YET_DUE, QUEUED};
+use crate::store::state::sql::{COOLING, IN_PROGRESS, NOT_YET_DUE, QUEUED};
 
 impl Db {
     pub fn store_declaration(&self, name: &str, text: &str) -> Result<()> {
@@ -40,7 +40,9 @@ impl Db {
                  SELECT source, count(*) FROM tasks INDEXED BY tasks_leased WHERE state = {IN_PROGRESS} GROUP BY source
                  UNION ALL
                  SELECT source, count(*) FROM tasks INDEXED BY tasks_not_yet_due WHERE state = {NOT_YET_DUE}
-                 GROUP BY source)
+                 GROUP BY source
+                 UNION ALL
+                 SELECT source, count(*) FROM tasks INDEXED BY tasks_cooling WHERE {COOLING} GROUP BY source)
              GROUP BY source ORDER BY source"
         ))?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;

@@ -153,7 +153,7 @@ pub fn dump(db: impl AsRef<OsStr>) -> String {
     let db = db.as_ref();
     let mut out = String::new();
     for sql in [
-        "SELECT exchange, symbol, day, state, attempts, last_error FROM tasks",
+        "SELECT exchange, symbol, day, state, attempts, last_error, failure, rounds FROM tasks",
         "SELECT exchange, symbol, day, open, high, low, close, volume FROM prices",
     ] {
         let mut lines: Vec<(String, String)> = rows::<Vec<Value>>(db, sql, &[])

@@ -35,6 +35,7 @@ pub async fn failures(State(app): State<App>, Query(asked): Query<ReportSelectio
     let mut groups: Vec<(&str, Vec<&FailedTask>)> = groups.into_iter().collect();
     groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
     let read_only = app.guard.read_only;
+    let transient = failed.iter().filter(|f| f.again_at.is_some()).count();
     let body = html! {
         h1 { "Failures" }
         (form)
@@ -43,6 +44,10 @@ pub async fn failures(State(app): State<App>, Query(asked): Query<ReportSelectio
             @if let Some(sel) = &sel { "; listed: those of " (sel.describe()) }
             @if failed.len() == FAILURES_LISTED { "; the newest " (FAILURES_LISTED) " are listed" }
             "."
+            @if transient > 0 {
+                " Of those listed, " (transient) " failed on transient errors (server errors, timeouts): \
+                they cool down, and a later run asks again; the permanent ones need a person."
+            }
         }
         @if !read_only && s.counts.failed > 0 {
             p {
@@ -69,7 +74,12 @@ pub async fn failures(State(app): State<App>, Query(asked): Query<ReportSelectio
                         @for f in tasks {
                             tr data-exchange=(f.exchange) data-symbol=(f.symbol) data-day=(f.day) {
                                 td { (exchange(&f.exchange, source(f))) } td { (f.symbol) } td { (f.day) } td.num { (f.attempts) }
-                                td.state { (TaskState::Failed) }
+                                @match f.again_at {
+                                    Some(at) => td.state.transient title="failed on transient errors: no person needed yet" {
+                                        (TaskState::Failed) ", transient: asked again from " (crate::clock::show(at)) },
+                                    None => td.state.permanent title="a person is needed: retry once the cause is mended" {
+                                        (TaskState::Failed) ", permanent" },
+                                }
                                 @if !read_only {
                                     td { button.retry type="button" data-scope="task" data-exchange=(f.exchange)
                                          data-symbol=(f.symbol) data-day=(f.day) { "Retry" } }
