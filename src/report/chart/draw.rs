@@ -27,22 +27,25 @@ pub(super) struct Frame {
 }
 
 /// The reasons in the order the legend lists them, with their colours.
-const REASONS: [(&str, RGBColor); 8] = [
+const REASONS: [(&str, RGBColor); 10] = [
     ("not queued", RGBColor(148, 103, 189)),
-    (TaskState::Queued.words(), RGBColor(230, 171, 2)),
+    (TaskState::Queued.words(), RGBColor(245, 197, 24)),
     (TaskState::InProgress.words(), RGBColor(31, 119, 180)),
-    (TaskState::NotYetDue.words(), RGBColor(23, 190, 207)),
-    (TaskState::Failed.words(), RGBColor(214, 39, 40)),
+    (TaskState::NotYetDue.words(), RGBColor(77, 157, 224)),
+    ("cooling down", RGBColor(240, 150, 110)),
+    (TaskState::Failed.words(), RGBColor(228, 96, 46)),
     (TaskState::NoData.words(), RGBColor(127, 127, 127)),
-    (TaskState::Abandoned.words(), RGBColor(140, 86, 75)),
+    (TaskState::OutsideHistory.words(), RGBColor(88, 100, 130)),
+    (TaskState::Abandoned.words(), RGBColor(64, 68, 79)),
     ("price deleted", RGBColor(227, 119, 194)),
 ];
 
 /// The colour of the line, and of the candles of days that closed higher
-/// or lower than they opened.
+/// (hollow, the page's colour of prices) or lower (filled, vermillion):
+/// told apart by their fill as well as their hue, for colour-blind readers.
 const LINE: RGBColor = RGBColor(31, 78, 156);
-const GAIN: RGBColor = RGBColor(44, 160, 44);
-const LOSS: RGBColor = RGBColor(200, 30, 30);
+const GAIN: RGBColor = RGBColor(23, 128, 92);
+const LOSS: RGBColor = RGBColor(228, 96, 46);
 
 /// How opaque a missing day's band is: the grid shows through.
 const BAND_ALPHA: f64 = 0.25;
@@ -52,6 +55,12 @@ const FONT: &str = "sans-serif";
 
 /// The legend's line height, in pixels.
 const LEGEND_LINE: u32 = 20;
+
+/// The colour of a reason's band, for the tests.
+#[cfg(test)]
+pub(super) fn colour_of(reason: &Reason) -> RGBColor {
+    color(reason)
+}
 
 /// The colour of a reason's band, by its [`Reason::code`].
 fn color(reason: &Reason) -> RGBColor {
@@ -223,7 +232,7 @@ where
     let per_day = f64::from(columns.end - columns.start) / data.days() as f64;
     let width = (per_day * 0.6).clamp(1.0, 40.0) as u32;
     let candles = data.prices.iter().map(|(day, p)| {
-        CandleStick::new(middle(data, *day), p.open, p.high, p.low, p.close, GAIN.filled(), LOSS.filled(), width)
+        CandleStick::new(middle(data, *day), p.open, p.high, p.low, p.close, GAIN.stroke_width(1), LOSS.filled(), width)
     });
     chart.draw_series(candles).context("drawing the prices")?;
     Ok(())

@@ -210,3 +210,33 @@ fn the_caption_names_a_source_the_exchange_does_not() {
     let drawn = svg(&data, Style::Line, DEFAULT_SIZE).unwrap();
     assert!(drawn.contains("\nCoinbase btc from cryptocompare: close, 2020-03-01"), "{drawn}");
 }
+
+#[test]
+fn every_reason_has_its_own_colour_and_a_legend_entry() {
+    let error = || "HTTP 503".to_string();
+    let reasons = [
+        Reason::NotQueued,
+        Reason::Queued { attempts: 1, error: Some(error()) },
+        Reason::InProgress,
+        Reason::NotYetDue { at: 0, note: None },
+        Reason::Cooling { error: error(), at: 0, rounds: 1 },
+        Reason::Failed { error: error() },
+        Reason::NoData,
+        Reason::OutsideHistory,
+        Reason::Abandoned { error: error() },
+        Reason::PriceDeleted,
+    ];
+    // A week has seven days: the ten reasons over two charts.
+    let days = ["2020-03-01", "2020-03-02", "2020-03-03", "2020-03-04", "2020-03-05", "2020-03-06", "2020-03-07"];
+    let mut colours = std::collections::BTreeSet::new();
+    for chunk in reasons.chunks(days.len()) {
+        let missing: Vec<(&str, Reason)> = days.iter().copied().zip(chunk.iter().cloned()).collect();
+        let drawn = svg(&week("bitstamp", &missing), Style::Line, DEFAULT_SIZE).unwrap();
+        for reason in chunk {
+            let code = reason.code().replace('\'', "&apos;");
+            assert!(drawn.contains(&format!(">\n{code} (1)\n</text>")), "{code}: {drawn}");
+            colours.insert(format!("{:?}", super::draw::colour_of(reason)));
+        }
+    }
+    assert_eq!(colours.len(), reasons.len(), "a colour each: {colours:?}");
+}
