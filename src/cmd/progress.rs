@@ -3,7 +3,7 @@
 //! -v, nothing but errors with -q. All of it on stderr: stdout is data.
 
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -38,6 +38,17 @@ pub struct Reporter {
     started: Instant,
     last_line: Mutex<Instant>,
     scope: Option<Scope>,
+    unpublished: AtomicU64,
+    asks_again: AtomicI64,
+}
+
+/// The days a run asked for that the server had not published yet, and
+/// when the first of them is asked again: a summary says so, since a run
+/// that fetched nothing should say why.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Unpublished {
+    pub count: u64,
+    pub asks_again: Option<i64>,
 }
 
 /// What the progress counts, from the database: the tasks waiting or held
@@ -118,7 +129,22 @@ impl Reporter {
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
-        Reporter { verbosity, bar, started: Instant::now(), last_line: Mutex::new(Instant::now()), scope: None }
+        Reporter {
+            verbosity,
+            bar,
+            started: Instant::now(),
+            last_line: Mutex::new(Instant::now()),
+            scope: None,
+            unpublished: AtomicU64::new(0),
+            asks_again: AtomicI64::new(i64::MAX),
+        }
+    }
+
+    /// What this run asked for and was not published yet.
+    pub fn unpublished(&self) -> Unpublished {
+        let count = self.unpublished.load(Ordering::Relaxed);
+        let at = self.asks_again.load(Ordering::Relaxed);
+        Unpublished { count, asks_again: (count > 0 && at < i64::MAX).then_some(at) }
     }
 
     /// Counts progress over `remaining`'s tasks, as the database has them.
@@ -197,6 +223,12 @@ impl Observer for Reporter {
     }
 
     fn request(&self, source: &str, done: &[Completion], took: Duration) {
+        for c in done {
+            if let Outcome::NotYet { at, asked: true, .. } = c.outcome {
+                self.unpublished.fetch_add(1, Ordering::Relaxed);
+                self.asks_again.fetch_min(at, Ordering::Relaxed);
+            }
+        }
         if self.verbosity < Verbosity::Verbose {
             return;
         }
