@@ -1,6 +1,7 @@
 use anyhow::Result;
 
 use super::enqueue::{enqueue, take_over};
+use super::progress::Left;
 use super::work::{exit_code, summary_lines};
 use super::{plural, sources, Env, Run};
 use crate::cli::FetchArgs;
@@ -34,7 +35,7 @@ impl Run for FetchArgs {
         // Progress is the selection's, as the database has it: two runs
         // sharing the work each show what both have done.
         let (queue, scope) = (store.clone(), sel.clone());
-        let remaining = Box::new(move || queue.counts_in(&scope).map(|c| c.queued + c.in_progress));
+        let remaining = Box::new(move || queue.counts_in(&scope).map(|c| Left::of(&c)));
         let mut ran = self.work.work(&store, env, checked, remaining)?;
 
         // The exit code speaks for the whole selection: a task that failed

@@ -27,9 +27,24 @@ pub enum Verbosity {
 const LOG_EVERY: Duration = Duration::from_secs(5);
 
 /// How many tasks of what a run is about (a selection, or the whole queue)
-/// are still waiting or held: read from the database, so it counts what
-/// every process sharing it has done.
-pub type Remaining = Box<dyn Fn() -> anyhow::Result<u64> + Send>;
+/// there are, and how many are still waiting or held: read from the
+/// database, so it counts what every process sharing it has done.
+pub type Remaining = Box<dyn Fn() -> anyhow::Result<Left> + Send>;
+
+/// Tasks still to do (queued or in progress) of `all`: the selection's
+/// tasks but those not yet due, which no run of now can do.
+#[derive(Debug, Clone, Copy)]
+pub struct Left {
+    pub left: u64,
+    pub all: u64,
+}
+
+impl Left {
+    /// What the counts of a selection (or of the queue) leave to do.
+    pub fn of(c: &crate::store::StateCounts) -> Left {
+        Left { left: c.queued + c.in_progress, all: c.total() - c.not_yet_due }
+    }
+}
 
 /// Shows a run's progress, notes and requests on stderr.
 pub struct Reporter {
@@ -69,10 +84,10 @@ struct Scope {
 
 impl Scope {
     fn start(remaining: Remaining) -> anyhow::Result<Scope> {
-        let total = remaining()?;
+        let Left { left, all: total } = remaining()?;
         let mut scope = Scope {
             total,
-            done: Arc::new(AtomicU64::new(0)),
+            done: Arc::new(AtomicU64::new(total.saturating_sub(left))),
             own_at_read: Arc::new(AtomicU64::new(0)),
             own: Arc::new(AtomicU64::new(0)),
             stop: Arc::new(AtomicBool::new(false)),
@@ -84,7 +99,7 @@ impl Scope {
             while !stop.load(Ordering::Relaxed) {
                 let own_now = own.load(Ordering::Relaxed);
                 let started = Instant::now();
-                let Ok(left) = remaining() else { return };
+                let Ok(Left { left, .. }) = remaining() else { return };
                 done.store(total.saturating_sub(left), Ordering::Relaxed);
                 own_at_read.store(own_now, Ordering::Relaxed);
                 // Reading costs at most a twentieth of the time.
@@ -120,13 +135,17 @@ impl Reporter {
     /// A bar when stderr is a terminal (and not quiet), log lines otherwise.
     pub fn new(verbosity: Verbosity) -> Reporter {
         let bar = (verbosity > Verbosity::Quiet && std::io::stderr().is_terminal()).then(|| {
-            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            // Hidden until its length is known: a first frame of `0/0` says nothing.
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+            // The message is kept short, so that the bar keeps a readable
+            // width on an 80-column terminal.
             bar.set_style(
-                ProgressStyle::with_template("{spinner} {elapsed_precise} [{wide_bar}] {pos}/{len} ETA {eta} {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
+                ProgressStyle::with_template(
+                    "{spinner} {elapsed_precise} [{wide_bar}] {human_pos}/{human_len} ETA {eta} {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
             );
-            bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
         Reporter {
@@ -150,9 +169,28 @@ impl Reporter {
     /// Counts progress over `remaining`'s tasks, as the database has them.
     pub fn counting(mut self, remaining: Remaining) -> anyhow::Result<Reporter> {
         if self.verbosity > Verbosity::Quiet {
-            self.scope = Some(Scope::start(remaining)?);
+            let scope = Scope::start(remaining)?;
+            let already = scope.done(0);
+            if already > 0 {
+                // A resumed run says what it resumes: the bar starts there.
+                self.say(&format!("{} of {} already done", thousands(already), thousands(scope.total)));
+            }
+            self.show(already, scope.total);
+            self.scope = Some(scope);
         }
         Ok(self)
+    }
+
+    /// Draws the bar at `done` of `total`, the first time on screen.
+    fn show(&self, done: u64, total: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(total.max(done));
+            bar.set_position(done);
+            if bar.is_hidden() {
+                bar.set_draw_target(ProgressDrawTarget::stderr());
+                bar.enable_steady_tick(Duration::from_millis(200));
+            }
+        }
     }
 
     /// A line for people: above the bar if there is one.
@@ -161,8 +199,9 @@ impl Reporter {
             return;
         }
         match &self.bar {
-            Some(bar) => bar.println(line),
-            None => super::log(line),
+            // A hidden bar would swallow the line.
+            Some(bar) if !bar.is_hidden() => bar.println(line),
+            _ => super::log(line),
         }
     }
 
@@ -180,8 +219,23 @@ impl Drop for Reporter {
     }
 }
 
+/// The run's counts, short: a retry only when there was one.
 fn counts(s: &Summary) -> String {
-    format!("no data {} · retried {} · failed {}", s.no_data, s.retried, s.failed)
+    let retried = if s.retried > 0 { format!(" · retried {}", s.retried) } else { String::new() };
+    format!("no data {}{retried} · failed {}", s.no_data, s.failed)
+}
+
+/// `26316` as `26,316`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 impl Observer for Reporter {
@@ -197,10 +251,10 @@ impl Observer for Reporter {
         };
         match &self.bar {
             Some(bar) => {
-                bar.set_length(total.max(done));
-                bar.set_position(done);
-                let rate = done as f64 / self.started.elapsed().as_secs_f64().max(1e-3);
-                bar.set_message(format!("{rate:.0} tasks/s · {}", counts(s)));
+                self.show(done, total);
+                // This run's pace: what it finished itself, per second.
+                let rate = own as f64 / self.started.elapsed().as_secs_f64().max(1e-3);
+                bar.set_message(format!("{rate:.0}/s · {}", counts(s)));
             }
             None if self.verbosity > Verbosity::Quiet => {
                 let mut last = self.last_line.lock().unwrap_or_else(|e| e.into_inner());
@@ -209,7 +263,8 @@ impl Observer for Reporter {
                 }
                 *last = Instant::now();
                 let secs = self.started.elapsed().as_secs_f64().max(1e-3);
-                let rate = done as f64 / secs;
+                // This run's pace: what it finished itself, per second.
+                let rate = own as f64 / secs;
                 let left = total.saturating_sub(done);
                 let eta = if rate > 0.0 { format!("{:.0} s", left as f64 / rate) } else { "?".into() };
                 let percent = if total > 0 { 100.0 * done as f64 / total as f64 } else { 100.0 };

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use anyhow::Result;
 
 use super::plural;
-use super::progress::{Remaining, Reporter, Unpublished};
+use super::progress::{Left, Remaining, Reporter, Unpublished};
 use super::{handle_signals, Env, Run, STOP};
 use crate::cli::WorkArgs;
 use crate::clock;
@@ -21,7 +21,7 @@ impl Run for WorkArgs {
     fn run(&self, env: &Env) -> Result<Exit> {
         let store = Store::open(&env.store(Create::No).synchronous(self.synchronous))?;
         let queue = store.clone();
-        let remaining = Box::new(move || queue.counts().map(|c| c.queued + c.in_progress));
+        let remaining = Box::new(move || queue.counts().map(|c| Left::of(&c)));
         let ran = self.work(&store, env, false, remaining)?;
         let code = exit_code(&ran.summary, ran.summary.failed);
         for line in summary_lines(&ran) {
