@@ -75,6 +75,9 @@ fn as_cron(home: &Path, server: &str, command: &str) -> Output {
 #[test]
 fn the_readme_s_crontab_line_runs_under_cron_s_path_quietly_and_fetches_the_ended_days() {
     let command = readme_cron_command();
+    // The README's "try it" runs the very same command, with cron's PATH.
+    let readme = include_str!("../README.md");
+    assert!(readme.contains(&format!("env PATH=/usr/bin:/bin sh -c '{command}'")), "the try-it runs {command}");
     let home = tempfile::tempdir().expect("temp dir");
     // Where `cargo install --path .` puts the binary.
     let installed = home.path().join(".cargo/bin");

@@ -55,6 +55,8 @@ pub struct Reporter {
     scope: Option<Scope>,
     unpublished: AtomicU64,
     asks_again: AtomicI64,
+    /// Whether the line on what was already done was said.
+    resumed: AtomicBool,
 }
 
 /// The days a run asked for that the server had not published yet, and
@@ -71,6 +73,8 @@ pub struct Unpublished {
 /// own reads it, so the workers never wait on a count).
 struct Scope {
     total: u64,
+    /// Done when the run started.
+    already: u64,
     done: Arc<AtomicU64>,
     /// Our own tasks finished when `done` was last read.
     own_at_read: Arc<AtomicU64>,
@@ -87,6 +91,7 @@ impl Scope {
         let Left { left, all: total } = remaining()?;
         let mut scope = Scope {
             total,
+            already: total.saturating_sub(left),
             done: Arc::new(AtomicU64::new(total.saturating_sub(left))),
             own_at_read: Arc::new(AtomicU64::new(0)),
             own: Arc::new(AtomicU64::new(0)),
@@ -156,6 +161,7 @@ impl Reporter {
             scope: None,
             unpublished: AtomicU64::new(0),
             asks_again: AtomicI64::new(i64::MAX),
+            resumed: AtomicBool::new(false),
         }
     }
 
@@ -169,14 +175,7 @@ impl Reporter {
     /// Counts progress over `remaining`'s tasks, as the database has them.
     pub fn counting(mut self, remaining: Remaining) -> anyhow::Result<Reporter> {
         if self.verbosity > Verbosity::Quiet {
-            let scope = Scope::start(remaining)?;
-            let already = scope.done(0);
-            if already > 0 {
-                // A resumed run says what it resumes: the bar starts there.
-                self.say(&format!("{} of {} already done", thousands(already), thousands(scope.total)));
-            }
-            self.show(already, scope.total);
-            self.scope = Some(scope);
+            self.scope = Some(Scope::start(remaining)?);
         }
         Ok(self)
     }
@@ -245,6 +244,13 @@ impl Observer for Reporter {
 
     fn progress(&self, s: &Summary, total: u64) {
         let own = s.fetched + s.no_data + s.failed + s.not_yet;
+        if let Some(scope) = &self.scope {
+            // A resumed run says what it resumes, once it is under way (a
+            // run that cannot start says only why): the bar starts there.
+            if !self.resumed.swap(true, Ordering::Relaxed) && scope.already > 0 {
+                self.say(&format!("{} of {} already done", thousands(scope.already), thousands(scope.total)));
+            }
+        }
         let (done, total) = match &self.scope {
             Some(scope) => (scope.done(own), scope.total),
             None => (own, total),
