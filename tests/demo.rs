@@ -16,7 +16,7 @@ fn demo_fetches_march_2020_and_reports_what_is_missing() {
     let db = sb.dir.path().join("demo.db");
     assert!(db.exists());
 
-    assert!(out.stdout.contains("Tasks by state"), "{}", out.stdout);
+    assert!(out.stdout.contains("== status: "), "{}", out.stdout);
     assert!(out.stdout.contains("Missing: "), "{}", out.stdout);
     assert!(out.stdout.contains("no data"), "{}", out.stdout);
     let (tasks, open): (i64, i64) = testing::one(
@@ -56,4 +56,36 @@ fn demo_refuses_to_replace_a_pricequeue_database_that_is_not_a_demo() {
     assert!(out.stderr.contains("refusing to replace"), "{}", out.stderr);
     assert!(out.stderr.contains("`pricequeue demo` did not make it"), "{}", out.stderr);
     assert_eq!(sb.dump(), before);
+}
+
+#[test]
+fn demo_fits_on_one_screen_and_its_closing_commands_run_as_printed() {
+    let sb = Sandbox::sqlite();
+    let mut cmd = std::process::Command::new(crate::common::bin());
+    // As after `cargo run`: nothing named pricequeue on the PATH.
+    cmd.arg("demo").current_dir(sb.dir.path()).env_remove("PRICEQUEUE_DB").env("PATH", "/usr/bin:/bin");
+    let out = run(cmd).expect_code(0);
+    let lines = out.stdout.lines().count() + out.stderr.lines().count();
+    assert!(lines <= 40, "{lines} lines:\n{}{}", out.stderr, out.stdout);
+    assert!(out.stdout.contains(" more rows"), "{}", out.stdout);
+
+    let hints: Vec<&str> = out.stdout.lines().skip_while(|l| !l.contains("go on with")).skip(1).collect();
+    assert!(hints.len() >= 3, "{}", out.stdout);
+    let mut ran = 0;
+    for hint in hints {
+        let hint = hint.trim();
+        if hint.starts_with("sqlite3 ") && !std::path::Path::new("/usr/bin/sqlite3").exists() {
+            continue;
+        }
+        // Run as a user pastes it: a shell in the demo's directory, with
+        // the PATH a fresh checkout has.
+        let mut sh = std::process::Command::new("sh");
+        sh.args(["-c", hint]).current_dir(sb.dir.path()).env_remove("PRICEQUEUE_DB").env("PATH", "/usr/bin:/bin");
+        let done = run(sh);
+        // query exits 5 on the demo: complete, with days the server has no price for.
+        assert!([0, 5].contains(&done.code), "{hint}: {done:?}");
+        assert!(!done.stdout.is_empty() && done.stderr.is_empty(), "{hint}: {done:?}");
+        ran += 1;
+    }
+    assert!(ran >= 2, "{}", out.stdout);
 }

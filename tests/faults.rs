@@ -270,6 +270,21 @@ fn rate_limits_with_retry_after_do_not_use_up_attempts() {
 }
 
 #[test]
+fn one_request_to_slow_down_is_counted_as_once() {
+    let Some(sb) = Sandbox::with_server(ServerOptions {
+        faults: vec![FaultRule::first(Fault::RateLimited, 1)],
+        retry_after: RetryAfter::Seconds(1),
+        ..ServerOptions::default()
+    }) else {
+        return;
+    };
+    let out =
+        sb.run(&["fetch", "-e", "bitstamp", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-01"]).expect_code(OK);
+    assert!(out.stderr.contains("the server asked to slow down once,"), "{}", out.stderr);
+    assert!(!out.stderr.contains("1 times"), "{}", out.stderr);
+}
+
+#[test]
 fn a_pause_longer_than_max_pause_stops_the_run_and_the_next_one_at_once() {
     let Some(sb) = Sandbox::with_server(ServerOptions {
         faults: vec![FaultRule::first(Fault::RateLimited, 1)],

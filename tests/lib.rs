@@ -16,6 +16,8 @@ mod common;
 mod help;
 // From one backend to the other.
 mod copy;
+// The README's crontab line, as cron runs it (SQLite in a temporary HOME).
+mod cron;
 mod serve;
 mod shell;
 // The stand-ins of the real price APIs, read by ccxt.

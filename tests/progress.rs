@@ -31,8 +31,8 @@ fn a_terminal_gets_a_live_bar_and_a_pipe_gets_none() {
     let out = in_a_terminal(&sb, "fetch -e all -s all --from 2020-03 --workers 4").expect_code(0);
     // The bar redraws itself in place: ANSI erase-line codes, and its counters.
     assert!(out.stdout.contains("\u{1b}[2K"), "no bar drawn: {:?}", &out.stdout[..out.stdout.len().min(300)]);
-    assert!(out.stdout.contains("/1116 ETA"), "no done/total: {}", out.stdout);
-    assert!(out.stdout.contains("tasks/s · no data"), "no running counts: {}", out.stdout);
+    assert!(out.stdout.contains("/1,116 ETA"), "no done/total: {}", out.stdout);
+    assert!(out.stdout.contains("/s · no data"), "no running counts: {}", out.stdout);
     assert!(out.stdout.contains("fetched "), "no summary: {}", out.stdout);
 
     let piped = sb.run(&["fetch", "-e", "all", "-s", "all", "--from", "2020-04", "--workers", "4"]).expect_code(0);
@@ -107,7 +107,7 @@ fn two_runs_sharing_a_selection_each_show_what_both_have_done() {
             .filter_map(|before| {
                 let frac = before.rsplit(' ').next()?;
                 let (done, total) = frac.split_once('/')?;
-                Some((done.parse().ok()?, total.parse().ok()?))
+                Some((done.replace(',', "").parse().ok()?, total.replace(',', "").parse().ok()?))
             })
             .collect();
         let (done, total) = shown.iter().copied().max().expect("a bar was drawn");
@@ -121,5 +121,36 @@ fn two_runs_sharing_a_selection_each_show_what_both_have_done() {
         eprintln!("bar showed {done}/{total}; this run fetched {own} prices");
         assert!(total >= 700, "the total is the selection's tasks: {total}");
         assert!(done * 10 >= total * 8, "{done}/{total}: the bar counts both runs' work, not this one's alone");
+    }
+}
+
+#[test]
+fn a_resumed_run_says_what_was_already_done_and_its_bar_stays_readable_at_80_columns() {
+    let Some(sb) =
+        Sandbox::with_server(ServerOptions { latency: Duration::from_millis(5), ..ServerOptions::default() })
+    else {
+        return;
+    };
+    // 12 exchanges x 10 days of btc first, then the whole month: 372 tasks.
+    sb.run(&["fetch", "-e", "all", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-10"]).expect_code(0);
+    let line = format!(
+        "stty cols 80 rows 24; {} --db '{}' --server '{}' fetch -e all -s btc --from 2020-03 --workers 2",
+        crate::common::bin().display(),
+        sb.db(),
+        sb.server.url()
+    );
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", &line, "/dev/null"]).env("TERM", "xterm-256color");
+    let out = run(cmd).expect_code(0);
+    assert!(out.stdout.contains("120 of 372 already done"), "{}", out.stdout);
+    // Every frame counts the selection, from what was already done: never 0/0.
+    let frames: Vec<&str> = out.stdout.split('\r').filter(|f| f.contains(" ETA ")).collect();
+    assert!(!frames.is_empty(), "no bar drawn: {}", out.stdout);
+    for frame in frames {
+        assert!(!frame.contains(" 0/0 "), "{frame:?}");
+        assert!(frame.contains("/372 ETA"), "{frame:?}");
+        // The bar between its brackets keeps at least ten columns.
+        let bar = frame.split('[').nth(1).and_then(|b| b.split(']').next()).unwrap_or("");
+        assert!(bar.chars().count() >= 10, "{frame:?}");
     }
 }

@@ -3,6 +3,7 @@ use std::io::{self, Write};
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 
+use super::demo_output::{program, Shortened, ROWS};
 use super::enqueue::enqueue;
 use super::work::{start, summary_line};
 use super::{Env, Run};
@@ -13,7 +14,7 @@ use crate::report::{self, Format};
 use crate::resolve;
 use crate::server::{Server, ServerOptions};
 use crate::source::{self, Declarations, Timeouts};
-use crate::store::{self, Create, Location, Store};
+use crate::store::{self, Create, Location, Store, TaskState};
 use crate::work::{default_workers, WorkOptions};
 
 impl Run for DemoArgs {
@@ -63,17 +64,29 @@ impl Run for DemoArgs {
         // Marked before anything else: a demo stopped halfway is still the demo's.
         store.set_demo(true)?;
         enqueue(&store, &sel, source.name(), opts.grace, env)?;
-        let summary = start(&store, vec![source.clone()], &opts, env, None)?;
-        env.say(&summary_line(&summary));
-        if summary.interrupted {
+        let ran = start(&store, vec![source.clone()], &opts, env, None)?;
+        env.say(&summary_line(&ran.summary));
+        if ran.summary.interrupted {
             return Ok(Exit::Interrupted);
         }
 
+        // One screen: the state counts in a line, a few rows of each of
+        // the query report's tables, and commands that run as printed.
+        let pq = program();
+        let name = db.to_string();
+        let db_arg = if db.is_postgres() { name.clone() } else { super::demo_output::quote(&name) };
         let mut out = io::stdout().lock();
-        writeln!(out, "\n== pricequeue --db {} status ==\n", db)?;
-        report::status(&store, Format::Table, &mut out)?;
-        writeln!(out, "\n== pricequeue --db {} query ==\n", db)?;
-        report::query(&store, &sel, Format::Table, false, &mut out)?;
+        let counts = store.counts()?;
+        let states: Vec<String> = TaskState::ALL
+            .iter()
+            .filter(|s| counts[**s] > 0)
+            .map(|s| format!("{} {}", counts[*s], s.words()))
+            .collect();
+        writeln!(out, "\n== status: {} of {} tasks ==", states.join(", "), counts.total())?;
+        writeln!(out, "\n== query: the prices, then the missing report ==\n")?;
+        let mut short = Shortened::new(&mut out, ROWS);
+        report::query(&store, &sel, Format::Table, false, &mut short)?;
+        short.finish()?;
         let (kind, shell, flag) =
             if db.is_postgres() { ("a PostgreSQL", "psql", " -c") } else { ("an SQLite", "sqlite3", "") };
         // The examples name what this demo fetched.
@@ -88,7 +101,10 @@ impl Run for DemoArgs {
         };
         writeln!(
             out,
-            "\nThe prices are in {db}, {kind} database; try\n  {shell} {db}{flag} \"{example}\"\n  pricequeue --db {db} query --exchange {exchange} --symbol {symbol} --missing",
+            "\nThe prices are in {name}, {kind} database; go on with\n  \
+             {pq} --db {db_arg} status\n  \
+             {pq} --db {db_arg} query --exchange {exchange} --symbol {symbol} --missing\n  \
+             {shell} {db_arg}{flag} \"{example}\"",
         )?;
         Ok(Exit::Ok)
     }

@@ -1,12 +1,13 @@
 use anyhow::Result;
 
 use super::enqueue::{enqueue, take_over};
+use super::progress::Left;
 use super::work::{exit_code, summary_lines};
 use super::{plural, sources, Env, Run};
 use crate::cli::FetchArgs;
 use crate::error::Exit;
 use crate::resolve;
-use crate::store::{Create, Store};
+use crate::store::{Create, Reason, Store};
 
 impl Run for FetchArgs {
     fn run(&self, env: &Env) -> Result<Exit> {
@@ -34,8 +35,8 @@ impl Run for FetchArgs {
         // Progress is the selection's, as the database has it: two runs
         // sharing the work each show what both have done.
         let (queue, scope) = (store.clone(), sel.clone());
-        let remaining = Box::new(move || queue.counts_in(&scope).map(|c| c.queued + c.in_progress));
-        let summary = self.work.work(&store, env, checked, remaining)?;
+        let remaining = Box::new(move || queue.counts_in(&scope).map(|c| Left::of(&c)));
+        let mut ran = self.work.work(&store, env, checked, remaining)?;
 
         // The exit code speaks for the whole selection: a task that failed
         // in an earlier run is still a price this command did not get.
@@ -43,8 +44,19 @@ impl Run for FetchArgs {
         // a later run asks again, and no person is needed yet.
         let counts = store.counts_in(&sel)?;
         let failed = counts.failed.saturating_sub(store.cooling(Some(&sel))?.0);
-        let code = exit_code(&summary, failed);
-        for line in summary_lines(&summary) {
+        let code = exit_code(&ran.summary, failed);
+        // The days waiting are the selection's too, not the whole queue's.
+        (ran.summary.waiting, ran.summary.next_due) = (counts.not_yet_due, None);
+        if counts.not_yet_due > 0 {
+            store.for_each_cell(&sel, |_, _, _, why| {
+                if let Some(Reason::NotYetDue { at, .. }) = why {
+                    ran.summary.next_due = Some(ran.summary.next_due.map_or(at, |first| first.min(at)));
+                }
+                Ok(())
+            })?;
+        }
+        let summary = &ran.summary;
+        for line in summary_lines(&ran) {
             env.report(&line, code);
         }
         if failed > summary.failed {

@@ -4,6 +4,7 @@ mod chart;
 mod copy;
 mod coverage;
 mod demo;
+mod demo_output;
 mod enqueue;
 mod fetch;
 mod open;

@@ -3,7 +3,7 @@
 //! -v, nothing but errors with -q. All of it on stderr: stdout is data.
 
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,9 +27,24 @@ pub enum Verbosity {
 const LOG_EVERY: Duration = Duration::from_secs(5);
 
 /// How many tasks of what a run is about (a selection, or the whole queue)
-/// are still waiting or held: read from the database, so it counts what
-/// every process sharing it has done.
-pub type Remaining = Box<dyn Fn() -> anyhow::Result<u64> + Send>;
+/// there are, and how many are still waiting or held: read from the
+/// database, so it counts what every process sharing it has done.
+pub type Remaining = Box<dyn Fn() -> anyhow::Result<Left> + Send>;
+
+/// Tasks still to do (queued or in progress) of `all`: the selection's
+/// tasks but those not yet due, which no run of now can do.
+#[derive(Debug, Clone, Copy)]
+pub struct Left {
+    pub left: u64,
+    pub all: u64,
+}
+
+impl Left {
+    /// What the counts of a selection (or of the queue) leave to do.
+    pub fn of(c: &crate::store::StateCounts) -> Left {
+        Left { left: c.queued + c.in_progress, all: c.total() - c.not_yet_due }
+    }
+}
 
 /// Shows a run's progress, notes and requests on stderr.
 pub struct Reporter {
@@ -38,6 +53,19 @@ pub struct Reporter {
     started: Instant,
     last_line: Mutex<Instant>,
     scope: Option<Scope>,
+    unpublished: AtomicU64,
+    asks_again: AtomicI64,
+    /// Whether the line on what was already done was said.
+    resumed: AtomicBool,
+}
+
+/// The days a run asked for that the server had not published yet, and
+/// when the first of them is asked again: a summary says so, since a run
+/// that fetched nothing should say why.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Unpublished {
+    pub count: u64,
+    pub asks_again: Option<i64>,
 }
 
 /// What the progress counts, from the database: the tasks waiting or held
@@ -45,6 +73,8 @@ pub struct Reporter {
 /// own reads it, so the workers never wait on a count).
 struct Scope {
     total: u64,
+    /// Done when the run started.
+    already: u64,
     done: Arc<AtomicU64>,
     /// Our own tasks finished when `done` was last read.
     own_at_read: Arc<AtomicU64>,
@@ -58,10 +88,11 @@ struct Scope {
 
 impl Scope {
     fn start(remaining: Remaining) -> anyhow::Result<Scope> {
-        let total = remaining()?;
+        let Left { left, all: total } = remaining()?;
         let mut scope = Scope {
             total,
-            done: Arc::new(AtomicU64::new(0)),
+            already: total.saturating_sub(left),
+            done: Arc::new(AtomicU64::new(total.saturating_sub(left))),
             own_at_read: Arc::new(AtomicU64::new(0)),
             own: Arc::new(AtomicU64::new(0)),
             stop: Arc::new(AtomicBool::new(false)),
@@ -73,7 +104,7 @@ impl Scope {
             while !stop.load(Ordering::Relaxed) {
                 let own_now = own.load(Ordering::Relaxed);
                 let started = Instant::now();
-                let Ok(left) = remaining() else { return };
+                let Ok(Left { left, .. }) = remaining() else { return };
                 done.store(total.saturating_sub(left), Ordering::Relaxed);
                 own_at_read.store(own_now, Ordering::Relaxed);
                 // Reading costs at most a twentieth of the time.
@@ -109,16 +140,36 @@ impl Reporter {
     /// A bar when stderr is a terminal (and not quiet), log lines otherwise.
     pub fn new(verbosity: Verbosity) -> Reporter {
         let bar = (verbosity > Verbosity::Quiet && std::io::stderr().is_terminal()).then(|| {
-            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            // Hidden until its length is known: a first frame of `0/0` says nothing.
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+            // The message is kept short, so that the bar keeps a readable
+            // width on an 80-column terminal.
             bar.set_style(
-                ProgressStyle::with_template("{spinner} {elapsed_precise} [{wide_bar}] {pos}/{len} ETA {eta} {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
+                ProgressStyle::with_template(
+                    "{spinner} {elapsed_precise} [{wide_bar}] {human_pos}/{human_len} ETA {eta} {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
             );
-            bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
-        Reporter { verbosity, bar, started: Instant::now(), last_line: Mutex::new(Instant::now()), scope: None }
+        Reporter {
+            verbosity,
+            bar,
+            started: Instant::now(),
+            last_line: Mutex::new(Instant::now()),
+            scope: None,
+            unpublished: AtomicU64::new(0),
+            asks_again: AtomicI64::new(i64::MAX),
+            resumed: AtomicBool::new(false),
+        }
+    }
+
+    /// What this run asked for and was not published yet.
+    pub fn unpublished(&self) -> Unpublished {
+        let count = self.unpublished.load(Ordering::Relaxed);
+        let at = self.asks_again.load(Ordering::Relaxed);
+        Unpublished { count, asks_again: (count > 0 && at < i64::MAX).then_some(at) }
     }
 
     /// Counts progress over `remaining`'s tasks, as the database has them.
@@ -129,14 +180,27 @@ impl Reporter {
         Ok(self)
     }
 
+    /// Draws the bar at `done` of `total`, the first time on screen.
+    fn show(&self, done: u64, total: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(total.max(done));
+            bar.set_position(done);
+            if bar.is_hidden() {
+                bar.set_draw_target(ProgressDrawTarget::stderr());
+                bar.enable_steady_tick(Duration::from_millis(200));
+            }
+        }
+    }
+
     /// A line for people: above the bar if there is one.
     pub fn say(&self, line: &str) {
         if self.verbosity == Verbosity::Quiet {
             return;
         }
         match &self.bar {
-            Some(bar) => bar.println(line),
-            None => super::log(line),
+            // A hidden bar would swallow the line.
+            Some(bar) if !bar.is_hidden() => bar.println(line),
+            _ => super::log(line),
         }
     }
 
@@ -154,8 +218,23 @@ impl Drop for Reporter {
     }
 }
 
+/// The run's counts, short: a retry only when there was one.
 fn counts(s: &Summary) -> String {
-    format!("no data {} · retried {} · failed {}", s.no_data, s.retried, s.failed)
+    let retried = if s.retried > 0 { format!(" · retried {}", s.retried) } else { String::new() };
+    format!("no data {}{retried} · failed {}", s.no_data, s.failed)
+}
+
+/// `26316` as `26,316`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 impl Observer for Reporter {
@@ -165,16 +244,23 @@ impl Observer for Reporter {
 
     fn progress(&self, s: &Summary, total: u64) {
         let own = s.fetched + s.no_data + s.failed + s.cooling + s.not_yet;
+        if let Some(scope) = &self.scope {
+            // A resumed run says what it resumes, once it is under way (a
+            // run that cannot start says only why): the bar starts there.
+            if !self.resumed.swap(true, Ordering::Relaxed) && scope.already > 0 {
+                self.say(&format!("{} of {} already done", thousands(scope.already), thousands(scope.total)));
+            }
+        }
         let (done, total) = match &self.scope {
             Some(scope) => (scope.done(own), scope.total),
             None => (own, total),
         };
         match &self.bar {
             Some(bar) => {
-                bar.set_length(total.max(done));
-                bar.set_position(done);
-                let rate = done as f64 / self.started.elapsed().as_secs_f64().max(1e-3);
-                bar.set_message(format!("{rate:.0} tasks/s · {}", counts(s)));
+                self.show(done, total);
+                // This run's pace: what it finished itself, per second.
+                let rate = own as f64 / self.started.elapsed().as_secs_f64().max(1e-3);
+                bar.set_message(format!("{rate:.0}/s · {}", counts(s)));
             }
             None if self.verbosity > Verbosity::Quiet => {
                 let mut last = self.last_line.lock().unwrap_or_else(|e| e.into_inner());
@@ -183,7 +269,8 @@ impl Observer for Reporter {
                 }
                 *last = Instant::now();
                 let secs = self.started.elapsed().as_secs_f64().max(1e-3);
-                let rate = done as f64 / secs;
+                // This run's pace: what it finished itself, per second.
+                let rate = own as f64 / secs;
                 let left = total.saturating_sub(done);
                 let eta = if rate > 0.0 { format!("{:.0} s", left as f64 / rate) } else { "?".into() };
                 let percent = if total > 0 { 100.0 * done as f64 / total as f64 } else { 100.0 };
@@ -197,6 +284,12 @@ impl Observer for Reporter {
     }
 
     fn request(&self, source: &str, done: &[Completion], took: Duration) {
+        for c in done {
+            if let Outcome::NotYet { at, asked: true, .. } = c.outcome {
+                self.unpublished.fetch_add(1, Ordering::Relaxed);
+                self.asks_again.fetch_min(at, Ordering::Relaxed);
+            }
+        }
         if self.verbosity < Verbosity::Verbose {
             return;
         }

@@ -27,10 +27,19 @@ impl Run for ServeArgs {
             format!("listening on {} (is another server using that port? try --addr 127.0.0.1:0)", self.addr)
         })?;
         let (first, last) = data::span();
+        // Live, the server goes on past its synthetic span: say so, since
+        // a cron line's recent days are what a user tries first.
+        let days = match self.live {
+            None => format!("{first} to {last}"),
+            Some(delay) => format!(
+                "{first} to yesterday, each day published {} after it ends (UTC)",
+                humantime::format_duration(delay)
+            ),
+        };
         // A server outlives whoever reads its stderr: a closed pipe there
         // must not take it down.
         super::log(&format!(
-            "serving synthetic prices at {} ({} exchanges, {} symbols, {first} to {last}), and stand-ins for {} \
+            "serving synthetic prices at {} ({} exchanges, {} symbols, {days}), and stand-ins for {} \
              up to today; Ctrl-C stops",
             server.url(),
             data::EXCHANGES.len(),

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use anyhow::Result;
 
 use super::plural;
-use super::progress::{Remaining, Reporter};
+use super::progress::{Left, Remaining, Reporter, Unpublished};
 use super::{handle_signals, Env, Run, STOP};
 use crate::cli::WorkArgs;
 use crate::clock;
@@ -21,10 +21,10 @@ impl Run for WorkArgs {
     fn run(&self, env: &Env) -> Result<Exit> {
         let store = Store::open(&env.store(Create::No).synchronous(self.synchronous))?;
         let queue = store.clone();
-        let remaining = Box::new(move || queue.counts().map(|c| c.queued + c.in_progress));
-        let summary = self.work(&store, env, false, remaining)?;
-        let code = exit_code(&summary, summary.failed);
-        for line in summary_lines(&summary) {
+        let remaining = Box::new(move || queue.counts().map(|c| Left::of(&c)));
+        let ran = self.work(&store, env, false, remaining)?;
+        let code = exit_code(&ran.summary, ran.summary.failed);
+        for line in summary_lines(&ran) {
             env.report(&line, code);
         }
         Ok(code)
@@ -51,7 +51,7 @@ impl WorkArgs {
     /// Runs the workers over the queue in `store` against `--server`,
     /// showing progress as `env` asks; `checked` when the server already
     /// answered like the price API.
-    pub(super) fn work(&self, store: &Store, env: &Env, checked: bool, remaining: Remaining) -> Result<Summary> {
+    pub(super) fn work(&self, store: &Store, env: &Env, checked: bool, remaining: Remaining) -> Result<Ran> {
         let opts = WorkOptions { server_checked: checked, ..self.options() };
         if opts.workers > MANY_WORKERS {
             env.say(&format!(
@@ -64,6 +64,13 @@ impl WorkArgs {
     }
 }
 
+/// What a run did: its summary, and what it asked for that was not
+/// published yet.
+pub(super) struct Ran {
+    pub summary: Summary,
+    pub unpublished: Unpublished,
+}
+
 /// Runs workers over the queue in `store`, with Ctrl-C and SIGTERM
 /// stopping them cleanly and progress shown as `env` asks (counted over
 /// `remaining`'s tasks when given, else over this run's).
@@ -73,7 +80,7 @@ pub(super) fn start(
     opts: &WorkOptions,
     env: &Env,
     remaining: Option<Remaining>,
-) -> Result<Summary> {
+) -> Result<Ran> {
     handle_signals()?;
     let reporter = Reporter::new(env.verbosity);
     let reporter = Arc::new(match remaining {
@@ -82,13 +89,27 @@ pub(super) fn start(
     });
     let result = work::run(store, sources, opts, &STOP, reporter.clone());
     reporter.finish();
-    result
+    Ok(Ran { summary: result?, unpublished: reporter.unpublished() })
 }
 
-/// The summary of a run: the line of counts, then a line on the days not
-/// yet due, and one on the failures cooling down, if any.
-pub(super) fn summary_lines(s: &Summary) -> Vec<String> {
+/// The summary of a run: the line of counts, then a line on the days the
+/// server had not published yet, one on those not yet due, and one on the
+/// failures cooling down, if any.
+pub(super) fn summary_lines(ran: &Ran) -> Vec<String> {
+    let s = &ran.summary;
     let mut lines = vec![summary_line(s)];
+    let asked = ran.unpublished;
+    if asked.count > 0 {
+        // A run that fetched nothing must say why: the server answered, but
+        // without these prices, which a live server publishes a while after
+        // the day ends.
+        lines.push(format!(
+            "the server has not published {} yet (it answered `null` for {}); they are asked again from {}",
+            plural(asked.count, "price", "prices"),
+            if asked.count == 1 { "a day that has ended" } else { "days that have ended" },
+            asked.asks_again.map_or_else(|| "?".into(), clock::show)
+        ));
+    }
     if s.waiting > 0 {
         lines.push(format!(
             "{} not yet due (their day has not ended, or the server had no price yet); the first comes due at {}: a later run fetches them",
@@ -113,21 +134,23 @@ pub(super) fn summary_line(s: &Summary) -> String {
     } else {
         String::new()
     };
+    let finished = s.fetched + s.no_data + s.outside_history + s.failed;
+    // A rate only means something when something was finished.
+    let rate = if finished > 0 { format!(" ({:.0} tasks/s)", s.rate()) } else { String::new() };
     let mut line = format!(
-        "fetched {}, {} no data{outside}, {} failed, {} retried in {:.2} s ({:.0} tasks/s)",
+        "fetched {}, {} no data{outside}, {} failed, {} retried in {:.2} s{rate}",
         plural(s.fetched, "price", "prices"),
         s.no_data,
         s.failed,
         s.retried,
         s.elapsed.as_secs_f64(),
-        s.rate()
     );
     if s.deferred > 0 || !s.paused.is_zero() {
-        line.push_str(&format!(
-            "; the server asked to slow down {} times, {:.1} s of pauses",
-            s.deferred,
-            s.paused.as_secs_f64()
-        ));
+        let times = match s.deferred {
+            1 => "once".to_string(),
+            n => format!("{n} times"),
+        };
+        line.push_str(&format!("; the server asked to slow down {times}, {:.1} s of pauses", s.paused.as_secs_f64()));
     }
     if s.recovered > 0 {
         line.push_str(&format!(
