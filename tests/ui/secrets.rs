@@ -4,7 +4,7 @@
 //! `tasks` and `sources` show `***`, never the key's value, even with the
 //! key in the page's own environment.
 
-use pricequeue::error::FAILED;
+use pricequeue::error::OK;
 use pricequeue::server::{Fault, FaultRule, ServerOptions};
 
 use super::Ui;
@@ -46,8 +46,10 @@ fn an_api_key_never_shows_on_the_page() {
         "1",
     ]);
     cmd.env(KEY.0, KEY.1);
-    crate::common::run(cmd).expect_code(FAILED);
-    let error: String = sb.one("SELECT DISTINCT last_error FROM tasks", &[]);
+    // 500s are transient: the tasks fail for now and cool down (exit 0),
+    // their errors kept like any failure's.
+    crate::common::run(cmd).expect_code(OK);
+    let error: String = sb.one("SELECT DISTINCT last_error FROM tasks WHERE state = 'failed'", &[]);
     assert!(error.contains("apikey=***"), "{error}");
 
     let (ui, _) = Ui::start_at(&sb.db(), "127.0.0.1:0", &[], &[KEY]);
