@@ -10,7 +10,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use super::{recover, sleep_until, too_long, Job, Lane, Observer, Shared, Summary, WorkOptions};
 use crate::clock::{self, now_ms};
 use crate::owner;
-use crate::store::{Completion, Outcome, Store, Task};
+use crate::store::{Completion, Store, Task};
 
 /// How long a result may wait for others to share its commit.
 const GROUP_COMMIT: Duration = Duration::from_millis(5);
@@ -222,7 +222,9 @@ impl<'a> Coordinator<'a> {
         let batch = std::mem::take(&mut self.batch);
         for (c, applied) in batch.into_iter().zip(applied) {
             if applied {
-                self.tally(c.outcome);
+                if let Some(error) = self.summary.tally(c.outcome) {
+                    self.last_error = Some(error);
+                }
             } else {
                 self.summary.discarded += 1;
             }
@@ -347,30 +349,6 @@ impl<'a> Coordinator<'a> {
             lane.slot_added.notify_all();
         }
         Ok(())
-    }
-
-    fn tally(&mut self, outcome: Outcome) {
-        let s = &mut *self.summary;
-        match outcome {
-            Outcome::Price(_) => s.fetched += 1,
-            Outcome::NoData => s.no_data += 1,
-            Outcome::OutsideHistory => s.outside_history += 1,
-            Outcome::Failed { error } => {
-                s.failed += 1;
-                self.last_error = Some(error);
-            }
-            Outcome::Cooling { error, .. } => {
-                s.cooling += 1;
-                self.last_error = Some(error);
-            }
-            Outcome::Retry { error, .. } => {
-                s.retried += 1;
-                self.last_error = Some(error);
-            }
-            Outcome::Defer { .. } => s.deferred += 1,
-            Outcome::NotYet { .. } => s.not_yet += 1,
-            Outcome::Released => {}
-        }
     }
 }
 

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use crate::store::Outcome;
+
 /// What a run did.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Summary {
@@ -46,6 +48,32 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Counts a committed outcome; the error it carries, if any, for the
+    /// run's last error.
+    pub(super) fn tally(&mut self, outcome: Outcome) -> Option<String> {
+        match outcome {
+            Outcome::Price(_) => self.fetched += 1,
+            Outcome::NoData => self.no_data += 1,
+            Outcome::OutsideHistory => self.outside_history += 1,
+            Outcome::Failed { error } => {
+                self.failed += 1;
+                return Some(error);
+            }
+            Outcome::Cooling { error, .. } => {
+                self.cooling += 1;
+                return Some(error);
+            }
+            Outcome::Retry { error, .. } => {
+                self.retried += 1;
+                return Some(error);
+            }
+            Outcome::Defer { .. } => self.deferred += 1,
+            Outcome::NotYet { .. } => self.not_yet += 1,
+            Outcome::Released => {}
+        }
+        None
+    }
+
     /// Tasks finished (fetched, no data, failed, cooling down) per second.
     pub fn rate(&self) -> f64 {
         let secs = self.elapsed.as_secs_f64();
