@@ -2,8 +2,20 @@
 //! source of each pair, each read by probes of an index, never a whole table.
 
 use anyhow::Result;
+use const_format::formatcp;
 
 use super::Db;
+
+/// The distinct (exchange, symbol) pairs of `prices`, as the rows `(e, s)`
+/// of the CTE `pairs`, found by a loose index scan of the primary key: one
+/// probe per pair, however many prices. `names` and `latest_pair` each
+/// select from it.
+pub(super) const PRICE_PAIRS: &str = "WITH RECURSIVE pairs(e, s) AS (
+     (SELECT exchange, symbol FROM prices ORDER BY exchange, symbol LIMIT 1)
+     UNION ALL
+     SELECT n.exchange, n.symbol FROM pairs,
+         LATERAL (SELECT exchange, symbol FROM prices WHERE (exchange, symbol) > (pairs.e, pairs.s)
+                  ORDER BY exchange, symbol LIMIT 1) n)";
 
 impl Db {
     pub fn latest_pair(&self) -> Result<Option<(String, String)>> {
@@ -11,17 +23,13 @@ impl Db {
             // The prices' pairs by a loose index scan (as `names` finds
             // them), then each pair's last day, one probe each.
             let row = c.query_opt(
-                "WITH RECURSIVE pairs(e, s) AS (
-                     (SELECT exchange, symbol FROM prices ORDER BY exchange, symbol LIMIT 1)
-                     UNION ALL
-                     SELECT n.exchange, n.symbol FROM pairs,
-                         LATERAL (SELECT exchange, symbol FROM prices WHERE (exchange, symbol) > (pairs.e, pairs.s)
-                                  ORDER BY exchange, symbol LIMIT 1) n)
-                 SELECT e, s FROM pairs,
+                formatcp!(
+                    "{PRICE_PAIRS} SELECT e, s FROM pairs,
                      LATERAL (SELECT fetched_at FROM prices WHERE exchange = e AND symbol = s
                               ORDER BY day DESC LIMIT 1) last
                  ORDER BY last.fetched_at DESC, e, s
-                 LIMIT 1",
+                 LIMIT 1"
+                ),
                 &[],
             )?;
             Ok(row.map(|r| (r.get(0), r.get(1))))

@@ -10,6 +10,7 @@ use r2d2_postgres::postgres::{IsolationLevel, Row};
 
 use const_format::formatcp;
 
+use super::pairs::PRICE_PAIRS;
 use super::{describe, Db};
 use crate::price::{Price, PriceRow};
 use crate::selection::Selection;
@@ -131,13 +132,7 @@ impl Db {
             // The prices' pairs by a loose index scan: one probe of the
             // primary key per distinct pair, however many prices.
             let rows = c.query(
-                "WITH RECURSIVE pairs(e, s) AS (
-                     (SELECT exchange, symbol FROM prices ORDER BY exchange, symbol LIMIT 1)
-                     UNION ALL
-                     SELECT n.exchange, n.symbol FROM pairs,
-                         LATERAL (SELECT exchange, symbol FROM prices WHERE (exchange, symbol) > (pairs.e, pairs.s)
-                                  ORDER BY exchange, symbol LIMIT 1) n)
-                 SELECT e, s FROM pairs UNION SELECT exchange, symbol FROM task_count_shards",
+                formatcp!("{PRICE_PAIRS} SELECT e, s FROM pairs UNION SELECT exchange, symbol FROM task_count_shards"),
                 &[],
             )?;
             let mut exchanges = std::collections::BTreeSet::new();

@@ -2,8 +2,22 @@
 //! of each pair, each read by probes of an index, never a whole table.
 
 use anyhow::Result;
+use const_format::formatcp;
 
 use super::Db;
+
+/// The distinct (exchange, symbol) pairs of `prices`, as the rows `(e, s)`
+/// of the CTE `pairs` (its last row is NULLs), found by a skip scan of the
+/// primary key: one probe per pair, however many prices. `names` and
+/// `latest_pair` each select from it.
+pub(super) const PRICE_PAIRS: &str = "WITH RECURSIVE pairs(e, s) AS (
+     SELECT * FROM (SELECT exchange, symbol FROM prices ORDER BY exchange, symbol LIMIT 1)
+     UNION ALL
+     SELECT (SELECT exchange FROM prices WHERE (exchange, symbol) > (pairs.e, pairs.s)
+             ORDER BY exchange, symbol LIMIT 1),
+            (SELECT symbol FROM prices WHERE (exchange, symbol) > (pairs.e, pairs.s)
+             ORDER BY exchange, symbol LIMIT 1)
+     FROM pairs WHERE pairs.e IS NOT NULL)";
 
 impl Db {
     pub fn latest_pair(&self) -> Result<Option<(String, String)>> {
@@ -12,20 +26,12 @@ impl Db {
         // `names` finds them); then each pair's last day, one probe each,
         // and the pair whose last day was stored last. A scan of every
         // price's `fetched_at` would read a million rows to open a page.
-        let mut stmt = conn.prepare_cached(
-            "WITH RECURSIVE pairs(e, s) AS (
-                 SELECT * FROM (SELECT exchange, symbol FROM prices ORDER BY exchange, symbol LIMIT 1)
-                 UNION ALL
-                 SELECT (SELECT exchange FROM prices WHERE (exchange, symbol) > (pairs.e, pairs.s)
-                         ORDER BY exchange, symbol LIMIT 1),
-                        (SELECT symbol FROM prices WHERE (exchange, symbol) > (pairs.e, pairs.s)
-                         ORDER BY exchange, symbol LIMIT 1)
-                 FROM pairs WHERE pairs.e IS NOT NULL)
-             SELECT e, s FROM pairs WHERE e IS NOT NULL
+        let mut stmt = conn.prepare_cached(formatcp!(
+            "{PRICE_PAIRS} SELECT e, s FROM pairs WHERE e IS NOT NULL
              ORDER BY (SELECT fetched_at FROM prices WHERE exchange = e AND symbol = s ORDER BY day DESC LIMIT 1)
                       DESC, e, s
-             LIMIT 1",
-        )?;
+             LIMIT 1"
+        ))?;
         let mut rows = stmt.query([])?;
         Ok(match rows.next()? {
             Some(r) => Some((r.get(0)?, r.get(1)?)),

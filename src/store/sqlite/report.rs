@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use const_format::formatcp;
 use rusqlite::{params, Row};
 
+use super::pairs::PRICE_PAIRS;
 use super::Db;
 use crate::price::{Price, PriceRow};
 use crate::selection::Selection;
@@ -146,18 +147,9 @@ impl Db {
         // The queue's names are in task_counts; the prices' are found by a
         // skip scan of their primary key, one probe per distinct pair, so a
         // million prices cost no more than a few.
-        let mut stmt = conn.prepare_cached(
-            "WITH RECURSIVE pairs(e, s) AS (
-                 SELECT * FROM (SELECT exchange, symbol FROM prices ORDER BY exchange, symbol LIMIT 1)
-                 UNION ALL
-                 SELECT (SELECT exchange FROM prices WHERE (exchange, symbol) > (pairs.e, pairs.s)
-                         ORDER BY exchange, symbol LIMIT 1),
-                        (SELECT symbol FROM prices WHERE (exchange, symbol) > (pairs.e, pairs.s)
-                         ORDER BY exchange, symbol LIMIT 1)
-                 FROM pairs WHERE pairs.e IS NOT NULL)
-             SELECT e, s FROM pairs WHERE e IS NOT NULL
-             UNION SELECT exchange, symbol FROM task_counts",
-        )?;
+        let mut stmt = conn.prepare_cached(formatcp!(
+            "{PRICE_PAIRS} SELECT e, s FROM pairs WHERE e IS NOT NULL UNION SELECT exchange, symbol FROM task_counts"
+        ))?;
         let mut exchanges = std::collections::BTreeSet::new();
         let mut symbols = std::collections::BTreeSet::new();
         let mut rows = stmt.query([])?;
