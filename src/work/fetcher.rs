@@ -216,13 +216,17 @@ impl Fetcher {
         let backoff = || super::backoff(self.opts.retry_delay, self.opts.max_retry_delay, first.attempts);
         match e {
             FetchError::Permanent(error) => Failure::Final(Outcome::Failed { error }),
-            FetchError::RateLimited { message, retry_after: Some(wait) } => {
-                // The server said when: every worker on the source holds
-                // off until then, and the attempt does not count against
-                // the task. However short it asks for, the pause is at
-                // least a second, doubling while it keeps refusing: the
-                // total then reaches --max-pause.
-                let at = self.pause(lane, wait);
+            FetchError::RateLimited { message, retry_after } => {
+                // A limit, said in a status or in a body, with a time or
+                // without: every worker on the source holds off, and the
+                // attempt does not count against the task (the server's
+                // pace is not the task's failure). The pause is what the
+                // server asked, at least a second, doubling while it keeps
+                // refusing, up to a minute where it gave no time; pauses
+                // adding up to --max-pause end the run (or --deadline does
+                // first), so a server that refuses everything cannot hold
+                // a run for ever.
+                let at = self.pause(lane, retry_after.unwrap_or(Duration::ZERO));
                 Failure::Final(Outcome::Defer { error: message, at })
             }
             FetchError::Banned { message, retry_after } => {
@@ -232,14 +236,6 @@ impl Fetcher {
                 let at = self.pause(lane, retry_after.unwrap_or(Duration::from_secs(60)));
                 lane.banned.store(true, Ordering::Relaxed);
                 Failure::Final(Outcome::Defer { error: message, at })
-            }
-            e @ FetchError::RateLimited { retry_after: None, .. } => {
-                let delay = backoff();
-                // The server is overloaded: everyone backs off, not just us.
-                // The attempt counts, so the task's own backoff bounds this.
-                let at = clock::after(now_ms(), delay);
-                lane.paused_until.fetch_max(at, Ordering::Relaxed);
-                Failure::Again { error: e.to_string(), at }
             }
             e => Failure::Again { error: e.to_string(), at: clock::after(now_ms(), backoff()) },
         }
@@ -333,7 +329,10 @@ impl Fetcher {
         } else {
             lane.pause_streak.fetch_add(1, Ordering::Relaxed) + 1
         };
-        let floor = MIN_PAUSE.saturating_mul(1 << (streak - 1).min(6)).min(self.opts.max_retry_delay.max(MIN_PAUSE));
+        // Our own floor never asks for more than --max-pause: past that, the
+        // run ends on its pauses' sum, which is what happened.
+        let cap = self.opts.max_retry_delay.min(self.opts.max_pause).max(MIN_PAUSE);
+        let floor = MIN_PAUSE.saturating_mul(1 << (streak - 1).min(6)).min(cap);
         let at = clock::after(now, asked.max(floor));
         lane.paused_until.fetch_max(at, Ordering::Relaxed);
         at
@@ -358,10 +357,25 @@ impl Fetcher {
     }
 
     /// The day's candle is not closed yet: asked again once the day has
-    /// ended and the grace has passed (or in an hour, if that is past).
+    /// ended and the grace has passed (or in an hour, if that is past),
+    /// until `--settle` after the day's end. Still not closed then, the
+    /// source's answer is not final (OKX's `confirm` 0 for a day long
+    /// gone): the task fails as transient, and cools down, rather than
+    /// waiting for ever.
     fn not_closed(&self, task: &Task) -> Outcome {
         let now = now_ms();
-        let at = clock::due_at(task.day, self.opts.grace).max(clock::after(now, RECHECK));
+        let final_at = clock::after(clock::day_end(task.day), self.opts.settle);
+        if now >= final_at {
+            let error = format!(
+                "{} still sends {}'s candle as not closed, more than --settle {} after the day ended: \
+                 its answer for the day is not final",
+                task.source,
+                task.day,
+                humantime::format_duration(self.opts.settle)
+            );
+            return state::gave_up(error, task.rounds, now);
+        }
+        let at = clock::due_at(task.day, self.opts.grace).max(clock::after(now, RECHECK)).min(final_at);
         Outcome::NotYet {
             note: Some(format!("the day's candle was not closed yet at {}", clock::show(now))),
             at,
