@@ -21,6 +21,10 @@ use crate::store::{state, Completion, Outcome, Task};
 /// request must not be asked again at once, over and over.
 const MIN_PAUSE: Duration = Duration::from_secs(1);
 
+/// The shortest pause after a limit that says no time, whatever
+/// `--retry-delay` is: never a loop of requests with no wait at all.
+const MIN_BACKOFF: Duration = Duration::from_millis(10);
+
 /// A "no price yet" for a recent day is asked again after this, doubling.
 const RECHECK: Duration = Duration::from_secs(3600);
 
@@ -221,19 +225,22 @@ impl Fetcher {
                 // without: every worker on the source holds off, and the
                 // attempt does not count against the task (the server's
                 // pace is not the task's failure). The pause is what the
-                // server asked, at least a second, doubling while it keeps
-                // refusing, up to a minute where it gave no time; pauses
-                // adding up to --max-pause end the run (or --deadline does
-                // first), so a server that refuses everything cannot hold
-                // a run for ever.
-                let at = self.pause(lane, retry_after.unwrap_or(Duration::ZERO));
+                // server asked, at least a second; with no time said,
+                // --retry-delay; either doubling while the source keeps
+                // refusing, up to a minute. Pauses adding up to
+                // --max-pause end the run (or --deadline does first), so a
+                // server that refuses everything cannot hold a run for ever.
+                let at = match retry_after {
+                    Some(wait) => self.pause(lane, wait, MIN_PAUSE),
+                    None => self.pause(lane, Duration::ZERO, self.opts.retry_delay.max(MIN_BACKOFF)),
+                };
                 Failure::Final(Outcome::Defer { error: message, at })
             }
             FetchError::Banned { message, retry_after } => {
                 // An IP ban: nobody asks this source again until it ends,
                 // whatever else the run does (at least a minute when it
                 // does not say how long).
-                let at = self.pause(lane, retry_after.unwrap_or(Duration::from_secs(60)));
+                let at = self.pause(lane, retry_after.unwrap_or(Duration::from_secs(60)), MIN_PAUSE);
                 lane.banned.store(true, Ordering::Relaxed);
                 Failure::Final(Outcome::Defer { error: message, at })
             }
@@ -319,9 +326,10 @@ impl Fetcher {
         super::sleep_until(slot, &self.shared.stopping)
     }
 
-    /// Pauses every worker of the lane for `asked`, or longer while the
-    /// source keeps asking; returns when the pause ends (ms since the epoch).
-    fn pause(&self, lane: &Lane, asked: Duration) -> i64 {
+    /// Pauses every worker of the lane for `asked`, at least `base`, and
+    /// twice as long for each pause in a row the source asks for; returns
+    /// when the pause ends (ms since the epoch).
+    fn pause(&self, lane: &Lane, asked: Duration, base: Duration) -> i64 {
         let now = now_ms();
         // Answers to requests sent before the pause began do not make it longer.
         let streak = if lane.paused_until.load(Ordering::Relaxed) > now {
@@ -331,8 +339,8 @@ impl Fetcher {
         };
         // Our own floor never asks for more than --max-pause: past that, the
         // run ends on its pauses' sum, which is what happened.
-        let cap = self.opts.max_retry_delay.min(self.opts.max_pause).max(MIN_PAUSE);
-        let floor = MIN_PAUSE.saturating_mul(1 << (streak - 1).min(6)).min(cap);
+        let cap = self.opts.max_retry_delay.min(self.opts.max_pause).max(base);
+        let floor = base.saturating_mul(1 << (streak - 1).min(20)).min(cap);
         let at = clock::after(now, asked.max(floor));
         lane.paused_until.fetch_max(at, Ordering::Relaxed);
         at
