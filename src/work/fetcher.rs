@@ -21,8 +21,7 @@ use crate::store::{state, Completion, Outcome, Task};
 /// request must not be asked again at once, over and over.
 const MIN_PAUSE: Duration = Duration::from_secs(1);
 
-/// The shortest pause after a limit that says no time, whatever
-/// `--retry-delay` is: never a loop of requests with no wait at all.
+/// The shortest pause after a limit that gives no time, whatever `--retry-delay`.
 const MIN_BACKOFF: Duration = Duration::from_millis(10);
 
 /// A "no price yet" for a recent day is asked again after this, doubling.
@@ -221,15 +220,11 @@ impl Fetcher {
         match e {
             FetchError::Permanent(error) => Failure::Final(Outcome::Failed { error }),
             FetchError::RateLimited { message, retry_after } => {
-                // A limit, said in a status or in a body, with a time or
-                // without: every worker on the source holds off, and the
-                // attempt does not count against the task (the server's
-                // pace is not the task's failure). The pause is what the
-                // server asked, at least a second; with no time said,
-                // --retry-delay; either doubling while the source keeps
-                // refusing, up to a minute. Pauses adding up to
-                // --max-pause end the run (or --deadline does first), so a
-                // server that refuses everything cannot hold a run for ever.
+                // A limit (a status or a body, a time or none) is the
+                // server's pace, not the task's failure: every worker on the
+                // source holds off, for what it asked (a second at least) or
+                // --retry-delay, doubling while it refuses; no attempt counts.
+                // --max-pause (or --deadline) ends a run that only waits.
                 let at = match retry_after {
                     Some(wait) => self.pause(lane, wait, MIN_PAUSE),
                     None => self.pause(lane, Duration::ZERO, self.opts.retry_delay.max(MIN_BACKOFF)),
@@ -337,8 +332,7 @@ impl Fetcher {
         } else {
             lane.pause_streak.fetch_add(1, Ordering::Relaxed) + 1
         };
-        // Our own floor never asks for more than --max-pause: past that, the
-        // run ends on its pauses' sum, which is what happened.
+        // Our own floor asks for no more than --max-pause: the pauses' sum ends the run.
         let cap = self.opts.max_retry_delay.min(self.opts.max_pause).max(base);
         let floor = base.saturating_mul(1 << (streak - 1).min(20)).min(cap);
         let at = clock::after(now, asked.max(floor));
@@ -364,22 +358,17 @@ impl Fetcher {
         }
     }
 
-    /// The day's candle is not closed yet: asked again once the day has
-    /// ended and the grace has passed (or in an hour, if that is past),
-    /// until `--settle` after the day's end. Still not closed then, the
-    /// source's answer is not final (OKX's `confirm` 0 for a day long
-    /// gone): the task fails as transient, and cools down, rather than
-    /// waiting for ever.
+    /// The day's candle is not closed yet: asked again once the day has ended and the grace passed (or in
+    /// an hour); still not closed `--settle` after it, the task fails as transient: it never waits for ever.
     fn not_closed(&self, task: &Task) -> Outcome {
         let now = now_ms();
         let final_at = clock::after(clock::day_end(task.day), self.opts.settle);
         if now >= final_at {
+            let settle = humantime::format_duration(self.opts.settle);
             let error = format!(
-                "{} still sends {}'s candle as not closed, more than --settle {} after the day ended: \
+                "{} still sends {}'s candle as not closed, more than --settle {settle} after the day ended: \
                  its answer for the day is not final",
-                task.source,
-                task.day,
-                humantime::format_duration(self.opts.settle)
+                task.source, task.day
             );
             return state::gave_up(error, task.rounds, now);
         }
