@@ -134,7 +134,8 @@ pub(super) fn summary_lines(ran: &Ran) -> Vec<String> {
     }
     if s.cooled > 0 {
         lines.push(format!(
-            "{} on transient errors (server errors, timeouts); a run from {} on asks again: `pricequeue status` shows them",
+            "{} on transient errors (server errors, timeouts, busy or unfinished answers); a run from {} on asks again: \
+             `pricequeue status` shows them",
             plural(s.cooled, "task failed", "tasks failed"),
             s.next_cooled.map_or_else(|| "?".into(), clock::show)
         ));
@@ -153,8 +154,8 @@ pub(super) fn broken_sources(s: &Summary) -> Vec<String> {
         .filter(|r| r.broken())
         .map(|r| {
             format!(
-                "{} has answered nothing usable for over an hour: {} failed a second round of attempts in a row \
-                 (last error: {}); a later run asks again, `pricequeue status` shows them",
+                "{} has answered nothing usable for over an hour: {} failed a second round of attempts in a row, \
+                 the last with: {}. A later run asks again; `pricequeue status` shows them",
                 r.source,
                 plural(r.failing_again, "task", "tasks"),
                 r.last_error.as_deref().unwrap_or("none recorded")
