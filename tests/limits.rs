@@ -198,7 +198,7 @@ fn a_source_that_stays_busy_cools_down_and_needs_no_person_yet() {
         let reasons = missing(&sb, &c);
         assert_eq!(reasons.len(), 20, "{}: {reasons:?}", c.source);
         let busy = if c.source == "kraken" { "EGeneral:Internal error" } else { "50013" };
-        assert!(reasons.iter().all(|(_, e)| e.contains(busy)), "{}: {reasons:?}", c.source);
+        assert!(reasons.iter().all(|(r, e)| r == "cooling down" && e.contains(busy)), "{}: {reasons:?}", c.source);
         counts_agree(&sb);
     }
 }
@@ -206,8 +206,9 @@ fn a_source_that_stays_busy_cools_down_and_needs_no_person_yet() {
 #[test]
 fn a_limit_said_in_a_body_or_a_429_without_a_time_pauses_and_costs_no_attempt() {
     // Kraken's EAPI:Rate limit exceeded with 200; OKX's 50011 with 429 and
-    // no Retry-After (on the declared source too); Coinbase's bare 429.
-    for c in every_source().into_iter().filter(|c| ["kraken", "okx", "okxlike", "coinbase"].contains(&c.source)) {
+    // no Retry-After (on the declared source too); Coinbase's, Bitstamp's
+    // and Bitfinex's 429s with their bodies; Binance's with Retry-After.
+    for c in every_source() {
         let Some(sb) = with(vec![FaultRule::first(Fault::BodyLimit, 1)]) else { return };
         let out = fetch(&sb, &c, &["--max-attempts", "1"]);
         assert_eq!(out.code, OK, "{}: {}", c.source, out.stderr);
@@ -229,6 +230,7 @@ fn a_source_that_only_ever_limits_ends_the_run_at_the_deadline_or_max_pause_with
     assert!(said >= 2, "pauses of 1 s, then 2 s: {}", out.stderr);
     assert_eq!(Some(said as u64), counted, "the summary counts the lines it said: {}", out.stderr);
     assert_eq!(states(&sb), vec![("queued".into(), None, 0, 20)], "queued, no attempt spent");
+    assert!(missing(&sb, &c).iter().all(|(r, e)| r == "queued" && e.contains("Rate limit")), "{:?}", missing(&sb, &c));
     let asked = sb.server.requests_to(c.path);
     assert_eq!(asked as usize, said, "one request a pause: the pause grows, no worker asks during it");
 
@@ -251,7 +253,10 @@ fn a_candle_not_closed_long_after_its_day_fails_as_transient_and_names_settle() 
         assert_eq!(sb.count("SELECT count(*) FROM prices"), 0, "{}: nothing unfinished is stored", c.source);
         assert_eq!(sb.count("SELECT count(*) FROM tasks WHERE state = 'not_yet_due'"), 0, "{}", c.source);
         let reasons = missing(&sb, &c);
-        assert!(reasons.iter().all(|(_, e)| e.contains("not closed") && e.contains("--settle")), "{reasons:?}");
+        assert_eq!(reasons.len(), 20, "{}: {reasons:?}", c.source);
+        let named =
+            |(r, e): &(String, String)| r == "cooling down" && e.contains("not closed") && e.contains("--settle");
+        assert!(reasons.iter().all(named), "{reasons:?}");
         assert_eq!(sb.server.requests_to(c.path), 1, "{}", c.source);
         assert!(!out.stderr.contains("null"), "{}: {}", c.source, out.stderr);
         counts_agree(&sb);
