@@ -44,9 +44,11 @@ mod sqlite {
     mod files;
     mod hosts;
     mod leases;
+    mod limits;
     mod mixed;
     mod progress;
     mod query;
+    mod quiet;
     mod remove;
     mod shutdown;
     mod source_faults;
@@ -73,9 +75,11 @@ mod postgres {
     mod hosts;
     mod hosts_sources;
     mod leases;
+    mod limits;
     mod mixed;
     mod progress;
     mod query;
+    mod quiet;
     mod remove;
     mod restart;
     mod shutdown;
