@@ -48,6 +48,7 @@ mod sqlite {
     mod progress;
     mod query;
     mod remove;
+    mod secrets;
     mod shutdown;
     mod source_faults;
     mod sources;
@@ -78,6 +79,7 @@ mod postgres {
     mod query;
     mod remove;
     mod restart;
+    mod secrets;
     mod shutdown;
     mod sql;
 }

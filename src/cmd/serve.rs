@@ -21,6 +21,7 @@ impl Run for ServeArgs {
             seed: self.seed,
             record: false,
             live: self.live,
+            basic_auth: self.basic_auth.clone(),
             ..ServerOptions::default()
         };
         let server = Server::start(self.addr, options).with_context(|| {
