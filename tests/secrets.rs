@@ -10,57 +10,17 @@ use pricequeue::error::OK;
 use pricequeue::server::{Fault, FaultRule, RetryAfter, ServerOptions};
 
 use super::Sandbox;
-use crate::common::{run, Output, Scripted};
+use crate::common::{hidden, run, spellings, Output, Scripted};
 
 const USER: &str = "alice";
 /// A password with what each spelling writes its own way: a quote, a
 /// slash, a space, an `@`, a letter outside ASCII.
 const PASSWORD: &str = "pw\"Q/9 é@x";
 
-/// `secret` as a server or a program may write it: as is, percent-encoded
-/// (either case of hex, `+` for a space), JSON-escaped (with `\/` and
-/// `\uXXXX`), as Rust's `{:?}`, and HTML-escaped.
-fn spellings(secret: &str) -> Vec<String> {
-    let percent = utf8_percent_encode(secret, NON_ALPHANUMERIC).to_string();
-    let lower: String = utf8_percent_encode(secret, NON_ALPHANUMERIC)
-        .map(|p| if p.starts_with('%') { p.to_lowercase() } else { p.to_string() })
-        .collect();
-    let json = serde_json::to_string(secret).unwrap();
-    let json = &json[1..json.len() - 1];
-    let ascii: String = json
-        .encode_utf16()
-        .map(|u| if u < 0x80 { char::from(u as u8).to_string() } else { format!("\\u{u:04x}") })
-        .collect();
-    let html: String = secret
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_string() } else { format!("&#{};", c as u32) })
-        .collect();
-    let debug = format!("{secret:?}");
-    vec![
-        secret.to_string(),
-        percent.clone(),
-        lower,
-        percent.replace("%20", "+"),
-        json.to_string(),
-        json.replace('/', "\\/"),
-        ascii,
-        debug[1..debug.len() - 1].to_string(),
-        html,
-    ]
-}
-
 /// The Basic `Authorization` value of `user:password` (its base64 is
 /// checked against RFC 4648's examples in `source::secrets`).
 fn basic(user: &str, password: &str) -> String {
     pricequeue::source::Credentials::new(user, Some(password)).authorization()
-}
-
-/// Asserts that `text` (what `place` shows or holds) has no spelling of `secret`.
-#[track_caller]
-fn hidden(place: &str, text: &str, secret: &str) {
-    for form in spellings(secret) {
-        assert!(!text.contains(&form), "{place} shows the secret as {form:?}:\n{text}");
-    }
 }
 
 fn both(out: &Output) -> String {

@@ -25,6 +25,14 @@ pub fn parse_server(s: &str) -> Result<String, String> {
     if uri.query().is_some() {
         return Err(format!("'{shown}' has a query string; give the API's base URL, like http://localhost:8080"));
     }
+    // Read as a URL, the user-info ends at the first / ? or #: an @ after
+    // one is a password's that would be sent and shown as the path's.
+    if crate::source::Url::parse(s).shown != shown {
+        return Err(format!(
+            "'{shown}' has an @ after a /, ? or #: percent-encode a / ? or # in the user name or password \
+             (%2F, %3F, %23), or an @ in the path (%40)"
+        ));
+    }
     Ok(s.trim_end_matches('/').to_string())
 }
 

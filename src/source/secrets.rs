@@ -224,13 +224,14 @@ fn shown_userinfo(userinfo: &str) -> String {
 
 /// Where the user-info of the first URL in `text` at or after `from`
 /// lies: its start, and the `@` after it. The authority ends at white
-/// space, a quote, or one of `ends`.
+/// space, at what never stands in a URL (`"<>` and a backquote), or at one
+/// of `ends`. Not at a `'`, which a password may hold as it is.
 fn userinfo_span(text: &str, from: usize, ends: &str) -> Option<(usize, usize)> {
     let mut from = from;
     loop {
         let start = from + text.get(from..)?.find("://")? + 3;
         let rest = &text[start..];
-        let stop = |c: char| ends.contains(c) || "\"'<>`".contains(c) || c.is_whitespace();
+        let stop = |c: char| ends.contains(c) || "\"<>`".contains(c) || c.is_whitespace();
         let end = start + rest.find(stop).unwrap_or(rest.len());
         if let Some(at) = text[start..end].rfind('@') {
             return Some((start, start + at));

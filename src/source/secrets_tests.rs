@@ -54,6 +54,8 @@ fn a_url_s_user_and_password_are_taken_out_sent_as_basic_and_shown_masked() {
     // A user alone is a token: masked whole.
     let url = Url::parse("http://tok3n@h/x");
     assert_eq!((url.sent.as_str(), url.shown.as_str()), ("http://h/x", "http://***@h/x"));
+    let url = Url::parse("http://ann:p'w&!@h");
+    assert_eq!((url.sent.as_str(), url.shown.as_str()), ("http://h", "http://ann:***@h"));
     // An @ in the path or query is not a user-info.
     for plain in ["http://h/a@b", "http://h?mail=a@b", "http://h"] {
         assert_eq!(Url::parse(plain), Url { sent: plain.into(), shown: plain.into(), credentials: None });
@@ -77,6 +79,8 @@ fn any_url_s_user_info_is_masked_secret_known_or_not() {
     for (text, shown) in [
         ("GET http://ann:pw@h:1/x: HTTP 500", "GET http://ann:***@h:1/x: HTTP 500"),
         ("'https://tok@h' and ftp://u:p@q", "'https://***@h' and ftp://u:***@q"),
+        // A password may hold a ' as it is (RFC 3986's sub-delims).
+        ("invalid value 'http://ann:p'w!@h' for", "invalid value 'http://ann:***@h' for"),
         // A password with a / or ? that is not percent-encoded: masked whole.
         ("'http://ann:p/w?x@h' is not a URL", "'http://ann:***@h' is not a URL"),
         ("http://h/a nothing@here", "http://h/a nothing@here"),
