@@ -20,6 +20,7 @@ mod open;
 mod rows;
 mod secrets;
 mod settle;
+mod spelling;
 mod template;
 
 use std::time::Duration;

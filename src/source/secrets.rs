@@ -3,21 +3,18 @@
 //! They are sent and never stored or shown: every text that leaves a
 //! source (an error, a `-v` line, a request as pages show it) is masked.
 //!
-//! A server may echo what it was sent in another spelling, so masking
-//! finds a secret written any of these ways, even mixed: as is;
-//! percent-encoded by any encoder (either case of hex, `+` for a space:
-//! a URL echoed back); JSON-escaped (`\"`, `\/`, `\u0022`: an error
-//! object quoting the request); Rust-escaped (`\u{22}`: a `{:?}`);
-//! HTML-escaped (`&quot;`, `&#34;`, `&#x22;`: an error page quoting the
-//! URL); and a URL's user and password inside the base64 of the Basic
-//! `Authorization` header they are sent as (servers that echo the
-//! request's headers, as httpbin does). Any text's `user:password@` after
-//! a `scheme://` is masked too, secret known or not.
+//! A server may echo what it was sent in another spelling: masking finds
+//! a secret in each (`spelling`), and a URL's user and password inside the
+//! base64 of the Basic `Authorization` header they are sent as (servers
+//! that echo the request's headers, as httpbin does). Any text's
+//! `user:password@` after a `scheme://` is masked too, secret known or not.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use percent_encoding::percent_decode_str;
+
+use super::spelling::mask_one;
 
 /// What a masked secret reads as.
 pub const MASK: &str = "***";
@@ -125,13 +122,18 @@ impl Secrets {
     /// before it is cut, so no secret is shown in part where the cut falls.
     pub fn quote(&self, body: &[u8]) -> String {
         const SHOWN: usize = 300;
-        let text = self.mask(&String::from_utf8_lossy(body));
+        // Enough past the cut for any spelling of a secret that starts
+        // before it (12 bytes at most a character, `%F0%9F%98%80`), and a
+        // URL's user-info: an answer may be megabytes.
+        let longest = self.hidden.first().map_or(0, |h| h.chars().count());
+        let window = body.len().min(SHOWN + 2048 + 12 * longest);
+        let text = self.mask(&String::from_utf8_lossy(&body[..window]));
         let mut end = text.len().min(SHOWN);
         while !text.is_char_boundary(end) {
             end -= 1;
         }
         let shown: String = text[..end].chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-        if end < text.len() {
+        if end < text.len() || window < body.len() {
             format!("{shown}... ({} bytes)", body.len())
         } else {
             shown
@@ -151,7 +153,7 @@ pub struct Credentials {
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let userinfo = if self.password.is_some() { format!("{}:", self.user) } else { String::new() };
-        write!(f, "Credentials({})", shown_userinfo(&userinfo))
+        write!(f, "Credentials({})", shown_userinfo(&userinfo, true))
     }
 }
 
@@ -195,7 +197,7 @@ impl Url {
         };
         Url {
             sent: format!("{}{}", &url[..start], &url[at + 1..]),
-            shown: format!("{}{}{}", &url[..start], shown_userinfo(userinfo), &url[at..]),
+            shown: format!("{}{}{}", &url[..start], shown_userinfo(userinfo, true), &url[at..]),
             credentials: Some(Credentials::new(&user, password.as_deref())),
         }
     }
@@ -210,16 +212,24 @@ pub fn userinfo(url: &str) -> Option<&str> {
 /// https://USER:PASSWORD@host`): not a secret, so never masked.
 pub const EXAMPLE_USERINFO: &str = "USER:PASSWORD";
 
-/// A user-info as shown: the user and `***` for the password, or `***`
-/// for a user alone, which is a token.
-fn shown_userinfo(userinfo: &str) -> String {
+/// A user-info as shown: the user and `***` for the password; in an
+/// http(s) URL, `***` for a user alone, which is a token there (in a
+/// `postgres://` URL it is the database's user, and stays).
+fn shown_userinfo(userinfo: &str, http: bool) -> String {
     if userinfo == EXAMPLE_USERINFO {
         return userinfo.to_string();
     }
     match userinfo.split_once(':') {
         Some((user, _)) => format!("{user}:{MASK}"),
-        None => MASK.to_string(),
+        None if http => MASK.to_string(),
+        None => userinfo.to_string(),
     }
+}
+
+/// Whether the URL whose `://` ends at `start` in `text` is http or https.
+fn is_http(text: &str, start: usize) -> bool {
+    let scheme = text[..start - 3].rsplit(|c: char| !c.is_ascii_alphanumeric()).next().unwrap_or("");
+    scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")
 }
 
 /// Where the user-info of the first URL in `text` at or after `from`
@@ -250,7 +260,7 @@ pub fn mask_userinfo(text: &str) -> String {
     let mut from = 0;
     while let Some((start, at)) = userinfo_span(text, from, "") {
         out.push_str(&text[from..start]);
-        out.push_str(&shown_userinfo(&text[start..at]));
+        out.push_str(&shown_userinfo(&text[start..at], is_http(text, start)));
         from = at;
     }
     out.push_str(&text[from..]);
@@ -272,132 +282,6 @@ fn base64(bytes: &[u8]) -> String {
         }
     }
     out
-}
-
-/// `text` with every spelling of `secret` (as the module says) replaced by `***`.
-fn mask_one(text: &str, secret: &str) -> String {
-    let secret: Vec<char> = secret.chars().collect();
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    while let Some(c) = text[i..].chars().next() {
-        match spelled_at(text, i, &secret) {
-            Some(end) => {
-                out.push_str(MASK);
-                i = end;
-            }
-            None => {
-                out.push(c);
-                i += c.len_utf8();
-            }
-        }
-    }
-    out
-}
-
-/// The end of the longest spelling of `secret` that starts at `at`, if any.
-/// Every character may be written several ways, so the positions reached
-/// so far are a set (a handful at most), walked one character at a time.
-fn spelled_at(text: &str, at: usize, secret: &[char]) -> Option<usize> {
-    let mut reached = vec![at];
-    for &c in secret {
-        let mut next = Vec::new();
-        for &p in &reached {
-            for (decoded, len) in readings(&text[p..]) {
-                if decoded == c && !next.contains(&(p + len)) {
-                    next.push(p + len);
-                }
-            }
-        }
-        if next.is_empty() {
-            return None;
-        }
-        reached = next;
-    }
-    reached.into_iter().max()
-}
-
-/// Every character the start of `s` may be the spelling of, with the
-/// spelling's length in bytes.
-fn readings(s: &str) -> Vec<(char, usize)> {
-    let mut found = Vec::new();
-    let Some(first) = s.chars().next() else { return found };
-    found.push((first, first.len_utf8()));
-    match first {
-        '+' => found.push((' ', 1)),
-        '%' => found.extend(percent(s)),
-        '\\' => found.extend(backslash(s)),
-        '&' => found.extend(entity(s)),
-        _ => {}
-    }
-    found
-}
-
-/// `%XX` bytes (one to four) that make one UTF-8 character.
-fn percent(s: &str) -> Option<(char, usize)> {
-    let mut bytes = Vec::new();
-    for n in 0..4 {
-        let hex = s.get(n * 3..n * 3 + 3).filter(|h| h.starts_with('%'))?;
-        bytes.push(u8::from_str_radix(&hex[1..], 16).ok()?);
-        if let Ok(text) = std::str::from_utf8(&bytes) {
-            return text.chars().next().map(|c| (c, bytes.len() * 3));
-        }
-    }
-    None
-}
-
-/// A JSON or Rust escape: `\"`, `\n`, `\u0022`, a surrogate pair, `\u{22}`.
-fn backslash(s: &str) -> Option<(char, usize)> {
-    let short = match s.as_bytes().get(1)? {
-        b'"' => Some('"'),
-        b'\\' => Some('\\'),
-        b'/' => Some('/'),
-        b'\'' => Some('\''),
-        b'n' => Some('\n'),
-        b'r' => Some('\r'),
-        b't' => Some('\t'),
-        b'b' => Some('\u{8}'),
-        b'f' => Some('\u{c}'),
-        b'0' => Some('\0'),
-        _ => None,
-    };
-    if let Some(c) = short {
-        return Some((c, 2));
-    }
-    let rest = s.strip_prefix("\\u")?;
-    if let Some(braced) = rest.strip_prefix('{') {
-        let close = braced.find('}')?;
-        let c = char::from_u32(u32::from_str_radix(braced.get(..close)?, 16).ok()?)?;
-        return Some((c, 4 + close));
-    }
-    let unit = |h: Option<&str>| h.filter(|h| h.len() == 4).and_then(|h| u16::from_str_radix(h, 16).ok());
-    let high = unit(rest.get(..4))?;
-    if let Some(c) = char::from_u32(u32::from(high)) {
-        return Some((c, 6));
-    }
-    let low = unit(rest.get(4..6).filter(|p| *p == "\\u").and(rest.get(6..10)))?;
-    char::decode_utf16([high, low]).next()?.ok().map(|c| (c, 12))
-}
-
-/// An HTML character reference: `&quot;`, `&#34;`, `&#x22;`.
-fn entity(s: &str) -> Option<(char, usize)> {
-    let end = s.find(';').filter(|e| *e <= 10)?;
-    let name = &s[1..end];
-    let c = match name {
-        "quot" => '"',
-        "amp" => '&',
-        "lt" => '<',
-        "gt" => '>',
-        "apos" => '\'',
-        _ => {
-            let number = name.strip_prefix('#')?;
-            let code = match number.strip_prefix(['x', 'X']) {
-                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-                None => number.parse().ok()?,
-            };
-            char::from_u32(code)?
-        }
-    };
-    Some((c, end + 1))
 }
 
 #[cfg(test)]

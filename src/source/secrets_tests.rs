@@ -39,6 +39,12 @@ fn a_secret_cut_by_a_quote_is_masked_before_the_cut() {
         assert!(quoted.ends_with(&format!("... ({} bytes)", body.len())), "{quoted}");
     }
     assert_eq!(s.quote(b"a\nb s3cr3t-key-0123456789"), "a b ***");
+    // A body of megabytes is masked as far as the cut needs, no further.
+    let mut big = "x".repeat(295).into_bytes();
+    big.extend(b"s3cr3t-key-0123456789");
+    big.extend(std::iter::repeat_n(b'y', 8 << 20));
+    let quoted = s.quote(&big);
+    assert_eq!(quoted, format!("{}***{}... ({} bytes)", "x".repeat(295), "y".repeat(2), big.len()));
 }
 
 #[test]
@@ -79,6 +85,8 @@ fn any_url_s_user_info_is_masked_secret_known_or_not() {
     for (text, shown) in [
         ("GET http://ann:pw@h:1/x: HTTP 500", "GET http://ann:***@h:1/x: HTTP 500"),
         ("'https://tok@h' and ftp://u:p@q", "'https://***@h' and ftp://u:***@q"),
+        // A user alone is a token in an http(s) URL, the database's user in another.
+        ("postgres://ann@h/db and postgres://ann:pw@h/db", "postgres://ann@h/db and postgres://ann:***@h/db"),
         // A password may hold a ' as it is (RFC 3986's sub-delims).
         ("invalid value 'http://ann:p'w!@h' for", "invalid value 'http://ann:***@h' for"),
         // A password with a / or ? that is not percent-encoded: masked whole.
