@@ -83,7 +83,8 @@ fn a_password_in_server_is_sent_as_basic_authentication_and_never_shown_or_store
 
     // What the database holds, and what `copy` carries to another.
     let copy = crate::common::SqliteSandbox::sqlite();
-    run(sb.command(&["copy", "--from", &sb.db(), "--to", &copy.db()])).expect_code(OK);
+    let out = run(sb.command(&["copy", "--from", &sb.db(), "--to", &copy.db()])).expect_code(OK);
+    hidden("copy", &both(&out), PASSWORD);
     let header = basic(USER, PASSWORD);
     let header = header.trim_start_matches("Basic ");
     for (place, text) in [("the database", sb.stored_text()), ("the copy", copy.stored_text())] {
@@ -157,6 +158,7 @@ fn a_key_a_server_echoes_is_masked_in_every_spelling() {
     out.expect_code(OK);
     let error: String = sb.one("SELECT DISTINCT last_error FROM tasks", &[]);
     assert!(error.contains("key=***") && error.contains("HTTP 500") && error.contains("bad key"), "{error}");
+    assert!(error.starts_with("GET http://") && !error.contains("GET GET"), "the request once: {error}");
     for args in [&["status"][..], &["status", "--format", "json"], &["query", "--source", "echo", "--format", "json"]] {
         let mut cmd = sb.command_at(&server.url, args);
         cmd.env("PQ_ECHO_KEY", KEY);
