@@ -88,6 +88,7 @@ fn a_password_in_server_is_sent_as_basic_authentication_and_never_shown_or_store
     let header = basic(USER, PASSWORD);
     let header = header.trim_start_matches("Basic ");
     for (place, text) in [("the database", sb.stored_text()), ("the copy", copy.stored_text())] {
+        assert!(text.contains(&format!("{USER}:***@")), "{place}: the search reads what names the server");
         hidden(place, &text, PASSWORD);
         assert!(!text.contains(header), "{place} holds the Authorization header");
     }

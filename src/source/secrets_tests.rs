@@ -138,3 +138,13 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_panic_s_message_is_masked_with_every_secret_the_process_read() {
+    let mut s = Secrets::default();
+    s.hide_credentials(&Credentials::new("u", Some("panic-pw-7c1")));
+    assert_eq!(
+        mask_read("called `Result::unwrap()` on GET http://u:panic-pw-7c1@h/x?k=panic%2Dpw%2D7c1"),
+        "called `Result::unwrap()` on GET http://u:***@h/x?k=***"
+    );
+}
