@@ -118,10 +118,14 @@ impl HttpSource {
     /// One day's price; `Ok(None)` when the server has none for that day.
     pub fn price(&self, exchange: &str, symbol: &str, day: NaiveDate) -> Result<Option<Price>, FetchError> {
         let body = self.get(&price_path(exchange, symbol, day))?;
-        let (url, quoted) = (self.price_url(exchange, symbol, day), self.secrets.quote(&body));
-        parse_price(&body, exchange, symbol, day).map_err(|e| match e {
-            BadPrice::Json(e) => FetchError::Transient(format!("GET {url}: malformed price JSON ({e}): {quoted}")),
-            BadPrice::Refused(why) => FetchError::Permanent(format!("GET {url}: not a valid price ({why}): {quoted}")),
+        parse_price(&body, exchange, symbol, day).map_err(|e| {
+            let (url, quoted) = (self.price_url(exchange, symbol, day), self.secrets.quote(&body));
+            match e {
+                BadPrice::Json(e) => FetchError::Transient(format!("GET {url}: malformed price JSON ({e}): {quoted}")),
+                BadPrice::Refused(why) => {
+                    FetchError::Permanent(format!("GET {url}: not a valid price ({why}): {quoted}"))
+                }
+            }
         })
     }
 }

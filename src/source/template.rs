@@ -6,7 +6,8 @@
 use chrono::{Days, NaiveDate, NaiveTime};
 
 use super::answer::segment;
-pub use super::secrets::{Secrets, MASK};
+pub use super::secrets::Secrets;
+use super::secrets::MASK;
 
 /// A parsed template.
 #[derive(Debug, Clone, PartialEq)]
