@@ -3,6 +3,9 @@
 //! with a time limit.
 
 pub mod postgres;
+mod spellings;
+
+pub use spellings::{hidden, spellings};
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -91,6 +94,20 @@ impl<B: Backend> Sandbox<B> {
 
     /// The binary with `--db` and `--server` pointing into the sandbox.
     pub fn command(&self, args: &[&str]) -> Command {
+        self.command_at(&self.server.url(), args)
+    }
+
+    /// The same with `--server` at `server` (the sandbox's with a user and
+    /// password, another server of the test's).
+    pub fn command_at(&self, server: &str, args: &[&str]) -> Command {
+        let mut cmd = self.command_without_server(&["--server", server]);
+        cmd.args(args);
+        cmd
+    }
+
+    /// The binary with `--db` pointing into the sandbox, and no `--server`:
+    /// each source at its own (declared) address.
+    pub fn command_without_server(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(bin());
         cmd.current_dir(self.dir.path())
             .env_remove("PRICEQUEUE_DB")
@@ -103,8 +120,6 @@ impl<B: Backend> Sandbox<B> {
             .env("XDG_CONFIG_HOME", self.dir.path())
             .arg("--db")
             .arg(self.db())
-            .arg("--server")
-            .arg(self.server.url())
             .args(args);
         cmd
     }
@@ -117,6 +132,11 @@ impl<B: Backend> Sandbox<B> {
     /// Every row of tasks and prices, as text: equal dumps, equal databases.
     pub fn dump(&self) -> String {
         testing::dump(self.db())
+    }
+
+    /// Everything the database holds, as text: for a search.
+    pub fn stored_text(&self) -> String {
+        testing::stored_text(self.db())
     }
 
     /// The number `sql` (a `SELECT count(*) ...`) returns.

@@ -18,6 +18,8 @@ mod help;
 mod copy;
 // The README's crontab line, as cron runs it (SQLite in a temporary HOME).
 mod cron;
+// A password in --server or --db, as the command line shows them.
+mod secrets_cli;
 mod serve;
 mod shell;
 // The stand-ins of the real price APIs, read by ccxt.
@@ -50,6 +52,7 @@ mod sqlite {
     mod query;
     mod quiet;
     mod remove;
+    mod secrets;
     mod shutdown;
     mod source_faults;
     mod sources;
@@ -82,6 +85,7 @@ mod postgres {
     mod quiet;
     mod remove;
     mod restart;
+    mod secrets;
     mod shutdown;
     mod sql;
 }

@@ -355,6 +355,12 @@ pub struct ServeArgs {
     /// yesterday, each published this long after it ends (UTC).
     #[arg(long, value_name = "DELAY", value_parser = parse_duration)]
     pub live: Option<Duration>,
+
+    /// Answer 401 to every request without this user name and password
+    /// (HTTP Basic authentication), as an API behind a password does: a
+    /// client gives them in its URL, `--server http://USER:PASSWORD@host`.
+    #[arg(long, value_name = "USER:PASSWORD")]
+    pub basic_auth: Option<String>,
 }
 
 #[derive(Debug, Args)]

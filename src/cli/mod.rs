@@ -39,13 +39,15 @@ pub struct Cli {
     /// The database holding the queue and the prices: an SQLite file, or
     /// a PostgreSQL URL (postgres://user@host:5432/dbname) for one queue
     /// shared by several hosts.
-    #[arg(long, global = true, env = "PRICEQUEUE_DB", value_name = "PATH|URL", value_parser = parse_db)]
+    #[arg(long, global = true, env = "PRICEQUEUE_DB", hide_env_values = true, value_name = "PATH|URL", value_parser = parse_db)]
     pub db: Option<PathBuf>,
 
     /// Base URL of the price source's API, in place of the one it documents
     /// [default: the source's own; for `cryptodb`, http://localhost:8080].
     /// `pricequeue serve` stands in for every built-in source at one address.
-    #[arg(long, global = true, env = "PRICEQUEUE_SERVER", value_name = "URL", value_parser = parse_server)]
+    /// A `user:password@` in it is sent as HTTP Basic authentication, and
+    /// never stored or shown: give it to every run.
+    #[arg(long, global = true, env = "PRICEQUEUE_SERVER", hide_env_values = true, value_name = "URL", value_parser = parse_server)]
     pub server: Option<String>,
 
     /// A TOML file of declared price sources (docs/sources.md) [default:

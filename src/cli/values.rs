@@ -3,24 +3,35 @@
 
 use std::time::Duration;
 
-/// Checks a price API base URL: http or https, with a host.
+/// Checks a price API base URL: http or https, with a host. A
+/// `user:password@` in it is kept (sent as HTTP Basic authentication) and
+/// never repeated: a message shows it masked.
 pub fn parse_server(s: &str) -> Result<String, String> {
     let s = s.trim();
+    let shown = crate::source::mask_userinfo(s);
     if s.len() > 1000 {
         return Err(format!("the URL is {} bytes long; give the API's base URL, like http://localhost:8080", s.len()));
     }
     let uri: ureq::http::Uri =
-        s.parse().map_err(|e| format!("'{s}' is not a URL ({e}); write it like http://localhost:8080"))?;
+        s.parse().map_err(|e| format!("'{shown}' is not a URL ({e}); write it like http://localhost:8080"))?;
     match (uri.scheme_str(), uri.host()) {
         (Some("http" | "https"), Some(host)) if !host.is_empty() => {}
         _ => {
             return Err(format!(
-                "'{s}' is not an http:// or https:// URL with a host; write it like http://localhost:8080"
+                "'{shown}' is not an http:// or https:// URL with a host; write it like http://localhost:8080"
             ))
         }
     }
     if uri.query().is_some() {
-        return Err(format!("'{s}' has a query string; give the API's base URL, like http://localhost:8080"));
+        return Err(format!("'{shown}' has a query string; give the API's base URL, like http://localhost:8080"));
+    }
+    // Read as a URL, the user-info ends at the first / ? or #: an @ after
+    // one is a password's that would be sent and shown as the path's.
+    if crate::source::Url::parse(s).shown != shown {
+        return Err(format!(
+            "'{shown}' has an @ after a /, ? or #: percent-encode a / ? or # in the user name or password \
+             (%2F, %3F, %23), or an @ in the path (%40)"
+        ));
     }
     Ok(s.trim_end_matches('/').to_string())
 }

@@ -29,6 +29,7 @@ use clap::FromArgMatches;
 
 use crate::cli::{Cli, Command, DEFAULT_DB};
 use crate::error::Exit;
+use crate::source::mask_read;
 
 /// What every command may need besides its own flags.
 pub struct Env {
@@ -85,6 +86,7 @@ pub static STOP: AtomicBool = AtomicBool::new(false);
 
 /// Parses the command line and runs the command.
 pub fn main() -> Result<Exit> {
+    mask_panics();
     let matches = match crate::cli::command().try_get_matches() {
         Ok(m) => m,
         // --help and --version go to stdout like any output: a closed pipe
@@ -98,7 +100,16 @@ pub fn main() -> Result<Exit> {
             out.write_all(text.as_bytes()).and_then(|()| out.flush()).context("writing to standard output")?;
             return Ok(Exit::Ok);
         }
-        Err(e) => e.exit(),
+        // clap repeats a refused value: a --server's password is masked.
+        Err(e) => {
+            let text = e.render().to_string();
+            let masked = crate::source::mask_userinfo(&text);
+            if masked == text {
+                e.exit()
+            }
+            log(masked.trim_end());
+            std::process::exit(e.exit_code())
+        }
     };
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let env = Env {
@@ -140,6 +151,28 @@ pub fn main() -> Result<Exit> {
 pub fn log(line: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// A panic's message (a bug's) may hold a URL: it is printed with the
+/// secrets this process read masked, where Rust's own hook prints it as is.
+fn mask_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".into());
+        let thread = std::thread::current();
+        let at = info.location().map(|l| format!(" at {l}")).unwrap_or_default();
+        log(&format!("thread '{}' panicked{at}:\n{}", thread.name().unwrap_or("<unnamed>"), mask_read(&message)));
+        let trace = std::backtrace::Backtrace::capture();
+        if trace.status() == std::backtrace::BacktraceStatus::Captured {
+            log(&mask_read(&trace.to_string()));
+        } else {
+            log("note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace");
+        }
+    }));
 }
 
 /// Routes Ctrl-C and SIGTERM to [`STOP`]; a second one exits at once

@@ -21,6 +21,7 @@ impl Run for ServeArgs {
             seed: self.seed,
             record: false,
             live: self.live,
+            basic_auth: self.basic_auth.clone(),
             ..ServerOptions::default()
         };
         let server = Server::start(self.addr, options).with_context(|| {
@@ -46,6 +47,12 @@ impl Run for ServeArgs {
             data::SYMBOLS.len(),
             crate::server::venues::SOURCES.iter().map(|(s, _)| *s).collect::<Vec<_>>().join(", ")
         ));
+        if let Some(user) = self.basic_auth.as_deref().map(|a| a.split(':').next().unwrap_or("")) {
+            // The password is the user's to remember: never printed.
+            super::log(&format!(
+                "answering 401 to any request without the user name {user:?} and the password of --basic-auth"
+            ));
+        }
         if !self.faults.is_empty() {
             let rules: Vec<String> = self
                 .faults

@@ -44,10 +44,24 @@ pub(super) fn serve_connection(mut conn: TcpStream, options: &ServerOptions, sta
         };
         let method = req.method.unwrap_or("").to_string();
         let path = req.path.unwrap_or("/").to_string();
+        let authorized = options.basic_auth.as_deref().is_none_or(|wanted| {
+            let header = req.headers.iter().find(|h| h.name.eq_ignore_ascii_case("authorization"));
+            header.is_some_and(|h| h.value == basic(wanted).as_bytes())
+        });
         buf.drain(..head);
 
         let response = if method == "GET" && path == STATS_PATH {
             ok_json(serde_json::to_vec(&*lock(&stats.by_path)).unwrap_or_default(), AnswerKind::List)
+        } else if !authorized {
+            let response = Response::Headed {
+                status: "401 Unauthorized",
+                headers: vec![("WWW-Authenticate", "Basic realm=\"pricequeue\"".into())],
+                content_type: "application/json",
+                body: br#"{"error": "a user name and password are needed"}"#.to_vec(),
+                answer: AnswerKind::Unauthorized,
+            };
+            record(stats, options, arrived, &path, &response);
+            response
         } else {
             let response = respond(&method, &path, options, stats);
             record(stats, options, arrived, &path, &response);
@@ -57,6 +71,12 @@ pub(super) fn serve_connection(mut conn: TcpStream, options: &ServerOptions, sta
             return;
         }
     }
+}
+
+/// The `Authorization` header a client sends for `user:password`.
+fn basic(user_password: &str) -> String {
+    let (user, password) = user_password.split_once(':').unwrap_or((user_password, ""));
+    crate::source::Credentials::new(user, Some(password)).authorization()
 }
 
 /// Writes the response; false when the connection is done with.

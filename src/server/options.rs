@@ -40,6 +40,8 @@ pub struct ServerOptions {
     /// How long the Binance stand-in bans an address that kept asking
     /// after its 429s (Binance: 2 minutes to 3 days).
     pub ban: Duration,
+    /// `user:password`: every request without them (HTTP Basic) gets a 401.
+    pub basic_auth: Option<String>,
 }
 
 impl Default for ServerOptions {
@@ -57,6 +59,7 @@ impl Default for ServerOptions {
             enforce_limits: true,
             ban: Duration::from_secs(120),
             binance_weight: 6000,
+            basic_auth: None,
         }
     }
 }

@@ -41,6 +41,8 @@ pub enum AnswerKind {
     Null,
     List,
     NotFound,
+    /// A 401: no user name and password, or the wrong ones (`basic_auth`).
+    Unauthorized,
     Fault(Fault),
 }
 

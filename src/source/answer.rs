@@ -31,18 +31,6 @@ pub fn segment(name: &str) -> String {
     utf8_percent_encode(name, set).to_string()
 }
 
-/// The first bytes of an answer, for an error message.
-pub(super) fn quote(body: &[u8]) -> String {
-    const SHOWN: usize = 300;
-    let text = String::from_utf8_lossy(&body[..body.len().min(SHOWN)]);
-    let text: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    if body.len() > SHOWN {
-        format!("{text}... ({} bytes)", body.len())
-    } else {
-        text
-    }
-}
-
 /// A price object as the API sends it: the five numbers, and the cell it
 /// echoes.
 #[derive(Deserialize)]

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use super::secrets::userinfo;
 use super::template::Template;
 
 pub use super::format::{Declaration, Field, List, Marks, Order, Paging, Rows, WEIGHT_MARGIN};
@@ -106,7 +107,13 @@ impl Declarations {
 
     /// The environment variables a source's requests need.
     pub fn variables(&self, name: &str) -> Vec<String> {
-        self.get(name).map(variables).unwrap_or_default()
+        self.get(name).map(|d| variables(d, true)).unwrap_or_default()
+    }
+
+    /// The same, at a server of the user's (`--server`): the declared
+    /// server's variables are not needed there.
+    pub fn variables_at(&self, name: &str, server: Option<&str>) -> Vec<String> {
+        self.get(name).map(|d| variables(d, server.is_none())).unwrap_or_default()
     }
 
     pub(super) fn get(&self, name: &str) -> Option<&Declaration> {
@@ -114,12 +121,15 @@ impl Declarations {
     }
 }
 
-/// The environment variables a declaration's templates name, sorted, once each.
-pub(super) fn variables(decl: &Declaration) -> Vec<String> {
+/// The environment variables a declaration's templates name (its
+/// server's too, `with_server`), sorted, once each.
+fn variables(decl: &Declaration, with_server: bool) -> Vec<String> {
     let mut names = Vec::new();
     let lists = [&decl.symbols, &decl.exchanges];
-    let templates =
-        std::iter::once(&decl.candles).chain(decl.headers.values()).chain(lists.into_iter().flatten().map(|l| &l.url));
+    let templates = std::iter::once(&decl.candles)
+        .chain(decl.headers.values())
+        .chain(lists.into_iter().flatten().map(|l| &l.url))
+        .chain(with_server.then_some(&decl.server));
     for t in templates {
         if let Ok(t) = Template::parse(t) {
             names.extend(t.variables());
@@ -173,6 +183,8 @@ fn validate(d: &Declaration) -> Result<(), String> {
     if !(d.server.starts_with("http://") || d.server.starts_with("https://")) {
         return Err(key("server", format!("{:?} is not an http:// or https:// URL", d.server)));
     }
+    Template::parse(&d.server).and_then(|t| t.only_env()).map_err(|e| key("server", e))?;
+    check_userinfo(&d.server).map_err(|e| key("server", e))?;
     let candles = Template::parse(&d.candles).map_err(|e| key("candles", e))?;
     if !d.candles.starts_with("{server}") {
         return Err(key("candles", "start the URL with {server}, which --server replaces".into()));
@@ -208,6 +220,12 @@ fn validate(d: &Declaration) -> Result<(), String> {
     for (k, list) in [("symbols", &d.symbols), ("exchanges", &d.exchanges)] {
         if let Some(l) = list {
             Template::parse(&l.url).map_err(|e| key(&format!("{k}.url"), e))?;
+            if userinfo(&l.url).is_some() {
+                return Err(key(
+                    &format!("{k}.url"),
+                    "a user name or password goes in `server`: start the URL with {server}".into(),
+                ));
+            }
             pointer(&l.names).map_err(|e| key(&format!("{k}.names"), e))?;
         }
     }
@@ -261,6 +279,26 @@ fn validate_rows(r: &Rows) -> Result<(), (&'static str, String)> {
         ));
     }
     Ok(())
+}
+
+/// A declaration is kept in the database and shown (`sources`, the page's
+/// SQL box): the password of its server, or a user given alone (a token),
+/// must be `{env:NAME}`, read from each host's environment, never written in.
+fn check_userinfo(url: &str) -> Result<(), String> {
+    let Some(info) = userinfo(url) else { return Ok(()) };
+    let secret = info.split_once(':').map_or(info, |(_, password)| password);
+    let mut literal = secret.to_string();
+    while let Some(start) = literal.find("{env:") {
+        let end = literal[start..].find('}').map_or(literal.len(), |e| start + e + 1);
+        literal.replace_range(start..end, "");
+    }
+    if literal.is_empty() && !secret.is_empty() {
+        return Ok(());
+    }
+    Err("a password written into a declaration would be stored in the database with it: write it as \
+         {env:NAME}, like \"https://ann:{env:MY_PASSWORD}@api.example.com\", and set MY_PASSWORD where \
+         pricequeue runs; or give it in --server, which is never stored"
+        .into())
 }
 
 /// Checks a JSON pointer's shape: empty, or `/` and segments.

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 
-use super::answer::{parse_price, parse_retry_after, quote, segment, BadPrice};
+use super::answer::{parse_price, parse_retry_after, segment, BadPrice};
+use super::secrets::{Credentials, Secrets, Url, EXAMPLE_USERINFO};
 use super::{Answer, DayAnswer, FetchError, PriceSource, Timeouts};
 use crate::price::Price;
 
@@ -19,7 +20,10 @@ const MAX_URL: usize = 3000;
 /// The price API over HTTP, one connection pool shared by every worker.
 pub struct HttpSource {
     agent: ureq::Agent,
-    base: String,
+    /// The base URL: sent without its user-info, shown with its password masked.
+    base: Url,
+    /// Its user and password, shown nowhere.
+    secrets: Secrets,
     timeouts: Timeouts,
 }
 
@@ -47,26 +51,45 @@ pub(super) fn agent(timeouts: Timeouts, connections: usize) -> ureq::Agent {
 impl HttpSource {
     /// A client for the server at `base` (like `http://localhost:8080`),
     /// keeping up to `connections` idle connections for reuse.
+    /// A `user:password@` in `base` is sent as HTTP Basic authentication.
     pub fn new(base: &str, timeouts: Timeouts, connections: usize) -> HttpSource {
         let agent = agent(timeouts, connections);
-        HttpSource { agent, base: base.trim_end_matches('/').to_string(), timeouts }
+        let base = Url::parse(base.trim_end_matches('/'));
+        let mut secrets = Secrets::default();
+        if let Some(c) = &base.credentials {
+            secrets.hide_credentials(c);
+        }
+        HttpSource { agent, base, secrets, timeouts }
     }
 
-    /// The URL of a price, names percent-encoded as path segments.
+    /// The URL of a price as it may be shown, names percent-encoded as path segments.
     pub fn price_url(&self, exchange: &str, symbol: &str, day: NaiveDate) -> String {
-        format!("{}/price/{}/{}/{day}", self.base, segment(exchange), segment(symbol))
+        format!("{}{}", self.base.shown, price_path(exchange, symbol, day))
     }
 
-    fn get(&self, url: &str) -> Result<Vec<u8>, FetchError> {
-        if url.len() > MAX_URL {
+    /// GETs `path` under the base URL; errors show the URL masked.
+    fn get(&self, path: &str) -> Result<Vec<u8>, FetchError> {
+        let url = format!("{}{path}", self.base.shown);
+        self.send(&format!("{}{path}", self.base.sent), &url).map_err(|e| mask_error(&self.secrets, e))
+    }
+
+    fn send(&self, sent: &str, url: &str) -> Result<Vec<u8>, FetchError> {
+        if sent.len() > MAX_URL {
             return Err(FetchError::Permanent(format!(
                 "the request URL would be {} bytes, more than the {MAX_URL} this client sends; check the \
                  exchange and symbol names and --server",
-                url.len()
+                sent.len()
             )));
         }
-        let mut resp = self.agent.get(url).call().map_err(|e| classify_transport(url, e, self.timeouts))?;
+        let mut call = self.agent.get(sent);
+        if let Some(c) = &self.base.credentials {
+            call = call.header("authorization", c.authorization());
+        }
+        let mut resp = call.call().map_err(|e| classify_transport(url, e, self.timeouts))?;
         let status = resp.status().as_u16();
+        if status == 401 {
+            return Err(unauthorized(&format!("GET {url}"), self.base.credentials.as_ref(), None));
+        }
         if status != 200 {
             let retry_after =
                 resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
@@ -80,12 +103,13 @@ impl HttpSource {
     }
 
     fn names(&self, what: &str) -> Result<Vec<String>, FetchError> {
-        let url = format!("{}/{what}", self.base);
-        let body = self.get(&url)?;
+        let path = format!("/{what}");
+        let body = self.get(&path)?;
         // A whole answer that is not a list of names (an HTML page, say) is
         // not the price API: asking again will not change that.
         serde_json::from_slice(&body).map_err(|e| {
-            FetchError::Permanent(format!("GET {url}: the answer is not a JSON list of names ({e}): {}", quote(&body)))
+            let (url, body) = (format!("{}{path}", self.base.shown), self.secrets.quote(&body));
+            FetchError::Permanent(format!("GET {url}: the answer is not a JSON list of names ({e}): {body}"))
         })
     }
 }
@@ -93,14 +117,14 @@ impl HttpSource {
 impl HttpSource {
     /// One day's price; `Ok(None)` when the server has none for that day.
     pub fn price(&self, exchange: &str, symbol: &str, day: NaiveDate) -> Result<Option<Price>, FetchError> {
-        let url = self.price_url(exchange, symbol, day);
-        let body = self.get(&url)?;
-        parse_price(&body, exchange, symbol, day).map_err(|e| match e {
-            BadPrice::Json(e) => {
-                FetchError::Transient(format!("GET {url}: malformed price JSON ({e}): {}", quote(&body)))
-            }
-            BadPrice::Refused(why) => {
-                FetchError::Permanent(format!("GET {url}: not a valid price ({why}): {}", quote(&body)))
+        let body = self.get(&price_path(exchange, symbol, day))?;
+        parse_price(&body, exchange, symbol, day).map_err(|e| {
+            let (url, quoted) = (self.price_url(exchange, symbol, day), self.secrets.quote(&body));
+            match e {
+                BadPrice::Json(e) => FetchError::Transient(format!("GET {url}: malformed price JSON ({e}): {quoted}")),
+                BadPrice::Refused(why) => {
+                    FetchError::Permanent(format!("GET {url}: not a valid price ({why}): {quoted}"))
+                }
             }
         })
     }
@@ -112,7 +136,7 @@ impl PriceSource for HttpSource {
     }
 
     fn server(&self) -> &str {
-        &self.base
+        &self.base.shown
     }
 
     fn exchanges(&self) -> Result<Vec<String>, FetchError> {
@@ -138,6 +162,57 @@ impl PriceSource for HttpSource {
     fn request(&self, exchange: &str, symbol: &str, first: NaiveDate, _last: NaiveDate) -> String {
         format!("GET {}", self.price_url(exchange, symbol, first))
     }
+
+    fn mask(&self, text: &str) -> String {
+        self.secrets.mask(text)
+    }
+}
+
+/// The path of a price under the base URL, names percent-encoded as path segments.
+fn price_path(exchange: &str, symbol: &str, day: NaiveDate) -> String {
+    format!("/price/{}/{}/{day}", segment(exchange), segment(symbol))
+}
+
+/// `e` with `secrets` masked in its message.
+pub(super) fn mask_error(secrets: &Secrets, e: FetchError) -> FetchError {
+    let m = |s: String| secrets.mask(&s);
+    match e {
+        FetchError::Unreachable(s) => FetchError::Unreachable(m(s)),
+        FetchError::UnknownHost(s) => FetchError::UnknownHost(m(s)),
+        FetchError::Transient(s) => FetchError::Transient(m(s)),
+        FetchError::TimedOut(s) => FetchError::TimedOut(m(s)),
+        FetchError::Permanent(s) => FetchError::Permanent(m(s)),
+        FetchError::RateLimited { message, retry_after } => {
+            FetchError::RateLimited { message: m(message), retry_after }
+        }
+        FetchError::Banned { message, retry_after } => FetchError::Banned { message: m(message), retry_after },
+    }
+}
+
+/// What a 401's message says, which [`super::server_trouble`] looks for.
+pub(super) const UNAUTHORIZED: &str = "HTTP 401 Unauthorized";
+
+/// A 401 to `request` (as shown): the server wants credentials, and says
+/// what to do about the ones given (`None`: none) or the key a
+/// declaration sends (`variables`).
+pub(super) fn unauthorized(request: &str, given: Option<&Credentials>, variables: Option<&[String]>) -> FetchError {
+    let advice = match (given, variables) {
+        (Some(c), _) => format!(
+            "the server refused the user name {:?} and the password given with the server's URL: check them",
+            c.user
+        ),
+        (None, Some(vars)) if !vars.is_empty() => format!(
+            "check the key the declaration sends from {}, or give a user name and password in --server, like \
+             --server https://{EXAMPLE_USERINFO}@host (never stored: every run needs them)",
+            vars.iter().map(|v| format!("{{env:{v}}}")).collect::<Vec<_>>().join(", ")
+        ),
+        _ => format!(
+            "the server wants a user name and password: give them in --server, like \
+             --server https://{EXAMPLE_USERINFO}@host (sent as HTTP Basic authentication and never stored: \
+             give them to every run, or set PRICEQUEUE_SERVER)"
+        ),
+    };
+    FetchError::Permanent(format!("{request}: {UNAUTHORIZED}: {advice}"))
 }
 
 /// A failed request, classified; `url` as it may be shown.

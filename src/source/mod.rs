@@ -5,8 +5,9 @@
 //! it says (prices, `Retry-After`) and writes names into URLs. Every other
 //! API is spoken by `engine` from a declaration (`format`, checked and
 //! kept by `declare`, the built-ins in `builtin/*.toml`): `template` writes its requests, `rows` reads its
-//! answers and `settle` decides what they say about each day. `open` opens
-//! a source by name.
+//! answers and `settle` decides what they say about each day. `secrets`
+//! keeps API keys and passwords out of every text shown. `open` opens a
+//! source by name.
 
 mod answer;
 #[cfg(test)]
@@ -17,7 +18,9 @@ mod format;
 mod http;
 mod open;
 mod rows;
+mod secrets;
 mod settle;
+mod spelling;
 mod template;
 
 use std::time::Duration;
@@ -31,7 +34,7 @@ pub use declare::Declarations;
 pub use engine::DeclaredSource;
 pub use http::HttpSource;
 pub use open::{open, OpenError, CRYPTODB_SERVER};
-pub use template::MASK;
+pub use secrets::{mask_read, mask_userinfo, Credentials, Url, MASK};
 
 /// Where prices come from. The workers see only this, so tests and
 /// benchmarks can put something else behind it.
@@ -183,6 +186,9 @@ pub fn server_trouble(server: &str, e: &FetchError) -> String {
             "the price server at {server} has banned this address for now ({message}); run the same command \
              again after the ban"
         ),
+        FetchError::Permanent(e) if e.contains(http::UNAUTHORIZED) => {
+            format!("the price server at {server} turned the request down: {e}")
+        }
         FetchError::Permanent(e) => format!(
             "{server} does not answer like the price API ({e}); check --server: it is the API's base \
              URL, like http://localhost:8080"

@@ -69,7 +69,7 @@ pub fn open(
     let Some(decl) = decls.get(name) else {
         return Err(OpenError::Unknown { name: name.to_string(), known: decls.names() });
     };
-    let secrets = Secrets::from_env(&decls.variables(name))
+    let secrets = Secrets::from_env(&decls.variables_at(name, server))
         .map_err(|variable| OpenError::MissingSecret { source: name.to_string(), variable })?;
     let source = DeclaredSource::new(name, decl, server, timeouts, connections, secrets).map_err(OpenError::Invalid)?;
     Ok(Arc::new(source))

@@ -3,11 +3,11 @@
 //! A template renders twice: the real text, sent, and the shown text,
 //! where every `{env:NAME}` value reads `***`, for errors, `-v` and pages.
 
-use std::collections::BTreeMap;
-
 use chrono::{Days, NaiveDate, NaiveTime};
 
 use super::answer::segment;
+pub use super::secrets::Secrets;
+use super::secrets::MASK;
 
 /// A parsed template.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,7 +60,8 @@ pub enum Into {
 
 /// What a template is rendered with.
 pub struct Values<'a> {
-    pub server: &'a str,
+    /// `{server}`: the base URL sent, and as shown.
+    pub server: &'a Rendered,
     pub symbol: &'a str,
     pub exchange: &'a str,
     pub first: NaiveDate,
@@ -73,52 +74,6 @@ pub struct Values<'a> {
 pub struct Rendered {
     pub real: String,
     pub shown: String,
-}
-
-/// What a masked secret reads as.
-pub const MASK: &str = "***";
-
-/// Environment variables' values, read once when a source is opened: never
-/// stored, never printed.
-#[derive(Clone, Default)]
-pub struct Secrets {
-    values: BTreeMap<String, String>,
-}
-
-impl std::fmt::Debug for Secrets {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.values.keys()).finish()
-    }
-}
-
-impl Secrets {
-    /// Reads `names` from the environment; `Err(name)` names the first one not set.
-    pub fn from_env(names: &[String]) -> Result<Secrets, String> {
-        Secrets::from_lookup(names, |n| std::env::var(n).ok())
-    }
-
-    /// [`Secrets::from_env`] with another lookup, for tests.
-    pub fn from_lookup(names: &[String], lookup: impl Fn(&str) -> Option<String>) -> Result<Secrets, String> {
-        let mut values = BTreeMap::new();
-        for name in names {
-            let value = lookup(name).filter(|v| !v.is_empty()).ok_or_else(|| name.clone())?;
-            values.insert(name.clone(), value);
-        }
-        Ok(Secrets { values })
-    }
-
-    /// `text` with every secret value, as is or percent-encoded, replaced by `***`.
-    pub fn mask(&self, text: &str) -> String {
-        let mut text = text.to_string();
-        for value in self.values.values() {
-            for form in [value.clone(), segment(value)] {
-                if !form.is_empty() {
-                    text = text.replace(&form, MASK);
-                }
-            }
-        }
-        text
-    }
 }
 
 impl Template {
@@ -165,6 +120,30 @@ impl Template {
         self.parts.contains(&Part::Exchange)
     }
 
+    /// An error naming the first placeholder other than `{env:NAME}` (a
+    /// declared `server` takes no other).
+    pub fn only_env(&self) -> Result<(), String> {
+        if let Some(other) = self.parts.iter().find(|p| !matches!(p, Part::Text(_) | Part::Env(_))) {
+            let name = match other {
+                Part::Server => "{server}",
+                Part::Symbol => "{symbol}",
+                Part::Exchange => "{exchange}",
+                _ => "a day",
+            };
+            return Err(format!("{name} has no value here: only {{env:NAME}} may stand in it"));
+        }
+        Ok(())
+    }
+
+    /// The text, with its `{env:NAME}` values, to send and to show.
+    pub fn render_env(&self, secrets: &Secrets) -> Result<Rendered, String> {
+        self.only_env()?;
+        let none = Rendered { real: String::new(), shown: String::new() };
+        let day = NaiveDate::MIN;
+        let v = Values { server: &none, symbol: "", exchange: "", first: day, last: day, secrets };
+        self.render(&v, Into::Url)
+    }
+
     /// The text to send and the text to show.
     pub fn render(&self, v: &Values, into: Into) -> Result<Rendered, String> {
         let encode = |s: &str| if into == Into::Url { segment(s) } else { s.to_string() };
@@ -172,11 +151,11 @@ impl Template {
         for part in &self.parts {
             let (real, shown) = match part {
                 Part::Text(t) => (t.clone(), t.clone()),
-                Part::Server => (v.server.to_string(), v.server.to_string()),
+                Part::Server => (v.server.real.clone(), v.server.shown.clone()),
                 Part::Symbol => (encode(v.symbol), encode(v.symbol)),
                 Part::Exchange => (encode(v.exchange), encode(v.exchange)),
                 Part::Env(name) => {
-                    let value = v.secrets.values.get(name).ok_or_else(|| format!("the variable {name} is not set"))?;
+                    let value = v.secrets.get(name).ok_or_else(|| format!("the variable {name} is not set"))?;
                     (encode(value), MASK.to_string())
                 }
                 Part::Days(offset) => {
@@ -297,8 +276,9 @@ mod tests {
     }
 
     fn render(t: &str, secrets: &Secrets) -> Rendered {
+        let server = Rendered { real: "http://h:1".into(), shown: "http://h:1".into() };
         let v = Values {
-            server: "http://h:1",
+            server: &server,
             symbol: "BTC/USD",
             exchange: "x",
             first: day("2020-01-01"),

@@ -1,14 +1,15 @@
-//! An API key from the environment never shows on the page: a declared
-//! source whose URL carries one has failed tasks, whose errors quote the
-//! URL with the key masked, and the failures view and the SQL box over
-//! `tasks` and `sources` show `***`, never the key's value, even with the
-//! key in the page's own environment.
+//! An API key from the environment, and a password given in `--server`,
+//! never show on the page: a source whose URL carries one has failed
+//! tasks, whose errors quote the URL with it masked, and the failures view
+//! and the SQL box over `tasks`, `sources`, `server_pauses` and
+//! `server_slots` show `***`, never the secret, even with it in the page's
+//! own environment.
 
 use pricequeue::error::OK;
-use pricequeue::server::{Fault, FaultRule, ServerOptions};
+use pricequeue::server::{Fault, FaultRule, RetryAfter, ServerOptions};
 
-use super::Ui;
-use crate::common::SqliteSandbox;
+use super::{browser, Page, Ui};
+use crate::common::{hidden, SqliteSandbox};
 
 /// The key, a value no other text holds.
 const KEY: (&str, &str) = ("ALPHAVANTAGE_KEY", "av-key-ui-5e1c93");
@@ -68,4 +69,61 @@ fn an_api_key_never_shows_on_the_page() {
         let masked = if sql.contains("tasks") { "apikey=***" } else { "{env:ALPHAVANTAGE_KEY}" };
         assert!(body.contains(masked), "{sql}: {body}");
     }
+}
+
+#[test]
+fn a_password_in_server_never_shows_on_the_page() {
+    // What a URL's user-info may hold as it is (RFC 3986's sub-delims), so
+    // that the URL is the same encoded or not; two of them HTML-escaped.
+    const PASSWORD: &str = "ui-pw&9'x!";
+    // A pause, request slots and a failed day: each kept with the server's URL.
+    let sb = SqliteSandbox::sqlite_with_server(ServerOptions {
+        basic_auth: Some(format!("alice:{PASSWORD}")),
+        faults: vec![
+            FaultRule::first(Fault::RateLimited, 1),
+            FaultRule::rate(Fault::ServerError, 1.0).only("2020-01-02"),
+        ],
+        retry_after: RetryAfter::Seconds(1),
+        ..ServerOptions::default()
+    });
+    let server = sb.server.url().replacen("http://", &format!("http://alice:{PASSWORD}@"), 1);
+    let fetch = ["fetch", "--exchange", "bitstamp", "--symbol", "btc", "--from", "2020-01-01", "--to", "2020-01-02"];
+    let mut cmd = sb.command_at(&server, &fetch);
+    cmd.args(["--max-attempts", "1", "--rate", "50/s"]);
+    crate::common::run(cmd).expect_code(OK);
+    let error: String = sb.one("SELECT last_error FROM tasks WHERE state = 'failed'", &[]);
+    assert!(error.contains("alice:***@"), "{error}");
+
+    // With the URL in the page's own environment too.
+    let (ui, _) = Ui::start_at(&sb.db(), "127.0.0.1:0", &[], &[("PRICEQUEUE_SERVER", &server)]);
+    for path in ["/", "/failures", "/prices", "/coverage"] {
+        let (status, body) = ui.request("GET", path, &[], "");
+        assert_eq!(status, 200, "{path}: {body}");
+        hidden(path, &body, PASSWORD);
+    }
+    let csrf = ui.csrf();
+    let json = [("content-type", "application/json"), ("origin", ui.base.as_str()), ("x-csrf-token", &csrf)];
+    for sql in ["SELECT * FROM tasks", "SELECT * FROM server_pauses", "SELECT * FROM server_slots"] {
+        let (status, body) = ui.request("POST", "/sql", &json, &serde_json::json!({ "sql": sql }).to_string());
+        assert_eq!(status, 200, "{body}");
+        hidden(sql, &body, PASSWORD);
+        assert!(body.contains("alice:***@"), "{sql} shows where the password was: {body}");
+    }
+
+    // What a person sees: the failures view and the SQL box, in a browser.
+    let Some(browser) = browser() else { return };
+    let page = Page::open(&browser, &ui.url("/failures"));
+    let shown = page.eval("document.body.innerText").as_str().unwrap_or_default().to_string();
+    assert!(shown.contains("alice:***@"), "{shown}");
+    hidden("the failures view", &shown, PASSWORD);
+    page.go(&ui.url("/sql"));
+    page.wait_for("document.readyState === 'complete'", "the page");
+    let sql = "SELECT server FROM server_pauses UNION ALL SELECT server FROM server_slots UNION ALL SELECT last_error FROM tasks";
+    page.eval(&format!("document.querySelector('#sql-form textarea').value = {}", serde_json::json!(sql)));
+    page.tab.wait_for_element("#sql-form button").unwrap().click().unwrap();
+    page.wait_for("!['', 'running...'].includes(document.getElementById('sql-status').textContent)", "an answer");
+    let result = page.text("#sql-result");
+    assert!(result.contains("alice:***@"), "{result}");
+    hidden("the SQL box", &result, PASSWORD);
+    page.no_errors();
 }

@@ -7,10 +7,11 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate};
 use serde_json::Value;
 
-use super::answer::{parse_retry_after, quote};
-use super::declare::{variables, Declaration, List, Order, Paging, WEIGHT_MARGIN};
-use super::http::{agent, classify_status, classify_transport};
+use super::answer::parse_retry_after;
+use super::declare::{Declaration, List, Order, Paging, WEIGHT_MARGIN};
+use super::http::{agent, classify_status, classify_transport, mask_error, unauthorized};
 use super::rows::{self, text, Unreadable};
+use super::secrets::{Credentials, Url};
 use super::settle::settle;
 use super::template::{Into, Rendered, Secrets, Template, Values};
 use super::{Answer, DayAnswer, FetchError, PriceSource, Timeouts};
@@ -30,7 +31,10 @@ const MAX_URL: usize = 3000;
 pub struct DeclaredSource {
     name: String,
     decl: Declaration,
-    base: String,
+    /// `{server}`: the base URL sent (its user-info taken out) and as shown.
+    base: Rendered,
+    /// The base URL's user-info, sent as HTTP Basic authentication.
+    credentials: Option<Credentials>,
     agent: ureq::Agent,
     timeouts: Timeouts,
     secrets: Secrets,
@@ -42,14 +46,15 @@ pub struct DeclaredSource {
 
 impl DeclaredSource {
     /// The source `name` as `decl` says, at `server` (or the declared one),
-    /// with the values of its environment variables in `secrets`.
+    /// with the values of its environment variables in `secrets`. A
+    /// `user:password@` in the server's URL is sent as HTTP Basic authentication.
     pub fn new(
         name: &str,
         decl: &Declaration,
         server: Option<&str>,
         timeouts: Timeouts,
         connections: usize,
-        secrets: Secrets,
+        mut secrets: Secrets,
     ) -> Result<DeclaredSource, String> {
         let candles = Template::parse(&decl.candles).map_err(|e| format!("{name}: candles: {e}"))?;
         let headers = decl
@@ -57,12 +62,27 @@ impl DeclaredSource {
             .iter()
             .map(|(k, v)| Template::parse(v).map(|t| (k.clone(), t)).map_err(|e| format!("{name}: headers.{k}: {e}")))
             .collect::<Result<_, _>>()?;
-        let base = server.unwrap_or(&decl.server).trim_end_matches('/').to_string();
+        // --server is taken as written; the declared server may name
+        // environment variables (a password: `https://ann:{env:PASS}@host`).
+        let base = match server {
+            Some(s) => s.to_string(),
+            None => {
+                Template::parse(&decl.server)
+                    .and_then(|t| t.render_env(&secrets))
+                    .map_err(|e| format!("{name}: server: {e}"))?
+                    .real
+            }
+        };
+        let base = Url::parse(base.trim_end_matches('/'));
+        if let Some(c) = &base.credentials {
+            secrets.hide_credentials(c);
+        }
         Ok(DeclaredSource {
             name: name.to_string(),
             one_exchange: !candles.has_exchange(),
             decl: decl.clone(),
-            base,
+            base: Rendered { shown: secrets.mask(&base.shown), real: base.sent },
+            credentials: base.credentials,
             agent: agent(timeouts, connections),
             timeouts,
             secrets,
@@ -71,9 +91,9 @@ impl DeclaredSource {
         })
     }
 
-    /// The environment variables the declaration needs.
+    /// The environment variables the source was opened with.
     pub fn variables(&self) -> Vec<String> {
-        variables(&self.decl)
+        self.secrets.names()
     }
 
     fn build(
@@ -103,7 +123,9 @@ impl DeclaredSource {
         let reply = self.get(&req, "")?;
         let shown = req.shown();
         let doc = rows::json(&reply.body).map_err(|e| match e {
-            Unreadable::Garbled(m) => FetchError::Transient(format!("{shown}: {m}: {}", quote(&reply.body))),
+            Unreadable::Garbled(m) => {
+                FetchError::Transient(format!("{shown}: {m}: {}", self.secrets.quote(&reply.body)))
+            }
             Unreadable::Shape(m) => FetchError::Permanent(format!("{shown}: {m}")),
         })?;
         let prefix = list.prefix.as_deref().unwrap_or("");
@@ -117,7 +139,7 @@ impl DeclaredSource {
             return Err(FetchError::Permanent(self.secrets.mask(&format!(
                 "{shown}: no names at {:?} in the answer: {}",
                 list.names,
-                quote(&reply.body)
+                self.secrets.quote(&reply.body)
             ))));
         }
         Ok(names)
@@ -165,7 +187,9 @@ impl DeclaredSource {
         let shown = req.shown();
         let rows = rows::read(&reply.body, &self.decl.rows).map_err(|e| {
             self.mask_error(match e {
-                Unreadable::Garbled(m) => FetchError::Transient(format!("{shown}: {m}: {}", quote(&reply.body))),
+                Unreadable::Garbled(m) => {
+                    FetchError::Transient(format!("{shown}: {m}: {}", self.secrets.quote(&reply.body)))
+                }
                 Unreadable::Shape(m) => {
                     FetchError::Permanent(format!("{shown}: the answer is not as {} is declared: {m}", self.name))
                 }
@@ -233,7 +257,7 @@ impl PriceSource for DeclaredSource {
     }
 
     fn server(&self) -> &str {
-        &self.base
+        &self.base.shown
     }
 
     fn exchange(&self) -> Option<&str> {

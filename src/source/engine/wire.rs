@@ -28,18 +28,7 @@ pub(super) struct Reply {
 
 impl DeclaredSource {
     pub(super) fn mask_error(&self, e: FetchError) -> FetchError {
-        let m = |s: String| self.secrets.mask(&s);
-        match e {
-            FetchError::Unreachable(s) => FetchError::Unreachable(m(s)),
-            FetchError::UnknownHost(s) => FetchError::UnknownHost(m(s)),
-            FetchError::Transient(s) => FetchError::Transient(m(s)),
-            FetchError::TimedOut(s) => FetchError::TimedOut(m(s)),
-            FetchError::Permanent(s) => FetchError::Permanent(m(s)),
-            FetchError::RateLimited { message, retry_after } => {
-                FetchError::RateLimited { message: m(message), retry_after }
-            }
-            FetchError::Banned { message, retry_after } => FetchError::Banned { message: m(message), retry_after },
-        }
+        mask_error(&self.secrets, e)
     }
 
     /// Sends `req`; an answer other than a 200 without an error in its body is an error.
@@ -58,6 +47,10 @@ impl DeclaredSource {
         let mut call = self.agent.get(&req.url.real);
         for (name, value) in &req.headers {
             call = call.header(name, &value.real);
+        }
+        // A header the declaration gives says more than the server's user-info.
+        if let Some(c) = self.credentials.as_ref().filter(|_| !req.headers.iter().any(|(n, _)| is_authorization(n))) {
+            call = call.header("authorization", c.authorization());
         }
         let mut resp = call.call().map_err(|e| classify_transport(&req.url.shown, e, self.timeouts))?;
         let status = resp.status().as_u16();
@@ -81,18 +74,22 @@ impl DeclaredSource {
                 return Err(e);
             }
         }
-        let said = if body.is_empty() { String::new() } else { format!(": {}", quote(&body)) };
+        let said = if body.is_empty() { String::new() } else { format!(": {}", self.secrets.quote(&body)) };
         Err(match status {
             // Binance's ban for going on after 429s, "from 2 minutes to 3 days"
             // (https://developers.binance.com/docs/binance-spot-api-docs/rest-api/limits).
             418 => {
                 FetchError::Banned { message: format!("{shown}: HTTP 418, this address is banned{said}"), retry_after }
             }
+            401 => match unauthorized(&shown, self.credentials.as_ref(), Some(&self.variables())) {
+                FetchError::Permanent(m) => FetchError::Permanent(format!("{m}{said}")),
+                other => other,
+            },
             400 | 404 => FetchError::Permanent(format!(
                 "{shown}: HTTP {status}{said} (is {symbol:?} a symbol {} knows? its list of symbols has them all)",
                 self.name
             )),
-            // (`shown` starts with the method, which the message adds.)
+            // `classify_status` writes the GET itself: not twice.
             _ => match classify_status(shown.strip_prefix("GET ").unwrap_or(&shown), status, retry_after) {
                 FetchError::Permanent(m) => FetchError::Permanent(format!("{m}{said}")),
                 FetchError::Transient(m) => FetchError::Transient(format!("{m}{said}")),
@@ -152,4 +149,8 @@ impl DeclaredSource {
         }
         None
     }
+}
+
+fn is_authorization(header: &str) -> bool {
+    header.eq_ignore_ascii_case("authorization")
 }

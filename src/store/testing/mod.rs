@@ -175,6 +175,39 @@ pub fn dump(db: impl AsRef<OsStr>) -> String {
     out
 }
 
+/// Everything the database `db` holds, as text, for a test that searches
+/// it (for a secret): an SQLite file's bytes and those of its `-wal` and
+/// `-shm` (freed pages and old copies of rows included); every row of every
+/// table and view of a PostgreSQL database's schema, cast to text.
+pub fn stored_text(db: impl AsRef<OsStr>) -> String {
+    match Backend::of(db.as_ref()) {
+        Backend::Sqlite(path) => {
+            let mut bytes = Vec::new();
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                let mut name = path.as_os_str().to_owned();
+                name.push(suffix);
+                bytes.extend(std::fs::read(&name).unwrap_or_default());
+            }
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+        Backend::Postgres(url) => {
+            let tables: Vec<String> = rows(
+                url,
+                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()",
+                &[],
+            );
+            let mut out = String::new();
+            for table in tables {
+                let sql = format!("SELECT CAST(t AS text) FROM \"{table}\" t");
+                for row in rows::<Option<String>>(url, &sql, &[]) {
+                    out.push_str(&format!("{table}: {}\n", row.unwrap_or_default()));
+                }
+            }
+            out
+        }
+    }
+}
+
 /// Makes the empty PostgreSQL database `name` on the server `admin` (a URL
 /// of a database there that may create databases); returns its URL.
 pub fn create_database(admin: &str, name: &str) -> String {
