@@ -36,8 +36,9 @@ pub struct QueueSelectionArgs {
     pub symbols: Vec<String>,
 
     /// First day: 2020-03-01, 2020-03 (a month), 2020 (a year), today,
-    /// yesterday, or -7d (seven days ago; days are UTC). Alone, it is the
-    /// whole range: `--from 2020-03` is March, `--from -7d` one day.
+    /// yesterday, or back from today: -7d (seven days ago), -2w, -6m, -3y
+    /// (days are UTC). Alone, it is the whole range: `--from 2020-03` is
+    /// March, `--from -7d` one day.
     #[arg(long, value_name = "DAY", value_parser = parse_span, allow_hyphen_values = true)]
     pub from: Span,
 
@@ -77,8 +78,8 @@ pub struct ReportSelectionArgs {
     #[arg(long = "symbol", short = 's', value_name = "NAME", value_delimiter = ',')]
     pub symbols: Vec<String>,
 
-    /// First day, written like 2020-03-01, 2020-03, 2020, today, yesterday
-    /// or -7d [default: the first day in the database].
+    /// First day, written like 2020-03-01, 2020-03, 2020, today, yesterday,
+    /// -7d or -3y [default: the first day in the database].
     #[arg(long, value_name = "DAY", value_parser = parse_span, allow_hyphen_values = true)]
     pub from: Option<Span>,
 
@@ -232,8 +233,8 @@ pub struct ChartArgs {
     #[arg(long = "symbol", short = 's', value_name = "NAME", value_delimiter = ',', required = true)]
     pub symbols: Vec<String>,
 
-    /// First day, written like 2020-03-01, 2020-03, 2020, today, yesterday
-    /// or -7d [default: the first day in the database].
+    /// First day, written like 2020-03-01, 2020-03, 2020, today, yesterday,
+    /// -7d or -3y [default: the first day in the database].
     #[arg(long, value_name = "DAY", value_parser = parse_span, allow_hyphen_values = true)]
     pub from: Option<Span>,
 
