@@ -100,7 +100,8 @@ pub fn main() -> Result<Exit> {
         }
         Err(e) => e.exit(),
     };
-    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    cli.pass_format(&matches)?;
     let env = Env {
         timeout: cli.timeout,
         busy_timeout: cli.busy_timeout,
