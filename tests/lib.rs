@@ -16,6 +16,8 @@ mod common;
 mod help;
 // From one backend to the other.
 mod copy;
+// A source's own address, offline.
+mod addresses;
 // The README's crontab line, as cron runs it (SQLite in a temporary HOME).
 mod cron;
 mod serve;
@@ -42,6 +44,7 @@ mod sqlite {
     mod faults;
     mod fetch;
     mod files;
+    mod first_hour;
     mod hosts;
     mod leases;
     mod mixed;
@@ -70,6 +73,7 @@ mod postgres {
     mod errors;
     mod faults;
     mod fetch;
+    mod first_hour;
     mod hosts;
     mod hosts_sources;
     mod leases;

@@ -31,7 +31,9 @@ pub struct QueueSelectionArgs {
 
     /// Symbols, as the source names them (BTCUSDT on binance, BTC-USD on
     /// coinbase): names (repeat the flag or separate with commas), or `all`
-    /// for every symbol the source lists.
+    /// for every symbol the source lists. On an exchange, or any source but
+    /// `cryptodb`, `all` is its whole market: it says how many pairs and
+    /// asks first (y/N), or takes --yes.
     #[arg(long = "symbol", short = 's', value_name = "NAME", value_delimiter = ',', required = true)]
     pub symbols: Vec<String>,
 
@@ -57,6 +59,11 @@ pub struct QueueSelectionArgs {
     /// ahead is taken for a typo (2102 for 2012) and nothing is queued.
     #[arg(long)]
     pub far_future: bool,
+
+    /// Queue `all` of a source's pairs without asking: needed where
+    /// standard input is not a terminal (scripts, cron). `cryptodb` never asks.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 impl QueueSelectionArgs {

@@ -43,8 +43,12 @@ pub struct Cli {
     pub db: Option<PathBuf>,
 
     /// Base URL of the price source's API, in place of the one it documents
-    /// [default: the source's own; for `cryptodb`, http://localhost:8080].
-    /// `pricequeue serve` stands in for every built-in source at one address.
+    /// [default: the source's own: cryptodb http://localhost:8080, binance
+    /// https://api.binance.com, coinbase https://api.exchange.coinbase.com,
+    /// kraken https://api.kraken.com, bitstamp https://www.bitstamp.net,
+    /// bitfinex https://api-pub.bitfinex.com, okx https://www.okx.com, a
+    /// declared source its `server`]. `pricequeue serve` stands in for every
+    /// built-in source at one address.
     #[arg(long, global = true, env = "PRICEQUEUE_SERVER", value_name = "URL", value_parser = parse_server)]
     pub server: Option<String>,
 

@@ -1,6 +1,6 @@
 use anyhow::Result;
 
-use super::enqueue::{enqueue, take_over};
+use super::enqueue::{all_confirmed, enqueue, take_over};
 use super::progress::Left;
 use super::work::{exit_code, summary_lines};
 use super::{plural, sources, Env, Run};
@@ -14,7 +14,10 @@ impl Run for FetchArgs {
         let decls = sources::declarations(env)?;
         let asked = &self.selection;
         let source = sources::open_to_queue(env, &decls, &asked.source)?;
-        let sel = resolve::queue_selection(asked, source.as_ref())?;
+        let sel = resolve::queue_selection(asked, source.as_ref(), &decls.names())?;
+        if !all_confirmed(asked, source.as_ref(), &sel, env)? {
+            return Ok(Exit::Ok);
+        }
         let store = Store::open(&env.store(Create::IfMissing).synchronous(self.work.synchronous))?;
         sources::keep_declaration(&store, &decls, source.name())?;
         enqueue(&store, &sel, source.name(), self.work.grace, env)?;

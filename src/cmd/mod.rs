@@ -143,6 +143,24 @@ pub fn log(line: &str) {
     let _ = writeln!(std::io::stderr(), "{line}");
 }
 
+/// Asks `question` on the terminal; true for y or yes. Where standard
+/// input is not a terminal nobody can answer, so it is a usage error that
+/// ends with `no_terminal` (what to add, and that nothing was done): a
+/// script says --yes.
+pub(crate) fn confirmed(question: &str, no_terminal: &str) -> Result<bool> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!(crate::error::Usage(format!(
+            "{question} Standard input is not a terminal, so nobody can answer: {no_terminal}"
+        )));
+    }
+    let mut err = std::io::stderr().lock();
+    write!(err, "{question} [y/N] ").and_then(|()| err.flush()).context("asking on standard error")?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).context("reading the answer")?;
+    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+}
+
 /// Routes Ctrl-C and SIGTERM to [`STOP`]; a second one exits at once
 /// (the next run recovers whatever that leaves in progress).
 fn handle_signals() -> Result<()> {

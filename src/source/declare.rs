@@ -104,6 +104,11 @@ impl Declarations {
         toml::to_string(&one).ok()
     }
 
+    /// A declared source's own base URL, which --server replaces.
+    pub fn server(&self, name: &str) -> Option<&str> {
+        self.get(name).map(|d| d.server.as_str())
+    }
+
     /// The environment variables a source's requests need.
     pub fn variables(&self, name: &str) -> Vec<String> {
         self.get(name).map(variables).unwrap_or_default()

@@ -21,6 +21,8 @@ pub struct HttpSource {
     agent: ureq::Agent,
     base: String,
     timeouts: Timeouts,
+    /// `base` is the default address, not one --server gave.
+    own_address: bool,
 }
 
 /// The HTTP client every source uses: `timeouts`, up to `connections`
@@ -49,7 +51,12 @@ impl HttpSource {
     /// keeping up to `connections` idle connections for reuse.
     pub fn new(base: &str, timeouts: Timeouts, connections: usize) -> HttpSource {
         let agent = agent(timeouts, connections);
-        HttpSource { agent, base: base.trim_end_matches('/').to_string(), timeouts }
+        HttpSource { agent, base: base.trim_end_matches('/').to_string(), timeouts, own_address: false }
+    }
+
+    /// The same, its address being the default, not one --server gave.
+    pub fn at_own_address(self) -> HttpSource {
+        HttpSource { own_address: true, ..self }
     }
 
     /// The URL of a price, names percent-encoded as path segments.
@@ -111,6 +118,14 @@ impl PriceSource for HttpSource {
         "cryptodb"
     }
 
+    fn asks_before_all(&self) -> bool {
+        false
+    }
+
+    fn own_address(&self) -> bool {
+        self.own_address
+    }
+
     fn server(&self) -> &str {
         &self.base
     }
@@ -165,6 +180,13 @@ pub(super) fn classify_transport(url: &str, e: ureq::Error, timeouts: Timeouts) 
         Error::BadUri(_) | Error::Protocol(_) => FetchError::Permanent(message),
         _ => FetchError::Transient(message),
     }
+}
+
+/// Whether an http(s) URL names this machine (`localhost`, a loopback
+/// address): a server there is the user's to start.
+pub(super) fn on_this_machine(url: &str) -> bool {
+    let host = host(url).trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The host name of an http(s) URL: what lies between the scheme and the
