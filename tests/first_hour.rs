@@ -105,3 +105,64 @@ fn all_on_an_exchange_says_how_many_pairs_and_asks_first() {
     let out = sb.run(&[&["enqueue", "-e", "all", "-s", "all"][..], &range].concat()).expect_code(OK);
     assert!(out.stderr.contains("enqueued 72 new tasks"), "{}", out.stderr);
 }
+
+/// A declaration with a mistake on line 5 (`max_days = 0`), beside a good one.
+const BROKEN: &str = r#"# Mine, not yet right.
+[mine]
+server = "https://prices.example"
+candles = "{server}/c?s={symbol}&from={first:unix}&to={last:unix}"
+max_days = 0
+paging = "forward"
+order = "oldest_first"
+
+[mine.rows]
+json = "/rows"
+time = 0
+time_format = "s"
+close_only = true
+close = 1
+"#;
+
+#[test]
+fn a_broken_declarations_file_blocks_only_the_sources_it_declares() {
+    let Some(sb) = Sandbox::new() else { return };
+    let said = "sources.toml:5:1: source [mine], key `max_days`: at least 1";
+    // Given with --sources, and in the default place ($XDG_CONFIG_HOME/pricequeue/).
+    let default = sb.dir.path().join("pricequeue");
+    std::fs::create_dir_all(&default).unwrap();
+    for (file, flags) in [
+        (sb.dir.path().join("sources.toml"), &["--sources", "sources.toml"][..]),
+        (default.join("sources.toml"), &[][..]),
+    ] {
+        std::fs::write(&file, BROKEN).unwrap();
+        // A built-in source goes on; the file's error is said once beside it.
+        let out = sb
+            .run(&[flags, &["fetch", "--source", "binance", "-s", "BTCUSDT", "--from", "2020-03-01"]].concat())
+            .expect_code(OK);
+        assert_eq!(out.stderr.matches("key `max_days`").count(), 1, "{}", out.stderr);
+        assert!(out.stderr.contains(said) && out.stderr.contains("binance, built in, can"), "{}", out.stderr);
+        // So does the reference API, the default source.
+        sb.run(&[flags, &["enqueue", "-e", "kraken", "-s", "btc", "--from", "2020-03-01"]].concat()).expect_code(OK);
+        // The source it declares is stopped, with the file's error, once.
+        let out = sb.run(&[flags, &["fetch", "--source", "mine", "-s", "x", "--from", "2020-03-01"]].concat());
+        let out = out.expect_code(pricequeue::error::ERROR);
+        assert_eq!(out.stderr.matches("key `max_days`").count(), 1, "{}", out.stderr);
+        assert!(
+            out.stderr.contains(said) && out.stderr.contains("the source mine is declared there"),
+            "{}",
+            out.stderr
+        );
+        std::fs::remove_file(&file).unwrap();
+    }
+    let queued: Vec<(String, String, i64)> =
+        sb.rows("SELECT source, exchange, count(*) FROM tasks GROUP BY source, exchange ORDER BY source", &[]);
+    assert_eq!(queued, [("binance".into(), "binance".into(), 1), ("cryptodb".into(), "kraken".into(), 1)]);
+    assert_eq!(sb.count("SELECT count(*) FROM prices WHERE exchange = 'binance'"), 1);
+
+    // TOML that does not parse: the line and column, and binance still goes on.
+    std::fs::write(sb.dir.path().join("sources.toml"), BROKEN.replace("[mine.rows]", "[mine.rows")).unwrap();
+    let out = sb
+        .run(&["--sources", "sources.toml", "fetch", "--source", "binance", "-s", "ETHUSDT", "--from", "2020-03-01"])
+        .expect_code(OK);
+    assert!(out.stderr.contains("sources.toml:9:11: not valid TOML"), "{}", out.stderr);
+}

@@ -13,14 +13,14 @@ use crate::store::{Create, Store};
 
 impl Run for EnqueueArgs {
     fn run(&self, env: &Env) -> Result<Exit> {
-        let decls = sources::declarations(env)?;
-        let source = sources::open_to_queue(env, &decls, &self.selection.source)?;
-        let sel = resolve::queue_selection(&self.selection, source.as_ref(), &decls.names())?;
+        let known = sources::declarations(env);
+        let source = sources::open_to_queue(env, &known, &self.selection.source)?;
+        let sel = resolve::queue_selection(&self.selection, source.as_ref(), &known.decls.names())?;
         if !all_confirmed(&self.selection, source.as_ref(), &sel, env)? {
             return Ok(Exit::Ok);
         }
         let store = Store::open(&env.store(Create::IfMissing))?;
-        sources::keep_declaration(&store, &decls, source.name())?;
+        sources::keep_declaration(&store, &known.decls, source.name())?;
         enqueue(&store, &sel, source.name(), self.grace, env)?;
         take_over(&store, env)?;
         Ok(Exit::Ok)
