@@ -297,8 +297,9 @@ fn retry_after_of_any_kind_pauses_or_stops_and_never_hammers() {
         sb.run(&["work"]).expect_code(ERROR);
         assert_eq!(sb.server.requests_to("/price/"), asked, "{value}");
     }
-    // Not a number or a date: as if absent, so the task's own backoff and
-    // attempts bound it, and its cool-down after them.
+    // Not a number or a date: as if absent. A limit all the same: every
+    // worker pauses, from --retry-delay doubling, no attempt is spent, and
+    // the pauses adding up past --max-pause end the run, the tasks queued.
     for value in ["-5", "soon", "1e3"] {
         let Some(sb) = refusing(value) else { return };
         let out = sb
@@ -312,16 +313,21 @@ fn retry_after_of_any_kind_pauses_or_stops_and_never_hammers() {
                 "2020-03-01",
                 "--to",
                 "2020-03-03",
-                "--max-attempts",
-                "3",
+                "--max-pause",
+                "2s",
                 "--retry-delay",
                 "100ms",
             ])
-            .expect_code(OK);
-        // A rate limit is transient: the tasks cool down, and a later run asks again.
-        assert!(out.stderr.contains("0 failed"), "{value}: {}", out.stderr);
-        assert!(out.stderr.contains("3 tasks failed on transient errors"), "{value}: {}", out.stderr);
-        assert_eq!(sb.server.requests_to("/price/"), 9, "{value}: --max-attempts requests per task");
+            .expect_code(ERROR);
+        assert!(out.stderr.contains("kept asking to slow down"), "{value}: {}", out.stderr);
+        let said = out.stderr.matches("asked to slow down: every worker on it waits").count();
+        assert!(said >= 3, "100 ms, 200 ms, 400 ms...: {value}: {}", out.stderr);
+        // Three tasks: at most one request each per pause.
+        let asked = sb.server.requests_to("/price/") as usize;
+        assert!(asked <= 3 * said, "{value}: {asked} requests over {said} pauses");
+        let (queued, attempts): (i64, i64) =
+            sb.one("SELECT count(*), max(attempts) FROM tasks WHERE state = 'queued'", &[]);
+        assert_eq!((queued, attempts), (3, 0), "{value}");
     }
 }
 

@@ -86,9 +86,43 @@ fn stalls_time_out_and_are_retried() {
 }
 
 #[test]
-fn rate_limits_without_retry_after_back_off_and_are_retried() {
-    survives(Fault::RateLimited, &[]);
+fn a_503_without_retry_after_is_busy_and_retried() {
     survives(Fault::Unavailable, &[]);
+}
+
+#[test]
+fn a_429_without_retry_after_pauses_every_worker_and_costs_no_attempt() {
+    // The first request of each of three days is refused with no time
+    // given: a limit all the same, not the task's failure.
+    let Some(sb) = faulty(vec![FaultRule::first(Fault::RateLimited, 1)]) else { return };
+    let out = sb
+        .run(&[
+            "fetch",
+            "-e",
+            "bitstamp",
+            "-s",
+            "btc",
+            "--from",
+            "2020-03-01",
+            "--to",
+            "2020-03-03",
+            "--retry-delay",
+            "50ms",
+        ])
+        .expect_code(OK);
+    all_fetched_correctly(&sb);
+    let attempts: Vec<i64> = sb.rows("SELECT attempts FROM tasks", &[]);
+    assert_eq!(attempts, vec![1; 3], "only the answered request counts");
+    assert!(out.stderr.contains("0 failed, 0 retried"), "{}", out.stderr);
+    // Each pause said once, and counted as said.
+    let said = out.stderr.matches("asked to slow down: every worker on it waits").count();
+    let counted = match said {
+        1 => "once".to_string(),
+        n => format!("{n} times"),
+    };
+    assert!(said >= 1, "{}", out.stderr);
+    assert!(out.stderr.contains(&format!("the server asked to slow down {counted},")), "{}", out.stderr);
+    assert_eq!(sb.server.requests_to("/price/"), 6, "one refusal and one answer per day");
 }
 
 #[test]

@@ -47,9 +47,11 @@ mod sqlite {
     mod first_hour;
     mod hosts;
     mod leases;
+    mod limits;
     mod mixed;
     mod progress;
     mod query;
+    mod quiet;
     mod remove;
     mod shutdown;
     mod source_faults;
@@ -77,9 +79,11 @@ mod postgres {
     mod hosts;
     mod hosts_sources;
     mod leases;
+    mod limits;
     mod mixed;
     mod progress;
     mod query;
+    mod quiet;
     mod remove;
     mod restart;
     mod shutdown;

@@ -146,12 +146,14 @@ pub struct WorkArgs {
     /// A "no price" answer for a day that ended less than this long ago may
     /// only mean the server has not published it yet: the day waits as `not
     /// yet due` and is asked again later (after 1 h, doubling), and the answer
-    /// is final once the day ended this long ago.
+    /// is final once the day ended this long ago. A candle still not closed
+    /// this long after its day fails the task as transient (it cools down).
     #[arg(long, value_name = "DURATION", default_value = "2d", value_parser = parse_duration)]
     pub settle: Duration,
 
     /// Delay before the first retry of a failed request; it doubles with
-    /// each attempt, up to a minute, with random jitter.
+    /// each attempt, up to a minute, with random jitter. Also the first
+    /// pause after a rate limit that gives no time, doubling while refused.
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
     pub retry_delay: Duration,
 
@@ -162,9 +164,9 @@ pub struct WorkArgs {
     #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_lease)]
     pub lease: Duration,
 
-    /// The longest this run waits when the server asks it to (Retry-After),
-    /// in one pause or all together; past it the run stops, exit 1, the
-    /// rest left queued for the next run.
+    /// The longest this run waits when a server asks it to slow down (a
+    /// Retry-After, a 429, a limit in a body), in one pause or all together;
+    /// past it the run stops, exit 1, the rest left queued for the next run.
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
     pub max_pause: Duration,
 

@@ -2,7 +2,7 @@ use anyhow::Result;
 
 use super::enqueue::{all_confirmed, enqueue, take_over};
 use super::progress::Left;
-use super::work::{exit_code, summary_lines};
+use super::work::{broken_sources, exit_code, summary_lines};
 use super::{plural, sources, Env, Run};
 use crate::cli::FetchArgs;
 use crate::error::Exit;
@@ -71,6 +71,21 @@ impl Run for FetchArgs {
                 ),
                 code,
             );
+        }
+        // Lines cron must hear even with --quiet, whatever the exit code:
+        // a command that can never store anything, and a source that stays broken.
+        if counts.outside_history > 0 && counts.outside_history == counts.total() {
+            super::log(&format!(
+                "nothing stored: every day of this selection ({} to {}, {}) is outside {}'s history, older than \
+                 it serves; another source may have them",
+                sel.from,
+                sel.to,
+                plural(counts.outside_history, "task", "tasks"),
+                source.name()
+            ));
+        }
+        for line in broken_sources(summary) {
+            super::log(&line);
         }
         Ok(code)
     }

@@ -27,6 +27,18 @@ impl Run for WorkArgs {
         for line in summary_lines(&ran) {
             env.report(&line, code);
         }
+        let s = &ran.summary;
+        if s.outside_history > 0 && s.fetched + s.no_data + s.failed + s.cooling + s.retried + s.not_yet == 0 {
+            super::log(&format!(
+                "nothing stored: all {} this run asked for {} outside their source's history (older than it serves); \
+                 another source may have them",
+                plural(s.outside_history, "day", "days"),
+                if s.outside_history == 1 { "is" } else { "are" }
+            ));
+        }
+        for line in broken_sources(s) {
+            super::log(&line);
+        }
         Ok(code)
     }
 }
@@ -103,10 +115,13 @@ pub(super) fn summary_lines(ran: &Ran) -> Vec<String> {
         // A run that fetched nothing must say why: the server answered, but
         // without these prices, which a live server publishes a while after
         // the day ends.
+        // Not "answered null": a range source says it with a missing row or
+        // a candle not closed yet, and the reference API with `null`.
         lines.push(format!(
-            "the server has not published {} yet (it answered `null` for {}); they are asked again from {}",
+            "the server has not published {} yet (no price, or a candle not closed yet, for {} within --settle); \
+             they are asked again from {}",
             plural(asked.count, "price", "prices"),
-            if asked.count == 1 { "a day that has ended" } else { "days that have ended" },
+            if asked.count == 1 { "a day that ended" } else { "days that ended" },
             asked.asks_again.map_or_else(|| "?".into(), clock::show)
         ));
     }
@@ -119,12 +134,34 @@ pub(super) fn summary_lines(ran: &Ran) -> Vec<String> {
     }
     if s.cooled > 0 {
         lines.push(format!(
-            "{} on transient errors (server errors, timeouts); a run from {} on asks again: `pricequeue status` shows them",
+            "{} on transient errors (server errors, timeouts, busy or unfinished answers); a run from {} on asks again: \
+             `pricequeue status` shows them",
             plural(s.cooled, "task failed", "tasks failed"),
             s.next_cooled.map_or_else(|| "?".into(), clock::show)
         ));
     }
     lines
+}
+
+/// A line for each source that answered nothing usable in the run while
+/// tasks failed a second round of attempts in a row: said even with
+/// --quiet (cron mails what a job prints), since the cool-down between two
+/// rounds is an hour at least, so this is no blip. The exit code stays 0:
+/// the tasks are not failed for good, and a later run asks again.
+pub(super) fn broken_sources(s: &Summary) -> Vec<String> {
+    s.sources
+        .iter()
+        .filter(|r| r.broken())
+        .map(|r| {
+            format!(
+                "{} has answered nothing usable for over an hour: {} failed a second round of attempts in a row, \
+                 the last with: {}. A later run asks again; `pricequeue status` shows them",
+                r.source,
+                plural(r.failing_again, "task", "tasks"),
+                r.last_error.as_deref().unwrap_or("none recorded")
+            )
+        })
+        .collect()
 }
 
 /// "fetched 780 prices, 336 no data, 0 failed, 2 retried in 1.21 s (925 tasks/s)", and what else happened.
@@ -145,8 +182,8 @@ pub(super) fn summary_line(s: &Summary) -> String {
         s.retried,
         s.elapsed.as_secs_f64(),
     );
-    if s.deferred > 0 || !s.paused.is_zero() {
-        let times = match s.deferred {
+    if s.slowdowns > 0 {
+        let times = match s.slowdowns {
             1 => "once".to_string(),
             n => format!("{n} times"),
         };

@@ -38,6 +38,16 @@ pub enum Fault {
     /// A rate limit said in a `200` body, where the provider does that
     /// (Kraken, Bitfinex, CryptoCompare, Alpha Vantage); `429` elsewhere.
     BodyLimit,
+    /// A stand-in's "busy" in its provider's form: OKX's code `50013` in
+    /// a `200` body, Kraken's `EGeneral:Internal error` in a `200` body,
+    /// Binance's `-1008` and Bitfinex's `temporarily_unavailable` with
+    /// `503`; a `503` without `Retry-After` elsewhere.
+    Busy,
+    /// A stand-in's candle answer whose candles are not closed, past days
+    /// too: OKX's `confirm` `"0"` on every row; Kraken's answer stopping
+    /// ten days ago, its last row (by Kraken's documentation the current
+    /// candle) that day's. Elsewhere a normal answer.
+    Unclosed,
 }
 
 impl Fault {
@@ -54,9 +64,10 @@ impl Fault {
     ];
 
     /// The faults of the stand-ins' candle answers, each in the
-    /// provider's own form; on the reference API's paths, `ban` and
-    /// `body-limit` answer 418 and 429, the others a normal answer.
-    pub const VENUE: [Fault; 5] = [Fault::ShortPage, Fault::OffUtc, Fault::Duplicate, Fault::Ban, Fault::BodyLimit];
+    /// provider's own form; on the reference API's paths, `ban`,
+    /// `body-limit` and `busy` answer 418, 429 and 503, the others 500.
+    pub const VENUE: [Fault; 7] =
+        [Fault::ShortPage, Fault::OffUtc, Fault::Duplicate, Fault::Ban, Fault::BodyLimit, Fault::Busy, Fault::Unclosed];
 
     /// A short name, as the request log and `--fault` use it.
     pub fn name(self) -> &'static str {
@@ -74,6 +85,8 @@ impl Fault {
             Fault::Duplicate => "duplicate",
             Fault::Ban => "ban",
             Fault::BodyLimit => "body-limit",
+            Fault::Busy => "busy",
+            Fault::Unclosed => "unclosed",
         }
     }
 }

@@ -37,10 +37,12 @@ pub(super) fn act_out(conn: &mut TcpStream, fault: Fault, options: &ServerOption
         Fault::RateLimited => conn.write_all(head("429 Too Many Requests", &retry_after, 0).as_bytes()),
         Fault::Unavailable => conn.write_all(head("503 Service Unavailable", &retry_after, 0).as_bytes()),
         // The stand-ins answer these themselves; on the reference API's
-        // paths a ban is a 418 and a limit a 429, the rest a plain answer.
+        // paths a ban is a 418, a limit a 429, busy a 503 (no time said),
+        // the rest a 500.
         Fault::Ban => conn.write_all(head("418 I'm a teapot", &retry_after, 0).as_bytes()),
         Fault::BodyLimit => conn.write_all(head("429 Too Many Requests", &retry_after, 0).as_bytes()),
-        Fault::ShortPage | Fault::OffUtc | Fault::Duplicate => {
+        Fault::Busy => conn.write_all(head("503 Service Unavailable", "", 0).as_bytes()),
+        Fault::ShortPage | Fault::OffUtc | Fault::Duplicate | Fault::Unclosed => {
             conn.write_all(head("500 Internal Server Error", "", 0).as_bytes())
         }
         Fault::Stall => {

@@ -110,6 +110,11 @@ pub struct Rows {
     /// ...and the value it has when it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_when: Option<String>,
+    /// The newest row is the current candle, not closed whatever its time
+    /// says (Kraken: "the last entry ... is for the current,
+    /// not-yet-committed timeframe").
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub last_open: bool,
 }
 
 /// A field of a row: its index in an array row, or its name in an object row

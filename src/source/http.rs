@@ -202,10 +202,17 @@ fn host(url: &str) -> &str {
 }
 
 /// A status other than 200, classified; `url` as it may be shown.
+///
+/// A 429 is a limit, with a time or not: the server's pace, not the
+/// request's fault. A 503 is a limit when it says when to come back;
+/// without a time it is a server too busy to answer (RFC 9110: "overload
+/// or scheduled maintenance", and how OKX, Binance and Bitfinex send their
+/// busy codes), worth another attempt like any 5xx.
 pub(super) fn classify_status(url: &str, status: u16, retry_after: Option<Duration>) -> FetchError {
     let message = format!("GET {url}: HTTP {status}");
     match status {
-        429 | 503 => FetchError::RateLimited { message, retry_after },
+        429 => FetchError::RateLimited { message, retry_after },
+        503 if retry_after.is_some() => FetchError::RateLimited { message, retry_after },
         408 | 500..=599 => FetchError::Transient(message),
         _ => FetchError::Permanent(message),
     }
@@ -279,6 +286,11 @@ mod wire_tests {
         }
         let limited = classify_status("u", 429, Some(Duration::from_secs(3)));
         assert!(matches!(limited, FetchError::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(3)));
+        // A limit with no time is still a limit; a 503 with none is busy.
+        assert!(matches!(classify_status("u", 429, None), FetchError::RateLimited { retry_after: None, .. }));
+        let paused = classify_status("u", 503, Some(Duration::from_secs(1)));
+        assert!(matches!(paused, FetchError::RateLimited { retry_after: Some(_), .. }));
+        assert!(matches!(classify_status("u", 503, None), FetchError::Transient(_)));
     }
 
     fn day() -> NaiveDate {

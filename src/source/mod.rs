@@ -151,7 +151,8 @@ pub enum FetchError {
     /// start of a run, a server that does not answer ends the run.
     #[error("{0}")]
     TimedOut(String),
-    /// The server asked us to slow down (429, 503), maybe saying until when.
+    /// The server asked us to slow down (a 429, a 503 with `Retry-After`,
+    /// a limit said in a body), maybe saying until when.
     #[error("{message}")]
     RateLimited { message: String, retry_after: Option<Duration> },
     /// The source banned this address (Binance's 418) until `retry_after`:

@@ -49,7 +49,16 @@ pub fn check_time_format(f: &str) -> Result<(), String> {
 /// The rows of `body`, in the order the answer gives them.
 pub fn read(body: &[u8], spec: &Rows) -> Result<Vec<Row>, Unreadable> {
     let items = items(body, spec)?;
-    items.iter().enumerate().map(|(i, (time, row))| one(i, time, row, spec)).collect()
+    let mut rows: Vec<Row> =
+        items.iter().enumerate().map(|(i, (time, row))| one(i, time, row, spec)).collect::<Result<_, _>>()?;
+    if spec.last_open {
+        // By the source's word, not the clock's: a source that lags (or a
+        // clock ahead of it) must not turn its open candle into a price.
+        if let Some(newest) = rows.iter_mut().max_by_key(|r| r.at_ms) {
+            newest.closed = false;
+        }
+    }
+    Ok(rows)
 }
 
 /// The answer parsed as JSON; a broken document is garbled, worth another attempt.

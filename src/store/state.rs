@@ -105,7 +105,7 @@ impl TaskState {
         (Some(InProgress), OutsideHistory, "older than the source serves"),
         (Some(InProgress), Failed, "a permanent error, or the last round's last attempt"),
         (Some(InProgress), Failed, "a transient error's last attempt: cooling down"),
-        (Some(InProgress), Queued, "a transient error, Retry-After, or released"),
+        (Some(InProgress), Queued, "a transient error, a rate limit, or released"),
         (Some(InProgress), NotYetDue, "not published yet"),
         (Some(InProgress), Queued, "lease expired, or its owner died"),
         (Some(Failed), Queued, "retry, or refresh"),
@@ -261,7 +261,8 @@ impl<'a> Transition<'a> {
                 t(NotYetDue, *asked, note.as_deref(), Due::At(*at), PriceChange::Keep)
             }
             Outcome::Retry { error, at } => t(Queued, true, Some(error), Due::At(*at), PriceChange::Keep),
-            // Retry-After: the server's pace, not the task's failure.
+            // A rate limit (Retry-After, or a limit said with no time):
+            // the server's pace, not the task's failure.
             Outcome::Defer { error, at } => t(Queued, false, Some(error), Due::At(*at), PriceChange::Keep),
             // Not attempted: back as it was, due at once.
             Outcome::Released => t(Queued, false, None, Due::AtOnce, PriceChange::Keep),

@@ -62,7 +62,7 @@ fn edge_label(outcome: &Outcome) -> &'static str {
         Outcome::Failed { .. } => "a permanent error, or the last round's last attempt",
         Outcome::Cooling { .. } => "a transient error's last attempt: cooling down",
         Outcome::NotYet { .. } => "not published yet",
-        _ => "a transient error, Retry-After, or released",
+        _ => "a transient error, a rate limit, or released",
     }
 }
 

@@ -37,8 +37,9 @@ pub enum Outcome {
     NotYet { note: Option<String>, at: i64, asked: bool },
     /// A transient error: queue the task again, due at `at` (ms since epoch).
     Retry { error: String, at: i64 },
-    /// The server asked us to come back at `at` (Retry-After): queue the
-    /// task again without counting the attempt.
+    /// The source asked to slow down (a limit, with `Retry-After` or
+    /// without); the pause ends at `at`: queue the task again without
+    /// counting the attempt.
     Defer { error: String, at: i64 },
     /// A permanent error, or the last attempt of the last round failed.
     Failed { error: String },

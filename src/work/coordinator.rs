@@ -222,6 +222,7 @@ impl<'a> Coordinator<'a> {
         let batch = std::mem::take(&mut self.batch);
         for (c, applied) in batch.into_iter().zip(applied) {
             if applied {
+                self.summary.by_source(&c.task, &c.outcome);
                 if let Some(error) = self.summary.tally(c.outcome) {
                     self.last_error = Some(error);
                 }
@@ -302,6 +303,8 @@ impl<'a> Coordinator<'a> {
                 "cryptodb" => "the price server".to_string(),
                 name => format!("{name} at {server}"),
             };
+            // Counted where it is said, so the summary's count is the lines'.
+            self.summary.slowdowns += 1;
             observer.note(&format!(
                 "{name} {what}: every worker on it waits {:.1} s, until {}",
                 ahead as f64 / 1000.0,

@@ -21,6 +21,9 @@ use crate::store::{state, Completion, Outcome, Task};
 /// request must not be asked again at once, over and over.
 const MIN_PAUSE: Duration = Duration::from_secs(1);
 
+/// The shortest pause after a limit that gives no time, whatever `--retry-delay`.
+const MIN_BACKOFF: Duration = Duration::from_millis(10);
+
 /// A "no price yet" for a recent day is asked again after this, doubling.
 const RECHECK: Duration = Duration::from_secs(3600);
 
@@ -216,30 +219,25 @@ impl Fetcher {
         let backoff = || super::backoff(self.opts.retry_delay, self.opts.max_retry_delay, first.attempts);
         match e {
             FetchError::Permanent(error) => Failure::Final(Outcome::Failed { error }),
-            FetchError::RateLimited { message, retry_after: Some(wait) } => {
-                // The server said when: every worker on the source holds
-                // off until then, and the attempt does not count against
-                // the task. However short it asks for, the pause is at
-                // least a second, doubling while it keeps refusing: the
-                // total then reaches --max-pause.
-                let at = self.pause(lane, wait);
+            FetchError::RateLimited { message, retry_after } => {
+                // A limit (a status or a body, a time or none) is the
+                // server's pace, not the task's failure: every worker on the
+                // source holds off, for what it asked (a second at least) or
+                // --retry-delay, doubling while it refuses; no attempt counts.
+                // --max-pause (or --deadline) ends a run that only waits.
+                let at = match retry_after {
+                    Some(wait) => self.pause(lane, wait, MIN_PAUSE),
+                    None => self.pause(lane, Duration::ZERO, self.opts.retry_delay.max(MIN_BACKOFF)),
+                };
                 Failure::Final(Outcome::Defer { error: message, at })
             }
             FetchError::Banned { message, retry_after } => {
                 // An IP ban: nobody asks this source again until it ends,
                 // whatever else the run does (at least a minute when it
                 // does not say how long).
-                let at = self.pause(lane, retry_after.unwrap_or(Duration::from_secs(60)));
+                let at = self.pause(lane, retry_after.unwrap_or(Duration::from_secs(60)), MIN_PAUSE);
                 lane.banned.store(true, Ordering::Relaxed);
                 Failure::Final(Outcome::Defer { error: message, at })
-            }
-            e @ FetchError::RateLimited { retry_after: None, .. } => {
-                let delay = backoff();
-                // The server is overloaded: everyone backs off, not just us.
-                // The attempt counts, so the task's own backoff bounds this.
-                let at = clock::after(now_ms(), delay);
-                lane.paused_until.fetch_max(at, Ordering::Relaxed);
-                Failure::Again { error: e.to_string(), at }
             }
             e => Failure::Again { error: e.to_string(), at: clock::after(now_ms(), backoff()) },
         }
@@ -323,9 +321,10 @@ impl Fetcher {
         super::sleep_until(slot, &self.shared.stopping)
     }
 
-    /// Pauses every worker of the lane for `asked`, or longer while the
-    /// source keeps asking; returns when the pause ends (ms since the epoch).
-    fn pause(&self, lane: &Lane, asked: Duration) -> i64 {
+    /// Pauses every worker of the lane for `asked`, at least `base`, and
+    /// twice as long for each pause in a row the source asks for; returns
+    /// when the pause ends (ms since the epoch).
+    fn pause(&self, lane: &Lane, asked: Duration, base: Duration) -> i64 {
         let now = now_ms();
         // Answers to requests sent before the pause began do not make it longer.
         let streak = if lane.paused_until.load(Ordering::Relaxed) > now {
@@ -333,7 +332,9 @@ impl Fetcher {
         } else {
             lane.pause_streak.fetch_add(1, Ordering::Relaxed) + 1
         };
-        let floor = MIN_PAUSE.saturating_mul(1 << (streak - 1).min(6)).min(self.opts.max_retry_delay.max(MIN_PAUSE));
+        // Our own floor asks for no more than --max-pause: the pauses' sum ends the run.
+        let cap = self.opts.max_retry_delay.min(self.opts.max_pause).max(base);
+        let floor = base.saturating_mul(1 << (streak - 1).min(20)).min(cap);
         let at = clock::after(now, asked.max(floor));
         lane.paused_until.fetch_max(at, Ordering::Relaxed);
         at
@@ -357,11 +358,21 @@ impl Fetcher {
         }
     }
 
-    /// The day's candle is not closed yet: asked again once the day has
-    /// ended and the grace has passed (or in an hour, if that is past).
+    /// The day's candle is not closed yet: asked again once the day has ended and the grace passed (or in
+    /// an hour); still not closed `--settle` after it, the task fails as transient: it never waits for ever.
     fn not_closed(&self, task: &Task) -> Outcome {
         let now = now_ms();
-        let at = clock::due_at(task.day, self.opts.grace).max(clock::after(now, RECHECK));
+        let final_at = clock::after(clock::day_end(task.day), self.opts.settle);
+        if now >= final_at {
+            let settle = humantime::format_duration(self.opts.settle);
+            let error = format!(
+                "{} still sends {}'s candle as not closed, more than --settle {settle} after the day ended: \
+                 its answer for the day is not final",
+                task.source, task.day
+            );
+            return state::gave_up(error, task.rounds, now);
+        }
+        let at = clock::due_at(task.day, self.opts.grace).max(clock::after(now, RECHECK)).min(final_at);
         Outcome::NotYet {
             note: Some(format!("the day's candle was not closed yet at {}", clock::show(now))),
             at,

@@ -31,7 +31,7 @@ use crate::owner;
 use crate::source::{server_trouble, FetchError, PriceSource};
 use crate::store::{Completion, Store, Task};
 
-pub use summary::Summary;
+pub use summary::{SourceRun, Summary};
 
 /// How a run behaves; the command line fills this in.
 #[derive(Debug, Clone)]
@@ -261,8 +261,8 @@ fn check_pause(store: &Store, lane: &Lane, max: Duration) -> Result<()> {
 fn too_long(server: &str, until: i64, max: Duration) -> String {
     let at = clock::show_secs(until);
     format!(
-        "the price server at {server} asked for no requests until {at} (Retry-After), longer than \
-         --max-pause {}; the tasks stay queued: run the same command again after then",
+        "the price server at {server} asked for no requests until {at}, longer than --max-pause {}; \
+         the tasks stay queued: run the same command again after then",
         humantime::format_duration(max)
     )
 }

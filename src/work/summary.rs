@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use crate::store::Outcome;
+use crate::store::{Outcome, Task};
 
 /// What a run did.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Summary {
     /// Prices fetched and stored.
     pub fetched: u64,
@@ -21,8 +21,12 @@ pub struct Summary {
     pub cooling: u64,
     /// Attempts that failed and were queued again.
     pub retried: u64,
-    /// Answers that asked us to come back later (Retry-After).
+    /// Tasks put off because their source asked to slow down (a limit,
+    /// with `Retry-After` or without), their attempt not counted.
     pub deferred: u64,
+    /// Pauses begun because a source asked to slow down or banned this
+    /// address: one line said each.
+    pub slowdowns: u64,
     /// Results thrown away because another worker had taken the task over.
     pub discarded: u64,
     /// Tasks taken back from dead workers or expired leases.
@@ -45,9 +49,59 @@ pub struct Summary {
     /// (of this run or earlier ones), and when the first is asked again.
     pub cooled: u64,
     pub next_cooled: Option<i64>,
+    /// What each source's answers came to in this run, in the order it first answered.
+    pub sources: Vec<SourceRun>,
+}
+
+/// What one source's answers came to in a run: whether anything usable
+/// came back, and the tasks that ran out of attempts a second round in a
+/// row. Both come from the tasks themselves (their `rounds` are in the
+/// database), so processes and hosts sharing the queue need no state of
+/// their own to tell a blip from a source that stays broken.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SourceRun {
+    pub source: String,
+    /// Tasks it answered for: a price, no data, outside its history, not final yet.
+    pub answered: u64,
+    /// Tasks whose attempts ran out on transient errors after an earlier
+    /// round had ended so too (a cool-down of at least an hour between):
+    /// failing for over an hour.
+    pub failing_again: u64,
+    /// The last of their errors.
+    pub last_error: Option<String>,
+}
+
+impl SourceRun {
+    /// Whether the source answered nothing usable in the run while tasks
+    /// failed a second round in a row: broken for over an hour, not a blip.
+    pub fn broken(&self) -> bool {
+        self.answered == 0 && self.failing_again > 0
+    }
 }
 
 impl Summary {
+    /// Counts a committed outcome against its task's source, before [`Summary::tally`].
+    pub(super) fn by_source(&mut self, task: &Task, outcome: &Outcome) {
+        let at = match self.sources.iter().position(|s| s.source == task.source) {
+            Some(i) => i,
+            None => {
+                self.sources.push(SourceRun { source: task.source.clone(), ..SourceRun::default() });
+                self.sources.len() - 1
+            }
+        };
+        let run = &mut self.sources[at];
+        match outcome {
+            Outcome::Price(_) | Outcome::NoData | Outcome::OutsideHistory | Outcome::NotYet { asked: true, .. } => {
+                run.answered += 1
+            }
+            Outcome::Cooling { error, .. } | Outcome::Failed { error } if task.rounds > 0 => {
+                run.failing_again += 1;
+                run.last_error = Some(error.clone());
+            }
+            _ => {}
+        }
+    }
+
     /// Counts a committed outcome; the error it carries, if any, for the
     /// run's last error.
     pub(super) fn tally(&mut self, outcome: Outcome) -> Option<String> {

@@ -11,6 +11,10 @@ use crate::server::faults::Fault;
 use crate::server::response::{AnswerKind, Response};
 
 pub(super) fn route(ask: &Ask) -> Option<Response> {
+    // None of these APIs documents a busy answer: a 503 without a time.
+    if ask.fault == Some(Fault::Busy) {
+        return Some(answer("503 Service Unavailable", Vec::new(), json!({"error": "busy"}).to_string()));
+    }
     Some(match ask.path {
         "/data/v2/histoday" => cryptocompare(ask),
         "/data/all/coinlist" => cryptocompare_list(),

@@ -18,6 +18,7 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use percent_encoding::percent_decode_str;
 
 pub use data::{candle, cents, expected, first_day, history_days, pairs, units, Candle, Pair, SOURCES};
+pub use exchanges::KRAKEN_LAG_DAYS;
 
 use super::faults::Fault;
 use super::options::ServerOptions;

@@ -244,3 +244,53 @@ fn the_example_in_docs_sources_md_is_a_valid_declaration() {
     let decls = Declarations::parse(example, "docs/sources.md").unwrap_or_else(|e| panic!("{e:#}"));
     assert_eq!(decls.variables("stocks"), ["ALPHAVANTAGE_KEY"]);
 }
+
+#[test]
+fn a_declaration_names_its_own_busy_codes_in_transient() {
+    let text = |transient: &str| {
+        format!(
+            r#"
+[quotes]
+server = "https://q"
+candles = "{{server}}/c?s={{symbol}}&from={{first:date}}&to={{last:date}}"
+max_days = 10
+paging = "forward"
+order = "oldest_first"
+[quotes.rows]
+json = "/rows"
+time = "day"
+time_format = "date"
+close = "close"
+close_only = true
+[[quotes.error]]
+at = "/status"
+ok = ["ok"]
+message = "/message"
+rate_limit = ["slow down"]
+{transient}
+"#
+        )
+    };
+    let busy = r#"{"status":"busy","message":"try again in a minute"}"#;
+    let answer = |transient: &str, body: &str| {
+        let decls = Declarations::parse(&text(transient), "quotes.toml").unwrap();
+        let (url, _) = serve(vec![ok(body)]);
+        let source = DeclaredSource::new(
+            "quotes",
+            decls.get("quotes").unwrap(),
+            Some(&url),
+            Timeouts::default(),
+            1,
+            Secrets::default(),
+        )
+        .unwrap();
+        source.fetch_at("quotes", "X", day("2020-01-01"), day("2020-01-02"), later())
+    };
+    // Undeclared, a busy answer is an error asking again cannot mend...
+    assert!(matches!(answer("", busy), Err(FetchError::Permanent(m)) if m.contains("busy")));
+    // ...declared, it is worth another attempt, and a limit stays a limit.
+    let declared = r#"transient = ["busy"]"#;
+    assert!(matches!(answer(declared, busy), Err(FetchError::Transient(m)) if m.contains("try again in a minute")));
+    let limited = r#"{"status":"error","message":"slow down"}"#;
+    assert!(matches!(answer(declared, limited), Err(FetchError::RateLimited { retry_after: None, .. })));
+}

@@ -101,7 +101,17 @@ fn binance_429_418_and_unknown_symbols() {
         later(),
         vec![reply("503 Service Unavailable", &[], "")],
     );
-    assert!(matches!(got, Err(FetchError::RateLimited { .. })), "{got:?}");
+    // Busy, with no time to come back: worth another attempt, not a limit.
+    assert!(matches!(&got, Err(FetchError::Transient(m)) if !m.contains("GET GET")), "{got:?}");
+    let overloaded = r#"{"code":-1008,"msg":"Server is currently overloaded with other requests."}"#;
+    for status in ["503 Service Unavailable", "200 OK"] {
+        let (got, _) =
+            fetch("binance", "BTCUSDT", "2020-01-01", "2020-01-02", later(), vec![reply(status, &[], overloaded)]);
+        assert!(matches!(&got, Err(FetchError::Transient(m)) if m.contains("-1008")), "{status}: {got:?}");
+    }
+    let paused = reply("503 Service Unavailable", &[("Retry-After", "3")], "");
+    let (got, _) = fetch("binance", "BTCUSDT", "2020-01-01", "2020-01-02", later(), vec![paused]);
+    assert!(matches!(got, Err(FetchError::RateLimited { retry_after: Some(_), .. })), "{got:?}");
     let (got, _) = fetch("binance", "BTCUSDT", "2020-01-01", "2020-01-02", later(), vec![ok("[[1577836800000,")]);
     assert!(matches!(got, Err(FetchError::Transient(_))), "a cut body is worth another attempt: {got:?}");
 }
@@ -186,7 +196,9 @@ fn kraken_days_older_than_720_are_outside_its_history_without_asking() {
     let (got, seen) = fetch("kraken", "XBTUSD", "2020-01-01", "2020-01-05", now, vec![]);
     assert_eq!(short(&got.unwrap()), ["old"; 5]);
     assert!(seen.is_empty(), "nothing asked");
-    let body = kraken_body(&[("2020-01-13", "7100"), ("2020-01-14", "7200")]);
+    // Its answer ends with today's candle, as Kraken's always does (the
+    // last row is the open one, whatever its day).
+    let body = kraken_body(&[("2020-01-13", "7100"), ("2020-01-14", "7200"), ("2022-01-01", "9000")]);
     let (got, seen) = fetch("kraken", "XBTUSD", "2020-01-11", "2020-01-14", now, vec![ok(&body)]);
     assert_eq!(short(&got.unwrap()), ["old", "old", "7100", "7200"]);
     assert!(
@@ -209,8 +221,25 @@ fn kraken_errors_arrive_in_the_body() {
         matches!(&got, Err(FetchError::Permanent(m)) if m.contains("\"NOPE\"") && m.contains("Unknown asset pair")),
         "{got:?}"
     );
-    let (got, _) = fetch("kraken", "XBTUSD", "2020-01-01", "2020-01-02", later(), vec![body("EService:Unavailable")]);
-    assert!(matches!(got, Err(FetchError::Transient(_))), "{got:?}");
+    // Busy, or the server's own error: worth another attempt
+    // (https://docs.kraken.com/api/docs/guides/spot-errors).
+    for e in ["EService:Unavailable", "EService:Busy", "EService:Deadline elapsed", "EGeneral:Internal error"] {
+        let (got, _) = fetch("kraken", "XBTUSD", "2020-01-01", "2020-01-02", later(), vec![body(e)]);
+        assert!(matches!(&got, Err(FetchError::Transient(m)) if m.contains(e)), "{e}: {got:?}");
+    }
+    // A throttle is a limit, though it starts like the service errors.
+    let (got, _) =
+        fetch("kraken", "XBTUSD", "2020-01-01", "2020-01-02", later(), vec![body("EService: Throttled: 1700000000")]);
+    assert!(matches!(got, Err(FetchError::RateLimited { retry_after: None, .. })), "{got:?}");
+}
+
+#[test]
+fn kraken_s_last_row_is_open_whatever_its_day() {
+    // A Kraken that lags: its last row, by its documentation the current
+    // candle, is a day long ended by the clock. Not a price.
+    let body = kraken_body(&[("2020-01-01", "7100"), ("2020-01-02", "7200"), ("2020-01-03", "7300")]);
+    let (got, _) = fetch("kraken", "XBTUSD", "2020-01-01", "2020-01-03", later(), vec![ok(&body)]);
+    assert_eq!(short(&got.unwrap()), ["7100", "7200", "open"]);
 }
 
 #[test]
@@ -248,6 +277,20 @@ fn bitfinex_has_close_before_high_and_its_own_rate_limit() {
         let (got, _) = fetch("bitfinex", "tBTCUSD", "2020-01-01", "2020-01-03", later(), vec![ok(limited)]);
         assert!(matches!(got, Err(FetchError::RateLimited { .. })), "{limited}: {got:?}");
     }
+    // ⚠ Busy as clients have seen it, with 503 and with 200: another attempt.
+    // Its 10020 is a parameter error: asking again does not mend it.
+    let busy = r#"{"code":503,"error":"temporarily_unavailable","error_description":"unavailable"}"#;
+    for status in ["503 Service Unavailable", "200 OK"] {
+        let (got, _) =
+            fetch("bitfinex", "tBTCUSD", "2020-01-01", "2020-01-03", later(), vec![reply(status, &[], busy)]);
+        assert!(matches!(got, Err(FetchError::Transient(_))), "{status}: {got:?}");
+    }
+    let params = reply("500 Internal Server Error", &[], r#"["error",10020,"limit: invalid"]"#);
+    let (got, _) = fetch("bitfinex", "tBTCUSD", "2020-01-01", "2020-01-03", later(), vec![params]);
+    assert!(
+        matches!(got, Err(FetchError::Transient(_))),
+        "a 500 whose body names no pattern: the status decides: {got:?}"
+    );
     let (url, _) = serve(vec![ok(r#"[["BTCUSD","ETHUSD","TESTBTC:TESTUSD"]]"#)]);
     assert_eq!(builtin("bitfinex", &url).symbols().unwrap(), ["tBTCUSD", "tETHUSD", "tTESTBTC:TESTUSD"]);
 }
@@ -304,6 +347,17 @@ fn okx_codes_are_errors() {
     let limited = reply("429 Too Many Requests", &[], r#"{"code":"50011","msg":"Too Many Requests"}"#);
     let (got, _) = fetch("okx", "BTC-USDT", "2020-01-01", "2020-01-02", later(), vec![limited]);
     assert!(matches!(got, Err(FetchError::RateLimited { .. })), "{got:?}");
+    // Busy and the server's own errors, with the statuses OKX gives them
+    // (https://web3.okx.com/onchainos/dev-docs/data/error): another attempt.
+    for (status, c, m) in [
+        ("200 OK", "50013", "System is busy, please try again later."),
+        ("503 Service Unavailable", "50001", "Service temporarily unavailable, please try again later."),
+        ("500 Internal Server Error", "50026", "System error."),
+    ] {
+        let answer = reply(status, &[], &format!(r#"{{"code":"{c}","msg":"{m}","data":[]}}"#));
+        let (got, _) = fetch("okx", "BTC-USDT", "2020-01-01", "2020-01-02", later(), vec![answer]);
+        assert!(matches!(&got, Err(FetchError::Transient(e)) if e.contains(c)), "{c}: {got:?}");
+    }
 }
 
 #[test]

@@ -92,7 +92,8 @@ impl DeclaredSource {
                 "{shown}: HTTP {status}{said} (is {symbol:?} a symbol {} knows? its list of symbols has them all)",
                 self.name
             )),
-            _ => match classify_status(&shown, status, retry_after) {
+            // (`shown` starts with the method, which the message adds.)
+            _ => match classify_status(shown.strip_prefix("GET ").unwrap_or(&shown), status, retry_after) {
                 FetchError::Permanent(m) => FetchError::Permanent(format!("{m}{said}")),
                 FetchError::Transient(m) => FetchError::Transient(format!("{m}{said}")),
                 other => other,

@@ -22,7 +22,10 @@ use crate::server::stats::lock;
 //   Retry-After; "repeatedly violating rate limits ... will result in an
 //   automated IP ban (HTTP status 418)", 2 minutes to 3 days, Retry-After.
 // https://developers.binance.com/docs/binance-spot-api-docs/errors
-//   -1121 Invalid symbol; -1003 too many requests; -1120 invalid interval.
+//   -1121 Invalid symbol; -1003 too many requests; -1120 invalid interval;
+//   -1008 SERVER_BUSY "Server is currently overloaded with other
+//   requests. Please try again in a few minutes.", with a 5xx status
+//   ("the issue is on Binance's side"; 503 for "Service Unavailable").
 
 /// 429s answered in one minute before a client that keeps asking is banned.
 const BINANCE_STRIKES: u32 = 3;
@@ -129,6 +132,10 @@ pub(super) fn binance_klines(ask: &Ask) -> Response {
         }
         Some(Fault::BodyLimit) => {
             return binance_error("429 Too Many Requests", ask.retry_after(), -1003, "Too much request weight used.")
+        }
+        Some(Fault::Busy) => {
+            let msg = "Server is currently overloaded with other requests. Please try again in a few minutes.";
+            return answer("503 Service Unavailable", headers, json!({"code": -1008, "msg": msg}).to_string());
         }
         _ => {}
     }

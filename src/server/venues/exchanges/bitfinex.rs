@@ -17,6 +17,10 @@ use crate::server::response::Response;
 // https://docs.bitfinex.com/docs/requirements-and-limitations: 30 to 90
 //   requests a minute on candles; errors as ["error", CODE, "message"].
 // Days without trades have no candle.
+// ⚠ Busy: a 503 with {"code":503,"error":"temporarily_unavailable",...},
+//   as clients have seen it (ccxt's notes); not on Bitfinex's pages read
+//   here. Its error code 10020 is ERR_PARAMS, "Request parameters error"
+//   (https://docs.bitfinex.com/docs/abbreviations-glossary): not busy.
 
 pub(super) fn bitfinex_pairs() -> Response {
     let names: Vec<&str> = pairs("bitfinex").iter().map(|p| p.symbol.trim_start_matches('t')).collect();
@@ -24,8 +28,16 @@ pub(super) fn bitfinex_pairs() -> Response {
 }
 
 pub(super) fn bitfinex_candles(ask: &Ask, key: &str) -> Response {
-    if matches!(ask.fault, Some(Fault::Ban | Fault::BodyLimit)) {
-        return answer("429 Too Many Requests", Vec::new(), json!(["error", 11010, "ratelimit: error"]).to_string());
+    match ask.fault {
+        Some(Fault::Ban | Fault::BodyLimit) => {
+            return answer("429 Too Many Requests", Vec::new(), json!(["error", 11010, "ratelimit: error"]).to_string())
+        }
+        Some(Fault::Busy) => {
+            let body = json!({"code": 503, "error": "temporarily_unavailable",
+                              "error_description": "the service is temporarily unavailable"});
+            return answer("503 Service Unavailable", Vec::new(), body.to_string());
+        }
+        _ => {}
     }
     let Some(symbol) = key.strip_prefix("trade:1D:") else {
         return answer(

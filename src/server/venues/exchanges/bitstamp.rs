@@ -36,8 +36,11 @@ pub(super) fn bitstamp_pairs() -> Response {
 pub(super) fn bitstamp_ohlc(ask: &Ask, symbol: &str) -> Response {
     let error =
         |status, reason: &str| answer(status, Vec::new(), json!({"status": "error", "reason": reason}).to_string());
-    if matches!(ask.fault, Some(Fault::Ban | Fault::BodyLimit)) {
-        return error("429 Too Many Requests", "Rate limit exceeded");
+    match ask.fault {
+        Some(Fault::Ban | Fault::BodyLimit) => return error("429 Too Many Requests", "Rate limit exceeded"),
+        // ⚠ Bitstamp documents no busy answer: a 503 in its error form.
+        Some(Fault::Busy) => return error("503 Service Unavailable", "Service temporarily unavailable"),
+        _ => {}
     }
     let Some(p) = pair("bitstamp", symbol) else {
         return answer(

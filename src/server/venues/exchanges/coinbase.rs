@@ -35,12 +35,17 @@ pub(super) fn coinbase_products() -> Response {
 
 pub(super) fn coinbase_candles(ask: &Ask, id: &str) -> Response {
     let message = |status, m: &str| answer(status, Vec::new(), json!({"message": m}).to_string());
-    if matches!(ask.fault, Some(Fault::Ban | Fault::BodyLimit)) {
-        return answer(
-            "429 Too Many Requests",
-            Vec::new(),
-            json!({"message": "Public rate limit exceeded"}).to_string(),
-        );
+    match ask.fault {
+        Some(Fault::Ban | Fault::BodyLimit) => {
+            return answer(
+                "429 Too Many Requests",
+                Vec::new(),
+                json!({"message": "Public rate limit exceeded"}).to_string(),
+            )
+        }
+        // ⚠ Coinbase documents no busy answer: a plain 503.
+        Some(Fault::Busy) => return message("503 Service Unavailable", "Service Unavailable"),
+        _ => {}
     }
     if pair("coinbase", id).is_none() {
         return message("404 Not Found", "NotFound");

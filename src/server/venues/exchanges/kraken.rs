@@ -17,6 +17,12 @@ use crate::server::response::Response;
 // https://docs.kraken.com/api-reference/market-data/get-tradable-asset-pairs
 // Errors in the body's `error` array: EQuery:Unknown asset pair,
 // EAPI:Rate limit exceeded, EGeneral:Temporary lockout.
+// https://docs.kraken.com/api/docs/guides/spot-errors: EGeneral:Internal
+//   error, EService:Unavailable ("the matching engine or API is offline").
+
+/// How far behind a Kraken that lags (the `unclosed` fault) answers: its
+/// rows stop this many days before today.
+pub const KRAKEN_LAG_DAYS: i64 = 10;
 
 pub(super) fn kraken_error(e: &str) -> Response {
     ok(json!({"error": [e]}).to_string())
@@ -43,6 +49,7 @@ pub(super) fn kraken_ohlc(ask: &Ask) -> Response {
     match ask.fault {
         Some(Fault::BodyLimit) => return kraken_error("EAPI:Rate limit exceeded"),
         Some(Fault::Ban) => return kraken_error("EGeneral:Temporary lockout"),
+        Some(Fault::Busy) => return kraken_error("EGeneral:Internal error"),
         _ => {}
     }
     let name = ask.param("pair").unwrap_or("");
@@ -54,7 +61,10 @@ pub(super) fn kraken_ohlc(ask: &Ask) -> Response {
     }
     let Ok(since) = ask.number("since") else { return kraken_error("EGeneral:Invalid arguments:since") };
     let oldest = today() - chrono::Duration::days(719);
-    let rows: Vec<Candle> = candles("kraken", p.symbol, oldest, today())
+    // Lagging, its last row (the current candle, by its documentation) is a past day's.
+    let newest =
+        if ask.fault == Some(Fault::Unclosed) { today() - chrono::Duration::days(KRAKEN_LAG_DAYS) } else { today() };
+    let rows: Vec<Candle> = candles("kraken", p.symbol, oldest, newest)
         .into_iter()
         .filter(|c| since.is_none_or(|s| secs(c.day) > s))
         .collect();

@@ -19,6 +19,8 @@ use coinbase::{coinbase_candles, coinbase_products};
 use kraken::{kraken_ohlc, kraken_pairs};
 use okx::{okx_candles, okx_instruments};
 
+pub use kraken::KRAKEN_LAG_DAYS;
+
 pub(super) fn route(ask: &Ask) -> Option<Response> {
     let path = ask.path;
     Some(match path {

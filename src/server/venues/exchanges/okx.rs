@@ -17,6 +17,11 @@ use crate::server::response::Response;
 //   "records newer than the requested ts"; limit max 100, default 100;
 //   bar 1D is a Hong Kong (UTC+8) day, 1Dutc a UTC day; confirm "0" for
 //   an unfinished candle. 20 requests per 2 s; over it 429, code 50011.
+// https://web3.okx.com/onchainos/dev-docs/data/error (OKX's table of the
+//   general 50xxx codes its APIs share; ⚠ the exchange's own copy on
+//   okx.com/docs-v5 could not be read here): 50013 "System is busy",
+//   HTTP 200; 50001 "Service temporarily unavailable", 503; 50026
+//   "System error", 500.
 // https://www.okx.com/docs-v5/en/#public-data-rest-api-get-instruments
 
 pub(super) fn okx_error(status: &'static str, code: &str, msg: &str) -> Response {
@@ -43,8 +48,10 @@ pub(super) fn okx_instruments(ask: &Ask) -> Response {
 }
 
 pub(super) fn okx_candles(ask: &Ask) -> Response {
-    if matches!(ask.fault, Some(Fault::Ban | Fault::BodyLimit)) {
-        return okx_error("429 Too Many Requests", "50011", "Too Many Requests");
+    match ask.fault {
+        Some(Fault::Ban | Fault::BodyLimit) => return okx_error("429 Too Many Requests", "50011", "Too Many Requests"),
+        Some(Fault::Busy) => return okx_error("200 OK", "50013", "System is busy, please try again later."),
+        _ => {}
     }
     let symbol = ask.param("instId").unwrap_or("");
     if pair("okx", symbol).is_none() {
@@ -71,7 +78,8 @@ pub(super) fn okx_candles(ask: &Ask) -> Response {
         .iter()
         .rev()
         .map(|c| {
-            let confirm = if c.day < today() { "1" } else { "0" };
+            let closed = c.day < today() && ask.fault != Some(Fault::Unclosed);
+            let confirm = if closed { "1" } else { "0" };
             json!([
                 ts(c).to_string(),
                 cents(c.open),
