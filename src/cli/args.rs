@@ -31,16 +31,13 @@ pub struct QueueSelectionArgs {
 
     /// Symbols, as the source names them (BTCUSDT on binance, BTC-USD on
     /// coinbase): names (repeat the flag or separate with commas), or `all`
-    /// for every symbol the source lists. On an exchange, or any source but
-    /// `cryptodb`, `all` is its whole market: it says how many pairs and
-    /// asks first (y/N), or takes --yes.
+    /// for every symbol the source lists (any source but cryptodb asks first).
     #[arg(long = "symbol", short = 's', value_name = "NAME", value_delimiter = ',', required = true)]
     pub symbols: Vec<String>,
 
     /// First day: 2020-03-01, 2020-03 (a month), 2020 (a year), today,
-    /// yesterday, or back from today: -7d (seven days ago), -2w, -6m, -3y
-    /// (days are UTC). Alone, it is the whole range: `--from 2020-03` is
-    /// March, `--from -7d` one day.
+    /// yesterday, or -7d (seven days ago; also -2w, -6m, -3y; days are UTC).
+    /// Alone, it is the whole range: `--from 2020-03` is March, `--from -7d` one day.
     #[arg(long, value_name = "DAY", value_parser = parse_span, allow_hyphen_values = true)]
     pub from: Span,
 
@@ -60,8 +57,7 @@ pub struct QueueSelectionArgs {
     #[arg(long)]
     pub far_future: bool,
 
-    /// Queue `all` of a source's pairs without asking: needed where
-    /// standard input is not a terminal (scripts, cron). `cryptodb` never asks.
+    /// Queue `all` without asking (needed without a terminal: scripts, cron).
     #[arg(long, short = 'y')]
     pub yes: bool,
 }
