@@ -18,8 +18,9 @@ impl Span {
 }
 
 /// Parses a day as people write them, for clap: `2020-03-01`, `2020-03`
-/// (the whole month), `2020` (the whole year), `today`, `yesterday`, or
-/// `-7d` (seven days ago). Today is the UTC date.
+/// (the whole month), `2020` (the whole year), `today`, `yesterday`, or a
+/// day counted back from today: `-7d` (seven days ago), `-2w` (two weeks),
+/// `-6m` (six months) or `-3y` (three years). Today is the UTC date.
 pub fn parse_span(s: &str) -> Result<Span, String> {
     parse_span_at(s, chrono::Utc::now().date_naive())
 }
@@ -30,7 +31,7 @@ pub fn parse_span_at(s: &str, today: NaiveDate) -> Result<Span, String> {
     let bad = |why: &str| {
         format!(
             "'{s}' is not a day ({why}); write YYYY-MM-DD (2020-03-01), YYYY-MM (a month), YYYY (a year), \
-             today, yesterday, or -Nd (N days ago)"
+             today, yesterday, or -Nd, -Nw, -Nm, -Ny (N days, weeks, months or years ago)"
         )
     };
     let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
@@ -39,13 +40,8 @@ pub fn parse_span_at(s: &str, today: NaiveDate) -> Result<Span, String> {
         "yesterday" => return Ok(Span::day(today - Duration::days(1))),
         _ => {}
     }
-    if let Some(n) = t.strip_prefix('-').and_then(|r| r.strip_suffix('d')) {
-        let n: i64 = n
-            .parse()
-            .ok()
-            .filter(|n| (0..=100_000).contains(n))
-            .ok_or_else(|| bad("-Nd takes a whole number of days"))?;
-        return Ok(Span::day(today - Duration::days(n)));
+    if let Some(ago) = t.strip_prefix('-') {
+        return days_ago(ago, today).map(Span::day).map_err(|why| bad(&why));
     }
     let parts: Vec<&str> = t.split('-').collect();
     match parts[..] {
@@ -67,6 +63,44 @@ pub fn parse_span_at(s: &str, today: NaiveDate) -> Result<Span, String> {
         [_, _, _] => parse_day(s).map(Span::day),
         _ => Err(bad("not in any of these forms")),
     }
+}
+
+/// The day `ago` (like `7d`, `2w`, `6m`, `3y`) before `today`. A month or
+/// a year back from a day its month lacks (the 31st, the 29th of February)
+/// is the last day of that month, as people count: `-1m` on 31 March is
+/// 29 February in a leap year.
+fn days_ago(ago: &str, today: NaiveDate) -> Result<NaiveDate, String> {
+    let unit = ago.chars().last().ok_or("-N takes a unit: d, w, m or y")?;
+    let (count, per) = match unit {
+        'd' => ("days", 1),
+        'w' => ("weeks", 7),
+        'm' => ("months", 0),
+        'y' => ("years", 0),
+        _ => return Err("-N takes a unit: d (days), w (weeks), m (months) or y (years)".into()),
+    };
+    // At most about a hundred years back, as the longest range is.
+    let most = match unit {
+        'd' => 100_000,
+        'w' => 100_000 / 7,
+        'm' => 12 * 300,
+        _ => 300,
+    };
+    let digits = &ago[..ago.len() - 1];
+    let n: u32 = Some(digits)
+        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|n| n.parse().ok())
+        .filter(|n| *n <= most)
+        .ok_or_else(|| format!("-N{unit} takes a whole number of {count}, at most {most}"))?;
+    let months = match unit {
+        'm' => Some(n),
+        'y' => Some(12 * n),
+        _ => None,
+    };
+    match months {
+        Some(m) => today.checked_sub_months(chrono::Months::new(m)),
+        None => today.checked_sub_signed(Duration::days(i64::from(n) * per)),
+    }
+    .ok_or_else(|| format!("{n} {count} before {today} is not a day this program can count"))
 }
 
 /// Parses a day written `YYYY-MM-DD`, for clap.
@@ -139,13 +173,49 @@ mod tests {
         assert_eq!(span("yesterday").first, d("2024-03-09"));
         assert_eq!(span("-7d").first, d("2024-03-03"));
         assert_eq!(span("-0d").first, today);
-        for bad in ["2020-13", "2020-1", "20", "-7", "7d", "-xd", "tomorrow", "2020-02-30"] {
+        for bad in [
+            "2020-13",
+            "2020-1",
+            "20",
+            "-7",
+            "7d",
+            "-xd",
+            "tomorrow",
+            "2020-02-30",
+            "-3q",
+            "-",
+            "--3y",
+            "-1.5y",
+            "-+3y",
+            "-y",
+        ] {
             let err = parse_span_at(bad, today).unwrap_err();
             assert!(err.contains(&format!("'{bad}' is not a day")), "{bad}: {err}");
         }
         assert!(parse_span_at("2020-13", today).unwrap_err().contains("YYYY-MM (a month)"));
         // The error quotes what was written, spaces and all (found by the `dates` fuzz target).
         assert!(parse_span_at(" 2020-02-30", today).unwrap_err().contains("' 2020-02-30'"));
+    }
+
+    #[test]
+    fn weeks_months_and_years_count_back_as_people_do() {
+        let d = |s| parse_day(s).unwrap();
+        let ago = |s, today| parse_span_at(s, d(today)).unwrap();
+        assert_eq!(ago("-3y", "2024-03-10"), Span { first: d("2021-03-10"), last: d("2021-03-10") });
+        assert_eq!(ago("-6m", "2024-03-10").first, d("2023-09-10"));
+        assert_eq!(ago("-2w", "2024-03-10").first, d("2024-02-25"));
+        assert_eq!(ago("-0y", "2024-03-10").first, d("2024-03-10"));
+        assert_eq!(ago("-18m", "2024-03-10").first, d("2022-09-10"));
+        // A day the month lacks is its last day.
+        assert_eq!(ago("-1m", "2024-03-31").first, d("2024-02-29"));
+        assert_eq!(ago("-1m", "2023-03-31").first, d("2023-02-28"));
+        assert_eq!(ago("-1y", "2024-02-29").first, d("2023-02-28"));
+        assert_eq!(ago("-4y", "2024-02-29").first, d("2020-02-29"));
+        // The error says which units there are, and the bounds.
+        let err = parse_span_at("-3q", d("2024-03-10")).unwrap_err();
+        assert!(err.contains("'-3q' is not a day") && err.contains("y (years)"), "{err}");
+        let err = parse_span_at("-301y", d("2024-03-10")).unwrap_err();
+        assert!(err.contains("at most 300"), "{err}");
     }
 
     #[test]

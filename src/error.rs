@@ -46,7 +46,7 @@ impl Exit {
             }
             Exit::Usage => {
                 "usage error: a bad flag, day, range, duration, rate or format, a name the price server does not list, \
-                 or a question (remove) with no terminal to answer it and no --yes"
+                 or a question (remove; --symbol all on an exchange) with no terminal to answer it and no --yes"
             }
             Exit::Incomplete => {
                 "query, coverage, chart --strict: the selection is incomplete: some cell is not queued, queued, in \

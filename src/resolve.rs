@@ -12,15 +12,32 @@ use crate::dates;
 use crate::error::Usage;
 use crate::report::plural;
 use crate::selection::Selection;
-use crate::source::{FetchError, PriceSource};
+use crate::source::{FetchError, Meant, PriceSource};
 use crate::store::Store;
 
 /// The selection to queue that `args` names, before anything touches the
 /// database: the days checked, `all` expanded and the names checked through
-/// the price server.
-pub fn queue_selection(args: &QueueSelectionArgs, source: &dyn PriceSource) -> Result<Selection> {
+/// the price server. `sources` are the names of every source there is: an
+/// exchange named like one, or a symbol written as a built-in source
+/// writes its own, makes the errors name the `--source` it likely wanted.
+pub fn queue_selection(args: &QueueSelectionArgs, source: &dyn PriceSource, sources: &[String]) -> Result<Selection> {
     let (from, to) = args.days();
     dates::check_range(from, to)?;
+    let meant = Meant::of(source, &args.exchanges, &args.symbols, sources);
+    // The hint goes after the error it explains, a usage error staying one.
+    // An exchange named like a source counts where the exchanges were
+    // refused as unknown, not where the server could not be asked.
+    let with_hint = |exchanges_refused: bool| {
+        let meant = &meant;
+        move |e: anyhow::Error| -> anyhow::Error {
+            let is_usage = e.downcast_ref::<Usage>().is_some();
+            let Some(hint) = meant.hint(exchanges_refused && is_usage) else { return e };
+            match e.downcast::<Usage>() {
+                Ok(Usage(message)) => Usage(format!("{message}. {hint}")).into(),
+                Err(e) => anyhow::anyhow!("{e:#}. {hint}"),
+            }
+        }
+    };
     let exchanges = match source.exchange() {
         // A source that is one exchange: its prices go under its name.
         Some(only) => {
@@ -34,9 +51,11 @@ pub fn queue_selection(args: &QueueSelectionArgs, source: &dyn PriceSource) -> R
             }
             vec![only.to_string()]
         }
-        None => resolve_names(&args.exchanges, "exchange", source, |s| s.exchanges(), args.allow_unknown)?,
+        None => resolve_names(&args.exchanges, "exchange", source, |s| s.exchanges(), args.allow_unknown)
+            .map_err(with_hint(true))?,
     };
-    let symbols = resolve_names(&args.symbols, "symbol", source, |s| s.symbols(), args.allow_unknown)?;
+    let symbols = resolve_names(&args.symbols, "symbol", source, |s| s.symbols(), args.allow_unknown)
+        .map_err(with_hint(false))?;
     let sel = Selection { exchanges, symbols, from, to };
     if !args.far_future {
         check_far_future(&sel, chrono::Utc::now().date_naive())?;
@@ -139,7 +158,7 @@ fn resolve_names(
         list(source).map_err(|e| {
             anyhow::anyhow!(
                 "cannot ask the price server for `all` {what}s: {}",
-                crate::source::server_trouble(source.server(), &e)
+                crate::source::server_trouble(source, &e)
             )
         })?
     } else {
@@ -150,7 +169,7 @@ fn resolve_names(
             anyhow::anyhow!(
                 "cannot check the {what} names against the price server, so nothing was queued: {}. \
                  (--allow-unknown queues names unchecked)",
-                crate::source::server_trouble(source.server(), &e)
+                crate::source::server_trouble(source, &e)
             )
         })?;
         if let Some(unknown) = out.iter().find(|n| !known.contains(n)) {

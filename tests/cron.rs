@@ -1,5 +1,6 @@
-//! The README's crontab line, taken from the README's own text and run as
-//! cron runs it: `sh -c` with `HOME` set and `PATH=/usr/bin:/bin`, the
+//! The README's crontab lines (the reference API's, and an exchange's with
+//! its pairs spelled out), taken from the README's own text and run as
+//! cron runs them: `sh -c` with `HOME` set and `PATH=/usr/bin:/bin`, the
 //! binary where `cargo install` puts it, against `pricequeue serve --live
 //! 1h` as the README's "try it" has it.
 
@@ -11,20 +12,27 @@ use pricequeue::error::OK;
 
 use crate::common::{bin, run, Output};
 
-/// The command of the README's crontab line: the line of its ```cron block
-/// that is not a comment, without the five schedule fields.
-fn readme_cron_command() -> String {
+/// The commands of the README's crontab lines: the lines of its ```cron
+/// block that are not comments, without the five schedule fields.
+fn readme_cron_commands() -> Vec<String> {
     let text = include_str!("../README.md");
     let section = text.split("\n## Cron\n").nth(1).expect("a Cron section").split("\n## ").next().unwrap_or("");
     let block = section.split("```cron\n").nth(1).and_then(|b| b.split("```").next()).expect("a cron block");
     let lines: Vec<&str> = block.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')).collect();
-    assert_eq!(lines.len(), 1, "one crontab line: {lines:?}");
-    let mut rest = lines[0].trim_start();
-    for _ in 0..5 {
-        let field = rest.split_whitespace().next().expect("five schedule fields");
-        rest = rest[field.len()..].trim_start();
-    }
-    rest.to_string()
+    let commands: Vec<String> = lines
+        .iter()
+        .map(|line| {
+            let mut rest = line.trim_start();
+            for _ in 0..5 {
+                let field = rest.split_whitespace().next().expect("five schedule fields");
+                rest = rest[field.len()..].trim_start();
+            }
+            rest.to_string()
+        })
+        .collect();
+    // The reference API's line, and an exchange's with its pairs spelled out.
+    assert_eq!(commands.len(), 2, "two crontab lines: {lines:?}");
+    commands
 }
 
 /// `pricequeue serve --live 1h` on a free loopback port, and its first line.
@@ -73,13 +81,17 @@ fn as_cron(home: &Path, server: &str, command: &str) -> Output {
 }
 
 #[test]
-fn the_readme_s_crontab_line_runs_under_cron_s_path_quietly_and_fetches_the_ended_days() {
-    let command = readme_cron_command();
+fn the_readme_s_crontab_lines_run_under_cron_s_path_quietly_and_fetch_the_ended_days() {
+    let commands = readme_cron_commands();
+    let (command, exchange) = (&commands[0], &commands[1]);
     // The README's "try it" runs the very same command, with cron's PATH.
     let readme = include_str!("../README.md");
     assert!(readme.contains(&format!("env PATH=/usr/bin:/bin sh -c '{command}'")), "the try-it runs {command}");
+    // The exchange's line names its source and spells its pairs out: no
+    // `--symbol all`, which asks first, and cron cannot answer.
+    assert!(exchange.contains("--source binance --symbol BTCUSDT,ETHUSDT"), "{exchange}");
     let home = tempfile::tempdir().expect("temp dir");
-    // Where `cargo install --path .` puts the binary.
+    // Where `cargo install --locked --path .` puts the binary.
     let installed = home.path().join(".cargo/bin");
     std::fs::create_dir_all(&installed).unwrap();
     std::os::unix::fs::symlink(bin(), installed.join("pricequeue")).unwrap();
@@ -90,7 +102,7 @@ fn the_readme_s_crontab_line_runs_under_cron_s_path_quietly_and_fetches_the_ende
     assert!(server.announcement.contains("to yesterday"), "{}", server.announcement);
     assert!(!server.announcement.contains("2020-12-08"), "{}", server.announcement);
 
-    let out = as_cron(home.path(), &server.url, &command).expect_code(OK);
+    let out = as_cron(home.path(), &server.url, command).expect_code(OK);
     assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""), "quiet when all is well: {command}");
 
     // The day before yesterday ended more than the live server's hour ago:
@@ -116,8 +128,45 @@ fn the_readme_s_crontab_line_runs_under_cron_s_path_quietly_and_fetches_the_ende
     assert_eq!(today, ["not_yet_due"]);
 
     // Run again, as the next hour's cron does: as quiet.
-    let again = as_cron(home.path(), &server.url, &command).expect_code(OK);
+    let again = as_cron(home.path(), &server.url, command).expect_code(OK);
     assert_eq!((again.stdout.as_str(), again.stderr.as_str()), ("", ""));
+
+    // The exchange's line, into the same database: quiet too, its ended
+    // days fetched from the exchange's stand-in (a crontab's
+    // PRICEQUEUE_SERVER= line points every source there), today waiting.
+    for _ in 0..2 {
+        let out = as_cron(home.path(), &server.url, exchange).expect_code(OK);
+        assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""), "quiet when all is well: {exchange}");
+    }
+    let pairs = states(
+        "SELECT symbol || ' ' || source || ' ' || state || ' ' || count(*) FROM tasks WHERE exchange = 'binance'
+         GROUP BY symbol, source, state ORDER BY 1",
+    );
+    assert_eq!(
+        pairs,
+        [
+            "BTCUSDT binance done 2",
+            "BTCUSDT binance not_yet_due 1",
+            "ETHUSDT binance done 2",
+            "ETHUSDT binance not_yet_due 1"
+        ]
+    );
+    assert_eq!(states("SELECT count(*) FROM prices WHERE exchange = 'binance'"), ["4"]);
+}
+
+#[test]
+fn the_docs_install_with_the_lock_file_the_tests_ran_with() {
+    for (name, text) in [("README.md", include_str!("../README.md")), ("guide", include_str!("../docs/guide.md"))] {
+        let installs: Vec<&str> = text
+            .match_indices("cargo install")
+            .map(|(at, _)| &text[at..at + text[at..].find('`').unwrap_or(0)])
+            .collect();
+        let of_pricequeue: Vec<&&str> = installs.iter().filter(|i| i.contains("--path")).collect();
+        assert!(!of_pricequeue.is_empty(), "{name} says how to install pricequeue");
+        for install in of_pricequeue {
+            assert!(install.contains("--locked"), "{name}: `{install}` ignores Cargo.lock");
+        }
+    }
 }
 
 #[test]

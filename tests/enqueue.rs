@@ -70,6 +70,25 @@ fn days_can_be_months_years_and_relative() {
 }
 
 #[test]
+fn days_count_back_in_weeks_months_and_years() {
+    let Some(sb) = Sandbox::new() else { return };
+    for ago in ["-3y", "-6m", "-2w"] {
+        let out = sb.run(&["enqueue", "-e", "kraken", "-s", "btc", "--from", ago]).expect_code(0);
+        assert!(out.stderr.contains("enqueued 1 new task "), "{ago} is one day: {}", out.stderr);
+    }
+    let today = chrono::Utc::now().date_naive();
+    let months = |n| today.checked_sub_months(chrono::Months::new(n)).unwrap();
+    let mut want: Vec<String> =
+        [months(36), months(6), today - chrono::Duration::days(14)].iter().map(|d| d.to_string()).collect();
+    want.sort();
+    let days: Vec<String> = sb.rows("SELECT day FROM tasks ORDER BY day", &[]);
+    assert_eq!(days, want);
+    // A unit it does not know is refused with the units it does.
+    let out = sb.run(&["enqueue", "-e", "kraken", "-s", "btc", "--from", "-3q"]).expect_code(2);
+    assert!(out.stderr.contains("'-3q' is not a day") && out.stderr.contains("-Ny"), "{}", out.stderr);
+}
+
+#[test]
 fn an_unknown_name_is_refused_with_the_closest_known_one() {
     let Some(sb) = Sandbox::new() else { return };
     let out = sb.run(&["enqueue", "-e", "krakn", "-s", "btc", "--from", "2020-03-01"]).expect_code(2);

@@ -305,3 +305,86 @@ fn a_new_database_in_a_read_only_directory_names_the_directory_once() {
     assert!(!out.stderr.contains("Error code 14"), "{}", out.stderr);
     assert!(!sb.dir.path().join("new.db").exists());
 }
+
+/// `args` run as a user other than the file's owner could be: in a user
+/// namespace of its own whose one user (65534) is the sandbox's owner
+/// mapped, without any capability, so the mode bits bind it as they bind
+/// any user (`chmod` alone does not stop root).
+fn as_owner_without_privileges(sb: &Sandbox, args: &[&str]) -> crate::common::Output {
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.args(["-U", "--map-user=65534", "--map-group=65534"])
+        .arg(crate::common::bin())
+        .arg("--db")
+        .arg(sb.path())
+        .arg("--server")
+        .arg(sb.server.url())
+        .args(args)
+        .current_dir(sb.dir.path())
+        .env("XDG_CONFIG_HOME", sb.dir.path())
+        .env_remove("PRICEQUEUE_DB")
+        .env_remove("PRICEQUEUE_SERVER");
+    crate::common::run(cmd)
+}
+
+fn chmod(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[test]
+fn permission_errors_name_what_is_wrong_and_never_blame_the_filesystem() {
+    let sb = Sandbox::sqlite();
+    sb.run(&["fetch", "-e", "bitstamp", "-s", "btc", "--from", "2020-03"]).expect_code(OK);
+    let expected = sb.run(&["query", "--format", "json"]).expect_code(SETTLED).stdout;
+    testing::execute_batch(sb.path(), "PRAGMA wal_checkpoint(TRUNCATE)");
+    let before = sb.dump();
+    let write = ["enqueue", "-e", "kraken", "-s", "btc", "--from", "2020-04-01"];
+    let blames_the_filesystem = |text: &str| text.contains("read-only filesystem");
+
+    // A file its user may not read: every command says so, readers included.
+    for mode in [0o000, 0o200] {
+        chmod(&sb.path(), mode);
+        for args in [&["status"][..], &["query"], &["sql", "SELECT 1"], &write] {
+            let out = as_owner_without_privileges(&sb, args).expect_code(ERROR);
+            let shown = if mode == 0 { "(mode ---------" } else { "(mode -w-------" };
+            assert!(out.stderr.contains(&format!("is not readable to you {shown}")), "{args:?}: {}", out.stderr);
+            assert!(!out.stderr.contains("can read it") && !out.stderr.contains("write in it"), "{}", out.stderr);
+            assert!(!blames_the_filesystem(&out.stderr), "{args:?}: {}", out.stderr);
+        }
+    }
+
+    // Readable, not writable: reading works as before; writing is refused
+    // as the file's mode, at once, nothing written.
+    chmod(&sb.path(), 0o444);
+    assert_eq!(as_owner_without_privileges(&sb, &["query", "--format", "json"]).expect_code(SETTLED).stdout, expected);
+    for args in [&write[..], &["fetch", "-e", "bitstamp", "-s", "btc", "--from", "2020-03"], &["work"], &["retry"]] {
+        let out = as_owner_without_privileges(&sb, args).expect_code(ERROR);
+        assert!(out.stderr.contains("is not writable to you (mode r--r--r--"), "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains("query, status, coverage and sql can read it"), "{}", out.stderr);
+        assert!(!blames_the_filesystem(&out.stderr) && !out.stderr.contains("Error code"), "{}", out.stderr);
+        assert!(!out.stderr.contains("enqueued"), "said before anything: {}", out.stderr);
+    }
+
+    // Its directory not writable (no -wal or -shm can be made there): read
+    // as it is on disk, and the note names the directory.
+    for side in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(sb.dir.path().join(format!("prices.db{side}")));
+    }
+    chmod(sb.dir.path(), 0o555);
+    let out = as_owner_without_privileges(&sb, &["query", "--format", "json"]).expect_code(SETTLED);
+    assert_eq!(out.stdout, expected);
+    assert!(out.stderr.contains("a directory not writable to you"), "{}", out.stderr);
+    assert!(!blames_the_filesystem(&out.stderr), "{}", out.stderr);
+    chmod(&sb.path(), 0o644);
+    let out = as_owner_without_privileges(&sb, &write).expect_code(ERROR);
+    let dir = std::path::absolute(sb.dir.path()).unwrap();
+    assert!(
+        out.stderr.contains(&format!("is in {}, a directory not writable to you", dir.display())),
+        "{}",
+        out.stderr
+    );
+    assert!(!blames_the_filesystem(&out.stderr) && !out.stderr.contains("Error code"), "{}", out.stderr);
+
+    chmod(sb.dir.path(), 0o755);
+    assert_eq!(sb.dump(), before, "nothing was changed");
+}

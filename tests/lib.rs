@@ -16,6 +16,8 @@ mod common;
 mod help;
 // From one backend to the other.
 mod copy;
+// A source's own address, offline.
+mod addresses;
 // The README's crontab line, as cron runs it (SQLite in a temporary HOME).
 mod cron;
 // A password in --server or --db, as the command line shows them.
@@ -44,6 +46,7 @@ mod sqlite {
     mod faults;
     mod fetch;
     mod files;
+    mod first_hour;
     mod hosts;
     mod leases;
     mod limits;
@@ -75,6 +78,7 @@ mod postgres {
     mod errors;
     mod faults;
     mod fetch;
+    mod first_hour;
     mod hosts;
     mod hosts_sources;
     mod leases;

@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 
-use pricequeue::error::{FAILED, MISSING, OK, SETTLED};
+use pricequeue::error::{FAILED, MISSING, OK, SETTLED, USAGE};
 use pricequeue::server::data;
 use serde_json::Value;
 
@@ -263,4 +263,24 @@ fn status_reads_back_in_every_format() {
 
     let table = sb.run(&["status"]).expect_code(OK).stdout;
     assert!(table.contains("Failed tasks (10 most recent of 10), with their last error"), "{table}");
+}
+
+#[test]
+fn format_may_come_before_the_command_as_the_global_flags_do() {
+    let Some(sb) = every_reason() else { return };
+    for command in [&["status"][..], &["query", "--missing"], &["sql", "SELECT count(*) AS n FROM tasks"]] {
+        let after = sb.run(&[command, &["--format", "json"][..]].concat());
+        let before = sb.run(&[&["--format", "json"][..], command].concat());
+        assert_eq!(before.code, after.code, "{command:?}: {}", before.stderr);
+        assert_eq!(before.stdout, after.stdout, "{command:?}");
+        assert!(serde_json::from_str::<Value>(&before.stdout).is_ok(), "{command:?}: {}", before.stdout);
+    }
+    // The command's own --format wins over the one before it.
+    let csv = sb.run(&["-f", "json", "status", "--format", "csv"]).expect_code(OK).stdout;
+    assert!(csv.starts_with("exchange,symbol,"), "{csv}");
+    // A command that prints no report says so, rather than ignoring it.
+    let before = sb.dump();
+    let out = sb.run(&["--format", "csv", "retry"]).expect_code(USAGE);
+    assert!(out.stderr.contains("--format goes with status, query and sql"), "{}", out.stderr);
+    assert_eq!(sb.dump(), before, "nothing was retried");
 }

@@ -4,7 +4,7 @@
 //! - never panics (today is any day of years 1900..=9999);
 //! - `parse_span_at` Ok(span) implies first <= last; a year spans 365 or
 //!   366 days from Jan 1 to Dec 31, a month 28..=31 days from its 1st, and
-//!   "today", "yesterday" and "-Nd" one day at or before today;
+//!   "today", "yesterday" and "-Nd" (or -Nw, -Nm, -Ny) one day at or before today;
 //! - `parse_day(s)` Ok(d) implies `d.to_string() == s.trim()`, and then
 //!   `parse_span_at(s)` is that one day;
 //! - every Err message contains the input quoted: `'{s}'` (it once quoted

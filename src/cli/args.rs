@@ -31,13 +31,13 @@ pub struct QueueSelectionArgs {
 
     /// Symbols, as the source names them (BTCUSDT on binance, BTC-USD on
     /// coinbase): names (repeat the flag or separate with commas), or `all`
-    /// for every symbol the source lists.
+    /// for every symbol the source lists (any source but cryptodb asks first).
     #[arg(long = "symbol", short = 's', value_name = "NAME", value_delimiter = ',', required = true)]
     pub symbols: Vec<String>,
 
     /// First day: 2020-03-01, 2020-03 (a month), 2020 (a year), today,
-    /// yesterday, or -7d (seven days ago; days are UTC). Alone, it is the
-    /// whole range: `--from 2020-03` is March, `--from -7d` one day.
+    /// yesterday, or -7d (seven days ago; also -2w, -6m, -3y; days are UTC).
+    /// Alone, it is the whole range: `--from 2020-03` is March, `--from -7d` one day.
     #[arg(long, value_name = "DAY", value_parser = parse_span, allow_hyphen_values = true)]
     pub from: Span,
 
@@ -56,6 +56,10 @@ pub struct QueueSelectionArgs {
     /// ahead is taken for a typo (2102 for 2012) and nothing is queued.
     #[arg(long)]
     pub far_future: bool,
+
+    /// Queue `all` without asking (needed without a terminal: scripts, cron).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 impl QueueSelectionArgs {
@@ -77,8 +81,8 @@ pub struct ReportSelectionArgs {
     #[arg(long = "symbol", short = 's', value_name = "NAME", value_delimiter = ',')]
     pub symbols: Vec<String>,
 
-    /// First day, written like 2020-03-01, 2020-03, 2020, today, yesterday
-    /// or -7d [default: the first day in the database].
+    /// First day, written like 2020-03-01, 2020-03, 2020, today, yesterday,
+    /// -7d or -3y [default: the first day in the database].
     #[arg(long, value_name = "DAY", value_parser = parse_span, allow_hyphen_values = true)]
     pub from: Option<Span>,
 
@@ -234,8 +238,8 @@ pub struct ChartArgs {
     #[arg(long = "symbol", short = 's', value_name = "NAME", value_delimiter = ',', required = true)]
     pub symbols: Vec<String>,
 
-    /// First day, written like 2020-03-01, 2020-03, 2020, today, yesterday
-    /// or -7d [default: the first day in the database].
+    /// First day, written like 2020-03-01, 2020-03, 2020, today, yesterday,
+    /// -7d or -3y [default: the first day in the database].
     #[arg(long, value_name = "DAY", value_parser = parse_span, allow_hyphen_values = true)]
     pub from: Option<Span>,
 

@@ -43,10 +43,14 @@ pub struct Cli {
     pub db: Option<PathBuf>,
 
     /// Base URL of the price source's API, in place of the one it documents
-    /// [default: the source's own; for `cryptodb`, http://localhost:8080].
-    /// `pricequeue serve` stands in for every built-in source at one address.
-    /// A `user:password@` in it is sent as HTTP Basic authentication, and
-    /// never stored or shown: give it to every run.
+    /// [default: the source's own: cryptodb http://localhost:8080, binance
+    /// https://api.binance.com, coinbase https://api.exchange.coinbase.com,
+    /// kraken https://api.kraken.com, bitstamp https://www.bitstamp.net,
+    /// bitfinex https://api-pub.bitfinex.com, okx https://www.okx.com, a
+    /// declared source its `server`]. `pricequeue serve` stands in for every
+    /// built-in source at one address. A `user:password@` in it is sent as
+    /// HTTP Basic authentication, and never stored or shown: give it to
+    /// every run.
     #[arg(long, global = true, env = "PRICEQUEUE_SERVER", hide_env_values = true, value_name = "URL", value_parser = parse_server)]
     pub server: Option<String>,
 
@@ -73,6 +77,12 @@ pub struct Cli {
     #[arg(long, short = 'v', global = true)]
     pub verbose: bool,
 
+    /// Output format of the commands that print a report (status, query,
+    /// sql), given before the command as in a shell alias; a --format after
+    /// the command wins.
+    #[arg(long, short = 'f', value_enum, value_name = "FORMAT")]
+    pub format: Option<crate::report::Format>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -97,6 +107,33 @@ pub fn command() -> clap::Command {
         cmd = cmd.mut_subcommand(name, with_exits);
     }
     cmd
+}
+
+impl Cli {
+    /// Hands a `--format` given before the command to the command, unless
+    /// it was given its own after its name; `matches` are the whole command
+    /// line's. A command that prints no report has no format to take: a
+    /// usage error, rather than a flag silently ignored.
+    pub fn pass_format(&mut self, matches: &clap::ArgMatches) -> Result<(), crate::error::Usage> {
+        let Some(format) = self.format else { return Ok(()) };
+        let slot = match &mut self.command {
+            Command::Status(c) => &mut c.format,
+            Command::Query(c) => &mut c.format,
+            Command::Sql(c) => &mut c.format,
+            _ => {
+                let name = matches.subcommand_name().unwrap_or("this command");
+                return Err(crate::error::Usage(format!(
+                    "--format goes with status, query and sql, which print a report; `{name}` has no format to take"
+                )));
+            }
+        };
+        // Asked only of the commands above: clap panics at an id a command lacks.
+        let own = matches.subcommand().and_then(|(_, m)| m.value_source("format"));
+        if own != Some(clap::parser::ValueSource::CommandLine) {
+            *slot = format;
+        }
+        Ok(())
+    }
 }
 
 /// The default database file, in the current directory.

@@ -58,8 +58,10 @@ impl Run for DemoArgs {
             to: None,
             allow_unknown: false,
             far_future: false,
+            // The stand-in's own short lists, on its own server.
+            yes: true,
         };
-        let sel = resolve::queue_selection(&asked, source.as_ref())?;
+        let sel = resolve::queue_selection(&asked, source.as_ref(), &decls.names())?;
         let store = Store::open(&options)?;
         // Marked before anything else: a demo stopped halfway is still the demo's.
         store.set_demo(true)?;

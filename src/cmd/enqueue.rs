@@ -2,25 +2,75 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::{plural, sources, Env, Run};
-use crate::cli::EnqueueArgs;
+use super::{confirmed, plural, sources, Env, Run};
+use crate::cli::{EnqueueArgs, QueueSelectionArgs};
 use crate::clock;
 use crate::error::Exit;
 use crate::resolve;
 use crate::selection::Selection;
+use crate::source::PriceSource;
 use crate::store::{Create, Store};
 
 impl Run for EnqueueArgs {
     fn run(&self, env: &Env) -> Result<Exit> {
-        let decls = sources::declarations(env)?;
-        let source = sources::open_to_queue(env, &decls, &self.selection.source)?;
-        let sel = resolve::queue_selection(&self.selection, source.as_ref())?;
+        let known = sources::declarations(env);
+        let source = sources::open_to_queue(env, &known, &self.selection.source)?;
+        let sel = resolve::queue_selection(&self.selection, source.as_ref(), &known.decls.names())?;
+        if !all_confirmed(&self.selection, source.as_ref(), &sel, env)? {
+            return Ok(Exit::Ok);
+        }
         let store = Store::open(&env.store(Create::IfMissing))?;
-        sources::keep_declaration(&store, &decls, source.name())?;
+        sources::keep_declaration(&store, &known.decls, source.name())?;
         enqueue(&store, &sel, source.name(), self.grace, env)?;
         take_over(&store, env)?;
         Ok(Exit::Ok)
     }
+}
+
+/// Says how many pairs `all` named on a source whose lists are its whole
+/// market (an exchange's hundreds of pairs), and asks before they are
+/// queued (y/N), unless --yes: false when the answer is no (said). Where
+/// nobody can answer, nothing is queued: a usage error naming --yes.
+pub(super) fn all_confirmed(
+    asked: &QueueSelectionArgs,
+    source: &dyn PriceSource,
+    sel: &Selection,
+    env: &Env,
+) -> Result<bool> {
+    let all = |names: &[String]| names.iter().any(|n| n.trim().eq_ignore_ascii_case("all"));
+    let all_exchanges = source.exchange().is_none() && all(&asked.exchanges);
+    let all_symbols = all(&asked.symbols);
+    if asked.yes || !(all_exchanges || all_symbols) || !source.asks_before_all() {
+        return Ok(true);
+    }
+    let which = match (all_exchanges, all_symbols) {
+        (true, true) => "--exchange all --symbol all",
+        (true, false) => "--exchange all",
+        _ => "--symbol all",
+    };
+    // A few of the names, to show what `all` took in.
+    let names: Vec<String> = sel
+        .pairs()
+        .map(|(e, s)| if source.exchange().is_some() { s.to_string() } else { format!("{e} {s}") })
+        .collect();
+    let shown = match names.len() {
+        0..=5 => names.join(", "),
+        n => format!("{}, and {} more", names[..4].join(", "), n - 4),
+    };
+    let question = format!(
+        "{which} on {} is {} ({shown}): queue {} for {}?",
+        source.name(),
+        plural(names.len() as u64, "pair", "pairs"),
+        plural(sel.len(), "task", "tasks"),
+        if sel.from == sel.to { sel.from.to_string() } else { format!("{} to {}", sel.from, sel.to) },
+    );
+    let no_terminal = "add --yes to queue them all, or name the pairs you want \
+                       (--symbol with their names, comma-separated); nothing was queued";
+    let yes = confirmed(&question, no_terminal)?;
+    if !yes {
+        env.say("nothing was queued");
+    }
+    Ok(yes)
 }
 
 /// Queues the cells of the selection, to fetch from `source`, and says

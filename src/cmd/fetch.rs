@@ -1,6 +1,6 @@
 use anyhow::Result;
 
-use super::enqueue::{enqueue, take_over};
+use super::enqueue::{all_confirmed, enqueue, take_over};
 use super::progress::Left;
 use super::work::{broken_sources, exit_code, summary_lines};
 use super::{plural, sources, Env, Run};
@@ -11,12 +11,15 @@ use crate::store::{Create, Reason, Store};
 
 impl Run for FetchArgs {
     fn run(&self, env: &Env) -> Result<Exit> {
-        let decls = sources::declarations(env)?;
+        let known = sources::declarations(env);
         let asked = &self.selection;
-        let source = sources::open_to_queue(env, &decls, &asked.source)?;
-        let sel = resolve::queue_selection(asked, source.as_ref())?;
+        let source = sources::open_to_queue(env, &known, &asked.source)?;
+        let sel = resolve::queue_selection(asked, source.as_ref(), &known.decls.names())?;
+        if !all_confirmed(asked, source.as_ref(), &sel, env)? {
+            return Ok(Exit::Ok);
+        }
         let store = Store::open(&env.store(Create::IfMissing).synchronous(self.work.synchronous))?;
-        sources::keep_declaration(&store, &decls, source.name())?;
+        sources::keep_declaration(&store, &known.decls, source.name())?;
         enqueue(&store, &sel, source.name(), self.work.grace, env)?;
         take_over(&store, env)?;
         if self.refresh_days > 0 {

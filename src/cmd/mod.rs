@@ -111,7 +111,8 @@ pub fn main() -> Result<Exit> {
             std::process::exit(e.exit_code())
         }
     };
-    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    cli.pass_format(&matches)?;
     let env = Env {
         timeout: cli.timeout,
         busy_timeout: cli.busy_timeout,
@@ -173,6 +174,24 @@ fn mask_panics() {
             log("note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace");
         }
     }));
+}
+
+/// Asks `question` on the terminal; true for y or yes. Where standard
+/// input is not a terminal nobody can answer, so it is a usage error that
+/// ends with `no_terminal` (what to add, and that nothing was done): a
+/// script says --yes.
+pub(crate) fn confirmed(question: &str, no_terminal: &str) -> Result<bool> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!(crate::error::Usage(format!(
+            "{question} Standard input is not a terminal, so nobody can answer: {no_terminal}"
+        )));
+    }
+    let mut err = std::io::stderr().lock();
+    write!(err, "{question} [y/N] ").and_then(|()| err.flush()).context("asking on standard error")?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).context("reading the answer")?;
+    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
 }
 
 /// Routes Ctrl-C and SIGTERM to [`STOP`]; a second one exits at once

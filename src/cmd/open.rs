@@ -31,12 +31,13 @@ pub(super) fn open_selection(env: &Env, args: &ReportSelectionArgs) -> Result<Op
     }
 }
 
-/// Says when a database is read as immutable (from a read-only filesystem).
+/// Says when a database is read as immutable, and why (a read-only
+/// filesystem, a directory not writable to the user).
 pub(super) fn note_immutable(store: &Store, env: &Env) {
-    if store.immutable() {
+    if let Some(why) = store.immutable() {
         env.say(&format!(
-            "note: {} is on a read-only filesystem: read as it is on disk, without locks (what another \
-             process changes meanwhile is not seen)",
+            "note: {} {why}: read as it is on disk, without locks (what another process changes meanwhile \
+             is not seen)",
             store.location()
         ));
     }

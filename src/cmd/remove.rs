@@ -1,11 +1,9 @@
 //! `remove`: takes the tasks of a selection out of the queue (and their
 //! prices, when asked), after saying how many and asking first.
 
-use std::io::{BufRead, IsTerminal, Write};
+use anyhow::Result;
 
-use anyhow::{Context, Result};
-
-use super::{plural, Env, Run};
+use super::{confirmed, plural, Env, Run};
 use crate::cli::RemoveArgs;
 use crate::dates;
 use crate::error::{Exit, Usage};
@@ -54,7 +52,8 @@ impl Run for RemoveArgs {
         }
         let question =
             format!("remove {}{from} of {} from {}{kept}?", what(tasks, prices), sel.describe(), store.location());
-        if !self.yes && !confirmed(&question)? {
+        let no_terminal = "add --yes to remove them; nothing was removed";
+        if !self.yes && !confirmed(&question, no_terminal)? {
             env.say("nothing was removed");
             return Ok(Exit::Ok);
         }
@@ -62,21 +61,4 @@ impl Run for RemoveArgs {
         env.say(&format!("removed {}{from} of {}", what(tasks, prices), sel.describe()));
         Ok(Exit::Ok)
     }
-}
-
-/// Asks `question` on the terminal; true for y or yes. Where standard
-/// input is not a terminal nobody can answer, so it is a usage error: a
-/// script says --yes.
-fn confirmed(question: &str) -> Result<bool> {
-    if !std::io::stdin().is_terminal() {
-        anyhow::bail!(Usage(format!(
-            "{question} Standard input is not a terminal, so nobody can answer: add --yes to remove them; \
-             nothing was removed"
-        )));
-    }
-    let mut err = std::io::stderr().lock();
-    write!(err, "{question} [y/N] ").and_then(|()| err.flush()).context("asking on standard error")?;
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer).context("reading the answer")?;
-    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
 }

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::{log, plural, Env};
 use crate::error::Usage;
@@ -21,30 +21,77 @@ fn default_file() -> Option<PathBuf> {
     Some(config.join("pricequeue").join("sources.toml"))
 }
 
+/// The sources a command may queue tasks for: the built-in ones, and those
+/// declared in `--sources` (or the default file, if there is one).
+pub(super) struct Known {
+    pub decls: Declarations,
+    /// The declarations file, when it cannot be read or has a mistake: it
+    /// blocks only the sources it declares, never a built-in one.
+    broken: Option<Broken>,
+}
+
+struct Broken {
+    /// What is wrong with it, as one message (its place, line and column).
+    error: String,
+    /// The sources it seems to declare (its tables, read past the mistake).
+    names: Vec<String>,
+}
+
 /// The built-in sources, and those declared in `--sources` (or the
-/// default file, if there is one).
-pub(super) fn declarations(env: &Env) -> Result<Declarations> {
+/// default file, if there is one), unless that file is broken.
+pub(super) fn declarations(env: &Env) -> Known {
     let mut decls = Declarations::builtin();
     let file = match &env.sources {
         Some(path) => Some(path.clone()),
         None => default_file().filter(|p| p.is_file()),
     };
-    if let Some(path) = file {
-        let text = std::fs::read_to_string(&path).with_context(|| {
-            format!("cannot read the declared sources in {} (--sources, PRICEQUEUE_SOURCES)", path.display())
-        })?;
-        decls.merge(Declarations::parse(&text, &path.display().to_string())?)?;
+    let Some(path) = file else { return Known { decls, broken: None } };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) => {
+            let error =
+                format!("cannot read the declared sources in {} (--sources, PRICEQUEUE_SOURCES): {e}", path.display());
+            return Known { decls, broken: Some(Broken { error, names: Vec::new() }) };
+        }
+    };
+    let mut declared = decls.clone();
+    match Declarations::parse(&text, &path.display().to_string()).and_then(|mine| declared.merge(mine)) {
+        Ok(()) => decls = declared,
+        Err(e) => {
+            let names = Declarations::names_in(&text);
+            return Known { decls, broken: Some(Broken { error: format!("{e:#}"), names }) };
+        }
     }
-    Ok(decls)
+    Known { decls, broken: None }
 }
 
 fn timeouts(env: &Env) -> Timeouts {
     Timeouts { request: env.timeout, ..Timeouts::default() }
 }
 
-/// The source `name` to queue tasks for: its names are checked with it.
-pub(super) fn open_to_queue(env: &Env, decls: &Declarations, name: &str) -> Result<Arc<dyn PriceSource>> {
-    source::open(name, env.server.as_deref(), decls, timeouts(env), 1).map_err(|e| match e {
+/// The source `name` to queue tasks for: its names are checked with it. A
+/// broken declarations file stops only a source it may declare (with its
+/// error); a built-in source goes on, the file's error said once beside it.
+pub(super) fn open_to_queue(env: &Env, known: &Known, name: &str) -> Result<Arc<dyn PriceSource>> {
+    if let Some(broken) = &known.broken {
+        if known.decls.is_builtin(name) {
+            log(&format!(
+                "warning: {}; the sources declared there cannot be used until it is fixed ({name}, built in, can)",
+                broken.error
+            ));
+        } else if broken.names.iter().any(|n| n == name) {
+            anyhow::bail!(
+                "{}; the source {name} is declared there, and cannot be used until it is fixed",
+                broken.error
+            );
+        } else {
+            anyhow::bail!(
+                "{}; the source {name} is not built in, and may be declared there: fix the file first",
+                broken.error
+            );
+        }
+    }
+    source::open(name, env.server.as_deref(), &known.decls, timeouts(env), 1).map_err(|e| match e {
         OpenError::Unknown { .. } => anyhow::anyhow!(Usage(e.to_string())),
         e => anyhow::anyhow!(e),
     })

@@ -48,24 +48,43 @@ impl Declarations {
     }
 
     /// Reads declarations (a TOML file, one table per source). Errors name
-    /// `origin`, the source and the key, and say what to write instead.
+    /// `origin`, the line and column (`origin:LINE:COLUMN:`, as compilers
+    /// write them), the source and the key, and say what to write instead.
     pub fn parse(text: &str, origin: &str) -> anyhow::Result<Declarations> {
-        let table: toml::Table = toml::from_str(text).map_err(|e| anyhow::anyhow!("{origin}: not valid TOML: {e}"))?;
+        let place = |span: Option<std::ops::Range<usize>>| {
+            span.map_or_else(|| origin.to_string(), |s| format!("{origin}:{}", line_and_column(text, s.start)))
+        };
+        let document = toml::de::DeTable::parse(text).map_err(|e| {
+            anyhow::anyhow!("{}: not valid TOML: {}", place(e.span()), e.message().trim_end().replace('\n', "; "))
+        })?;
         let mut sources = BTreeMap::new();
-        for (name, value) in table {
-            let at = format!("{origin}: source [{name}]");
-            check_name(&name).map_err(|e| anyhow::anyhow!("{at}: {e}"))?;
-            let toml::Value::Table(_) = value else {
+        for (key, value) in document.get_ref().iter() {
+            let name = key.get_ref().to_string();
+            let at = |span| format!("{}: source [{name}]", place(span));
+            check_name(&name).map_err(|e| anyhow::anyhow!("{}: {e}", at(Some(key.span()))))?;
+            if !value.get_ref().is_table() {
                 anyhow::bail!(
-                    "{at}: a source is a table: write [{name}] on a line of its own, then its keys (server = \"...\", ...)"
+                    "{}: a source is a table: write [{name}] on a line of its own, then its keys (server = \"...\", ...)",
+                    at(Some(key.span()))
                 );
-            };
-            let decl =
-                Declaration::deserialize(value).map_err(|e| anyhow::anyhow!("{at}: {}", explain(&e.to_string())))?;
-            validate(&decl).map_err(|e| anyhow::anyhow!("{at}, {e}"))?;
+            }
+            let decl = Declaration::deserialize(toml::de::ValueDeserializer::from(value.clone()))
+                .map_err(|e| anyhow::anyhow!("{}: {}", at(e.span().or(Some(key.span()))), explain(e.message())))?;
+            validate(&decl).map_err(|e| {
+                // The key's own place, or the nearest table it belongs in.
+                let span = key_span(value, &e.key).unwrap_or_else(|| key.span());
+                anyhow::anyhow!("{}, {e}", at(Some(span)))
+            })?;
             sources.insert(name, (decl, false));
         }
         Ok(Declarations { sources })
+    }
+
+    /// The sources `text` declares (its tables), read past any mistake in
+    /// it: the names a broken file keeps from use.
+    pub fn names_in(text: &str) -> Vec<String> {
+        let (document, _) = toml::de::DeTable::parse_recoverable(text);
+        document.get_ref().iter().map(|(name, _)| name.get_ref().to_string()).collect()
     }
 
     /// Adds `other`'s sources; a name may be declared once, and never a built-in's.
@@ -105,6 +124,11 @@ impl Declarations {
         toml::to_string(&one).ok()
     }
 
+    /// A declared source's own base URL, which --server replaces.
+    pub fn server(&self, name: &str) -> Option<&str> {
+        self.get(name).map(|d| d.server.as_str())
+    }
+
     /// The environment variables a source's requests need.
     pub fn variables(&self, name: &str) -> Vec<String> {
         self.get(name).map(|d| variables(d, true)).unwrap_or_default()
@@ -121,9 +145,43 @@ impl Declarations {
     }
 }
 
+/// `LINE:COLUMN` of the byte `offset` of `text`, both from 1.
+fn line_and_column(text: &str, offset: usize) -> String {
+    let before = text.get(..offset.min(text.len())).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    format!("{line}:{column}")
+}
+
+/// Where the key `path` (`rows.close`, `error[1].at`) of a source's table
+/// is written: the key itself, or the nearest table on its way that is
+/// there (a key left out is missing from that table).
+fn key_span(table: &toml::Spanned<toml::de::DeValue>, path: &str) -> Option<std::ops::Range<usize>> {
+    let mut at = table;
+    let mut found = None;
+    for part in path.split('.') {
+        let (name, index) = match part.split_once('[') {
+            Some((name, rest)) => (name, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (part, None),
+        };
+        let Some((key, value)) = at.get_ref().as_table().and_then(|t| t.iter().find(|(k, _)| k.get_ref() == name))
+        else {
+            break;
+        };
+        found = Some(key.span());
+        at = value;
+        if let Some(i) = index {
+            let Some(item) = at.get_ref().as_array().and_then(|a| a.get(i)) else { break };
+            found = Some(item.span());
+            at = item;
+        }
+    }
+    found
+}
+
 /// The environment variables a declaration's templates name (its
 /// server's too, `with_server`), sorted, once each.
-fn variables(decl: &Declaration, with_server: bool) -> Vec<String> {
+pub(super) fn variables(decl: &Declaration, with_server: bool) -> Vec<String> {
     let mut names = Vec::new();
     let lists = [&decl.symbols, &decl.exchanges];
     let templates = std::iter::once(&decl.candles)
@@ -177,9 +235,23 @@ fn explain(message: &str) -> String {
     }
 }
 
+/// A key of a declaration that breaks a rule serde cannot check.
+#[derive(Debug)]
+struct Invalid {
+    /// Its path in the source's table: `rows.close`, `error[1].at`.
+    key: String,
+    why: String,
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "key `{}`: {}", self.key, self.why)
+    }
+}
+
 /// Checks what serde cannot: templates, pointers, and the keys that go together.
-fn validate(d: &Declaration) -> Result<(), String> {
-    let key = |k: &str, e: String| format!("key `{k}`: {e}");
+fn validate(d: &Declaration) -> Result<(), Invalid> {
+    let key = |k: &str, why: String| Invalid { key: k.to_string(), why };
     if !(d.server.starts_with("http://") || d.server.starts_with("https://")) {
         return Err(key("server", format!("{:?} is not an http:// or https:// URL", d.server)));
     }

@@ -25,6 +25,8 @@ pub struct HttpSource {
     /// Its user and password, shown nowhere.
     secrets: Secrets,
     timeouts: Timeouts,
+    /// `base` is the default address, not one --server gave.
+    own_address: bool,
 }
 
 /// The HTTP client every source uses: `timeouts`, up to `connections`
@@ -59,7 +61,12 @@ impl HttpSource {
         if let Some(c) = &base.credentials {
             secrets.hide_credentials(c);
         }
-        HttpSource { agent, base, secrets, timeouts }
+        HttpSource { agent, base, secrets, timeouts, own_address: false }
+    }
+
+    /// The same, its address being the default, not one --server gave.
+    pub fn at_own_address(self) -> HttpSource {
+        HttpSource { own_address: true, ..self }
     }
 
     /// The URL of a price as it may be shown, names percent-encoded as path segments.
@@ -133,6 +140,14 @@ impl HttpSource {
 impl PriceSource for HttpSource {
     fn name(&self) -> &str {
         "cryptodb"
+    }
+
+    fn asks_before_all(&self) -> bool {
+        false
+    }
+
+    fn own_address(&self) -> bool {
+        self.own_address
     }
 
     fn server(&self) -> &str {
@@ -240,6 +255,13 @@ pub(super) fn classify_transport(url: &str, e: ureq::Error, timeouts: Timeouts) 
         Error::BadUri(_) | Error::Protocol(_) => FetchError::Permanent(message),
         _ => FetchError::Transient(message),
     }
+}
+
+/// Whether an http(s) URL names this machine (`localhost`, a loopback
+/// address): a server there is the user's to start.
+pub(super) fn on_this_machine(url: &str) -> bool {
+    let host = host(url).trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The host name of an http(s) URL: what lies between the scheme and the

@@ -16,6 +16,7 @@ mod declare;
 mod engine;
 mod format;
 mod http;
+mod meant;
 mod open;
 mod rows;
 mod secrets;
@@ -33,6 +34,7 @@ pub use answer::{check_price, parse_price, parse_retry_after, parse_retry_after_
 pub use declare::Declarations;
 pub use engine::DeclaredSource;
 pub use http::HttpSource;
+pub use meant::{sources_writing, Meant};
 pub use open::{open, OpenError, CRYPTODB_SERVER};
 pub use secrets::{mask_read, mask_userinfo, Credentials, Url, MASK};
 
@@ -48,6 +50,13 @@ pub trait PriceSource: Send + Sync {
     fn name(&self) -> &str;
     /// Names the server (its base URL), for messages.
     fn server(&self) -> &str;
+    /// Whether [`PriceSource::server`] is the source's own address (its
+    /// declaration's, or the reference API's default), not one --server
+    /// (or PRICEQUEUE_SERVER) gave: what a failure to reach it should point
+    /// at. False unless the source knows.
+    fn own_address(&self) -> bool {
+        false
+    }
     /// The exchange this source is, when it is one (`binance`): its prices
     /// are stored under this name. `None` for a source that serves several
     /// exchanges (`cryptodb`, a declaration with `{exchange}`).
@@ -63,6 +72,14 @@ pub trait PriceSource: Send + Sync {
     /// otherwise. `None` for no documented limit.
     fn pace(&self) -> Option<Duration> {
         None
+    }
+    /// Whether `all` is worth a question before it is queued: an
+    /// exchange's list is its whole market (hundreds of pairs, each a task a
+    /// day), a declared API's may be thousands. The reference API's lists
+    /// are the price API's own handful, fetched with `all` by the README,
+    /// the demo and existing crontabs, and it says no.
+    fn asks_before_all(&self) -> bool {
+        true
     }
     /// The exchanges the source lists (for a one-exchange source, its own name).
     fn exchanges(&self) -> Result<Vec<String>, FetchError>;
@@ -165,15 +182,23 @@ impl Default for Timeouts {
     }
 }
 
-/// What a failed first request to the server says, and what to do.
-pub fn server_trouble(server: &str, e: &FetchError) -> String {
+/// What a failed first request to `source`'s server says, and what to do.
+/// An address --server gave is checked there; the source's own address is
+/// not the user's typo, so no flag they never gave is blamed for it.
+pub fn server_trouble(source: &dyn PriceSource, e: &FetchError) -> String {
+    let server = source.server();
+    if source.own_address() {
+        if let Some(said) = own_address_trouble(source, e) {
+            return said;
+        }
+    }
     match e {
         FetchError::Unreachable(e) => {
             format!("cannot reach the price server: {e}. Is it running? `pricequeue serve` starts one")
         }
         FetchError::UnknownHost(e) => format!(
-            "cannot find the price server: {e}. Check the host name in --server {server} for a typo \
-             (or, for a source's own address, this machine's DNS); running the command again will not help"
+            "cannot find the price server: {e}. Check the host name in --server {server} for a typo; \
+             running the command again will not help"
         ),
         FetchError::TimedOut(e) => format!(
             "the price server at {server} did not answer: {e}. Is it the right --server, and up? \
@@ -194,4 +219,37 @@ pub fn server_trouble(server: &str, e: &FetchError) -> String {
              URL, like http://localhost:8080"
         ),
     }
+}
+
+/// [`server_trouble`] for a source at its own address (no --server given),
+/// where it differs: `None` where the advice is the same either way.
+fn own_address_trouble(source: &dyn PriceSource, e: &FetchError) -> Option<String> {
+    let (name, server) = (source.name(), source.server());
+    // A default address on this machine (the reference API's) is a server
+    // the user starts; one elsewhere is the provider's.
+    let local = http::on_this_machine(server);
+    Some(match e {
+        FetchError::Unreachable(e) if local => format!(
+            "cannot reach the price server at {server}, {name}'s own address: {e}. Is it running? \
+             `pricequeue serve` starts one there; --server gives another address"
+        ),
+        FetchError::Unreachable(e) => format!(
+            "cannot reach {name} at its own address, {server}: {e}. Check this machine's network (a \
+             firewall or a proxy in the way?); --server points {name} at another address, like a stand-in \
+             (`pricequeue serve`)"
+        ),
+        FetchError::UnknownHost(e) => format!(
+            "cannot find {name}'s server: {e}. The address is {name}'s own ({server}), not a typo of yours: \
+             this machine cannot look the name up (no DNS, or no network). Run the command again once it \
+             can; --server points {name} at another address, like a stand-in (`pricequeue serve`)"
+        ),
+        FetchError::TimedOut(e) => format!(
+            "{name} did not answer at its own address, {server}: {e}. Try again later, or give a longer --timeout"
+        ),
+        FetchError::Permanent(e) => format!(
+            "{server}, {name}'s own address, does not answer like {name}'s API ({e}): is something (a proxy, \
+             a captive portal) answering for it? --server points {name} at another address"
+        ),
+        _ => return None,
+    })
 }

@@ -64,7 +64,8 @@ pub fn open(
     connections: usize,
 ) -> Result<Arc<dyn PriceSource>, OpenError> {
     if name == CRYPTODB {
-        return Ok(Arc::new(HttpSource::new(server.unwrap_or(CRYPTODB_SERVER), timeouts, connections)));
+        let source = HttpSource::new(server.unwrap_or(CRYPTODB_SERVER), timeouts, connections);
+        return Ok(Arc::new(if server.is_none() { source.at_own_address() } else { source }));
     }
     let Some(decl) = decls.get(name) else {
         return Err(OpenError::Unknown { name: name.to_string(), known: decls.names() });

@@ -9,6 +9,9 @@ pub enum ErrorKind {
     Locked,
     /// The database cannot be written here (permissions, a read-only filesystem).
     ReadOnly,
+    /// The file may not be read or written by this user, or its directory
+    /// written, or it is on a read-only filesystem: the message names which.
+    NoAccess,
     /// The disk holding the database is full.
     Full,
     /// The file or its directory cannot be opened.
@@ -42,7 +45,7 @@ impl ErrorKind {
             ),
             ErrorKind::CannotOpen => Some("check that the database's directory exists and that you may write in it"),
             // Their messages say what to do.
-            ErrorKind::NotOurs | ErrorKind::NewerSchema | ErrorKind::Unreachable => None,
+            ErrorKind::NotOurs | ErrorKind::NewerSchema | ErrorKind::Unreachable | ErrorKind::NoAccess => None,
         }
     }
 }
@@ -127,6 +130,7 @@ mod tests {
         assert!(hint(&store(ErrorKind::Locked)).unwrap().contains("sqlite3 shell inside BEGIN"));
         assert!(hint(&store(ErrorKind::Full)).unwrap().contains("free some space"));
         assert_eq!(hint(&store(ErrorKind::NewerSchema)), None, "the message says what to do");
+        assert_eq!(hint(&store(ErrorKind::NoAccess)), None, "the message names the file, its mode and what to ask");
         assert_eq!(hint(&anyhow::anyhow!("no such column: x")), None);
     }
 }

@@ -130,10 +130,14 @@ impl Store {
         &self.location
     }
 
-    /// Whether the database is read as immutable (an SQLite file on a
-    /// read-only filesystem): what other processes change meanwhile is not seen.
-    pub fn immutable(&self) -> bool {
-        matches!(&self.backend, Backend::Sqlite(db) if db.immutable)
+    /// Why the database is read as immutable, if it is (an SQLite file "is
+    /// on a read-only filesystem", "is in ..., a directory not writable to
+    /// you"): what other processes change meanwhile is not seen.
+    pub fn immutable(&self) -> Option<&str> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.immutable.as_deref(),
+            _ => None,
+        }
     }
 }
 

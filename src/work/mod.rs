@@ -280,7 +280,7 @@ fn probe(source: &dyn PriceSource) -> Result<()> {
                 let _ = e;
                 thread::sleep(Duration::from_millis(500 * tries));
             }
-            Err(e) => bail!(server_trouble(source.server(), &e)),
+            Err(e) => bail!(server_trouble(source, &e)),
         }
     }
 }

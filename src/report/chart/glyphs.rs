@@ -6,9 +6,10 @@
 //! size of axis labels that leaves a blank column after narrow glyphs:
 //! "2018-1 0-01", "btc:  close". [`Glyphs`] wraps a backend and sets text
 //! itself, with the same font, size, anchor and rotation as plotters, each
-//! glyph rasterized at its fractional pen position with its bearing; every
-//! other drawing goes to the wrapped backend unchanged. The SVG chart
-//! leaves text to the viewer and needs none of this.
+//! glyph rasterized at its fractional pen position with its bearing; wide
+//! lines go segment by segment (`strokes.rs`), and every other drawing to
+//! the wrapped backend unchanged. The SVG chart leaves text to the viewer
+//! and needs none of this.
 
 use std::sync::OnceLock;
 
@@ -70,7 +71,7 @@ impl<B: DrawingBackend> DrawingBackend for Glyphs<B> {
         path: I,
         style: &S,
     ) -> Result<(), DrawingErrorKind<B::ErrorType>> {
-        self.0.draw_path(path, style)
+        super::strokes::draw_path(&mut self.0, path, style)
     }
 
     fn draw_circle<S: BackendStyle>(

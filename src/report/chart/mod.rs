@@ -11,6 +11,7 @@ mod axis;
 mod bitmap;
 mod draw;
 mod glyphs;
+mod strokes;
 mod svg;
 #[cfg(test)]
 mod tests;

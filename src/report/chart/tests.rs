@@ -240,3 +240,57 @@ fn every_reason_has_its_own_colour_and_a_legend_entry() {
     }
     assert_eq!(colours.len(), reasons.len(), "a colour each: {colours:?}");
 }
+
+/// The pixels of `png` (RGB), with its width.
+fn pixels(png: &[u8]) -> (Vec<u8>, usize) {
+    let mut reader = ::png::Decoder::new(std::io::Cursor::new(png)).read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!(info.color_type, ::png::ColorType::Rgb);
+    buf.truncate(info.buffer_size());
+    (buf, info.width as usize)
+}
+
+#[test]
+fn the_png_line_is_unbroken_where_every_day_has_a_price() {
+    // Three years of a price that jumps about, as a real one does: many days
+    // to a pixel column, steep strokes up and down within a column.
+    let (from, to) = (d("2018-01-01"), d("2020-12-31"));
+    let mut level = 20_000.0;
+    let prices: Vec<(NaiveDate, Price)> = from
+        .iter_days()
+        .take_while(|day| *day <= to)
+        .enumerate()
+        .map(|(i, day)| {
+            let wave = ((i as f64) / 9.0).sin() * 4_000.0 + ((i * 7919 % 101) as f64 - 50.0) * 40.0;
+            level = (level + wave * 0.1).clamp(12_000.0, 28_000.0);
+            (day, price(level + wave))
+        })
+        .collect();
+    let data = ChartData {
+        exchange: "binance".into(),
+        symbol: "BTCUSDT".into(),
+        source: None,
+        from,
+        to,
+        prices,
+        missing: vec![],
+    };
+    let (rgb, width) = pixels(&png(&data, Style::Line, DEFAULT_SIZE).unwrap());
+    // The line's colour (LINE in draw.rs); nothing else is drawn in it.
+    let is_line = |x: usize, y: usize| rgb[3 * (y * width + x)..3 * (y * width + x) + 3] == [31, 78, 156];
+    let height = rgb.len() / 3 / width;
+    let columns: Vec<usize> = (0..width).filter(|x| (0..height).any(|y| is_line(*x, y))).collect();
+    let (first, last) = (columns[0], columns[columns.len() - 1]);
+    assert!(last - first > DEFAULT_SIZE.0 as usize / 2, "the line spans the chart: {first}..{last}");
+    // A line through consecutive days, its x always rising, meets every
+    // pixel column between its ends in one unbroken run of pixels.
+    let broken: Vec<(usize, usize)> = (first..=last)
+        .map(|x| {
+            let runs = (0..height).filter(|y| is_line(x, *y) && (*y == 0 || !is_line(x, y - 1))).count();
+            (x, runs)
+        })
+        .filter(|(_, runs)| *runs != 1)
+        .collect();
+    assert!(broken.is_empty(), "columns where the line is missing or in pieces (x, runs): {broken:?}");
+}

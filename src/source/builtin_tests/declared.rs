@@ -190,6 +190,35 @@ fn declaration_mistakes_name_the_file_the_source_and_the_key() {
 }
 
 #[test]
+fn declaration_mistakes_name_the_line_and_column() {
+    let good = "# mine\n[s]\nserver = \"https://x\"\ncandles = \"{server}/c?s={symbol}\"\nmax_days = 10\npaging = \"forward\"\n\
+                order = \"oldest_first\"\n\n[s.rows]\njson = \"\"\ntime = 0\ntime_format = \"ms\"\nopen = 1\nhigh = 2\nlow = 3\n\
+                close = 4\n\n[[s.error]]\nat = \"/error\"\n";
+    assert!(Declarations::parse(good, "my.toml").is_ok());
+    let parse = |text: String| Declarations::parse(&text, "my.toml").map(|_| ()).unwrap_err().to_string();
+    for (text, starts) in [
+        // A rule serde cannot check: the key's own line.
+        (good.replace("max_days = 10", "max_days = 0"), "my.toml:5:1: source [s], key `max_days`: at least 1"),
+        (
+            good.replace("time_format = \"ms\"", "time_format = \"epoch\""),
+            "my.toml:12:1: source [s], key `rows.time_format`",
+        ),
+        (good.replace("at = \"/error\"", "at = \"error\""), "my.toml:19:1: source [s], key `error[0].at`"),
+        // A key left out: the table it is missing from.
+        (good.replace("json = \"\"\n", ""), "my.toml:9:4: source [s], key `rows.json`"),
+        // serde's own: a misspelt key, a value of the wrong kind, where they are.
+        (good.replace("low = 3", "lo = 3"), "my.toml:15:1: source [s]: unknown field `lo`"),
+        (good.replace("max_days = 10", "max_days = \"ten\""), "my.toml:5:12: source [s]: invalid type"),
+        // TOML itself.
+        (good.replace("[s.rows]", "[s.rows"), "my.toml:9:8: not valid TOML: "),
+        (good.replace("[s]", "[Big]"), "my.toml:2:2: source [Big]: a source's name is"),
+    ] {
+        let err = parse(text);
+        assert!(err.starts_with(starts), "{starts:?}\nnot the start of: {err}");
+    }
+}
+
+#[test]
 fn open_knows_cryptodb_the_builtins_and_no_others() {
     let decls = Declarations::builtin();
     let source = open("cryptodb", None, &decls, Timeouts::default(), 1).unwrap();

@@ -42,6 +42,8 @@ pub struct DeclaredSource {
     headers: Vec<(String, Template)>,
     /// The declaration has no `{exchange}`: the source is one exchange, named after it.
     one_exchange: bool,
+    /// `base` is the declared address, not one --server gave.
+    own_address: bool,
 }
 
 impl DeclaredSource {
@@ -80,6 +82,7 @@ impl DeclaredSource {
         Ok(DeclaredSource {
             name: name.to_string(),
             one_exchange: !candles.has_exchange(),
+            own_address: server.is_none(),
             decl: decl.clone(),
             base: Rendered { shown: secrets.mask(&base.shown), real: base.sent },
             credentials: base.credentials,
@@ -258,6 +261,10 @@ impl PriceSource for DeclaredSource {
 
     fn server(&self) -> &str {
         &self.base.shown
+    }
+
+    fn own_address(&self) -> bool {
+        self.own_address
     }
 
     fn exchange(&self) -> Option<&str> {

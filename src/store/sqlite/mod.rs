@@ -2,6 +2,7 @@
 //! connections, WAL mode so readers run beside the writers. Its operations
 //! are the store's (documented there), in files named as PostgreSQL's are.
 
+mod access;
 mod claims;
 mod complete;
 mod copy;
@@ -27,7 +28,7 @@ use rusqlite::{Connection, OpenFlags, ToSql};
 pub use readonly::run_readonly;
 pub use schema::{latest_version, made_by_demo, remove_database};
 
-use super::error::{error_kind, ErrorKind, StoreError};
+use super::error::{error_kind, ErrorKind};
 use super::{Create, Options, Synchronous, TaskState};
 
 /// A pricequeue database in an SQLite file: a pool of connections to it.
@@ -36,9 +37,10 @@ pub struct Db {
     pool: Pool<SqliteConnectionManager>,
     /// The file, for messages.
     path: std::path::PathBuf,
-    /// Read as immutable (it is on a read-only filesystem): what other
-    /// processes change meanwhile is not seen.
-    pub immutable: bool,
+    /// Read as immutable, and why (a read-only filesystem, a directory
+    /// not writable to this user): what other processes change meanwhile
+    /// is not seen.
+    pub immutable: Option<String>,
 }
 
 impl Db {
@@ -49,6 +51,9 @@ impl Db {
     pub fn open(path: &Path, options: &Options) -> Result<Db> {
         let Options { create, synchronous, busy_timeout, .. } = options.clone();
         check_path(path, create)?;
+        if create != Create::ReadOnly && path.exists() {
+            access::check_writable(path)?;
+        }
         // Reading commands open the file as a writer would (so an older
         // schema is brought up to date); where the filesystem refuses,
         // read-only; and where a WAL database's -shm file cannot be made
@@ -82,6 +87,10 @@ impl Db {
             }
         }
         let Some((target, flags, immutable)) = opened else { bail!("opening database {}", path.display()) };
+        let immutable = immutable.then(|| match access::Unwritable::of(path, false) {
+            Some(why) => why.describe(path),
+            None => "cannot be written here".to_string(),
+        });
 
         let sync = match synchronous {
             Synchronous::Normal => "NORMAL",
@@ -132,7 +141,7 @@ pub(crate) fn check_path(path: &Path, create: Create) -> Result<()> {
         Ok(m) if !m.is_file() => {
             bail!("{shown} is not a regular file (a device, a pipe or a socket): pass --db with a database file")
         }
-        Ok(_) => Ok(()),
+        Ok(_) => access::check_readable(path),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
             match (create, parent) {
@@ -159,45 +168,19 @@ fn cannot_open(e: &anyhow::Error) -> bool {
 }
 
 /// Why the database at `path` cannot be opened for writing, when the
-/// filesystem or the permissions say so.
+/// filesystem or the permissions say so: which of them, and of what.
 fn unwritable(path: &Path) -> Option<anyhow::Error> {
     if !path.exists() {
         return uncreatable(path);
     }
-    let kind = std::fs::OpenOptions::new().write(true).open(path).err()?.kind();
-    let shown = path.display();
-    match kind {
-        std::io::ErrorKind::ReadOnlyFilesystem => Some(
-            StoreError::new(
-                ErrorKind::ReadOnly,
-                format!(
-                    "{shown} is on a read-only filesystem: commands that write (enqueue, fetch, work, retry) \
-                     cannot use it; query, status, coverage and sql can read it. Copy it somewhere writable to \
-                     fetch into it"
-                ),
-            )
-            .into(),
-        ),
-        std::io::ErrorKind::PermissionDenied => Some(
-            StoreError::new(
-                ErrorKind::ReadOnly,
-                format!(
-                    "you may not write to {shown}: pricequeue writes to it and to its -wal and -shm files beside \
-                     it; query, status, coverage and sql can read it"
-                ),
-            )
-            .into(),
-        ),
-        _ => None,
-    }
+    access::Unwritable::of(path, true).map(|why| why.error(path))
 }
 
 /// Why no database file can be made at `path`, when its directory is on a
 /// read-only filesystem or not writable to this user: said once, naming
 /// the directory (SQLite's own words are "Error code 14", twice).
 fn uncreatable(path: &Path) -> Option<anyhow::Error> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let dir = access::directory(path);
     // Making the file is the only sure test (root writes where the mode
     // bits say no); one made here is removed at once, as it was not there.
     let kind = match std::fs::OpenOptions::new().write(true).create_new(true).open(path) {
