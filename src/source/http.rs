@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 
 use super::answer::{parse_price, parse_retry_after, quote, segment, BadPrice};
-use super::{Answer, DayAnswer, FetchError, PriceSource, Timeouts};
+use super::{Answer, DayAnswer, FetchError, PriceSource, Timeouts, Unproven};
 use crate::price::Price;
 
 /// Bytes accepted in one answer. A price is ~150 bytes and the name lists
@@ -131,7 +131,9 @@ impl PriceSource for HttpSource {
             None => DayAnswer::NoData,
         };
         let mut days = vec![(first, day)];
-        days.extend(first.iter_days().skip(1).take_while(|d| *d <= last).map(|d| (d, DayAnswer::Unanswered)));
+        days.extend(
+            first.iter_days().skip(1).take_while(|d| *d <= last).map(|d| (d, DayAnswer::Unanswered(Unproven::Cut))),
+        );
         Ok(Answer { days, slow_down: None })
     }
 

@@ -180,7 +180,7 @@ impl PriceSource for Range {
                     rows += 1;
                     DayAnswer::Price(price)
                 } else {
-                    DayAnswer::Unanswered
+                    DayAnswer::Unanswered(crate::source::Unproven::Cut)
                 };
                 (d, answer)
             })

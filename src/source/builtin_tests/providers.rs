@@ -48,13 +48,17 @@ fn binance_pages_gaps_young_pairs_and_early_ends() {
         "{}",
         seen[0]
     );
-    // The next page, from the day after the last row: a young pair's history
-    // starting inside the range is no data before it.
+    // The next page, from the day after the last row: a row for the 6th
+    // says nothing of the 5th (a young pair, or a page cut at its start)...
     let body = format!("[{}]", binance_row("2020-01-06", "7450"));
     let (got, _) = fetch("binance", "BTCUSDT", "2020-01-05", "2020-01-06", later(), vec![ok(&body)]);
-    assert_eq!(short(&got.unwrap()), ["none", "7450"]);
-    let (got, _) = fetch("binance", "BTCUSDT", "2020-01-05", "2020-01-06", later(), vec![ok("[]")]);
-    assert_eq!(short(&got.unwrap()), ["none", "none"]);
+    let got = got.unwrap();
+    assert_eq!(short(&got), ["lacking", "7450"]);
+    let DayAnswer::Unanswered(crate::source::Unproven::Lacking { why, .. }) = &got.days[0].1 else { panic!() };
+    assert_eq!(why, "its rows start at 2020-01-06");
+    // ...which an empty answer for exactly that day proves.
+    let (got, _) = fetch("binance", "BTCUSDT", "2020-01-05", "2020-01-05", later(), vec![ok("[]")]);
+    assert_eq!(short(&got.unwrap()), ["none"]);
 }
 
 #[test]
