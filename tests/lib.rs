@@ -47,6 +47,7 @@ mod sqlite {
     mod mixed;
     mod progress;
     mod query;
+    mod range_faults;
     mod remove;
     mod shutdown;
     mod source_faults;
@@ -76,6 +77,7 @@ mod postgres {
     mod mixed;
     mod progress;
     mod query;
+    mod range_faults;
     mod remove;
     mod restart;
     mod shutdown;

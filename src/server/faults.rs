@@ -38,6 +38,21 @@ pub enum Fault {
     /// A rate limit said in a `200` body, where the provider does that
     /// (Kraken, Bitfinex, CryptoCompare, Alpha Vantage); `429` elsewhere.
     BodyLimit,
+    // Range answers that prove less than they seem to (`Fault::RANGE`).
+    /// A stand-in's candle answer that ignores the range asked: its latest
+    /// 300 candles, up to today's.
+    IgnoreRange,
+    /// A stand-in's candle answer cut at its start: the newest half of the
+    /// rows it should hold (never none).
+    CutStart,
+    /// A stand-in's candle answer cut at its end: the oldest half (never none).
+    CutEnd,
+    /// A stand-in's candle answer with its times in the other unit: seconds
+    /// where the provider writes milliseconds, milliseconds where seconds.
+    WrongUnit,
+    /// A stand-in's candle answer with every time 8 hours early, each day's
+    /// row at 16:00 UTC the day before (a Hong Kong day, as OKX's `1D` bars).
+    OffUtcEarly,
 }
 
 impl Fault {
@@ -58,6 +73,13 @@ impl Fault {
     /// `body-limit` answer 418 and 429, the others a normal answer.
     pub const VENUE: [Fault; 5] = [Fault::ShortPage, Fault::OffUtc, Fault::Duplicate, Fault::Ban, Fault::BodyLimit];
 
+    /// The stand-ins' faults of range answers, each in the provider's own
+    /// form; on the reference API's paths a `500`. (A stand-in without
+    /// times, only days, sends `wrong-unit` and `off-utc-early` as normal
+    /// answers.)
+    pub const RANGE: [Fault; 5] =
+        [Fault::IgnoreRange, Fault::CutStart, Fault::CutEnd, Fault::WrongUnit, Fault::OffUtcEarly];
+
     /// A short name, as the request log and `--fault` use it.
     pub fn name(self) -> &'static str {
         match self {
@@ -74,6 +96,11 @@ impl Fault {
             Fault::Duplicate => "duplicate",
             Fault::Ban => "ban",
             Fault::BodyLimit => "body-limit",
+            Fault::IgnoreRange => "ignore-range",
+            Fault::CutStart => "cut-start",
+            Fault::CutEnd => "cut-end",
+            Fault::WrongUnit => "wrong-unit",
+            Fault::OffUtcEarly => "off-utc-early",
         }
     }
 }
@@ -82,8 +109,9 @@ impl std::str::FromStr for Fault {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Fault, String> {
-        Fault::ALL.into_iter().chain(Fault::VENUE).find(|f| f.name() == s).ok_or_else(|| {
-            let names: Vec<&str> = Fault::ALL.iter().chain(&Fault::VENUE).map(|f| f.name()).collect();
+        let all = || Fault::ALL.into_iter().chain(Fault::VENUE).chain(Fault::RANGE);
+        all().find(|f| f.name() == s).ok_or_else(|| {
+            let names: Vec<&str> = all().map(|f| f.name()).collect();
             format!("unknown fault '{s}'; one of: {}", names.join(", "))
         })
     }
@@ -188,6 +216,9 @@ mod tests {
         assert_eq!(choose(&aimed, p, 1, 0.0), None);
         assert_eq!(choose(&aimed, "/price/kraken/btc/2020-03-05", 1, 0.0), Some(Fault::Stall));
         assert!(parse_rule("teapot=0.1").unwrap_err().contains("one of: error, 429"));
+        for f in Fault::RANGE {
+            assert_eq!(parse_rule(&format!("{}=first:1", f.name())), Ok(FaultRule::first(f, 1)));
+        }
         assert!(parse_rule("error=2").is_err());
         assert!(parse_rule("error").is_err());
     }

@@ -140,7 +140,7 @@ pub fn settle(rows: &[Row], asked: &Asked, now_ms: i64) -> Result<Vec<(NaiveDate
     let (lo, hi) = asked.window(today);
     let inside: Vec<&Row> = rows.iter().filter(|r| (lo..=hi).contains(&r.day)).collect();
     if inside.is_empty() && !rows.is_empty() {
-        return Err(outside(rows, asked, lo, hi));
+        return Err(outside(rows, asked));
     }
     // Nothing for the days asked: the source said "nothing" for them.
     let nothing = rows.iter().all(|r| r.off.is_none() && asked.play(r.day));
@@ -154,8 +154,7 @@ pub fn settle(rows: &[Row], asked: &Asked, now_ms: i64) -> Result<Vec<(NaiveDate
         }
     }
     let reach = (proper.keys().next().copied(), proper.keys().next_back().copied());
-    let stretch = (start_ms(asked.first), day_end(asked.last));
-    let hint = match unit(rows, stretch) {
+    let hint = match unit(rows, stretch(asked)) {
         Some(u) => format!("; {}", u.advice()),
         None => String::new(),
     };
@@ -231,16 +230,22 @@ fn show(row: &Row) -> String {
 }
 
 /// An answer whose rows are all outside the window `lo..=hi`.
-fn outside(rows: &[Row], asked: &Asked, lo: NaiveDate, hi: NaiveDate) -> Invalid {
+fn outside(rows: &[Row], asked: &Asked) -> Invalid {
     let when = |r: &Row| r.off.clone().unwrap_or_else(|| r.day.to_string());
     let first = rows.iter().min_by_key(|r| r.at_ms).map(when).unwrap_or_default();
     let last = rows.iter().max_by_key(|r| r.at_ms).map(when).unwrap_or_default();
-    let lo_ms = if asked.bounded_start { start_ms(lo) } else { i64::MIN };
-    Invalid::Outside { rows: rows.len(), first, last, unit: unit(rows, (lo_ms, day_end(hi))) }
+    Invalid::Outside { rows: rows.len(), first, last, unit: unit(rows, stretch(asked)) }
+}
+
+/// The days asked, with their days of play, in milliseconds: where rows a
+/// factor of 1000 off would belong (a window open at an end reaches too
+/// far to say).
+fn stretch(asked: &Asked) -> (i64, i64) {
+    (start_ms(asked.first.pred_opt().unwrap_or(asked.first)), day_end(asked.last.succ_opt().unwrap_or(asked.last)))
 }
 
 /// Whether the rows, none of which is in `lo_ms..hi_ms`, would be there at
-/// a thousand times their time, or a thousandth.
+/// a thousand times their time, or a thousandth: the time unit is wrong.
 fn unit(rows: &[Row], (lo_ms, hi_ms): (i64, i64)) -> Option<Unit> {
     let within = |t: Option<i64>| t.is_some_and(|t| lo_ms <= t && t < hi_ms);
     if rows.is_empty() || rows.iter().any(|r| within(Some(r.at_ms))) {
