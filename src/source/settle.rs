@@ -6,8 +6,7 @@
 //! A request asks for a stretch, `first..=last`, and its *window* is what
 //! it names: from `first` up to `last`, with a day's play at each end it
 //! names (sources differ on whether a bound counts itself in: Coinbase's
-//! candles "may precede" `start`, and its `end` may count in), an end it
-//! does not name left open (Kraken's `since` has no end: its window runs
+//! candles "may precede" `start`), an end it does not name left open (Kraken's `since` has no end: its window runs
 //! to today), and never past today. The answer's rows inside the window
 //! are its rows; a row outside it was not asked for and proves nothing.
 //!
@@ -15,9 +14,7 @@
 //!    the window, unless there are none at all; an answer whose rows all
 //!    fall outside it is invalid (the server ignored the range, or the time
 //!    unit is wrong, which the error says when the rows are a factor of
-//!    1000 away). An answer whose every row is on a boundary on a day of
-//!    play has nothing for the days asked, like an empty one: the source
-//!    counted its bounds in.
+//!    1000 away).
 //! 2. Each day of the stretch, in order:
 //!    1. not ended yet (its UTC end is after `now`): `NotClosed`, row or not;
 //!    2. rows on its boundary: two different ones are `Refused` (identical
@@ -26,8 +23,8 @@
 //!    3. no such row but one off the boundary falls in the day (OKX's `1D`
 //!       starts at 16:00 UTC): `Refused`, naming its time;
 //!    4. no row: `NoData` when the answer proves it: rows on boundaries
-//!       inside the window on both sides of it, or nothing for the days
-//!       asked (no row at all, or only rows on the days of play);
+//!       inside the window on both sides of it, or no row at all (the
+//!       source said "nothing" for all it was asked);
 //!    5. else `Unanswered`. After the last row, at the end where the source
 //!       cuts its pages (a forward source's newest, a backward one's
 //!       oldest), when rows fall inside the stretch, the page stopped at a
@@ -79,13 +76,6 @@ impl Asked {
             order: decl.order,
             latest_only: decl.history_days.is_some(),
         }
-    }
-
-    /// Whether `day` is a day of play: just before a named first day, or
-    /// just after a named last one.
-    fn play(&self, day: NaiveDate) -> bool {
-        (self.bounded_start && self.first.pred_opt() == Some(day))
-            || (self.bounded_end && self.last.succ_opt() == Some(day))
     }
 
     /// The window's first and last day, on `today`.
@@ -142,8 +132,6 @@ pub fn settle(rows: &[Row], asked: &Asked, now_ms: i64) -> Result<Vec<(NaiveDate
     if inside.is_empty() && !rows.is_empty() {
         return Err(outside(rows, asked));
     }
-    // Nothing for the days asked: the source said "nothing" for them.
-    let nothing = rows.iter().all(|r| r.off.is_none() && asked.play(r.day));
     let mut proper: BTreeMap<NaiveDate, Vec<&Row>> = BTreeMap::new();
     let mut off: BTreeMap<NaiveDate, &Row> = BTreeMap::new();
     for row in &inside {
@@ -168,7 +156,7 @@ pub fn settle(rows: &[Row], asked: &Asked, now_ms: i64) -> Result<Vec<(NaiveDate
             DayAnswer::Refused(format!(
                 "the row at {at} is not the start of a UTC day (a day in another time zone?), so it is not {d}'s price"
             ))
-        } else if nothing {
+        } else if rows.is_empty() {
             DayAnswer::NoData
         } else {
             match reach {
