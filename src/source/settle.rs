@@ -6,9 +6,12 @@
 //! A request asks for a stretch, `first..=last`, and its *window* is what
 //! it names: from `first` up to `last`, with a day's play at each end it
 //! names (sources differ on whether a bound counts itself in: Coinbase's
-//! candles "may precede" `start`), an end it does not name left open (Kraken's `since` has no end: its window runs
-//! to today), and never past today. The answer's rows inside the window
-//! are its rows; a row outside it was not asked for and proves nothing.
+//! candles "may precede" `start`), an end it does not name left open
+//! (Kraken's `since` has no end: its window runs to today), and never past
+//! today. The answer's rows inside the window are its rows; a row outside
+//! it was not asked for and proves nothing. (A row on a day of play proves
+//! what lies between it and the days asked; an answer of nothing else is
+//! no empty answer: a page cut to its last row looks the same.)
 //!
 //! 1. The rows come in the source's declared order, and some fall inside
 //!    the window, unless there are none at all; an answer whose rows all
