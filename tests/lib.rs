@@ -54,6 +54,7 @@ mod sqlite {
     mod progress;
     mod query;
     mod quiet;
+    mod range_faults;
     mod remove;
     mod secrets;
     mod shutdown;
@@ -87,6 +88,7 @@ mod postgres {
     mod progress;
     mod query;
     mod quiet;
+    mod range_faults;
     mod remove;
     mod restart;
     mod secrets;

@@ -48,6 +48,21 @@ pub enum Fault {
     /// ten days ago, its last row (by Kraken's documentation the current
     /// candle) that day's. Elsewhere a normal answer.
     Unclosed,
+    // Range answers that prove less than they seem to (`Fault::RANGE`).
+    /// A stand-in's candle answer that ignores the range asked: its latest
+    /// 300 candles, up to today's.
+    IgnoreRange,
+    /// A stand-in's candle answer cut at its start: the newest half of the
+    /// rows it should hold (never none).
+    CutStart,
+    /// A stand-in's candle answer cut at its end: the oldest half (never none).
+    CutEnd,
+    /// A stand-in's candle answer with its times in the other unit: seconds
+    /// where the provider writes milliseconds, milliseconds where seconds.
+    WrongUnit,
+    /// A stand-in's candle answer with every time 8 hours early, each day's
+    /// row at 16:00 UTC the day before (a Hong Kong day, as OKX's `1D` bars).
+    OffUtcEarly,
 }
 
 impl Fault {
@@ -69,6 +84,13 @@ impl Fault {
     pub const VENUE: [Fault; 7] =
         [Fault::ShortPage, Fault::OffUtc, Fault::Duplicate, Fault::Ban, Fault::BodyLimit, Fault::Busy, Fault::Unclosed];
 
+    /// The stand-ins' faults of range answers, each in the provider's own
+    /// form; on the reference API's paths a `500`. (A stand-in without
+    /// times, only days, sends `wrong-unit` and `off-utc-early` as normal
+    /// answers.)
+    pub const RANGE: [Fault; 5] =
+        [Fault::IgnoreRange, Fault::CutStart, Fault::CutEnd, Fault::WrongUnit, Fault::OffUtcEarly];
+
     /// A short name, as the request log and `--fault` use it.
     pub fn name(self) -> &'static str {
         match self {
@@ -87,6 +109,11 @@ impl Fault {
             Fault::BodyLimit => "body-limit",
             Fault::Busy => "busy",
             Fault::Unclosed => "unclosed",
+            Fault::IgnoreRange => "ignore-range",
+            Fault::CutStart => "cut-start",
+            Fault::CutEnd => "cut-end",
+            Fault::WrongUnit => "wrong-unit",
+            Fault::OffUtcEarly => "off-utc-early",
         }
     }
 }
@@ -95,8 +122,9 @@ impl std::str::FromStr for Fault {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Fault, String> {
-        Fault::ALL.into_iter().chain(Fault::VENUE).find(|f| f.name() == s).ok_or_else(|| {
-            let names: Vec<&str> = Fault::ALL.iter().chain(&Fault::VENUE).map(|f| f.name()).collect();
+        let all = || Fault::ALL.into_iter().chain(Fault::VENUE).chain(Fault::RANGE);
+        all().find(|f| f.name() == s).ok_or_else(|| {
+            let names: Vec<&str> = all().map(|f| f.name()).collect();
             format!("unknown fault '{s}'; one of: {}", names.join(", "))
         })
     }
@@ -201,6 +229,9 @@ mod tests {
         assert_eq!(choose(&aimed, p, 1, 0.0), None);
         assert_eq!(choose(&aimed, "/price/kraken/btc/2020-03-05", 1, 0.0), Some(Fault::Stall));
         assert!(parse_rule("teapot=0.1").unwrap_err().contains("one of: error, 429"));
+        for f in Fault::RANGE {
+            assert_eq!(parse_rule(&format!("{}=first:1", f.name())), Ok(FaultRule::first(f, 1)));
+        }
         assert!(parse_rule("error=2").is_err());
         assert!(parse_rule("error").is_err());
     }

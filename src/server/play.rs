@@ -45,6 +45,9 @@ pub(super) fn act_out(conn: &mut TcpStream, fault: Fault, options: &ServerOption
         Fault::ShortPage | Fault::OffUtc | Fault::Duplicate | Fault::Unclosed => {
             conn.write_all(head("500 Internal Server Error", "", 0).as_bytes())
         }
+        Fault::IgnoreRange | Fault::CutStart | Fault::CutEnd | Fault::WrongUnit | Fault::OffUtcEarly => {
+            conn.write_all(head("500 Internal Server Error", "", 0).as_bytes())
+        }
         Fault::Stall => {
             thread::sleep(options.stall);
             Ok(())

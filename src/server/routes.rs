@@ -35,7 +35,8 @@ pub(super) fn respond(method: &str, raw_path: &str, options: &ServerOptions, sta
         let wait = options.latency + options.latency_jitter.mul_f64(jitter);
         let fault = faults::choose(&options.faults, raw_path, nth, roll);
         // A stand-in answers its own faults in its provider's form.
-        let own = is_candles && fault.is_some_and(|f| faults::Fault::VENUE.contains(&f));
+        let own =
+            is_candles && fault.is_some_and(|f| faults::Fault::VENUE.contains(&f) || faults::Fault::RANGE.contains(&f));
         if let Some(fault) = fault.filter(|_| !own) {
             return Response::Fault(fault);
         }

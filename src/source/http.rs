@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 
 use super::answer::{parse_price, parse_retry_after, segment, BadPrice};
 use super::secrets::{Credentials, Secrets, Url, EXAMPLE_USERINFO};
-use super::{Answer, DayAnswer, FetchError, PriceSource, Timeouts};
+use super::{Answer, DayAnswer, FetchError, PriceSource, Timeouts, Unproven};
 use crate::price::Price;
 
 /// Bytes accepted in one answer. A price is ~150 bytes and the name lists
@@ -170,7 +170,9 @@ impl PriceSource for HttpSource {
             None => DayAnswer::NoData,
         };
         let mut days = vec![(first, day)];
-        days.extend(first.iter_days().skip(1).take_while(|d| *d <= last).map(|d| (d, DayAnswer::Unanswered)));
+        days.extend(
+            first.iter_days().skip(1).take_while(|d| *d <= last).map(|d| (d, DayAnswer::Unanswered(Unproven::Cut))),
+        );
         Ok(Answer { days, slow_down: None })
     }
 

@@ -67,6 +67,14 @@ pub trait PriceSource: Send + Sync {
     fn max_days(&self) -> u32 {
         1
     }
+    /// The oldest day the source still serves on `today`, when it keeps
+    /// only its latest days (Kraken: 720 candles, today's included): older
+    /// ones are outside its history, never asked for, so a run may start
+    /// before it without costing a request for them.
+    fn history_start(&self, today: NaiveDate) -> Option<NaiveDate> {
+        let _ = today;
+        None
+    }
     /// The documented pace: the shortest time between two requests, over
     /// every worker of every process on the database, unless `--rate` says
     /// otherwise. `None` for no documented limit.
@@ -116,23 +124,43 @@ pub struct Answer {
 pub enum DayAnswer {
     /// A row for the day, closed, on the UTC day's boundary, passing [`check_price`].
     Price(Price),
-    /// The answer covers the day and has no row for it (rows on both sides,
-    /// or the source answered the range from this day on with nothing):
-    /// no data, unless the day ended so recently it may not be published yet.
+    /// The answer proves the day empty: no row for it, and rows of the
+    /// window asked on both sides of it, or no row at all in that window
+    /// (`settle`): no data, unless the day ended so recently it may not be
+    /// published yet.
     NoData,
-    /// The answer did not reach the day (a page that stopped early, a cap):
-    /// not proof of anything; ask again from the day after the last row.
-    Unanswered,
+    /// The answer does not prove the day either way: ask again, as
+    /// [`Unproven`] says.
+    Unanswered(Unproven),
     /// The day's candle is not closed yet (today's, Kraken's last row, OKX
     /// `confirm = 0`): ask again once it is.
     NotClosed,
     /// The source cannot serve this day at all (older than Kraken's 720
-    /// candles): "outside the source's history", not "no data".
+    /// candles, or before the first row such a source still has): "outside
+    /// the source's history", not "no data".
     OutsideHistory,
     /// A row for the day breaks a rule (two different rows for the day, a
     /// time off the UTC day, a price that breaks [`check_price`]): the task
     /// fails with this error.
     Refused(String),
+}
+
+/// Why an answer proves nothing about a day, and what asking again is for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Unproven {
+    /// Not asked for (past the most days one request asks), or past where
+    /// the answer's rows stop at the end its source cuts pages at (a cap):
+    /// asked on from there, as one page follows another.
+    Cut,
+    /// Asked for and not shown: no row for it, and the answer's rows do not
+    /// reach past it on both sides (a page cut at the end its source does
+    /// not cut, a young pair, rows off the day's boundaries). Its stretch is
+    /// asked once more; if that answer does not prove it either, the task
+    /// fails with `why` (what the answer lacked) and is asked again later,
+    /// or, with `history_ends`, the day is outside the source's history: a
+    /// source that keeps only its latest candles answered from a later
+    /// first row, up to the end of what was asked.
+    Lacking { why: String, history_ends: bool },
 }
 
 /// Why a request failed, classified by what to do about it.

@@ -136,17 +136,22 @@ fn field<'a>(row: &'a Value, f: &Field) -> Option<&'a Value> {
 fn one(i: usize, time: &Value, row: &Value, spec: &Rows) -> Result<Row, Unreadable> {
     let at_ms = parse_time(time, &spec.time_format)
         .map_err(|e| Unreadable::Shape(format!("row {}: {e} (time_format = {:?})", i + 1, spec.time_format)))?;
-    let boundary = at_ms.rem_euclid(DAY_MS) == 0;
-    let floor = at_ms.div_euclid(DAY_MS);
-    let index = if boundary && spec.time_marks == Marks::End { floor - 1 } else { floor };
-    let day =
-        day_of(index).ok_or_else(|| Unreadable::Shape(format!("row {}: time {at_ms} ms is out of range", i + 1)))?;
-    let off = (!boundary).then(|| show_ms(at_ms));
+    let (day, off) = stamp(at_ms, spec.time_marks)
+        .ok_or_else(|| Unreadable::Shape(format!("row {}: time {at_ms} ms is out of range", i + 1)))?;
     let closed = match (&spec.closed, &spec.closed_when) {
         (Some(f), Some(when)) => field(row, f).map(text).is_some_and(|t| t == *when),
         _ => true,
     };
     Ok(Row { at_ms, day, off, price: price(row, spec), closed })
+}
+
+/// The day a row at `at_ms` is for, and its time written out when it is
+/// not on a UTC day's boundary (then the day is the one it falls in).
+pub fn stamp(at_ms: i64, marks: Marks) -> Option<(NaiveDate, Option<String>)> {
+    let boundary = at_ms.rem_euclid(DAY_MS) == 0;
+    let floor = at_ms.div_euclid(DAY_MS);
+    let index = if boundary && marks == Marks::End { floor - 1 } else { floor };
+    Some((day_of(index)?, (!boundary).then(|| show_ms(at_ms))))
 }
 
 fn price(row: &Value, spec: &Rows) -> Result<Price, String> {

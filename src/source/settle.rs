@@ -1,77 +1,198 @@
-//! What an answer for a range of days says about each day: the rules that
-//! keep a short page, a young pair, a gap, an unclosed candle and a day in
-//! another time zone from turning into lost or wrong prices.
+//! What an answer says about each day it was asked for: the one rule for
+//! absence, for every source spoken from a declaration (the six built in
+//! and any other). A day is `no data` only when an answer that covers it
+//! shows nothing for it.
 //!
-//! For each day asked for, in this order:
-//! 1. not ended yet (its UTC end is after `now`): `NotClosed`, row or not;
-//! 2. rows on the day's UTC boundary: two different ones are `Refused`
-//!    (identical copies count once); one whose closed flag says no is
-//!    `NotClosed`; else its price, if it passes `check_price`, or `Refused`;
-//! 3. no such row but one off the boundary (OKX's `1D` starts at 16:00 UTC)
-//!    falls in the day: `Refused`, naming its time. A proper row for the
-//!    day wins over an off one: the source answered for the UTC day;
-//! 4. no row: `NoData` if the answer covers the day, else `Unanswered`.
+//! A request asks for a stretch, `first..=last`, and its *window* is what
+//! it names: from `first` up to `last`, with a day's play at each end it
+//! names (sources differ on whether a bound counts itself in: Coinbase's
+//! candles "may precede" `start`), an end it does not name left open
+//! (Kraken's `since` has no end: its window runs to today), and never past
+//! today. The answer's rows inside the window are its rows; a row outside
+//! it was not asked for and proves nothing. (A row on a day of play proves
+//! what lies between it and the days asked; an answer of nothing else is
+//! no empty answer: a page cut to its last row looks the same.)
 //!
-//! Coverage. An answer with no rows covers the whole range: the source
-//! said "nothing" for exactly these days. A forward answer (anchored at the
-//! first day) covers the days up to its last row (rows after the range
-//! count: they show the answer went past it); later days are `Unanswered`,
-//! since a page may stop early for reasons of its own. Backward answers
-//! mirror this from the last day. Rows all before a forward range (or all
-//! after a backward one) say nothing of the range but that it is empty:
-//! the range is covered.
+//! 1. The rows come in the source's declared order, and some fall inside
+//!    the window, unless there are none at all; an answer whose rows all
+//!    fall outside it is invalid (the server ignored the range, or the time
+//!    unit is wrong, which the error says when the rows are a factor of
+//!    1000 away).
+//! 2. Each day of the stretch, in order:
+//!    1. not ended yet (its UTC end is after `now`): `NotClosed`, row or not;
+//!    2. rows on its boundary: two different ones are `Refused` (identical
+//!       copies count once); one whose closed flag says no is `NotClosed`;
+//!       else its price, if it passes `check_price`, or `Refused`;
+//!    3. no such row but one off the boundary falls in the day (OKX's `1D`
+//!       starts at 16:00 UTC): `Refused`, naming its time;
+//!    4. no row: `NoData` when the answer proves it: rows on boundaries
+//!       inside the window on both sides of it, or no row at all (the
+//!       source said "nothing" for all it was asked);
+//!    5. else `Unanswered`. After the last row, at the end where the source
+//!       cuts its pages (a forward source's newest, a backward one's
+//!       oldest), when rows fall inside the stretch, the page stopped at a
+//!       cap: `Cut`, asked on from there. Anything else is `Lacking`, with
+//!       what the answer lacked: asked once more, then failed (or, for a
+//!       source that keeps only its latest candles whose rows start later
+//!       but reach the end of the stretch, outside its history).
 //!
-//! Rows for days not asked for are ignored, except as coverage.
+//! Nothing here is about calendars but "the day's UTC end": a day is one
+//! slot of the interval, and the rule reads the same for shorter ones.
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, NaiveTime};
 
-use super::declare::Paging;
+use super::declare::{Declaration, Order, Paging};
 use super::rows::Row;
-use super::{check_price, DayAnswer};
+use super::template::Template;
+use super::{check_price, DayAnswer, Unproven};
 use crate::clock::day_end;
 
-/// Each day of `first..=last` with what `rows` (an answer to a request for
-/// exactly that range, anchored as `paging` says) tell about it at `now_ms`.
-pub fn settle(
-    rows: &[Row],
-    first: NaiveDate,
-    last: NaiveDate,
-    paging: Paging,
-    now_ms: i64,
-) -> Vec<(NaiveDate, DayAnswer)> {
+/// A request, as the rule needs it: the stretch it asks for and its window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Asked {
+    pub first: NaiveDate,
+    pub last: NaiveDate,
+    /// The request names its first day: rows before it are outside the window.
+    pub bounded_start: bool,
+    /// The request names its last day: rows after it are outside the window.
+    pub bounded_end: bool,
+    /// The end the source cuts its pages at: a forward source's newest.
+    pub paging: Paging,
+    pub order: Order,
+    /// The source keeps only its latest candles (`history_days`).
+    pub latest_only: bool,
+}
+
+impl Asked {
+    /// The request for `first..=last` to the source `decl` declares, whose
+    /// candles URL is `candles`.
+    pub fn new(decl: &Declaration, candles: &Template, first: NaiveDate, last: NaiveDate) -> Asked {
+        let (bounded_start, bounded_end) = candles.bounds();
+        Asked {
+            first,
+            last,
+            bounded_start,
+            bounded_end,
+            paging: decl.paging,
+            order: decl.order,
+            latest_only: decl.history_days.is_some(),
+        }
+    }
+
+    /// The window's first and last day, on `today`.
+    fn window(&self, today: NaiveDate) -> (NaiveDate, NaiveDate) {
+        let lo = if self.bounded_start { self.first.pred_opt().unwrap_or(self.first) } else { NaiveDate::MIN };
+        let latest = self.last.max(today);
+        let hi = if self.bounded_end { self.last.succ_opt().unwrap_or(self.last).min(latest) } else { latest };
+        (lo, hi)
+    }
+}
+
+/// Why an answer is no answer to its request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Invalid {
+    /// Its rows are not in the source's declared order.
+    Order,
+    /// Every row is outside the window: `rows` of them, from `first` to
+    /// `last` (their times as the answer gives them).
+    Outside { rows: usize, first: String, last: String, unit: Option<Unit> },
+}
+
+/// Rows a factor of 1000 from where they belong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// 1000 times later, they fall in the days asked: seconds read as milliseconds.
+    TooSmall,
+    /// 1000 times earlier, they do: milliseconds read as seconds.
+    TooLarge,
+}
+
+impl Unit {
+    /// What the error adds.
+    pub fn advice(self) -> &'static str {
+        match self {
+            Unit::TooSmall => "read 1000 times later, the times fall in the days asked: the time unit looks wrong (seconds read as milliseconds)",
+            Unit::TooLarge => "read 1000 times earlier, the times fall in the days asked: the time unit looks wrong (milliseconds read as seconds)",
+        }
+    }
+}
+
+/// Each day of the stretch `asked`, with what `rows` (its answer, as the
+/// source gave them) tell about it at `now_ms`.
+pub fn settle(rows: &[Row], asked: &Asked, now_ms: i64) -> Result<Vec<(NaiveDate, DayAnswer)>, Invalid> {
+    let ordered = rows.windows(2).all(|w| match asked.order {
+        Order::OldestFirst => w[0].at_ms <= w[1].at_ms,
+        Order::NewestFirst => w[0].at_ms >= w[1].at_ms,
+    });
+    if !ordered {
+        return Err(Invalid::Order);
+    }
+    let today = DateTime::from_timestamp_millis(now_ms).map_or(asked.last, |t| t.date_naive());
+    let (lo, hi) = asked.window(today);
+    let inside: Vec<&Row> = rows.iter().filter(|r| (lo..=hi).contains(&r.day)).collect();
+    if inside.is_empty() && !rows.is_empty() {
+        return Err(outside(rows, asked));
+    }
     let mut proper: BTreeMap<NaiveDate, Vec<&Row>> = BTreeMap::new();
     let mut off: BTreeMap<NaiveDate, &Row> = BTreeMap::new();
-    for row in rows {
+    for row in &inside {
         if row.off.is_some() {
             off.entry(row.day).or_insert(row);
         } else {
             proper.entry(row.day).or_default().push(row);
         }
     }
-    let covered = coverage(rows, first, last, paging);
-    first
-        .iter_days()
-        .take_while(|d| *d <= last)
-        .map(|d| {
-            let answer = if day_end(d) > now_ms {
-                DayAnswer::NotClosed
-            } else if let Some(found) = proper.get(&d) {
-                one_day(d, found)
-            } else if let Some(row) = off.get(&d) {
-                let at = row.off.as_deref().unwrap_or("?");
-                DayAnswer::Refused(format!(
-                    "the row at {at} is not the start of a UTC day (a day in another time zone?), so it is not {d}'s price"
-                ))
-            } else if covered(d) {
-                DayAnswer::NoData
-            } else {
-                DayAnswer::Unanswered
-            };
-            (d, answer)
-        })
-        .collect()
+    let reach = (proper.keys().next().copied(), proper.keys().next_back().copied());
+    let hint = match unit(rows, stretch(asked)) {
+        Some(u) => format!("; {}", u.advice()),
+        None => String::new(),
+    };
+    let days = asked.first.iter_days().take_while(|d| *d <= asked.last).map(|d| {
+        let answer = if day_end(d) > now_ms {
+            DayAnswer::NotClosed
+        } else if let Some(found) = proper.get(&d) {
+            one_day(d, found)
+        } else if let Some(row) = off.get(&d) {
+            let at = row.off.as_deref().unwrap_or("?");
+            DayAnswer::Refused(format!(
+                "the row at {at} is not the start of a UTC day (a day in another time zone?), so it is not {d}'s price"
+            ))
+        } else if rows.is_empty() {
+            DayAnswer::NoData
+        } else {
+            match reach {
+                (Some(low), Some(high)) if low < d && d < high => DayAnswer::NoData,
+                _ => DayAnswer::Unanswered(unproven(d, asked, reach, &hint)),
+            }
+        };
+        (d, answer)
+    });
+    Ok(days.collect())
+}
+
+/// A day the answer does not prove: `reach` is its first and last row on a
+/// boundary inside the window.
+fn unproven(d: NaiveDate, asked: &Asked, reach: (Option<NaiveDate>, Option<NaiveDate>), hint: &str) -> Unproven {
+    let (Some(low), Some(high)) = reach else {
+        let why = format!("none of its rows in the days asked is at the start of a day{hint}");
+        return Unproven::Lacking { why, history_ends: false };
+    };
+    if d < low {
+        if asked.paging == Paging::Backward && low <= asked.last {
+            return Unproven::Cut;
+        }
+        // A source of only its latest candles answers from the oldest it
+        // still has: when its rows reach the end of the stretch, nothing
+        // older is there to be had.
+        let history_ends = asked.latest_only && high >= asked.last;
+        return Unproven::Lacking { why: format!("its rows start at {low}{hint}"), history_ends };
+    }
+    if asked.paging == Paging::Forward && high >= asked.first {
+        return Unproven::Cut;
+    }
+    Unproven::Lacking { why: format!("its rows stop at {high}{hint}"), history_ends: false }
 }
 
 /// The day of the rows on its boundary.
@@ -99,161 +220,42 @@ fn show(row: &Row) -> String {
     }
 }
 
-/// Which days of the range the answer speaks for.
-fn coverage(rows: &[Row], first: NaiveDate, last: NaiveDate, paging: Paging) -> impl Fn(NaiveDate) -> bool {
-    let (Some(min), Some(max)) = (rows.iter().map(|r| r.day).min(), rows.iter().map(|r| r.day).max()) else {
-        return Box::new(|_| true) as Box<dyn Fn(NaiveDate) -> bool>;
-    };
-    match paging {
-        Paging::Forward if max < first => Box::new(|_| true),
-        Paging::Forward => Box::new(move |d| d <= max),
-        Paging::Backward if min > last => Box::new(|_| true),
-        Paging::Backward => Box::new(move |d| d >= min),
+/// An answer whose rows are all outside the window `lo..=hi`.
+fn outside(rows: &[Row], asked: &Asked) -> Invalid {
+    let when = |r: &Row| r.off.clone().unwrap_or_else(|| r.day.to_string());
+    let first = rows.iter().min_by_key(|r| r.at_ms).map(when).unwrap_or_default();
+    let last = rows.iter().max_by_key(|r| r.at_ms).map(when).unwrap_or_default();
+    Invalid::Outside { rows: rows.len(), first, last, unit: unit(rows, stretch(asked)) }
+}
+
+/// The days asked, with their days of play, in milliseconds: where rows a
+/// factor of 1000 off would belong (a window open at an end reaches too
+/// far to say).
+fn stretch(asked: &Asked) -> (i64, i64) {
+    (start_ms(asked.first.pred_opt().unwrap_or(asked.first)), day_end(asked.last.succ_opt().unwrap_or(asked.last)))
+}
+
+/// Whether the rows, none of which is in `lo_ms..hi_ms`, would be there at
+/// a thousand times their time, or a thousandth: the time unit is wrong.
+fn unit(rows: &[Row], (lo_ms, hi_ms): (i64, i64)) -> Option<Unit> {
+    let within = |t: Option<i64>| t.is_some_and(|t| lo_ms <= t && t < hi_ms);
+    if rows.is_empty() || rows.iter().any(|r| within(Some(r.at_ms))) {
+        return None;
     }
+    if rows.iter().any(|r| within(r.at_ms.checked_mul(1000))) {
+        return Some(Unit::TooSmall);
+    }
+    rows.iter().any(|r| within(Some(r.at_ms / 1000))).then_some(Unit::TooLarge)
+}
+
+fn start_ms(d: NaiveDate) -> i64 {
+    d.and_time(NaiveTime::MIN).and_utc().timestamp_millis()
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::price::Price;
+#[path = "settle_tests.rs"]
+mod tests;
 
-    const DAY: i64 = 86_400_000;
-
-    fn day(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
-
-    fn ms(d: &str) -> i64 {
-        day(d).and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_millis()
-    }
-
-    fn p(close: f64) -> Price {
-        Price { open: close, high: close + 1.0, low: close - 1.0, close, volume: 1.0 }
-    }
-
-    fn row(d: &str, close: f64) -> Row {
-        Row { at_ms: ms(d), day: day(d), off: None, price: Ok(p(close)), closed: true }
-    }
-
-    /// Long after the days in these tests.
-    fn later() -> i64 {
-        ms("2021-01-01")
-    }
-
-    fn answers(rows: &[Row], first: &str, last: &str, paging: Paging) -> Vec<String> {
-        settle(rows, day(first), day(last), paging, later()).into_iter().map(|(_, a)| short(&a)).collect()
-    }
-
-    fn short(a: &DayAnswer) -> String {
-        match a {
-            DayAnswer::Price(p) => format!("{}", p.close),
-            DayAnswer::NoData => "none".into(),
-            DayAnswer::Unanswered => "?".into(),
-            DayAnswer::NotClosed => "open".into(),
-            DayAnswer::OutsideHistory => "old".into(),
-            DayAnswer::Refused(w) => format!("refused: {w}"),
-        }
-    }
-
-    #[test]
-    fn a_full_answer_gives_every_day() {
-        let rows = [row("2020-01-01", 10.0), row("2020-01-02", 11.0), row("2020-01-03", 12.0)];
-        assert_eq!(answers(&rows, "2020-01-01", "2020-01-03", Paging::Forward), ["10", "11", "12"]);
-    }
-
-    #[test]
-    fn a_gap_between_rows_is_no_data() {
-        let rows = [row("2020-01-01", 10.0), row("2020-01-03", 12.0)];
-        assert_eq!(answers(&rows, "2020-01-01", "2020-01-03", Paging::Forward), ["10", "none", "12"]);
-        assert_eq!(answers(&rows, "2020-01-01", "2020-01-03", Paging::Backward), ["10", "none", "12"]);
-    }
-
-    #[test]
-    fn a_young_pair_has_no_data_before_its_first_row() {
-        let rows = [row("2020-01-03", 12.0), row("2020-01-04", 13.0)];
-        assert_eq!(answers(&rows, "2020-01-01", "2020-01-04", Paging::Forward), ["none", "none", "12", "13"]);
-        // Anchored at the last day, a page that starts late may have been cut: ask again.
-        assert_eq!(answers(&rows, "2020-01-01", "2020-01-04", Paging::Backward), ["?", "?", "12", "13"]);
-    }
-
-    #[test]
-    fn a_page_that_stops_early_leaves_the_rest_unanswered() {
-        let rows = [row("2020-01-01", 10.0), row("2020-01-02", 11.0)];
-        assert_eq!(answers(&rows, "2020-01-01", "2020-01-04", Paging::Forward), ["10", "11", "?", "?"]);
-        assert_eq!(answers(&rows, "2020-01-01", "2020-01-04", Paging::Backward), ["10", "11", "none", "none"]);
-        // A row past the range shows the answer went on: the days between are covered.
-        let rows = [row("2020-01-01", 10.0), row("2020-01-05", 14.0)];
-        assert_eq!(answers(&rows, "2020-01-01", "2020-01-03", Paging::Forward), ["10", "none", "none"]);
-    }
-
-    #[test]
-    fn an_empty_answer_is_no_data_for_the_whole_range() {
-        assert_eq!(answers(&[], "2020-01-01", "2020-01-02", Paging::Forward), ["none", "none"]);
-        assert_eq!(answers(&[], "2020-01-01", "2020-01-02", Paging::Backward), ["none", "none"]);
-        // Only a row before the range (Coinbase may send candles before `start`).
-        let before = [row("2019-12-31", 9.0)];
-        assert_eq!(answers(&before, "2020-01-01", "2020-01-02", Paging::Forward), ["none", "none"]);
-    }
-
-    #[test]
-    fn rows_for_days_not_asked_for_are_ignored() {
-        let rows = [row("2019-12-31", 9.0), row("2020-01-01", 10.0), row("2020-01-02", 11.0), row("2020-01-03", 12.0)];
-        assert_eq!(answers(&rows, "2020-01-01", "2020-01-02", Paging::Forward), ["10", "11"]);
-    }
-
-    #[test]
-    fn a_day_not_ended_is_not_closed_row_or_not() {
-        let rows = [row("2020-01-01", 10.0), row("2020-01-02", 11.0)];
-        let now = ms("2020-01-02") + DAY / 2;
-        let got: Vec<_> = settle(&rows, day("2020-01-01"), day("2020-01-03"), Paging::Forward, now)
-            .into_iter()
-            .map(|(_, a)| short(&a))
-            .collect();
-        assert_eq!(got, ["10", "open", "open"]);
-        // At the very end of a day, it is over.
-        let got = settle(&rows, day("2020-01-01"), day("2020-01-01"), Paging::Forward, ms("2020-01-02"));
-        assert_eq!(short(&got[0].1), "10");
-    }
-
-    #[test]
-    fn a_closed_flag_that_says_no_is_not_closed() {
-        let mut open = row("2020-01-02", 11.0);
-        open.closed = false;
-        let rows = [row("2020-01-01", 10.0), open];
-        assert_eq!(answers(&rows, "2020-01-01", "2020-01-02", Paging::Forward), ["10", "open"]);
-    }
-
-    #[test]
-    fn a_time_off_the_utc_day_is_refused_unless_a_proper_row_is_there() {
-        let off = |d: &str| Row {
-            at_ms: ms(d) + 16 * 3_600_000,
-            day: day(d),
-            off: Some(format!("{d}T16:00:00Z")),
-            price: Ok(p(5.0)),
-            closed: true,
-        };
-        let rows = [off("2019-12-31"), off("2020-01-01"), row("2020-01-02", 11.0), off("2020-01-02")];
-        let got = answers(&rows, "2020-01-01", "2020-01-02", Paging::Forward);
-        assert!(got[0].contains("2020-01-01T16:00:00Z is not the start of a UTC day"), "{got:?}");
-        assert_eq!(got[1], "11", "the proper row counts");
-    }
-
-    #[test]
-    fn two_different_rows_for_a_day_are_refused_and_copies_are_fine() {
-        let rows = [row("2020-01-01", 10.0), row("2020-01-01", 10.0), row("2020-01-02", 11.0), row("2020-01-02", 12.0)];
-        let got = answers(&rows, "2020-01-01", "2020-01-02", Paging::Forward);
-        assert_eq!(got[0], "10");
-        assert!(got[1].starts_with("refused: two different rows for 2020-01-02"), "{got:?}");
-    }
-
-    #[test]
-    fn a_row_that_breaks_the_price_rule_is_refused() {
-        let mut bad = row("2020-01-01", 10.0);
-        bad.price = Ok(Price { open: 1.0, high: 2.0, low: 3.0, close: 2.5, volume: 0.0 });
-        let mut text = row("2020-01-02", 10.0);
-        text.price = Err("close is \"x\", not a number".into());
-        let got = answers(&[bad, text], "2020-01-01", "2020-01-02", Paging::Forward);
-        assert!(got[0].contains("high 2 is below low 3"), "{got:?}");
-        assert!(got[1].contains("not a number"), "{got:?}");
-    }
-}
+#[cfg(test)]
+#[path = "settle_props.rs"]
+mod props;

@@ -144,6 +144,13 @@ impl Template {
         self.render(&v, Into::Url)
     }
 
+    /// Whether the request names its first day and its last (in any form):
+    /// an end it does not name is left open, and the answer may run past it.
+    pub fn bounds(&self) -> (bool, bool) {
+        let names = |which: bool| self.parts.iter().any(|p| matches!(p, Part::Day { last, .. } if *last == which));
+        (names(false), names(true))
+    }
+
     /// The text to send and the text to show.
     pub fn render(&self, v: &Values, into: Into) -> Result<Rendered, String> {
         let encode = |s: &str| if into == Into::Url { segment(s) } else { s.to_string() };

@@ -357,22 +357,27 @@ impl<'a> Coordinator<'a> {
 
 /// Cuts claimed tasks into runs: the tasks of one pair from one source, in
 /// day order, each run spanning at most as many days as its source serves
-/// in one request. A task whose source is not among `lanes` (cannot be:
-/// claims ask for theirs only) goes alone to the first lane, which hands it back.
+/// in one request, not counting days older than it keeps (never asked
+/// for). A task whose source is not among `lanes` (cannot be: claims ask
+/// for theirs only) goes alone to the first lane, which hands it back.
 fn runs(mut tasks: Vec<Task>, lanes: &[std::sync::Arc<Lane>]) -> Vec<Job> {
     tasks.sort_by(|a, b| (&a.source, &a.exchange, &a.symbol, a.day).cmp(&(&b.source, &b.exchange, &b.symbol, b.day)));
+    // The queue's clock, as the source's own answers are judged by.
+    let today = chrono::DateTime::from_timestamp_millis(now_ms()).map_or(chrono::NaiveDate::MAX, |t| t.date_naive());
     let mut jobs: Vec<Job> = Vec::new();
     for task in tasks {
         let lane = lanes.iter().position(|l| l.source.name() == task.source);
         let span = lane.map_or(1, |i| i64::from(lanes[i].source.max_days().max(1)));
+        let kept = lane.and_then(|i| lanes[i].source.history_start(today));
         let lane = lane.unwrap_or(0);
         if let Some(job) = jobs.last_mut() {
             let head = &job.tasks[0];
+            let from = kept.map_or(head.day, |k| head.day.max(k));
             if job.lane == lane
                 && head.source == task.source
                 && head.exchange == task.exchange
                 && head.symbol == task.symbol
-                && (task.day - head.day).num_days() < span
+                && (task.day - from).num_days() < span
             {
                 job.tasks.push(task);
                 continue;

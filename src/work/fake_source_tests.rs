@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 
 use super::{run, Observer, Summary, WorkOptions};
 use crate::price::Price;
-use crate::source::{Answer, DayAnswer, FetchError, PriceSource};
+use crate::source::{Answer, DayAnswer, FetchError, PriceSource, Unproven};
 use crate::store::{Create, Store};
 
 /// Answers every price at once, but the first `refuse` requests with a
@@ -180,7 +180,7 @@ impl PriceSource for Range {
                     rows += 1;
                     DayAnswer::Price(price)
                 } else {
-                    DayAnswer::Unanswered
+                    DayAnswer::Unanswered(crate::source::Unproven::Cut)
                 };
                 (d, answer)
             })
@@ -236,4 +236,92 @@ fn a_run_of_days_is_one_request_and_a_short_page_is_asked_again_from_where_it_st
     let counts = store.counts().unwrap();
     assert_eq!((counts.done, counts.no_data, counts.outside_history), (480, 16, 4));
     assert_eq!(counts.queued, 5, "the other source's tasks wait for a host that has it");
+}
+
+/// A source whose answers never prove the days before `listed`: rows start
+/// there, and it pages forward (a young pair, or pages cut at their start).
+/// With `history_ends`, it keeps only its latest candles.
+struct Unsure {
+    listed: NaiveDate,
+    history_ends: bool,
+    asked: Mutex<Vec<(NaiveDate, NaiveDate)>>,
+}
+
+impl PriceSource for Unsure {
+    fn name(&self) -> &str {
+        "unsure"
+    }
+    fn server(&self) -> &str {
+        "fake://unsure"
+    }
+    fn exchange(&self) -> Option<&str> {
+        Some("unsure")
+    }
+    fn max_days(&self) -> u32 {
+        100
+    }
+    fn exchanges(&self) -> Result<Vec<String>, FetchError> {
+        Ok(vec!["unsure".into()])
+    }
+    fn symbols(&self) -> Result<Vec<String>, FetchError> {
+        Ok(vec!["A".into()])
+    }
+    fn fetch(&self, _exchange: &str, _symbol: &str, first: NaiveDate, last: NaiveDate) -> Result<Answer, FetchError> {
+        self.asked.lock().unwrap().push((first, last));
+        let price = Price { open: 1.0, high: 2.0, low: 0.5, close: 1.5, volume: 3.0 };
+        let why = format!("its rows start at {}", self.listed);
+        let days = first
+            .iter_days()
+            .take_while(|d| *d <= last)
+            .map(|d| {
+                let answer = if d >= self.listed {
+                    DayAnswer::Price(price)
+                } else {
+                    DayAnswer::Unanswered(Unproven::Lacking { why: why.clone(), history_ends: self.history_ends })
+                };
+                (d, answer)
+            })
+            .collect();
+        Ok(Answer { days, slow_down: None })
+    }
+}
+
+/// Fetches 30 days from `Unsure`, listed on the 11th, in two attempts.
+fn unsure(history_ends: bool) -> (Summary, crate::store::StateCounts, Vec<(NaiveDate, NaiveDate)>) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&crate::store::Options::new(dir.path().join("q.db"), Create::IfMissing)).unwrap();
+    let days: Vec<NaiveDate> = day("2020-01-01").iter_days().take(30).collect();
+    let now = crate::clock::now_ms();
+    store.enqueue_days("unsure", &["unsure".into()], &["A".into()], &days, now, Duration::ZERO).unwrap();
+    let source = Arc::new(Unsure { listed: day("2020-01-11"), history_ends, asked: Mutex::new(Vec::new()) });
+    let opts = WorkOptions {
+        workers: 1,
+        max_attempts: 2,
+        retry_delay: Duration::from_millis(10),
+        server_checked: true,
+        ..WorkOptions::default()
+    };
+    let watch = watch(None);
+    let summary = run(&store, vec![source.clone()], &opts, &watch.stop, watch.clone()).unwrap();
+    let asked = source.asked.lock().unwrap().clone();
+    (summary, store.counts().unwrap(), asked)
+}
+
+#[test]
+fn days_an_answer_does_not_prove_are_asked_once_more_then_fail_and_are_never_no_data() {
+    let (summary, counts, asked) = unsure(false);
+    assert_eq!((summary.fetched, summary.no_data, summary.cooling), (20, 0, 10));
+    assert_eq!((counts.done, counts.no_data, counts.failed), (20, 0, 10));
+    let head = (day("2020-01-01"), day("2020-01-10"));
+    // The run, then exactly the days it did not prove; the next attempt
+    // asks those twice more, and then they cool down.
+    assert_eq!(asked, [(day("2020-01-01"), day("2020-01-30")), head, head, head]);
+}
+
+#[test]
+fn days_before_the_history_a_source_keeps_are_outside_it_after_a_second_asking() {
+    let (summary, counts, asked) = unsure(true);
+    assert_eq!((summary.fetched, summary.no_data, summary.outside_history, summary.cooling), (20, 0, 10, 0));
+    assert_eq!(counts.outside_history, 10);
+    assert_eq!(asked, [(day("2020-01-01"), day("2020-01-30")), (day("2020-01-01"), day("2020-01-10"))]);
 }

@@ -1,8 +1,9 @@
 //! A fetcher thread: takes runs of claimed tasks off the channel, asks
-//! their source for each run in one request (and again from where an
-//! answer stopped short), and turns the answer into an outcome per task
-//! for the coordinator.
+//! their source for each run in one request (and again for what an answer
+//! left unproven, `stretch.rs`), and turns the answers into an outcome per
+//! task for the coordinator.
 
+use std::collections::VecDeque;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -11,9 +12,10 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 
+use super::stretch::{self, Stretch};
 use super::{Job, Lane, Observer, Shared, WorkOptions};
 use crate::clock::{self, now_ms};
-use crate::source::{Answer, DayAnswer, FetchError};
+use crate::source::{Answer, DayAnswer, FetchError, Unproven};
 use crate::store::{state, Completion, Outcome, Task};
 
 /// The shortest pause after a `Retry-After`, whatever the server said: a
@@ -27,9 +29,10 @@ const MIN_BACKOFF: Duration = Duration::from_millis(10);
 /// A "no price yet" for a recent day is asked again after this, doubling.
 const RECHECK: Duration = Duration::from_secs(3600);
 
-/// Requests one run may make while each answer stops short of its last
-/// day but still moves on: pages a source cut shorter than asked. Past
-/// it, the days left are retried later like any transient failure.
+/// Requests one run may make on from where a page stopped, at the end its
+/// source cuts pages at, while each answer still moves on: pages a source
+/// cut shorter than asked. Past it, the days left are retried later like
+/// any transient failure.
 const MAX_FOLLOW_UPS: usize = 8;
 
 /// What a failed request makes of a run's tasks.
@@ -83,50 +86,59 @@ impl Fetcher {
     }
 
     /// Fetches a run of tasks (consecutive days of one pair): one request
-    /// for all of them, then one more from where each answer stopped short.
+    /// for all of them, then one for each stretch an answer left unproven
+    /// (`stretch.rs`): on from where a capped page stopped, or once more.
     fn fetch_run(&self, lane: &Lane, mut open: Vec<Task>) -> Vec<Completion> {
         open.sort_by_key(|t| t.day);
         let mut done = Vec::with_capacity(open.len());
-        let mut requests = 0;
-        while !open.is_empty() {
+        let mut todo = VecDeque::from([Stretch::first(open)]);
+        let mut follow_ups = 0;
+        while let Some(stretch) = todo.pop_front() {
             if self.shared.stopping.load(Ordering::Relaxed) || !self.wait_for_turn(lane) {
-                done.extend(open.drain(..).map(|task| Completion { task, outcome: Outcome::Released }));
+                let left = std::iter::once(stretch).chain(todo.drain(..)).flat_map(|s| s.tasks);
+                done.extend(left.map(|task| Completion { task, outcome: Outcome::Released }));
                 break;
             }
-            let (first, last) = (open[0].day, open[open.len() - 1].day);
-            let (exchange, symbol) = (open[0].exchange.clone(), open[0].symbol.clone());
+            let tasks = &stretch.tasks;
+            let (first, last) = (tasks[0].day, tasks[tasks.len() - 1].day);
+            let (exchange, symbol) = (tasks[0].exchange.clone(), tasks[0].symbol.clone());
             let started = Instant::now();
             let result = lane.source.fetch(&exchange, &symbol, first, last);
-            requests += 1;
             let before = done.len();
-            match self.settle(lane, result, open, &mut done) {
-                Some(left) if requests <= MAX_FOLLOW_UPS => open = left,
-                Some(left) => {
-                    let why = format!(
-                        "{} answered {requests} requests without reaching {}; asked again later",
-                        lane.source.name(),
-                        left[0].day
-                    );
-                    done.extend(self.all_retry(left, why));
-                    open = Vec::new();
-                }
-                None => open = Vec::new(),
+            let left = stretch::split(self.settle(lane, result, stretch.tasks, &mut done), stretch.again);
+            let name = lane.source.name();
+            done.extend(left.outside.into_iter().map(|task| Completion { task, outcome: Outcome::OutsideHistory }));
+            for (tasks, why) in left.unproven {
+                let why = stretch::unshown(name, &tasks, &why);
+                done.extend(self.all_retry(tasks, why));
             }
-            self.observer.request(lane.source.name(), &done[before..], started.elapsed());
+            for next in left.ask {
+                follow_ups += usize::from(next.follows);
+                if next.follows && follow_ups > MAX_FOLLOW_UPS {
+                    let why = format!(
+                        "{name} answered {follow_ups} requests without reaching {}; asked again later",
+                        next.tasks[0].day
+                    );
+                    done.extend(self.all_retry(next.tasks, why));
+                } else {
+                    todo.push_back(next);
+                }
+            }
+            self.observer.request(name, &done[before..], started.elapsed());
         }
         done
     }
 
-    /// What one answer makes of the open tasks: their outcomes go to
-    /// `done`; the tasks the answer did not reach come back to be asked
-    /// again (`None` when none are left, or none should be asked now).
+    /// What one answer makes of a stretch's tasks: their outcomes go to
+    /// `done`; the tasks it did not prove come back, each with its place in
+    /// the stretch and why, to be asked again.
     fn settle(
         &self,
         lane: &Lane,
         result: Result<Answer, FetchError>,
         open: Vec<Task>,
         done: &mut Vec<Completion>,
-    ) -> Option<Vec<Task>> {
+    ) -> Vec<(usize, Task, Unproven)> {
         let streak = &lane.unreachable_streak;
         match &result {
             Err(FetchError::Unreachable(_) | FetchError::UnknownHost(_)) => streak.fetch_add(1, Ordering::Relaxed),
@@ -148,7 +160,7 @@ impl Fetcher {
                     };
                     Completion { task, outcome }
                 }));
-                return None;
+                return Vec::new();
             }
         };
         lane.pause_streak.store(0, Ordering::Relaxed);
@@ -159,7 +171,7 @@ impl Fetcher {
         let before = done.len();
         let mut days = answer.days.into_iter().peekable();
         let mut left = Vec::new();
-        for task in open {
+        for (at, task) in open.into_iter().enumerate() {
             while days.peek().is_some_and(|(d, _)| *d < task.day) {
                 days.next();
             }
@@ -167,35 +179,28 @@ impl Fetcher {
                 Some((d, _)) if *d == task.day => days.next().map(|(_, a)| a),
                 _ => None,
             };
-            let outcome = match day {
-                Some(DayAnswer::Price(price)) => Outcome::Price(price),
-                Some(DayAnswer::NoData) => self.no_price(&task),
-                Some(DayAnswer::NotClosed) => self.not_closed(&task),
-                Some(DayAnswer::OutsideHistory) => Outcome::OutsideHistory,
-                Some(DayAnswer::Refused(error)) => Outcome::Failed { error },
-                Some(DayAnswer::Unanswered) | None => {
-                    left.push(task);
+            let outcome = match day.unwrap_or(DayAnswer::Unanswered(Unproven::Cut)) {
+                DayAnswer::Price(price) => Outcome::Price(price),
+                DayAnswer::NoData => self.no_price(&task),
+                DayAnswer::NotClosed => self.not_closed(&task),
+                DayAnswer::OutsideHistory => Outcome::OutsideHistory,
+                DayAnswer::Refused(error) => Outcome::Failed { error },
+                DayAnswer::Unanswered(why) => {
+                    left.push((at, task, why));
                     continue;
                 }
             };
             done.push(Completion { task, outcome });
         }
-        if left.is_empty() {
-            return None;
+        // An answer that settled nothing and only says "ask on" is not
+        // moving on: asking the same again would get the same.
+        if done.len() == before && !left.is_empty() && left.iter().all(|(.., why)| *why == Unproven::Cut) {
+            let (a, b) = (left[0].1.day, left[left.len() - 1].1.day);
+            let why = format!("{} sent no answer for {a} to {b}; asked again later", lane.source.name());
+            done.extend(self.all_retry(left.into_iter().map(|(_, task, _)| task).collect(), why));
+            return Vec::new();
         }
-        // An answer that settled nothing is not moving on: asking the same
-        // again would get the same.
-        if done.len() == before {
-            let why = format!(
-                "{} sent no answer for {} to {}; asked again later",
-                lane.source.name(),
-                left[0].day,
-                left[left.len() - 1].day
-            );
-            done.extend(self.all_retry(left, why));
-            return None;
-        }
-        Some(left)
+        left
     }
 
     /// Every task of `tasks` queued again after a backoff (or failed after its last attempt).

@@ -16,6 +16,7 @@
 
 mod coordinator;
 mod fetcher;
+mod stretch;
 mod summary;
 
 use std::collections::VecDeque;

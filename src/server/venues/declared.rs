@@ -80,12 +80,13 @@ fn cryptocompare(ask: &Ask) -> Response {
     }
     let to = to_ts.map_or_else(today, day_of).min(today());
     let from = to - chrono::Duration::days(limit);
-    let (rows, offset) = page(ask, candles("cryptocompare", fsym, from, to), true);
+    let (rows, times) =
+        page(ask, candles("cryptocompare", fsym, from, to), true, |a, b| candles("cryptocompare", fsym, a, b));
     let data: Vec<Value> = rows
         .iter()
         .map(|c| {
             let num = |s: String| s.parse::<f64>().map_or(Value::Null, Value::from);
-            json!({"time": secs(c.day) + offset, "high": num(cents(c.high)), "low": num(cents(c.low)),
+            json!({"time": times.secs(secs(c.day)), "high": num(cents(c.high)), "low": num(cents(c.low)),
                    "open": num(cents(c.open)), "volumefrom": num(units(c.volume)),
                    "volumeto": num(cents(c.close * c.volume / 10_000)), "close": num(cents(c.close)),
                    "conversionType": "direct", "conversionSymbol": ""})
@@ -133,7 +134,7 @@ fn alphavantage(ask: &Ask) -> Response {
         rows = super::newest(rows, 100);
     }
     // Keyed by day: a time off the UTC day cannot be said here.
-    let (rows, _) = page(ask, rows, true);
+    let (rows, _) = page(ask, rows, true, |a, b| trading(candles("alphavantage", symbol, a, b)));
     let mut series = serde_json::Map::new();
     for c in rows.iter().rev() {
         series.insert(
@@ -176,7 +177,8 @@ fn stooq(ask: &Ask) -> Response {
     }
     let from = day("d1").unwrap_or(NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default());
     let to = day("d2").unwrap_or_else(today);
-    let (rows, _) = page(ask, trading(candles("stooq", symbol, from, to)), false);
+    let (rows, _) =
+        page(ask, trading(candles("stooq", symbol, from, to)), false, |a, b| trading(candles("stooq", symbol, a, b)));
     let mut out = String::from("Date,Open,High,Low,Close,Volume\n");
     for c in rows {
         out.push_str(&format!(
@@ -225,20 +227,23 @@ fn coingecko(ask: &Ask, id: &str) -> Response {
     };
     let hourly = to - from <= 90 * 86_400;
     // The point at 00:00 of a day is the close of the day before it.
-    let (rows, offset) =
-        page(ask, candles("coingecko", id, day_of(from) - chrono::Duration::days(1), day_of(to)), false);
+    let (rows, times) =
+        page(ask, candles("coingecko", id, day_of(from) - chrono::Duration::days(1), day_of(to)), false, |a, b| {
+            candles("coingecko", id, a, b)
+        });
     let mut prices = Vec::new();
     let mut volumes = Vec::new();
     let num = |s: String| s.parse::<f64>().map_or(Value::Null, Value::from);
     for c in rows.iter().filter(|c| c.day < today()) {
-        let at = secs(c.day) + 86_400 + offset;
+        let at = secs(c.day) + 86_400 + times.offset();
         let mut points = vec![at];
         if hourly {
             points.extend((1..24).map(|h| at + h * 3600));
         }
         for t in points.into_iter().filter(|t| (from..=to).contains(t)) {
-            prices.push(json!([t * 1000, num(cents(c.close))]));
-            volumes.push(json!([t * 1000, num(units(c.volume))]));
+            let t = times.ms((t - times.offset()) * 1000);
+            prices.push(json!([t, num(cents(c.close))]));
+            volumes.push(json!([t, num(units(c.volume))]));
         }
     }
     let caps: Vec<Value> = prices.iter().map(|p| json!([p[0], p[1].as_f64().unwrap_or(0.0) * 19e6])).collect();

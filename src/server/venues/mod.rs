@@ -121,20 +121,21 @@ pub(super) fn candles(source: &str, symbol: &str, from: NaiveDate, to: NaiveDate
 
 /// A page of candles (oldest first) as the request's fault makes it: cut
 /// short at the end a cap would cut (the newest for a source that pages
-/// forward, the oldest for one that pages `backward`), a day twice, or
-/// every time off the UTC day (returned as an offset in seconds).
-pub(super) fn page(ask: &Ask, mut rows: Vec<Candle>, backward: bool) -> (Vec<Candle>, i64) {
+/// forward, the oldest for one that pages `backward`), cut at either end,
+/// a day twice, the latest 300 candles whatever was asked (`latest` gives
+/// the pair's candles of a range of days); and how its times are written.
+pub(super) fn page(
+    ask: &Ask,
+    mut rows: Vec<Candle>,
+    backward: bool,
+    latest: impl Fn(NaiveDate, NaiveDate) -> Vec<Candle>,
+) -> (Vec<Candle>, Times) {
+    // Half of them, never none (an empty answer says there is no data at all).
+    let keep = rows.len().div_ceil(2);
     match ask.fault {
-        // A lower cap than documented: some rows, never none (an empty
-        // answer says there is no data at all).
-        Some(Fault::ShortPage) => {
-            let keep = rows.len().div_ceil(2);
-            if backward {
-                rows.drain(..rows.len() - keep);
-            } else {
-                rows.truncate(keep);
-            }
-        }
+        // A lower cap than documented.
+        Some(Fault::ShortPage) if backward => drop(rows.drain(..rows.len() - keep)),
+        Some(Fault::ShortPage) => rows.truncate(keep),
         Some(Fault::Duplicate) if !rows.is_empty() => {
             // A third of the way in: inside the days asked for, also on a
             // source that answers up to today (Kraken).
@@ -143,10 +144,54 @@ pub(super) fn page(ask: &Ask, mut rows: Vec<Candle>, backward: bool) -> (Vec<Can
             twin.close = if twin.close < twin.high { twin.close + 1 } else { (twin.close - 1).max(twin.low) };
             rows.insert(at + 1, twin);
         }
+        Some(Fault::IgnoreRange) => rows = latest(data::today() - chrono::Duration::days(299), data::today()),
+        Some(Fault::CutStart) => drop(rows.drain(..rows.len() - keep)),
+        Some(Fault::CutEnd) => rows.truncate(keep),
         _ => {}
     }
-    let offset = if ask.fault == Some(Fault::OffUtc) { 8 * 3600 } else { 0 };
-    (rows, offset)
+    let offset = match ask.fault {
+        Some(Fault::OffUtc) => 8 * 3600,
+        Some(Fault::OffUtcEarly) => -8 * 3600,
+        _ => 0,
+    };
+    (rows, Times { offset, swapped: ask.fault == Some(Fault::WrongUnit) })
+}
+
+/// How a page writes its rows' times: moved off the UTC day, or in the
+/// other unit, as its fault says.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Times {
+    /// Seconds added to each time.
+    offset: i64,
+    /// Seconds where milliseconds belong, and the reverse.
+    swapped: bool,
+}
+
+impl Times {
+    /// A time of a provider that writes seconds.
+    pub fn secs(self, secs: i64) -> i64 {
+        let t = secs + self.offset;
+        if self.swapped {
+            t * 1000
+        } else {
+            t
+        }
+    }
+
+    /// A time of a provider that writes milliseconds.
+    pub fn ms(self, ms: i64) -> i64 {
+        let t = ms + self.offset * 1000;
+        if self.swapped {
+            t / 1000
+        } else {
+            t
+        }
+    }
+
+    /// Seconds added to each time.
+    pub fn offset(self) -> i64 {
+        self.offset
+    }
 }
 
 /// The newest `n` of `rows` (oldest first).

@@ -96,7 +96,9 @@ fn short(answer: &Answer) -> Vec<String> {
         .map(|(_, a)| match a {
             DayAnswer::Price(p) => format!("{}", p.close),
             DayAnswer::NoData => "none".into(),
-            DayAnswer::Unanswered => "?".into(),
+            DayAnswer::Unanswered(crate::source::Unproven::Cut) => "?".into(),
+            DayAnswer::Unanswered(crate::source::Unproven::Lacking { history_ends: false, .. }) => "lacking".into(),
+            DayAnswer::Unanswered(crate::source::Unproven::Lacking { history_ends: true, .. }) => "old?".into(),
             DayAnswer::NotClosed => "open".into(),
             DayAnswer::OutsideHistory => "old".into(),
             DayAnswer::Refused(w) => format!("refused: {w}"),

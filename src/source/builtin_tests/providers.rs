@@ -21,7 +21,7 @@ fn each_builtin_asks_for_a_range_with_its_own_query() {
     let (first, last) = (day("2020-01-01"), day("2020-01-10"));
     for (name, symbol, want) in [
         ("binance", "BTCUSDT", "GET http://h/api/v3/klines?symbol=BTCUSDT&interval=1d&startTime=1577836800000&endTime=1578614400000&limit=10"),
-        ("coinbase", "BTC-USD", "GET http://h/products/BTC-USD/candles?granularity=86400&start=2020-01-01T00%3A00%3A00Z&end=2020-01-11T00%3A00%3A00Z"),
+        ("coinbase", "BTC-USD", "GET http://h/products/BTC-USD/candles?granularity=86400&start=2020-01-01T00%3A00%3A00Z&end=2020-01-10T23%3A59%3A59Z"),
         ("kraken", "XBTUSD", "GET http://h/0/public/OHLC?pair=XBTUSD&interval=1440&since=1577750400"),
         ("bitstamp", "btcusd", "GET http://h/api/v2/ohlc/btcusd/?step=86400&limit=10&start=1577836800&end=1578614400&exclude_current_candle=true"),
         ("bitfinex", "tBTCUSD", "GET http://h/v2/candles/trade:1D:tBTCUSD/hist?start=1577836800000&end=1578614400000&limit=10&sort=1"),
@@ -48,13 +48,17 @@ fn binance_pages_gaps_young_pairs_and_early_ends() {
         "{}",
         seen[0]
     );
-    // The next page, from the day after the last row: a young pair's history
-    // starting inside the range is no data before it.
+    // The next page, from the day after the last row: a row for the 6th
+    // says nothing of the 5th (a young pair, or a page cut at its start)...
     let body = format!("[{}]", binance_row("2020-01-06", "7450"));
     let (got, _) = fetch("binance", "BTCUSDT", "2020-01-05", "2020-01-06", later(), vec![ok(&body)]);
-    assert_eq!(short(&got.unwrap()), ["none", "7450"]);
-    let (got, _) = fetch("binance", "BTCUSDT", "2020-01-05", "2020-01-06", later(), vec![ok("[]")]);
-    assert_eq!(short(&got.unwrap()), ["none", "none"]);
+    let got = got.unwrap();
+    assert_eq!(short(&got), ["lacking", "7450"]);
+    let DayAnswer::Unanswered(crate::source::Unproven::Lacking { why, .. }) = &got.days[0].1 else { panic!() };
+    assert_eq!(why, "its rows start at 2020-01-06");
+    // ...which an empty answer for exactly that day proves.
+    let (got, _) = fetch("binance", "BTCUSDT", "2020-01-05", "2020-01-05", later(), vec![ok("[]")]);
+    assert_eq!(short(&got.unwrap()), ["none"]);
 }
 
 #[test]

@@ -12,9 +12,9 @@ use super::declare::{Declaration, List, Order, Paging, WEIGHT_MARGIN};
 use super::http::{agent, classify_status, classify_transport, mask_error, unauthorized};
 use super::rows::{self, text, Unreadable};
 use super::secrets::{Credentials, Url};
-use super::settle::settle;
+use super::settle::{settle, Asked, Invalid};
 use super::template::{Into, Rendered, Secrets, Template, Values};
-use super::{Answer, DayAnswer, FetchError, PriceSource, Timeouts};
+use super::{Answer, DayAnswer, FetchError, PriceSource, Timeouts, Unproven};
 
 mod wire;
 
@@ -162,8 +162,7 @@ impl DeclaredSource {
         }
         let asked: Vec<NaiveDate> = first.iter_days().take_while(|d| *d <= last).collect();
         let today = DateTime::from_timestamp_millis(now_ms).map_or(last, |t| t.date_naive());
-        // The oldest day the source still has (Kraken: the latest 720 candles, today's included).
-        let oldest = self.decl.history_days.and_then(|n| today.checked_sub_days(chrono::Days::new(u64::from(n) - 1)));
+        let oldest = self.history_start(today);
         let mut days: Vec<(NaiveDate, DayAnswer)> = Vec::with_capacity(asked.len());
         let mut ask: Vec<NaiveDate> = Vec::new();
         for d in asked {
@@ -198,26 +197,39 @@ impl DeclaredSource {
                 }
             })
         })?;
-        let ordered = rows.windows(2).all(|w| match self.decl.order {
-            Order::OldestFirst => w[0].at_ms <= w[1].at_ms,
-            Order::NewestFirst => w[0].at_ms >= w[1].at_ms,
-        });
-        if !ordered {
-            return Err(self.mask_error(FetchError::Permanent(format!(
-                "{shown}: the rows are not {} as {} is declared (order = ...): the declaration or the request is wrong",
-                match self.decl.order {
-                    Order::OldestFirst => "oldest first",
-                    Order::NewestFirst => "newest first",
-                },
-                self.name
-            ))));
-        }
-        let settled = settle(&rows, from, to, self.decl.paging, now_ms);
-        let spilled = spill.into_iter().map(|d| (d, DayAnswer::Unanswered));
+        let asked = Asked::new(&self.decl, &self.candles, from, to);
+        let settled = settle(&rows, &asked, now_ms).map_err(|e| self.mask_error(self.invalid(&shown, &asked, e)))?;
+        let spilled = spill.into_iter().map(|d| (d, DayAnswer::Unanswered(Unproven::Cut)));
         days.extend(settled);
         days.extend(spilled);
         days.sort_by_key(|(d, _)| *d);
         Ok(Answer { days, slow_down: self.slow_down(reply.used_weight, now_ms) })
+    }
+
+    /// Why an answer is refused: a permanent error, since asking again
+    /// gets the same from a server that ignores what it is asked, or from a
+    /// declaration that misreads it; a person is needed.
+    fn invalid(&self, shown: &str, asked: &Asked, e: Invalid) -> FetchError {
+        let name = &self.name;
+        FetchError::Permanent(match e {
+            Invalid::Order => format!(
+                "{shown}: the rows are not {} as {name} is declared (order = ...): the declaration or the request is wrong",
+                match self.decl.order {
+                    Order::OldestFirst => "oldest first",
+                    Order::NewestFirst => "newest first",
+                },
+            ),
+            Invalid::Outside { rows, first, last, unit } => {
+                let (from, to) = (asked.first, asked.last);
+                let all = if rows == 1 { "the answer's one row, at".to_string() } else { format!("all {rows} rows of the answer, from") };
+                let span = if rows == 1 { first } else { format!("{first} to {last}") };
+                let why = match unit {
+                    Some(u) => format!("{}: check time_format (\"{}\")", u.advice(), self.decl.rows.time_format),
+                    None => format!("the server ignored the days asked, or {name}'s declaration is wrong"),
+                };
+                format!("{shown}: {all} {span}, fall outside the days asked ({from} to {to}); {why}")
+            }
+        })
     }
 
     /// Near the weight budget: no request until the next minute.
@@ -273,6 +285,10 @@ impl PriceSource for DeclaredSource {
 
     fn max_days(&self) -> u32 {
         self.decl.max_days
+    }
+
+    fn history_start(&self, today: NaiveDate) -> Option<NaiveDate> {
+        self.decl.history_days.and_then(|n| today.checked_sub_days(chrono::Days::new(u64::from(n).saturating_sub(1))))
     }
 
     fn pace(&self) -> Option<Duration> {

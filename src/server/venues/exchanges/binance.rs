@@ -165,11 +165,11 @@ pub(super) fn binance_klines(ask: &Ask) -> Response {
         }
         None => newest(candles("binance", symbol, to - chrono::Duration::days(limit as i64 * 2), to), limit),
     };
-    let (rows, offset) = page(ask, rows, from.is_none());
+    let (rows, times) = page(ask, rows, from.is_none(), |a, b| candles("binance", symbol, a, b));
     let out: Vec<Value> = rows
         .iter()
         .map(|c| {
-            let open_time = ms(c.day) + offset * 1000;
+            let open_time = times.ms(ms(c.day));
             json!([
                 open_time,
                 cents(c.open),

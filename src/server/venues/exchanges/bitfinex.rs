@@ -67,7 +67,7 @@ pub(super) fn bitfinex_candles(ask: &Ask, key: &str) -> Response {
     let rows = candles("bitfinex", symbol, from, to);
     let ascending = ask.param("sort") == Some("1");
     let rows = if ascending { rows.into_iter().take(limit).collect::<Vec<_>>() } else { newest(rows, limit) };
-    let (mut rows, offset) = page(ask, rows, !ascending);
+    let (mut rows, times) = page(ask, rows, !ascending, |a, b| candles("bitfinex", symbol, a, b));
     if !ascending {
         rows.reverse();
     }
@@ -76,7 +76,7 @@ pub(super) fn bitfinex_candles(ask: &Ask, key: &str) -> Response {
         .iter()
         .map(|c| {
             json!([
-                ms(c.day) + offset * 1000,
+                times.ms(ms(c.day)),
                 num(cents(c.open)),
                 num(cents(c.close)),
                 num(cents(c.high)),

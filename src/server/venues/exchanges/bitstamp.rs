@@ -73,11 +73,11 @@ pub(super) fn bitstamp_ohlc(ask: &Ask, symbol: &str) -> Response {
             newest(candles("bitstamp", p.symbol, to - chrono::Duration::days(limit as i64 * 2), to), limit)
         }
     };
-    let (rows, offset) = page(ask, rows, end.is_some() || start.is_none());
+    let (rows, times) = page(ask, rows, end.is_some() || start.is_none(), |a, b| candles("bitstamp", p.symbol, a, b));
     let ohlc: Vec<Value> = rows
         .iter()
         .map(|c| {
-            json!({"timestamp": (secs(c.day) + offset).to_string(), "open": cents(c.open), "high": cents(c.high),
+            json!({"timestamp": times.secs(secs(c.day)).to_string(), "open": cents(c.open), "high": cents(c.high),
                    "low": cents(c.low), "close": cents(c.close), "volume": units(c.volume)})
         })
         .collect();

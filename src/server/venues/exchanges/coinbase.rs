@@ -66,14 +66,14 @@ pub(super) fn coinbase_candles(ask: &Ask, id: &str) -> Response {
             "granularity too small for the requested time range. Count of aggregations requested exceeds 300",
         );
     }
-    let (rows, offset) = page(ask, candles("coinbase", id, start, end), false);
+    let (rows, times) = page(ask, candles("coinbase", id, start, end), false, |a, b| candles("coinbase", id, a, b));
     let num = |s: String| s.parse::<f64>().map_or(Value::Null, Value::from);
     let out: Vec<Value> = rows
         .iter()
         .rev()
         .map(|c| {
             json!([
-                secs(c.day) + offset,
+                times.secs(secs(c.day)),
                 num(cents(c.low)),
                 num(cents(c.high)),
                 num(cents(c.open)),

@@ -68,12 +68,12 @@ pub(super) fn kraken_ohlc(ask: &Ask) -> Response {
         .into_iter()
         .filter(|c| since.is_none_or(|s| secs(c.day) > s))
         .collect();
-    let (rows, offset) = page(ask, rows, false);
+    let (rows, times) = page(ask, rows, false, |a, b| candles("kraken", p.symbol, a, b));
     let out: Vec<Value> = rows
         .iter()
         .map(|c| {
             json!([
-                secs(c.day) + offset,
+                times.secs(secs(c.day)),
                 cents(c.open),
                 cents(c.high),
                 cents(c.low),

@@ -72,8 +72,8 @@ pub(super) fn okx_candles(ask: &Ask) -> Response {
     let asked: Vec<Candle> =
         all.into_iter().filter(|c| after.is_none_or(|a| at(c) < a) && before.is_none_or(|b| at(c) > b)).collect();
     // Newest first: the newest `limit` of those asked for.
-    let (rows, offset) = page(ask, newest(asked, limit), true);
-    let ts = |c: &Candle| at(c) + offset * 1000;
+    let (rows, times) = page(ask, newest(asked, limit), true, |a, b| candles("okx", symbol, a, b));
+    let ts = |c: &Candle| times.ms(at(c));
     let data: Vec<Value> = rows
         .iter()
         .rev()

@@ -1,0 +1,364 @@
+//! The settle rule as a property. A model knows the truth (which days of a
+//! pair have a price, from its first day on, with gaps), makes the answer
+//! a well-behaved source would send for a stretch, and spoils it at random
+//! the ways servers do: rows dropped, added, shifted by days or hours, cut
+//! at either end, duplicated, in the wrong time unit or order, or the
+//! latest rows whatever was asked. The well-behaved answer may hold the
+//! days just past the bounds the request names, as a source that counts
+//! its bounds in sends them (Coinbase's candles "may precede" `start`). On every built-in source's settings
+//! (paging, order, which ends its URL names, whether it keeps only its
+//! latest days) and the README's declared ones (both paging directions):
+//! - no day gets a price the answer does not give for it;
+//! - no day is `no data` unless the answer proves it empty;
+//! - an answer is refused exactly when its rows are out of order, or all
+//!   outside the window;
+//! - spoiled only in ways that invent nothing (cuts, copies, another unit
+//!   or order, hours off, the latest rows), no day gets a price or `no
+//!   data` that the truth does not have; unspoiled, every price is stored.
+//!
+//! `cargo test` runs 256 cases, each on every source;
+//! `PROPTEST_CASES=2000 cargo test --lib settle::props` runs more.
+
+use proptest::collection::vec;
+use proptest::prelude::*;
+
+use super::super::declare::{Declarations, Marks};
+use super::super::rows::stamp;
+use super::*;
+use crate::price::Price;
+
+const CASES: u32 = 256;
+
+/// Days of the truth: the pair's days up to yesterday.
+const SPAN: i64 = 60;
+
+const DAY: i64 = 86_400_000;
+
+fn config() -> ProptestConfig {
+    // An explicit `cases` would hide PROPTEST_CASES, so it is read here.
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(CASES);
+    ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
+}
+
+/// Each source's name, declaration and candles URL: the built-ins, and the
+/// declarations the README shows (CryptoCompare pages backward and names
+/// only its last day, CoinGecko forward with times at the day's end).
+fn sources() -> &'static [(String, Declaration, Template)] {
+    static SOURCES: std::sync::OnceLock<Vec<(String, Declaration, Template)>> = std::sync::OnceLock::new();
+    SOURCES.get_or_init(read_sources)
+}
+
+fn read_sources() -> Vec<(String, Declaration, Template)> {
+    let readme = include_str!("../../README.md");
+    let block =
+        readme.split("```toml\n").nth(1).and_then(|b| b.split("```").next()).expect("the README's declarations");
+    let declared = Declarations::parse(block, "README.md").expect("the README's declarations parse");
+    let builtin = Declarations::builtin();
+    let mut all = Vec::new();
+    for (decls, names) in [(&builtin, builtin.names()), (&declared, declared.names())] {
+        for name in names {
+            if let Some(d) = decls.get(&name) {
+                let candles = Template::parse(&d.candles).expect("a valid template");
+                all.push((name, d.clone(), candles));
+            }
+        }
+    }
+    let paging: Vec<Paging> = all.iter().map(|(_, d, _)| d.paging).collect();
+    assert!(all.len() >= 8 && paging.contains(&Paging::Forward) && paging.contains(&Paging::Backward));
+    all
+}
+
+fn start() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2020, 1, 1).expect("a day")
+}
+
+fn at(i: i64) -> NaiveDate {
+    start() + chrono::Duration::days(i)
+}
+
+fn price(i: i64) -> Price {
+    let base = 100.0 + i as f64;
+    Price { open: base, high: base + 2.0, low: base - 2.0, close: base + 1.0, volume: 1.0 }
+}
+
+/// Which days have a price: none before the pair's first day, then all but gaps.
+#[derive(Debug, Clone)]
+struct Truth {
+    days: Vec<Option<Price>>,
+}
+
+impl Truth {
+    fn of(&self, d: NaiveDate) -> Option<Price> {
+        let i = (d - start()).num_days();
+        if i < 0 {
+            return None;
+        }
+        self.days.get(i as usize).copied().flatten()
+    }
+}
+
+fn truth() -> impl Strategy<Value = Truth> {
+    (0..SPAN, vec(0..8u8, SPAN as usize)).prop_map(|(listed, dice)| Truth {
+        days: (0..SPAN).map(|i| (i >= listed && dice[i as usize] != 0).then(|| price(i))).collect(),
+    })
+}
+
+/// One way a server spoils an answer (kept in the source's order unless
+/// `Swap` breaks it).
+#[derive(Debug, Clone)]
+enum Spoil {
+    /// The row at this place (modulo the rows) left out.
+    Drop(usize),
+    /// A row for the day at this offset from the truth's start, with this close.
+    Add(i64, f64),
+    /// Every row this many days later (or earlier).
+    ShiftDays(i64),
+    /// Every row this many hours later (or earlier): off the day's boundary.
+    ShiftHours(i64),
+    /// The oldest rows left out, all but one at most.
+    CutStart(usize),
+    /// The newest rows left out, all but one at most.
+    CutEnd(usize),
+    /// A row sent twice.
+    Twice(usize),
+    /// Times a thousand times larger (true) or smaller.
+    Unit(bool),
+    /// Two neighbouring rows swapped.
+    Swap(usize),
+    /// The range ignored: the latest rows of the truth instead.
+    Latest(usize),
+}
+
+impl Spoil {
+    /// Whether the answer keeps only rows the truth has, on their days.
+    fn invents_nothing(&self) -> bool {
+        !matches!(self, Spoil::Drop(_) | Spoil::Add(..) | Spoil::ShiftDays(_))
+    }
+}
+
+fn spoil() -> impl Strategy<Value = Spoil> {
+    prop_oneof![
+        (0..100usize).prop_map(Spoil::Drop),
+        (-5..SPAN + 5, 1.0..500.0f64).prop_map(|(d, c)| Spoil::Add(d, c)),
+        prop_oneof![-3..0i64, 1..4i64].prop_map(Spoil::ShiftDays),
+        prop_oneof![-23..0i64, 1..24i64].prop_map(Spoil::ShiftHours),
+        (1..40usize).prop_map(Spoil::CutStart),
+        (1..40usize).prop_map(Spoil::CutEnd),
+        (0..100usize).prop_map(Spoil::Twice),
+        any::<bool>().prop_map(Spoil::Unit),
+        (0..100usize).prop_map(Spoil::Swap),
+        (1..80usize).prop_map(Spoil::Latest),
+    ]
+}
+
+/// A row's time and price, as a server writes it.
+type Raw = (i64, Price);
+
+/// The answer a well-behaved source sends for `asked`: the truth's rows in
+/// the days its request names (to the truth's end where it names no end),
+/// and with `beside` those of the days just past the ends it names, as a
+/// source that counts its bounds in sends them.
+fn honest(truth: &Truth, asked: &Asked, marks: Marks, beside: bool) -> Vec<Raw> {
+    let play = chrono::Duration::days(i64::from(beside));
+    let lo = if asked.bounded_start { asked.first - play } else { start() };
+    let hi = if asked.bounded_end { asked.last + play } else { at(SPAN - 1) };
+    let mut rows: Vec<Raw> = (0..SPAN)
+        .map(at)
+        .filter(|d| lo <= *d && *d <= hi)
+        .filter_map(|d| truth.of(d).map(|p| (time(d, marks), p)))
+        .collect();
+    order(&mut rows, asked.order);
+    rows
+}
+
+fn time(d: NaiveDate, marks: Marks) -> i64 {
+    start_ms(d) + if marks == Marks::End { DAY } else { 0 }
+}
+
+fn order(rows: &mut [Raw], order: Order) {
+    rows.sort_by_key(|r| r.0);
+    if order == Order::NewestFirst {
+        rows.reverse();
+    }
+}
+
+fn apply(rows: &mut Vec<Raw>, s: &Spoil, truth: &Truth, asked: &Asked, marks: Marks) {
+    let n = rows.len();
+    match *s {
+        Spoil::Drop(i) if n > 0 => {
+            rows.remove(i % n);
+        }
+        Spoil::Add(d, close) => {
+            let p = Price { open: close, high: close + 1.0, low: close - 1.0, close, volume: 2.0 };
+            rows.push((time(at(d), marks), p));
+            order(rows, asked.order);
+        }
+        Spoil::ShiftDays(k) => rows.iter_mut().for_each(|r| r.0 += k * DAY),
+        Spoil::ShiftHours(h) => rows.iter_mut().for_each(|r| r.0 += h * 3_600_000),
+        Spoil::CutStart(k) | Spoil::CutEnd(k) => {
+            let mut times: Vec<i64> = rows.iter().map(|r| r.0).collect();
+            times.sort_unstable();
+            // A cut leaves a row: an answer with none says there is nothing,
+            // and is believed (the one proof a stretch with no row can have).
+            let k = k.min(n.saturating_sub(1));
+            let keep = if matches!(s, Spoil::CutStart(_)) { &times[k..] } else { &times[..n - k] };
+            let (lo, hi) = (keep.first().copied().unwrap_or(i64::MAX), keep.last().copied().unwrap_or(i64::MIN));
+            rows.retain(|r| lo <= r.0 && r.0 <= hi);
+        }
+        Spoil::Twice(i) if n > 0 => {
+            let r = rows[i % n];
+            rows.insert(i % n, r);
+        }
+        Spoil::Unit(larger) => {
+            let scaled: Vec<Option<i64>> =
+                rows.iter().map(|r| if larger { r.0.checked_mul(1000) } else { Some(r.0 / 1000) }).collect();
+            // Times past the year 262143 are refused before `settle` (`rows::read`).
+            if scaled.iter().all(|t| t.is_some_and(|t| stamp(t, marks).is_some())) {
+                rows.iter_mut().zip(scaled).for_each(|(r, t)| r.0 = t.unwrap_or(r.0));
+            }
+        }
+        Spoil::Swap(i) if n > 1 => rows.swap(i % (n - 1), i % (n - 1) + 1),
+        Spoil::Latest(k) => {
+            let all: Vec<Raw> = (0..SPAN).map(at).filter_map(|d| truth.of(d).map(|p| (time(d, marks), p))).collect();
+            *rows = all[all.len().saturating_sub(k)..].to_vec();
+            order(rows, asked.order);
+        }
+        _ => {}
+    }
+}
+
+/// The rows as `rows::read` gives them.
+fn read(raw: &[Raw], marks: Marks) -> Vec<Row> {
+    raw.iter()
+        .map(|&(at_ms, p)| {
+            let (day, off) = stamp(at_ms, marks).expect("a time in range");
+            Row { at_ms, day, off, price: Ok(p), closed: true }
+        })
+        .collect()
+}
+
+/// The rule's window, as the issue states it: the days the request names,
+/// a day's play at each named end, an unnamed end open to today.
+fn inside(r: &Row, asked: &Asked, today: NaiveDate) -> bool {
+    let after_start = !asked.bounded_start || r.day >= asked.first - chrono::Duration::days(1);
+    let latest = asked.last.max(today);
+    let before_end = r.day <= latest && (!asked.bounded_end || r.day <= asked.last + chrono::Duration::days(1));
+    after_start && before_end
+}
+
+/// Whether the answer proves `d` empty: no row at all, or none for `d`
+/// and rows on boundaries inside the window on both sides of it.
+fn proves_empty(rows: &[Row], d: NaiveDate, asked: &Asked, today: NaiveDate) -> bool {
+    if rows.is_empty() {
+        return true;
+    }
+    let proper: Vec<&Row> = rows.iter().filter(|r| r.off.is_none() && inside(r, asked, today)).collect();
+    rows.iter().all(|r| r.day != d) && proper.iter().any(|r| r.day < d) && proper.iter().any(|r| r.day > d)
+}
+
+fn check(truth: &Truth, first: i64, len: i64, beside: bool, spoils: &[Spoil]) -> Result<(), TestCaseError> {
+    let today = at(SPAN);
+    let now = start_ms(today) + 3_600_000;
+    for (name, decl, candles) in sources() {
+        let len = len.min(i64::from(decl.max_days));
+        let (a, b) = (at(first), at((first + len - 1).min(SPAN - 1)));
+        let asked = Asked::new(decl, candles, a, b);
+        let marks = decl.rows.time_marks;
+        let mut raw = honest(truth, &asked, marks, beside);
+        for s in spoils {
+            apply(&mut raw, s, truth, &asked, marks);
+        }
+        let rows = read(&raw, marks);
+        let got = settle(&rows, &asked, now);
+        let ctx = || format!("{name}, {a} to {b}, beside {beside}, {spoils:?}:\nrows {raw:?}\ngot {got:?}");
+        let ordered = rows.windows(2).all(|w| match asked.order {
+            Order::OldestFirst => w[0].at_ms <= w[1].at_ms,
+            Order::NewestFirst => w[0].at_ms >= w[1].at_ms,
+        });
+        let days = match &got {
+            Err(Invalid::Order) => {
+                prop_assert!(!ordered, "refused as out of order: {}", ctx());
+                continue;
+            }
+            Err(Invalid::Outside { .. }) => {
+                prop_assert!(ordered && !rows.is_empty(), "{}", ctx());
+                prop_assert!(rows.iter().all(|r| !inside(r, &asked, today)), "refused with a row inside: {}", ctx());
+                continue;
+            }
+            Ok(days) => days,
+        };
+        prop_assert!(ordered, "took rows out of order: {}", ctx());
+        prop_assert!(
+            rows.is_empty() || rows.iter().any(|r| inside(r, &asked, today)),
+            "took rows all outside: {}",
+            ctx()
+        );
+        let asked_days: Vec<NaiveDate> = a.iter_days().take_while(|d| *d <= b).collect();
+        prop_assert_eq!(days.iter().map(|(d, _)| *d).collect::<Vec<_>>(), asked_days, "{}", ctx());
+        // Shifts by hours that add up to whole days move prices to other days.
+        let hours: i64 = spoils.iter().map(|s| if let Spoil::ShiftHours(h) = s { *h } else { 0 }).sum();
+        let faithful = spoils.iter().all(Spoil::invents_nothing) && (hours == 0 || hours % 24 != 0);
+        for (d, answer) in days {
+            let boundary: Vec<&Row> = rows.iter().filter(|r| r.day == *d && r.off.is_none()).collect();
+            match answer {
+                DayAnswer::Price(p) => {
+                    prop_assert!(!boundary.is_empty(), "a price with no row for {d}: {}", ctx());
+                    prop_assert!(
+                        boundary.iter().all(|r| r.price == Ok(*p)),
+                        "a price for {d} the answer does not give: {}",
+                        ctx()
+                    );
+                    if faithful {
+                        prop_assert_eq!(truth.of(*d), Some(*p), "{}", ctx());
+                    }
+                }
+                DayAnswer::NoData => {
+                    prop_assert!(proves_empty(&rows, *d, &asked, today), "no data for {d} without proof: {}", ctx());
+                    if faithful {
+                        prop_assert_eq!(truth.of(*d), None, "no data for {}, which has a price: {}", d, ctx());
+                    }
+                }
+                DayAnswer::Unanswered(_) | DayAnswer::Refused(_) | DayAnswer::OutsideHistory => {
+                    if spoils.is_empty() {
+                        prop_assert!(truth.of(*d).is_none(), "an honest answer's price for {d} not taken: {}", ctx());
+                    }
+                }
+                DayAnswer::NotClosed => prop_assert!(false, "{d} ended long ago: {}", ctx()),
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn no_price_and_no_no_data_that_the_answer_does_not_show(
+        truth in truth(),
+        first in 0..SPAN,
+        len in 1..40i64,
+        beside in any::<bool>(),
+        spoils in vec(spoil(), 0..3),
+    ) {
+        check(&truth, first, len, beside, &spoils)?;
+    }
+}
+
+#[test]
+fn the_issue_s_answers_make_no_false_no_data() {
+    // The issue's cases, as spoils of an honest answer: the latest rows
+    // whatever was asked, a page cut at either end, times in seconds.
+    let all: Truth = Truth { days: (0..SPAN).map(|i| Some(price(i))).collect() };
+    for spoils in [
+        vec![Spoil::Latest(10)],
+        vec![Spoil::CutStart(10)],
+        vec![Spoil::CutEnd(10)],
+        vec![Spoil::Unit(false)],
+        vec![Spoil::Unit(true)],
+        vec![Spoil::ShiftHours(-8)],
+    ] {
+        check(&all, 5, 30, false, &spoils).unwrap();
+        check(&all, 5, 30, true, &spoils).unwrap();
+    }
+}
