@@ -18,6 +18,7 @@ mod coordinator;
 mod fetcher;
 mod stretch;
 mod summary;
+mod turns;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, Ordering};
