@@ -10,6 +10,7 @@ use clap::Args;
 use super::{parse_duration, parse_lease, parse_output, parse_rate, parse_size, ChartOutput, Rate};
 use crate::dates::{parse_span, Span};
 use crate::report::Format;
+use crate::resolve::ReportAsk;
 use crate::server::faults::{self, FaultRule};
 use crate::store::Synchronous;
 
@@ -65,17 +66,26 @@ impl QueueSelectionArgs {
     }
 }
 
-/// The selection to report on (or retry), as typed: everything is
-/// optional, what is left open filled in from the database.
+/// The selection to report on (or retry, or remove), as typed: everything
+/// is optional, what is left open filled in from the database.
 #[derive(Debug, Args)]
 pub struct ReportSelectionArgs {
-    /// Exchanges (repeat or separate with commas) [default: those in the database].
+    /// Exchanges (repeat or separate with commas) [default: those with
+    /// tasks]. With --symbol too, each exchange with each symbol, tasks or
+    /// none: a pair nothing was queued for shows as `not queued`.
     #[arg(long = "exchange", short = 'e', value_name = "NAME", value_delimiter = ',')]
     pub exchanges: Vec<String>,
 
-    /// Symbols (repeat or separate with commas) [default: those in the database].
+    /// Symbols (repeat or separate with commas) [default: those with tasks
+    /// on the exchanges given]: `--symbol BTCUSDT` alone is every pair of
+    /// that symbol the database has tasks for.
     #[arg(long = "symbol", short = 's', value_name = "NAME", value_delimiter = ',')]
     pub symbols: Vec<String>,
+
+    /// Only the pairs whose tasks are fetched from these sources (cryptodb,
+    /// binance, ..., repeat or separate with commas) [default: any source].
+    #[arg(id = "source", long = "source", value_name = "NAME", value_delimiter = ',')]
+    pub sources: Vec<String>,
 
     /// First day, written like 2020-03-01, 2020-03, 2020, today, yesterday
     /// or -7d [default: the first day in the database].
@@ -90,15 +100,17 @@ pub struct ReportSelectionArgs {
 }
 
 impl ReportSelectionArgs {
-    /// The first day asked for, if any.
-    pub fn first_day(&self) -> Option<NaiveDate> {
-        self.from.map(|s| s.first)
-    }
-
-    /// The last day asked for, if any: `--to`, or the end of `--from`'s
-    /// span, as in `fetch` (`--from 2020-03` alone is March).
-    pub fn last_day(&self) -> Option<NaiveDate> {
-        self.to.or(self.from).map(|s| s.last)
+    /// What the flags ask for, as a plain value the page builds too.
+    pub fn ask(&self) -> ReportAsk {
+        ReportAsk {
+            exchanges: self.exchanges.clone(),
+            symbols: self.symbols.clone(),
+            sources: self.sources.clone(),
+            from: self.from.map(|s| s.first),
+            // `--to`, or the end of `--from`'s span, as in `fetch`
+            // (`--from 2020-03` alone is March).
+            to: self.to.or(self.from).map(|s| s.last),
+        }
     }
 }
 
@@ -195,6 +207,11 @@ pub struct StatusArgs {
     /// table by hand: pricequeue keeps the counts itself).
     #[arg(long)]
     pub recount: bool,
+
+    /// Only the pairs whose tasks are fetched from these sources (cryptodb,
+    /// binance, ..., repeat or separate with commas) [default: every pair].
+    #[arg(id = "source", long = "source", value_name = "NAME", value_delimiter = ',')]
+    pub sources: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -210,6 +227,11 @@ pub struct QueryArgs {
     /// Print only the missing report.
     #[arg(long)]
     pub missing: bool,
+
+    /// List each missing day on a row of its own, instead of a row per run
+    /// of consecutive days of a pair with the same reason.
+    #[arg(long)]
+    pub each_day: bool,
 }
 
 #[derive(Debug, Args)]
@@ -224,13 +246,21 @@ pub struct CoverageArgs {
 
 #[derive(Debug, Args)]
 pub struct ChartArgs {
-    /// The exchange whose prices to draw: one name.
-    #[arg(long = "exchange", short = 'e', value_name = "NAME", value_delimiter = ',', required = true)]
+    /// The exchange whose prices to draw [default: that of the one pair
+    /// with tasks the other flags leave].
+    #[arg(long = "exchange", short = 'e', value_name = "NAME", value_delimiter = ',')]
     pub exchanges: Vec<String>,
 
-    /// The symbol whose prices to draw: one name.
-    #[arg(long = "symbol", short = 's', value_name = "NAME", value_delimiter = ',', required = true)]
+    /// The symbol whose prices to draw [default: that of the one pair with
+    /// tasks the other flags leave]: `--symbol BTCUSDT` alone is enough
+    /// where one exchange has tasks for it.
+    #[arg(long = "symbol", short = 's', value_name = "NAME", value_delimiter = ',')]
     pub symbols: Vec<String>,
+
+    /// Only a pair whose tasks are fetched from this source (binance, ...)
+    /// [default: any source].
+    #[arg(id = "source", long = "source", value_name = "NAME", value_delimiter = ',')]
+    pub sources: Vec<String>,
 
     /// First day, written like 2020-03-01, 2020-03, 2020, today, yesterday
     /// or -7d [default: the first day in the database].

@@ -91,7 +91,7 @@ fn price(close: f64) -> Outcome {
 }
 
 fn stored_close(store: &Store, day: NaiveDate) -> Option<f64> {
-    let sel = Selection { exchanges: vec!["kraken".into()], symbols: vec!["btc".into()], from: day, to: day };
+    let sel = Selection::one("kraken", "btc", day, day);
     let mut close = None;
     store
         .for_each_price(&sel, |row| {
@@ -193,12 +193,7 @@ fn failures_are_listed_newest_first_for_a_selection_or_all_on(store: &Store) {
     let days = |f: Vec<super::FailedTask>| f.into_iter().map(|f| f.day).collect::<Vec<_>>();
     assert_eq!(days(store.failures(None, 10).unwrap()), [day(3), day(2), day(1)]);
     assert_eq!(days(store.failures(None, 1).unwrap()), [day(3)]);
-    let sel = |e: &str, from: u32, to: u32| Selection {
-        exchanges: vec![e.into()],
-        symbols: vec!["btc".into()],
-        from: day(from),
-        to: day(to),
-    };
+    let sel = |e: &str, from: u32, to: u32| Selection::one(e, "btc", day(from), day(to));
     assert_eq!(days(store.failures(Some(&sel("kraken", 1, 2)), 10).unwrap()), [day(2), day(1)]);
     assert!(store.failures(Some(&sel("bitstamp", 1, 3)), 10).unwrap().is_empty());
 }
@@ -212,9 +207,9 @@ fn removed_tasks_leave_nothing_behind_and_their_worker_writes_nothing() {
 
 fn removed_tasks_leave_nothing_behind_and_their_worker_writes_nothing_on(store: &Store) {
     let sel = |from: u32, to: u32, source: Option<&str>| {
-        let s =
-            Selection { exchanges: vec!["kraken".into()], symbols: vec!["btc".into()], from: day(from), to: day(to) };
-        store.to_remove(&s, source).map(|n| (s, n)).unwrap()
+        let s = Selection::one("kraken", "btc", day(from), day(to));
+        let sources: Vec<String> = source.into_iter().map(String::from).collect();
+        store.to_remove(&s, &sources).map(|n| (s, n)).unwrap()
     };
     let mut held = store.claim("a", 3, 0, i64::MAX, &["cryptodb".into()]).unwrap();
     let first = held.remove(0);
@@ -224,10 +219,10 @@ fn removed_tasks_leave_nothing_behind_and_their_worker_writes_nothing_on(store: 
 
     // Day 1 goes with its price; days 2 and 3 are held by a worker.
     let (one, _) = sel(1, 1, None);
-    assert_eq!(store.remove(&one, None, true).unwrap(), (1, 1));
+    assert_eq!(store.remove(&one, &[], true).unwrap(), (1, 1));
     assert_eq!(stored_close(store, day(1)), None);
     let (rest, _) = sel(2, 3, Some("cryptodb"));
-    assert_eq!(store.remove(&rest, Some("cryptodb"), false).unwrap(), (2, 0));
+    assert_eq!(store.remove(&rest, &["cryptodb".into()], false).unwrap(), (2, 0));
     let late: Vec<Completion> = held.into_iter().map(|task| Completion { task, outcome: price(2.0) }).collect();
     assert_eq!(store.complete(&late).unwrap(), [false, false], "a removed task's completion is fenced off");
     assert_eq!(stored_close(store, day(2)), None, "no stray price");
