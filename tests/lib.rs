@@ -44,6 +44,7 @@ mod sqlite {
     mod files;
     mod hosts;
     mod leases;
+    mod many_sources;
     mod mixed;
     mod progress;
     mod query;
@@ -73,6 +74,7 @@ mod postgres {
     mod hosts;
     mod hosts_sources;
     mod leases;
+    mod many_sources;
     mod mixed;
     mod progress;
     mod query;

@@ -269,3 +269,18 @@ fn status_reads_back_in_every_format() {
     let table = sb.run(&["status"]).expect_code(OK).stdout;
     assert!(table.contains("Failed tasks (10 most recent of 10), with their last error"), "{table}");
 }
+
+#[test]
+fn retry_and_status_keep_to_the_source_named() {
+    let Some(sb) = every_reason() else { return };
+    // Every task here is the reference API's: another source has none.
+    let out = sb.run(&["status", "--source", "binance"]).expect_code(OK);
+    assert!(out.stdout.contains("no tasks of binance"), "{}", out.stdout);
+    let out = sb.run(&["retry", "--source", "binance"]).expect_code(OK);
+    assert!(out.stderr.contains("queued 0 failed tasks again"), "{}", out.stderr);
+    assert_eq!(sb.count("SELECT count(*) FROM tasks WHERE state = 'failed'"), 10);
+    let out = sb.run(&["retry", "--source", "cryptodb"]).expect_code(OK);
+    assert!(out.stderr.contains("queued 10 failed tasks again"), "{}", out.stderr);
+    assert_eq!(sb.count("SELECT count(*) FROM tasks WHERE state = 'failed'"), 0);
+    crate::common::counts_agree(&sb);
+}

@@ -50,6 +50,14 @@ fn prices_and_coverage_open_on_the_pair_fetched_last_and_their_fields_show_what_
     let rows =
         page.eval("[...document.querySelectorAll('table.grid tbody tr')].map(r => r.innerText.trim()).join('|')");
     assert_eq!(rows, json!("aaa\tbtc|bitstamp\tbtc|kraken\teth"), "the pairs with tasks, no other");
+    // A source keeps its pairs, as `--source` does; none of another's.
+    page.go(&ui.url("/coverage?source=cryptodb&symbol=btc"));
+    let rows =
+        page.eval("[...document.querySelectorAll('table.grid tbody tr')].map(r => r.innerText.trim()).join('|')");
+    assert_eq!(rows, json!("aaa\tbtc|bitstamp\tbtc"), "cryptodb's pairs of btc");
+    assert_eq!(page.fields("form.filter")["source"], json!("cryptodb"));
+    page.go(&ui.url("/coverage?source=binance"));
+    assert!(page.text("main").contains("Nothing stored or queued for this selection"), "{}", page.text("main"));
     // A pair named without days: the fields show the days shown.
     page.go(&ui.url("/prices?exchange=bitstamp&symbol=btc"));
     assert_eq!(
