@@ -229,3 +229,54 @@ fn removed_tasks_leave_nothing_behind_and_their_worker_writes_nothing_on(store: 
     assert_eq!(store.counts().unwrap().total(), 0, "task_counts follows the removal");
     assert_eq!(sel(1, 3, None).1, (0, 0));
 }
+
+#[test]
+fn the_pairs_are_those_with_tasks_or_prices_each_with_its_sources() {
+    for db in backends() {
+        the_pairs_are_those_with_tasks_or_prices_each_with_its_sources_on(&db);
+    }
+}
+
+fn the_pairs_are_those_with_tasks_or_prices_each_with_its_sources_on(db: &TestDb) {
+    use crate::selection::Pair;
+    let store = three_days(db);
+    let now = clock::now_ms();
+    let days = |from: u32, n: usize| -> Vec<NaiveDate> { day(from).iter_days().take(n).collect() };
+    // kraken btc: its first days from cryptodb, its last from another source.
+    store.enqueue_days("other", &["kraken".into()], &["btc".into()], &days(4, 2), now, Duration::ZERO).unwrap();
+    store.enqueue_days("binance", &["binance".into()], &["BTCUSDT".into()], &days(1, 1), now, Duration::ZERO).unwrap();
+    // Prices of pairs with no task: several symbols of two exchanges, so
+    // the prices' skip scan crosses from one exchange to the next.
+    let mut rows = Vec::new();
+    for (e, s) in [("a", "x"), ("a", "y"), ("b", "x"), ("binance", "BTCUSDT")] {
+        for d in ["2020-03-01", "2020-03-02"] {
+            rows.push(format!("('{e}', '{s}', '{d}', 1, 1, 1, 1, 1, '2020-03-03T00:00:00.000Z')"));
+        }
+    }
+    testing::execute_batch(
+        db.url(),
+        &format!(
+            "INSERT INTO prices (exchange, symbol, day, open, high, low, close, volume, fetched_at) VALUES {};",
+            rows.join(", ")
+        ),
+    );
+    // A pair whose only task was removed: its counts may stay, it does not.
+    store.enqueue_days("okx", &["okx".into()], &["GONE".into()], &days(1, 1), now, Duration::ZERO).unwrap();
+    store.remove(&Selection::one("okx", "GONE", day(1), day(1)), &[], true).unwrap();
+    let got: Vec<(Pair, Vec<String>)> = store.pairs().unwrap();
+    let sources = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        got,
+        [
+            (Pair::new("a", "x"), vec![]),
+            (Pair::new("a", "y"), vec![]),
+            (Pair::new("b", "x"), vec![]),
+            (Pair::new("binance", "BTCUSDT"), sources(&["binance"])),
+            (Pair::new("kraken", "btc"), sources(&["cryptodb", "other"])),
+        ],
+        "never kraken BTCUSDT nor binance btc: the pairs there are, not every exchange with every symbol"
+    );
+    let pairs: Vec<Pair> = got.into_iter().map(|(p, _)| p).collect();
+    assert_eq!(store.day_bounds(&pairs[3..]).unwrap(), Some((day(1), day(5))));
+    assert_eq!(store.day_bounds(&[Pair::new("kraken", "BTCUSDT")]).unwrap(), None);
+}
