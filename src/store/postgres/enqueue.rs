@@ -34,9 +34,10 @@ impl Db {
             let mut have = BTreeMap::new();
             if consecutive {
                 for row in tx.query(
-                    "SELECT t.exchange, t.symbol, count(*) FROM unnest($1::text[], $2::text[]) AS p(e, s)
-                     JOIN tasks t ON t.exchange = p.e AND t.symbol = p.s AND t.day BETWEEN $3 AND $4
-                     GROUP BY t.exchange, t.symbol",
+                    "SELECT exchange, symbol, count(*) FROM tasks
+                     WHERE (exchange, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+                       AND day BETWEEN $3 AND $4
+                     GROUP BY exchange, symbol",
                     &[&exchanges, &symbols, first, last],
                 )? {
                     have.insert((row.get::<_, String>(0), row.get::<_, String>(1)), row.get::<_, i64>(2));

@@ -47,10 +47,9 @@ impl Db {
         let p = super::counts::SelectionParams::of(sel);
         self.with(|c| {
             let rows = c.rows(
-                "SELECT t.exchange, t.symbol, array_agg(DISTINCT t.source ORDER BY t.source)
-                 FROM unnest($1::text[], $2::text[]) AS p(exchange, symbol)
-                 JOIN tasks t ON t.exchange = p.exchange AND t.symbol = p.symbol AND t.day BETWEEN $3 AND $4
-                 GROUP BY t.exchange, t.symbol ORDER BY t.exchange, t.symbol",
+                "SELECT exchange, symbol, array_agg(DISTINCT source ORDER BY source) FROM tasks
+                 WHERE (exchange, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND day BETWEEN $3 AND $4
+                 GROUP BY exchange, symbol ORDER BY exchange, symbol",
                 &p.params(),
             )?;
             Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
