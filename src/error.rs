@@ -59,7 +59,8 @@ impl Exit {
             }
             Exit::Settled => {
                 "query, coverage, chart --strict: the selection is complete, but the price server has no price for some cells (no \
-                 data), or their failure was given up on (abandoned)"
+                 data), the source serves no day that old (outside its history), or their failure was given up on \
+                 (abandoned)"
             }
             Exit::Interrupted => {
                 "interrupted by Ctrl-C or SIGTERM: what was in flight was committed (sql: the statement was \

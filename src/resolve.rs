@@ -4,14 +4,16 @@
 //! resolve theirs here; the [`Selection`] itself is plain data the store
 //! takes (`selection.rs`).
 
+use std::collections::HashMap;
+
 use anyhow::Result;
 use chrono::NaiveDate;
 
-use crate::cli::{QueueSelectionArgs, ReportSelectionArgs};
+use crate::cli::QueueSelectionArgs;
 use crate::dates;
 use crate::error::Usage;
 use crate::report::plural;
-use crate::selection::Selection;
+use crate::selection::{Pair, Selection};
 use crate::source::{FetchError, Meant, PriceSource};
 use crate::store::Store;
 
@@ -56,7 +58,7 @@ pub fn queue_selection(args: &QueueSelectionArgs, source: &dyn PriceSource, sour
     };
     let symbols = resolve_names(&args.symbols, "symbol", source, |s| s.symbols(), args.allow_unknown)
         .map_err(with_hint(false))?;
-    let sel = Selection { exchanges, symbols, from, to };
+    let sel = Selection::cross(&exchanges, &symbols, from, to);
     if !args.far_future {
         check_far_future(&sel, chrono::Utc::now().date_naive())?;
     }
@@ -83,33 +85,85 @@ fn check_far_future(sel: &Selection, today: NaiveDate) -> Result<()> {
     )))
 }
 
-/// The selection of a report that `args` names, what it leaves open filled
+/// What a report asks for, as the command line's flags or the page's
+/// address give it: the names of exchanges, symbols and sources (none, or
+/// `all`, for any) and the days (none for the database's first or last).
+/// A plain value, built alike by both, and resolved by [`report_selection`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportAsk {
+    pub exchanges: Vec<String>,
+    pub symbols: Vec<String>,
+    pub sources: Vec<String>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+impl ReportAsk {
+    /// Whether it names nothing at all: every pair, every day.
+    pub fn is_open(&self) -> bool {
+        [&self.exchanges, &self.symbols, &self.sources].iter().all(|names| given(names).is_none())
+            && self.from.is_none()
+            && self.to.is_none()
+    }
+}
+
+/// Names given, trimmed and sorted; `None` for none or `all`: any name.
+fn given(names: &[String]) -> Option<Vec<String>> {
+    let mut names: Vec<String> = names.iter().map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect();
+    if names.is_empty() || names.iter().any(|n| n.eq_ignore_ascii_case("all")) {
+        return None;
+    }
+    names.sort();
+    names.dedup();
+    Some(names)
+}
+
+/// The selection of a report that `ask` names, what it leaves open filled
 /// in from the database; `None` when there is nothing to report on.
-pub fn report_selection(store: &Store, args: &ReportSelectionArgs) -> Result<Option<Selection>> {
-    // Names given, sorted; `None` means those in the database.
-    let given = |names: &[String]| -> Option<Vec<String>> {
-        let mut names: Vec<String> = names.iter().map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect();
-        if names.is_empty() || names.iter().any(|n| n.eq_ignore_ascii_case("all")) {
-            return None;
+///
+/// Its pairs are those the database holds (with tasks or prices) that the
+/// names given match: in a database of many sources, `--symbol BTCUSDT`
+/// is binance's pair, not every exchange's. Where both exchanges and
+/// symbols are named, each exchange with each symbol is a pair named on
+/// purpose and stays in, tasks or none: a mistyped symbol then shows as
+/// `not queued` (and exits 3) rather than vanishing into a complete answer.
+/// Sources keep the pairs whose first or last task is theirs (a pair named
+/// on purpose that has no task at all stays in). The days left open are
+/// the first and last of the pairs'.
+pub fn report_selection(store: &Store, ask: &ReportAsk) -> Result<Option<Selection>> {
+    let (exchanges, symbols, sources) = (given(&ask.exchanges), given(&ask.symbols), given(&ask.sources));
+    let of_sources = |theirs: &[String]| sources.as_ref().is_none_or(|want| theirs.iter().any(|s| want.contains(s)));
+    let pairs: Vec<Pair> = match (exchanges, symbols) {
+        (Some(exchanges), Some(symbols)) => {
+            let named = Pair::cross(&exchanges, &symbols);
+            match &sources {
+                None => named,
+                Some(_) => {
+                    let stored: HashMap<Pair, Vec<String>> = store.pairs()?.into_iter().collect();
+                    let queued = |p: &Pair| stored.get(p).filter(|theirs| !theirs.is_empty());
+                    named.into_iter().filter(|p| queued(p).is_none_or(|theirs| of_sources(theirs))).collect()
+                }
+            }
         }
-        names.sort();
-        names.dedup();
-        Some(names)
-    };
-    let (exchanges, symbols) = match (given(&args.exchanges), given(&args.symbols)) {
-        (Some(e), Some(s)) => (e, s),
-        (e, s) => {
-            let (db_exchanges, db_symbols) = store.names()?;
-            (e.unwrap_or(db_exchanges), s.unwrap_or(db_symbols))
+        (exchanges, symbols) => {
+            let matches = |names: &Option<Vec<String>>, name: &String| names.as_ref().is_none_or(|n| n.contains(name));
+            store
+                .pairs()?
+                .into_iter()
+                .filter(|(p, theirs)| {
+                    matches(&exchanges, &p.exchange) && matches(&symbols, &p.symbol) && of_sources(theirs)
+                })
+                .map(|(p, _)| p)
+                .collect()
         }
     };
-    if exchanges.is_empty() || symbols.is_empty() {
+    if pairs.is_empty() {
         return Ok(None);
     }
-    let (from, to) = match (args.first_day(), args.last_day()) {
+    let (from, to) = match (ask.from, ask.to) {
         (Some(from), Some(to)) => (from, to),
         (from, to) => {
-            match (store.day_bounds(&exchanges, &symbols)?, from, to) {
+            match (store.day_bounds(&pairs)?, from, to) {
                 (None, Some(d), None) | (None, None, Some(d)) => (d, d),
                 (None, _, _) => return Ok(None),
                 // The open end comes from the database; a given end past it
@@ -121,7 +175,7 @@ pub fn report_selection(store: &Store, args: &ReportSelectionArgs) -> Result<Opt
         }
     };
     dates::check_range(from, to)?;
-    Ok(Some(Selection { exchanges, symbols, from, to }))
+    Ok(Some(Selection::new(pairs, from, to)))
 }
 
 /// Expands `all` through the price server's list, and checks the names

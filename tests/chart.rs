@@ -74,7 +74,6 @@ fn a_chart_is_of_one_exchange_and_symbol_into_an_svg_or_a_png() {
         (&["-e", "bitstamp", "-s", "all", "-o", "c.svg"][..], "--symbol all: a chart is of one symbol"),
         (&["-e", "bitstamp", "-s", "btc", "-o", "c.jpg"][..], "does not end in .svg or .png"),
         (&["-e", "bitstamp", "-s", "btc", "-o", "c.svg", "--size", "10x10"][..], "cannot be drawn"),
-        (&["-s", "btc", "-o", "c.svg"][..], "--exchange"),
     ] {
         let out = sb.run(&[&["chart"], args, &days[..]].concat()).expect_code(USAGE);
         assert!(out.stderr.contains(says), "{args:?}: {}", out.stderr);
@@ -89,4 +88,16 @@ fn a_chart_is_of_one_exchange_and_symbol_into_an_svg_or_a_png() {
     assert!(svg.contains("no prices in this range"), "{svg}");
     let reasons: Vec<String> = gaps(&svg).into_iter().map(|(_, r)| r).collect();
     assert_eq!(reasons, ["not queued"; 3]);
+
+    // A name left open is filled in from the pairs with tasks, as in
+    // `query`: `--symbol btc` alone is kraken's, the one pair of it. (It
+    // was required, and `-s btc` alone a usage error naming --exchange.)
+    let out = sb.run(&[&["chart", "-s", "btc", "-o", "k.svg"], &days[..]].concat()).expect_code(OK);
+    assert!(out.stderr.contains("kraken btc, 2020-03-01 to 2020-03-03"), "{}", out.stderr);
+    // Two pairs of it: the chart is of one, and the error names both.
+    sb.run(&["enqueue", "-e", "bitstamp", "-s", "btc", "--from", "2020-03-01"]).expect_code(OK);
+    let out = sb.run(&[&["chart", "-s", "btc", "-o", "two.svg"], &days[..]].concat()).expect_code(USAGE);
+    assert!(out.stderr.contains("a chart is of one pair"), "{}", out.stderr);
+    assert!(out.stderr.contains("(bitstamp btc, kraken btc)") && out.stderr.contains("--exchange"), "{}", out.stderr);
+    assert!(!sb.dir.path().join("two.svg").exists());
 }

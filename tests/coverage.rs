@@ -78,10 +78,13 @@ fn each_day_shows_what_it_holds() {
     for meaning in ["x failed", "? pending: queued or in progress", "(blank) not asked: never queued"] {
         assert!(out.stdout.contains(meaning), "{meaning}:\n{}", out.stdout);
     }
+    // The summary names each reason in query's words (it said "6 pending,
+    // 3 not asked", and called days outside the source's history no data).
     let summary = format!(
-        "39 cells (3 rows x 13 days): {priced} prices, {} no data, 10 failed, 6 pending, 3 not asked; {} without a price",
+        "39 prices asked for: {priced} stored, {} missing (10 failed, {} no data, 3 not queued, 6 queued); \
+         drawn: 3 rows x 13 days",
+        39 - priced,
         20 - priced,
-        39 - priced
     );
     assert!(out.stdout.contains(&summary), "{summary}\n{}", out.stdout);
     assert!(!out.stdout.contains('\x1b'), "no color into a pipe");
@@ -164,7 +167,7 @@ fn nothing_missing_exits_zero_and_nothing_stored_is_missing() {
     sb.run(&["fetch", "-e", "kraken", "-s", "btc", "--from", &first]).expect_code(OK);
     let out = sb.run(&["coverage"]).expect_code(OK);
     assert_eq!(row(&out, "kraken", "btc"), ['#']);
-    assert!(out.stdout.contains("1 cell (1 row x 1 day): 1 price, 0 no data"), "{}", out.stdout);
+    assert!(out.stdout.contains("1 price asked for: 1 stored, 0 missing; drawn: 1 row x 1 day"), "{}", out.stdout);
 
     // --from alone is that day, as in fetch: never asked for, so incomplete.
     // A pair with nothing queued in the range is no row of blanks: it is
@@ -172,7 +175,11 @@ fn nothing_missing_exits_zero_and_nothing_stored_is_missing() {
     let out = sb.run(&["coverage", "--from", "2021-01-01"]).expect_code(MISSING);
     assert!(!out.stdout.lines().any(|l| l.starts_with("kraken")), "{}", out.stdout);
     assert!(out.stdout.contains("Left out, nothing queued in this range: 1 pair (kraken btc)"), "{}", out.stdout);
-    assert!(out.stdout.contains("0 cells (0 rows x 1 day): 0 prices"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("1 price asked for: 0 stored, 1 missing (1 not queued); drawn: 0 rows x 1 day"),
+        "{}",
+        out.stdout
+    );
     // A name the database has never seen: nothing to draw, and every price of it missing.
     let out = sb.run(&["coverage", "-e", "nosuch"]).expect_code(MISSING);
     assert!(out.stderr.contains("nothing stored or queued for this selection"), "{}", out.stderr);

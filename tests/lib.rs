@@ -50,6 +50,7 @@ mod sqlite {
     mod hosts;
     mod leases;
     mod limits;
+    mod many_sources;
     mod mixed;
     mod progress;
     mod query;
@@ -84,6 +85,7 @@ mod postgres {
     mod hosts_sources;
     mod leases;
     mod limits;
+    mod many_sources;
     mod mixed;
     mod progress;
     mod query;

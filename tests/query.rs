@@ -82,15 +82,20 @@ fn the_missing_report_names_each_cell_with_its_reason() {
         .expect_code(MISSING);
     let report: Value = serde_json::from_str(&out.stdout).expect("query --format json is JSON");
 
-    let missing: HashMap<(String, String), (String, Value)> = report["missing"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            let key = (m["exchange"].as_str().unwrap().to_string(), m["day"].as_str().unwrap().to_string());
-            (key, (m["reason"].as_str().unwrap().to_string(), m["error"].clone()))
-        })
-        .collect();
+    // A row is a run of days of one pair and reason: every day from `day`
+    // to `last_day`, `days` of them.
+    let mut missing: HashMap<(String, String), (String, Value)> = HashMap::new();
+    for m in report["missing"].as_array().unwrap() {
+        let (first, last) = (day(m["day"].as_str().unwrap()), day(m["last_day"].as_str().unwrap()));
+        let days: Vec<_> = first.iter_days().take_while(|d| *d <= last).collect();
+        assert_eq!(m["days"].as_u64(), Some(days.len() as u64), "{m}");
+        for d in days {
+            let key = (m["exchange"].as_str().unwrap().to_string(), d.to_string());
+            let old = missing.insert(key, (m["reason"].as_str().unwrap().to_string(), m["error"].clone()));
+            assert!(old.is_none(), "{m}: a day in two rows");
+        }
+    }
+    assert!(report["missing"].as_array().unwrap().len() < missing.len(), "runs of days are one row");
     let mut expected_missing = 0;
     for exchange in ["a/b", "bitstamp", "kraken"] {
         for d in day("2020-03-01").iter_days().take(13) {
@@ -283,4 +288,19 @@ fn format_may_come_before_the_command_as_the_global_flags_do() {
     let out = sb.run(&["--format", "csv", "retry"]).expect_code(USAGE);
     assert!(out.stderr.contains("--format goes with status, query and sql"), "{}", out.stderr);
     assert_eq!(sb.dump(), before, "nothing was retried");
+}
+
+#[test]
+fn retry_and_status_keep_to_the_source_named() {
+    let Some(sb) = every_reason() else { return };
+    // Every task here is the reference API's: another source has none.
+    let out = sb.run(&["status", "--source", "binance"]).expect_code(OK);
+    assert!(out.stdout.contains("no tasks of binance"), "{}", out.stdout);
+    let out = sb.run(&["retry", "--source", "binance"]).expect_code(OK);
+    assert!(out.stderr.contains("queued 0 failed tasks again"), "{}", out.stderr);
+    assert_eq!(sb.count("SELECT count(*) FROM tasks WHERE state = 'failed'"), 10);
+    let out = sb.run(&["retry", "--source", "cryptodb"]).expect_code(OK);
+    assert!(out.stderr.contains("queued 10 failed tasks again"), "{}", out.stderr);
+    assert_eq!(sb.count("SELECT count(*) FROM tasks WHERE state = 'failed'"), 0);
+    crate::common::counts_agree(&sb);
 }

@@ -159,7 +159,7 @@ function retryButtons() {
   for (const button of document.querySelectorAll("button.retry")) {
     button.addEventListener("click", async () => {
       const form = new URLSearchParams({ scope: button.dataset.scope });
-      for (const key of ["exchange", "symbol", "day", "from", "to"]) {
+      for (const key of ["exchange", "symbol", "source", "day", "from", "to"]) {
         if (button.dataset[key] !== undefined) form.set(key, button.dataset[key]);
       }
       button.disabled = true;
@@ -169,11 +169,9 @@ function retryButtons() {
         // The rows it took are failed no more.
         for (const row of document.querySelectorAll("table.failed tbody tr")) {
           const d = row.dataset, b = button.dataset;
-          const within = (list, name) => list === undefined || list.split(",").includes(name);
+          // The rows listed are the selection's: "all" takes every one.
           const taken = b.scope === "all"
-            ? within(b.exchange, d.exchange) && within(b.symbol, d.symbol) &&
-              (b.from === undefined || (b.from <= d.day && d.day <= b.to))
-            : d.exchange === b.exchange && d.symbol === b.symbol && (b.scope === "pair" || d.day === b.day);
+            || d.exchange === b.exchange && d.symbol === b.symbol && (b.scope === "pair" || d.day === b.day);
           if (taken) {
             row.querySelector("td.state").textContent = "queued";
             for (const other of row.querySelectorAll("button.retry")) other.disabled = true;

@@ -7,7 +7,9 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use clap::Args;
 
-use super::{parse_duration, parse_lease, parse_output, parse_rate, parse_size, ChartOutput, Rate};
+use super::{
+    parse_duration, parse_lease, parse_output, parse_rate, parse_size, ChartOutput, Rate, ReportSelectionArgs,
+};
 use crate::dates::{parse_span, Span};
 use crate::report::Format;
 use crate::server::faults::{self, FaultRule};
@@ -66,43 +68,6 @@ impl QueueSelectionArgs {
     /// The first and last day asked for.
     pub fn days(&self) -> (NaiveDate, NaiveDate) {
         (self.from.first, self.to.map_or(self.from.last, |t| t.last))
-    }
-}
-
-/// The selection to report on (or retry), as typed: everything is
-/// optional, what is left open filled in from the database.
-#[derive(Debug, Args)]
-pub struct ReportSelectionArgs {
-    /// Exchanges (repeat or separate with commas) [default: those in the database].
-    #[arg(long = "exchange", short = 'e', value_name = "NAME", value_delimiter = ',')]
-    pub exchanges: Vec<String>,
-
-    /// Symbols (repeat or separate with commas) [default: those in the database].
-    #[arg(long = "symbol", short = 's', value_name = "NAME", value_delimiter = ',')]
-    pub symbols: Vec<String>,
-
-    /// First day, written like 2020-03-01, 2020-03, 2020, today, yesterday,
-    /// -7d or -3y [default: the first day in the database].
-    #[arg(long, value_name = "DAY", value_parser = parse_span, allow_hyphen_values = true)]
-    pub from: Option<Span>,
-
-    /// Last day, included, written like --from [default: the end of --from
-    /// (`--from 2020-03` is March), or without --from the last day in the
-    /// database].
-    #[arg(long, value_name = "DAY", value_parser = parse_span, allow_hyphen_values = true)]
-    pub to: Option<Span>,
-}
-
-impl ReportSelectionArgs {
-    /// The first day asked for, if any.
-    pub fn first_day(&self) -> Option<NaiveDate> {
-        self.from.map(|s| s.first)
-    }
-
-    /// The last day asked for, if any: `--to`, or the end of `--from`'s
-    /// span, as in `fetch` (`--from 2020-03` alone is March).
-    pub fn last_day(&self) -> Option<NaiveDate> {
-        self.to.or(self.from).map(|s| s.last)
     }
 }
 
@@ -201,6 +166,11 @@ pub struct StatusArgs {
     /// table by hand: pricequeue keeps the counts itself).
     #[arg(long)]
     pub recount: bool,
+
+    /// Only the pairs whose tasks are fetched from these sources (cryptodb,
+    /// binance, ..., repeat or separate with commas) [default: every pair].
+    #[arg(id = "source", long = "source", value_name = "NAME", value_delimiter = ',')]
+    pub sources: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -216,6 +186,11 @@ pub struct QueryArgs {
     /// Print only the missing report.
     #[arg(long)]
     pub missing: bool,
+
+    /// List each missing day on a row of its own, instead of a row per run
+    /// of consecutive days of a pair with the same reason.
+    #[arg(long)]
+    pub each_day: bool,
 }
 
 #[derive(Debug, Args)]
@@ -230,13 +205,21 @@ pub struct CoverageArgs {
 
 #[derive(Debug, Args)]
 pub struct ChartArgs {
-    /// The exchange whose prices to draw: one name.
-    #[arg(long = "exchange", short = 'e', value_name = "NAME", value_delimiter = ',', required = true)]
+    /// The exchange whose prices to draw [default: that of the one pair
+    /// with tasks the other flags leave].
+    #[arg(long = "exchange", short = 'e', value_name = "NAME", value_delimiter = ',')]
     pub exchanges: Vec<String>,
 
-    /// The symbol whose prices to draw: one name.
-    #[arg(long = "symbol", short = 's', value_name = "NAME", value_delimiter = ',', required = true)]
+    /// The symbol whose prices to draw [default: that of the one pair with
+    /// tasks the other flags leave]: `--symbol BTCUSDT` alone is enough
+    /// where one exchange has tasks for it.
+    #[arg(long = "symbol", short = 's', value_name = "NAME", value_delimiter = ',')]
     pub symbols: Vec<String>,
+
+    /// Only a pair whose tasks are fetched from this source (binance, ...)
+    /// [default: any source].
+    #[arg(id = "source", long = "source", value_name = "NAME", value_delimiter = ',')]
+    pub sources: Vec<String>,
 
     /// First day, written like 2020-03-01, 2020-03, 2020, today, yesterday,
     /// -7d or -3y [default: the first day in the database].

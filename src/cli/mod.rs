@@ -5,6 +5,7 @@
 
 mod args;
 mod remove;
+mod report;
 #[cfg(test)]
 mod tests;
 mod values;
@@ -16,6 +17,7 @@ use clap::{Parser, Subcommand};
 
 pub use args::*;
 pub use remove::RemoveArgs;
+pub use report::ReportSelectionArgs;
 pub use values::*;
 
 /// Durable, resumable price downloads: a queue of them on SQLite or PostgreSQL.

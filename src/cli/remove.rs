@@ -9,10 +9,6 @@ pub struct RemoveArgs {
     #[command(flatten)]
     pub selection: ReportSelectionArgs,
 
-    /// Only the tasks fetched from this source (cryptodb, binance, ...) [default: any source].
-    #[arg(long, value_name = "NAME")]
-    pub source: Option<String>,
-
     /// Remove the stored prices of those tasks' cells too [default: keep every price].
     #[arg(long)]
     pub prices: bool,

@@ -9,23 +9,27 @@ use anyhow::{bail, Context, Result};
 
 use super::open::open_selection;
 use super::{Env, Run};
-use crate::cli::{ChartArgs, ChartOutput, ReportSelectionArgs};
+use crate::cli::{ChartArgs, ChartOutput};
 use crate::error::{Exit, Usage};
 use crate::report::chart::{self, ChartData, Style};
+use crate::resolve::ReportAsk;
+use crate::selection::{Pair, Selection};
 
 impl Run for ChartArgs {
     fn run(&self, env: &Env) -> Result<Exit> {
-        let exchange = one(&self.exchanges, "exchange")?;
-        let symbol = one(&self.symbols, "symbol")?;
-        // The days left open come from the database, as in `query`.
-        let asked = ReportSelectionArgs {
-            exchanges: vec![exchange.clone()],
-            symbols: vec![symbol.clone()],
-            from: self.from,
-            to: self.to,
+        // A name given is one name; one left open is filled in from the
+        // database, as in `query`: `--symbol BTCUSDT` alone is the one
+        // pair of that symbol with tasks.
+        let ask = ReportAsk {
+            exchanges: at_most_one(&self.exchanges, "exchange")?,
+            symbols: at_most_one(&self.symbols, "symbol")?,
+            sources: self.sources.clone(),
+            from: self.from.map(|s| s.first),
+            to: self.to.or(self.from).map(|s| s.last),
         };
-        let Some((store, sel)) = open_selection(env, &asked)? else { return Ok(Exit::Incomplete) };
-        let data = ChartData::load(&store, &exchange, &symbol, sel.from, sel.to)?;
+        let Some((store, sel)) = open_selection(env, &ask)? else { return Ok(Exit::Incomplete) };
+        let Pair { exchange, symbol } = one_pair(&sel)?;
+        let data = ChartData::load(&store, exchange, symbol, sel.from, sel.to)?;
         let style = if self.candles { Style::Candles } else { Style::Line };
         let size = self.size.unwrap_or(chart::DEFAULT_SIZE);
         let written = match &self.output {
@@ -51,16 +55,38 @@ impl Run for ChartArgs {
     }
 }
 
-/// The one name a chart is of: `--exchange` and `--symbol` each take exactly one.
-fn one(names: &[String], what: &str) -> Result<String> {
+/// The name a chart is of, if given: `--exchange` and `--symbol` each take
+/// one name at most.
+fn at_most_one(names: &[String], what: &str) -> Result<Vec<String>> {
     let names: Vec<&str> = names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()).collect();
     match names[..] {
-        [name] if !name.eq_ignore_ascii_case("all") => Ok(name.to_string()),
-        [] => bail!(Usage(format!("no {what} given: a chart is of one {what}; name it with --{what}"))),
+        [] => Ok(vec![]),
+        [name] if !name.eq_ignore_ascii_case("all") => Ok(vec![name.to_string()]),
         _ => bail!(Usage(format!(
             "--{what} {}: a chart is of one {what}; run chart once for each, with its own --output",
             names.join(",")
         ))),
+    }
+}
+
+/// The one pair of the selection a chart draws; several is a usage error
+/// that names them.
+fn one_pair(sel: &Selection) -> Result<&Pair> {
+    match &sel.pairs[..] {
+        [pair] => Ok(pair),
+        pairs => {
+            const NAMED: usize = 8;
+            let mut names: Vec<String> = pairs.iter().take(NAMED).map(Pair::to_string).collect();
+            if pairs.len() > NAMED {
+                names.push(format!("... {} more", pairs.len() - NAMED));
+            }
+            bail!(Usage(format!(
+                "a chart is of one pair, and these flags leave {} with tasks ({}): name one with --exchange \
+                 and --symbol (or --source)",
+                pairs.len(),
+                names.join(", ")
+            )))
+        }
     }
 }
 

@@ -14,7 +14,7 @@ const DEFAULT_WIDTH: usize = 100;
 
 impl Run for CoverageArgs {
     fn run(&self, env: &Env) -> Result<Exit> {
-        let Some((store, sel)) = open_selection(env, &self.selection)? else { return Ok(Exit::Incomplete) };
+        let Some((store, sel)) = open_selection(env, &self.selection.ask())? else { return Ok(Exit::Incomplete) };
         let stdout = io::stdout();
         let terminal = stdout.is_terminal();
         let width = match self.width {
@@ -23,7 +23,7 @@ impl Run for CoverageArgs {
         };
         let color = terminal && !no_color();
         let totals = report::coverage(&store, &sel, width, color, io::BufWriter::new(stdout.lock()))?;
-        Ok(super::query::completeness(totals.missing(), totals.unsettled()))
+        Ok(super::query::completeness(totals.missing(), totals.unsettled))
     }
 }
 

@@ -87,13 +87,13 @@ impl Run for DemoArgs {
         writeln!(out, "\n== status: {} of {} tasks ==", states.join(", "), counts.total())?;
         writeln!(out, "\n== query: the prices, then the missing report ==\n")?;
         let mut short = Shortened::new(&mut out, ROWS);
-        report::query(&store, &sel, Format::Table, false, &mut short)?;
+        report::query(&store, &sel, Format::Table, false, report::Rows::Runs, &mut short)?;
         short.finish()?;
         let (kind, shell, flag) =
             if db.is_postgres() { ("a PostgreSQL", "psql", " -c") } else { ("an SQLite", "sqlite3", "") };
         // The examples name what this demo fetched.
         let (exchange, symbol) = match source.exchange() {
-            Some(only) => (only.to_string(), sel.symbols.first().cloned().unwrap_or_default()),
+            Some(only) => (only.to_string(), sel.pairs.first().map(|p| p.symbol.clone()).unwrap_or_default()),
             None => ("bitstamp".to_string(), "btc".to_string()),
         };
         let example = if source.exchange().is_some() {

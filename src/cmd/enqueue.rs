@@ -50,8 +50,9 @@ pub(super) fn all_confirmed(
     };
     // A few of the names, to show what `all` took in.
     let names: Vec<String> = sel
-        .pairs()
-        .map(|(e, s)| if source.exchange().is_some() { s.to_string() } else { format!("{e} {s}") })
+        .pairs
+        .iter()
+        .map(|p| if source.exchange().is_some() { p.symbol.clone() } else { format!("{} {}", p.exchange, p.symbol) })
         .collect();
     let shown = match names.len() {
         0..=5 => names.join(", "),

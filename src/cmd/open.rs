@@ -4,21 +4,20 @@
 use anyhow::Result;
 
 use super::{log, Env};
-use crate::cli::ReportSelectionArgs;
 use crate::dates;
-use crate::resolve;
+use crate::resolve::{self, ReportAsk};
 use crate::selection::Selection;
 use crate::store::{Create, Store};
 
 /// Checks the selection's days, opens the database and resolves the
 /// selection; `None` (said on stderr) when there is nothing to report on.
-pub(super) fn open_selection(env: &Env, args: &ReportSelectionArgs) -> Result<Option<(Store, Selection)>> {
-    if let (Some(from), Some(to)) = (args.first_day(), args.last_day()) {
+pub(super) fn open_selection(env: &Env, ask: &ReportAsk) -> Result<Option<(Store, Selection)>> {
+    if let (Some(from), Some(to)) = (ask.from, ask.to) {
         dates::check_range(from, to)?;
     }
     let store = Store::open(&env.store(Create::ReadOnly))?;
     note_immutable(&store, env);
-    match resolve::report_selection(&store, args)? {
+    match resolve::report_selection(&store, ask)? {
         Some(sel) => Ok(Some((store, sel))),
         None => {
             // Said even with --quiet: it is why the exit code is 3.

@@ -5,14 +5,15 @@ use anyhow::Result;
 use super::{Env, Run};
 use crate::cli::QueryArgs;
 use crate::error::Exit;
-use crate::report::{self, Format};
+use crate::report::{self, Format, Rows};
 
 impl Run for QueryArgs {
     fn run(&self, env: &Env) -> Result<Exit> {
-        let Some((store, sel)) = super::open::open_selection(env, &self.selection)? else {
+        let Some((store, sel)) = super::open::open_selection(env, &self.selection.ask())? else {
             return Ok(Exit::Incomplete);
         };
-        let totals = report::query(&store, &sel, self.format, self.missing, io::stdout().lock())?;
+        let rows = if self.each_day { Rows::Days } else { Rows::Runs };
+        let totals = report::query(&store, &sel, self.format, self.missing, rows, io::stdout().lock())?;
         if self.format != Format::Table {
             super::log(&totals.line());
         }

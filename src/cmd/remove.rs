@@ -12,27 +12,37 @@ use crate::store::{Create, Store};
 
 impl Run for RemoveArgs {
     fn run(&self, env: &Env) -> Result<Exit> {
-        let asked = &self.selection;
+        let asked = self.selection.ask();
         // A selection left open is everything in the database: never by
         // accident, so it must be named (`--exchange all`).
-        if asked.exchanges.is_empty() && asked.symbols.is_empty() && asked.from.is_none() && asked.to.is_none() {
+        let named = |names: &[String]| names.iter().any(|n| !n.trim().is_empty());
+        if !named(&asked.exchanges)
+            && !named(&asked.symbols)
+            && !named(&asked.sources)
+            && asked.from.is_none()
+            && asked.to.is_none()
+        {
             anyhow::bail!(Usage(
-                "name the tasks to remove with --exchange, --symbol, --from or --to \
+                "name the tasks to remove with --exchange, --symbol, --source, --from or --to \
                  (`--exchange all` alone removes every task)"
                     .into()
             ));
         }
-        if let (Some(from), Some(to)) = (asked.first_day(), asked.last_day()) {
+        if let (Some(from), Some(to)) = (asked.from, asked.to) {
             dates::check_range(from, to)?;
         }
         let store = Store::open(&env.store(Create::No))?;
-        let source = self.source.as_deref().map(str::trim).filter(|s| !s.is_empty());
-        let Some(sel) = resolve::report_selection(&store, asked)? else {
+        // The pairs are those of the sources named; within them, only the
+        // tasks of those sources go (a pair may have been fetched from two).
+        let sources: Vec<String> =
+            asked.sources.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        let sources = if sources.iter().any(|s| s.eq_ignore_ascii_case("all")) { vec![] } else { sources };
+        let Some(sel) = resolve::report_selection(&store, &asked)? else {
             env.say(&format!("{}: no task or price of this selection; nothing to remove", store.location()));
             return Ok(Exit::Ok);
         };
-        let from = source.map(|s| format!(" from {s}")).unwrap_or_default();
-        let (tasks, prices) = store.to_remove(&sel, source)?;
+        let from = if sources.is_empty() { String::new() } else { format!(" from {}", sources.join(", ")) };
+        let (tasks, prices) = store.to_remove(&sel, &sources)?;
         let what = |tasks, prices| {
             let tasks = plural(tasks, "task", "tasks");
             if self.prices {
@@ -57,7 +67,7 @@ impl Run for RemoveArgs {
             env.say("nothing was removed");
             return Ok(Exit::Ok);
         }
-        let (tasks, prices) = store.remove(&sel, source, self.prices)?;
+        let (tasks, prices) = store.remove(&sel, &sources, self.prices)?;
         env.say(&format!("removed {}{from} of {}", what(tasks, prices), sel.describe()));
         Ok(Exit::Ok)
     }

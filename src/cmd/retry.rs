@@ -9,18 +9,17 @@ use crate::store::{Create, Store};
 
 impl Run for RetryArgs {
     fn run(&self, env: &Env) -> Result<Exit> {
-        let asked = &self.selection;
-        if let (Some(from), Some(to)) = (asked.first_day(), asked.last_day()) {
+        let asked = self.selection.ask();
+        if let (Some(from), Some(to)) = (asked.from, asked.to) {
             dates::check_range(from, to)?;
         }
         let store = Store::open(&env.store(Create::No))?;
-        let everything =
-            asked.exchanges.is_empty() && asked.symbols.is_empty() && asked.from.is_none() && asked.to.is_none();
+        let everything = asked.is_open();
         let act = |sel| if self.never { store.abandon(sel) } else { store.retry_failed(sel, self.abandoned) };
         let n = if everything {
             act(None)?
         } else {
-            match resolve::report_selection(&store, asked)? {
+            match resolve::report_selection(&store, &asked)? {
                 Some(sel) => act(Some(&sel))?,
                 None => 0,
             }

@@ -1,11 +1,14 @@
 use std::io;
 
 use anyhow::Result;
+use chrono::NaiveDate;
 
 use super::{Env, Run};
 use crate::cli::StatusArgs;
 use crate::error::Exit;
-use crate::report;
+use crate::report::{self, Only};
+use crate::resolve::{self, ReportAsk};
+use crate::selection::Selection;
 use crate::store::{Create, Store};
 
 impl Run for StatusArgs {
@@ -15,7 +18,18 @@ impl Run for StatusArgs {
         if self.recount {
             store.recount()?;
         }
-        report::status(&store, self.format, io::stdout().lock())?;
+        // --source keeps the pairs of those sources, over every day they have.
+        let only = match self.sources.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect::<Vec<_>>() {
+            names if names.is_empty() || names.iter().any(|n| n.eq_ignore_ascii_case("all")) => None,
+            names => {
+                let ask = ReportAsk { sources: names.iter().map(|n| n.to_string()).collect(), ..ReportAsk::default() };
+                // None: no pair of theirs, so nothing to count.
+                let selection = resolve::report_selection(&store, &ask)?
+                    .unwrap_or_else(|| Selection::new([], NaiveDate::MIN, NaiveDate::MIN));
+                Some(Only { sources: ask.sources, selection })
+            }
+        };
+        report::status(&store, self.format, only.as_ref(), io::stdout().lock())?;
         Ok(Exit::Ok)
     }
 }

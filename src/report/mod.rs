@@ -10,9 +10,9 @@ mod status;
 
 pub use coverage::{coverage, Bucket, Day, DayCounts, Grid, Row, State};
 pub use output::{Format, Output, Value};
-pub use query::{query, QueryTotals};
+pub use query::{query, QueryTotals, Rows};
 pub use sources::PairSources;
-pub use status::status;
+pub use status::{status, Only};
 
 /// "1 task", "2 tasks".
 pub fn plural(n: u64, one: &str, many: &str) -> String {

@@ -5,12 +5,13 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use anyhow::Result;
+use chrono::NaiveDate;
 
 use super::Value;
 use super::{Format, Output};
 use crate::price::PriceRow;
 use crate::selection::Selection;
-use crate::store::{Missing, Store};
+use crate::store::{Reason, Store};
 
 use super::PairSources;
 
@@ -48,22 +49,35 @@ impl QueryTotals {
 }
 
 const PRICE_COLUMNS: &[&str] = &["exchange", "symbol", "day", "open", "high", "low", "close", "volume", "fetched_at"];
-/// The missing report in the machine formats: the task's source last, so
-/// that reading columns by position keeps working.
-const MISSING_COLUMNS: &[&str] = &["exchange", "symbol", "day", "reason", "error", "source"];
+/// The missing report in the machine formats, a row per run of days: its
+/// first day where a row per day had its day, and what was added after
+/// what was there before (the task's source, then the run's last day and
+/// its length), so that reading columns by position keeps working.
+const MISSING_COLUMNS: &[&str] = &["exchange", "symbol", "day", "reason", "error", "source", "last_day", "days"];
 /// In a table, the error is folded into the reason, the last and widest
 /// column, and the source is shown only where it tells something.
-const MISSING_TABLE: &[&str] = &["exchange", "symbol", "day", "reason"];
-const MISSING_TABLE_SOURCES: &[&str] = &["exchange", "symbol", "day", "source", "reason"];
+const MISSING_TABLE: &[&str] = &["exchange", "symbol", "days", "reason"];
+const MISSING_TABLE_SOURCES: &[&str] = &["exchange", "symbol", "days", "source", "reason"];
+
+/// How the missing report lists its cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Rows {
+    /// A row per run of consecutive days of a pair with one reason.
+    #[default]
+    Runs,
+    /// A row per day, each cell on its own.
+    Days,
+}
 
 /// Writes the prices of `cells` (unless `missing_only`) and the missing
-/// report in `format`, a section each. CSV holds one table: the prices, or
-/// with `missing_only` the missing report.
+/// report in `format`, a section each, its rows as `rows` says. CSV holds
+/// one table: the prices, or with `missing_only` the missing report.
 pub fn query<W: Write>(
     store: &Store,
     cells: &Selection,
     format: Format,
     missing_only: bool,
+    rows: Rows,
     out: W,
 ) -> Result<QueryTotals> {
     let mut totals = QueryTotals { cells: cells.len(), ..QueryTotals::default() };
@@ -75,7 +89,8 @@ pub fn query<W: Write>(
     // nothing else goes between them.
     let sources = PairSources::load(store, cells)?;
     totals.prices = write_prices(store, cells, show_prices, &mut out)?;
-    write_missing(store, cells, &sources, format, show_missing, &mut totals, &mut out)?;
+    let missing = Missing { sources: &sources, format, rows, shown: show_missing };
+    missing.write(store, cells, &mut totals, &mut out)?;
     out.note("")?;
     out.note(&totals.line())?;
     out.finish()?;
@@ -101,50 +116,125 @@ fn write_prices<W: Write>(store: &Store, cells: &Selection, shown: bool, out: &m
     Ok(prices)
 }
 
-/// The missing report (written when `shown`), tallied into `totals`.
-fn write_missing<W: Write>(
-    store: &Store,
-    cells: &Selection,
-    sources: &PairSources,
+/// How the missing report is written.
+struct Missing<'a> {
+    sources: &'a PairSources,
     format: Format,
+    rows: Rows,
+    /// Whether it is written at all (CSV of the prices only tallies it).
     shown: bool,
-    totals: &mut QueryTotals,
-    out: &mut Output<W>,
-) -> Result<()> {
-    let title =
-        format!("Missing: {} of {}", totals.cells - totals.prices, super::plural(totals.cells, "price", "prices"));
-    let table_sources = sources.any_shown();
-    if shown {
-        let columns = match format {
-            Format::Table if table_sources => MISSING_TABLE_SOURCES,
-            Format::Table => MISSING_TABLE,
-            _ => MISSING_COLUMNS,
-        };
-        out.section("missing", Some(&title), columns)?;
-    }
-    let mut tally = BTreeMap::new();
-    store.for_each_missing(cells, |m| {
-        *tally.entry(m.reason.code()).or_insert(0u64) += 1;
-        if !m.reason.is_settled() {
-            totals.unsettled += 1;
-        }
-        if shown {
-            // A cell with no task was asked of no source.
-            let queued = m.reason != crate::store::Reason::NotQueued;
-            let source = match format {
-                Format::Table if table_sources => Some(sources.shown(&m.exchange, &m.symbol).filter(|_| queued)),
-                Format::Table => None,
-                _ => Some(sources.of(&m.exchange, &m.symbol).filter(|_| queued)),
+}
+
+/// Consecutive days of one pair whose reason reads the same: one row.
+struct Run {
+    exchange: String,
+    symbol: String,
+    first: NaiveDate,
+    last: NaiveDate,
+    /// The row's values after the pair and the days, as the format writes them.
+    why: Vec<Value>,
+}
+
+impl Missing<'_> {
+    /// The missing report (written when `shown`), tallied into `totals`.
+    /// Memory holds one run, however long the range.
+    fn write<W: Write>(
+        &self,
+        store: &Store,
+        cells: &Selection,
+        totals: &mut QueryTotals,
+        out: &mut Output<W>,
+    ) -> Result<()> {
+        let title =
+            format!("Missing: {} of {}", totals.cells - totals.prices, super::plural(totals.cells, "price", "prices"));
+        if self.shown {
+            let columns = match self.format {
+                Format::Table if self.sources.any_shown() => MISSING_TABLE_SOURCES,
+                Format::Table => MISSING_TABLE,
+                _ => MISSING_COLUMNS,
             };
-            out.row(&missing_values(m, format, source))?;
+            out.section("missing", Some(&title), columns)?;
+        }
+        let mut tally = BTreeMap::new();
+        let mut run: Option<Run> = None;
+        let mut rows = 0u64;
+        store.for_each_missing(cells, |m| {
+            *tally.entry(m.reason.code()).or_insert(0u64) += 1;
+            if !m.reason.is_settled() {
+                totals.unsettled += 1;
+            }
+            if !self.shown {
+                return Ok(());
+            }
+            let why = self.why(&m);
+            match &mut run {
+                Some(r) if self.rows == Rows::Runs && r.continued_by(&m, &why) => r.last = m.day,
+                _ => {
+                    let next = Run { exchange: m.exchange, symbol: m.symbol, first: m.day, last: m.day, why };
+                    if let Some(done) = run.replace(next) {
+                        out.row(&self.values(done))?;
+                        rows += 1;
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        if let Some(done) = run {
+            out.row(&self.values(done))?;
+            rows += 1;
+        }
+        totals.missing = tally;
+        if self.shown && rows == 0 {
+            out.note("(none)")?;
         }
         Ok(())
-    })?;
-    totals.missing = tally;
-    if shown && totals.missing() == 0 {
-        out.note("(none)")?;
     }
-    Ok(())
+
+    /// A missing cell's values after its pair and day: in a table the
+    /// source where it tells something and the reason as people read it
+    /// ("failed: HTTP 404 ..."); in the machine formats the reason's code,
+    /// the error apart, and the source (none for a cell with no task: it
+    /// was asked of no source).
+    fn why(&self, m: &crate::store::Missing) -> Vec<Value> {
+        let queued = m.reason != Reason::NotQueued;
+        let text = |s: Option<&str>| s.map_or(Value::Null, |s| Value::Text(s.to_string()));
+        match self.format {
+            Format::Table => {
+                let source = self.sources.shown(&m.exchange, &m.symbol).filter(|_| queued).unwrap_or_default();
+                let source = self.sources.any_shown().then(|| Value::Text(source.to_string()));
+                source.into_iter().chain([Value::Text(m.reason.to_string())]).collect()
+            }
+            _ => vec![
+                Value::Text(m.reason.code().to_string()),
+                text(m.reason.error()),
+                text(self.sources.of(&m.exchange, &m.symbol).filter(|_| queued)),
+            ],
+        }
+    }
+
+    /// A run's row: "2018-01-01 to 2018-12-31 (365 days)" in a table; its
+    /// first day, and its last day and length at the end, for programs.
+    fn values(&self, r: Run) -> Vec<Value> {
+        let days = (r.last - r.first).num_days() + 1;
+        let mut values = vec![Value::Text(r.exchange), Value::Text(r.symbol)];
+        match self.format {
+            Format::Table if days == 1 => values.push(Value::Text(r.first.to_string())),
+            Format::Table => values.push(Value::Text(format!("{} to {} ({days} days)", r.first, r.last))),
+            _ => values.push(Value::Text(r.first.to_string())),
+        }
+        values.extend(r.why);
+        if self.format != Format::Table {
+            values.extend([Value::Text(r.last.to_string()), Value::Integer(days)]);
+        }
+        values
+    }
+}
+
+impl Run {
+    /// Whether `m` is the next day of this run's pair, for the same reason.
+    fn continued_by(&self, m: &crate::store::Missing, why: &[Value]) -> bool {
+        m.exchange == self.exchange && m.symbol == self.symbol && self.last.succ_opt() == Some(m.day) && why == self.why
+    }
 }
 
 fn price_values(p: PriceRow) -> Vec<Value> {
@@ -159,25 +249,4 @@ fn price_values(p: PriceRow) -> Vec<Value> {
         Value::Real(p.price.volume),
         Value::Text(p.fetched_at),
     ]
-}
-
-/// A missing cell's row; `source` is `Some` where the format has the
-/// column (its value `None` for a cell with no task, or a source not worth
-/// naming in a table).
-fn missing_values(m: Missing, format: Format, source: Option<Option<&str>>) -> Vec<Value> {
-    let error = m.reason.error().map(|e| Value::Text(e.to_string())).unwrap_or(Value::Null);
-    // A table shows the reason as people read it ("failed: HTTP 404 ..."),
-    // machine formats keep the code and the error apart.
-    let reason = match format {
-        Format::Table => Value::Text(m.reason.to_string()),
-        _ => Value::Text(m.reason.code().to_string()),
-    };
-    let none = if format == Format::Table { Value::Text(String::new()) } else { Value::Null };
-    let source = source.map(|s| s.map_or(none, |s| Value::Text(s.to_string())));
-    let mut values = vec![Value::Text(m.exchange), Value::Text(m.symbol), Value::Text(m.day.to_string())];
-    match format {
-        Format::Table => values.extend(source.into_iter().chain([reason])),
-        _ => values.extend([reason, error].into_iter().chain(source)),
-    }
-    values
 }

@@ -1,12 +1,14 @@
 //! `status`: task counts by state, overall and per (exchange, symbol), and
 //! the errors of failed tasks.
 
+use std::collections::HashSet;
 use std::io::Write;
 
 use anyhow::Result;
 
 use super::Value;
 use super::{Format, Output};
+use crate::selection::Selection;
 use crate::store::state::ROUNDS;
 use crate::store::{StateCounts, Store, TaskState};
 
@@ -14,40 +16,75 @@ use crate::store::{StateCounts, Store, TaskState};
 const FAILURES_SHOWN: usize = 20;
 
 /// Writes the status report and returns the overall counts: a section
-/// each for the states, the pairs and the failures.
-pub fn status<W: Write>(store: &Store, format: Format, out: W) -> Result<StateCounts> {
-    let total = store.counts()?;
+/// each for the states, the pairs and the failures. With `only`, of the
+/// pairs (over every day) and the sources it names: what `--source` keeps.
+pub fn status<W: Write>(store: &Store, format: Format, only: Option<&Only>, out: W) -> Result<StateCounts> {
+    let pairs: Vec<(String, String, StateCounts)> = match only {
+        None => store.counts_by_pair()?,
+        Some(only) => {
+            let keep: HashSet<(&str, &str)> =
+                only.selection.pairs.iter().map(|p| (p.exchange.as_str(), p.symbol.as_str())).collect();
+            let mut pairs = store.counts_by_pair()?;
+            pairs.retain(|(e, s, _)| keep.contains(&(e.as_str(), s.as_str())));
+            pairs
+        }
+    };
+    let total = match only {
+        None => store.counts()?,
+        Some(_) => pairs.iter().fold(StateCounts::default(), |mut sum, (_, _, c)| {
+            for (state, n) in c.by_state() {
+                sum[state] += n;
+            }
+            sum
+        }),
+    };
     // CSV holds one table: the per-pair counts, from which the rest follows.
     let csv = format == Format::Csv;
     let mut out = Output::new(format, out, !csv);
     if total.total() == 0 && format == Format::Table {
-        out.note(&format!("{}: no tasks yet; `pricequeue fetch` queues and fetches some", store.location()))?;
+        let line = match only {
+            None => format!("{}: no tasks yet; `pricequeue fetch` queues and fetches some", store.location()),
+            Some(only) => format!("{}: no tasks of {}", store.location(), only.sources.join(", ")),
+        };
+        out.note(&line)?;
         out.finish()?;
         return Ok(total);
     }
     if !csv {
-        write_states(store, &total, &mut out)?;
+        write_states(store, &total, only.is_none(), &mut out)?;
     }
-    write_pairs(store, &mut out)?;
+    write_pairs(pairs, &mut out)?;
     if !csv {
-        write_sources(store, &mut out)?;
+        write_sources(store, only, &mut out)?;
     }
     if !csv && total.failed > 0 {
-        write_failures(store, &total, &mut out)?;
+        write_failures(store, &total, only.map(|o| &o.selection), &mut out)?;
     }
     out.finish()?;
     Ok(total)
 }
 
+/// What `status --source` keeps: the sources named, and their pairs over
+/// every day they have.
+#[derive(Debug, Clone)]
+pub struct Only {
+    pub sources: Vec<String>,
+    pub selection: Selection,
+}
+
 /// Tasks by state over the whole queue, and when the first day not yet
 /// due comes due.
-fn write_states<W: Write>(store: &Store, total: &StateCounts, out: &mut Output<W>) -> Result<()> {
+fn write_states<W: Write>(store: &Store, total: &StateCounts, whole: bool, out: &mut Output<W>) -> Result<()> {
     out.section("states", Some("Tasks by state"), &["state", "tasks"])?;
     for (state, n) in total.by_state() {
         out.row(&[Value::Text(state.name().into()), Value::Integer(n as i64)])?;
     }
     out.row(&[Value::Text("total".into()), Value::Integer(total.total() as i64)])?;
-    if total.not_yet_due > 0 {
+    // When the first comes due is read over the whole queue: for some of
+    // its pairs the note says what the days are, not when.
+    if total.not_yet_due > 0 && !whole {
+        out.note("not_yet_due: days that have not ended (UTC, plus the grace) or whose price was not published yet")?;
+    } else if total.not_yet_due > 0 {
         if let (_, Some(first)) = store.not_yet_due()? {
             out.note(&format!(
                 "not_yet_due: days that have not ended (UTC, plus the grace) or whose price was not \
@@ -60,13 +97,13 @@ fn write_states<W: Write>(store: &Store, total: &StateCounts, out: &mut Output<W
 }
 
 /// Tasks by state for each (exchange, symbol).
-fn write_pairs<W: Write>(store: &Store, out: &mut Output<W>) -> Result<()> {
+fn write_pairs<W: Write>(pairs: Vec<(String, String, StateCounts)>, out: &mut Output<W>) -> Result<()> {
     out.section(
         "pairs",
         Some("Tasks by exchange and symbol"),
         &[&["exchange", "symbol"][..], &TaskState::ALL.map(TaskState::name)].concat(),
     )?;
-    for (exchange, symbol, c) in store.counts_by_pair()? {
+    for (exchange, symbol, c) in pairs {
         let mut row = vec![Value::Text(exchange), Value::Text(symbol)];
         row.extend(c.by_state().map(|(_, n)| Value::Integer(n as i64)));
         out.row(&row)?;
@@ -76,9 +113,12 @@ fn write_pairs<W: Write>(store: &Store, out: &mut Output<W>) -> Result<()> {
 
 /// The sources with tasks waiting, and the declared ones the database
 /// keeps: shown once the queue has more than the reference API's tasks.
-fn write_sources<W: Write>(store: &Store, out: &mut Output<W>) -> Result<()> {
-    let waiting = store.pending_sources()?;
-    let declared = store.declarations()?;
+fn write_sources<W: Write>(store: &Store, only: Option<&Only>, out: &mut Output<W>) -> Result<()> {
+    let named = |name: &str| only.is_none_or(|o| o.sources.iter().any(|s| s == name));
+    let mut waiting = store.pending_sources()?;
+    waiting.retain(|(name, _)| named(name));
+    let mut declared = store.declarations()?;
+    declared.retain(|(name, _)| named(name));
     if declared.is_empty() && waiting.iter().all(|(name, _)| name == "cryptodb") {
         return Ok(());
     }
@@ -105,14 +145,19 @@ fn write_sources<W: Write>(store: &Store, out: &mut Output<W>) -> Result<()> {
 
 /// The most recent failures, with their last error: each permanent (a
 /// person is needed) or transient (cooling down; a later run asks again).
-fn write_failures<W: Write>(store: &Store, total: &StateCounts, out: &mut Output<W>) -> Result<()> {
+fn write_failures<W: Write>(
+    store: &Store,
+    total: &StateCounts,
+    only: Option<&Selection>,
+    out: &mut Output<W>,
+) -> Result<()> {
     let shown = total.failed.min(FAILURES_SHOWN as u64);
     out.section(
         "failures",
         Some(&format!("Failed tasks ({shown} most recent of {}), with their last error", total.failed)),
         &["exchange", "symbol", "day", "attempts", "failure", "asked_again", "error"],
     )?;
-    for f in store.failures(None, FAILURES_SHOWN)? {
+    for f in store.failures(only, FAILURES_SHOWN)? {
         let (kind, again) = match f.again_at {
             Some(at) => ("transient", format!("from {}, round {} of {}", crate::clock::show(at), f.rounds + 1, ROUNDS)),
             None => ("permanent", "after `retry`".to_string()),
@@ -127,7 +172,7 @@ fn write_failures<W: Write>(store: &Store, total: &StateCounts, out: &mut Output
             Value::Text(f.error),
         ])?;
     }
-    let (cooling, first) = store.cooling(None)?;
+    let (cooling, first) = store.cooling(only)?;
     let permanent = total.failed.saturating_sub(cooling);
     if permanent > 0 {
         out.note(&format!(

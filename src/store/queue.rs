@@ -11,13 +11,13 @@ use chrono::NaiveDate;
 
 use super::state::{self, Due, Move, Transition};
 use super::{on_backend, Backend, Completion, Enqueued, Store, Task, TaskState};
-use crate::selection::Selection;
+use crate::selection::{Pair, Selection};
 
 impl Store {
     /// Adds one task per cell of the selection, to fetch from `source`;
     /// see [`Store::enqueue_days`].
     pub fn enqueue(&self, sel: &Selection, source: &str, now: i64, grace: Duration) -> Result<Enqueued> {
-        self.enqueue_days(source, &sel.exchanges, &sel.symbols, &sel.day_list(), now, grace)
+        self.enqueue_pairs(source, &sel.pairs, &sel.day_list(), now, grace)
     }
 
     /// Adds one task per (exchange, symbol, day) of the cross product, to
@@ -34,6 +34,18 @@ impl Store {
         now: i64,
         grace: Duration,
     ) -> Result<Enqueued> {
+        self.enqueue_pairs(source, &Pair::cross(exchanges, symbols), days, now, grace)
+    }
+
+    /// [`Store::enqueue_days`] for each pair of `pairs` (each once).
+    fn enqueue_pairs(
+        &self,
+        source: &str,
+        pairs: &[Pair],
+        days: &[NaiveDate],
+        now: i64,
+        grace: Duration,
+    ) -> Result<Enqueued> {
         if days.is_empty() {
             return Ok(Enqueued::default());
         }
@@ -45,8 +57,8 @@ impl Store {
             })
             .collect();
         match &self.backend {
-            Backend::Sqlite(db) => db.enqueue(source, exchanges, symbols, &starts),
-            Backend::Postgres(db) => db.enqueue(source, exchanges, symbols, &starts),
+            Backend::Sqlite(db) => db.enqueue(source, pairs, &starts),
+            Backend::Postgres(db) => db.enqueue(source, pairs, &starts),
         }
     }
 
@@ -159,18 +171,18 @@ on_backend! {
     /// shares; returns the first (the others follow at `interval` steps).
     fn reserve_slots(&self, server: &str, n: u32, interval: i64, now: i64) -> Result<i64>;
 
-    /// How many tasks of the selection (of `source` only, when named) there
-    /// are, and how many prices of theirs: what [`Store::remove`] would
-    /// remove. Read in one transaction.
-    fn to_remove(&self, sel: &Selection, source: Option<&str>) -> Result<(u64, u64)>;
+    /// How many tasks of the selection (of the `sources` named only; of any
+    /// source for none) there are, and how many prices of theirs: what
+    /// [`Store::remove`] would remove. Read in one transaction.
+    fn to_remove(&self, sel: &Selection, sources: &[String]) -> Result<(u64, u64)>;
 
-    /// Removes the tasks of the selection (of `source` only, when named),
-    /// whatever their state, and with `prices` their prices too (with a
-    /// source, those of the cells whose task is that source's), in one
+    /// Removes the tasks of the selection (of the `sources` named only; of
+    /// any source for none), whatever their state, and with `prices` their
+    /// prices too (with sources, those of the cells whose task is theirs), in one
     /// transaction; returns how many tasks and prices went. A worker that
     /// holds a removed task writes nothing when it completes it: its
     /// claim matches no task any more.
-    fn remove(&self, sel: &Selection, source: Option<&str>, prices: bool) -> Result<(u64, u64)>;
+    fn remove(&self, sel: &Selection, sources: &[String], prices: bool) -> Result<(u64, u64)>;
 
     /// Counts the tasks again into `task_counts`, for after hand edits.
     fn recount(&self) -> Result<()>;

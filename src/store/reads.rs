@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use super::copy::{Imported, Key, TaskRecord};
 use super::{on_backend, Backend, FailedTask, Missing, Reason, StateCounts, Store};
 use crate::price::PriceRow;
-use crate::selection::Selection;
+use crate::selection::{Pair, Selection};
 
 impl Store {
     /// Calls `each` with every cell of the selection that has no price,
@@ -40,8 +40,12 @@ on_backend! {
     /// of them again.
     fn cooling(&self, sel: Option<&Selection>) -> Result<(u64, Option<i64>)>;
 
-    /// The exchanges and the symbols that appear in the queue or the prices.
-    fn names(&self) -> Result<(Vec<String>, Vec<String>)>;
+    /// Every pair of the database: those with tasks and those with prices,
+    /// in name order, each with the sources of its first and of its last
+    /// task (by day; one source, or two for a pair whose tasks moved from
+    /// one source to another; none for a pair that has only prices). Read
+    /// by probes of the indexes, a few per pair, however many tasks.
+    fn pairs(&self) -> Result<Vec<(Pair, Vec<String>)>>;
 
     /// The (exchange, symbol) fetched last: of the pairs with prices, the
     /// one whose last day's price was stored last. What the page opens on.
@@ -51,9 +55,9 @@ on_backend! {
     /// fetched from (its first day's), in name order.
     fn pair_sources(&self) -> Result<Vec<(String, String, String)>>;
 
-    /// The first and last day of any task or price of these exchanges and
-    /// symbols, read in one transaction.
-    fn day_bounds(&self, exchanges: &[String], symbols: &[String]) -> Result<Option<(NaiveDate, NaiveDate)>>;
+    /// The first and last day of any task or price of these pairs, read in
+    /// one transaction.
+    fn day_bounds(&self, pairs: &[Pair]) -> Result<Option<(NaiveDate, NaiveDate)>>;
 
     /// Calls `each` with every stored price of the selection, by exchange,
     /// symbol and day, read in one transaction.

@@ -91,7 +91,7 @@ fn price(close: f64) -> Outcome {
 }
 
 fn stored_close(store: &Store, day: NaiveDate) -> Option<f64> {
-    let sel = Selection { exchanges: vec!["kraken".into()], symbols: vec!["btc".into()], from: day, to: day };
+    let sel = Selection::one("kraken", "btc", day, day);
     let mut close = None;
     store
         .for_each_price(&sel, |row| {
@@ -193,12 +193,7 @@ fn failures_are_listed_newest_first_for_a_selection_or_all_on(store: &Store) {
     let days = |f: Vec<super::FailedTask>| f.into_iter().map(|f| f.day).collect::<Vec<_>>();
     assert_eq!(days(store.failures(None, 10).unwrap()), [day(3), day(2), day(1)]);
     assert_eq!(days(store.failures(None, 1).unwrap()), [day(3)]);
-    let sel = |e: &str, from: u32, to: u32| Selection {
-        exchanges: vec![e.into()],
-        symbols: vec!["btc".into()],
-        from: day(from),
-        to: day(to),
-    };
+    let sel = |e: &str, from: u32, to: u32| Selection::one(e, "btc", day(from), day(to));
     assert_eq!(days(store.failures(Some(&sel("kraken", 1, 2)), 10).unwrap()), [day(2), day(1)]);
     assert!(store.failures(Some(&sel("bitstamp", 1, 3)), 10).unwrap().is_empty());
 }
@@ -212,9 +207,9 @@ fn removed_tasks_leave_nothing_behind_and_their_worker_writes_nothing() {
 
 fn removed_tasks_leave_nothing_behind_and_their_worker_writes_nothing_on(store: &Store) {
     let sel = |from: u32, to: u32, source: Option<&str>| {
-        let s =
-            Selection { exchanges: vec!["kraken".into()], symbols: vec!["btc".into()], from: day(from), to: day(to) };
-        store.to_remove(&s, source).map(|n| (s, n)).unwrap()
+        let s = Selection::one("kraken", "btc", day(from), day(to));
+        let sources: Vec<String> = source.into_iter().map(String::from).collect();
+        store.to_remove(&s, &sources).map(|n| (s, n)).unwrap()
     };
     let mut held = store.claim("a", 3, 0, i64::MAX, &["cryptodb".into()]).unwrap();
     let first = held.remove(0);
@@ -224,13 +219,64 @@ fn removed_tasks_leave_nothing_behind_and_their_worker_writes_nothing_on(store: 
 
     // Day 1 goes with its price; days 2 and 3 are held by a worker.
     let (one, _) = sel(1, 1, None);
-    assert_eq!(store.remove(&one, None, true).unwrap(), (1, 1));
+    assert_eq!(store.remove(&one, &[], true).unwrap(), (1, 1));
     assert_eq!(stored_close(store, day(1)), None);
     let (rest, _) = sel(2, 3, Some("cryptodb"));
-    assert_eq!(store.remove(&rest, Some("cryptodb"), false).unwrap(), (2, 0));
+    assert_eq!(store.remove(&rest, &["cryptodb".into()], false).unwrap(), (2, 0));
     let late: Vec<Completion> = held.into_iter().map(|task| Completion { task, outcome: price(2.0) }).collect();
     assert_eq!(store.complete(&late).unwrap(), [false, false], "a removed task's completion is fenced off");
     assert_eq!(stored_close(store, day(2)), None, "no stray price");
     assert_eq!(store.counts().unwrap().total(), 0, "task_counts follows the removal");
     assert_eq!(sel(1, 3, None).1, (0, 0));
+}
+
+#[test]
+fn the_pairs_are_those_with_tasks_or_prices_each_with_its_sources() {
+    for db in backends() {
+        the_pairs_are_those_with_tasks_or_prices_each_with_its_sources_on(&db);
+    }
+}
+
+fn the_pairs_are_those_with_tasks_or_prices_each_with_its_sources_on(db: &TestDb) {
+    use crate::selection::Pair;
+    let store = three_days(db);
+    let now = clock::now_ms();
+    let days = |from: u32, n: usize| -> Vec<NaiveDate> { day(from).iter_days().take(n).collect() };
+    // kraken btc: its first days from cryptodb, its last from another source.
+    store.enqueue_days("other", &["kraken".into()], &["btc".into()], &days(4, 2), now, Duration::ZERO).unwrap();
+    store.enqueue_days("binance", &["binance".into()], &["BTCUSDT".into()], &days(1, 1), now, Duration::ZERO).unwrap();
+    // Prices of pairs with no task: several symbols of two exchanges, so
+    // the prices' skip scan crosses from one exchange to the next.
+    let mut rows = Vec::new();
+    for (e, s) in [("a", "x"), ("a", "y"), ("b", "x"), ("binance", "BTCUSDT")] {
+        for d in ["2020-03-01", "2020-03-02"] {
+            rows.push(format!("('{e}', '{s}', '{d}', 1, 1, 1, 1, 1, '2020-03-03T00:00:00.000Z')"));
+        }
+    }
+    testing::execute_batch(
+        db.url(),
+        &format!(
+            "INSERT INTO prices (exchange, symbol, day, open, high, low, close, volume, fetched_at) VALUES {};",
+            rows.join(", ")
+        ),
+    );
+    // A pair whose only task was removed: its counts may stay, it does not.
+    store.enqueue_days("okx", &["okx".into()], &["GONE".into()], &days(1, 1), now, Duration::ZERO).unwrap();
+    store.remove(&Selection::one("okx", "GONE", day(1), day(1)), &[], true).unwrap();
+    let got: Vec<(Pair, Vec<String>)> = store.pairs().unwrap();
+    let sources = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        got,
+        [
+            (Pair::new("a", "x"), vec![]),
+            (Pair::new("a", "y"), vec![]),
+            (Pair::new("b", "x"), vec![]),
+            (Pair::new("binance", "BTCUSDT"), sources(&["binance"])),
+            (Pair::new("kraken", "btc"), sources(&["cryptodb", "other"])),
+        ],
+        "never kraken BTCUSDT nor binance btc: the pairs there are, not every exchange with every symbol"
+    );
+    let pairs: Vec<Pair> = got.into_iter().map(|(p, _)| p).collect();
+    assert_eq!(store.day_bounds(&pairs[3..]).unwrap(), Some((day(1), day(5))));
+    assert_eq!(store.day_bounds(&[Pair::new("kraken", "BTCUSDT")]).unwrap(), None);
 }

@@ -14,7 +14,7 @@ use super::selection::ReportSelectionQuery;
 use super::{App, Failure};
 use crate::error::Usage;
 use crate::report::{Format, Value};
-use crate::selection::Selection;
+use crate::selection::{Pair, Selection};
 use crate::store;
 
 /// Rows of a statement's result sent to the page, at most.
@@ -57,17 +57,15 @@ pub async fn retry(State(app): State<App>, Form(r): Form<Retry>) -> Result<Json<
                         .map_err(|e| Usage(format!("retry of a task: day {:?}: {e}", r.day)))?;
                     let (exchange, symbol) =
                         (one(&r.selection.exchange, "exchange")?, one(&r.selection.symbol, "symbol")?);
-                    Some(Selection { exchanges: vec![exchange], symbols: vec![symbol], from: day, to: day })
+                    Some(Selection::one(&exchange, &symbol, day, day))
                 }
                 "pair" => {
                     let (exchange, symbol) =
                         (one(&r.selection.exchange, "exchange")?, one(&r.selection.symbol, "symbol")?);
-                    let Some((from, to)) =
-                        store.day_bounds(std::slice::from_ref(&exchange), std::slice::from_ref(&symbol))?
-                    else {
+                    let Some((from, to)) = store.day_bounds(&[Pair::new(&exchange, &symbol)])? else {
                         return Ok(0);
                     };
-                    Some(Selection { exchanges: vec![exchange], symbols: vec![symbol], from, to })
+                    Some(Selection::one(&exchange, &symbol, from, to))
                 }
                 "all" if !r.selection.is_set() => None,
                 "all" => match r.selection.resolve(store)? {
@@ -159,7 +157,7 @@ pub async fn prices_csv(
         let mut out = Chunks { tx: tx.clone(), buffer: Vec::with_capacity(CHUNK) };
         let written = (|| -> anyhow::Result<()> {
             if let Some(sel) = sel {
-                crate::report::query(&store, &sel, Format::Csv, false, &mut out)?;
+                crate::report::query(&store, &sel, Format::Csv, false, crate::report::Rows::Runs, &mut out)?;
             }
             out.flush()?;
             Ok(())

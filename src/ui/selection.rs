@@ -1,12 +1,12 @@
 //! A report's selection as a page's address gives it
-//! (`?exchange=kraken,bitstamp&symbol=btc&from=2020-03`), and the form that
-//! writes it: the names and days of a report's flags, resolved the same way.
+//! (`?exchange=kraken,bitstamp&symbol=btc&source=cryptodb&from=2020-03`),
+//! and the form that writes it: the names and days of a report's flags, as
+//! the same plain [`ReportAsk`], resolved the same way.
 
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use crate::cli::ReportSelectionArgs;
-use crate::resolve;
+use crate::resolve::{self, ReportAsk};
 use crate::selection::Selection;
 use crate::store::Store;
 
@@ -19,15 +19,16 @@ pub struct ReportSelectionQuery {
     #[serde(default)]
     pub symbol: String,
     #[serde(default)]
+    pub source: String,
+    #[serde(default)]
     pub from: String,
     #[serde(default)]
     pub to: String,
 }
 
 impl ReportSelectionQuery {
-    /// The selection this names, the rest filled in from the database as a
-    /// report's flags are; `None` when nothing is stored or queued for it.
-    pub fn resolve(&self, store: &Store) -> anyhow::Result<Option<Selection>> {
+    /// What the address asks for, as a report's flags would.
+    pub fn ask(&self) -> anyhow::Result<ReportAsk> {
         let names = |s: &str| s.split(',').map(str::trim).filter(|n| !n.is_empty()).map(String::from).collect();
         let day = |s: &str, what: &str| -> anyhow::Result<_> {
             if s.trim().is_empty() {
@@ -37,25 +38,32 @@ impl ReportSelectionQuery {
                 .map(Some)
                 .map_err(|e| crate::error::Usage(format!("{what} {s:?}: {e}")).into())
         };
-        let args = ReportSelectionArgs {
+        let (from, to) = (day(&self.from, "from")?, day(&self.to, "to")?);
+        Ok(ReportAsk {
             exchanges: names(&self.exchange),
             symbols: names(&self.symbol),
-            from: day(&self.from, "from")?,
-            to: day(&self.to, "to")?,
-        };
-        resolve::report_selection(store, &args)
+            sources: names(&self.source),
+            from: from.map(|s| s.first),
+            to: to.or(from).map(|s| s.last),
+        })
+    }
+
+    /// The selection this names, the rest filled in from the database as a
+    /// report's flags are; `None` when nothing is stored or queued for it.
+    pub fn resolve(&self, store: &Store) -> anyhow::Result<Option<Selection>> {
+        resolve::report_selection(store, &self.ask()?)
     }
 
     /// Whether the address names anything: without, a page shows all.
     pub fn is_set(&self) -> bool {
-        !(self.exchange.is_empty() && self.symbol.is_empty() && self.from.is_empty() && self.to.is_empty())
+        ![&self.exchange, &self.symbol, &self.source, &self.from, &self.to].iter().all(|s| s.trim().is_empty())
     }
 
     /// The same, opened on the pair fetched last when it names neither an
     /// exchange nor a symbol: a page's first view shows prices, not the
     /// alphabetically first pair, which may be one whose every task failed.
     pub fn or_latest_pair(self, store: &Store) -> anyhow::Result<ReportSelectionQuery> {
-        if !(self.exchange.trim().is_empty() && self.symbol.trim().is_empty()) {
+        if [&self.exchange, &self.symbol, &self.source].iter().any(|s| !s.trim().is_empty()) {
             return Ok(self);
         }
         Ok(match store.latest_pair()? {
@@ -69,17 +77,17 @@ impl ReportSelectionQuery {
     /// displayed), and what was typed where nothing is displayed; `extra`
     /// holds a page's own fields.
     pub fn form(&self, action: &str, shown: Option<&Selection>, extra: Markup) -> Markup {
-        let name = |typed: &str, names: Option<&Vec<String>>| -> String {
-            match names {
+        // One name shown: that one; several shown for an empty field are
+        // all of them, as the placeholder says.
+        let name = |typed: &str, shown_names: Option<std::collections::BTreeSet<&str>>| -> String {
+            match shown_names {
                 _ if !typed.trim().is_empty() => typed.to_string(),
-                // One name shown: that one; several shown for an empty
-                // field are all of them, as the placeholder says.
-                Some(names) if names.len() == 1 => names[0].clone(),
+                Some(names) if names.len() == 1 => names.into_iter().next().unwrap_or_default().to_string(),
                 _ => String::new(),
             }
         };
-        let exchange = name(&self.exchange, shown.map(|s| &s.exchanges));
-        let symbol = name(&self.symbol, shown.map(|s| &s.symbols));
+        let exchange = name(&self.exchange, shown.map(|s| s.pairs.iter().map(|p| p.exchange.as_str()).collect()));
+        let symbol = name(&self.symbol, shown.map(|s| s.pairs.iter().map(|p| p.symbol.as_str()).collect()));
         let (from, to) = match shown {
             Some(sel) => (sel.from.to_string(), sel.to.to_string()),
             None => (self.from.clone(), self.to.clone()),
@@ -88,6 +96,7 @@ impl ReportSelectionQuery {
             form.filter method="get" action=(action) {
                 label { "exchange " input name="exchange" value=(exchange) placeholder="all"; }
                 label { "symbol " input name="symbol" value=(symbol) placeholder="all"; }
+                label { "source " input name="source" value=(self.source) placeholder="any"; }
                 label { "from " input name="from" value=(from) placeholder="first day"; }
                 label { "to " input name="to" value=(to) placeholder="last day"; }
                 (extra)

@@ -30,7 +30,7 @@ fn prices_and_coverage_open_on_the_pair_fetched_last_and_their_fields_show_what_
     let sb = three_pairs();
     let ui = Ui::start(&sb.db(), &[]);
     let Some(browser) = browser() else { return };
-    let latest = json!({"exchange": "kraken", "symbol": "eth", "from": "2020-03-05", "to": "2020-03-20"});
+    let latest = json!({"exchange": "kraken", "symbol": "eth", "source": "", "from": "2020-03-05", "to": "2020-03-20"});
     let page = Page::open(&browser, &ui.url("/prices"));
     assert!(
         page.text("main > p").starts_with("kraken eth, 2020-03-05 to 2020-03-20: 16 prices"),
@@ -43,19 +43,30 @@ fn prices_and_coverage_open_on_the_pair_fetched_last_and_their_fields_show_what_
         page.eval("[...document.querySelectorAll('table.grid tbody tr')].map(r => r.innerText.trim()).join('|')");
     assert_eq!(rows, json!("kraken\teth"), "the coverage grid's rows");
     assert_eq!(page.fields("form.filter"), latest, "the coverage's fields");
-    // Every pair, on asking (every exchange by every symbol, as `coverage`
-    // draws them).
+    // Every pair, on asking: the three with tasks, as `coverage` draws them
+    // (it was every exchange by every symbol, six rows, three never queued).
     page.tab.wait_for_element("a[href='/coverage?exchange=all&symbol=all']").unwrap().click().unwrap();
-    page.wait_for("document.querySelectorAll('table.grid tbody tr').length === 6", "every pair's row");
+    page.wait_for("document.querySelectorAll('table.grid tbody tr').length === 3", "every pair's row");
+    let rows =
+        page.eval("[...document.querySelectorAll('table.grid tbody tr')].map(r => r.innerText.trim()).join('|')");
+    assert_eq!(rows, json!("aaa\tbtc|bitstamp\tbtc|kraken\teth"), "the pairs with tasks, no other");
+    // A source keeps its pairs, as `--source` does; none of another's.
+    page.go(&ui.url("/coverage?source=cryptodb&symbol=btc"));
+    let rows =
+        page.eval("[...document.querySelectorAll('table.grid tbody tr')].map(r => r.innerText.trim()).join('|')");
+    assert_eq!(rows, json!("aaa\tbtc|bitstamp\tbtc"), "cryptodb's pairs of btc");
+    assert_eq!(page.fields("form.filter")["source"], json!("cryptodb"));
+    page.go(&ui.url("/coverage?source=binance"));
+    assert!(page.text("main").contains("Nothing stored or queued for this selection"), "{}", page.text("main"));
     // A pair named without days: the fields show the days shown.
     page.go(&ui.url("/prices?exchange=bitstamp&symbol=btc"));
     assert_eq!(
         page.fields("form.filter"),
-        json!({"exchange": "bitstamp", "symbol": "btc", "from": "2020-03-01", "to": "2020-03-31"})
+        json!({"exchange": "bitstamp", "symbol": "btc", "source": "", "from": "2020-03-01", "to": "2020-03-31"})
     );
     // Nothing typed on the failures page: no made-up days in the fields.
     page.go(&ui.url("/failures"));
-    assert_eq!(page.fields("form.filter"), json!({"exchange": "", "symbol": "", "from": "", "to": ""}));
+    assert_eq!(page.fields("form.filter"), json!({"exchange": "", "symbol": "", "source": "", "from": "", "to": ""}));
     page.no_errors();
 }
 

@@ -103,6 +103,8 @@ fn the_chart_s_gaps_are_the_days_the_database_says_are_missing() {
         "2020-03-31",
         "--format",
         "csv",
+        // A row per day, to compare day by day (runs of days are one row).
+        "--each-day",
     ]);
     let mut expected: Vec<String> =
         missing.stdout.lines().skip(1).filter_map(|l| l.split(',').nth(2)).map(String::from).collect();

@@ -49,7 +49,7 @@ impl ChartData {
     /// (both included) and the reason of every day without one.
     pub fn load(store: &Store, exchange: &str, symbol: &str, from: NaiveDate, to: NaiveDate) -> Result<ChartData> {
         crate::dates::check_range(from, to)?;
-        let sel = Selection { exchanges: vec![exchange.to_string()], symbols: vec![symbol.to_string()], from, to };
+        let sel = Selection::one(exchange, symbol, from, to);
         // The reasons first, then the prices, each read in a transaction of
         // its own: a day fetched between the two reads shows its price, and
         // is dropped from the missing days below.

@@ -12,6 +12,8 @@ pub enum Day {
     Price,
     /// The server answered that it has no price for the day.
     NoData,
+    /// The source cannot serve a day that old (Kraken keeps its latest 720).
+    OutsideHistory,
     /// Gave up (or its price row was deleted by hand: done, yet missing,
     /// and fetching again will not bring it back either).
     Failed,
@@ -31,9 +33,8 @@ impl Day {
     pub fn of(reason: Option<&Reason>) -> Day {
         match reason {
             None => Day::Price,
-            // Nothing to fetch there either: drawn as no data, told apart
-            // by the missing report.
-            Some(Reason::NoData | Reason::OutsideHistory) => Day::NoData,
+            Some(Reason::NoData) => Day::NoData,
+            Some(Reason::OutsideHistory) => Day::OutsideHistory,
             Some(Reason::Failed { .. } | Reason::PriceDeleted) => Day::Failed,
             Some(Reason::Queued { .. } | Reason::InProgress) => Day::Pending,
             Some(Reason::NotQueued) => Day::NotAsked,
@@ -50,6 +51,7 @@ impl Day {
 pub struct DayCounts {
     pub prices: u64,
     pub no_data: u64,
+    pub outside_history: u64,
     pub failed: u64,
     pub pending: u64,
     pub not_asked: u64,
@@ -63,6 +65,7 @@ impl DayCounts {
         match day {
             Day::Price => self.prices += 1,
             Day::NoData => self.no_data += 1,
+            Day::OutsideHistory => self.outside_history += 1,
             Day::Failed => self.failed += 1,
             Day::Pending => self.pending += 1,
             Day::NotAsked => self.not_asked += 1,
@@ -73,7 +76,14 @@ impl DayCounts {
 
     /// All days counted.
     pub fn days(&self) -> u64 {
-        self.prices + self.no_data + self.failed + self.pending + self.not_asked + self.not_yet_due + self.abandoned
+        self.prices
+            + self.no_data
+            + self.outside_history
+            + self.failed
+            + self.pending
+            + self.not_asked
+            + self.not_yet_due
+            + self.abandoned
     }
 
     /// Days without a price that still need something done (or to wait
@@ -89,8 +99,10 @@ impl DayCounts {
 
     /// The column these days make: the one that most needs doing wins
     /// (failed, then pending, then not asked), so a month with one failed
-    /// day is not drawn as done; otherwise prices, no data, or partial for
-    /// both. A column without days (there is none in a grid) is not asked.
+    /// day is not drawn as done; otherwise prices, partial for prices and
+    /// days without one for good, outside the source's history where that
+    /// is all, or no data. A column without days (there is none in a grid)
+    /// is not asked.
     pub fn state(&self) -> State {
         if self.failed > 0 {
             State::Failed
@@ -103,17 +115,19 @@ impl DayCounts {
         } else if self.abandoned > 0 {
             State::Abandoned
         } else {
-            match (self.prices > 0, self.no_data > 0) {
-                (true, true) => State::Partial,
-                (true, false) => State::Prices,
-                (false, true) => State::NoData,
-                (false, false) => State::NotAsked,
+            match (self.prices > 0, self.no_data > 0, self.outside_history > 0) {
+                (true, false, false) => State::Prices,
+                (true, _, _) => State::Partial,
+                (false, false, true) => State::OutsideHistory,
+                (false, true, _) => State::NoData,
+                (false, false, false) => State::NotAsked,
             }
         }
     }
 
     /// The counts for people: "40 prices, 20 no data, 0 failed, 2 pending, 0 not asked",
-    /// and the days not yet due or abandoned when there are some.
+    /// and the days outside the source's history, not yet due or abandoned
+    /// when there are some.
     pub fn line(&self) -> String {
         let mut line = format!(
             "{}, {} no data, {} failed, {} pending, {} not asked",
@@ -123,6 +137,9 @@ impl DayCounts {
             self.pending,
             self.not_asked
         );
+        if self.outside_history > 0 {
+            line.push_str(&format!(", {} outside the source's history", self.outside_history));
+        }
         if self.not_yet_due > 0 {
             line.push_str(&format!(", {} not yet due", self.not_yet_due));
         }
@@ -137,6 +154,7 @@ impl std::ops::AddAssign for DayCounts {
     fn add_assign(&mut self, o: DayCounts) {
         self.prices += o.prices;
         self.no_data += o.no_data;
+        self.outside_history += o.outside_history;
         self.failed += o.failed;
         self.pending += o.pending;
         self.not_asked += o.not_asked;
@@ -161,6 +179,7 @@ mod tests {
     fn reasons_map_to_days() {
         assert_eq!(Day::of(None), Day::Price);
         assert_eq!(Day::of(Some(&Reason::NoData)), Day::NoData);
+        assert_eq!(Day::of(Some(&Reason::OutsideHistory)), Day::OutsideHistory, "not no data");
         assert_eq!(Day::of(Some(&Reason::Failed { error: "HTTP 404".into() })), Day::Failed);
         assert_eq!(Day::of(Some(&Reason::PriceDeleted)), Day::Failed);
         assert_eq!(Day::of(Some(&Reason::Queued { attempts: 2, error: None })), Day::Pending);
@@ -174,6 +193,9 @@ mod tests {
         assert_eq!(counts(&[Price, Price]).state(), State::Prices);
         assert_eq!(counts(&[NoData, NoData]).state(), State::NoData);
         assert_eq!(counts(&[Price, NoData, Price]).state(), State::Partial);
+        assert_eq!(counts(&[OutsideHistory, Price]).state(), State::Partial);
+        assert_eq!(counts(&[OutsideHistory, OutsideHistory]).state(), State::OutsideHistory);
+        assert_eq!(counts(&[OutsideHistory, NoData]).state(), State::NoData);
         assert_eq!(counts(&[NotAsked, NotAsked]).state(), State::NotAsked);
         assert_eq!(counts(&[Price, NotAsked, NoData]).state(), State::NotAsked);
         assert_eq!(counts(&[Price, Pending, NotAsked]).state(), State::Pending);

@@ -5,10 +5,11 @@ use super::state::RESET;
 use super::{Bucket, State};
 
 /// The states in the order the legend lists them.
-const STATES: [State; 8] = [
+const STATES: [State; 9] = [
     State::Prices,
     State::Partial,
     State::NoData,
+    State::OutsideHistory,
     State::Failed,
     State::Pending,
     State::NotYetDue,
@@ -33,7 +34,8 @@ pub(super) fn lines(bucket: Bucket, color: bool, width: usize) -> Vec<String> {
     let mut lines = pack("Legend: ", entries, "   ", width);
     if bucket != Bucket::Day {
         let why = "A column shows what most needs doing among its days: failed, then pending, then not asked, \
-                   then not yet due, then abandoned; otherwise prices, no data, or partial for a mix of both.";
+                   then not yet due, then abandoned; otherwise prices, no data, outside the source's history, \
+                   or partial for prices and days without one for good.";
         lines.extend(pack(LEGEND_INDENT, why.split(' ').map(|w| (w.to_string(), w.len())), " ", width));
     }
     lines
@@ -68,10 +70,10 @@ mod tests {
 
     #[test]
     fn the_legend_fits_the_width_and_explains_columns_of_several_days() {
-        let days = Grid::new(d("2020-03-01"), d("2020-03-31"), 16, 240, false);
+        let days = Grid::new(d("2020-03-01"), d("2020-03-31"), 16, 280, false);
         let legend = days.legend();
         assert_eq!(legend.len(), 1, "{legend:?}");
-        for state in &STATES[..7] {
+        for state in &STATES[..8] {
             assert!(legend[0].contains(&format!("{} {}", state.glyph(false), state.meaning())), "{state:?}");
         }
         assert!(legend[0].ends_with("(blank) not asked: never queued"));

@@ -22,47 +22,46 @@ pub use day::{Day, DayCounts};
 pub use grid::{Grid, Row};
 pub use state::State;
 
-use super::PairSources;
+use super::{PairSources, QueryTotals};
 use crate::selection::Selection;
 use crate::store::Store;
 
 /// Draws the coverage grid of `cells` in `width` characters: a header, the
 /// time axis, one row per (exchange, symbol) written as soon as its days are
-/// read, the legend and a summary. Returns the days by state.
+/// read, the legend and a summary that names every reason a day has no
+/// price in `query`'s words. Returns what `query` would on the same cells.
 pub fn coverage<W: Write>(
     store: &Store,
     cells: &Selection,
     width: usize,
     color: bool,
     mut out: W,
-) -> Result<DayCounts> {
+) -> Result<QueryTotals> {
     let sources = PairSources::load(store, cells)?;
     let widest = |names: &mut dyn Iterator<Item = &str>| names.map(|n| n.chars().count()).max().unwrap_or(0);
-    let exchange_width = widest(&mut cells.exchanges.iter().map(String::as_str));
-    let symbol_width = widest(&mut cells.symbols.iter().map(String::as_str));
+    let exchange_width = widest(&mut cells.pairs.iter().map(|p| p.exchange.as_str()));
+    let symbol_width = widest(&mut cells.pairs.iter().map(|p| p.symbol.as_str()));
     // Where the selection mixes sources, a third label column says which
     // one a pair's prices come from (src/report/sources.rs).
-    let source_width = widest(&mut cells.pairs().filter_map(|(e, s)| sources.shown(e, s)));
+    let source_width = widest(&mut cells.pairs.iter().filter_map(|p| sources.shown(&p.exchange, &p.symbol)));
     let label_width = exchange_width + 1 + symbol_width + if source_width > 0 { 2 + source_width } else { 0 };
     let grid = Grid::new(cells.from, cells.to, label_width, width, color);
 
     writeln!(out, "{}", grid.header())?;
     writeln!(out, "{}", grid.axis())?;
-    let mut totals = DayCounts::default();
-    let mut drawn = DayCounts::default();
+    let mut totals = QueryTotals { cells: cells.len(), ..QueryTotals::default() };
     let (mut rows, mut left_out) = (0usize, Vec::new());
     // The cells come a pair at a time: each row is drawn once its pair is
-    // read. A pair with nothing queued in the range (the selection crosses
-    // every exchange with every symbol) is left out, and named below.
+    // read. A pair with nothing queued in the range (one named on purpose
+    // that has no task, or whose tasks are all on other days) is left out,
+    // and named below.
     let mut current: Option<((String, String), Row)> = None;
     let mut draw = |(exchange, symbol): (String, String), row: Row, out: &mut W| -> Result<()> {
         let counts = row.counts();
-        totals += counts;
         if counts.not_asked == counts.days() {
             left_out.push(format!("{exchange} {symbol}"));
             return Ok(());
         }
-        drawn += counts;
         rows += 1;
         let mut label = format!("{exchange:<exchange_width$} {symbol}");
         if let Some(source) = sources.shown(&exchange, &symbol) {
@@ -72,6 +71,13 @@ pub fn coverage<W: Write>(
         Ok(())
     };
     store.for_each_cell(cells, |exchange, symbol, day, reason| {
+        match &reason {
+            None => totals.prices += 1,
+            Some(reason) => {
+                *totals.missing.entry(reason.code()).or_default() += 1;
+                totals.unsettled += u64::from(!reason.is_settled());
+            }
+        }
         if current.as_ref().is_none_or(|((e, s), _)| e != exchange || s != symbol) {
             let pair = (exchange.to_string(), symbol.to_string());
             if let Some((done, row)) = current.replace((pair, grid.row())) {
@@ -95,14 +101,12 @@ pub fn coverage<W: Write>(
     }
     writeln!(out)?;
     let days = (cells.to - cells.from).num_days() + 1;
-    let (all, missing) = (drawn.days(), drawn.missing());
     writeln!(
         out,
-        "{} ({} x {}): {}; {missing} without a price",
-        super::plural(all, "cell", "cells"),
+        "{}; drawn: {} x {}",
+        totals.line(),
         super::plural(rows as u64, "row", "rows"),
         super::plural(days as u64, "day", "days"),
-        drawn.line()
     )?;
     out.flush()?;
     Ok(totals)

@@ -13,6 +13,8 @@ pub enum State {
     Partial,
     /// No day has data on the server.
     NoData,
+    /// Every day is older than the source serves (and none has a price).
+    OutsideHistory,
     /// At least one day failed.
     Failed,
     /// At least one day is queued or in progress, none failed.
@@ -37,6 +39,8 @@ impl State {
             (State::Partial, false) => '+',
             (State::NoData, true) => '·',
             (State::NoData, false) => '.',
+            (State::OutsideHistory, true) => '‹',
+            (State::OutsideHistory, false) => '<',
             (State::Failed, true) => '✗',
             (State::Failed, false) => 'x',
             (State::Pending, true) => '░',
@@ -54,6 +58,7 @@ impl State {
         match self {
             State::Prices | State::Partial => Some("\x1b[32m"), // green
             State::NoData => Some("\x1b[90m"),                  // grey
+            State::OutsideHistory => Some("\x1b[90m"),          // grey
             State::Failed => Some("\x1b[1;31m"),                // bold red
             State::Pending => Some("\x1b[33m"),                 // yellow
             State::NotYetDue => Some("\x1b[36m"),               // cyan
@@ -66,8 +71,9 @@ impl State {
     pub(super) fn meaning(self) -> &'static str {
         match self {
             State::Prices => "prices",
-            State::Partial => "partial: prices and no data",
+            State::Partial => "partial: some prices",
             State::NoData => "no data (the server has none)",
+            State::OutsideHistory => "outside the source's history",
             State::Failed => "failed",
             State::Pending => "pending: queued or in progress",
             State::NotYetDue => "not yet due",

@@ -41,12 +41,7 @@ pub(super) struct Range {
 impl Range {
     /// The range as a selection of one pair.
     pub(super) fn selection(&self) -> crate::selection::Selection {
-        crate::selection::Selection {
-            exchanges: vec![self.exchange.to_string()],
-            symbols: vec![self.symbol.to_string()],
-            from: self.from,
-            to: self.to,
-        }
+        crate::selection::Selection::one(self.exchange, self.symbol, self.from, self.to)
     }
 
     pub(super) fn holds(&self, key: &Key) -> bool {

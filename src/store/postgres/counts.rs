@@ -87,7 +87,8 @@ pub(super) fn in_selection(sel: Option<&Selection>, first: usize) -> (String, Op
         None => (String::new(), None),
         Some(sel) => (
             format!(
-                " AND exchange = ANY(${first}) AND symbol = ANY(${}) AND day BETWEEN ${} AND ${}",
+                " AND (exchange, symbol) IN (SELECT * FROM unnest(${first}::text[], ${}::text[])) \
+                 AND day BETWEEN ${} AND ${}",
                 first + 1,
                 first + 2,
                 first + 3
@@ -97,7 +98,8 @@ pub(super) fn in_selection(sel: Option<&Selection>, first: usize) -> (String, Op
     }
 }
 
-/// A selection as statement parameters: its names as arrays, its days.
+/// A selection as statement parameters: its pairs as two arrays (the
+/// i-th exchange and the i-th symbol one pair), its days.
 pub(super) struct SelectionParams {
     pub exchanges: Vec<String>,
     pub symbols: Vec<String>,
@@ -107,7 +109,8 @@ pub(super) struct SelectionParams {
 
 impl SelectionParams {
     pub(super) fn of(sel: &Selection) -> SelectionParams {
-        SelectionParams { exchanges: sel.exchanges.clone(), symbols: sel.symbols.clone(), from: sel.from, to: sel.to }
+        let (exchanges, symbols) = sel.pairs.iter().map(|p| (p.exchange.clone(), p.symbol.clone())).unzip();
+        SelectionParams { exchanges, symbols, from: sel.from, to: sel.to }
     }
 
     pub(super) fn params(&self) -> [&(dyn postgres::types::ToSql + Sync); 4] {

@@ -9,17 +9,12 @@ use chrono::NaiveDate;
 
 use super::counts::{analyze_if_grown, Counts};
 use super::Db;
+use crate::selection::Pair;
 use crate::store::state::Due;
 use crate::store::{Enqueued, TaskState};
 
 impl Db {
-    pub fn enqueue(
-        &self,
-        source: &str,
-        exchanges: &[String],
-        symbols: &[String],
-        days: &[(NaiveDate, TaskState, Due)],
-    ) -> Result<Enqueued> {
+    pub fn enqueue(&self, source: &str, pairs: &[Pair], days: &[(NaiveDate, TaskState, Due)]) -> Result<Enqueued> {
         let (Some((first, ..)), Some((last, ..))) = (days.first(), days.last()) else {
             return Ok(Enqueued::default());
         };
@@ -29,7 +24,9 @@ impl Db {
             days.iter().map(|(_, _, due)| due.next_attempt_at(|t| self.db_time(t)).unwrap_or(0)).collect();
         let days: Vec<NaiveDate> = days.iter().map(|(day, ..)| *day).collect();
         let consecutive = (*last - *first).num_days() + 1 == days.len() as i64;
-        let total = (exchanges.len() * symbols.len() * days.len()) as u64;
+        let total = (pairs.len() * days.len()) as u64;
+        let (exchanges, symbols): (Vec<&str>, Vec<&str>) =
+            pairs.iter().map(|p| (p.exchange.as_str(), p.symbol.as_str())).unzip();
         let enqueued = self.with(|c| {
             let mut tx = c.transaction()?;
             // A pair already complete (the nightly cron's usual case) is
@@ -38,7 +35,8 @@ impl Db {
             if consecutive {
                 for row in tx.query(
                     "SELECT exchange, symbol, count(*) FROM tasks
-                     WHERE exchange = ANY($1) AND symbol = ANY($2) AND day BETWEEN $3 AND $4
+                     WHERE (exchange, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+                       AND day BETWEEN $3 AND $4
                      GROUP BY exchange, symbol",
                     &[&exchanges, &symbols, first, last],
                 )? {
@@ -46,12 +44,10 @@ impl Db {
                 }
             }
             let (mut pair_exchanges, mut pair_symbols) = (vec![], vec![]);
-            for e in exchanges {
-                for s in symbols {
-                    if have.get(&(e.clone(), s.clone())).copied().unwrap_or(0) < days.len() as i64 {
-                        pair_exchanges.push(e.as_str());
-                        pair_symbols.push(s.as_str());
-                    }
+            for Pair { exchange: e, symbol: s } in pairs {
+                if have.get(&(e.clone(), s.clone())).copied().unwrap_or(0) < days.len() as i64 {
+                    pair_exchanges.push(e.as_str());
+                    pair_symbols.push(s.as_str());
                 }
             }
             let mut counts = Counts::default();

@@ -8,7 +8,7 @@ use super::Db;
 
 /// The distinct (exchange, symbol) pairs of `prices`, as the rows `(e, s)`
 /// of the CTE `pairs`, found by a loose index scan of the primary key: one
-/// probe per pair, however many prices. `names` and `latest_pair` each
+/// probe per pair, however many prices. `pairs` and `latest_pair` each
 /// select from it.
 pub(super) const PRICE_PAIRS: &str = "WITH RECURSIVE pairs(e, s) AS (
      (SELECT exchange, symbol FROM prices ORDER BY exchange, symbol LIMIT 1)
@@ -20,7 +20,7 @@ pub(super) const PRICE_PAIRS: &str = "WITH RECURSIVE pairs(e, s) AS (
 impl Db {
     pub fn latest_pair(&self) -> Result<Option<(String, String)>> {
         self.with(|c| {
-            // The prices' pairs by a loose index scan (as `names` finds
+            // The prices' pairs by a loose index scan (as `pairs` finds
             // them), then each pair's last day, one probe each.
             let row = c.query_opt(
                 formatcp!(

@@ -8,19 +8,21 @@ use super::Db;
 use crate::selection::Selection;
 use crate::store::TaskState;
 
-/// The tasks of the selection, of the source `$5` names (any for NULL).
-const TASKS: &str = "FROM tasks WHERE exchange = ANY($1) AND symbol = ANY($2) AND day BETWEEN $3 AND $4
-                     AND ($5::text IS NULL OR source = $5)";
+/// The tasks of the selection's pairs (`$1`, `$2`: the i-th exchange and
+/// symbol one pair), of the sources `$5` names (any for NULL).
+const TASKS: &str = "FROM tasks WHERE (exchange, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+                     AND day BETWEEN $3 AND $4 AND ($5::text[] IS NULL OR source = ANY($5))";
 
-/// The prices of those cells: with a source, the prices whose task it is.
-const PRICES: &str = "FROM prices p WHERE exchange = ANY($1) AND symbol = ANY($2) AND day BETWEEN $3 AND $4
-                      AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM tasks t WHERE t.exchange = p.exchange
-                          AND t.symbol = p.symbol AND t.day = p.day AND t.source = $5))";
+/// The prices of those cells: with sources, the prices whose task is theirs.
+const PRICES: &str = "FROM prices p WHERE (exchange, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+                      AND day BETWEEN $3 AND $4
+                      AND ($5::text[] IS NULL OR EXISTS (SELECT 1 FROM tasks t WHERE t.exchange = p.exchange
+                          AND t.symbol = p.symbol AND t.day = p.day AND t.source = ANY($5)))";
 
 impl Db {
-    pub fn to_remove(&self, sel: &Selection, source: Option<&str>) -> Result<(u64, u64)> {
+    pub fn to_remove(&self, sel: &Selection, sources: &[String]) -> Result<(u64, u64)> {
         let p = SelectionParams::of(sel);
-        let source = source.map(str::to_string);
+        let source = (!sources.is_empty()).then(|| sources.to_vec());
         let sql = format!("SELECT (SELECT count(*) {TASKS}), (SELECT count(*) {PRICES})");
         self.with(|c| {
             let [e, s, from, to] = p.params();
@@ -29,9 +31,9 @@ impl Db {
         })
     }
 
-    pub fn remove(&self, sel: &Selection, source: Option<&str>, prices: bool) -> Result<(u64, u64)> {
+    pub fn remove(&self, sel: &Selection, sources: &[String], prices: bool) -> Result<(u64, u64)> {
         let p = SelectionParams::of(sel);
-        let source = source.map(str::to_string);
+        let source = (!sources.is_empty()).then(|| sources.to_vec());
         let delete_prices = format!("DELETE {PRICES}");
         let delete_tasks = format!(
             "WITH gone AS (DELETE {TASKS} RETURNING exchange, symbol, state)

@@ -44,12 +44,13 @@ impl Db {
     }
 
     pub fn sources_in(&self, sel: &Selection) -> Result<Vec<(String, String, Vec<String>)>> {
+        let p = super::counts::SelectionParams::of(sel);
         self.with(|c| {
             let rows = c.rows(
                 "SELECT exchange, symbol, array_agg(DISTINCT source ORDER BY source) FROM tasks
-                 WHERE exchange = ANY($1) AND symbol = ANY($2) AND day BETWEEN $3 AND $4
+                 WHERE (exchange, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND day BETWEEN $3 AND $4
                  GROUP BY exchange, symbol ORDER BY exchange, symbol",
-                &[&sel.exchanges, &sel.symbols, &sel.from, &sel.to],
+                &p.params(),
             )?;
             Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
         })

@@ -46,8 +46,8 @@ pub(super) fn in_selection(
     let sql =
         format!("{update} AND exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 RETURNING exchange, symbol");
     let mut n = 0;
-    for (exchange, symbol) in sel.pairs() {
-        n += move_counted(tx, &sql, params![exchange, symbol, sel.from, sel.to], from, to)?;
+    for p in &sel.pairs {
+        n += move_counted(tx, &sql, params![p.exchange, p.symbol, sel.from, sel.to], from, to)?;
     }
     Ok(n)
 }

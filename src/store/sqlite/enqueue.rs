@@ -8,18 +8,13 @@ use rusqlite::{params, TransactionBehavior};
 
 use super::counts::Counts;
 use super::Db;
+use crate::selection::Pair;
 use crate::store::state::sql::NOT_YET_DUE;
 use crate::store::state::Due;
 use crate::store::{iso_now, Enqueued, TaskState};
 
 impl Db {
-    pub fn enqueue(
-        &self,
-        source: &str,
-        exchanges: &[String],
-        symbols: &[String],
-        days: &[(NaiveDate, TaskState, Due)],
-    ) -> Result<Enqueued> {
+    pub fn enqueue(&self, source: &str, pairs: &[Pair], days: &[(NaiveDate, TaskState, Due)]) -> Result<Enqueued> {
         let (Some((first, ..)), Some((last, ..))) = (days.first(), days.last()) else {
             return Ok(Enqueued::default());
         };
@@ -54,31 +49,28 @@ impl Db {
                  ON CONFLICT (exchange, symbol, day) DO NOTHING"
             ))?;
             let consecutive = (*last - *first).num_days() + 1 == days.len() as i64;
-            for exchange in exchanges {
-                for symbol in symbols {
-                    // A pair already complete (the nightly cron's usual case) costs one index count.
-                    if consecutive {
-                        let have: i64 = present.query_row(params![exchange, symbol, first, last], |r| r.get(0))?;
-                        if have as usize >= days.len() {
-                            continue;
-                        }
+            for Pair { exchange, symbol } in pairs {
+                // A pair already complete (the nightly cron's usual case) costs one index count.
+                if consecutive {
+                    let have: i64 = present.query_row(params![exchange, symbol, first, last], |r| r.get(0))?;
+                    if have as usize >= days.len() {
+                        continue;
                     }
-                    if !due.is_empty() {
-                        let added = insert.execute(params![exchange, symbol, enqueued_at, due_json, source])?;
-                        counts.add(exchange, symbol, TaskState::Queued, added as i64);
-                    }
-                    if !not_due.is_empty() {
-                        let added =
-                            insert_later.execute(params![exchange, symbol, enqueued_at, not_due_json, source])?;
-                        counts.add(exchange, symbol, TaskState::NotYetDue, added as i64);
-                        later += added as u64;
-                    }
+                }
+                if !due.is_empty() {
+                    let added = insert.execute(params![exchange, symbol, enqueued_at, due_json, source])?;
+                    counts.add(exchange, symbol, TaskState::Queued, added as i64);
+                }
+                if !not_due.is_empty() {
+                    let added = insert_later.execute(params![exchange, symbol, enqueued_at, not_due_json, source])?;
+                    counts.add(exchange, symbol, TaskState::NotYetDue, added as i64);
+                    later += added as u64;
                 }
             }
         }
         let added = counts.write(&tx)? as u64;
         tx.commit().context("committing the new tasks")?;
-        let total = (exchanges.len() * symbols.len() * days.len()) as u64;
+        let total = (pairs.len() * days.len()) as u64;
         Ok(Enqueued { added, existing: total - added, not_yet_due: later })
     }
 }

@@ -8,22 +8,32 @@ use super::Db;
 
 /// The distinct (exchange, symbol) pairs of `prices`, as the rows `(e, s)`
 /// of the CTE `pairs` (its last row is NULLs), found by a skip scan of the
-/// primary key: one probe per pair, however many prices. `names` and
+/// primary key: a few probes per pair, however many prices. `pairs` and
 /// `latest_pair` each select from it.
+///
+/// Each probe is an equality and a range on the key's columns: SQLite
+/// seeks on a correlated `(exchange, symbol) > (e, s)` by the exchange
+/// only, and read every price of an exchange for each of its pairs (0.67 s
+/// for 1,000 pairs of 667 prices, against 14 ms this way).
 pub(super) const PRICE_PAIRS: &str = "WITH RECURSIVE pairs(e, s) AS (
      SELECT * FROM (SELECT exchange, symbol FROM prices ORDER BY exchange, symbol LIMIT 1)
      UNION ALL
-     SELECT (SELECT exchange FROM prices WHERE (exchange, symbol) > (pairs.e, pairs.s)
-             ORDER BY exchange, symbol LIMIT 1),
-            (SELECT symbol FROM prices WHERE (exchange, symbol) > (pairs.e, pairs.s)
-             ORDER BY exchange, symbol LIMIT 1)
+     SELECT CASE WHEN EXISTS (SELECT 1 FROM prices WHERE exchange = pairs.e AND symbol > pairs.s)
+                 THEN pairs.e
+                 ELSE (SELECT exchange FROM prices WHERE exchange > pairs.e ORDER BY exchange LIMIT 1) END,
+            coalesce((SELECT symbol FROM prices WHERE exchange = pairs.e AND symbol > pairs.s
+                      ORDER BY symbol LIMIT 1),
+                     (SELECT symbol FROM prices
+                      WHERE exchange = (SELECT exchange FROM prices WHERE exchange > pairs.e
+                                        ORDER BY exchange LIMIT 1)
+                      ORDER BY symbol LIMIT 1))
      FROM pairs WHERE pairs.e IS NOT NULL)";
 
 impl Db {
     pub fn latest_pair(&self) -> Result<Option<(String, String)>> {
         let conn = self.conn()?;
         // The prices' pairs by a skip scan of their primary key (as
-        // `names` finds them); then each pair's last day, one probe each,
+        // `pairs` finds them); then each pair's last day, one probe each,
         // and the pair whose last day was stored last. A scan of every
         // price's `fetched_at` would read a million rows to open a page.
         let mut stmt = conn.prepare_cached(formatcp!(

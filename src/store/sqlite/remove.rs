@@ -9,26 +9,33 @@ use super::Db;
 use crate::selection::Selection;
 use crate::store::TaskState;
 
-/// The cells of one pair over the selection's days, of the source `?5`
-/// names (any source for NULL).
+/// The cells of one pair over the selection's days, of the sources `?5`
+/// names as a JSON array (any source for NULL).
 const TASKS: &str = "FROM tasks WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4
-                     AND (?5 IS NULL OR source = ?5)";
+                     AND (?5 IS NULL OR source IN (SELECT value FROM json_each(?5)))";
 
-/// The prices of those cells: with a source, the prices whose task it is.
+/// The prices of those cells: with sources, the prices whose task is theirs.
 const PRICES: &str = "FROM prices WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4
                       AND (?5 IS NULL OR EXISTS (SELECT 1 FROM tasks t WHERE t.exchange = prices.exchange
-                          AND t.symbol = prices.symbol AND t.day = prices.day AND t.source = ?5))";
+                          AND t.symbol = prices.symbol AND t.day = prices.day
+                          AND t.source IN (SELECT value FROM json_each(?5))))";
+
+/// The sources as `?5` takes them.
+fn sources_param(sources: &[String]) -> Result<Option<String>> {
+    Ok(if sources.is_empty() { None } else { Some(serde_json::to_string(sources)?) })
+}
 
 impl Db {
-    pub fn to_remove(&self, sel: &Selection, source: Option<&str>) -> Result<(u64, u64)> {
+    pub fn to_remove(&self, sel: &Selection, sources: &[String]) -> Result<(u64, u64)> {
+        let source = sources_param(sources)?;
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         let (mut tasks, mut prices) = (0, 0);
         {
             let mut count_tasks = tx.prepare_cached(&format!("SELECT count(*) {TASKS}"))?;
             let mut count_prices = tx.prepare_cached(&format!("SELECT count(*) {PRICES}"))?;
-            for (exchange, symbol) in sel.pairs() {
-                let args = params![exchange, symbol, sel.from, sel.to, source];
+            for p in &sel.pairs {
+                let args = params![p.exchange, p.symbol, sel.from, sel.to, source];
                 tasks += count_tasks.query_row(args, |r| r.get::<_, i64>(0))? as u64;
                 prices += count_prices.query_row(args, |r| r.get::<_, i64>(0))? as u64;
             }
@@ -36,7 +43,8 @@ impl Db {
         Ok((tasks, prices))
     }
 
-    pub fn remove(&self, sel: &Selection, source: Option<&str>, prices: bool) -> Result<(u64, u64)> {
+    pub fn remove(&self, sel: &Selection, sources: &[String], prices: bool) -> Result<(u64, u64)> {
+        let source = sources_param(sources)?;
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut counts = Counts::default();
@@ -46,7 +54,8 @@ impl Db {
             let mut delete_prices = tx.prepare_cached(&format!("DELETE {PRICES}"))?;
             let mut by_state = tx.prepare_cached(&format!("SELECT state, count(*) {TASKS} GROUP BY state"))?;
             let mut delete_tasks = tx.prepare_cached(&format!("DELETE {TASKS}"))?;
-            for (exchange, symbol) in sel.pairs() {
+            for p in &sel.pairs {
+                let (exchange, symbol) = (p.exchange.as_str(), p.symbol.as_str());
                 let args = params![exchange, symbol, sel.from, sel.to, source];
                 if prices {
                     priced += delete_prices.execute(args)? as u64;

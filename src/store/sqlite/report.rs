@@ -11,7 +11,7 @@ use rusqlite::{params, Row};
 use super::pairs::PRICE_PAIRS;
 use super::Db;
 use crate::price::{Price, PriceRow};
-use crate::selection::Selection;
+use crate::selection::{Pair, Selection};
 use crate::store::state::sql::{COOLING, FAILED, NOT_YET_DUE};
 use crate::store::{reason, FailedTask, Reason, StateCounts, TaskState};
 
@@ -50,8 +50,8 @@ impl Db {
                 "SELECT state, count(*) FROM tasks
                  WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 GROUP BY state",
             )?;
-            for (exchange, symbol) in sel.pairs() {
-                let mut rows = stmt.query(params![exchange, symbol, sel.from, sel.to])?;
+            for p in &sel.pairs {
+                let mut rows = stmt.query(params![p.exchange, p.symbol, sel.from, sel.to])?;
                 while let Some(r) = rows.next()? {
                     counts[r.get::<_, TaskState>(0)?] += r.get::<_, i64>(1)? as u64;
                 }
@@ -86,26 +86,25 @@ impl Db {
 
     pub fn failures(&self, sel: Option<&Selection>, limit: usize) -> Result<Vec<FailedTask>> {
         let conn = self.conn()?;
-        // The names as JSON arrays; without a selection, every name and day.
-        let (exchanges, symbols, from, to) = match sel {
-            Some(sel) => (
-                Some(serde_json::to_string(&sel.exchanges)?),
-                Some(serde_json::to_string(&sel.symbols)?),
-                sel.from.to_string(),
-                sel.to.to_string(),
-            ),
-            None => (None, None, "0000-01-01".to_string(), "9999-12-31".to_string()),
+        // The pairs as one JSON array of [exchange, symbol]; without a
+        // selection, every pair and day.
+        let (pairs, from, to) = match sel {
+            Some(sel) => {
+                let pairs: Vec<[&str; 2]> =
+                    sel.pairs.iter().map(|p| [p.exchange.as_str(), p.symbol.as_str()]).collect();
+                (Some(serde_json::to_string(&pairs)?), sel.from.to_string(), sel.to.to_string())
+            }
+            None => (None, "0000-01-01".to_string(), "9999-12-31".to_string()),
         };
         let mut stmt = conn.prepare_cached(formatcp!(
             "SELECT exchange, symbol, day, attempts, coalesce(last_error, ''),
                     CASE WHEN failure = 'transient' THEN next_attempt_at END, rounds FROM tasks INDEXED BY tasks_failed
              WHERE state = {FAILED}
-               AND (?2 IS NULL OR exchange IN (SELECT value FROM json_each(?2)))
-               AND (?3 IS NULL OR symbol IN (SELECT value FROM json_each(?3)))
-               AND day BETWEEN ?4 AND ?5
+               AND (?2 IS NULL OR (exchange, symbol) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?2)))
+               AND day BETWEEN ?3 AND ?4
              ORDER BY finished_at DESC LIMIT ?1"
         ))?;
-        let rows = stmt.query_map(params![limit as i64, exchanges, symbols, from, to], |r| {
+        let rows = stmt.query_map(params![limit as i64, pairs, from, to], |r| {
             Ok(FailedTask {
                 exchange: r.get(0)?,
                 symbol: r.get(1)?,
@@ -131,8 +130,8 @@ impl Db {
         let read = |r: &Row<'_>| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, Option<i64>>(1)?));
         let Some(sel) = sel else { return Ok(all.query_row([], read)?) };
         let (mut n, mut first) = (0, None::<i64>);
-        for (exchange, symbol) in sel.pairs() {
-            let (k, at) = stmt.query_row(params![exchange, symbol, sel.from, sel.to], read)?;
+        for p in &sel.pairs {
+            let (k, at) = stmt.query_row(params![p.exchange, p.symbol, sel.from, sel.to], read)?;
             n += k;
             first = match (first, at) {
                 (Some(a), Some(b)) => Some(a.min(b)),
@@ -142,33 +141,44 @@ impl Db {
         Ok((n, first))
     }
 
-    pub fn names(&self) -> Result<(Vec<String>, Vec<String>)> {
+    pub fn pairs(&self) -> Result<Vec<(Pair, Vec<String>)>> {
         let conn = self.conn()?;
-        // The queue's names are in task_counts; the prices' are found by a
-        // skip scan of their primary key, one probe per distinct pair, so a
-        // million prices cost no more than a few.
+        // The queue's pairs are in task_counts, the prices' are found by a
+        // skip scan of their primary key (one probe per distinct pair, so
+        // a million prices cost no more than a few); each pair's first and
+        // last task by the (exchange, symbol, day) index. A pair whose
+        // count rows are all that is left of its tasks has no first task.
         let mut stmt = conn.prepare_cached(formatcp!(
-            "{PRICE_PAIRS} SELECT e, s FROM pairs WHERE e IS NOT NULL UNION SELECT exchange, symbol FROM task_counts"
+            "{PRICE_PAIRS}
+             SELECT e, s,
+                    (SELECT source FROM tasks WHERE exchange = e AND symbol = s ORDER BY day LIMIT 1),
+                    (SELECT source FROM tasks WHERE exchange = e AND symbol = s ORDER BY day DESC LIMIT 1),
+                    max(priced)
+             FROM (SELECT e, s, 1 AS priced FROM pairs WHERE e IS NOT NULL
+                   UNION ALL SELECT exchange, symbol, 0 FROM task_counts)
+             GROUP BY e, s ORDER BY e, s"
         ))?;
-        let mut exchanges = std::collections::BTreeSet::new();
-        let mut symbols = std::collections::BTreeSet::new();
+        let mut out = Vec::new();
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            exchanges.insert(r.get::<_, String>(0)?);
-            symbols.insert(r.get::<_, String>(1)?);
+            let (first, last): (Option<String>, Option<String>) = (r.get(2)?, r.get(3)?);
+            let priced: i64 = r.get(4)?;
+            let mut sources: Vec<String> = first.into_iter().chain(last).collect();
+            sources.dedup();
+            if priced == 1 || !sources.is_empty() {
+                out.push((Pair::new(r.get::<_, String>(0)?, r.get::<_, String>(1)?), sources));
+            }
         }
-        Ok((exchanges.into_iter().collect(), symbols.into_iter().collect()))
+        Ok(out)
     }
 
-    pub fn day_bounds(&self, exchanges: &[String], symbols: &[String]) -> Result<Option<(NaiveDate, NaiveDate)>> {
+    pub fn day_bounds(&self, pairs: &[Pair]) -> Result<Option<(NaiveDate, NaiveDate)>> {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         let mut bounds: Option<(NaiveDate, NaiveDate)> = None;
-        for exchange in exchanges {
-            for symbol in symbols {
-                if let Some((lo, hi)) = pair_bounds(&tx, exchange, symbol)? {
-                    bounds = Some(bounds.map_or((lo, hi), |(a, b)| (lo.min(a), hi.max(b))));
-                }
+        for p in pairs {
+            if let Some((lo, hi)) = pair_bounds(&tx, &p.exchange, &p.symbol)? {
+                bounds = Some(bounds.map_or((lo, hi), |(a, b)| (lo.min(a), hi.max(b))));
             }
         }
         Ok(bounds)
@@ -181,12 +191,12 @@ impl Db {
             "SELECT day, open, high, low, close, volume, fetched_at FROM prices
              WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 ORDER BY day",
         )?;
-        for (exchange, symbol) in sel.pairs() {
-            let mut rows = stmt.query(params![exchange, symbol, sel.from, sel.to])?;
+        for p in &sel.pairs {
+            let mut rows = stmt.query(params![p.exchange, p.symbol, sel.from, sel.to])?;
             while let Some(r) = rows.next()? {
                 each(PriceRow {
-                    exchange: exchange.to_string(),
-                    symbol: symbol.to_string(),
+                    exchange: p.exchange.clone(),
+                    symbol: p.symbol.clone(),
                     day: r.get(0)?,
                     price: Price {
                         open: r.get(1)?,
@@ -221,7 +231,8 @@ impl Db {
              WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 ORDER BY day",
         )?;
         let now = crate::clock::now_ms();
-        for (exchange, symbol) in sel.pairs() {
+        for p in &sel.pairs {
+            let (exchange, symbol) = (p.exchange.as_str(), p.symbol.as_str());
             let args = params![exchange, symbol, sel.from, sel.to];
             let mut priced = prices.query_map(args, |r| r.get::<_, NaiveDate>(0))?.peekable();
             let mut held = tasks.query_map(args, |r| task_reason(r, now))?.peekable();

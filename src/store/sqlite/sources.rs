@@ -57,11 +57,11 @@ impl Db {
              ORDER BY source",
         )?;
         let mut out = Vec::new();
-        for (exchange, symbol) in sel.pairs() {
-            let rows = stmt.query_map(params![exchange, symbol, sel.from, sel.to], |r| r.get(0))?;
+        for p in &sel.pairs {
+            let rows = stmt.query_map(params![p.exchange, p.symbol, sel.from, sel.to], |r| r.get(0))?;
             let sources: Vec<String> = rows.collect::<rusqlite::Result<_>>()?;
             if !sources.is_empty() {
-                out.push((exchange.to_string(), symbol.to_string(), sources));
+                out.push((p.exchange.clone(), p.symbol.clone(), sources));
             }
         }
         Ok(out)

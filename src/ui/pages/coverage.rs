@@ -33,13 +33,9 @@ pub async fn coverage(State(app): State<App>, Query(asked): Query<ReportSelectio
         .blocking(move |store| {
             let asked = asked.or_latest_pair(store)?;
             let Some(mut sel) = asked.resolve(store)? else { return Ok((asked, None)) };
-            // At most GRID_ROWS rows: fewer exchanges, whole.
-            let pairs = sel.exchanges.len() * sel.symbols.len();
-            let all_pairs = pairs;
-            if pairs > GRID_ROWS {
-                sel.exchanges.truncate((GRID_ROWS / sel.symbols.len().max(1)).max(1));
-                sel.symbols.truncate(GRID_ROWS);
-            }
+            // At most GRID_ROWS rows: the first pairs.
+            let all_pairs = sel.pairs.len();
+            sel.pairs.truncate(GRID_ROWS);
             let bucket = Bucket::choose(sel.from, sel.to, GRID_COLUMNS);
             let first = bucket.index(sel.from);
             let width = bucket.columns(sel.from, sel.to);
@@ -81,7 +77,8 @@ pub async fn coverage(State(app): State<App>, Query(asked): Query<ReportSelectio
                     @if rows.len() < *all_pairs { "; the first " (rows.len()) " of " (all_pairs) " rows (filter for others)" }
                     @if *all_pairs == 1 { ". " a href="/coverage?exchange=all&symbol=all" { "Show every pair" } } }
                 div.legend {
-                    @for (class, what) in [("prices", "prices"), ("partial", "prices and no data"), ("nodata", "no data"),
+                    @for (class, what) in [("prices", "prices"), ("partial", "prices and none for good"), ("nodata", "no data"),
+                                           ("outside", "outside the source's history"),
                                            ("failed", "failed"), ("pending", "queued or in progress"),
                                            ("notyetdue", "not yet due"), ("abandoned", "abandoned"), ("notasked", "never asked")] {
                         span { span class={ "swatch c-" (class) } {} " " (what) }
@@ -137,6 +134,7 @@ fn state_class(state: crate::report::State) -> &'static str {
         State::Prices => "prices",
         State::Partial => "partial",
         State::NoData => "nodata",
+        State::OutsideHistory => "outside",
         State::Failed => "failed",
         State::Pending => "pending",
         State::NotAsked => "notasked",

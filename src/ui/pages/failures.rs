@@ -20,7 +20,11 @@ pub async fn failures(State(app): State<App>, Query(asked): Query<ReportSelectio
     let (failed, sel, sources, asked) = app
         .blocking(move |store| {
             let sel = if asked.is_set() { asked.resolve(store)? } else { None };
-            let failed = store.failures(sel.as_ref(), FAILURES_LISTED)?;
+            // A selection that holds nothing lists no failure (not every one).
+            let failed = match (&sel, asked.is_set()) {
+                (None, true) => Vec::new(),
+                _ => store.failures(sel.as_ref(), FAILURES_LISTED)?,
+            };
             let sources: HashMap<(String, String), String> =
                 store.pair_sources()?.into_iter().map(|(e, s, source)| ((e, s), source)).collect();
             Ok((failed, sel, sources, asked))
@@ -52,8 +56,9 @@ pub async fn failures(State(app): State<App>, Query(asked): Query<ReportSelectio
         @if !read_only && s.counts.failed > 0 {
             p {
                 @match &sel {
-                    Some(sel) => button.retry type="button" data-scope="all" data-exchange=(sel.exchanges.join(","))
-                        data-symbol=(sel.symbols.join(",")) data-from=(sel.from) data-to=(sel.to) {
+                    // What was asked, resolved again by the same rule on the server.
+                    Some(sel) => button.retry type="button" data-scope="all" data-exchange=(asked.exchange)
+                        data-symbol=(asked.symbol) data-source=(asked.source) data-from=(sel.from) data-to=(sel.to) {
                         "Retry every failed task of " (sel.describe()) },
                     None => button.retry type="button" data-scope="all" { "Retry every failed task" },
                 }

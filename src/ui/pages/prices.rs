@@ -6,6 +6,7 @@ use maud::{html, Markup, PreEscaped};
 use serde::Deserialize;
 
 use super::frame::{page, snapshot};
+use crate::selection::Pair;
 use crate::ui::selection::ReportSelectionQuery;
 use crate::ui::{App, Failure};
 
@@ -34,24 +35,15 @@ pub async fn prices(State(app): State<App>, Query(q): Query<PricesQuery>) -> Res
     let chart = app
         .blocking(move |store| {
             let asked = asked.or_latest_pair(store)?;
-            let (exchanges, symbols) = store.names()?;
-            // One pair: the first named (the one fetched last, for none),
-            // or the first in the database.
-            let first = |named: &str, stored: &[String]| -> Option<String> {
-                let named = named.split(',').map(str::trim).find(|n| !n.is_empty());
-                named.map(String::from).or_else(|| stored.first().cloned())
+            // One pair: the first the address leaves (the one fetched
+            // last, when it names none).
+            let Some(sel) = asked.resolve(store)? else {
+                return Ok(asked.is_set().then_some((asked, None)));
             };
-            let exchange = first(&asked.exchange, &exchanges);
-            let symbol = first(&asked.symbol, &symbols);
-            let (Some(exchange), Some(symbol)) = (exchange, symbol) else { return Ok(None) };
-            let one = ReportSelectionQuery {
-                exchange: exchange.clone(),
-                symbol: symbol.clone(),
-                from: asked.from,
-                to: asked.to,
-            };
+            let Some(Pair { exchange, symbol }) = sel.pairs.first().cloned() else { return Ok(None) };
+            let one = ReportSelectionQuery { exchange, symbol, ..asked };
             let Some(sel) = one.resolve(store)? else { return Ok(Some((one, None))) };
-            let data = crate::report::chart::ChartData::load(store, &exchange, &symbol, sel.from, sel.to)?;
+            let data = crate::report::chart::ChartData::load(store, &one.exchange, &one.symbol, sel.from, sel.to)?;
             let style = if candles { crate::report::chart::Style::Candles } else { crate::report::chart::Style::Line };
             let svg = crate::report::chart::svg(&data, style, (960, 420))?;
             Ok(Some((one, Some((sel, data, svg)))))
@@ -66,7 +58,9 @@ pub async fn prices(State(app): State<App>, Query(q): Query<PricesQuery>) -> Res
         (form)
         @match &chart {
             None => p.note { "No prices or tasks yet." },
-            Some((one, None)) => p.note { "Nothing stored or queued for " (one.exchange) " " (one.symbol) " in that range." },
+            Some((one, None)) => p.note { "Nothing stored or queued for "
+                (if one.exchange.is_empty() || one.symbol.is_empty() { "this selection".to_string() }
+                 else { format!("{} {}", one.exchange, one.symbol) }) " in that range." },
             Some((_, Some((sel, data, svg)))) => {
                 p { (data.exchange) " " (data.symbol) ", " (sel.from) " to " (sel.to) ": "
                     (data.prices.len()) " prices, " (data.missing.len()) " days missing. "
