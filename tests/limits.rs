@@ -145,6 +145,7 @@ fn missing(sb: &Sandbox, c: &Case) -> Vec<(String, String)> {
         "--to",
         &c.to,
         "--missing",
+        "--each-day",
         "--format",
         "json",
     ]);

@@ -115,6 +115,7 @@ fn fetch(fault: Fault, case: &Case, kraken_ago: i64) -> Option<Got> {
         "--to",
         &to,
         "--missing",
+        "--each-day",
         "--format",
         "json",
     ]);
