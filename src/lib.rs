@@ -10,6 +10,7 @@ pub mod clock;
 pub mod cmd;
 pub mod dates;
 pub mod error;
+pub mod life;
 pub mod owner;
 pub mod price;
 pub mod report;
@@ -19,6 +20,8 @@ pub mod server;
 pub mod source;
 pub mod store;
 pub mod ui;
+pub mod value;
+pub mod words;
 pub mod work;
 
 #[cfg(test)]

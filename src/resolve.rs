@@ -12,10 +12,10 @@ use chrono::NaiveDate;
 use crate::cli::QueueSelectionArgs;
 use crate::dates;
 use crate::error::Usage;
-use crate::report::plural;
 use crate::selection::{Pair, Selection};
 use crate::source::{FetchError, Meant, PriceSource};
 use crate::store::Store;
+use crate::words::plural;
 
 /// The selection to queue that `args` names, before anything touches the
 /// database: the days checked, `all` expanded and the names checked through

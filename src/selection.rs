@@ -100,7 +100,7 @@ impl Selection {
     /// a cross product (what is queued), "12 pairs x 31 days (...)" for
     /// any other list of pairs (what a database of many sources holds).
     pub fn describe(&self) -> String {
-        use crate::report::plural;
+        use crate::words::plural;
         let range = if self.from == self.to { self.from.to_string() } else { format!("{} to {}", self.from, self.to) };
         let exchanges: BTreeSet<&str> = self.pairs.iter().map(|p| p.exchange.as_str()).collect();
         let symbols: BTreeSet<&str> = self.pairs.iter().map(|p| p.symbol.as_str()).collect();

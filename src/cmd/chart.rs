@@ -105,7 +105,7 @@ fn summary(data: &ChartData) -> String {
         data.symbol,
         data.from,
         data.to,
-        crate::report::plural(data.prices.len() as u64, "price", "prices"),
+        crate::words::plural(data.prices.len() as u64, "price", "prices"),
         data.missing.len()
     );
     let mut reasons: BTreeMap<&str, u64> = BTreeMap::new();

@@ -206,4 +206,4 @@ fn handle_signals() -> Result<()> {
     .context("installing the Ctrl-C handler")
 }
 
-pub use crate::report::plural;
+pub use crate::words::plural;

@@ -8,13 +8,9 @@ mod query;
 mod sources;
 mod status;
 
+pub use crate::words::plural;
 pub use coverage::{coverage, Bucket, Day, DayCounts, Grid, Row, State};
 pub use output::{Format, Output, Value};
 pub use query::{query, QueryTotals, Rows};
 pub use sources::PairSources;
 pub use status::{status, Only};
-
-/// "1 task", "2 tasks".
-pub fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}

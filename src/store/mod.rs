@@ -21,7 +21,6 @@ mod model;
 mod postgres;
 mod queue;
 mod reads;
-pub(crate) mod reason;
 mod sqlite;
 pub mod state;
 mod task;
@@ -37,14 +36,14 @@ use std::time::Duration;
 
 use anyhow::Result;
 
+pub use crate::life::{Missing, Reason};
 pub use counts::{FailedTask, StateCounts};
 pub use error::{error_kind, hint, ErrorKind, Stopped, StoreError};
 pub use location::Location;
-pub use reason::{Missing, Reason};
 pub use state::TaskState;
 pub use task::{Completion, Enqueued, Outcome, Task};
 
-use crate::report::Value;
+use crate::value::Value;
 
 /// How to open a database.
 #[derive(Debug, Clone)]

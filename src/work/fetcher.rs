@@ -331,5 +331,5 @@ impl Fetcher {
 
 /// A task's last error, with how many attempts it had.
 fn gave_up(error: &str, attempts: u32) -> String {
-    format!("{error} (gave up after {})", crate::report::plural(u64::from(attempts), "attempt", "attempts"))
+    format!("{error} (gave up after {})", crate::words::plural(u64::from(attempts), "attempt", "attempts"))
 }

@@ -2,8 +2,8 @@
 //! row or the whole grid sums up to a [`State`].
 
 use super::State;
-use crate::report::plural;
 use crate::store::Reason;
+use crate::words::plural;
 
 /// What one day of a row holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use chrono::{Datelike, Months, NaiveDate};
 
 use super::state::RESET;
 use super::{legend, Bucket, Day, DayCounts, State};
-use crate::report::plural;
+use crate::words::plural;
 
 /// Columns drawn even when the labels leave less room than that: a grid
 /// wider than the terminal still reads, one squeezed to nothing does not.

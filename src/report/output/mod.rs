@@ -13,26 +13,7 @@ use std::io::{BufWriter, Write};
 
 use anyhow::Result;
 
-/// A value of a report's row: what every output format knows how to write.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[serde(untagged)]
-pub enum Value {
-    Null,
-    Integer(i64),
-    Real(f64),
-    Text(String),
-}
-
-impl std::fmt::Display for Value {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Value::Null => f.write_str("NULL"),
-            Value::Integer(i) => write!(f, "{i}"),
-            Value::Real(x) => write!(f, "{x}"),
-            Value::Text(s) => f.write_str(s),
-        }
-    }
-}
+pub use crate::value::Value;
 
 /// How a report is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]

@@ -10,7 +10,7 @@ impl Harness {
         type TaskRow = (i64, String, String, String, String, i64, i64, Option<String>, Option<i64>, i64);
         // The error, finished, failure and rounds.
         type Rest = (Option<String>, i64, Option<String>, i64);
-        let raw: Vec<(TaskRow, Rest)> = testing::rows::<Vec<crate::report::Value>>(
+        let raw: Vec<(TaskRow, Rest)> = testing::rows::<Vec<crate::value::Value>>(
             &self.db,
             "SELECT id, exchange, symbol, day, state, attempts, next_attempt_at, owner, lease_until, claims,
                     last_error, CASE WHEN finished_at IS NULL THEN 0 ELSE 1 END, failure, rounds
@@ -20,7 +20,7 @@ impl Harness {
         .into_iter()
         .map(|row| {
             let mut it = row.into_iter();
-            let mut next = || it.next().unwrap_or(crate::report::Value::Null);
+            let mut next = || it.next().unwrap_or(crate::value::Value::Null);
             let first: TaskRow = testing::Row::from_row((0..10).map(|_| next()).collect(), "tasks");
             let error: Option<String> = testing::Row::from_row(vec![next()], "last_error");
             let finished: i64 = testing::Row::from_row(vec![next()], "finished");

@@ -23,7 +23,7 @@ use super::TaskState::{self, *};
 use super::{testing, Completion, Create, Enqueued, Outcome, StateCounts, Store, Task};
 use crate::clock;
 use crate::price::Price;
-use crate::report::Value;
+use crate::value::Value;
 
 /// Cases per `cargo test` run: 64 sequences of up to 80 steps take 4-6 s
 /// on 2 cores in a debug build. (At 60 steps, a NoData that kept the old

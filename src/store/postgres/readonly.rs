@@ -16,8 +16,8 @@ use r2d2_postgres::postgres::fallible_iterator::FallibleIterator;
 use r2d2_postgres::postgres::types::{ToSql, Type};
 
 use super::{config, connect, describe};
-use crate::report::Value;
 use crate::store::{Location, Stopped};
+use crate::value::Value;
 
 /// How a statement `sql` may begin.
 const QUERIES: &[&str] = &["select", "with", "values", "table", "explain", "show"];

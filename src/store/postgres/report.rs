@@ -15,7 +15,7 @@ use super::{describe, Db};
 use crate::price::{Price, PriceRow};
 use crate::selection::{Pair, Selection};
 use crate::store::state::sql::{COOLING, FAILED, NOT_YET_DUE};
-use crate::store::{iso, reason, FailedTask, Reason, StateCounts, TaskState};
+use crate::store::{iso, FailedTask, Reason, StateCounts, TaskState};
 
 impl Db {
     pub fn counts(&self) -> Result<StateCounts> {
@@ -226,7 +226,7 @@ impl Db {
                         let attempts = r.get::<_, i32>(5) as u32;
                         let at = self.local_time(r.get(7));
                         let cooling = r.get::<_, Option<i32>>(8).map(|n| n as u32);
-                        Some(reason::reason(state, attempts, r.get(6), at, cooling, self.local_time(now)))
+                        Some(crate::life::reason(state, attempts, r.get(6), at, cooling, self.local_time(now)))
                     }
                 };
                 each(r.get(0), r.get(1), r.get(2), why)

@@ -17,8 +17,8 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 use super::{cannot_open, check_path, immutable_uri, Create, Options};
-use crate::report::Value;
 use crate::store::Stopped;
+use crate::value::Value;
 
 /// PRAGMAs that take an argument yet only read; their table-valued forms
 /// (`pragma_table_info('prices')`) are the only `pragma_*` tables allowed,

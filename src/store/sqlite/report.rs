@@ -13,7 +13,7 @@ use super::Db;
 use crate::price::{Price, PriceRow};
 use crate::selection::{Pair, Selection};
 use crate::store::state::sql::{COOLING, FAILED, NOT_YET_DUE};
-use crate::store::{reason, FailedTask, Reason, StateCounts, TaskState};
+use crate::store::{FailedTask, Reason, StateCounts, TaskState};
 
 impl Db {
     pub fn counts(&self) -> Result<StateCounts> {
@@ -265,7 +265,7 @@ fn pair_bounds(tx: &rusqlite::Transaction<'_>, exchange: &str, symbol: &str) -> 
 }
 
 fn task_reason(r: &Row<'_>, now: i64) -> rusqlite::Result<(NaiveDate, Reason)> {
-    Ok((r.get(0)?, reason::reason(r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, now)))
+    Ok((r.get(0)?, crate::life::reason(r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, now)))
 }
 
 /// Moves a day-sorted row stream up to `day` and takes the row of that day.

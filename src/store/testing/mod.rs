@@ -23,7 +23,7 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use values::{Column, Param, Row};
 
-use crate::report::Value;
+use crate::value::Value;
 
 /// Which backend holds a database, as the binary's `--db` tells them apart.
 enum Backend<'a> {

@@ -7,7 +7,7 @@ use std::sync::{Mutex, PoisonError};
 use r2d2_postgres::postgres::{self, types::Type, Client, NoTls, SimpleQueryMessage};
 
 use super::Param;
-use crate::report::Value;
+use crate::value::Value;
 
 /// Idle connections by URL: a test reads hundreds of rows one statement
 /// at a time, and a new session costs a process on the server. A

@@ -6,7 +6,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
 
 use super::Param;
-use crate::report::Value;
+use crate::value::Value;
 
 pub(super) fn rows(path: &Path, sql: &str, params: &[&dyn Param]) -> Vec<Vec<Value>> {
     let conn = open(path, OpenFlags::SQLITE_OPEN_READ_WRITE);

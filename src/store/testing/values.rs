@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 
-use crate::report::Value;
+use crate::value::Value;
 
 /// A value bound to a `?1`-style parameter of a statement.
 pub trait Param {

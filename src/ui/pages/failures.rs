@@ -68,7 +68,7 @@ pub async fn failures(State(app): State<App>, Query(asked): Query<ReportSelectio
         @for (error, tasks) in &groups {
             section.group {
                 h2 { code { (error) } }
-                p { (crate::report::plural(tasks.len() as u64, "task", "tasks"))
+                p { (crate::words::plural(tasks.len() as u64, "task", "tasks"))
                     // The request the newest one was about (its secrets masked, as stored).
                     @if let Some(first) = tasks.first().filter(|f| f.error.len() > error.len()) {
                         "; the newest: " code.request { (first.error[..first.error.len() - error.len()].trim_end_matches(": ")) } } }

@@ -135,5 +135,5 @@ fn bar_words(counts: &StateCounts) -> String {
     let parts: Vec<String> =
         BAR.iter().filter(|s| counts[**s] > 0).map(|s| format!("{} {}", counts[*s], s.words())).collect();
     let finished = if parts.is_empty() { "none finished".to_string() } else { parts.join(", ") };
-    format!("{finished} of {}", crate::report::plural(counts.total(), "task", "tasks"))
+    format!("{finished} of {}", crate::words::plural(counts.total(), "task", "tasks"))
 }

@@ -71,7 +71,7 @@ impl std::fmt::Display for Reason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Reason::Queued { attempts, error: Some(e) } if *attempts > 0 => {
-                let attempts = crate::report::plural(u64::from(*attempts), "failed attempt", "failed attempts");
+                let attempts = crate::words::plural(u64::from(*attempts), "failed attempt", "failed attempts");
                 write!(f, "queued (after {attempts}, last: {e})")
             }
             Reason::Failed { error } => write!(f, "failed: {error}"),
@@ -79,7 +79,7 @@ impl std::fmt::Display for Reason {
                 f,
                 "failed for now, on transient errors: {error}; asked again from {} (after round {rounds} of {})",
                 crate::clock::show(*at),
-                super::state::ROUNDS
+                super::retry::ROUNDS
             ),
             Reason::Abandoned { error } => write!(f, "abandoned: {error}"),
             Reason::NotYetDue { at, note } => match note {
@@ -106,7 +106,7 @@ pub struct Missing {
 /// Why a cell whose task is in `state` has no price, at `now` (ms): the
 /// task's attempts, last error and `next_attempt_at` tell the rest, and
 /// for a failure on transient errors, `cooling`: the rounds that ended so.
-pub(crate) fn reason(
+pub fn reason(
     state: TaskState,
     attempts: u32,
     error: Option<String>,
