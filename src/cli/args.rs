@@ -319,9 +319,10 @@ pub struct ServeArgs {
     /// (error=0.05), or NAME=first:N for the first N requests of every
     /// price. Names: error (500/502/504), 429, 503, stall, reset,
     /// malformed, truncated, oversized; on the stand-ins' candle paths also
-    /// short-page, off-utc, duplicate, ban, body-limit, and range answers
-    /// that prove less than they seem: ignore-range, cut-start, cut-end,
-    /// wrong-unit, off-utc-early. Repeat for several.
+    /// short-page, off-utc, duplicate, ban, body-limit, busy (the
+    /// exchange's "busy" code), unclosed (candles not closed yet), and range
+    /// answers that prove less than they seem: ignore-range, cut-start,
+    /// cut-end, wrong-unit, off-utc-early. Repeat for several.
     #[arg(long = "fault", value_name = "NAME=RATE", value_parser = faults::parse_rule)]
     pub faults: Vec<FaultRule>,
 

@@ -48,3 +48,15 @@ fn the_help_of_server_gives_each_built_in_source_s_own_address() {
         assert!(help.contains(&format!("{name} {address}")), "--server's help lacks {name}'s {address}: {help}");
     }
 }
+
+#[test]
+fn the_help_of_serve_names_every_fault() {
+    use crate::server::Fault;
+    let serve = super::command().find_subcommand("serve").expect("serve").clone();
+    let fault = serve.get_arguments().find(|a| a.get_id() == "faults").expect("--fault");
+    let help = fault.get_long_help().or(fault.get_help()).expect("its help").to_string();
+    let words: Vec<&str> = help.split(|c: char| c.is_whitespace() || ",.;(".contains(c)).collect();
+    for fault in Fault::ALL.into_iter().chain(Fault::VENUE).chain(Fault::RANGE) {
+        assert!(words.contains(&fault.name()), "--fault's help lacks {}: {help}", fault.name());
+    }
+}
