@@ -92,8 +92,8 @@ impl Db {
         let (condition, args) = super::counts::in_selection(sel, 2);
         let sql = format!(
             "SELECT exchange, symbol, day, attempts, coalesce(last_error, ''),
-                    CASE WHEN failure = 'transient' THEN next_attempt_at END, rounds FROM tasks
-             WHERE state = {FAILED}{condition} ORDER BY finished_at DESC LIMIT $1"
+                    CASE WHEN state = {COOLING} THEN next_attempt_at END, rounds FROM tasks
+             WHERE state IN ({FAILED}, {COOLING}){condition} ORDER BY finished_at DESC LIMIT $1"
         );
         let limit = limit as i64;
         self.with(|c| {
@@ -119,7 +119,7 @@ impl Db {
 
     pub fn cooling(&self, sel: Option<&Selection>) -> Result<(u64, Option<i64>)> {
         let (condition, args) = super::counts::in_selection(sel, 1);
-        let sql = format!("SELECT count(*), min(next_attempt_at) FROM tasks WHERE {COOLING}{condition}");
+        let sql = format!("SELECT count(*), min(next_attempt_at) FROM tasks WHERE state = {COOLING}{condition}");
         self.with(|c| {
             let mut params: Vec<&(dyn ToSql + Sync)> = vec![];
             if let Some(a) = &args {
@@ -209,7 +209,7 @@ impl Db {
         let now = self.db_time(crate::clock::now_ms());
         self.stream(
             "SELECT p.exchange, p.symbol, d.day, pr.day IS NOT NULL, t.state, t.attempts, t.last_error,
-                    t.next_attempt_at, CASE WHEN t.failure = 'transient' THEN t.rounds END
+                    t.next_attempt_at, t.rounds
              FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS p(exchange, symbol, ord)
              CROSS JOIN LATERAL (SELECT g::date AS day FROM generate_series($3::date, $4::date, interval '1 day') g) d
              LEFT JOIN tasks t ON t.exchange = p.exchange AND t.symbol = p.symbol AND t.day = d.day
@@ -225,8 +225,8 @@ impl Db {
                     (false, Some(state)) => {
                         let attempts = r.get::<_, i32>(5) as u32;
                         let at = self.local_time(r.get(7));
-                        let cooling = r.get::<_, Option<i32>>(8).map(|n| n as u32);
-                        Some(crate::life::reason(state, attempts, r.get(6), at, cooling, self.local_time(now)))
+                        let rounds = r.get::<_, i32>(8) as u32;
+                        Some(crate::life::reason(state, attempts, r.get(6), at, rounds, self.local_time(now)))
                     }
                 };
                 each(r.get(0), r.get(1), r.get(2), why)

@@ -98,8 +98,8 @@ impl Db {
         };
         let mut stmt = conn.prepare_cached(formatcp!(
             "SELECT exchange, symbol, day, attempts, coalesce(last_error, ''),
-                    CASE WHEN failure = 'transient' THEN next_attempt_at END, rounds FROM tasks INDEXED BY tasks_failed
-             WHERE state = {FAILED}
+                    CASE WHEN state = {COOLING} THEN next_attempt_at END, rounds FROM tasks INDEXED BY tasks_failed
+             WHERE (state = {FAILED} OR state = {COOLING})
                AND (?2 IS NULL OR (exchange, symbol) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?2)))
                AND day BETWEEN ?3 AND ?4
              ORDER BY finished_at DESC LIMIT ?1"
@@ -122,10 +122,10 @@ impl Db {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(formatcp!(
             "SELECT count(*), min(next_attempt_at) FROM tasks INDEXED BY tasks_cooling
-             WHERE {COOLING} AND exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4"
+             WHERE state = {COOLING} AND exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4"
         ))?;
         let mut all = conn.prepare_cached(formatcp!(
-            "SELECT count(*), min(next_attempt_at) FROM tasks INDEXED BY tasks_cooling WHERE {COOLING}"
+            "SELECT count(*), min(next_attempt_at) FROM tasks INDEXED BY tasks_cooling WHERE state = {COOLING}"
         ))?;
         let read = |r: &Row<'_>| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, Option<i64>>(1)?));
         let Some(sel) = sel else { return Ok(all.query_row([], read)?) };
@@ -226,8 +226,7 @@ impl Db {
             "SELECT day FROM prices WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 ORDER BY day",
         )?;
         let mut tasks = tx.prepare_cached(
-            "SELECT day, state, attempts, last_error, next_attempt_at,
-                    CASE WHEN failure = 'transient' THEN rounds END FROM tasks
+            "SELECT day, state, attempts, last_error, next_attempt_at, rounds FROM tasks
              WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 ORDER BY day",
         )?;
         let now = crate::clock::now_ms();

@@ -25,6 +25,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0004_state_check_as_ors", include_str!("../../../migrations/sqlite/0004_state_check_as_ors.sql")),
     ("0005_sources", include_str!("../../../migrations/sqlite/0005_sources.sql")),
     ("0006_transient_failures", include_str!("../../../migrations/sqlite/0006_transient_failures.sql")),
+    (
+        "0007_cooling_and_counts_by_source",
+        include_str!("../../../migrations/sqlite/0007_cooling_and_counts_by_source.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
