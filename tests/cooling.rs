@@ -29,7 +29,7 @@ const THREE: [&str; 12] = [
 /// ended by hand instead: the same moment, seen from the database.
 fn later(sb: &Sandbox, ahead: &str, args: &[&str]) -> crate::common::Output {
     if sb.db().starts_with("postgres") {
-        sb.execute("UPDATE tasks SET next_attempt_at = 1 WHERE state = 'failed' AND failure = 'transient'", &[]);
+        sb.execute("UPDATE tasks SET next_attempt_at = 1 WHERE state = 'cooling'", &[]);
     }
     let mut cmd = sb.command(args);
     cmd.env(AHEAD, ahead);
@@ -53,7 +53,7 @@ fn a_blip_of_server_errors_cools_down_and_a_later_run_fetches_it() {
     assert!(out.stderr.contains("3 tasks failed on transient errors"), "{}", out.stderr);
     let rows: Vec<(String, Option<String>, i64, i64)> =
         sb.rows("SELECT state, failure, rounds, attempts FROM tasks ORDER BY day", &[]);
-    assert_eq!(rows, vec![("failed".into(), Some("transient".into()), 1, 2); 3]);
+    assert_eq!(rows, vec![("cooling".into(), Some("transient".into()), 1, 2); 3]);
     counts_agree(&sb);
 
     let status = sb.run(&["status"]).expect_code(OK);
@@ -112,7 +112,7 @@ fn a_404_stays_failed_and_exits_4_beside_transient_failures() {
         kinds,
         vec![
             ("a/b".into(), "failed".into(), "permanent".into()),
-            ("bitstamp".into(), "failed".into(), "transient".into())
+            ("bitstamp".into(), "cooling".into(), "transient".into())
         ]
     );
     let status = sb.run(&["status"]).expect_code(OK);
