@@ -151,6 +151,21 @@ impl Harness {
         prop_assert_eq!(self.store.counts().map_err(fail)?, total, "counts()");
         let by_pair: Vec<_> = pairs.into_iter().map(|((e, s), n)| (e, s, n)).collect();
         prop_assert_eq!(self.store.counts_by_pair().map_err(fail)?, by_pair, "counts_by_pair()");
+
+        // counts_in(): over every day (read from the counts) and over some
+        // (from the tasks), the states as stored.
+        let days = all_days();
+        let every = crate::selection::Pair::cross(&EXCHANGES.map(String::from), &SYMBOLS.map(String::from));
+        for (from, to) in [(days[0], days[5]), (days[1], days[3]), (days[0], days[4])] {
+            let sel = crate::selection::Selection::new(every.clone(), from, to);
+            let mut want = StateCounts::default();
+            for ((_, _, d), c) in &self.cells {
+                if (from..=to).contains(d) {
+                    want[c.row.state] += 1;
+                }
+            }
+            prop_assert_eq!(self.store.counts_in(&sel).map_err(fail)?, want, "counts_in({} to {})", from, to);
+        }
         Ok(())
     }
 }

@@ -40,11 +40,23 @@ impl Db {
         let p = super::counts::SelectionParams::of(sel);
         self.with(|c| {
             let mut counts = StateCounts::default();
-            // The pairs as a semi-join (a join sorted a million tasks to
-            // merge them: 400 ms against 150 ms).
+            // A pair whose every task is in the range (its first and last
+            // day, two probes of the index) is read from the counts; the
+            // others' tasks are counted, the pairs as a semi-join (a join
+            // sorted a million tasks to merge them: 400 ms against 150 ms).
             for r in c.query(
-                "SELECT state, count(*) FROM tasks
-                 WHERE (exchange, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND day BETWEEN $3 AND $4
+                "WITH b AS MATERIALIZED (
+                     SELECT e, s, (SELECT min(day) FROM tasks WHERE exchange = e AND symbol = s) AS lo,
+                                  (SELECT max(day) FROM tasks WHERE exchange = e AND symbol = s) AS hi
+                     FROM unnest($1::text[], $2::text[]) AS p(e, s))
+                 SELECT state, sum(n)::bigint FROM (
+                     SELECT state, n FROM task_count_shards
+                     WHERE (exchange, symbol) IN (SELECT e, s FROM b WHERE lo >= $3 AND hi <= $4)
+                     UNION ALL
+                     SELECT state, count(*) FROM tasks
+                     WHERE (exchange, symbol) IN (SELECT e, s FROM b WHERE lo < $3 OR hi > $4)
+                       AND day BETWEEN $3 AND $4
+                     GROUP BY state) c
                  GROUP BY state",
                 &p.params(),
             )? {
@@ -119,7 +131,15 @@ impl Db {
 
     pub fn cooling(&self, sel: Option<&Selection>) -> Result<(u64, Option<i64>)> {
         let (condition, args) = super::counts::in_selection(sel, 1);
-        let sql = format!("SELECT count(*), min(next_attempt_at) FROM tasks WHERE state = {COOLING}{condition}");
+        let sql = match sel {
+            // Every one: how many from the counts, the first by one probe of the index.
+            None => formatcp!(
+                "SELECT (SELECT coalesce(sum(n), 0)::bigint FROM task_count_shards WHERE state = {COOLING}),
+                        (SELECT min(next_attempt_at) FROM tasks WHERE state = {COOLING})"
+            )
+            .to_string(),
+            Some(_) => format!("SELECT count(*), min(next_attempt_at) FROM tasks WHERE state = {COOLING}{condition}"),
+        };
         self.with(|c| {
             let mut params: Vec<&(dyn ToSql + Sync)> = vec![];
             if let Some(a) = &args {

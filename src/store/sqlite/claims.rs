@@ -126,8 +126,10 @@ impl Db {
         let conn = self.conn()?;
         let (n, first): (i64, Option<i64>) = conn
             .prepare_cached(formatcp!(
-                "SELECT count(*), min(next_attempt_at) FROM tasks INDEXED BY tasks_not_yet_due
-                 WHERE state = {NOT_YET_DUE}"
+                // How many from the counts, the first by one probe of the index.
+                "SELECT (SELECT coalesce(sum(n), 0) FROM task_counts WHERE state = {NOT_YET_DUE}),
+                        (SELECT min(next_attempt_at) FROM tasks INDEXED BY tasks_not_yet_due
+                         WHERE state = {NOT_YET_DUE})"
             ))?
             .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok((n as u64, first))
