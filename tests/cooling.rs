@@ -154,6 +154,13 @@ fn after_its_last_round_a_transient_failure_needs_a_person() {
     let (failure, error): (String, String) = sb.one("SELECT failure, last_error FROM tasks", &[]);
     assert_eq!(failure, "permanent");
     assert!(error.contains("failing for at least 2days 7h over 7 rounds"), "{error}");
+    // Where it is shown, it comes with what to do.
+    let status = sb.run(&["status"]).expect_code(OK);
+    assert!(
+        status.stdout.contains("1 permanent: a person is needed. `pricequeue retry` queues them again"),
+        "{}",
+        status.stdout
+    );
     // And it stays failed: the next run asks nothing and exits 4.
     later(&sb, "80h", &args).expect_code(FAILED);
     counts_agree(&sb);

@@ -206,25 +206,7 @@ impl Failure {
     }
 }
 
-pub use crate::life::retry::{cool_down, ROUNDS};
-
-/// What a task whose attempts ran out on transient errors at `now` becomes,
-/// after `rounds` earlier rounds: it cools down until a later run asks
-/// again, or after its last round fails for good, saying for how long it
-/// has been failing (at least the cool-downs it waited).
-pub fn gave_up(error: String, rounds: u32, now: i64) -> Outcome {
-    if rounds + 1 < ROUNDS {
-        return Outcome::Cooling { error, at: crate::clock::after(now, cool_down(rounds)) };
-    }
-    let waited: Duration = (0..rounds).map(cool_down).sum();
-    Outcome::Failed {
-        error: format!(
-            "{error}; failing for at least {} over {} rounds of attempts: check the source, then `pricequeue retry`",
-            humantime::format_duration(waited),
-            rounds + 1
-        ),
-    }
-}
+pub use super::retry_policy::{cool_down, ROUNDS};
 
 /// Where a task enqueued at `now` for `day` starts: queued, or not yet due
 /// until its day has ended (UTC) and `grace` has passed (see

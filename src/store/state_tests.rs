@@ -111,11 +111,17 @@ fn a_transient_failure_cools_down_longer_each_round_then_needs_a_person() {
     let now = 1_000;
     for rounds in 0..ROUNDS - 1 {
         let at = now + crate::clock::ms(cool_down(rounds));
-        assert_eq!(gave_up("HTTP 502".into(), rounds, now), Outcome::Cooling { error: "HTTP 502".into(), at });
+        assert_eq!(
+            crate::store::RetryPolicy::round_over("HTTP 502".into(), rounds, now),
+            Outcome::Cooling { error: "HTTP 502".into(), at }
+        );
     }
-    let Outcome::Failed { error } = gave_up("HTTP 502".into(), ROUNDS - 1, now) else { panic!("the last round") };
+    let Outcome::Failed { error } = crate::store::RetryPolicy::round_over("HTTP 502".into(), ROUNDS - 1, now) else {
+        panic!("the last round")
+    };
     assert!(error.starts_with("HTTP 502; failing for at least 2days 7h over 7 rounds"), "{error}");
-    assert!(error.contains("pricequeue retry"), "{error}");
+    // What happened, not what to do: the advice is the reports' (status).
+    assert!(!error.contains("pricequeue retry"), "{error}");
     // The promotion of a cooled task is drawn, and the SQL says what it does.
     assert!(TaskState::EDGES.contains(&(Some(Cooling), Queued, "its cool-down ends")));
     assert_eq!(sql::COOLING, "'cooling'");
