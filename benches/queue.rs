@@ -2,7 +2,7 @@
 //! by side in one run, since these machines are noisy. Not a test: nothing
 //! here passes or fails.
 //!
-//! cargo bench --bench queue                       # all seven
+//! cargo bench --bench queue                       # all eight
 //! cargo bench --bench queue -- overhead storage   # some of them
 //!
 //! PostgreSQL databases are made (and dropped) on the server PQ_BENCH_PG
@@ -26,6 +26,9 @@
 //!    at their documented pace: requests against the fewest possible and
 //!    wall time, beside the same day by day and beside ccxt
 //!    (PQ_BENCH_QUICK=1: day by day for one pair only).
+//! 8. status: `status` on a million queued tasks, enqueue of the million
+//!    and `work` over 50,000 tasks; with PQ_BENCH_BASELINE=<another
+//!    pricequeue binary>, that build beside this one.
 
 // A bench target is a crate root, whose modules sit beside it, not under
 // benches/queue/: each is named by path.
@@ -43,6 +46,8 @@ mod overhead;
 mod scale;
 #[path = "queue/sources.rs"]
 mod sources;
+#[path = "queue/status.rs"]
+mod status;
 #[path = "queue/storage.rs"]
 mod storage;
 #[path = "queue/ui.rs"]
@@ -94,6 +99,10 @@ fn main() {
     }
     if want("sources") {
         sources::run(dir.path());
+        print_load();
+    }
+    if want("status") {
+        status::run(dir.path());
         print_load();
     }
 }

@@ -300,14 +300,16 @@ pub fn wait(mut child: Child) -> Output {
 /// compared.
 #[track_caller]
 pub fn counts_agree<B: Backend>(sb: &Sandbox<B>) {
-    type Counts = Vec<(String, String, String, i64)>;
+    type Counts = Vec<(String, String, String, String, i64)>;
     let kept: Counts = sb.rows(
-        "SELECT exchange, symbol, state, CAST(sum(n) AS bigint) FROM task_counts GROUP BY 1, 2, 3
-         HAVING sum(n) <> 0 ORDER BY 1, 2, 3",
+        "SELECT exchange, symbol, source, state, CAST(sum(n) AS bigint) FROM task_counts GROUP BY 1, 2, 3, 4
+         HAVING sum(n) <> 0 ORDER BY 1, 2, 3, 4",
         &[],
     );
-    let real: Counts =
-        sb.rows("SELECT exchange, symbol, state, count(*) FROM tasks GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", &[]);
+    let real: Counts = sb.rows(
+        "SELECT exchange, symbol, source, state, count(*) FROM tasks GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
+        &[],
+    );
     assert_eq!(kept, real, "task_counts drifted from the tasks");
 }
 

@@ -29,7 +29,7 @@ const THREE: [&str; 12] = [
 /// ended by hand instead: the same moment, seen from the database.
 fn later(sb: &Sandbox, ahead: &str, args: &[&str]) -> crate::common::Output {
     if sb.db().starts_with("postgres") {
-        sb.execute("UPDATE tasks SET next_attempt_at = 1 WHERE state = 'failed' AND failure = 'transient'", &[]);
+        sb.execute("UPDATE tasks SET next_attempt_at = 1 WHERE state = 'cooling'", &[]);
     }
     let mut cmd = sb.command(args);
     cmd.env(AHEAD, ahead);
@@ -53,7 +53,7 @@ fn a_blip_of_server_errors_cools_down_and_a_later_run_fetches_it() {
     assert!(out.stderr.contains("3 tasks failed on transient errors"), "{}", out.stderr);
     let rows: Vec<(String, Option<String>, i64, i64)> =
         sb.rows("SELECT state, failure, rounds, attempts FROM tasks ORDER BY day", &[]);
-    assert_eq!(rows, vec![("failed".into(), Some("transient".into()), 1, 2); 3]);
+    assert_eq!(rows, vec![("cooling".into(), Some("transient".into()), 1, 2); 3]);
     counts_agree(&sb);
 
     let status = sb.run(&["status"]).expect_code(OK);
@@ -112,7 +112,7 @@ fn a_404_stays_failed_and_exits_4_beside_transient_failures() {
         kinds,
         vec![
             ("a/b".into(), "failed".into(), "permanent".into()),
-            ("bitstamp".into(), "failed".into(), "transient".into())
+            ("bitstamp".into(), "cooling".into(), "transient".into())
         ]
     );
     let status = sb.run(&["status"]).expect_code(OK);
@@ -154,6 +154,13 @@ fn after_its_last_round_a_transient_failure_needs_a_person() {
     let (failure, error): (String, String) = sb.one("SELECT failure, last_error FROM tasks", &[]);
     assert_eq!(failure, "permanent");
     assert!(error.contains("failing for at least 2days 7h over 7 rounds"), "{error}");
+    // Where it is shown, it comes with what to do.
+    let status = sb.run(&["status"]).expect_code(OK);
+    assert!(
+        status.stdout.contains("1 permanent: a person is needed. `pricequeue retry` queues them again"),
+        "{}",
+        status.stdout
+    );
     // And it stays failed: the next run asks nothing and exits 4.
     later(&sb, "80h", &args).expect_code(FAILED);
     counts_agree(&sb);

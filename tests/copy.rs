@@ -20,7 +20,7 @@ fn copy_carries_tasks_and_prices_both_ways_and_a_second_copy_changes_nothing() {
     file.run(&["enqueue", "-e", "kraken", "-s", "eth", "--from", "2020-03-01", "--to", "2020-03-03"]).expect_code(OK);
     // One failure cooling down after transient errors: it keeps its kind and rounds.
     file.execute(
-        "UPDATE tasks SET state = 'failed', failure = 'transient', rounds = 2, attempts = 5, last_error = 'HTTP 502',
+        "UPDATE tasks SET state = 'cooling', failure = 'transient', rounds = 2, attempts = 5, last_error = 'HTTP 502',
                           finished_at = '2020-03-11T00:00:00.000Z', next_attempt_at = 1
          WHERE exchange = 'kraken' AND symbol = 'eth' AND day = '2020-03-01'",
         &[],

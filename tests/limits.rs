@@ -194,7 +194,7 @@ fn a_source_that_stays_busy_cools_down_and_needs_no_person_yet() {
         let out = fetch(&sb, &c, &["--max-attempts", "2"]);
         assert_eq!(out.code, OK, "{}: {}", c.source, out.stderr);
         assert!(out.stderr.contains("20 tasks failed on transient errors"), "{}: {}", c.source, out.stderr);
-        assert_eq!(states(&sb), vec![("failed".into(), Some("transient".into()), 2, 20)], "{}", c.source);
+        assert_eq!(states(&sb), vec![("cooling".into(), Some("transient".into()), 2, 20)], "{}", c.source);
         assert_eq!(sb.server.requests_to(c.path), 2, "{}: one request a round of 20 days, twice", c.source);
         let reasons = missing(&sb, &c);
         assert_eq!(reasons.len(), 20, "{}: {reasons:?}", c.source);
@@ -250,7 +250,7 @@ fn a_candle_not_closed_long_after_its_day_fails_as_transient_and_names_settle() 
         let Some(sb) = with(vec![FaultRule::first(Fault::Unclosed, 1)]) else { return };
         let out = fetch(&sb, &c, &[]);
         assert_eq!(out.code, OK, "{}: {}", c.source, out.stderr);
-        assert_eq!(states(&sb), vec![("failed".into(), Some("transient".into()), 1, 20)], "{}", c.source);
+        assert_eq!(states(&sb), vec![("cooling".into(), Some("transient".into()), 1, 20)], "{}", c.source);
         assert_eq!(sb.count("SELECT count(*) FROM prices"), 0, "{}: nothing unfinished is stored", c.source);
         assert_eq!(sb.count("SELECT count(*) FROM tasks WHERE state = 'not_yet_due'"), 0, "{}", c.source);
         let reasons = missing(&sb, &c);
@@ -275,7 +275,7 @@ fn kraken_s_last_row_is_its_open_candle_whatever_its_day() {
     fetch(&sb, &c, &[]).expect_code(OK);
     let (state, failure, error): (String, Option<String>, String) =
         sb.one("SELECT state, failure, last_error FROM tasks WHERE day = ?1", &[&last]);
-    assert_eq!((state.as_str(), failure.as_deref()), ("failed", Some("transient")));
+    assert_eq!((state.as_str(), failure.as_deref()), ("cooling", Some("transient")));
     assert!(error.contains("not closed") && error.contains("--settle"), "{error}");
     let stored: i64 = sb.one("SELECT count(*) FROM prices WHERE day = ?1", &[&last]);
     assert_eq!(stored, 0, "an open candle is no price");

@@ -37,7 +37,7 @@ fn quiet_fetch(sb: &Sandbox, ahead: Option<&str>) -> Output {
         // On PostgreSQL, whose server keeps the queue's clock, the
         // cool-downs are ended in the database: the same moment, seen from it.
         if sb.db().starts_with("postgres") {
-            sb.execute("UPDATE tasks SET next_attempt_at = 1 WHERE state = 'failed' AND failure = 'transient'", &[]);
+            sb.execute("UPDATE tasks SET next_attempt_at = 1 WHERE state = 'cooling'", &[]);
         }
         cmd.env(AHEAD, ahead);
     }
@@ -70,7 +70,7 @@ fn a_source_that_answers_garbage_for_over_an_hour_is_said_once_under_quiet() {
         assert!(lines[0].contains("20 tasks failed a second round"), "{}", lines[0]);
         assert_eq!(sb.server.requests_to("/0/public/OHLC"), asked + 2, "{}", fault.name());
         let failed: Vec<(String, String, i64)> = sb.rows("SELECT DISTINCT state, failure, rounds FROM tasks", &[]);
-        assert_eq!(failed, [("failed".into(), "transient".into(), 2)], "{}", fault.name());
+        assert_eq!(failed, [("cooling".into(), "transient".into(), 2)], "{}", fault.name());
         counts_agree(&sb);
     }
 }

@@ -157,7 +157,7 @@ fn cooling(case: &Case, got: &Got, lacked: &str) -> usize {
     for e in &errors {
         assert!(e.contains("was asked twice") && e.contains(lacked), "{}: {e}", case.source);
     }
-    let transient = got.days.iter().filter(|d| d.1 == "failed" && d.3.as_deref() == Some("transient")).count();
+    let transient = got.days.iter().filter(|d| d.1 == "cooling" && d.3.as_deref() == Some("transient")).count();
     assert_eq!(transient, errors.len(), "{}", case.source);
     errors.len()
 }

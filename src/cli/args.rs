@@ -13,7 +13,6 @@ use super::{
 use crate::dates::{parse_span, Span};
 use crate::report::Format;
 use crate::server::faults::{self, FaultRule};
-use crate::store::Synchronous;
 
 /// The selection to queue, as typed: required names (checked with the
 /// price server) and days.
@@ -140,7 +139,7 @@ pub struct WorkArgs {
     /// How hard each commit is pushed to disk: `normal` survives a crash of
     /// pricequeue, `full` a power loss too, at a cost in speed.
     #[arg(long, value_enum, default_value_t)]
-    pub synchronous: Synchronous,
+    pub synchronous: super::values::Synchronous,
 }
 
 #[derive(Debug, Args)]

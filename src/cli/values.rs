@@ -3,6 +3,27 @@
 
 use std::time::Duration;
 
+/// `--synchronous`: how hard SQLite pushes each commit to the disk (the
+/// store's [`crate::store::Synchronous`], as the command line names it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Synchronous {
+    /// Survives a crash of pricequeue; a power loss may undo the last
+    /// commits, whose tasks are then simply fetched again.
+    #[default]
+    Normal,
+    /// Survives a power loss too, at the price of an fsync per commit.
+    Full,
+}
+
+impl From<Synchronous> for crate::store::Synchronous {
+    fn from(s: Synchronous) -> crate::store::Synchronous {
+        match s {
+            Synchronous::Normal => crate::store::Synchronous::Normal,
+            Synchronous::Full => crate::store::Synchronous::Full,
+        }
+    }
+}
+
 /// Checks a price API base URL: http or https, with a host. A
 /// `user:password@` in it is kept (sent as HTTP Basic authentication) and
 /// never repeated: a message shows it masked.

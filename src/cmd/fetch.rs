@@ -43,10 +43,11 @@ impl Run for FetchArgs {
 
         // The exit code speaks for the whole selection: a task that failed
         // in an earlier run is still a price this command did not get.
-        // Failures cooling down after transient errors are not among them:
-        // a later run asks again, and no person is needed yet.
+        // Failures cooling down after transient errors (state `cooling`)
+        // are not among them: a later run asks again, and no person is
+        // needed yet.
         let counts = store.counts_in(&sel)?;
-        let failed = counts.failed.saturating_sub(store.cooling(Some(&sel))?.0);
+        let failed = counts.failed;
         let code = exit_code(&ran.summary, failed);
         // The days waiting are the selection's too, not the whole queue's.
         (ran.summary.waiting, ran.summary.next_due) = (counts.not_yet_due, None);

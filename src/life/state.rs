@@ -16,8 +16,13 @@ pub enum TaskState {
     Done,
     /// The price server has no price for the day.
     NoData,
-    /// Gave up: a permanent error, or the last attempt failed.
+    /// Gave up: a permanent error, or transient ones over every round of
+    /// attempts. A person is needed.
     Failed,
+    /// Its attempts ran out on transient errors (5xx, timeouts, resets,
+    /// rate limits): it cools down, and a run from `next_attempt_at` on
+    /// queues it again; `rounds` counts the rounds that ended so.
+    Cooling,
     /// A failure given up on for good (`retry --never`).
     Abandoned,
     /// The source cannot serve the day at all (Kraken keeps only its latest
@@ -29,7 +34,8 @@ use TaskState::*;
 
 impl TaskState {
     /// Every state, in the order reports list them.
-    pub const ALL: [TaskState; 8] = [Queued, NotYetDue, InProgress, Done, NoData, OutsideHistory, Failed, Abandoned];
+    pub const ALL: [TaskState; 9] =
+        [Queued, NotYetDue, InProgress, Done, NoData, OutsideHistory, Cooling, Failed, Abandoned];
 
     /// The state's name, as `tasks.state` stores it and reports show it.
     pub const fn name(self) -> &'static str {
@@ -40,6 +46,7 @@ impl TaskState {
             Done => "done",
             NoData => "no_data",
             Failed => "failed",
+            Cooling => "cooling",
             Abandoned => "abandoned",
             OutsideHistory => "outside_history",
         }
@@ -59,15 +66,16 @@ impl TaskState {
             Done => "done",
             NoData => "no data",
             Failed => "failed",
+            Cooling => "cooling down",
             Abandoned => "abandoned",
             OutsideHistory => "outside the source's history",
         }
     }
 
     /// Whether the task is finished: nothing is left to do for it until a
-    /// command queues it again.
+    /// command queues it again (or, cooling, until its cool-down ends).
     pub const fn is_finished(self) -> bool {
-        matches!(self, Done | NoData | OutsideHistory | Failed | Abandoned)
+        matches!(self, Done | NoData | OutsideHistory | Cooling | Failed | Abandoned)
     }
 
     /// The state a task arrives in when `copy` brings it to another
@@ -83,7 +91,7 @@ impl TaskState {
     /// Every move a task can make, with what makes it: what
     /// `docs/state-machine.md` draws. `None` is where a task starts: an
     /// enqueue. (Enqueueing a task already there leaves it as it is.)
-    pub const EDGES: [(Option<TaskState>, TaskState, &'static str); 19] = [
+    pub const EDGES: [(Option<TaskState>, TaskState, &'static str); 21] = [
         (None, Queued, "enqueued, its day due"),
         (None, NotYetDue, "enqueued, its day not ended"),
         (Some(NotYetDue), Queued, "its day comes due"),
@@ -92,13 +100,15 @@ impl TaskState {
         (Some(InProgress), NoData, "no price for the day"),
         (Some(InProgress), OutsideHistory, "older than the source serves"),
         (Some(InProgress), Failed, "a permanent error, or the last round's last attempt"),
-        (Some(InProgress), Failed, "a transient error's last attempt: cooling down"),
+        (Some(InProgress), Cooling, "a transient error's last attempt, rounds left"),
         (Some(InProgress), Queued, "a transient error, a rate limit, or released"),
         (Some(InProgress), NotYetDue, "not published yet"),
         (Some(InProgress), Queued, "lease expired, or its owner died"),
         (Some(Failed), Queued, "retry, or refresh"),
-        (Some(Failed), Queued, "its cool-down ends"),
+        (Some(Cooling), Queued, "its cool-down ends"),
+        (Some(Cooling), Queued, "retry, or refresh"),
         (Some(Failed), Abandoned, "retry --never"),
+        (Some(Cooling), Abandoned, "retry --never"),
         (Some(Abandoned), Queued, "retry --abandoned"),
         (Some(Done), Queued, "refresh"),
         (Some(NoData), Queued, "refresh"),

@@ -57,7 +57,7 @@ pub fn status<W: Write>(store: &Store, format: Format, only: Option<&Only>, out:
     if !csv {
         write_sources(store, only, &mut out)?;
     }
-    if !csv && total.failed > 0 {
+    if !csv && total.failed + total.cooling > 0 {
         write_failures(store, &total, only.map(|o| &o.selection), &mut out)?;
     }
     out.finish()?;
@@ -151,10 +151,11 @@ fn write_failures<W: Write>(
     only: Option<&Selection>,
     out: &mut Output<W>,
 ) -> Result<()> {
-    let shown = total.failed.min(FAILURES_SHOWN as u64);
+    let failures = total.failed + total.cooling;
+    let shown = failures.min(FAILURES_SHOWN as u64);
     out.section(
         "failures",
-        Some(&format!("Failed tasks ({shown} most recent of {}), with their last error", total.failed)),
+        Some(&format!("Failed tasks ({shown} most recent of {failures}), with their last error")),
         &["exchange", "symbol", "day", "attempts", "failure", "asked_again", "error"],
     )?;
     for f in store.failures(only, FAILURES_SHOWN)? {
@@ -173,7 +174,7 @@ fn write_failures<W: Write>(
         ])?;
     }
     let (cooling, first) = store.cooling(only)?;
-    let permanent = total.failed.saturating_sub(cooling);
+    let permanent = total.failed;
     if permanent > 0 {
         out.note(&format!(
             "{permanent} permanent: a person is needed. `pricequeue retry` queues them again once the cause \
@@ -187,7 +188,7 @@ fn write_failures<W: Write>(
             crate::clock::show(first)
         ))?;
     }
-    if total.failed > shown {
+    if failures > shown {
         out.note("`pricequeue query --missing` lists every failed task")?;
     }
     Ok(())

@@ -15,6 +15,7 @@ pub struct StateCounts {
     pub done: u64,
     pub no_data: u64,
     pub outside_history: u64,
+    pub cooling: u64,
     pub failed: u64,
     pub abandoned: u64,
 }
@@ -33,7 +34,8 @@ impl StateCounts {
         TaskState::ALL.iter().map(|s| self[*s]).sum()
     }
 
-    /// Tasks finished (done, no data, failed or abandoned): what a run moves.
+    /// Tasks finished (done, no data, outside history, cooling down, failed
+    /// or abandoned): what a run moves.
     pub fn finished(&self) -> u64 {
         TaskState::ALL.iter().filter(|s| s.is_finished()).map(|s| self[*s]).sum()
     }
@@ -63,6 +65,7 @@ impl std::ops::Index<TaskState> for StateCounts {
             TaskState::Done => &self.done,
             TaskState::NoData => &self.no_data,
             TaskState::OutsideHistory => &self.outside_history,
+            TaskState::Cooling => &self.cooling,
             TaskState::Failed => &self.failed,
             TaskState::Abandoned => &self.abandoned,
         }
@@ -78,6 +81,7 @@ impl std::ops::IndexMut<TaskState> for StateCounts {
             TaskState::Done => &mut self.done,
             TaskState::NoData => &mut self.no_data,
             TaskState::OutsideHistory => &mut self.outside_history,
+            TaskState::Cooling => &mut self.cooling,
             TaskState::Failed => &mut self.failed,
             TaskState::Abandoned => &mut self.abandoned,
         }

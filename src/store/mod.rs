@@ -21,6 +21,7 @@ mod model;
 mod postgres;
 mod queue;
 mod reads;
+mod retry_policy;
 mod sqlite;
 pub mod state;
 mod task;
@@ -40,6 +41,7 @@ pub use crate::life::{Missing, Reason};
 pub use counts::{FailedTask, StateCounts};
 pub use error::{error_kind, hint, ErrorKind, Stopped, StoreError};
 pub use location::Location;
+pub use retry_policy::RetryPolicy;
 pub use state::TaskState;
 pub use task::{Completion, Enqueued, Outcome, Task};
 
@@ -71,13 +73,13 @@ impl Options {
     }
 
     /// The same, with commits pushed to disk as `synchronous` says.
-    pub fn synchronous(self, synchronous: Synchronous) -> Options {
-        Options { synchronous, ..self }
+    pub fn synchronous(self, synchronous: impl Into<Synchronous>) -> Options {
+        Options { synchronous: synchronous.into(), ..self }
     }
 }
 
 /// How hard SQLite pushes each commit to the disk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Synchronous {
     /// Survives a crash of pricequeue; a power loss may undo the last
     /// commits, whose tasks are then simply fetched again.

@@ -30,10 +30,11 @@ pub mod sql {
     pub const DONE: &str = formatcp!("'{}'", Done.name());
     pub const NO_DATA: &str = formatcp!("'{}'", NoData.name());
     pub const FAILED: &str = formatcp!("'{}'", Failed.name());
+    pub const COOLING: &str = formatcp!("'{}'", Cooling.name());
     pub const ABANDONED: &str = formatcp!("'{}'", Abandoned.name());
     pub const OUTSIDE_HISTORY: &str = formatcp!("'{}'", OutsideHistory.name());
     /// The finished states, as a list for `IN`.
-    pub const FINISHED: &str = formatcp!("({DONE}, {NO_DATA}, {OUTSIDE_HISTORY}, {FAILED}, {ABANDONED})");
+    pub const FINISHED: &str = formatcp!("({DONE}, {NO_DATA}, {OUTSIDE_HISTORY}, {COOLING}, {FAILED}, {ABANDONED})");
 
     /// What `m` sets on each task it moves, as an `UPDATE`'s `SET` list:
     /// the state, and for a move afresh the columns it resets.
@@ -41,10 +42,6 @@ pub mod sql {
         let afresh = if m.afresh { ", attempts = 0, next_attempt_at = 0, finished_at = NULL, rounds = 0" } else { "" };
         format!("state = '{}'{afresh}", m.to)
     }
-
-    /// The failed tasks cooling down after transient errors, as a `WHERE`
-    /// condition.
-    pub const COOLING: &str = formatcp!("state = {FAILED} AND failure = '{}'", super::Failure::Transient.name());
 
     /// What the promotion of a task whose cool-down ended sets: queued with
     /// a fresh set of attempts; its `rounds` stay, to count on.
@@ -128,12 +125,11 @@ impl<'a> Transition<'a> {
                 failure: Some(Failure::Permanent),
                 ..t(Failed, true, Some(error), Due::Keep, PriceChange::Keep)
             },
-            // Failed, so that every failure is in state `failed`, but only
-            // until `at`: then a run's promotion queues it again.
+            // Until `at`: then a run's promotion queues it again.
             Outcome::Cooling { error, at } => Transition {
                 failure: Some(Failure::Transient),
                 next_round: true,
-                ..t(Failed, true, Some(error), Due::At(*at), PriceChange::Keep)
+                ..t(Cooling, true, Some(error), Due::At(*at), PriceChange::Keep)
             },
             Outcome::NotYet { note, at, asked } => {
                 t(NotYetDue, *asked, note.as_deref(), Due::At(*at), PriceChange::Keep)
@@ -173,19 +169,20 @@ pub struct Move {
 }
 
 impl Move {
-    /// `retry`: failed tasks queued again with a fresh set of attempts;
-    /// with `abandoned`, the abandoned ones too.
+    /// `retry`: failed tasks (and those cooling down) queued again with a
+    /// fresh set of attempts; with `abandoned`, the abandoned ones too.
     pub const fn retry(abandoned: bool) -> Move {
-        let from: &[TaskState] = if abandoned { &[Failed, Abandoned] } else { &[Failed] };
+        let from: &[TaskState] = if abandoned { &[Failed, Cooling, Abandoned] } else { &[Failed, Cooling] };
         Move { from, to: Queued, afresh: true }
     }
 
-    /// `retry --never`: failures given up on for good. They keep their error.
-    pub const ABANDON: Move = Move { from: &[Failed], to: Abandoned, afresh: false };
+    /// `retry --never`: failures (and those cooling down) given up on for
+    /// good. They keep their error.
+    pub const ABANDON: Move = Move { from: &[Failed, Cooling], to: Abandoned, afresh: false };
 
     /// A refresh: finished tasks (but the abandoned) queued afresh, to be
     /// fetched again. Their prices stay until the new answers replace them.
-    pub const REFRESH: Move = Move { from: &[Done, NoData, OutsideHistory, Failed], to: Queued, afresh: true };
+    pub const REFRESH: Move = Move { from: &[Done, NoData, OutsideHistory, Cooling, Failed], to: Queued, afresh: true };
 }
 
 /// What kind of failure a failed task had (`tasks.failure`).
@@ -209,25 +206,7 @@ impl Failure {
     }
 }
 
-pub use crate::life::retry::{cool_down, ROUNDS};
-
-/// What a task whose attempts ran out on transient errors at `now` becomes,
-/// after `rounds` earlier rounds: it cools down until a later run asks
-/// again, or after its last round fails for good, saying for how long it
-/// has been failing (at least the cool-downs it waited).
-pub fn gave_up(error: String, rounds: u32, now: i64) -> Outcome {
-    if rounds + 1 < ROUNDS {
-        return Outcome::Cooling { error, at: crate::clock::after(now, cool_down(rounds)) };
-    }
-    let waited: Duration = (0..rounds).map(cool_down).sum();
-    Outcome::Failed {
-        error: format!(
-            "{error}; failing for at least {} over {} rounds of attempts: check the source, then `pricequeue retry`",
-            humantime::format_duration(waited),
-            rounds + 1
-        ),
-    }
-}
+pub use super::retry_policy::{cool_down, ROUNDS};
 
 /// Where a task enqueued at `now` for `day` starts: queued, or not yet due
 /// until its day has ended (UTC) and `grace` has passed (see

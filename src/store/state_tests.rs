@@ -21,11 +21,12 @@ fn each_state_is_named_once_and_read_back() {
             "done",
             "no data",
             "outside the source's history",
+            "cooling down",
             "failed",
             "abandoned"
         ]
     );
-    assert_eq!(sql::FINISHED, "('done', 'no_data', 'outside_history', 'failed', 'abandoned')");
+    assert_eq!(sql::FINISHED, "('done', 'no_data', 'outside_history', 'cooling', 'failed', 'abandoned')");
 }
 
 #[test]
@@ -36,7 +37,7 @@ fn each_outcome_moves_its_task_as_the_rules_say() {
         (Outcome::NoData, NoData, true, Due::Keep),
         (Outcome::OutsideHistory, OutsideHistory, true, Due::Keep),
         (Outcome::Failed { error: "404".into() }, Failed, true, Due::Keep),
-        (Outcome::Cooling { error: "502".into(), at: 9 }, Failed, true, Due::At(9)),
+        (Outcome::Cooling { error: "502".into(), at: 9 }, Cooling, true, Due::At(9)),
         (Outcome::NotYet { note: None, at: 7, asked: false }, NotYetDue, false, Due::At(7)),
         (Outcome::NotYet { note: Some("null".into()), at: 7, asked: true }, NotYetDue, true, Due::At(7)),
         (Outcome::Retry { error: "502".into(), at: 9 }, Queued, true, Due::At(9)),
@@ -60,7 +61,7 @@ fn edge_label(outcome: &Outcome) -> &'static str {
         Outcome::NoData => "no price for the day",
         Outcome::OutsideHistory => "older than the source serves",
         Outcome::Failed { .. } => "a permanent error, or the last round's last attempt",
-        Outcome::Cooling { .. } => "a transient error's last attempt: cooling down",
+        Outcome::Cooling { .. } => "a transient error's last attempt, rounds left",
         Outcome::NotYet { .. } => "not published yet",
         _ => "a transient error, a rate limit, or released",
     }
@@ -110,21 +111,29 @@ fn a_transient_failure_cools_down_longer_each_round_then_needs_a_person() {
     let now = 1_000;
     for rounds in 0..ROUNDS - 1 {
         let at = now + crate::clock::ms(cool_down(rounds));
-        assert_eq!(gave_up("HTTP 502".into(), rounds, now), Outcome::Cooling { error: "HTTP 502".into(), at });
+        assert_eq!(
+            crate::store::RetryPolicy::round_over("HTTP 502".into(), rounds, now),
+            Outcome::Cooling { error: "HTTP 502".into(), at }
+        );
     }
-    let Outcome::Failed { error } = gave_up("HTTP 502".into(), ROUNDS - 1, now) else { panic!("the last round") };
+    let Outcome::Failed { error } = crate::store::RetryPolicy::round_over("HTTP 502".into(), ROUNDS - 1, now) else {
+        panic!("the last round")
+    };
     assert!(error.starts_with("HTTP 502; failing for at least 2days 7h over 7 rounds"), "{error}");
-    assert!(error.contains("pricequeue retry"), "{error}");
+    // What happened, not what to do: the advice is the reports' (status).
+    assert!(!error.contains("pricequeue retry"), "{error}");
     // The promotion of a cooled task is drawn, and the SQL says what it does.
-    assert!(TaskState::EDGES.contains(&(Some(Failed), Queued, "its cool-down ends")));
-    assert_eq!(sql::COOLING, "state = 'failed' AND failure = 'transient'");
+    assert!(TaskState::EDGES.contains(&(Some(Cooling), Queued, "its cool-down ends")));
+    assert_eq!(sql::COOLING, "'cooling'");
     assert_eq!(sql::COOLED, "state = 'queued', attempts = 0, finished_at = NULL");
 }
 
 #[test]
 fn retry_and_refresh_take_what_the_commands_promise() {
-    assert_eq!(Move::retry(false).from, &[Failed]);
-    assert_eq!(Move::retry(true).from, &[Failed, Abandoned]);
+    // A task cooling down is a failure too: retry and retry --never take it.
+    assert_eq!(Move::retry(false).from, &[Failed, Cooling]);
+    assert_eq!(Move::retry(true).from, &[Failed, Cooling, Abandoned]);
+    assert_eq!(Move::ABANDON.from, &[Failed, Cooling]);
     assert!(Move::REFRESH.from.iter().all(|s| s.is_finished() && *s != Abandoned));
     const { assert!(!Move::ABANDON.afresh, "abandoned tasks keep their attempts") };
     for m in [Move::retry(true), Move::ABANDON, Move::REFRESH] {

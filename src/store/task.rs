@@ -44,8 +44,8 @@ pub enum Outcome {
     /// A permanent error, or the last attempt of the last round failed.
     Failed { error: String },
     /// The last attempt failed on a transient error, in a round that is
-    /// not the last ([`crate::store::state::gave_up`]): failed, until a
-    /// later run queues it again at `at`.
+    /// not the last ([`crate::store::RetryPolicy::round_over`]): cooling
+    /// down, until a later run queues it again at `at`.
     Cooling { error: String, at: i64 },
     /// Not attempted (the run is stopping): back to the queue as it was.
     Released,

@@ -311,7 +311,7 @@ fn unsure(history_ends: bool) -> (Summary, crate::store::StateCounts, Vec<(Naive
 fn days_an_answer_does_not_prove_are_asked_once_more_then_fail_and_are_never_no_data() {
     let (summary, counts, asked) = unsure(false);
     assert_eq!((summary.fetched, summary.no_data, summary.cooling), (20, 0, 10));
-    assert_eq!((counts.done, counts.no_data, counts.failed), (20, 0, 10));
+    assert_eq!((counts.done, counts.no_data, counts.cooling, counts.failed), (20, 0, 10, 0));
     let head = (day("2020-01-01"), day("2020-01-10"));
     // The run, then exactly the days it did not prove; the next attempt
     // asks those twice more, and then they cool down.

@@ -15,7 +15,7 @@ use super::stretch::{self, Stretch};
 use super::{Job, Lane, Observer, Shared, WorkOptions};
 use crate::clock::{self, now_ms};
 use crate::source::{Answer, DayAnswer, FetchError, Unproven};
-use crate::store::{state, Completion, Outcome, Task};
+use crate::store::{Completion, Outcome, RetryPolicy, Task};
 
 /// The shortest pause after a `Retry-After`, whatever the server said: a
 /// server answering `Retry-After: 0` (or a date in the past) to every
@@ -250,11 +250,7 @@ impl Fetcher {
     /// Queues the task again at `at`; after its last attempt, it cools down
     /// until a later run, or fails for good after its last round.
     fn again(&self, task: &Task, error: String, at: i64) -> Outcome {
-        let attempt = task.attempts + 1;
-        if attempt >= self.opts.max_attempts {
-            return state::gave_up(gave_up(&error, attempt), task.rounds, now_ms());
-        }
-        Outcome::Retry { error, at }
+        self.opts.retry_policy().transient(task.attempts, task.rounds, error, at, now_ms())
     }
 
     /// Pauses every worker of the lane for `asked`, at least `base`, and
@@ -306,7 +302,7 @@ impl Fetcher {
                  its answer for the day is not final",
                 task.source, task.day
             );
-            return state::gave_up(error, task.rounds, now);
+            return RetryPolicy::round_over(error, task.rounds, now);
         }
         let at = clock::due_at(task.day, self.opts.grace).max(clock::after(now, RECHECK)).min(final_at);
         Outcome::NotYet {
@@ -319,17 +315,10 @@ impl Fetcher {
     /// Queues the task again after a backoff, or fails it after its last
     /// attempt: for good, since a panic is a bug no cool-down mends.
     fn retry_or_fail(&self, task: &Task, error: String, delay: Option<Duration>) -> Outcome {
-        let attempt = task.attempts + 1;
-        if attempt >= self.opts.max_attempts {
-            return Outcome::Failed { error: gave_up(&error, attempt) };
-        }
-        let delay =
-            delay.unwrap_or_else(|| super::backoff(self.opts.retry_delay, self.opts.max_retry_delay, task.attempts));
-        Outcome::Retry { error, at: clock::after(now_ms(), delay) }
+        self.opts.retry_policy().for_good(task.attempts, error, || {
+            let delay = delay
+                .unwrap_or_else(|| super::backoff(self.opts.retry_delay, self.opts.max_retry_delay, task.attempts));
+            clock::after(now_ms(), delay)
+        })
     }
-}
-
-/// A task's last error, with how many attempts it had.
-fn gave_up(error: &str, attempts: u32) -> String {
-    format!("{error} (gave up after {})", crate::words::plural(u64::from(attempts), "attempt", "attempts"))
 }

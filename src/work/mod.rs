@@ -40,7 +40,7 @@ pub use summary::{SourceRun, Summary};
 pub struct WorkOptions {
     /// Fetcher threads, each with one request in flight at most.
     pub workers: usize,
-    /// Attempts per task before it is marked failed.
+    /// Attempts per round of a task (see [`WorkOptions::retry_policy`]).
     pub max_attempts: u32,
     /// Delay before the first retry; doubles with each attempt, with jitter.
     pub retry_delay: Duration,
@@ -84,6 +84,14 @@ impl Default for WorkOptions {
             rate: None,
             server_checked: false,
         }
+    }
+}
+
+impl WorkOptions {
+    /// How long a failing task is tried: `max_attempts` a round, then the
+    /// store's rounds and cool-downs.
+    pub fn retry_policy(&self) -> crate::store::RetryPolicy {
+        crate::store::RetryPolicy::new(self.max_attempts)
     }
 }
 

@@ -71,13 +71,16 @@ impl Harness {
             prop_assert_eq!(&tasks[key], &cell.row, "task {:?} (database, then model)", key);
         }
 
-        // 2. task_counts agrees with a fresh count.
-        let group = |sql: &str| -> Result<BTreeMap<(String, String, String), i64>, TestCaseError> {
-            let rows: Vec<(String, String, String, i64)> = testing::rows(&self.db, sql, &[]);
-            Ok(rows.into_iter().map(|(e, s, state, n)| ((e, s, state), n)).collect())
+        // 2. task_counts agrees with a fresh count, source by source.
+        type Counts = BTreeMap<(String, String, String, String), i64>;
+        let group = |sql: &str| -> Result<Counts, TestCaseError> {
+            let rows: Vec<(String, String, String, String, i64)> = testing::rows(&self.db, sql, &[]);
+            Ok(rows.into_iter().map(|(e, s, source, state, n)| ((e, s, source, state), n)).collect())
         };
-        let kept = group("SELECT exchange, symbol, state, n FROM task_counts WHERE n <> 0")?;
-        let fresh = group("SELECT exchange, symbol, state, count(*) FROM tasks GROUP BY exchange, symbol, state")?;
+        let kept = group("SELECT exchange, symbol, source, state, n FROM task_counts WHERE n <> 0")?;
+        let fresh = group(
+            "SELECT exchange, symbol, source, state, count(*) FROM tasks GROUP BY exchange, symbol, source, state",
+        )?;
         prop_assert_eq!(kept, fresh, "task_counts (then a fresh count of tasks)");
 
         // 5. Prices: the model's (a done cell has one, a no_data cell none;
@@ -116,12 +119,8 @@ impl Harness {
             (not_yet.len() as u64, not_yet.iter().min().copied()),
             "not_yet_due()"
         );
-        let cooling: Vec<i64> = self
-            .cells
-            .values()
-            .filter(|c| c.row.state == Failed && c.row.failure.as_deref() == Some("transient"))
-            .map(|c| c.row.next_attempt_at)
-            .collect();
+        let cooling: Vec<i64> =
+            self.cells.values().filter(|c| c.row.state == Cooling).map(|c| c.row.next_attempt_at).collect();
         prop_assert_eq!(
             self.store.cooling(None).map_err(fail)?,
             (cooling.len() as u64, cooling.iter().min().copied()),
@@ -152,6 +151,21 @@ impl Harness {
         prop_assert_eq!(self.store.counts().map_err(fail)?, total, "counts()");
         let by_pair: Vec<_> = pairs.into_iter().map(|((e, s), n)| (e, s, n)).collect();
         prop_assert_eq!(self.store.counts_by_pair().map_err(fail)?, by_pair, "counts_by_pair()");
+
+        // counts_in(): over every day (read from the counts) and over some
+        // (from the tasks), the states as stored.
+        let days = all_days();
+        let every = crate::selection::Pair::cross(&EXCHANGES.map(String::from), &SYMBOLS.map(String::from));
+        for (from, to) in [(days[0], days[5]), (days[1], days[3]), (days[0], days[4])] {
+            let sel = crate::selection::Selection::new(every.clone(), from, to);
+            let mut want = StateCounts::default();
+            for ((_, _, d), c) in &self.cells {
+                if (from..=to).contains(d) {
+                    want[c.row.state] += 1;
+                }
+            }
+            prop_assert_eq!(self.store.counts_in(&sel).map_err(fail)?, want, "counts_in({} to {})", from, to);
+        }
         Ok(())
     }
 }

@@ -115,7 +115,9 @@ impl Harness {
             Kind::Defer(delay) => Outcome::Defer { error: format!("defer, step {step}"), at: self.now + delay },
             Kind::Failed => Outcome::Failed { error: format!("failed, step {step}") },
             // As a fetcher decides it, from the rounds the claim handed out.
-            Kind::GaveUp => state::gave_up(format!("gave up, step {step}"), task.rounds, self.now),
+            Kind::GaveUp => {
+                super::super::RetryPolicy::round_over(format!("gave up, step {step}"), task.rounds, self.now)
+            }
             Kind::Released => Outcome::Released,
         }
     }

@@ -17,7 +17,7 @@ use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
 use proptest::test_runner::TestCaseError;
 
-use super::state::{self, Due, Move, PriceChange, Transition};
+use super::state::{Due, Move, PriceChange, Transition};
 use super::tests::TestDb;
 use super::TaskState::{self, *};
 use super::{testing, Completion, Create, Enqueued, Outcome, StateCounts, Store, Task};

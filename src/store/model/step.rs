@@ -175,7 +175,7 @@ impl Harness {
                     }
                     // A cool-down that ended: queued with a fresh set of
                     // attempts, its rounds kept.
-                    let cooling = cell.row.state == Failed && cell.row.failure.as_deref() == Some("transient");
+                    let cooling = cell.row.state == Cooling;
                     if cooling && cell.row.next_attempt_at <= now {
                         cell.row.state = Queued;
                         cell.row.attempts = 0;

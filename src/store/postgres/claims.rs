@@ -6,10 +6,9 @@ use anyhow::Result;
 use const_format::formatcp;
 use r2d2_postgres::postgres::types::ToSql;
 
-use super::counts::move_counted;
 use super::Db;
 use crate::store::state::sql::{COOLED, COOLING, IN_PROGRESS, NOT_YET_DUE, QUEUED};
-use crate::store::{Task, TaskState};
+use crate::store::Task;
 
 type Param<'a> = &'a (dyn ToSql + Sync);
 
@@ -43,8 +42,8 @@ impl Db {
             } else {
                 Vec::new()
             };
-            // One statement, so no transaction around it: the claim and its
-            // counts commit together. MATERIALIZED: the locking subquery
+            // One statement, so no transaction around it (its counts follow
+            // by trigger, in the same statement). MATERIALIZED: the locking subquery
             // runs once, so the UPDATE takes exactly the rows it locked,
             // never more than `limit`.
             let rows = c.rows(
@@ -55,14 +54,7 @@ impl Db {
                  claimed AS (
                      UPDATE tasks t SET state = {IN_PROGRESS}, owner = $1, lease_until = $2, claims = t.claims + 1
                      FROM c WHERE t.id = c.id
-                     RETURNING t.id, t.exchange, t.symbol, t.day, t.attempts, t.claims, t.source, t.rounds),
-                 counted AS (
-                     INSERT INTO task_count_shards (exchange, symbol, state, shard, n)
-                     SELECT m.exchange, m.symbol, s.state, pg_backend_pid() % 8, s.sign * m.n
-                     FROM (SELECT exchange, symbol, count(*) AS n FROM claimed GROUP BY exchange, symbol) m
-                          CROSS JOIN (VALUES ({IN_PROGRESS}, 1), ({QUEUED}, -1)) AS s(state, sign)
-                     ORDER BY 1, 2, 3
-                     ON CONFLICT (exchange, symbol, state, shard) DO UPDATE SET n = task_count_shards.n + excluded.n)
+                     RETURNING t.id, t.exchange, t.symbol, t.day, t.attempts, t.claims, t.source, t.rounds)
                  SELECT * FROM claimed ORDER BY id"
                 ),
                 &[&owner, &lease_until, &now, &(limit.saturating_sub(earlier.len()) as i64), &sources],
@@ -125,31 +117,20 @@ impl Db {
             "UPDATE tasks SET state = {QUEUED}, owner = NULL, lease_until = NULL
              WHERE state = {IN_PROGRESS} AND lease_until IS NOT NULL AND {condition}"
         );
-        self.with(|c| {
-            let mut tx = c.transaction()?;
-            let n = move_counted(&mut tx, &update, args, TaskState::InProgress, TaskState::Queued)?;
-            tx.commit()?;
-            Ok(n as usize)
-        })
+        self.with(|c| Ok(c.execute(&update, args)? as usize))
     }
 
     pub fn promote_due(&self, now: i64) -> Result<usize> {
         let now = self.db_time(now);
         self.with(|c| {
             let mut tx = c.transaction()?;
-            let n = move_counted(
-                &mut tx,
+            let n = tx.execute(
                 formatcp!("UPDATE tasks SET state = {QUEUED} WHERE state = {NOT_YET_DUE} AND next_attempt_at <= $1"),
                 &[&now],
-                TaskState::NotYetDue,
-                TaskState::Queued,
             )?;
-            let cooled = move_counted(
-                &mut tx,
-                formatcp!("UPDATE tasks SET {COOLED} WHERE {COOLING} AND next_attempt_at <= $1"),
+            let cooled = tx.execute(
+                formatcp!("UPDATE tasks SET {COOLED} WHERE state = {COOLING} AND next_attempt_at <= $1"),
                 &[&now],
-                TaskState::Failed,
-                TaskState::Queued,
             )?;
             tx.commit()?;
             Ok((n + cooled) as usize)
@@ -159,7 +140,11 @@ impl Db {
     pub fn not_yet_due(&self) -> Result<(u64, Option<i64>)> {
         self.with(|c| {
             let r = c.query_one(
-                formatcp!("SELECT count(*), min(next_attempt_at) FROM tasks WHERE state = {NOT_YET_DUE}"),
+                // How many from the counts, the first by one probe of the index.
+                formatcp!(
+                    "SELECT (SELECT coalesce(sum(n), 0)::bigint FROM task_count_shards WHERE state = {NOT_YET_DUE}),
+                            (SELECT min(next_attempt_at) FROM tasks WHERE state = {NOT_YET_DUE})"
+                ),
                 &[],
             )?;
             let first: Option<i64> = r.get(1);

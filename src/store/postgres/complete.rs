@@ -17,7 +17,7 @@ impl Db {
             // One statement, so no transaction around it: each task whose
             // claim is still current (the fencing token) gets its new state,
             // its price stored (or, for a refreshed day the server no longer
-            // prices, the old one deleted), and the counts follow; the rest
+            // prices, the old one deleted; the counts follow by trigger); the rest
             // are left as they are. A task given twice takes the first of
             // its completions that carries its current claim, as one after
             // the other would.
@@ -53,17 +53,7 @@ impl Db {
                         close = excluded.close, volume = excluded.volume, fetched_at = excluded.fetched_at),
                  unpriced AS (
                      DELETE FROM prices p USING settled s
-                     WHERE s.price = -1 AND p.exchange = s.exchange AND p.symbol = s.symbol AND p.day = s.day),
-                 moved AS (SELECT exchange, symbol, state, count(*) AS n FROM settled GROUP BY exchange, symbol, state),
-                 counted AS (
-                     INSERT INTO task_count_shards (exchange, symbol, state, shard, n)
-                     SELECT exchange, symbol, state, pg_backend_pid() % 8, sum(n) FROM (
-                         SELECT exchange, symbol, state, n FROM moved
-                         UNION ALL
-                         SELECT exchange, symbol, {IN_PROGRESS}, -n FROM moved) d
-                     GROUP BY exchange, symbol, state HAVING sum(n) <> 0
-                     ORDER BY 1, 2, 3
-                     ON CONFLICT (exchange, symbol, state, shard) DO UPDATE SET n = task_count_shards.n + excluded.n)
+                     WHERE s.price = -1 AND p.exchange = s.exchange AND p.symbol = s.symbol AND p.day = s.day)
                  SELECT ord FROM settled"
                 ),
                 &[

@@ -1,7 +1,7 @@
 //! `copy` on PostgreSQL: reading tasks and prices a chunk at a time in key
 //! order, and importing chunks as arrays (new rows added, existing ones
-//! replaced by more finished or newer ones), the counts of the pairs
-//! touched redone.
+//! replaced by more finished or newer ones); the counts follow by
+//! trigger.
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -97,9 +97,6 @@ impl Db {
                  AS c(e, s, d, state, attempts, error, at, enqueued, finished, source, failure, rounds)";
         let imported = self.with(|c| {
             let mut tx = c.transaction()?;
-            // Waits for every transaction that changed counts, and holds off
-            // new ones, while the counts of the pairs touched are redone.
-            tx.batch_execute("LOCK TABLE task_count_shards IN EXCLUSIVE MODE")?;
             let updated = tx.execute(
                 &format!(
                     "UPDATE tasks SET state = c.state, attempts = c.attempts, last_error = c.error,
@@ -122,19 +119,6 @@ impl Db {
                      ON CONFLICT (exchange, symbol, day) DO NOTHING"
                 ),
                 &params,
-            )?;
-            let pairs = "SELECT DISTINCT e, s FROM unnest($1::text[], $2::text[]) AS p(e, s)";
-            tx.execute(
-                &format!("DELETE FROM task_count_shards WHERE (exchange, symbol) IN ({pairs})"),
-                &[&exchanges, &symbols],
-            )?;
-            tx.execute(
-                &format!(
-                    "INSERT INTO task_count_shards (exchange, symbol, state, shard, n)
-                     SELECT exchange, symbol, state, 0, count(*) FROM tasks WHERE (exchange, symbol) IN ({pairs})
-                     GROUP BY exchange, symbol, state"
-                ),
-                &[&exchanges, &symbols],
             )?;
             tx.commit()?;
             Ok(Imported { added, updated })

@@ -6,10 +6,12 @@ use std::collections::BTreeMap;
 
 use anyhow::Result;
 use chrono::NaiveDate;
+use const_format::formatcp;
 
-use super::counts::{analyze_if_grown, Counts};
+use super::counts::analyze_if_grown;
 use super::Db;
 use crate::selection::Pair;
+use crate::store::state::sql::NOT_YET_DUE;
 use crate::store::state::Due;
 use crate::store::{Enqueued, TaskState};
 
@@ -50,30 +52,25 @@ impl Db {
                     pair_symbols.push(s.as_str());
                 }
             }
-            let mut counts = Counts::default();
-            let mut later = 0;
+            let (mut added, mut later) = (0, 0);
             if !pair_exchanges.is_empty() {
-                let added = tx.query(
-                    "WITH added AS (
+                // The counts follow by trigger.
+                let row = tx.query_one(
+                    formatcp!(
+                        "WITH added AS (
                          INSERT INTO tasks (exchange, symbol, day, state, next_attempt_at, source)
                          SELECT p.e, p.s, d.day, d.state, d.at, $6
                          FROM unnest($1::text[], $2::text[]) AS p(e, s)
                               CROSS JOIN unnest($3::date[], $4::text[], $5::bigint[]) AS d(day, state, at)
                          ORDER BY p.e COLLATE \"C\", p.s COLLATE \"C\", d.day
                          ON CONFLICT (exchange, symbol, day) DO NOTHING
-                         RETURNING exchange, symbol, state)
-                     SELECT exchange, symbol, state, count(*) FROM added GROUP BY exchange, symbol, state",
+                         RETURNING state)
+                     SELECT count(*), count(*) FILTER (WHERE state = {NOT_YET_DUE}) FROM added"
+                    ),
                     &[&pair_exchanges, &pair_symbols, &days, &states, &at, &source],
                 )?;
-                for row in added {
-                    let (state, n): (TaskState, i64) = (row.try_get(2)?, row.get(3));
-                    counts.add(row.get(0), row.get(1), state, n);
-                    if state == TaskState::NotYetDue {
-                        later += n as u64;
-                    }
-                }
+                (added, later) = (row.get::<_, i64>(0) as u64, row.get::<_, i64>(1) as u64);
             }
-            let added = counts.write(&mut tx)? as u64;
             tx.commit()?;
             Ok(Enqueued { added, existing: total - added, not_yet_due: later })
         })?;

@@ -1,12 +1,11 @@
 //! Removing the tasks of a selection, and their prices when asked, on
-//! PostgreSQL: one transaction, the counts kept in step.
+//! PostgreSQL: one transaction (the counts follow by trigger).
 
 use anyhow::Result;
 
-use super::counts::{Counts, SelectionParams};
+use super::counts::SelectionParams;
 use super::Db;
 use crate::selection::Selection;
-use crate::store::TaskState;
 
 /// The tasks of the selection's pairs (`$1`, `$2`: the i-th exchange and
 /// symbol one pair), of the sources `$5` names (any for NULL).
@@ -35,24 +34,14 @@ impl Db {
         let p = SelectionParams::of(sel);
         let source = (!sources.is_empty()).then(|| sources.to_vec());
         let delete_prices = format!("DELETE {PRICES}");
-        let delete_tasks = format!(
-            "WITH gone AS (DELETE {TASKS} RETURNING exchange, symbol, state)
-             SELECT exchange, symbol, state, count(*) FROM gone GROUP BY exchange, symbol, state"
-        );
+        let delete_tasks = format!("DELETE {TASKS}");
         self.with(|c| {
             let [e, s, from, to] = p.params();
             let args: [&(dyn r2d2_postgres::postgres::types::ToSql + Sync); 5] = [e, s, from, to, &source];
             let mut tx = c.transaction()?;
             // The prices first: with a source, their tasks say which go.
             let priced = if prices { tx.execute(&delete_prices, &args)? } else { 0 };
-            let mut counts = Counts::default();
-            let mut tasks = 0;
-            for row in tx.query(&delete_tasks, &args)? {
-                let n: i64 = row.get(3);
-                counts.add(row.get(0), row.get(1), row.get::<_, TaskState>(2), -n);
-                tasks += n as u64;
-            }
-            counts.write(&mut tx)?;
+            let tasks = tx.execute(&delete_tasks, &args)?;
             tx.commit()?;
             Ok((tasks, priced))
         })

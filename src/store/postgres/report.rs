@@ -40,11 +40,23 @@ impl Db {
         let p = super::counts::SelectionParams::of(sel);
         self.with(|c| {
             let mut counts = StateCounts::default();
-            // The pairs as a semi-join (a join sorted a million tasks to
-            // merge them: 400 ms against 150 ms).
+            // A pair whose every task is in the range (its first and last
+            // day, two probes of the index) is read from the counts; the
+            // others' tasks are counted, the pairs as a semi-join (a join
+            // sorted a million tasks to merge them: 400 ms against 150 ms).
             for r in c.query(
-                "SELECT state, count(*) FROM tasks
-                 WHERE (exchange, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND day BETWEEN $3 AND $4
+                "WITH b AS MATERIALIZED (
+                     SELECT e, s, (SELECT min(day) FROM tasks WHERE exchange = e AND symbol = s) AS lo,
+                                  (SELECT max(day) FROM tasks WHERE exchange = e AND symbol = s) AS hi
+                     FROM unnest($1::text[], $2::text[]) AS p(e, s))
+                 SELECT state, sum(n)::bigint FROM (
+                     SELECT state, n FROM task_count_shards
+                     WHERE (exchange, symbol) IN (SELECT e, s FROM b WHERE lo >= $3 AND hi <= $4)
+                     UNION ALL
+                     SELECT state, count(*) FROM tasks
+                     WHERE (exchange, symbol) IN (SELECT e, s FROM b WHERE lo < $3 OR hi > $4)
+                       AND day BETWEEN $3 AND $4
+                     GROUP BY state) c
                  GROUP BY state",
                 &p.params(),
             )? {
@@ -92,8 +104,8 @@ impl Db {
         let (condition, args) = super::counts::in_selection(sel, 2);
         let sql = format!(
             "SELECT exchange, symbol, day, attempts, coalesce(last_error, ''),
-                    CASE WHEN failure = 'transient' THEN next_attempt_at END, rounds FROM tasks
-             WHERE state = {FAILED}{condition} ORDER BY finished_at DESC LIMIT $1"
+                    CASE WHEN state = {COOLING} THEN next_attempt_at END, rounds FROM tasks
+             WHERE state IN ({FAILED}, {COOLING}){condition} ORDER BY finished_at DESC LIMIT $1"
         );
         let limit = limit as i64;
         self.with(|c| {
@@ -119,7 +131,15 @@ impl Db {
 
     pub fn cooling(&self, sel: Option<&Selection>) -> Result<(u64, Option<i64>)> {
         let (condition, args) = super::counts::in_selection(sel, 1);
-        let sql = format!("SELECT count(*), min(next_attempt_at) FROM tasks WHERE {COOLING}{condition}");
+        let sql = match sel {
+            // Every one: how many from the counts, the first by one probe of the index.
+            None => formatcp!(
+                "SELECT (SELECT coalesce(sum(n), 0)::bigint FROM task_count_shards WHERE state = {COOLING}),
+                        (SELECT min(next_attempt_at) FROM tasks WHERE state = {COOLING})"
+            )
+            .to_string(),
+            Some(_) => format!("SELECT count(*), min(next_attempt_at) FROM tasks WHERE state = {COOLING}{condition}"),
+        };
         self.with(|c| {
             let mut params: Vec<&(dyn ToSql + Sync)> = vec![];
             if let Some(a) = &args {
@@ -209,7 +229,7 @@ impl Db {
         let now = self.db_time(crate::clock::now_ms());
         self.stream(
             "SELECT p.exchange, p.symbol, d.day, pr.day IS NOT NULL, t.state, t.attempts, t.last_error,
-                    t.next_attempt_at, CASE WHEN t.failure = 'transient' THEN t.rounds END
+                    t.next_attempt_at, t.rounds
              FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS p(exchange, symbol, ord)
              CROSS JOIN LATERAL (SELECT g::date AS day FROM generate_series($3::date, $4::date, interval '1 day') g) d
              LEFT JOIN tasks t ON t.exchange = p.exchange AND t.symbol = p.symbol AND t.day = d.day
@@ -225,8 +245,8 @@ impl Db {
                     (false, Some(state)) => {
                         let attempts = r.get::<_, i32>(5) as u32;
                         let at = self.local_time(r.get(7));
-                        let cooling = r.get::<_, Option<i32>>(8).map(|n| n as u32);
-                        Some(crate::life::reason(state, attempts, r.get(6), at, cooling, self.local_time(now)))
+                        let rounds = r.get::<_, i32>(8) as u32;
+                        Some(crate::life::reason(state, attempts, r.get(6), at, rounds, self.local_time(now)))
                     }
                 };
                 each(r.get(0), r.get(1), r.get(2), why)

@@ -4,7 +4,7 @@
 use anyhow::Result;
 use r2d2_postgres::postgres::types::ToSql;
 
-use super::counts::{in_selection, move_counted};
+use super::counts::in_selection;
 use super::Db;
 use crate::selection::Selection;
 use crate::store::state::{sql, Move};
@@ -24,7 +24,7 @@ impl Db {
                 if let Some(a) = &args {
                     params.extend(a.params());
                 }
-                n += move_counted(&mut tx, &update, &params, *from, m.to)?;
+                n += tx.execute(&update, &params)?;
             }
             tx.commit()?;
             Ok(n as usize)
@@ -39,8 +39,9 @@ impl Db {
             tx.batch_execute(
                 "LOCK TABLE task_count_shards IN EXCLUSIVE MODE;
                  DELETE FROM task_count_shards;
-                 INSERT INTO task_count_shards (exchange, symbol, state, shard, n)
-                     SELECT exchange, symbol, state, 0, count(*) FROM tasks GROUP BY exchange, symbol, state;",
+                 INSERT INTO task_count_shards (exchange, symbol, source, state, shard, n)
+                     SELECT exchange, symbol, source, state, 0, count(*) FROM tasks
+                     GROUP BY exchange, symbol, source, state;",
             )?;
             tx.commit()
         })

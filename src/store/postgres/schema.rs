@@ -17,6 +17,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0002_leased_by_lease", include_str!("../../../migrations/postgres/0002_leased_by_lease.sql")),
     ("0003_sources", include_str!("../../../migrations/postgres/0003_sources.sql")),
     ("0004_transient_failures", include_str!("../../../migrations/postgres/0004_transient_failures.sql")),
+    (
+        "0005_cooling_and_counts_by_source",
+        include_str!("../../../migrations/postgres/0005_cooling_and_counts_by_source.sql"),
+    ),
 ];
 
 /// Taken for the length of a migration: two processes opening a new

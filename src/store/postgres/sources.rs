@@ -33,9 +33,10 @@ impl Db {
         self.with(|c| {
             let rows = c.rows(
                 formatcp!(
-                    "SELECT source, count(*) FROM tasks
-                     WHERE state IN ({QUEUED}, {IN_PROGRESS}, {NOT_YET_DUE}) OR {COOLING}
-                     GROUP BY source ORDER BY source"
+                    // From the counts: the queue is not read.
+                    "SELECT source, sum(n)::bigint FROM task_count_shards
+                     WHERE state IN ({QUEUED}, {IN_PROGRESS}, {NOT_YET_DUE}, {COOLING})
+                     GROUP BY source HAVING sum(n) > 0 ORDER BY source"
                 ),
                 &[],
             )?;

@@ -4,9 +4,9 @@
 
 use anyhow::Result;
 use const_format::formatcp;
-use rusqlite::{params, TransactionBehavior};
+use rusqlite::params;
 
-use super::counts::{move_counted, Counts};
+use super::counts::Counted;
 use super::Db;
 use crate::store::state::sql::{COOLED, COOLING, IN_PROGRESS, NOT_YET_DUE, QUEUED};
 use crate::store::{Task, TaskState};
@@ -24,9 +24,9 @@ impl Db {
         let mut conn = self.conn()?;
         // IMMEDIATE: the SELECT inside must see the same snapshot the UPDATE
         // writes to, or two claimers could take the same rows.
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let tasks = {
-            let mut claim = tx.prepare_cached(formatcp!(
+        let mut tx = Counted::begin(&mut conn)?;
+        let tasks = tx.update_returning(
+            formatcp!(
                 // INDEXED BY: without statistics the planner may scan and
                 // sort every queued row on every claim.
                 "UPDATE tasks SET state = {IN_PROGRESS}, owner = ?1, lease_until = ?2, claims = claims + 1
@@ -35,8 +35,11 @@ impl Db {
                                 AND source IN (SELECT value FROM json_each(?5))
                               ORDER BY next_attempt_at, id LIMIT ?4)
                  RETURNING id, exchange, symbol, day, attempts, claims, source, rounds"
-            ))?;
-            let rows = claim.query_map(params![owner, lease_until, now, limit as i64, sources], |r| {
+            ),
+            params![owner, lease_until, now, limit as i64, sources],
+            TaskState::Queued,
+            TaskState::InProgress,
+            |r| {
                 Ok(Task {
                     id: r.get(0)?,
                     exchange: r.get(1)?,
@@ -47,14 +50,8 @@ impl Db {
                     source: r.get(6)?,
                     rounds: r.get(7)?,
                 })
-            })?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()?
-        };
-        let mut counts = Counts::default();
-        for t in &tasks {
-            counts.moved(&t.exchange, &t.symbol, TaskState::Queued, TaskState::InProgress);
-        }
-        counts.write(&tx)?;
+            },
+        )?;
         tx.commit()?;
         Ok(tasks)
     }
@@ -90,37 +87,35 @@ impl Db {
     /// Moves tasks in progress that match `condition` back to the queue.
     fn requeue_where(&self, condition: &str, args: &[&dyn rusqlite::ToSql]) -> Result<usize> {
         let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut tx = Counted::begin(&mut conn)?;
         let sql = format!(
             "UPDATE tasks INDEXED BY tasks_leased SET state = {QUEUED}, owner = NULL, lease_until = NULL
-             WHERE state = {IN_PROGRESS} AND {condition} RETURNING exchange, symbol"
+             WHERE state = {IN_PROGRESS} AND {condition} RETURNING exchange, symbol, source"
         );
-        let n = move_counted(&tx, &sql, args, TaskState::InProgress, TaskState::Queued)?;
+        let n = tx.update(&sql, args, TaskState::InProgress, TaskState::Queued)?;
         tx.commit()?;
         Ok(n)
     }
 
     pub fn promote_due(&self, now: i64) -> Result<usize> {
         let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let n = move_counted(
-            &tx,
+        let mut tx = Counted::begin(&mut conn)?;
+        let n = tx.update(
             formatcp!(
                 "UPDATE tasks INDEXED BY tasks_not_yet_due SET state = {QUEUED}
-                 WHERE state = {NOT_YET_DUE} AND next_attempt_at <= ?1 RETURNING exchange, symbol"
+                 WHERE state = {NOT_YET_DUE} AND next_attempt_at <= ?1 RETURNING exchange, symbol, source"
             ),
             params![now],
             TaskState::NotYetDue,
             TaskState::Queued,
         )?;
-        let cooled = move_counted(
-            &tx,
+        let cooled = tx.update(
             formatcp!(
                 "UPDATE tasks INDEXED BY tasks_cooling SET {COOLED}
-                 WHERE {COOLING} AND next_attempt_at <= ?1 RETURNING exchange, symbol"
+                 WHERE state = {COOLING} AND next_attempt_at <= ?1 RETURNING exchange, symbol, source"
             ),
             params![now],
-            TaskState::Failed,
+            TaskState::Cooling,
             TaskState::Queued,
         )?;
         tx.commit()?;
@@ -131,8 +126,10 @@ impl Db {
         let conn = self.conn()?;
         let (n, first): (i64, Option<i64>) = conn
             .prepare_cached(formatcp!(
-                "SELECT count(*), min(next_attempt_at) FROM tasks INDEXED BY tasks_not_yet_due
-                 WHERE state = {NOT_YET_DUE}"
+                // How many from the counts, the first by one probe of the index.
+                "SELECT (SELECT coalesce(sum(n), 0) FROM task_counts WHERE state = {NOT_YET_DUE}),
+                        (SELECT min(next_attempt_at) FROM tasks INDEXED BY tasks_not_yet_due
+                         WHERE state = {NOT_YET_DUE})"
             ))?
             .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok((n as u64, first))

@@ -4,9 +4,9 @@
 
 use anyhow::{Context, Result};
 use const_format::formatcp;
-use rusqlite::{params, TransactionBehavior};
+use rusqlite::params;
 
-use super::counts::Counts;
+use super::counts::Counted;
 use super::Db;
 use crate::store::state::sql::IN_PROGRESS;
 use crate::store::state::{PriceChange, Transition};
@@ -15,30 +15,27 @@ use crate::store::{iso_now, Task, TaskState};
 impl Db {
     pub fn complete(&self, done: &[(&Task, Transition<'_>)]) -> Result<Vec<bool>> {
         let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut tx = Counted::begin(&mut conn)?;
         let now = iso_now();
-        let mut counts = Counts::default();
         let mut applied = Vec::with_capacity(done.len());
         {
             // Only the claim that is current (the fencing token) moves the task.
-            let mut settle = tx.prepare_cached(formatcp!(
+            const SETTLE: &str = formatcp!(
                 "UPDATE tasks SET state = ?3, attempts = attempts + ?4,
                         last_error = CASE WHEN ?5 THEN ?6 ELSE coalesce(?6, last_error) END,
                         next_attempt_at = coalesce(?7, next_attempt_at),
                         finished_at = CASE WHEN ?5 THEN ?8 ELSE finished_at END,
                         failure = coalesce(?9, failure), rounds = rounds + ?10,
                         owner = NULL, lease_until = NULL
-                 WHERE id = ?1 AND claims = ?2 AND state = {IN_PROGRESS}"
-            ))?;
-            let mut price = tx.prepare_cached(
-                "INSERT INTO prices (exchange, symbol, day, open, high, low, close, volume, fetched_at)
+                 WHERE id = ?1 AND claims = ?2 AND state = {IN_PROGRESS}
+                 RETURNING exchange, symbol, source"
+            );
+            const PRICE: &str = "INSERT INTO prices (exchange, symbol, day, open, high, low, close, volume, fetched_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT (exchange, symbol, day) DO UPDATE SET
                     open = excluded.open, high = excluded.high, low = excluded.low,
-                    close = excluded.close, volume = excluded.volume, fetched_at = excluded.fetched_at",
-            )?;
-            let mut unprice =
-                tx.prepare_cached("DELETE FROM prices WHERE exchange = ?1 AND symbol = ?2 AND day = ?3")?;
+                    close = excluded.close, volume = excluded.volume, fetched_at = excluded.fetched_at";
+            const UNPRICE: &str = "DELETE FROM prices WHERE exchange = ?1 AND symbol = ?2 AND day = ?3";
             for (t, to) in done {
                 let due = to.due.next_attempt_at(|at| at);
                 let failure = to.failure.map(|f| f.name());
@@ -54,27 +51,25 @@ impl Db {
                     failure,
                     i64::from(to.next_round)
                 ];
-                if settle.execute(args)? == 0 {
+                if tx.update(SETTLE, args, TaskState::InProgress, to.to)? == 0 {
                     // Fenced off: another claim owns the task now; nothing of this one is written.
                     applied.push(false);
                     continue;
                 }
-                counts.moved(&t.exchange, &t.symbol, TaskState::InProgress, to.to);
                 match to.price {
                     PriceChange::Keep => {}
                     PriceChange::Store(p) => {
-                        price.execute(params![
+                        tx.tx().prepare_cached(PRICE)?.execute(params![
                             t.exchange, t.symbol, t.day, p.open, p.high, p.low, p.close, p.volume, now
                         ])?;
                     }
                     PriceChange::Delete => {
-                        unprice.execute(params![t.exchange, t.symbol, t.day])?;
+                        tx.tx().prepare_cached(UNPRICE)?.execute(params![t.exchange, t.symbol, t.day])?;
                     }
                 }
                 applied.push(true);
             }
         }
-        counts.write(&tx)?;
         tx.commit().context("committing finished tasks")?;
         Ok(applied)
     }

@@ -5,6 +5,7 @@
 use anyhow::Result;
 use rusqlite::{params, TransactionBehavior};
 
+use super::counts::Counted;
 use super::Db;
 use crate::price::{Price, PriceRow};
 use crate::store::copy::{key_params, Imported, Key, TaskRecord};
@@ -82,13 +83,16 @@ impl Db {
             .collect();
         let json = serde_json::to_string(&rows)?;
         let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut tx = Counted::begin(&mut conn)?;
         const SOURCE: &str = "SELECT value ->> 0 AS e, value ->> 1 AS s, value ->> 2 AS d, value ->> 3 AS state,
                     value ->> 4 AS attempts, value ->> 5 AS error, value ->> 6 AS at, value ->> 7 AS enqueued,
                     value ->> 8 AS finished, value ->> 9 AS source, value ->> 10 AS failure,
                     value ->> 11 AS rounds FROM json_each(?1)";
-        // Existing rows first, so a row added now is not counted as updated too.
-        let updated = tx.execute(
+        // Existing rows first, so a row added now is not counted as updated
+        // too. The rows arrive in any state: the pairs touched are counted
+        // again.
+        let pairs = "SELECT DISTINCT value ->> 0, value ->> 1 FROM json_each(?1)";
+        let updated = tx.any_change(
             &format!(
                 "UPDATE tasks SET state = c.state, attempts = c.attempts, last_error = c.error,
                         next_attempt_at = c.at, finished_at = c.finished, owner = NULL, lease_until = NULL,
@@ -98,9 +102,10 @@ impl Db {
                    AND c.state IN {FINISHED}
                    AND (tasks.state NOT IN {FINISHED} OR c.finished > coalesce(tasks.finished_at, ''))"
             ),
+            pairs,
             params![json],
         )?;
-        let added = tx.execute(
+        let added = tx.any_change(
             &format!(
                 "INSERT INTO tasks (exchange, symbol, day, state, attempts, last_error, next_attempt_at,
                                     enqueued_at, finished_at, source, failure, rounds)
@@ -108,17 +113,7 @@ impl Db {
                  FROM ({SOURCE}) WHERE true
                  ON CONFLICT (exchange, symbol, day) DO NOTHING"
             ),
-            params![json],
-        )?;
-        // The counts of the pairs touched, counted again.
-        let pairs = "SELECT DISTINCT value ->> 0, value ->> 1 FROM json_each(?1)";
-        tx.execute(&format!("DELETE FROM task_counts WHERE (exchange, symbol) IN ({pairs})"), params![json])?;
-        tx.execute(
-            &format!(
-                "INSERT INTO task_counts (exchange, symbol, state, n)
-                 SELECT exchange, symbol, state, count(*) FROM tasks WHERE (exchange, symbol) IN ({pairs})
-                 GROUP BY exchange, symbol, state"
-            ),
+            pairs,
             params![json],
         )?;
         tx.commit()?;

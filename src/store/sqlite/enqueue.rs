@@ -4,9 +4,9 @@
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use const_format::formatcp;
-use rusqlite::{params, TransactionBehavior};
+use rusqlite::params;
 
-use super::counts::Counts;
+use super::counts::Counted;
 use super::Db;
 use crate::selection::Pair;
 use crate::store::state::sql::NOT_YET_DUE;
@@ -19,9 +19,8 @@ impl Db {
             return Ok(Enqueued::default());
         };
         let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut counts = Counts::default();
-        let mut later = 0;
+        let mut tx = Counted::begin(&mut conn)?;
+        let (mut added, mut later) = (0, 0);
         {
             // The days go in as one JSON array per pair, so SQLite loops
             // over them itself: a million rows cost a thousand statements.
@@ -35,40 +34,41 @@ impl Db {
             let due_json = serde_json::to_string(&due)?;
             let not_due_json = serde_json::to_string(&not_due)?;
             let enqueued_at = iso_now();
-            let mut present = tx.prepare_cached(
-                "SELECT count(*) FROM tasks WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4",
-            )?;
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO tasks (exchange, symbol, day, enqueued_at, source)
+            const PRESENT: &str =
+                "SELECT count(*) FROM tasks WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4";
+            const INSERT: &str = "INSERT INTO tasks (exchange, symbol, day, enqueued_at, source)
                  SELECT ?1, ?2, value, ?3, ?5 FROM json_each(?4) WHERE true
-                 ON CONFLICT (exchange, symbol, day) DO NOTHING",
-            )?;
-            let mut insert_later = tx.prepare_cached(formatcp!(
+                 ON CONFLICT (exchange, symbol, day) DO NOTHING";
+            const INSERT_LATER: &str = formatcp!(
                 "INSERT INTO tasks (exchange, symbol, day, state, next_attempt_at, enqueued_at, source)
                  SELECT ?1, ?2, value ->> 0, {NOT_YET_DUE}, value ->> 1, ?3, ?5 FROM json_each(?4) WHERE true
                  ON CONFLICT (exchange, symbol, day) DO NOTHING"
-            ))?;
+            );
             let consecutive = (*last - *first).num_days() + 1 == days.len() as i64;
             for Pair { exchange, symbol } in pairs {
                 // A pair already complete (the nightly cron's usual case) costs one index count.
                 if consecutive {
-                    let have: i64 = present.query_row(params![exchange, symbol, first, last], |r| r.get(0))?;
+                    let have: i64 = tx
+                        .tx()
+                        .prepare_cached(PRESENT)?
+                        .query_row(params![exchange, symbol, first, last], |r| r.get(0))?;
                     if have as usize >= days.len() {
                         continue;
                     }
                 }
+                let key = (exchange.as_str(), symbol.as_str(), source);
                 if !due.is_empty() {
-                    let added = insert.execute(params![exchange, symbol, enqueued_at, due_json, source])?;
-                    counts.add(exchange, symbol, TaskState::Queued, added as i64);
+                    let args = params![exchange, symbol, enqueued_at, due_json, source];
+                    added += tx.insert(INSERT, args, key, TaskState::Queued)? as u64;
                 }
                 if !not_due.is_empty() {
-                    let added = insert_later.execute(params![exchange, symbol, enqueued_at, not_due_json, source])?;
-                    counts.add(exchange, symbol, TaskState::NotYetDue, added as i64);
-                    later += added as u64;
+                    let args = params![exchange, symbol, enqueued_at, not_due_json, source];
+                    let n = tx.insert(INSERT_LATER, args, key, TaskState::NotYetDue)? as u64;
+                    added += n;
+                    later += n;
                 }
             }
         }
-        let added = counts.write(&tx)? as u64;
         tx.commit().context("committing the new tasks")?;
         let total = (pairs.len() * days.len()) as u64;
         Ok(Enqueued { added, existing: total - added, not_yet_due: later })

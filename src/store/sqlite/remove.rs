@@ -2,12 +2,11 @@
 //! SQLite: `task_counts` kept in step in the same transaction.
 
 use anyhow::{Context, Result};
-use rusqlite::{params, TransactionBehavior};
+use rusqlite::params;
 
-use super::counts::Counts;
+use super::counts::Counted;
 use super::Db;
 use crate::selection::Selection;
-use crate::store::TaskState;
 
 /// The cells of one pair over the selection's days, of the sources `?5`
 /// names as a JSON array (any source for NULL).
@@ -46,28 +45,21 @@ impl Db {
     pub fn remove(&self, sel: &Selection, sources: &[String], prices: bool) -> Result<(u64, u64)> {
         let source = sources_param(sources)?;
         let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut counts = Counts::default();
+        let mut tx = Counted::begin(&mut conn)?;
         let (mut tasks, mut priced) = (0, 0);
         {
             // The prices first: with a source, their tasks say which go.
-            let mut delete_prices = tx.prepare_cached(&format!("DELETE {PRICES}"))?;
-            let mut by_state = tx.prepare_cached(&format!("SELECT state, count(*) {TASKS} GROUP BY state"))?;
-            let mut delete_tasks = tx.prepare_cached(&format!("DELETE {TASKS}"))?;
+            let delete_prices = format!("DELETE {PRICES}");
+            let delete_tasks = format!("DELETE {TASKS} RETURNING exchange, symbol, source, state");
             for p in &sel.pairs {
                 let (exchange, symbol) = (p.exchange.as_str(), p.symbol.as_str());
                 let args = params![exchange, symbol, sel.from, sel.to, source];
                 if prices {
-                    priced += delete_prices.execute(args)? as u64;
+                    priced += tx.tx().prepare_cached(&delete_prices)?.execute(args)? as u64;
                 }
-                let mut rows = by_state.query(args)?;
-                while let Some(r) = rows.next()? {
-                    counts.add(exchange, symbol, r.get::<_, TaskState>(0)?, -r.get::<_, i64>(1)?);
-                }
-                tasks += delete_tasks.execute(args)? as u64;
+                tasks += tx.delete(&delete_tasks, args)? as u64;
             }
         }
-        counts.write(&tx)?;
         tx.commit().context("committing the removal")?;
         Ok((tasks, priced))
     }

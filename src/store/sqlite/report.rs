@@ -46,12 +46,28 @@ impl Db {
         let tx = conn.transaction()?;
         let mut counts = StateCounts::default();
         {
+            // A pair whose every task is in the range (its first and last
+            // day, two probes of the index) is read from the counts; the
+            // others' tasks are counted.
+            let mut bounds = tx.prepare_cached(
+                "SELECT (SELECT min(day) FROM tasks WHERE exchange = ?1 AND symbol = ?2),
+                        (SELECT max(day) FROM tasks WHERE exchange = ?1 AND symbol = ?2)",
+            )?;
+            let mut kept = tx.prepare_cached(
+                "SELECT state, sum(n) FROM task_counts WHERE exchange = ?1 AND symbol = ?2 GROUP BY state",
+            )?;
             let mut stmt = tx.prepare_cached(
                 "SELECT state, count(*) FROM tasks
                  WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 GROUP BY state",
             )?;
             for p in &sel.pairs {
-                let mut rows = stmt.query(params![p.exchange, p.symbol, sel.from, sel.to])?;
+                let (lo, hi): (Option<NaiveDate>, Option<NaiveDate>) =
+                    bounds.query_row(params![p.exchange, p.symbol], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                let whole = matches!((lo, hi), (Some(lo), Some(hi)) if sel.from <= lo && hi <= sel.to);
+                let mut rows = match whole {
+                    true => kept.query(params![p.exchange, p.symbol])?,
+                    false => stmt.query(params![p.exchange, p.symbol, sel.from, sel.to])?,
+                };
                 while let Some(r) = rows.next()? {
                     counts[r.get::<_, TaskState>(0)?] += r.get::<_, i64>(1)? as u64;
                 }
@@ -98,8 +114,8 @@ impl Db {
         };
         let mut stmt = conn.prepare_cached(formatcp!(
             "SELECT exchange, symbol, day, attempts, coalesce(last_error, ''),
-                    CASE WHEN failure = 'transient' THEN next_attempt_at END, rounds FROM tasks INDEXED BY tasks_failed
-             WHERE state = {FAILED}
+                    CASE WHEN state = {COOLING} THEN next_attempt_at END, rounds FROM tasks INDEXED BY tasks_failed
+             WHERE (state = {FAILED} OR state = {COOLING})
                AND (?2 IS NULL OR (exchange, symbol) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?2)))
                AND day BETWEEN ?3 AND ?4
              ORDER BY finished_at DESC LIMIT ?1"
@@ -122,10 +138,12 @@ impl Db {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(formatcp!(
             "SELECT count(*), min(next_attempt_at) FROM tasks INDEXED BY tasks_cooling
-             WHERE {COOLING} AND exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4"
+             WHERE state = {COOLING} AND exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4"
         ))?;
+        // Every one: how many from the counts, the first by one probe of the index.
         let mut all = conn.prepare_cached(formatcp!(
-            "SELECT count(*), min(next_attempt_at) FROM tasks INDEXED BY tasks_cooling WHERE {COOLING}"
+            "SELECT (SELECT coalesce(sum(n), 0) FROM task_counts WHERE state = {COOLING}),
+                    (SELECT min(next_attempt_at) FROM tasks INDEXED BY tasks_cooling WHERE state = {COOLING})"
         ))?;
         let read = |r: &Row<'_>| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, Option<i64>>(1)?));
         let Some(sel) = sel else { return Ok(all.query_row([], read)?) };
@@ -226,8 +244,7 @@ impl Db {
             "SELECT day FROM prices WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 ORDER BY day",
         )?;
         let mut tasks = tx.prepare_cached(
-            "SELECT day, state, attempts, last_error, next_attempt_at,
-                    CASE WHEN failure = 'transient' THEN rounds END FROM tasks
+            "SELECT day, state, attempts, last_error, next_attempt_at, rounds FROM tasks
              WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 ORDER BY day",
         )?;
         let now = crate::clock::now_ms();

@@ -1,24 +1,22 @@
 //! Moves of many tasks on SQLite (retry, abandon, refresh, as
 //! [`Move`] says), and counting the tasks afresh.
 
-use anyhow::Result;
-use rusqlite::TransactionBehavior;
-
-use super::counts::in_selection;
+use super::counts::{self, Counted};
 use super::Db;
 use crate::selection::Selection;
 use crate::store::state::{sql, Move};
+use anyhow::Result;
 
 impl Db {
     pub fn move_tasks(&self, sel: Option<&Selection>, m: Move) -> Result<usize> {
         let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut tx = Counted::begin(&mut conn)?;
         let mut n = 0;
         for &from in m.from {
             // The states as literals, so a move of every failed task walks
             // the `tasks_failed` index rather than the whole table.
             let update = format!("UPDATE tasks SET {} WHERE state = '{from}'", sql::set(m));
-            n += in_selection(&tx, &update, sel, from, m.to)?;
+            n += tx.update_in(&update, sel, from, m.to)?;
         }
         tx.commit()?;
         Ok(n)
@@ -26,13 +24,6 @@ impl Db {
 
     pub fn recount(&self) -> Result<()> {
         let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute_batch(
-            "DELETE FROM task_counts;
-             INSERT INTO task_counts (exchange, symbol, state, n)
-                 SELECT exchange, symbol, state, count(*) FROM tasks GROUP BY exchange, symbol, state;",
-        )?;
-        tx.commit()?;
-        Ok(())
+        counts::recount(&mut conn)
     }
 }

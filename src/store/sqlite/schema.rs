@@ -25,6 +25,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0004_state_check_as_ors", include_str!("../../../migrations/sqlite/0004_state_check_as_ors.sql")),
     ("0005_sources", include_str!("../../../migrations/sqlite/0005_sources.sql")),
     ("0006_transient_failures", include_str!("../../../migrations/sqlite/0006_transient_failures.sql")),
+    (
+        "0007_cooling_and_counts_by_source",
+        include_str!("../../../migrations/sqlite/0007_cooling_and_counts_by_source.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
@@ -273,5 +277,62 @@ mod tests {
             .collect::<rusqlite::Result<_>>()
             .unwrap();
         assert_eq!(indexes, ["tasks_cooling", "tasks_due", "tasks_failed", "tasks_leased", "tasks_not_yet_due"]);
+    }
+
+    /// A version 6 database: its failures on transient errors arrive as
+    /// `cooling`, the rest as they were, and the counts by source are
+    /// counted from the tasks.
+    #[test]
+    fn a_version_6_database_s_transient_failures_arrive_cooling_and_its_counts_by_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v6.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            for (_, sql) in &MIGRATIONS[..6] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 6).unwrap();
+            conn.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
+            conn.execute_batch(
+                "INSERT INTO tasks (exchange, symbol, day, state, failure, rounds, next_attempt_at, source, enqueued_at)
+                 VALUES ('kraken', 'btc', '2020-03-01', 'failed', 'transient', 2, 77, 'kraken', 'then'),
+                        ('kraken', 'btc', '2020-03-02', 'failed', 'permanent', 6, 0, 'kraken', 'then'),
+                        ('kraken', 'btc', '2020-03-03', 'queued', NULL, 0, 0, 'cryptodb', 'then');
+                 INSERT INTO task_counts VALUES ('kraken', 'btc', 'failed', 2), ('kraken', 'btc', 'queued', 1);",
+            )
+            .unwrap();
+        }
+        let mut conn = Connection::open(&path).unwrap();
+        prepare(&mut conn, &path, Create::No, Duration::from_secs(5)).unwrap();
+        let tasks: Vec<(String, String, Option<String>, i64, i64)> = conn
+            .prepare("SELECT day, state, failure, rounds, next_attempt_at FROM tasks ORDER BY day")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            tasks,
+            [
+                ("2020-03-01".into(), "cooling".into(), Some("transient".into()), 2, 77),
+                ("2020-03-02".into(), "failed".into(), Some("permanent".into()), 6, 0),
+                ("2020-03-03".into(), "queued".into(), None, 0, 0),
+            ]
+        );
+        let counts: Vec<(String, String, i64)> = conn
+            .prepare("SELECT source, state, n FROM task_counts ORDER BY source, state")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            counts,
+            [
+                ("cryptodb".into(), "queued".into(), 1),
+                ("kraken".into(), "cooling".into(), 1),
+                ("kraken".into(), "failed".into(), 1)
+            ]
+        );
     }
 }

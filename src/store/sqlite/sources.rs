@@ -31,19 +31,11 @@ impl Db {
 
     pub fn pending_sources(&self) -> Result<Vec<(String, u64)>> {
         let conn = self.conn()?;
-        // Each state through its own partial index: a queue of a million
-        // finished tasks is not read.
+        // From the counts: the queue is not read.
         let mut stmt = conn.prepare_cached(formatcp!(
-            "SELECT source, sum(n) FROM (
-                 SELECT source, count(*) AS n FROM tasks INDEXED BY tasks_due WHERE state = {QUEUED} GROUP BY source
-                 UNION ALL
-                 SELECT source, count(*) FROM tasks INDEXED BY tasks_leased WHERE state = {IN_PROGRESS} GROUP BY source
-                 UNION ALL
-                 SELECT source, count(*) FROM tasks INDEXED BY tasks_not_yet_due WHERE state = {NOT_YET_DUE}
-                 GROUP BY source
-                 UNION ALL
-                 SELECT source, count(*) FROM tasks INDEXED BY tasks_cooling WHERE {COOLING} GROUP BY source)
-             GROUP BY source ORDER BY source"
+            "SELECT source, sum(n) FROM task_counts
+             WHERE state IN ({QUEUED}, {IN_PROGRESS}, {NOT_YET_DUE}, {COOLING})
+             GROUP BY source HAVING sum(n) > 0 ORDER BY source"
         ))?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
