@@ -11,7 +11,7 @@ use axum::{Form, Json};
 use serde::{Deserialize, Serialize};
 
 use super::selection::ReportSelectionQuery;
-use super::{App, Failure};
+use super::{App, PageError};
 use crate::error::Usage;
 use crate::report::{Format, Value};
 use crate::selection::{Pair, Selection};
@@ -41,7 +41,7 @@ pub struct Retried {
     queued: usize,
 }
 
-pub async fn retry(State(app): State<App>, Form(r): Form<Retry>) -> Result<Json<Retried>, Failure> {
+pub async fn retry(State(app): State<App>, Form(r): Form<Retry>) -> Result<Json<Retried>, PageError> {
     let queued = app
         .blocking(move |store| {
             let one = |name: &str, what: &str| -> anyhow::Result<String> {
@@ -148,7 +148,7 @@ fn json(v: &Value) -> serde_json::Value {
 pub async fn prices_csv(
     State(app): State<App>,
     Query(asked): Query<ReportSelectionQuery>,
-) -> Result<Response, Failure> {
+) -> Result<Response, PageError> {
     // The selection first, so that a bad one is a 400, not a cut-off file.
     let sel = app.blocking(move |store| asked.resolve(store)).await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(4);
