@@ -102,8 +102,8 @@ impl Grid {
     }
 
     /// An empty row, ready to count the days of one (exchange, symbol).
-    pub fn row(&self) -> Row {
-        Row {
+    pub fn row(&self) -> GridRow {
+        GridRow {
             bucket: self.bucket,
             first: self.bucket.index(self.from),
             columns: vec![DayCounts::default(); self.columns()],
@@ -113,7 +113,7 @@ impl Grid {
     /// A row drawn: its label, then each column's glyph between two frame
     /// characters (so that columns never asked for still show where the
     /// range ends). With color, one escape per run of equal columns.
-    pub fn line(&self, label: &str, row: &Row) -> String {
+    pub fn line(&self, label: &str, row: &GridRow) -> String {
         let frame = if self.color { '│' } else { '|' };
         let mut line = format!("{label:<width$} {frame}", width = self.label_width);
         let mut current: Option<Mark> = None;
@@ -141,13 +141,13 @@ impl Grid {
 /// The columns of one row as its days come in: one count of days per
 /// column, so a row costs its columns, not its days.
 #[derive(Debug, Clone)]
-pub struct Row {
+pub struct GridRow {
     bucket: Bucket,
     first: i64,
     columns: Vec<DayCounts>,
 }
 
-impl Row {
+impl GridRow {
     /// Counts `day` in its column; a day outside the grid is ignored.
     pub fn push(&mut self, day: NaiveDate, what: Kind) {
         let Ok(column) = usize::try_from(self.bucket.index(day) - self.first) else { return };

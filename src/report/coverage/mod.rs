@@ -19,7 +19,7 @@ use anyhow::Result;
 
 pub use bucket::Bucket;
 pub use day::DayCounts;
-pub use grid::{Grid, Row};
+pub use grid::{Grid, GridRow};
 pub use mark::Mark;
 
 use super::{PairSources, QueryTotals};
@@ -56,8 +56,8 @@ pub fn coverage<W: Write>(
     // read. A pair with nothing queued in the range (one named on purpose
     // that has no task, or whose tasks are all on other days) is left out,
     // and named below.
-    let mut current: Option<((String, String), Row)> = None;
-    let mut draw = |(exchange, symbol): (String, String), row: Row, out: &mut W| -> Result<()> {
+    let mut current: Option<((String, String), GridRow)> = None;
+    let mut draw = |(exchange, symbol): (String, String), row: GridRow, out: &mut W| -> Result<()> {
         let counts = row.counts();
         if counts.of(Kind::NotQueued) == counts.days() {
             left_out.push(format!("{exchange} {symbol}"));
