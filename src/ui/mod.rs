@@ -11,8 +11,6 @@ mod actions;
 mod guard;
 mod live;
 mod pages;
-#[cfg(test)]
-mod palette_tests;
 mod selection;
 
 use std::net::SocketAddr;
@@ -169,3 +167,6 @@ impl App {
         Ok(tokio::task::spawn_blocking(move || f(&store)).await.context("a page's database work stopped")??)
     }
 }
+
+#[cfg(test)]
+mod tests;
