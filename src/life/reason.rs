@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 
-use super::TaskState;
+use super::{Kind, TaskState};
 
 /// Why a cell of a selection has no price.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,20 +33,27 @@ pub enum Reason {
 }
 
 impl Reason {
-    /// A short, stable name for the reason, as CSV and JSON carry it.
-    pub fn code(&self) -> &'static str {
+    /// The kind of reason, without its details: what the reports' codes,
+    /// the grid, the chart and the page are derived from.
+    pub const fn kind(&self) -> Kind {
         match self {
-            Reason::NotQueued => "not queued",
-            Reason::Queued { .. } => TaskState::Queued.words(),
-            Reason::InProgress => TaskState::InProgress.words(),
-            Reason::NotYetDue { .. } => TaskState::NotYetDue.words(),
-            Reason::Failed { .. } => TaskState::Failed.words(),
-            Reason::Cooling { .. } => TaskState::Cooling.words(),
-            Reason::Abandoned { .. } => TaskState::Abandoned.words(),
-            Reason::NoData => TaskState::NoData.words(),
-            Reason::OutsideHistory => TaskState::OutsideHistory.words(),
-            Reason::PriceDeleted => "price deleted",
+            Reason::NotQueued => Kind::NotQueued,
+            Reason::Queued { .. } => Kind::Queued,
+            Reason::InProgress => Kind::InProgress,
+            Reason::NotYetDue { .. } => Kind::NotYetDue,
+            Reason::Failed { .. } => Kind::Failed,
+            Reason::Cooling { .. } => Kind::Cooling,
+            Reason::NoData => Kind::NoData,
+            Reason::OutsideHistory => Kind::OutsideHistory,
+            Reason::Abandoned { .. } => Kind::Abandoned,
+            Reason::PriceDeleted => Kind::PriceDeleted,
         }
+    }
+
+    /// A short, stable name for the reason, as CSV and JSON carry it: its
+    /// kind's [`Kind::code`].
+    pub const fn code(&self) -> &'static str {
+        self.kind().code()
     }
 
     /// The error behind the reason, if there is one.
@@ -59,11 +66,10 @@ impl Reason {
         }
     }
 
-    /// Whether nothing is left to do for the cell: the server has no price
-    /// for it, or its failure was given up on. Every other reason means the
-    /// selection is incomplete.
-    pub fn is_settled(&self) -> bool {
-        matches!(self, Reason::NoData | Reason::OutsideHistory | Reason::Abandoned { .. })
+    /// Whether nothing is left to do for the cell: see [`Kind::is_settled`].
+    /// Every other reason means the selection is incomplete.
+    pub const fn is_settled(&self) -> bool {
+        self.kind().is_settled()
     }
 }
 
@@ -104,14 +110,30 @@ pub struct Missing {
 }
 
 /// Why a cell whose task is in `state` has no price, at `now` (ms): the
-/// task's attempts, last error, `next_attempt_at` and rounds tell the rest.
-pub fn reason(state: TaskState, attempts: u32, error: Option<String>, at: i64, rounds: u32, now: i64) -> Reason {
+/// task's attempts, last error and `next_attempt_at` tell the rest, and
+/// for a failure on transient errors, `cooling`: the rounds that ended so.
+pub fn reason(
+    state: TaskState,
+    attempts: u32,
+    error: Option<String>,
+    at: i64,
+    cooling: Option<u32>,
+    now: i64,
+) -> Reason {
+    match (state, cooling) {
+        // Cooled down: the next run queues it.
+        (TaskState::Failed, Some(_)) if at <= now => Reason::Queued { attempts, error },
+        (TaskState::Failed, Some(rounds)) => Reason::Cooling { error: error.unwrap_or_default(), at, rounds },
+        _ => reason_of(state, attempts, error, at, now),
+    }
+}
+
+fn reason_of(state: TaskState, attempts: u32, error: Option<String>, at: i64, now: i64) -> Reason {
     match state {
         TaskState::Queued => Reason::Queued { attempts, error },
         // Its time has come: the next run queues it.
-        TaskState::NotYetDue | TaskState::Cooling if at <= now => Reason::Queued { attempts, error },
+        TaskState::NotYetDue if at <= now => Reason::Queued { attempts, error },
         TaskState::NotYetDue => Reason::NotYetDue { at, note: error },
-        TaskState::Cooling => Reason::Cooling { error: error.unwrap_or_default(), at, rounds },
         TaskState::InProgress => Reason::InProgress,
         TaskState::NoData => Reason::NoData,
         TaskState::OutsideHistory => Reason::OutsideHistory,

@@ -9,7 +9,7 @@ mod sources;
 mod status;
 
 pub use crate::words::plural;
-pub use coverage::{coverage, Bucket, Day, DayCounts, Grid, Row, State};
+pub use coverage::{coverage, Bucket, DayCounts, Grid, GridRow, Mark};
 pub use output::{Format, Output, Value};
 pub use query::{query, QueryTotals, Rows};
 pub use sources::PairSources;

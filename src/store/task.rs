@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 
+use crate::life::TaskState;
 use crate::price::Price;
 
 /// A claimed task: one (exchange, symbol, day) to fetch.
@@ -51,6 +52,24 @@ pub enum Outcome {
     Released,
 }
 
+impl Outcome {
+    /// The state the outcome leads its task to: the one line of the life
+    /// cycle each outcome is (`TaskState::EDGES` from `in_progress`), which
+    /// `store::state::Transition::of` writes with the rest of the change.
+    pub const fn leads_to(&self) -> TaskState {
+        match self {
+            Outcome::Price(_) => TaskState::Done,
+            Outcome::NoData => TaskState::NoData,
+            Outcome::OutsideHistory => TaskState::OutsideHistory,
+            Outcome::NotYet { .. } => TaskState::NotYetDue,
+            Outcome::Retry { .. } | Outcome::Defer { .. } | Outcome::Released => TaskState::Queued,
+            Outcome::Failed { .. } => TaskState::Failed,
+            // Failed until `at`: a later run's promotion queues it again.
+            Outcome::Cooling { .. } => TaskState::Failed,
+        }
+    }
+}
+
 /// The result of one claimed task, ready to be written back.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Completion {
@@ -67,4 +86,32 @@ pub struct Enqueued {
     pub existing: u64,
     /// Of the new tasks, those whose day has not come due yet.
     pub not_yet_due: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::state::Transition;
+
+    #[test]
+    fn each_outcome_leads_where_the_rules_and_the_diagram_say() {
+        let error = || "HTTP 503".to_string();
+        let outcomes = [
+            Outcome::Price(Price { open: 1.0, high: 1.0, low: 1.0, close: 1.0, volume: 0.0 }),
+            Outcome::NoData,
+            Outcome::OutsideHistory,
+            Outcome::NotYet { note: None, at: 0, asked: true },
+            Outcome::Retry { error: error(), at: 0 },
+            Outcome::Defer { error: error(), at: 0 },
+            Outcome::Failed { error: error() },
+            Outcome::Cooling { error: error(), at: 0 },
+            Outcome::Released,
+        ];
+        for outcome in &outcomes {
+            let to = outcome.leads_to();
+            assert_eq!(Transition::of(outcome).to, to, "{outcome:?}");
+            let drawn = TaskState::EDGES.iter().any(|(from, t, _)| *from == Some(TaskState::InProgress) && *t == to);
+            assert!(drawn, "{outcome:?}: in_progress -> {to} is no edge of the diagram");
+        }
+    }
 }

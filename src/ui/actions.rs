@@ -11,7 +11,7 @@ use axum::{Form, Json};
 use serde::{Deserialize, Serialize};
 
 use super::selection::ReportSelectionQuery;
-use super::{App, Failure};
+use super::{App, PageError};
 use crate::error::Usage;
 use crate::report::{Format, Value};
 use crate::selection::{Pair, Selection};
@@ -41,7 +41,7 @@ pub struct Retried {
     queued: usize,
 }
 
-pub async fn retry(State(app): State<App>, Form(r): Form<Retry>) -> Result<Json<Retried>, Failure> {
+pub async fn retry(State(app): State<App>, Form(r): Form<Retry>) -> Result<Json<Retried>, PageError> {
     let queued = app
         .blocking(move |store| {
             let one = |name: &str, what: &str| -> anyhow::Result<String> {
@@ -86,8 +86,10 @@ pub struct Statement {
     sql: String,
 }
 
+/// What the SQL box gets back for a statement: its columns and rows, or
+/// its error.
 #[derive(Default, Serialize)]
-pub struct Rows {
+pub struct SqlAnswer {
     columns: Vec<String>,
     rows: Vec<Vec<serde_json::Value>>,
     /// Whether rows past [`SQL_ROWS`] were left out.
@@ -95,13 +97,13 @@ pub struct Rows {
     error: Option<String>,
 }
 
-pub async fn sql(State(app): State<App>, Json(s): Json<Statement>) -> Json<Rows> {
+pub async fn sql(State(app): State<App>, Json(s): Json<Statement>) -> Json<SqlAnswer> {
     let Ok(_turn) = app.sql_turns.clone().acquire_owned().await else {
-        return Json(Rows { error: Some("the page is stopping".into()), ..Rows::default() });
+        return Json(SqlAnswer { error: Some("the page is stopping".into()), ..SqlAnswer::default() });
     };
     let (options, timeout) = (app.options.clone(), app.sql_timeout);
     let ran = tokio::task::spawn_blocking(move || {
-        let mut out = Rows::default();
+        let mut out = SqlAnswer::default();
         let mut columns = Vec::new();
         let result = store::run_readonly(
             &options,
@@ -128,9 +130,10 @@ pub async fn sql(State(app): State<App>, Json(s): Json<Statement>) -> Json<Rows>
         out
     })
     .await;
-    Json(
-        ran.unwrap_or_else(|e| Rows { error: Some(format!("the statement's thread stopped: {e}")), ..Rows::default() }),
-    )
+    Json(ran.unwrap_or_else(|e| SqlAnswer {
+        error: Some(format!("the statement's thread stopped: {e}")),
+        ..SqlAnswer::default()
+    }))
 }
 
 fn json(v: &Value) -> serde_json::Value {
@@ -148,7 +151,7 @@ fn json(v: &Value) -> serde_json::Value {
 pub async fn prices_csv(
     State(app): State<App>,
     Query(asked): Query<ReportSelectionQuery>,
-) -> Result<Response, Failure> {
+) -> Result<Response, PageError> {
     // The selection first, so that a bad one is a 400, not a cut-off file.
     let sel = app.blocking(move |store| asked.resolve(store)).await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(4);

@@ -32,14 +32,14 @@ pub struct Snapshot {
     pub eta_secs: Option<u64>,
     /// Whether any `work` runs: tasks are in progress or finishing.
     pub working: bool,
-    pub pairs: Vec<Pair>,
+    pub pairs: Vec<PairCounts>,
     /// Why the counts could not be read, if they could not.
     pub error: Option<String>,
 }
 
 /// One (exchange, symbol) and its counts.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Pair {
+pub struct PairCounts {
     pub exchange: String,
     pub symbol: String,
     /// The source its tasks are fetched from (`cryptodb`, `binance`, a
@@ -83,7 +83,7 @@ impl Rate {
 
 /// Reads the counts (`task_counts`, never the tasks) into a snapshot.
 pub fn read(store: &Store, reader: &mut Reader, at: Instant) -> Snapshot {
-    let mut read = || -> anyhow::Result<(StateCounts, Vec<Pair>)> {
+    let mut read = || -> anyhow::Result<(StateCounts, Vec<PairCounts>)> {
         let counts = store.counts()?;
         let by_pair = store.counts_by_pair()?;
         if by_pair.iter().any(|(e, s, _)| !reader.sources.contains_key(&(e.clone(), s.clone()))) {
@@ -97,7 +97,7 @@ pub fn read(store: &Store, reader: &mut Reader, at: Instant) -> Snapshot {
             .into_iter()
             .map(|(exchange, symbol, counts)| {
                 let source = reader.sources.get(&(exchange.clone(), symbol.clone())).cloned().flatten();
-                Pair { exchange, symbol, source, counts }
+                PairCounts { exchange, symbol, source, counts }
             })
             .collect();
         Ok((counts, pairs))

@@ -11,8 +11,6 @@ mod actions;
 mod guard;
 mod live;
 mod pages;
-#[cfg(test)]
-mod palette_tests;
 mod selection;
 
 use std::net::SocketAddr;
@@ -137,16 +135,18 @@ async fn asset(content_type: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "max-age=3600")], body).into_response()
 }
 
-/// A failure inside a handler: the store's error, shown as text.
-pub struct Failure(anyhow::Error);
+/// An error inside a handler (the store's, or a usage error in what was
+/// asked), answered as text: 400 for a usage error, 500 otherwise. Not a
+/// task's failure: nothing here is stored.
+pub struct PageError(anyhow::Error);
 
-impl<E: Into<anyhow::Error>> From<E> for Failure {
-    fn from(e: E) -> Failure {
-        Failure(e.into())
+impl<E: Into<anyhow::Error>> From<E> for PageError {
+    fn from(e: E) -> PageError {
+        PageError(e.into())
     }
 }
 
-impl IntoResponse for Failure {
+impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let status = if self.0.downcast_ref::<crate::error::Usage>().is_some() {
             StatusCode::BAD_REQUEST
@@ -162,8 +162,11 @@ impl App {
     async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Store) -> Result<T> + Send + 'static,
-    ) -> Result<T, Failure> {
+    ) -> Result<T, PageError> {
         let store = self.store.clone();
         Ok(tokio::task::spawn_blocking(move || f(&store)).await.context("a page's database work stopped")??)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -13,7 +13,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{axis, ChartData, Style};
-use crate::store::{Reason, TaskState};
+use crate::life::{Kind, Reason};
 
 /// Where each missing day of a chart was drawn, in the backend's pixels:
 /// what the SVG's hover layer needs.
@@ -26,19 +26,24 @@ pub(super) struct Frame {
     pub slots: Vec<(i32, i32)>,
 }
 
-/// The reasons in the order the legend lists them, with their colours.
-const REASONS: [(&str, RGBColor); 10] = [
-    ("not queued", RGBColor(148, 103, 189)),
-    (TaskState::Queued.words(), RGBColor(245, 197, 24)),
-    (TaskState::InProgress.words(), RGBColor(31, 119, 180)),
-    (TaskState::NotYetDue.words(), RGBColor(77, 157, 224)),
-    ("cooling down", RGBColor(240, 150, 110)),
-    (TaskState::Failed.words(), RGBColor(228, 96, 46)),
-    (TaskState::NoData.words(), RGBColor(127, 127, 127)),
-    (TaskState::OutsideHistory.words(), RGBColor(88, 100, 130)),
-    (TaskState::Abandoned.words(), RGBColor(64, 68, 79)),
-    ("price deleted", RGBColor(227, 119, 194)),
-];
+/// The colour of the band of a day missing for a reason of `kind` (a
+/// price has none: it is drawn). The legend lists them in
+/// [`Kind::ALL`]'s order.
+const fn colour(kind: Kind) -> RGBColor {
+    match kind {
+        Kind::Price => BLACK,
+        Kind::NotQueued => RGBColor(148, 103, 189),
+        Kind::Queued => RGBColor(245, 197, 24),
+        Kind::InProgress => RGBColor(31, 119, 180),
+        Kind::NotYetDue => RGBColor(77, 157, 224),
+        Kind::Cooling => RGBColor(240, 150, 110),
+        Kind::Failed => RGBColor(228, 96, 46),
+        Kind::NoData => RGBColor(127, 127, 127),
+        Kind::OutsideHistory => RGBColor(88, 100, 130),
+        Kind::Abandoned => RGBColor(64, 68, 79),
+        Kind::PriceDeleted => RGBColor(227, 119, 194),
+    }
+}
 
 /// The colour of the line, and of the candles of days that closed higher
 /// (hollow, the page's colour of prices) or lower (filled, vermillion):
@@ -59,12 +64,7 @@ const LEGEND_LINE: u32 = 20;
 /// The colour of a reason's band, for the tests.
 #[cfg(test)]
 pub(super) fn colour_of(reason: &Reason) -> RGBColor {
-    color(reason)
-}
-
-/// The colour of a reason's band, by its [`Reason::code`].
-fn color(reason: &Reason) -> RGBColor {
-    REASONS.iter().find(|(code, _)| *code == reason.code()).map_or(BLACK, |(_, c)| *c)
+    colour(reason.kind())
 }
 
 /// Draws `data` in `style` on `root`, the whole of the backend.
@@ -179,7 +179,7 @@ where
     let bands = bands(&data.missing).map(|(first, last, reason)| {
         Rectangle::new(
             [(start(data, first), y.start), (start(data, last) + 2, y.end)],
-            color(reason).mix(BAND_ALPHA).filled(),
+            colour(reason.kind()).mix(BAND_ALPHA).filled(),
         )
     });
     chart.draw_series(bands).context("drawing the missing days")?;
@@ -253,19 +253,19 @@ fn legend_lines<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &ChartD
     let indent = text_width("missing:") + 20;
     let mut lines: Vec<Vec<Entry>> = Vec::new();
     let mut used = width;
-    for (code, color) in REASONS {
-        let n = data.missing.iter().filter(|(_, r)| r.code() == code).count();
+    for kind in Kind::missing() {
+        let n = data.missing.iter().filter(|(_, r)| r.kind() == kind).count();
         if n == 0 {
             continue;
         }
-        let text = format!("{code} ({n})");
+        let text = format!("{kind} ({n})");
         let needs = 18 + text_width(&text) + 16;
         if used + needs > width.saturating_sub(10) && lines.last().is_none_or(|l| !l.is_empty()) {
             lines.push(Vec::new());
             used = 10 + indent;
         }
         used += needs;
-        lines.last_mut().expect("a line was pushed").push((color, text));
+        lines.last_mut().expect("a line was pushed").push((colour(kind), text));
     }
     lines
 }
@@ -337,7 +337,7 @@ fn runs<T>(prices: &[(NaiveDate, T)]) -> impl Iterator<Item = &[(NaiveDate, T)]>
 /// last day, reason): one band each.
 fn bands(missing: &[(NaiveDate, Reason)]) -> impl Iterator<Item = (NaiveDate, NaiveDate, &Reason)> {
     missing
-        .chunk_by(|(a, ra), (b, rb)| a.succ_opt() == Some(*b) && ra.code() == rb.code())
+        .chunk_by(|(a, ra), (b, rb)| a.succ_opt() == Some(*b) && ra.kind() == rb.kind())
         .map(|run| (run[0].0, run[run.len() - 1].0, &run[0].1))
 }
 

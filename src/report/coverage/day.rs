@@ -1,127 +1,63 @@
-//! What one day of a row holds, and the counts of days that a column, a
-//! row or the whole grid sums up to a [`State`].
+//! The days of a column, a row or the whole grid, counted by their
+//! [`Kind`], and the [`Mark`] they sum up to.
 
-use super::State;
-use crate::store::Reason;
+use super::Mark;
+use crate::life::Kind;
 use crate::words::plural;
 
-/// What one day of a row holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Day {
-    /// A stored price.
-    Price,
-    /// The server answered that it has no price for the day.
-    NoData,
-    /// The source cannot serve a day that old (Kraken keeps its latest 720).
-    OutsideHistory,
-    /// Gave up (or its price row was deleted by hand: done, yet missing,
-    /// and fetching again will not bring it back either).
-    Failed,
-    /// Queued, or held by a worker.
-    Pending,
-    /// Never enqueued.
-    NotAsked,
-    /// Its day has not come due (or its price was not published yet).
-    NotYetDue,
-    /// A failure given up on for good (`retry --never`).
-    Abandoned,
-}
-
-impl Day {
-    /// The day of a cell as [`Store::for_each_cell`](crate::store::Store::for_each_cell) reports it: `None`
-    /// has a price, otherwise why it has none.
-    pub fn of(reason: Option<&Reason>) -> Day {
-        match reason {
-            None => Day::Price,
-            Some(Reason::NoData) => Day::NoData,
-            Some(Reason::OutsideHistory) => Day::OutsideHistory,
-            Some(Reason::Failed { .. } | Reason::PriceDeleted) => Day::Failed,
-            Some(Reason::Queued { .. } | Reason::InProgress) => Day::Pending,
-            Some(Reason::NotQueued) => Day::NotAsked,
-            // Asked again by a later run, as a day not yet due is.
-            Some(Reason::NotYetDue { .. } | Reason::Cooling { .. }) => Day::NotYetDue,
-            Some(Reason::Abandoned { .. }) => Day::Abandoned,
-        }
-    }
-}
-
 /// Days by what they hold: the days of one column, of a row, or of the
-/// whole grid.
+/// whole grid, one count per [`Kind`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct DayCounts {
-    pub prices: u64,
-    pub no_data: u64,
-    pub outside_history: u64,
-    pub failed: u64,
-    pub pending: u64,
-    pub not_asked: u64,
-    pub not_yet_due: u64,
-    pub abandoned: u64,
-}
+pub struct DayCounts([u64; Kind::ALL.len()]);
 
 impl DayCounts {
     /// Counts one more day.
-    pub fn add(&mut self, day: Day) {
-        match day {
-            Day::Price => self.prices += 1,
-            Day::NoData => self.no_data += 1,
-            Day::OutsideHistory => self.outside_history += 1,
-            Day::Failed => self.failed += 1,
-            Day::Pending => self.pending += 1,
-            Day::NotAsked => self.not_asked += 1,
-            Day::NotYetDue => self.not_yet_due += 1,
-            Day::Abandoned => self.abandoned += 1,
-        }
+    pub fn add(&mut self, day: Kind) {
+        self.0[day as usize] += 1;
+    }
+
+    /// The days of `kind`.
+    pub fn of(&self, kind: Kind) -> u64 {
+        self.0[kind as usize]
+    }
+
+    /// The days a column of them alone would show as `mark`.
+    pub fn shown_as(&self, mark: Mark) -> u64 {
+        Kind::ALL.into_iter().filter(|k| Mark::of(*k) == mark).map(|k| self.of(k)).sum()
     }
 
     /// All days counted.
     pub fn days(&self) -> u64 {
-        self.prices
-            + self.no_data
-            + self.outside_history
-            + self.failed
-            + self.pending
-            + self.not_asked
-            + self.not_yet_due
-            + self.abandoned
+        self.0.iter().sum()
     }
 
     /// Days without a price that still need something done (or to wait
-    /// for): failed, pending, never asked, not yet due.
+    /// for): every kind that is not [settled](Kind::is_settled).
     pub fn unsettled(&self) -> u64 {
-        self.failed + self.pending + self.not_asked + self.not_yet_due
+        Kind::ALL.into_iter().filter(|k| !k.is_settled()).map(|k| self.of(k)).sum()
     }
 
     /// Days without a price, whatever the reason.
     pub fn missing(&self) -> u64 {
-        self.days() - self.prices
+        self.days() - self.of(Kind::Price)
     }
 
     /// The column these days make: the one that most needs doing wins
-    /// (failed, then pending, then not asked), so a month with one failed
-    /// day is not drawn as done; otherwise prices, partial for prices and
+    /// ([`Mark::NEEDS_DOING`]); otherwise prices, partial for prices and
     /// days without one for good, outside the source's history where that
     /// is all, or no data. A column without days (there is none in a grid)
     /// is not asked.
-    pub fn state(&self) -> State {
-        if self.failed > 0 {
-            State::Failed
-        } else if self.pending > 0 {
-            State::Pending
-        } else if self.not_asked > 0 {
-            State::NotAsked
-        } else if self.not_yet_due > 0 {
-            State::NotYetDue
-        } else if self.abandoned > 0 {
-            State::Abandoned
-        } else {
-            match (self.prices > 0, self.no_data > 0, self.outside_history > 0) {
-                (true, false, false) => State::Prices,
-                (true, _, _) => State::Partial,
-                (false, false, true) => State::OutsideHistory,
-                (false, true, _) => State::NoData,
-                (false, false, false) => State::NotAsked,
-            }
+    pub fn mark(&self) -> Mark {
+        if let Some(mark) = Mark::NEEDS_DOING.into_iter().find(|s| self.shown_as(*s) > 0) {
+            return mark;
+        }
+        let has = |mark| self.shown_as(mark) > 0;
+        match (has(Mark::Prices), has(Mark::NoData), has(Mark::OutsideHistory)) {
+            (true, false, false) => Mark::Prices,
+            (true, _, _) => Mark::Partial,
+            (false, false, true) => Mark::OutsideHistory,
+            (false, true, _) => Mark::NoData,
+            (false, false, false) => Mark::NotAsked,
         }
     }
 
@@ -129,45 +65,39 @@ impl DayCounts {
     /// and the days outside the source's history, not yet due or abandoned
     /// when there are some.
     pub fn line(&self) -> String {
-        let mut line = format!(
-            "{}, {} no data, {} failed, {} pending, {} not asked",
-            plural(self.prices, "price", "prices"),
-            self.no_data,
-            self.failed,
-            self.pending,
-            self.not_asked
-        );
-        if self.outside_history > 0 {
-            line.push_str(&format!(", {} outside the source's history", self.outside_history));
+        let mut line = plural(self.shown_as(Mark::Prices), "price", "prices");
+        for mark in LINE_ALWAYS {
+            line.push_str(&format!(", {} {}", self.shown_as(mark), mark.words()));
         }
-        if self.not_yet_due > 0 {
-            line.push_str(&format!(", {} not yet due", self.not_yet_due));
-        }
-        if self.abandoned > 0 {
-            line.push_str(&format!(", {} abandoned", self.abandoned));
+        for mark in LINE_WHEN_SOME {
+            let n = self.shown_as(mark);
+            if n > 0 {
+                line.push_str(&format!(", {n} {}", mark.words()));
+            }
         }
         line
     }
 }
 
+/// The marks [`DayCounts::line`] always counts, after the prices.
+const LINE_ALWAYS: [Mark; 4] = [Mark::NoData, Mark::Failed, Mark::Pending, Mark::NotAsked];
+/// The marks it counts only when some day shows as one.
+const LINE_WHEN_SOME: [Mark; 3] = [Mark::OutsideHistory, Mark::NotYetDue, Mark::Abandoned];
+
 impl std::ops::AddAssign for DayCounts {
     fn add_assign(&mut self, o: DayCounts) {
-        self.prices += o.prices;
-        self.no_data += o.no_data;
-        self.outside_history += o.outside_history;
-        self.failed += o.failed;
-        self.pending += o.pending;
-        self.not_asked += o.not_asked;
-        self.not_yet_due += o.not_yet_due;
-        self.abandoned += o.abandoned;
+        for (mine, theirs) in self.0.iter_mut().zip(o.0) {
+            *mine += theirs;
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::life::Reason;
 
-    fn counts(days: &[Day]) -> DayCounts {
+    fn counts(days: &[Kind]) -> DayCounts {
         let mut c = DayCounts::default();
         for day in days {
             c.add(*day);
@@ -176,32 +106,53 @@ mod tests {
     }
 
     #[test]
-    fn reasons_map_to_days() {
-        assert_eq!(Day::of(None), Day::Price);
-        assert_eq!(Day::of(Some(&Reason::NoData)), Day::NoData);
-        assert_eq!(Day::of(Some(&Reason::OutsideHistory)), Day::OutsideHistory, "not no data");
-        assert_eq!(Day::of(Some(&Reason::Failed { error: "HTTP 404".into() })), Day::Failed);
-        assert_eq!(Day::of(Some(&Reason::PriceDeleted)), Day::Failed);
-        assert_eq!(Day::of(Some(&Reason::Queued { attempts: 2, error: None })), Day::Pending);
-        assert_eq!(Day::of(Some(&Reason::InProgress)), Day::Pending);
-        assert_eq!(Day::of(Some(&Reason::NotQueued)), Day::NotAsked);
+    fn reasons_show_as_states() {
+        let shown = |reason: Option<&Reason>| Mark::of(Kind::of(reason));
+        assert_eq!(shown(None), Mark::Prices);
+        assert_eq!(shown(Some(&Reason::NoData)), Mark::NoData);
+        assert_eq!(shown(Some(&Reason::OutsideHistory)), Mark::OutsideHistory, "not no data");
+        assert_eq!(shown(Some(&Reason::Failed { error: "HTTP 404".into() })), Mark::Failed);
+        assert_eq!(shown(Some(&Reason::PriceDeleted)), Mark::Failed);
+        assert_eq!(shown(Some(&Reason::Queued { attempts: 2, error: None })), Mark::Pending);
+        assert_eq!(shown(Some(&Reason::InProgress)), Mark::Pending);
+        assert_eq!(shown(Some(&Reason::NotQueued)), Mark::NotAsked);
+        assert_eq!(shown(Some(&Reason::NotYetDue { at: 0, note: None })), Mark::NotYetDue);
+        assert_eq!(shown(Some(&Reason::Cooling { error: "HTTP 503".into(), at: 0, rounds: 1 })), Mark::NotYetDue);
+        assert_eq!(shown(Some(&Reason::Abandoned { error: "HTTP 404".into() })), Mark::Abandoned);
+    }
+
+    #[test]
+    fn every_state_of_a_day_is_counted_in_the_line() {
+        let line: Vec<Mark> =
+            [Mark::Prices, Mark::Partial].into_iter().chain(LINE_ALWAYS).chain(LINE_WHEN_SOME).collect();
+        for mark in Mark::ALL {
+            assert!(line.contains(&mark), "{mark:?}");
+        }
+        let all = counts(&Kind::ALL);
+        assert_eq!(all.days(), Kind::ALL.len() as u64);
+        assert_eq!(all.unsettled(), 7, "{all:?}");
+        assert_eq!(
+            all.line(),
+            "1 price, 1 no data, 2 failed, 2 pending, 1 not asked, 1 outside the source's history, \
+             2 not yet due, 1 abandoned"
+        );
     }
 
     #[test]
     fn a_column_shows_what_most_needs_doing() {
-        use Day::*;
-        assert_eq!(counts(&[Price, Price]).state(), State::Prices);
-        assert_eq!(counts(&[NoData, NoData]).state(), State::NoData);
-        assert_eq!(counts(&[Price, NoData, Price]).state(), State::Partial);
-        assert_eq!(counts(&[OutsideHistory, Price]).state(), State::Partial);
-        assert_eq!(counts(&[OutsideHistory, OutsideHistory]).state(), State::OutsideHistory);
-        assert_eq!(counts(&[OutsideHistory, NoData]).state(), State::NoData);
-        assert_eq!(counts(&[NotAsked, NotAsked]).state(), State::NotAsked);
-        assert_eq!(counts(&[Price, NotAsked, NoData]).state(), State::NotAsked);
-        assert_eq!(counts(&[Price, Pending, NotAsked]).state(), State::Pending);
-        assert_eq!(counts(&[Price, Pending, Failed, NotAsked]).state(), State::Failed);
-        assert_eq!(counts(&[]).state(), State::NotAsked);
-        let c = counts(&[Price, Pending, Failed, NoData, NoData]);
+        use Kind::*;
+        assert_eq!(counts(&[Price, Price]).mark(), Mark::Prices);
+        assert_eq!(counts(&[NoData, NoData]).mark(), Mark::NoData);
+        assert_eq!(counts(&[Price, NoData, Price]).mark(), Mark::Partial);
+        assert_eq!(counts(&[OutsideHistory, Price]).mark(), Mark::Partial);
+        assert_eq!(counts(&[OutsideHistory, OutsideHistory]).mark(), Mark::OutsideHistory);
+        assert_eq!(counts(&[OutsideHistory, NoData]).mark(), Mark::NoData);
+        assert_eq!(counts(&[NotQueued, NotQueued]).mark(), Mark::NotAsked);
+        assert_eq!(counts(&[Price, NotQueued, NoData]).mark(), Mark::NotAsked);
+        assert_eq!(counts(&[Price, Queued, NotQueued]).mark(), Mark::Pending);
+        assert_eq!(counts(&[Price, InProgress, Failed, NotQueued]).mark(), Mark::Failed);
+        assert_eq!(counts(&[]).mark(), Mark::NotAsked);
+        let c = counts(&[Price, Queued, Failed, NoData, NoData]);
         assert_eq!((c.days(), c.missing()), (5, 4));
         assert_eq!(c.line(), "1 price, 2 no data, 1 failed, 1 pending, 0 not asked");
     }

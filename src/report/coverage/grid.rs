@@ -3,8 +3,9 @@
 
 use chrono::{Datelike, Months, NaiveDate};
 
-use super::state::RESET;
-use super::{legend, Bucket, Day, DayCounts, State};
+use super::mark::RESET;
+use super::{legend, Bucket, DayCounts, Mark};
+use crate::life::Kind;
 use crate::words::plural;
 
 /// Columns drawn even when the labels leave less room than that: a grid
@@ -101,8 +102,8 @@ impl Grid {
     }
 
     /// An empty row, ready to count the days of one (exchange, symbol).
-    pub fn row(&self) -> Row {
-        Row {
+    pub fn row(&self) -> GridRow {
+        GridRow {
             bucket: self.bucket,
             first: self.bucket.index(self.from),
             columns: vec![DayCounts::default(); self.columns()],
@@ -112,16 +113,16 @@ impl Grid {
     /// A row drawn: its label, then each column's glyph between two frame
     /// characters (so that columns never asked for still show where the
     /// range ends). With color, one escape per run of equal columns.
-    pub fn line(&self, label: &str, row: &Row) -> String {
+    pub fn line(&self, label: &str, row: &GridRow) -> String {
         let frame = if self.color { '│' } else { '|' };
         let mut line = format!("{label:<width$} {frame}", width = self.label_width);
-        let mut current: Option<State> = None;
-        for state in row.states() {
-            if self.color && current != Some(state) {
-                line.push_str(state.style().unwrap_or(RESET));
-                current = Some(state);
+        let mut current: Option<Mark> = None;
+        for mark in row.marks() {
+            if self.color && current != Some(mark) {
+                line.push_str(mark.style().unwrap_or(RESET));
+                current = Some(mark);
             }
-            line.push(state.glyph(self.color));
+            line.push(mark.glyph(self.color));
         }
         if current.is_some_and(|s| s.style().is_some()) {
             line.push_str(RESET);
@@ -140,24 +141,24 @@ impl Grid {
 /// The columns of one row as its days come in: one count of days per
 /// column, so a row costs its columns, not its days.
 #[derive(Debug, Clone)]
-pub struct Row {
+pub struct GridRow {
     bucket: Bucket,
     first: i64,
     columns: Vec<DayCounts>,
 }
 
-impl Row {
+impl GridRow {
     /// Counts `day` in its column; a day outside the grid is ignored.
-    pub fn push(&mut self, day: NaiveDate, what: Day) {
+    pub fn push(&mut self, day: NaiveDate, what: Kind) {
         let Ok(column) = usize::try_from(self.bucket.index(day) - self.first) else { return };
         if let Some(counts) = self.columns.get_mut(column) {
             counts.add(what);
         }
     }
 
-    /// Each column's state, in day order.
-    pub fn states(&self) -> impl Iterator<Item = State> + '_ {
-        self.columns.iter().map(DayCounts::state)
+    /// Each column's mark, in day order.
+    pub fn marks(&self) -> impl Iterator<Item = Mark> + '_ {
+        self.columns.iter().map(DayCounts::mark)
     }
 
     /// The days of the whole row.
@@ -182,14 +183,14 @@ mod tests {
         assert_eq!(grid.bucket(), Bucket::Week);
         let mut row = grid.row();
         assert_eq!(row.columns.len(), 3, "a row holds its columns, not its days");
-        row.push(d("2020-03-01"), Day::Price);
+        row.push(d("2020-03-01"), Kind::Price);
         for day in d("2020-03-02").iter_days().take(7) {
-            row.push(day, if day.day() % 2 == 0 { Day::Price } else { Day::NoData });
+            row.push(day, if day.day() % 2 == 0 { Kind::Price } else { Kind::NoData });
         }
         for day in d("2020-03-09").iter_days().take(7) {
-            row.push(day, if day == d("2020-03-12") { Day::Failed } else { Day::Price });
+            row.push(day, if day == d("2020-03-12") { Kind::Failed } else { Kind::Price });
         }
-        row.push(d("2020-03-16"), Day::Failed); // past the grid: ignored
+        row.push(d("2020-03-16"), Kind::Failed); // past the grid: ignored
         assert_eq!(grid.line("bitstamp btc", &row), "bitstamp btc |#+x|");
         assert_eq!(row.counts().days(), 15);
         assert!(grid.header().contains("2020-03-01 .. 2020-03-15 (15 days), one column per ISO week"));
@@ -198,7 +199,7 @@ mod tests {
     #[test]
     fn color_is_ansi_escapes_and_only_with_color() {
         let mut row = Grid::new(d("2020-03-01"), d("2020-03-05"), 8, 100, true).row();
-        for (day, what) in d("2020-03-01").iter_days().zip([Day::Price, Day::Price, Day::NoData, Day::Failed]) {
+        for (day, what) in d("2020-03-01").iter_days().zip([Kind::Price, Kind::Price, Kind::NoData, Kind::Failed]) {
             row.push(day, what);
         }
         let colored = Grid::new(d("2020-03-01"), d("2020-03-05"), 8, 100, true);

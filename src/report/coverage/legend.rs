@@ -1,21 +1,8 @@
 //! The legend below the grid: every glyph and its meaning, packed into
 //! lines that fit the width.
 
-use super::state::RESET;
-use super::{Bucket, State};
-
-/// The states in the order the legend lists them.
-const STATES: [State; 9] = [
-    State::Prices,
-    State::Partial,
-    State::NoData,
-    State::OutsideHistory,
-    State::Failed,
-    State::Pending,
-    State::NotYetDue,
-    State::Abandoned,
-    State::NotAsked,
-];
+use super::mark::RESET;
+use super::{Bucket, Mark};
 
 /// Where the legend's lines start, under its first entry.
 const LEGEND_INDENT: &str = "        ";
@@ -23,19 +10,21 @@ const LEGEND_INDENT: &str = "        ";
 /// The lines of [`Grid::legend`](super::Grid::legend) for a grid of
 /// `bucket` columns drawn `width` characters wide, with or without color.
 pub(super) fn lines(bucket: Bucket, color: bool, width: usize) -> Vec<String> {
-    let entries = STATES.iter().map(|&s| {
+    let entries = Mark::ALL.iter().map(|&s| {
         let meaning = s.meaning();
         match (s, color, s.style()) {
-            (State::NotAsked, _, _) => (format!("(blank) {meaning}"), 8 + meaning.len()),
+            (Mark::NotAsked, _, _) => (format!("(blank) {meaning}"), 8 + meaning.len()),
             (_, true, Some(style)) => (format!("{style}{}{RESET} {meaning}", s.glyph(true)), 2 + meaning.len()),
             _ => (format!("{} {meaning}", s.glyph(false)), 2 + meaning.len()),
         }
     });
     let mut lines = pack("Legend: ", entries, "   ", width);
     if bucket != Bucket::Day {
-        let why = "A column shows what most needs doing among its days: failed, then pending, then not asked, \
-                   then not yet due, then abandoned; otherwise prices, no data, outside the source's history, \
-                   or partial for prices and days without one for good.";
+        let first = Mark::NEEDS_DOING.map(Mark::words).join(", then ");
+        let why = format!(
+            "A column shows what most needs doing among its days: {first}; otherwise prices, no data, outside \
+             the source's history, or partial for prices and days without one for good."
+        );
         lines.extend(pack(LEGEND_INDENT, why.split(' ').map(|w| (w.to_string(), w.len())), " ", width));
     }
     lines
@@ -73,8 +62,8 @@ mod tests {
         let days = Grid::new(d("2020-03-01"), d("2020-03-31"), 16, 280, false);
         let legend = days.legend();
         assert_eq!(legend.len(), 1, "{legend:?}");
-        for state in &STATES[..8] {
-            assert!(legend[0].contains(&format!("{} {}", state.glyph(false), state.meaning())), "{state:?}");
+        for mark in &Mark::ALL[..8] {
+            assert!(legend[0].contains(&format!("{} {}", mark.glyph(false), mark.meaning())), "{mark:?}");
         }
         assert!(legend[0].ends_with("(blank) not asked: never queued"));
         let years = Grid::new(d("2013-04-24"), d("2020-12-08"), 16, 40, false);

@@ -11,18 +11,19 @@ mod bucket;
 mod day;
 mod grid;
 mod legend;
-mod state;
+mod mark;
 
 use std::io::Write;
 
 use anyhow::Result;
 
 pub use bucket::Bucket;
-pub use day::{Day, DayCounts};
-pub use grid::{Grid, Row};
-pub use state::State;
+pub use day::DayCounts;
+pub use grid::{Grid, GridRow};
+pub use mark::Mark;
 
 use super::{PairSources, QueryTotals};
+use crate::life::Kind;
 use crate::selection::Selection;
 use crate::store::Store;
 
@@ -55,10 +56,10 @@ pub fn coverage<W: Write>(
     // read. A pair with nothing queued in the range (one named on purpose
     // that has no task, or whose tasks are all on other days) is left out,
     // and named below.
-    let mut current: Option<((String, String), Row)> = None;
-    let mut draw = |(exchange, symbol): (String, String), row: Row, out: &mut W| -> Result<()> {
+    let mut current: Option<((String, String), GridRow)> = None;
+    let mut draw = |(exchange, symbol): (String, String), row: GridRow, out: &mut W| -> Result<()> {
         let counts = row.counts();
-        if counts.not_asked == counts.days() {
+        if counts.of(Kind::NotQueued) == counts.days() {
             left_out.push(format!("{exchange} {symbol}"));
             return Ok(());
         }
@@ -85,7 +86,7 @@ pub fn coverage<W: Write>(
             }
         }
         if let Some((_, row)) = current.as_mut() {
-            row.push(day, Day::of(reason.as_ref()));
+            row.push(day, Kind::of(reason.as_ref()));
         }
         Ok(())
     })?;

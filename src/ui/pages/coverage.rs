@@ -6,9 +6,10 @@ use chrono::NaiveDate;
 use maud::{html, Markup};
 
 use super::frame::{page, snapshot};
-use crate::report::{Bucket, Day, DayCounts};
+use crate::life::Kind;
+use crate::report::{Bucket, DayCounts, Mark};
 use crate::ui::selection::ReportSelectionQuery;
-use crate::ui::{App, Failure};
+use crate::ui::{App, PageError};
 
 /// Rows of the coverage grid, at most; a narrower selection shows others.
 const GRID_ROWS: usize = 200;
@@ -27,7 +28,7 @@ struct Column {
 }
 
 /// `GET /coverage`: the `coverage` grid, a cell per day, week or months.
-pub async fn coverage(State(app): State<App>, Query(asked): Query<ReportSelectionQuery>) -> Result<Markup, Failure> {
+pub async fn coverage(State(app): State<App>, Query(asked): Query<ReportSelectionQuery>) -> Result<Markup, PageError> {
     let s = snapshot(&app).await?;
     let (asked, grid) = app
         .blocking(move |store| {
@@ -56,7 +57,7 @@ pub async fn coverage(State(app): State<App>, Query(asked): Query<ReportSelectio
                 }
                 let i = (bucket.index(day) - first) as usize;
                 if let Some(column) = rows.last_mut().and_then(|r| r.2.get_mut(i)) {
-                    column.counts.add(Day::of(reason.as_ref()));
+                    column.counts.add(Kind::of(reason.as_ref()));
                     if bucket == Bucket::Day {
                         column.reason = reason.map(|r| r.to_string());
                     }
@@ -77,11 +78,8 @@ pub async fn coverage(State(app): State<App>, Query(asked): Query<ReportSelectio
                     @if rows.len() < *all_pairs { "; the first " (rows.len()) " of " (all_pairs) " rows (filter for others)" }
                     @if *all_pairs == 1 { ". " a href="/coverage?exchange=all&symbol=all" { "Show every pair" } } }
                 div.legend {
-                    @for (class, what) in [("prices", "prices"), ("partial", "prices and none for good"), ("nodata", "no data"),
-                                           ("outside", "outside the source's history"),
-                                           ("failed", "failed"), ("pending", "queued or in progress"),
-                                           ("notyetdue", "not yet due"), ("abandoned", "abandoned"), ("notasked", "never asked")] {
-                        span { span class={ "swatch c-" (class) } {} " " (what) }
+                    @for mark in Mark::ALL {
+                        span { span class={ "swatch c-" (mark_class(mark)) } {} " " (legend_words(mark)) }
                     }
                 }
                 table.grid {
@@ -97,7 +95,7 @@ pub async fn coverage(State(app): State<App>, Query(asked): Query<ReportSelectio
                             tr {
                                 th { (exchange) } th { (symbol) }
                                 @for (column, (a, b)) in columns.iter().zip(spans.iter()) {
-                                    td class={ "cell c-" (state_class(column.counts.state())) }
+                                    td class={ "cell c-" (mark_class(column.counts.mark())) }
                                        data-from=(a) data-to=(b)
                                        data-reason=[column.reason.as_deref()]
                                        title=(cell_title(*a, *b, column)) {}
@@ -128,18 +126,33 @@ fn axis_label(bucket: Bucket, first: NaiveDate) -> String {
     }
 }
 
-fn state_class(state: crate::report::State) -> &'static str {
-    use crate::report::State;
-    match state {
-        State::Prices => "prices",
-        State::Partial => "partial",
-        State::NoData => "nodata",
-        State::OutsideHistory => "outside",
-        State::Failed => "failed",
-        State::Pending => "pending",
-        State::NotAsked => "notasked",
-        State::NotYetDue => "notyetdue",
-        State::Abandoned => "abandoned",
+/// The class that colours a cell of `mark` (`.c-...` in app.css).
+pub(crate) fn mark_class(mark: Mark) -> &'static str {
+    match mark {
+        Mark::Prices => "prices",
+        Mark::Partial => "partial",
+        Mark::NoData => "nodata",
+        Mark::OutsideHistory => "outside",
+        Mark::Failed => "failed",
+        Mark::Pending => "pending",
+        Mark::NotAsked => "notasked",
+        Mark::NotYetDue => "notyetdue",
+        Mark::Abandoned => "abandoned",
+    }
+}
+
+/// What the page's legend says of `mark`.
+fn legend_words(mark: Mark) -> &'static str {
+    match mark {
+        Mark::Prices => "prices",
+        Mark::Partial => "prices and none for good",
+        Mark::NoData => "no data",
+        Mark::OutsideHistory => "outside the source's history",
+        Mark::Failed => "failed",
+        Mark::Pending => "queued or in progress",
+        Mark::NotYetDue => "not yet due",
+        Mark::Abandoned => "abandoned",
+        Mark::NotAsked => "never asked",
     }
 }
 

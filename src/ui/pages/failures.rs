@@ -8,14 +8,14 @@ use maud::{html, Markup};
 use super::frame::{exchange, page, snapshot};
 use crate::store::{FailedTask, TaskState};
 use crate::ui::selection::ReportSelectionQuery;
-use crate::ui::{App, Failure};
+use crate::ui::{App, PageError};
 
 /// Failed tasks listed on the failures page (the newest); the counts
 /// cover them all.
 const FAILURES_LISTED: usize = 1000;
 
 /// `GET /failures`: failed tasks grouped by error, with Retry buttons.
-pub async fn failures(State(app): State<App>, Query(asked): Query<ReportSelectionQuery>) -> Result<Markup, Failure> {
+pub async fn failures(State(app): State<App>, Query(asked): Query<ReportSelectionQuery>) -> Result<Markup, PageError> {
     let s = snapshot(&app).await?;
     let (failed, sel, sources, asked) = app
         .blocking(move |store| {

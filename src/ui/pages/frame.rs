@@ -5,7 +5,7 @@ use maud::{html, Markup, DOCTYPE};
 
 use crate::store::{StateCounts, TaskState};
 use crate::ui::live::{self, Snapshot};
-use crate::ui::{App, Failure};
+use crate::ui::{App, PageError};
 
 /// The frame of every page: its head, the navigation and the live counts.
 pub(super) fn page(app: &App, title: &str, id: &str, counts: &Snapshot, body: Markup) -> Markup {
@@ -84,7 +84,7 @@ fn rate_line(s: &Snapshot) -> String {
 }
 
 /// The counts now, read for a page's first view.
-pub(super) async fn snapshot(app: &App) -> Result<Snapshot, Failure> {
+pub(super) async fn snapshot(app: &App) -> Result<Snapshot, PageError> {
     app.blocking(|store| Ok(live::read(store, &mut live::Reader::default(), std::time::Instant::now()))).await
 }
 

@@ -11,6 +11,8 @@ mod progress;
 mod sql;
 
 pub use coverage::coverage;
+#[cfg(test)]
+pub(crate) use coverage::mark_class;
 pub use failures::failures;
 pub use prices::prices;
 pub use progress::progress;

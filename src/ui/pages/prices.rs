@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::frame::{page, snapshot};
 use crate::selection::Pair;
 use crate::ui::selection::ReportSelectionQuery;
-use crate::ui::{App, Failure};
+use crate::ui::{App, PageError};
 
 /// The prices page's address: a selection, and the chart's style.
 #[derive(Debug, Default, Deserialize)]
@@ -20,7 +20,7 @@ pub struct PricesQuery {
 }
 
 /// `GET /prices`: a chart of one (exchange, symbol), with its gaps.
-pub async fn prices(State(app): State<App>, Query(q): Query<PricesQuery>) -> Result<Markup, Failure> {
+pub async fn prices(State(app): State<App>, Query(q): Query<PricesQuery>) -> Result<Markup, PageError> {
     let s = snapshot(&app).await?;
     let candles = q.style == "candles";
     let style = html! {

@@ -5,10 +5,10 @@ use maud::{html, Markup};
 
 use super::frame::{bar, exchange, page, snapshot, tile_words};
 use crate::store::TaskState;
-use crate::ui::{App, Failure};
+use crate::ui::{App, PageError};
 
 /// `GET /`: tasks by state, and a row per (exchange, symbol).
-pub async fn progress(State(app): State<App>) -> Result<Markup, Failure> {
+pub async fn progress(State(app): State<App>) -> Result<Markup, PageError> {
     let mut s = app.live.borrow().clone();
     if s.total == 0 && s.error.is_none() {
         // Before the first reading (or an empty queue): read now.

@@ -4,10 +4,10 @@ use axum::extract::State;
 use maud::{html, Markup};
 
 use super::frame::{page, snapshot};
-use crate::ui::{App, Failure};
+use crate::ui::{App, PageError};
 
 /// `GET /sql`: a box for one read-only statement.
-pub async fn sql(State(app): State<App>) -> Result<Markup, Failure> {
+pub async fn sql(State(app): State<App>) -> Result<Markup, PageError> {
     let s = snapshot(&app).await?;
     let example =
         "SELECT exchange, symbol, count(*) AS days, min(day), max(day)\nFROM prices GROUP BY exchange, symbol";

@@ -1,14 +1,32 @@
-//! The coverage grid's colours, measured: every two states' colours must
+//! The coverage grid's colours, measured: every two marks' colours must
 //! stay apart for a reader with normal colour vision and for one with each
 //! kind of colour blindness, as simulated by Machado, Oliveira and
 //! Fernandes (2009, severity 1). The distance is CIE76 ΔE in CIELAB: about
 //! 2 is just noticeable; the grid needs colours told apart at a glance in
 //! cells a few pixels wide.
 
-/// The states' colours, by their CSS variables.
-const STATES: [&str; 7] = ["prices", "nodata", "failed", "pending", "notyetdue", "abandoned", "notasked"];
+/// The colours of the grid's marks that are one colour, by their CSS
+/// variables: every mark's cell is `.c-x { background: var(--x); }`,
+/// or a pattern of those colours (prices and no data for partial).
+fn plain_colours(css: &str) -> Vec<&'static str> {
+    let mut plain = Vec::new();
+    for mark in crate::report::Mark::ALL {
+        let class = super::pages::mark_class(mark);
+        let rule = format!(".c-{class} {{ background: ");
+        let at = css.find(&rule).unwrap_or_else(|| panic!(".c-{class} is not in app.css")) + rule.len();
+        if css[at..].starts_with(&format!("var(--{class});")) {
+            plain.push(class);
+        } else {
+            assert!(
+                css[at..].starts_with("repeating-linear-gradient("),
+                ".c-{class} is neither a colour nor a pattern"
+            );
+        }
+    }
+    plain
+}
 
-/// Every two states' colours at least this far apart, for every reader.
+/// Every two marks' colours at least this far apart, for every reader.
 const APART: f64 = 18.0;
 
 /// Linear-RGB matrices that simulate each kind of colour vision.
@@ -55,10 +73,12 @@ fn distance(a: [f64; 3], b: [f64; 3]) -> f64 {
 #[test]
 fn every_two_states_look_different_to_every_reader() {
     let css = super::APP_CSS;
+    let marks = plain_colours(css);
+    assert_eq!(marks.len(), 7, "{marks:?}");
     let mut close = Vec::new();
     for (vision, m) in &VISION {
-        for (i, a) in STATES.iter().enumerate() {
-            for b in &STATES[i + 1..] {
+        for (i, a) in marks.iter().enumerate() {
+            for b in &marks[i + 1..] {
                 let d = distance(lab(colour(css, a), m), lab(colour(css, b), m));
                 if d < APART {
                     close.push(format!("{a} and {b}: ΔE {d:.1} with {vision}"));
