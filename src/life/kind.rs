@@ -68,7 +68,7 @@ impl Kind {
             Queued => TaskState::Queued.words(),
             InProgress => TaskState::InProgress.words(),
             NotYetDue => TaskState::NotYetDue.words(),
-            Cooling => "cooling down",
+            Cooling => TaskState::Cooling.words(),
             Failed => TaskState::Failed.words(),
             NoData => TaskState::NoData.words(),
             OutsideHistory => TaskState::OutsideHistory.words(),

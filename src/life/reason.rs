@@ -110,30 +110,14 @@ pub struct Missing {
 }
 
 /// Why a cell whose task is in `state` has no price, at `now` (ms): the
-/// task's attempts, last error and `next_attempt_at` tell the rest, and
-/// for a failure on transient errors, `cooling`: the rounds that ended so.
-pub fn reason(
-    state: TaskState,
-    attempts: u32,
-    error: Option<String>,
-    at: i64,
-    cooling: Option<u32>,
-    now: i64,
-) -> Reason {
-    match (state, cooling) {
-        // Cooled down: the next run queues it.
-        (TaskState::Failed, Some(_)) if at <= now => Reason::Queued { attempts, error },
-        (TaskState::Failed, Some(rounds)) => Reason::Cooling { error: error.unwrap_or_default(), at, rounds },
-        _ => reason_of(state, attempts, error, at, now),
-    }
-}
-
-fn reason_of(state: TaskState, attempts: u32, error: Option<String>, at: i64, now: i64) -> Reason {
+/// task's attempts, last error, `next_attempt_at` and rounds tell the rest.
+pub fn reason(state: TaskState, attempts: u32, error: Option<String>, at: i64, rounds: u32, now: i64) -> Reason {
     match state {
         TaskState::Queued => Reason::Queued { attempts, error },
         // Its time has come: the next run queues it.
-        TaskState::NotYetDue if at <= now => Reason::Queued { attempts, error },
+        TaskState::NotYetDue | TaskState::Cooling if at <= now => Reason::Queued { attempts, error },
         TaskState::NotYetDue => Reason::NotYetDue { at, note: error },
+        TaskState::Cooling => Reason::Cooling { error: error.unwrap_or_default(), at, rounds },
         TaskState::InProgress => Reason::InProgress,
         TaskState::NoData => Reason::NoData,
         TaskState::OutsideHistory => Reason::OutsideHistory,
