@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::secrets::userinfo;
 use super::template::Template;
 
-pub use super::format::{Declaration, Field, List, Marks, Order, Paging, Rows, WEIGHT_MARGIN};
+pub use super::format::{Declaration, List, Order, Paging, Rows, WEIGHT_MARGIN};
 
 /// The built-in declarations, embedded in the binary.
 const BUILTIN: &[(&str, &str)] = &[
@@ -333,7 +333,7 @@ fn validate_rows(r: &Rows) -> Result<(), (&'static str, String)> {
         (Some(_), true) => return Err(("time", "a keyed object's keys are the times: leave time out".into())),
         _ => {}
     }
-    super::rows::check_time_format(&r.time_format).map_err(|e| ("time_format", e))?;
+    super::format::check_time_format(&r.time_format).map_err(|e| ("time_format", e))?;
     let ohl = [r.open.is_some(), r.high.is_some(), r.low.is_some()];
     if r.close_only && ohl.iter().any(|b| *b) {
         return Err(("close_only", "a close-only source has no open, high or low: leave them out".into()));

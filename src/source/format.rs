@@ -197,3 +197,14 @@ pub struct UsedWeight {
 
 /// The fraction of a weight budget after which requests stop until the next minute.
 pub const WEIGHT_MARGIN: f64 = 0.9;
+
+/// Checks a `time_format`.
+pub fn check_time_format(f: &str) -> Result<(), String> {
+    match f {
+        "s" | "ms" | "date" | "iso" => Ok(()),
+        f if f.contains('%') && chrono::format::StrftimeItems::new(f).parse().is_ok() => Ok(()),
+        f => Err(format!(
+            "{f:?} is not a time format: use \"s\", \"ms\", \"date\", \"iso\" or a format like \"%Y-%m-%d\""
+        )),
+    }
+}

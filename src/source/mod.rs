@@ -36,7 +36,8 @@ pub use engine::DeclaredSource;
 pub use http::HttpSource;
 pub use meant::{sources_writing, Meant};
 pub use open::{open, OpenError, CRYPTODB_SERVER};
-pub use secrets::{mask_read, mask_userinfo, Credentials, Url, MASK};
+pub use secrets::{mask_read, mask_userinfo, Credentials, Url};
+pub use spelling::MASK;
 
 /// Where prices come from. The workers see only this, so tests and
 /// benchmarks can put something else behind it.
