@@ -20,11 +20,8 @@ const BUILTIN: &[(&str, &str)] = &[
     ("bitstamp", include_str!("builtin/bitstamp.toml")),
     ("bitfinex", include_str!("builtin/bitfinex.toml")),
     ("okx", include_str!("builtin/okx.toml")),
+    ("cryptodb", include_str!("builtin/cryptodb.toml")),
 ];
-
-/// The reference API's source: not a declaration (`HttpSource`), but a name
-/// no declaration may take.
-pub const CRYPTODB: &str = "cryptodb";
 
 /// The known sources: the built-ins plus declared ones.
 #[derive(Debug, Clone, Default)]
@@ -103,17 +100,21 @@ impl Declarations {
         Ok(())
     }
 
-    /// Every source's name, `cryptodb` included, sorted.
-    pub fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.sources.keys().cloned().collect();
-        names.push(CRYPTODB.to_string());
-        names.sort();
-        names
+    /// Whether `name` is the built-in source `--source` defaults to, whose
+    /// name is left out while it is the only one in play (`unnamed`).
+    pub fn is_unnamed(name: &str) -> bool {
+        static BUILTIN: std::sync::OnceLock<Declarations> = std::sync::OnceLock::new();
+        BUILTIN.get_or_init(Declarations::builtin).get(name).is_some_and(|d| d.unnamed)
     }
 
-    /// Whether `name` is built in (`cryptodb` is).
+    /// Every source's name, sorted.
+    pub fn names(&self) -> Vec<String> {
+        self.sources.keys().cloned().collect()
+    }
+
+    /// Whether `name` is built in.
     pub fn is_builtin(&self, name: &str) -> bool {
-        name == CRYPTODB || self.sources.get(name).is_some_and(|(_, b)| *b)
+        self.sources.get(name).is_some_and(|(_, b)| *b)
     }
 
     /// One declaration as TOML text, to store in the database: templates
@@ -199,9 +200,6 @@ pub(super) fn variables(decl: &Declaration, with_server: bool) -> Vec<String> {
 }
 
 fn check_name(name: &str) -> Result<(), String> {
-    if name == CRYPTODB {
-        return Err(format!("{CRYPTODB} is the reference API's source, built in: give yours another name"));
-    }
     let ok = !name.is_empty()
         && name.len() <= 40
         && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
@@ -267,8 +265,9 @@ fn validate(d: &Declaration) -> Result<(), Invalid> {
     for (name, value) in &d.headers {
         Template::parse(value).map_err(|e| key(&format!("headers.{name}"), e))?;
     }
-    if d.max_days == 0 {
-        return Err(key("max_days", "at least 1".into()));
+    if d.max_days == 0 || (d.rows.one && d.max_days != 1) {
+        let why = if d.rows.one { "1: an answer of one row (rows.one) is for one day" } else { "at least 1" };
+        return Err(key("max_days", why.into()));
     }
     match (&d.pace, d.per_minute) {
         (Some(_), Some(_)) => return Err(key("pace", "give pace or per_minute, not both".into())),
