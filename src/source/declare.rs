@@ -141,6 +141,11 @@ impl Declarations {
         self.get(name).map(|d| variables(d, server.is_none())).unwrap_or_default()
     }
 
+    /// How a source's answers are read (`[NAME.rows]`).
+    pub fn rows(&self, name: &str) -> Option<&Rows> {
+        self.get(name).map(|d| &d.rows)
+    }
+
     pub(super) fn get(&self, name: &str) -> Option<&Declaration> {
         self.sources.get(name).map(|(d, _)| d)
     }

@@ -32,10 +32,11 @@ use chrono::NaiveDate;
 
 use crate::price::Price;
 
-pub use answer::{check_price, parse_price, parse_retry_after, parse_retry_after_at, segment, BadPrice, MAX_NAME};
+pub use answer::{check_price, parse_retry_after, parse_retry_after_at, segment, BadPrice, MAX_NAME};
 pub use declare::Declarations;
 pub use engine::DeclaredSource;
 pub use meant::{sources_writing, Meant};
+pub use one::read as read_one_row;
 pub use open::{open, OpenError};
 pub use secrets::{mask_read, mask_userinfo, Credentials, Url};
 pub use spelling::MASK;
