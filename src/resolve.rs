@@ -9,7 +9,6 @@ use std::collections::HashMap;
 use anyhow::Result;
 use chrono::NaiveDate;
 
-use crate::cli::QueueSelectionArgs;
 use crate::dates;
 use crate::error::Usage;
 use crate::selection::{Pair, Selection};
@@ -17,13 +16,29 @@ use crate::source::{FetchError, Meant, PriceSource};
 use crate::store::Store;
 use crate::words::plural;
 
-/// The selection to queue that `args` names, before anything touches the
+/// What to queue, as the command line's flags (or the demo) give it: the
+/// names of exchanges and symbols (`all` for every one the source lists),
+/// the first and last day, and whether names the source does not list, and
+/// days over a year ahead, are taken. A plain value, resolved by
+/// [`queue_selection`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueAsk {
+    pub exchanges: Vec<String>,
+    pub symbols: Vec<String>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub allow_unknown: bool,
+    pub far_future: bool,
+}
+
+/// The selection to queue that `ask` names, before anything touches the
 /// database: the days checked, `all` expanded and the names checked through
 /// the price server. `sources` are the names of every source there is: an
 /// exchange named like one, or a symbol written as a built-in source
 /// writes its own, makes the errors name the `--source` it likely wanted.
-pub fn queue_selection(args: &QueueSelectionArgs, source: &dyn PriceSource, sources: &[String]) -> Result<Selection> {
-    let (from, to) = args.days();
+pub fn queue_selection(ask: impl Into<QueueAsk>, source: &dyn PriceSource, sources: &[String]) -> Result<Selection> {
+    let args = ask.into();
+    let (from, to) = (args.from, args.to);
     dates::check_range(from, to)?;
     let meant = Meant::of(source, &args.exchanges, &args.symbols, sources);
     // The hint goes after the error it explains, a usage error staying one.

@@ -9,7 +9,7 @@ use std::thread;
 use std::time::Instant;
 
 use pricequeue::server::data;
-use pricequeue::source::{HttpSource, Timeouts};
+use pricequeue::source::{self, Declarations, Timeouts};
 
 use crate::command::{cells, measure, Measured, ServeProcess};
 use crate::db::{Backend, Db};
@@ -78,10 +78,11 @@ pub fn run(dir: &Path) {
     }
 }
 
-/// The bare client: the same `HttpSource`, 32 threads, no database; returns
+/// The bare client: the same source the workers use, 32 threads, no database; returns
 /// its wall time in seconds.
 fn bare(url: &str, tasks: &[(&'static str, &'static str, chrono::NaiveDate)]) -> f64 {
-    let source = Arc::new(HttpSource::new(url, Timeouts::default(), 32));
+    let source = source::open("cryptodb", Some(url), &Declarations::builtin(), Timeouts::default(), 32)
+        .expect("the reference API's source");
     let next = Arc::new(AtomicUsize::new(0));
     let tasks = Arc::new(tasks.to_vec());
     let started = Instant::now();
@@ -93,7 +94,7 @@ fn bare(url: &str, tasks: &[(&'static str, &'static str, chrono::NaiveDate)]) ->
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some((e, s, d)) = tasks.get(i) else { return got };
-                    if source.price(e, s, *d).is_ok() {
+                    if source.fetch(e, s, *d, *d).is_ok() {
                         got += 1;
                     }
                 }

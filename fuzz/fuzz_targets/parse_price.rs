@@ -1,5 +1,6 @@
-//! `source::parse_price` on any answer body, checked against an independent
-//! reading of the same body with `serde_json::Value`.
+//! The reference API's price answer, read as its built-in declaration says
+//! (`source::read_one_row`, `rows.one`), on any answer body, checked
+//! against an independent reading of the same body with `serde_json::Value`.
 //!
 //! Oracle:
 //! - never panics;
@@ -26,7 +27,8 @@ use std::collections::HashMap;
 use arbitrary::{Arbitrary, Unstructured};
 use chrono::NaiveDate;
 use libfuzzer_sys::fuzz_target;
-use pricequeue::source::{check_price, parse_price, BadPrice};
+use pricequeue::price::Price;
+use pricequeue::source::{check_price, read_one_row, BadPrice, Declarations};
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
@@ -170,6 +172,13 @@ fn passes_rule(o: f64, h: f64, l: f64, c: f64, v: f64) -> bool {
         && v >= 0.0
         && l <= c
         && c <= h
+}
+
+/// The reference API's answer, read as its declaration says.
+fn parse_price(body: &[u8], exchange: &str, symbol: &str, day: NaiveDate) -> Result<Option<Price>, BadPrice> {
+    static ROWS: std::sync::OnceLock<Declarations> = std::sync::OnceLock::new();
+    let rows = ROWS.get_or_init(Declarations::builtin).rows("cryptodb").expect("the reference API is built in");
+    read_one_row(body, rows, exchange, symbol, day)
 }
 
 fn check(body: &[u8], exchange: &str, symbol: &str, day: NaiveDate) {

@@ -4,7 +4,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use chrono::NaiveDate;
 use clap::Args;
 
 use super::{
@@ -12,6 +11,7 @@ use super::{
 };
 use crate::dates::{parse_span, Span};
 use crate::report::Format;
+use crate::resolve::QueueAsk;
 use crate::server::faults::{self, FaultRule};
 
 /// The selection to queue, as typed: required names (checked with the
@@ -64,9 +64,22 @@ pub struct QueueSelectionArgs {
 }
 
 impl QueueSelectionArgs {
-    /// The first and last day asked for.
-    pub fn days(&self) -> (NaiveDate, NaiveDate) {
-        (self.from.first, self.to.map_or(self.from.last, |t| t.last))
+    /// What the flags ask to queue, as a plain value the demo builds too.
+    pub fn ask(&self) -> QueueAsk {
+        QueueAsk {
+            exchanges: self.exchanges.clone(),
+            symbols: self.symbols.clone(),
+            from: self.from.first,
+            to: self.to.map_or(self.from.last, |t| t.last),
+            allow_unknown: self.allow_unknown,
+            far_future: self.far_future,
+        }
+    }
+}
+
+impl From<&QueueSelectionArgs> for QueueAsk {
+    fn from(args: &QueueSelectionArgs) -> QueueAsk {
+        args.ask()
     }
 }
 
@@ -202,34 +215,14 @@ pub struct CoverageArgs {
     pub width: Option<u16>,
 }
 
+/// `chart`'s selection is a report's, with help that says it draws one pair.
 #[derive(Debug, Args)]
+#[command(mut_arg("exchanges", |a| a.help(CHART_EXCHANGE)))]
+#[command(mut_arg("symbols", |a| a.help(CHART_SYMBOL)))]
+#[command(mut_arg("source", |a| a.help(CHART_SOURCE)))]
 pub struct ChartArgs {
-    /// The exchange whose prices to draw [default: that of the one pair
-    /// with tasks the other flags leave].
-    #[arg(long = "exchange", short = 'e', value_name = "NAME", value_delimiter = ',')]
-    pub exchanges: Vec<String>,
-
-    /// The symbol whose prices to draw [default: that of the one pair with
-    /// tasks the other flags leave]: `--symbol BTCUSDT` alone is enough
-    /// where one exchange has tasks for it.
-    #[arg(long = "symbol", short = 's', value_name = "NAME", value_delimiter = ',')]
-    pub symbols: Vec<String>,
-
-    /// Only a pair whose tasks are fetched from this source (binance, ...)
-    /// [default: any source].
-    #[arg(id = "source", long = "source", value_name = "NAME", value_delimiter = ',')]
-    pub sources: Vec<String>,
-
-    /// First day, written like 2020-03-01, 2020-03, 2020, today, yesterday,
-    /// -7d or -3y [default: the first day in the database].
-    #[arg(long, value_name = "DAY", value_parser = parse_span, allow_hyphen_values = true)]
-    pub from: Option<Span>,
-
-    /// Last day, included, written like --from [default: the end of --from
-    /// (`--from 2020-03` is March), or without --from the last day in the
-    /// database].
-    #[arg(long, value_name = "DAY", value_parser = parse_span, allow_hyphen_values = true)]
-    pub to: Option<Span>,
+    #[command(flatten)]
+    pub selection: ReportSelectionArgs,
 
     /// Draw each day as a candle (open, high, low, close) instead of a
     /// line through the closes.
@@ -386,3 +379,8 @@ pub struct DemoArgs {
     #[arg(long, short = 'w', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=4096))]
     pub workers: Option<u16>,
 }
+
+const CHART_EXCHANGE: &str =
+    "The exchange whose prices to draw [default: that of the one pair with tasks the other flags leave]";
+const CHART_SYMBOL: &str = "The symbol whose prices to draw [default: that of the one pair with tasks the other flags leave]: `--symbol BTCUSDT` alone is enough where one exchange has tasks for it";
+const CHART_SOURCE: &str = "Only a pair whose tasks are fetched from this source (binance, ...) [default: any source]";

@@ -1,7 +1,7 @@
 //! The command line against the documentation.
 
 use crate::error::Exit;
-use crate::source::{Declarations, CRYPTODB_SERVER};
+use crate::source::Declarations;
 
 #[test]
 fn the_readme_help_and_man_page_give_each_exit_code_the_same_meaning() {
@@ -37,13 +37,12 @@ fn the_help_of_server_gives_each_built_in_source_s_own_address() {
     let help = server.get_long_help().or(server.get_help()).expect("its help").to_string();
     let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
     let decls = Declarations::builtin();
-    let mut sources: Vec<(String, String)> = decls
+    let sources: Vec<(String, String)> = decls
         .names()
         .into_iter()
         .filter_map(|name| decls.server(&name).map(|s| (name.clone(), s.to_string())))
         .collect();
-    assert_eq!(sources.len(), 6, "the six exchanges");
-    sources.push(("cryptodb".into(), CRYPTODB_SERVER.into()));
+    assert_eq!(sources.len(), 7, "the reference API and the six exchanges");
     for (name, address) in sources {
         assert!(help.contains(&format!("{name} {address}")), "--server's help lacks {name}'s {address}: {help}");
     }

@@ -20,12 +20,11 @@ impl Run for ChartArgs {
         // A name given is one name; one left open is filled in from the
         // database, as in `query`: `--symbol BTCUSDT` alone is the one
         // pair of that symbol with tasks.
+        let asked = self.selection.ask();
         let ask = ReportAsk {
-            exchanges: at_most_one(&self.exchanges, "exchange")?,
-            symbols: at_most_one(&self.symbols, "symbol")?,
-            sources: self.sources.clone(),
-            from: self.from.map(|s| s.first),
-            to: self.to.or(self.from).map(|s| s.last),
+            exchanges: at_most_one(&asked.exchanges, "exchange")?,
+            symbols: at_most_one(&asked.symbols, "symbol")?,
+            ..asked
         };
         let Some((store, sel)) = open_selection(env, &ask)? else { return Ok(Exit::Incomplete) };
         let Pair { exchange, symbol } = one_pair(&sel)?;

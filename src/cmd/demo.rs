@@ -7,11 +7,10 @@ use super::demo_output::{program, Shortened, ROWS};
 use super::enqueue::enqueue;
 use super::work::{start, summary_line};
 use super::{Env, Run};
-use crate::cli::{DemoArgs, QueueSelectionArgs};
-use crate::dates::Span;
+use crate::cli::DemoArgs;
 use crate::error::Exit;
 use crate::report::{self, Format};
-use crate::resolve;
+use crate::resolve::{self, QueueAsk};
 use crate::server::{Server, ServerOptions};
 use crate::source::{self, Declarations, Timeouts};
 use crate::store::{self, Create, Location, Store, TaskState};
@@ -50,18 +49,16 @@ impl Run for DemoArgs {
         let source = source::open(&self.source, Some(&server.url()), &decls, Timeouts::default(), opts.workers)
             .map_err(|e| anyhow::anyhow!(crate::error::Usage(format!("{e} (demo takes the built-in sources)"))))?;
 
-        let asked = QueueSelectionArgs {
-            source: self.source.clone(),
+        // The stand-in's own short lists, on its own server: queued without asking.
+        let asked = QueueAsk {
             exchanges: vec!["all".into()],
             symbols: vec!["all".into()],
-            from: Span { first: from, last: to },
-            to: None,
+            from,
+            to,
             allow_unknown: false,
             far_future: false,
-            // The stand-in's own short lists, on its own server.
-            yes: true,
         };
-        let sel = resolve::queue_selection(&asked, source.as_ref(), &decls.names())?;
+        let sel = resolve::queue_selection(asked, source.as_ref(), &decls.names())?;
         let store = Store::open(&options)?;
         // Marked before anything else: a demo stopped halfway is still the demo's.
         store.set_demo(true)?;

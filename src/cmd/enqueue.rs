@@ -8,7 +8,7 @@ use crate::clock;
 use crate::error::Exit;
 use crate::resolve;
 use crate::selection::Selection;
-use crate::source::PriceSource;
+use crate::source::{Declarations, PriceSource};
 use crate::store::{Create, Store};
 
 impl Run for EnqueueArgs {
@@ -78,7 +78,7 @@ pub(super) fn all_confirmed(
 /// what was queued.
 pub(super) fn enqueue(store: &Store, sel: &Selection, source: &str, grace: Duration, env: &Env) -> Result<()> {
     let added = store.enqueue(sel, source, clock::now_ms(), grace)?;
-    let from = if source == "cryptodb" { String::new() } else { format!(" from {source}") };
+    let from = if Declarations::is_unnamed(source) { String::new() } else { format!(" from {source}") };
     env.say(&format!(
         "enqueued {}{from} ({} already in the queue) in {}: {}",
         plural(added.added, "new task", "new tasks"),

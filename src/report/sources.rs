@@ -6,10 +6,8 @@ use std::collections::{BTreeSet, HashMap};
 use anyhow::Result;
 
 use crate::selection::Selection;
+use crate::source::Declarations;
 use crate::store::Store;
-
-/// The default source, named nowhere while it is the only one in play.
-const DEFAULT: &str = "cryptodb";
 
 /// The sources of a selection's pairs.
 #[derive(Debug, Default)]
@@ -29,7 +27,8 @@ impl PairSources {
             // time) names both.
             of.insert((exchange, symbol), sources.join("+"));
         }
-        let only_default = all.iter().all(|s| s == DEFAULT);
+        // The default source is named nowhere while it is the only one in play.
+        let only_default = all.iter().all(|s| Declarations::is_unnamed(s));
         Ok(PairSources { of, only_default })
     }
 
@@ -57,7 +56,7 @@ mod tests {
 
     fn sources(pairs: &[(&str, &str, &str)]) -> PairSources {
         let of = pairs.iter().map(|(e, s, src)| ((e.to_string(), s.to_string()), src.to_string())).collect();
-        let only_default = pairs.iter().all(|(_, _, s)| *s == DEFAULT);
+        let only_default = pairs.iter().all(|(_, _, s)| Declarations::is_unnamed(s));
         PairSources { of, only_default }
     }
 

@@ -9,6 +9,7 @@ use anyhow::Result;
 use super::Value;
 use super::{Format, Output};
 use crate::selection::Selection;
+use crate::source::Declarations;
 use crate::store::state::ROUNDS;
 use crate::store::{StateCounts, Store, TaskState};
 
@@ -119,7 +120,7 @@ fn write_sources<W: Write>(store: &Store, only: Option<&Only>, out: &mut Output<
     waiting.retain(|(name, _)| named(name));
     let mut declared = store.declarations()?;
     declared.retain(|(name, _)| named(name));
-    if declared.is_empty() && waiting.iter().all(|(name, _)| name == "cryptodb") {
+    if declared.is_empty() && waiting.iter().all(|(name, _)| Declarations::is_unnamed(name)) {
         return Ok(());
     }
     out.section(

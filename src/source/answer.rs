@@ -1,12 +1,9 @@
-//! What the server says, read with care: a price answer (checked against
-//! the rule a price must pass), a `Retry-After` header; and names written
-//! into URLs as single path segments.
+//! What the server says, read with care: the rule a price must pass, a
+//! `Retry-After` header; and names written into URLs as single path segments.
 
 use std::time::Duration;
 
-use chrono::NaiveDate;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use serde::Deserialize;
 
 use crate::price::Price;
 
@@ -31,48 +28,14 @@ pub fn segment(name: &str) -> String {
     utf8_percent_encode(name, set).to_string()
 }
 
-/// A price object as the API sends it: the five numbers, and the cell it
-/// echoes.
-#[derive(Deserialize)]
-struct PriceObject {
-    #[serde(flatten)]
-    price: Price,
-    exchange: String,
-    symbol: String,
-    day: String,
-}
-
 /// Why an answer is not a price.
 #[derive(Debug)]
 pub enum BadPrice {
-    /// Not JSON, or not a price object (a body cut short, say): worth asking again.
+    /// Not JSON (a body cut short, say): worth asking again.
     Json(serde_json::Error),
-    /// A well-formed answer that breaks the rule of [`check_price`], or
-    /// echoes another cell: asking again gets the same.
+    /// A well-formed answer that is not a price object, breaks the rule of
+    /// [`check_price`], or echoes another cell: asking again gets the same.
     Refused(String),
-}
-
-/// Reads the answer to `GET /price/{exchange}/{symbol}/{day}`: `None` for
-/// the JSON `null` (no price that day), else a price that echoes the cell
-/// asked for and passes [`check_price`].
-pub fn parse_price(body: &[u8], exchange: &str, symbol: &str, day: NaiveDate) -> Result<Option<Price>, BadPrice> {
-    let object: Option<PriceObject> = serde_json::from_slice(body).map_err(|e| match e.classify() {
-        // Whole JSON of the wrong shape (a field missing, a number sent as
-        // text): the server means it, and asking again gets the same.
-        serde_json::error::Category::Data => BadPrice::Refused(format!("not a price object: {e}")),
-        _ => BadPrice::Json(e),
-    })?;
-    let Some(a) = object else { return Ok(None) };
-    let day = day.to_string();
-    for (what, got, asked) in
-        [("exchange", &a.exchange, exchange), ("symbol", &a.symbol, symbol), ("day", &a.day, &day)]
-    {
-        if got != asked {
-            return Err(BadPrice::Refused(format!("it is for {what} {got:?}, not {asked:?}")));
-        }
-    }
-    check_price(&a.price).map_err(BadPrice::Refused)?;
-    Ok(Some(a.price))
 }
 
 /// The rule a price must pass to be stored: every number finite; open,
@@ -126,71 +89,6 @@ pub fn parse_retry_after_at(value: &str, now: chrono::DateTime<chrono::Utc>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn day() -> NaiveDate {
-        NaiveDate::from_ymd_opt(2020, 3, 12).unwrap()
-    }
-
-    #[test]
-    fn prices_parse_from_integers_and_floats() {
-        let body = br#"{"exchange": "bitstamp", "symbol": "btc", "open": 7893.63, "high": 11780,
-                        "low": 7591.99, "close": 7934, "volume": 7289.61145281, "day": "2020-03-12"}"#;
-        let Ok(Some(p)) = parse_price(body, "bitstamp", "btc", day()) else { panic!("price not parsed") };
-        assert_eq!((p.open, p.high, p.close, p.volume), (7893.63, 11780.0, 7934.0, 7289.61145281));
-        assert!(matches!(parse_price(b"null", "bitstamp", "btc", day()), Ok(None)));
-        assert!(matches!(parse_price(b" null\n", "bitstamp", "btc", day()), Ok(None)));
-    }
-
-    fn answer(fields: &str) -> Result<Option<Price>, BadPrice> {
-        let body = format!(r#"{{"exchange": "kraken", "symbol": "btc", "day": "2020-03-12", {fields}}}"#);
-        parse_price(body.as_bytes(), "kraken", "btc", day())
-    }
-
-    #[test]
-    fn bad_bodies_are_errors() {
-        let p = |b: &[u8]| parse_price(b, "kraken", "btc", day());
-        assert!(matches!(p(b"{\"open\": 1"), Err(BadPrice::Json(_))));
-        assert!(matches!(p(b"<html>"), Err(BadPrice::Json(_))));
-        assert!(matches!(p(br#"{"open": 1}"#), Err(BadPrice::Refused(_))));
-        let other = br#"{"open":1,"high":1,"low":1,"close":1,"volume":1,"exchange":"kraken","symbol":"btc","day":"2020-03-13"}"#;
-        assert!(matches!(p(other), Err(BadPrice::Refused(why)) if why.contains("day \"2020-03-13\"")));
-        let no_echo = br#"{"open":1,"high":1,"low":1,"close":1,"volume":1}"#;
-        assert!(
-            matches!(p(no_echo), Err(BadPrice::Refused(w)) if w.contains("missing field")),
-            "the echo is part of it"
-        );
-        let text = br#"{"exchange":"kraken","symbol":"btc","day":"2020-03-12","open":"1","high":1,"low":1,"close":1,"volume":1}"#;
-        assert!(matches!(p(text), Err(BadPrice::Refused(_))), "a number sent as text is refused, not retried");
-        assert!(matches!(p(b"[1, 2]"), Err(BadPrice::Refused(_))));
-    }
-
-    #[test]
-    fn answers_that_break_the_price_rule_are_refused() {
-        let ok = r#""open": 10, "high": 12, "low": 9, "close": 11, "volume": 0"#;
-        assert!(matches!(answer(ok), Ok(Some(_))));
-        // The reference server's mexbt btc 2014-06-19: the open carried over from the day before.
-        let carried = r#""open": 500, "high": 610, "low": 600, "close": 610, "volume": 1"#;
-        assert!(matches!(answer(carried), Ok(Some(_))));
-        for (fields, why) in [
-            (r#""open": 10, "high": 12, "low": 9, "close": -11, "volume": 1"#, "close is -11, not above zero"),
-            (r#""open": 0, "high": 12, "low": 9, "close": 11, "volume": 1"#, "open is 0, not above zero"),
-            (r#""open": 10, "high": 8, "low": 9, "close": 8.5, "volume": 1"#, "high 8 is below low 9"),
-            (r#""open": 10, "high": 12, "low": 9, "close": 13, "volume": 1"#, "close 13 is outside"),
-            (r#""open": 0, "high": 0, "low": 0, "close": 0, "volume": 0"#, "open is 0"),
-            (r#""open": 10, "high": 12, "low": 9, "close": 11, "volume": -1"#, "volume is -1, below zero"),
-        ] {
-            match answer(fields) {
-                Err(BadPrice::Refused(got)) => assert!(got.contains(why), "{fields}: {got}"),
-                other => panic!("{fields}: {other:?}"),
-            }
-        }
-        let wrong = br#"{"exchange": "bitstamp", "symbol": "btc", "day": "2020-03-12", "open": 10, "high": 12, "low": 9, "close": 11, "volume": 1}"#;
-        assert!(
-            matches!(parse_price(wrong, "kraken", "btc", day()), Err(BadPrice::Refused(w)) if w.contains("exchange \"bitstamp\""))
-        );
-        // JSON has no NaN or infinity; a number too large for f64 is not a price either.
-        assert!(answer(r#""open": 1e400, "high": 12, "low": 9, "close": 11, "volume": 1"#).is_err());
-    }
 
     #[test]
     fn names_are_encoded_as_path_segments() {

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::secrets::userinfo;
 use super::template::Template;
 
-pub use super::format::{Declaration, Field, List, Marks, Order, Paging, Rows, WEIGHT_MARGIN};
+pub use super::format::{Declaration, List, Order, Paging, Rows, WEIGHT_MARGIN};
 
 /// The built-in declarations, embedded in the binary.
 const BUILTIN: &[(&str, &str)] = &[
@@ -20,11 +20,8 @@ const BUILTIN: &[(&str, &str)] = &[
     ("bitstamp", include_str!("builtin/bitstamp.toml")),
     ("bitfinex", include_str!("builtin/bitfinex.toml")),
     ("okx", include_str!("builtin/okx.toml")),
+    ("cryptodb", include_str!("builtin/cryptodb.toml")),
 ];
-
-/// The reference API's source: not a declaration (`HttpSource`), but a name
-/// no declaration may take.
-pub const CRYPTODB: &str = "cryptodb";
 
 /// The known sources: the built-ins plus declared ones.
 #[derive(Debug, Clone, Default)]
@@ -103,17 +100,21 @@ impl Declarations {
         Ok(())
     }
 
-    /// Every source's name, `cryptodb` included, sorted.
-    pub fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.sources.keys().cloned().collect();
-        names.push(CRYPTODB.to_string());
-        names.sort();
-        names
+    /// Whether `name` is the built-in source `--source` defaults to, whose
+    /// name is left out while it is the only one in play (`unnamed`).
+    pub fn is_unnamed(name: &str) -> bool {
+        static BUILTIN: std::sync::OnceLock<Declarations> = std::sync::OnceLock::new();
+        BUILTIN.get_or_init(Declarations::builtin).get(name).is_some_and(|d| d.unnamed)
     }
 
-    /// Whether `name` is built in (`cryptodb` is).
+    /// Every source's name, sorted.
+    pub fn names(&self) -> Vec<String> {
+        self.sources.keys().cloned().collect()
+    }
+
+    /// Whether `name` is built in.
     pub fn is_builtin(&self, name: &str) -> bool {
-        name == CRYPTODB || self.sources.get(name).is_some_and(|(_, b)| *b)
+        self.sources.get(name).is_some_and(|(_, b)| *b)
     }
 
     /// One declaration as TOML text, to store in the database: templates
@@ -138,6 +139,11 @@ impl Declarations {
     /// server's variables are not needed there.
     pub fn variables_at(&self, name: &str, server: Option<&str>) -> Vec<String> {
         self.get(name).map(|d| variables(d, server.is_none())).unwrap_or_default()
+    }
+
+    /// How a source's answers are read (`[NAME.rows]`).
+    pub fn rows(&self, name: &str) -> Option<&Rows> {
+        self.get(name).map(|d| &d.rows)
     }
 
     pub(super) fn get(&self, name: &str) -> Option<&Declaration> {
@@ -199,9 +205,6 @@ pub(super) fn variables(decl: &Declaration, with_server: bool) -> Vec<String> {
 }
 
 fn check_name(name: &str) -> Result<(), String> {
-    if name == CRYPTODB {
-        return Err(format!("{CRYPTODB} is the reference API's source, built in: give yours another name"));
-    }
     let ok = !name.is_empty()
         && name.len() <= 40
         && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
@@ -267,8 +270,9 @@ fn validate(d: &Declaration) -> Result<(), Invalid> {
     for (name, value) in &d.headers {
         Template::parse(value).map_err(|e| key(&format!("headers.{name}"), e))?;
     }
-    if d.max_days == 0 {
-        return Err(key("max_days", "at least 1".into()));
+    if d.max_days == 0 || (d.rows.one && d.max_days != 1) {
+        let why = if d.rows.one { "1: an answer of one row (rows.one) is for one day" } else { "at least 1" };
+        return Err(key("max_days", why.into()));
     }
     match (&d.pace, d.per_minute) {
         (Some(_), Some(_)) => return Err(key("pace", "give pace or per_minute, not both".into())),
@@ -333,7 +337,7 @@ fn validate_rows(r: &Rows) -> Result<(), (&'static str, String)> {
         (Some(_), true) => return Err(("time", "a keyed object's keys are the times: leave time out".into())),
         _ => {}
     }
-    super::rows::check_time_format(&r.time_format).map_err(|e| ("time_format", e))?;
+    super::format::check_time_format(&r.time_format).map_err(|e| ("time_format", e))?;
     let ohl = [r.open.is_some(), r.high.is_some(), r.low.is_some()];
     if r.close_only && ohl.iter().any(|b| *b) {
         return Err(("close_only", "a close-only source has no open, high or low: leave them out".into()));

@@ -46,6 +46,49 @@ pub struct Declaration {
     /// A header that tells the weight used of a per-minute budget (Binance's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub used_weight: Option<UsedWeight>,
+    /// `all` is queued without a question: the source's lists are short
+    /// (the reference API's handful), not a whole market.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub ask_before_all: bool,
+    /// What messages call the source where they would say "NAME at SERVER"
+    /// (`"the price server"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub called: Option<String>,
+    /// Pauses and the pace are kept per server address, shared by whatever
+    /// is asked there, not per source at that address.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub pace_by_server: bool,
+    /// The source `--source` defaults to: `enqueue` and the reports leave
+    /// its name out while it is the only one in play.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub unnamed: bool,
+    /// The statuses that mean "unknown symbol" (a 400 or 404 from an
+    /// exchange); any other is classified like every status.
+    #[serde(default = "unknown_symbol_statuses", skip_serializing_if = "is_unknown_symbol_statuses")]
+    pub unknown_symbol_status: Vec<u16>,
+    /// An error answer's body is quoted in the error: off for a server whose
+    /// error pages say nothing the status does not.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub quote_error_body: bool,
+    /// Bytes accepted in one answer [default: 8 MiB].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_limit: Option<u64>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+fn unknown_symbol_statuses() -> Vec<u16> {
+    vec![400, 404]
+}
+
+fn is_unknown_symbol_statuses(s: &[u16]) -> bool {
+    s == [400, 404]
 }
 
 /// Which end of the range an answer is anchored at: the other end may be cut short.
@@ -115,6 +158,28 @@ pub struct Rows {
     /// not-yet-committed timeframe").
     #[serde(default, skip_serializing_if = "is_false")]
     pub last_open: bool,
+    /// The answer is one row, an object (`json` points at it), or `null`:
+    /// no data for the one day asked (`max_days = 1`). A row that is not
+    /// the one asked for, or not a price, fails the task for good.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub one: bool,
+    /// Numbers are JSON numbers: a number written as text is refused.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub strict_numbers: bool,
+    /// Fields that repeat what was asked for: a row whose value differs is
+    /// for another cell, and refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub echo: Option<Echo>,
+}
+
+/// The fields of a row that repeat the names asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Echo {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange: Option<Field>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub symbol: Option<Field>,
 }
 
 /// A field of a row: its index in an array row, or its name in an object row
@@ -197,3 +262,14 @@ pub struct UsedWeight {
 
 /// The fraction of a weight budget after which requests stop until the next minute.
 pub const WEIGHT_MARGIN: f64 = 0.9;
+
+/// Checks a `time_format`.
+pub fn check_time_format(f: &str) -> Result<(), String> {
+    match f {
+        "s" | "ms" | "date" | "iso" => Ok(()),
+        f if f.contains('%') && chrono::format::StrftimeItems::new(f).parse().is_ok() => Ok(()),
+        f => Err(format!(
+            "{f:?} is not a time format: use \"s\", \"ms\", \"date\", \"iso\" or a format like \"%Y-%m-%d\""
+        )),
+    }
+}

@@ -1,33 +1,10 @@
-//! The price API over HTTP: one connection pool shared by every worker,
-//! its answers classified into [`FetchError`]s.
+//! HTTP for every source: the client (one connection pool shared by every
+//! worker), and failed requests classified into [`FetchError`]s.
 
 use std::time::Duration;
 
-use chrono::NaiveDate;
-
-use super::answer::{parse_price, parse_retry_after, segment, BadPrice};
-use super::secrets::{Credentials, Secrets, Url, EXAMPLE_USERINFO};
-use super::{Answer, DayAnswer, FetchError, PriceSource, Timeouts, Unproven};
-use crate::price::Price;
-
-/// Bytes accepted in one answer. A price is ~150 bytes and the name lists
-/// are small; anything near this is a broken server, not data.
-const BODY_LIMIT: u64 = 1 << 20;
-
-/// The longest request URL this client sends (its request buffer holds it
-/// with the headers).
-const MAX_URL: usize = 3000;
-/// The price API over HTTP, one connection pool shared by every worker.
-pub struct HttpSource {
-    agent: ureq::Agent,
-    /// The base URL: sent without its user-info, shown with its password masked.
-    base: Url,
-    /// Its user and password, shown nowhere.
-    secrets: Secrets,
-    timeouts: Timeouts,
-    /// `base` is the default address, not one --server gave.
-    own_address: bool,
-}
+use super::secrets::{Credentials, Secrets, EXAMPLE_USERINFO};
+use super::{FetchError, Timeouts};
 
 /// The HTTP client every source uses: `timeouts`, up to `connections`
 /// idle connections kept for reuse, statuses left for the caller to classify.
@@ -48,146 +25,6 @@ pub(super) fn agent(timeouts: Timeouts, connections: usize) -> ureq::Agent {
         .user_agent(concat!("pricequeue/", env!("CARGO_PKG_VERSION")))
         .build()
         .into()
-}
-
-impl HttpSource {
-    /// A client for the server at `base` (like `http://localhost:8080`),
-    /// keeping up to `connections` idle connections for reuse.
-    /// A `user:password@` in `base` is sent as HTTP Basic authentication.
-    pub fn new(base: &str, timeouts: Timeouts, connections: usize) -> HttpSource {
-        let agent = agent(timeouts, connections);
-        let base = Url::parse(base.trim_end_matches('/'));
-        let mut secrets = Secrets::default();
-        if let Some(c) = &base.credentials {
-            secrets.hide_credentials(c);
-        }
-        HttpSource { agent, base, secrets, timeouts, own_address: false }
-    }
-
-    /// The same, its address being the default, not one --server gave.
-    pub fn at_own_address(self) -> HttpSource {
-        HttpSource { own_address: true, ..self }
-    }
-
-    /// The URL of a price as it may be shown, names percent-encoded as path segments.
-    pub fn price_url(&self, exchange: &str, symbol: &str, day: NaiveDate) -> String {
-        format!("{}{}", self.base.shown, price_path(exchange, symbol, day))
-    }
-
-    /// GETs `path` under the base URL; errors show the URL masked.
-    fn get(&self, path: &str) -> Result<Vec<u8>, FetchError> {
-        let url = format!("{}{path}", self.base.shown);
-        self.send(&format!("{}{path}", self.base.sent), &url).map_err(|e| mask_error(&self.secrets, e))
-    }
-
-    fn send(&self, sent: &str, url: &str) -> Result<Vec<u8>, FetchError> {
-        if sent.len() > MAX_URL {
-            return Err(FetchError::Permanent(format!(
-                "the request URL would be {} bytes, more than the {MAX_URL} this client sends; check the \
-                 exchange and symbol names and --server",
-                sent.len()
-            )));
-        }
-        let mut call = self.agent.get(sent);
-        if let Some(c) = &self.base.credentials {
-            call = call.header("authorization", c.authorization());
-        }
-        let mut resp = call.call().map_err(|e| classify_transport(url, e, self.timeouts))?;
-        let status = resp.status().as_u16();
-        if status == 401 {
-            return Err(unauthorized(&format!("GET {url}"), self.base.credentials.as_ref(), None));
-        }
-        if status != 200 {
-            let retry_after =
-                resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
-            return Err(classify_status(url, status, retry_after));
-        }
-        resp.body_mut()
-            .with_config()
-            .limit(BODY_LIMIT)
-            .read_to_vec()
-            .map_err(|e| classify_transport(url, e, self.timeouts))
-    }
-
-    fn names(&self, what: &str) -> Result<Vec<String>, FetchError> {
-        let path = format!("/{what}");
-        let body = self.get(&path)?;
-        // A whole answer that is not a list of names (an HTML page, say) is
-        // not the price API: asking again will not change that.
-        serde_json::from_slice(&body).map_err(|e| {
-            let (url, body) = (format!("{}{path}", self.base.shown), self.secrets.quote(&body));
-            FetchError::Permanent(format!("GET {url}: the answer is not a JSON list of names ({e}): {body}"))
-        })
-    }
-}
-
-impl HttpSource {
-    /// One day's price; `Ok(None)` when the server has none for that day.
-    pub fn price(&self, exchange: &str, symbol: &str, day: NaiveDate) -> Result<Option<Price>, FetchError> {
-        let body = self.get(&price_path(exchange, symbol, day))?;
-        parse_price(&body, exchange, symbol, day).map_err(|e| {
-            let (url, quoted) = (self.price_url(exchange, symbol, day), self.secrets.quote(&body));
-            match e {
-                BadPrice::Json(e) => FetchError::Transient(format!("GET {url}: malformed price JSON ({e}): {quoted}")),
-                BadPrice::Refused(why) => {
-                    FetchError::Permanent(format!("GET {url}: not a valid price ({why}): {quoted}"))
-                }
-            }
-        })
-    }
-}
-
-impl PriceSource for HttpSource {
-    fn name(&self) -> &str {
-        "cryptodb"
-    }
-
-    fn asks_before_all(&self) -> bool {
-        false
-    }
-
-    fn own_address(&self) -> bool {
-        self.own_address
-    }
-
-    fn server(&self) -> &str {
-        &self.base.shown
-    }
-
-    fn exchanges(&self) -> Result<Vec<String>, FetchError> {
-        self.names("exchanges")
-    }
-
-    fn symbols(&self) -> Result<Vec<String>, FetchError> {
-        self.names("symbols")
-    }
-
-    /// The reference API serves one day per request: `first` is asked for,
-    /// and any later day is left unanswered (`max_days` is 1, so none is).
-    fn fetch(&self, exchange: &str, symbol: &str, first: NaiveDate, last: NaiveDate) -> Result<Answer, FetchError> {
-        let day = match self.price(exchange, symbol, first)? {
-            Some(price) => DayAnswer::Price(price),
-            None => DayAnswer::NoData,
-        };
-        let mut days = vec![(first, day)];
-        days.extend(
-            first.iter_days().skip(1).take_while(|d| *d <= last).map(|d| (d, DayAnswer::Unanswered(Unproven::Cut))),
-        );
-        Ok(Answer { days, slow_down: None })
-    }
-
-    fn request(&self, exchange: &str, symbol: &str, first: NaiveDate, _last: NaiveDate) -> String {
-        format!("GET {}", self.price_url(exchange, symbol, first))
-    }
-
-    fn mask(&self, text: &str) -> String {
-        self.secrets.mask(text)
-    }
-}
-
-/// The path of a price under the base URL, names percent-encoded as path segments.
-fn price_path(exchange: &str, symbol: &str, day: NaiveDate) -> String {
-    format!("/price/{}/{}/{day}", segment(exchange), segment(symbol))
 }
 
 /// `e` with `secrets` masked in its message.
@@ -300,8 +137,15 @@ mod wire_tests {
     use std::io::{Read, Write};
     use std::net::TcpListener;
 
+    use chrono::NaiveDate;
+
     use super::*;
-    use crate::source::PriceSource;
+    use crate::source::{open, Declarations, PriceSource};
+
+    /// The reference API's source at `url`.
+    fn cryptodb(url: &str) -> std::sync::Arc<dyn PriceSource> {
+        open("cryptodb", Some(url), &Declarations::builtin(), Timeouts::default(), 1).unwrap()
+    }
 
     /// A one-shot server that answers the first request with `response`.
     fn answer_once(response: Vec<u8>) -> String {
@@ -321,16 +165,16 @@ mod wire_tests {
     fn a_body_over_the_limit_is_an_error_not_an_allocation() {
         let size = 64 << 20; // announced, never sent in full
         let mut response = format!("HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n\r\n").into_bytes();
-        response.extend(std::iter::repeat_n(b' ', (BODY_LIMIT + 10) as usize));
-        let source = HttpSource::new(&answer_once(response), Timeouts::default(), 1);
-        let err = source.price("bitstamp", "btc", day()).unwrap_err();
+        response.extend(std::iter::repeat_n(b' ', (1 << 20) + 10));
+        let source = cryptodb(&answer_once(response));
+        let err = source.fetch("bitstamp", "btc", day(), day()).unwrap_err();
         assert!(matches!(&err, FetchError::Transient(m) if m.contains("limit")), "{err:?}");
     }
 
     #[test]
     fn a_host_that_cannot_be_found_is_named() {
         // RFC 2606: `.invalid` never resolves, and asks no network.
-        let source = HttpSource::new("http://prices.invalid:8080", Timeouts::default(), 1);
+        let source = cryptodb("http://prices.invalid:8080");
         let err = source.exchanges().unwrap_err();
         assert!(matches!(&err, FetchError::UnknownHost(m) if m.contains("no host named 'prices.invalid'")), "{err:?}");
         assert_eq!(host("https://u:p@api.example.com:443/v1?x"), "api.example.com");
@@ -339,19 +183,17 @@ mod wire_tests {
     #[test]
     fn a_refused_connection_is_unreachable() {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let source = HttpSource::new(&format!("http://127.0.0.1:{port}"), Timeouts::default(), 1);
+        let source = cryptodb(&format!("http://127.0.0.1:{port}"));
         assert!(matches!(source.exchanges(), Err(FetchError::Unreachable(_))));
     }
 
     #[test]
     fn price_urls_hold_each_name_as_one_segment() {
-        let s = HttpSource::new("http://127.0.0.1:9/", Timeouts::default(), 1);
-        assert_eq!(s.price_url("a/b", "c d%", day()), "http://127.0.0.1:9/price/a%2Fb/c%20d%25/2020-03-12");
-        assert_eq!(
-            s.price_url("bit-stamp", "btc_usd.x~", day()),
-            "http://127.0.0.1:9/price/bit-stamp/btc_usd.x~/2020-03-12"
-        );
-        assert_eq!(s.price_url("..", ".", day()), "http://127.0.0.1:9/price/%2E%2E/%2E/2020-03-12");
+        let s = cryptodb("http://127.0.0.1:9/");
+        let url = |exchange: &str, symbol: &str| s.request(exchange, symbol, day(), day());
+        assert_eq!(url("a/b", "c d%"), "GET http://127.0.0.1:9/price/a%2Fb/c%20d%25/2020-03-12");
+        assert_eq!(url("bit-stamp", "btc_usd.x~"), "GET http://127.0.0.1:9/price/bit-stamp/btc_usd.x~/2020-03-12");
+        assert_eq!(url("..", "."), "GET http://127.0.0.1:9/price/%2E%2E/%2E/2020-03-12");
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! The price source: the HTTP clients for the price APIs, and the one
 //! place that decides which failures are worth retrying.
 //!
-//! `http` speaks to the reference API (`docs/API.md`); `answer` reads what
-//! it says (prices, `Retry-After`) and writes names into URLs. Every other
-//! API is spoken by `engine` from a declaration (`format`, checked and
-//! kept by `declare`, the built-ins in `builtin/*.toml`): `template` writes its requests, `rows` reads its
-//! answers and `settle` decides what they say about each day. `secrets`
+//! Every API, the reference API (`docs/API.md`) among them, is spoken by
+//! `engine` from a declaration (`format`, checked and kept by `declare`,
+//! the built-ins in `builtin/*.toml`) over `http`: `template` writes its
+//! requests, `rows` reads its answers (`one` an answer of one row) and
+//! `settle` decides what they say about each day; `answer` reads what a
+//! server says (prices, `Retry-After`) and writes names into URLs. `secrets`
 //! keeps API keys and passwords out of every text shown. `open` opens a
 //! source by name.
 
@@ -17,6 +18,7 @@ mod engine;
 mod format;
 mod http;
 mod meant;
+mod one;
 mod open;
 mod rows;
 mod secrets;
@@ -30,13 +32,14 @@ use chrono::NaiveDate;
 
 use crate::price::Price;
 
-pub use answer::{check_price, parse_price, parse_retry_after, parse_retry_after_at, segment, BadPrice, MAX_NAME};
+pub use answer::{check_price, parse_retry_after, parse_retry_after_at, segment, BadPrice, MAX_NAME};
 pub use declare::Declarations;
 pub use engine::DeclaredSource;
-pub use http::HttpSource;
 pub use meant::{sources_writing, Meant};
-pub use open::{open, OpenError, CRYPTODB_SERVER};
-pub use secrets::{mask_read, mask_userinfo, Credentials, Url, MASK};
+pub use one::read as read_one_row;
+pub use open::{open, OpenError};
+pub use secrets::{mask_read, mask_userinfo, Credentials, Url};
+pub use spelling::MASK;
 
 /// Where prices come from. The workers see only this, so tests and
 /// benchmarks can put something else behind it.
@@ -50,6 +53,16 @@ pub trait PriceSource: Send + Sync {
     fn name(&self) -> &str;
     /// Names the server (its base URL), for messages.
     fn server(&self) -> &str;
+    /// What messages call the source where they would name it with its
+    /// server: "binance at https://api.binance.com", "the price server".
+    fn called(&self) -> String {
+        format!("{} at {}", self.name(), self.server())
+    }
+    /// The key its pauses and pace are kept under in the database, shared
+    /// by every worker of every process: the source at its server.
+    fn lane(&self) -> String {
+        format!("{} {}", self.name(), self.server())
+    }
     /// Whether [`PriceSource::server`] is the source's own address (its
     /// declaration's, or the reference API's default), not one --server
     /// (or PRICEQUEUE_SERVER) gave: what a failure to reach it should point

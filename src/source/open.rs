@@ -1,15 +1,12 @@
-//! Opening a source by name: `cryptodb` (the reference API), a built-in
-//! declaration or a declared one.
+//! Opening a source by name: a built-in declaration (the reference API's
+//! among them) or a declared one.
 
 use std::sync::Arc;
 
-use super::declare::{Declarations, CRYPTODB};
+use super::declare::Declarations;
 use super::engine::DeclaredSource;
 use super::template::Secrets;
-use super::{HttpSource, PriceSource, Timeouts};
-
-/// The reference API's address when `--server` is not given.
-pub const CRYPTODB_SERVER: &str = "http://localhost:8080";
+use super::{PriceSource, Timeouts};
 
 /// Why a source cannot be opened.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,10 +60,6 @@ pub fn open(
     timeouts: Timeouts,
     connections: usize,
 ) -> Result<Arc<dyn PriceSource>, OpenError> {
-    if name == CRYPTODB {
-        let source = HttpSource::new(server.unwrap_or(CRYPTODB_SERVER), timeouts, connections);
-        return Ok(Arc::new(if server.is_none() { source.at_own_address() } else { source }));
-    }
     let Some(decl) = decls.get(name) else {
         return Err(OpenError::Unknown { name: name.to_string(), known: decls.names() });
     };

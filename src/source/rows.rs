@@ -5,7 +5,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
 use serde_json::{Map, Value};
 
-use super::declare::{Field, Marks, Rows};
+use super::format::{Field, Marks, Rows};
 use crate::price::Price;
 
 /// Milliseconds in a day.
@@ -33,17 +33,6 @@ pub enum Unreadable {
     Garbled(String),
     /// Well-formed, but not what the declaration says: asking again gets the same.
     Shape(String),
-}
-
-/// Checks a `time_format`.
-pub fn check_time_format(f: &str) -> Result<(), String> {
-    match f {
-        "s" | "ms" | "date" | "iso" => Ok(()),
-        f if f.contains('%') && chrono::format::StrftimeItems::new(f).parse().is_ok() => Ok(()),
-        f => Err(format!(
-            "{f:?} is not a time format: use \"s\", \"ms\", \"date\", \"iso\" or a format like \"%Y-%m-%d\""
-        )),
-    }
 }
 
 /// The rows of `body`, in the order the answer gives them.

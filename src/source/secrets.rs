@@ -14,10 +14,7 @@ use std::sync::Mutex;
 
 use percent_encoding::percent_decode_str;
 
-use super::spelling::mask_one;
-
-/// What a masked secret reads as.
-pub const MASK: &str = "***";
+use super::spelling::{mask_one, MASK};
 
 /// Every secret this process read from its environment or a URL: a
 /// panic's message is masked with them, since the panic hook cannot be

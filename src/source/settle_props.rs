@@ -22,7 +22,8 @@
 use proptest::collection::vec;
 use proptest::prelude::*;
 
-use super::super::declare::{Declarations, Marks};
+use super::super::declare::Declarations;
+use super::super::format::Marks;
 use super::super::rows::stamp;
 use super::*;
 use crate::price::Price;

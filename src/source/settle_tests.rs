@@ -24,7 +24,7 @@ fn row(d: &str, close: f64) -> Row {
 /// A row at `hours` after the start of `d`, off the day's boundary.
 fn off(d: &str, hours: i64) -> Row {
     let at_ms = ms(d) + hours * 3_600_000;
-    let (day, off) = super::super::rows::stamp(at_ms, super::super::declare::Marks::Start).unwrap();
+    let (day, off) = super::super::rows::stamp(at_ms, super::super::format::Marks::Start).unwrap();
     Row { at_ms, day, off, price: Ok(p(5.0)), closed: true }
 }
 
@@ -160,7 +160,7 @@ fn a_source_of_only_its_latest_candles_may_end_its_history_inside_the_stretch() 
 fn rows_a_factor_of_1000_away_say_the_unit_looks_wrong() {
     let seconds = |d: &str| {
         let at_ms = ms(d) / 1000;
-        let (day, off) = super::super::rows::stamp(at_ms, super::super::declare::Marks::Start).unwrap();
+        let (day, off) = super::super::rows::stamp(at_ms, super::super::format::Marks::Start).unwrap();
         Row { at_ms, day, off, price: Ok(p(1.0)), closed: true }
     };
     let got = settle(
@@ -173,7 +173,7 @@ fn rows_a_factor_of_1000_away_say_the_unit_looks_wrong() {
         let at_ms = ms(d) * 1000;
         Row {
             at_ms,
-            day: super::super::rows::stamp(at_ms, super::super::declare::Marks::Start).unwrap().0,
+            day: super::super::rows::stamp(at_ms, super::super::format::Marks::Start).unwrap().0,
             off: None,
             price: Ok(p(1.0)),
             closed: true,

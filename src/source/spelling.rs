@@ -6,7 +6,8 @@
 //! of these, a character at a time. Masking reads each character of a text
 //! every way it may be read, so it needs no list of encoders.
 
-use super::secrets::MASK;
+/// What a masked secret reads as.
+pub const MASK: &str = "***";
 
 /// `text` with every spelling of `secret` replaced by `***`.
 pub(super) fn mask_one(text: &str, secret: &str) -> String {

@@ -7,7 +7,7 @@ use chrono::{Days, NaiveDate, NaiveTime};
 
 use super::answer::segment;
 pub use super::secrets::Secrets;
-use super::secrets::MASK;
+use super::spelling::MASK;
 
 /// A parsed template.
 #[derive(Debug, Clone, PartialEq)]

@@ -299,10 +299,7 @@ impl<'a> Coordinator<'a> {
         if known <= now && until > now && ahead <= clock::ms(max) {
             let banned = lane.banned.swap(false, Ordering::Relaxed);
             let what = if banned { "banned this address (HTTP 418)" } else { "asked to slow down" };
-            let name = match lane.source.name() {
-                "cryptodb" => "the price server".to_string(),
-                name => format!("{name} at {server}"),
-            };
+            let name = lane.source.called();
             // Counted where it is said, so the summary's count is the lines'.
             self.summary.slowdowns += 1;
             observer.note(&format!(

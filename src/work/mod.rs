@@ -224,10 +224,7 @@ struct Lane {
 
 impl Lane {
     fn new(source: Arc<dyn PriceSource>, rate: Option<Duration>) -> Lane {
-        let key = match source.name() {
-            "cryptodb" => source.server().to_string(),
-            name => format!("{name} {}", source.server()),
-        };
+        let key = source.lane();
         let rate = rate.or_else(|| source.pace());
         Lane {
             source,

@@ -171,7 +171,6 @@ fn declaration_mistakes_name_the_file_the_source_and_the_key() {
         (format!("[s]\n{base}{}", rows.replace("json = \"\"\n", "")), vec!["key `rows.json`", "exactly one of"]),
         (format!("[s]\n{base}{}", rows.replace("open = 1\n", "")), vec!["key `rows.open`", "close_only"]),
         (format!("[s]\n{base}{}", rows.replace("\"ms\"", "\"epoch\"")), vec!["key `rows.time_format`", "\"epoch\""]),
-        (format!("[cryptodb]\n{base}{}", rows.replace("[s.", "[cryptodb.")), vec!["[cryptodb]", "another name"]),
         ("[s]\nserver = 3".to_string(), vec!["my.toml", "[s]"]),
         ("not toml [".to_string(), vec!["my.toml", "not valid TOML"]),
     ] {
@@ -185,6 +184,11 @@ fn declaration_mistakes_name_the_file_the_source_and_the_key() {
         Declarations::parse(&format!("[binance]\n{base}{}", rows.replace("[s.", "[binance.")), "my.toml").unwrap();
     let err = all.merge(mine).unwrap_err().to_string();
     assert!(err.contains("[binance] is built in"), "{err}");
+    // The reference API's source is a built-in like the others.
+    let mine =
+        Declarations::parse(&format!("[cryptodb]\n{base}{}", rows.replace("[s.", "[cryptodb.")), "my.toml").unwrap();
+    let err = all.merge(mine).unwrap_err().to_string();
+    assert!(err.contains("[cryptodb] is built in") && err.contains("another name"), "{err}");
     let mine = Declarations::parse(&format!("[s]\n{base}{rows}"), "my.toml").unwrap();
     all.merge(mine).unwrap();
     assert!(all.names().contains(&"s".to_string()) && !all.is_builtin("s"));

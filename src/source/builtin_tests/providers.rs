@@ -5,7 +5,7 @@ use super::*;
 #[test]
 fn every_builtin_parses_and_its_text_gives_it_back() {
     let decls = Declarations::builtin();
-    for name in ["binance", "coinbase", "kraken", "bitstamp", "bitfinex", "okx"] {
+    for name in ["binance", "coinbase", "kraken", "bitstamp", "bitfinex", "okx", "cryptodb"] {
         assert!(decls.is_builtin(name), "{name}");
         let text = decls.text(name).unwrap();
         let again = Declarations::parse(&text, "stored").unwrap_or_else(|e| panic!("{name}: {e:#}\n{text}"));

@@ -7,9 +7,10 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate};
 use serde_json::Value;
 
-use super::answer::parse_retry_after;
+use super::answer::{parse_retry_after, BadPrice};
 use super::declare::{Declaration, List, Order, Paging, WEIGHT_MARGIN};
 use super::http::{agent, classify_status, classify_transport, mask_error, unauthorized};
+use super::one;
 use super::rows::{self, text, Unreadable};
 use super::secrets::{Credentials, Url};
 use super::settle::{settle, Asked, Invalid};
@@ -20,8 +21,9 @@ mod wire;
 
 use wire::Request;
 
-/// Bytes accepted in one answer: 1000 daily rows of Binance are ~200 KB;
-/// anything near this is a broken server, not data.
+/// Bytes accepted in one answer unless the declaration says (`body_limit`):
+/// 1000 daily rows of Binance are ~200 KB; anything near this is a broken
+/// server, not data.
 const BODY_LIMIT: u64 = 8 << 20;
 
 /// The longest request URL sent.
@@ -125,11 +127,13 @@ impl DeclaredSource {
         let req = self.build(&template, "", "", today, today)?;
         let reply = self.get(&req, "")?;
         let shown = req.shown();
-        let doc = rows::json(&reply.body).map_err(|e| match e {
-            Unreadable::Garbled(m) => {
-                FetchError::Transient(format!("{shown}: {m}: {}", self.secrets.quote(&reply.body)))
-            }
-            Unreadable::Shape(m) => FetchError::Permanent(format!("{shown}: {m}")),
+        // A whole answer that is not JSON (an HTML page, say) is not the
+        // API: asking again will not change that.
+        let doc: Value = serde_json::from_slice(&reply.body).map_err(|e| {
+            FetchError::Permanent(format!(
+                "{shown}: the answer is not a JSON list of names ({e}): {}",
+                self.secrets.quote(&reply.body)
+            ))
         })?;
         let prefix = list.prefix.as_deref().unwrap_or("");
         let names: Vec<String> = select(&doc, &list.names)
@@ -159,6 +163,9 @@ impl DeclaredSource {
     ) -> Result<Answer, FetchError> {
         if self.one_exchange && exchange != self.name {
             return Err(FetchError::Permanent(format!("{} serves one exchange, {0}, not {exchange:?}", self.name)));
+        }
+        if self.decl.rows.one {
+            return self.fetch_one(exchange, symbol, first, last, now_ms);
         }
         let asked: Vec<NaiveDate> = first.iter_days().take_while(|d| *d <= last).collect();
         let today = DateTime::from_timestamp_millis(now_ms).map_or(last, |t| t.date_naive());
@@ -203,6 +210,35 @@ impl DeclaredSource {
         days.extend(settled);
         days.extend(spilled);
         days.sort_by_key(|(d, _)| *d);
+        Ok(Answer { days, slow_down: self.slow_down(reply.used_weight, now_ms) })
+    }
+
+    /// [`DeclaredSource::fetch_at`] for a source that answers one row a
+    /// request (`rows.one`): `first` is asked for, any later day left
+    /// unanswered (`max_days` is 1, so none is).
+    fn fetch_one(
+        &self,
+        exchange: &str,
+        symbol: &str,
+        first: NaiveDate,
+        last: NaiveDate,
+        now_ms: i64,
+    ) -> Result<Answer, FetchError> {
+        let req = self.build(&self.candles, exchange, symbol, first, first)?;
+        let reply = self.get(&req, symbol)?;
+        let day = one::read(&reply.body, &self.decl.rows, exchange, symbol, first).map_err(|e| {
+            let (shown, quoted) = (req.shown(), self.secrets.quote(&reply.body));
+            self.mask_error(match e {
+                BadPrice::Json(e) => FetchError::Transient(format!("{shown}: malformed price JSON ({e}): {quoted}")),
+                BadPrice::Refused(why) => {
+                    FetchError::Permanent(format!("{shown}: not a valid price ({why}): {quoted}"))
+                }
+            })
+        })?;
+        let mut days = vec![(first, day.map_or(DayAnswer::NoData, DayAnswer::Price))];
+        days.extend(
+            first.iter_days().skip(1).take_while(|d| *d <= last).map(|d| (d, DayAnswer::Unanswered(Unproven::Cut))),
+        );
         Ok(Answer { days, slow_down: self.slow_down(reply.used_weight, now_ms) })
     }
 
@@ -277,6 +313,24 @@ impl PriceSource for DeclaredSource {
 
     fn own_address(&self) -> bool {
         self.own_address
+    }
+
+    fn called(&self) -> String {
+        match &self.decl.called {
+            Some(called) => called.clone(),
+            None => format!("{} at {}", self.name, self.base.shown),
+        }
+    }
+
+    fn lane(&self) -> String {
+        match self.decl.pace_by_server {
+            true => self.base.shown.clone(),
+            false => format!("{} {}", self.name, self.base.shown),
+        }
+    }
+
+    fn asks_before_all(&self) -> bool {
+        self.decl.ask_before_all
     }
 
     fn exchange(&self) -> Option<&str> {

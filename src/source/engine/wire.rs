@@ -58,7 +58,7 @@ impl DeclaredSource {
         let retry_after = header("retry-after").and_then(|v| parse_retry_after(&v));
         let used_weight =
             self.decl.used_weight.as_ref().and_then(|w| header(&w.header)).and_then(|v| v.trim().parse().ok());
-        let body = resp.body_mut().with_config().limit(BODY_LIMIT).read_to_vec();
+        let body = resp.body_mut().with_config().limit(self.decl.body_limit.unwrap_or(BODY_LIMIT)).read_to_vec();
         if status == 200 {
             let body = body.map_err(|e| classify_transport(&req.url.shown, e, self.timeouts))?;
             if let Some((_, e)) = self.body_error(&body, &shown, symbol, retry_after) {
@@ -74,7 +74,10 @@ impl DeclaredSource {
                 return Err(e);
             }
         }
-        let said = if body.is_empty() { String::new() } else { format!(": {}", self.secrets.quote(&body)) };
+        let said = match body.is_empty() || !self.decl.quote_error_body {
+            true => String::new(),
+            false => format!(": {}", self.secrets.quote(&body)),
+        };
         Err(match status {
             // Binance's ban for going on after 429s, "from 2 minutes to 3 days"
             // (https://developers.binance.com/docs/binance-spot-api-docs/rest-api/limits).
@@ -85,7 +88,7 @@ impl DeclaredSource {
                 FetchError::Permanent(m) => FetchError::Permanent(format!("{m}{said}")),
                 other => other,
             },
-            400 | 404 => FetchError::Permanent(format!(
+            s if self.decl.unknown_symbol_status.contains(&s) => FetchError::Permanent(format!(
                 "{shown}: HTTP {status}{said} (is {symbol:?} a symbol {} knows? its list of symbols has them all)",
                 self.name
             )),
