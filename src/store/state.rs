@@ -106,7 +106,10 @@ pub struct Transition<'a> {
 impl<'a> Transition<'a> {
     /// The rule: what `outcome` makes of a claimed task.
     pub fn of(outcome: &'a Outcome) -> Transition<'a> {
-        let t = |to, attempt, error, due, price| Transition {
+        // Where it leads is the outcome's own word (`Outcome::leads_to`);
+        // what it writes on the way is decided here.
+        let to = outcome.leads_to();
+        let t = |attempt, error, due, price| Transition {
             to,
             attempt,
             error,
@@ -116,30 +119,27 @@ impl<'a> Transition<'a> {
             next_round: false,
         };
         match outcome {
-            Outcome::Price(p) => t(Done, true, None, Due::Keep, PriceChange::Store(p)),
-            Outcome::NoData => t(NoData, true, None, Due::Keep, PriceChange::Delete),
+            Outcome::Price(p) => t(true, None, Due::Keep, PriceChange::Store(p)),
+            Outcome::NoData => t(true, None, Due::Keep, PriceChange::Delete),
             // A price fetched before the source's history moved past the
             // day stays: it is still the day's price.
-            Outcome::OutsideHistory => t(OutsideHistory, true, None, Due::Keep, PriceChange::Keep),
-            Outcome::Failed { error } => Transition {
-                failure: Some(Failure::Permanent),
-                ..t(Failed, true, Some(error), Due::Keep, PriceChange::Keep)
-            },
+            Outcome::OutsideHistory => t(true, None, Due::Keep, PriceChange::Keep),
+            Outcome::Failed { error } => {
+                Transition { failure: Some(Failure::Permanent), ..t(true, Some(error), Due::Keep, PriceChange::Keep) }
+            }
             // Until `at`: then a run's promotion queues it again.
             Outcome::Cooling { error, at } => Transition {
                 failure: Some(Failure::Transient),
                 next_round: true,
-                ..t(Cooling, true, Some(error), Due::At(*at), PriceChange::Keep)
+                ..t(true, Some(error), Due::At(*at), PriceChange::Keep)
             },
-            Outcome::NotYet { note, at, asked } => {
-                t(NotYetDue, *asked, note.as_deref(), Due::At(*at), PriceChange::Keep)
-            }
-            Outcome::Retry { error, at } => t(Queued, true, Some(error), Due::At(*at), PriceChange::Keep),
+            Outcome::NotYet { note, at, asked } => t(*asked, note.as_deref(), Due::At(*at), PriceChange::Keep),
+            Outcome::Retry { error, at } => t(true, Some(error), Due::At(*at), PriceChange::Keep),
             // A rate limit (Retry-After, or a limit said with no time):
             // the server's pace, not the task's failure.
-            Outcome::Defer { error, at } => t(Queued, false, Some(error), Due::At(*at), PriceChange::Keep),
+            Outcome::Defer { error, at } => t(false, Some(error), Due::At(*at), PriceChange::Keep),
             // Not attempted: back as it was, due at once.
-            Outcome::Released => t(Queued, false, None, Due::AtOnce, PriceChange::Keep),
+            Outcome::Released => t(false, None, Due::AtOnce, PriceChange::Keep),
         }
     }
 

@@ -64,8 +64,8 @@ impl Outcome {
             Outcome::NotYet { .. } => TaskState::NotYetDue,
             Outcome::Retry { .. } | Outcome::Defer { .. } | Outcome::Released => TaskState::Queued,
             Outcome::Failed { .. } => TaskState::Failed,
-            // Failed until `at`: a later run's promotion queues it again.
-            Outcome::Cooling { .. } => TaskState::Failed,
+            // Until `at`: a later run's promotion queues it again.
+            Outcome::Cooling { .. } => TaskState::Cooling,
         }
     }
 }
