@@ -81,7 +81,11 @@ impl Kind {
     /// source has none for it, or its failure was given up on. A missing
     /// cell of any other kind leaves the selection incomplete.
     pub const fn is_settled(self) -> bool {
-        matches!(self, Price | NoData | OutsideHistory | Abandoned)
+        // Every kind named, so that a new one must say.
+        match self {
+            Price | NoData | OutsideHistory | Abandoned => true,
+            NotQueued | Queued | InProgress | NotYetDue | Cooling | Failed | PriceDeleted => false,
+        }
     }
 
     /// The kind of a cell as [`Store::for_each_cell`](crate::store::Store::for_each_cell)

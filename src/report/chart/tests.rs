@@ -239,6 +239,8 @@ fn every_reason_has_its_own_colour_and_a_legend_entry() {
         }
     }
     assert_eq!(colours.len(), reasons.len(), "a colour each: {colours:?}");
+    let kinds: Vec<crate::life::Kind> = reasons.iter().map(Reason::kind).collect();
+    assert_eq!(kinds, crate::life::Kind::missing().collect::<Vec<_>>(), "every kind of reason, in the legend's order");
 }
 
 /// The pixels of `png` (RGB), with its width.
