@@ -287,6 +287,7 @@ fn validate(d: &Declaration) -> Result<(), Invalid> {
         return Err(key("history_days", "at least 1, or leave it out".into()));
     }
     validate_rows(&d.rows).map_err(|(k, e)| key(&format!("rows.{k}"), e))?;
+    d.check_answer_keys().map_err(|(k, e)| key(k, e))?;
     for (i, e) in d.error.iter().enumerate() {
         pointer(&e.at).map_err(|m| key(&format!("error[{i}].at"), m))?;
         if let Some(m) = &e.message {

@@ -75,6 +75,34 @@ pub struct Declaration {
     pub body_limit: Option<u64>,
 }
 
+impl Declaration {
+    /// Checks the keys of how answers are taken that serde cannot: the
+    /// statuses, the limit, and what goes only with `rows.one`.
+    pub(super) fn check_answer_keys(&self) -> Result<(), (&'static str, String)> {
+        if let Some(s) = self.unknown_symbol_status.iter().find(|s| !(400..=599).contains(*s)) {
+            return Err((
+                "unknown_symbol_status",
+                format!("{s} is not an error status: give statuses from 400 to 599"),
+            ));
+        }
+        if self.body_limit == Some(0) {
+            return Err(("body_limit", "at least 1 (bytes), or leave it out".into()));
+        }
+        let r = &self.rows;
+        if !r.one && (r.echo.is_some() || r.strict_numbers) {
+            let k = if r.echo.is_some() { "rows.echo" } else { "rows.strict_numbers" };
+            return Err((k, "goes with one = true (an answer of one row)".into()));
+        }
+        if r.one && r.json.is_none() {
+            return Err((
+                "rows.json",
+                "an answer of one row (one = true) is JSON: json = \"\" for the whole answer".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 fn yes() -> bool {
     true
 }

@@ -153,21 +153,30 @@ impl Template {
 
     /// The text to send and the text to show.
     pub fn render(&self, v: &Values, into: Into) -> Result<Rendered, String> {
-        let encode = |s: &str| if into == Into::Url { segment(s) } else { s.to_string() };
+        use std::borrow::Cow;
+        // Written once per request: each part is pushed where it goes,
+        // copied only where the shown text differs (a secret, the server).
+        let encode = |s: &'_ str| -> String {
+            if into == Into::Url {
+                segment(s)
+            } else {
+                s.to_string()
+            }
+        };
         let mut out = Rendered { real: String::new(), shown: String::new() };
         for part in &self.parts {
-            let (real, shown) = match part {
-                Part::Text(t) => (t.clone(), t.clone()),
-                Part::Server => (v.server.real.clone(), v.server.shown.clone()),
-                Part::Symbol => (encode(v.symbol), encode(v.symbol)),
-                Part::Exchange => (encode(v.exchange), encode(v.exchange)),
+            let (real, shown): (Cow<str>, Option<&str>) = match part {
+                Part::Text(t) => (Cow::Borrowed(t.as_str()), None),
+                Part::Server => (Cow::Borrowed(v.server.real.as_str()), Some(v.server.shown.as_str())),
+                Part::Symbol => (Cow::Owned(encode(v.symbol)), None),
+                Part::Exchange => (Cow::Owned(encode(v.exchange)), None),
                 Part::Env(name) => {
                     let value = v.secrets.get(name).ok_or_else(|| format!("the variable {name} is not set"))?;
-                    (encode(value), MASK.to_string())
+                    (Cow::Owned(encode(value)), Some(MASK))
                 }
                 Part::Days(offset) => {
                     let days = v.last.signed_duration_since(v.first).num_days() + 1 + offset;
-                    (days.to_string(), days.to_string())
+                    (Cow::Owned(days.to_string()), None)
                 }
                 Part::Day { last, offset, format } => {
                     let day = if *last { v.last } else { v.first };
@@ -175,12 +184,11 @@ impl Template {
                         let unit = if offset.abs() == 1 { "day" } else { "days" };
                         format!("{day} moved by {offset} {unit} is out of range")
                     })?;
-                    let text = encode(&write_day(day, format));
-                    (text.clone(), text)
+                    (Cow::Owned(encode(&write_day(day, format))), None)
                 }
             };
+            out.shown.push_str(shown.unwrap_or(&real));
             out.real.push_str(&real);
-            out.shown.push_str(&shown);
         }
         Ok(out)
     }
@@ -198,7 +206,8 @@ fn shift(day: NaiveDate, offset: i64) -> Option<NaiveDate> {
 fn write_day(day: NaiveDate, format: &DayFormat) -> String {
     let start = day.and_time(NaiveTime::MIN).and_utc();
     match format {
-        DayFormat::Date => day.format("%Y-%m-%d").to_string(),
+        // Display writes the same as "%Y-%m-%d", without parsing a format each time.
+        DayFormat::Date => day.to_string(),
         DayFormat::Unix => start.timestamp().to_string(),
         DayFormat::Ms => start.timestamp_millis().to_string(),
         DayFormat::Iso => start.format("%Y-%m-%dT%H:%M:%SZ").to_string(),

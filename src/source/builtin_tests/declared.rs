@@ -171,6 +171,9 @@ fn declaration_mistakes_name_the_file_the_source_and_the_key() {
         (format!("[s]\n{base}{}", rows.replace("json = \"\"\n", "")), vec!["key `rows.json`", "exactly one of"]),
         (format!("[s]\n{base}{}", rows.replace("open = 1\n", "")), vec!["key `rows.open`", "close_only"]),
         (format!("[s]\n{base}{}", rows.replace("\"ms\"", "\"epoch\"")), vec!["key `rows.time_format`", "\"epoch\""]),
+        (format!("[s]\n{base}{rows}one = true\n"), vec!["key `max_days`", "rows.one"]),
+        (format!("[s]\n{base}{rows}strict_numbers = true\n"), vec!["key `rows.strict_numbers`", "one = true"]),
+        (format!("[s]\n{base}unknown_symbol_status = [200]\n{rows}"), vec!["key `unknown_symbol_status`", "200"]),
         ("[s]\nserver = 3".to_string(), vec!["my.toml", "[s]"]),
         ("not toml [".to_string(), vec!["my.toml", "not valid TOML"]),
     ] {

@@ -37,10 +37,12 @@ impl DeclaredSource {
     }
 
     fn send(&self, req: &Request, symbol: &str) -> Result<Reply, FetchError> {
-        let shown = req.shown();
+        // Written out only for an error: most requests need none.
+        let shown = || req.shown();
         if req.url.real.len() > MAX_URL {
             return Err(FetchError::Permanent(format!(
-                "{shown}: the URL would be {} bytes, more than the {MAX_URL} this client sends; check the symbol and --server",
+                "{}: the URL would be {} bytes, more than the {MAX_URL} this client sends; check the symbol and --server",
+                shown(),
                 req.url.real.len()
             )));
         }
@@ -81,19 +83,21 @@ impl DeclaredSource {
         Err(match status {
             // Binance's ban for going on after 429s, "from 2 minutes to 3 days"
             // (https://developers.binance.com/docs/binance-spot-api-docs/rest-api/limits).
-            418 => {
-                FetchError::Banned { message: format!("{shown}: HTTP 418, this address is banned{said}"), retry_after }
-            }
-            401 => match unauthorized(&shown, self.credentials.as_ref(), Some(&self.variables())) {
+            418 => FetchError::Banned {
+                message: format!("{}: HTTP 418, this address is banned{said}", shown()),
+                retry_after,
+            },
+            401 => match unauthorized(&shown(), self.credentials.as_ref(), Some(&self.variables())) {
                 FetchError::Permanent(m) => FetchError::Permanent(format!("{m}{said}")),
                 other => other,
             },
             s if self.decl.unknown_symbol_status.contains(&s) => FetchError::Permanent(format!(
-                "{shown}: HTTP {status}{said} (is {symbol:?} a symbol {} knows? its list of symbols has them all)",
+                "{}: HTTP {status}{said} (is {symbol:?} a symbol {} knows? its list of symbols has them all)",
+                shown(),
                 self.name
             )),
             // `classify_status` writes the GET itself: not twice.
-            _ => match classify_status(shown.strip_prefix("GET ").unwrap_or(&shown), status, retry_after) {
+            _ => match classify_status(shown().strip_prefix("GET ").unwrap_or(&shown()), status, retry_after) {
                 FetchError::Permanent(m) => FetchError::Permanent(format!("{m}{said}")),
                 FetchError::Transient(m) => FetchError::Transient(format!("{m}{said}")),
                 other => other,
@@ -106,7 +110,7 @@ impl DeclaredSource {
     fn body_error(
         &self,
         body: &[u8],
-        shown: &str,
+        shown: &dyn Fn() -> String,
         symbol: &str,
         retry_after: Option<Duration>,
     ) -> Option<(bool, FetchError)> {
@@ -114,6 +118,7 @@ impl DeclaredSource {
             return None;
         }
         let doc: Value = serde_json::from_slice(body).ok()?;
+        let shown = shown();
         for rule in &self.decl.error {
             let Some(v) = doc.pointer(&rule.at) else { continue };
             let t = text(v);
