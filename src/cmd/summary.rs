@@ -42,48 +42,48 @@ fn interrupted(s: &Summary) -> bool {
 #[derive(Debug, Serialize)]
 struct Json {
     /// The exit code the command ends with.
-    pub exit: i32,
+    exit: i32,
     /// This run's tasks by outcome.
-    pub fetched: u64,
-    pub no_data: u64,
-    pub outside_history: u64,
-    pub failed: u64,
-    pub cooling: u64,
-    pub retried: u64,
-    pub deferred: u64,
-    pub not_yet: u64,
+    fetched: u64,
+    no_data: u64,
+    outside_history: u64,
+    failed: u64,
+    cooling: u64,
+    retried: u64,
+    deferred: u64,
+    not_yet: u64,
     /// Tasks of the selection that failed in earlier runs (0 for `work`).
-    pub failed_earlier: u64,
-    pub requests: u64,
-    pub slowdowns: u64,
-    pub paused_seconds: f64,
-    pub recovered: u64,
-    pub discarded: u64,
-    pub elapsed_seconds: f64,
-    pub tasks_per_second: f64,
-    pub interrupted: bool,
-    pub deadline_reached: bool,
-    pub unpublished: u64,
-    pub unpublished_asked_again_at: Option<String>,
-    pub waiting: u64,
-    pub next_due: Option<String>,
-    pub cooled: u64,
-    pub next_cooled: Option<String>,
+    failed_earlier: u64,
+    requests: u64,
+    slowdowns: u64,
+    paused_seconds: f64,
+    recovered: u64,
+    discarded: u64,
+    elapsed_seconds: f64,
+    tasks_per_second: f64,
+    interrupted: bool,
+    deadline_reached: bool,
+    unpublished: u64,
+    unpublished_asked_again_at: Option<String>,
+    waiting: u64,
+    next_due: Option<String>,
+    cooled: u64,
+    next_cooled: Option<String>,
     /// The selection's tasks by state when the run ended (`fetch`); `null`
     /// for `work`, which works on the whole queue.
-    pub tasks: Option<StateCounts>,
-    pub sources: Vec<SourceJson>,
+    tasks: Option<StateCounts>,
+    sources: Vec<SourceJson>,
 }
 
 /// What one source's answers came to.
 #[derive(Debug, Serialize)]
 struct SourceJson {
-    pub source: String,
-    pub requests: u64,
-    pub answered: u64,
-    pub failing_again: u64,
-    pub broken: bool,
-    pub last_error: Option<String>,
+    source: String,
+    requests: u64,
+    answered: u64,
+    failing_again: u64,
+    broken: bool,
+    last_error: Option<String>,
 }
 
 /// A time (ms since the epoch) as RFC 3339, to the second.
