@@ -41,6 +41,18 @@ impl Output {
         assert_eq!(self.code, code, "exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
         self
     }
+    /// The summary `work` and `fetch` print on stdout with `--format json`:
+    /// its counts are asserted exactly, where a `contains("0 failed")` on
+    /// the line for people would pass on "10 failed" too.
+    #[track_caller]
+    pub fn summary(&self) -> serde_json::Value {
+        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| {
+            panic!(
+                "no JSON summary on stdout ({e}); run with --format json\nstdout:\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
 }
 
 /// The binary under test: this build's, or the one `PRICEQUEUE_TEST_BIN`

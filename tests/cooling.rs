@@ -47,9 +47,11 @@ fn a_blip_of_server_errors_cools_down_and_a_later_run_fetches_it() {
     }) else {
         return;
     };
-    let args = [&THREE[..], &["2"]].concat();
+    let args = [&THREE[..], &["2", "-f", "json"]].concat();
     let out = sb.run(&args).expect_code(OK);
-    assert!(out.stderr.contains("0 failed"), "{}", out.stderr);
+    let summary = out.summary();
+    assert_eq!((summary["failed"].as_u64(), summary["cooling"].as_u64()), (Some(0), Some(3)), "{summary}");
+    assert_eq!(summary["cooled"], 3, "{summary}");
     assert!(out.stderr.contains("3 tasks failed on transient errors"), "{}", out.stderr);
     let rows: Vec<(String, Option<String>, i64, i64)> =
         sb.rows("SELECT state, failure, rounds, attempts FROM tasks ORDER BY day", &[]);
@@ -75,7 +77,9 @@ fn a_blip_of_server_errors_cools_down_and_a_later_run_fetches_it() {
     // After it, a run asks again, with a fresh set of attempts.
     let out = later(&sb, "61m", &args).expect_code(OK);
     // (The server has no price for one of the days.)
-    assert!(out.stderr.contains("fetched 2 prices, 1 no data, 0 failed"), "{}", out.stderr);
+    let summary = out.summary();
+    let counts = ["fetched", "no_data", "failed", "cooled"].map(|c| summary[c].as_u64());
+    assert_eq!(counts, [2, 1, 0, 0].map(Some), "{summary}");
     assert_eq!(sb.server.requests_to("/price/"), asked + 3);
     let states: Vec<String> = sb.rows("SELECT state FROM tasks ORDER BY day", &[]);
     assert_eq!(states, ["no_data", "done", "done"]);
@@ -104,8 +108,13 @@ fn a_404_stays_failed_and_exits_4_beside_transient_failures() {
         "10ms",
         "--max-attempts",
         "2",
+        "-f",
+        "json",
     ];
-    sb.run(&args).expect_code(FAILED);
+    let out = sb.run(&args).expect_code(FAILED);
+    let summary = out.summary();
+    let counts = ["failed", "cooling", "failed_earlier", "exit"].map(|c| summary[c].as_u64());
+    assert_eq!(counts, [1, 1, 0, 4].map(Some), "{summary}");
     let kinds: Vec<(String, String, String)> =
         sb.rows("SELECT exchange, state, failure FROM tasks ORDER BY exchange", &[]);
     assert_eq!(
@@ -122,6 +131,9 @@ fn a_404_stays_failed_and_exits_4_beside_transient_failures() {
     // The cool-down over, the transient one is asked again; the 404 is not.
     let out = later(&sb, "61m", &args).expect_code(FAILED);
     assert!(out.stderr.contains("1 task of this selection failed in earlier runs"), "{}", out.stderr);
+    let summary = out.summary();
+    let counts = ["failed", "cooling", "failed_earlier"].map(|c| summary[c].as_u64());
+    assert_eq!(counts, [0, 1, 1].map(Some), "{summary}");
     let rounds: i64 = sb.one("SELECT rounds FROM tasks WHERE exchange = 'bitstamp'", &[]);
     assert_eq!(rounds, 2, "a second round, cooling down again");
 
@@ -140,7 +152,7 @@ fn after_its_last_round_a_transient_failure_needs_a_person() {
     }) else {
         return;
     };
-    let args = ["fetch", "-e", "bitstamp", "-s", "btc", "--from", "2020-03-01", "--max-attempts", "1"];
+    let args = ["fetch", "-e", "bitstamp", "-s", "btc", "--from", "2020-03-01", "--max-attempts", "1", "-f", "json"];
     sb.run(&args).expect_code(OK);
     // The cool-downs, 1 h doubling to 24 h, add up: each run comes a
     // minute after the one before ended its cool-down.
@@ -150,7 +162,8 @@ fn after_its_last_round_a_transient_failure_needs_a_person() {
         assert_eq!(rounds, round, "after {ahead}");
     }
     let out = later(&sb, "55h 7m", &args).expect_code(FAILED);
-    assert!(out.stderr.contains("1 failed"), "{}", out.stderr);
+    let summary = out.summary();
+    assert_eq!((summary["failed"].as_u64(), summary["cooling"].as_u64()), (Some(1), Some(0)), "{summary}");
     let (failure, error): (String, String) = sb.one("SELECT failure, last_error FROM tasks", &[]);
     assert_eq!(failure, "permanent");
     assert!(error.contains("failing for at least 2days 7h over 7 rounds"), "{error}");

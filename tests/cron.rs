@@ -189,11 +189,15 @@ fn a_run_that_asked_for_unpublished_days_says_so_and_counts_only_its_selection_s
     // A task of another selection, waiting too: not this run's to count.
     sb.run(&["enqueue", "--exchange", "kraken", "--symbol", "btc", "--from", "today", "--to", "today"]).expect_code(OK);
     let out = sb
-        .run(&["fetch", "--exchange", "bitstamp", "--symbol", "btc", "--from", "-2d", "--to", "today"])
+        .run(&["fetch", "--exchange", "bitstamp", "--symbol", "btc", "--from", "-2d", "--to", "today", "-f", "json"])
         .expect_code(OK);
     assert!(out.stderr.contains("the server has not published "), "{}", out.stderr);
     assert!(out.stderr.contains("they are asked again from "), "{}", out.stderr);
-    assert!(out.stderr.contains("3 tasks are not yet due"), "the selection's three days: {}", out.stderr);
-    assert!(out.stderr.contains("fetched 0 prices"), "{}", out.stderr);
+    let summary = out.summary();
+    assert_eq!(summary["waiting"], 3, "the selection's three days: {summary}");
+    assert_eq!(summary["tasks"]["not_yet_due"], 3, "{summary}");
+    assert_eq!(summary["fetched"], 0, "{summary}");
+    assert!(summary["unpublished"].as_u64() > Some(0), "{summary}");
+    assert!(summary["unpublished_asked_again_at"].is_string(), "{summary}");
     assert!(!out.stderr.contains("tasks/s)"), "no rate when nothing was finished: {}", out.stderr);
 }

@@ -41,12 +41,13 @@ fn the_readme_s_three_declarations_run_as_written_and_store_what_the_apis_serve(
     let mut seen = String::new();
     for args in &commands {
         let mut cmd = sb.command(&["-v"]);
-        cmd.args(args);
+        cmd.args(args).args(["-f", "json"]);
         for (k, v) in KEYS {
             cmd.env(k, v);
         }
         let out = crate::common::run(cmd).expect_code(OK);
-        assert!(out.stderr.contains("0 failed"), "{args:?}: {}", out.stderr);
+        let summary = out.summary();
+        assert_eq!(summary["failed"], 0, "{args:?}: {summary}");
         seen.push_str(&out.stdout);
         seen.push_str(&out.stderr);
     }

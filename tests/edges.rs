@@ -69,9 +69,24 @@ fn days_that_have_not_ended_wait_as_not_yet_due_and_come_due() {
     let (t, from) = (today(), today() - chrono::Duration::days(2));
     let to = t + chrono::Duration::days(3);
     let (from_s, to_s) = (from.to_string(), to.to_string());
-    let args = ["fetch", "-e", "kraken,bitstamp", "-s", "btc", "--from", &from_s, "--to", &to_s, "--grace", "0s"];
+    let args = [
+        "fetch",
+        "-e",
+        "kraken,bitstamp",
+        "-s",
+        "btc",
+        "--from",
+        &from_s,
+        "--to",
+        &to_s,
+        "--grace",
+        "0s",
+        "-f",
+        "json",
+    ];
     let out = sb.run(&args).expect_code(OK);
-    assert!(out.stderr.contains("8 tasks are not yet due"), "{}", out.stderr);
+    let summary = out.summary();
+    assert_eq!(summary["waiting"], 8, "{summary}");
     // Only the two days that have ended were asked for.
     assert_eq!(sb.server.requests_to("/price/"), 4, "{:?}", sb.server.counts());
     // Of those, a day the server has no price for ended too recently for
@@ -201,9 +216,12 @@ fn answers_that_are_not_the_price_asked_for_fail_with_the_answer_quoted() {
             "2020-03-01",
             "--to",
             "2020-03-08",
+            "-f",
+            "json",
         ])
         .expect_code(FAILED);
-    assert!(out.stderr.contains("7 failed"), "{}", out.stderr);
+    let summary = out.summary();
+    assert_eq!(summary["failed"], 7, "{summary}");
     let errors: HashMap<String, String> =
         sb.rows("SELECT day, last_error FROM tasks WHERE state = 'failed'", &[]).into_iter().collect();
     for (d, why, quoted) in [
@@ -491,8 +509,10 @@ fn a_failure_given_up_on_stops_making_every_run_exit_4() {
     let args =
         ["fetch", "-e", "a/b,kraken", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-03", "--allow-unknown"];
     sb.run(&args).expect_code(FAILED);
-    let out = sb.run(&args).expect_code(FAILED);
+    let out = sb.run(&[&args[..], &["-f", "json"]].concat()).expect_code(FAILED);
     assert!(out.stderr.contains("3 tasks of this selection failed in earlier runs"), "{}", out.stderr);
+    let summary = out.summary();
+    assert_eq!((summary["failed"].as_u64(), summary["failed_earlier"].as_u64()), (Some(0), Some(3)), "{summary}");
     sb.run(&["query"]).expect_code(MISSING);
 
     let out = sb.run(&["retry", "--never", "-e", "a/b"]).expect_code(OK);

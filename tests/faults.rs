@@ -38,11 +38,13 @@ fn all_fetched_correctly(sb: &Sandbox) {
 /// The first two requests of every price get `fault`; the third succeeds.
 fn survives(fault: Fault, extra: &[&str]) {
     let Some(sb) = faulty(vec![FaultRule::first(fault, 2)]) else { return };
-    let mut args = vec!["fetch", "--retry-delay", "10ms"];
+    let mut args = vec!["fetch", "--retry-delay", "10ms", "-f", "json"];
     args.extend_from_slice(&TEN);
     args.extend_from_slice(extra);
     let out = sb.run(&args).expect_code(OK);
-    assert!(out.stderr.contains("0 failed, 20 retried"), "{}: {}", fault.name(), out.stderr);
+    let summary = out.summary();
+    let counts = ["failed", "retried", "requests"].map(|c| summary[c].as_u64());
+    assert_eq!(counts, [0, 20, 30].map(Some), "{}: {summary}", fault.name());
     all_fetched_correctly(&sb);
     let attempts: Vec<i64> = sb.rows("SELECT attempts FROM tasks", &[]);
     assert_eq!(attempts, vec![3; 10], "{}", fault.name());
@@ -108,12 +110,16 @@ fn a_429_without_retry_after_pauses_every_worker_and_costs_no_attempt() {
             "2020-03-03",
             "--retry-delay",
             "50ms",
+            "-f",
+            "json",
         ])
         .expect_code(OK);
     all_fetched_correctly(&sb);
     let attempts: Vec<i64> = sb.rows("SELECT attempts FROM tasks", &[]);
     assert_eq!(attempts, vec![1; 3], "only the answered request counts");
-    assert!(out.stderr.contains("0 failed, 0 retried"), "{}", out.stderr);
+    let summary = out.summary();
+    let counts = ["failed", "retried", "deferred", "requests"].map(|c| summary[c].as_u64());
+    assert_eq!(counts, [0, 0, 3, 6].map(Some), "one refusal and one answer per day: {summary}");
     // Each pause said once, and counted as said.
     let said = out.stderr.matches("asked to slow down: every worker on it waits").count();
     let counted = match said {
@@ -122,6 +128,7 @@ fn a_429_without_retry_after_pauses_every_worker_and_costs_no_attempt() {
     };
     assert!(said >= 1, "{}", out.stderr);
     assert!(out.stderr.contains(&format!("the server asked to slow down {counted},")), "{}", out.stderr);
+    assert_eq!(summary["slowdowns"], said, "{summary}");
     assert_eq!(sb.server.requests_to("/price/"), 6, "one refusal and one answer per day");
 }
 
@@ -207,12 +214,14 @@ fn one_attempt_is_counted_in_the_singular() {
 #[test]
 fn a_task_that_keeps_failing_fails_with_its_error_and_retry_queues_it_again() {
     let Some(sb) = faulty(vec![FaultRule::rate(Fault::ServerError, 1.0)]) else { return };
-    let mut args = vec!["fetch", "--retry-delay", "10ms", "--max-attempts", "3"];
+    let mut args = vec!["fetch", "--retry-delay", "10ms", "--max-attempts", "3", "-f", "json"];
     args.extend_from_slice(&TEN);
     // Server errors are transient: the tasks fail for now and cool down,
     // and no person is needed yet (see cooling.rs).
     let out = sb.run(&args).expect_code(OK);
-    assert!(out.stderr.contains("0 failed, 20 retried"), "{}", out.stderr);
+    let summary = out.summary();
+    let counts = ["failed", "retried", "cooling", "cooled"].map(|c| summary[c].as_u64());
+    assert_eq!(counts, [0, 20, 10, 10].map(Some), "{summary}");
     assert!(out.stderr.contains("10 tasks failed on transient errors"), "{}", out.stderr);
     for (path, s) in sb.server.path_stats().iter().filter(|(p, _)| p.starts_with("/price/")) {
         assert_eq!(s.requests, 3, "{path}: exactly --max-attempts requests");
@@ -312,10 +321,12 @@ fn one_request_to_slow_down_is_counted_as_once() {
     }) else {
         return;
     };
-    let out =
-        sb.run(&["fetch", "-e", "bitstamp", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-01"]).expect_code(OK);
+    let out = sb
+        .run(&["fetch", "-e", "bitstamp", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-01", "-f", "json"])
+        .expect_code(OK);
     assert!(out.stderr.contains("the server asked to slow down once,"), "{}", out.stderr);
     assert!(!out.stderr.contains("1 times"), "{}", out.stderr);
+    assert_eq!(out.summary()["slowdowns"], 1, "{}", out.stdout);
 }
 
 #[test]

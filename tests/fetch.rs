@@ -8,9 +8,22 @@ use crate::common::day;
 fn a_full_fetch_stores_exactly_the_servers_data() {
     let Some(sb) = Sandbox::new() else { return };
     let out = sb
-        .run(&["fetch", "--exchange", "all", "--symbol", "all", "--from", "2020-03-01", "--to", "2020-03-31"])
+        .run(&[
+            "fetch",
+            "--exchange",
+            "all",
+            "--symbol",
+            "all",
+            "--from",
+            "2020-03-01",
+            "--to",
+            "2020-03-31",
+            "-f",
+            "json",
+        ])
         .expect_code(0);
-    assert!(out.stderr.contains("0 failed"), "{}", out.stderr);
+    let summary = out.summary();
+    assert_eq!(summary["failed"], 0, "{summary}");
 
     let mut cells = 0;
     let mut nulls = 0;
@@ -46,6 +59,9 @@ fn a_full_fetch_stores_exactly_the_servers_data() {
     let whole = sb.count("SELECT count(*) FROM prices WHERE open = round(open)");
     assert!(whole > 0);
     assert_eq!(sb.server.requests_to("/price/"), cells as u64, "one request per cell");
+    assert_eq!(summary["requests"], cells, "{summary}");
+    assert_eq!(summary["fetched"], cells - nulls, "{summary}");
+    assert_eq!(summary["no_data"], nulls, "{summary}");
 }
 
 #[test]
@@ -57,9 +73,12 @@ fn the_same_fetch_again_makes_no_price_request() {
     assert_eq!(fetched, 12 * 2 * 10);
     let before = sb.dump();
 
-    let again = sb.run(&args).expect_code(0);
+    let again = sb.run(&[&args[..], &["-f", "json"]].concat()).expect_code(0);
     assert!(again.stderr.contains("enqueued 0 new tasks (240 already in the queue)"), "{}", again.stderr);
-    assert!(again.stderr.contains("fetched 0 prices, 0 no data, 0 failed"), "{}", again.stderr);
+    let summary = again.summary();
+    for count in ["fetched", "no_data", "failed", "requests"] {
+        assert_eq!(summary[count], 0, "{count}: {summary}");
+    }
     assert_eq!(sb.server.requests_to("/price/"), fetched, "no price was asked for again");
     assert_eq!(sb.dump(), before);
 }
@@ -68,13 +87,14 @@ fn the_same_fetch_again_makes_no_price_request() {
 fn names_are_percent_encoded_and_a_404_fails_the_task() {
     let Some(sb) = Sandbox::new() else { return };
     let out = sb
-        .run(&["fetch", "-e", "a/b,bit stamp", "-s", "btc", "--from", "2020-03-01", "--allow-unknown"])
+        .run(&["fetch", "-e", "a/b,bit stamp", "-s", "btc", "--from", "2020-03-01", "--allow-unknown", "-f", "json"])
         .expect_code(FAILED);
     // The raw paths the server saw: every special character encoded.
     let counts = sb.server.counts();
     assert_eq!(counts.get("/price/a%2Fb/btc/2020-03-01"), Some(&1), "{counts:?}");
     assert_eq!(counts.get("/price/bit%20stamp/btc/2020-03-01"), Some(&1), "{counts:?}");
-    assert!(out.stderr.contains("1 failed"), "{}", out.stderr);
+    let summary = out.summary();
+    assert_eq!(summary["failed"], 1, "{summary}");
 
     let (state, error, attempts): (String, String, i64) =
         sb.one("SELECT state, last_error, attempts FROM tasks WHERE exchange = 'a/b'", &[]);
@@ -169,4 +189,27 @@ fn a_deadline_stops_claiming_and_the_next_run_carries_on() {
     let mut no_deadline = args.to_vec();
     no_deadline.truncate(args.len() - 2);
     sb.run(&no_deadline).expect_code(0);
+}
+
+#[test]
+fn the_guide_s_json_summary_is_what_fetch_prints() {
+    let Some(sb) = Sandbox::new() else { return };
+    let guide = include_str!("../docs/guide.md");
+    let at = guide.find("<!-- summary-sample").expect("the guide's summary sample");
+    let command = guide[..at].lines().rev().find_map(|l| l.strip_prefix("$ pricequeue ")).expect("its command");
+    let args: Vec<&str> = command.split(" | ").next().unwrap_or_default().split_whitespace().collect();
+    let sample = &guide[at..];
+    let sample = &sample[sample.find("```json\n").expect("a json block") + 8..];
+    let sample: serde_json::Value = serde_json::from_str(&sample[..sample.find("```").unwrap()]).expect("its JSON");
+
+    let out = sb.run(&args).expect_code(0);
+    let mut printed = out.summary();
+    // Wall time and rate differ from run to run: present, positive, and the sample's.
+    for varies in ["elapsed_seconds", "tasks_per_second"] {
+        assert!(printed[varies].as_f64() > Some(0.0), "{varies}: {printed}");
+        printed[varies] = sample[varies].clone();
+    }
+    let keys = |v: &serde_json::Value| v.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>());
+    assert_eq!(keys(&printed), keys(&sample), "the fields, in order");
+    assert_eq!(printed, sample);
 }

@@ -31,8 +31,9 @@ fn a_dead_process_on_this_host_gives_its_tasks_back_at_once() {
     child.wait().unwrap();
     // A lease that would outlast the test: only the dead-owner check frees these.
     held_by(&sb, &pricequeue::owner::local(pid, "0badc0de"), i64::MAX / 2);
-    let out = sb.run(&["work"]).expect_code(OK);
-    assert!(out.stderr.contains("took back 20 tasks"), "{}", out.stderr);
+    let out = sb.run(&["work", "-f", "json"]).expect_code(OK);
+    let summary = out.summary();
+    assert_eq!(summary["recovered"], 20, "{summary}");
     assert_eq!(open_tasks(&sb), 0);
 }
 
@@ -43,8 +44,9 @@ fn a_silent_worker_elsewhere_gives_its_tasks_back_when_the_lease_ends() {
     let now = chrono::Utc::now().timestamp_millis();
     held_by(&sb, "another-machine:0123456789ab:4026531836:4242:12345678", now + 1500);
     let started = std::time::Instant::now();
-    let out = sb.run(&["work"]).expect_code(OK);
-    assert!(out.stderr.contains("took back 5 tasks"), "{}", out.stderr);
+    let out = sb.run(&["work", "-f", "json"]).expect_code(OK);
+    let summary = out.summary();
+    assert_eq!(summary["recovered"], 5, "{summary}");
     assert_eq!(open_tasks(&sb), 0);
     // It waited for the lease rather than taking a live worker's tasks.
     assert!(started.elapsed() >= Duration::from_millis(1000), "took them after {:?}", started.elapsed());

@@ -191,9 +191,11 @@ fn a_source_that_stays_busy_cools_down_and_needs_no_person_yet() {
     // 200, on every request: the tasks cool down, exit 0.
     for c in every_source().into_iter().filter(|c| ["kraken", "okx", "okxlike"].contains(&c.source)) {
         let Some(sb) = with(vec![FaultRule::rate(Fault::Busy, 1.0)]) else { return };
-        let out = fetch(&sb, &c, &["--max-attempts", "2"]);
+        let out = fetch(&sb, &c, &["--max-attempts", "2", "-f", "json"]);
         assert_eq!(out.code, OK, "{}: {}", c.source, out.stderr);
-        assert!(out.stderr.contains("20 tasks failed on transient errors"), "{}: {}", c.source, out.stderr);
+        let summary = out.summary();
+        let counts = ["failed", "cooling", "cooled", "requests"].map(|n| summary[n].as_u64());
+        assert_eq!(counts, [0, 20, 20, 2].map(Some), "{}: {summary}", c.source);
         assert_eq!(states(&sb), vec![("cooling".into(), Some("transient".into()), 2, 20)], "{}", c.source);
         assert_eq!(sb.server.requests_to(c.path), 2, "{}: one request a round of 20 days, twice", c.source);
         let reasons = missing(&sb, &c);
@@ -211,12 +213,15 @@ fn a_limit_said_in_a_body_or_a_429_without_a_time_pauses_and_costs_no_attempt() 
     // and Bitfinex's 429s with their bodies; Binance's with Retry-After.
     for c in every_source() {
         let Some(sb) = with(vec![FaultRule::first(Fault::BodyLimit, 1)]) else { return };
-        let out = fetch(&sb, &c, &["--max-attempts", "1"]);
+        let out = fetch(&sb, &c, &["--max-attempts", "1", "-f", "json"]);
         assert_eq!(out.code, OK, "{}: {}", c.source, out.stderr);
         all_stored(&sb, &c);
         assert_eq!(states(&sb).iter().map(|s| s.2).max(), Some(1), "{}: the limit cost no attempt", c.source);
         assert_eq!(slow_downs(&out.stderr), (1, Some(1)), "{}: {}", c.source, out.stderr);
         assert!(out.stderr.contains("the server asked to slow down once,"), "{}: {}", c.source, out.stderr);
+        let summary = out.summary();
+        let counts = ["slowdowns", "failed", "retried", "requests"].map(|n| summary[n].as_u64());
+        assert_eq!(counts, [1, 0, 0, 2].map(Some), "{}: {summary}", c.source);
         assert_eq!(sb.server.requests_to(c.path), 2, "{}", c.source);
     }
 }

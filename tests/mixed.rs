@@ -22,8 +22,13 @@ fn one_work_fetches_a_queue_of_three_sources_each_task_from_its_own() {
     let status = sb.run(&["status"]).expect_code(OK).stdout;
     assert!(status.contains("Sources with tasks waiting") && status.contains("kraken"), "{status}");
 
-    let out = sb.run(&["work"]).expect_code(OK);
-    assert!(out.stderr.contains("0 failed"), "{}", out.stderr);
+    let out = sb.run(&["work", "-f", "json"]).expect_code(OK);
+    let summary = out.summary();
+    let counts = ["failed", "cooling", "retried"].map(|n| summary[n].as_u64());
+    assert_eq!(counts, [0, 0, 0].map(Some), "{summary}");
+    let sources: Vec<&str> =
+        summary["sources"].as_array().unwrap().iter().filter_map(|s| s["source"].as_str()).collect();
+    assert_eq!(sources.len(), 3, "each source answered: {summary}");
     let rows: Vec<(String, String, String, String, Option<f64>)> = sb.rows(
         "SELECT t.source, t.exchange, t.symbol, t.day, p.close FROM tasks t
          LEFT JOIN prices p USING (exchange, symbol, day) ORDER BY 1, 2, 3, 4",

@@ -20,7 +20,21 @@ fn with(fault: Fault, n: u32) -> Option<Sandbox> {
 
 /// `fetch --source S --symbol X` over `from..=to`.
 fn fetch(sb: &Sandbox, source: &str, symbol: &str, from: &str, to: &str) -> crate::common::Output {
-    sb.run(&["fetch", "--source", source, "--symbol", symbol, "--from", from, "--to", to, "--retry-delay", "100ms"])
+    sb.run(&[
+        "fetch",
+        "--source",
+        source,
+        "--symbol",
+        symbol,
+        "--from",
+        from,
+        "--to",
+        to,
+        "--retry-delay",
+        "100ms",
+        "-f",
+        "json",
+    ])
 }
 
 /// Every task done, each price the stand-in's.
@@ -44,7 +58,9 @@ fn a_binance_ban_stops_every_worker_until_its_retry_after_and_says_so() {
     let Some(sb) = with(Fault::Ban, 1) else { return };
     let out = fetch(&sb, "binance", "BTCUSDT,ETHUSDT", "2021-01-01", "2021-03-31").expect_code(OK);
     assert!(out.stderr.contains("banned this address (HTTP 418)"), "{}", out.stderr);
-    assert!(out.stderr.contains("0 failed"), "{}", out.stderr);
+    let summary = out.summary();
+    assert_eq!(summary["failed"], 0, "{summary}");
+    assert!(summary["slowdowns"].as_u64() >= Some(1), "the ban is a pause: {summary}");
     all_stored(&sb, "binance", "BTCUSDT");
     all_stored(&sb, "binance", "ETHUSDT");
 }
@@ -66,7 +82,8 @@ fn a_limit_said_in_a_200_body_is_a_limit_not_a_failure() {
     let today = Utc::now().date_naive();
     let (from, to) = ((today - Days::days(60)).to_string(), (today - Days::days(5)).to_string());
     let out = fetch(&sb, "kraken", "XBTUSD", &from, &to).expect_code(OK);
-    assert!(out.stderr.contains("0 failed"), "{}", out.stderr);
+    let summary = out.summary();
+    assert_eq!(summary["failed"], 0, "{summary}");
     all_stored(&sb, "kraken", "XBTUSD");
     let errors: Vec<String> = sb.rows("SELECT DISTINCT last_error FROM tasks WHERE last_error IS NOT NULL", &[]);
     assert!(errors.iter().all(|e| e.contains("Rate limit")), "{errors:?}");
@@ -100,11 +117,14 @@ fn an_unknown_symbol_is_refused_with_the_closest_and_nothing_is_queued() {
             "--to",
             "2021-01-05",
             "--allow-unknown",
+            "-f",
+            "json",
         ])
         .expect_code(FAILED);
     let error: String = sb.one("SELECT DISTINCT last_error FROM tasks WHERE symbol = 'NOPE-USDT'", &[]);
     assert!(error.contains("NOPE-USDT"), "{error}");
-    assert!(out.stderr.contains("5 failed"), "{}", out.stderr);
+    let summary = out.summary();
+    assert_eq!(summary["failed"], 5, "{summary}");
 }
 
 #[test]

@@ -31,11 +31,15 @@ fn backfill(source: &Source, symbols: &[&str], from: NaiveDate, to: NaiveDate) {
     let Some(sb) = Sandbox::new() else { return };
     let list = symbols.join(",");
     let (first, last) = (from.to_string(), to.to_string());
-    let args = ["fetch", "--source", source.name, "--symbol", &list, "--from", &first, "--to", &last];
+    let args = ["fetch", "--source", source.name, "--symbol", &list, "--from", &first, "--to", &last, "-f", "json"];
     let out = sb.run(&args).expect_code(0);
-    assert!(out.stderr.contains("0 failed"), "{}", out.stderr);
+    let summary = out.summary();
+    assert_eq!(summary["failed"], 0, "{summary}");
     if venues::history_days(source.name).is_some() {
         assert!(out.stderr.contains("outside the source's history"), "the summary counts them: {}", out.stderr);
+        let outside = sb.count("SELECT count(*) FROM tasks WHERE state = 'outside_history'");
+        assert!(outside > 0, "{summary}");
+        assert_eq!(summary["outside_history"], outside, "{summary}");
     }
 
     let days = (to - from).num_days() + 1;

@@ -153,6 +153,24 @@ pub struct WorkArgs {
     /// pricequeue, `full` a power loss too, at a cost in speed.
     #[arg(long, value_enum, default_value_t)]
     pub synchronous: super::values::Synchronous,
+
+    /// The run's summary is lines on standard error; with `json` (or
+    /// `ndjson`, the same) it is also one JSON object on standard output,
+    /// for scripts (the guide lists its fields).
+    #[arg(long, short = 'f', value_enum, default_value_t, value_name = "FORMAT")]
+    pub format: SummaryFormat,
+}
+
+/// How `work` and `fetch` print the summary of their run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SummaryFormat {
+    /// Lines for people, on standard error, only.
+    #[default]
+    Text,
+    /// One JSON object, on one line of standard output.
+    Json,
+    /// The same object: one summary is one line.
+    Ndjson,
 }
 
 #[derive(Debug, Args)]

@@ -118,6 +118,29 @@ impl Cli {
     /// usage error, rather than a flag silently ignored.
     pub fn pass_format(&mut self, matches: &clap::ArgMatches) -> Result<(), crate::error::Usage> {
         let Some(format) = self.format else { return Ok(()) };
+        // `work` and `fetch` print a summary, not a report: as JSON, or as lines.
+        let summary = match &mut self.command {
+            Command::Work(c) => Some(c),
+            Command::Fetch(c) => Some(&mut c.work),
+            _ => None,
+        };
+        if let Some(work) = summary {
+            let own = matches.subcommand().and_then(|(_, m)| m.value_source("format"));
+            work.format = match format {
+                _ if own == Some(clap::parser::ValueSource::CommandLine) => work.format,
+                crate::report::Format::Json => SummaryFormat::Json,
+                crate::report::Format::Ndjson => SummaryFormat::Ndjson,
+                other => {
+                    use clap::ValueEnum;
+                    let name = matches.subcommand_name().unwrap_or("this command");
+                    let other = other.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default();
+                    return Err(crate::error::Usage(format!(
+                        "`{name}` prints its summary as text, or as JSON with --format json or ndjson; not as {other}"
+                    )));
+                }
+            };
+            return Ok(());
+        }
         let slot = match &mut self.command {
             Command::Status(c) => &mut c.format,
             Command::Query(c) => &mut c.format,
@@ -125,7 +148,8 @@ impl Cli {
             _ => {
                 let name = matches.subcommand_name().unwrap_or("this command");
                 return Err(crate::error::Usage(format!(
-                    "--format goes with status, query and sql, which print a report; `{name}` has no format to take"
+                    "--format goes with status, query and sql, which print a report, and work and fetch, which print a \
+                     summary; `{name}` has no format to take"
                 )));
             }
         };

@@ -5,7 +5,8 @@ use chrono::NaiveDate;
 
 use super::demo_output::{program, Shortened, ROWS};
 use super::enqueue::enqueue;
-use super::work::{start, summary_line};
+use super::summary::summary_line;
+use super::work::start;
 use super::{Env, Run};
 use crate::cli::DemoArgs;
 use crate::error::Exit;

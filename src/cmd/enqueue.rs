@@ -14,7 +14,7 @@ use crate::store::{Create, Store};
 impl Run for EnqueueArgs {
     fn run(&self, env: &Env) -> Result<Exit> {
         let known = sources::declarations(env);
-        let source = sources::open_to_queue(env, &known, &self.selection.source)?;
+        let source = sources::open_to_queue(env, &known, &self.selection.source, 1)?;
         let sel = resolve::queue_selection(&self.selection, source.as_ref(), &known.decls.names())?;
         if !all_confirmed(&self.selection, source.as_ref(), &sel, env)? {
             return Ok(Exit::Ok);

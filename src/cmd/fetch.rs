@@ -2,18 +2,23 @@ use anyhow::Result;
 
 use super::enqueue::{all_confirmed, enqueue, take_over};
 use super::progress::Left;
-use super::work::{broken_sources, exit_code, summary_lines};
+use super::summary::{broken_sources, exit_code, print};
 use super::{plural, sources, Env, Run};
 use crate::cli::FetchArgs;
 use crate::error::Exit;
 use crate::resolve;
-use crate::store::{Create, Reason, Store};
+use crate::store::{Create, Store};
+use crate::work::WorkOptions;
 
 impl Run for FetchArgs {
+    /// Queues the selection, then works on it, and on it alone: the rest
+    /// of the queue is `work`'s. The source is opened once, to check the
+    /// names and to fetch.
     fn run(&self, env: &Env) -> Result<Exit> {
         let known = sources::declarations(env);
         let asked = &self.selection;
-        let source = sources::open_to_queue(env, &known, &asked.source)?;
+        let options = self.work.options();
+        let source = sources::open_to_queue(env, &known, &asked.source, options.workers)?;
         let sel = resolve::queue_selection(asked, source.as_ref(), &known.decls.names())?;
         if !all_confirmed(asked, source.as_ref(), &sel, env)? {
             return Ok(Exit::Ok);
@@ -39,49 +44,23 @@ impl Run for FetchArgs {
         // sharing the work each show what both have done.
         let (queue, scope) = (store.clone(), sel.clone());
         let remaining = Box::new(move || queue.counts_in(&scope).map(|c| Left::of(&c)));
-        let mut ran = self.work.work(&store, env, checked, remaining)?;
+        let opts = WorkOptions { server_checked: checked, within: Some(sel.clone()), ..options };
+        let ran = self.work.work(&store, env, opts, Some(source.clone()), remaining)?;
 
-        // The exit code speaks for the whole selection: a task that failed
-        // in an earlier run is still a price this command did not get.
-        // Failures cooling down after transient errors (state `cooling`)
-        // are not among them: a later run asks again, and no person is
-        // needed yet.
-        let counts = store.counts_in(&sel)?;
-        let failed = counts.failed;
-        let code = exit_code(&ran.summary, failed);
-        // The days waiting are the selection's too, not the whole queue's.
-        (ran.summary.waiting, ran.summary.next_due) = (counts.not_yet_due, None);
-        if counts.not_yet_due > 0 {
-            store.for_each_cell(&sel, |_, _, _, why| {
-                if let Some(Reason::NotYetDue { at, .. }) = why {
-                    ran.summary.next_due = Some(ran.summary.next_due.map_or(at, |first| first.min(at)));
-                }
-                Ok(())
-            })?;
-        }
+        // The summary speaks for the selection: its exit code counts a task
+        // that failed in an earlier run too, a price this command did not get.
         let summary = &ran.summary;
-        for line in summary_lines(&ran) {
-            env.report(&line, code);
-        }
-        if failed > summary.failed {
-            env.report(
-                &format!(
-                    "{} of this selection failed in earlier runs; `pricequeue status` shows why, \
-                     `pricequeue retry` queues them again, `pricequeue retry --never` gives up on them",
-                    plural(failed - summary.failed, "task", "tasks"),
-                ),
-                code,
-            );
-        }
+        let code = exit_code(summary);
+        print(env, &ran, code, self.work.format)?;
         // Lines cron must hear even with --quiet, whatever the exit code:
         // a command that can never store anything, and a source that stays broken.
-        if counts.outside_history > 0 && counts.outside_history == counts.total() {
+        if let Some(tasks) = summary.tasks.filter(|t| t.outside_history > 0 && t.outside_history == t.total()) {
             super::log(&format!(
                 "nothing stored: every day of this selection ({} to {}, {}) is outside {}'s history, older than \
                  it serves; another source may have them",
                 sel.from,
                 sel.to,
-                plural(counts.outside_history, "task", "tasks"),
+                plural(tasks.outside_history, "task", "tasks"),
                 source.name()
             ));
         }

@@ -17,6 +17,7 @@ mod shell;
 mod sources;
 mod sql;
 mod status;
+mod summary;
 mod ui;
 mod work;
 

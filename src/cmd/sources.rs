@@ -2,6 +2,7 @@
 //! declared in a file (`--sources`), and, for `work`, those the queue's
 //! tasks name, whose declarations the database keeps.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use anyhow::Result;
 
 use super::{log, plural, Env};
 use crate::error::Usage;
+use crate::selection::Selection;
 use crate::source::{self, Declarations, OpenError, PriceSource, Timeouts};
 use crate::store::Store;
 
@@ -69,10 +71,12 @@ fn timeouts(env: &Env) -> Timeouts {
     Timeouts { request: env.timeout, ..Timeouts::default() }
 }
 
-/// The source `name` to queue tasks for: its names are checked with it. A
-/// broken declarations file stops only a source it may declare (with its
-/// error); a built-in source goes on, the file's error said once beside it.
-pub(super) fn open_to_queue(env: &Env, known: &Known, name: &str) -> Result<Arc<dyn PriceSource>> {
+/// The source `name` to queue tasks for: its names are checked with it,
+/// and `fetch` works with it too, over as many `connections` as it has
+/// workers. A broken declarations file stops only a source it may declare
+/// (with its error); a built-in source goes on, the file's error said once
+/// beside it.
+pub(super) fn open_to_queue(env: &Env, known: &Known, name: &str, connections: usize) -> Result<Arc<dyn PriceSource>> {
     if let Some(broken) = &known.broken {
         if known.decls.is_builtin(name) {
             log(&format!(
@@ -91,7 +95,7 @@ pub(super) fn open_to_queue(env: &Env, known: &Known, name: &str) -> Result<Arc<
             );
         }
     }
-    source::open(name, env.server.as_deref(), &known.decls, timeouts(env), 1).map_err(|e| match e {
+    source::open(name, env.server.as_deref(), &known.decls, timeouts(env), connections).map_err(|e| match e {
         OpenError::Unknown { .. } => anyhow::anyhow!(Usage(e.to_string())),
         e => anyhow::anyhow!(e),
     })
@@ -109,18 +113,34 @@ pub(super) fn keep_declaration(store: &Store, decls: &Declarations, name: &str) 
     Ok(())
 }
 
-/// The sources of the tasks waiting in `store` that this host can fetch
-/// from. A source this host cannot use (a secret not in its environment,
-/// a name it does not know) is said once, and its tasks stay queued for a
-/// host that can.
-pub(super) fn open_to_work(store: &Store, env: &Env, connections: usize) -> Result<Vec<Arc<dyn PriceSource>>> {
+/// The sources of the tasks waiting in `store` (of the selection `within`,
+/// when given) that this host can fetch from; `opened`, already open, is
+/// not opened again. A source this host cannot use (a secret not in its
+/// environment, a name it does not know) is said once, and its tasks stay
+/// queued for a host that can.
+pub(super) fn open_to_work(
+    store: &Store,
+    env: &Env,
+    connections: usize,
+    opened: Option<Arc<dyn PriceSource>>,
+    within: Option<&Selection>,
+) -> Result<Vec<Arc<dyn PriceSource>>> {
     let mut decls = Declarations::builtin();
     for (name, text) in store.declarations()? {
         let kept = Declarations::parse(&text, &format!("the declaration of {name} kept in the database"))?;
         decls.merge(kept)?;
     }
+    let mut pending = store.pending_sources()?;
+    if let Some(sel) = within {
+        let asked: BTreeSet<String> = store.sources_in(sel)?.into_iter().flat_map(|(_, _, names)| names).collect();
+        pending.retain(|(name, _)| asked.contains(name));
+    }
     let mut sources = Vec::new();
-    for (name, waiting) in store.pending_sources()? {
+    for (name, waiting) in pending {
+        if let Some(source) = opened.as_ref().filter(|s| s.name() == name) {
+            sources.push(Arc::clone(source));
+            continue;
+        }
         match source::open(&name, env.server.as_deref(), &decls, timeouts(env), connections) {
             Ok(source) => sources.push(source),
             Err(OpenError::MissingSecret { source, variable }) => log(&format!(

@@ -63,22 +63,55 @@ impl Store {
     }
 
     /// Whether any task is queued or in progress (of the `sources` named,
-    /// or of any source for `None`).
-    pub fn has_pending(&self, sources: Option<&[String]>) -> Result<bool> {
-        Ok(self.next_wakeup(sources)?.is_some())
+    /// or of any source for `None`; within the selection, when one is given).
+    pub fn has_pending(&self, sources: Option<&[String]>, within: Option<&Selection>) -> Result<bool> {
+        Ok(self.next_wakeup(sources, within)?.is_some())
     }
 
     /// When the queue next has work: `Some(t)` is the earliest time (ms) a
     /// queued task comes due, or a lease held by someone else runs out;
     /// `None` when nothing is queued or in progress. Only the tasks of the
     /// `sources` named count, or those of any source for `None`: a run
-    /// waits for no task it cannot fetch.
-    pub fn next_wakeup(&self, sources: Option<&[String]>) -> Result<Option<i64>> {
+    /// waits for no task it cannot fetch; nor, given a selection, for one
+    /// outside it.
+    pub fn next_wakeup(&self, sources: Option<&[String]>, within: Option<&Selection>) -> Result<Option<i64>> {
         let (due, lease) = match &self.backend {
-            Backend::Sqlite(db) => db.first_due_and_lease(sources)?,
-            Backend::Postgres(db) => db.first_due_and_lease(sources)?,
+            Backend::Sqlite(db) => db.first_due_and_lease(sources, within)?,
+            Backend::Postgres(db) => db.first_due_and_lease(sources, within)?,
         };
         Ok(state::next_wakeup(due, lease))
+    }
+
+    /// Claims up to `limit` tasks of the `sources` named that are due at
+    /// `now` for `owner`, leased until `lease_until`, the first due first
+    /// (and, among those, in the order they were queued: a pair's days in
+    /// a row). Each claim bumps the task's fencing token.
+    pub fn claim(
+        &self,
+        owner: &str,
+        limit: usize,
+        now: i64,
+        lease_until: i64,
+        sources: &[String],
+    ) -> Result<Vec<Task>> {
+        self.claim_within(owner, limit, now, lease_until, sources, None)
+    }
+
+    /// [`Store::claim`], of the tasks within the selection only when one is
+    /// given: what `fetch` works on, leaving the rest of the queue alone.
+    pub fn claim_within(
+        &self,
+        owner: &str,
+        limit: usize,
+        now: i64,
+        lease_until: i64,
+        sources: &[String],
+        within: Option<&Selection>,
+    ) -> Result<Vec<Task>> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.claim(owner, limit, now, lease_until, sources, within),
+            Backend::Postgres(db) => db.claim(owner, limit, now, lease_until, sources, within),
+        }
     }
 
     /// Writes back finished tasks in one transaction: each task moves as
@@ -133,12 +166,6 @@ on_backend! {
     /// database may be replaced by `pricequeue demo`.
     fn set_demo(&self, demo: bool) -> Result<bool>;
 
-    /// Claims up to `limit` tasks of the `sources` named that are due at
-    /// `now` for `owner`, leased until `lease_until`, the first due first
-    /// (and, among those, in the order they were queued: a pair's days in
-    /// a row). Each claim bumps the task's fencing token.
-    fn claim(&self, owner: &str, limit: usize, now: i64, lease_until: i64, sources: &[String]) -> Result<Vec<Task>>;
-
     /// Extends the lease of every task `owner` holds, while its fetches run.
     fn renew(&self, owner: &str, lease_until: i64) -> Result<usize>;
 
@@ -158,6 +185,9 @@ on_backend! {
 
     /// How many tasks are not yet due, and when the first of them comes due.
     fn not_yet_due(&self) -> Result<(u64, Option<i64>)>;
+
+    /// [`Store::not_yet_due`] of the selection's tasks only.
+    fn not_yet_due_in(&self, sel: &Selection) -> Result<(u64, Option<i64>)>;
 
     /// Until when (ms since epoch) `server` asked not to be sent requests.
     fn pause(&self, server: &str) -> Result<Option<i64>>;

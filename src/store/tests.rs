@@ -148,7 +148,7 @@ fn a_retry_waits_until_it_is_due_on(store: &Store) {
     store
         .complete(&others.into_iter().map(|task| Completion { task, outcome: Outcome::Released }).collect::<Vec<_>>())
         .unwrap();
-    assert_eq!(store.next_wakeup(None).unwrap(), Some(0), "the released tasks are due now");
+    assert_eq!(store.next_wakeup(None, None).unwrap(), Some(0), "the released tasks are due now");
     let again = store.claim("a", 10, 5_000, 6_000, &["cryptodb".into()]).unwrap();
     let t2 = again.iter().find(|o| o.id == t.id).expect("due at 5000");
     assert_eq!(t2.attempts, 1, "the failed attempt counts");

@@ -144,7 +144,8 @@ impl<'a> Coordinator<'a> {
         let now = now_ms();
         let lease_until = now.saturating_add(clock::ms(self.opts.lease));
         let limit = target - self.outstanding;
-        let claimed = self.store.claim(self.owner, limit, now, lease_until, &self.names)?;
+        let claimed =
+            self.store.claim_within(self.owner, limit, now, lease_until, &self.names, self.opts.within.as_ref())?;
         self.outstanding += claimed.len();
         let more = claimed.len() == limit;
         let mut tasks = self.tail.take().map(|j| j.tasks).unwrap_or_default();
@@ -175,13 +176,13 @@ impl<'a> Coordinator<'a> {
         }
         if stopping {
             // A deadline that came as the last task finished left nothing behind.
-            if self.summary.deadline_reached && !self.store.has_pending(Some(&self.names))? {
+            if self.summary.deadline_reached && !self.store.has_pending(Some(&self.names), self.opts.within.as_ref())? {
                 self.summary.deadline_reached = false;
             }
             return Ok(true);
         }
         self.summary.recovered += recover(self.store)?;
-        match self.store.next_wakeup(Some(&self.names))? {
+        match self.store.next_wakeup(Some(&self.names), self.opts.within.as_ref())? {
             None => Ok(true),
             Some(at) => {
                 // At most a second: other processes may queue work meanwhile.

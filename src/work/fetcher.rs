@@ -103,6 +103,7 @@ impl Fetcher {
             let (exchange, symbol) = (tasks[0].exchange.clone(), tasks[0].symbol.clone());
             let started = Instant::now();
             let result = lane.source.fetch(&exchange, &symbol, first, last);
+            lane.requests.fetch_add(1, Ordering::Relaxed);
             let before = done.len();
             let left = stretch::split(self.settle(lane, result, stretch.tasks, &mut done), stretch.again);
             let name = lane.source.name();

@@ -21,7 +21,7 @@ mod summary;
 mod turns;
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -30,6 +30,7 @@ use anyhow::{bail, Result};
 
 use crate::clock::{self, now_ms};
 use crate::owner;
+use crate::selection::Selection;
 use crate::source::{server_trouble, FetchError, PriceSource};
 use crate::store::{Completion, Store, Task};
 
@@ -67,6 +68,9 @@ pub struct WorkOptions {
     /// The server was already seen to answer like the price API (its names
     /// were checked): no probe before the first claim.
     pub server_checked: bool,
+    /// The tasks the run works on: those of this selection only (`fetch`),
+    /// or the whole queue for `None` (`work`). The summary speaks of them.
+    pub within: Option<Selection>,
 }
 
 impl Default for WorkOptions {
@@ -83,6 +87,7 @@ impl Default for WorkOptions {
             settle: Duration::from_secs(2 * 86_400),
             rate: None,
             server_checked: false,
+            within: None,
         }
     }
 }
@@ -114,9 +119,9 @@ pub trait Observer: Send + Sync {
     fn request(&self, _source: &str, _done: &[Completion], _took: Duration) {}
 }
 
-/// Fetches every task due in the queue, of the `sources` given, until none
-/// is left (or `stop` is set), and returns what was done. Tasks of other
-/// sources stay queued.
+/// Fetches every task due in the queue (within `opts.within`, when given),
+/// of the `sources` given, until none is left (or `stop` is set), and
+/// returns what was done. Tasks of other sources stay queued.
 pub fn run(
     store: &Store,
     sources: Vec<Arc<dyn PriceSource>>,
@@ -127,10 +132,10 @@ pub fn run(
     let started = Instant::now();
     let mut summary = Summary { recovered: recover(store)?, ..Summary::default() };
     let names: Vec<String> = sources.iter().map(|s| s.name().to_string()).collect();
-    if sources.is_empty() || !store.has_pending(Some(&names))? {
+    let within = opts.within.as_ref();
+    if sources.is_empty() || !store.has_pending(Some(&names), within)? {
         summary.elapsed = started.elapsed();
-        (summary.waiting, summary.next_due) = store.not_yet_due()?;
-        (summary.cooled, summary.next_cooled) = store.cooling(None)?;
+        ended(store, within, &mut summary)?;
         return Ok(summary);
     }
     let lanes: Vec<Arc<Lane>> = sources.into_iter().map(|s| Arc::new(Lane::new(s, opts.rate))).collect();
@@ -142,7 +147,10 @@ pub fn run(
             probe(lane.source.as_ref())?;
         }
     }
-    let counts = store.counts()?;
+    let counts = match within {
+        Some(sel) => store.counts_in(sel)?,
+        None => store.counts()?,
+    };
     let total = counts.queued + counts.in_progress;
 
     let workers = opts.workers.max(1);
@@ -177,11 +185,30 @@ pub fn run(
     for h in handles {
         let _ = h.join();
     }
+    for lane in &shared.lanes {
+        let requests = lane.requests.load(Ordering::Relaxed);
+        if requests > 0 {
+            summary.requests += requests;
+            summary.source(lane.source.name()).requests = requests;
+        }
+    }
     result?;
     summary.elapsed = started.elapsed();
-    (summary.waiting, summary.next_due) = store.not_yet_due()?;
-    (summary.cooled, summary.next_cooled) = store.cooling(None)?;
+    ended(store, within, &mut summary)?;
     Ok(summary)
+}
+
+/// What the run leaves behind, of the tasks it worked on (`within`, or the
+/// whole queue): those waiting for their day, those cooling down, and for
+/// a selection its tasks by state.
+fn ended(store: &Store, within: Option<&Selection>, summary: &mut Summary) -> Result<()> {
+    (summary.waiting, summary.next_due) = match within {
+        Some(sel) => store.not_yet_due_in(sel)?,
+        None => store.not_yet_due()?,
+    };
+    (summary.cooled, summary.next_cooled) = store.cooling(within)?;
+    summary.tasks = within.map(|sel| store.counts_in(sel)).transpose()?;
+    Ok(())
 }
 
 /// State the fetchers share.
@@ -220,6 +247,8 @@ struct Lane {
     slot_added: Condvar,
     /// The source banned this address (Binance's 418): said once.
     banned: AtomicBool,
+    /// Requests sent to the source in this run.
+    requests: AtomicU64,
 }
 
 impl Lane {
@@ -236,6 +265,7 @@ impl Lane {
             slots: Mutex::new(VecDeque::new()),
             slot_added: Condvar::new(),
             banned: AtomicBool::new(false),
+            requests: AtomicU64::new(0),
         }
     }
 }

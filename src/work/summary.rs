@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::store::{Outcome, Task};
+use crate::store::{Outcome, StateCounts, Task};
 
 /// What a run did.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -21,6 +21,9 @@ pub struct Summary {
     pub cooling: u64,
     /// Attempts that failed and were queued again.
     pub retried: u64,
+    /// Requests sent to the sources (a run of days is one, or a few when
+    /// an answer stops short).
+    pub requests: u64,
     /// Tasks put off because their source asked to slow down (a limit,
     /// with `Retry-After` or without), their attempt not counted.
     pub deferred: u64,
@@ -49,6 +52,10 @@ pub struct Summary {
     /// (of this run or earlier ones), and when the first is asked again.
     pub cooled: u64,
     pub next_cooled: Option<i64>,
+    /// The tasks of the run's selection by state when it ended (none for a
+    /// run over the whole queue): what the user asked for, and how much of
+    /// it is done.
+    pub tasks: Option<StateCounts>,
     /// What each source's answers came to in this run, in the order it first answered.
     pub sources: Vec<SourceRun>,
 }
@@ -61,6 +68,8 @@ pub struct Summary {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SourceRun {
     pub source: String,
+    /// Requests sent to it.
+    pub requests: u64,
     /// Tasks it answered for: a price, no data, outside its history, not final yet.
     pub answered: u64,
     /// Tasks whose attempts ran out on transient errors after an earlier
@@ -80,16 +89,21 @@ impl SourceRun {
 }
 
 impl Summary {
-    /// Counts a committed outcome against its task's source, before [`Summary::tally`].
-    pub(super) fn by_source(&mut self, task: &Task, outcome: &Outcome) {
-        let at = match self.sources.iter().position(|s| s.source == task.source) {
+    /// The entry of `source`, added when it has none yet.
+    pub(super) fn source(&mut self, source: &str) -> &mut SourceRun {
+        let at = match self.sources.iter().position(|s| s.source == source) {
             Some(i) => i,
             None => {
-                self.sources.push(SourceRun { source: task.source.clone(), ..SourceRun::default() });
+                self.sources.push(SourceRun { source: source.to_string(), ..SourceRun::default() });
                 self.sources.len() - 1
             }
         };
-        let run = &mut self.sources[at];
+        &mut self.sources[at]
+    }
+
+    /// Counts a committed outcome against its task's source, before [`Summary::tally`].
+    pub(super) fn by_source(&mut self, task: &Task, outcome: &Outcome) {
+        let run = self.source(&task.source);
         match outcome {
             Outcome::Price(_) | Outcome::NoData | Outcome::OutsideHistory | Outcome::NotYet { asked: true, .. } => {
                 run.answered += 1
@@ -126,6 +140,17 @@ impl Summary {
             Outcome::Released => {}
         }
         None
+    }
+
+    /// Tasks of the selection failed for good, in this run or an earlier
+    /// one: prices the command did not get, for which a person is needed.
+    /// Failures cooling down (their own state) are not among them: a later
+    /// run asks again. For a run over the whole queue, this run's failures.
+    pub fn failed_in_all(&self) -> u64 {
+        match &self.tasks {
+            Some(tasks) => tasks.failed,
+            None => self.failed,
+        }
     }
 
     /// Tasks finished (fetched, no data, failed, cooling down) per second.

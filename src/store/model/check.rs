@@ -135,7 +135,7 @@ impl Harness {
                 _ => None,
             })
             .min();
-        prop_assert_eq!(self.store.next_wakeup(None).map_err(fail)?, wakeup, "next_wakeup(None)");
+        prop_assert_eq!(self.store.next_wakeup(None, None).map_err(fail)?, wakeup, "next_wakeup(None)");
 
         // counts() and counts_by_pair() show a not_yet_due task whose time
         // has come by the wall clock (here, all of them: the virtual clock

@@ -6,11 +6,41 @@ use anyhow::Result;
 use const_format::formatcp;
 use r2d2_postgres::postgres::types::ToSql;
 
+use chrono::NaiveDate;
+
+use super::counts::SelectionParams;
 use super::Db;
+use crate::selection::Selection;
 use crate::store::state::sql::{COOLED, COOLING, IN_PROGRESS, NOT_YET_DUE, QUEUED};
 use crate::store::Task;
 
 type Param<'a> = &'a (dyn ToSql + Sync);
+
+/// The condition that keeps a task within a scope (`$2` to `$5`, as
+/// [`Scope`] gives them): any task when there is none.
+const IN_SCOPE: &str = "($2::text[] IS NULL OR ((exchange, symbol) IN (SELECT * FROM unnest($2::text[], $3::text[]))
+                        AND day BETWEEN $4 AND $5))";
+
+/// A claim's scope as statement parameters, all `NULL` for none: the
+/// pairs as two arrays (the i-th exchange and the i-th symbol one pair),
+/// the first and last day.
+struct Scope {
+    exchanges: Option<Vec<String>>,
+    symbols: Option<Vec<String>>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+}
+
+impl Scope {
+    fn of(within: Option<&Selection>) -> Scope {
+        match within.map(SelectionParams::of) {
+            Some(p) => {
+                Scope { exchanges: Some(p.exchanges), symbols: Some(p.symbols), from: Some(p.from), to: Some(p.to) }
+            }
+            None => Scope { exchanges: None, symbols: None, from: None, to: None },
+        }
+    }
+}
 
 impl Db {
     pub fn claim(
@@ -20,8 +50,10 @@ impl Db {
         now: i64,
         lease_until: i64,
         sources: &[String],
+        within: Option<&Selection>,
     ) -> Result<Vec<Task>> {
         let (now, lease_until) = (self.db_time(now), self.db_time(lease_until));
+        let scope = Scope::of(within);
         let mut tries = 0;
         self.with(|c| {
             tries += 1;
@@ -50,6 +82,8 @@ impl Db {
                 formatcp!(
                     "WITH c AS MATERIALIZED (
                      SELECT id FROM tasks WHERE state = {QUEUED} AND next_attempt_at <= $3 AND source = ANY($5)
+                       AND ($6::text[] IS NULL OR ((exchange, symbol) IN (SELECT * FROM unnest($6::text[], $7::text[]))
+                                                   AND day BETWEEN $8 AND $9))
                      ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED),
                  claimed AS (
                      UPDATE tasks t SET state = {IN_PROGRESS}, owner = $1, lease_until = $2, claims = t.claims + 1
@@ -57,7 +91,17 @@ impl Db {
                      RETURNING t.id, t.exchange, t.symbol, t.day, t.attempts, t.claims, t.source, t.rounds)
                  SELECT * FROM claimed ORDER BY id"
                 ),
-                &[&owner, &lease_until, &now, &(limit.saturating_sub(earlier.len()) as i64), &sources],
+                &[
+                    &owner,
+                    &lease_until,
+                    &now,
+                    &(limit.saturating_sub(earlier.len()) as i64),
+                    &sources,
+                    &scope.exchanges,
+                    &scope.symbols,
+                    &scope.from,
+                    &scope.to,
+                ],
             )?;
             Ok(earlier
                 .iter()
@@ -137,6 +181,22 @@ impl Db {
         })
     }
 
+    pub fn not_yet_due_in(&self, sel: &Selection) -> Result<(u64, Option<i64>)> {
+        let p = SelectionParams::of(sel);
+        self.with(|c| {
+            let r = c.one(
+                formatcp!(
+                    "SELECT count(*), min(next_attempt_at) FROM tasks
+                     WHERE state = {NOT_YET_DUE}
+                       AND (exchange, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND day BETWEEN $3 AND $4"
+                ),
+                &p.params(),
+            )?;
+            let first: Option<i64> = r.get(1);
+            Ok((r.get::<_, i64>(0) as u64, first.map(|t| self.local_time(t))))
+        })
+    }
+
     pub fn not_yet_due(&self) -> Result<(u64, Option<i64>)> {
         self.with(|c| {
             let r = c.query_one(
@@ -152,17 +212,22 @@ impl Db {
         })
     }
 
-    pub fn first_due_and_lease(&self, sources: Option<&[String]>) -> Result<(Option<i64>, Option<i64>)> {
+    pub fn first_due_and_lease(
+        &self,
+        sources: Option<&[String]>,
+        within: Option<&Selection>,
+    ) -> Result<(Option<i64>, Option<i64>)> {
+        let scope = Scope::of(within);
         self.with(|c| {
             let r = c.one(
                 formatcp!(
                     "SELECT (SELECT min(next_attempt_at) FROM tasks
-                             WHERE state = {QUEUED} AND ($1::text[] IS NULL OR source = ANY($1))),
+                             WHERE state = {QUEUED} AND ($1::text[] IS NULL OR source = ANY($1)) AND {IN_SCOPE}),
                             (SELECT min(lease_until) FROM tasks
                              WHERE state = {IN_PROGRESS} AND lease_until IS NOT NULL
-                               AND ($1::text[] IS NULL OR source = ANY($1)))"
+                               AND ($1::text[] IS NULL OR source = ANY($1)) AND {IN_SCOPE})"
                 ),
-                &[&sources],
+                &[&sources, &scope.exchanges, &scope.symbols, &scope.from, &scope.to],
             )?;
             let (due, lease): (Option<i64>, Option<i64>) = (r.get(0), r.get(1));
             // A queued task's 0 ("due at once") stays 0.

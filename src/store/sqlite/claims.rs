@@ -8,8 +8,26 @@ use rusqlite::params;
 
 use super::counts::Counted;
 use super::Db;
+use crate::selection::Selection;
 use crate::store::state::sql::{COOLED, COOLING, IN_PROGRESS, NOT_YET_DUE, QUEUED};
 use crate::store::{Task, TaskState};
+
+/// The condition that keeps a task within a scope (`?2`, `?3`, `?4`, as
+/// [`scope`] gives them): any task when there is none.
+const IN_SCOPE: &str = "(?2 IS NULL OR ((exchange, symbol) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?2))
+                         AND day BETWEEN ?3 AND ?4))";
+
+/// A scope as statement parameters: its pairs as one JSON array of
+/// `[exchange, symbol]` (`None` for no scope), its first and last day.
+fn scope(within: Option<&Selection>) -> Result<(Option<String>, String, String)> {
+    Ok(match within {
+        Some(sel) => {
+            let pairs: Vec<[&str; 2]> = sel.pairs.iter().map(|p| [p.exchange.as_str(), p.symbol.as_str()]).collect();
+            (Some(serde_json::to_string(&pairs)?), sel.from.to_string(), sel.to.to_string())
+        }
+        None => (None, String::new(), String::new()),
+    })
+}
 
 impl Db {
     pub fn claim(
@@ -19,8 +37,10 @@ impl Db {
         now: i64,
         lease_until: i64,
         sources: &[String],
+        within: Option<&Selection>,
     ) -> Result<Vec<Task>> {
         let sources = serde_json::to_string(sources)?;
+        let (pairs, from, to) = scope(within)?;
         let mut conn = self.conn()?;
         // IMMEDIATE: the SELECT inside must see the same snapshot the UPDATE
         // writes to, or two claimers could take the same rows.
@@ -33,10 +53,13 @@ impl Db {
                  WHERE id IN (SELECT id FROM tasks INDEXED BY tasks_due
                               WHERE state = {QUEUED} AND next_attempt_at <= ?3
                                 AND source IN (SELECT value FROM json_each(?5))
+                                AND (?6 IS NULL OR ((exchange, symbol) IN (SELECT value ->> 0, value ->> 1
+                                                                           FROM json_each(?6))
+                                                    AND day BETWEEN ?7 AND ?8))
                               ORDER BY next_attempt_at, id LIMIT ?4)
                  RETURNING id, exchange, symbol, day, attempts, claims, source, rounds"
             ),
-            params![owner, lease_until, now, limit as i64, sources],
+            params![owner, lease_until, now, limit as i64, sources, pairs, from, to],
             TaskState::Queued,
             TaskState::InProgress,
             |r| {
@@ -122,6 +145,20 @@ impl Db {
         Ok(n + cooled)
     }
 
+    pub fn not_yet_due_in(&self, sel: &Selection) -> Result<(u64, Option<i64>)> {
+        let conn = self.conn()?;
+        let (pairs, from, to) = scope(Some(sel))?;
+        let (n, first): (i64, Option<i64>) = conn
+            .prepare_cached(formatcp!(
+                "SELECT count(*), min(next_attempt_at) FROM tasks INDEXED BY tasks_not_yet_due
+                 WHERE state = {NOT_YET_DUE}
+                   AND (exchange, symbol) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?1))
+                   AND day BETWEEN ?2 AND ?3"
+            ))?
+            .query_row(params![pairs, from, to], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok((n as u64, first))
+    }
+
     pub fn not_yet_due(&self) -> Result<(u64, Option<i64>)> {
         let conn = self.conn()?;
         let (n, first): (i64, Option<i64>) = conn
@@ -137,21 +174,28 @@ impl Db {
 
     /// The earliest time a queued task comes due, and the earliest end of
     /// a lease: what [`crate::store::state::next_wakeup`] decides from.
-    pub fn first_due_and_lease(&self, sources: Option<&[String]>) -> Result<(Option<i64>, Option<i64>)> {
+    pub fn first_due_and_lease(
+        &self,
+        sources: Option<&[String]>,
+        within: Option<&Selection>,
+    ) -> Result<(Option<i64>, Option<i64>)> {
         let conn = self.conn()?;
         let sources = sources.map(serde_json::to_string).transpose()?;
+        let (pairs, from, to) = scope(within)?;
         let due: Option<i64> = conn
             .prepare_cached(formatcp!(
                 "SELECT min(next_attempt_at) FROM tasks INDEXED BY tasks_due
-                 WHERE state = {QUEUED} AND (?1 IS NULL OR source IN (SELECT value FROM json_each(?1)))"
+                 WHERE state = {QUEUED} AND (?1 IS NULL OR source IN (SELECT value FROM json_each(?1)))
+                   AND {IN_SCOPE}"
             ))?
-            .query_row([&sources], |r| r.get(0))?;
+            .query_row(params![sources, pairs, from, to], |r| r.get(0))?;
         let lease: Option<i64> = conn
             .prepare_cached(formatcp!(
                 "SELECT min(lease_until) FROM tasks INDEXED BY tasks_leased
-                 WHERE state = {IN_PROGRESS} AND (?1 IS NULL OR source IN (SELECT value FROM json_each(?1)))"
+                 WHERE state = {IN_PROGRESS} AND (?1 IS NULL OR source IN (SELECT value FROM json_each(?1)))
+                   AND {IN_SCOPE}"
             ))?
-            .query_row([&sources], |r| r.get(0))?;
+            .query_row(params![sources, pairs, from, to], |r| r.get(0))?;
         Ok((due, lease))
     }
 }
