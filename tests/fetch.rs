@@ -213,3 +213,44 @@ fn the_guide_s_json_summary_is_what_fetch_prints() {
     assert_eq!(keys(&printed), keys(&sample), "the fields, in order");
     assert_eq!(printed, sample);
 }
+
+#[test]
+fn format_before_the_command_reaches_work_and_fetch_and_a_table_is_refused() {
+    let Some(sb) = Sandbox::new() else { return };
+    let out =
+        sb.run(&["-f", "json", "fetch", "-e", "kraken", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-02"]);
+    let summary = out.expect_code(0).summary();
+    assert_eq!((summary["fetched"].as_u64(), summary["exit"].as_u64()), (Some(2), Some(0)), "{summary}");
+    // work after fetch: the whole queue, nothing left; its summary has no selection.
+    let summary = sb.run(&["--format", "ndjson", "work"]).expect_code(0).summary();
+    assert_eq!((summary["requests"].as_u64(), summary["tasks"].is_null()), (Some(0), true), "{summary}");
+    for format in ["table", "csv"] {
+        let out = sb.run(&["-f", format, "work"]).expect_code(pricequeue::error::USAGE);
+        assert!(out.stderr.contains(&format!("not as {format}")), "{}", out.stderr);
+    }
+    // A text summary prints nothing on stdout.
+    let out = sb.run(&["work", "-f", "text"]).expect_code(0);
+    assert_eq!(out.stdout, "");
+}
+
+#[test]
+fn fetch_works_on_its_selection_alone_and_reports_on_it() {
+    let Some(sb) = Sandbox::new() else { return };
+    sb.run(&["enqueue", "-e", "kraken", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-05"]).expect_code(0);
+    let args = ["fetch", "-e", "bitstamp", "-s", "btc,eth", "--from", "2020-03-01", "--to", "2020-03-03", "-f", "json"];
+    let summary = sb.run(&args).expect_code(0).summary();
+    // The other selection's tasks stay queued for `work`: not one request for them.
+    let states: Vec<(String, String, i64)> =
+        sb.rows("SELECT exchange, state, count(*) FROM tasks GROUP BY exchange, state ORDER BY 1, 2", &[]);
+    let bitstamp: i64 = states.iter().filter(|(e, s, _)| e == "bitstamp" && s != "queued").map(|r| r.2).sum();
+    assert_eq!(bitstamp, 6, "{states:?}");
+    assert!(states.contains(&("kraken".into(), "queued".into(), 5)), "{states:?}");
+    assert_eq!(sb.server.requests_to("/price/kraken/"), 0);
+    // The summary is the selection's: its six tasks, six requests.
+    assert_eq!(summary["requests"], 6, "{summary}");
+    let tasks = &summary["tasks"];
+    let total: u64 = tasks.as_object().unwrap().values().filter_map(|v| v.as_u64()).sum();
+    assert_eq!(total, 6, "{summary}");
+    assert_eq!(tasks["done"].as_u64().unwrap() + tasks["no_data"].as_u64().unwrap(), 6, "{summary}");
+    assert_eq!(summary["fetched"], tasks["done"], "{summary}");
+}
