@@ -39,9 +39,9 @@ function setCounts(scope, counts) {
 }
 
 // The finished states, in the order a bar draws them (as frame.rs does).
-const BAR = ["done", "no_data", "outside_history", "failed", "abandoned"];
+const BAR = ["done", "no_data", "outside_history", "cooling", "failed", "abandoned"];
 const WORDS = { done: "done", no_data: "no data", outside_history: "outside the source's history",
-  failed: "failed", abandoned: "abandoned" };
+  cooling: "cooling down", failed: "failed", abandoned: "abandoned" };
 const SVG = "http://www.w3.org/2000/svg";
 
 function total(c) {

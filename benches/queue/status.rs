@@ -57,11 +57,12 @@ pub fn run(dir: &Path) {
         let mut enqueue = vec![Vec::new(); builds.len()];
         let mut status = vec![Vec::new(); builds.len()];
         let mut work = vec![Vec::new(); builds.len()];
-        // The last round's databases stay for `status`.
+        // The last round's databases stay for `status` (each round's has a name of its own: a
+        // database dropped removes its file).
         let mut kept: Vec<Option<Db>> = builds.iter().map(|_| None).collect();
         for round in 0..ENQUEUES {
             for b in order(round) {
-                let db = Db::fresh(backend, dir, &format!("status-{b}"), &[]);
+                let db = Db::fresh(backend, dir, &format!("status-{b}-{round}"), &[]);
                 let m = measure_binary(&builds[b].1, &db, &url, &million);
                 assert_eq!(m.code, 0, "enqueue failed on {backend:?} with {}", builds[b].1);
                 enqueue[b].push(m.secs);
@@ -79,7 +80,7 @@ pub fn run(dir: &Path) {
         drop(kept);
         for round in 0..WORKS {
             for b in order(round) {
-                let db = Db::fresh(backend, dir, &format!("status-work-{b}"), &[]);
+                let db = Db::fresh(backend, dir, &format!("status-work-{b}-{round}"), &[]);
                 let m = measure_binary(&builds[b].1, &db, &url, &some);
                 assert_eq!(m.code, 0, "enqueue failed on {backend:?} with {}", builds[b].1);
                 let m = measure_binary(&builds[b].1, &db, &url, &["work", "--workers", "32"]);

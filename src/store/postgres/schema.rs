@@ -226,4 +226,57 @@ mod tests {
         assert_eq!(store.recover_expired(2000).unwrap(), 1, "the lapsed lease is taken back");
         assert_eq!(store.counts().unwrap().queued, 2);
     }
+
+    /// A database of version 4: its failures on transient errors arrive as
+    /// `cooling`, the counts are counted again by source, and from then on
+    /// the triggers count every change, by hand too.
+    #[test]
+    fn a_version_4_database_s_transient_failures_arrive_cooling_and_its_counts_follow_by_trigger() {
+        let Some(db) = TestDb::postgres() else { return };
+        let url = db.url();
+        for (_, sql) in &MIGRATIONS[..4] {
+            testing::execute_batch(&url, sql);
+        }
+        testing::execute_batch(
+            &url,
+            "INSERT INTO meta (key, value) VALUES ('pricequeue_schema', '4');
+             INSERT INTO tasks (exchange, symbol, day, state, failure, rounds, next_attempt_at, source)
+                 VALUES ('kraken', 'btc', '2020-03-01', 'failed', 'transient', 2, 77, 'kraken'),
+                        ('kraken', 'btc', '2020-03-02', 'failed', 'permanent', 6, 0, 'kraken'),
+                        ('kraken', 'btc', '2020-03-03', 'queued', NULL, 0, 0, 'cryptodb');
+             INSERT INTO task_count_shards VALUES ('kraken', 'btc', 'failed', 0, 2), ('kraken', 'btc', 'queued', 0, 1);",
+        );
+        let store = db.open();
+        let counts = || -> Vec<(String, String, i64)> {
+            testing::rows(&url, "SELECT source, state, n FROM task_counts WHERE n <> 0 ORDER BY source, state", &[])
+        };
+        let states: Vec<(String, String)> = testing::rows(&url, "SELECT day::text, state FROM tasks ORDER BY day", &[]);
+        assert_eq!(
+            states,
+            [
+                ("2020-03-01".into(), "cooling".into()),
+                ("2020-03-02".into(), "failed".into()),
+                ("2020-03-03".into(), "queued".into())
+            ]
+        );
+        assert_eq!(
+            counts(),
+            [
+                ("cryptodb".into(), "queued".into(), 1),
+                ("kraken".into(), "cooling".into(), 1),
+                ("kraken".into(), "failed".into(), 1)
+            ]
+        );
+        assert_eq!(store.cooling(None).unwrap(), (1, Some(77)));
+        // By hand: moved, removed and added, each counted by the triggers.
+        testing::execute_batch(
+            &url,
+            "UPDATE tasks SET state = 'queued' WHERE state = 'cooling';
+             DELETE FROM tasks WHERE state = 'failed';
+             INSERT INTO tasks (exchange, symbol, day, source) VALUES ('kraken', 'eth', '2020-03-01', 'kraken');",
+        );
+        // (btc's cooling task queued again, eth's new one: a row each.)
+        let queued = |n| ("kraken".to_string(), "queued".to_string(), n);
+        assert_eq!(counts(), [("cryptodb".into(), "queued".into(), 1), queued(1), queued(1)]);
+    }
 }

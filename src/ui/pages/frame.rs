@@ -98,9 +98,16 @@ pub(super) fn exchange(exchange: &str, source: Option<&str>) -> Markup {
 }
 
 /// The finished states, in the order a bar draws them, each in its colour:
-/// a pair whose every task failed is a red bar, not a full one.
-const BAR: [TaskState; 5] =
-    [TaskState::Done, TaskState::NoData, TaskState::OutsideHistory, TaskState::Failed, TaskState::Abandoned];
+/// a pair whose every task failed is a red bar, not a full one. A task
+/// cooling down is drawn as a failure, beside the failed ones.
+const BAR: [TaskState; 6] = [
+    TaskState::Done,
+    TaskState::NoData,
+    TaskState::OutsideHistory,
+    TaskState::Cooling,
+    TaskState::Failed,
+    TaskState::Abandoned,
+];
 /// A bar's length in its own units; the page stretches it.
 const BAR_UNITS: u64 = 1000;
 
