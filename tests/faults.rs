@@ -207,7 +207,7 @@ fn one_attempt_is_counted_in_the_singular() {
     args.extend_from_slice(&TEN);
     // Server errors are transient: the tasks fail for now and cool down.
     sb.run(&args).expect_code(OK);
-    let error: String = sb.one("SELECT last_error FROM tasks WHERE state = 'failed' LIMIT 1", &[]);
+    let error: String = sb.one("SELECT last_error FROM tasks WHERE state = 'cooling' LIMIT 1", &[]);
     assert!(error.ends_with("(gave up after 1 attempt)"), "{error}");
 }
 
@@ -227,7 +227,7 @@ fn a_task_that_keeps_failing_fails_with_its_error_and_retry_queues_it_again() {
         assert_eq!(s.requests, 3, "{path}: exactly --max-attempts requests");
     }
     let (attempts, error): (i64, String) =
-        sb.one("SELECT attempts, last_error FROM tasks WHERE state = 'failed' LIMIT 1", &[]);
+        sb.one("SELECT attempts, last_error FROM tasks WHERE state = 'cooling' LIMIT 1", &[]);
     assert_eq!(attempts, 3);
     assert!(error.contains("HTTP 50") && error.contains("gave up after 3 attempts"), "{error}");
 

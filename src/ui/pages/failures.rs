@@ -40,11 +40,13 @@ pub async fn failures(State(app): State<App>, Query(asked): Query<ReportSelectio
     groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
     let read_only = app.guard.read_only;
     let transient = failed.iter().filter(|f| f.again_at.is_some()).count();
+    // Cooling down is failing for now: listed, counted and retried with the rest.
+    let failing = s.counts.failed + s.counts.cooling;
     let body = html! {
         h1 { "Failures" }
         (form)
         p {
-            (s.counts.failed) " failed tasks in all"
+            (failing) " failed tasks in all"
             @if let Some(sel) = &sel { "; listed: those of " (sel.describe()) }
             @if failed.len() == FAILURES_LISTED { "; the newest " (FAILURES_LISTED) " are listed" }
             "."
@@ -53,7 +55,7 @@ pub async fn failures(State(app): State<App>, Query(asked): Query<ReportSelectio
                 they cool down, and a later run asks again; the permanent ones need a person."
             }
         }
-        @if !read_only && s.counts.failed > 0 {
+        @if !read_only && failing > 0 {
             p {
                 @match &sel {
                     // What was asked, resolved again by the same rule on the server.
