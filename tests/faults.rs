@@ -200,7 +200,7 @@ fn one_attempt_is_counted_in_the_singular() {
     args.extend_from_slice(&TEN);
     // Server errors are transient: the tasks fail for now and cool down.
     sb.run(&args).expect_code(OK);
-    let error: String = sb.one("SELECT last_error FROM tasks WHERE state = 'failed' LIMIT 1", &[]);
+    let error: String = sb.one("SELECT last_error FROM tasks WHERE state = 'cooling' LIMIT 1", &[]);
     assert!(error.ends_with("(gave up after 1 attempt)"), "{error}");
 }
 
@@ -218,7 +218,7 @@ fn a_task_that_keeps_failing_fails_with_its_error_and_retry_queues_it_again() {
         assert_eq!(s.requests, 3, "{path}: exactly --max-attempts requests");
     }
     let (attempts, error): (i64, String) =
-        sb.one("SELECT attempts, last_error FROM tasks WHERE state = 'failed' LIMIT 1", &[]);
+        sb.one("SELECT attempts, last_error FROM tasks WHERE state = 'cooling' LIMIT 1", &[]);
     assert_eq!(attempts, 3);
     assert!(error.contains("HTTP 50") && error.contains("gave up after 3 attempts"), "{error}");
 
@@ -266,7 +266,7 @@ fn losing_the_server_mid_run_stops_with_one_error_and_fails_nothing() {
     assert!(out.stderr.contains("lost the price server at http://127.0.0.1:"), "{}", out.stderr);
     assert!(out.stderr.contains("Run the same command again when it is back"), "{}", out.stderr);
     let (failed, in_progress, queued): (i64, i64, i64) = sb.one(
-        "SELECT count(*) FILTER (WHERE state = 'failed'), count(*) FILTER (WHERE state = 'in_progress'),
+        "SELECT count(*) FILTER (WHERE state IN ('failed', 'cooling')), count(*) FILTER (WHERE state = 'in_progress'),
                 count(*) FILTER (WHERE state = 'queued') FROM tasks",
         &[],
     );
@@ -333,7 +333,7 @@ fn a_pause_longer_than_max_pause_stops_the_run_and_the_next_one_at_once() {
     assert!(out.stderr.contains("asked for no requests until"), "{}", out.stderr);
     assert!(out.stderr.contains("longer than --max-pause 5m"), "{}", out.stderr);
     let (open, failed): (i64, i64) = sb.one(
-        "SELECT count(*) FILTER (WHERE state IN ('queued', 'in_progress')), count(*) FILTER (WHERE state = 'failed') FROM tasks",
+        "SELECT count(*) FILTER (WHERE state IN ('queued', 'in_progress')), count(*) FILTER (WHERE state IN ('failed', 'cooling')) FROM tasks",
         &[],
     );
     assert!(open > 0 && failed == 0, "{open} open, {failed} failed");

@@ -50,7 +50,7 @@ fn an_api_key_never_shows_on_the_page() {
     // 500s are transient: the tasks fail for now and cool down (exit 0),
     // their errors kept like any failure's.
     crate::common::run(cmd).expect_code(OK);
-    let error: String = sb.one("SELECT DISTINCT last_error FROM tasks WHERE state = 'failed'", &[]);
+    let error: String = sb.one("SELECT DISTINCT last_error FROM tasks WHERE state = 'cooling'", &[]);
     assert!(error.contains("apikey=***"), "{error}");
 
     let (ui, _) = Ui::start_at(&sb.db(), "127.0.0.1:0", &[], &[KEY]);
@@ -91,7 +91,7 @@ fn a_password_in_server_never_shows_on_the_page() {
     let mut cmd = sb.command_at(&server, &fetch);
     cmd.args(["--max-attempts", "1", "--rate", "50/s"]);
     crate::common::run(cmd).expect_code(OK);
-    let error: String = sb.one("SELECT last_error FROM tasks WHERE state = 'failed'", &[]);
+    let error: String = sb.one("SELECT last_error FROM tasks WHERE state = 'cooling'", &[]);
     assert!(error.contains("alice:***@"), "{error}");
 
     // With the URL in the page's own environment too.
