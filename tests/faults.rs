@@ -275,7 +275,7 @@ fn losing_the_server_mid_run_stops_with_one_error_and_fails_nothing() {
     assert!(out.stderr.contains("lost the price server at http://127.0.0.1:"), "{}", out.stderr);
     assert!(out.stderr.contains("Run the same command again when it is back"), "{}", out.stderr);
     let (failed, in_progress, queued): (i64, i64, i64) = sb.one(
-        "SELECT count(*) FILTER (WHERE state = 'failed'), count(*) FILTER (WHERE state = 'in_progress'),
+        "SELECT count(*) FILTER (WHERE state IN ('failed', 'cooling')), count(*) FILTER (WHERE state = 'in_progress'),
                 count(*) FILTER (WHERE state = 'queued') FROM tasks",
         &[],
     );
@@ -344,7 +344,7 @@ fn a_pause_longer_than_max_pause_stops_the_run_and_the_next_one_at_once() {
     assert!(out.stderr.contains("asked for no requests until"), "{}", out.stderr);
     assert!(out.stderr.contains("longer than --max-pause 5m"), "{}", out.stderr);
     let (open, failed): (i64, i64) = sb.one(
-        "SELECT count(*) FILTER (WHERE state IN ('queued', 'in_progress')), count(*) FILTER (WHERE state = 'failed') FROM tasks",
+        "SELECT count(*) FILTER (WHERE state IN ('queued', 'in_progress')), count(*) FILTER (WHERE state IN ('failed', 'cooling')) FROM tasks",
         &[],
     );
     assert!(open > 0 && failed == 0, "{open} open, {failed} failed");

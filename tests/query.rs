@@ -258,7 +258,7 @@ fn status_reads_back_in_every_format() {
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 2);
-    assert_eq!((&rows[0][0], &rows[0][9]), ("a/b", "10"));
+    assert_eq!((&rows[0][0], &rows[0][8], &rows[0][9]), ("a/b", "0", "10"));
 
     let ndjson = sb.run(&["status", "--format", "ndjson"]).expect_code(OK).stdout;
     let kinds: Vec<String> = ndjson

@@ -20,6 +20,7 @@ fn three_pairs() -> SqliteSandbox {
     sb.run(&["fetch", "-e", "bitstamp", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-31"]).expect_code(OK);
     let failing = ["fetch", "-e", "aaa", "-s", "btc", "--from", "2020-03-01", "--to", "2020-03-31"];
     sb.run(&[&failing[..], &["--allow-unknown", "--max-attempts", "1"]].concat());
+    // Server errors: failed for now, cooling down.
     assert_eq!(sb.count("SELECT count(*) FROM tasks WHERE exchange = 'aaa' AND state = 'cooling'"), 31);
     sb.run(&["fetch", "-e", "kraken", "-s", "eth", "--from", "2020-03-05", "--to", "2020-03-20"]).expect_code(OK);
     sb
@@ -82,15 +83,15 @@ fn a_pair_whose_tasks_all_failed_has_a_failed_bar_not_a_finished_one() {
              .map(r => [r.dataset.state, Number(r.getAttribute('width'))]))"
         ))
     };
-    // 500s are transient: the tasks cool down, drawn as failed ones are.
     let failed = widths("aaa");
     assert_eq!(failed["cooling"], json!(1000), "{failed}");
-    assert_eq!(failed["done"], json!(0), "{failed}");
+    assert_eq!((&failed["failed"], &failed["done"]), (&json!(0), &json!(0)), "{failed}");
     let done = widths("kraken");
     assert_eq!((done["done"].as_u64(), done["failed"].as_u64()), (Some(1000), Some(0)), "{done}");
     let fill =
         |state: &str| page.eval(&format!("getComputedStyle(document.querySelector('#pairs rect.s-{state}')).fill"));
-    assert_ne!(fill("cooling"), fill("done"), "cooling and done in one colour");
+    assert_ne!(fill("failed"), fill("done"), "failed and done in one colour");
+    assert_eq!(fill("cooling"), fill("failed"), "a failure cooling down is drawn as a failure");
     let label =
         page.eval("document.querySelector('#pairs tr[data-exchange=\"aaa\"] svg.bar').getAttribute('aria-label')");
     assert_eq!(label, json!("31 cooling down of 31 tasks"));
