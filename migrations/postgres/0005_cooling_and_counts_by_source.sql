@@ -48,7 +48,7 @@ CREATE VIEW task_counts AS
     FROM task_count_shards GROUP BY exchange, symbol, source, state;
 
 -- Adds what a statement changed in `tasks` to this connection's shard.
-CREATE FUNCTION pricequeue_count_tasks() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION pricequeue_count_tasks() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO task_count_shards (exchange, symbol, source, state, shard, n)

@@ -155,6 +155,7 @@ pub fn remove_database(url: &str) -> Result<()> {
             "BEGIN;
              DROP VIEW IF EXISTS task_counts;
              DROP TABLE IF EXISTS tasks, task_count_shards, prices, server_pauses, server_slots, sources, meta;
+             DROP FUNCTION IF EXISTS pricequeue_count_tasks();
              COMMIT;",
         )
         .map_err(|e| describe(e, url))

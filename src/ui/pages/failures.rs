@@ -44,7 +44,7 @@ pub async fn failures(State(app): State<App>, Query(asked): Query<ReportSelectio
         h1 { "Failures" }
         (form)
         p {
-            (s.counts.failed) " failed tasks in all"
+            (s.counts.failed + s.counts.cooling) " failed tasks in all"
             @if let Some(sel) = &sel { "; listed: those of " (sel.describe()) }
             @if failed.len() == FAILURES_LISTED { "; the newest " (FAILURES_LISTED) " are listed" }
             "."
@@ -53,7 +53,7 @@ pub async fn failures(State(app): State<App>, Query(asked): Query<ReportSelectio
                 they cool down, and a later run asks again; the permanent ones need a person."
             }
         }
-        @if !read_only && s.counts.failed > 0 {
+        @if !read_only && s.counts.failed + s.counts.cooling > 0 {
             p {
                 @match &sel {
                     // What was asked, resolved again by the same rule on the server.
