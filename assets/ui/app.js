@@ -100,8 +100,8 @@ function pairRow(p) {
   const symbol = document.createElement("td");
   symbol.textContent = p.symbol;
   row.append(exchange, symbol);
-  for (const state of ["queued", "not_yet_due", "in_progress", "done", "no_data", "outside_history", "failed",
-    "abandoned"]) {
+  for (const state of ["queued", "not_yet_due", "in_progress", "done", "no_data", "outside_history", "cooling",
+    "failed", "abandoned"]) {
     const td = document.createElement("td");
     td.className = "num";
     td.dataset.count = state;
