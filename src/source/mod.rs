@@ -11,8 +11,6 @@
 //! source by name.
 
 mod answer;
-#[cfg(test)]
-mod builtin_tests;
 mod declare;
 mod engine;
 mod format;
@@ -25,6 +23,8 @@ mod secrets;
 mod settle;
 mod spelling;
 mod template;
+#[cfg(test)]
+mod tests;
 
 use std::time::Duration;
 

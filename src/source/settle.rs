@@ -253,9 +253,4 @@ fn start_ms(d: NaiveDate) -> i64 {
 }
 
 #[cfg(test)]
-#[path = "settle_tests.rs"]
 mod tests;
-
-#[cfg(test)]
-#[path = "settle_props.rs"]
-mod props;

@@ -3,7 +3,7 @@
 //! each outcome of a fetch makes of it, which states `retry`, `retry
 //! --never` and a refresh take and what they reset, and when the queue
 //! next has work. The backends only turn these into SQL;
-//! `docs/state-machine.md` draws them, and a test (`state_tests.rs`)
+//! `docs/state-machine.md` draws them, and a test (`state/tests.rs`)
 //! checks the drawing against [`TaskState::EDGES`].
 
 use std::time::Duration;
@@ -230,5 +230,4 @@ pub fn next_wakeup(due: Option<i64>, lease: Option<i64>) -> Option<i64> {
 }
 
 #[cfg(test)]
-#[path = "state_tests.rs"]
 mod tests;

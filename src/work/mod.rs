@@ -346,25 +346,4 @@ fn backoff(base: Duration, max: Duration, attempts_before: u32) -> Duration {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_with_jitter_and_caps() {
-        let (base, max) = (Duration::from_millis(100), Duration::from_secs(1));
-        for attempts in 0..3u32 {
-            let full = Duration::from_millis(100 << attempts);
-            for _ in 0..50 {
-                let d = backoff(base, max, attempts);
-                assert!(d >= full / 2 && d <= full, "attempt {attempts}: {d:?}");
-            }
-        }
-        for _ in 0..50 {
-            let d = backoff(base, max, 30);
-            assert!(d >= max / 2 && d <= max, "{d:?}");
-        }
-    }
-}
-
-#[cfg(test)]
-mod fake_source_tests;
+mod tests;

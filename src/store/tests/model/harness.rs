@@ -116,7 +116,7 @@ impl Harness {
             Kind::Failed => Outcome::Failed { error: format!("failed, step {step}") },
             // As a fetcher decides it, from the rounds the claim handed out.
             Kind::GaveUp => {
-                super::super::RetryPolicy::round_over(format!("gave up, step {step}"), task.rounds, self.now)
+                super::super::super::RetryPolicy::round_over(format!("gave up, step {step}"), task.rounds, self.now)
             }
             Kind::Released => Outcome::Released,
         }

@@ -17,15 +17,15 @@
 //!   data` that the truth does not have; unspoiled, every price is stored.
 //!
 //! `cargo test` runs 256 cases, each on every source;
-//! `PROPTEST_CASES=2000 cargo test --lib settle::props` runs more.
+//! `PROPTEST_CASES=2000 cargo test --lib settle::tests::props` runs more.
 
 use proptest::collection::vec;
 use proptest::prelude::*;
 
-use super::super::declare::Declarations;
-use super::super::format::Marks;
-use super::super::rows::stamp;
-use super::*;
+use super::super::super::declare::Declarations;
+use super::super::super::format::Marks;
+use super::super::super::rows::stamp;
+use super::super::*;
 use crate::price::Price;
 
 const CASES: u32 = 256;
@@ -50,7 +50,7 @@ fn sources() -> &'static [(String, Declaration, Template)] {
 }
 
 fn read_sources() -> Vec<(String, Declaration, Template)> {
-    let readme = include_str!("../../README.md");
+    let readme = include_str!("../../../../README.md");
     let block =
         readme.split("```toml\n").nth(1).and_then(|b| b.split("```").next()).expect("the README's declarations");
     let declared = Declarations::parse(block, "README.md").expect("the README's declarations parse");

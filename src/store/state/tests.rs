@@ -169,7 +169,7 @@ fn the_queue_wakes_for_the_first_due_task_or_the_first_lease_to_end() {
 
 #[test]
 fn the_drawing_in_the_docs_is_the_rules_drawing() {
-    let doc = include_str!("../../docs/state-machine.md");
+    let doc = include_str!("../../../docs/state-machine.md");
     let drawn: String = doc
         .lines()
         .skip_while(|l| *l != "```mermaid")
