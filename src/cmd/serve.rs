@@ -1,12 +1,12 @@
 use anyhow::{Context, Result};
 
-use super::{Env, Run};
+use super::{Env, Execute};
 use crate::cli::ServeArgs;
 use crate::error::Exit;
 use crate::server::{data, RetryAfter, Server, ServerOptions};
 
-impl Run for ServeArgs {
-    fn run(&self, _env: &Env) -> Result<Exit> {
+impl Execute for ServeArgs {
+    fn execute(&self, _env: &Env) -> Result<Exit> {
         let options = ServerOptions {
             latency: self.latency,
             latency_jitter: self.latency_jitter,

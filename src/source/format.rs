@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 pub struct Declaration {
     /// The default base URL, `{server}` in the templates; `--server` replaces it.
     pub server: String,
-    /// The URL of one request for a run of days.
+    /// The URL of one request for consecutive days.
     pub candles: String,
     /// The most days one request may ask for.
     pub max_days: u32,

@@ -44,7 +44,7 @@ pub use spelling::MASK;
 /// Where prices come from. The workers see only this, so tests and
 /// benchmarks can put something else behind it.
 ///
-/// A source answers for a run of consecutive days of one pair in one
+/// A source answers for consecutive days of one pair in one
 /// request ([`PriceSource::fetch`]), at most [`PriceSource::max_days`] of
 /// them; a source that serves one day per request (the reference API,
 /// `cryptodb`) has `max_days` 1.

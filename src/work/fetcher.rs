@@ -1,5 +1,5 @@
-//! A fetcher thread: takes runs of claimed tasks off the channel, asks
-//! their source for each run in one request (and again for what an answer
+//! A fetcher thread: takes batches of claimed tasks off the channel, asks
+//! their source for each batch in one request (and again for what an answer
 //! left unproven, `stretch.rs`), and turns the answers into an outcome per
 //! task for the coordinator.
 
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 
 use super::stretch::{self, Stretch};
-use super::{Job, Lane, Observer, Shared, WorkOptions};
+use super::{Batch, Lane, Observer, Shared, WorkOptions};
 use crate::clock::{self, now_ms};
 use crate::source::{Answer, DayAnswer, FetchError, Unproven};
 use crate::store::{Completion, Outcome, RetryPolicy, Task};
@@ -28,13 +28,13 @@ const MIN_BACKOFF: Duration = Duration::from_millis(10);
 /// A "no price yet" for a recent day is asked again after this, doubling.
 const RECHECK: Duration = Duration::from_secs(3600);
 
-/// Requests one run may make on from where a page stopped, at the end its
+/// Requests one batch may make on from where a page stopped, at the end its
 /// source cuts pages at, while each answer still moves on: pages a source
 /// cut shorter than asked. Past it, the days left are retried later like
 /// any transient failure.
 const MAX_FOLLOW_UPS: usize = 8;
 
-/// What a failed request makes of a run's tasks.
+/// What a failed request makes of a batch's tasks.
 enum Failure {
     /// The same outcome for each (a permanent error, a pause asked for).
     Final(Outcome),
@@ -45,18 +45,18 @@ enum Failure {
 pub(super) struct Fetcher {
     pub shared: Arc<Shared>,
     pub opts: WorkOptions,
-    pub jobs: Receiver<Job>,
+    pub batches: Receiver<Batch>,
     pub done: Sender<Vec<Completion>>,
     pub observer: Arc<dyn Observer>,
 }
 
 impl Fetcher {
     pub fn run(self) {
-        for job in self.jobs.iter() {
-            let lane = Arc::clone(&self.shared.lanes[job.lane]);
-            let mut results = Vec::with_capacity(job.tasks.len());
-            let mut due = Vec::with_capacity(job.tasks.len());
-            for task in job.tasks {
+        for batch in self.batches.iter() {
+            let lane = Arc::clone(&self.shared.lanes[batch.lane]);
+            let mut results = Vec::with_capacity(batch.tasks.len());
+            let mut due = Vec::with_capacity(batch.tasks.len());
+            for task in batch.tasks {
                 let at = clock::due_at(task.day, self.opts.grace);
                 if now_ms() < at {
                     // Queued before its day came due (by an older pricequeue,
@@ -69,8 +69,8 @@ impl Fetcher {
             if !due.is_empty() {
                 // A panic must not lose the tasks: the coordinator waits for
                 // an outcome of every task it handed out.
-                let run = panic::catch_unwind(AssertUnwindSafe(|| self.fetch_run(&lane, due.clone())));
-                match run {
+                let fetched = panic::catch_unwind(AssertUnwindSafe(|| self.fetch_batch(&lane, due.clone())));
+                match fetched {
                     Ok(done) => results.extend(done),
                     Err(_) => results.extend(due.into_iter().map(|task| {
                         let outcome = self.retry_or_fail(&task, "internal error: the fetcher panicked".into(), None);
@@ -84,10 +84,10 @@ impl Fetcher {
         }
     }
 
-    /// Fetches a run of tasks (consecutive days of one pair): one request
+    /// Fetches a batch of tasks (consecutive days of one pair): one request
     /// for all of them, then one for each stretch an answer left unproven
     /// (`stretch.rs`): on from where a capped page stopped, or once more.
-    fn fetch_run(&self, lane: &Lane, mut open: Vec<Task>) -> Vec<Completion> {
+    fn fetch_batch(&self, lane: &Lane, mut open: Vec<Task>) -> Vec<Completion> {
         open.sort_by_key(|t| t.day);
         let mut done = Vec::with_capacity(open.len());
         let mut todo = VecDeque::from([Stretch::first(open)]);
@@ -149,9 +149,9 @@ impl Fetcher {
             Err(e) => {
                 let failure = self.failure(lane, &open[0], e);
                 done.extend(open.into_iter().map(|task| {
-                    // One answer, one outcome: the run is asked again
+                    // One answer, one outcome: the batch is asked again
                     // together, at one time (one backoff, not a jitter of
-                    // its own for each task, which would split the run into
+                    // its own for each task, which would split the batch into
                     // many requests); each task's own attempts decide
                     // whether this was its last.
                     let outcome = match &failure {
@@ -205,7 +205,7 @@ impl Fetcher {
 
     /// Every task of `tasks` queued again after a backoff (or failed after its last attempt).
     fn all_retry(&self, tasks: Vec<Task>, why: String) -> Vec<Completion> {
-        // One time for the run, so that it is asked again whole.
+        // One time for the batch, so that it is asked again whole.
         let attempts = tasks.first().map_or(0, |t| t.attempts);
         let delay = super::backoff(self.opts.retry_delay, self.opts.max_retry_delay, attempts);
         let at = clock::after(now_ms(), delay);

@@ -1,4 +1,4 @@
-//! What a run asks after an answer: the stretches of its days that the
+//! What a run asks after an answer: the stretches of a batch's days that the
 //! answer left unproven (`source::settle`), each asked in a request of its
 //! own. A page cut where its source cuts pages is followed on from where it
 //! stopped; any other stretch is asked once more, and then given up on for
@@ -7,7 +7,7 @@
 use crate::source::Unproven;
 use crate::store::Task;
 
-/// Days of a run asked for in one request.
+/// Days of a batch asked for in one request.
 pub(super) struct Stretch {
     /// In day order.
     pub tasks: Vec<Task>,
@@ -19,7 +19,7 @@ pub(super) struct Stretch {
 }
 
 impl Stretch {
-    /// A run's days, asked for the first time.
+    /// A batch's days, asked for the first time.
     pub fn first(tasks: Vec<Task>) -> Stretch {
         Stretch { tasks, again: false, follows: false }
     }

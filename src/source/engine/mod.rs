@@ -1,5 +1,5 @@
 //! The source engine: any JSON or CSV price API, spoken from its
-//! declaration. One request per run of days (sent and classified in
+//! declaration. One request per batch of days (sent and classified in
 //! `wire.rs`); its answer read by `rows`, settled by `settle`.
 
 use std::time::Duration;
