@@ -5,7 +5,7 @@
 //! `engine` from a declaration (`format`, checked and kept by `declare`,
 //! the built-ins in `builtin/*.toml`) over `http`: `template` writes its
 //! requests, `rows` reads its answers (`one` an answer of one row) and
-//! `settle` decides what they say about each day; `answer` reads what a
+//! `prove` decides what they say about each day; `answer` reads what a
 //! server says (prices, `Retry-After`) and writes names into URLs. `secrets`
 //! keeps API keys and passwords out of every text shown. `open` opens a
 //! source by name.
@@ -18,9 +18,9 @@ mod http;
 mod meant;
 mod one;
 mod open;
+mod prove;
 mod rows;
 mod secrets;
-mod settle;
 mod spelling;
 mod template;
 #[cfg(test)]
@@ -139,7 +139,7 @@ pub enum DayAnswer {
     Price(Price),
     /// The answer proves the day empty: no row for it, and rows of the
     /// window asked on both sides of it, or no row at all in that window
-    /// (`settle`): no data, unless the day ended so recently it may not be
+    /// (`prove`): no data, unless the day ended so recently it may not be
     /// published yet.
     NoData,
     /// The answer does not prove the day either way: ask again, as

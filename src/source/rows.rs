@@ -1,6 +1,6 @@
 //! Reads the rows of an answer as a declaration's `[rows]` says: where they
 //! are (a JSON pointer, an object keyed by day, CSV), which field is which,
-//! and what the time means. Deciding what each day is comes after, in `settle`.
+//! and what the time means. Deciding what each day is comes after, in `prove`.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
 use serde_json::{Map, Value};

@@ -123,11 +123,11 @@ impl Store {
         if done.is_empty() {
             return Ok(Vec::new());
         }
-        let settled: Vec<(&Task, Transition<'_>)> =
+        let applied: Vec<(&Task, Transition<'_>)> =
             done.iter().map(|c| (&c.task, Transition::of(&c.outcome))).collect();
         match &self.backend {
-            Backend::Sqlite(db) => db.complete(&settled),
-            Backend::Postgres(db) => db.complete(&settled),
+            Backend::Sqlite(db) => db.complete(&applied),
+            Backend::Postgres(db) => db.complete(&applied),
         }
     }
 

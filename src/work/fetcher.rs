@@ -105,7 +105,7 @@ impl Fetcher {
             let result = lane.source.fetch(&exchange, &symbol, first, last);
             lane.requests.fetch_add(1, Ordering::Relaxed);
             let before = done.len();
-            let left = stretch::split(self.settle(lane, result, stretch.tasks, &mut done), stretch.again);
+            let left = stretch::split(self.apply_answer(lane, result, stretch.tasks, &mut done), stretch.again);
             let name = lane.source.name();
             done.extend(left.outside.into_iter().map(|task| Completion { task, outcome: Outcome::OutsideHistory }));
             for (tasks, why) in left.unproven {
@@ -132,7 +132,7 @@ impl Fetcher {
     /// What one answer makes of a stretch's tasks: their outcomes go to
     /// `done`; the tasks it did not prove come back, each with its place in
     /// the stretch and why, to be asked again.
-    fn settle(
+    fn apply_answer(
         &self,
         lane: &Lane,
         result: Result<Answer, FetchError>,
@@ -192,7 +192,7 @@ impl Fetcher {
             };
             done.push(Completion { task, outcome });
         }
-        // An answer that settled nothing and only says "ask on" is not
+        // An answer that proved nothing and only says "ask on" is not
         // moving on: asking the same again would get the same.
         if done.len() == before && !left.is_empty() && left.iter().all(|(.., why)| *why == Unproven::Cut) {
             let (a, b) = (left[0].1.day, left[left.len() - 1].1.day);

@@ -1,4 +1,4 @@
-//! The settle rule as a property. A model knows the truth (which days of a
+//! The proving rule as a property. A model knows the truth (which days of a
 //! pair have a price, from its first day on, with gaps), makes the answer
 //! a well-behaved source would send for a stretch, and spoils it at random
 //! the ways servers do: rows dropped, added, shifted by days or hours, cut
@@ -17,7 +17,7 @@
 //!   data` that the truth does not have; unspoiled, every price is stored.
 //!
 //! `cargo test` runs 256 cases, each on every source;
-//! `PROPTEST_CASES=2000 cargo test --lib settle::tests::props` runs more.
+//! `PROPTEST_CASES=2000 cargo test --lib prove::tests::props` runs more.
 
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -213,7 +213,7 @@ fn apply(rows: &mut Vec<Raw>, s: &Spoil, truth: &Truth, asked: &Asked, marks: Ma
         Spoil::Unit(larger) => {
             let scaled: Vec<Option<i64>> =
                 rows.iter().map(|r| if larger { r.0.checked_mul(1000) } else { Some(r.0 / 1000) }).collect();
-            // Times past the year 262143 are refused before `settle` (`rows::read`).
+            // Times past the year 262143 are refused before `prove` (`rows::read`).
             if scaled.iter().all(|t| t.is_some_and(|t| stamp(t, marks).is_some())) {
                 rows.iter_mut().zip(scaled).for_each(|(r, t)| r.0 = t.unwrap_or(r.0));
             }
@@ -270,7 +270,7 @@ fn check(truth: &Truth, first: i64, len: i64, beside: bool, spoils: &[Spoil]) ->
             apply(&mut raw, s, truth, &asked, marks);
         }
         let rows = read(&raw, marks);
-        let got = settle(&rows, &asked, now);
+        let got = prove(&rows, &asked, now);
         let ctx = || format!("{name}, {a} to {b}, beside {beside}, {spoils:?}:\nrows {raw:?}\ngot {got:?}");
         let ordered = rows.windows(2).all(|w| match asked.order {
             Order::OldestFirst => w[0].at_ms <= w[1].at_ms,

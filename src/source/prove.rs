@@ -121,7 +121,7 @@ impl Unit {
 
 /// Each day of the stretch `asked`, with what `rows` (its answer, as the
 /// source gave them) tell about it at `now_ms`.
-pub fn settle(rows: &[Row], asked: &Asked, now_ms: i64) -> Result<Vec<(NaiveDate, DayAnswer)>, Invalid> {
+pub fn prove(rows: &[Row], asked: &Asked, now_ms: i64) -> Result<Vec<(NaiveDate, DayAnswer)>, Invalid> {
     let ordered = rows.windows(2).all(|w| match asked.order {
         Order::OldestFirst => w[0].at_ms <= w[1].at_ms,
         Order::NewestFirst => w[0].at_ms >= w[1].at_ms,
