@@ -45,7 +45,7 @@ impl Execute for ServeArgs {
             server.url(),
             data::EXCHANGES.len(),
             data::SYMBOLS.len(),
-            crate::server::venues::SOURCES.iter().map(|(s, _)| *s).collect::<Vec<_>>().join(", ")
+            crate::server::stand_ins::SOURCES.iter().map(|(s, _)| *s).collect::<Vec<_>>().join(", ")
         ));
         if let Some(user) = self.basic_auth.as_deref().map(|a| a.split(':').next().unwrap_or("")) {
             // The password is the user's to remember: never printed.

@@ -267,7 +267,7 @@ pub fn server_trouble(source: &dyn PriceSource, e: &FetchError) -> String {
 fn own_address_trouble(source: &dyn PriceSource, e: &FetchError) -> Option<String> {
     let (name, server) = (source.name(), source.server());
     // A default address on this machine (the reference API's) is a server
-    // the user starts; one elsewhere is the provider's.
+    // the user starts; one elsewhere is the source's.
     let local = http::on_this_machine(server);
     Some(match e {
         FetchError::Unreachable(e) if local => format!(

@@ -228,5 +228,5 @@ on_backend! {
 
     /// The sources of the tasks waiting (queued, in progress, not yet due,
     /// or cooling down after transient errors), each with how many.
-    fn pending_sources(&self) -> Result<Vec<(String, u64)>>;
+    fn waiting_by_source(&self) -> Result<Vec<(String, u64)>>;
 }

@@ -1,5 +1,5 @@
 //! The built-in declarations and the engine, against canned answers in each
-//! provider's documented format, served by a tiny local server: the
+//! source's documented format, served by a tiny local server: the
 //! built-ins in `builtins.rs`, declared sources (secrets, CSV, closes
 //! only, mistakes) in `declared.rs`; what both use here.
 
