@@ -17,15 +17,15 @@ fn p(close: f64) -> Price {
     Price { open: close, high: close + 1.0, low: close - 1.0, close, volume: 1.0 }
 }
 
-fn row(d: &str, close: f64) -> Row {
-    Row { at_ms: ms(d), day: day(d), off: None, price: Ok(p(close)), closed: true }
+fn row(d: &str, close: f64) -> AnswerRow {
+    AnswerRow { at_ms: ms(d), day: day(d), off: None, price: Ok(p(close)), closed: true }
 }
 
 /// A row at `hours` after the start of `d`, off the day's boundary.
-fn off(d: &str, hours: i64) -> Row {
+fn off(d: &str, hours: i64) -> AnswerRow {
     let at_ms = ms(d) + hours * 3_600_000;
-    let (day, off) = super::super::rows::stamp(at_ms, super::super::format::Marks::Start).unwrap();
-    Row { at_ms, day, off, price: Ok(p(5.0)), closed: true }
+    let (day, off) = super::super::rows::stamp(at_ms, super::super::format::TimeMarks::Start).unwrap();
+    AnswerRow { at_ms, day, off, price: Ok(p(5.0)), closed: true }
 }
 
 /// Long after the days in these tests.
@@ -46,11 +46,11 @@ fn asked(first: &str, last: &str, paging: Paging) -> Asked {
     }
 }
 
-fn answers(rows: &[Row], first: &str, last: &str, paging: Paging) -> Vec<String> {
+fn answers(rows: &[AnswerRow], first: &str, last: &str, paging: Paging) -> Vec<String> {
     on(rows, &asked(first, last, paging))
 }
 
-fn on(rows: &[Row], asked: &Asked) -> Vec<String> {
+fn on(rows: &[AnswerRow], asked: &Asked) -> Vec<String> {
     match prove(rows, asked, later()) {
         Ok(days) => days.into_iter().map(|(_, a)| short(&a)).collect(),
         Err(e) => vec![format!("invalid: {e:?}")],
@@ -160,8 +160,8 @@ fn a_source_of_only_its_latest_candles_may_end_its_history_inside_the_stretch() 
 fn rows_a_factor_of_1000_away_say_the_unit_looks_wrong() {
     let seconds = |d: &str| {
         let at_ms = ms(d) / 1000;
-        let (day, off) = super::super::rows::stamp(at_ms, super::super::format::Marks::Start).unwrap();
-        Row { at_ms, day, off, price: Ok(p(1.0)), closed: true }
+        let (day, off) = super::super::rows::stamp(at_ms, super::super::format::TimeMarks::Start).unwrap();
+        AnswerRow { at_ms, day, off, price: Ok(p(1.0)), closed: true }
     };
     let got = prove(
         &[seconds("2020-01-01"), seconds("2020-01-02")],
@@ -171,9 +171,9 @@ fn rows_a_factor_of_1000_away_say_the_unit_looks_wrong() {
     assert!(matches!(got, Err(Invalid::Outside { unit: Some(Unit::TooSmall), .. })), "{got:?}");
     let thousandfold = |d: &str| {
         let at_ms = ms(d) * 1000;
-        Row {
+        AnswerRow {
             at_ms,
-            day: super::super::rows::stamp(at_ms, super::super::format::Marks::Start).unwrap().0,
+            day: super::super::rows::stamp(at_ms, super::super::format::TimeMarks::Start).unwrap().0,
             off: None,
             price: Ok(p(1.0)),
             closed: true,

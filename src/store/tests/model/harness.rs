@@ -4,7 +4,7 @@ use super::*;
 
 /// A task row as the checks compare it.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct Row {
+pub(super) struct TaskRow {
     pub(super) id: i64,
     pub(super) state: TaskState,
     pub(super) attempts: i64,
@@ -23,7 +23,7 @@ pub(super) struct Row {
 
 #[derive(Debug, Clone)]
 pub(super) struct Cell {
-    pub(super) row: Row,
+    pub(super) row: TaskRow,
     /// The close of the row in `prices`, if there should be one.
     pub(super) price: Option<f64>,
     /// The task as its current claim handed it out (while in progress).
@@ -157,7 +157,7 @@ impl Harness {
 
     /// Moves the cells that `pick` selects to queued (as the requeue
     /// functions do); returns how many.
-    pub(super) fn requeue(&mut self, pick: impl Fn(&Key, &Row) -> bool) -> usize {
+    pub(super) fn requeue(&mut self, pick: impl Fn(&Key, &TaskRow) -> bool) -> usize {
         let mut n = 0;
         for (key, cell) in &mut self.cells {
             if pick(key, &cell.row) {
