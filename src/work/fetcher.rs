@@ -34,14 +34,6 @@ const RECHECK: Duration = Duration::from_secs(3600);
 /// any transient failure.
 const MAX_FOLLOW_UPS: usize = 8;
 
-/// What a failed request makes of a batch's tasks.
-enum Failure {
-    /// The same outcome for each (a permanent error, a pause asked for).
-    Final(Outcome),
-    /// Another attempt, for all of them at `at` (ms since the epoch).
-    Again { error: String, at: i64 },
-}
-
 pub(super) struct Fetcher {
     pub shared: Arc<Shared>,
     pub opts: WorkOptions,
@@ -147,16 +139,16 @@ impl Fetcher {
         let answer = match result {
             Ok(answer) => answer,
             Err(e) => {
-                let failure = self.failure(lane, &open[0], e);
+                let outcome = self.outcome_of_error(lane, &open[0], e);
                 done.extend(open.into_iter().map(|task| {
                     // One answer, one outcome: the batch is asked again
                     // together, at one time (one backoff, not a jitter of
                     // its own for each task, which would split the batch into
                     // many requests); each task's own attempts decide
                     // whether this was its last.
-                    let outcome = match &failure {
-                        Failure::Again { error, at } => self.again(&task, error.clone(), *at),
-                        Failure::Final(outcome) => outcome.clone(),
+                    let outcome = match &outcome {
+                        Outcome::Retry { error, at } => self.again(&task, error.clone(), *at),
+                        outcome => outcome.clone(),
                     };
                     Completion { task, outcome }
                 }));
@@ -219,11 +211,13 @@ impl Fetcher {
     }
 
     /// What a failed request makes of the tasks it asked for: the same
-    /// final outcome for each, or another attempt for all at one time.
-    fn failure(&self, lane: &Lane, first: &Task, e: FetchError) -> Failure {
+    /// outcome for each (a permanent error, a pause asked for), or
+    /// `Retry`: another attempt for all of them at `at`, which each task's
+    /// own attempts turn into a retry, a cool-down or a failure (`again`).
+    fn outcome_of_error(&self, lane: &Lane, first: &Task, e: FetchError) -> Outcome {
         let backoff = || super::backoff(self.opts.retry_delay, self.opts.max_retry_delay, first.attempts);
         match e {
-            FetchError::Permanent(error) => Failure::Final(Outcome::Failed { error }),
+            FetchError::Permanent(error) => Outcome::Failed { error },
             FetchError::RateLimited { message, retry_after } => {
                 // A limit (a status or a body, a time or none) is the
                 // server's pace, not the task's failure: every worker on the
@@ -234,7 +228,7 @@ impl Fetcher {
                     Some(wait) => self.pause(lane, wait, MIN_PAUSE),
                     None => self.pause(lane, Duration::ZERO, self.opts.retry_delay.max(MIN_BACKOFF)),
                 };
-                Failure::Final(Outcome::Defer { error: message, at })
+                Outcome::Defer { error: message, at }
             }
             FetchError::Banned { message, retry_after } => {
                 // An IP ban: nobody asks this source again until it ends,
@@ -242,9 +236,9 @@ impl Fetcher {
                 // does not say how long).
                 let at = self.pause(lane, retry_after.unwrap_or(Duration::from_secs(60)), MIN_PAUSE);
                 lane.banned.store(true, Ordering::Relaxed);
-                Failure::Final(Outcome::Defer { error: message, at })
+                Outcome::Defer { error: message, at }
             }
-            e => Failure::Again { error: e.to_string(), at: clock::after(now_ms(), backoff()) },
+            e => Outcome::Retry { error: e.to_string(), at: clock::after(now_ms(), backoff()) },
         }
     }
 

@@ -128,7 +128,7 @@ impl Batch {
             b.errors.push(to.error.map(str::to_string));
             b.at.push(to.due.next_attempt_at(&db_time));
             b.finished.push(to.finishes());
-            b.failures.push(to.failure.map(|f| f.name()));
+            b.failures.push(to.failure());
             b.rounds.push(i32::from(to.next_round));
             let (price, change) = match to.price {
                 PriceChange::Store(p) => ([p.open, p.high, p.low, p.close, p.volume], 1),

@@ -99,9 +99,9 @@ fn a_failure_is_permanent_or_transient_and_only_a_transient_one_starts_a_round()
         Outcome::Retry { error: "502".into(), at: 1 },
     ]
     .iter()
-    .map(|o| (Transition::of(o).failure, Transition::of(o).next_round))
+    .map(|o| (Transition::of(o).failure(), Transition::of(o).next_round))
     .collect();
-    assert_eq!(kinds, [(Some(Failure::Permanent), false), (Some(Failure::Transient), true), (None, false)]);
+    assert_eq!(kinds, [(Some("permanent"), false), (Some("transient"), true), (None, false)]);
 }
 
 #[test]

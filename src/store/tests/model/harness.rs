@@ -143,8 +143,8 @@ impl Harness {
             Due::At(at) => row.next_attempt_at = at,
         }
         row.finished |= to.finishes();
-        if let Some(f) = to.failure {
-            row.failure = Some(f.name().to_string());
+        if let Some(f) = to.failure() {
+            row.failure = Some(f.to_string());
         }
         row.rounds += i64::from(to.next_round);
         match to.price {
