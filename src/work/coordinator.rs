@@ -15,7 +15,7 @@ use crate::store::{Completion, Store, Task};
 /// How long a result may wait for others to share its commit.
 const GROUP_COMMIT: Duration = Duration::from_millis(5);
 /// The most results one commit takes.
-const MAX_BATCH: usize = 1024;
+const MAX_COMMIT: usize = 1024;
 
 /// How often another process's recorded pause is looked up.
 const PAUSE_POLL: Duration = Duration::from_millis(100);
@@ -42,7 +42,7 @@ pub(super) struct Coordinator<'a> {
     /// commit are made.
     pace: usize,
     /// Results received, waiting for their commit.
-    batch: Vec<Completion>,
+    received: Vec<Completion>,
     /// The last batch of a claim that had more tasks behind it, held back
     /// until the next claim brings the rest of its days: cut at a claim's
     /// edge, a batch would cost one more request.
@@ -77,7 +77,7 @@ impl<'a> Coordinator<'a> {
             pause_polled: None,
             outstanding: 0,
             pace: 0,
-            batch: Vec::new(),
+            received: Vec::new(),
             tail: None,
             halt: None,
             last_renewal: Instant::now(),
@@ -137,7 +137,7 @@ impl<'a> Coordinator<'a> {
     fn top_up(&mut self) -> Result<()> {
         let workers = self.opts.workers.max(1);
         let per_run = self.shared.lanes.iter().map(|l| l.source.max_days().max(1) as usize).max().unwrap_or(1);
-        let target = workers * per_run + (workers * per_run).max(2 * self.pace).min(MAX_BATCH * per_run);
+        let target = workers * per_run + (workers * per_run).max(2 * self.pace).min(MAX_COMMIT * per_run);
         if self.outstanding > target - (target / 4).max(1) {
             return Ok(());
         }
@@ -197,15 +197,15 @@ impl<'a> Coordinator<'a> {
     /// meanwhile), so that one transaction commits the lot.
     fn gather(&mut self) -> Result<()> {
         match self.done_rx.recv_timeout(Duration::from_millis(100)) {
-            Ok(c) => self.batch.extend(c),
+            Ok(c) => self.received.extend(c),
             Err(RecvTimeoutError::Timeout) => return Ok(()),
             Err(RecvTimeoutError::Disconnected) => bail!("every fetcher thread stopped unexpectedly"),
         }
         let deadline = Instant::now() + GROUP_COMMIT;
         // A batch's results come together, and commit together.
-        while self.batch.len() < self.outstanding.min(MAX_BATCH) {
+        while self.received.len() < self.outstanding.min(MAX_COMMIT) {
             match self.done_rx.recv_deadline(deadline) {
-                Ok(c) => self.batch.extend(c),
+                Ok(c) => self.received.extend(c),
                 Err(_) => break,
             }
         }
@@ -214,14 +214,14 @@ impl<'a> Coordinator<'a> {
 
     /// Writes the gathered results in one transaction, and counts them.
     fn commit(&mut self, observer: &dyn Observer, total: u64) -> Result<()> {
-        if self.batch.is_empty() {
+        if self.received.is_empty() {
             return Ok(());
         }
-        let applied = self.store.complete(&self.batch)?;
-        self.outstanding -= self.batch.len();
-        self.pace = self.batch.len().max(self.pace * 7 / 8);
-        let batch = std::mem::take(&mut self.batch);
-        for (c, applied) in batch.into_iter().zip(applied) {
+        let applied = self.store.complete(&self.received)?;
+        self.outstanding -= self.received.len();
+        self.pace = self.received.len().max(self.pace * 7 / 8);
+        let received = std::mem::take(&mut self.received);
+        for (c, applied) in received.into_iter().zip(applied) {
             if applied {
                 self.summary.by_source(&c.task, &c.outcome);
                 if let Some(error) = self.summary.tally(c.outcome) {
