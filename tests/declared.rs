@@ -4,7 +4,7 @@
 
 use chrono::Datelike;
 use pricequeue::error::OK;
-use pricequeue::server::venues;
+use pricequeue::server::stand_ins;
 
 use super::Sandbox;
 use crate::common::day;
@@ -59,7 +59,7 @@ fn the_readme_s_three_declarations_run_as_written_and_store_what_the_apis_serve(
             "SELECT open, high, low, close, volume FROM prices WHERE exchange = ?1 AND symbol = ?2 AND day = ?3",
             &[&source, &symbol, &d],
         );
-        match venues::expected(&source, &symbol, d) {
+        match stand_ins::expected(&source, &symbol, d) {
             // A stock has no price on a weekend: no data.
             Some(_) if source == "alphavantage" && d.weekday().number_from_monday() > 5 => {
                 assert_eq!((state.as_str(), price), ("no_data", None), "{source} {symbol} {d}")

@@ -4,7 +4,7 @@
 //! queued for it.
 
 use pricequeue::error::OK;
-use pricequeue::server::venues;
+use pricequeue::server::stand_ins;
 
 use super::Sandbox;
 use crate::common::{day, Running};
@@ -76,7 +76,7 @@ fn the_host_without_the_key_leaves_the_tasks_queued_for_the_one_with_it() {
     );
     assert_eq!(rows.len(), 31);
     for (d, state, close) in rows {
-        let want = venues::expected("alphavantage", "IBM", day(&d))
+        let want = stand_ins::expected("alphavantage", "IBM", day(&d))
             .filter(|_| chrono::Datelike::weekday(&day(&d)).number_from_monday() <= 5)
             .map(|p| p.close);
         let expect_state = if want.is_some() { "done" } else { "no_data" };

@@ -25,7 +25,7 @@ mod secrets_cli;
 mod serve;
 mod shell;
 // The stand-ins of the real price APIs, read by ccxt.
-mod venues;
+mod stand_ins;
 // The web page, in a browser.
 mod ui;
 

@@ -5,7 +5,7 @@
 
 use chrono::{Duration as Days, Utc};
 use pricequeue::error::{ERROR, MISSING, OK};
-use pricequeue::server::{venues, Fault, FaultRule, ServerOptions};
+use pricequeue::server::{stand_ins, Fault, FaultRule, ServerOptions};
 
 use super::Sandbox;
 use crate::common::{counts_agree, day, Output};
@@ -118,7 +118,7 @@ fn all_stored(sb: &Sandbox, c: &Case) {
     );
     assert_eq!(rows.len(), 20, "{}", c.source);
     for (d, state, close) in rows {
-        match venues::expected(c.data, c.symbol, day(&d)) {
+        match stand_ins::expected(c.data, c.symbol, day(&d)) {
             Some(p) => assert_eq!((state.as_str(), close), ("done", Some(p.close)), "{} {d}", c.source),
             None => assert_eq!((state.as_str(), close), ("no_data", None), "{} {d}", c.source),
         }
@@ -275,7 +275,7 @@ fn kraken_s_last_row_is_its_open_candle_whatever_its_day() {
     // documentation, is a day that ended long ago.
     let Some(sb) = with(vec![FaultRule::first(Fault::Unclosed, 1)]) else { return };
     let today = Utc::now().date_naive();
-    let last = today - Days::days(venues::KRAKEN_LAG_DAYS);
+    let last = today - Days::days(stand_ins::KRAKEN_LAG_DAYS);
     let c = Case { to: last.to_string(), ..case("kraken", "XBTUSD", "/0/public/OHLC") };
     fetch(&sb, &c, &[]).expect_code(OK);
     let (state, failure, error): (String, Option<String>, String) =

@@ -4,7 +4,7 @@
 
 use chrono::{Duration, Utc};
 use pricequeue::error::OK;
-use pricequeue::server::{data, venues};
+use pricequeue::server::{data, stand_ins};
 
 use super::Sandbox;
 use crate::common::day;
@@ -37,7 +37,7 @@ fn one_work_fetches_a_queue_of_three_sources_each_task_from_its_own() {
     for (source, exchange, symbol, d, close) in rows {
         let want = match source.as_str() {
             "cryptodb" => data::price(&exchange, &symbol, day(&d)).map(|p| p.close),
-            _ => venues::expected(&source, &symbol, day(&d)).map(|p| p.close),
+            _ => stand_ins::expected(&source, &symbol, day(&d)).map(|p| p.close),
         };
         assert_eq!(close, want, "{source} {exchange} {symbol} {d}");
     }

@@ -10,7 +10,7 @@
 
 use chrono::{Duration as Days, Utc};
 use pricequeue::error::{FAILED, OK};
-use pricequeue::server::{venues, Fault, FaultRule, ServerOptions};
+use pricequeue::server::{stand_ins, Fault, FaultRule, ServerOptions};
 
 use super::Sandbox;
 use crate::common::day;
@@ -138,7 +138,7 @@ fn fetch(fault: Fault, case: &Case, kraken_ago: i64) -> Option<Got> {
 fn nothing_false(case: &Case, got: &Got) {
     assert_eq!(got.days.len(), 20, "{}: {}", case.source, got.stderr);
     for (d, state, close, _) in &got.days {
-        let want = venues::expected(case.source, case.symbol, day(d)).map(|p| p.close);
+        let want = stand_ins::expected(case.source, case.symbol, day(d)).map(|p| p.close);
         assert!(want.is_some(), "{} {d}: the stand-in has a price every day", case.source);
         assert_ne!(state, "no_data", "{} {d}: no answer showed it empty: {}", case.source, got.stderr);
         if state == "done" {

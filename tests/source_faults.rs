@@ -5,7 +5,7 @@
 
 use chrono::{Duration as Days, Utc};
 use pricequeue::error::{FAILED, OK, USAGE};
-use pricequeue::server::{venues, Fault, FaultRule, RetryAfter, ServerOptions};
+use pricequeue::server::{stand_ins, Fault, FaultRule, RetryAfter, ServerOptions};
 
 use super::Sandbox;
 use crate::common::day;
@@ -46,7 +46,7 @@ fn all_stored(sb: &Sandbox, source: &str, symbol: &str) {
     );
     assert!(!rows.is_empty());
     for (d, state, close) in rows {
-        match venues::expected(source, symbol, day(&d)) {
+        match stand_ins::expected(source, symbol, day(&d)) {
             Some(p) => assert_eq!((state.as_str(), close), ("done", Some(p.close)), "{source} {symbol} {d}"),
             None => assert_eq!((state.as_str(), close), ("no_data", None), "{source} {symbol} {d}"),
         }

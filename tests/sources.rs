@@ -4,7 +4,7 @@
 //! second run asks for nothing.
 
 use chrono::{Duration, NaiveDate, Utc};
-use pricequeue::server::venues;
+use pricequeue::server::stand_ins;
 
 use super::Sandbox;
 use crate::common::day;
@@ -35,7 +35,7 @@ fn backfill(source: &Source, symbols: &[&str], from: NaiveDate, to: NaiveDate) {
     let out = sb.run(&args).expect_code(0);
     let summary = out.summary();
     assert_eq!(summary["failed"], 0, "{summary}");
-    if venues::history_days(source.name).is_some() {
+    if stand_ins::history_days(source.name).is_some() {
         assert!(out.stderr.contains("outside the source's history"), "the summary counts them: {}", out.stderr);
         let outside = sb.count("SELECT count(*) FROM tasks WHERE state = 'outside_history'");
         assert!(outside > 0, "{summary}");
@@ -52,7 +52,7 @@ fn backfill(source: &Source, symbols: &[&str], from: NaiveDate, to: NaiveDate) {
         // whose history starts inside the range (the days before its first
         // row asked again, for exactly them), or whose days without trades
         // fall at an end of a run, once a run.
-        let gaps = venues::pairs(source.name).iter().any(|p| p.symbol == *symbol && p.gaps);
+        let gaps = stand_ins::pairs(source.name).iter().any(|p| p.symbol == *symbol && p.gaps);
         let allowed = if gaps { 2 * fewest + 1 } else { fewest + 1 };
         assert!(
             asked as i64 <= allowed,
@@ -61,7 +61,7 @@ fn backfill(source: &Source, symbols: &[&str], from: NaiveDate, to: NaiveDate) {
         );
     }
     // The latest n days, today included.
-    let history = venues::history_days(source.name).map(|n| Utc::now().date_naive() - Duration::days(n - 1));
+    let history = stand_ins::history_days(source.name).map(|n| Utc::now().date_naive() - Duration::days(n - 1));
     for symbol in symbols {
         let mut stored = 0;
         for d in from.iter_days().take_while(|d| *d <= to) {
@@ -82,7 +82,7 @@ fn backfill(source: &Source, symbols: &[&str], from: NaiveDate, to: NaiveDate) {
                 assert_eq!((state.as_str(), price), ("outside_history", None), "{} {symbol} {d}", source.name);
                 continue;
             }
-            match venues::expected(source.name, symbol, d) {
+            match stand_ins::expected(source.name, symbol, d) {
                 Some(p) => {
                     stored += 1;
                     assert_eq!(state, "done", "{} {symbol} {d}", source.name);
@@ -94,7 +94,7 @@ fn backfill(source: &Source, symbols: &[&str], from: NaiveDate, to: NaiveDate) {
             }
         }
         assert!(stored > 0, "{} {symbol}: nothing to compare", source.name);
-        if let Some(first) = venues::first_day(source.name, symbol).filter(|f| *f > from && *f <= to) {
+        if let Some(first) = stand_ins::first_day(source.name, symbol).filter(|f| *f > from && *f <= to) {
             let before: i64 = sb.one(
                 "SELECT count(*) FROM tasks WHERE exchange = ?1 AND symbol = ?2 AND day < ?3 AND state = 'no_data'",
                 &[&source.name, symbol, &first],

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use pricequeue::server::{venues, Server, ServerOptions};
+use pricequeue::server::{stand_ins, Server, ServerOptions};
 use pricequeue::source::Declarations;
 
 use crate::command::measure;
@@ -29,7 +29,7 @@ pub fn run(dir: &Path) {
     for (source, candles, max_days, ccxt_quote) in
         [("binance", "/api/v3/klines", 1000, "USDT"), ("coinbase", "/products/", 299, "USD")]
     {
-        let pairs: Vec<&str> = venues::pairs(source).iter().filter(|p| !p.gaps).map(|p| p.symbol).take(10).collect();
+        let pairs: Vec<&str> = stand_ins::pairs(source).iter().filter(|p| !p.gaps).map(|p| p.symbol).take(10).collect();
         let symbols = pairs.join(",");
         let fewest = pairs.len() as i64 * ((DAYS + max_days - 1) / max_days);
 

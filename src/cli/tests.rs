@@ -55,7 +55,7 @@ fn the_help_of_serve_names_every_fault() {
     let fault = serve.get_arguments().find(|a| a.get_id() == "faults").expect("--fault");
     let help = fault.get_long_help().or(fault.get_help()).expect("its help").to_string();
     let words: Vec<&str> = help.split(|c: char| c.is_whitespace() || ",.;(".contains(c)).collect();
-    for fault in Fault::ALL.into_iter().chain(Fault::VENUE).chain(Fault::RANGE) {
+    for fault in Fault::ALL.into_iter().chain(Fault::STAND_IN).chain(Fault::RANGE) {
         assert!(words.contains(&fault.name()), "--fault's help lacks {}: {help}", fault.name());
     }
 }

@@ -8,15 +8,15 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 
 use super::open::open_selection;
-use super::{Env, Run};
+use super::{Env, Execute};
 use crate::cli::{ChartArgs, ChartOutput};
 use crate::error::{Exit, Usage};
 use crate::report::chart::{self, ChartData, Style};
 use crate::resolve::ReportAsk;
 use crate::selection::{Pair, Selection};
 
-impl Run for ChartArgs {
-    fn run(&self, env: &Env) -> Result<Exit> {
+impl Execute for ChartArgs {
+    fn execute(&self, env: &Env) -> Result<Exit> {
         // A name given is one name; one left open is filled in from the
         // database, as in `query`: `--symbol BTCUSDT` alone is the one
         // pair of that symbol with tasks.

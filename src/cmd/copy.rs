@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Result};
 
-use super::{handle_signals, Env, Run, STOP};
+use super::{handle_signals, Env, Execute, STOP};
 use crate::cli::CopyArgs;
 use crate::error::{Exit, Usage};
 use crate::store::copy::{Imported, Key};
@@ -17,8 +17,8 @@ use crate::store::{Create, Location, Options, Store};
 /// hundred commits, small enough that a stop loses little.
 const CHUNK: usize = 5_000;
 
-impl Run for CopyArgs {
-    fn run(&self, env: &Env) -> Result<Exit> {
+impl Execute for CopyArgs {
+    fn execute(&self, env: &Env) -> Result<Exit> {
         handle_signals()?;
         let (from, to) = (Location::from(self.from.clone()), Location::from(self.to.clone()));
         if same_database(&from, &to) {

@@ -3,7 +3,7 @@ use std::io::{self, IsTerminal};
 use anyhow::Result;
 
 use super::open::open_selection;
-use super::{Env, Run};
+use super::{Env, Execute};
 use crate::cli::CoverageArgs;
 use crate::error::Exit;
 use crate::report;
@@ -12,8 +12,8 @@ use crate::report;
 /// given: what most terminals and mail readers show without wrapping.
 const DEFAULT_WIDTH: usize = 100;
 
-impl Run for CoverageArgs {
-    fn run(&self, env: &Env) -> Result<Exit> {
+impl Execute for CoverageArgs {
+    fn execute(&self, env: &Env) -> Result<Exit> {
         let Some((store, sel)) = open_selection(env, &self.selection.ask())? else { return Ok(Exit::Incomplete) };
         let stdout = io::stdout();
         let terminal = stdout.is_terminal();

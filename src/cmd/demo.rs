@@ -7,7 +7,7 @@ use super::demo_output::{program, Shortened, ROWS};
 use super::enqueue::enqueue;
 use super::summary::summary_line;
 use super::work::start;
-use super::{Env, Run};
+use super::{Env, Execute};
 use crate::cli::DemoArgs;
 use crate::error::Exit;
 use crate::report::{self, Format};
@@ -17,8 +17,8 @@ use crate::source::{self, Declarations, Timeouts};
 use crate::store::{self, Create, Location, Store, TaskState};
 use crate::work::{default_workers, WorkOptions};
 
-impl Run for DemoArgs {
-    fn run(&self, env: &Env) -> Result<Exit> {
+impl Execute for DemoArgs {
+    fn execute(&self, env: &Env) -> Result<Exit> {
         // Only an explicit --db moves the demo: PRICEQUEUE_DB names the
         // user's real database, which the demo must never replace.
         let db = if env.db_on_command_line { env.db() } else { Location::from("demo.db") };
@@ -85,7 +85,7 @@ impl Run for DemoArgs {
         writeln!(out, "\n== status: {} of {} tasks ==", states.join(", "), counts.total())?;
         writeln!(out, "\n== query: the prices, then the missing report ==\n")?;
         let mut short = Shortened::new(&mut out, ROWS);
-        report::query(&store, &sel, Format::Table, false, report::Rows::Runs, &mut short)?;
+        report::query(&store, &sel, Format::Table, false, report::Listing::Spans, &mut short)?;
         short.finish()?;
         let (kind, shell, flag) =
             if db.is_postgres() { ("a PostgreSQL", "psql", " -c") } else { ("an SQLite", "sqlite3", "") };

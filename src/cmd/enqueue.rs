@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::{confirmed, plural, sources, Env, Run};
+use super::{confirmed, plural, sources, Env, Execute};
 use crate::cli::{EnqueueArgs, QueueSelectionArgs};
 use crate::clock;
 use crate::error::Exit;
@@ -11,8 +11,8 @@ use crate::selection::Selection;
 use crate::source::{Declarations, PriceSource};
 use crate::store::{Create, Store};
 
-impl Run for EnqueueArgs {
-    fn run(&self, env: &Env) -> Result<Exit> {
+impl Execute for EnqueueArgs {
+    fn execute(&self, env: &Env) -> Result<Exit> {
         let known = sources::declarations(env);
         let source = sources::open_to_queue(env, &known, &self.selection.source, 1)?;
         let sel = resolve::queue_selection(&self.selection, source.as_ref(), &known.decls.names())?;

@@ -3,18 +3,18 @@ use anyhow::Result;
 use super::enqueue::{all_confirmed, enqueue, take_over};
 use super::progress::Left;
 use super::summary::{broken_sources, exit_code, print};
-use super::{plural, sources, Env, Run};
+use super::{plural, sources, Env, Execute};
 use crate::cli::FetchArgs;
 use crate::error::Exit;
 use crate::resolve;
 use crate::store::{Create, Store};
 use crate::work::WorkOptions;
 
-impl Run for FetchArgs {
+impl Execute for FetchArgs {
     /// Queues the selection, then works on it, and on it alone: the rest
     /// of the queue is `work`'s. The source is opened once, to check the
     /// names and to fetch.
-    fn run(&self, env: &Env) -> Result<Exit> {
+    fn execute(&self, env: &Env) -> Result<Exit> {
         let known = sources::declarations(env);
         let asked = &self.selection;
         let options = self.work.options();

@@ -1,4 +1,4 @@
-//! The subcommands, one file each, all behind [`Run`].
+//! The subcommands, one file each, all behind [`Execute`].
 
 mod chart;
 mod copy;
@@ -78,8 +78,8 @@ impl Env {
 }
 
 /// A subcommand: runs, and returns its exit code.
-pub trait Run {
-    fn run(&self, env: &Env) -> Result<Exit>;
+pub trait Execute {
+    fn execute(&self, env: &Env) -> Result<Exit>;
 }
 
 /// Set by the first Ctrl-C or SIGTERM: stop claiming, finish what is in flight.
@@ -128,22 +128,22 @@ pub fn main() -> Result<Exit> {
         },
     };
     match &cli.command {
-        Command::Enqueue(c) => c.run(&env),
-        Command::Work(c) => c.run(&env),
-        Command::Fetch(c) => c.run(&env),
-        Command::Status(c) => c.run(&env),
-        Command::Query(c) => c.run(&env),
-        Command::Coverage(c) => c.run(&env),
-        Command::Chart(c) => c.run(&env),
-        Command::Retry(c) => c.run(&env),
-        Command::Remove(c) => c.run(&env),
-        Command::Sql(c) => c.run(&env),
-        Command::Serve(c) => c.run(&env),
-        Command::Ui(c) => c.run(&env),
-        Command::Completions(c) => c.run(&env),
-        Command::Man(c) => c.run(&env),
-        Command::Demo(c) => c.run(&env),
-        Command::Copy(c) => c.run(&env),
+        Command::Enqueue(c) => c.execute(&env),
+        Command::Work(c) => c.execute(&env),
+        Command::Fetch(c) => c.execute(&env),
+        Command::Status(c) => c.execute(&env),
+        Command::Query(c) => c.execute(&env),
+        Command::Coverage(c) => c.execute(&env),
+        Command::Chart(c) => c.execute(&env),
+        Command::Retry(c) => c.execute(&env),
+        Command::Remove(c) => c.execute(&env),
+        Command::Sql(c) => c.execute(&env),
+        Command::Serve(c) => c.execute(&env),
+        Command::Ui(c) => c.execute(&env),
+        Command::Completions(c) => c.execute(&env),
+        Command::Man(c) => c.execute(&env),
+        Command::Demo(c) => c.execute(&env),
+        Command::Copy(c) => c.execute(&env),
     }
 }
 

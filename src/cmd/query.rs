@@ -2,18 +2,18 @@ use std::io;
 
 use anyhow::Result;
 
-use super::{Env, Run};
+use super::{Env, Execute};
 use crate::cli::QueryArgs;
 use crate::error::Exit;
-use crate::report::{self, Format, Rows};
+use crate::report::{self, Format, Listing};
 
-impl Run for QueryArgs {
-    fn run(&self, env: &Env) -> Result<Exit> {
+impl Execute for QueryArgs {
+    fn execute(&self, env: &Env) -> Result<Exit> {
         let Some((store, sel)) = super::open::open_selection(env, &self.selection.ask())? else {
             return Ok(Exit::Incomplete);
         };
-        let rows = if self.each_day { Rows::Days } else { Rows::Runs };
-        let totals = report::query(&store, &sel, self.format, self.missing, rows, io::stdout().lock())?;
+        let listing = if self.each_day { Listing::Days } else { Listing::Spans };
+        let totals = report::query(&store, &sel, self.format, self.missing, listing, io::stdout().lock())?;
         if self.format != Format::Table {
             super::log(&totals.line());
         }

@@ -3,15 +3,15 @@
 
 use anyhow::Result;
 
-use super::{confirmed, plural, Env, Run};
+use super::{confirmed, plural, Env, Execute};
 use crate::cli::RemoveArgs;
 use crate::dates;
 use crate::error::{Exit, Usage};
 use crate::resolve;
 use crate::store::{Create, Store};
 
-impl Run for RemoveArgs {
-    fn run(&self, env: &Env) -> Result<Exit> {
+impl Execute for RemoveArgs {
+    fn execute(&self, env: &Env) -> Result<Exit> {
         let asked = self.selection.ask();
         // A selection left open is everything in the database: never by
         // accident, so it must be named (`--exchange all`).

@@ -1,14 +1,14 @@
 use anyhow::Result;
 
-use super::{plural, Env, Run};
+use super::{plural, Env, Execute};
 use crate::cli::RetryArgs;
 use crate::dates;
 use crate::error::Exit;
 use crate::resolve;
 use crate::store::{Create, Store};
 
-impl Run for RetryArgs {
-    fn run(&self, env: &Env) -> Result<Exit> {
+impl Execute for RetryArgs {
+    fn execute(&self, env: &Env) -> Result<Exit> {
         let asked = self.selection.ask();
         if let (Some(from), Some(to)) = (asked.from, asked.to) {
             dates::check_range(from, to)?;

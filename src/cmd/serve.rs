@@ -1,12 +1,12 @@
 use anyhow::{Context, Result};
 
-use super::{Env, Run};
+use super::{Env, Execute};
 use crate::cli::ServeArgs;
 use crate::error::Exit;
 use crate::server::{data, RetryAfter, Server, ServerOptions};
 
-impl Run for ServeArgs {
-    fn run(&self, _env: &Env) -> Result<Exit> {
+impl Execute for ServeArgs {
+    fn execute(&self, _env: &Env) -> Result<Exit> {
         let options = ServerOptions {
             latency: self.latency,
             latency_jitter: self.latency_jitter,
@@ -45,7 +45,7 @@ impl Run for ServeArgs {
             server.url(),
             data::EXCHANGES.len(),
             data::SYMBOLS.len(),
-            crate::server::venues::SOURCES.iter().map(|(s, _)| *s).collect::<Vec<_>>().join(", ")
+            crate::server::stand_ins::SOURCES.iter().map(|(s, _)| *s).collect::<Vec<_>>().join(", ")
         ));
         if let Some(user) = self.basic_auth.as_deref().map(|a| a.split(':').next().unwrap_or("")) {
             // The password is the user's to remember: never printed.

@@ -5,12 +5,12 @@ use std::io::{self, Write};
 
 use anyhow::{Context, Result};
 
-use super::{Env, Run};
+use super::{Env, Execute};
 use crate::cli::{CompletionsArgs, ManArgs};
 use crate::error::Exit;
 
-impl Run for CompletionsArgs {
-    fn run(&self, _env: &Env) -> Result<Exit> {
+impl Execute for CompletionsArgs {
+    fn execute(&self, _env: &Env) -> Result<Exit> {
         // Made in memory first: clap_complete panics when its writer fails
         // (a closed pipe, a full disk), where a command must not.
         let mut script = Vec::new();
@@ -19,8 +19,8 @@ impl Run for CompletionsArgs {
     }
 }
 
-impl Run for ManArgs {
-    fn run(&self, _env: &Env) -> Result<Exit> {
+impl Execute for ManArgs {
+    fn execute(&self, _env: &Env) -> Result<Exit> {
         let mut page = Vec::new();
         clap_mangen::Man::new(crate::cli::command()).render(&mut page)?;
         // The subcommands, each in a section of the same page.

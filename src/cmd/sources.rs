@@ -130,13 +130,13 @@ pub(super) fn open_to_work(
         let kept = Declarations::parse(&text, &format!("the declaration of {name} kept in the database"))?;
         decls.merge(kept)?;
     }
-    let mut pending = store.pending_sources()?;
+    let mut by_source = store.waiting_by_source()?;
     if let Some(sel) = within {
         let asked: BTreeSet<String> = store.sources_in(sel)?.into_iter().flat_map(|(_, _, names)| names).collect();
-        pending.retain(|(name, _)| asked.contains(name));
+        by_source.retain(|(name, _)| asked.contains(name));
     }
     let mut sources = Vec::new();
-    for (name, waiting) in pending {
+    for (name, waiting) in by_source {
         if let Some(source) = opened.as_ref().filter(|s| s.name() == name) {
             sources.push(Arc::clone(source));
             continue;

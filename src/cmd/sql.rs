@@ -3,14 +3,14 @@ use std::io;
 
 use anyhow::Result;
 
-use super::{handle_signals, Env, Run, STOP};
+use super::{handle_signals, Env, Execute, STOP};
 use crate::cli::SqlArgs;
 use crate::error::Exit;
 use crate::report::Output;
 use crate::store::{self, Stopped};
 
-impl Run for SqlArgs {
-    fn run(&self, env: &Env) -> Result<Exit> {
+impl Execute for SqlArgs {
+    fn execute(&self, env: &Env) -> Result<Exit> {
         // Ctrl-C and SIGTERM stop the statement (the progress handler sees STOP).
         handle_signals()?;
         // Both callbacks write to the same output: the header, then rows.

@@ -3,7 +3,7 @@ use std::io;
 use anyhow::Result;
 use chrono::NaiveDate;
 
-use super::{Env, Run};
+use super::{Env, Execute};
 use crate::cli::StatusArgs;
 use crate::error::Exit;
 use crate::report::{self, Only};
@@ -11,8 +11,8 @@ use crate::resolve::{self, ReportAsk};
 use crate::selection::Selection;
 use crate::store::{Create, Store};
 
-impl Run for StatusArgs {
-    fn run(&self, env: &Env) -> Result<Exit> {
+impl Execute for StatusArgs {
+    fn execute(&self, env: &Env) -> Result<Exit> {
         let store = Store::open(&env.store(Create::ReadOnly))?;
         super::open::note_immutable(&store, env);
         if self.recount {

@@ -1,13 +1,13 @@
 use anyhow::Result;
 
-use super::{handle_signals, Env, Run, STOP};
+use super::{handle_signals, Env, Execute, STOP};
 use crate::cli::UiArgs;
 use crate::error::Exit;
 use crate::store::{Create, Store};
 use crate::ui;
 
-impl Run for UiArgs {
-    fn run(&self, env: &Env) -> Result<Exit> {
+impl Execute for UiArgs {
+    fn execute(&self, env: &Env) -> Result<Exit> {
         handle_signals()?;
         // Off loopback, every request must carry a token: the user's, or one made now.
         let token = match (&self.token, self.addr.ip().is_loopback()) {

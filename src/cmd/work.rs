@@ -5,7 +5,7 @@ use anyhow::Result;
 use super::plural;
 use super::progress::{Left, Remaining, Reporter, Unpublished};
 use super::summary::{broken_sources, exit_code, print};
-use super::{handle_signals, Env, Run, STOP};
+use super::{handle_signals, Env, Execute, STOP};
 use crate::cli::WorkArgs;
 use crate::error::Exit;
 use crate::source::PriceSource;
@@ -16,8 +16,8 @@ use crate::work::{self, default_workers, Summary, WorkOptions};
 /// extra requests only queue up at the server.
 const MANY_WORKERS: usize = 64;
 
-impl Run for WorkArgs {
-    fn run(&self, env: &Env) -> Result<Exit> {
+impl Execute for WorkArgs {
+    fn execute(&self, env: &Env) -> Result<Exit> {
         let store = Store::open(&env.store(Create::No).synchronous(self.synchronous))?;
         let queue = store.clone();
         let remaining = Box::new(move || queue.counts().map(|c| Left::of(&c)));

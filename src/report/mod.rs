@@ -11,6 +11,6 @@ mod status;
 pub use crate::words::plural;
 pub use coverage::{coverage, Bucket, DayCounts, Grid, GridRow, Mark};
 pub use output::{Format, Output, Value};
-pub use query::{query, QueryTotals, Rows};
+pub use query::{query, Listing, QueryTotals};
 pub use sources::PairSources;
 pub use status::{status, Only};

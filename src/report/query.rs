@@ -49,9 +49,9 @@ impl QueryTotals {
 }
 
 const PRICE_COLUMNS: &[&str] = &["exchange", "symbol", "day", "open", "high", "low", "close", "volume", "fetched_at"];
-/// The missing report in the machine formats, a row per run of days: its
+/// The missing report in the machine formats, a row per span of days: its
 /// first day where a row per day had its day, and what was added after
-/// what was there before (the task's source, then the run's last day and
+/// what was there before (the task's source, then the span's last day and
 /// its length), so that reading columns by position keeps working.
 const MISSING_COLUMNS: &[&str] = &["exchange", "symbol", "day", "reason", "error", "source", "last_day", "days"];
 /// In a table, the error is folded into the reason, the last and widest
@@ -61,23 +61,23 @@ const MISSING_TABLE_SOURCES: &[&str] = &["exchange", "symbol", "days", "source",
 
 /// How the missing report lists its cells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Rows {
-    /// A row per run of consecutive days of a pair with one reason.
+pub enum Listing {
+    /// A row per span: consecutive days of a pair with one reason.
     #[default]
-    Runs,
+    Spans,
     /// A row per day, each cell on its own.
     Days,
 }
 
 /// Writes the prices of `cells` (unless `missing_only`) and the missing
-/// report in `format`, a section each, its rows as `rows` says. CSV holds
+/// report in `format`, a section each, its rows as `listing` says. CSV holds
 /// one table: the prices, or with `missing_only` the missing report.
 pub fn query<W: Write>(
     store: &Store,
     cells: &Selection,
     format: Format,
     missing_only: bool,
-    rows: Rows,
+    listing: Listing,
     out: W,
 ) -> Result<QueryTotals> {
     let mut totals = QueryTotals { cells: cells.len(), ..QueryTotals::default() };
@@ -89,7 +89,7 @@ pub fn query<W: Write>(
     // nothing else goes between them.
     let sources = PairSources::load(store, cells)?;
     totals.prices = write_prices(store, cells, show_prices, &mut out)?;
-    let missing = Missing { sources: &sources, format, rows, shown: show_missing };
+    let missing = Missing { sources: &sources, format, listing, shown: show_missing };
     missing.write(store, cells, &mut totals, &mut out)?;
     out.note("")?;
     out.note(&totals.line())?;
@@ -120,13 +120,13 @@ fn write_prices<W: Write>(store: &Store, cells: &Selection, shown: bool, out: &m
 struct Missing<'a> {
     sources: &'a PairSources,
     format: Format,
-    rows: Rows,
+    listing: Listing,
     /// Whether it is written at all (CSV of the prices only tallies it).
     shown: bool,
 }
 
 /// Consecutive days of one pair whose reason reads the same: one row.
-struct Run {
+struct Span {
     exchange: String,
     symbol: String,
     first: NaiveDate,
@@ -137,7 +137,7 @@ struct Run {
 
 impl Missing<'_> {
     /// The missing report (written when `shown`), tallied into `totals`.
-    /// Memory holds one run, however long the range.
+    /// Memory holds one span, however long the range.
     fn write<W: Write>(
         &self,
         store: &Store,
@@ -156,7 +156,7 @@ impl Missing<'_> {
             out.section("missing", Some(&title), columns)?;
         }
         let mut tally = BTreeMap::new();
-        let mut run: Option<Run> = None;
+        let mut span: Option<Span> = None;
         let mut rows = 0u64;
         store.for_each_missing(cells, |m| {
             *tally.entry(m.reason.code()).or_insert(0u64) += 1;
@@ -167,11 +167,11 @@ impl Missing<'_> {
                 return Ok(());
             }
             let why = self.why(&m);
-            match &mut run {
-                Some(r) if self.rows == Rows::Runs && r.continued_by(&m, &why) => r.last = m.day,
+            match &mut span {
+                Some(r) if self.listing == Listing::Spans && r.continued_by(&m, &why) => r.last = m.day,
                 _ => {
-                    let next = Run { exchange: m.exchange, symbol: m.symbol, first: m.day, last: m.day, why };
-                    if let Some(done) = run.replace(next) {
+                    let next = Span { exchange: m.exchange, symbol: m.symbol, first: m.day, last: m.day, why };
+                    if let Some(done) = span.replace(next) {
                         out.row(&self.values(done))?;
                         rows += 1;
                     }
@@ -179,7 +179,7 @@ impl Missing<'_> {
             }
             Ok(())
         })?;
-        if let Some(done) = run {
+        if let Some(done) = span {
             out.row(&self.values(done))?;
             rows += 1;
         }
@@ -212,9 +212,9 @@ impl Missing<'_> {
         }
     }
 
-    /// A run's row: "2018-01-01 to 2018-12-31 (365 days)" in a table; its
+    /// A span's row: "2018-01-01 to 2018-12-31 (365 days)" in a table; its
     /// first day, and its last day and length at the end, for programs.
-    fn values(&self, r: Run) -> Vec<Value> {
+    fn values(&self, r: Span) -> Vec<Value> {
         let days = (r.last - r.first).num_days() + 1;
         let mut values = vec![Value::Text(r.exchange), Value::Text(r.symbol)];
         match self.format {
@@ -230,8 +230,8 @@ impl Missing<'_> {
     }
 }
 
-impl Run {
-    /// Whether `m` is the next day of this run's pair, for the same reason.
+impl Span {
+    /// Whether `m` is the next day of this span's pair, for the same reason.
     fn continued_by(&self, m: &crate::store::Missing, why: &[Value]) -> bool {
         m.exchange == self.exchange && m.symbol == self.symbol && self.last.succ_opt() == Some(m.day) && why == self.why
     }

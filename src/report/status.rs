@@ -116,7 +116,7 @@ fn write_pairs<W: Write>(pairs: Vec<(String, String, StateCounts)>, out: &mut Ou
 /// keeps: shown once the queue has more than the reference API's tasks.
 fn write_sources<W: Write>(store: &Store, only: Option<&Only>, out: &mut Output<W>) -> Result<()> {
     let named = |name: &str| only.is_none_or(|o| o.sources.iter().any(|s| s == name));
-    let mut waiting = store.pending_sources()?;
+    let mut waiting = store.waiting_by_source()?;
     waiting.retain(|(name, _)| named(name));
     let mut declared = store.declarations()?;
     declared.retain(|(name, _)| named(name));

@@ -35,10 +35,10 @@ pub enum Fault {
     /// An IP ban: Binance's `418` with `Retry-After`; the other stand-ins
     /// answer `429`.
     Ban,
-    /// A rate limit said in a `200` body, where the provider does that
+    /// A rate limit said in a `200` body, where the source does that
     /// (Kraken, Bitfinex, CryptoCompare, Alpha Vantage); `429` elsewhere.
     BodyLimit,
-    /// A stand-in's "busy" in its provider's form: OKX's code `50013` in
+    /// A stand-in's "busy" in its source's form: OKX's code `50013` in
     /// a `200` body, Kraken's `EGeneral:Internal error` in a `200` body,
     /// Binance's `-1008` and Bitfinex's `temporarily_unavailable` with
     /// `503`; a `503` without `Retry-After` elsewhere.
@@ -58,7 +58,7 @@ pub enum Fault {
     /// A stand-in's candle answer cut at its end: the oldest half (never none).
     CutEnd,
     /// A stand-in's candle answer with its times in the other unit: seconds
-    /// where the provider writes milliseconds, milliseconds where seconds.
+    /// where the source writes milliseconds, milliseconds where seconds.
     WrongUnit,
     /// A stand-in's candle answer with every time 8 hours early, each day's
     /// row at 16:00 UTC the day before (a Hong Kong day, as OKX's `1D` bars).
@@ -79,12 +79,12 @@ impl Fault {
     ];
 
     /// The faults of the stand-ins' candle answers, each in the
-    /// provider's own form; on the reference API's paths, `ban`,
+    /// source's own form; on the reference API's paths, `ban`,
     /// `body-limit` and `busy` answer 418, 429 and 503, the others 500.
-    pub const VENUE: [Fault; 7] =
+    pub const STAND_IN: [Fault; 7] =
         [Fault::ShortPage, Fault::OffUtc, Fault::Duplicate, Fault::Ban, Fault::BodyLimit, Fault::Busy, Fault::Unclosed];
 
-    /// The stand-ins' faults of range answers, each in the provider's own
+    /// The stand-ins' faults of range answers, each in the source's own
     /// form; on the reference API's paths a `500`. (A stand-in without
     /// times, only days, sends `wrong-unit` and `off-utc-early` as normal
     /// answers.)
@@ -122,7 +122,7 @@ impl std::str::FromStr for Fault {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Fault, String> {
-        let all = || Fault::ALL.into_iter().chain(Fault::VENUE).chain(Fault::RANGE);
+        let all = || Fault::ALL.into_iter().chain(Fault::STAND_IN).chain(Fault::RANGE);
         all().find(|f| f.name() == s).ok_or_else(|| {
             let names: Vec<&str> = all().map(|f| f.name()).collect();
             format!("unknown fault '{s}'; one of: {}", names.join(", "))

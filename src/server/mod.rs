@@ -1,6 +1,6 @@
 //! The built-in price server: the API of `docs/API.md` over synthetic
 //! data, and stand-ins for the real price APIs under their own paths
-//! (`venues/`), for `demo`, for the tests and benchmarks, and for trying
+//! (`stand_ins/`), for `demo`, for the tests and benchmarks, and for trying
 //! pricequeue with nothing else installed.
 //!
 //! Hand-written on std's TcpListener (httparse reads the request head)
@@ -9,7 +9,7 @@
 
 pub mod data;
 pub mod faults;
-pub mod venues;
+pub mod stand_ins;
 
 mod http;
 mod options;

@@ -31,7 +31,7 @@ pub struct ServerOptions {
     /// price is published this long after the day ends (UTC); before that,
     /// and for days to come, the answer is `null`.
     pub live: Option<Duration>,
-    /// The stand-ins keep their providers' documented limits (Binance's
+    /// The stand-ins keep their sources' documented limits (Binance's
     /// request weight a minute, its 418 ban for a client that ignores its
     /// 429s).
     pub enforce_limits: bool,

@@ -26,7 +26,7 @@ pub(super) fn respond(method: &str, raw_path: &str, options: &ServerOptions, sta
     };
     stats.total.fetch_add(1, Ordering::Relaxed);
     let is_price = raw_path.starts_with("/price/");
-    let is_candles = super::venues::is_candles(raw_path);
+    let is_candles = super::stand_ins::is_candles(raw_path);
     if is_price || is_candles {
         let (roll, jitter) = {
             let mut rng = lock(&stats.rng);
@@ -34,9 +34,9 @@ pub(super) fn respond(method: &str, raw_path: &str, options: &ServerOptions, sta
         };
         let wait = options.latency + options.latency_jitter.mul_f64(jitter);
         let fault = faults::choose(&options.faults, raw_path, nth, roll);
-        // A stand-in answers its own faults in its provider's form.
-        let own =
-            is_candles && fault.is_some_and(|f| faults::Fault::VENUE.contains(&f) || faults::Fault::RANGE.contains(&f));
+        // A stand-in answers its own faults in its source's form.
+        let own = is_candles
+            && fault.is_some_and(|f| faults::Fault::STAND_IN.contains(&f) || faults::Fault::RANGE.contains(&f));
         if let Some(fault) = fault.filter(|_| !own) {
             return Response::Fault(fault);
         }
@@ -44,13 +44,13 @@ pub(super) fn respond(method: &str, raw_path: &str, options: &ServerOptions, sta
             thread::sleep(wait);
         }
         if is_candles && method == "GET" {
-            if let Some(answer) = super::venues::route(raw_path, fault, options, stats) {
+            if let Some(answer) = super::stand_ins::route(raw_path, fault, options, stats) {
                 return answer;
             }
         }
     }
     if method == "GET" && !is_price {
-        if let Some(answer) = super::venues::route(raw_path, None, options, stats) {
+        if let Some(answer) = super::stand_ins::route(raw_path, None, options, stats) {
             return answer;
         }
     }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::secrets::userinfo;
 use super::template::Template;
 
-pub use super::format::{Declaration, List, Order, Paging, Rows, WEIGHT_MARGIN};
+pub use super::format::{Declaration, List, Order, Paging, RowLayout, WEIGHT_MARGIN};
 
 /// The built-in declarations, embedded in the binary.
 const BUILTIN: &[(&str, &str)] = &[
@@ -142,7 +142,7 @@ impl Declarations {
     }
 
     /// How a source's answers are read (`[NAME.rows]`).
-    pub fn rows(&self, name: &str) -> Option<&Rows> {
+    pub fn rows(&self, name: &str) -> Option<&RowLayout> {
         self.get(name).map(|d| &d.rows)
     }
 
@@ -314,7 +314,7 @@ fn validate(d: &Declaration) -> Result<(), Invalid> {
     Ok(())
 }
 
-fn validate_rows(r: &Rows) -> Result<(), (&'static str, String)> {
+fn validate_rows(r: &RowLayout) -> Result<(), (&'static str, String)> {
     let places = [r.json.is_some(), r.keyed.is_some(), r.csv].iter().filter(|b| **b).count();
     if places != 1 {
         return Err((

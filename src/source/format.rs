@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 pub struct Declaration {
     /// The default base URL, `{server}` in the templates; `--server` replaces it.
     pub server: String,
-    /// The URL of one request for a run of days.
+    /// The URL of one request for consecutive days.
     pub candles: String,
     /// The most days one request may ask for.
     pub max_days: u32,
@@ -33,7 +33,7 @@ pub struct Declaration {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
     /// Where the rows are in an answer, and their fields.
-    pub rows: Rows,
+    pub rows: RowLayout,
     /// How an error looks in an answer's body.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub error: Vec<BodyError>,
@@ -139,8 +139,10 @@ pub enum Order {
 
 /// Where the rows are and what their fields mean.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Rows {
+// Serde's errors name the type (`expected struct ...`): the user wrote
+// `[x.rows]`, so they keep the name they had, the table's.
+#[serde(deny_unknown_fields, expecting = "struct Rows")]
+pub struct RowLayout {
     /// A JSON pointer (RFC 6901) to the array of rows; `""` for the whole answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub json: Option<String>,
@@ -160,8 +162,8 @@ pub struct Rows {
     /// `s`, `ms`, `date` (2024-01-02), `iso` (RFC 3339) or a chrono format like `%d-%m-%Y`.
     pub time_format: String,
     /// Whether the time is the start of the row's day or its end.
-    #[serde(default, skip_serializing_if = "Marks::is_start")]
-    pub time_marks: Marks,
+    #[serde(default, skip_serializing_if = "TimeMarks::is_start")]
+    pub time_marks: TimeMarks,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open: Option<Field>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -222,7 +224,7 @@ pub enum Field {
 /// What a row's time marks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Marks {
+pub enum TimeMarks {
     /// The first instant of the row's UTC day.
     #[default]
     Start,
@@ -230,9 +232,9 @@ pub enum Marks {
     End,
 }
 
-impl Marks {
+impl TimeMarks {
     fn is_start(&self) -> bool {
-        *self == Marks::Start
+        *self == TimeMarks::Start
     }
 }
 

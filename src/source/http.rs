@@ -133,7 +133,7 @@ pub(super) fn classify_status(url: &str, status: u16, retry_after: Option<Durati
 }
 
 #[cfg(test)]
-mod wire_tests {
+mod tests {
     use std::io::{Read, Write};
     use std::net::TcpListener;
 

@@ -5,14 +5,12 @@
 //! `engine` from a declaration (`format`, checked and kept by `declare`,
 //! the built-ins in `builtin/*.toml`) over `http`: `template` writes its
 //! requests, `rows` reads its answers (`one` an answer of one row) and
-//! `settle` decides what they say about each day; `answer` reads what a
+//! `prove` decides what they say about each day; `answer` reads what a
 //! server says (prices, `Retry-After`) and writes names into URLs. `secrets`
 //! keeps API keys and passwords out of every text shown. `open` opens a
 //! source by name.
 
 mod answer;
-#[cfg(test)]
-mod builtin_tests;
 mod declare;
 mod engine;
 mod format;
@@ -20,11 +18,13 @@ mod http;
 mod meant;
 mod one;
 mod open;
+mod prove;
 mod rows;
 mod secrets;
-mod settle;
 mod spelling;
 mod template;
+#[cfg(test)]
+mod tests;
 
 use std::time::Duration;
 
@@ -44,7 +44,7 @@ pub use spelling::MASK;
 /// Where prices come from. The workers see only this, so tests and
 /// benchmarks can put something else behind it.
 ///
-/// A source answers for a run of consecutive days of one pair in one
+/// A source answers for consecutive days of one pair in one
 /// request ([`PriceSource::fetch`]), at most [`PriceSource::max_days`] of
 /// them; a source that serves one day per request (the reference API,
 /// `cryptodb`) has `max_days` 1.
@@ -139,7 +139,7 @@ pub enum DayAnswer {
     Price(Price),
     /// The answer proves the day empty: no row for it, and rows of the
     /// window asked on both sides of it, or no row at all in that window
-    /// (`settle`): no data, unless the day ended so recently it may not be
+    /// (`prove`): no data, unless the day ended so recently it may not be
     /// published yet.
     NoData,
     /// The answer does not prove the day either way: ask again, as
@@ -267,7 +267,7 @@ pub fn server_trouble(source: &dyn PriceSource, e: &FetchError) -> String {
 fn own_address_trouble(source: &dyn PriceSource, e: &FetchError) -> Option<String> {
     let (name, server) = (source.name(), source.server());
     // A default address on this machine (the reference API's) is a server
-    // the user starts; one elsewhere is the provider's.
+    // the user starts; one elsewhere is the source's.
     let local = http::on_this_machine(server);
     Some(match e {
         FetchError::Unreachable(e) if local => format!(

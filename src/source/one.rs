@@ -7,12 +7,18 @@ use chrono::NaiveDate;
 use serde_json::Value;
 
 use super::answer::{check_price, BadPrice};
-use super::format::{Field, Rows};
+use super::format::{Field, RowLayout};
 use crate::price::Price;
 
 /// Reads a one-row answer to the request for `exchange`, `symbol` and
 /// `day`: `None` for `null`, the day without a price.
-pub fn read(body: &[u8], spec: &Rows, exchange: &str, symbol: &str, day: NaiveDate) -> Result<Option<Price>, BadPrice> {
+pub fn read(
+    body: &[u8],
+    spec: &RowLayout,
+    exchange: &str,
+    symbol: &str,
+    day: NaiveDate,
+) -> Result<Option<Price>, BadPrice> {
     let doc: Value = serde_json::from_slice(body).map_err(BadPrice::Json)?;
     let at = spec.json.as_deref().unwrap_or("");
     let row = match doc.pointer(at) {
@@ -69,7 +75,7 @@ fn number(row: &Value, f: &Field, what: &str, strict: bool) -> Result<f64, BadPr
     x.ok_or_else(|| shape(format!("invalid type: {}, expected a number for `{}`", kind(v), name(f, what))))
 }
 
-fn price(row: &Value, spec: &Rows) -> Result<Price, BadPrice> {
+fn price(row: &Value, spec: &RowLayout) -> Result<Price, BadPrice> {
     let strict = spec.strict_numbers;
     let get = |what: &str, f: &Option<Field>| -> Result<Option<f64>, BadPrice> {
         f.as_ref().map(|f| number(row, f, what, strict)).transpose()
@@ -105,7 +111,7 @@ mod tests {
     use super::*;
     use crate::source::Declarations;
 
-    fn spec() -> Rows {
+    fn spec() -> RowLayout {
         Declarations::builtin().get("cryptodb").expect("cryptodb is built in").rows.clone()
     }
 

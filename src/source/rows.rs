@@ -1,11 +1,11 @@
 //! Reads the rows of an answer as a declaration's `[rows]` says: where they
 //! are (a JSON pointer, an object keyed by day, CSV), which field is which,
-//! and what the time means. Deciding what each day is comes after, in `settle`.
+//! and what the time means. Deciding what each day is comes after, in `prove`.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
 use serde_json::{Map, Value};
 
-use super::format::{Field, Marks, Rows};
+use super::format::{Field, RowLayout, TimeMarks};
 use crate::price::Price;
 
 /// Milliseconds in a day.
@@ -13,7 +13,7 @@ const DAY_MS: i64 = 86_400_000;
 
 /// One row of an answer.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Row {
+pub struct AnswerRow {
     /// Its time, in milliseconds since the epoch, as the source wrote it.
     pub at_ms: i64,
     /// The UTC day it is for (the day its time falls in, when off a boundary).
@@ -36,9 +36,9 @@ pub enum Unreadable {
 }
 
 /// The rows of `body`, in the order the answer gives them.
-pub fn read(body: &[u8], spec: &Rows) -> Result<Vec<Row>, Unreadable> {
+pub fn read(body: &[u8], spec: &RowLayout) -> Result<Vec<AnswerRow>, Unreadable> {
     let items = items(body, spec)?;
-    let mut rows: Vec<Row> =
+    let mut rows: Vec<AnswerRow> =
         items.iter().enumerate().map(|(i, (time, row))| one(i, time, row, spec)).collect::<Result<_, _>>()?;
     if spec.last_open {
         // By the source's word, not the clock's: a source that lags (or a
@@ -56,7 +56,7 @@ pub fn json(body: &[u8]) -> Result<Value, Unreadable> {
 }
 
 /// Each row with its time value.
-fn items(body: &[u8], spec: &Rows) -> Result<Vec<(Value, Value)>, Unreadable> {
+fn items(body: &[u8], spec: &RowLayout) -> Result<Vec<(Value, Value)>, Unreadable> {
     let shape = |m: String| Unreadable::Shape(m);
     if spec.csv {
         return csv_items(body, spec);
@@ -88,7 +88,7 @@ fn items(body: &[u8], spec: &Rows) -> Result<Vec<(Value, Value)>, Unreadable> {
         .collect()
 }
 
-fn csv_items(body: &[u8], spec: &Rows) -> Result<Vec<(Value, Value)>, Unreadable> {
+fn csv_items(body: &[u8], spec: &RowLayout) -> Result<Vec<(Value, Value)>, Unreadable> {
     let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(body);
     let headers: Vec<String> = reader
         .headers()
@@ -122,7 +122,7 @@ fn field<'a>(row: &'a Value, f: &Field) -> Option<&'a Value> {
     }
 }
 
-fn one(i: usize, time: &Value, row: &Value, spec: &Rows) -> Result<Row, Unreadable> {
+fn one(i: usize, time: &Value, row: &Value, spec: &RowLayout) -> Result<AnswerRow, Unreadable> {
     let at_ms = parse_time(time, &spec.time_format)
         .map_err(|e| Unreadable::Shape(format!("row {}: {e} (time_format = {:?})", i + 1, spec.time_format)))?;
     let (day, off) = stamp(at_ms, spec.time_marks)
@@ -131,19 +131,19 @@ fn one(i: usize, time: &Value, row: &Value, spec: &Rows) -> Result<Row, Unreadab
         (Some(f), Some(when)) => field(row, f).map(text).is_some_and(|t| t == *when),
         _ => true,
     };
-    Ok(Row { at_ms, day, off, price: price(row, spec), closed })
+    Ok(AnswerRow { at_ms, day, off, price: price(row, spec), closed })
 }
 
 /// The day a row at `at_ms` is for, and its time written out when it is
 /// not on a UTC day's boundary (then the day is the one it falls in).
-pub fn stamp(at_ms: i64, marks: Marks) -> Option<(NaiveDate, Option<String>)> {
+pub fn stamp(at_ms: i64, marks: TimeMarks) -> Option<(NaiveDate, Option<String>)> {
     let boundary = at_ms.rem_euclid(DAY_MS) == 0;
     let floor = at_ms.div_euclid(DAY_MS);
-    let index = if boundary && marks == Marks::End { floor - 1 } else { floor };
+    let index = if boundary && marks == TimeMarks::End { floor - 1 } else { floor };
     Some((day_of(index)?, (!boundary).then(|| show_ms(at_ms))))
 }
 
-fn price(row: &Value, spec: &Rows) -> Result<Price, String> {
+fn price(row: &Value, spec: &RowLayout) -> Result<Price, String> {
     let number = |name: &str, f: &Field| -> Result<f64, String> {
         let v = field(row, f).ok_or_else(|| format!("the row has no {name} ({f:?})"))?;
         let x = match v {

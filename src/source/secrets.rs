@@ -282,5 +282,4 @@ fn base64(bytes: &[u8]) -> String {
 }
 
 #[cfg(test)]
-#[path = "secrets_tests.rs"]
 mod tests;

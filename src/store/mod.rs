@@ -16,8 +16,6 @@ pub mod copy;
 mod counts;
 mod error;
 mod location;
-#[cfg(test)]
-mod model;
 mod postgres;
 mod queue;
 mod reads;

@@ -123,11 +123,11 @@ impl Store {
         if done.is_empty() {
             return Ok(Vec::new());
         }
-        let settled: Vec<(&Task, Transition<'_>)> =
+        let applied: Vec<(&Task, Transition<'_>)> =
             done.iter().map(|c| (&c.task, Transition::of(&c.outcome))).collect();
         match &self.backend {
-            Backend::Sqlite(db) => db.complete(&settled),
-            Backend::Postgres(db) => db.complete(&settled),
+            Backend::Sqlite(db) => db.complete(&applied),
+            Backend::Postgres(db) => db.complete(&applied),
         }
     }
 
@@ -228,5 +228,5 @@ on_backend! {
 
     /// The sources of the tasks waiting (queued, in progress, not yet due,
     /// or cooling down after transient errors), each with how many.
-    fn pending_sources(&self) -> Result<Vec<(String, u64)>>;
+    fn waiting_by_source(&self) -> Result<Vec<(String, u64)>>;
 }

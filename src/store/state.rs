@@ -3,7 +3,7 @@
 //! each outcome of a fetch makes of it, which states `retry`, `retry
 //! --never` and a refresh take and what they reset, and when the queue
 //! next has work. The backends only turn these into SQL;
-//! `docs/state-machine.md` draws them, and a test (`state_tests.rs`)
+//! `docs/state-machine.md` draws them, and a test (`state/tests.rs`)
 //! checks the drawing against [`TaskState::EDGES`].
 
 use std::time::Duration;
@@ -97,8 +97,6 @@ pub struct Transition<'a> {
     pub error: Option<&'a str>,
     pub due: Due,
     pub price: PriceChange<'a>,
-    /// A failed task's kind of failure (`tasks.failure`); `None` keeps it.
-    pub failure: Option<Failure>,
     /// Whether a round of attempts ended in a cool-down (`tasks.rounds` + 1).
     pub next_round: bool,
 }
@@ -109,30 +107,18 @@ impl<'a> Transition<'a> {
         // Where it leads is the outcome's own word (`Outcome::leads_to`);
         // what it writes on the way is decided here.
         let to = outcome.leads_to();
-        let t = |attempt, error, due, price| Transition {
-            to,
-            attempt,
-            error,
-            due,
-            price,
-            failure: None,
-            next_round: false,
-        };
+        let t = |attempt, error, due, price| Transition { to, attempt, error, due, price, next_round: false };
         match outcome {
             Outcome::Price(p) => t(true, None, Due::Keep, PriceChange::Store(p)),
             Outcome::NoData => t(true, None, Due::Keep, PriceChange::Delete),
             // A price fetched before the source's history moved past the
             // day stays: it is still the day's price.
             Outcome::OutsideHistory => t(true, None, Due::Keep, PriceChange::Keep),
-            Outcome::Failed { error } => {
-                Transition { failure: Some(Failure::Permanent), ..t(true, Some(error), Due::Keep, PriceChange::Keep) }
-            }
+            Outcome::Failed { error } => t(true, Some(error), Due::Keep, PriceChange::Keep),
             // Until `at`: then a run's promotion queues it again.
-            Outcome::Cooling { error, at } => Transition {
-                failure: Some(Failure::Transient),
-                next_round: true,
-                ..t(true, Some(error), Due::At(*at), PriceChange::Keep)
-            },
+            Outcome::Cooling { error, at } => {
+                Transition { next_round: true, ..t(true, Some(error), Due::At(*at), PriceChange::Keep) }
+            }
             Outcome::NotYet { note, at, asked } => t(*asked, note.as_deref(), Due::At(*at), PriceChange::Keep),
             Outcome::Retry { error, at } => t(true, Some(error), Due::At(*at), PriceChange::Keep),
             // A rate limit (Retry-After, or a limit said with no time):
@@ -140,6 +126,19 @@ impl<'a> Transition<'a> {
             Outcome::Defer { error, at } => t(false, Some(error), Due::At(*at), PriceChange::Keep),
             // Not attempted: back as it was, due at once.
             Outcome::Released => t(false, None, Due::AtOnce, PriceChange::Keep),
+        }
+    }
+
+    /// What `tasks.failure` records where the task fails: `transient` when
+    /// it cools down, `permanent` when it fails; `None` keeps what it had.
+    /// The state says as much (a task whose rounds all ended on transient
+    /// errors fails as `permanent` too): the column is written as before,
+    /// for `copy` and older readers, until a migration drops it.
+    pub const fn failure(&self) -> Option<&'static str> {
+        match self.to {
+            Cooling => Some("transient"),
+            Failed => Some("permanent"),
+            _ => None,
         }
     }
 
@@ -185,27 +184,6 @@ impl Move {
     pub const REFRESH: Move = Move { from: &[Done, NoData, OutsideHistory, Cooling, Failed], to: Queued, afresh: true };
 }
 
-/// What kind of failure a failed task had (`tasks.failure`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Failure {
-    /// Its attempts ran out on transient errors (5xx, timeouts, resets,
-    /// rate limits): it cools down, and a later run asks again.
-    Transient,
-    /// A permanent error (404, an answer that is not a valid price), or
-    /// transient ones for [`ROUNDS`] rounds: a person is needed.
-    Permanent,
-}
-
-impl Failure {
-    /// The name `tasks.failure` stores.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Failure::Transient => "transient",
-            Failure::Permanent => "permanent",
-        }
-    }
-}
-
 pub use super::retry_policy::{cool_down, ROUNDS};
 
 /// Where a task enqueued at `now` for `day` starts: queued, or not yet due
@@ -230,5 +208,4 @@ pub fn next_wakeup(due: Option<i64>, lease: Option<i64>) -> Option<i64> {
 }
 
 #[cfg(test)]
-#[path = "state_tests.rs"]
 mod tests;

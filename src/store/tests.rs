@@ -11,6 +11,8 @@ use crate::clock;
 use crate::price::Price;
 use crate::selection::Selection;
 
+mod model;
+
 /// A fresh database on each backend at hand.
 fn backends() -> Vec<TestDb> {
     let mut dbs = vec![TestDb::sqlite()];

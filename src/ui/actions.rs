@@ -160,7 +160,7 @@ pub async fn prices_csv(
         let mut out = Chunks { tx: tx.clone(), buffer: Vec::with_capacity(CHUNK) };
         let written = (|| -> anyhow::Result<()> {
             if let Some(sel) = sel {
-                crate::report::query(&store, &sel, Format::Csv, false, crate::report::Rows::Runs, &mut out)?;
+                crate::report::query(&store, &sel, Format::Csv, false, crate::report::Listing::Spans, &mut out)?;
             }
             out.flush()?;
             Ok(())

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Result};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
-use super::{recover, sleep_until, too_long, Job, Lane, Observer, Shared, Summary, WorkOptions};
+use super::{recover, sleep_until, too_long, Batch, Lane, Observer, Shared, Summary, WorkOptions};
 use crate::clock::{self, now_ms};
 use crate::owner;
 use crate::store::{Completion, Store, Task};
@@ -15,7 +15,7 @@ use crate::store::{Completion, Store, Task};
 /// How long a result may wait for others to share its commit.
 const GROUP_COMMIT: Duration = Duration::from_millis(5);
 /// The most results one commit takes.
-const MAX_BATCH: usize = 1024;
+const MAX_COMMIT: usize = 1024;
 
 /// How often another process's recorded pause is looked up.
 const PAUSE_POLL: Duration = Duration::from_millis(100);
@@ -24,7 +24,7 @@ pub(super) struct Coordinator<'a> {
     store: &'a Store,
     opts: &'a WorkOptions,
     owner: &'static str,
-    task_tx: Sender<Job>,
+    task_tx: Sender<Batch>,
     done_rx: Receiver<Vec<Completion>>,
     shared: &'a Shared,
     summary: &'a mut Summary,
@@ -42,11 +42,11 @@ pub(super) struct Coordinator<'a> {
     /// commit are made.
     pace: usize,
     /// Results received, waiting for their commit.
-    batch: Vec<Completion>,
-    /// The last run of a claim that had more tasks behind it, held back
+    received: Vec<Completion>,
+    /// The last batch of a claim that had more tasks behind it, held back
     /// until the next claim brings the rest of its days: cut at a claim's
-    /// edge, a run would cost one more request.
-    tail: Option<Job>,
+    /// edge, a batch would cost one more request.
+    tail: Option<Batch>,
     /// Why the run must end early, leaving the rest queued.
     halt: Option<String>,
     last_renewal: Instant,
@@ -58,7 +58,7 @@ impl<'a> Coordinator<'a> {
     pub fn new(
         store: &'a Store,
         opts: &'a WorkOptions,
-        task_tx: Sender<Job>,
+        task_tx: Sender<Batch>,
         done_rx: Receiver<Vec<Completion>>,
         shared: &'a Shared,
         summary: &'a mut Summary,
@@ -77,7 +77,7 @@ impl<'a> Coordinator<'a> {
             pause_polled: None,
             outstanding: 0,
             pace: 0,
-            batch: Vec::new(),
+            received: Vec::new(),
             tail: None,
             halt: None,
             last_renewal: Instant::now(),
@@ -126,18 +126,18 @@ impl<'a> Coordinator<'a> {
         stopping
     }
 
-    /// Keeps every fetcher busy with runs waiting behind it: one each, or
+    /// Keeps every fetcher busy with batches waiting behind it: one each, or
     /// twice what they finish in a turn of the loop if that is more (a
     /// database whose claims and commits take longer, or faster fetches,
     /// need a deeper queue), but no more, so other processes on the same
-    /// queue get work. Counted in tasks: a run of a source that serves many
+    /// queue get work. Counted in tasks: a batch of a source that serves many
     /// days per request counts its days. Tops up once a quarter of that
-    /// has been used: claims come in batches, and fetchers never run dry
+    /// has been used: claims take many tasks at once, and fetchers never run dry
     /// while a commit gathers.
     fn top_up(&mut self) -> Result<()> {
         let workers = self.opts.workers.max(1);
         let per_run = self.shared.lanes.iter().map(|l| l.source.max_days().max(1) as usize).max().unwrap_or(1);
-        let target = workers * per_run + (workers * per_run).max(2 * self.pace).min(MAX_BATCH * per_run);
+        let target = workers * per_run + (workers * per_run).max(2 * self.pace).min(MAX_COMMIT * per_run);
         if self.outstanding > target - (target / 4).max(1) {
             return Ok(());
         }
@@ -150,19 +150,19 @@ impl<'a> Coordinator<'a> {
         let more = claimed.len() == limit;
         let mut tasks = self.tail.take().map(|j| j.tasks).unwrap_or_default();
         tasks.extend(claimed);
-        let mut jobs = runs(tasks, &self.shared.lanes);
+        let mut batches = batches(tasks, &self.shared.lanes);
         if more {
-            let short = jobs.last().is_some_and(|j| {
+            let short = batches.last().is_some_and(|j| {
                 let span = (j.tasks[j.tasks.len() - 1].day - j.tasks[0].day).num_days() + 1;
                 span < i64::from(self.shared.lanes[j.lane].source.max_days())
             });
             if short {
-                self.tail = jobs.pop();
+                self.tail = batches.pop();
             }
         }
-        for job in jobs {
+        for batch in batches {
             // Cannot fail: the fetchers hold the receiver until we drop task_tx.
-            let _ = self.task_tx.send(job);
+            let _ = self.task_tx.send(batch);
         }
         Ok(())
     }
@@ -197,15 +197,15 @@ impl<'a> Coordinator<'a> {
     /// meanwhile), so that one transaction commits the lot.
     fn gather(&mut self) -> Result<()> {
         match self.done_rx.recv_timeout(Duration::from_millis(100)) {
-            Ok(c) => self.batch.extend(c),
+            Ok(c) => self.received.extend(c),
             Err(RecvTimeoutError::Timeout) => return Ok(()),
             Err(RecvTimeoutError::Disconnected) => bail!("every fetcher thread stopped unexpectedly"),
         }
         let deadline = Instant::now() + GROUP_COMMIT;
-        // A run's results come together, and commit together.
-        while self.batch.len() < self.outstanding.min(MAX_BATCH) {
+        // A batch's results come together, and commit together.
+        while self.received.len() < self.outstanding.min(MAX_COMMIT) {
             match self.done_rx.recv_deadline(deadline) {
-                Ok(c) => self.batch.extend(c),
+                Ok(c) => self.received.extend(c),
                 Err(_) => break,
             }
         }
@@ -214,14 +214,14 @@ impl<'a> Coordinator<'a> {
 
     /// Writes the gathered results in one transaction, and counts them.
     fn commit(&mut self, observer: &dyn Observer, total: u64) -> Result<()> {
-        if self.batch.is_empty() {
+        if self.received.is_empty() {
             return Ok(());
         }
-        let applied = self.store.complete(&self.batch)?;
-        self.outstanding -= self.batch.len();
-        self.pace = self.batch.len().max(self.pace * 7 / 8);
-        let batch = std::mem::take(&mut self.batch);
-        for (c, applied) in batch.into_iter().zip(applied) {
+        let applied = self.store.complete(&self.received)?;
+        self.outstanding -= self.received.len();
+        self.pace = self.received.len().max(self.pace * 7 / 8);
+        let received = std::mem::take(&mut self.received);
+        for (c, applied) in received.into_iter().zip(applied) {
             if applied {
                 self.summary.by_source(&c.task, &c.outcome);
                 if let Some(error) = self.summary.tally(c.outcome) {
@@ -353,35 +353,35 @@ impl<'a> Coordinator<'a> {
     }
 }
 
-/// Cuts claimed tasks into runs: the tasks of one pair from one source, in
-/// day order, each run spanning at most as many days as its source serves
+/// Cuts claimed tasks into batches: the tasks of one pair from one source,
+/// in day order, each batch spanning at most as many days as its source serves
 /// in one request, not counting days older than it keeps (never asked
 /// for). A task whose source is not among `lanes` (cannot be: claims ask
 /// for theirs only) goes alone to the first lane, which hands it back.
-fn runs(mut tasks: Vec<Task>, lanes: &[std::sync::Arc<Lane>]) -> Vec<Job> {
+fn batches(mut tasks: Vec<Task>, lanes: &[std::sync::Arc<Lane>]) -> Vec<Batch> {
     tasks.sort_by(|a, b| (&a.source, &a.exchange, &a.symbol, a.day).cmp(&(&b.source, &b.exchange, &b.symbol, b.day)));
     // The queue's clock, as the source's own answers are judged by.
     let today = chrono::DateTime::from_timestamp_millis(now_ms()).map_or(chrono::NaiveDate::MAX, |t| t.date_naive());
-    let mut jobs: Vec<Job> = Vec::new();
+    let mut batches: Vec<Batch> = Vec::new();
     for task in tasks {
         let lane = lanes.iter().position(|l| l.source.name() == task.source);
         let span = lane.map_or(1, |i| i64::from(lanes[i].source.max_days().max(1)));
         let kept = lane.and_then(|i| lanes[i].source.history_start(today));
         let lane = lane.unwrap_or(0);
-        if let Some(job) = jobs.last_mut() {
-            let head = &job.tasks[0];
+        if let Some(batch) = batches.last_mut() {
+            let head = &batch.tasks[0];
             let from = kept.map_or(head.day, |k| head.day.max(k));
-            if job.lane == lane
+            if batch.lane == lane
                 && head.source == task.source
                 && head.exchange == task.exchange
                 && head.symbol == task.symbol
                 && (task.day - from).num_days() < span
             {
-                job.tasks.push(task);
+                batch.tasks.push(task);
                 continue;
             }
         }
-        jobs.push(Job { lane, tasks: vec![task] });
+        batches.push(Batch { lane, tasks: vec![task] });
     }
-    jobs
+    batches
 }

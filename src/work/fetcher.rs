@@ -1,5 +1,5 @@
-//! A fetcher thread: takes runs of claimed tasks off the channel, asks
-//! their source for each run in one request (and again for what an answer
+//! A fetcher thread: takes batches of claimed tasks off the channel, asks
+//! their source for each batch in one request (and again for what an answer
 //! left unproven, `stretch.rs`), and turns the answers into an outcome per
 //! task for the coordinator.
 
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 
 use super::stretch::{self, Stretch};
-use super::{Job, Lane, Observer, Shared, WorkOptions};
+use super::{Batch, Lane, Observer, Shared, WorkOptions};
 use crate::clock::{self, now_ms};
 use crate::source::{Answer, DayAnswer, FetchError, Unproven};
 use crate::store::{Completion, Outcome, RetryPolicy, Task};
@@ -28,35 +28,27 @@ const MIN_BACKOFF: Duration = Duration::from_millis(10);
 /// A "no price yet" for a recent day is asked again after this, doubling.
 const RECHECK: Duration = Duration::from_secs(3600);
 
-/// Requests one run may make on from where a page stopped, at the end its
+/// Requests one batch may make on from where a page stopped, at the end its
 /// source cuts pages at, while each answer still moves on: pages a source
 /// cut shorter than asked. Past it, the days left are retried later like
 /// any transient failure.
 const MAX_FOLLOW_UPS: usize = 8;
 
-/// What a failed request makes of a run's tasks.
-enum Failure {
-    /// The same outcome for each (a permanent error, a pause asked for).
-    Final(Outcome),
-    /// Another attempt, for all of them at `at` (ms since the epoch).
-    Again { error: String, at: i64 },
-}
-
 pub(super) struct Fetcher {
     pub shared: Arc<Shared>,
     pub opts: WorkOptions,
-    pub jobs: Receiver<Job>,
+    pub batches: Receiver<Batch>,
     pub done: Sender<Vec<Completion>>,
     pub observer: Arc<dyn Observer>,
 }
 
 impl Fetcher {
     pub fn run(self) {
-        for job in self.jobs.iter() {
-            let lane = Arc::clone(&self.shared.lanes[job.lane]);
-            let mut results = Vec::with_capacity(job.tasks.len());
-            let mut due = Vec::with_capacity(job.tasks.len());
-            for task in job.tasks {
+        for batch in self.batches.iter() {
+            let lane = Arc::clone(&self.shared.lanes[batch.lane]);
+            let mut results = Vec::with_capacity(batch.tasks.len());
+            let mut due = Vec::with_capacity(batch.tasks.len());
+            for task in batch.tasks {
                 let at = clock::due_at(task.day, self.opts.grace);
                 if now_ms() < at {
                     // Queued before its day came due (by an older pricequeue,
@@ -69,8 +61,8 @@ impl Fetcher {
             if !due.is_empty() {
                 // A panic must not lose the tasks: the coordinator waits for
                 // an outcome of every task it handed out.
-                let run = panic::catch_unwind(AssertUnwindSafe(|| self.fetch_run(&lane, due.clone())));
-                match run {
+                let fetched = panic::catch_unwind(AssertUnwindSafe(|| self.fetch_batch(&lane, due.clone())));
+                match fetched {
                     Ok(done) => results.extend(done),
                     Err(_) => results.extend(due.into_iter().map(|task| {
                         let outcome = self.retry_or_fail(&task, "internal error: the fetcher panicked".into(), None);
@@ -84,10 +76,10 @@ impl Fetcher {
         }
     }
 
-    /// Fetches a run of tasks (consecutive days of one pair): one request
+    /// Fetches a batch of tasks (consecutive days of one pair): one request
     /// for all of them, then one for each stretch an answer left unproven
     /// (`stretch.rs`): on from where a capped page stopped, or once more.
-    fn fetch_run(&self, lane: &Lane, mut open: Vec<Task>) -> Vec<Completion> {
+    fn fetch_batch(&self, lane: &Lane, mut open: Vec<Task>) -> Vec<Completion> {
         open.sort_by_key(|t| t.day);
         let mut done = Vec::with_capacity(open.len());
         let mut todo = VecDeque::from([Stretch::first(open)]);
@@ -105,7 +97,7 @@ impl Fetcher {
             let result = lane.source.fetch(&exchange, &symbol, first, last);
             lane.requests.fetch_add(1, Ordering::Relaxed);
             let before = done.len();
-            let left = stretch::split(self.settle(lane, result, stretch.tasks, &mut done), stretch.again);
+            let left = stretch::split(self.apply_answer(lane, result, stretch.tasks, &mut done), stretch.again);
             let name = lane.source.name();
             done.extend(left.outside.into_iter().map(|task| Completion { task, outcome: Outcome::OutsideHistory }));
             for (tasks, why) in left.unproven {
@@ -132,7 +124,7 @@ impl Fetcher {
     /// What one answer makes of a stretch's tasks: their outcomes go to
     /// `done`; the tasks it did not prove come back, each with its place in
     /// the stretch and why, to be asked again.
-    fn settle(
+    fn apply_answer(
         &self,
         lane: &Lane,
         result: Result<Answer, FetchError>,
@@ -147,16 +139,16 @@ impl Fetcher {
         let answer = match result {
             Ok(answer) => answer,
             Err(e) => {
-                let failure = self.failure(lane, &open[0], e);
+                let outcome = self.outcome_of_error(lane, &open[0], e);
                 done.extend(open.into_iter().map(|task| {
-                    // One answer, one outcome: the run is asked again
+                    // One answer, one outcome: the batch is asked again
                     // together, at one time (one backoff, not a jitter of
-                    // its own for each task, which would split the run into
+                    // its own for each task, which would split the batch into
                     // many requests); each task's own attempts decide
                     // whether this was its last.
-                    let outcome = match &failure {
-                        Failure::Again { error, at } => self.again(&task, error.clone(), *at),
-                        Failure::Final(outcome) => outcome.clone(),
+                    let outcome = match &outcome {
+                        Outcome::Retry { error, at } => self.again(&task, error.clone(), *at),
+                        outcome => outcome.clone(),
                     };
                     Completion { task, outcome }
                 }));
@@ -192,7 +184,7 @@ impl Fetcher {
             };
             done.push(Completion { task, outcome });
         }
-        // An answer that settled nothing and only says "ask on" is not
+        // An answer that proved nothing and only says "ask on" is not
         // moving on: asking the same again would get the same.
         if done.len() == before && !left.is_empty() && left.iter().all(|(.., why)| *why == Unproven::Cut) {
             let (a, b) = (left[0].1.day, left[left.len() - 1].1.day);
@@ -205,7 +197,7 @@ impl Fetcher {
 
     /// Every task of `tasks` queued again after a backoff (or failed after its last attempt).
     fn all_retry(&self, tasks: Vec<Task>, why: String) -> Vec<Completion> {
-        // One time for the run, so that it is asked again whole.
+        // One time for the batch, so that it is asked again whole.
         let attempts = tasks.first().map_or(0, |t| t.attempts);
         let delay = super::backoff(self.opts.retry_delay, self.opts.max_retry_delay, attempts);
         let at = clock::after(now_ms(), delay);
@@ -219,11 +211,13 @@ impl Fetcher {
     }
 
     /// What a failed request makes of the tasks it asked for: the same
-    /// final outcome for each, or another attempt for all at one time.
-    fn failure(&self, lane: &Lane, first: &Task, e: FetchError) -> Failure {
+    /// outcome for each (a permanent error, a pause asked for), or
+    /// `Retry`: another attempt for all of them at `at`, which each task's
+    /// own attempts turn into a retry, a cool-down or a failure (`again`).
+    fn outcome_of_error(&self, lane: &Lane, first: &Task, e: FetchError) -> Outcome {
         let backoff = || super::backoff(self.opts.retry_delay, self.opts.max_retry_delay, first.attempts);
         match e {
-            FetchError::Permanent(error) => Failure::Final(Outcome::Failed { error }),
+            FetchError::Permanent(error) => Outcome::Failed { error },
             FetchError::RateLimited { message, retry_after } => {
                 // A limit (a status or a body, a time or none) is the
                 // server's pace, not the task's failure: every worker on the
@@ -234,7 +228,7 @@ impl Fetcher {
                     Some(wait) => self.pause(lane, wait, MIN_PAUSE),
                     None => self.pause(lane, Duration::ZERO, self.opts.retry_delay.max(MIN_BACKOFF)),
                 };
-                Failure::Final(Outcome::Defer { error: message, at })
+                Outcome::Defer { error: message, at }
             }
             FetchError::Banned { message, retry_after } => {
                 // An IP ban: nobody asks this source again until it ends,
@@ -242,9 +236,9 @@ impl Fetcher {
                 // does not say how long).
                 let at = self.pause(lane, retry_after.unwrap_or(Duration::from_secs(60)), MIN_PAUSE);
                 lane.banned.store(true, Ordering::Relaxed);
-                Failure::Final(Outcome::Defer { error: message, at })
+                Outcome::Defer { error: message, at }
             }
-            e => Failure::Again { error: e.to_string(), at: clock::after(now_ms(), backoff()) },
+            e => Outcome::Retry { error: e.to_string(), at: clock::after(now_ms(), backoff()) },
         }
     }
 

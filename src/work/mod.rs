@@ -2,10 +2,10 @@
 //! claims them and writes the results back.
 //!
 //! One coordinator thread does every database write of a run: it claims
-//! tasks in batches, cuts them into runs (consecutive days of one pair, as
-//! many as the task's source serves in one request), hands the runs to the
+//! tasks many at a time, cuts them into batches (consecutive days of one pair,
+//! as many as the task's source serves in one request), hands the batches to the
 //! fetcher threads over a channel, and commits whatever results have
-//! arrived in one transaction (group commit): a run's tasks always commit
+//! arrived in one transaction (group commit): a batch's tasks always commit
 //! together. No transaction is ever open across an HTTP request, and a
 //! crash loses at most results not yet committed, whose tasks are simply
 //! fetched again.
@@ -162,7 +162,7 @@ pub fn run(
         let fetcher = fetcher::Fetcher {
             shared: Arc::clone(&shared),
             opts: opts.clone(),
-            jobs: task_rx.clone(),
+            batches: task_rx.clone(),
             done: done_tx.clone(),
             observer: Arc::clone(&observer),
         };
@@ -219,9 +219,9 @@ struct Shared {
     lanes: Vec<Arc<Lane>>,
 }
 
-/// A run of claimed tasks for one request: consecutive days (some may be
+/// A batch of claimed tasks for one request: consecutive days (some may be
 /// missing: finished already) of one pair, from the source of `lane`.
-struct Job {
+struct Batch {
     lane: usize,
     tasks: Vec<Task>,
 }
@@ -346,25 +346,4 @@ fn backoff(base: Duration, max: Duration, attempts_before: u32) -> Duration {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_with_jitter_and_caps() {
-        let (base, max) = (Duration::from_millis(100), Duration::from_secs(1));
-        for attempts in 0..3u32 {
-            let full = Duration::from_millis(100 << attempts);
-            for _ in 0..50 {
-                let d = backoff(base, max, attempts);
-                assert!(d >= full / 2 && d <= full, "attempt {attempts}: {d:?}");
-            }
-        }
-        for _ in 0..50 {
-            let d = backoff(base, max, 30);
-            assert!(d >= max / 2 && d <= max, "{d:?}");
-        }
-    }
-}
-
-#[cfg(test)]
-mod fake_source_tests;
+mod tests;

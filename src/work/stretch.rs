@@ -1,5 +1,5 @@
-//! What a run asks after an answer: the stretches of its days that the
-//! answer left unproven (`source::settle`), each asked in a request of its
+//! What a run asks after an answer: the stretches of a batch's days that the
+//! answer left unproven (`source::prove`), each asked in a request of its
 //! own. A page cut where its source cuts pages is followed on from where it
 //! stopped; any other stretch is asked once more, and then given up on for
 //! this attempt.
@@ -7,19 +7,19 @@
 use crate::source::Unproven;
 use crate::store::Task;
 
-/// Days of a run asked for in one request.
+/// Days of a batch asked for in one request.
 pub(super) struct Stretch {
     /// In day order.
     pub tasks: Vec<Task>,
     /// Asked once more already because an answer did not prove them: the
-    /// next answer settles them, or they are not asked a third time.
+    /// next answer proves them, or they are not asked a third time.
     pub again: bool,
     /// On from where a page of the source stopped at a cap.
     pub follows: bool,
 }
 
 impl Stretch {
-    /// A run's days, asked for the first time.
+    /// A batch's days, asked for the first time.
     pub fn first(tasks: Vec<Task>) -> Stretch {
         Stretch { tasks, again: false, follows: false }
     }
@@ -110,7 +110,7 @@ mod tests {
     #[test]
     fn neighbours_left_for_one_reason_are_one_stretch() {
         let t = |d: u32| task(&format!("2020-01-{d:02}"));
-        // Days 1-2 before the first row, 3 settled, 4-5 cut, 7 lacking (6 settled).
+        // Days 1-2 before the first row, 3 proved, 4-5 cut, 7 lacking (6 proved).
         let left = vec![
             (0, t(1), lacking("its rows start at 2020-01-03", false)),
             (1, t(2), lacking("its rows start at 2020-01-03", false)),

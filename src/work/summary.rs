@@ -21,7 +21,7 @@ pub struct Summary {
     pub cooling: u64,
     /// Attempts that failed and were queued again.
     pub retried: u64,
-    /// Requests sent to the sources (a run of days is one, or a few when
+    /// Requests sent to the sources (a batch of days is one, or a few when
     /// an answer stops short).
     pub requests: u64,
     /// Tasks put off because their source asked to slow down (a limit,

@@ -167,7 +167,7 @@ where
     Ok(chart)
 }
 
-/// A translucent band over the slots of each run of missing days with the
+/// A translucent band over the slots of each span of missing days with the
 /// same reason, in its colour, top to bottom: drawn before the prices, so
 /// it lies under them.
 fn draw_gaps<DB>(chart: &mut ChartContext<DB, Coords>, data: &ChartData) -> Result<()>

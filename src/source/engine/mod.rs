@@ -1,6 +1,6 @@
 //! The source engine: any JSON or CSV price API, spoken from its
-//! declaration. One request per run of days (sent and classified in
-//! `wire.rs`); its answer read by `rows`, settled by `settle`.
+//! declaration. One request per batch of days (sent and classified in
+//! `wire.rs`); its answer read by `rows`, proved by `prove`.
 
 use std::time::Duration;
 
@@ -11,9 +11,9 @@ use super::answer::{parse_retry_after, BadPrice};
 use super::declare::{Declaration, List, Order, Paging, WEIGHT_MARGIN};
 use super::http::{agent, classify_status, classify_transport, mask_error, unauthorized};
 use super::one;
+use super::prove::{prove, Asked, Invalid};
 use super::rows::{self, text, Unreadable};
 use super::secrets::{Credentials, Url};
-use super::settle::{settle, Asked, Invalid};
 use super::template::{Into, Rendered, Secrets, Template, Values};
 use super::{Answer, DayAnswer, FetchError, PriceSource, Timeouts, Unproven};
 
@@ -205,9 +205,9 @@ impl DeclaredSource {
             })
         })?;
         let asked = Asked::new(&self.decl, &self.candles, from, to);
-        let settled = settle(&rows, &asked, now_ms).map_err(|e| self.mask_error(self.invalid(&shown, &asked, e)))?;
+        let proved = prove(&rows, &asked, now_ms).map_err(|e| self.mask_error(self.invalid(&shown, &asked, e)))?;
         let spilled = spill.into_iter().map(|d| (d, DayAnswer::Unanswered(Unproven::Cut)));
-        days.extend(settled);
+        days.extend(proved);
         days.extend(spilled);
         days.sort_by_key(|(d, _)| *d);
         Ok(Answer { days, slow_down: self.slow_down(reply.used_weight, now_ms) })

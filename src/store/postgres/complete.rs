@@ -22,7 +22,7 @@ impl Db {
             // its completions that carries its current claim, as one after
             // the other would.
             let b = &batch;
-            let settled = c.rows(
+            let applied_rows = c.rows(
                 formatcp!(
                     "WITH i AS (
                      SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::int[], $5::text[],
@@ -34,7 +34,7 @@ impl Db {
                      SELECT DISTINCT ON (i.id) i.* FROM i
                      JOIN tasks t ON t.id = i.id AND t.claims = i.token AND t.state = {IN_PROGRESS}
                      ORDER BY i.id, i.ord),
-                 settled AS (
+                 applied AS (
                      UPDATE tasks t SET state = i.state, attempts = t.attempts + i.counted,
                             last_error = CASE WHEN i.finished THEN i.error ELSE coalesce(i.error, t.last_error) END,
                             next_attempt_at = coalesce(i.at, t.next_attempt_at),
@@ -47,14 +47,14 @@ impl Db {
                  priced AS (
                      INSERT INTO prices (exchange, symbol, day, open, high, low, close, volume, fetched_at)
                      SELECT exchange, symbol, day, o, h, l, c, v, date_trunc('milliseconds', now())
-                     FROM settled WHERE price = 1 ORDER BY exchange, symbol, day
+                     FROM applied WHERE price = 1 ORDER BY exchange, symbol, day
                      ON CONFLICT (exchange, symbol, day) DO UPDATE SET
                         open = excluded.open, high = excluded.high, low = excluded.low,
                         close = excluded.close, volume = excluded.volume, fetched_at = excluded.fetched_at),
                  unpriced AS (
-                     DELETE FROM prices p USING settled s
+                     DELETE FROM prices p USING applied s
                      WHERE s.price = -1 AND p.exchange = s.exchange AND p.symbol = s.symbol AND p.day = s.day)
-                 SELECT ord FROM settled"
+                 SELECT ord FROM applied"
                 ),
                 &[
                     &b.ids,
@@ -75,7 +75,7 @@ impl Db {
                 ],
             )?;
             // Positions in `done`, from 1.
-            let applied: std::collections::HashSet<i64> = settled.iter().map(|r| r.get(0)).collect();
+            let applied: std::collections::HashSet<i64> = applied_rows.iter().map(|r| r.get(0)).collect();
             Ok((1..=done.len() as i64).map(|ord| applied.contains(&ord)).collect())
         })
     }
@@ -128,7 +128,7 @@ impl Batch {
             b.errors.push(to.error.map(str::to_string));
             b.at.push(to.due.next_attempt_at(&db_time));
             b.finished.push(to.finishes());
-            b.failures.push(to.failure.map(|f| f.name()));
+            b.failures.push(to.failure());
             b.rounds.push(i32::from(to.next_round));
             let (price, change) = match to.price {
                 PriceChange::Store(p) => ([p.open, p.high, p.low, p.close, p.volume], 1),

@@ -29,7 +29,7 @@ impl Db {
         })
     }
 
-    pub fn pending_sources(&self) -> Result<Vec<(String, u64)>> {
+    pub fn waiting_by_source(&self) -> Result<Vec<(String, u64)>> {
         self.with(|c| {
             let rows = c.rows(
                 formatcp!(

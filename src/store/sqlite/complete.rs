@@ -38,7 +38,7 @@ impl Db {
             const UNPRICE: &str = "DELETE FROM prices WHERE exchange = ?1 AND symbol = ?2 AND day = ?3";
             for (t, to) in done {
                 let due = to.due.next_attempt_at(|at| at);
-                let failure = to.failure.map(|f| f.name());
+                let failure = to.failure();
                 let args = params![
                     t.id,
                     t.token,

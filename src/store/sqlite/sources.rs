@@ -29,7 +29,7 @@ impl Db {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    pub fn pending_sources(&self) -> Result<Vec<(String, u64)>> {
+    pub fn waiting_by_source(&self) -> Result<Vec<(String, u64)>> {
         let conn = self.conn()?;
         // From the counts: the queue is not read.
         let mut stmt = conn.prepare_cached(formatcp!(

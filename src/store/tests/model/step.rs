@@ -30,7 +30,7 @@ impl Harness {
                             } else {
                                 (Queued, 0)
                             };
-                            let row = Row {
+                            let row = TaskRow {
                                 id: 0, // learnt from the database below
                                 state,
                                 attempts: 0,

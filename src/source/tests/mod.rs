@@ -1,6 +1,6 @@
 //! The built-in declarations and the engine, against canned answers in each
-//! provider's documented format, served by a tiny local server: the
-//! built-ins in `providers.rs`, declared sources (secrets, CSV, closes
+//! source's documented format, served by a tiny local server: the
+//! built-ins in `builtins.rs`, declared sources (secrets, CSV, closes
 //! only, mistakes) in `declared.rs`; what both use here.
 
 use std::io::{Read, Write};
@@ -111,5 +111,5 @@ fn binance_row(d: &str, close: &str) -> String {
     format!(r#"[{t},"7000.0","7500.0","6900.0","{close}","12.5",{},"1000","10","1","1","0"]"#, t + 86_399_999)
 }
 
+mod builtins;
 mod declared;
-mod providers;

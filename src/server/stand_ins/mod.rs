@@ -1,9 +1,9 @@
 //! The built-in server's stand-ins for real price APIs, each under the
-//! provider's own paths on the one address: Binance, Coinbase Exchange,
+//! source's own paths on the one address: Binance, Coinbase Exchange,
 //! Kraken, Bitstamp, Bitfinex and OKX (the built-in sources), and
 //! CryptoCompare, Alpha Vantage, Stooq and CoinGecko (the APIs the
 //! README's declarations speak). Each serves its list of names and its
-//! daily candles with the provider's fields, order, time units, caps,
+//! daily candles with the source's fields, order, time units, caps,
 //! paging, error bodies and rate-limit answers, as its documentation
 //! gives them (cited beside each in `exchanges/` and `declared.rs`),
 //! over the synthetic candles of `data.rs`, up to today's unclosed one.
@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, TimeZone, Utc};
 use percent_encoding::percent_decode_str;
 
-pub use data::{candle, cents, expected, first_day, history_days, pairs, units, Candle, Pair, SOURCES};
+pub use data::{candle, cents, expected, first_day, history_days, pairs, units, Candle, Listing, SOURCES};
 pub use exchanges::KRAKEN_LAG_DAYS;
 
 use super::faults::Fault;
@@ -168,7 +168,7 @@ pub(super) struct Times {
 }
 
 impl Times {
-    /// A time of a provider that writes seconds.
+    /// A time of a source that writes seconds.
     pub fn secs(self, secs: i64) -> i64 {
         let t = secs + self.offset;
         if self.swapped {
@@ -178,7 +178,7 @@ impl Times {
         }
     }
 
-    /// A time of a provider that writes milliseconds.
+    /// A time of a source that writes milliseconds.
     pub fn ms(self, ms: i64) -> i64 {
         let t = ms + self.offset * 1000;
         if self.swapped {

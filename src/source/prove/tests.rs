@@ -1,4 +1,4 @@
-//! The rule of `settle.rs`, case by case.
+//! The rule of `prove.rs`, case by case.
 
 use super::*;
 use crate::price::Price;
@@ -17,15 +17,15 @@ fn p(close: f64) -> Price {
     Price { open: close, high: close + 1.0, low: close - 1.0, close, volume: 1.0 }
 }
 
-fn row(d: &str, close: f64) -> Row {
-    Row { at_ms: ms(d), day: day(d), off: None, price: Ok(p(close)), closed: true }
+fn row(d: &str, close: f64) -> AnswerRow {
+    AnswerRow { at_ms: ms(d), day: day(d), off: None, price: Ok(p(close)), closed: true }
 }
 
 /// A row at `hours` after the start of `d`, off the day's boundary.
-fn off(d: &str, hours: i64) -> Row {
+fn off(d: &str, hours: i64) -> AnswerRow {
     let at_ms = ms(d) + hours * 3_600_000;
-    let (day, off) = super::super::rows::stamp(at_ms, super::super::format::Marks::Start).unwrap();
-    Row { at_ms, day, off, price: Ok(p(5.0)), closed: true }
+    let (day, off) = super::super::rows::stamp(at_ms, super::super::format::TimeMarks::Start).unwrap();
+    AnswerRow { at_ms, day, off, price: Ok(p(5.0)), closed: true }
 }
 
 /// Long after the days in these tests.
@@ -46,12 +46,12 @@ fn asked(first: &str, last: &str, paging: Paging) -> Asked {
     }
 }
 
-fn answers(rows: &[Row], first: &str, last: &str, paging: Paging) -> Vec<String> {
+fn answers(rows: &[AnswerRow], first: &str, last: &str, paging: Paging) -> Vec<String> {
     on(rows, &asked(first, last, paging))
 }
 
-fn on(rows: &[Row], asked: &Asked) -> Vec<String> {
-    match settle(rows, asked, later()) {
+fn on(rows: &[AnswerRow], asked: &Asked) -> Vec<String> {
+    match prove(rows, asked, later()) {
         Ok(days) => days.into_iter().map(|(_, a)| short(&a)).collect(),
         Err(e) => vec![format!("invalid: {e:?}")],
     }
@@ -120,7 +120,7 @@ fn an_empty_answer_is_no_data_for_the_whole_range() {
 fn rows_outside_the_window_prove_nothing_and_alone_are_invalid() {
     // A server that ignores the range and sends its latest candles.
     let latest = [row("2020-06-01", 1.0), row("2020-06-02", 2.0)];
-    let got = settle(&latest, &asked("2020-01-01", "2020-01-31", Paging::Forward), later());
+    let got = prove(&latest, &asked("2020-01-01", "2020-01-31", Paging::Forward), later());
     let Err(Invalid::Outside { rows: 2, first, last, unit: None }) = got else { panic!("{got:?}") };
     assert_eq!((first.as_str(), last.as_str()), ("2020-06-01", "2020-06-02"));
     // Rows past the window do not prove a gap at the stretch's end.
@@ -160,10 +160,10 @@ fn a_source_of_only_its_latest_candles_may_end_its_history_inside_the_stretch() 
 fn rows_a_factor_of_1000_away_say_the_unit_looks_wrong() {
     let seconds = |d: &str| {
         let at_ms = ms(d) / 1000;
-        let (day, off) = super::super::rows::stamp(at_ms, super::super::format::Marks::Start).unwrap();
-        Row { at_ms, day, off, price: Ok(p(1.0)), closed: true }
+        let (day, off) = super::super::rows::stamp(at_ms, super::super::format::TimeMarks::Start).unwrap();
+        AnswerRow { at_ms, day, off, price: Ok(p(1.0)), closed: true }
     };
-    let got = settle(
+    let got = prove(
         &[seconds("2020-01-01"), seconds("2020-01-02")],
         &asked("2020-01-01", "2020-01-02", Paging::Forward),
         later(),
@@ -171,15 +171,15 @@ fn rows_a_factor_of_1000_away_say_the_unit_looks_wrong() {
     assert!(matches!(got, Err(Invalid::Outside { unit: Some(Unit::TooSmall), .. })), "{got:?}");
     let thousandfold = |d: &str| {
         let at_ms = ms(d) * 1000;
-        Row {
+        AnswerRow {
             at_ms,
-            day: super::super::rows::stamp(at_ms, super::super::format::Marks::Start).unwrap().0,
+            day: super::super::rows::stamp(at_ms, super::super::format::TimeMarks::Start).unwrap().0,
             off: None,
             price: Ok(p(1.0)),
             closed: true,
         }
     };
-    let got = settle(&[thousandfold("2020-01-01")], &asked("2020-01-01", "2020-01-02", Paging::Backward), later());
+    let got = prove(&[thousandfold("2020-01-01")], &asked("2020-01-01", "2020-01-02", Paging::Backward), later());
     assert!(matches!(got, Err(Invalid::Outside { unit: Some(Unit::TooLarge), .. })), "{got:?}");
     assert!(Unit::TooLarge.advice().contains("time unit looks wrong"));
 }
@@ -187,7 +187,7 @@ fn rows_a_factor_of_1000_away_say_the_unit_looks_wrong() {
 #[test]
 fn rows_out_of_the_declared_order_are_invalid() {
     let rows = [row("2020-01-02", 11.0), row("2020-01-01", 10.0)];
-    assert_eq!(settle(&rows, &asked("2020-01-01", "2020-01-02", Paging::Forward), later()), Err(Invalid::Order));
+    assert_eq!(prove(&rows, &asked("2020-01-01", "2020-01-02", Paging::Forward), later()), Err(Invalid::Order));
     let newest = Asked { order: Order::NewestFirst, ..asked("2020-01-01", "2020-01-02", Paging::Forward) };
     assert_eq!(on(&rows, &newest), ["10", "11"]);
 }
@@ -202,14 +202,14 @@ fn rows_for_days_not_asked_for_are_ignored() {
 fn a_day_not_ended_is_not_closed_row_or_not() {
     let rows = [row("2020-01-01", 10.0), row("2020-01-02", 11.0)];
     let now = ms("2020-01-02") + DAY / 2;
-    let got: Vec<_> = settle(&rows, &asked("2020-01-01", "2020-01-03", Paging::Forward), now)
+    let got: Vec<_> = prove(&rows, &asked("2020-01-01", "2020-01-03", Paging::Forward), now)
         .unwrap()
         .into_iter()
         .map(|(_, a)| short(&a))
         .collect();
     assert_eq!(got, ["10", "open", "open"]);
     // At the very end of a day, it is over.
-    let got = settle(&rows, &asked("2020-01-01", "2020-01-01", Paging::Forward), ms("2020-01-02")).unwrap();
+    let got = prove(&rows, &asked("2020-01-01", "2020-01-01", Paging::Forward), ms("2020-01-02")).unwrap();
     assert_eq!(short(&got[0].1), "10");
 }
 

@@ -1,4 +1,4 @@
-//! Each built-in source against its provider's documented answers.
+//! Each built-in source against its real API's documented answers.
 
 use super::*;
 

@@ -99,9 +99,9 @@ fn a_failure_is_permanent_or_transient_and_only_a_transient_one_starts_a_round()
         Outcome::Retry { error: "502".into(), at: 1 },
     ]
     .iter()
-    .map(|o| (Transition::of(o).failure, Transition::of(o).next_round))
+    .map(|o| (Transition::of(o).failure(), Transition::of(o).next_round))
     .collect();
-    assert_eq!(kinds, [(Some(Failure::Permanent), false), (Some(Failure::Transient), true), (None, false)]);
+    assert_eq!(kinds, [(Some("permanent"), false), (Some("transient"), true), (None, false)]);
 }
 
 #[test]
@@ -169,7 +169,7 @@ fn the_queue_wakes_for_the_first_due_task_or_the_first_lease_to_end() {
 
 #[test]
 fn the_drawing_in_the_docs_is_the_rules_drawing() {
-    let doc = include_str!("../../docs/state-machine.md");
+    let doc = include_str!("../../../docs/state-machine.md");
     let drawn: String = doc
         .lines()
         .skip_while(|l| *l != "```mermaid")

@@ -17,10 +17,10 @@ use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
 use proptest::test_runner::TestCaseError;
 
-use super::state::{Due, Move, PriceChange, Transition};
-use super::tests::TestDb;
-use super::TaskState::{self, *};
-use super::{testing, Completion, Create, Enqueued, Outcome, StateCounts, Store, Task};
+use super::super::state::{Due, Move, PriceChange, Transition};
+use super::super::TaskState::{self, *};
+use super::super::{testing, Completion, Create, Enqueued, Outcome, StateCounts, Store, Task};
+use super::TestDb;
 use crate::clock;
 use crate::price::Price;
 use crate::value::Value;

@@ -9,10 +9,10 @@ use chrono::{Datelike, NaiveDate, Utc};
 
 use crate::price::Price;
 
-/// A pair of a source: its symbol as the API spells it, the price level in
+/// A pair a stand-in lists: its symbol as the API spells it, the price level in
 /// cents, its first day, and whether it has days without trades.
 #[derive(Debug, Clone, Copy)]
-pub struct Pair {
+pub struct Listing {
     pub symbol: &'static str,
     /// Kraken answers with its own name for the pair.
     pub alias: &'static str,
@@ -21,20 +21,20 @@ pub struct Pair {
     pub gaps: bool,
 }
 
-const fn p(symbol: &'static str, level: i64, first: (i32, u32, u32)) -> Pair {
-    Pair { symbol, alias: symbol, level, first, gaps: false }
+const fn p(symbol: &'static str, level: i64, first: (i32, u32, u32)) -> Listing {
+    Listing { symbol, alias: symbol, level, first, gaps: false }
 }
 
-const fn gappy(symbol: &'static str, level: i64, first: (i32, u32, u32)) -> Pair {
-    Pair { symbol, alias: symbol, level, first, gaps: true }
+const fn gappy(symbol: &'static str, level: i64, first: (i32, u32, u32)) -> Listing {
+    Listing { symbol, alias: symbol, level, first, gaps: true }
 }
 
-const fn kraken(symbol: &'static str, alias: &'static str, level: i64, first: (i32, u32, u32), gaps: bool) -> Pair {
-    Pair { symbol, alias, level, first, gaps }
+const fn kraken(symbol: &'static str, alias: &'static str, level: i64, first: (i32, u32, u32), gaps: bool) -> Listing {
+    Listing { symbol, alias, level, first, gaps }
 }
 
 /// The sources served, with their pairs.
-pub const SOURCES: &[(&str, &[Pair])] = &[
+pub const SOURCES: &[(&str, &[Listing])] = &[
     (
         "binance",
         &[
@@ -117,12 +117,12 @@ pub const SOURCES: &[(&str, &[Pair])] = &[
 ];
 
 /// The pairs of `source`, none for a source not served.
-pub fn pairs(source: &str) -> &'static [Pair] {
+pub fn pairs(source: &str) -> &'static [Listing] {
     SOURCES.iter().find(|(s, _)| *s == source).map_or(&[], |(_, p)| p)
 }
 
 /// The pair `symbol` of `source`.
-pub fn pair(source: &str, symbol: &str) -> Option<&'static Pair> {
+pub fn pair(source: &str, symbol: &str) -> Option<&'static Listing> {
     pairs(source).iter().find(|p| p.symbol == symbol)
 }
 

@@ -4,7 +4,7 @@ use super::*;
 
 /// A task row as the checks compare it.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct Row {
+pub(super) struct TaskRow {
     pub(super) id: i64,
     pub(super) state: TaskState,
     pub(super) attempts: i64,
@@ -23,7 +23,7 @@ pub(super) struct Row {
 
 #[derive(Debug, Clone)]
 pub(super) struct Cell {
-    pub(super) row: Row,
+    pub(super) row: TaskRow,
     /// The close of the row in `prices`, if there should be one.
     pub(super) price: Option<f64>,
     /// The task as its current claim handed it out (while in progress).
@@ -116,7 +116,7 @@ impl Harness {
             Kind::Failed => Outcome::Failed { error: format!("failed, step {step}") },
             // As a fetcher decides it, from the rounds the claim handed out.
             Kind::GaveUp => {
-                super::super::RetryPolicy::round_over(format!("gave up, step {step}"), task.rounds, self.now)
+                super::super::super::RetryPolicy::round_over(format!("gave up, step {step}"), task.rounds, self.now)
             }
             Kind::Released => Outcome::Released,
         }
@@ -143,8 +143,8 @@ impl Harness {
             Due::At(at) => row.next_attempt_at = at,
         }
         row.finished |= to.finishes();
-        if let Some(f) = to.failure {
-            row.failure = Some(f.name().to_string());
+        if let Some(f) = to.failure() {
+            row.failure = Some(f.to_string());
         }
         row.rounds += i64::from(to.next_round);
         match to.price {
@@ -157,7 +157,7 @@ impl Harness {
 
     /// Moves the cells that `pick` selects to queued (as the requeue
     /// functions do); returns how many.
-    pub(super) fn requeue(&mut self, pick: impl Fn(&Key, &Row) -> bool) -> usize {
+    pub(super) fn requeue(&mut self, pick: impl Fn(&Key, &TaskRow) -> bool) -> usize {
         let mut n = 0;
         for (key, cell) in &mut self.cells {
             if pick(key, &cell.row) {

@@ -44,7 +44,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, NaiveTime};
 
 use super::declare::{Declaration, Order, Paging};
-use super::rows::Row;
+use super::rows::AnswerRow;
 use super::template::Template;
 use super::{check_price, DayAnswer, Unproven};
 use crate::clock::day_end;
@@ -121,7 +121,7 @@ impl Unit {
 
 /// Each day of the stretch `asked`, with what `rows` (its answer, as the
 /// source gave them) tell about it at `now_ms`.
-pub fn settle(rows: &[Row], asked: &Asked, now_ms: i64) -> Result<Vec<(NaiveDate, DayAnswer)>, Invalid> {
+pub fn prove(rows: &[AnswerRow], asked: &Asked, now_ms: i64) -> Result<Vec<(NaiveDate, DayAnswer)>, Invalid> {
     let ordered = rows.windows(2).all(|w| match asked.order {
         Order::OldestFirst => w[0].at_ms <= w[1].at_ms,
         Order::NewestFirst => w[0].at_ms >= w[1].at_ms,
@@ -131,12 +131,12 @@ pub fn settle(rows: &[Row], asked: &Asked, now_ms: i64) -> Result<Vec<(NaiveDate
     }
     let today = DateTime::from_timestamp_millis(now_ms).map_or(asked.last, |t| t.date_naive());
     let (lo, hi) = asked.window(today);
-    let inside: Vec<&Row> = rows.iter().filter(|r| (lo..=hi).contains(&r.day)).collect();
+    let inside: Vec<&AnswerRow> = rows.iter().filter(|r| (lo..=hi).contains(&r.day)).collect();
     if inside.is_empty() && !rows.is_empty() {
         return Err(outside(rows, asked));
     }
-    let mut proper: BTreeMap<NaiveDate, Vec<&Row>> = BTreeMap::new();
-    let mut off: BTreeMap<NaiveDate, &Row> = BTreeMap::new();
+    let mut proper: BTreeMap<NaiveDate, Vec<&AnswerRow>> = BTreeMap::new();
+    let mut off: BTreeMap<NaiveDate, &AnswerRow> = BTreeMap::new();
     for row in &inside {
         if row.off.is_some() {
             off.entry(row.day).or_insert(row);
@@ -196,7 +196,7 @@ fn unproven(d: NaiveDate, asked: &Asked, reach: (Option<NaiveDate>, Option<Naive
 }
 
 /// The day of the rows on its boundary.
-fn one_day(d: NaiveDate, rows: &[&Row]) -> DayAnswer {
+fn one_day(d: NaiveDate, rows: &[&AnswerRow]) -> DayAnswer {
     let row = rows[0];
     if let Some(other) = rows.iter().find(|r| r.price != row.price || r.closed != row.closed) {
         return DayAnswer::Refused(format!("two different rows for {d}: {} and {}", show(row), show(other)));
@@ -213,7 +213,7 @@ fn one_day(d: NaiveDate, rows: &[&Row]) -> DayAnswer {
     }
 }
 
-fn show(row: &Row) -> String {
+fn show(row: &AnswerRow) -> String {
     match &row.price {
         Ok(p) => format!("(open {}, high {}, low {}, close {}, volume {})", p.open, p.high, p.low, p.close, p.volume),
         Err(why) => format!("({why})"),
@@ -221,8 +221,8 @@ fn show(row: &Row) -> String {
 }
 
 /// An answer whose rows are all outside the window `lo..=hi`.
-fn outside(rows: &[Row], asked: &Asked) -> Invalid {
-    let when = |r: &Row| r.off.clone().unwrap_or_else(|| r.day.to_string());
+fn outside(rows: &[AnswerRow], asked: &Asked) -> Invalid {
+    let when = |r: &AnswerRow| r.off.clone().unwrap_or_else(|| r.day.to_string());
     let first = rows.iter().min_by_key(|r| r.at_ms).map(when).unwrap_or_default();
     let last = rows.iter().max_by_key(|r| r.at_ms).map(when).unwrap_or_default();
     Invalid::Outside { rows: rows.len(), first, last, unit: unit(rows, stretch(asked)) }
@@ -237,7 +237,7 @@ fn stretch(asked: &Asked) -> (i64, i64) {
 
 /// Whether the rows, none of which is in `lo_ms..hi_ms`, would be there at
 /// a thousand times their time, or a thousandth: the time unit is wrong.
-fn unit(rows: &[Row], (lo_ms, hi_ms): (i64, i64)) -> Option<Unit> {
+fn unit(rows: &[AnswerRow], (lo_ms, hi_ms): (i64, i64)) -> Option<Unit> {
     let within = |t: Option<i64>| t.is_some_and(|t| lo_ms <= t && t < hi_ms);
     if rows.is_empty() || rows.iter().any(|r| within(Some(r.at_ms))) {
         return None;
@@ -253,9 +253,4 @@ fn start_ms(d: NaiveDate) -> i64 {
 }
 
 #[cfg(test)]
-#[path = "settle_tests.rs"]
 mod tests;
-
-#[cfg(test)]
-#[path = "settle_props.rs"]
-mod props;

@@ -325,3 +325,19 @@ fn days_before_the_history_a_source_keeps_are_outside_it_after_a_second_asking()
     assert_eq!(counts.outside_history, 10);
     assert_eq!(asked, [(day("2020-01-01"), day("2020-01-30")), (day("2020-01-01"), day("2020-01-10"))]);
 }
+
+#[test]
+fn backoff_doubles_with_jitter_and_caps() {
+    let (base, max) = (Duration::from_millis(100), Duration::from_secs(1));
+    for attempts in 0..3u32 {
+        let full = Duration::from_millis(100 << attempts);
+        for _ in 0..50 {
+            let d = super::backoff(base, max, attempts);
+            assert!(d >= full / 2 && d <= full, "attempt {attempts}: {d:?}");
+        }
+    }
+    for _ in 0..50 {
+        let d = super::backoff(base, max, 30);
+        assert!(d >= max / 2 && d <= max, "{d:?}");
+    }
+}

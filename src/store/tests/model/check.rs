@@ -7,10 +7,10 @@ impl Harness {
     pub(super) fn check(&self) -> Result<(), TestCaseError> {
         // 1. Each cell is one task, in the model's state (and attempts,
         //    due time, owner, lease, token, error); no other task.
-        type TaskRow = (i64, String, String, String, String, i64, i64, Option<String>, Option<i64>, i64);
+        type Head = (i64, String, String, String, String, i64, i64, Option<String>, Option<i64>, i64);
         // The error, finished, failure and rounds.
         type Rest = (Option<String>, i64, Option<String>, i64);
-        let raw: Vec<(TaskRow, Rest)> = testing::rows::<Vec<crate::value::Value>>(
+        let raw: Vec<(Head, Rest)> = testing::rows::<Vec<crate::value::Value>>(
             &self.db,
             "SELECT id, exchange, symbol, day, state, attempts, next_attempt_at, owner, lease_until, claims,
                     last_error, CASE WHEN finished_at IS NULL THEN 0 ELSE 1 END, failure, rounds
@@ -21,7 +21,7 @@ impl Harness {
         .map(|row| {
             let mut it = row.into_iter();
             let mut next = || it.next().unwrap_or(crate::value::Value::Null);
-            let first: TaskRow = testing::Row::from_row((0..10).map(|_| next()).collect(), "tasks");
+            let first: Head = testing::Row::from_row((0..10).map(|_| next()).collect(), "tasks");
             let error: Option<String> = testing::Row::from_row(vec![next()], "last_error");
             let finished: i64 = testing::Row::from_row(vec![next()], "finished");
             let failure: Option<String> = testing::Row::from_row(vec![next()], "failure");
@@ -33,7 +33,7 @@ impl Harness {
         for ((id, e, s, d, state, attempts, next_attempt_at, owner, lease_until, claims), rest) in raw {
             let (last_error, finished, failure, rounds) = rest;
             let key = key_of(&e, &s, day(&d)?)?;
-            let row = Row {
+            let row = TaskRow {
                 id,
                 state: TaskState::from_name(&state).ok_or_else(|| fail(format!("no state {state:?}")))?,
                 attempts,

@@ -1,4 +1,4 @@
-//! The settle rule as a property. A model knows the truth (which days of a
+//! The proving rule as a property. A model knows the truth (which days of a
 //! pair have a price, from its first day on, with gaps), makes the answer
 //! a well-behaved source would send for a stretch, and spoils it at random
 //! the ways servers do: rows dropped, added, shifted by days or hours, cut
@@ -17,15 +17,15 @@
 //!   data` that the truth does not have; unspoiled, every price is stored.
 //!
 //! `cargo test` runs 256 cases, each on every source;
-//! `PROPTEST_CASES=2000 cargo test --lib settle::props` runs more.
+//! `PROPTEST_CASES=2000 cargo test --lib prove::tests::props` runs more.
 
 use proptest::collection::vec;
 use proptest::prelude::*;
 
-use super::super::declare::Declarations;
-use super::super::format::Marks;
-use super::super::rows::stamp;
-use super::*;
+use super::super::super::declare::Declarations;
+use super::super::super::format::TimeMarks;
+use super::super::super::rows::stamp;
+use super::super::*;
 use crate::price::Price;
 
 const CASES: u32 = 256;
@@ -50,7 +50,7 @@ fn sources() -> &'static [(String, Declaration, Template)] {
 }
 
 fn read_sources() -> Vec<(String, Declaration, Template)> {
-    let readme = include_str!("../../README.md");
+    let readme = include_str!("../../../../README.md");
     let block =
         readme.split("```toml\n").nth(1).and_then(|b| b.split("```").next()).expect("the README's declarations");
     let declared = Declarations::parse(block, "README.md").expect("the README's declarations parse");
@@ -159,7 +159,7 @@ type Raw = (i64, Price);
 /// the days its request names (to the truth's end where it names no end),
 /// and with `beside` those of the days just past the ends it names, as a
 /// source that counts its bounds in sends them.
-fn honest(truth: &Truth, asked: &Asked, marks: Marks, beside: bool) -> Vec<Raw> {
+fn honest(truth: &Truth, asked: &Asked, marks: TimeMarks, beside: bool) -> Vec<Raw> {
     let play = chrono::Duration::days(i64::from(beside));
     let lo = if asked.bounded_start { asked.first - play } else { start() };
     let hi = if asked.bounded_end { asked.last + play } else { at(SPAN - 1) };
@@ -172,8 +172,8 @@ fn honest(truth: &Truth, asked: &Asked, marks: Marks, beside: bool) -> Vec<Raw> 
     rows
 }
 
-fn time(d: NaiveDate, marks: Marks) -> i64 {
-    start_ms(d) + if marks == Marks::End { DAY } else { 0 }
+fn time(d: NaiveDate, marks: TimeMarks) -> i64 {
+    start_ms(d) + if marks == TimeMarks::End { DAY } else { 0 }
 }
 
 fn order(rows: &mut [Raw], order: Order) {
@@ -183,7 +183,7 @@ fn order(rows: &mut [Raw], order: Order) {
     }
 }
 
-fn apply(rows: &mut Vec<Raw>, s: &Spoil, truth: &Truth, asked: &Asked, marks: Marks) {
+fn apply(rows: &mut Vec<Raw>, s: &Spoil, truth: &Truth, asked: &Asked, marks: TimeMarks) {
     let n = rows.len();
     match *s {
         Spoil::Drop(i) if n > 0 => {
@@ -213,7 +213,7 @@ fn apply(rows: &mut Vec<Raw>, s: &Spoil, truth: &Truth, asked: &Asked, marks: Ma
         Spoil::Unit(larger) => {
             let scaled: Vec<Option<i64>> =
                 rows.iter().map(|r| if larger { r.0.checked_mul(1000) } else { Some(r.0 / 1000) }).collect();
-            // Times past the year 262143 are refused before `settle` (`rows::read`).
+            // Times past the year 262143 are refused before `prove` (`rows::read`).
             if scaled.iter().all(|t| t.is_some_and(|t| stamp(t, marks).is_some())) {
                 rows.iter_mut().zip(scaled).for_each(|(r, t)| r.0 = t.unwrap_or(r.0));
             }
@@ -229,18 +229,18 @@ fn apply(rows: &mut Vec<Raw>, s: &Spoil, truth: &Truth, asked: &Asked, marks: Ma
 }
 
 /// The rows as `rows::read` gives them.
-fn read(raw: &[Raw], marks: Marks) -> Vec<Row> {
+fn read(raw: &[Raw], marks: TimeMarks) -> Vec<AnswerRow> {
     raw.iter()
         .map(|&(at_ms, p)| {
             let (day, off) = stamp(at_ms, marks).expect("a time in range");
-            Row { at_ms, day, off, price: Ok(p), closed: true }
+            AnswerRow { at_ms, day, off, price: Ok(p), closed: true }
         })
         .collect()
 }
 
 /// The rule's window, as the issue states it: the days the request names,
 /// a day's play at each named end, an unnamed end open to today.
-fn inside(r: &Row, asked: &Asked, today: NaiveDate) -> bool {
+fn inside(r: &AnswerRow, asked: &Asked, today: NaiveDate) -> bool {
     let after_start = !asked.bounded_start || r.day >= asked.first - chrono::Duration::days(1);
     let latest = asked.last.max(today);
     let before_end = r.day <= latest && (!asked.bounded_end || r.day <= asked.last + chrono::Duration::days(1));
@@ -249,11 +249,11 @@ fn inside(r: &Row, asked: &Asked, today: NaiveDate) -> bool {
 
 /// Whether the answer proves `d` empty: no row at all, or none for `d`
 /// and rows on boundaries inside the window on both sides of it.
-fn proves_empty(rows: &[Row], d: NaiveDate, asked: &Asked, today: NaiveDate) -> bool {
+fn proves_empty(rows: &[AnswerRow], d: NaiveDate, asked: &Asked, today: NaiveDate) -> bool {
     if rows.is_empty() {
         return true;
     }
-    let proper: Vec<&Row> = rows.iter().filter(|r| r.off.is_none() && inside(r, asked, today)).collect();
+    let proper: Vec<&AnswerRow> = rows.iter().filter(|r| r.off.is_none() && inside(r, asked, today)).collect();
     rows.iter().all(|r| r.day != d) && proper.iter().any(|r| r.day < d) && proper.iter().any(|r| r.day > d)
 }
 
@@ -270,7 +270,7 @@ fn check(truth: &Truth, first: i64, len: i64, beside: bool, spoils: &[Spoil]) ->
             apply(&mut raw, s, truth, &asked, marks);
         }
         let rows = read(&raw, marks);
-        let got = settle(&rows, &asked, now);
+        let got = prove(&rows, &asked, now);
         let ctx = || format!("{name}, {a} to {b}, beside {beside}, {spoils:?}:\nrows {raw:?}\ngot {got:?}");
         let ordered = rows.windows(2).all(|w| match asked.order {
             Order::OldestFirst => w[0].at_ms <= w[1].at_ms,
@@ -300,7 +300,7 @@ fn check(truth: &Truth, first: i64, len: i64, beside: bool, spoils: &[Spoil]) ->
         let hours: i64 = spoils.iter().map(|s| if let Spoil::ShiftHours(h) = s { *h } else { 0 }).sum();
         let faithful = spoils.iter().all(Spoil::invents_nothing) && (hours == 0 || hours % 24 != 0);
         for (d, answer) in days {
-            let boundary: Vec<&Row> = rows.iter().filter(|r| r.day == *d && r.off.is_none()).collect();
+            let boundary: Vec<&AnswerRow> = rows.iter().filter(|r| r.day == *d && r.off.is_none()).collect();
             match answer {
                 DayAnswer::Price(p) => {
                     prop_assert!(!boundary.is_empty(), "a price with no row for {d}: {}", ctx());

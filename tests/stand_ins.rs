@@ -1,6 +1,6 @@
 //! The stand-ins are faithful: ccxt, the widely used Python client for
 //! exchange APIs, pointed at the built-in server, reads the same candles
-//! that pricequeue stores (the stand-in's own, `venues::expected`), with
+//! that pricequeue stores (the stand-in's own, `stand_ins::expected`), with
 //! the days without a candle absent. Needs `python3` with `ccxt`
 //! (`.ci/run` installs it); skipped without, unless
 //! PRICEQUEUE_REQUIRE_CCXT=1.
@@ -8,7 +8,7 @@
 use std::process::Command;
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
-use pricequeue::server::{venues, Server, ServerOptions};
+use pricequeue::server::{stand_ins, Server, ServerOptions};
 
 fn ccxt_here() -> bool {
     let ok = Command::new("python3").args(["-c", "import ccxt"]).output().is_ok_and(|o| o.status.success());
@@ -63,7 +63,7 @@ fn ccxt_reads_the_candles_pricequeue_stores_from_every_stand_in() {
             .iter_days()
             .take_while(|x| *x <= to)
             .filter_map(|x| {
-                venues::expected(source, symbol, x).map(|p| (x, [p.open, p.high, p.low, p.close, p.volume]))
+                stand_ins::expected(source, symbol, x).map(|p| (x, [p.open, p.high, p.low, p.close, p.volume]))
             })
             .collect();
         assert!(!want.is_empty(), "{source}");

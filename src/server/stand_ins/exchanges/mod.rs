@@ -1,4 +1,4 @@
-//! The stand-ins of the six built-in sources, each under its provider's
+//! The stand-ins of the six built-in sources, each under its source's
 //! own paths, answering as its documentation says (cited beside each).
 
 mod binance;
