@@ -4,6 +4,7 @@
 //! flags, `values.rs` the parsers of flag values (durations, rates, URLs).
 
 mod args;
+mod queue;
 mod remove;
 mod report;
 #[cfg(test)]
@@ -16,6 +17,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 
 pub use args::*;
+pub use queue::QueueSelectionArgs;
 pub use remove::RemoveArgs;
 pub use report::ReportSelectionArgs;
 pub use values::*;

@@ -8,13 +8,20 @@ use std::sync::atomic::Ordering;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use super::work::Ran;
+use super::progress::Unpublished;
 use super::{plural, Env, STOP};
 use crate::cli::SummaryFormat;
 use crate::clock;
 use crate::error::Exit;
 use crate::store::StateCounts;
 use crate::work::Summary;
+
+/// What a run did: its summary, and what it asked for that was not
+/// published yet.
+pub(super) struct Ran {
+    pub summary: Summary,
+    pub unpublished: Unpublished,
+}
 
 /// Prints the summary of `ran`, which ends with `code`: its lines on
 /// standard error (as `--quiet` allows), and with `--format json` (or

@@ -3,14 +3,14 @@ use std::sync::Arc;
 use anyhow::Result;
 
 use super::plural;
-use super::progress::{Left, Remaining, Reporter, Unpublished};
-use super::summary::{broken_sources, exit_code, print};
+use super::progress::{Left, Remaining, Reporter};
+use super::summary::{broken_sources, exit_code, print, Ran};
 use super::{handle_signals, Env, Execute, STOP};
 use crate::cli::WorkArgs;
 use crate::error::Exit;
 use crate::source::PriceSource;
 use crate::store::{Create, Store};
-use crate::work::{self, default_workers, Summary, WorkOptions};
+use crate::work::{self, default_workers, WorkOptions};
 
 /// More workers than this is more than price servers serve at once: the
 /// extra requests only queue up at the server.
@@ -78,13 +78,6 @@ impl WorkArgs {
         let sources = super::sources::open_to_work(store, env, opts.workers, opened, opts.within.as_ref())?;
         start(store, sources, &opts, env, Some(remaining))
     }
-}
-
-/// What a run did: its summary, and what it asked for that was not
-/// published yet.
-pub(super) struct Ran {
-    pub summary: Summary,
-    pub unpublished: Unpublished,
 }
 
 /// Runs workers over the queue in `store`, with Ctrl-C and SIGTERM
