@@ -251,7 +251,7 @@ pub fn worker(args: &[String]) {
     };
     let deadline = Instant::now() + LIMIT;
     while Instant::now() < deadline && done.errors < 100 {
-        let claimed = match store.claim(owner, batch, 0, i64::MAX, &["cryptodb".into()]) {
+        let claimed = match store.claim(owner, batch, 0, i64::MAX, &["cryptodb".into()], None) {
             Ok(claimed) if claimed.is_empty() => break,
             Ok(claimed) => claimed,
             Err(e) => {

@@ -85,21 +85,10 @@ impl Store {
     /// Claims up to `limit` tasks of the `sources` named that are due at
     /// `now` for `owner`, leased until `lease_until`, the first due first
     /// (and, among those, in the order they were queued: a pair's days in
-    /// a row). Each claim bumps the task's fencing token.
+    /// a row), of the tasks `within` the selection only when one is given
+    /// (what `fetch` works on, leaving the rest of the queue alone). Each
+    /// claim bumps the task's fencing token.
     pub fn claim(
-        &self,
-        owner: &str,
-        limit: usize,
-        now: i64,
-        lease_until: i64,
-        sources: &[String],
-    ) -> Result<Vec<Task>> {
-        self.claim_within(owner, limit, now, lease_until, sources, None)
-    }
-
-    /// [`Store::claim`], of the tasks within the selection only when one is
-    /// given: what `fetch` works on, leaving the rest of the queue alone.
-    pub fn claim_within(
         &self,
         owner: &str,
         limit: usize,

@@ -112,13 +112,13 @@ fn a_claim_is_exclusive_and_a_lapsed_claim_is_fenced_off() {
 }
 
 fn a_claim_is_exclusive_and_a_lapsed_claim_is_fenced_off_on(store: &Store) {
-    let a = store.claim("a", 10, 1_000, 2_000, &["cryptodb".into()]).unwrap();
+    let a = store.claim("a", 10, 1_000, 2_000, &["cryptodb".into()], None).unwrap();
     assert_eq!(a.len(), 3);
-    assert!(store.claim("b", 10, 1_000, 2_000, &["cryptodb".into()]).unwrap().is_empty(), "claimed twice");
+    assert!(store.claim("b", 10, 1_000, 2_000, &["cryptodb".into()], None).unwrap().is_empty(), "claimed twice");
 
     assert_eq!(store.recover_expired(1_500).unwrap(), 0, "the lease still runs");
     assert_eq!(store.recover_expired(2_500).unwrap(), 3);
-    let b = store.claim("b", 10, 2_500, 3_500, &["cryptodb".into()]).unwrap();
+    let b = store.claim("b", 10, 2_500, 3_500, &["cryptodb".into()], None).unwrap();
     assert_eq!(b.len(), 3);
     assert!(b[0].token > a[0].token);
 
@@ -142,16 +142,16 @@ fn a_retry_waits_until_it_is_due() {
 }
 
 fn a_retry_waits_until_it_is_due_on(store: &Store) {
-    let t = store.claim("a", 1, 1_000, 2_000, &["cryptodb".into()]).unwrap().remove(0);
+    let t = store.claim("a", 1, 1_000, 2_000, &["cryptodb".into()], None).unwrap().remove(0);
     let retry = Outcome::Retry { error: "HTTP 500".into(), at: 5_000 };
     assert_eq!(store.complete(&[Completion { task: t.clone(), outcome: retry }]).unwrap(), [true]);
-    let others = store.claim("a", 10, 4_000, 6_000, &["cryptodb".into()]).unwrap();
+    let others = store.claim("a", 10, 4_000, 6_000, &["cryptodb".into()], None).unwrap();
     assert!(others.iter().all(|o| o.id != t.id), "claimed before it was due");
     store
         .complete(&others.into_iter().map(|task| Completion { task, outcome: Outcome::Released }).collect::<Vec<_>>())
         .unwrap();
     assert_eq!(store.next_wakeup(None, None).unwrap(), Some(0), "the released tasks are due now");
-    let again = store.claim("a", 10, 5_000, 6_000, &["cryptodb".into()]).unwrap();
+    let again = store.claim("a", 10, 5_000, 6_000, &["cryptodb".into()], None).unwrap();
     let t2 = again.iter().find(|o| o.id == t.id).expect("due at 5000");
     assert_eq!(t2.attempts, 1, "the failed attempt counts");
     assert!(again.iter().filter(|o| o.id != t.id).all(|o| o.attempts == 0), "a release is not an attempt");
@@ -165,17 +165,17 @@ fn dead_owners_tasks_are_released_and_failures_retried() {
 }
 
 fn dead_owners_tasks_are_released_and_failures_retried_on(store: &Store) {
-    let mine = store.claim("dead:1:x", 2, 0, i64::MAX, &["cryptodb".into()]).unwrap();
+    let mine = store.claim("dead:1:x", 2, 0, i64::MAX, &["cryptodb".into()], None).unwrap();
     assert_eq!(store.owners().unwrap(), vec![("dead:1:x".to_string(), 2)]);
     assert_eq!(store.release_owner("dead:1:x").unwrap(), 2);
     assert!(store.owners().unwrap().is_empty());
-    let t = store.claim("b", 1, 0, 10, &["cryptodb".into()]).unwrap().remove(0);
+    let t = store.claim("b", 1, 0, 10, &["cryptodb".into()], None).unwrap().remove(0);
     assert_eq!(t.id, mine[0].id);
     store.complete(&[Completion { task: t, outcome: Outcome::Failed { error: "HTTP 404".into() } }]).unwrap();
     assert_eq!(store.counts().unwrap().failed, 1);
     assert_eq!(store.retry_failed(None, false).unwrap(), 1);
     assert_eq!(store.counts().unwrap().failed, 0);
-    let t = store.claim("b", 1, 0, 10, &["cryptodb".into()]).unwrap().remove(0);
+    let t = store.claim("b", 1, 0, 10, &["cryptodb".into()], None).unwrap().remove(0);
     assert_eq!(t.attempts, 0, "a retried task gets its attempts back");
 }
 
@@ -187,7 +187,7 @@ fn failures_are_listed_newest_first_for_a_selection_or_all() {
 }
 
 fn failures_are_listed_newest_first_for_a_selection_or_all_on(store: &Store) {
-    for t in store.claim("a", 3, 0, i64::MAX, &["cryptodb".into()]).unwrap() {
+    for t in store.claim("a", 3, 0, i64::MAX, &["cryptodb".into()], None).unwrap() {
         let error = format!("HTTP 500 on {}", t.day);
         store.complete(&[Completion { task: t, outcome: Outcome::Failed { error } }]).unwrap();
         std::thread::sleep(Duration::from_millis(5)); // finished_at, to the millisecond
@@ -213,7 +213,7 @@ fn removed_tasks_leave_nothing_behind_and_their_worker_writes_nothing_on(store: 
         let sources: Vec<String> = source.into_iter().map(String::from).collect();
         store.to_remove(&s, &sources).map(|n| (s, n)).unwrap()
     };
-    let mut held = store.claim("a", 3, 0, i64::MAX, &["cryptodb".into()]).unwrap();
+    let mut held = store.claim("a", 3, 0, i64::MAX, &["cryptodb".into()], None).unwrap();
     let first = held.remove(0);
     store.complete(&[Completion { task: first, outcome: price(1.0) }]).unwrap();
     assert_eq!(sel(1, 3, None).1, (3, 1));

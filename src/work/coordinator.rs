@@ -144,8 +144,7 @@ impl<'a> Coordinator<'a> {
         let now = now_ms();
         let lease_until = now.saturating_add(clock::ms(self.opts.lease));
         let limit = target - self.outstanding;
-        let claimed =
-            self.store.claim_within(self.owner, limit, now, lease_until, &self.names, self.opts.within.as_ref())?;
+        let claimed = self.store.claim(self.owner, limit, now, lease_until, &self.names, self.opts.within.as_ref())?;
         self.outstanding += claimed.len();
         let more = claimed.len() == limit;
         let mut tasks = self.tail.take().map(|j| j.tasks).unwrap_or_default();

@@ -60,7 +60,7 @@ impl Harness {
             }
             Op::Claim { owner, limit, lease } => {
                 let until = now + lease;
-                let got = self.store.claim(owner, *limit, now, until, &["cryptodb".into()]).map_err(fail)?;
+                let got = self.store.claim(owner, *limit, now, until, &["cryptodb".into()], None).map_err(fail)?;
                 let due = self.cells.values().filter(|c| c.row.state == Queued && c.row.next_attempt_at <= now).count();
                 prop_assert_eq!(
                     got.len(),
