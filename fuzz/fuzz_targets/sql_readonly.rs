@@ -64,7 +64,7 @@ fn build(db: &Path) -> anyhow::Result<()> {
         now,
         Duration::ZERO,
     )?;
-    let tasks = store.claim("fuzz", 4, now, now + 60_000, &names(&["cryptodb"]))?;
+    let tasks = store.claim("fuzz", 4, now, now + 60_000, &names(&["cryptodb"]), None)?;
     let outcomes = [
         Outcome::Price(Price { open: 10.0, high: 12.0, low: 9.0, close: 11.0, volume: 100.0 }),
         Outcome::NoData,
