@@ -317,7 +317,7 @@ impl Observer for Reporter {
                 self.say(&format!("{} {} {}: {} ({ms} ms)", t.exchange, t.symbol, t.day, what(&one.outcome)));
             }
             [first, .., last] => {
-                // One request for a run of days: what became of them, counted.
+                // One request for a batch of days: what became of them, counted.
                 let mut counts: Vec<(String, u64)> = Vec::new();
                 for c in done {
                     let word = match &c.outcome {
