@@ -10,6 +10,7 @@ pub mod clock;
 pub mod cmd;
 pub mod dates;
 pub mod error;
+pub mod interval;
 pub mod life;
 pub mod owner;
 pub mod price;

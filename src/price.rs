@@ -1,4 +1,4 @@
-//! The values pricequeue moves around: a day's price and the cells of a selection.
+//! The values pricequeue moves around: a day's price, a candle below a day, and a stored price.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -14,6 +14,14 @@ pub struct Price {
     pub low: f64,
     pub close: f64,
     pub volume: f64,
+}
+
+/// One candle below a day: its slot's open time, in Unix minutes (UTC),
+/// and its price. Its interval is the task's or the series' it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Candle {
+    pub minute: i64,
+    pub price: Price,
 }
 
 /// A stored price with the cell it belongs to, as `query` reports it.

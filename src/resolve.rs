@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 
 use crate::dates;
 use crate::error::Usage;
+use crate::interval::Interval;
 use crate::selection::{Pair, Selection};
 use crate::source::{FetchError, Meant, PriceSource};
 use crate::store::Store;
@@ -29,6 +30,8 @@ pub struct QueueAsk {
     pub to: NaiveDate,
     pub allow_unknown: bool,
     pub far_future: bool,
+    /// The candles' interval: one the source serves.
+    pub interval: Interval,
 }
 
 /// The selection to queue that `ask` names, before anything touches the
@@ -36,10 +39,27 @@ pub struct QueueAsk {
 /// the price server. `sources` are the names of every source there is: an
 /// exchange named like one, or a symbol written as a built-in source
 /// writes its own, makes the errors name the `--source` it likely wanted.
+/// Refuses an interval `source` does not serve, naming those it does.
+pub fn check_interval(source: &dyn PriceSource, interval: Interval) -> Result<()> {
+    let served = source.intervals();
+    if served.contains(&interval) {
+        return Ok(());
+    }
+    let has = match served.as_slice() {
+        [Interval::D1] => "serves days only (1d)".to_string(),
+        _ => format!("serves {}", Interval::list(&served)),
+    };
+    anyhow::bail!(Usage(format!(
+        "{} has no {interval} candles: it {has}; pick one of those with --interval",
+        source.name()
+    )))
+}
+
 pub fn queue_selection(ask: impl Into<QueueAsk>, source: &dyn PriceSource, sources: &[String]) -> Result<Selection> {
     let args = ask.into();
     let (from, to) = (args.from, args.to);
     dates::check_range(from, to)?;
+    check_interval(source, args.interval)?;
     let meant = Meant::of(source, &args.exchanges, &args.symbols, sources);
     // The hint goes after the error it explains, a usage error staying one.
     // An exchange named like a source counts where the exchanges were
@@ -73,7 +93,7 @@ pub fn queue_selection(ask: impl Into<QueueAsk>, source: &dyn PriceSource, sourc
     };
     let symbols = resolve_names(&args.symbols, "symbol", source, |s| s.symbols(), args.allow_unknown)
         .map_err(with_hint(false))?;
-    let sel = Selection::cross(&exchanges, &symbols, from, to);
+    let sel = Selection::cross(&exchanges, &symbols, from, to).at(args.interval);
     if !args.far_future {
         check_far_future(&sel, chrono::Utc::now().date_naive())?;
     }

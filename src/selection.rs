@@ -11,6 +11,8 @@ use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 
+use crate::interval::Interval;
+
 /// An exchange and a symbol, as the database keys tasks and prices (with
 /// the day). The source a pair's tasks are fetched from is no part of its
 /// key: `tasks` is unique on (exchange, symbol, day) whatever the source.
@@ -37,20 +39,27 @@ impl std::fmt::Display for Pair {
     }
 }
 
-/// Each pair over every day from `from` to `to`, both included. The pairs
-/// are in name order, each once.
+/// Each pair over every day from `from` to `to`, both included, at one
+/// interval (`1d` unless [`Selection::at`] says). The pairs are in name
+/// order, each once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Selection {
     pub pairs: Vec<Pair>,
     pub from: NaiveDate,
     pub to: NaiveDate,
+    pub interval: Interval,
 }
 
 impl Selection {
     /// These pairs (put in order, each once) over the range.
     pub fn new(pairs: impl IntoIterator<Item = Pair>, from: NaiveDate, to: NaiveDate) -> Selection {
         let pairs: BTreeSet<Pair> = pairs.into_iter().collect();
-        Selection { pairs: pairs.into_iter().collect(), from, to }
+        Selection { pairs: pairs.into_iter().collect(), from, to, interval: Interval::D1 }
+    }
+
+    /// The same cells at `interval`.
+    pub fn at(self, interval: Interval) -> Selection {
+        Selection { interval, ..self }
     }
 
     /// Every exchange crossed with every symbol, over the range.
@@ -60,7 +69,7 @@ impl Selection {
 
     /// One pair over the range.
     pub fn one(exchange: &str, symbol: &str, from: NaiveDate, to: NaiveDate) -> Selection {
-        Selection { pairs: vec![Pair::new(exchange, symbol)], from, to }
+        Selection { pairs: vec![Pair::new(exchange, symbol)], from, to, interval: Interval::D1 }
     }
 
     /// How many days the range holds.

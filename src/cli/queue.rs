@@ -3,6 +3,7 @@
 use clap::Args;
 
 use crate::dates::{parse_span, Span};
+use crate::interval::Interval;
 use crate::resolve::QueueAsk;
 
 /// The selection to queue, as typed: required names (checked with the
@@ -49,6 +50,12 @@ pub struct QueueSelectionArgs {
     #[arg(long)]
     pub far_future: bool,
 
+    /// The candles' interval: 1m 3m 5m 15m 30m 1h 2h 3h 4h 6h 8h 12h or 1d,
+    /// one the source serves (each task is still one UTC day: all its
+    /// candles at this interval).
+    #[arg(long, env = "PRICEQUEUE_INTERVAL", value_name = "INTERVAL", default_value = "1d")]
+    pub interval: Interval,
+
     /// Queue `all` without asking (needed without a terminal: scripts, cron).
     #[arg(long, short = 'y')]
     pub yes: bool,
@@ -64,6 +71,7 @@ impl QueueSelectionArgs {
             to: self.to.map_or(self.from.last, |t| t.last),
             allow_unknown: self.allow_unknown,
             far_future: self.far_future,
+            interval: self.interval,
         }
     }
 }

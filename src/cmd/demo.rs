@@ -58,6 +58,7 @@ impl Execute for DemoArgs {
             to,
             allow_unknown: false,
             far_future: false,
+            interval: crate::interval::Interval::D1,
         };
         let sel = resolve::queue_selection(asked, source.as_ref(), &decls.names())?;
         let store = Store::open(&options)?;

@@ -295,6 +295,7 @@ impl Observer for Reporter {
         }
         let what = |outcome: &Outcome| match outcome {
             Outcome::Price(p) => format!("price, close {}", p.close),
+            Outcome::Candles(c) => crate::words::plural(c.len() as u64, "candle", "candles"),
             Outcome::NoData => "no data".into(),
             Outcome::OutsideHistory => "outside the source's history".into(),
             Outcome::Failed { error } => format!("failed: {error}"),
@@ -321,7 +322,7 @@ impl Observer for Reporter {
                 let mut counts: Vec<(String, u64)> = Vec::new();
                 for c in done {
                     let word = match &c.outcome {
-                        Outcome::Price(_) => "prices".to_string(),
+                        Outcome::Price(_) | Outcome::Candles(_) => "prices".to_string(),
                         other => what(other),
                     };
                     match counts.iter_mut().find(|(w, _)| *w == word) {

@@ -30,6 +30,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 
+use crate::interval::Interval;
 use crate::price::Price;
 
 pub use answer::{check_price, parse_retry_after, parse_retry_after_at, segment, BadPrice, MAX_NAME};
@@ -76,6 +77,11 @@ pub trait PriceSource: Send + Sync {
     fn exchange(&self) -> Option<&str> {
         None
     }
+    /// The intervals the source serves, shortest first: `1d` unless its
+    /// declaration lists others.
+    fn intervals(&self) -> Vec<Interval> {
+        vec![Interval::D1]
+    }
     /// The most days one request may ask for.
     fn max_days(&self) -> u32 {
         1
@@ -110,6 +116,35 @@ pub trait PriceSource: Send + Sync {
     /// says what the answer means for each of them: the result holds every
     /// day of the range once, in order.
     fn fetch(&self, exchange: &str, symbol: &str, first: NaiveDate, last: NaiveDate) -> Result<Answer, FetchError>;
+    /// The most candles one request returns at `interval` (Binance 1000,
+    /// Coinbase 300, OKX 100, ...): how far one request reaches. At `1d`
+    /// it is [`PriceSource::max_days`].
+    fn max_rows(&self, interval: Interval) -> u32 {
+        let _ = interval;
+        self.max_days()
+    }
+    /// Asks, in one request, for the candles at `interval` in the slots
+    /// `first..=last` (numbered as [`Interval::slot_of_ms`] numbers them)
+    /// of one pair, and says what the answer means for each slot: the
+    /// result holds every slot of the range once, in order, by the rule of
+    /// `prove` (a slot is `NoData` only when the answer's rows reach past
+    /// it on both sides). At `1d` a slot is a day, and this is
+    /// [`PriceSource::fetch`].
+    fn fetch_slots(
+        &self,
+        exchange: &str,
+        symbol: &str,
+        interval: Interval,
+        first: i64,
+        last: i64,
+    ) -> Result<SlotAnswer, FetchError> {
+        if !interval.is_day() {
+            return Err(FetchError::Permanent(format!("{} serves no {interval} candles", self.name())));
+        }
+        let answer = self.fetch(exchange, symbol, interval.day_of_slot(first), interval.day_of_slot(last))?;
+        let slots = answer.days.into_iter().map(|(d, a)| (interval.first_slot(d), a)).collect();
+        Ok(SlotAnswer { slots, slow_down: answer.slow_down })
+    }
     /// The request [`PriceSource::fetch`] sends for these days, as it may be
     /// shown (`-v`, errors, pages): secrets read `***`.
     fn request(&self, exchange: &str, symbol: &str, first: NaiveDate, last: NaiveDate) -> String {
@@ -129,6 +164,16 @@ pub struct Answer {
     pub days: Vec<(NaiveDate, DayAnswer)>,
     /// The source said it is near its limit (Binance's
     /// `X-MBX-USED-WEIGHT-1M`): no request to it for this long.
+    pub slow_down: Option<Duration>,
+}
+
+/// What one request told about each slot (candle) it asked for, at an
+/// interval below a day or at `1d`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlotAnswer {
+    /// Every slot asked for, in order, once; a `Price` is its candle.
+    pub slots: Vec<(i64, DayAnswer)>,
+    /// As [`Answer::slow_down`].
     pub slow_down: Option<Duration>,
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 
-use crate::price::Price;
+use crate::price::{Candle, Price};
 
 use super::Outcome;
 
@@ -79,6 +79,9 @@ pub enum PriceChange<'a> {
     Keep,
     /// Stored, replacing an older one.
     Store(&'a Price),
+    /// The day's candles below `1d`, stored in `candles`, replacing any
+    /// the day had.
+    Candles(&'a [Candle]),
     /// Deleted: a refreshed day the price server no longer prices.
     Delete,
 }
@@ -110,6 +113,7 @@ impl<'a> Transition<'a> {
         let t = |attempt, error, due, price| Transition { to, attempt, error, due, price, next_round: false };
         match outcome {
             Outcome::Price(p) => t(true, None, Due::Keep, PriceChange::Store(p)),
+            Outcome::Candles(c) => t(true, None, Due::Keep, PriceChange::Candles(c)),
             Outcome::NoData => t(true, None, Due::Keep, PriceChange::Delete),
             // A price fetched before the source's history moved past the
             // day stays: it is still the day's price.

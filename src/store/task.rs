@@ -3,8 +3,9 @@
 
 use chrono::NaiveDate;
 
+use crate::interval::Interval;
 use crate::life::TaskState;
-use crate::price::Price;
+use crate::price::{Candle, Price};
 
 /// A claimed task: one (exchange, symbol, day) to fetch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,6 +14,9 @@ pub struct Task {
     pub exchange: String,
     pub symbol: String,
     pub day: NaiveDate,
+    /// The candles the task is for: `1d` is the day's one price (in
+    /// `prices`); anything shorter, every candle of the day (in `candles`).
+    pub interval: Interval,
     /// The source it is fetched from, by name (`tasks.source`).
     pub source: String,
     /// Attempts made before this one.
@@ -28,6 +32,10 @@ pub struct Task {
 pub enum Outcome {
     /// The server sent a price.
     Price(Price),
+    /// Every candle of a day below `1d` is settled: these were stored,
+    /// every other slot of the day proven empty by the answers (at least
+    /// one candle: a day of none is `NoData`).
+    Candles(Vec<Candle>),
     /// The server answered `null`: it has no price for that day.
     NoData,
     /// The source cannot serve the day: it is older than its history.
@@ -58,7 +66,7 @@ impl Outcome {
     /// `store::state::Transition::of` writes with the rest of the change.
     pub const fn leads_to(&self) -> TaskState {
         match self {
-            Outcome::Price(_) => TaskState::Done,
+            Outcome::Price(_) | Outcome::Candles(_) => TaskState::Done,
             Outcome::NoData => TaskState::NoData,
             Outcome::OutsideHistory => TaskState::OutsideHistory,
             Outcome::NotYet { .. } => TaskState::NotYetDue,
@@ -98,6 +106,10 @@ mod tests {
         let error = || "HTTP 503".to_string();
         let outcomes = [
             Outcome::Price(Price { open: 1.0, high: 1.0, low: 1.0, close: 1.0, volume: 0.0 }),
+            Outcome::Candles(vec![Candle {
+                minute: 0,
+                price: Price { open: 1.0, high: 1.0, low: 1.0, close: 1.0, volume: 0.0 },
+            }]),
             Outcome::NoData,
             Outcome::OutsideHistory,
             Outcome::NotYet { note: None, at: 0, asked: true },

@@ -96,6 +96,7 @@ mod tests {
             exchange: "x".into(),
             symbol: "y".into(),
             day,
+            interval: crate::interval::Interval::D1,
             source: "z".into(),
             attempts: 0,
             rounds: 0,

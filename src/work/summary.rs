@@ -105,9 +105,11 @@ impl Summary {
     pub(super) fn by_source(&mut self, task: &Task, outcome: &Outcome) {
         let run = self.source(&task.source);
         match outcome {
-            Outcome::Price(_) | Outcome::NoData | Outcome::OutsideHistory | Outcome::NotYet { asked: true, .. } => {
-                run.answered += 1
-            }
+            Outcome::Price(_)
+            | Outcome::Candles(_)
+            | Outcome::NoData
+            | Outcome::OutsideHistory
+            | Outcome::NotYet { asked: true, .. } => run.answered += 1,
             Outcome::Cooling { error, .. } | Outcome::Failed { error } if task.rounds > 0 => {
                 run.failing_again += 1;
                 run.last_error = Some(error.clone());
@@ -120,7 +122,7 @@ impl Summary {
     /// run's last error.
     pub(super) fn tally(&mut self, outcome: Outcome) -> Option<String> {
         match outcome {
-            Outcome::Price(_) => self.fetched += 1,
+            Outcome::Price(_) | Outcome::Candles(_) => self.fetched += 1,
             Outcome::NoData => self.no_data += 1,
             Outcome::OutsideHistory => self.outside_history += 1,
             Outcome::Failed { error } => {

@@ -111,6 +111,7 @@ impl Db {
                     exchange: r.get(1),
                     symbol: r.get(2),
                     day: r.get(3),
+                    interval: crate::interval::Interval::D1,
                     attempts: r.get::<_, i32>(4) as u32,
                     token: r.get(5),
                     source: r.get(6),

@@ -12,6 +12,9 @@ use crate::store::Task;
 
 impl Db {
     pub fn complete(&self, done: &[(&Task, Transition<'_>)]) -> Result<Vec<bool>> {
+        if done.iter().any(|(_, t)| matches!(t.price, PriceChange::Candles(_))) {
+            anyhow::bail!("candles below a day are not stored yet");
+        }
         let batch = Batch::of(done, |t| self.db_time(t));
         self.with(|c| {
             // One statement, so no transaction around it: each task whose
@@ -133,7 +136,7 @@ impl Batch {
             let (price, change) = match to.price {
                 PriceChange::Store(p) => ([p.open, p.high, p.low, p.close, p.volume], 1),
                 PriceChange::Delete => ([0.0; 5], -1),
-                PriceChange::Keep => ([0.0; 5], 0),
+                PriceChange::Keep | PriceChange::Candles(_) => ([0.0; 5], 0),
             };
             b.price_changes.push(change);
             for (column, v) in b.prices.iter_mut().zip(price) {

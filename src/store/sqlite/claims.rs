@@ -68,6 +68,7 @@ impl Db {
                     exchange: r.get(1)?,
                     symbol: r.get(2)?,
                     day: r.get(3)?,
+                    interval: crate::interval::Interval::D1,
                     attempts: r.get(4)?,
                     token: r.get(5)?,
                     source: r.get(6)?,

@@ -63,6 +63,7 @@ impl Db {
                             t.exchange, t.symbol, t.day, p.open, p.high, p.low, p.close, p.volume, now
                         ])?;
                     }
+                    PriceChange::Candles(_) => anyhow::bail!("candles below a day are not stored yet"),
                     PriceChange::Delete => {
                         tx.tx().prepare_cached(UNPRICE)?.execute(params![t.exchange, t.symbol, t.day])?;
                     }

@@ -57,7 +57,7 @@ fn each_outcome_moves_its_task_as_the_rules_say() {
 
 fn edge_label(outcome: &Outcome) -> &'static str {
     match outcome {
-        Outcome::Price(_) => "a price",
+        Outcome::Price(_) | Outcome::Candles(_) => "a price",
         Outcome::NoData => "no price for the day",
         Outcome::OutsideHistory => "older than the source serves",
         Outcome::Failed { .. } => "a permanent error, or the last round's last attempt",

@@ -150,6 +150,7 @@ impl Harness {
         match to.price {
             PriceChange::Keep => {}
             PriceChange::Store(p) => cell.price = Some(p.close),
+            PriceChange::Candles(c) => cell.price = c.last().map(|c| c.price.close),
             PriceChange::Delete => cell.price = None,
         }
         true
