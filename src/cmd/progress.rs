@@ -296,6 +296,11 @@ impl Observer for Reporter {
         let what = |outcome: &Outcome| match outcome {
             Outcome::Price(p) => format!("price, close {}", p.close),
             Outcome::Candles(c) => crate::words::plural(c.len() as u64, "candle", "candles"),
+            Outcome::CandlesSoFar { candles, at } => format!(
+                "{} so far; asked again from {}",
+                crate::words::plural(candles.len() as u64, "candle", "candles"),
+                crate::clock::show(*at)
+            ),
             Outcome::NoData => "no data".into(),
             Outcome::OutsideHistory => "outside the source's history".into(),
             Outcome::Failed { error } => format!("failed: {error}"),

@@ -114,6 +114,7 @@ impl<'a> Transition<'a> {
         match outcome {
             Outcome::Price(p) => t(true, None, Due::Keep, PriceChange::Store(p)),
             Outcome::Candles(c) => t(true, None, Due::Keep, PriceChange::Candles(c)),
+            Outcome::CandlesSoFar { candles, at } => t(true, None, Due::At(*at), PriceChange::Candles(candles)),
             Outcome::NoData => t(true, None, Due::Keep, PriceChange::Delete),
             // A price fetched before the source's history moved past the
             // day stays: it is still the day's price.

@@ -36,6 +36,10 @@ pub enum Outcome {
     /// every other slot of the day proven empty by the answers (at least
     /// one candle: a day of none is `NoData`).
     Candles(Vec<Candle>),
+    /// Today's day below `1d`: these candles have closed and are stored
+    /// (with every slot before them settled); the rest of the day waits as
+    /// `not_yet_due` until `at`, when the next candle has closed.
+    CandlesSoFar { candles: Vec<Candle>, at: i64 },
     /// The server answered `null`: it has no price for that day.
     NoData,
     /// The source cannot serve the day: it is older than its history.
@@ -69,7 +73,7 @@ impl Outcome {
             Outcome::Price(_) | Outcome::Candles(_) => TaskState::Done,
             Outcome::NoData => TaskState::NoData,
             Outcome::OutsideHistory => TaskState::OutsideHistory,
-            Outcome::NotYet { .. } => TaskState::NotYetDue,
+            Outcome::NotYet { .. } | Outcome::CandlesSoFar { .. } => TaskState::NotYetDue,
             Outcome::Retry { .. } | Outcome::Defer { .. } | Outcome::Released => TaskState::Queued,
             Outcome::Failed { .. } => TaskState::Failed,
             // Until `at`: a later run's promotion queues it again.
@@ -110,6 +114,7 @@ mod tests {
                 minute: 0,
                 price: Price { open: 1.0, high: 1.0, low: 1.0, close: 1.0, volume: 0.0 },
             }]),
+            Outcome::CandlesSoFar { candles: Vec::new(), at: 0 },
             Outcome::NoData,
             Outcome::OutsideHistory,
             Outcome::NotYet { note: None, at: 0, asked: true },

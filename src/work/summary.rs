@@ -138,7 +138,7 @@ impl Summary {
                 return Some(error);
             }
             Outcome::Defer { .. } => self.deferred += 1,
-            Outcome::NotYet { .. } => self.not_yet += 1,
+            Outcome::NotYet { .. } | Outcome::CandlesSoFar { .. } => self.not_yet += 1,
             Outcome::Released => {}
         }
         None
