@@ -146,3 +146,6 @@ fn iso_secs(s: &str) -> Option<i64> {
         .map(|t| t.with_timezone(&Utc).timestamp())
         .or_else(|| s.parse::<NaiveDate>().ok().map(secs))
 }
+
+#[cfg(test)]
+mod tests;
