@@ -3,10 +3,13 @@
 //! Kraken, Bitstamp, Bitfinex and OKX (the built-in sources), and
 //! CryptoCompare, Alpha Vantage, Stooq and CoinGecko (the APIs the
 //! README's declarations speak). Each serves its list of names and its
-//! daily candles with the source's fields, order, time units, caps,
-//! paging, error bodies and rate-limit answers, as its documentation
-//! gives them (cited beside each in `exchanges/` and `declared.rs`),
-//! over the synthetic candles of `data.rs`, up to today's unclosed one.
+//! candles with the source's fields, order, time units, caps, paging,
+//! error bodies and rate-limit answers, as its documentation gives them
+//! (cited beside each in `exchanges/` and `declared.rs`), up to the
+//! current, unclosed candle: the six built-in sources at every interval
+//! their APIs serve (docs/stand-ins.md), over the synthetic minutes of
+//! `minutes.rs` added up by `series.rs`; at `1d`, and for the declared
+//! APIs, the daily candles of `data.rs`.
 
 mod data;
 mod declared;
