@@ -14,8 +14,11 @@
 //! for, its ban, how many requests in a row failed to reach it. One source
 //! asking to slow down does not hold up another.
 
+mod batches;
 mod coordinator;
 mod fetcher;
+mod pages;
+mod slots;
 mod stretch;
 mod summary;
 mod turns;
@@ -29,6 +32,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Result};
 
 use crate::clock::{self, now_ms};
+use crate::interval::Interval;
 use crate::owner;
 use crate::selection::Selection;
 use crate::source::{server_trouble, FetchError, PriceSource};
@@ -117,6 +121,32 @@ pub trait Observer: Send + Sync {
     /// One request answered (or failed), from a fetcher thread: the
     /// source, and what became of the run's tasks it asked for.
     fn request(&self, _source: &str, _done: &[Completion], _took: Duration) {}
+    /// One request for candles below a day answered (or failed), from a
+    /// fetcher thread: what it asked and how many candles came, and the
+    /// days it settled. Unless told otherwise, as [`Observer::request`].
+    fn candles(&self, asked: &SlotRequest, done: &[Completion], took: Duration) {
+        self.request(asked.source, done, took);
+    }
+}
+
+/// One request for candles below a day, as [`Observer::candles`] hears of it.
+#[derive(Debug, Clone, Copy)]
+pub struct SlotRequest<'a> {
+    pub source: &'a str,
+    pub symbol: &'a str,
+    pub interval: Interval,
+    /// The slots asked, `first..=last` ([`Interval::slot_of_ms`]).
+    pub first: i64,
+    pub last: i64,
+    /// Candles the answer held among them.
+    pub candles: usize,
+}
+
+impl SlotRequest<'_> {
+    /// The slots asked as people read them: `2024-03-12 00:00 to 16:39`.
+    pub fn range(&self) -> String {
+        slots::show_slots(self.interval, self.first, self.last)
+    }
 }
 
 /// Fetches every task due in the queue (within `opts.within`, when given),
