@@ -212,9 +212,11 @@ impl Fetcher {
             );
             return RetryPolicy::round_over(error, task.rounds, now);
         }
-        // Closed by our clock but not by the source's: one interval more.
-        let wait = Duration::from_millis(interval.ms() as u64);
-        let at = clock::after(closes, self.opts.grace).max(clock::after(now, wait));
+        let mut at = clock::after(closes, self.opts.grace);
+        if closes <= now {
+            // Closed by our clock but not by the source's: one interval more.
+            at = at.max(clock::after(now, Duration::from_millis(interval.ms() as u64)));
+        }
         Outcome::CandlesSoFar { candles, at }
     }
 }
