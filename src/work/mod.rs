@@ -2,13 +2,16 @@
 //! claims them and writes the results back.
 //!
 //! One coordinator thread does every database write of a run: it claims
-//! tasks many at a time, cuts them into batches (consecutive days of one pair,
-//! as many as the task's source serves in one request), hands the batches to the
-//! fetcher threads over a channel, and commits whatever results have
-//! arrived in one transaction (group commit): a batch's tasks always commit
-//! together. No transaction is ever open across an HTTP request, and a
-//! crash loses at most results not yet committed, whose tasks are simply
-//! fetched again.
+//! tasks many at a time, cuts them into batches (consecutive days of one
+//! pair at one interval, `batches.rs`: at `1d` as many as the task's source
+//! serves in one request, below a day as many as fill whole requests),
+//! hands the batches to the fetcher threads over a channel, and commits
+//! whatever results have arrived in one transaction (group commit). A batch
+//! of days is one request and its tasks commit together; below a day a
+//! batch's slots are paged through (`pages.rs`) and each day is handed on
+//! as soon as all its candles are settled (`slots.rs`). No transaction is
+//! ever open across an HTTP request, and a crash loses at most results not
+//! yet committed, whose tasks are simply fetched again.
 //!
 //! Each source has its own lane ([`Lane`]): its pace, the pauses it asked
 //! for, its ban, how many requests in a row failed to reach it. One source
