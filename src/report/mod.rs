@@ -1,6 +1,7 @@
 //! The reports: stored prices with the missing report, the coverage grid,
 //! the price chart, queue status, and the output formats they share.
 
+mod candles;
 pub mod chart;
 mod coverage;
 mod output;

@@ -32,6 +32,7 @@ pub(super) struct Frame {
 const fn colour(kind: Kind) -> RGBColor {
     match kind {
         Kind::Price => BLACK,
+        Kind::Partial => RGBColor(140, 190, 150),
         Kind::NotQueued => RGBColor(148, 103, 189),
         Kind::Queued => RGBColor(245, 197, 24),
         Kind::InProgress => RGBColor(31, 119, 180),
