@@ -10,6 +10,7 @@ mod sources;
 mod status;
 
 pub use crate::words::plural;
+pub use candles::DayGaps;
 pub use coverage::{coverage, Bucket, DayCounts, Grid, GridRow, Mark};
 pub use output::{Format, Output, Value};
 pub use query::{query, Listing, QueryTotals};

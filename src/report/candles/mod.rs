@@ -89,6 +89,18 @@ fn write_candles<W: Write>(store: &Store, cells: &Selection, out: &mut Output<W>
     Ok(())
 }
 
+/// Counts a day's candles into `totals`: those stored, and those missing
+/// by reason into `tally` (settled or not).
+pub(super) fn count(gaps: &DayGaps, totals: &mut QueryTotals, tally: &mut BTreeMap<&'static str, u64>) {
+    totals.prices += gaps.stored;
+    for run in &gaps.runs {
+        *tally.entry(run.reason.code()).or_default() += run.len();
+        if !run.reason.is_settled() {
+            totals.unsettled += run.len();
+        }
+    }
+}
+
 /// A Unix minute as the `candles` view writes an open time: "2020-03-12T02:13:00Z".
 pub fn open_time(minute: i64) -> String {
     chrono::DateTime::from_timestamp(minute * 60, 0)
@@ -141,13 +153,7 @@ impl Missing<'_> {
         let mut rows = 0u64;
         store.for_each_candle_day(cells, |day| {
             let gaps = DayGaps::of(&day, self.interval, now);
-            totals.prices += gaps.stored;
-            for run in &gaps.runs {
-                *tally.entry(run.reason.code()).or_default() += run.len();
-                if !run.reason.is_settled() {
-                    totals.unsettled += run.len();
-                }
-            }
+            count(&gaps, totals, &mut tally);
             if !self.shown || gaps.runs.is_empty() {
                 return Ok(());
             }
