@@ -41,7 +41,7 @@ impl Fetcher {
             return;
         }
         while let Some((first, end)) = unsettled(&days) {
-            let (from, last) = page(&days, first, end, rows, open);
+            let (from, last, proving) = page(&days, first, end, rows, open);
             if requests >= budget {
                 let why = format!(
                     "{name} answered {requests} requests without reaching {}; asked again later",
@@ -69,7 +69,7 @@ impl Fetcher {
             let done = match result {
                 Err(e) => self.failed_request(lane, &mut days, e),
                 Ok(answer) => {
-                    let (moved, candles) = self.take_answer(lane, &mut days, answer);
+                    let (moved, candles) = self.take_answer(lane, &mut days, answer, proving);
                     asked.candles = candles;
                     if moved == 0 {
                         // Nothing settled and nothing to ask once more:
@@ -118,7 +118,7 @@ impl Fetcher {
 
     /// Takes an answer's slots into the days they fall in; returns how
     /// many slots moved on, and how many candles came.
-    fn take_answer(&self, lane: &Lane, days: &mut [Day], answer: SlotAnswer) -> (usize, usize) {
+    fn take_answer(&self, lane: &Lane, days: &mut [Day], answer: SlotAnswer, proving: bool) -> (usize, usize) {
         lane.pause_streak.store(0, Ordering::Relaxed);
         if let Some(wait) = answer.slow_down {
             // Near the source's limit: everyone on it holds off, nobody fails.
@@ -134,7 +134,7 @@ impl Fetcher {
                 continue;
             };
             let price = matches!(said, crate::source::DayAnswer::Price(_));
-            if day.take(slot, said) {
+            if day.take(slot, said, proving) {
                 moved += 1;
                 candles += usize::from(price);
             }
@@ -232,25 +232,47 @@ impl Fetcher {
     }
 }
 
-/// The slots a page asks, `from..=last`, at most `rows` of them, for the
-/// slots `first..=end` still to ask. A slot asked before (past where a
-/// page stopped, or not shown) is asked with the candle before it, or a
-/// margin before when the batch has none near: a quiet minute where a page
-/// starts has no row before it in that page, and only rows on both sides
-/// prove it empty. For the same reason the page reaches past `end` when it
-/// has room: a margin, up to the candle still open now (`open`), whose row
-/// (a source sends it, not closed yet) proves the quiet minutes before it.
-fn page(days: &[Day], first: i64, end: i64, rows: i64, open: i64) -> (i64, i64) {
+/// The slots a page asks, `from..=last` (at most `rows` of them), for the
+/// slots `first..=end` still to ask, and whether it can prove the slots
+/// asked before in it. A slot is proven empty by rows on both sides of it
+/// in one page, or by a page with no row at all; a quiet minute where a
+/// page starts or stops has neither, so a slot asked before (`Cut`,
+/// `Again`) is asked in a page made for it, from what the answers so far
+/// showed of the quiet run it lies in:
+/// - the candles on both sides known, within a page: a page of the run and
+///   those two candles (proving);
+/// - only the candle before known, the run short: a page from that candle
+///   on (the pages carry on from there; not proving, as the run may end
+///   past it);
+/// - else a page inside the run, where no answer showed a row (proving).
+///
+/// A page of slots not asked yet reaches past `end` when it has room (a
+/// margin, up to the candle still open now, `open`): rows after the last
+/// slots prove the quiet ones, and the open candle's row (a source sends
+/// it, not closed yet) those before it.
+fn page(days: &[Day], first: i64, end: i64, rows: i64, open: i64) -> (i64, i64, bool) {
     let margin = (rows / 4).max(1);
-    let from = match state_at(days, first) {
-        Some(Slot::Cut | Slot::Again) => {
-            let before = (first - margin..first).rev().find(|s| state_at(days, *s) == Some(Slot::Candle));
-            before.unwrap_or(first - margin)
-        }
-        _ => first,
-    };
-    let last = (from + rows - 1).min(end + margin).min(open);
-    (from, last)
+    let ahead = |from: i64| (from + rows - 1).min(end + margin).min(open);
+    if state_at(days, first) == Some(Slot::Ask) {
+        return (first, ahead(first), false);
+    }
+    let quiet = |s: i64| matches!(state_at(days, s), Some(Slot::Cut | Slot::Again | Slot::Empty | Slot::Unshown));
+    let (mut q1, mut q2) = (first, first);
+    while q1 > first - rows && quiet(q1 - 1) {
+        q1 -= 1;
+    }
+    while q2 < first + rows && quiet(q2 + 1) {
+        q2 += 1;
+    }
+    let candle = |s: i64| state_at(days, s) == Some(Slot::Candle);
+    let (before, after) = (candle(q1 - 1), candle(q2 + 1));
+    if before && after && q2 + 2 - q1 < rows {
+        (q1 - 1, q2 + 1, true)
+    } else if before && !after && q2 + 2 - q1 < rows {
+        (q1 - 1, ahead(q1 - 1), false)
+    } else {
+        (first, q2.min(first + rows - 1), true)
+    }
 }
 
 /// What is known of slot `slot`, if it is one of the batch's.

@@ -15,8 +15,8 @@ use crate::store::{Completion, Outcome, Task};
 use crate::work::fetcher::Fetcher;
 use crate::work::{batches::batch_days, Lane, Observer, Shared, SlotRequest, WorkOptions};
 
-/// A source of candles at one interval that pages forward, as `prove`
-/// reads it: a candle in every slot but the quiet `gaps` (empty where
+/// A source of candles at one interval that pages forward (or backward),
+/// as `prove` reads it: a candle in every slot but the quiet `gaps` (empty where
 /// rows of the answer lie on both sides) and the `unshown` (never proven
 /// either way), pages of at most `max_rows` slots (`page` rows when it
 /// cuts them shorter), refusing the rows of `refused`; the current candle
@@ -28,6 +28,8 @@ struct Candles {
     gaps: BTreeSet<i64>,
     unshown: BTreeSet<i64>,
     refused: BTreeSet<i64>,
+    /// Pages newest first, cut at their oldest end (OKX, Bitstamp).
+    backward: bool,
     asked: Mutex<Vec<(i64, i64)>>,
 }
 
@@ -40,6 +42,7 @@ impl Candles {
             gaps: BTreeSet::new(),
             unshown: BTreeSet::new(),
             refused: BTreeSet::new(),
+            backward: false,
             asked: Mutex::new(Vec::new()),
         }
     }
@@ -86,10 +89,13 @@ impl PriceSource for Candles {
         self.asked.lock().unwrap().push((first, last));
         let open = iv.slot_of_ms(crate::clock::now_ms());
         // The rows it sends: a page of them from the first, forward.
-        let rows: Vec<i64> = (first..=last.min(open))
-            .filter(|s| !self.gaps.contains(s) && !self.unshown.contains(s))
-            .take(self.page)
-            .collect();
+        let mut rows: Vec<i64> =
+            (first..=last.min(open)).filter(|s| !self.gaps.contains(s) && !self.unshown.contains(s)).collect();
+        if self.backward {
+            rows.drain(..rows.len().saturating_sub(self.page));
+        } else {
+            rows.truncate(self.page);
+        }
         let (low, high) = (rows.first().copied(), rows.last().copied());
         // The rule of `source::prove` for a source that pages forward.
         let slots = (first..=last)
@@ -106,11 +112,16 @@ impl PriceSource for Candles {
                 } else {
                     match (low, high) {
                         (None, _) | (_, None) => DayAnswer::NoData,
+                        (Some(low), _) if s < low && self.backward => DayAnswer::Unanswered(Unproven::Cut),
                         (Some(low), _) if s < low => DayAnswer::Unanswered(Unproven::Lacking {
                             why: format!("its rows start at slot {low}"),
                             history_ends: false,
                         }),
-                        (_, Some(high)) if s > high => DayAnswer::Unanswered(Unproven::Cut),
+                        (_, Some(high)) if s > high && !self.backward => DayAnswer::Unanswered(Unproven::Cut),
+                        (_, Some(high)) if s > high => DayAnswer::Unanswered(Unproven::Lacking {
+                            why: format!("its rows stop at slot {high}"),
+                            history_ends: false,
+                        }),
                         _ => DayAnswer::NoData,
                     }
                 };
@@ -256,11 +267,13 @@ fn quiet_minutes_where_a_page_stops_are_proven_by_the_next_from_the_candle_befor
     source.gaps.insert(first);
     let (source, done, _, _) = fetch(source, day("2020-03-01"), 3);
     let starts: Vec<i64> = source.asked().iter().map(|(a, _)| a - first).collect();
-    // The minute the batch starts with is asked once more with the 250
-    // before it; the page after the first starts at its last candle (996);
-    // the last page reaches 250 minutes past the batch. One page more than
-    // the fewest, for the first minute.
-    assert_eq!(starts, [0, -250, 996, 1996, 2996, 3996], "{:?}", source.asked());
+    // The minute the batch starts with has no row before it in the batch:
+    // asked once more alone, in a page with no row, which proves it empty.
+    // The page after the first starts at its last candle (996), and carries
+    // on; the last page reaches 250 minutes past the batch. One request
+    // more than the fewest, for the first minute.
+    assert_eq!(starts, [0, 0, 996, 1996, 2996, 3996], "{:?}", source.asked());
+    assert_eq!(source.asked()[1], (first, first));
     assert_eq!(source.asked()[5].1 - first, 4319 + 250);
     let mut missing = quiet.to_vec();
     missing.push(first);
@@ -270,18 +283,34 @@ fn quiet_minutes_where_a_page_stops_are_proven_by_the_next_from_the_candle_befor
 }
 
 #[test]
+fn a_quiet_run_longer_than_a_page_of_a_source_paging_backward_is_proven_by_pages_inside_it() {
+    // OKX: 100 candles a page, newest first; hours with no trade.
+    let mut source = Candles::new(Interval::M1, 100);
+    source.backward = true;
+    let first = Interval::M1.first_slot(day("2024-03-12"));
+    let quiet: Vec<i64> = (first + 180..first + 390).chain([first + 97, first + 98, first + 500]).collect();
+    source.gaps.extend(quiet.iter().copied());
+    let (source, done, _, _) = fetch(source, day("2024-03-12"), 1);
+    check_candles(&done[0].outcome, day("2024-03-12"), Interval::M1, &quiet);
+    let asked = source.asked();
+    // 15 pages cover the day; the quiet runs where pages start or stop
+    // cost a few more, each no longer than a page.
+    assert!(asked.len() <= 15 + 5, "{} requests: {asked:?}", asked.len());
+    assert!(asked.iter().all(|(a, b)| b - a < 100));
+}
+
+#[test]
 fn slots_not_shown_are_asked_once_more_then_their_day_is_retried_naming_them() {
     let mut source = Candles::new(Interval::M1, 1000);
     let d2 = Interval::M1.first_slot(day("2020-03-02"));
     // 02:13 to 02:15 of the second day: no proof either way.
     source.unshown.extend([d2 + 133, d2 + 134, d2 + 135]);
     let (source, done, _, _) = fetch(source, day("2020-03-01"), 3);
-    // The page after the one that did not show them starts at the candle
-    // before them, and goes on from there: asking once more costs at most
-    // one page (here none, as the last page had room), not a request of its own.
+    // Once more in a page of their own, from the candle before them to
+    // the one after: one request more than the fewest.
     let first = Interval::M1.first_slot(day("2020-03-01"));
-    let starts: Vec<i64> = source.asked().iter().map(|(a, _)| a - first).collect();
-    assert_eq!(starts, [0, 1000, 1440 + 132, 1440 + 1132, 1440 + 2132]);
+    let asked: Vec<(i64, i64)> = source.asked().iter().map(|(a, b)| (a - first, b - first)).collect();
+    assert_eq!(asked, [(0, 999), (1000, 1999), (1440 + 132, 1440 + 136), (2000, 2999), (3000, 3999), (4000, 4569)]);
     for c in &done {
         match c.task.day.to_string().as_str() {
             "2020-03-02" => {
