@@ -46,7 +46,7 @@ impl DeclaredSource {
             let slots = answer.days.into_iter().map(|(d, a)| (interval.first_slot(d), a)).collect();
             return Ok(SlotAnswer { slots, slow_down: answer.slow_down });
         }
-        let oldest = self.oldest_slot(interval, now_ms);
+        let oldest = self.oldest_kept(interval, now_ms);
         let mut slots: Vec<(i64, DayAnswer)> = Vec::new();
         let from = match oldest {
             Some(o) if o > first => {
@@ -105,7 +105,7 @@ impl DeclaredSource {
 
     /// The oldest slot at `interval` the source still serves at `now_ms`,
     /// when it keeps only its latest candles (the current one among them).
-    pub(super) fn oldest_slot(&self, interval: Interval, now_ms: i64) -> Option<i64> {
+    pub(super) fn oldest_kept(&self, interval: Interval, now_ms: i64) -> Option<i64> {
         let kept = i64::from(self.decl.history(interval)?);
         Some(interval.slot_of_ms(now_ms) - (kept - 1).max(0))
     }
