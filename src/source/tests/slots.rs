@@ -306,3 +306,20 @@ fn bitstamp_and_bitfinex_minutes_page_their_own_ways() {
 fn okx_row(at: i64, close: &str, confirm: &str) -> String {
     format!(r#"["{at}","7000","7600","6900","{close}","10","70000","70000","{confirm}"]"#)
 }
+
+#[test]
+fn the_requests_docs_sources_md_shows_below_a_day_are_those_sent() {
+    let doc = include_str!("../../../docs/sources.md");
+    for (name, symbol) in [
+        ("binance", "BTCUSDT"),
+        ("coinbase", "BTC-USD"),
+        ("kraken", "XBTUSD"),
+        ("bitstamp", "btcusd"),
+        ("bitfinex", "tBTCUSD"),
+        ("okx", "BTC-USDT"),
+    ] {
+        let sent = request(name, symbol, H1, "2020-01-01T02:00", 24);
+        let path = sent.strip_prefix("GET http://h").unwrap();
+        assert!(doc.contains(&format!("`{path}`")), "{name}: {path} is not in docs/sources.md");
+    }
+}
