@@ -55,6 +55,30 @@ impl DeclaredSource {
             }
             _ => first,
         };
+        // Slots that have not opened yet (today's later candles) cannot be
+        // closed: not asked, not left for the next page. The current one is
+        // asked, as its row proves a quiet candle before it empty.
+        let future = (interval.slot_of_ms(now_ms) + 1).max(from);
+        let mut answered =
+            self.answer_slots(exchange, symbol, interval, spelled, from, last.min(future - 1), now_ms, slots)?;
+        answered.slots.extend((future..=last).map(|s| (s, DayAnswer::NotClosed)));
+        Ok(answered)
+    }
+
+    /// The slots `from..=last` asked in one request, capped at the rows one
+    /// returns, and proved, after `slots` (those answered without asking).
+    #[allow(clippy::too_many_arguments)]
+    fn answer_slots(
+        &self,
+        exchange: &str,
+        symbol: &str,
+        interval: Interval,
+        spelled: &str,
+        from: i64,
+        last: i64,
+        now_ms: i64,
+        mut slots: Vec<(i64, DayAnswer)>,
+    ) -> Result<SlotAnswer, FetchError> {
         if from > last {
             return Ok(SlotAnswer { slots, slow_down: None });
         }

@@ -323,3 +323,28 @@ fn the_requests_docs_sources_md_shows_below_a_day_are_those_sent() {
         assert!(doc.contains(&format!("`{path}`")), "{name}: {path} is not in docs/sources.md");
     }
 }
+
+#[test]
+fn today_s_candles_not_yet_open_are_not_asked_and_not_left_for_another_page() {
+    // 05:10 on the day: Binance's 1m day asks up to the current minute, the
+    // rest of the day is not closed, not cut.
+    let t0 = at("2020-01-01T00:00");
+    let now = at("2020-01-01T05:10") + 5_000;
+    let rows: Vec<String> = (0..=310).map(|i| binance_kline(t0 + i * 60_000, M1, "7000")).collect();
+    let (got, seen) = fetch_slots(
+        "binance",
+        "BTCUSDT",
+        M1,
+        "2020-01-01T00:00",
+        1440,
+        now,
+        vec![ok(&format!("[{}]", rows.join(",")))],
+    );
+    let got = short_slots(&got.unwrap());
+    assert!(got[..310].iter().all(|a| a == "7000") && got[310..].iter().all(|a| a == "open"), "{:?}", &got[305..315]);
+    assert!(seen[0].contains(&format!("endTime={}&limit=311", at("2020-01-01T05:10"))), "{}", seen[0]);
+    // Nothing open yet: no request at all.
+    let (got, seen) = fetch_slots("okx", "BTC-USDT", M1, "2020-01-01T06:00", 60, now, vec![]);
+    assert_eq!(short_slots(&got.unwrap()), vec!["open"; 60]);
+    assert!(seen.is_empty());
+}
