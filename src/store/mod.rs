@@ -12,6 +12,7 @@
 //! lease and retry logic testable; PostgreSQL keeps them on its server's
 //! clock, so hosts whose clocks differ agree on when a lease ends.
 
+pub mod candles;
 pub mod copy;
 mod counts;
 mod error;
@@ -20,6 +21,7 @@ mod postgres;
 mod queue;
 mod reads;
 mod retry_policy;
+mod series;
 mod sqlite;
 pub mod state;
 mod task;

@@ -45,6 +45,7 @@ impl ReportSelectionQuery {
             sources: names(&self.source),
             from: from.map(|s| s.first),
             to: to.or(from).map(|s| s.last),
+            interval: None,
         })
     }
 
