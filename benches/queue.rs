@@ -33,7 +33,7 @@
 //!    unpaced and at Binance's pace beside ccxt, killed and resumed, and 10
 //!    pairs x 3 years on both backends with the reports over them.
 //! 10. chart: a year of 1m candles drawn as SVG and PNG, reduced to the
-//!    chart's pixel columns.
+//!     chart's pixel columns.
 
 // A bench target is a crate root, whose modules sit beside it, not under
 // benches/queue/: each is named by path.
