@@ -48,6 +48,7 @@ mod sqlite {
     mod files;
     mod first_hour;
     mod hosts;
+    mod intervals;
     mod leases;
     mod limits;
     mod many_sources;
@@ -78,6 +79,7 @@ mod postgres {
     mod edges;
     mod enqueue;
     mod errors;
+    mod intervals;
     mod faults;
     mod fetch;
     mod first_hour;

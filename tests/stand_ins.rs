@@ -8,6 +8,7 @@
 use std::process::Command;
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use pricequeue::interval::Interval;
 use pricequeue::server::{stand_ins, Server, ServerOptions};
 
 fn ccxt_here() -> bool {
@@ -68,6 +69,85 @@ fn ccxt_reads_the_candles_pricequeue_stores_from_every_stand_in() {
             .collect();
         assert!(!want.is_empty(), "{source}");
         assert_eq!(read, want, "{source}: ccxt and the stand-in's own candles differ");
+    }
+}
+
+/// The candles ccxt reads from `url` for `symbol` on `source` at `interval`,
+/// opening from slot `first` to slot `last`: (open time in ms, o h l c v).
+fn ccxt_at(url: &str, source: &str, symbol: &str, interval: Interval, first: i64, last: i64) -> Vec<(i64, [f64; 5])> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/ccxt_read.py");
+    let iso = |slot: i64| {
+        let t = Utc.timestamp_millis_opt(interval.slot_start_ms(slot)).single().expect("a time");
+        t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    };
+    let out = Command::new("python3")
+        .args([script, url, source, symbol, &iso(first), &iso(last), interval.name()])
+        .output()
+        .expect("run python3");
+    assert!(out.status.success(), "{source} {interval}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let c: Vec<f64> = serde_json::from_str(l).expect("a candle line");
+            (c[0] as i64, [c[1], c[2], c[3], c[4], c[5]])
+        })
+        .collect()
+}
+
+/// What the stand-in's generator holds for those slots, closed candles only.
+fn served(source: &str, symbol: &str, interval: Interval, first: i64, last: i64) -> Vec<(i64, [f64; 5])> {
+    (first..=last)
+        .filter_map(|slot| {
+            let p = stand_ins::expected_at(source, symbol, interval, slot)?;
+            Some((interval.slot_start_ms(slot), [p.open, p.high, p.low, p.close, p.volume]))
+        })
+        .collect()
+}
+
+#[test]
+fn ccxt_reads_the_5m_and_1h_candles_each_stand_in_serves() {
+    if !ccxt_here() {
+        return;
+    }
+    let server = Server::start("127.0.0.1:0", ServerOptions::default()).unwrap();
+    let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+    let (m5, h1) = (Interval::M5, Interval::H1);
+    // Kraken serves its latest 720 candles only: the 700 closed before now.
+    let recent = |iv: Interval| {
+        let now = iv.slot_of_ms(Utc::now().timestamp_millis());
+        (now - 700, now - 1)
+    };
+    // (source, ccxt's symbol, the stand-in's, interval, first slot, last slot):
+    // several pages each, Binance and Coinbase across the maintenance
+    // window of 2024-03-12, OKX's young pair across its listing.
+    let day = |iv: Interval, from: &str, to: &str| (iv.first_slot(d(from)), iv.first_slot(d(to)) - 1);
+    let cases = [
+        ("binance", "BTC/USDT", "BTCUSDT", m5, day(m5, "2024-03-10", "2024-03-15")),
+        ("binance", "ETH/USDT", "ETHUSDT", h1, day(h1, "2024-01-01", "2024-05-01")),
+        ("coinbase", "BTC/USD", "BTC-USD", m5, day(m5, "2024-03-11", "2024-03-14")),
+        ("coinbase", "BTC/USD", "BTC-USD", h1, day(h1, "2024-02-01", "2024-03-01")),
+        ("kraken", "BTC/USD", "XBTUSD", m5, recent(m5)),
+        ("kraken", "ETH/USD", "ETHUSD", h1, recent(h1)),
+        ("bitstamp", "BTC/USD", "btcusd", m5, day(m5, "2023-05-01", "2023-05-06")),
+        ("bitstamp", "BTC/USD", "btcusd", h1, day(h1, "2023-01-01", "2023-03-01")),
+        ("bitfinex", "BTC/USD", "tBTCUSD", m5, day(m5, "2023-05-01", "2023-05-06")),
+        ("bitfinex", "BTC/USD", "tBTCUSD", h1, day(h1, "2023-01-01", "2023-03-01")),
+        ("okx", "DOT/USDT", "DOT-USDT", m5, day(m5, "2020-08-17", "2020-08-20")),
+        ("okx", "BTC/USDT", "BTC-USDT", h1, day(h1, "2023-01-01", "2023-01-15")),
+    ];
+    for (source, unified, symbol, iv, (first, last)) in cases {
+        let read = ccxt_at(&server.url(), source, unified, iv, first, last);
+        let want = served(source, symbol, iv, first, last);
+        assert!(want.len() > 200, "{source} {iv}: {} candles", want.len());
+        if read != want {
+            let missing: Vec<_> = want.iter().filter(|c| !read.contains(c)).take(3).collect();
+            let extra: Vec<_> = read.iter().filter(|c| !want.contains(c)).take(3).collect();
+            panic!(
+                "{source} {iv}: ccxt read {} candles, the stand-in holds {}; missing {missing:?}, extra {extra:?}",
+                read.len(),
+                want.len()
+            );
+        }
     }
 }
 

@@ -133,7 +133,15 @@ fn measure(dir: &Path, variant: Variant, batch: usize, processes: usize) -> (f64
         let symbols: Vec<String> = (0..10).map(|i| format!("s{i}")).collect();
         let days: Vec<NaiveDate> = day("2000-01-01").iter_days().take(QUEUED / 200).collect();
         store
-            .enqueue_days("cryptodb", &exchanges, &symbols, &days, pricequeue::clock::now_ms(), Duration::ZERO)
+            .enqueue_days(
+                "cryptodb",
+                &exchanges,
+                &symbols,
+                pricequeue::interval::Interval::D1,
+                &days,
+                pricequeue::clock::now_ms(),
+                Duration::ZERO,
+            )
             .expect("enqueue");
     }
     if variant.analyze {

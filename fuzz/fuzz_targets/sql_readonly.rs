@@ -60,6 +60,7 @@ fn build(db: &Path) -> anyhow::Result<()> {
         "cryptodb",
         &names(&["kraken", "bitstamp"]),
         &names(&["btc", "eth"]),
+        pricequeue::interval::Interval::D1,
         &days,
         now,
         Duration::ZERO,

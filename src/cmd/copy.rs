@@ -42,7 +42,7 @@ impl Execute for CopyArgs {
         let prices = chunks(
             |after| source.prices_after(after, CHUNK),
             |rows| dest.import_prices(rows),
-            |p| (p.exchange.clone(), p.symbol.clone(), p.day),
+            crate::store::copy::price_key,
         )?;
         let tasks = match prices {
             Some(_) => chunks(|after| source.tasks_after(after, CHUNK), |rows| dest.import_tasks(rows), |t| t.key())?,

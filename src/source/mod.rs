@@ -94,6 +94,15 @@ pub trait PriceSource: Send + Sync {
         let _ = today;
         None
     }
+    /// The oldest slot at `interval` the source still serves at the time
+    /// `now_ms`, when it keeps only its latest candles (Kraken: 720 at any
+    /// interval, the current one included): older slots are outside its
+    /// history, answered so by [`PriceSource::fetch_slots`] without a
+    /// request. At `1d` it is [`PriceSource::history_start`]'s first slot.
+    fn oldest_slot(&self, interval: Interval, now_ms: i64) -> Option<i64> {
+        let today = chrono::DateTime::from_timestamp_millis(now_ms)?.date_naive();
+        interval.is_day().then(|| self.history_start(today)).flatten().map(|d| interval.first_slot(d))
+    }
     /// The documented pace: the shortest time between two requests, over
     /// every worker of every process on the database, unless `--rate` says
     /// otherwise. `None` for no documented limit.
@@ -151,6 +160,12 @@ pub trait PriceSource: Send + Sync {
         let _ = (exchange, symbol, first, last);
         format!("GET {}", self.server())
     }
+    /// The request [`PriceSource::fetch_slots`] sends for these slots, as it
+    /// may be shown (`-v`, errors, pages): secrets read `***`. At `1d` it
+    /// is [`PriceSource::request`].
+    fn request_slots(&self, exchange: &str, symbol: &str, interval: Interval, first: i64, last: i64) -> String {
+        self.request(exchange, symbol, interval.day_of_slot(first), interval.day_of_slot(last))
+    }
     /// `text` (a message, a URL) with every secret the source holds masked.
     fn mask(&self, text: &str) -> String {
         text.to_string()
@@ -168,7 +183,9 @@ pub struct Answer {
 }
 
 /// What one request told about each slot (candle) it asked for, at an
-/// interval below a day or at `1d`.
+/// interval below a day or at `1d`. The slots past the most one request
+/// returns ([`PriceSource::max_rows`]) at the end the source does not
+/// anchor its pages at are `Unanswered(Cut)`: ask on from the first of them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SlotAnswer {
     /// Every slot asked for, in order, once; a `Price` is its candle.

@@ -4,9 +4,17 @@
 use chrono::NaiveDate;
 
 use super::TaskState;
+use crate::interval::Interval;
+use crate::price::PriceRow;
 
-/// An (exchange, symbol, day): where a chunk ends, and the next begins.
-pub type Key = (String, String, NaiveDate);
+/// An (exchange, symbol, interval, day): where a chunk ends, and the next
+/// begins (a price's interval is `1d`).
+pub type Key = (String, String, Interval, NaiveDate);
+
+/// A price's key.
+pub fn price_key(p: &PriceRow) -> Key {
+    (p.exchange.clone(), p.symbol.clone(), Interval::D1, p.day)
+}
 
 /// A task as it moves between databases: its cell and where it stands,
 /// without its claim (a lease belongs to the database it was taken in).
@@ -15,6 +23,8 @@ pub struct TaskRecord {
     pub exchange: String,
     pub symbol: String,
     pub day: NaiveDate,
+    /// The interval of its candles (`1d`: the day's price).
+    pub interval: Interval,
     /// Its state; a task in progress arrives queued.
     pub state: TaskState,
     pub attempts: u32,
@@ -34,14 +44,14 @@ pub struct TaskRecord {
 impl TaskRecord {
     /// The task's key.
     pub fn key(&self) -> Key {
-        (self.exchange.clone(), self.symbol.clone(), self.day)
+        (self.exchange.clone(), self.symbol.clone(), self.interval, self.day)
     }
 }
 
-/// A key as three statement parameters: after it, or from the start
+/// A key as four statement parameters: after it, or from the start
 /// (empty names and no day) for `None`.
-pub(crate) fn key_params(after: Option<&Key>) -> (String, String, Option<NaiveDate>) {
-    after.cloned().map_or((String::new(), String::new(), None), |(e, s, d)| (e, s, Some(d)))
+pub(crate) fn key_params(after: Option<&Key>) -> (String, String, &'static str, Option<NaiveDate>) {
+    after.cloned().map_or((String::new(), String::new(), "", None), |(e, s, i, d)| (e, s, i.name(), Some(d)))
 }
 
 /// What importing a chunk did.

@@ -21,6 +21,7 @@ mod postgres;
 mod queue;
 mod reads;
 mod retry_policy;
+mod series;
 mod sqlite;
 pub mod state;
 mod task;

@@ -11,30 +11,35 @@ use chrono::NaiveDate;
 
 use super::state::{self, Due, Move, Transition};
 use super::{on_backend, Backend, Completion, Enqueued, Store, Task, TaskState};
+use crate::interval::Interval;
 use crate::selection::{Pair, Selection};
 
 impl Store {
-    /// Adds one task per cell of the selection, to fetch from `source`;
-    /// see [`Store::enqueue_days`].
+    /// Adds one task per cell of the selection, at its interval, to fetch
+    /// from `source`; see [`Store::enqueue_days`].
     pub fn enqueue(&self, sel: &Selection, source: &str, now: i64, grace: Duration) -> Result<Enqueued> {
-        self.enqueue_pairs(source, &sel.pairs, &sel.day_list(), now, grace)
+        self.enqueue_pairs(source, &sel.pairs, sel.interval, &sel.day_list(), now, grace)
     }
 
-    /// Adds one task per (exchange, symbol, day) of the cross product, to
-    /// fetch from `source`; tasks already queued (in any state, from any
-    /// source) are left as they are. `days` are in order, and usually
-    /// consecutive (a range). Each new task starts as [`state::start`]
-    /// says: a day not due at `now` waits as `not_yet_due`.
+    /// Adds one task per (exchange, symbol, day) of the cross product at
+    /// `interval`, to fetch from `source`; tasks already queued (in any
+    /// state, from any source) are left as they are. `days` are in order,
+    /// and usually consecutive (a range). Each new task starts as
+    /// [`state::start`] says: a day not due at `now` waits as `not_yet_due`.
+    // Eight: the cross product's lists and interval, the clock and the
+    // grace, each the caller's own (tests and benchmarks build them apart).
+    #[allow(clippy::too_many_arguments)]
     pub fn enqueue_days(
         &self,
         source: &str,
         exchanges: &[String],
         symbols: &[String],
+        interval: Interval,
         days: &[NaiveDate],
         now: i64,
         grace: Duration,
     ) -> Result<Enqueued> {
-        self.enqueue_pairs(source, &Pair::cross(exchanges, symbols), days, now, grace)
+        self.enqueue_pairs(source, &Pair::cross(exchanges, symbols), interval, days, now, grace)
     }
 
     /// [`Store::enqueue_days`] for each pair of `pairs` (each once).
@@ -42,6 +47,7 @@ impl Store {
         &self,
         source: &str,
         pairs: &[Pair],
+        interval: Interval,
         days: &[NaiveDate],
         now: i64,
         grace: Duration,
@@ -52,13 +58,13 @@ impl Store {
         let starts: Vec<(NaiveDate, TaskState, Due)> = days
             .iter()
             .map(|d| {
-                let (state, due) = state::start(*d, now, grace);
+                let (state, due) = state::start(*d, interval, now, grace);
                 (*d, state, due)
             })
             .collect();
         match &self.backend {
-            Backend::Sqlite(db) => db.enqueue(source, pairs, &starts),
-            Backend::Postgres(db) => db.enqueue(source, pairs, &starts),
+            Backend::Sqlite(db) => db.enqueue(source, interval, pairs, &starts),
+            Backend::Postgres(db) => db.enqueue(source, interval, pairs, &starts),
         }
     }
 

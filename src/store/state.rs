@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 
+use crate::interval::Interval;
 use crate::price::{Candle, Price};
 
 use super::Outcome;
@@ -191,11 +192,14 @@ impl Move {
 
 pub use super::retry_policy::{cool_down, ROUNDS};
 
-/// Where a task enqueued at `now` for `day` starts: queued, or not yet due
-/// until its day has ended (UTC) and `grace` has passed (see
-/// [`crate::clock::due_at`]).
-pub fn start(day: NaiveDate, now: i64, grace: Duration) -> (TaskState, Due) {
-    match crate::clock::due_at(day, grace) {
+/// Where a task enqueued at `now` for `day` at `interval` starts: queued,
+/// or not yet due until the day's first candle has closed and `grace` has
+/// passed. At `1d` that candle is the day itself (see
+/// [`crate::clock::due_at`]); below a day, today's task is fetched as its
+/// candles close, each stored once closed (`Outcome::CandlesSoFar`).
+pub fn start(day: NaiveDate, interval: Interval, now: i64, grace: Duration) -> (TaskState, Due) {
+    let first_close = interval.slot_start_ms(interval.first_slot(day) + 1);
+    match crate::clock::after(first_close, grace) {
         due if due <= now => (Queued, Due::AtOnce),
         due => (NotYetDue, Due::At(due)),
     }

@@ -8,9 +8,11 @@ use chrono::NaiveDate;
 
 use super::{testing, Completion, Create, Options, Outcome, Store};
 use crate::clock;
+use crate::interval::Interval;
 use crate::price::Price;
 use crate::selection::Selection;
 
+mod candles;
 mod model;
 
 /// A fresh database on each backend at hand.
@@ -79,7 +81,15 @@ fn three_days(db: &TestDb) -> Store {
     let store = db.open();
     let days: Vec<NaiveDate> = day(1).iter_days().take(3).collect();
     store
-        .enqueue_days("cryptodb", &["kraken".into()], &["btc".into()], &days, clock::now_ms(), Duration::ZERO)
+        .enqueue_days(
+            "cryptodb",
+            &["kraken".into()],
+            &["btc".into()],
+            Interval::D1,
+            &days,
+            clock::now_ms(),
+            Duration::ZERO,
+        )
         .unwrap();
     store
 }
@@ -245,8 +255,20 @@ fn the_pairs_are_those_with_tasks_or_prices_each_with_its_sources_on(db: &TestDb
     let now = clock::now_ms();
     let days = |from: u32, n: usize| -> Vec<NaiveDate> { day(from).iter_days().take(n).collect() };
     // kraken btc: its first days from cryptodb, its last from another source.
-    store.enqueue_days("other", &["kraken".into()], &["btc".into()], &days(4, 2), now, Duration::ZERO).unwrap();
-    store.enqueue_days("binance", &["binance".into()], &["BTCUSDT".into()], &days(1, 1), now, Duration::ZERO).unwrap();
+    store
+        .enqueue_days("other", &["kraken".into()], &["btc".into()], Interval::D1, &days(4, 2), now, Duration::ZERO)
+        .unwrap();
+    store
+        .enqueue_days(
+            "binance",
+            &["binance".into()],
+            &["BTCUSDT".into()],
+            Interval::D1,
+            &days(1, 1),
+            now,
+            Duration::ZERO,
+        )
+        .unwrap();
     // Prices of pairs with no task: several symbols of two exchanges, so
     // the prices' skip scan crosses from one exchange to the next.
     let mut rows = Vec::new();
@@ -263,7 +285,9 @@ fn the_pairs_are_those_with_tasks_or_prices_each_with_its_sources_on(db: &TestDb
         ),
     );
     // A pair whose only task was removed: its counts may stay, it does not.
-    store.enqueue_days("okx", &["okx".into()], &["GONE".into()], &days(1, 1), now, Duration::ZERO).unwrap();
+    store
+        .enqueue_days("okx", &["okx".into()], &["GONE".into()], Interval::D1, &days(1, 1), now, Duration::ZERO)
+        .unwrap();
     store.remove(&Selection::one("okx", "GONE", day(1), day(1)), &[], true).unwrap();
     let got: Vec<(Pair, Vec<String>)> = store.pairs().unwrap();
     let sources = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();

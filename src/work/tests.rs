@@ -11,6 +11,8 @@ use crate::price::Price;
 use crate::source::{Answer, DayAnswer, FetchError, PriceSource, Unproven};
 use crate::store::{Create, Store};
 
+mod slots;
+
 /// Answers every price at once, but the first `refuse` requests with a
 /// 429 asking for no wait at all; records when each request came.
 struct Fake {
@@ -66,7 +68,17 @@ fn queue(days: usize) -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&crate::store::Options::new(dir.path().join("q.db"), Create::IfMissing)).unwrap();
     let days: Vec<NaiveDate> = NaiveDate::from_ymd_opt(2020, 3, 1).unwrap().iter_days().take(days).collect();
-    store.enqueue_days("fake", &["x".into()], &["btc".into()], &days, crate::clock::now_ms(), Duration::ZERO).unwrap();
+    store
+        .enqueue_days(
+            "fake",
+            &["x".into()],
+            &["btc".into()],
+            crate::interval::Interval::D1,
+            &days,
+            crate::clock::now_ms(),
+            Duration::ZERO,
+        )
+        .unwrap();
     (dir, store)
 }
 
@@ -199,9 +211,29 @@ fn a_run_of_days_is_one_request_and_a_short_page_is_asked_again_from_where_it_st
     let store = Store::open(&crate::store::Options::new(dir.path().join("q.db"), Create::IfMissing)).unwrap();
     let days: Vec<NaiveDate> = day("2020-01-01").iter_days().take(250).collect();
     let now = crate::clock::now_ms();
-    store.enqueue_days("range", &["range".into()], &["A".into(), "B".into()], &days, now, Duration::ZERO).unwrap();
+    store
+        .enqueue_days(
+            "range",
+            &["range".into()],
+            &["A".into(), "B".into()],
+            crate::interval::Interval::D1,
+            &days,
+            now,
+            Duration::ZERO,
+        )
+        .unwrap();
     // Another source's tasks in the same queue stay where they are.
-    store.enqueue_days("elsewhere", &["x".into()], &["btc".into()], &days[..5], now, Duration::ZERO).unwrap();
+    store
+        .enqueue_days(
+            "elsewhere",
+            &["x".into()],
+            &["btc".into()],
+            crate::interval::Interval::D1,
+            &days[..5],
+            now,
+            Duration::ZERO,
+        )
+        .unwrap();
     let range = Arc::new(Range {
         max_days: 100,
         page: 60,
@@ -292,7 +324,17 @@ fn unsure(history_ends: bool) -> (Summary, crate::store::StateCounts, Vec<(Naive
     let store = Store::open(&crate::store::Options::new(dir.path().join("q.db"), Create::IfMissing)).unwrap();
     let days: Vec<NaiveDate> = day("2020-01-01").iter_days().take(30).collect();
     let now = crate::clock::now_ms();
-    store.enqueue_days("unsure", &["unsure".into()], &["A".into()], &days, now, Duration::ZERO).unwrap();
+    store
+        .enqueue_days(
+            "unsure",
+            &["unsure".into()],
+            &["A".into()],
+            crate::interval::Interval::D1,
+            &days,
+            now,
+            Duration::ZERO,
+        )
+        .unwrap();
     let source = Arc::new(Unsure { listed: day("2020-01-11"), history_ends, asked: Mutex::new(Vec::new()) });
     let opts = WorkOptions {
         workers: 1,

@@ -201,7 +201,17 @@ fn loading_reads_the_prices_and_why_the_other_days_have_none() {
     let store = Store::open(&Options::new(dir.path().join("q.db"), Create::IfMissing)).unwrap();
     let days: Vec<NaiveDate> = d("2020-03-01").iter_days().take(4).collect();
     let now = crate::clock::now_ms();
-    store.enqueue_days("cryptodb", &["x".into()], &["btc".into()], &days[..3], now, Duration::ZERO).unwrap();
+    store
+        .enqueue_days(
+            "cryptodb",
+            &["x".into()],
+            &["btc".into()],
+            crate::interval::Interval::D1,
+            &days[..3],
+            now,
+            Duration::ZERO,
+        )
+        .unwrap();
     let tasks = store.claim("test", 10, now, now + 60_000, &["cryptodb".into()], None).unwrap();
     let done: Vec<Completion> = tasks
         .into_iter()

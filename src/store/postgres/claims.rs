@@ -16,28 +16,44 @@ use crate::store::Task;
 
 type Param<'a> = &'a (dyn ToSql + Sync);
 
-/// The condition that keeps a task within a scope (`$2` to `$5`, as
+/// The condition that keeps a task within a scope (`$2` to `$6`, as
 /// [`Scope`] gives them): any task when there is none.
 const IN_SCOPE: &str = "($2::text[] IS NULL OR ((exchange, symbol) IN (SELECT * FROM unnest($2::text[], $3::text[]))
-                        AND day BETWEEN $4 AND $5))";
+                        AND interval = $6 AND day BETWEEN $4 AND $5))";
+
+/// A claim's tasks: queued, due by `$3`, of the sources `$5`, within the
+/// scope `$6` to `$10` when there is one.
+const DUE: &str = formatcp!(
+    "state = {QUEUED} AND next_attempt_at <= $3 AND source = ANY($5)
+     AND ($6::text[] IS NULL OR ((exchange, symbol) IN (SELECT * FROM unnest($6::text[], $7::text[]))
+                                 AND interval = $10 AND day BETWEEN $8 AND $9))"
+);
 
 /// A claim's scope as statement parameters, all `NULL` for none: the
 /// pairs as two arrays (the i-th exchange and the i-th symbol one pair),
-/// the first and last day.
+/// the first and last day, the interval.
 struct Scope {
     exchanges: Option<Vec<String>>,
     symbols: Option<Vec<String>>,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
+    interval: Option<&'static str>,
 }
 
 impl Scope {
     fn of(within: Option<&Selection>) -> Scope {
-        match within.map(SelectionParams::of) {
-            Some(p) => {
-                Scope { exchanges: Some(p.exchanges), symbols: Some(p.symbols), from: Some(p.from), to: Some(p.to) }
+        match within {
+            Some(sel) => {
+                let p = SelectionParams::of(sel);
+                Scope {
+                    exchanges: Some(p.exchanges),
+                    symbols: Some(p.symbols),
+                    from: Some(p.from),
+                    to: Some(p.to),
+                    interval: Some(p.interval),
+                }
             }
-            None => Scope { exchanges: None, symbols: None, from: None, to: None },
+            None => Scope { exchanges: None, symbols: None, from: None, to: None, interval: None },
         }
     }
 }
@@ -66,7 +82,7 @@ impl Db {
             let earlier = if tries > 1 {
                 c.rows(
                     formatcp!(
-                        "SELECT id, exchange, symbol, day, attempts, claims, source, rounds FROM tasks
+                        "SELECT id, exchange, symbol, day, attempts, claims, source, rounds, interval FROM tasks
                          WHERE state = {IN_PROGRESS} AND owner = $1 AND lease_until = $2"
                     ),
                     &[&owner, &lease_until],
@@ -77,18 +93,21 @@ impl Db {
             // One statement, so no transaction around it (its counts follow
             // by trigger, in the same statement). MATERIALIZED: the locking subquery
             // runs once, so the UPDATE takes exactly the rows it locked,
-            // never more than `limit`.
+            // never more than `limit`. One interval a claim, the first due
+            // task's (which the claim then takes): a worker's batch is days
+            // of one pair at one interval.
             let rows = c.rows(
                 formatcp!(
-                    "WITH c AS MATERIALIZED (
-                     SELECT id FROM tasks WHERE state = {QUEUED} AND next_attempt_at <= $3 AND source = ANY($5)
-                       AND ($6::text[] IS NULL OR ((exchange, symbol) IN (SELECT * FROM unnest($6::text[], $7::text[]))
-                                                   AND day BETWEEN $8 AND $9))
+                    "WITH first AS MATERIALIZED (
+                     SELECT interval FROM tasks WHERE {DUE}
+                     ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED),
+                 c AS MATERIALIZED (
+                     SELECT id FROM tasks WHERE {DUE} AND interval = (SELECT interval FROM first)
                      ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED),
                  claimed AS (
                      UPDATE tasks t SET state = {IN_PROGRESS}, owner = $1, lease_until = $2, claims = t.claims + 1
                      FROM c WHERE t.id = c.id
-                     RETURNING t.id, t.exchange, t.symbol, t.day, t.attempts, t.claims, t.source, t.rounds)
+                     RETURNING t.id, t.exchange, t.symbol, t.day, t.attempts, t.claims, t.source, t.rounds, t.interval)
                  SELECT * FROM claimed ORDER BY id"
                 ),
                 &[
@@ -101,6 +120,7 @@ impl Db {
                     &scope.symbols,
                     &scope.from,
                     &scope.to,
+                    &scope.interval,
                 ],
             )?;
             Ok(earlier
@@ -111,7 +131,7 @@ impl Db {
                     exchange: r.get(1),
                     symbol: r.get(2),
                     day: r.get(3),
-                    interval: crate::interval::Interval::D1,
+                    interval: r.get(8),
                     attempts: r.get::<_, i32>(4) as u32,
                     token: r.get(5),
                     source: r.get(6),
@@ -189,7 +209,8 @@ impl Db {
                 formatcp!(
                     "SELECT count(*), min(next_attempt_at) FROM tasks
                      WHERE state = {NOT_YET_DUE}
-                       AND (exchange, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND day BETWEEN $3 AND $4"
+                       AND (exchange, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+                       AND day BETWEEN $3 AND $4 AND interval = $5"
                 ),
                 &p.params(),
             )?;
@@ -228,7 +249,7 @@ impl Db {
                              WHERE state = {IN_PROGRESS} AND lease_until IS NOT NULL
                                AND ($1::text[] IS NULL OR source = ANY($1)) AND {IN_SCOPE})"
                 ),
-                &[&sources, &scope.exchanges, &scope.symbols, &scope.from, &scope.to],
+                &[&sources, &scope.exchanges, &scope.symbols, &scope.from, &scope.to, &scope.interval],
             )?;
             let (due, lease): (Option<i64>, Option<i64>) = (r.get(0), r.get(1));
             // A queued task's 0 ("due at once") stays 0.

@@ -23,14 +23,14 @@ fn time(text: &str, row: &impl std::fmt::Debug) -> Result<DateTime<Utc>> {
 
 impl Db {
     pub fn tasks_after(&self, after: Option<&Key>, limit: usize) -> Result<Vec<TaskRecord>> {
-        let (e, s, d) = key_params(after);
+        let (e, s, i, d) = key_params(after);
         self.with(|c| {
             let rows = c.query(
                 "SELECT exchange, symbol, day, state, attempts, last_error, next_attempt_at, enqueued_at, finished_at,
-                        source, failure, rounds
-                 FROM tasks WHERE $3::date IS NULL OR (exchange, symbol, day) > ($1, $2, $3)
-                 ORDER BY exchange, symbol, day LIMIT $4",
-                &[&e, &s, &d, &(limit as i64)],
+                        source, failure, rounds, interval
+                 FROM tasks WHERE $3::date IS NULL OR (exchange, symbol, interval, day) > ($1, $2, $5, $3)
+                 ORDER BY exchange, symbol, interval, day LIMIT $4",
+                &[&e, &s, &d, &(limit as i64), &i],
             )?;
             Ok(rows
                 .iter()
@@ -47,13 +47,14 @@ impl Db {
                     source: r.get(9),
                     failure: r.get(10),
                     rounds: r.get::<_, i32>(11) as u32,
+                    interval: r.get(12),
                 })
                 .collect())
         })
     }
 
     pub fn prices_after(&self, after: Option<&Key>, limit: usize) -> Result<Vec<PriceRow>> {
-        let (e, s, d) = key_params(after);
+        let (e, s, _, d) = key_params(after);
         self.with(|c| {
             let rows = c.query(
                 "SELECT exchange, symbol, day, open, high, low, close, volume, fetched_at
@@ -88,13 +89,15 @@ impl Db {
         let sources: Vec<&str> = tasks.iter().map(|t| t.source.as_str()).collect();
         let failures: Vec<Option<&str>> = tasks.iter().map(|t| t.failure.as_deref()).collect();
         let rounds: Vec<i32> = tasks.iter().map(|t| t.rounds.min(i32::MAX as u32) as i32).collect();
-        let params: [&(dyn ToSql + Sync); 12] = [
+        let intervals: Vec<&str> = tasks.iter().map(|t| t.interval.name()).collect();
+        let params: [&(dyn ToSql + Sync); 13] = [
             &exchanges, &symbols, &days, &states, &attempts, &errors, &at, &enqueued, &finished, &sources, &failures,
-            &rounds,
+            &rounds, &intervals,
         ];
         const SOURCE: &str = "SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::int[],
-                 $6::text[], $7::bigint[], $8::timestamptz[], $9::timestamptz[], $10::text[], $11::text[], $12::int[])
-                 AS c(e, s, d, state, attempts, error, at, enqueued, finished, source, failure, rounds)";
+                 $6::text[], $7::bigint[], $8::timestamptz[], $9::timestamptz[], $10::text[], $11::text[], $12::int[],
+                 $13::text[])
+                 AS c(e, s, d, state, attempts, error, at, enqueued, finished, source, failure, rounds, interval)";
         let imported = self.with(|c| {
             let mut tx = c.transaction()?;
             let updated = tx.execute(
@@ -103,7 +106,8 @@ impl Db {
                             next_attempt_at = c.at, finished_at = c.finished, owner = NULL, lease_until = NULL,
                             source = c.source, failure = c.failure, rounds = c.rounds
                      FROM ({SOURCE}) AS c
-                     WHERE tasks.exchange = c.e AND tasks.symbol = c.s AND tasks.day = c.d
+                     WHERE tasks.exchange = c.e AND tasks.symbol = c.s AND tasks.interval = c.interval
+                       AND tasks.day = c.d
                        AND c.state IN {FINISHED}
                        AND (tasks.state NOT IN {FINISHED} OR tasks.finished_at IS NULL OR c.finished > tasks.finished_at)"
                 ),
@@ -112,11 +116,11 @@ impl Db {
             let added = tx.execute(
                 &format!(
                     "INSERT INTO tasks (exchange, symbol, day, state, attempts, last_error, next_attempt_at,
-                                        enqueued_at, finished_at, source, failure, rounds)
-                     SELECT e, s, d, state, attempts, error, at, enqueued, finished, source, failure, rounds
+                                        enqueued_at, finished_at, source, failure, rounds, interval)
+                     SELECT e, s, d, state, attempts, error, at, enqueued, finished, source, failure, rounds, interval
                      FROM ({SOURCE}) AS c
-                     ORDER BY e COLLATE \"C\", s COLLATE \"C\", d
-                     ON CONFLICT (exchange, symbol, day) DO NOTHING"
+                     ORDER BY e COLLATE \"C\", s COLLATE \"C\", interval COLLATE \"C\", d
+                     ON CONFLICT (exchange, symbol, interval, day) DO NOTHING"
                 ),
                 &params,
             )?;

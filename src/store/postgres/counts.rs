@@ -15,10 +15,11 @@ pub(super) fn in_selection(sel: Option<&Selection>, first: usize) -> (String, Op
         Some(sel) => (
             format!(
                 " AND (exchange, symbol) IN (SELECT * FROM unnest(${first}::text[], ${}::text[])) \
-                 AND day BETWEEN ${} AND ${}",
+                 AND day BETWEEN ${} AND ${} AND interval = ${}",
                 first + 1,
                 first + 2,
-                first + 3
+                first + 3,
+                first + 4
             ),
             Some(SelectionParams::of(sel)),
         ),
@@ -26,22 +27,24 @@ pub(super) fn in_selection(sel: Option<&Selection>, first: usize) -> (String, Op
 }
 
 /// A selection as statement parameters: its pairs as two arrays (the
-/// i-th exchange and the i-th symbol one pair), its days.
+/// i-th exchange and the i-th symbol one pair), its days, its interval.
 pub(super) struct SelectionParams {
     pub exchanges: Vec<String>,
     pub symbols: Vec<String>,
     pub from: chrono::NaiveDate,
     pub to: chrono::NaiveDate,
+    pub interval: &'static str,
 }
 
 impl SelectionParams {
     pub(super) fn of(sel: &Selection) -> SelectionParams {
         let (exchanges, symbols) = sel.pairs.iter().map(|p| (p.exchange.clone(), p.symbol.clone())).unzip();
-        SelectionParams { exchanges, symbols, from: sel.from, to: sel.to }
+        SelectionParams { exchanges, symbols, from: sel.from, to: sel.to, interval: sel.interval.name() }
     }
 
-    pub(super) fn params(&self) -> [&(dyn postgres::types::ToSql + Sync); 4] {
-        [&self.exchanges, &self.symbols, &self.from, &self.to]
+    /// The pairs, the first and last day, the interval: `$1` to `$5`.
+    pub(super) fn params(&self) -> [&(dyn postgres::types::ToSql + Sync); 5] {
+        [&self.exchanges, &self.symbols, &self.from, &self.to, &self.interval]
     }
 }
 

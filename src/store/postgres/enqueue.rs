@@ -1,6 +1,6 @@
-//! Enqueueing on PostgreSQL: one task per (exchange, symbol, day), each
-//! once, whatever is already queued; the whole cross product in one
-//! statement.
+//! Enqueueing on PostgreSQL: one task per (exchange, symbol, interval,
+//! day), each once, whatever is already queued; the whole cross product in
+//! one statement.
 
 use std::collections::BTreeMap;
 
@@ -10,13 +10,21 @@ use const_format::formatcp;
 
 use super::counts::analyze_if_grown;
 use super::Db;
+use crate::interval::Interval;
 use crate::selection::Pair;
 use crate::store::state::sql::NOT_YET_DUE;
 use crate::store::state::Due;
 use crate::store::{Enqueued, TaskState};
 
 impl Db {
-    pub fn enqueue(&self, source: &str, pairs: &[Pair], days: &[(NaiveDate, TaskState, Due)]) -> Result<Enqueued> {
+    pub fn enqueue(
+        &self,
+        source: &str,
+        interval: Interval,
+        pairs: &[Pair],
+        days: &[(NaiveDate, TaskState, Due)],
+    ) -> Result<Enqueued> {
+        let interval = interval.name();
         let (Some((first, ..)), Some((last, ..))) = (days.first(), days.last()) else {
             return Ok(Enqueued::default());
         };
@@ -38,9 +46,9 @@ impl Db {
                 for row in tx.query(
                     "SELECT exchange, symbol, count(*) FROM tasks
                      WHERE (exchange, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-                       AND day BETWEEN $3 AND $4
+                       AND interval = $5 AND day BETWEEN $3 AND $4
                      GROUP BY exchange, symbol",
-                    &[&exchanges, &symbols, first, last],
+                    &[&exchanges, &symbols, first, last, &interval],
                 )? {
                     have.insert((row.get::<_, String>(0), row.get::<_, String>(1)), row.get::<_, i64>(2));
                 }
@@ -58,16 +66,16 @@ impl Db {
                 let row = tx.query_one(
                     formatcp!(
                         "WITH added AS (
-                         INSERT INTO tasks (exchange, symbol, day, state, next_attempt_at, source)
-                         SELECT p.e, p.s, d.day, d.state, d.at, $6
+                         INSERT INTO tasks (exchange, symbol, interval, day, state, next_attempt_at, source)
+                         SELECT p.e, p.s, $7, d.day, d.state, d.at, $6
                          FROM unnest($1::text[], $2::text[]) AS p(e, s)
                               CROSS JOIN unnest($3::date[], $4::text[], $5::bigint[]) AS d(day, state, at)
                          ORDER BY p.e COLLATE \"C\", p.s COLLATE \"C\", d.day
-                         ON CONFLICT (exchange, symbol, day) DO NOTHING
+                         ON CONFLICT (exchange, symbol, interval, day) DO NOTHING
                          RETURNING state)
                      SELECT count(*), count(*) FILTER (WHERE state = {NOT_YET_DUE}) FROM added"
                     ),
-                    &[&pair_exchanges, &pair_symbols, &days, &states, &at, &source],
+                    &[&pair_exchanges, &pair_symbols, &days, &states, &at, &source, &interval],
                 )?;
                 (added, later) = (row.get::<_, i64>(0) as u64, row.get::<_, i64>(1) as u64);
             }

@@ -28,6 +28,7 @@ mod remove;
 mod report;
 mod retry;
 mod schema;
+mod series;
 mod sources;
 mod tls;
 
@@ -56,6 +57,8 @@ pub struct Db {
     offset: i64,
     /// How long an operation waits out a lost connection.
     reconnect_for: Duration,
+    /// The ids of the series below a day found or made so far.
+    series: crate::store::series::SeriesIds,
 }
 
 impl Db {
@@ -76,7 +79,7 @@ impl Db {
             .connection_timeout(options.busy_timeout.clamp(Duration::from_secs(1), Duration::from_secs(30)))
             .build(Manager(PostgresConnectionManager::new(config.0, config.1)))
             .map_err(|e| unreachable(url, &e.to_string()))?;
-        Ok(Db { pool, offset, reconnect_for: options.busy_timeout })
+        Ok(Db { pool, offset, reconnect_for: options.busy_timeout, series: Default::default() })
     }
 
     /// A time on this machine's clock (ms since the epoch) on the database
@@ -298,6 +301,20 @@ impl<'a> postgres::types::FromSql<'a> for TaskState {
     ) -> Result<TaskState, Box<dyn std::error::Error + Sync + Send>> {
         let name = <&str as postgres::types::FromSql>::from_sql(ty, raw)?;
         TaskState::from_name(name).ok_or_else(|| format!("no task state is named {name:?}").into())
+    }
+
+    fn accepts(ty: &postgres::types::Type) -> bool {
+        <&str as postgres::types::FromSql>::accepts(ty)
+    }
+}
+
+/// An interval as `tasks.interval` and `series.interval` hold it: its name.
+impl<'a> postgres::types::FromSql<'a> for crate::interval::Interval {
+    fn from_sql(
+        ty: &postgres::types::Type,
+        raw: &'a [u8],
+    ) -> Result<crate::interval::Interval, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(<&str as postgres::types::FromSql>::from_sql(ty, raw)?.parse()?)
     }
 
     fn accepts(ty: &postgres::types::Type) -> bool {

@@ -39,13 +39,15 @@ impl Db {
     pub fn pair_sources(&self) -> Result<Vec<(String, String, String)>> {
         self.with(|c| {
             // Each pair's source is that of its first task, found through
-            // the (exchange, symbol, day) index.
+            // the (exchange, symbol, interval, day) index at each interval,
+            // the earliest of them kept.
             let rows = c.query(
-                "SELECT c.exchange, c.symbol, t.source
-                 FROM (SELECT DISTINCT exchange, symbol FROM task_count_shards) c,
-                     LATERAL (SELECT source FROM tasks WHERE exchange = c.exchange AND symbol = c.symbol
+                "SELECT c.exchange, c.symbol, (array_agg(t.source ORDER BY t.day))[1]
+                 FROM (SELECT DISTINCT exchange, symbol, interval FROM task_count_shards) c,
+                     LATERAL (SELECT source, day FROM tasks
+                              WHERE exchange = c.exchange AND symbol = c.symbol AND interval = c.interval
                               ORDER BY day LIMIT 1) t
-                 ORDER BY c.exchange, c.symbol",
+                 GROUP BY c.exchange, c.symbol ORDER BY c.exchange, c.symbol",
                 &[],
             )?;
             Ok(rows.into_iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())

@@ -8,15 +8,17 @@ use super::Db;
 use crate::selection::Selection;
 
 /// The tasks of the selection's pairs (`$1`, `$2`: the i-th exchange and
-/// symbol one pair), of the sources `$5` names (any for NULL).
+/// symbol one pair) at its interval (`$5`), of the sources `$6` names (any
+/// for NULL).
 const TASKS: &str = "FROM tasks WHERE (exchange, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-                     AND day BETWEEN $3 AND $4 AND ($5::text[] IS NULL OR source = ANY($5))";
+                     AND interval = $5 AND day BETWEEN $3 AND $4 AND ($6::text[] IS NULL OR source = ANY($6))";
 
-/// The prices of those cells: with sources, the prices whose task is theirs.
+/// The prices of those cells (the daily candles: none at an interval below
+/// a day): with sources, the prices whose task is theirs.
 const PRICES: &str = "FROM prices p WHERE (exchange, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-                      AND day BETWEEN $3 AND $4
-                      AND ($5::text[] IS NULL OR EXISTS (SELECT 1 FROM tasks t WHERE t.exchange = p.exchange
-                          AND t.symbol = p.symbol AND t.day = p.day AND t.source = ANY($5)))";
+                      AND day BETWEEN $3 AND $4 AND $5 = '1d'
+                      AND ($6::text[] IS NULL OR EXISTS (SELECT 1 FROM tasks t WHERE t.exchange = p.exchange
+                          AND t.symbol = p.symbol AND t.interval = '1d' AND t.day = p.day AND t.source = ANY($6)))";
 
 impl Db {
     pub fn to_remove(&self, sel: &Selection, sources: &[String]) -> Result<(u64, u64)> {
@@ -24,8 +26,8 @@ impl Db {
         let source = (!sources.is_empty()).then(|| sources.to_vec());
         let sql = format!("SELECT (SELECT count(*) {TASKS}), (SELECT count(*) {PRICES})");
         self.with(|c| {
-            let [e, s, from, to] = p.params();
-            let row = c.query_one(&sql, &[e, s, from, to, &source])?;
+            let [e, s, from, to, interval] = p.params();
+            let row = c.query_one(&sql, &[e, s, from, to, interval, &source])?;
             Ok((row.get::<_, i64>(0) as u64, row.get::<_, i64>(1) as u64))
         })
     }
@@ -36,8 +38,8 @@ impl Db {
         let delete_prices = format!("DELETE {PRICES}");
         let delete_tasks = format!("DELETE {TASKS}");
         self.with(|c| {
-            let [e, s, from, to] = p.params();
-            let args: [&(dyn r2d2_postgres::postgres::types::ToSql + Sync); 5] = [e, s, from, to, &source];
+            let [e, s, from, to, interval] = p.params();
+            let args: [&(dyn r2d2_postgres::postgres::types::ToSql + Sync); 6] = [e, s, from, to, interval, &source];
             let mut tx = c.transaction()?;
             // The prices first: with a source, their tasks say which go.
             let priced = if prices { tx.execute(&delete_prices, &args)? } else { 0 };

@@ -46,16 +46,17 @@ impl Db {
             // sorted a million tasks to merge them: 400 ms against 150 ms).
             for r in c.query(
                 "WITH b AS MATERIALIZED (
-                     SELECT e, s, (SELECT min(day) FROM tasks WHERE exchange = e AND symbol = s) AS lo,
-                                  (SELECT max(day) FROM tasks WHERE exchange = e AND symbol = s) AS hi
+                     SELECT e, s,
+                            (SELECT min(day) FROM tasks WHERE exchange = e AND symbol = s AND interval = $5) AS lo,
+                            (SELECT max(day) FROM tasks WHERE exchange = e AND symbol = s AND interval = $5) AS hi
                      FROM unnest($1::text[], $2::text[]) AS p(e, s))
                  SELECT state, sum(n)::bigint FROM (
                      SELECT state, n FROM task_count_shards
-                     WHERE (exchange, symbol) IN (SELECT e, s FROM b WHERE lo >= $3 AND hi <= $4)
+                     WHERE (exchange, symbol) IN (SELECT e, s FROM b WHERE lo >= $3 AND hi <= $4) AND interval = $5
                      UNION ALL
                      SELECT state, count(*) FROM tasks
                      WHERE (exchange, symbol) IN (SELECT e, s FROM b WHERE lo < $3 OR hi > $4)
-                       AND day BETWEEN $3 AND $4
+                       AND interval = $5 AND day BETWEEN $3 AND $4
                      GROUP BY state) c
                  GROUP BY state",
                 &p.params(),
@@ -155,20 +156,23 @@ impl Db {
         self.with(|c| {
             // The prices' pairs by a loose index scan (one probe of the
             // primary key per distinct pair, however many prices), the
-            // queue's from its counts; each pair's first and last task by
-            // the (exchange, symbol, day) index. A pair whose count rows
-            // are all that is left of its tasks has no first task.
+            // queue's (with their intervals) from its counts; each pair's
+            // first and last task at each interval by the (exchange,
+            // symbol, interval, day) index, the first and last of those by
+            // day kept. A pair whose count rows are all that is left of its
+            // tasks has no first task.
             let rows = c.query(
                 formatcp!(
                     "{PRICE_PAIRS}
-                     SELECT a.e, a.s, first.source, last.source, bool_or(a.priced)
-                     FROM (SELECT e, s, true AS priced FROM pairs
-                           UNION ALL SELECT DISTINCT exchange, symbol, false FROM task_count_shards) a
-                     LEFT JOIN LATERAL (SELECT source FROM tasks WHERE exchange = a.e AND symbol = a.s
-                                        ORDER BY day LIMIT 1) first ON true
-                     LEFT JOIN LATERAL (SELECT source FROM tasks WHERE exchange = a.e AND symbol = a.s
-                                        ORDER BY day DESC LIMIT 1) last ON true
-                     GROUP BY a.e, a.s, first.source, last.source ORDER BY a.e, a.s"
+                     SELECT a.e, a.s, (array_agg(first.source ORDER BY first.day))[1],
+                            (array_agg(last.source ORDER BY last.day DESC NULLS LAST))[1], bool_or(a.priced)
+                     FROM (SELECT e, s, NULL::text AS i, true AS priced FROM pairs
+                           UNION ALL SELECT DISTINCT exchange, symbol, interval, false FROM task_count_shards) a
+                     LEFT JOIN LATERAL (SELECT source, day FROM tasks WHERE exchange = a.e AND symbol = a.s
+                                        AND interval = a.i ORDER BY day LIMIT 1) first ON true
+                     LEFT JOIN LATERAL (SELECT source, day FROM tasks WHERE exchange = a.e AND symbol = a.s
+                                        AND interval = a.i ORDER BY day DESC LIMIT 1) last ON true
+                     GROUP BY a.e, a.s ORDER BY a.e, a.s"
                 ),
                 &[],
             )?;
@@ -189,13 +193,18 @@ impl Db {
         let (exchanges, symbols): (Vec<&str>, Vec<&str>) =
             pairs.iter().map(|p| (p.exchange.as_str(), p.symbol.as_str())).unzip();
         self.with(|c| {
-            // Each pair's ends by its index, one probe each.
+            // Each pair's ends by its index, one probe each (at each interval).
             let r = c.query_one(
                 "SELECT min(b.lo), max(b.hi) FROM unnest($1::text[], $2::text[]) AS p(e, s),
-                 LATERAL (SELECT min(day) AS lo, max(day) AS hi FROM tasks WHERE exchange = p.e AND symbol = p.s
+                 LATERAL (SELECT min(day) AS lo, max(day) AS hi FROM unnest($3::text[]) AS i(iv),
+                                 LATERAL (SELECT min(day) AS day FROM tasks
+                                          WHERE exchange = p.e AND symbol = p.s AND interval = i.iv
+                                          UNION ALL
+                                          SELECT max(day) FROM tasks
+                                          WHERE exchange = p.e AND symbol = p.s AND interval = i.iv) t
                           UNION ALL
                           SELECT min(day), max(day) FROM prices WHERE exchange = p.e AND symbol = p.s) b",
-                &[&exchanges, &symbols],
+                &[&exchanges, &symbols, &crate::interval::Interval::ALL.map(|i| i.name()).to_vec()],
             )?;
             let (lo, hi): (Option<NaiveDate>, Option<NaiveDate>) = (r.get(0), r.get(1));
             Ok(lo.zip(hi))
@@ -207,6 +216,7 @@ impl Db {
             "SELECT p.exchange, p.symbol, pr.day, pr.open, pr.high, pr.low, pr.close, pr.volume, pr.fetched_at
              FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS p(exchange, symbol, ord)
              JOIN prices pr ON pr.exchange = p.exchange AND pr.symbol = p.symbol AND pr.day BETWEEN $3 AND $4
+             WHERE $5 = '1d'
              ORDER BY p.ord, pr.day",
             sel,
             |r| {
@@ -232,8 +242,9 @@ impl Db {
                     t.next_attempt_at, t.rounds
              FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS p(exchange, symbol, ord)
              CROSS JOIN LATERAL (SELECT g::date AS day FROM generate_series($3::date, $4::date, interval '1 day') g) d
-             LEFT JOIN tasks t ON t.exchange = p.exchange AND t.symbol = p.symbol AND t.day = d.day
-             LEFT JOIN prices pr ON pr.exchange = p.exchange AND pr.symbol = p.symbol AND pr.day = d.day
+             LEFT JOIN tasks t ON t.exchange = p.exchange AND t.symbol = p.symbol AND t.interval = $5
+                                  AND t.day = d.day
+             LEFT JOIN prices pr ON pr.exchange = p.exchange AND pr.symbol = p.symbol AND pr.day = d.day AND $5 = '1d'
              ORDER BY p.ord, d.day",
             sel,
             |r| {
@@ -255,7 +266,7 @@ impl Db {
     }
 
     /// Streams the rows of `sql` (parameters: the selection's pairs as two
-    /// arrays, its first and last day) to `each`, in one read-only
+    /// arrays, its first and last day, its interval) to `each`, in one read-only
     /// snapshot. Not run again on a lost connection: rows already passed
     /// on would be passed twice.
     fn stream(&self, sql: &str, sel: &Selection, mut each: impl FnMut(&Row) -> Result<()>) -> Result<()> {
@@ -267,7 +278,7 @@ impl Db {
             .read_only(true)
             .start()
             .map_err(|e| describe(e, ""))?;
-        let params: [&(dyn ToSql + Sync); 4] = [&exchanges, &symbols, &sel.from, &sel.to];
+        let params: [&(dyn ToSql + Sync); 5] = [&exchanges, &symbols, &sel.from, &sel.to, &sel.interval.name()];
         let mut rows = tx.query_raw(sql, params).map_err(|e| describe(e, ""))?;
         while let Some(row) = rows.next().map_err(|e| describe(e, ""))? {
             each(&row)?;

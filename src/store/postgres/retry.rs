@@ -39,9 +39,9 @@ impl Db {
             tx.batch_execute(
                 "LOCK TABLE task_count_shards IN EXCLUSIVE MODE;
                  DELETE FROM task_count_shards;
-                 INSERT INTO task_count_shards (exchange, symbol, source, state, shard, n)
-                     SELECT exchange, symbol, source, state, 0, count(*) FROM tasks
-                     GROUP BY exchange, symbol, source, state;",
+                 INSERT INTO task_count_shards (exchange, symbol, interval, source, state, shard, n)
+                     SELECT exchange, symbol, interval, source, state, 0, count(*) FROM tasks
+                     GROUP BY exchange, symbol, interval, source, state;",
             )?;
             tx.commit()
         })

@@ -21,6 +21,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0005_cooling_and_counts_by_source",
         include_str!("../../../migrations/postgres/0005_cooling_and_counts_by_source.sql"),
     ),
+    ("0006_candles_below_a_day", include_str!("../../../migrations/postgres/0006_candles_below_a_day.sql")),
 ];
 
 /// Taken for the length of a migration: two processes opening a new
@@ -153,8 +154,9 @@ pub fn remove_database(url: &str) -> Result<()> {
     client
         .batch_execute(
             "BEGIN;
-             DROP VIEW IF EXISTS task_counts;
-             DROP TABLE IF EXISTS tasks, task_count_shards, prices, server_pauses, server_slots, sources, meta;
+             DROP VIEW IF EXISTS task_counts, candles;
+             DROP TABLE IF EXISTS tasks, task_count_shards, prices, series, series_candles, server_pauses,
+                                  server_slots, sources, meta;
              DROP FUNCTION IF EXISTS pricequeue_count_tasks();
              COMMIT;",
         )

@@ -49,7 +49,8 @@ impl Db {
         self.with(|c| {
             let rows = c.rows(
                 "SELECT exchange, symbol, array_agg(DISTINCT source ORDER BY source) FROM tasks
-                 WHERE (exchange, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND day BETWEEN $3 AND $4
+                 WHERE (exchange, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+                   AND interval = $5 AND day BETWEEN $3 AND $4
                  GROUP BY exchange, symbol ORDER BY exchange, symbol",
                 &p.params(),
             )?;

@@ -15,14 +15,14 @@ use crate::store::TaskState;
 impl Db {
     pub fn tasks_after(&self, after: Option<&Key>, limit: usize) -> Result<Vec<TaskRecord>> {
         let conn = self.conn()?;
-        let (e, s, d) = key_params(after);
+        let (e, s, i, d) = key_params(after);
         let mut stmt = conn.prepare_cached(
             "SELECT exchange, symbol, day, state, attempts, last_error, next_attempt_at, enqueued_at, finished_at,
-                    source, failure, rounds
-             FROM tasks WHERE ?3 IS NULL OR (exchange, symbol, day) > (?1, ?2, ?3)
-             ORDER BY exchange, symbol, day LIMIT ?4",
+                    source, failure, rounds, interval
+             FROM tasks WHERE ?3 IS NULL OR (exchange, symbol, interval, day) > (?1, ?2, ?5, ?3)
+             ORDER BY exchange, symbol, interval, day LIMIT ?4",
         )?;
-        let rows = stmt.query_map(params![e, s, d, limit as i64], |r| {
+        let rows = stmt.query_map(params![e, s, d, limit as i64, i], |r| {
             Ok(TaskRecord {
                 exchange: r.get(0)?,
                 symbol: r.get(1)?,
@@ -36,6 +36,7 @@ impl Db {
                 source: r.get(9)?,
                 failure: r.get(10)?,
                 rounds: r.get(11)?,
+                interval: r.get(12)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -43,7 +44,7 @@ impl Db {
 
     pub fn prices_after(&self, after: Option<&Key>, limit: usize) -> Result<Vec<PriceRow>> {
         let conn = self.conn()?;
-        let (e, s, d) = key_params(after);
+        let (e, s, _, d) = key_params(after);
         let mut stmt = conn.prepare_cached(
             "SELECT exchange, symbol, day, open, high, low, close, volume, fetched_at
              FROM prices WHERE ?3 IS NULL OR (exchange, symbol, day) > (?1, ?2, ?3)
@@ -77,7 +78,8 @@ impl Db {
                     t.finished_at,
                     t.source,
                     t.failure,
-                    t.rounds
+                    t.rounds,
+                    t.interval.name()
                 ])
             })
             .collect();
@@ -87,7 +89,7 @@ impl Db {
         const SOURCE: &str = "SELECT value ->> 0 AS e, value ->> 1 AS s, value ->> 2 AS d, value ->> 3 AS state,
                     value ->> 4 AS attempts, value ->> 5 AS error, value ->> 6 AS at, value ->> 7 AS enqueued,
                     value ->> 8 AS finished, value ->> 9 AS source, value ->> 10 AS failure,
-                    value ->> 11 AS rounds FROM json_each(?1)";
+                    value ->> 11 AS rounds, value ->> 12 AS interval FROM json_each(?1)";
         // Existing rows first, so a row added now is not counted as updated
         // too. The rows arrive in any state: the pairs touched are counted
         // again.
@@ -98,7 +100,7 @@ impl Db {
                         next_attempt_at = c.at, finished_at = c.finished, owner = NULL, lease_until = NULL,
                         source = c.source, failure = c.failure, rounds = c.rounds
                  FROM ({SOURCE}) AS c
-                 WHERE tasks.exchange = c.e AND tasks.symbol = c.s AND tasks.day = c.d
+                 WHERE tasks.exchange = c.e AND tasks.symbol = c.s AND tasks.interval = c.interval AND tasks.day = c.d
                    AND c.state IN {FINISHED}
                    AND (tasks.state NOT IN {FINISHED} OR c.finished > coalesce(tasks.finished_at, ''))"
             ),
@@ -108,10 +110,10 @@ impl Db {
         let added = tx.any_change(
             &format!(
                 "INSERT INTO tasks (exchange, symbol, day, state, attempts, last_error, next_attempt_at,
-                                    enqueued_at, finished_at, source, failure, rounds)
-                 SELECT e, s, d, state, attempts, error, at, enqueued, finished, source, failure, rounds
+                                    enqueued_at, finished_at, source, failure, rounds, interval)
+                 SELECT e, s, d, state, attempts, error, at, enqueued, finished, source, failure, rounds, interval
                  FROM ({SOURCE}) WHERE true
-                 ON CONFLICT (exchange, symbol, day) DO NOTHING"
+                 ON CONFLICT (exchange, symbol, interval, day) DO NOTHING"
             ),
             pairs,
             params![json],

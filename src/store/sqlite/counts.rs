@@ -1,4 +1,4 @@
-//! `task_counts` on SQLite: tasks by (exchange, symbol, source, state),
+//! `task_counts` on SQLite: tasks by (exchange, symbol, interval, source, state),
 //! what `status` and a run's start read instead of the queue. Every
 //! change pricequeue makes to a task goes through [`Counted`], the one
 //! place that keeps the counts in step, in the same transaction: no other
@@ -12,8 +12,16 @@ use std::collections::HashMap;
 use anyhow::Result;
 use rusqlite::{params, Connection, Row, Transaction, TransactionBehavior};
 
+use crate::interval::Interval;
 use crate::selection::Selection;
 use crate::store::{Task, TaskState};
+
+/// What a task is counted under, as a `RETURNING` list gives it to
+/// [`Counted::update`] (with the state after it, for [`Counted::delete`]).
+pub(super) const KEY: &str = "exchange, symbol, interval, source";
+
+/// A count's key: exchange, symbol, interval, source, state.
+type CountKey = (String, String, Interval, String, TaskState);
 
 /// A write transaction on `tasks`: each statement that adds, moves or
 /// removes tasks runs through it, and the counts it gathers are written
@@ -21,7 +29,7 @@ use crate::store::{Task, TaskState};
 /// leases) run on [`Counted::tx`].
 pub(super) struct Counted<'c> {
     tx: Transaction<'c>,
-    tally: HashMap<(String, String, String, TaskState), i64>,
+    tally: HashMap<CountKey, i64>,
 }
 
 impl<'c> Counted<'c> {
@@ -36,29 +44,29 @@ impl<'c> Counted<'c> {
         &self.tx
     }
 
-    fn add(&mut self, exchange: &str, symbol: &str, source: &str, state: TaskState, n: i64) {
+    fn add(&mut self, (exchange, symbol, interval, source): (&str, &str, Interval, &str), state: TaskState, n: i64) {
         if n != 0 {
-            let key = (exchange.to_string(), symbol.to_string(), source.to_string(), state);
+            let key = (exchange.to_string(), symbol.to_string(), interval, source.to_string(), state);
             *self.tally.entry(key).or_insert(0) += n;
         }
     }
 
-    /// Runs `sql`, an INSERT of tasks of one (exchange, symbol, source)
-    /// in `state`; returns how many it added.
+    /// Runs `sql`, an INSERT of tasks of one (exchange, symbol, interval,
+    /// source) in `state`; returns how many it added.
     pub(super) fn insert(
         &mut self,
         sql: &str,
         args: &[&dyn rusqlite::ToSql],
-        (exchange, symbol, source): (&str, &str, &str),
+        key: (&str, &str, Interval, &str),
         state: TaskState,
     ) -> Result<usize> {
         let n = self.tx.prepare_cached(sql)?.execute(args)?;
-        self.add(exchange, symbol, source, state, n as i64);
+        self.add(key, state, n as i64);
         Ok(n)
     }
 
     /// Runs `sql`, an UPDATE of tasks in state `from` to `to` that returns
-    /// each moved task's exchange, symbol and source; returns how many moved.
+    /// each moved task's [`KEY`]; returns how many moved.
     pub(super) fn update(
         &mut self,
         sql: &str,
@@ -66,8 +74,8 @@ impl<'c> Counted<'c> {
         from: TaskState,
         to: TaskState,
     ) -> Result<usize> {
-        let moved: Vec<(String, String, String)> =
-            self.update_returning(sql, args, from, to, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let moved: Vec<(String, String, Interval, String)> =
+            self.update_returning(sql, args, from, to, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
         Ok(moved.len())
     }
 
@@ -88,16 +96,16 @@ impl<'c> Counted<'c> {
         };
         if from != to {
             for t in &moved {
-                let (e, s, src) = t.key();
-                self.add(e, s, src, from, -1);
-                self.add(e, s, src, to, 1);
+                self.add(t.key(), from, -1);
+                self.add(t.key(), to, 1);
             }
         }
         Ok(moved)
     }
 
     /// Runs `update` (an UPDATE ... WHERE ... of tasks in state `from`, to
-    /// `to`) on the tasks of the selection, or on every task for `None`.
+    /// `to`) on the tasks of the selection (at its interval), or on every
+    /// task for `None`.
     pub(super) fn update_in(
         &mut self,
         update: &str,
@@ -106,28 +114,28 @@ impl<'c> Counted<'c> {
         to: TaskState,
     ) -> Result<usize> {
         let Some(sel) = sel else {
-            return self.update(&format!("{update} RETURNING exchange, symbol, source"), &[], from, to);
+            return self.update(&format!("{update} RETURNING {KEY}"), &[], from, to);
         };
         let sql = format!(
-            "{update} AND exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 RETURNING exchange, symbol, source"
+            "{update} AND exchange = ?1 AND symbol = ?2 AND interval = ?5 AND day BETWEEN ?3 AND ?4 RETURNING {KEY}"
         );
         let mut n = 0;
         for p in &sel.pairs {
-            n += self.update(&sql, params![p.exchange, p.symbol, sel.from, sel.to], from, to)?;
+            n += self.update(&sql, params![p.exchange, p.symbol, sel.from, sel.to, sel.interval], from, to)?;
         }
         Ok(n)
     }
 
-    /// Runs `sql`, a DELETE of tasks that returns each one's exchange,
-    /// symbol, source and state; returns how many went.
+    /// Runs `sql`, a DELETE of tasks that returns each one's [`KEY`] and
+    /// state; returns how many went.
     pub(super) fn delete(&mut self, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<usize> {
-        let gone: Vec<(String, String, String, TaskState)> = {
+        let gone: Vec<CountKey> = {
             let mut stmt = self.tx.prepare_cached(sql)?;
-            let rows = stmt.query_map(args, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            let rows = stmt.query_map(args, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
-        for (e, s, src, state) in &gone {
-            self.add(e, s, src, *state, -1);
+        for (e, s, i, src, state) in &gone {
+            self.add((e, s, *i, src), *state, -1);
         }
         Ok(gone.len())
     }
@@ -140,9 +148,10 @@ impl<'c> Counted<'c> {
         self.tx.execute(&format!("DELETE FROM task_counts WHERE (exchange, symbol) IN ({pairs})"), args)?;
         self.tx.execute(
             &format!(
-                "INSERT INTO task_counts (exchange, symbol, source, state, n)
-                 SELECT exchange, symbol, source, state, count(*) FROM tasks WHERE (exchange, symbol) IN ({pairs})
-                 GROUP BY exchange, symbol, source, state"
+                "INSERT INTO task_counts (exchange, symbol, interval, source, state, n)
+                 SELECT exchange, symbol, interval, source, state, count(*) FROM tasks
+                 WHERE (exchange, symbol) IN ({pairs})
+                 GROUP BY exchange, symbol, interval, source, state"
             ),
             args,
         )?;
@@ -153,12 +162,12 @@ impl<'c> Counted<'c> {
     pub(super) fn commit(self) -> Result<()> {
         {
             let mut upsert = self.tx.prepare_cached(
-                "INSERT INTO task_counts (exchange, symbol, source, state, n) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (exchange, symbol, source, state) DO UPDATE SET n = n + excluded.n",
+                "INSERT INTO task_counts (exchange, symbol, interval, source, state, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (exchange, symbol, interval, source, state) DO UPDATE SET n = n + excluded.n",
             )?;
-            for ((e, s, src, state), n) in &self.tally {
+            for ((e, s, i, src, state), n) in &self.tally {
                 if *n != 0 {
-                    upsert.execute(params![e, s, src, state, n])?;
+                    upsert.execute(params![e, s, i, src, state, n])?;
                 }
             }
         }
@@ -172,26 +181,27 @@ pub(super) fn recount(conn: &mut Connection) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute_batch(
         "DELETE FROM task_counts;
-         INSERT INTO task_counts (exchange, symbol, source, state, n)
-             SELECT exchange, symbol, source, state, count(*) FROM tasks GROUP BY exchange, symbol, source, state;",
+         INSERT INTO task_counts (exchange, symbol, interval, source, state, n)
+             SELECT exchange, symbol, interval, source, state, count(*) FROM tasks
+             GROUP BY exchange, symbol, interval, source, state;",
     )?;
     tx.commit()?;
     Ok(())
 }
 
-/// What a task is counted under: its exchange, symbol and source.
+/// What a task is counted under: its exchange, symbol, interval and source.
 pub(super) trait Keyed {
-    fn key(&self) -> (&str, &str, &str);
+    fn key(&self) -> (&str, &str, Interval, &str);
 }
 
 impl Keyed for Task {
-    fn key(&self) -> (&str, &str, &str) {
-        (&self.exchange, &self.symbol, &self.source)
+    fn key(&self) -> (&str, &str, Interval, &str) {
+        (&self.exchange, &self.symbol, self.interval, &self.source)
     }
 }
 
-impl Keyed for (String, String, String) {
-    fn key(&self) -> (&str, &str, &str) {
-        (&self.0, &self.1, &self.2)
+impl Keyed for (String, String, Interval, String) {
+    fn key(&self) -> (&str, &str, Interval, &str) {
+        (&self.0, &self.1, self.2, &self.3)
     }
 }

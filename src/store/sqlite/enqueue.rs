@@ -1,5 +1,5 @@
-//! Enqueueing on SQLite: one task per (exchange, symbol, day), each once,
-//! whatever is already queued.
+//! Enqueueing on SQLite: one task per (exchange, symbol, interval, day),
+//! each once, whatever is already queued.
 
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
@@ -8,13 +8,20 @@ use rusqlite::params;
 
 use super::counts::Counted;
 use super::Db;
+use crate::interval::Interval;
 use crate::selection::Pair;
 use crate::store::state::sql::NOT_YET_DUE;
 use crate::store::state::Due;
 use crate::store::{iso_now, Enqueued, TaskState};
 
 impl Db {
-    pub fn enqueue(&self, source: &str, pairs: &[Pair], days: &[(NaiveDate, TaskState, Due)]) -> Result<Enqueued> {
+    pub fn enqueue(
+        &self,
+        source: &str,
+        interval: Interval,
+        pairs: &[Pair],
+        days: &[(NaiveDate, TaskState, Due)],
+    ) -> Result<Enqueued> {
         let (Some((first, ..)), Some((last, ..))) = (days.first(), days.last()) else {
             return Ok(Enqueued::default());
         };
@@ -34,15 +41,15 @@ impl Db {
             let due_json = serde_json::to_string(&due)?;
             let not_due_json = serde_json::to_string(&not_due)?;
             let enqueued_at = iso_now();
-            const PRESENT: &str =
-                "SELECT count(*) FROM tasks WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4";
-            const INSERT: &str = "INSERT INTO tasks (exchange, symbol, day, enqueued_at, source)
-                 SELECT ?1, ?2, value, ?3, ?5 FROM json_each(?4) WHERE true
-                 ON CONFLICT (exchange, symbol, day) DO NOTHING";
+            const PRESENT: &str = "SELECT count(*) FROM tasks
+                 WHERE exchange = ?1 AND symbol = ?2 AND interval = ?5 AND day BETWEEN ?3 AND ?4";
+            const INSERT: &str = "INSERT INTO tasks (exchange, symbol, interval, day, enqueued_at, source)
+                 SELECT ?1, ?2, ?6, value, ?3, ?5 FROM json_each(?4) WHERE true
+                 ON CONFLICT (exchange, symbol, interval, day) DO NOTHING";
             const INSERT_LATER: &str = formatcp!(
-                "INSERT INTO tasks (exchange, symbol, day, state, next_attempt_at, enqueued_at, source)
-                 SELECT ?1, ?2, value ->> 0, {NOT_YET_DUE}, value ->> 1, ?3, ?5 FROM json_each(?4) WHERE true
-                 ON CONFLICT (exchange, symbol, day) DO NOTHING"
+                "INSERT INTO tasks (exchange, symbol, interval, day, state, next_attempt_at, enqueued_at, source)
+                 SELECT ?1, ?2, ?6, value ->> 0, {NOT_YET_DUE}, value ->> 1, ?3, ?5 FROM json_each(?4) WHERE true
+                 ON CONFLICT (exchange, symbol, interval, day) DO NOTHING"
             );
             let consecutive = (*last - *first).num_days() + 1 == days.len() as i64;
             for Pair { exchange, symbol } in pairs {
@@ -51,18 +58,18 @@ impl Db {
                     let have: i64 = tx
                         .tx()
                         .prepare_cached(PRESENT)?
-                        .query_row(params![exchange, symbol, first, last], |r| r.get(0))?;
+                        .query_row(params![exchange, symbol, first, last, interval], |r| r.get(0))?;
                     if have as usize >= days.len() {
                         continue;
                     }
                 }
-                let key = (exchange.as_str(), symbol.as_str(), source);
+                let key = (exchange.as_str(), symbol.as_str(), interval, source);
                 if !due.is_empty() {
-                    let args = params![exchange, symbol, enqueued_at, due_json, source];
+                    let args = params![exchange, symbol, enqueued_at, due_json, source, interval];
                     added += tx.insert(INSERT, args, key, TaskState::Queued)? as u64;
                 }
                 if !not_due.is_empty() {
-                    let args = params![exchange, symbol, enqueued_at, not_due_json, source];
+                    let args = params![exchange, symbol, enqueued_at, not_due_json, source, interval];
                     let n = tx.insert(INSERT_LATER, args, key, TaskState::NotYetDue)? as u64;
                     added += n;
                     later += n;

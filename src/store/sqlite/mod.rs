@@ -16,6 +16,7 @@ mod remove;
 mod report;
 mod retry;
 mod schema;
+mod series;
 mod sources;
 
 use std::path::Path;
@@ -42,6 +43,8 @@ pub struct Db {
     /// not writable to this user): what other processes change meanwhile
     /// is not seen.
     pub immutable: Option<String>,
+    /// The ids of the series below a day found or made so far.
+    series: crate::store::series::SeriesIds,
 }
 
 impl Db {
@@ -111,7 +114,7 @@ impl Db {
             .min_idle(Some(0))
             .build(manager)
             .with_context(|| format!("opening database {}", path.display()))?;
-        Ok(Db { pool, path: path.to_path_buf(), immutable })
+        Ok(Db { pool, path: path.to_path_buf(), immutable, series: Default::default() })
     }
 
     pub fn identity(&self) -> Result<String> {
@@ -224,5 +227,18 @@ impl FromSql for TaskState {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<TaskState> {
         let name = value.as_str()?;
         TaskState::from_name(name).ok_or_else(|| FromSqlError::Other(format!("no task state is named {name:?}").into()))
+    }
+}
+
+/// An interval as `tasks.interval` and `series.interval` hold it: its name.
+impl ToSql for crate::interval::Interval {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.name()))
+    }
+}
+
+impl FromSql for crate::interval::Interval {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<crate::interval::Interval> {
+        value.as_str()?.parse().map_err(|e: String| FromSqlError::Other(e.into()))
     }
 }

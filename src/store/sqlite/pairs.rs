@@ -51,15 +51,21 @@ impl Db {
 
     pub fn pair_sources(&self) -> Result<Vec<(String, String, String)>> {
         let conn = self.conn()?;
-        // The queue's pairs are in task_counts; each one's source is that
-        // of its first task, found through the (exchange, symbol, day) index.
+        // The queue's pairs (with their intervals) are in task_counts; each
+        // one's source is that of its first task, found through the
+        // (exchange, symbol, interval, day) index at each interval, the
+        // earliest of them kept (SQLite takes the bare `source` from the
+        // row whose `day` is the `min`).
         let mut stmt = conn.prepare_cached(
-            "SELECT exchange, symbol,
-                    (SELECT source FROM tasks t WHERE t.exchange = c.exchange AND t.symbol = c.symbol
-                     ORDER BY day LIMIT 1) AS source
-             FROM (SELECT DISTINCT exchange, symbol FROM task_counts) c
+            "SELECT exchange, symbol, source, min(day) FROM (
+                 SELECT exchange, symbol,
+                        (SELECT source FROM tasks t WHERE t.exchange = c.exchange AND t.symbol = c.symbol
+                         AND t.interval = c.interval ORDER BY day LIMIT 1) AS source,
+                        (SELECT day FROM tasks t WHERE t.exchange = c.exchange AND t.symbol = c.symbol
+                         AND t.interval = c.interval ORDER BY day LIMIT 1) AS day
+                 FROM (SELECT DISTINCT exchange, symbol, interval FROM task_counts) c)
              WHERE source IS NOT NULL
-             ORDER BY exchange, symbol",
+             GROUP BY exchange, symbol ORDER BY exchange, symbol",
         )?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -4,19 +4,20 @@
 use anyhow::{Context, Result};
 use rusqlite::params;
 
-use super::counts::Counted;
+use super::counts::{Counted, KEY};
 use super::Db;
 use crate::selection::Selection;
 
-/// The cells of one pair over the selection's days, of the sources `?5`
-/// names as a JSON array (any source for NULL).
-const TASKS: &str = "FROM tasks WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4
+/// The cells of one pair over the selection's days at its interval (`?6`),
+/// of the sources `?5` names as a JSON array (any source for NULL).
+const TASKS: &str = "FROM tasks WHERE exchange = ?1 AND symbol = ?2 AND interval = ?6 AND day BETWEEN ?3 AND ?4
                      AND (?5 IS NULL OR source IN (SELECT value FROM json_each(?5)))";
 
-/// The prices of those cells: with sources, the prices whose task is theirs.
-const PRICES: &str = "FROM prices WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4
+/// The prices of those cells (the daily candles: none at an interval below
+/// a day): with sources, the prices whose task is theirs.
+const PRICES: &str = "FROM prices WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 AND ?6 = '1d'
                       AND (?5 IS NULL OR EXISTS (SELECT 1 FROM tasks t WHERE t.exchange = prices.exchange
-                          AND t.symbol = prices.symbol AND t.day = prices.day
+                          AND t.symbol = prices.symbol AND t.interval = '1d' AND t.day = prices.day
                           AND t.source IN (SELECT value FROM json_each(?5))))";
 
 /// The sources as `?5` takes them.
@@ -34,7 +35,7 @@ impl Db {
             let mut count_tasks = tx.prepare_cached(&format!("SELECT count(*) {TASKS}"))?;
             let mut count_prices = tx.prepare_cached(&format!("SELECT count(*) {PRICES}"))?;
             for p in &sel.pairs {
-                let args = params![p.exchange, p.symbol, sel.from, sel.to, source];
+                let args = params![p.exchange, p.symbol, sel.from, sel.to, source, sel.interval];
                 tasks += count_tasks.query_row(args, |r| r.get::<_, i64>(0))? as u64;
                 prices += count_prices.query_row(args, |r| r.get::<_, i64>(0))? as u64;
             }
@@ -50,10 +51,10 @@ impl Db {
         {
             // The prices first: with a source, their tasks say which go.
             let delete_prices = format!("DELETE {PRICES}");
-            let delete_tasks = format!("DELETE {TASKS} RETURNING exchange, symbol, source, state");
+            let delete_tasks = format!("DELETE {TASKS} RETURNING {KEY}, state");
             for p in &sel.pairs {
                 let (exchange, symbol) = (p.exchange.as_str(), p.symbol.as_str());
-                let args = params![exchange, symbol, sel.from, sel.to, source];
+                let args = params![exchange, symbol, sel.from, sel.to, source, sel.interval];
                 if prices {
                     priced += tx.tx().prepare_cached(&delete_prices)?.execute(args)? as u64;
                 }

@@ -50,23 +50,25 @@ impl Db {
             // day, two probes of the index) is read from the counts; the
             // others' tasks are counted.
             let mut bounds = tx.prepare_cached(
-                "SELECT (SELECT min(day) FROM tasks WHERE exchange = ?1 AND symbol = ?2),
-                        (SELECT max(day) FROM tasks WHERE exchange = ?1 AND symbol = ?2)",
+                "SELECT (SELECT min(day) FROM tasks WHERE exchange = ?1 AND symbol = ?2 AND interval = ?3),
+                        (SELECT max(day) FROM tasks WHERE exchange = ?1 AND symbol = ?2 AND interval = ?3)",
             )?;
             let mut kept = tx.prepare_cached(
-                "SELECT state, sum(n) FROM task_counts WHERE exchange = ?1 AND symbol = ?2 GROUP BY state",
+                "SELECT state, sum(n) FROM task_counts WHERE exchange = ?1 AND symbol = ?2 AND interval = ?3
+                 GROUP BY state",
             )?;
             let mut stmt = tx.prepare_cached(
                 "SELECT state, count(*) FROM tasks
-                 WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 GROUP BY state",
+                 WHERE exchange = ?1 AND symbol = ?2 AND interval = ?5 AND day BETWEEN ?3 AND ?4 GROUP BY state",
             )?;
+            let interval = sel.interval;
             for p in &sel.pairs {
                 let (lo, hi): (Option<NaiveDate>, Option<NaiveDate>) =
-                    bounds.query_row(params![p.exchange, p.symbol], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                    bounds.query_row(params![p.exchange, p.symbol, interval], |r| Ok((r.get(0)?, r.get(1)?)))?;
                 let whole = matches!((lo, hi), (Some(lo), Some(hi)) if sel.from <= lo && hi <= sel.to);
                 let mut rows = match whole {
-                    true => kept.query(params![p.exchange, p.symbol])?,
-                    false => stmt.query(params![p.exchange, p.symbol, sel.from, sel.to])?,
+                    true => kept.query(params![p.exchange, p.symbol, interval])?,
+                    false => stmt.query(params![p.exchange, p.symbol, sel.from, sel.to, interval])?,
                 };
                 while let Some(r) = rows.next()? {
                     counts[r.get::<_, TaskState>(0)?] += r.get::<_, i64>(1)? as u64;
@@ -104,23 +106,24 @@ impl Db {
         let conn = self.conn()?;
         // The pairs as one JSON array of [exchange, symbol]; without a
         // selection, every pair and day.
-        let (pairs, from, to) = match sel {
+        let (pairs, from, to, interval) = match sel {
             Some(sel) => {
                 let pairs: Vec<[&str; 2]> =
                     sel.pairs.iter().map(|p| [p.exchange.as_str(), p.symbol.as_str()]).collect();
-                (Some(serde_json::to_string(&pairs)?), sel.from.to_string(), sel.to.to_string())
+                (Some(serde_json::to_string(&pairs)?), sel.from.to_string(), sel.to.to_string(), sel.interval.name())
             }
-            None => (None, "0000-01-01".to_string(), "9999-12-31".to_string()),
+            None => (None, "0000-01-01".to_string(), "9999-12-31".to_string(), ""),
         };
         let mut stmt = conn.prepare_cached(formatcp!(
             "SELECT exchange, symbol, day, attempts, coalesce(last_error, ''),
                     CASE WHEN state = {COOLING} THEN next_attempt_at END, rounds FROM tasks INDEXED BY tasks_failed
              WHERE (state = {FAILED} OR state = {COOLING})
-               AND (?2 IS NULL OR (exchange, symbol) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?2)))
+               AND (?2 IS NULL OR ((exchange, symbol) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?2))
+                                   AND interval = ?5))
                AND day BETWEEN ?3 AND ?4
              ORDER BY finished_at DESC LIMIT ?1"
         ))?;
-        let rows = stmt.query_map(params![limit as i64, pairs, from, to], |r| {
+        let rows = stmt.query_map(params![limit as i64, pairs, from, to, interval], |r| {
             Ok(FailedTask {
                 exchange: r.get(0)?,
                 symbol: r.get(1)?,
@@ -138,7 +141,7 @@ impl Db {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(formatcp!(
             "SELECT count(*), min(next_attempt_at) FROM tasks INDEXED BY tasks_cooling
-             WHERE state = {COOLING} AND exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4"
+             WHERE state = {COOLING} AND exchange = ?1 AND symbol = ?2 AND interval = ?5 AND day BETWEEN ?3 AND ?4"
         ))?;
         // Every one: how many from the counts, the first by one probe of the index.
         let mut all = conn.prepare_cached(formatcp!(
@@ -149,7 +152,7 @@ impl Db {
         let Some(sel) = sel else { return Ok(all.query_row([], read)?) };
         let (mut n, mut first) = (0, None::<i64>);
         for p in &sel.pairs {
-            let (k, at) = stmt.query_row(params![p.exchange, p.symbol, sel.from, sel.to], read)?;
+            let (k, at) = stmt.query_row(params![p.exchange, p.symbol, sel.from, sel.to, sel.interval], read)?;
             n += k;
             first = match (first, at) {
                 (Some(a), Some(b)) => Some(a.min(b)),
@@ -161,30 +164,56 @@ impl Db {
 
     pub fn pairs(&self) -> Result<Vec<(Pair, Vec<String>)>> {
         let conn = self.conn()?;
-        // The queue's pairs are in task_counts, the prices' are found by a
-        // skip scan of their primary key (one probe per distinct pair, so
-        // a million prices cost no more than a few); each pair's first and
-        // last task by the (exchange, symbol, day) index. A pair whose
-        // count rows are all that is left of its tasks has no first task.
+        // The queue's pairs (with their intervals) are in task_counts, the
+        // prices' are found by a skip scan of their primary key (one probe
+        // per distinct pair, so a million prices cost no more than a few);
+        // each pair's first and last task at each interval by the
+        // (exchange, symbol, interval, day) index, and of those the first
+        // and last by day. A pair whose count rows are all that is left of
+        // its tasks has no first task.
         let mut stmt = conn.prepare_cached(formatcp!(
             "{PRICE_PAIRS}
              SELECT e, s,
-                    (SELECT source FROM tasks WHERE exchange = e AND symbol = s ORDER BY day LIMIT 1),
-                    (SELECT source FROM tasks WHERE exchange = e AND symbol = s ORDER BY day DESC LIMIT 1),
+                    (SELECT day FROM tasks WHERE exchange = e AND symbol = s AND interval = i ORDER BY day LIMIT 1),
+                    (SELECT source FROM tasks WHERE exchange = e AND symbol = s AND interval = i
+                     ORDER BY day LIMIT 1),
+                    (SELECT day FROM tasks WHERE exchange = e AND symbol = s AND interval = i
+                     ORDER BY day DESC LIMIT 1),
+                    (SELECT source FROM tasks WHERE exchange = e AND symbol = s AND interval = i
+                     ORDER BY day DESC LIMIT 1),
                     max(priced)
-             FROM (SELECT e, s, 1 AS priced FROM pairs WHERE e IS NOT NULL
-                   UNION ALL SELECT exchange, symbol, 0 FROM task_counts)
-             GROUP BY e, s ORDER BY e, s"
+             FROM (SELECT e, s, NULL AS i, 1 AS priced FROM pairs WHERE e IS NOT NULL
+                   UNION ALL SELECT exchange, symbol, interval, 0 FROM task_counts)
+             GROUP BY e, s, i ORDER BY e, s"
         ))?;
-        let mut out = Vec::new();
+        type Ends = Option<(String, String)>;
+        let mut found: Vec<(Pair, Ends, Ends, bool)> = Vec::new();
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            let (first, last): (Option<String>, Option<String>) = (r.get(2)?, r.get(3)?);
-            let priced: i64 = r.get(4)?;
-            let mut sources: Vec<String> = first.into_iter().chain(last).collect();
+            let pair = Pair::new(r.get::<_, String>(0)?, r.get::<_, String>(1)?);
+            let first: Ends = r.get::<_, Option<String>>(2)?.zip(r.get(3)?);
+            let last: Ends = r.get::<_, Option<String>>(4)?.zip(r.get(5)?);
+            let priced = r.get::<_, i64>(6)? == 1;
+            match found.last_mut() {
+                Some((p, f, l, had)) if *p == pair => {
+                    // The earliest first day and the latest last day, of any interval.
+                    if first.is_some() && (f.is_none() || first < *f) {
+                        *f = first;
+                    }
+                    if last > *l {
+                        *l = last;
+                    }
+                    *had |= priced;
+                }
+                _ => found.push((pair, first, last, priced)),
+            }
+        }
+        let mut out = Vec::new();
+        for (pair, first, last, priced) in found {
+            let mut sources: Vec<String> = first.into_iter().chain(last).map(|(_, source)| source).collect();
             sources.dedup();
-            if priced == 1 || !sources.is_empty() {
-                out.push((Pair::new(r.get::<_, String>(0)?, r.get::<_, String>(1)?), sources));
+            if priced || !sources.is_empty() {
+                out.push((pair, sources));
             }
         }
         Ok(out)
@@ -209,7 +238,9 @@ impl Db {
             "SELECT day, open, high, low, close, volume, fetched_at FROM prices
              WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 ORDER BY day",
         )?;
-        for p in &sel.pairs {
+        // `prices` holds the daily candles; below a day, there are none here.
+        let pairs = if sel.interval.is_day() { sel.pairs.as_slice() } else { &[] };
+        for p in pairs {
             let mut rows = stmt.query(params![p.exchange, p.symbol, sel.from, sel.to])?;
             while let Some(r) = rows.next()? {
                 each(PriceRow {
@@ -245,13 +276,16 @@ impl Db {
         )?;
         let mut tasks = tx.prepare_cached(
             "SELECT day, state, attempts, last_error, next_attempt_at, rounds FROM tasks
-             WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4 ORDER BY day",
+             WHERE exchange = ?1 AND symbol = ?2 AND interval = ?5 AND day BETWEEN ?3 AND ?4 ORDER BY day",
         )?;
         let now = crate::clock::now_ms();
+        // `prices` holds the daily candles; below a day, none is a price here.
+        let (from, to) = if sel.interval.is_day() { (sel.from, sel.to) } else { (sel.to, sel.from) };
         for p in &sel.pairs {
             let (exchange, symbol) = (p.exchange.as_str(), p.symbol.as_str());
-            let args = params![exchange, symbol, sel.from, sel.to];
-            let mut priced = prices.query_map(args, |r| r.get::<_, NaiveDate>(0))?.peekable();
+            let mut priced =
+                prices.query_map(params![exchange, symbol, from, to], |r| r.get::<_, NaiveDate>(0))?.peekable();
+            let args = params![exchange, symbol, sel.from, sel.to, sel.interval];
             let mut held = tasks.query_map(args, |r| task_reason(r, now))?.peekable();
             for day in sel.from.iter_days().take_while(|d| *d <= sel.to) {
                 let has_price = advance_to(&mut priced, day, |d| *d)?.is_some();
@@ -268,16 +302,20 @@ impl Db {
     }
 }
 
-/// The first and last day of any task or price of (exchange, symbol).
+/// The first and last day of any task (at any interval, a probe of the
+/// index each) or price of (exchange, symbol).
 fn pair_bounds(tx: &rusqlite::Transaction<'_>, exchange: &str, symbol: &str) -> Result<Option<(NaiveDate, NaiveDate)>> {
     let mut stmt = tx.prepare_cached(
         "SELECT min(lo), max(hi) FROM (
-             SELECT min(day) AS lo, max(day) AS hi FROM tasks WHERE exchange = ?1 AND symbol = ?2
+             SELECT (SELECT min(day) FROM tasks WHERE exchange = ?1 AND symbol = ?2 AND interval = i.interval) AS lo,
+                    (SELECT max(day) FROM tasks WHERE exchange = ?1 AND symbol = ?2 AND interval = i.interval) AS hi
+             FROM (SELECT value AS interval FROM json_each(?3)) i
              UNION ALL
              SELECT min(day), max(day) FROM prices WHERE exchange = ?1 AND symbol = ?2)",
     )?;
+    let intervals = serde_json::to_string(&crate::interval::Interval::ALL)?;
     let (lo, hi): (Option<NaiveDate>, Option<NaiveDate>) =
-        stmt.query_row(params![exchange, symbol], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        stmt.query_row(params![exchange, symbol, intervals], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(lo.zip(hi))
 }
 

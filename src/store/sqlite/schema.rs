@@ -29,6 +29,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0007_cooling_and_counts_by_source",
         include_str!("../../../migrations/sqlite/0007_cooling_and_counts_by_source.sql"),
     ),
+    ("0008_candles_below_a_day", include_str!("../../../migrations/sqlite/0008_candles_below_a_day.sql")),
 ];
 
 /// The schema version this build writes.

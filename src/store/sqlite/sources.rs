@@ -45,12 +45,13 @@ impl Db {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         let mut stmt = tx.prepare_cached(
-            "SELECT DISTINCT source FROM tasks WHERE exchange = ?1 AND symbol = ?2 AND day BETWEEN ?3 AND ?4
+            "SELECT DISTINCT source FROM tasks
+             WHERE exchange = ?1 AND symbol = ?2 AND interval = ?5 AND day BETWEEN ?3 AND ?4
              ORDER BY source",
         )?;
         let mut out = Vec::new();
         for p in &sel.pairs {
-            let rows = stmt.query_map(params![p.exchange, p.symbol, sel.from, sel.to], |r| r.get(0))?;
+            let rows = stmt.query_map(params![p.exchange, p.symbol, sel.from, sel.to, sel.interval], |r| r.get(0))?;
             let sources: Vec<String> = rows.collect::<rusqlite::Result<_>>()?;
             if !sources.is_empty() {
                 out.push((p.exchange.clone(), p.symbol.clone(), sources));

@@ -152,11 +152,23 @@ fn a_day_starts_queued_once_it_has_ended_and_its_grace_has_passed() {
     let day = NaiveDate::from_ymd_opt(2020, 3, 1).unwrap();
     let end = crate::clock::due_at(day, Duration::ZERO);
     let hour = Duration::from_secs(3600);
-    assert_eq!(start(day, end, Duration::ZERO), (Queued, Due::AtOnce));
-    assert_eq!(start(day, end - 1, Duration::ZERO), (NotYetDue, Due::At(end)));
-    assert_eq!(start(day, end, hour), (NotYetDue, Due::At(end + 3_600_000)));
+    assert_eq!(start(day, Interval::D1, end, Duration::ZERO), (Queued, Due::AtOnce));
+    assert_eq!(start(day, Interval::D1, end - 1, Duration::ZERO), (NotYetDue, Due::At(end)));
+    assert_eq!(start(day, Interval::D1, end, hour), (NotYetDue, Due::At(end + 3_600_000)));
     assert!(TaskState::EDGES.contains(&(None, Queued, "enqueued, its day due")));
     assert!(TaskState::EDGES.contains(&(None, NotYetDue, "enqueued, its day not ended")));
+}
+
+#[test]
+fn a_day_below_1d_starts_queued_once_its_first_candle_has_closed() {
+    let day = NaiveDate::from_ymd_opt(2020, 3, 1).unwrap();
+    let midnight = crate::clock::day_end(day.pred_opt().unwrap());
+    let minute = Duration::from_secs(60);
+    assert_eq!(start(day, Interval::H1, midnight + 3_600_000, Duration::ZERO), (Queued, Due::AtOnce));
+    assert_eq!(start(day, Interval::H1, midnight, Duration::ZERO), (NotYetDue, Due::At(midnight + 3_600_000)));
+    assert_eq!(start(day, Interval::M1, midnight, minute), (NotYetDue, Due::At(midnight + 120_000)));
+    // A day long over starts queued at any interval.
+    assert_eq!(start(day, Interval::M1, midnight + 86_400_000 * 2, minute), (Queued, Due::AtOnce));
 }
 
 #[test]

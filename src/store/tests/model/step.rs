@@ -12,7 +12,15 @@ impl Harness {
                 let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
                 let got = self
                     .store
-                    .enqueue_days("cryptodb", &strings(exchanges), &strings(symbols), days, now, grace)
+                    .enqueue_days(
+                        "cryptodb",
+                        &strings(exchanges),
+                        &strings(symbols),
+                        crate::interval::Interval::D1,
+                        days,
+                        now,
+                        grace,
+                    )
                     .map_err(fail)?;
                 let mut want = Enqueued::default();
                 for &e in exchanges {

@@ -1,0 +1,191 @@
+//! Each built-in exchange below a day: its request at two intervals as its
+//! API documents it, its answers proved slot by slot, and the intervals it
+//! lacks refused naming those it has.
+
+use super::*;
+
+const M1: Interval = Interval::M1;
+const H1: Interval = Interval::H1;
+
+/// The request each built-in sends for `count` candles from `from`.
+fn request(name: &str, symbol: &str, interval: Interval, from: &str, count: i64) -> String {
+    let first = interval.slot_of_ms(at(from));
+    builtin(name, "http://h").request_slots(name, symbol, interval, first, first + count - 1)
+}
+
+#[test]
+fn each_builtin_asks_for_candles_below_a_day_with_its_own_query() {
+    // 2020-01-01T02:00Z = 1577844000 s.
+    for (name, symbol, interval, count, want) in [
+        ("binance", "BTCUSDT", M1, 1000, "GET http://h/api/v3/klines?symbol=BTCUSDT&interval=1m&startTime=1577844000000&endTime=1577903940000&limit=1000"),
+        ("binance", "BTCUSDT", H1, 24, "GET http://h/api/v3/klines?symbol=BTCUSDT&interval=1h&startTime=1577844000000&endTime=1577926800000&limit=24"),
+        ("coinbase", "BTC-USD", M1, 300, "GET http://h/products/BTC-USD/candles?granularity=60&start=2020-01-01T02%3A00%3A00Z&end=2020-01-01T06%3A59%3A59Z"),
+        ("coinbase", "BTC-USD", Interval::H6, 4, "GET http://h/products/BTC-USD/candles?granularity=21600&start=2020-01-01T00%3A00%3A00Z&end=2020-01-01T23%3A59%3A59Z"),
+        ("kraken", "XBTUSD", M1, 10, "GET http://h/0/public/OHLC?pair=XBTUSD&interval=1&since=1577843940"),
+        ("kraken", "XBTUSD", Interval::H4, 6, "GET http://h/0/public/OHLC?pair=XBTUSD&interval=240&since=1577822400"),
+        ("bitstamp", "btcusd", M1, 1000, "GET http://h/api/v2/ohlc/btcusd/?step=60&limit=1000&start=1577844000&end=1577903940&exclude_current_candle=true"),
+        ("bitstamp", "btcusd", Interval::M3, 20, "GET http://h/api/v2/ohlc/btcusd/?step=180&limit=20&start=1577844000&end=1577847420&exclude_current_candle=true"),
+        ("bitfinex", "tBTCUSD", M1, 10000, "GET http://h/v2/candles/trade:1m:tBTCUSD/hist?start=1577844000000&end=1578443940000&limit=10000&sort=1"),
+        ("bitfinex", "tBTCUSD", Interval::H3, 8, "GET http://h/v2/candles/trade:3h:tBTCUSD/hist?start=1577836800000&end=1577912400000&limit=8&sort=1"),
+        ("okx", "BTC-USDT", M1, 100, "GET http://h/api/v5/market/history-candles?instId=BTC-USDT&bar=1m&after=1577850000000&before=1577843940000&limit=100"),
+        ("okx", "BTC-USDT", H1, 24, "GET http://h/api/v5/market/history-candles?instId=BTC-USDT&bar=1H&after=1577930400000&before=1577840400000&limit=24"),
+        ("okx", "BTC-USDT", Interval::H6, 4, "GET http://h/api/v5/market/history-candles?instId=BTC-USDT&bar=6Hutc&after=1577923200000&before=1577815200000&limit=4"),
+    ] {
+        let from = if interval > H1 { "2020-01-01T00:00" } else { "2020-01-01T02:00" };
+        assert_eq!(request(name, symbol, interval, from, count), want, "{name} at {interval}");
+    }
+}
+
+#[test]
+fn each_builtin_serves_the_intervals_its_api_documents() {
+    let decls = Declarations::builtin();
+    for (name, has) in [
+        ("binance", "1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 8h, 12h, 1d"),
+        ("coinbase", "1m, 5m, 15m, 1h, 6h, 1d"),
+        ("kraken", "1m, 5m, 15m, 30m, 1h, 4h, 1d"),
+        ("bitstamp", "1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 12h, 1d"),
+        ("bitfinex", "1m, 5m, 15m, 30m, 1h, 3h, 6h, 12h, 1d"),
+        ("okx", "1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 12h, 1d"),
+        ("cryptodb", "1d"),
+    ] {
+        let source = builtin(name, "http://h");
+        assert_eq!(Interval::list(&source.intervals()), has, "{name}");
+        assert!(decls.get(name).is_some());
+    }
+    for (name, rows, days) in [
+        ("binance", 1000, 1000),
+        ("coinbase", 300, 299),
+        ("kraken", 720, 720),
+        ("bitstamp", 1000, 1000),
+        ("bitfinex", 10000, 1000),
+        ("okx", 100, 100),
+        ("cryptodb", 1, 1),
+    ] {
+        let source = builtin(name, "http://h");
+        assert_eq!((source.max_rows(M1), source.max_rows(Interval::D1)), (rows, days), "{name}");
+    }
+}
+
+#[test]
+fn an_interval_a_source_lacks_is_refused_naming_those_it_has() {
+    for (name, lacks, has) in [
+        ("coinbase", Interval::H4, "it serves 1m, 5m, 15m, 1h, 6h, 1d"),
+        ("kraken", Interval::M3, "it serves 1m, 5m, 15m, 30m, 1h, 4h, 1d"),
+        ("binance", Interval::H3, "it serves 1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 8h, 12h, 1d"),
+        ("bitfinex", Interval::H8, "it serves 1m, 5m, 15m, 30m, 1h, 3h, 6h, 12h, 1d"),
+        ("cryptodb", H1, "it serves 1d"),
+    ] {
+        let (got, seen) = fetch_slots(name, "X", lacks, "2020-01-01T00:00", 2, later(), vec![]);
+        match got {
+            Err(FetchError::Permanent(m)) => {
+                assert!(m.contains(&format!("{name} serves no {lacks} candles")) && m.ends_with(has), "{m}")
+            }
+            other => panic!("{name} at {lacks}: {other:?}"),
+        }
+        assert!(seen.is_empty(), "nothing asked");
+    }
+}
+
+/// A Binance kline at `t` (ms) of `interval`.
+fn binance_kline(t: i64, interval: Interval, close: &str) -> String {
+    format!(r#"[{t},"7000.0","7500.0","6900.0","{close}","12.5",{},"1000","10","1","1","0"]"#, t + interval.ms() - 1)
+}
+
+#[test]
+fn binance_minutes_a_gap_inside_a_page_is_no_data_and_a_capped_page_is_cut() {
+    let t0 = at("2020-01-01T02:00");
+    // Minutes 0, 1 and 3 of five: 2 lies between rows, 4 after the last.
+    let rows: Vec<String> = [0, 1, 3].iter().map(|i| binance_kline(t0 + i * 60_000, M1, &format!("71{i}0"))).collect();
+    let (got, seen) = fetch_slots(
+        "binance",
+        "BTCUSDT",
+        M1,
+        "2020-01-01T02:00",
+        5,
+        later(),
+        vec![ok(&format!("[{}]", rows.join(",")))],
+    );
+    assert_eq!(short_slots(&got.unwrap()), ["7100", "7110", "none", "7130", "?"]);
+    assert!(
+        seen[0].starts_with(&format!(
+            "GET /api/v3/klines?symbol=BTCUSDT&interval=1m&startTime={t0}&endTime={}&limit=5 ",
+            t0 + 4 * 60_000
+        )),
+        "{}",
+        seen[0]
+    );
+    // 2500 minutes: one request of 1000 from the first, the rest cut.
+    let page: Vec<String> = (0..1000).map(|i| binance_kline(t0 + i * 60_000, M1, "7000")).collect();
+    let (got, seen) = fetch_slots(
+        "binance",
+        "BTCUSDT",
+        M1,
+        "2020-01-01T02:00",
+        2500,
+        later(),
+        vec![ok(&format!("[{}]", page.join(",")))],
+    );
+    let got = got.unwrap();
+    assert_eq!(got.slots.len(), 2500);
+    assert!(got.slots[..1000].iter().all(|(_, a)| matches!(a, DayAnswer::Price(_))));
+    assert!(short_slots(&got)[1000..].iter().all(|a| a == "?"));
+    assert!(seen[0].contains("limit=1000"), "{}", seen[0]);
+    let first = M1.slot_of_ms(t0);
+    assert_eq!((got.slots[0].0, got.slots[2499].0), (first, first + 2499), "every slot once, in order");
+}
+
+#[test]
+fn binance_hours_off_the_boundary_are_refused_and_the_current_one_is_open() {
+    let t0 = at("2020-01-01T00:00");
+    // 02:30 is no hour's open: the 02:00 candle is refused, not guessed.
+    let rows = [
+        binance_kline(t0, H1, "7000"),
+        binance_kline(t0 + 3_600_000, H1, "7100"),
+        binance_kline(t0 + 9_000_000, H1, "7200"),
+        binance_kline(t0 + 3 * 3_600_000, H1, "7300"),
+    ];
+    let now = t0 + 3 * 3_600_000 + 600_000; // 03:10: the 03:00 candle has not closed
+    let (got, _) =
+        fetch_slots("binance", "BTCUSDT", H1, "2020-01-01T00:00", 4, now, vec![ok(&format!("[{}]", rows.join(",")))]);
+    let got = short_slots(&got.unwrap());
+    assert_eq!(got[..2], ["7000", "7100"]);
+    assert!(
+        got[2].contains("the row at 2020-01-01T02:30:00Z is not the start of a 1h candle")
+            && got[2].contains("candle at 2020-01-01T02:00Z"),
+        "{got:?}"
+    );
+    assert_eq!(got[3], "open");
+}
+
+#[test]
+fn binance_a_day_in_one_request_of_hours_and_rows_outside_refused() {
+    // 1h over three days: 72 candles in one request.
+    let t0 = at("2020-01-01T00:00");
+    let rows: Vec<String> = (0..72).map(|i| binance_kline(t0 + i * 3_600_000, H1, "7000")).collect();
+    let (got, seen) = fetch_slots(
+        "binance",
+        "BTCUSDT",
+        H1,
+        "2020-01-01T00:00",
+        72,
+        later(),
+        vec![ok(&format!("[{}]", rows.join(",")))],
+    );
+    assert_eq!(short_slots(&got.unwrap()), vec!["7000"; 72]);
+    assert_eq!(seen.len(), 1);
+    // A server that ignores the range: its rows, all later, are refused.
+    let late: Vec<String> = (0..3).map(|i| binance_kline(at("2020-06-01T00:00") + i * 3_600_000, H1, "1")).collect();
+    let (got, _) = fetch_slots(
+        "binance",
+        "BTCUSDT",
+        H1,
+        "2020-01-01T00:00",
+        3,
+        later(),
+        vec![ok(&format!("[{}]", late.join(",")))],
+    );
+    assert!(
+        matches!(&got, Err(FetchError::Permanent(m)) if m.contains("fall outside the 1h candles asked (2020-01-01T00:00Z to 2020-01-01T02:00Z)")),
+        "{got:?}"
+    );
+}
