@@ -26,7 +26,7 @@ impl Db {
                           (SELECT source FROM tasks WHERE exchange = e AND symbol = s AND "interval" = $1
                            ORDER BY day DESC LIMIT 1)
                    FROM (SELECT exchange AS e, symbol AS s FROM series WHERE "interval" = $1
-                         UNION SELECT exchange, symbol FROM task_count_shards WHERE "interval" = $1 AND n <> 0) p
+                         UNION SELECT exchange, symbol FROM task_counts WHERE "interval" = $1 AND n <> 0) p
                    ORDER BY e, s"#,
                 &[&interval.name()],
             )?;
