@@ -2,7 +2,7 @@
 //! by side in one run, since these machines are noisy. Not a test: nothing
 //! here passes or fails.
 //!
-//! cargo bench --bench queue                       # all eight
+//! cargo bench --bench queue                       # all nine
 //! cargo bench --bench queue -- overhead storage   # some of them
 //!
 //! PostgreSQL databases are made (and dropped) on the server PQ_BENCH_PG
@@ -29,9 +29,14 @@
 //! 8. status: `status` on a million queued tasks, enqueue of the million
 //!    and `work` over 50,000 tasks; with PQ_BENCH_BASELINE=<another
 //!    pricequeue binary>, that build beside this one.
+//! 9. candles: 1m candles claimed and completed as the workers write them
+//!    (1,440 a day, 1, 4 and 16 days a commit), no HTTP, in candles/s; and
+//!    bytes per candle on disk.
 
 // A bench target is a crate root, whose modules sit beside it, not under
 // benches/queue/: each is named by path.
+#[path = "queue/candles.rs"]
+mod candles;
 #[path = "queue/command.rs"]
 mod command;
 #[path = "queue/db.rs"]
@@ -103,6 +108,10 @@ fn main() {
     }
     if want("status") {
         status::run(dir.path());
+        print_load();
+    }
+    if want("candles") {
+        candles::run(dir.path());
         print_load();
     }
 }
