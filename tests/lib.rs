@@ -86,6 +86,7 @@ mod postgres {
     mod first_hour;
     mod hosts;
     mod hosts_sources;
+    mod intervals;
     mod leases;
     mod limits;
     mod many_sources;
