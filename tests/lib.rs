@@ -80,7 +80,6 @@ mod postgres {
     mod edges;
     mod enqueue;
     mod errors;
-    mod intervals;
     mod faults;
     mod fetch;
     mod first_hour;

@@ -317,7 +317,7 @@ fn below_a_day_each_candle_is_a_row_and_each_incomplete_day_says_what_it_lacks()
     let out = sb.run(&at(&["--to", "2024-01-03", "--format", "csv"])).expect_code(MISSING);
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(lines[0], "exchange,symbol,interval,open_time,open,high,low,close,volume");
-    assert_eq!(lines[1], "binance,BTCUSDT,1h,2024-01-01T00:00:00Z,40000.0,40007.0,39997.0,40002.0,1.5");
+    assert_eq!(lines[1], "binance,BTCUSDT,1h,2024-01-01T00:00:00Z,40000,40007,39997,40002,1.5");
     assert_eq!(lines.len(), 1 + 45, "every stored candle, once");
     assert!(!out.stdout.contains("2024-01-02T03:00:00Z"), "no row for an hour without a candle");
 
