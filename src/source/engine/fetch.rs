@@ -46,7 +46,7 @@ impl DeclaredSource {
             let slots = answer.days.into_iter().map(|(d, a)| (interval.first_slot(d), a)).collect();
             return Ok(SlotAnswer { slots, slow_down: answer.slow_down });
         }
-        let oldest = self.oldest_slot(interval, now_ms);
+        let oldest = self.oldest_kept(interval, now_ms);
         let mut slots: Vec<(i64, DayAnswer)> = Vec::new();
         let from = match oldest {
             Some(o) if o > first => {
@@ -55,6 +55,30 @@ impl DeclaredSource {
             }
             _ => first,
         };
+        // Slots that have not opened yet (today's later candles) cannot be
+        // closed: not asked, not left for the next page. The current one is
+        // asked, as its row proves a quiet candle before it empty.
+        let future = (interval.slot_of_ms(now_ms) + 1).max(from);
+        let mut answered =
+            self.answer_slots(exchange, symbol, interval, spelled, from, last.min(future - 1), now_ms, slots)?;
+        answered.slots.extend((future..=last).map(|s| (s, DayAnswer::NotClosed)));
+        Ok(answered)
+    }
+
+    /// The slots `from..=last` asked in one request, capped at the rows one
+    /// returns, and proved, after `slots` (those answered without asking).
+    #[allow(clippy::too_many_arguments)]
+    fn answer_slots(
+        &self,
+        exchange: &str,
+        symbol: &str,
+        interval: Interval,
+        spelled: &str,
+        from: i64,
+        last: i64,
+        now_ms: i64,
+        mut slots: Vec<(i64, DayAnswer)>,
+    ) -> Result<SlotAnswer, FetchError> {
         if from > last {
             return Ok(SlotAnswer { slots, slow_down: None });
         }
@@ -105,7 +129,7 @@ impl DeclaredSource {
 
     /// The oldest slot at `interval` the source still serves at `now_ms`,
     /// when it keeps only its latest candles (the current one among them).
-    pub(super) fn oldest_slot(&self, interval: Interval, now_ms: i64) -> Option<i64> {
+    pub(super) fn oldest_kept(&self, interval: Interval, now_ms: i64) -> Option<i64> {
         let kept = i64::from(self.decl.history(interval)?);
         Some(interval.slot_of_ms(now_ms) - (kept - 1).max(0))
     }
