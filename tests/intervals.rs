@@ -20,11 +20,16 @@ type Row = (i64, f64, f64, f64, f64, f64);
 /// The candles the stand-in serves for BTCUSDT at `interval` over the days
 /// `from..=to`; and how many slots the days have.
 fn served(interval: Interval, from: &str, to: &str) -> (Vec<Row>, i64) {
+    served_by("binance", "BTCUSDT", interval, from, to)
+}
+
+/// The same for `symbol` of `source`.
+fn served_by(source: &str, symbol: &str, interval: Interval, from: &str, to: &str) -> (Vec<Row>, i64) {
     let first = interval.first_slot(day(from));
     let end = interval.day_slots(day(to)).end;
     let candles = (first..end)
         .filter_map(|slot| {
-            let p = expected_at("binance", "BTCUSDT", interval, slot)?;
+            let p = expected_at(source, symbol, interval, slot)?;
             Some((slot * interval.minutes(), p.open, p.high, p.low, p.close, p.volume))
         })
         .collect();
@@ -33,11 +38,21 @@ fn served(interval: Interval, from: &str, to: &str) -> (Vec<Row>, i64) {
 
 /// The candles stored for BTCUSDT at `interval`, as `served` gives them.
 fn stored<B: crate::common::Backend>(sb: &crate::common::Sandbox<B>, interval: Interval) -> Vec<Row> {
+    stored_of(sb, "binance", "BTCUSDT", interval)
+}
+
+/// The same for `symbol` of `exchange`.
+fn stored_of<B: crate::common::Backend>(
+    sb: &crate::common::Sandbox<B>,
+    exchange: &str,
+    symbol: &str,
+    interval: Interval,
+) -> Vec<Row> {
     sb.rows(
         "SELECT CAST(c.minute AS BIGINT), c.open, c.high, c.low, c.close, c.volume
          FROM series_candles c JOIN series s ON s.id = c.series
-         WHERE s.exchange = 'binance' AND s.symbol = 'BTCUSDT' AND s.interval = ?1 ORDER BY c.minute",
-        &[&interval.name()],
+         WHERE s.exchange = ?1 AND s.symbol = ?2 AND s.interval = ?3 ORDER BY c.minute",
+        &[&exchange, &symbol, &interval.name()],
     )
 }
 
@@ -126,4 +141,31 @@ fn today_at_1h_stores_the_hours_closed_and_waits_for_the_next() {
     let state: String = sb.one("SELECT state FROM tasks WHERE interval = '1h'", &[]);
     assert_eq!(state, "not_yet_due", "the day waits for its next hour: {summary}");
     assert_eq!((summary["waiting"].as_u64(), summary["failed"].as_u64()), (Some(1), Some(0)), "{summary}");
+}
+
+#[test]
+fn each_exchange_stand_in_s_5m_candles_are_stored_as_it_serves_them() {
+    let Some(sb) = Sandbox::new() else { return };
+    // Four days around the stand-ins' maintenance window (2024-03-12):
+    // several pages each at 5m (1,152 candles; Coinbase 300 a page, OKX 100).
+    let (from, to) = ("2024-03-10", "2024-03-13");
+    for (source, symbol) in [
+        ("binance", "ETHUSDT"),
+        ("coinbase", "ETH-USD"),
+        ("bitstamp", "ethusd"),
+        ("bitfinex", "tETHUSD"),
+        ("okx", "ETH-USDT"),
+    ] {
+        let args = ["fetch", "--source", source, "--symbol", symbol, "--interval", "5m", "--from", from, "--to", to];
+        let out = sb.run(&[&args[..], &["--rate", "1000/s", "-f", "json"]].concat()).expect_code(OK);
+        let summary = out.summary();
+        let (want, _) = served_by(source, symbol, Interval::M5, from, to);
+        assert!(!want.is_empty(), "{source}");
+        assert_eq!(stored_of(&sb, source, symbol, Interval::M5), want, "{source}: {summary}");
+        assert_eq!(
+            (summary["fetched"].as_u64(), summary["failed"].as_u64()),
+            (Some(4), Some(0)),
+            "{source}: {summary}"
+        );
+    }
 }
