@@ -3,12 +3,15 @@
 //! and its maintenance window proven empty), at the fewest requests, and a
 //! second run asks for none.
 
+use std::time::Duration;
+
 use pricequeue::error::OK;
 use pricequeue::interval::Interval;
 use pricequeue::server::stand_ins::expected_at;
+use pricequeue::server::ServerOptions;
 
 use super::Sandbox;
-use crate::common::day;
+use crate::common::{day, Running};
 
 /// The klines path of the Binance stand-in, whose requests are counted.
 const KLINES: &str = "/api/v3/klines";
@@ -168,4 +171,42 @@ fn each_exchange_stand_in_s_5m_candles_are_stored_as_it_serves_them() {
             "{source}: {summary}"
         );
     }
+}
+
+#[test]
+fn a_run_killed_mid_way_loses_at_most_the_pages_in_flight_and_the_next_stores_the_rest() {
+    let options = ServerOptions { latency: Duration::from_millis(40), ..ServerOptions::default() };
+    let Some(sb) = Sandbox::with_server(options) else { return };
+    // Ten days of 1m: 14,400 candles, 15 pages, one after another.
+    let (from, to) = ("2024-03-01", "2024-03-10");
+    let args = ["fetch", "--source", "binance", "--symbol", "BTCUSDT", "--interval", "1m", "--from", from, "--to", to];
+    let run = Running::spawn(sb.command(&args));
+    let done = || sb.count("SELECT count(*) FROM tasks WHERE interval = '1m' AND state = 'done'");
+    for _ in 0..1000 {
+        // The database is there once candles are asked for.
+        if sb.server.requests_to(KLINES) > 0 && done() >= 3 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    run.signal("KILL");
+    drop(run.wait());
+    let (settled, asked) = (done(), sb.server.requests_to(KLINES));
+    assert!((3..10).contains(&settled), "killed after {settled} days");
+    // Each day settled was stored whole, with its task.
+    let stored_days = sb.count(
+        "SELECT count(DISTINCT CAST(c.minute / 1440 AS BIGINT)) FROM series_candles c JOIN series s ON s.id = c.series
+         WHERE s.interval = '1m'",
+    );
+    assert_eq!(stored_days, settled, "candles only of the days settled");
+
+    sb.run(&[&args[..], &["-f", "json"]].concat()).expect_code(OK);
+    let (want, slots) = served(Interval::M1, from, to);
+    assert_eq!(stored(&sb, Interval::M1), want, "the candles of a clean run");
+    let again = sb.server.requests_to(KLINES) - asked;
+    // The second run asks for the days not settled: their pages, and
+    // the page the first may have had in flight across a day's end.
+    let left = (10 - settled as u64) * 1440;
+    assert!(again <= left.div_ceil(1000) + 2, "{again} requests for {left} slots left");
+    assert!(asked + again <= (slots as u64).div_ceil(1000) + 3, "{asked} + {again} requests in all");
 }
