@@ -5,9 +5,10 @@
 
 use std::time::Duration;
 
+use pricequeue::clock::AHEAD;
 use pricequeue::error::OK;
 use pricequeue::interval::Interval;
-use pricequeue::server::stand_ins::expected_at;
+use pricequeue::server::stand_ins::{expected_at, Series};
 use pricequeue::server::ServerOptions;
 
 use super::Sandbox;
@@ -209,4 +210,77 @@ fn a_run_killed_mid_way_loses_at_most_the_pages_in_flight_and_the_next_stores_th
     let left = (10 - settled as u64) * 1440;
     assert!(again <= left.div_ceil(1000) + 2, "{again} requests for {left} slots left");
     assert!(asked + again <= (slots as u64).div_ceil(1000) + 3, "{asked} + {again} requests in all");
+}
+
+/// `pricequeue serve` on a free loopback port with the queue's clock
+/// `ahead` (the stand-ins' current candle moves with it); killed when dropped.
+struct AheadServer {
+    child: std::process::Child,
+    url: String,
+}
+
+impl AheadServer {
+    fn start(ahead: &str) -> AheadServer {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(crate::common::bin())
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .env(AHEAD, ahead)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start pricequeue serve");
+        let mut line = String::new();
+        if let Some(e) = child.stderr.take() {
+            std::io::BufReader::new(e).read_line(&mut line).expect("its first line");
+        }
+        let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_default().to_string();
+        let server = AheadServer { child, url };
+        assert!(!server.url.is_empty(), "no URL in {line:?}");
+        server
+    }
+}
+
+impl Drop for AheadServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn today_at_1h_under_a_test_clock_stores_each_hour_once_closed_and_is_done_after_the_last() {
+    let Some(sb) = Sandbox::new() else { return };
+    if sb.db().starts_with("postgres") {
+        // PostgreSQL keeps the queue's times on its own clock, which the
+        // test clock does not move (`clock::AHEAD`): SQLite only.
+        return;
+    }
+    // "Today" is tomorrow, on a clock set ahead: 12:30, 15:20, then 00:30
+    // the day after, server and client alike.
+    let d = chrono::Utc::now().date_naive() + chrono::Duration::days(1);
+    let at = |day: chrono::NaiveDate, h: u32, m: u32| day.and_hms_opt(h, m, 0).unwrap().and_utc().timestamp_millis();
+    let iv = Interval::H1;
+    for (now, closed) in [(at(d, 12, 30), 12), (at(d, 15, 20), 15), (at(d + chrono::Duration::days(1), 0, 30), 24)] {
+        let ahead = format!("{}s", (now - chrono::Utc::now().timestamp_millis()) / 1000);
+        let server = AheadServer::start(&ahead);
+        let day = d.to_string();
+        let args =
+            ["fetch", "--source", "binance", "--symbol", "BTCUSDT", "--interval", "1h", "--from", &day, "--to", &day];
+        let mut cmd = sb.command_at(&server.url, &[&args[..], &["-f", "json"]].concat());
+        cmd.env(AHEAD, &ahead);
+        let summary = crate::common::run(cmd).expect_code(OK).summary();
+        // The candles of the hours closed at `now`, as the stand-in makes them.
+        let series = Series { source: "binance", symbol: "BTCUSDT", interval: iv, shift: 0, now_ms: now };
+        let want: Vec<Row> = iv
+            .day_slots(d)
+            .take(closed)
+            .filter_map(|slot| series.candle(slot).map(|c| (slot * 60, c.price())))
+            .map(|(m, p)| (m, p.open, p.high, p.low, p.close, p.volume))
+            .collect();
+        assert_eq!(stored(&sb, iv), want, "{closed} hours closed: {summary}");
+        let state: String = sb.one("SELECT state FROM tasks WHERE interval = '1h'", &[]);
+        let expected = if closed < 24 { "not_yet_due" } else { "done" };
+        assert_eq!(state, expected, "{closed} hours closed: {summary}");
+    }
 }
