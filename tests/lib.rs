@@ -79,12 +79,12 @@ mod postgres {
     mod edges;
     mod enqueue;
     mod errors;
-    mod intervals;
     mod faults;
     mod fetch;
     mod first_hour;
     mod hosts;
     mod hosts_sources;
+    mod intervals;
     mod leases;
     mod limits;
     mod many_sources;
