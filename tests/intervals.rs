@@ -13,10 +13,13 @@ use crate::common::day;
 /// The klines path of the Binance stand-in, whose requests are counted.
 const KLINES: &str = "/api/v3/klines";
 
+/// A stored candle: its open time in Unix minutes, open, high, low, close
+/// and volume.
+type Row = (i64, f64, f64, f64, f64, f64);
+
 /// The candles the stand-in serves for BTCUSDT at `interval` over the days
-/// `from..=to`, each as (open time in Unix minutes, open, high, low, close,
-/// volume); and how many slots the days have.
-fn served(interval: Interval, from: &str, to: &str) -> (Vec<(i64, f64, f64, f64, f64, f64)>, i64) {
+/// `from..=to`; and how many slots the days have.
+fn served(interval: Interval, from: &str, to: &str) -> (Vec<Row>, i64) {
     let first = interval.first_slot(day(from));
     let end = interval.day_slots(day(to)).end;
     let candles = (first..end)
@@ -29,10 +32,7 @@ fn served(interval: Interval, from: &str, to: &str) -> (Vec<(i64, f64, f64, f64,
 }
 
 /// The candles stored for BTCUSDT at `interval`, as `served` gives them.
-fn stored<B: crate::common::Backend>(
-    sb: &crate::common::Sandbox<B>,
-    interval: Interval,
-) -> Vec<(i64, f64, f64, f64, f64, f64)> {
+fn stored<B: crate::common::Backend>(sb: &crate::common::Sandbox<B>, interval: Interval) -> Vec<Row> {
     sb.rows(
         "SELECT CAST(c.minute AS BIGINT), c.open, c.high, c.low, c.close, c.volume
          FROM series_candles c JOIN series s ON s.id = c.series

@@ -41,7 +41,7 @@ impl Fetcher {
             return;
         }
         while let Some((first, end)) = unsettled(&days) {
-            let last = end.min(first + rows - 1);
+            let (from, last) = page(&days, first, end, rows, open);
             if requests >= budget {
                 let why = format!(
                     "{name} answered {requests} requests without reaching {}; asked again later",
@@ -57,7 +57,7 @@ impl Fetcher {
                 return;
             }
             let started = Instant::now();
-            let result = lane.source.fetch_slots(&exchange, &symbol, interval, first, last);
+            let result = lane.source.fetch_slots(&exchange, &symbol, interval, from, last);
             lane.requests.fetch_add(1, Ordering::Relaxed);
             requests += 1;
             let streak = &lane.unreachable_streak;
@@ -65,7 +65,7 @@ impl Fetcher {
                 Err(FetchError::Unreachable(_) | FetchError::UnknownHost(_)) => streak.fetch_add(1, Ordering::Relaxed),
                 _ => streak.swap(0, Ordering::Relaxed),
             };
-            let mut asked = SlotRequest { source: name, symbol: &symbol, interval, first, last, candles: 0 };
+            let mut asked = SlotRequest { source: name, symbol: &symbol, interval, first: from, last, candles: 0 };
             let done = match result {
                 Err(e) => self.failed_request(lane, &mut days, e),
                 Ok(answer) => {
@@ -74,7 +74,7 @@ impl Fetcher {
                     if moved == 0 {
                         // Nothing settled and nothing to ask once more:
                         // asking the same again would get the same.
-                        let range = show_slots(interval, first, last);
+                        let range = show_slots(interval, from, last);
                         let why = format!("{name} sent no {interval} candle for {range}; asked again later");
                         self.all_retry(unsent(&mut days), why)
                     } else {
@@ -166,6 +166,17 @@ impl Fetcher {
                 error: format!("{name}'s {interval} candles of {}: {why}", show_slots(interval, a, b)),
             };
         }
+        let open = day.span_of(|s| s == Slot::Open).map(|(open, _)| open);
+        if let Some(open) = open {
+            // Quiet candles just before the one still open have no row
+            // after them yet: nothing proves them either way until the
+            // next closes, so they wait with it.
+            let mut s = open;
+            while s > day.first && day.slots[(s - 1 - day.first) as usize] == Slot::Unshown {
+                s -= 1;
+                day.slots[(s - day.first) as usize] = Slot::Open;
+            }
+        }
         if let Some((a, b)) = day.span_of(|s| s == Slot::Unshown) {
             let why = day.lacking.take().unwrap_or_default();
             let error = format!(
@@ -186,7 +197,7 @@ impl Fetcher {
         }
         let mut candles = std::mem::take(&mut day.candles);
         candles.sort_by_key(|c| c.minute);
-        if let Some((open, _)) = day.span_of(|s| s == Slot::Open) {
+        if let Some(open) = open {
             return self.so_far(&day.task, open, candles, now);
         }
         if candles.is_empty() {
@@ -221,9 +232,37 @@ impl Fetcher {
     }
 }
 
+/// The slots a page asks, `from..=last`, at most `rows` of them, for the
+/// slots `first..=end` still to ask. A slot asked before (past where a
+/// page stopped, or not shown) is asked with the candle before it, or a
+/// margin before when the batch has none near: a quiet minute where a page
+/// starts has no row before it in that page, and only rows on both sides
+/// prove it empty. For the same reason the page reaches past `end` when it
+/// has room: a margin, up to the candle still open now (`open`), whose row
+/// (a source sends it, not closed yet) proves the quiet minutes before it.
+fn page(days: &[Day], first: i64, end: i64, rows: i64, open: i64) -> (i64, i64) {
+    let margin = (rows / 4).max(1);
+    let from = match state_at(days, first) {
+        Some(Slot::Cut | Slot::Again) => {
+            let before = (first - margin..first).rev().find(|s| state_at(days, *s) == Some(Slot::Candle));
+            before.unwrap_or(first - margin)
+        }
+        _ => first,
+    };
+    let last = (from + rows - 1).min(end + margin).min(open);
+    (from, last)
+}
+
+/// What is known of slot `slot`, if it is one of the batch's.
+fn state_at(days: &[Day], slot: i64) -> Option<Slot> {
+    let at = days.partition_point(|d| d.first + d.slots.len() as i64 <= slot);
+    let day = days.get(at).filter(|d| slot >= d.first)?;
+    day.slots.get((slot - day.first) as usize).copied()
+}
+
 /// The first slot still to ask, and the last, of the days not handed on.
 fn unsettled(days: &[Day]) -> Option<(i64, i64)> {
-    let mut open = days.iter().filter(|d| !d.sent).filter_map(|d| d.span_of(|s| matches!(s, Slot::Ask | Slot::Again)));
+    let mut open = days.iter().filter(|d| !d.sent).filter_map(|d| d.span_of(Slot::unsettled));
     let (first, mut last) = open.next()?;
     for (_, b) in open {
         last = b;

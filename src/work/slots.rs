@@ -25,8 +25,12 @@ pub(super) fn due_at(day: NaiveDate, interval: Interval, grace: std::time::Durat
 /// What is known of one slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Slot {
-    /// To ask: not asked yet, or past where a page stopped at its cap.
+    /// To ask: not asked yet.
     Ask,
+    /// To ask: past where a page stopped (at its cap, or at its last row
+    /// when the slots after it are quiet). The next page starts at the
+    /// candle before it, so that rows on both sides can prove it empty.
+    Cut,
     /// An answer did not prove it either way: asked once more.
     Again,
     /// Its candle came, kept in the day's `candles`.
@@ -44,8 +48,9 @@ pub(super) enum Slot {
 }
 
 impl Slot {
-    fn unsettled(self) -> bool {
-        matches!(self, Slot::Ask | Slot::Again)
+    /// Whether the slot is still to ask.
+    pub fn unsettled(self) -> bool {
+        matches!(self, Slot::Ask | Slot::Cut | Slot::Again)
     }
 }
 
@@ -107,9 +112,15 @@ impl Day {
                 self.refused.get_or_insert(why);
                 Slot::Refused
             }
-            DayAnswer::Unanswered(Unproven::Cut) => return false,
-            DayAnswer::Unanswered(Unproven::Lacking { why, history_ends }) => {
+            DayAnswer::Unanswered(Unproven::Cut) => {
+                // Not settled, so no progress: only where to ask from next.
                 if state == Slot::Ask {
+                    self.slots[at] = Slot::Cut;
+                }
+                return false;
+            }
+            DayAnswer::Unanswered(Unproven::Lacking { why, history_ends }) => {
+                if state != Slot::Again {
                     Slot::Again
                 } else if history_ends {
                     Slot::Outside
