@@ -1,9 +1,9 @@
 //! One request for candles, and what its answer says about each slot
-//! asked: the slots outside a latest-only source's history are answered
-//! without asking, the rest capped at the rows one request returns (the
-//! end the source anchors its pages at asked first), sent, read by `rows`
-//! and proved by `prove`. At `1d` a slot is a day: `fetch` is this,
-//! mapped to days.
+//! asked: the slots outside a latest-only source's history, and those not
+//! open yet, are answered without asking; the rest are capped at the rows
+//! one request returns (the end the source anchors its pages at asked
+//! first), sent, read by `rows` and proved by `prove`. At `1d` a slot is a
+//! day: `fetch` is this, mapped to days.
 
 use super::*;
 use crate::interval::Interval;
