@@ -1,9 +1,9 @@
 //! One request for candles, and what its answer says about each slot
-//! asked: the slots outside a latest-only source's history are answered
-//! without asking, the rest capped at the rows one request returns (the
-//! end the source anchors its pages at asked first), sent, read by `rows`
-//! and proved by `prove`. At `1d` a slot is a day: `fetch` is this,
-//! mapped to days.
+//! asked: the slots outside a latest-only source's history, and those not
+//! open yet, are answered without asking; the rest are capped at the rows
+//! one request returns (the end the source anchors its pages at asked
+//! first), sent, read by `rows` and proved by `prove`. At `1d` a slot is a
+//! day: `fetch` is this, mapped to days.
 
 use super::*;
 use crate::interval::Interval;
@@ -95,7 +95,14 @@ impl DeclaredSource {
                 (last - max + 1, last)
             }
         };
-        let req = self.build(&self.candles, exchange, symbol, interval, spelled, from, to)?;
+        // Below a day, a stretch that ends at the last closed candle is
+        // asked through the current one when the page has room: its row
+        // proves a quiet last candle empty, as a later row proves a gap (a
+        // quiet minute is common, and nothing else would prove it until the
+        // next one closes). The current candle is not answered.
+        let current = interval.slot_of_ms(now_ms);
+        let through = if !interval.is_day() && to + 1 == current && to - from + 1 < max { current } else { to };
+        let req = self.build(&self.candles, exchange, symbol, interval, spelled, from, through)?;
         let reply = self.get(&req, symbol)?;
         let shown = req.shown();
         let rows = rows::read(&reply.body, &self.decl.rows, interval).map_err(|e| {
@@ -108,9 +115,9 @@ impl DeclaredSource {
                 }
             })
         })?;
-        let asked = Asked::new(&self.decl, &self.candles, interval, from, to);
+        let asked = Asked::new(&self.decl, &self.candles, interval, from, through);
         let proved = prove(&rows, &asked, now_ms).map_err(|e| self.mask_error(self.invalid(&shown, &asked, e)))?;
-        slots.extend(proved);
+        slots.extend(proved.into_iter().filter(|(s, _)| *s <= to));
         slots.sort_by_key(|(s, _)| *s);
         Ok(SlotAnswer { slots, slow_down: self.slow_down(reply.used_weight, now_ms) })
     }

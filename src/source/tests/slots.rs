@@ -348,3 +348,32 @@ fn today_s_candles_not_yet_open_are_not_asked_and_not_left_for_another_page() {
     assert_eq!(short_slots(&got.unwrap()), vec!["open"; 60]);
     assert!(seen.is_empty());
 }
+
+#[test]
+fn the_last_closed_candle_is_asked_with_the_current_one_whose_row_proves_it_quiet() {
+    // 00:10:05: minutes 0 to 9 have closed; 9 had no trade, 10 is open.
+    let t0 = at("2020-01-01T00:00");
+    let now = t0 + 10 * 60_000 + 5_000;
+    let rows: Vec<String> = (0..=10).filter(|i| *i != 9).map(|i| binance_kline(t0 + i * 60_000, M1, "7000")).collect();
+    let body = format!("[{}]", rows.join(","));
+    let (got, seen) = fetch_slots("binance", "BTCUSDT", M1, "2020-01-01T00:00", 10, now, vec![ok(&body)]);
+    let got = got.unwrap();
+    assert_eq!(got.slots.len(), 10, "the current minute is asked, not answered");
+    assert_eq!(short_slots(&got)[8..], ["7000", "none"]);
+    assert!(seen[0].contains(&format!("endTime={}&limit=11", t0 + 10 * 60_000)), "{}", seen[0]);
+    // A page with no room for it is asked as it is: the last minute unproven.
+    let rows: Vec<String> =
+        (0..1000).filter(|i| *i != 999).map(|i| binance_kline(t0 + i * 60_000, M1, "7000")).collect();
+    let now = t0 + 1000 * 60_000 + 5_000;
+    let (got, seen) = fetch_slots(
+        "binance",
+        "BTCUSDT",
+        M1,
+        "2020-01-01T00:00",
+        1000,
+        now,
+        vec![ok(&format!("[{}]", rows.join(",")))],
+    );
+    assert_eq!(short_slots(&got.unwrap())[999], "?");
+    assert!(seen[0].contains("limit=1000"), "{}", seen[0]);
+}
