@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::template::Template;
 
-pub use super::format::{Declaration, List, Order, Paging, RowLayout, WEIGHT_MARGIN};
+pub use super::format::{Cap, Declaration, List, Order, Paging, RowLayout, WEIGHT_MARGIN};
 
 mod check;
 

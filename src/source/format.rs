@@ -21,6 +21,14 @@ pub struct Declaration {
     /// The most rows one request returns below a day [default: `max_days`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_rows: Option<u32>,
+    /// What `max_rows` caps below a day: the slots a request may name
+    /// (`slots`, the default: Coinbase refuses a range of more than 300),
+    /// or only the rows an answer holds (`rows`: Binance's `limit` counts
+    /// the candles sent, and a range may name any number of slots, so a
+    /// page runs on past minutes without trades and holds `max_rows`
+    /// candles). Only with `paging = "forward"`.
+    #[serde(default, skip_serializing_if = "Cap::is_slots")]
+    pub cap: Cap,
     /// Which end of the range an answer starts from.
     pub paging: Paging,
     /// The order of the rows in an answer.
@@ -108,6 +116,12 @@ impl Declaration {
         self.intervals().into_iter().find(|(i, _)| *i == interval).map(|(_, s)| s)
     }
 
+    /// Whether a request below a day may name more slots than `max_rows`,
+    /// the answer holding at most that many rows ([`Cap::Rows`]).
+    pub fn pages_by_rows(&self, interval: Interval) -> bool {
+        !interval.is_day() && self.cap == Cap::Rows && self.paging == Paging::Forward
+    }
+
     /// The most rows one request returns at `interval`.
     pub fn max_rows(&self, interval: Interval) -> u32 {
         match interval.is_day() {
@@ -166,6 +180,23 @@ fn unknown_symbol_statuses() -> Vec<u16> {
 
 fn is_unknown_symbol_statuses(s: &[u16]) -> bool {
     s == [400, 404]
+}
+
+/// What a request's `max_rows` caps below a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cap {
+    /// The slots the request names: a range holds at most `max_rows` slots.
+    #[default]
+    Slots,
+    /// The rows the answer holds: the range may be longer, the rows are not.
+    Rows,
+}
+
+impl Cap {
+    fn is_slots(&self) -> bool {
+        *self == Cap::Slots
+    }
 }
 
 /// Which end of the range an answer is anchored at: the other end may be cut short.

@@ -135,6 +135,14 @@ pub trait PriceSource: Send + Sync {
         let _ = interval;
         self.max_days()
     }
+    /// Whether `max_rows(interval)` caps only the candles an answer holds,
+    /// not the slots a request names (Binance's `limit`): a request may
+    /// then name a long range, and each page holds `max_rows` candles
+    /// however many minutes without trades lie between them.
+    fn caps_rows(&self, interval: Interval) -> bool {
+        let _ = interval;
+        false
+    }
     /// Asks, in one request, for the candles at `interval` in the slots
     /// `first..=last` (numbered as [`Interval::slot_of_ms`] numbers them)
     /// of one pair, and says what the answer means for each slot: the

@@ -84,6 +84,10 @@ pub struct Values<'a> {
     /// The first and last slot asked for, at `interval`.
     pub first: i64,
     pub last: i64,
+    /// At most this many rows are asked for (`{count}`, `{days}`): the
+    /// slots from `first` to `last`, or fewer where the source caps the
+    /// rows of an answer but not the range (`cap = "rows"`).
+    pub rows: Option<i64>,
     pub secrets: &'a Secrets,
 }
 
@@ -170,6 +174,7 @@ impl Template {
             spelled: "",
             first: 0,
             last: 0,
+            rows: None,
             secrets,
         };
         self.render(&v, Into::Url)
@@ -205,7 +210,10 @@ impl Template {
                     let value = v.secrets.get(name).ok_or_else(|| format!("the variable {name} is not set"))?;
                     (Cow::Owned(encode(value)), Some(MASK))
                 }
-                Part::Days(offset) => (Cow::Owned((v.last - v.first + 1 + offset).to_string()), None),
+                Part::Days(offset) => {
+                    let slots = v.last - v.first + 1;
+                    (Cow::Owned((v.rows.map_or(slots, |r| r.min(slots)) + offset).to_string()), None)
+                }
                 Part::Interval => (Cow::Owned(encode(v.spelled)), None),
                 Part::Day { last, offset, seconds, format } => {
                     let slot = if *last { v.last } else { v.first };

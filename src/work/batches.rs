@@ -14,6 +14,10 @@ use crate::store::Task;
 /// batches of their own.
 const MAX_DAYS: i64 = 366;
 const MAX_CANDLES: i64 = 200_000;
+/// The same for a source whose pages are capped by the candles they hold
+/// ([`PriceSource::caps_rows`]): its days settle page by page, so a batch
+/// holds at most a page's candles and each day's slots (a byte each).
+const MAX_ROWS_CANDLES: i64 = 366 * 1440;
 
 /// How many days a batch of `source` spans at `interval`: at `1d` what
 /// one request serves; below a day, days whose slots fill whole requests
@@ -28,6 +32,12 @@ pub(super) fn batch_days(source: &dyn PriceSource, interval: Interval) -> i64 {
     }
     let rows = i64::from(source.max_rows(interval).max(1));
     let per_day = interval.per_day();
+    if source.caps_rows(interval) {
+        // Pages of whole answers run on through a batch whatever its days,
+        // and every batch ends in a page of its own: the fewer batches a
+        // pair's days are, the fewer requests. A year of 1m is one.
+        return MAX_DAYS.min(MAX_ROWS_CANDLES / per_day).max(1);
+    }
     let bound = MAX_DAYS.min(MAX_CANDLES / per_day).max(1);
     let aligned = rows / gcd(rows, per_day);
     if aligned <= bound {

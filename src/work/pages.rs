@@ -41,7 +41,8 @@ impl Fetcher {
             return;
         }
         while let Some((first, end)) = unsettled(&days) {
-            let (from, last, proving) = page(&days, first, end, rows, open);
+            let by_rows = lane.source.caps_rows(interval);
+            let (from, last, proving) = page(&days, first, end, rows, open, by_rows);
             if requests >= budget {
                 let why = format!(
                     "{name} answered {requests} requests without reaching {}; asked again later",
@@ -250,11 +251,20 @@ impl Fetcher {
 /// margin, up to the candle still open now, `open`): rows after the last
 /// slots prove the quiet ones, and the open candle's row (a source sends
 /// it, not closed yet) those before it.
-fn page(days: &[Day], first: i64, end: i64, rows: i64, open: i64) -> (i64, i64, bool) {
+///
+/// A source that caps the rows of an answer, not the slots of a request
+/// (`by_rows`), is asked from where the last page stopped to past `end`:
+/// its answer holds `rows` candles however many quiet minutes lie between
+/// them, and starting at the last candle seen (one row asked twice) proves
+/// the quiet minutes where a page stops too.
+fn page(days: &[Day], first: i64, end: i64, rows: i64, open: i64, by_rows: bool) -> (i64, i64, bool) {
     let margin = (rows / 4).max(1);
-    let ahead = |from: i64| (from + rows - 1).min(end + margin).min(open);
-    if state_at(days, first) == Some(Slot::Ask) {
-        return (first, ahead(first), false);
+    let ahead = |from: i64| if by_rows { end + margin } else { from + rows - 1 }.min(end + margin).min(open);
+    let candle = |s: i64| state_at(days, s) == Some(Slot::Candle);
+    match state_at(days, first) {
+        Some(Slot::Ask) => return (first, ahead(first), false),
+        Some(Slot::Cut) if by_rows && candle(first - 1) => return (first - 1, ahead(first - 1), false),
+        _ => {}
     }
     let quiet = |s: i64| matches!(state_at(days, s), Some(Slot::Cut | Slot::Again | Slot::Empty | Slot::Unshown));
     let (mut q1, mut q2) = (first, first);
@@ -264,7 +274,6 @@ fn page(days: &[Day], first: i64, end: i64, rows: i64, open: i64) -> (i64, i64, 
     while q2 < first + rows && quiet(q2 + 1) {
         q2 += 1;
     }
-    let candle = |s: i64| state_at(days, s) == Some(Slot::Candle);
     let (before, after) = (candle(q1 - 1), candle(q2 + 1));
     if before && after && q2 + 2 - q1 < rows {
         (q1 - 1, q2 + 1, true)

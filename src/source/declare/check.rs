@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::super::secrets::userinfo;
 use super::super::template::Template;
-use super::{Declaration, RowLayout};
+use super::{Cap, Declaration, Paging, RowLayout};
 use crate::interval::Interval;
 
 /// A key of a declaration that breaks a rule serde cannot check.
@@ -60,6 +60,14 @@ pub(super) fn validate(d: &Declaration) -> Result<(), Invalid> {
         if n == Some(0) {
             return Err(key(k, "at least 1, or leave it out".into()));
         }
+    }
+    if d.cap == Cap::Rows && d.paging != Paging::Forward {
+        return Err(key(
+            "cap",
+            "\"rows\" is for a source paging forward (an answer from the first slot asked, up to max_rows rows); \
+             leave it out"
+                .into(),
+        ));
     }
     validate_intervals(d, &candles).map_err(|(k, e)| key(&k, e))?;
     validate_rows(&d.rows).map_err(|(k, e)| key(&format!("rows.{k}"), e))?;

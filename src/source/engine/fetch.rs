@@ -82,9 +82,14 @@ impl DeclaredSource {
         if from > last {
             return Ok(SlotAnswer { slots, slow_down: None });
         }
-        // More slots than one request returns: ask for the anchored end, leave the rest.
+        // More slots than one request returns: ask for the anchored end,
+        // leave the rest; unless the cap is on the rows alone (`cap =
+        // "rows"`): then the whole range is asked for, the answer holds at
+        // most `max` candles from its start, and the slots after its last
+        // row are a cut page's.
         let max = i64::from(self.decl.max_rows(interval).max(1));
-        let (from, to) = match (last - from < max, self.decl.paging) {
+        let by_rows = self.decl.pages_by_rows(interval);
+        let (from, to) = match (last - from < max || by_rows, self.decl.paging) {
             (true, _) => (from, last),
             (false, Paging::Forward) => {
                 slots.extend((from + max..=last).map(|s| (s, DayAnswer::Unanswered(Unproven::Cut))));
@@ -101,7 +106,8 @@ impl DeclaredSource {
         // quiet minute is common, and nothing else would prove it until the
         // next one closes). The current candle is not answered.
         let current = interval.slot_of_ms(now_ms);
-        let through = if !interval.is_day() && to + 1 == current && to - from + 1 < max { current } else { to };
+        let room = by_rows || to - from + 1 < max;
+        let through = if !interval.is_day() && to + 1 == current && room { current } else { to };
         let req = self.build(&self.candles, exchange, symbol, interval, spelled, from, through)?;
         let reply = self.get(&req, symbol)?;
         let shown = req.shown();

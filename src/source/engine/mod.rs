@@ -117,7 +117,18 @@ impl DeclaredSource {
         first: i64,
         last: i64,
     ) -> Result<Request, FetchError> {
-        let v = Values { server: &self.base, symbol, exchange, interval, spelled, first, last, secrets: &self.secrets };
+        let rows = self.decl.pages_by_rows(interval).then(|| i64::from(self.decl.max_rows(interval)));
+        let v = Values {
+            server: &self.base,
+            symbol,
+            exchange,
+            interval,
+            spelled,
+            first,
+            last,
+            rows,
+            secrets: &self.secrets,
+        };
         let bad = |e: String| FetchError::Permanent(format!("{}: cannot write the request: {e}", self.name));
         let url = url.render(&v, Into::Url).map_err(bad)?;
         let headers = self
@@ -228,6 +239,10 @@ impl PriceSource for DeclaredSource {
 
     fn max_rows(&self, interval: Interval) -> u32 {
         self.decl.max_rows(interval)
+    }
+
+    fn caps_rows(&self, interval: Interval) -> bool {
+        self.decl.pages_by_rows(interval)
     }
 
     fn history_start(&self, today: NaiveDate) -> Option<NaiveDate> {

@@ -22,6 +22,7 @@ fn render_at(t: &str, secrets: &Secrets, interval: Interval, spelled: &str, firs
         spelled,
         first,
         last: first + count - 1,
+        rows: None,
         secrets,
     };
     Template::parse(t).unwrap().render(&v, Into::Url).unwrap()

@@ -80,6 +80,25 @@ fn a_declaration_without_intervals_serves_days_as_before() {
 }
 
 #[test]
+fn a_source_capping_rows_is_asked_for_the_whole_range_and_its_page_cut_after_its_last_row() {
+    let decls = parse(&HOURLY.replace("max_rows = 50", "max_rows = 3\ncap = \"rows\"")).unwrap();
+    let first = Interval::H1.slot_of_ms(ms("2020-01-01"));
+    // Ten hours asked: the request names all ten, the answer holds three rows.
+    assert_eq!(
+        open_bars(&decls, "http://h").request_slots("bars", "X", Interval::H1, first, first + 9),
+        "GET http://h/bars/X?step=3600&from=1577836800&to=1577869200&n=3"
+    );
+    // At 1d `{count}` is the days named, as before (the engine names at most max_days).
+    let day = Interval::D1.first_slot(chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap());
+    assert!(open_bars(&decls, "http://h").request_slots("bars", "X", Interval::D1, day, day + 19).ends_with("n=20"));
+    // Hours 0, 4 and 5 (three rows, a quiet run between): proved, the rest cut.
+    let row = |h: i64| format!("[{},1,3,0.5,2]", (ms("2020-01-01") + h * 3_600_000) / 1000);
+    let (url, _) = serve(vec![ok(&format!("[{},{},{}]", row(0), row(4), row(5)))]);
+    let got = open_bars(&decls, &url).fetch_slots_at("bars", "X", Interval::H1, first, first + 9, later()).unwrap();
+    assert_eq!(short_slots(&got), ["2", "none", "none", "none", "2", "2", "?", "?", "?", "?"]);
+}
+
+#[test]
 fn interval_mistakes_are_refused_when_the_declaration_is_read() {
     for (text, says) in [
         (
@@ -106,6 +125,10 @@ fn interval_mistakes_are_refused_when_the_declaration_is_read() {
         (HOURLY.replace("max_rows = 50", "max_rows = 0"), vec!["key `max_rows`", "at least 1"]),
         (HOURLY.replace("max_rows = 50", "history_rows = 0"), vec!["key `history_rows`", "at least 1"]),
         (HOURLY.replace("{count}", "{count:ms}"), vec!["key `candles`", "takes no format"]),
+        (
+            HOURLY.replace("paging = \"forward\"", "cap = \"rows\"\npaging = \"backward\""),
+            vec!["key `cap`", "\"rows\" is for a source paging forward"],
+        ),
     ] {
         let err = parse(&text).expect_err(&text);
         for s in says {
