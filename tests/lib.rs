@@ -48,6 +48,7 @@ mod sqlite {
     mod files;
     mod first_hour;
     mod hosts;
+    mod intervals;
     mod leases;
     mod limits;
     mod many_sources;
@@ -62,6 +63,7 @@ mod sqlite {
     mod source_faults;
     mod sources;
     mod sql;
+    mod upgrade;
 }
 
 /// On a PostgreSQL database of each test's own (skipped without a server:
@@ -83,6 +85,7 @@ mod postgres {
     mod first_hour;
     mod hosts;
     mod hosts_sources;
+    mod intervals;
     mod leases;
     mod limits;
     mod many_sources;
@@ -96,4 +99,5 @@ mod postgres {
     mod secrets;
     mod shutdown;
     mod sql;
+    mod upgrade;
 }

@@ -26,7 +26,7 @@ impl Db {
                           (SELECT source FROM tasks WHERE exchange = e AND symbol = s AND "interval" = $1
                            ORDER BY day DESC LIMIT 1)
                    FROM (SELECT exchange AS e, symbol AS s FROM series WHERE "interval" = $1
-                         UNION SELECT exchange, symbol FROM task_count_shards WHERE "interval" = $1 AND n <> 0) p
+                         UNION SELECT exchange, symbol FROM task_counts WHERE "interval" = $1 AND n <> 0) p
                    ORDER BY e, s"#,
                 &[&interval.name()],
             )?;
@@ -125,15 +125,22 @@ impl Db {
                     None => None,
                 };
                 let mut next_minute: Option<i64> = None;
+                // A stream read to its end is not asked again: the server
+                // has closed its portal.
+                let mut ended = stored.is_none();
                 for day in sel.from.iter_days().take_while(|d| *d <= sel.to) {
                     minutes.clear();
                     if let Some(rows) = stored.as_mut() {
                         loop {
                             let minute = match next_minute.take() {
                                 Some(m) => m,
+                                None if ended => break,
                                 None => match rows.next().map_err(|e| describe(e, ""))? {
                                     Some(r) => i64::from(r.get::<_, i32>(0)),
-                                    None => break,
+                                    None => {
+                                        ended = true;
+                                        break;
+                                    }
                                 },
                             };
                             if day_of_minute(minute) > day {
