@@ -183,10 +183,8 @@ fn pricequeue_stores_the_5m_and_1h_candles_ccxt_reads_from_each_stand_in() {
     let weeks_ago = (Utc::now().date_naive() - Duration::days(20)).to_string();
     // (source, its symbol, ccxt's, interval, first day, last day): Binance and
     // Coinbase over the maintenance window, Kraken inside its latest 720,
-    // each more than one request but for Binance at 5m (864 candles) and
-    // Kraken (all it serves in one). (A listing inside the days asked is
-    // read by ccxt above; fetched from OKX, whose pages are not narrowed to
-    // the slots before the first row, it is retried for now.)
+    // OKX's young pair over its listing, each more than one request but
+    // for Binance at 5m (864 candles) and Kraken (all it serves in one).
     let cases = [
         ("binance", "BTCUSDT", "BTC/USDT", m5, "2024-03-11", "2024-03-13"),
         ("binance", "ETHUSDT", "ETH/USDT", h1, "2024-01-01", "2024-03-31"),
@@ -198,8 +196,8 @@ fn pricequeue_stores_the_5m_and_1h_candles_ccxt_reads_from_each_stand_in() {
         ("bitstamp", "ethusd", "ETH/USD", h1, "2023-01-01", "2023-02-28"),
         ("bitfinex", "tBTCUSD", "BTC/USD", m5, "2023-05-01", "2023-05-02"),
         ("bitfinex", "tETHUSD", "ETH/USD", h1, "2023-01-01", "2023-01-31"),
-        ("okx", "DOT-USDT", "DOT/USDT", m5, "2020-08-19", "2020-08-20"),
-        ("okx", "BTC-USDT", "BTC/USDT", h1, "2023-01-01", "2023-01-10"),
+        ("okx", "DOT-USDT", "DOT/USDT", m5, "2020-08-18", "2020-08-19"),
+        ("okx", "DOT-USDT", "DOT/USDT", h1, "2020-08-17", "2020-08-27"),
     ];
     for (source, symbol, unified, iv, from, to) in cases {
         let args =

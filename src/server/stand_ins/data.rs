@@ -181,6 +181,46 @@ pub fn units(v: i64) -> String {
     format!("{}.{:04}", v / 10_000, v % 10_000)
 }
 
+/// Appends `v` hundredths (`places` 2) or ten-thousandths (4) as
+/// [`cents`] and [`units`] write them, without their allocations: a page
+/// of a thousand rows writes eight thousand of these.
+pub(super) fn push_decimal(out: &mut String, v: i64, places: u32) {
+    if v < 0 {
+        out.push_str(&if places == 2 { cents(v) } else { units(v) });
+        return;
+    }
+    let scale = 10i64.pow(places);
+    push_int(out, v / scale);
+    out.push('.');
+    let frac = v % scale;
+    let mut digits = [b'0'; 4];
+    let mut f = frac;
+    for d in digits[..places as usize].iter_mut().rev() {
+        *d = b'0' + (f % 10) as u8;
+        f /= 10;
+    }
+    out.push_str(std::str::from_utf8(&digits[..places as usize]).unwrap_or("0"));
+}
+
+/// Appends a whole number.
+pub(super) fn push_int(out: &mut String, v: i64) {
+    if v < 0 {
+        out.push('-');
+    }
+    let mut n = v.unsigned_abs();
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or("0"));
+}
+
 /// Now, in Unix milliseconds: the queue's clock ([`crate::clock::now_ms`]),
 /// so that a `serve` run with the test clock ahead serves what a client
 /// run with the same clock expects.
@@ -299,6 +339,13 @@ mod tests {
         assert!(rows > 50_000, "{rows}");
         assert_eq!(cents(123_405), "1234.05");
         assert_eq!(units(123_400), "12.3400");
+        for v in [0, 5, 99, 100, 123_405, 123_400, 10_000, 987_654_321, -5, -123_405] {
+            let (mut c, mut u, mut i) = (String::new(), String::new(), String::new());
+            push_decimal(&mut c, v, 2);
+            push_decimal(&mut u, v, 4);
+            push_int(&mut i, v);
+            assert_eq!((c, u, i), (cents(v), units(v), v.to_string()));
+        }
     }
 
     #[test]
