@@ -102,3 +102,30 @@ fn copy_refuses_a_destination_of_a_newer_schema_and_the_same_database_twice() {
     let said = copy(&file, &file.db(), &file.db(), pricequeue::error::USAGE);
     assert!(said.contains("both name"), "{said}");
 }
+
+#[test]
+fn copy_carries_candles_below_a_day_and_a_done_day_arrives_with_them() {
+    let file = SqliteSandbox::sqlite();
+    let Some(pg) = PgSandbox::new() else { return };
+    // 2024-03-12 holds the stand-in's maintenance window: a done day with proven gaps.
+    let range = ["--from", "2024-03-11", "--to", "2024-03-12"];
+    file.run(&[&["fetch", "--source", "binance", "--symbol", "BTCUSDT", "--interval", "5m"][..], &range].concat())
+        .expect_code(OK);
+    let candles = file.count("SELECT count(*) FROM series_candles");
+    assert!(candles > 500, "{candles} candles");
+
+    let said = copy(&file, &file.db(), &pg.db(), OK);
+    assert!(said.contains(&format!("candles below a day {candles} new")), "{said}");
+    assert_eq!(pg.count("SELECT count(*) FROM series_candles"), candles);
+    let query =
+        [&["query", "-e", "binance", "-s", "BTCUSDT", "--interval", "5m", "--format", "csv"][..], &range].concat();
+    assert_eq!(pg.run(&query).stdout, file.run(&query).stdout, "the same candles");
+    let missing = [&query[..], &["--missing"]].concat();
+    assert_eq!(pg.run(&missing).stdout, file.run(&missing).stdout, "the same gaps, proven the same");
+
+    let said = copy(&file, &file.db(), &pg.db(), OK);
+    assert!(said.contains("candles below a day 0 new"), "{said}");
+    let back = SqliteSandbox::sqlite();
+    copy(&file, &pg.db(), &back.db(), OK);
+    assert_eq!(back.run(&query).stdout, file.run(&query).stdout);
+}

@@ -1,4 +1,4 @@
-//! `pricequeue copy`: tasks and prices from one database to another, a
+//! `pricequeue copy`: tasks, prices and candles from one database to another, a
 //! chunk per transaction, so a copy stopped halfway keeps what it did and
 //! the next one carries on.
 
@@ -10,7 +10,7 @@ use anyhow::{bail, Result};
 use super::{handle_signals, Env, Execute, STOP};
 use crate::cli::CopyArgs;
 use crate::error::{Exit, Usage};
-use crate::store::copy::{Imported, Key};
+use crate::store::copy::Imported;
 use crate::store::{Create, Location, Options, Store};
 
 /// Rows per transaction: big enough that a million rows cost a few
@@ -44,23 +44,32 @@ impl Execute for CopyArgs {
             |rows| dest.import_prices(rows),
             crate::store::copy::price_key,
         )?;
-        let tasks = match prices {
+        // Then the candles below a day, for the same reason.
+        let candles = match prices {
+            Some(_) => {
+                chunks(|after| source.candles_after(after, CHUNK), |rows| dest.import_candles(rows), |c| c.key())?
+            }
+            None => None,
+        };
+        let tasks = match candles {
             Some(_) => chunks(|after| source.tasks_after(after, CHUNK), |rows| dest.import_tasks(rows), |t| t.key())?,
             None => None,
         };
-        let (Some(prices), Some(tasks)) = (prices, tasks) else {
+        let (Some(prices), Some(candles), Some(tasks)) = (prices, candles, tasks) else {
             super::log(&format!(
                 "stopped: what was copied so far is in {to}; run the same command again to copy the rest"
             ));
             return Ok(Exit::Interrupted);
         };
         env.say(&format!(
-            "copied {from} to {to} in {:.2} s: prices {} new, {} updated; tasks {} new, {} updated",
+            "copied {from} to {to} in {:.2} s: prices {} new, {} updated; tasks {} new, {} updated; candles below a \
+             day {} new",
             started.elapsed().as_secs_f64(),
             prices.added,
             prices.updated,
             tasks.added,
-            tasks.updated
+            tasks.updated,
+            candles.added
         ));
         Ok(Exit::Ok)
     }
@@ -69,13 +78,13 @@ impl Execute for CopyArgs {
 /// Reads chunks with `read` (after the last key of the one before) and
 /// writes each with `write`, until a chunk comes back empty; `None` if
 /// Ctrl-C stopped it between chunks.
-fn chunks<T>(
-    read: impl Fn(Option<&Key>) -> Result<Vec<T>>,
+fn chunks<T, K>(
+    read: impl Fn(Option<&K>) -> Result<Vec<T>>,
     write: impl Fn(&[T]) -> Result<Imported>,
-    key: impl Fn(&T) -> Key,
+    key: impl Fn(&T) -> K,
 ) -> Result<Option<Imported>> {
     let mut total = Imported::default();
-    let mut after: Option<Key> = None;
+    let mut after: Option<K> = None;
     loop {
         if STOP.load(Ordering::Relaxed) {
             return Ok(None);

@@ -69,3 +69,33 @@ impl std::ops::AddAssign for Imported {
         self.updated += o.updated;
     }
 }
+
+/// A candle below a day as `copy` carries it: its series' names with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CandleRecord {
+    pub exchange: String,
+    pub symbol: String,
+    pub interval: Interval,
+    pub candle: crate::price::Candle,
+}
+
+/// An (exchange, symbol, interval, minute): where a chunk of candles ends.
+pub type CandleKey = (String, String, Interval, i64);
+
+impl CandleRecord {
+    /// The candle's key.
+    pub fn key(&self) -> CandleKey {
+        (self.exchange.clone(), self.symbol.clone(), self.interval, self.candle.minute)
+    }
+}
+
+/// Where a series' candles start for the chunk after `after`: `None` for a
+/// series wholly before it, else the minute they come after.
+pub(crate) fn series_from(series: (&str, &str, Interval), after: Option<&CandleKey>) -> Option<i64> {
+    let Some((e, s, i, minute)) = after else { return Some(i64::MIN) };
+    match series.cmp(&(e.as_str(), s.as_str(), *i)) {
+        std::cmp::Ordering::Less => None,
+        std::cmp::Ordering::Equal => Some(*minute),
+        std::cmp::Ordering::Greater => Some(i64::MIN),
+    }
+}

@@ -5,7 +5,7 @@
 use anyhow::Result;
 use chrono::NaiveDate;
 
-use super::copy::{Imported, Key, TaskRecord};
+use super::copy::{CandleKey, CandleRecord, Imported, Key, TaskRecord};
 use super::{on_backend, Backend, FailedTask, Missing, Reason, StateCounts, Store};
 use crate::price::PriceRow;
 use crate::selection::{Pair, Selection};
@@ -97,4 +97,11 @@ on_backend! {
     /// Adds the prices the database lacks, and replaces those fetched
     /// earlier than the ones given. One transaction.
     fn import_prices(&self, prices: &[PriceRow]) -> Result<Imported>;
+
+    /// Up to `limit` candles below a day after the key `after`, in key order.
+    fn candles_after(&self, after: Option<&CandleKey>, limit: usize) -> Result<Vec<CandleRecord>>;
+
+    /// Adds the candles the database lacks (its own series made as
+    /// needed); a candle it has stays. One transaction.
+    fn import_candles(&self, candles: &[CandleRecord]) -> Result<Imported>;
 }

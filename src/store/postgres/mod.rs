@@ -19,6 +19,7 @@ mod claims;
 mod complete;
 mod conn;
 mod copy;
+mod copy_candles;
 mod counts;
 mod enqueue;
 mod pairs;

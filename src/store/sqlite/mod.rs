@@ -7,6 +7,7 @@ mod candles;
 mod claims;
 mod complete;
 mod copy;
+mod copy_candles;
 mod counts;
 mod enqueue;
 mod pairs;
