@@ -355,6 +355,10 @@ fn what(outcome: &Outcome) -> String {
         ),
         Outcome::NoData => "no data".into(),
         Outcome::OutsideHistory => "outside the source's history".into(),
+        Outcome::PartlyOutside(c) => format!(
+            "outside the source's history but for {}",
+            crate::words::plural(c.len() as u64, "candle", "candles")
+        ),
         Outcome::Failed { error } => format!("failed: {error}"),
         Outcome::Cooling { error, at } => {
             format!("failed for now: {error}; asked again from {}", crate::clock::show(*at))

@@ -120,6 +120,8 @@ impl<'a> Transition<'a> {
             // A price fetched before the source's history moved past the
             // day stays: it is still the day's price.
             Outcome::OutsideHistory => t(true, None, Due::Keep, PriceChange::Keep),
+            // The candles it still has, stored beside any it had.
+            Outcome::PartlyOutside(c) => t(true, None, Due::Keep, PriceChange::Candles(c)),
             Outcome::Failed { error } => t(true, Some(error), Due::Keep, PriceChange::Keep),
             // Until `at`: then a run's promotion queues it again.
             Outcome::Cooling { error, at } => {

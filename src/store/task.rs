@@ -44,6 +44,10 @@ pub enum Outcome {
     NoData,
     /// The source cannot serve the day: it is older than its history.
     OutsideHistory,
+    /// A day below `1d` that reaches back past the source's history (Kraken
+    /// keeps its latest 720 candles): the candles it still has of the day
+    /// are stored, and the day is outside its history.
+    PartlyOutside(Vec<Candle>),
     /// Not fetchable yet: the day has not come due, or it ended so recently
     /// that a `null` may only mean the price is not published yet. Waits as
     /// `not_yet_due` until `at`; `asked` says whether a request was made.
@@ -72,7 +76,7 @@ impl Outcome {
         match self {
             Outcome::Price(_) | Outcome::Candles(_) => TaskState::Done,
             Outcome::NoData => TaskState::NoData,
-            Outcome::OutsideHistory => TaskState::OutsideHistory,
+            Outcome::OutsideHistory | Outcome::PartlyOutside(_) => TaskState::OutsideHistory,
             Outcome::NotYet { .. } | Outcome::CandlesSoFar { .. } => TaskState::NotYetDue,
             Outcome::Retry { .. } | Outcome::Defer { .. } | Outcome::Released => TaskState::Queued,
             Outcome::Failed { .. } => TaskState::Failed,
@@ -117,6 +121,7 @@ mod tests {
             Outcome::CandlesSoFar { candles: Vec::new(), at: 0 },
             Outcome::NoData,
             Outcome::OutsideHistory,
+            Outcome::PartlyOutside(Vec::new()),
             Outcome::NotYet { note: None, at: 0, asked: true },
             Outcome::Retry { error: error(), at: 0 },
             Outcome::Defer { error: error(), at: 0 },

@@ -193,8 +193,14 @@ impl Fetcher {
         }
         if day.slots.contains(&Slot::Outside) {
             // A day the source cannot serve whole is outside its history,
-            // even where its window starts inside the day.
-            return Outcome::OutsideHistory;
+            // even where its window starts inside the day; the candles it
+            // still has of it are kept.
+            let mut candles = std::mem::take(&mut day.candles);
+            candles.sort_by_key(|c| c.minute);
+            return match candles.is_empty() {
+                true => Outcome::OutsideHistory,
+                false => Outcome::PartlyOutside(candles),
+            };
         }
         let mut candles = std::mem::take(&mut day.candles);
         candles.sort_by_key(|c| c.minute);

@@ -112,6 +112,7 @@ impl Summary {
             | Outcome::Candles(_)
             | Outcome::NoData
             | Outcome::OutsideHistory
+            | Outcome::PartlyOutside(_)
             | Outcome::CandlesSoFar { .. }
             | Outcome::NotYet { asked: true, .. } => run.answered += 1,
             Outcome::Cooling { error, .. } | Outcome::Failed { error } if task.rounds > 0 => {
@@ -137,6 +138,10 @@ impl Summary {
             }
             Outcome::NoData => self.no_data += 1,
             Outcome::OutsideHistory => self.outside_history += 1,
+            Outcome::PartlyOutside(c) => {
+                self.outside_history += 1;
+                self.candles += c.len() as u64;
+            }
             Outcome::Failed { error } => {
                 self.failed += 1;
                 return Some(error);

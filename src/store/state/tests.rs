@@ -59,7 +59,7 @@ fn edge_label(outcome: &Outcome) -> &'static str {
     match outcome {
         Outcome::Price(_) | Outcome::Candles(_) => "a price",
         Outcome::NoData => "no price for the day",
-        Outcome::OutsideHistory => "older than the source serves",
+        Outcome::OutsideHistory | Outcome::PartlyOutside(_) => "older than the source serves",
         Outcome::Failed { .. } => "a permanent error, or the last round's last attempt",
         Outcome::Cooling { .. } => "a transient error's last attempt, rounds left",
         Outcome::NotYet { .. } => "not published yet",
