@@ -2,7 +2,7 @@
 //! by side in one run, since these machines are noisy. Not a test: nothing
 //! here passes or fails.
 //!
-//! cargo bench --bench queue                       # all nine
+//! cargo bench --bench queue                       # all eleven
 //! cargo bench --bench queue -- overhead storage   # some of them
 //!
 //! PostgreSQL databases are made (and dropped) on the server PQ_BENCH_PG
@@ -29,20 +29,29 @@
 //! 8. status: `status` on a million queued tasks, enqueue of the million
 //!    and `work` over 50,000 tasks; with PQ_BENCH_BASELINE=<another
 //!    pricequeue binary>, that build beside this one.
-//! 9. candles: 1m candles claimed and completed as the workers write them
-//!    (1,440 a day, 1, 4 and 16 days a commit), no HTTP, in candles/s; and
-//!    bytes per candle on disk.
+//! 9. intervals: 1m candles from the Binance stand-in: 2 pairs x 2024
+//!    unpaced and at Binance's pace beside ccxt, killed and resumed, and 10
+//!    pairs x 3 years on both backends with the reports over them.
+//! 10. chart: a year of 1m candles drawn as SVG and PNG, reduced to the
+//!     chart's pixel columns.
+//! 11. candles: 1m candles claimed and completed as the workers write them
+//!     (1,440 a day, 1, 4 and 16 days a commit), no HTTP, in candles/s; and
+//!     bytes per candle on disk.
 
 // A bench target is a crate root, whose modules sit beside it, not under
 // benches/queue/: each is named by path.
 #[path = "queue/candles.rs"]
 mod candles;
+#[path = "queue/chart.rs"]
+mod chart;
 #[path = "queue/command.rs"]
 mod command;
 #[path = "queue/db.rs"]
 mod db;
 #[path = "queue/enqueue.rs"]
 mod enqueue;
+#[path = "queue/intervals.rs"]
+mod intervals;
 #[path = "queue/latency.rs"]
 mod latency;
 #[path = "queue/overhead.rs"]
@@ -108,6 +117,14 @@ fn main() {
     }
     if want("status") {
         status::run(dir.path());
+        print_load();
+    }
+    if want("intervals") {
+        intervals::run(dir.path());
+        print_load();
+    }
+    if want("chart") {
+        chart::run();
         print_load();
     }
     if want("candles") {

@@ -131,14 +131,23 @@ pub struct ReportAsk {
     pub sources: Vec<String>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    /// The candles' interval; `None` (not given) reports on `1d`.
+    pub interval: Option<Interval>,
 }
 
 impl ReportAsk {
-    /// Whether it names nothing at all: every pair, every day.
+    /// Whether it names nothing at all: every pair, every day, every
+    /// interval (`retry` alone retries every failed task).
     pub fn is_open(&self) -> bool {
         [&self.exchanges, &self.symbols, &self.sources].iter().all(|names| given(names).is_none())
             && self.from.is_none()
             && self.to.is_none()
+            && self.interval.is_none()
+    }
+
+    /// The interval reported on: the one given, or `1d`.
+    pub fn interval(&self) -> Interval {
+        self.interval.unwrap_or_default()
     }
 }
 
@@ -167,6 +176,13 @@ fn given(names: &[String]) -> Option<Vec<String>> {
 /// the first and last of the pairs'.
 pub fn report_selection(store: &Store, ask: &ReportAsk) -> Result<Option<Selection>> {
     let (exchanges, symbols, sources) = (given(&ask.exchanges), given(&ask.symbols), given(&ask.sources));
+    let interval = ask.interval();
+    // `1d` is `prices` and every task of old; below a day, the pairs are
+    // those with tasks or candles at that interval.
+    let stored_pairs = || match interval {
+        Interval::D1 => store.pairs(),
+        _ => store.interval_pairs(interval),
+    };
     let of_sources = |theirs: &[String]| sources.as_ref().is_none_or(|want| theirs.iter().any(|s| want.contains(s)));
     let pairs: Vec<Pair> = match (exchanges, symbols) {
         (Some(exchanges), Some(symbols)) => {
@@ -174,7 +190,7 @@ pub fn report_selection(store: &Store, ask: &ReportAsk) -> Result<Option<Selecti
             match &sources {
                 None => named,
                 Some(_) => {
-                    let stored: HashMap<Pair, Vec<String>> = store.pairs()?.into_iter().collect();
+                    let stored: HashMap<Pair, Vec<String>> = stored_pairs()?.into_iter().collect();
                     let queued = |p: &Pair| stored.get(p).filter(|theirs| !theirs.is_empty());
                     named.into_iter().filter(|p| queued(p).is_none_or(|theirs| of_sources(theirs))).collect()
                 }
@@ -182,8 +198,7 @@ pub fn report_selection(store: &Store, ask: &ReportAsk) -> Result<Option<Selecti
         }
         (exchanges, symbols) => {
             let matches = |names: &Option<Vec<String>>, name: &String| names.as_ref().is_none_or(|n| n.contains(name));
-            store
-                .pairs()?
+            stored_pairs()?
                 .into_iter()
                 .filter(|(p, theirs)| {
                     matches(&exchanges, &p.exchange) && matches(&symbols, &p.symbol) && of_sources(theirs)
@@ -198,7 +213,11 @@ pub fn report_selection(store: &Store, ask: &ReportAsk) -> Result<Option<Selecti
     let (from, to) = match (ask.from, ask.to) {
         (Some(from), Some(to)) => (from, to),
         (from, to) => {
-            match (store.day_bounds(&pairs)?, from, to) {
+            let bounds = match interval {
+                Interval::D1 => store.day_bounds(&pairs)?,
+                _ => store.interval_day_bounds(&pairs, interval)?,
+            };
+            match (bounds, from, to) {
                 (None, Some(d), None) | (None, None, Some(d)) => (d, d),
                 (None, _, _) => return Ok(None),
                 // The open end comes from the database; a given end past it
@@ -210,7 +229,7 @@ pub fn report_selection(store: &Store, ask: &ReportAsk) -> Result<Option<Selecti
         }
     };
     dates::check_range(from, to)?;
-    Ok(Some(Selection::new(pairs, from, to)))
+    Ok(Some(Selection::new(pairs, from, to).at(interval)))
 }
 
 /// Expands `all` through the price server's list, and checks the names

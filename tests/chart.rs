@@ -101,3 +101,21 @@ fn a_chart_is_of_one_exchange_and_symbol_into_an_svg_or_a_png() {
     assert!(out.stderr.contains("(bitstamp btc, kraken btc)") && out.stderr.contains("--exchange"), "{}", out.stderr);
     assert!(!sb.dir.path().join("two.svg").exists());
 }
+
+#[test]
+fn a_chart_below_a_day_draws_its_candles_and_bands_the_day_without() {
+    let Some(sb) = Sandbox::new() else { return };
+    super::coverage::hours_with_gaps(&sb);
+    let args = ["chart", "--interval", "1h", "-s", "BTCUSDT", "--from", "2024-01-01", "--to", "2024-01-03"];
+    let out = sb.run(&[&args[..], &["-o", "hours.svg"]].concat()).expect_code(OK);
+    assert!(
+        out.stderr
+            .contains("binance BTCUSDT, 2024-01-01 to 2024-01-03: 45 1h candles, 2 missing (1 failed, 1 no data)"),
+        "{}",
+        out.stderr
+    );
+    let svg = std::fs::read_to_string(sb.dir.path().join("hours.svg")).unwrap();
+    assert_eq!(gaps(&svg), [("2024-01-02".into(), "no data".into()), ("2024-01-03".into(), "failed".into())]);
+    assert!(svg.contains("close of 1h candles"), "the caption names the interval");
+    sb.run(&[&args[..], &["--strict", "-o", "hours.png"]].concat()).expect_code(MISSING);
+}

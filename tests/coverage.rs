@@ -187,3 +187,58 @@ fn nothing_missing_exits_zero_and_nothing_stored_is_missing() {
     let out = sb.run(&["coverage", "--from", "2020-03-02", "--to", "2020-03-01"]).expect_code(2);
     assert!(out.stderr.contains("before --from"), "{}", out.stderr);
 }
+
+/// binance BTCUSDT at 1h, written as the store writes candles: 2024-01-01
+/// done with every hour, 2024-01-02 done without 02:00 to 04:00 (proven
+/// empty), 2024-01-03 failed without a candle; and one 1d task of the same
+/// pair, 2024-01-01 queued, which no report at 1h counts.
+pub(super) fn hours_with_gaps(sb: &Sandbox) {
+    // The 1d task, which makes the database.
+    sb.run(&["enqueue", "-e", "binance", "-s", "BTCUSDT", "--from", "2024-01-01", "--allow-unknown"]).expect_code(OK);
+    let minute = |d: &str, hour: i64| day(d).and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp() / 60 + hour * 60;
+    let mut candles = Vec::new();
+    for (d, hours) in [("2024-01-01", 0..24), ("2024-01-02", 0..24)] {
+        for h in hours.filter(|h| d != "2024-01-02" || !(2..=4).contains(h)) {
+            let x = 40_000 + h * 10;
+            candles.push(format!("(1, {}, {x}, {}, {}, {}, 1.5)", minute(d, h), x + 7, x - 3, x + 2));
+        }
+    }
+    let task = |interval: &str, d: &str, state: &str, error: &str, failure: &str| {
+        format!(
+            "INSERT INTO tasks (exchange, symbol, \"interval\", day, state, attempts, last_error, enqueued_at, \
+             finished_at, source, failure) VALUES ('binance', 'BTCUSDT', '{interval}', '{d}', '{state}', 1, {error}, \
+             '2024-01-04T00:00:00.000Z', '2024-01-04T00:00:00.000Z', 'binance', {failure});"
+        )
+    };
+    sb.execute_batch(&format!(
+        "INSERT INTO series (exchange, symbol, \"interval\") VALUES ('binance', 'BTCUSDT', '1h');
+         INSERT INTO series_candles (series, minute, open, high, low, close, volume) VALUES {};
+         {} {} {}",
+        candles.join(", "),
+        task("1h", "2024-01-01", "done", "NULL", "NULL"),
+        task("1h", "2024-01-02", "done", "NULL", "NULL"),
+        task("1h", "2024-01-03", "failed", "'HTTP 500'", "'permanent'"),
+    ));
+    sb.run(&["status", "--recount"]).expect_code(OK);
+}
+
+#[test]
+fn below_a_day_a_day_with_proven_gaps_is_partial() {
+    let Some(sb) = Sandbox::new() else { return };
+    hours_with_gaps(&sb);
+    let args = ["coverage", "--interval", "1h", "-s", "BTCUSDT", "--from", "2024-01-01", "--to", "2024-01-03"];
+    let out = sb.run(&[&args[..], &["--width", "100"]].concat()).expect_code(MISSING);
+    assert_eq!(row(&out, "binance", "BTCUSDT"), ['#', '+', 'x'], "{}", out.stdout);
+    assert!(
+        out.stdout.contains("72 candles asked for: 45 stored, 27 missing (24 failed, 3 no data)"),
+        "{}",
+        out.stdout
+    );
+    // Without the failed day, every gap is proven: settled.
+    let settled = ["coverage", "--interval", "1h", "-s", "BTCUSDT", "--from", "2024-01-01", "--to", "2024-01-02"];
+    let out = sb.run(&settled).expect_code(SETTLED);
+    assert_eq!(row(&out, "binance", "BTCUSDT"), ['#', '+'], "{}", out.stdout);
+    // At 1d the pair has one task, queued, and no candle of 1h counts.
+    let out = sb.run(&["coverage", "-s", "BTCUSDT", "--from", "2024-01-01", "--to", "2024-01-01"]).expect_code(MISSING);
+    assert_eq!(row(&out, "binance", "BTCUSDT"), ['?'], "{}", out.stdout);
+}

@@ -48,6 +48,7 @@ mod sqlite {
     mod files;
     mod first_hour;
     mod hosts;
+    mod intervals;
     mod leases;
     mod limits;
     mod many_sources;
@@ -84,6 +85,7 @@ mod postgres {
     mod first_hour;
     mod hosts;
     mod hosts_sources;
+    mod intervals;
     mod leases;
     mod limits;
     mod many_sources;

@@ -305,3 +305,80 @@ fn retry_and_status_keep_to_the_source_named() {
     assert_eq!(sb.count("SELECT count(*) FROM tasks WHERE state = 'failed'"), 0);
     crate::common::counts_agree(&sb);
 }
+
+#[test]
+fn below_a_day_each_candle_is_a_row_and_each_incomplete_day_says_what_it_lacks() {
+    let Some(sb) = Sandbox::new() else { return };
+    super::coverage::hours_with_gaps(&sb);
+    fn at<'a>(more: &[&'a str]) -> Vec<&'a str> {
+        [&["query", "--interval", "1h", "-s", "BTCUSDT", "--from", "2024-01-01"], more].concat()
+    }
+
+    let out = sb.run(&at(&["--to", "2024-01-03", "--format", "csv"])).expect_code(MISSING);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines[0], "exchange,symbol,interval,open_time,open,high,low,close,volume");
+    assert_eq!(lines[1], "binance,BTCUSDT,1h,2024-01-01T00:00:00Z,40000,40007,39997,40002,1.5");
+    assert_eq!(lines.len(), 1 + 45, "every stored candle, once");
+    assert!(!out.stdout.contains("2024-01-02T03:00:00Z"), "no row for an hour without a candle");
+
+    let out = sb.run(&at(&["--to", "2024-01-03", "--missing"])).expect_code(MISSING);
+    let day2 = out.stdout.lines().find(|l| l.contains("2024-01-02")).unwrap_or_else(|| panic!("{}", out.stdout));
+    assert!(
+        day2.contains("21 of 24")
+            && day2.ends_with("no data 02:00-04:00 (no trades between the candles at 01:00 and 05:00)"),
+        "{day2}"
+    );
+    let day3 = out.stdout.lines().find(|l| l.contains("2024-01-03")).unwrap_or_else(|| panic!("{}", out.stdout));
+    assert!(day3.contains("0 of 24") && day3.ends_with("failed: HTTP 500"), "{day3}");
+    assert!(!out.stdout.contains("2024-01-01"), "a complete day has no row:\n{}", out.stdout);
+
+    // JSON: the missing candles as runs, open times of the first and last.
+    let out = sb.run(&at(&["--to", "2024-01-03", "--missing", "--format", "json"])).expect_code(MISSING);
+    let rows: Vec<Value> = serde_json::from_str(&out.stdout).unwrap();
+    let runs: Vec<(&str, &str, i64, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["first"].as_str().unwrap(),
+                r["last"].as_str().unwrap(),
+                r["candles"].as_i64().unwrap(),
+                r["reason"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        runs,
+        [
+            ("2024-01-02T02:00:00Z", "2024-01-02T04:00:00Z", 3, "no data"),
+            ("2024-01-03T00:00:00Z", "2024-01-03T23:00:00Z", 24, "failed"),
+        ]
+    );
+    assert_eq!(rows[1]["error"], "HTTP 500");
+    assert!(
+        out.stderr.contains("72 candles asked for: 45 stored, 27 missing (24 failed, 3 no data)"),
+        "{}",
+        out.stderr
+    );
+
+    // Every gap proven: settled, as days without a price are at 1d.
+    sb.run(&at(&["--to", "2024-01-02", "--missing"])).expect_code(SETTLED);
+    sb.run(&at(&["--to", "2024-01-01"])).expect_code(OK);
+}
+
+#[test]
+fn status_at_an_interval_counts_its_tasks_only() {
+    let Some(sb) = Sandbox::new() else { return };
+    super::coverage::hours_with_gaps(&sb);
+    let total = |args: &[&str]| -> i64 {
+        let out = sb.run(&[&["status", "--format", "json"], args].concat()).expect_code(OK);
+        let v: Value = serde_json::from_str(&out.stdout).unwrap();
+        let states = v["states"].as_array().unwrap();
+        states.iter().find(|s| s["state"] == "total").unwrap()["tasks"].as_i64().unwrap()
+    };
+    assert_eq!(total(&[]), 4, "every interval");
+    assert_eq!(total(&["--interval", "1h"]), 3);
+    assert_eq!(total(&["--interval", "1d"]), 1);
+    assert_eq!(total(&["--interval", "5m"]), 0);
+    let out = sb.run(&["status", "--interval", "1h"]).expect_code(OK);
+    assert!(out.stdout.contains("HTTP 500"), "the failure of 1h: {}", out.stdout);
+}

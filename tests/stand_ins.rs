@@ -8,7 +8,10 @@
 use std::process::Command;
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use pricequeue::interval::Interval;
 use pricequeue::server::{stand_ins, Server, ServerOptions};
+
+use crate::common::SqliteSandbox;
 
 fn ccxt_here() -> bool {
     let ok = Command::new("python3").args(["-c", "import ccxt"]).output().is_ok_and(|o| o.status.success());
@@ -69,6 +72,151 @@ fn ccxt_reads_the_candles_pricequeue_stores_from_every_stand_in() {
         assert!(!want.is_empty(), "{source}");
         assert_eq!(read, want, "{source}: ccxt and the stand-in's own candles differ");
     }
+}
+
+/// The candles ccxt reads from `url` for `symbol` on `source` at `interval`,
+/// opening from slot `first` to slot `last`: (open time in ms, o h l c v).
+fn ccxt_at(url: &str, source: &str, symbol: &str, interval: Interval, first: i64, last: i64) -> Vec<(i64, [f64; 5])> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/ccxt_read.py");
+    let iso = |slot: i64| {
+        let t = Utc.timestamp_millis_opt(interval.slot_start_ms(slot)).single().expect("a time");
+        t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    };
+    let out = Command::new("python3")
+        .args([script, url, source, symbol, &iso(first), &iso(last), interval.name()])
+        .output()
+        .expect("run python3");
+    assert!(out.status.success(), "{source} {interval}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let c: Vec<f64> = serde_json::from_str(l).expect("a candle line");
+            (c[0] as i64, [c[1], c[2], c[3], c[4], c[5]])
+        })
+        .collect()
+}
+
+/// What the stand-in's generator holds for those slots, closed candles only.
+fn served(source: &str, symbol: &str, interval: Interval, first: i64, last: i64) -> Vec<(i64, [f64; 5])> {
+    (first..=last)
+        .filter_map(|slot| {
+            let p = stand_ins::expected_at(source, symbol, interval, slot)?;
+            Some((interval.slot_start_ms(slot), [p.open, p.high, p.low, p.close, p.volume]))
+        })
+        .collect()
+}
+
+#[test]
+fn ccxt_reads_the_5m_and_1h_candles_each_stand_in_serves() {
+    if !ccxt_here() {
+        return;
+    }
+    let server = Server::start("127.0.0.1:0", ServerOptions::default()).unwrap();
+    let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+    let (m5, h1) = (Interval::M5, Interval::H1);
+    // Kraken serves its latest 720 candles only: the 700 closed before now.
+    let recent = |iv: Interval| {
+        let now = iv.slot_of_ms(Utc::now().timestamp_millis());
+        (now - 700, now - 1)
+    };
+    // (source, ccxt's symbol, the stand-in's, interval, first slot, last slot):
+    // several pages each, Binance and Coinbase across the maintenance
+    // window of 2024-03-12, OKX's young pair across its listing.
+    let day = |iv: Interval, from: &str, to: &str| (iv.first_slot(d(from)), iv.first_slot(d(to)) - 1);
+    let cases = [
+        ("binance", "BTC/USDT", "BTCUSDT", m5, day(m5, "2024-03-10", "2024-03-15")),
+        ("binance", "ETH/USDT", "ETHUSDT", h1, day(h1, "2024-01-01", "2024-05-01")),
+        ("coinbase", "BTC/USD", "BTC-USD", m5, day(m5, "2024-03-11", "2024-03-14")),
+        ("coinbase", "BTC/USD", "BTC-USD", h1, day(h1, "2024-02-01", "2024-03-01")),
+        ("kraken", "BTC/USD", "XBTUSD", m5, recent(m5)),
+        ("kraken", "ETH/USD", "ETHUSD", h1, recent(h1)),
+        ("bitstamp", "BTC/USD", "btcusd", m5, day(m5, "2023-05-01", "2023-05-06")),
+        ("bitstamp", "BTC/USD", "btcusd", h1, day(h1, "2023-01-01", "2023-03-01")),
+        ("bitfinex", "BTC/USD", "tBTCUSD", m5, day(m5, "2023-05-01", "2023-05-06")),
+        ("bitfinex", "BTC/USD", "tBTCUSD", h1, day(h1, "2023-01-01", "2023-03-01")),
+        ("okx", "DOT/USDT", "DOT-USDT", m5, day(m5, "2020-08-17", "2020-08-20")),
+        ("okx", "BTC/USDT", "BTC-USDT", h1, day(h1, "2023-01-01", "2023-01-15")),
+    ];
+    for (source, unified, symbol, iv, (first, last)) in cases {
+        let read = ccxt_at(&server.url(), source, unified, iv, first, last);
+        let want = served(source, symbol, iv, first, last);
+        assert!(want.len() > 200, "{source} {iv}: {} candles", want.len());
+        if read != want {
+            let missing: Vec<_> = want.iter().filter(|c| !read.contains(c)).take(3).collect();
+            let extra: Vec<_> = read.iter().filter(|c| !want.contains(c)).take(3).collect();
+            panic!(
+                "{source} {iv}: ccxt read {} candles, the stand-in holds {}; missing {missing:?}, extra {extra:?}",
+                read.len(),
+                want.len()
+            );
+        }
+    }
+}
+
+/// The candles `query --interval --format csv` prints for `symbol`: (open
+/// time in ms, o h l c v).
+fn queried(sb: &SqliteSandbox, source: &str, symbol: &str, iv: Interval, from: &str, to: &str) -> Vec<(i64, [f64; 5])> {
+    let args = ["query", "--exchange", source, "--symbol", symbol, "--interval", iv.name(), "--from", from, "--to", to];
+    let out = sb.run(&[&args[..], &["--format", "csv"]].concat());
+    out.stdout
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            assert_eq!((f[0], f[1], f[2]), (source, symbol, iv.name()), "{l}");
+            let at = chrono::DateTime::parse_from_rfc3339(f[3]).expect("an open time").timestamp_millis();
+            let n = |i: usize| f[i].parse::<f64>().expect("a number");
+            (at, [n(4), n(5), n(6), n(7), n(8)])
+        })
+        .collect()
+}
+
+#[test]
+fn pricequeue_stores_the_5m_and_1h_candles_ccxt_reads_from_each_stand_in() {
+    if !ccxt_here() {
+        return;
+    }
+    let sb = SqliteSandbox::sqlite();
+    let (m5, h1) = (Interval::M5, Interval::H1);
+    let yesterday = (Utc::now().date_naive() - Duration::days(1)).to_string();
+    let weeks_ago = (Utc::now().date_naive() - Duration::days(20)).to_string();
+    // (source, its symbol, ccxt's, interval, first day, last day): Binance and
+    // Coinbase over the maintenance window, Kraken inside its latest 720,
+    // OKX's young pair over its listing, each more than one request but
+    // for Binance at 5m (864 candles) and Kraken (all it serves in one).
+    let cases = [
+        ("binance", "BTCUSDT", "BTC/USDT", m5, "2024-03-11", "2024-03-13"),
+        ("binance", "ETHUSDT", "ETH/USDT", h1, "2024-01-01", "2024-03-31"),
+        ("coinbase", "BTC-USD", "BTC/USD", m5, "2024-03-12", "2024-03-13"),
+        ("coinbase", "ETH-USD", "ETH/USD", h1, "2024-02-01", "2024-02-20"),
+        ("kraken", "XBTUSD", "BTC/USD", m5, &yesterday, &yesterday),
+        ("kraken", "ETHUSD", "ETH/USD", h1, &weeks_ago, &yesterday),
+        ("bitstamp", "btcusd", "BTC/USD", m5, "2023-05-01", "2023-05-04"),
+        ("bitstamp", "ethusd", "ETH/USD", h1, "2023-01-01", "2023-02-28"),
+        ("bitfinex", "tBTCUSD", "BTC/USD", m5, "2023-05-01", "2023-05-02"),
+        ("bitfinex", "tETHUSD", "ETH/USD", h1, "2023-01-01", "2023-01-31"),
+        ("okx", "DOT-USDT", "DOT/USDT", m5, "2020-08-18", "2020-08-19"),
+        ("okx", "DOT-USDT", "DOT/USDT", h1, "2020-08-17", "2020-08-27"),
+    ];
+    for (source, symbol, unified, iv, from, to) in cases {
+        let args =
+            ["fetch", "--source", source, "--symbol", symbol, "--interval", iv.name(), "--from", from, "--to", to];
+        let out = sb.run(&[&args[..], &["-f", "json"]].concat());
+        let summary = out.summary();
+        assert_eq!(summary["failed"], 0, "{source} {iv}: {summary}");
+        let stored = queried(&sb, source, symbol, iv, from, to);
+        let (first, last) = (iv.first_slot(day(from)), iv.day_slots(day(to)).end - 1);
+        let read = ccxt_at(&sb.server.url(), source, unified, iv, first, last);
+        assert!(read.len() > 200, "{source} {iv}: ccxt read {} candles", read.len());
+        assert_eq!(stored.len(), read.len(), "{source} {iv}: stored and read");
+        assert_eq!(stored, read, "{source} {iv}: pricequeue stored what ccxt read");
+        assert_eq!(stored, served(source, symbol, iv, first, last), "{source} {iv}: and what the stand-in holds");
+    }
+}
+
+fn day(s: &str) -> NaiveDate {
+    s.parse().expect("a day")
 }
 
 /// Bitstamp's OHLC reference: when both `start` and `end` are sent, `end`

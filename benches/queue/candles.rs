@@ -1,4 +1,4 @@
-//! Section 9, candles below a day, storage alone: tasks at `1m` claimed
+//! Section 11, candles below a day, storage alone: tasks at `1m` claimed
 //! and completed through the store's own functions as the workers do
 //! (each claim's days completed in one transaction, each day an
 //! `Outcome::Candles` of its 1,440 candles), no HTTP, in candles/s; then
@@ -24,7 +24,7 @@ const DAYS: usize = 200;
 pub fn run(dir: &Path) {
     let total = PAIRS * DAYS * 1440;
     println!(
-        "\n## 9. Candles below a day, storage alone: {PAIRS} pairs x {DAYS} days at 1m ({total} candles), claimed \
+        "\n## 11. Candles below a day, storage alone: {PAIRS} pairs x {DAYS} days at 1m ({total} candles), claimed \
          and completed as the workers do, one process, no HTTP"
     );
     println!(

@@ -131,6 +131,10 @@ pub struct StatusArgs {
     /// binance, ..., repeat or separate with commas) [default: every pair].
     #[arg(id = "source", long = "source", value_name = "NAME", value_delimiter = ',')]
     pub sources: Vec<String>,
+
+    /// Only the tasks of this interval (1m ... 1d) [default: every interval].
+    #[arg(long, env = "PRICEQUEUE_INTERVAL", value_name = "INTERVAL")]
+    pub interval: Option<crate::interval::Interval>,
 }
 
 #[derive(Debug, Args)]

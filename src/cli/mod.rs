@@ -294,10 +294,16 @@ pub enum Command {
     /// (exchange, symbol) with its own first and last day and some days
     /// absent; the same prices on every machine and every run.
     ///
+    /// It also stands in for the built-in sources (binance, coinbase, kraken,
+    /// bitstamp, bitfinex, okx) under their own paths, with candles at every
+    /// interval each one's API serves (1m to 1d), its row caps and paging:
+    /// minutes without trades, a maintenance window (2024-03-12 03:00-06:30
+    /// UTC), pairs listed mid-range, up to the current, unclosed candle.
+    ///
     /// Faults can be injected on demand (see --fault), and the request
     /// counts per path are served as JSON at /__pricequeue/requests.
     #[command(
-        after_help = "Examples:\n  pricequeue serve --addr 127.0.0.1:8080 --latency 50ms\n  pricequeue serve --fault error=0.05 --fault 429=0.01 --retry-after 2 --fault reset=0.01"
+        after_help = "Examples:\n  pricequeue serve --addr 127.0.0.1:8080 --latency 50ms\n  pricequeue --server http://127.0.0.1:8080 fetch --source binance --symbol BTCUSDT --interval 1m --from 2024-03-12\n  pricequeue serve --fault error=0.05 --fault 429=0.01 --retry-after 2 --fault reset=0.01"
     )]
     Serve(ServeArgs),
 

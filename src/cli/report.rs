@@ -4,6 +4,7 @@
 use clap::Args;
 
 use crate::dates::{parse_span, Span};
+use crate::interval::Interval;
 use crate::resolve::ReportAsk;
 
 /// The selection to report on (or retry, or remove), as typed: everything
@@ -37,6 +38,12 @@ pub struct ReportSelectionArgs {
     /// database].
     #[arg(long, value_name = "DAY", value_parser = parse_span, allow_hyphen_values = true)]
     pub to: Option<Span>,
+
+    /// The candles' interval: 1m 3m 5m 15m 30m 1h 2h 3h 4h 6h 8h 12h or 1d
+    /// [default: 1d]. Only the tasks and candles of that interval are
+    /// reported on (or retried, or removed).
+    #[arg(long, env = "PRICEQUEUE_INTERVAL", value_name = "INTERVAL")]
+    pub interval: Option<Interval>,
 }
 
 impl ReportSelectionArgs {
@@ -50,6 +57,7 @@ impl ReportSelectionArgs {
             // `--to`, or the end of `--from`'s span, as in `fetch`
             // (`--from 2020-03` alone is March).
             to: self.to.or(self.from).map(|s| s.last),
+            interval: self.interval,
         }
     }
 }

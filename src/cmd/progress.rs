@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::store::{Completion, Outcome};
-use crate::work::{Observer, Summary};
+use crate::work::{Observer, SlotRequest, Summary};
 
 /// How much a command says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -284,37 +284,10 @@ impl Observer for Reporter {
     }
 
     fn request(&self, source: &str, done: &[Completion], took: Duration) {
-        for c in done {
-            if let Outcome::NotYet { at, asked: true, .. } = c.outcome {
-                self.unpublished.fetch_add(1, Ordering::Relaxed);
-                self.asks_again.fetch_min(at, Ordering::Relaxed);
-            }
-        }
+        self.count_unpublished(done);
         if self.verbosity < Verbosity::Verbose {
             return;
         }
-        let what = |outcome: &Outcome| match outcome {
-            Outcome::Price(p) => format!("price, close {}", p.close),
-            Outcome::Candles(c) => crate::words::plural(c.len() as u64, "candle", "candles"),
-            Outcome::CandlesSoFar { candles, at } => format!(
-                "{} so far; asked again from {}",
-                crate::words::plural(candles.len() as u64, "candle", "candles"),
-                crate::clock::show(*at)
-            ),
-            Outcome::NoData => "no data".into(),
-            Outcome::OutsideHistory => "outside the source's history".into(),
-            Outcome::Failed { error } => format!("failed: {error}"),
-            Outcome::Cooling { error, at } => {
-                format!("failed for now: {error}; asked again from {}", crate::clock::show(*at))
-            }
-            Outcome::Retry { error, .. } => format!("will retry: {error}"),
-            Outcome::Defer { error, .. } => format!("deferred: {error}"),
-            Outcome::NotYet { at, asked: true, .. } => {
-                format!("no price yet; asked again from {}", crate::clock::show(*at))
-            }
-            Outcome::NotYet { at, .. } => format!("not yet due until {}", crate::clock::show(*at)),
-            Outcome::Released => "released".into(),
-        };
         let ms = took.as_millis();
         match done {
             [] => {}
@@ -324,27 +297,92 @@ impl Observer for Reporter {
             }
             [first, .., last] => {
                 // One request for a batch of days: what became of them, counted.
-                let mut counts: Vec<(String, u64)> = Vec::new();
-                for c in done {
-                    let word = match &c.outcome {
-                        Outcome::Price(_) | Outcome::Candles(_) => "prices".to_string(),
-                        other => what(other),
-                    };
-                    match counts.iter_mut().find(|(w, _)| *w == word) {
-                        Some((_, n)) => *n += 1,
-                        None => counts.push((word, 1)),
-                    }
-                }
-                let counts: Vec<String> = counts.iter().map(|(w, n)| format!("{n} {w}")).collect();
                 let t = &first.task;
-                self.say(&format!(
-                    "{source} {} {} to {}: {} ({ms} ms)",
-                    t.symbol,
-                    t.day,
-                    last.task.day,
-                    counts.join(", ")
-                ));
+                self.say(&format!("{source} {} {} to {}: {} ({ms} ms)", t.symbol, t.day, last.task.day, counted(done)));
             }
         }
     }
+
+    fn candles(&self, asked: &SlotRequest, done: &[Completion], took: Duration) {
+        self.count_unpublished(done);
+        if self.verbosity < Verbosity::Verbose {
+            return;
+        }
+        // Per request: the slots asked and the candles that came; then the
+        // days it settled, if any (a request may settle none, or many).
+        let mut line = format!(
+            "{} {} {} {}: {} ({} ms)",
+            asked.source,
+            asked.symbol,
+            asked.interval,
+            asked.range(),
+            crate::words::plural(asked.candles as u64, "candle", "candles"),
+            took.as_millis()
+        );
+        match done {
+            [] => {}
+            [one] => line.push_str(&format!("; {}: {}", one.task.day, what(&one.outcome))),
+            [first, .., last] => {
+                line.push_str(&format!("; {} to {}: {}", first.task.day, last.task.day, counted(done)));
+            }
+        }
+        self.say(&line);
+    }
+}
+
+impl Reporter {
+    /// Counts the days asked for that had no price yet, and when the first
+    /// is asked again, for the summary's line on them.
+    fn count_unpublished(&self, done: &[Completion]) {
+        for c in done {
+            if let Outcome::NotYet { at, asked: true, .. } = c.outcome {
+                self.unpublished.fetch_add(1, Ordering::Relaxed);
+                self.asks_again.fetch_min(at, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// What became of a task, as a line of -v says it.
+fn what(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Price(p) => format!("price, close {}", p.close),
+        Outcome::Candles(c) => crate::words::plural(c.len() as u64, "candle", "candles"),
+        Outcome::CandlesSoFar { candles, at } => format!(
+            "{} so far; asked again from {}",
+            crate::words::plural(candles.len() as u64, "candle", "candles"),
+            crate::clock::show(*at)
+        ),
+        Outcome::NoData => "no data".into(),
+        Outcome::OutsideHistory => "outside the source's history".into(),
+        Outcome::Failed { error } => format!("failed: {error}"),
+        Outcome::Cooling { error, at } => {
+            format!("failed for now: {error}; asked again from {}", crate::clock::show(*at))
+        }
+        Outcome::Retry { error, .. } => format!("will retry: {error}"),
+        Outcome::Defer { error, .. } => format!("deferred: {error}"),
+        Outcome::NotYet { at, asked: true, .. } => {
+            format!("no price yet; asked again from {}", crate::clock::show(*at))
+        }
+        Outcome::NotYet { at, .. } => format!("not yet due until {}", crate::clock::show(*at)),
+        Outcome::Released => "released".into(),
+    }
+}
+
+/// What became of the tasks of one request, counted: "40 prices, 1 no data".
+fn counted(done: &[Completion]) -> String {
+    let mut counts: Vec<(String, u64)> = Vec::new();
+    for c in done {
+        let word = match &c.outcome {
+            Outcome::Price(_) => "prices".to_string(),
+            Outcome::Candles(_) => "with every candle".to_string(),
+            Outcome::CandlesSoFar { .. } => "with the candles so far".to_string(),
+            other => what(other),
+        };
+        match counts.iter_mut().find(|(w, _)| *w == word) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((word, 1)),
+        }
+    }
+    counts.iter().map(|(w, n)| format!("{n} {w}")).collect::<Vec<_>>().join(", ")
 }

@@ -18,15 +18,19 @@ impl Execute for StatusArgs {
         if self.recount {
             store.recount()?;
         }
-        // --source keeps the pairs of those sources, over every day they have.
-        let only = match self.sources.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect::<Vec<_>>() {
-            names if names.is_empty() || names.iter().any(|n| n.eq_ignore_ascii_case("all")) => None,
-            names => {
-                let ask = ReportAsk { sources: names.iter().map(|n| n.to_string()).collect(), ..ReportAsk::default() };
+        // --source keeps the pairs of those sources, --interval their tasks
+        // of that interval, over every day they have.
+        let sources: Vec<String> =
+            self.sources.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        let sources = if sources.iter().any(|n| n.eq_ignore_ascii_case("all")) { vec![] } else { sources };
+        let only = match (sources.is_empty(), self.interval) {
+            (true, None) => None,
+            _ => {
+                let ask = ReportAsk { sources, interval: self.interval, ..ReportAsk::default() };
                 // None: no pair of theirs, so nothing to count.
                 let selection = resolve::report_selection(&store, &ask)?
-                    .unwrap_or_else(|| Selection::new([], NaiveDate::MIN, NaiveDate::MIN));
-                Some(Only { sources: ask.sources, selection })
+                    .unwrap_or_else(|| Selection::new([], NaiveDate::MIN, NaiveDate::MIN).at(ask.interval()));
+                Some(Only { sources: ask.sources, interval: self.interval, selection })
             }
         };
         report::status(&store, self.format, only.as_ref(), io::stdout().lock())?;

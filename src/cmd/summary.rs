@@ -52,6 +52,8 @@ struct Json {
     exit: i32,
     /// This run's tasks by outcome.
     fetched: u64,
+    /// Candles below a day stored (a day of them is one `fetched`).
+    candles: u64,
     no_data: u64,
     outside_history: u64,
     failed: u64,
@@ -104,6 +106,7 @@ impl Json {
         Json {
             exit: code.code(),
             fetched: s.fetched,
+            candles: s.candles,
             no_data: s.no_data,
             outside_history: s.outside_history,
             failed: s.failed,
@@ -224,7 +227,7 @@ pub(super) fn summary_line(s: &Summary) -> String {
     let rate = if finished > 0 { format!(" ({:.0} tasks/s)", s.rate()) } else { String::new() };
     let mut line = format!(
         "fetched {}, {} no data{outside}, {} failed, {} retried in {:.2} s{rate}",
-        plural(s.fetched, "price", "prices"),
+        fetched(s),
         s.no_data,
         s.failed,
         s.retried,
@@ -256,6 +259,15 @@ pub(super) fn summary_line(s: &Summary) -> String {
         line.push_str("; interrupted: run the same command again to carry on");
     }
     line
+}
+
+/// "780 prices"; with candles below a day, "3 days (4,320 candles)": the
+/// days settled (a day of candles, or a day's price), and the candles.
+fn fetched(s: &Summary) -> String {
+    if s.candles == 0 {
+        return plural(s.fetched, "price", "prices");
+    }
+    format!("{} ({})", plural(s.fetched, "day", "days"), plural(s.candles, "candle", "candles"))
 }
 
 /// 130 if interrupted, 4 if tasks failed (of the selection, for a run that

@@ -10,8 +10,12 @@ use super::{Reason, TaskState};
 /// (attempts, errors, times) that a [`Reason`] carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
-    /// A stored price.
+    /// A stored price: at an interval below a day, every candle of the day.
     Price,
+    /// A day below `1d` whose task is done with some of its candles
+    /// stored and the rest proven empty (minutes without trades): settled,
+    /// but not every slot has a candle.
+    Partial,
     /// No task was ever enqueued for it.
     NotQueued,
     /// Waiting in the queue.
@@ -39,8 +43,9 @@ use Kind::*;
 impl Kind {
     /// Every kind, in the order reports list them and declared (counts of
     /// days are kept by `kind as usize`).
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Price,
+        Partial,
         NotQueued,
         Queued,
         InProgress,
@@ -53,9 +58,10 @@ impl Kind {
         PriceDeleted,
     ];
 
-    /// The kinds of a cell without a price: [`Kind::ALL`] but the price.
+    /// The kinds of a cell without a price, those a [`Reason`] has:
+    /// [`Kind::ALL`] but the price and a partial day (which has candles).
     pub fn missing() -> impl Iterator<Item = Kind> {
-        Kind::ALL.into_iter().filter(|k| *k != Price)
+        Kind::ALL.into_iter().filter(|k| !matches!(k, Price | Partial))
     }
 
     /// A short, stable name, as CSV and JSON carry a reason (and the
@@ -64,6 +70,7 @@ impl Kind {
     pub const fn code(self) -> &'static str {
         match self {
             Price => "price",
+            Partial => "partial",
             NotQueued => "not queued",
             Queued => TaskState::Queued.words(),
             InProgress => TaskState::InProgress.words(),
@@ -83,7 +90,7 @@ impl Kind {
     pub const fn is_settled(self) -> bool {
         // Every kind named, so that a new one must say.
         match self {
-            Price | NoData | OutsideHistory | Abandoned => true,
+            Price | Partial | NoData | OutsideHistory | Abandoned => true,
             NotQueued | Queued | InProgress | NotYetDue | Cooling | Failed | PriceDeleted => false,
         }
     }
@@ -113,12 +120,13 @@ mod tests {
         }
         let codes: std::collections::BTreeSet<_> = Kind::ALL.iter().map(|k| k.code()).collect();
         assert_eq!(codes.len(), Kind::ALL.len());
-        assert_eq!(Kind::missing().count(), Kind::ALL.len() - 1);
+        assert_eq!(Kind::missing().count(), Kind::ALL.len() - 2);
+        assert!(Kind::missing().all(|k| k != Price && k != Partial));
     }
 
     #[test]
     fn settled_kinds_leave_nothing_to_do() {
         let settled: Vec<Kind> = Kind::ALL.into_iter().filter(|k| k.is_settled()).collect();
-        assert_eq!(settled, [Price, NoData, OutsideHistory, Abandoned]);
+        assert_eq!(settled, [Price, Partial, NoData, OutsideHistory, Abandoned]);
     }
 }

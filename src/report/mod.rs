@@ -1,6 +1,7 @@
 //! The reports: stored prices with the missing report, the coverage grid,
 //! the price chart, queue status, and the output formats they share.
 
+mod candles;
 pub mod chart;
 mod coverage;
 mod output;
@@ -9,6 +10,7 @@ mod sources;
 mod status;
 
 pub use crate::words::plural;
+pub use candles::DayGaps;
 pub use coverage::{coverage, Bucket, DayCounts, Grid, GridRow, Mark};
 pub use output::{Format, Output, Value};
 pub use query::{query, Listing, QueryTotals};

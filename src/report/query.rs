@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 
 use super::Value;
 use super::{Format, Output};
+use crate::interval::Interval;
 use crate::price::PriceRow;
 use crate::selection::Selection;
 use crate::store::{Reason, Store};
@@ -24,6 +25,8 @@ pub struct QueryTotals {
     pub missing: BTreeMap<&'static str, u64>,
     /// Of the missing cells, those with something left to do or wait for.
     pub unsettled: u64,
+    /// The interval of the cells: below a day, each is a candle.
+    pub interval: Interval,
 }
 
 impl QueryTotals {
@@ -36,7 +39,10 @@ impl QueryTotals {
     pub fn line(&self) -> String {
         let mut s = format!(
             "{} asked for: {} stored, {} missing",
-            super::plural(self.cells, "price", "prices"),
+            match self.interval {
+                Interval::D1 => super::plural(self.cells, "price", "prices"),
+                _ => super::plural(self.cells, "candle", "candles"),
+            },
             self.prices,
             self.missing()
         );
@@ -80,6 +86,9 @@ pub fn query<W: Write>(
     listing: Listing,
     out: W,
 ) -> Result<QueryTotals> {
+    if !cells.interval.is_day() {
+        return super::candles::query(store, cells, format, missing_only, listing, out);
+    }
     let mut totals = QueryTotals { cells: cells.len(), ..QueryTotals::default() };
     let show_prices = !missing_only;
     let show_missing = missing_only || format != Format::Csv;

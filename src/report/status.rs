@@ -5,9 +5,11 @@ use std::collections::HashSet;
 use std::io::Write;
 
 use anyhow::Result;
+use chrono::NaiveDate;
 
 use super::Value;
 use super::{Format, Output};
+use crate::interval::Interval;
 use crate::selection::Selection;
 use crate::source::Declarations;
 use crate::store::state::ROUNDS;
@@ -22,6 +24,22 @@ const FAILURES_SHOWN: usize = 20;
 pub fn status<W: Write>(store: &Store, format: Format, only: Option<&Only>, out: W) -> Result<StateCounts> {
     let pairs: Vec<(String, String, StateCounts)> = match only {
         None => store.counts_by_pair()?,
+        // At one interval, each pair's tasks of that interval over every
+        // day: the counts the store keeps by interval.
+        Some(only) if only.interval.is_some() => {
+            let mut pairs = Vec::with_capacity(only.selection.pairs.len());
+            for p in &only.selection.pairs {
+                // Days both backends can hold, wider than any task's.
+                let (first, last) = (NaiveDate::from_ymd_opt(1, 1, 1), NaiveDate::from_ymd_opt(9999, 12, 31));
+                let (first, last) = (first.unwrap_or_default(), last.unwrap_or_default());
+                let whole = Selection::one(&p.exchange, &p.symbol, first, last).at(only.selection.interval);
+                let counts = store.counts_in(&whole)?;
+                if counts.total() > 0 {
+                    pairs.push((p.exchange.clone(), p.symbol.clone(), counts));
+                }
+            }
+            pairs
+        }
         Some(only) => {
             let keep: HashSet<(&str, &str)> =
                 only.selection.pairs.iter().map(|p| (p.exchange.as_str(), p.symbol.as_str())).collect();
@@ -45,7 +63,7 @@ pub fn status<W: Write>(store: &Store, format: Format, only: Option<&Only>, out:
     if total.total() == 0 && format == Format::Table {
         let line = match only {
             None => format!("{}: no tasks yet; `pricequeue fetch` queues and fetches some", store.location()),
-            Some(only) => format!("{}: no tasks of {}", store.location(), only.sources.join(", ")),
+            Some(only) => format!("{}: no tasks of {}", store.location(), only.describe()),
         };
         out.note(&line)?;
         out.finish()?;
@@ -65,12 +83,28 @@ pub fn status<W: Write>(store: &Store, format: Format, only: Option<&Only>, out:
     Ok(total)
 }
 
-/// What `status --source` keeps: the sources named, and their pairs over
+/// What `status --source` and `status --interval` keep: the sources named
+/// (none: any), the interval named (`None`: any), and their pairs over
 /// every day they have.
 #[derive(Debug, Clone)]
 pub struct Only {
     pub sources: Vec<String>,
+    pub interval: Option<Interval>,
     pub selection: Selection,
+}
+
+impl Only {
+    /// "binance, coinbase at 1m", as a line that found no task says it.
+    fn describe(&self) -> String {
+        let sources = (!self.sources.is_empty()).then(|| self.sources.join(", "));
+        let interval = self.interval.map(|i| format!("{i} candles"));
+        match (sources, interval) {
+            (Some(s), Some(i)) => format!("{s} at {i}"),
+            (Some(s), None) => s,
+            (None, Some(i)) => i,
+            (None, None) => "this selection".into(),
+        }
+    }
 }
 
 /// Tasks by state over the whole queue, and when the first day not yet

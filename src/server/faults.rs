@@ -27,7 +27,9 @@ pub enum Fault {
     /// rows it should hold, as a cap lower than documented would.
     ShortPage,
     /// A stand-in's candle answer with every time 8 hours late, off the
-    /// UTC day (as OKX's `1D` bars, which are Hong Kong days).
+    /// UTC day (as OKX's `1D` bars, which are Hong Kong days); below a
+    /// day, 8 hours where that is off the interval's edges (6h, 12h),
+    /// else half an interval.
     OffUtc,
     /// A stand-in's candle answer with one day twice, the second with
     /// another close.
@@ -45,12 +47,12 @@ pub enum Fault {
     Busy,
     /// A stand-in's candle answer whose candles are not closed, past days
     /// too: OKX's `confirm` `"0"` on every row; Kraken's answer stopping
-    /// ten days ago, its last row (by Kraken's documentation the current
-    /// candle) that day's. Elsewhere a normal answer.
+    /// ten candles ago (ten days at `1d`), its last row (by Kraken's
+    /// documentation the current candle) that one. Elsewhere a normal answer.
     Unclosed,
     // Range answers that prove less than they seem to (`Fault::RANGE`).
     /// A stand-in's candle answer that ignores the range asked: its latest
-    /// 300 candles, up to today's.
+    /// 300 candles at the interval asked, up to the current one.
     IgnoreRange,
     /// A stand-in's candle answer cut at its start: the newest half of the
     /// rows it should hold (never none).
@@ -61,7 +63,8 @@ pub enum Fault {
     /// where the source writes milliseconds, milliseconds where seconds.
     WrongUnit,
     /// A stand-in's candle answer with every time 8 hours early, each day's
-    /// row at 16:00 UTC the day before (a Hong Kong day, as OKX's `1D` bars).
+    /// row at 16:00 UTC the day before (a Hong Kong day, as OKX's `1D` bars);
+    /// below a day, early by as much as `OffUtc` is late.
     OffUtcEarly,
 }
 

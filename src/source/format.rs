@@ -6,16 +6,29 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::interval::Interval;
+
 /// One source, as declared.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Declaration {
     /// The default base URL, `{server}` in the templates; `--server` replaces it.
     pub server: String,
-    /// The URL of one request for consecutive days.
+    /// The URL of one request for consecutive days (candles, below a day).
     pub candles: String,
-    /// The most days one request may ask for.
+    /// The most days one request may ask for: the rows it returns at `1d`.
     pub max_days: u32,
+    /// The most rows one request returns below a day [default: `max_days`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_rows: Option<u32>,
+    /// What `max_rows` caps below a day: the slots a request may name
+    /// (`slots`, the default: Coinbase refuses a range of more than 300),
+    /// or only the rows an answer holds (`rows`: Binance's `limit` counts
+    /// the candles sent, and a range may name any number of slots, so a
+    /// page runs on past minutes without trades and holds `max_rows`
+    /// candles). Only with `paging = "forward"`.
+    #[serde(default, skip_serializing_if = "Cap::is_slots")]
+    pub cap: Cap,
     /// Which end of the range an answer starts from.
     pub paging: Paging,
     /// The order of the rows in an answer.
@@ -29,9 +42,17 @@ pub struct Declaration {
     /// Only this many most recent days exist (today included).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history_days: Option<u32>,
+    /// Only this many most recent candles exist at any interval below a
+    /// day, the current one included (Kraken's 720) [default: `history_days`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history_rows: Option<u32>,
     /// Request headers; values may hold `{env:NAME}`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
+    /// The intervals served, each as `{interval}` spells it (`"1h" =
+    /// "3600"`); none: `1d` only, as the URL asks for it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub intervals: BTreeMap<String, String>,
     /// Where the rows are in an answer, and their fields.
     pub rows: RowLayout,
     /// How an error looks in an answer's body.
@@ -76,6 +97,48 @@ pub struct Declaration {
 }
 
 impl Declaration {
+    /// The intervals the source serves, shortest first, each with how
+    /// `{interval}` spells it: `1d` alone (spelled as it is) without an
+    /// `[intervals]` table. Keys that are no interval are refused when the
+    /// declaration is read (`declare::validate`), so none is left out here.
+    pub fn intervals(&self) -> Vec<(Interval, &str)> {
+        if self.intervals.is_empty() {
+            return vec![(Interval::D1, "1d")];
+        }
+        let mut all: Vec<(Interval, &str)> =
+            self.intervals.iter().filter_map(|(k, v)| k.parse().ok().map(|i| (i, v.as_str()))).collect();
+        all.sort_by_key(|(i, _)| *i);
+        all
+    }
+
+    /// How `{interval}` spells `interval`, if the source serves it.
+    pub fn spelled(&self, interval: Interval) -> Option<&str> {
+        self.intervals().into_iter().find(|(i, _)| *i == interval).map(|(_, s)| s)
+    }
+
+    /// Whether a request below a day may name more slots than `max_rows`,
+    /// the answer holding at most that many rows ([`Cap::Rows`]).
+    pub fn pages_by_rows(&self, interval: Interval) -> bool {
+        !interval.is_day() && self.cap == Cap::Rows && self.paging == Paging::Forward
+    }
+
+    /// The most rows one request returns at `interval`.
+    pub fn max_rows(&self, interval: Interval) -> u32 {
+        match interval.is_day() {
+            true => self.max_days,
+            false => self.max_rows.unwrap_or(self.max_days),
+        }
+    }
+
+    /// How many of its latest candles at `interval` the source keeps (the
+    /// current one included), when it keeps only those.
+    pub fn history(&self, interval: Interval) -> Option<u32> {
+        match interval.is_day() {
+            true => self.history_days.or(self.history_rows),
+            false => self.history_rows.or(self.history_days),
+        }
+    }
+
     /// Checks the keys of how answers are taken that serde cannot: the
     /// statuses, the limit, and what goes only with `rows.one`.
     pub(super) fn check_answer_keys(&self) -> Result<(), (&'static str, String)> {
@@ -117,6 +180,23 @@ fn unknown_symbol_statuses() -> Vec<u16> {
 
 fn is_unknown_symbol_statuses(s: &[u16]) -> bool {
     s == [400, 404]
+}
+
+/// What a request's `max_rows` caps below a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cap {
+    /// The slots the request names: a range holds at most `max_rows` slots.
+    #[default]
+    Slots,
+    /// The rows the answer holds: the range may be longer, the rows are not.
+    Rows,
+}
+
+impl Cap {
+    fn is_slots(&self) -> bool {
+        *self == Cap::Slots
+    }
 }
 
 /// Which end of the range an answer is anchored at: the other end may be cut short.

@@ -5,7 +5,8 @@
 //! `engine` from a declaration (`format`, checked and kept by `declare`,
 //! the built-ins in `builtin/*.toml`) over `http`: `template` writes its
 //! requests, `rows` reads its answers (`one` an answer of one row) and
-//! `prove` decides what they say about each day; `answer` reads what a
+//! `prove` decides what they say about each slot (a day at `1d`, a candle
+//! below); `answer` reads what a
 //! server says (prices, `Retry-After`) and writes names into URLs. `secrets`
 //! keeps API keys and passwords out of every text shown. `open` opens a
 //! source by name.
@@ -48,7 +49,9 @@ pub use spelling::MASK;
 /// A source answers for consecutive days of one pair in one
 /// request ([`PriceSource::fetch`]), at most [`PriceSource::max_days`] of
 /// them; a source that serves one day per request (the reference API,
-/// `cryptodb`) has `max_days` 1.
+/// `cryptodb`) has `max_days` 1. Below a day it answers for consecutive
+/// candles ([`PriceSource::fetch_slots`]) at the intervals it serves
+/// ([`PriceSource::intervals`]), at most [`PriceSource::max_rows`] of them.
 pub trait PriceSource: Send + Sync {
     /// The source's name, as `--source` and the `tasks.source` column spell it.
     fn name(&self) -> &str;
@@ -94,6 +97,15 @@ pub trait PriceSource: Send + Sync {
         let _ = today;
         None
     }
+    /// The oldest slot at `interval` the source still serves at the time
+    /// `now_ms`, when it keeps only its latest candles (Kraken: 720 at any
+    /// interval, the current one included): older slots are outside its
+    /// history, answered so by [`PriceSource::fetch_slots`] without a
+    /// request. At `1d` it is [`PriceSource::history_start`]'s first slot.
+    fn oldest_slot(&self, interval: Interval, now_ms: i64) -> Option<i64> {
+        let today = chrono::DateTime::from_timestamp_millis(now_ms)?.date_naive();
+        interval.is_day().then(|| self.history_start(today)).flatten().map(|d| interval.first_slot(d))
+    }
     /// The documented pace: the shortest time between two requests, over
     /// every worker of every process on the database, unless `--rate` says
     /// otherwise. `None` for no documented limit.
@@ -123,13 +135,26 @@ pub trait PriceSource: Send + Sync {
         let _ = interval;
         self.max_days()
     }
+    /// Whether `max_rows(interval)` caps only the candles an answer holds,
+    /// not the slots a request names (Binance's `limit`): a request may
+    /// then name a long range, and each page holds `max_rows` candles
+    /// however many minutes without trades lie between them.
+    fn caps_rows(&self, interval: Interval) -> bool {
+        let _ = interval;
+        false
+    }
     /// Asks, in one request, for the candles at `interval` in the slots
     /// `first..=last` (numbered as [`Interval::slot_of_ms`] numbers them)
     /// of one pair, and says what the answer means for each slot: the
     /// result holds every slot of the range once, in order, by the rule of
     /// `prove` (a slot is `NoData` only when the answer's rows reach past
-    /// it on both sides). At `1d` a slot is a day, and this is
-    /// [`PriceSource::fetch`].
+    /// it on both sides). At most [`PriceSource::max_rows`] slots are
+    /// asked, from the end the source anchors its pages at; the rest are
+    /// `Unanswered(Cut)`, to ask on from the first of them. Slots older
+    /// than [`PriceSource::oldest_slot`] are `OutsideHistory`, and those
+    /// after the current one (not open yet) `NotClosed`, without a request.
+    /// An interval the source lacks is a `Permanent` error naming those it
+    /// has. At `1d` a slot is a day, and this is [`PriceSource::fetch`].
     fn fetch_slots(
         &self,
         exchange: &str,
@@ -139,7 +164,11 @@ pub trait PriceSource: Send + Sync {
         last: i64,
     ) -> Result<SlotAnswer, FetchError> {
         if !interval.is_day() {
-            return Err(FetchError::Permanent(format!("{} serves no {interval} candles", self.name())));
+            let served = Interval::list(&self.intervals());
+            return Err(FetchError::Permanent(format!(
+                "{} serves no {interval} candles: it serves {served}",
+                self.name()
+            )));
         }
         let answer = self.fetch(exchange, symbol, interval.day_of_slot(first), interval.day_of_slot(last))?;
         let slots = answer.days.into_iter().map(|(d, a)| (interval.first_slot(d), a)).collect();
@@ -150,6 +179,12 @@ pub trait PriceSource: Send + Sync {
     fn request(&self, exchange: &str, symbol: &str, first: NaiveDate, last: NaiveDate) -> String {
         let _ = (exchange, symbol, first, last);
         format!("GET {}", self.server())
+    }
+    /// The request [`PriceSource::fetch_slots`] sends for these slots, as it
+    /// may be shown (`-v`, errors, pages): secrets read `***`. At `1d` it
+    /// is [`PriceSource::request`].
+    fn request_slots(&self, exchange: &str, symbol: &str, interval: Interval, first: i64, last: i64) -> String {
+        self.request(exchange, symbol, interval.day_of_slot(first), interval.day_of_slot(last))
     }
     /// `text` (a message, a URL) with every secret the source holds masked.
     fn mask(&self, text: &str) -> String {
@@ -168,7 +203,9 @@ pub struct Answer {
 }
 
 /// What one request told about each slot (candle) it asked for, at an
-/// interval below a day or at `1d`.
+/// interval below a day or at `1d`. The slots past the most one request
+/// returns ([`PriceSource::max_rows`]) at the end the source does not
+/// anchor its pages at are `Unanswered(Cut)`: ask on from the first of them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SlotAnswer {
     /// Every slot asked for, in order, once; a `Price` is its candle.
@@ -206,7 +243,7 @@ pub enum DayAnswer {
 /// Why an answer proves nothing about a day, and what asking again is for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Unproven {
-    /// Not asked for (past the most days one request asks), or past where
+    /// Not asked for (past the most days, or candles, one request asks), or past where
     /// the answer's rows stop at the end its source cuts pages at (a cap):
     /// asked on from there, as one page follows another.
     Cut,

@@ -36,57 +36,75 @@
 //!       source that keeps only its latest candles whose rows start later
 //!       but reach the end of the stretch, outside its history).
 //!
-//! Nothing here is about calendars but "the day's UTC end": a day is one
-//! slot of the interval, and the rule reads the same for shorter ones.
+//! Nothing here is about calendars: a day is one slot of `1d`, and the
+//! rule reads the same for the slots (candles) of shorter intervals, with
+//! "day" read as "candle": a row off a candle's boundary (`02:13:30` at
+//! `1m`) is refused, a gap between rows is `NoData`, a page cut at the
+//! source's cap is `Cut`, a candle that has not closed is `NotClosed`.
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, NaiveTime};
-
 use super::declare::{Declaration, Order, Paging};
-use super::rows::AnswerRow;
+use super::rows::{show_slot, AnswerRow};
 use super::template::Template;
 use super::{check_price, DayAnswer, Unproven};
-use crate::clock::day_end;
+use crate::interval::Interval;
 
 /// A request, as the rule needs it: the stretch it asks for and its window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Asked {
-    pub first: NaiveDate,
-    pub last: NaiveDate,
-    /// The request names its first day: rows before it are outside the window.
+    /// The candles' interval: at `1d` a slot is a UTC day.
+    pub interval: Interval,
+    /// The first and last slot asked for.
+    pub first: i64,
+    pub last: i64,
+    /// The request names its first slot: rows before it are outside the window.
     pub bounded_start: bool,
-    /// The request names its last day: rows after it are outside the window.
+    /// The request names its last slot: rows after it are outside the window.
     pub bounded_end: bool,
     /// The end the source cuts its pages at: a forward source's newest.
     pub paging: Paging,
     pub order: Order,
-    /// The source keeps only its latest candles (`history_days`).
+    /// The source keeps only its latest candles (`history_days`, `history_rows`).
     pub latest_only: bool,
 }
 
 impl Asked {
-    /// The request for `first..=last` to the source `decl` declares, whose
-    /// candles URL is `candles`.
-    pub fn new(decl: &Declaration, candles: &Template, first: NaiveDate, last: NaiveDate) -> Asked {
+    /// The request for the slots `first..=last` at `interval` to the source
+    /// `decl` declares, whose candles URL is `candles`.
+    pub fn new(decl: &Declaration, candles: &Template, interval: Interval, first: i64, last: i64) -> Asked {
         let (bounded_start, bounded_end) = candles.bounds();
         Asked {
+            interval,
             first,
             last,
             bounded_start,
             bounded_end,
             paging: decl.paging,
             order: decl.order,
-            latest_only: decl.history_days.is_some(),
+            latest_only: decl.history(interval).is_some(),
         }
     }
 
-    /// The window's first and last day, on `today`.
-    fn window(&self, today: NaiveDate) -> (NaiveDate, NaiveDate) {
-        let lo = if self.bounded_start { self.first.pred_opt().unwrap_or(self.first) } else { NaiveDate::MIN };
-        let latest = self.last.max(today);
-        let hi = if self.bounded_end { self.last.succ_opt().unwrap_or(self.last).min(latest) } else { latest };
+    /// The window's first and last slot, when the current slot is `now`.
+    fn window(&self, now: i64) -> (i64, i64) {
+        let lo = if self.bounded_start { self.first - 1 } else { i64::MIN };
+        let latest = self.last.max(now);
+        let hi = if self.bounded_end { (self.last + 1).min(latest) } else { latest };
         (lo, hi)
+    }
+
+    /// What the messages call a slot: a day at `1d`, a candle below.
+    fn unit(&self) -> &'static str {
+        if self.interval.is_day() {
+            "day"
+        } else {
+            "candle"
+        }
+    }
+
+    fn show(&self, slot: i64) -> String {
+        show_slot(self.interval, slot)
     }
 }
 
@@ -119,9 +137,9 @@ impl Unit {
     }
 }
 
-/// Each day of the stretch `asked`, with what `rows` (its answer, as the
-/// source gave them) tell about it at `now_ms`.
-pub fn prove(rows: &[AnswerRow], asked: &Asked, now_ms: i64) -> Result<Vec<(NaiveDate, DayAnswer)>, Invalid> {
+/// Each slot of the stretch `asked` (each day at `1d`), with what `rows`
+/// (its answer, as the source gave them) tell about it at `now_ms`.
+pub fn prove(rows: &[AnswerRow], asked: &Asked, now_ms: i64) -> Result<Vec<(i64, DayAnswer)>, Invalid> {
     let ordered = rows.windows(2).all(|w| match asked.order {
         Order::OldestFirst => w[0].at_ms <= w[1].at_ms,
         Order::NewestFirst => w[0].at_ms >= w[1].at_ms,
@@ -129,19 +147,19 @@ pub fn prove(rows: &[AnswerRow], asked: &Asked, now_ms: i64) -> Result<Vec<(Naiv
     if !ordered {
         return Err(Invalid::Order);
     }
-    let today = DateTime::from_timestamp_millis(now_ms).map_or(asked.last, |t| t.date_naive());
-    let (lo, hi) = asked.window(today);
-    let inside: Vec<&AnswerRow> = rows.iter().filter(|r| (lo..=hi).contains(&r.day)).collect();
+    let iv = asked.interval;
+    let (lo, hi) = asked.window(iv.slot_of_ms(now_ms));
+    let inside: Vec<&AnswerRow> = rows.iter().filter(|r| (lo..=hi).contains(&r.slot)).collect();
     if inside.is_empty() && !rows.is_empty() {
         return Err(outside(rows, asked));
     }
-    let mut proper: BTreeMap<NaiveDate, Vec<&AnswerRow>> = BTreeMap::new();
-    let mut off: BTreeMap<NaiveDate, &AnswerRow> = BTreeMap::new();
+    let mut proper: BTreeMap<i64, Vec<&AnswerRow>> = BTreeMap::new();
+    let mut off: BTreeMap<i64, &AnswerRow> = BTreeMap::new();
     for row in &inside {
         if row.off.is_some() {
-            off.entry(row.day).or_insert(row);
+            off.entry(row.slot).or_insert(row);
         } else {
-            proper.entry(row.day).or_default().push(row);
+            proper.entry(row.slot).or_default().push(row);
         }
     }
     let reach = (proper.keys().next().copied(), proper.keys().next_back().copied());
@@ -149,16 +167,23 @@ pub fn prove(rows: &[AnswerRow], asked: &Asked, now_ms: i64) -> Result<Vec<(Naiv
         Some(u) => format!("; {}", u.advice()),
         None => String::new(),
     };
-    let days = asked.first.iter_days().take_while(|d| *d <= asked.last).map(|d| {
-        let answer = if day_end(d) > now_ms {
+    let slots = (asked.first..=asked.last).map(|d| {
+        let answer = if iv.slot_start_ms(d + 1) > now_ms {
             DayAnswer::NotClosed
         } else if let Some(found) = proper.get(&d) {
-            one_day(d, found)
+            one_slot(&asked.show(d), found)
         } else if let Some(row) = off.get(&d) {
             let at = row.off.as_deref().unwrap_or("?");
-            DayAnswer::Refused(format!(
-                "the row at {at} is not the start of a UTC day (a day in another time zone?), so it is not {d}'s price"
-            ))
+            DayAnswer::Refused(match iv.is_day() {
+                true => format!(
+                    "the row at {at} is not the start of a UTC day (a day in another time zone?), so it is not {}'s price",
+                    asked.show(d)
+                ),
+                false => format!(
+                    "the row at {at} is not the start of a {iv} candle, so it is not the price of the candle at {}",
+                    asked.show(d)
+                ),
+            })
         } else if rows.is_empty() {
             DayAnswer::NoData
         } else {
@@ -169,14 +194,15 @@ pub fn prove(rows: &[AnswerRow], asked: &Asked, now_ms: i64) -> Result<Vec<(Naiv
         };
         (d, answer)
     });
-    Ok(days.collect())
+    Ok(slots.collect())
 }
 
-/// A day the answer does not prove: `reach` is its first and last row on a
+/// A slot the answer does not prove: `reach` is its first and last row on a
 /// boundary inside the window.
-fn unproven(d: NaiveDate, asked: &Asked, reach: (Option<NaiveDate>, Option<NaiveDate>), hint: &str) -> Unproven {
+fn unproven(d: i64, asked: &Asked, reach: (Option<i64>, Option<i64>), hint: &str) -> Unproven {
     let (Some(low), Some(high)) = reach else {
-        let why = format!("none of its rows in the days asked is at the start of a day{hint}");
+        let unit = asked.unit();
+        let why = format!("none of its rows in the {unit}s asked is at the start of a {unit}{hint}");
         return Unproven::Lacking { why, history_ends: false };
     };
     if d < low {
@@ -187,16 +213,16 @@ fn unproven(d: NaiveDate, asked: &Asked, reach: (Option<NaiveDate>, Option<Naive
         // still has: when its rows reach the end of the stretch, nothing
         // older is there to be had.
         let history_ends = asked.latest_only && high >= asked.last;
-        return Unproven::Lacking { why: format!("its rows start at {low}{hint}"), history_ends };
+        return Unproven::Lacking { why: format!("its rows start at {}{hint}", asked.show(low)), history_ends };
     }
     if asked.paging == Paging::Forward && high >= asked.first {
         return Unproven::Cut;
     }
-    Unproven::Lacking { why: format!("its rows stop at {high}{hint}"), history_ends: false }
+    Unproven::Lacking { why: format!("its rows stop at {}{hint}", asked.show(high)), history_ends: false }
 }
 
-/// The day of the rows on its boundary.
-fn one_day(d: NaiveDate, rows: &[&AnswerRow]) -> DayAnswer {
+/// The slot `d` (as messages name it) of the rows on its boundary.
+fn one_slot(d: &str, rows: &[&AnswerRow]) -> DayAnswer {
     let row = rows[0];
     if let Some(other) = rows.iter().find(|r| r.price != row.price || r.closed != row.closed) {
         return DayAnswer::Refused(format!("two different rows for {d}: {} and {}", show(row), show(other)));
@@ -222,17 +248,18 @@ fn show(row: &AnswerRow) -> String {
 
 /// An answer whose rows are all outside the window `lo..=hi`.
 fn outside(rows: &[AnswerRow], asked: &Asked) -> Invalid {
-    let when = |r: &AnswerRow| r.off.clone().unwrap_or_else(|| r.day.to_string());
+    let when = |r: &AnswerRow| r.off.clone().unwrap_or_else(|| asked.show(r.slot));
     let first = rows.iter().min_by_key(|r| r.at_ms).map(when).unwrap_or_default();
     let last = rows.iter().max_by_key(|r| r.at_ms).map(when).unwrap_or_default();
     Invalid::Outside { rows: rows.len(), first, last, unit: unit(rows, stretch(asked)) }
 }
 
-/// The days asked, with their days of play, in milliseconds: where rows a
+/// The slots asked, with their slots of play, in milliseconds: where rows a
 /// factor of 1000 off would belong (a window open at an end reaches too
 /// far to say).
 fn stretch(asked: &Asked) -> (i64, i64) {
-    (start_ms(asked.first.pred_opt().unwrap_or(asked.first)), day_end(asked.last.succ_opt().unwrap_or(asked.last)))
+    let iv = asked.interval;
+    (iv.slot_start_ms(asked.first - 1), iv.slot_start_ms(asked.last + 2))
 }
 
 /// Whether the rows, none of which is in `lo_ms..hi_ms`, would be there at
@@ -246,10 +273,6 @@ fn unit(rows: &[AnswerRow], (lo_ms, hi_ms): (i64, i64)) -> Option<Unit> {
         return Some(Unit::TooSmall);
     }
     rows.iter().any(|r| within(Some(r.at_ms / 1000))).then_some(Unit::TooLarge)
-}
-
-fn start_ms(d: NaiveDate) -> i64 {
-    d.and_time(NaiveTime::MIN).and_utc().timestamp_millis()
 }
 
 #[cfg(test)]

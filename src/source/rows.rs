@@ -1,24 +1,25 @@
 //! Reads the rows of an answer as a declaration's `[rows]` says: where they
 //! are (a JSON pointer, an object keyed by day, CSV), which field is which,
-//! and what the time means. Deciding what each day is comes after, in `prove`.
+//! and what the time means. Deciding what each slot (a day at `1d`) is
+//! comes after, in `prove`.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
 use serde_json::{Map, Value};
 
 use super::format::{Field, RowLayout, TimeMarks};
+use crate::interval::Interval;
 use crate::price::Price;
-
-/// Milliseconds in a day.
-const DAY_MS: i64 = 86_400_000;
 
 /// One row of an answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AnswerRow {
     /// Its time, in milliseconds since the epoch, as the source wrote it.
     pub at_ms: i64,
-    /// The UTC day it is for (the day its time falls in, when off a boundary).
-    pub day: NaiveDate,
-    /// Its time, written out, when it is not on a UTC day's boundary.
+    /// The slot it is for at the interval asked (the UTC day at `1d`): the
+    /// one its time falls in, when off a boundary.
+    pub slot: i64,
+    /// Its time, written out, when it is not on a candle's boundary (a UTC
+    /// day's at `1d`).
     pub off: Option<String>,
     /// The price, or why the row's numbers are not one.
     pub price: Result<Price, String>,
@@ -35,11 +36,11 @@ pub enum Unreadable {
     Shape(String),
 }
 
-/// The rows of `body`, in the order the answer gives them.
-pub fn read(body: &[u8], spec: &RowLayout) -> Result<Vec<AnswerRow>, Unreadable> {
+/// The rows of `body`, candles at `interval`, in the order the answer gives them.
+pub fn read(body: &[u8], spec: &RowLayout, interval: Interval) -> Result<Vec<AnswerRow>, Unreadable> {
     let items = items(body, spec)?;
     let mut rows: Vec<AnswerRow> =
-        items.iter().enumerate().map(|(i, (time, row))| one(i, time, row, spec)).collect::<Result<_, _>>()?;
+        items.iter().enumerate().map(|(i, (time, row))| one(i, time, row, spec, interval)).collect::<Result<_, _>>()?;
     if spec.last_open {
         // By the source's word, not the clock's: a source that lags (or a
         // clock ahead of it) must not turn its open candle into a price.
@@ -122,25 +123,38 @@ fn field<'a>(row: &'a Value, f: &Field) -> Option<&'a Value> {
     }
 }
 
-fn one(i: usize, time: &Value, row: &Value, spec: &RowLayout) -> Result<AnswerRow, Unreadable> {
+fn one(i: usize, time: &Value, row: &Value, spec: &RowLayout, interval: Interval) -> Result<AnswerRow, Unreadable> {
     let at_ms = parse_time(time, &spec.time_format)
         .map_err(|e| Unreadable::Shape(format!("row {}: {e} (time_format = {:?})", i + 1, spec.time_format)))?;
-    let (day, off) = stamp(at_ms, spec.time_marks)
+    let (slot, off) = stamp(at_ms, spec.time_marks, interval)
         .ok_or_else(|| Unreadable::Shape(format!("row {}: time {at_ms} ms is out of range", i + 1)))?;
     let closed = match (&spec.closed, &spec.closed_when) {
         (Some(f), Some(when)) => field(row, f).map(text).is_some_and(|t| t == *when),
         _ => true,
     };
-    Ok(AnswerRow { at_ms, day, off, price: price(row, spec), closed })
+    Ok(AnswerRow { at_ms, slot, off, price: price(row, spec), closed })
 }
 
-/// The day a row at `at_ms` is for, and its time written out when it is
-/// not on a UTC day's boundary (then the day is the one it falls in).
-pub fn stamp(at_ms: i64, marks: TimeMarks) -> Option<(NaiveDate, Option<String>)> {
-    let boundary = at_ms.rem_euclid(DAY_MS) == 0;
-    let floor = at_ms.div_euclid(DAY_MS);
-    let index = if boundary && marks == TimeMarks::End { floor - 1 } else { floor };
-    Some((day_of(index)?, (!boundary).then(|| show_ms(at_ms))))
+/// The slot at `interval` a row at `at_ms` is for, and its time written
+/// out when it is not on a candle's boundary (then the slot is the one it
+/// falls in). `None` for a time no date can hold.
+pub fn stamp(at_ms: i64, marks: TimeMarks, interval: Interval) -> Option<(i64, Option<String>)> {
+    DateTime::from_timestamp_millis(at_ms)?;
+    let boundary = at_ms.rem_euclid(interval.ms()) == 0;
+    let floor = interval.slot_of_ms(at_ms);
+    let slot = if boundary && marks == TimeMarks::End { floor - 1 } else { floor };
+    Some((slot, (!boundary).then(|| show_ms(at_ms))))
+}
+
+/// A slot as messages name it: its UTC day at `1d` (`2020-01-03`), its
+/// open below a day (`2020-01-03T02:13Z`).
+pub fn show_slot(interval: Interval, slot: i64) -> String {
+    if interval.is_day() {
+        return interval.day_of_slot(slot).to_string();
+    }
+    slot.checked_mul(interval.ms())
+        .and_then(DateTime::from_timestamp_millis)
+        .map_or_else(|| format!("slot {slot}"), |t| t.format("%Y-%m-%dT%H:%MZ").to_string())
 }
 
 fn price(row: &Value, spec: &RowLayout) -> Result<Price, String> {
@@ -208,10 +222,6 @@ fn parse_time(v: &Value, format: &str) -> Result<i64, String> {
 
 fn day_ms(d: NaiveDate) -> i64 {
     d.and_time(NaiveTime::MIN).and_utc().timestamp_millis()
-}
-
-fn day_of(index: i64) -> Option<NaiveDate> {
-    DateTime::from_timestamp_millis(index.checked_mul(DAY_MS)?).map(|t| t.date_naive())
 }
 
 /// A time as RFC 3339, to the second: `2020-01-01T16:00:00Z`.

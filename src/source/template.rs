@@ -2,8 +2,17 @@
 //!
 //! A template renders twice: the real text, sent, and the shown text,
 //! where every `{env:NAME}` value reads `***`, for errors, `-v` and pages.
+//!
+//! A request asks for consecutive candles (slots) at one interval: at `1d`
+//! they are days, and `{first}`, `{last}` and `{days}` are what they have
+//! always been. Below a day, `{first:ms}` is the first candle's open,
+//! `{last_end:ms}` the last one's close, `{first-1:...}` one candle
+//! earlier, `{days}` (or `{count}`) the number of candles, and
+//! `{interval}` the interval as the source spells it (its `[NAME.intervals]`).
 
-use chrono::{Days, NaiveDate, NaiveTime};
+use chrono::DateTime;
+
+use crate::interval::Interval;
 
 use super::answer::segment;
 pub use super::secrets::Secrets;
@@ -22,12 +31,17 @@ enum Part {
     Symbol,
     Exchange,
     Env(String),
-    /// The number of days asked for, plus an offset (`{days-1}`).
+    /// The number of candles (days at `1d`) asked for, plus an offset (`{days-1}`).
     Days(i64),
-    /// The first or last day asked for, moved by whole days, in a format.
+    /// The interval, as the declaration's `[NAME.intervals]` spells it.
+    Interval,
+    /// The open of the first or last candle asked for, moved by whole
+    /// candles (`offset`) and then by `seconds` (`{last_end-1s:iso}`: the
+    /// last second of the last candle), in a format.
     Day {
         last: bool,
         offset: i64,
+        seconds: i64,
         format: DayFormat,
     },
 }
@@ -64,8 +78,16 @@ pub struct Values<'a> {
     pub server: &'a Rendered,
     pub symbol: &'a str,
     pub exchange: &'a str,
-    pub first: NaiveDate,
-    pub last: NaiveDate,
+    /// The interval asked for, and how the source spells it (`{interval}`).
+    pub interval: Interval,
+    pub spelled: &'a str,
+    /// The first and last slot asked for, at `interval`.
+    pub first: i64,
+    pub last: i64,
+    /// At most this many rows are asked for (`{count}`, `{days}`): the
+    /// slots from `first` to `last`, or fewer where the source caps the
+    /// rows of an answer but not the range (`cap = "rows"`).
+    pub rows: Option<i64>,
     pub secrets: &'a Secrets,
 }
 
@@ -120,6 +142,10 @@ impl Template {
         self.parts.contains(&Part::Exchange)
     }
 
+    pub fn has_interval(&self) -> bool {
+        self.parts.contains(&Part::Interval)
+    }
+
     /// An error naming the first placeholder other than `{env:NAME}` (a
     /// declared `server` takes no other).
     pub fn only_env(&self) -> Result<(), String> {
@@ -128,6 +154,7 @@ impl Template {
                 Part::Server => "{server}",
                 Part::Symbol => "{symbol}",
                 Part::Exchange => "{exchange}",
+                Part::Interval => "{interval}",
                 _ => "a day",
             };
             return Err(format!("{name} has no value here: only {{env:NAME}} may stand in it"));
@@ -139,8 +166,17 @@ impl Template {
     pub fn render_env(&self, secrets: &Secrets) -> Result<Rendered, String> {
         self.only_env()?;
         let none = Rendered { real: String::new(), shown: String::new() };
-        let day = NaiveDate::MIN;
-        let v = Values { server: &none, symbol: "", exchange: "", first: day, last: day, secrets };
+        let v = Values {
+            server: &none,
+            symbol: "",
+            exchange: "",
+            interval: Interval::D1,
+            spelled: "",
+            first: 0,
+            last: 0,
+            rows: None,
+            secrets,
+        };
         self.render(&v, Into::Url)
     }
 
@@ -175,16 +211,22 @@ impl Template {
                     (Cow::Owned(encode(value)), Some(MASK))
                 }
                 Part::Days(offset) => {
-                    let days = v.last.signed_duration_since(v.first).num_days() + 1 + offset;
-                    (Cow::Owned(days.to_string()), None)
+                    let slots = v.last - v.first + 1;
+                    (Cow::Owned((v.rows.map_or(slots, |r| r.min(slots)) + offset).to_string()), None)
                 }
-                Part::Day { last, offset, format } => {
-                    let day = if *last { v.last } else { v.first };
-                    let day = shift(day, *offset).ok_or_else(|| {
-                        let unit = if offset.abs() == 1 { "day" } else { "days" };
-                        format!("{day} moved by {offset} {unit} is out of range")
-                    })?;
-                    (Cow::Owned(encode(&write_day(day, format))), None)
+                Part::Interval => (Cow::Owned(encode(v.spelled)), None),
+                Part::Day { last, offset, seconds, format } => {
+                    let slot = if *last { v.last } else { v.first };
+                    let at = slot
+                        .checked_add(*offset)
+                        .and_then(|s| s.checked_mul(v.interval.ms()))
+                        .and_then(|ms| ms.checked_add(seconds.checked_mul(1000)?))
+                        .and_then(DateTime::from_timestamp_millis)
+                        .ok_or_else(|| {
+                            let unit = if offset.abs() == 1 { "candle" } else { "candles" };
+                            format!("the {} candle asked moved by {offset} {unit} is out of range", v.interval)
+                        })?;
+                    (Cow::Owned(encode(&write_day(at, format))), None)
                 }
             };
             out.shown.push_str(shown.unwrap_or(&real));
@@ -194,17 +236,9 @@ impl Template {
     }
 }
 
-fn shift(day: NaiveDate, offset: i64) -> Option<NaiveDate> {
-    let n = Days::new(offset.unsigned_abs());
-    if offset >= 0 {
-        day.checked_add_days(n)
-    } else {
-        day.checked_sub_days(n)
-    }
-}
-
-fn write_day(day: NaiveDate, format: &DayFormat) -> String {
-    let start = day.and_time(NaiveTime::MIN).and_utc();
+/// A time as `format` writes it; the date forms write the day it falls in.
+fn write_day(start: DateTime<chrono::Utc>, format: &DayFormat) -> String {
+    let day = start.date_naive();
     match format {
         // Display writes the same as "%Y-%m-%d", without parsing a format each time.
         DayFormat::Date => day.to_string(),
@@ -217,8 +251,9 @@ fn write_day(day: NaiveDate, format: &DayFormat) -> String {
     }
 }
 
-const PLACEHOLDERS: &str = "{server}, {symbol}, {exchange}, {env:NAME}, {days}, {days-1}, \
-     {first:FORMAT}, {last:FORMAT}, {last_end:FORMAT}, {first-1:FORMAT} (FORMAT: date, unix, ms, iso, dmy, ymd or a %-format)";
+const PLACEHOLDERS: &str = "{server}, {symbol}, {exchange}, {env:NAME}, {interval}, {days}, {count}, {days-1}, \
+     {first:FORMAT}, {last:FORMAT}, {last_end:FORMAT}, {first-1:FORMAT}, {last_end-1s:FORMAT} \
+     (FORMAT: date, unix, ms, iso, dmy, ymd or a %-format)";
 
 fn placeholder(inside: &str) -> Result<Part, String> {
     let unknown = || format!("{{{inside}}} is not a placeholder; the placeholders are {PLACEHOLDERS}");
@@ -226,6 +261,7 @@ fn placeholder(inside: &str) -> Result<Part, String> {
         "server" => return Ok(Part::Server),
         "symbol" => return Ok(Part::Symbol),
         "exchange" => return Ok(Part::Exchange),
+        "interval" => return Ok(Part::Interval),
         _ => {}
     }
     if let Some(name) = inside.strip_prefix("env:") {
@@ -240,18 +276,28 @@ fn placeholder(inside: &str) -> Result<Part, String> {
         Some((h, f)) => (h, Some(f)),
         None => (inside, None),
     };
-    let (name, offset) = match head.find(['+', '-']) {
+    // An offset in candles (`-1`), or in seconds (`-1s`).
+    let (name, offset, seconds) = match head.find(['+', '-']) {
         Some(i) => {
-            let n: i64 = head[i + 1..].parse().map_err(|_| unknown())?;
-            (&head[..i], if &head[i..i + 1] == "-" { -n } else { n })
+            let (number, in_seconds) = match head[i + 1..].strip_suffix('s') {
+                Some(n) => (n, true),
+                None => (&head[i + 1..], false),
+            };
+            let n: i64 = number.parse().map_err(|_| unknown())?;
+            let n = if &head[i..i + 1] == "-" { -n } else { n };
+            if in_seconds {
+                (&head[..i], 0, n)
+            } else {
+                (&head[..i], n, 0)
+            }
         }
-        None => (head, 0),
+        None => (head, 0, 0),
     };
-    if name == "days" {
-        return if format.is_none() {
-            Ok(Part::Days(offset))
-        } else {
-            Err(format!("{{{inside}}}: {{days}} is a number, it takes no format"))
+    if name == "days" || name == "count" {
+        return match (format, seconds) {
+            (None, 0) => Ok(Part::Days(offset)),
+            (None, _) => Err(format!("{{{inside}}}: {{{name}}} is a number of candles, moved by candles, not seconds")),
+            _ => Err(format!("{{{inside}}}: {{{name}}} is a number, it takes no format")),
         };
     }
     let (last, offset) = match name {
@@ -280,69 +326,8 @@ fn placeholder(inside: &str) -> Result<Part, String> {
             ))
         }
     };
-    Ok(Part::Day { last, offset, format })
+    Ok(Part::Day { last, offset, seconds, format })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn day(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
-
-    fn render(t: &str, secrets: &Secrets) -> Rendered {
-        let server = Rendered { real: "http://h:1".into(), shown: "http://h:1".into() };
-        let v = Values {
-            server: &server,
-            symbol: "BTC/USD",
-            exchange: "x",
-            first: day("2020-01-01"),
-            last: day("2020-01-03"),
-            secrets,
-        };
-        Template::parse(t).unwrap().render(&v, Into::Url).unwrap()
-    }
-
-    #[test]
-    fn days_are_written_in_each_form() {
-        let s = Secrets::default();
-        let r =
-            render("{server}/p/{symbol}?a={first}&b={first:unix}&c={last:ms}&d={last_end:ms}&e={days}&f={days-1}", &s);
-        assert_eq!(r.real, "http://h:1/p/BTC%2FUSD?a=2020-01-01&b=1577836800&c=1578009600000&d=1578096000000&e=3&f=2");
-        let r = render("{first:iso}|{first:dmy}|{last:ymd}|{first-1:unix}|{last+1:date}|{first:%Y.%m}|{{x}}", &s);
-        assert_eq!(r.real, "2020-01-01T00%3A00%3A00Z|01-01-2020|20200103|1577750400|2020-01-04|2020.01|{x}");
-    }
-
-    #[test]
-    fn secrets_are_sent_and_never_shown() {
-        let s = Secrets::from_lookup(&["KEY".into()], |_| Some("s3cr3t/+".into())).unwrap();
-        let r = render("{server}/q?apikey={env:KEY}&s={symbol}", &s);
-        assert_eq!(r.real, "http://h:1/q?apikey=s3cr3t%2F%2B&s=BTC%2FUSD");
-        assert_eq!(r.shown, "http://h:1/q?apikey=***&s=BTC%2FUSD");
-        assert_eq!(
-            s.mask("GET http://h:1/q?apikey=s3cr3t%2F%2B: failed, key s3cr3t/+"),
-            "GET http://h:1/q?apikey=***: failed, key ***"
-        );
-        assert!(!format!("{s:?}").contains("s3cr3t"), "Debug shows names only");
-        assert_eq!(
-            Secrets::from_lookup(&["A".into(), "B".into()], |n| (n == "A").then(|| "1".into())).unwrap_err(),
-            "B"
-        );
-    }
-
-    #[test]
-    fn bad_placeholders_say_what_to_write() {
-        for (t, says) in [
-            ("{server}/{sym}", "the placeholders are"),
-            ("{first:epoch}", "not a day format"),
-            ("{days:ms}", "takes no format"),
-            ("{env:}", "name a variable"),
-            ("{server", "without its '}'"),
-            ("a}b", "lone '}'"),
-        ] {
-            let e = Template::parse(t).unwrap_err();
-            assert!(e.contains(says), "{t}: {e}");
-        }
-    }
-}
+mod tests;

@@ -12,6 +12,7 @@
 //! lease and retry logic testable; PostgreSQL keeps them on its server's
 //! clock, so hosts whose clocks differ agree on when a lease ends.
 
+pub mod candles;
 pub mod copy;
 mod counts;
 mod error;

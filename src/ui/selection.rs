@@ -24,6 +24,9 @@ pub struct ReportSelectionQuery {
     pub from: String,
     #[serde(default)]
     pub to: String,
+    /// The candles' interval, `1m` to `1d` (empty: `1d`).
+    #[serde(default)]
+    pub interval: String,
 }
 
 impl ReportSelectionQuery {
@@ -39,12 +42,17 @@ impl ReportSelectionQuery {
                 .map_err(|e| crate::error::Usage(format!("{what} {s:?}: {e}")).into())
         };
         let (from, to) = (day(&self.from, "from")?, day(&self.to, "to")?);
+        let interval = match self.interval.trim() {
+            "" => None,
+            i => Some(i.parse().map_err(|e: String| crate::error::Usage(format!("interval: {e}")))?),
+        };
         Ok(ReportAsk {
             exchanges: names(&self.exchange),
             symbols: names(&self.symbol),
             sources: names(&self.source),
             from: from.map(|s| s.first),
             to: to.or(from).map(|s| s.last),
+            interval,
         })
     }
 
@@ -56,7 +64,9 @@ impl ReportSelectionQuery {
 
     /// Whether the address names anything: without, a page shows all.
     pub fn is_set(&self) -> bool {
-        ![&self.exchange, &self.symbol, &self.source, &self.from, &self.to].iter().all(|s| s.trim().is_empty())
+        ![&self.exchange, &self.symbol, &self.source, &self.from, &self.to, &self.interval]
+            .iter()
+            .all(|s| s.trim().is_empty())
     }
 
     /// The same, opened on the pair fetched last when it names neither an
@@ -99,6 +109,13 @@ impl ReportSelectionQuery {
                 label { "source " input name="source" value=(self.source) placeholder="any"; }
                 label { "from " input name="from" value=(from) placeholder="first day"; }
                 label { "to " input name="to" value=(to) placeholder="last day"; }
+                label { "interval "
+                    select name="interval" {
+                        @for i in crate::interval::Interval::ALL {
+                            option value=(i) selected[shown.map_or(self.interval.trim() == i.name(), |s| s.interval == i)] { (i) }
+                        }
+                    }
+                }
                 (extra)
                 button type="submit" { "Show" }
             }

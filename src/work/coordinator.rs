@@ -7,10 +7,11 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Result};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
+use super::batches::{batch_days, batches};
 use super::{recover, sleep_until, too_long, Batch, Lane, Observer, Shared, Summary, WorkOptions};
 use crate::clock::{self, now_ms};
 use crate::owner;
-use crate::store::{Completion, Store, Task};
+use crate::store::{Completion, Store};
 
 /// How long a result may wait for others to share its commit.
 const GROUP_COMMIT: Duration = Duration::from_millis(5);
@@ -136,7 +137,7 @@ impl<'a> Coordinator<'a> {
     /// while a commit gathers.
     fn top_up(&mut self) -> Result<()> {
         let workers = self.opts.workers.max(1);
-        let per_run = self.shared.lanes.iter().map(|l| l.source.max_days().max(1) as usize).max().unwrap_or(1);
+        let per_run = self.per_batch();
         let target = workers * per_run + (workers * per_run).max(2 * self.pace).min(MAX_COMMIT * per_run);
         if self.outstanding > target - (target / 4).max(1) {
             return Ok(());
@@ -153,7 +154,7 @@ impl<'a> Coordinator<'a> {
         if more {
             let short = batches.last().is_some_and(|j| {
                 let span = (j.tasks[j.tasks.len() - 1].day - j.tasks[0].day).num_days() + 1;
-                span < i64::from(self.shared.lanes[j.lane].source.max_days())
+                span < batch_days(self.shared.lanes[j.lane].source.as_ref(), j.tasks[0].interval)
             });
             if short {
                 self.tail = batches.pop();
@@ -164,6 +165,18 @@ impl<'a> Coordinator<'a> {
             let _ = self.task_tx.send(batch);
         }
         Ok(())
+    }
+
+    /// The most days a batch of this run may span: at the selection's
+    /// interval (`fetch`), or at any interval its sources serve (`work`).
+    fn per_batch(&self) -> usize {
+        let within = self.opts.within.as_ref().map(|sel| sel.interval);
+        let lanes = self.shared.lanes.iter();
+        let days = lanes.flat_map(|l| {
+            let intervals = within.map_or_else(|| l.source.intervals(), |i| vec![i]);
+            intervals.into_iter().map(|i| batch_days(l.source.as_ref(), i))
+        });
+        days.max().unwrap_or(1).max(1) as usize
     }
 
     /// Nothing is out: ends the run (true) when stopping or when nothing is
@@ -350,37 +363,4 @@ impl<'a> Coordinator<'a> {
         }
         Ok(())
     }
-}
-
-/// Cuts claimed tasks into batches: the tasks of one pair from one source,
-/// in day order, each batch spanning at most as many days as its source serves
-/// in one request, not counting days older than it keeps (never asked
-/// for). A task whose source is not among `lanes` (cannot be: claims ask
-/// for theirs only) goes alone to the first lane, which hands it back.
-fn batches(mut tasks: Vec<Task>, lanes: &[std::sync::Arc<Lane>]) -> Vec<Batch> {
-    tasks.sort_by(|a, b| (&a.source, &a.exchange, &a.symbol, a.day).cmp(&(&b.source, &b.exchange, &b.symbol, b.day)));
-    // The queue's clock, as the source's own answers are judged by.
-    let today = chrono::DateTime::from_timestamp_millis(now_ms()).map_or(chrono::NaiveDate::MAX, |t| t.date_naive());
-    let mut batches: Vec<Batch> = Vec::new();
-    for task in tasks {
-        let lane = lanes.iter().position(|l| l.source.name() == task.source);
-        let span = lane.map_or(1, |i| i64::from(lanes[i].source.max_days().max(1)));
-        let kept = lane.and_then(|i| lanes[i].source.history_start(today));
-        let lane = lane.unwrap_or(0);
-        if let Some(batch) = batches.last_mut() {
-            let head = &batch.tasks[0];
-            let from = kept.map_or(head.day, |k| head.day.max(k));
-            if batch.lane == lane
-                && head.source == task.source
-                && head.exchange == task.exchange
-                && head.symbol == task.symbol
-                && (task.day - from).num_days() < span
-            {
-                batch.tasks.push(task);
-                continue;
-            }
-        }
-        batches.push(Batch { lane, tasks: vec![task] });
-    }
-    batches
 }

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 
+use super::slots;
 use super::stretch::{self, Stretch};
 use super::{Batch, Lane, Observer, Shared, WorkOptions};
 use crate::clock::{self, now_ms};
@@ -49,7 +50,7 @@ impl Fetcher {
             let mut results = Vec::with_capacity(batch.tasks.len());
             let mut due = Vec::with_capacity(batch.tasks.len());
             for task in batch.tasks {
-                let at = clock::due_at(task.day, self.opts.grace);
+                let at = slots::due_at(task.day, task.interval, self.opts.grace);
                 if now_ms() < at {
                     // Queued before its day came due (by an older pricequeue,
                     // or `retry`): no request until it has.
@@ -60,17 +61,26 @@ impl Fetcher {
             }
             if !due.is_empty() {
                 // A panic must not lose the tasks: the coordinator waits for
-                // an outcome of every task it handed out.
-                let fetched = panic::catch_unwind(AssertUnwindSafe(|| self.fetch_batch(&lane, due.clone())));
+                // an outcome of every task it handed out. Below a day, days
+                // are handed on as they settle (`sent`), the rest here.
+                let mut sent = Vec::new();
+                let fetched = panic::catch_unwind(AssertUnwindSafe(|| {
+                    if due[0].interval.is_day() {
+                        self.fetch_batch(&lane, due.clone())
+                    } else {
+                        self.fetch_candles(&lane, due.clone(), &mut sent);
+                        Vec::new()
+                    }
+                }));
                 match fetched {
                     Ok(done) => results.extend(done),
-                    Err(_) => results.extend(due.into_iter().map(|task| {
+                    Err(_) => results.extend(due.into_iter().filter(|t| !sent.contains(&t.id)).map(|task| {
                         let outcome = self.retry_or_fail(&task, "internal error: the fetcher panicked".into(), None);
                         Completion { task, outcome }
                     })),
                 }
             }
-            if self.done.send(results).is_err() {
+            if !results.is_empty() && self.done.send(results).is_err() {
                 return;
             }
         }
@@ -196,7 +206,7 @@ impl Fetcher {
     }
 
     /// Every task of `tasks` queued again after a backoff (or failed after its last attempt).
-    fn all_retry(&self, tasks: Vec<Task>, why: String) -> Vec<Completion> {
+    pub(super) fn all_retry(&self, tasks: Vec<Task>, why: String) -> Vec<Completion> {
         // One time for the batch, so that it is asked again whole.
         let attempts = tasks.first().map_or(0, |t| t.attempts);
         let delay = super::backoff(self.opts.retry_delay, self.opts.max_retry_delay, attempts);
@@ -214,7 +224,7 @@ impl Fetcher {
     /// outcome for each (a permanent error, a pause asked for), or
     /// `Retry`: another attempt for all of them at `at`, which each task's
     /// own attempts turn into a retry, a cool-down or a failure (`again`).
-    fn outcome_of_error(&self, lane: &Lane, first: &Task, e: FetchError) -> Outcome {
+    pub(super) fn outcome_of_error(&self, lane: &Lane, first: &Task, e: FetchError) -> Outcome {
         let backoff = || super::backoff(self.opts.retry_delay, self.opts.max_retry_delay, first.attempts);
         match e {
             FetchError::Permanent(error) => Outcome::Failed { error },
@@ -244,7 +254,7 @@ impl Fetcher {
 
     /// Queues the task again at `at`; after its last attempt, it cools down
     /// until a later run, or fails for good after its last round.
-    fn again(&self, task: &Task, error: String, at: i64) -> Outcome {
+    pub(super) fn again(&self, task: &Task, error: String, at: i64) -> Outcome {
         self.opts.retry_policy().transient(task.attempts, task.rounds, error, at, now_ms())
     }
 
@@ -270,7 +280,7 @@ impl Fetcher {
     /// No price for the day: no data, unless the day ended so recently
     /// that the source may not have published its price yet; then it is
     /// asked again later.
-    fn no_price(&self, task: &Task) -> Outcome {
+    pub(super) fn no_price(&self, task: &Task) -> Outcome {
         let now = now_ms();
         let ended = clock::day_end(task.day);
         let final_at = clock::after(ended, self.opts.settle);

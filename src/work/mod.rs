@@ -2,20 +2,26 @@
 //! claims them and writes the results back.
 //!
 //! One coordinator thread does every database write of a run: it claims
-//! tasks many at a time, cuts them into batches (consecutive days of one pair,
-//! as many as the task's source serves in one request), hands the batches to the
-//! fetcher threads over a channel, and commits whatever results have
-//! arrived in one transaction (group commit): a batch's tasks always commit
-//! together. No transaction is ever open across an HTTP request, and a
-//! crash loses at most results not yet committed, whose tasks are simply
-//! fetched again.
+//! tasks many at a time, cuts them into batches (consecutive days of one
+//! pair at one interval, `batches.rs`: at `1d` as many as the task's source
+//! serves in one request, below a day as many as fill whole requests),
+//! hands the batches to the fetcher threads over a channel, and commits
+//! whatever results have arrived in one transaction (group commit). A batch
+//! of days is one request and its tasks commit together; below a day a
+//! batch's slots are paged through (`pages.rs`) and each day is handed on
+//! as soon as all its candles are settled (`slots.rs`). No transaction is
+//! ever open across an HTTP request, and a crash loses at most results not
+//! yet committed, whose tasks are simply fetched again.
 //!
 //! Each source has its own lane ([`Lane`]): its pace, the pauses it asked
 //! for, its ban, how many requests in a row failed to reach it. One source
 //! asking to slow down does not hold up another.
 
+mod batches;
 mod coordinator;
 mod fetcher;
+mod pages;
+mod slots;
 mod stretch;
 mod summary;
 mod turns;
@@ -29,6 +35,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Result};
 
 use crate::clock::{self, now_ms};
+use crate::interval::Interval;
 use crate::owner;
 use crate::selection::Selection;
 use crate::source::{server_trouble, FetchError, PriceSource};
@@ -117,6 +124,32 @@ pub trait Observer: Send + Sync {
     /// One request answered (or failed), from a fetcher thread: the
     /// source, and what became of the run's tasks it asked for.
     fn request(&self, _source: &str, _done: &[Completion], _took: Duration) {}
+    /// One request for candles below a day answered (or failed), from a
+    /// fetcher thread: what it asked and how many candles came, and the
+    /// days it settled. Unless told otherwise, as [`Observer::request`].
+    fn candles(&self, asked: &SlotRequest, done: &[Completion], took: Duration) {
+        self.request(asked.source, done, took);
+    }
+}
+
+/// One request for candles below a day, as [`Observer::candles`] hears of it.
+#[derive(Debug, Clone, Copy)]
+pub struct SlotRequest<'a> {
+    pub source: &'a str,
+    pub symbol: &'a str,
+    pub interval: Interval,
+    /// The slots asked, `first..=last` ([`Interval::slot_of_ms`]).
+    pub first: i64,
+    pub last: i64,
+    /// Candles the answer held among them.
+    pub candles: usize,
+}
+
+impl SlotRequest<'_> {
+    /// The slots asked as people read them: `2024-03-12 00:00 to 16:39`.
+    pub fn range(&self) -> String {
+        slots::show_slots(self.interval, self.first, self.last)
+    }
 }
 
 /// Fetches every task due in the queue (within `opts.within`, when given),

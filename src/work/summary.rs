@@ -8,8 +8,10 @@ use crate::store::{Outcome, StateCounts, Task};
 /// What a run did.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Summary {
-    /// Prices fetched and stored.
+    /// Prices fetched and stored: days (a day's candles below `1d` count once).
     pub fetched: u64,
+    /// Candles below a day stored, today's closed ones among them.
+    pub candles: u64,
     /// Days the server has no price for.
     pub no_data: u64,
     /// Days older than the source's history.
@@ -70,7 +72,8 @@ pub struct SourceRun {
     pub source: String,
     /// Requests sent to it.
     pub requests: u64,
-    /// Tasks it answered for: a price, no data, outside its history, not final yet.
+    /// Tasks it answered for: a price or candles (today's so far too), no
+    /// data, outside its history, not final yet.
     pub answered: u64,
     /// Tasks whose attempts ran out on transient errors after an earlier
     /// round had ended so too (a cool-down of at least an hour between):
@@ -109,6 +112,7 @@ impl Summary {
             | Outcome::Candles(_)
             | Outcome::NoData
             | Outcome::OutsideHistory
+            | Outcome::CandlesSoFar { .. }
             | Outcome::NotYet { asked: true, .. } => run.answered += 1,
             Outcome::Cooling { error, .. } | Outcome::Failed { error } if task.rounds > 0 => {
                 run.failing_again += 1;
@@ -122,7 +126,15 @@ impl Summary {
     /// run's last error.
     pub(super) fn tally(&mut self, outcome: Outcome) -> Option<String> {
         match outcome {
-            Outcome::Price(_) | Outcome::Candles(_) => self.fetched += 1,
+            Outcome::Price(_) => self.fetched += 1,
+            Outcome::Candles(candles) => {
+                self.fetched += 1;
+                self.candles += candles.len() as u64;
+            }
+            Outcome::CandlesSoFar { candles, .. } => {
+                self.not_yet += 1;
+                self.candles += candles.len() as u64;
+            }
             Outcome::NoData => self.no_data += 1,
             Outcome::OutsideHistory => self.outside_history += 1,
             Outcome::Failed { error } => {
@@ -138,7 +150,7 @@ impl Summary {
                 return Some(error);
             }
             Outcome::Defer { .. } => self.deferred += 1,
-            Outcome::NotYet { .. } | Outcome::CandlesSoFar { .. } => self.not_yet += 1,
+            Outcome::NotYet { .. } => self.not_yet += 1,
             Outcome::Released => {}
         }
         None

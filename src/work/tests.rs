@@ -11,6 +11,8 @@ use crate::price::Price;
 use crate::source::{Answer, DayAnswer, FetchError, PriceSource, Unproven};
 use crate::store::{Create, Store};
 
+mod slots;
+
 /// Answers every price at once, but the first `refuse` requests with a
 /// 429 asking for no wait at all; records when each request came.
 struct Fake {

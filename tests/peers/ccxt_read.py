@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""Reads daily candles from a pricequeue stand-in with ccxt, the widely used
+"""Reads candles from a pricequeue stand-in with ccxt, the widely used
 client library for exchange APIs: an independent reading of the same
 answers pricequeue stores.
 
-    ccxt_read.py BASE_URL EXCHANGE SYMBOL[,SYMBOL..] FROM TO
+    ccxt_read.py BASE_URL EXCHANGE SYMBOL[,SYMBOL..] FROM TO [TIMEFRAME]
 
 EXCHANGE is pricequeue's source name (binance, coinbase, kraken, bitstamp,
-bitfinex, okx); SYMBOL is ccxt's unified one (BTC/USDT). Prints one JSON
+bitfinex, okx); SYMBOL is ccxt's unified one (BTC/USDT). FROM and TO are
+the first and last candles' open times, a day (2024-01-01, its midnight)
+or a UTC time (2024-01-01T05:00:00Z); TIMEFRAME is ccxt's (5m, 1h; 1d when
+left out). Prints one JSON
 line per candle: [ms, open, high, low, close, volume], oldest first, a
 symbol after the other, paging as ccxt's manual shows (since, limit, then
 from the last candle on), at ccxt's own pace (enableRateLimit). Prints the
@@ -43,7 +46,6 @@ def market_id(name, base, quote):
         return "t" + base + quote
     return base + "-" + quote
 LIMITS = {"binance": 1000, "coinbase": 300, "kraken": 720, "bitstamp": 1000, "bitfinex": 1000, "okx": 100}
-DAY = 86_400_000
 
 
 def point_at(urls, base):
@@ -58,9 +60,10 @@ def point_at(urls, base):
 
 def main():
     base, name, symbols, first, last = sys.argv[1:6]
+    timeframe = sys.argv[6] if len(sys.argv) > 6 else "1d"
     exchange = open_client(base, name, symbols.split(","))
     for symbol in symbols.split(","):
-        read(exchange, name, symbol, first, last)
+        read(exchange, name, symbol, first, last, timeframe)
     print(exchange.pq_requests[0], file=sys.stderr)
 
 
@@ -94,26 +97,36 @@ def open_client(base, name, symbols):
     return exchange
 
 
-def read(exchange, name, symbol, first, last):
-    """Prints the daily candles of `symbol` from `first` to `last`, paging."""
-    since = exchange.parse8601(first + "T00:00:00Z")
-    until = exchange.parse8601(last + "T00:00:00Z")
+def moment(text):
+    """A day's midnight or a UTC time, in ms."""
+    return exchange_time(text if "T" in text else text + "T00:00:00Z")
+
+
+def exchange_time(text):
+    return ccxt.Exchange.parse8601(text)
+
+
+def read(exchange, name, symbol, first, last, timeframe):
+    """Prints the candles of `symbol` opening from `first` to `last`, paging."""
+    since = moment(first)
+    until = moment(last)
+    step = exchange.parse_timeframe(timeframe) * 1000
     limit = LIMITS[name]
     seen = set()
     while since <= until:
         params = {}
         if name == "okx":
             # History before the latest 1440 candles: ccxt asks history-candles with `after`.
-            params = {"method": "publicGetMarketHistoryCandles", "until": min(since + limit * DAY, until + DAY)}
-        candles = exchange.fetch_ohlcv(symbol, "1d", since, limit, params)
+            params = {"method": "publicGetMarketHistoryCandles", "until": min(since + limit * step, until + step)}
+        candles = exchange.fetch_ohlcv(symbol, timeframe, since, limit, params)
         fresh = [c for c in candles if c[0] >= since and c[0] <= until and c[0] not in seen]
         for c in sorted(fresh):
             seen.add(c[0])
             print(json.dumps(c))
         if not fresh:
-            since += limit * DAY
+            since += limit * step
         else:
-            since = max(c[0] for c in fresh) + DAY
+            since = max(c[0] for c in fresh) + step
 
 
 if __name__ == "__main__":

@@ -5,15 +5,16 @@
 use std::sync::OnceLock;
 
 use anyhow::{Context, Result};
-use chrono::{Duration, NaiveDate};
+use chrono::NaiveDate;
 use plotters::coord::combinators::WithKeyPoints;
 use plotters::coord::types::{RangedCoordf64, RangedCoordi64};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::plot::Plot;
 use super::{axis, ChartData, Style};
-use crate::life::{Kind, Reason};
+use crate::life::Kind;
 
 /// Where each missing day of a chart was drawn, in the backend's pixels:
 /// what the SVG's hover layer needs.
@@ -22,7 +23,8 @@ pub(super) struct Frame {
     pub top: i32,
     pub bottom: i32,
     /// For each of the data's missing days, in order, the left and right
-    /// edges of its slot: half a day either side of where its price would be.
+    /// edges of its columns (a day's, at `1d`: half a day either side of
+    /// where its price would be).
     pub slots: Vec<(i32, i32)>,
 }
 
@@ -32,6 +34,7 @@ pub(super) struct Frame {
 const fn colour(kind: Kind) -> RGBColor {
     match kind {
         Kind::Price => BLACK,
+        Kind::Partial => RGBColor(140, 190, 150),
         Kind::NotQueued => RGBColor(148, 103, 189),
         Kind::Queued => RGBColor(245, 197, 24),
         Kind::InProgress => RGBColor(31, 119, 180),
@@ -63,7 +66,7 @@ const LEGEND_LINE: u32 = 20;
 
 /// The colour of a reason's band, for the tests.
 #[cfg(test)]
-pub(super) fn colour_of(reason: &Reason) -> RGBColor {
+pub(super) fn colour_of(reason: &crate::life::Reason) -> RGBColor {
     colour(reason.kind())
 }
 
@@ -77,15 +80,18 @@ where
     register_font()?;
     root.fill(&WHITE).context("drawing the chart's background")?;
     let (width, height) = root.dim_in_pixel();
-    let legend = legend_lines(root, data, width);
+    // The plotting area is the width less the margins (10 each side) and
+    // the price labels (70): a column of candles to a pixel at most.
+    let columns = Plot::of(data, width.saturating_sub(90) as usize);
+    let legend = legend_lines(root, &columns, width);
     let (plot, foot) = root.split_vertically(height - 8 - LEGEND_LINE * legend.len().max(1) as u32);
-    let mut chart = axes(&plot, data, style)?;
-    draw_gaps(&mut chart, data)?;
+    let mut chart = axes(&plot, data, &columns, style)?;
+    draw_gaps(&mut chart, &columns)?;
     match style {
-        Style::Line => draw_line(&mut chart, data)?,
-        Style::Candles => draw_candles(&mut chart, data)?,
+        Style::Line => draw_line(&mut chart, &columns)?,
+        Style::Candles => draw_candles(&mut chart, &columns)?,
     }
-    if data.prices.is_empty() {
+    if columns.points.is_empty() {
         let (x, y) = (chart.x_range(), chart.y_range());
         let note = Text::new(
             "no prices in this range",
@@ -95,23 +101,23 @@ where
         chart.draw_series([note]).context("drawing the note")?;
     }
     draw_legend(&foot, &legend)?;
-    Ok(frame(&chart, data))
+    Ok(frame(&chart, data, &columns))
 }
 
-/// The chart's coordinates: half days on x (the day of index `i` in the
-/// range takes the slot from `2i` to `2i + 2`, its price drawn at `2i + 1`;
-/// plotters takes labels of our own at days we choose only on an integer
-/// axis), prices on y.
+/// The chart's coordinates: half columns on x (the column of index `i`,
+/// a day at `1d`, takes the slot from `2i` to `2i + 2`, its price drawn at
+/// `2i + 1`; plotters takes labels of our own at places we choose only on
+/// an integer axis), prices on y.
 type Coords = Cartesian2d<WithKeyPoints<RangedCoordi64>, RangedCoordf64>;
 
-/// Where `day`'s slot starts on the x axis.
-fn start(data: &ChartData, day: NaiveDate) -> i64 {
-    2 * (day - data.from).num_days()
+/// Where column `i`'s slot starts on the x axis.
+fn start(i: i64) -> i64 {
+    2 * i
 }
 
-/// Where `day`'s price is drawn on the x axis: the middle of its slot.
-fn middle(data: &ChartData, day: NaiveDate) -> i64 {
-    start(data, day) + 1
+/// Where column `i`'s price is drawn on the x axis: the middle of its slot.
+fn middle(i: i64) -> i64 {
+    start(i) + 1
 }
 
 /// Lays out the chart in `plot` and draws its caption, axes and grid: a
@@ -119,6 +125,7 @@ fn middle(data: &ChartData, day: NaiveDate) -> i64 {
 fn axes<'a, DB>(
     plot: &'a DrawingArea<DB, Shift>,
     data: &ChartData,
+    columns: &Plot,
     style: Style,
 ) -> Result<ChartContext<'a, DB, Coords>>
 where
@@ -127,10 +134,21 @@ where
 {
     let (width, _) = plot.dim_in_pixel();
     let ticks = axis::ticks(data.from, data.to, (width.saturating_sub(100) / axis::LABEL_WIDTH) as usize);
-    let (low, high) = y_range(data, style);
-    let what = match style {
-        Style::Line => "close",
-        Style::Candles => "open, high, low, close",
+    // A day's label at the middle of its column (`1d`), or where its
+    // columns start (below a day, where a column may hold hours).
+    let ticks: Vec<(i64, NaiveDate)> = ticks
+        .into_iter()
+        .map(|day| match &data.candles {
+            None => (middle((day - data.from).num_days()), day),
+            Some(_) => (start(columns.day_columns(data, day).0), day),
+        })
+        .collect();
+    let (low, high) = y_range(columns, style);
+    let what = match (style, &data.candles) {
+        (Style::Line, None) => "close".to_string(),
+        (Style::Candles, None) => "open, high, low, close".to_string(),
+        (Style::Line, Some(c)) => format!("close of {} candles", c.interval),
+        (Style::Candles, Some(c)) => format!("{} candles", c.interval),
     };
     let from = data.source.as_deref().map(|s| format!(" from {}", printable(s))).unwrap_or_default();
     let caption = format!(
@@ -145,49 +163,50 @@ where
         plot.estimate_text_size(&caption, &(FONT, size).into_font().into()).is_ok_and(|(w, _)| w + 20 <= width)
     };
     let caption_size = (12..=20).rev().find(|size| fits(*size)).unwrap_or(12);
-    let end = 2 * data.days() as i64;
+    let end = 2 * columns.units;
     let mut chart = ChartBuilder::on(plot)
         .caption(&caption, (FONT, caption_size))
         .margin(10)
         .x_label_area_size(30)
         .y_label_area_size(70)
-        .build_cartesian_2d((0..end).with_key_points(ticks.iter().map(|d| middle(data, *d)).collect()), low..high)
+        .build_cartesian_2d((0..end).with_key_points(ticks.iter().map(|(x, _)| *x).collect()), low..high)
         .context("laying out the chart")?;
+    let label = |x: &i64| match ticks.binary_search_by_key(x, |(at, _)| *at) {
+        Ok(i) => ticks[i].1,
+        Err(_) => columns.day_of(data, x.div_euclid(2)),
+    };
     let decimals = decimals(high - low);
     chart
         .configure_mesh()
         .max_light_lines(0)
         .bold_line_style(RGBColor(225, 225, 225))
-        .x_label_formatter(&|x| day_at(data.from, x.div_euclid(2)).to_string())
+        .x_label_formatter(&|x| label(x).to_string())
         .y_label_formatter(&|y| format!("{y:.decimals$}"))
-        .y_labels(if data.prices.is_empty() { 0 } else { 8 })
+        .y_labels(if columns.points.is_empty() { 0 } else { 8 })
         .label_style((FONT, 12))
         .draw()
         .context("drawing the axes")?;
     Ok(chart)
 }
 
-/// A translucent band over the slots of each span of missing days with the
-/// same reason, in its colour, top to bottom: drawn before the prices, so
-/// it lies under them.
-fn draw_gaps<DB>(chart: &mut ChartContext<DB, Coords>, data: &ChartData) -> Result<()>
+/// A translucent band over the slots of each span of missing days (or
+/// columns without a candle) with the same reason, in its colour, top to
+/// bottom: drawn before the prices, so it lies under them.
+fn draw_gaps<DB>(chart: &mut ChartContext<DB, Coords>, columns: &Plot) -> Result<()>
 where
     DB: DrawingBackend,
     DB::ErrorType: 'static,
 {
     let y = chart.y_range();
-    let bands = bands(&data.missing).map(|(first, last, reason)| {
-        Rectangle::new(
-            [(start(data, first), y.start), (start(data, last) + 2, y.end)],
-            colour(reason.kind()).mix(BAND_ALPHA).filled(),
-        )
+    let bands = columns.bands.iter().map(|(first, last, kind)| {
+        Rectangle::new([(start(*first), y.start), (start(*last) + 2, y.end)], colour(*kind).mix(BAND_ALPHA).filled())
     });
     chart.draw_series(bands).context("drawing the missing days")?;
     Ok(())
 }
 
 /// Where the missing days' slots came out on the backend.
-fn frame<DB: DrawingBackend>(chart: &ChartContext<DB, Coords>, data: &ChartData) -> Frame {
+fn frame<DB: DrawingBackend>(chart: &ChartContext<DB, Coords>, data: &ChartData, columns: &Plot) -> Frame {
     let (_, rows) = chart.plotting_area().get_pixel_range();
     let low = chart.y_range().start;
     let edge = |x: i64| chart.backend_coord(&(x, low)).0;
@@ -195,7 +214,8 @@ fn frame<DB: DrawingBackend>(chart: &ChartContext<DB, Coords>, data: &ChartData)
         .missing
         .iter()
         .map(|(day, _)| {
-            let (left, right) = (edge(start(data, *day)), edge(start(data, *day) + 2));
+            let (first, end) = columns.day_columns(data, *day);
+            let (left, right) = (edge(start(first)), edge(start(end)));
             // A slot narrower than a pixel (years of days) is still one to point at.
             (left, right.max(left + 1))
         })
@@ -203,15 +223,15 @@ fn frame<DB: DrawingBackend>(chart: &ChartContext<DB, Coords>, data: &ChartData)
     Frame { top: rows.start, bottom: rows.end, slots }
 }
 
-/// The close of each day with a price, a line through each run of
-/// consecutive days: a missing day breaks it. A day alone is a dot.
-fn draw_line<DB>(chart: &mut ChartContext<DB, Coords>, data: &ChartData) -> Result<()>
+/// The close of each day (or column) with a price, a line through each
+/// run of consecutive ones: a missing one breaks it. One alone is a dot.
+fn draw_line<DB>(chart: &mut ChartContext<DB, Coords>, columns: &Plot) -> Result<()>
 where
     DB: DrawingBackend,
     DB::ErrorType: 'static,
 {
-    for run in runs(&data.prices) {
-        let points: Vec<(i64, f64)> = run.iter().map(|(day, p)| (middle(data, *day), p.close)).collect();
+    for run in runs(&columns.points) {
+        let points: Vec<(i64, f64)> = run.iter().map(|(i, p)| (middle(*i), p.close)).collect();
         if let [point] = points[..] {
             chart.draw_series([Circle::new(point, 2, LINE.filled())]).context("drawing the prices")?;
         } else {
@@ -223,16 +243,16 @@ where
 
 /// A candle per day with a price: filled green when it closed above its
 /// open, red otherwise.
-fn draw_candles<DB>(chart: &mut ChartContext<DB, Coords>, data: &ChartData) -> Result<()>
+fn draw_candles<DB>(chart: &mut ChartContext<DB, Coords>, columns: &Plot) -> Result<()>
 where
     DB: DrawingBackend,
     DB::ErrorType: 'static,
 {
-    let (columns, _) = chart.plotting_area().get_pixel_range();
-    let per_day = f64::from(columns.end - columns.start) / data.days() as f64;
-    let width = (per_day * 0.6).clamp(1.0, 40.0) as u32;
-    let candles = data.prices.iter().map(|(day, p)| {
-        CandleStick::new(middle(data, *day), p.open, p.high, p.low, p.close, GAIN.stroke_width(1), LOSS.filled(), width)
+    let (pixels, _) = chart.plotting_area().get_pixel_range();
+    let per_column = f64::from(pixels.end - pixels.start) / columns.units.max(1) as f64;
+    let width = (per_column * 0.6).clamp(1.0, 40.0) as u32;
+    let candles = columns.points.iter().map(|(i, p)| {
+        CandleStick::new(middle(*i), p.open, p.high, p.low, p.close, GAIN.stroke_width(1), LOSS.filled(), width)
     });
     chart.draw_series(candles).context("drawing the prices")?;
     Ok(())
@@ -247,18 +267,17 @@ const COMPLETE: &str = "every day of the range has a price";
 /// The legend's entries, packed into lines that fit `width`: every reason
 /// a day of the chart is missing for, with how many days; none when no
 /// day is missing.
-fn legend_lines<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &ChartData, width: u32) -> Vec<Vec<Entry>> {
+fn legend_lines<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, columns: &Plot, width: u32) -> Vec<Vec<Entry>> {
     let font = TextStyle::from((FONT, 13).into_font());
     let text_width = |text: &str| root.estimate_text_size(text, &font).map_or(100, |(w, _)| w);
     let indent = text_width("missing:") + 20;
     let mut lines: Vec<Vec<Entry>> = Vec::new();
     let mut used = width;
-    for kind in Kind::missing() {
-        let n = data.missing.iter().filter(|(_, r)| r.kind() == kind).count();
-        if n == 0 {
-            continue;
-        }
-        let text = format!("{kind} ({n})");
+    for (kind, n) in columns.tally.iter().copied() {
+        let text = match columns.counted {
+            "" => format!("{kind} ({n})"),
+            counted => format!("{kind} ({n} {counted})"),
+        };
         let needs = 18 + text_width(&text) + 16;
         if used + needs > width.saturating_sub(10) && lines.last().is_none_or(|l| !l.is_empty()) {
             lines.push(Vec::new());
@@ -300,8 +319,8 @@ where
 
 /// The price axis: the lowest and highest price drawn, with a little room
 /// above and below; 0 to 1 with no price at all.
-fn y_range(data: &ChartData, style: Style) -> (f64, f64) {
-    let values = data.prices.iter().flat_map(|(_, p)| match style {
+fn y_range(columns: &Plot, style: Style) -> (f64, f64) {
+    let values = columns.points.iter().flat_map(|(_, p)| match style {
         Style::Line => [p.close, p.close],
         Style::Candles => [p.low, p.high],
     });
@@ -323,22 +342,9 @@ fn decimals(span: f64) -> usize {
     }
 }
 
-/// The day `index` days after `from`.
-fn day_at(from: NaiveDate, index: i64) -> NaiveDate {
-    from.checked_add_signed(Duration::days(index)).unwrap_or(from)
-}
-
-/// Runs of consecutive days in `prices` (sorted by day).
-fn runs<T>(prices: &[(NaiveDate, T)]) -> impl Iterator<Item = &[(NaiveDate, T)]> {
-    prices.chunk_by(|(a, _), (b, _)| a.succ_opt() == Some(*b))
-}
-
-/// Runs of consecutive missing days with the same reason, as (first day,
-/// last day, reason): one band each.
-fn bands(missing: &[(NaiveDate, Reason)]) -> impl Iterator<Item = (NaiveDate, NaiveDate, &Reason)> {
-    missing
-        .chunk_by(|(a, ra), (b, rb)| a.succ_opt() == Some(*b) && ra.kind() == rb.kind())
-        .map(|run| (run[0].0, run[run.len() - 1].0, &run[0].1))
+/// Runs of consecutive columns in `points` (sorted).
+fn runs<T>(points: &[(i64, T)]) -> impl Iterator<Item = &[(i64, T)]> {
+    points.chunk_by(|(a, _), (b, _)| a + 1 == *b)
 }
 
 /// `text` without the characters an SVG (XML 1.0) cannot hold, which

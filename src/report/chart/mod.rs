@@ -11,6 +11,7 @@ mod axis;
 mod bitmap;
 mod draw;
 mod glyphs;
+mod plot;
 mod strokes;
 mod svg;
 #[cfg(test)]
@@ -20,9 +21,12 @@ use anyhow::Result;
 use chrono::NaiveDate;
 
 pub use bitmap::png;
+pub use plot::{reduce, Candles};
 pub use svg::svg;
 
 use crate::error::Usage;
+use crate::interval::Interval;
+use crate::life::Kind;
 use crate::price::Price;
 use crate::selection::Selection;
 use crate::store::{Reason, Store};
@@ -40,8 +44,12 @@ pub struct ChartData {
     pub to: NaiveDate,
     /// The days with a price, in order.
     pub prices: Vec<(NaiveDate, Price)>,
-    /// The days without one, in order, each with why.
+    /// The days without one, in order, each with why (below a day: the
+    /// days without every candle; a partial day's reason is `no data`).
     pub missing: Vec<(NaiveDate, Reason)>,
+    /// Below a day, the candles in place of `prices`, and the runs of
+    /// slots without one; `None` at `1d`.
+    pub candles: Option<Candles>,
 }
 
 impl ChartData {
@@ -65,7 +73,58 @@ impl ChartData {
         })?;
         missing.retain(|(day, _)| prices.binary_search_by_key(day, |(d, _)| *d).is_err());
         let source = crate::report::PairSources::load(store, &sel)?.shown(exchange, symbol).map(str::to_string);
-        Ok(ChartData { exchange: exchange.to_string(), symbol: symbol.to_string(), source, from, to, prices, missing })
+        let (exchange, symbol) = (exchange.to_string(), symbol.to_string());
+        Ok(ChartData { exchange, symbol, source, from, to, prices, missing, candles: None })
+    }
+
+    /// [`ChartData::load`] at `interval`: below a day, the candles and
+    /// the runs of slots without one, with each day that lacks any.
+    pub fn load_at(
+        store: &Store,
+        exchange: &str,
+        symbol: &str,
+        (from, to): (NaiveDate, NaiveDate),
+        interval: Interval,
+    ) -> Result<ChartData> {
+        if interval.is_day() {
+            return ChartData::load(store, exchange, symbol, from, to);
+        }
+        crate::dates::check_range(from, to)?;
+        let sel = Selection::one(exchange, symbol, from, to).at(interval);
+        let now = crate::clock::now_ms();
+        let (mut missing, mut gaps) = (Vec::new(), Vec::<(i64, i64, Reason)>::new());
+        store.for_each_candle_day(&sel, |day| {
+            let day_gaps = crate::report::DayGaps::of(&day, interval, now);
+            for run in &day_gaps.runs {
+                match gaps.last_mut() {
+                    Some((_, last, r)) if *last + 1 == run.first && *r == run.reason => *last = run.last,
+                    _ => gaps.push((run.first, run.last, run.reason.clone())),
+                }
+            }
+            let reason = match day_gaps.kind {
+                Kind::Price => return Ok(()),
+                Kind::Partial => Reason::NoData,
+                _ => {
+                    let runs = &day_gaps.runs;
+                    runs.iter()
+                        .find(|r| !r.reason.is_settled())
+                        .or(runs.first())
+                        .map(|r| r.reason.clone())
+                        .unwrap_or(Reason::NoData)
+                }
+            };
+            missing.push((day.day, reason));
+            Ok(())
+        })?;
+        let mut candles = Vec::new();
+        store.for_each_candle(&sel, |_, c| {
+            candles.push((c.minute / interval.minutes(), c.price));
+            Ok(())
+        })?;
+        let source = crate::report::PairSources::load(store, &sel)?.shown(exchange, symbol).map(str::to_string);
+        let (exchange, symbol) = (exchange.to_string(), symbol.to_string());
+        let candles = Some(Candles { interval, candles, gaps });
+        Ok(ChartData { exchange, symbol, source, from, to, prices: Vec::new(), missing, candles })
     }
 
     /// How many days of the range there are.

@@ -26,7 +26,16 @@ fn week(exchange: &str, missing: &[(&str, Reason)]) -> ChartData {
         .enumerate()
         .map(|(i, day)| (day, price(100.0 + 10.0 * i as f64)))
         .collect();
-    ChartData { exchange: exchange.into(), symbol: "btc".into(), source: None, from, to, prices, missing }
+    ChartData {
+        exchange: exchange.into(),
+        symbol: "btc".into(),
+        source: None,
+        from,
+        to,
+        prices,
+        missing,
+        candles: None,
+    }
 }
 
 /// The value of every `name="..."` attribute of the elements that start with `tag`.
@@ -133,8 +142,16 @@ fn without_prices_the_gaps_are_drawn_with_a_note() {
         (d("2020-03-02"), Reason::Queued { attempts: 0, error: None }),
         (d("2020-03-03"), Reason::InProgress),
     ];
-    let data =
-        ChartData { exchange: "x".into(), symbol: "btc".into(), source: None, from, to, prices: vec![], missing };
+    let data = ChartData {
+        exchange: "x".into(),
+        symbol: "btc".into(),
+        source: None,
+        from,
+        to,
+        prices: vec![],
+        missing,
+        candles: None,
+    };
     let svg = svg(&data, Style::Line, DEFAULT_SIZE).unwrap();
     assert!(svg.contains(">\nno prices in this range\n</text>"), "{svg}");
     let codes: Vec<&str> = data.missing.iter().map(|(_, reason)| reason.code()).collect();
@@ -287,6 +304,7 @@ fn the_png_line_is_unbroken_where_every_day_has_a_price() {
         to,
         prices,
         missing: vec![],
+        candles: None,
     };
     let (rgb, width) = pixels(&png(&data, Style::Line, DEFAULT_SIZE).unwrap());
     // The line's colour (LINE in draw.rs); nothing else is drawn in it.

@@ -53,6 +53,7 @@ impl DayCounts {
         }
         let has = |mark| self.shown_as(mark) > 0;
         match (has(Mark::Prices), has(Mark::NoData), has(Mark::OutsideHistory)) {
+            _ if has(Mark::Partial) => Mark::Partial,
             (true, false, false) => Mark::Prices,
             (true, _, _) => Mark::Partial,
             (false, false, true) => Mark::OutsideHistory,
@@ -66,6 +67,11 @@ impl DayCounts {
     /// when there are some.
     pub fn line(&self) -> String {
         let mut line = plural(self.shown_as(Mark::Prices), "price", "prices");
+        // Days below `1d` with some candles, the rest proven empty.
+        let partial = self.of(Kind::Partial);
+        if partial > 0 {
+            line.push_str(&format!(", {partial} partial"));
+        }
         for mark in LINE_ALWAYS {
             line.push_str(&format!(", {} {}", self.shown_as(mark), mark.words()));
         }
@@ -133,7 +139,7 @@ mod tests {
         assert_eq!(all.unsettled(), 7, "{all:?}");
         assert_eq!(
             all.line(),
-            "1 price, 1 no data, 2 failed, 2 pending, 1 not asked, 1 outside the source's history, \
+            "1 price, 1 partial, 1 no data, 2 failed, 2 pending, 1 not asked, 1 outside the source's history, \
              2 not yet due, 1 abandoned"
         );
     }

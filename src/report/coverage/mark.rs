@@ -56,6 +56,8 @@ impl Mark {
     pub const fn of(kind: Kind) -> Mark {
         match kind {
             Kind::Price => Prices,
+            // A day below `1d` with some candles, the rest proven empty.
+            Kind::Partial => Partial,
             Kind::NoData => NoData,
             Kind::OutsideHistory => OutsideHistory,
             // Fetching again will not bring a price deleted by hand back.
@@ -125,7 +127,7 @@ impl Mark {
     pub(super) fn meaning(self) -> &'static str {
         match self {
             Prices => "prices",
-            Partial => "partial: some prices",
+            Partial => "partial: some prices, or some of a day's candles (the rest proven empty)",
             NoData => "no data (the server has none)",
             OutsideHistory => "outside the source's history",
             Failed => "failed",

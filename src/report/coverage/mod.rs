@@ -22,6 +22,7 @@ pub use day::DayCounts;
 pub use grid::{Grid, GridRow};
 pub use mark::Mark;
 
+use super::candles::DayGaps;
 use super::{PairSources, QueryTotals};
 use crate::life::Kind;
 use crate::selection::Selection;
@@ -50,7 +51,7 @@ pub fn coverage<W: Write>(
 
     writeln!(out, "{}", grid.header())?;
     writeln!(out, "{}", grid.axis())?;
-    let mut totals = QueryTotals { cells: cells.len(), ..QueryTotals::default() };
+    let mut totals = QueryTotals { cells: cells.len(), interval: cells.interval, ..QueryTotals::default() };
     let (mut rows, mut left_out) = (0usize, Vec::new());
     // The cells come a pair at a time: each row is drawn once its pair is
     // read. A pair with nothing queued in the range (one named on purpose
@@ -71,25 +72,42 @@ pub fn coverage<W: Write>(
         writeln!(out, "{}", grid.line(&label, &row))?;
         Ok(())
     };
-    store.for_each_cell(cells, |exchange, symbol, day, reason| {
-        match &reason {
-            None => totals.prices += 1,
-            Some(reason) => {
-                *totals.missing.entry(reason.code()).or_default() += 1;
-                totals.unsettled += u64::from(!reason.is_settled());
-            }
-        }
+    let mut visit = |exchange: &str, symbol: &str, day, kind: Kind, out: &mut W| -> Result<()> {
         if current.as_ref().is_none_or(|((e, s), _)| e != exchange || s != symbol) {
             let pair = (exchange.to_string(), symbol.to_string());
             if let Some((done, row)) = current.replace((pair, grid.row())) {
-                draw(done, row, &mut out)?;
+                draw(done, row, out)?;
             }
         }
         if let Some((_, row)) = current.as_mut() {
-            row.push(day, Kind::of(reason.as_ref()));
+            row.push(day, kind);
         }
         Ok(())
-    })?;
+    };
+    if cells.interval.is_day() {
+        store.for_each_cell(cells, |exchange, symbol, day, reason| {
+            match &reason {
+                None => totals.prices += 1,
+                Some(reason) => {
+                    *totals.missing.entry(reason.code()).or_default() += 1;
+                    totals.unsettled += u64::from(!reason.is_settled());
+                }
+            }
+            visit(exchange, symbol, day, Kind::of(reason.as_ref()), &mut out)
+        })?;
+    } else {
+        // Below a day a column is still days, each a whole day's candles
+        // summed up (partial: some stored, the rest proven empty); the
+        // totals count candles, as `query` does.
+        totals.cells *= cells.interval.per_day() as u64;
+        let (now, mut tally) = (crate::clock::now_ms(), std::collections::BTreeMap::new());
+        store.for_each_candle_day(cells, |day| {
+            let gaps = DayGaps::of(&day, cells.interval, now);
+            super::candles::count(&gaps, &mut totals, &mut tally);
+            visit(&day.pair.exchange, &day.pair.symbol, day.day, gaps.kind, &mut out)
+        })?;
+        totals.missing = tally;
+    }
     if let Some((pair, row)) = current {
         draw(pair, row, &mut out)?;
     }

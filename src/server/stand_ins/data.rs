@@ -5,7 +5,7 @@
 //! history, a "young" pair listed inside 2019-2021, and a pair with gaps
 //! (days without trades, which the APIs leave out).
 
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 
 use crate::price::Price;
 
@@ -141,9 +141,13 @@ fn ymd((y, m, d): (i32, u32, u32)) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("a valid constant day")
 }
 
-/// One day's candle, in cents (prices) and ten-thousandths (volume).
+/// One candle, in cents (prices) and ten-thousandths (volume): a day's,
+/// or one below a day (`minutes.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Candle {
+    /// When the candle opens, in Unix seconds.
+    pub at: i64,
+    /// The UTC day it opens on.
     pub day: NaiveDate,
     pub open: i64,
     pub high: i64,
@@ -177,9 +181,66 @@ pub fn units(v: i64) -> String {
     format!("{}.{:04}", v / 10_000, v % 10_000)
 }
 
+/// Appends `v` hundredths (`places` 2) or ten-thousandths (4) as
+/// [`cents`] and [`units`] write them, without their allocations: a page
+/// of a thousand rows writes eight thousand of these.
+pub(super) fn push_decimal(out: &mut String, v: i64, places: u32) {
+    if v < 0 {
+        out.push_str(&if places == 2 { cents(v) } else { units(v) });
+        return;
+    }
+    let scale = 10i64.pow(places);
+    push_int(out, v / scale);
+    out.push('.');
+    let frac = v % scale;
+    let mut digits = [b'0'; 4];
+    let mut f = frac;
+    for d in digits[..places as usize].iter_mut().rev() {
+        *d = b'0' + (f % 10) as u8;
+        f /= 10;
+    }
+    out.push_str(std::str::from_utf8(&digits[..places as usize]).unwrap_or("0"));
+}
+
+/// Appends a whole number.
+pub(super) fn push_int(out: &mut String, v: i64) {
+    if v < 0 {
+        out.push('-');
+    }
+    let mut n = v.unsigned_abs();
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or("0"));
+}
+
+/// Now, in Unix milliseconds: the queue's clock ([`crate::clock::now_ms`]),
+/// so that a `serve` run with the test clock ahead serves what a client
+/// run with the same clock expects.
+pub fn now_ms() -> i64 {
+    crate::clock::now_ms()
+}
+
 /// Today, UTC: its candle is the current, unclosed one.
 pub fn today() -> NaiveDate {
-    Utc::now().date_naive()
+    day_of_minute(now_ms().div_euclid(60_000))
+}
+
+/// The UTC day a Unix minute falls in.
+pub fn day_of_minute(minute: i64) -> NaiveDate {
+    NaiveDate::from_num_days_from_ce_opt((minute.div_euclid(1440) + 719_163) as i32).unwrap_or(NaiveDate::MAX)
+}
+
+/// A day's first Unix minute.
+pub fn minute_of_day(day: NaiveDate) -> i64 {
+    (i64::from(day.num_days_from_ce()) - 719_163) * 1440
 }
 
 /// The candle of `symbol` on `source` that day: `None` before the pair's
@@ -187,10 +248,31 @@ pub fn today() -> NaiveDate {
 /// served too, still changing (the unclosed candle).
 pub fn candle(source: &str, symbol: &str, day: NaiveDate) -> Option<Candle> {
     let pair = pair(source, symbol)?;
-    if day < ymd(pair.first) || day > today() {
+    if day > today() {
         return None;
     }
-    let seed = hash(source.as_bytes()) ^ hash(symbol.as_bytes()).rotate_left(17);
+    let c = settled(pair, seed(source, symbol), day)?;
+    if day != today() {
+        return Some(c);
+    }
+    // Today's candle changes until the day ends: its close is where the
+    // day stands now.
+    let close = c.close + (now_ms().div_euclid(1000) % 7);
+    Some(Candle { close, high: c.high.max(close), low: c.low.min(close).max(1), ..c })
+}
+
+/// The seed of a pair's numbers.
+pub(super) fn seed(source: &str, symbol: &str) -> u64 {
+    hash(source.as_bytes()) ^ hash(symbol.as_bytes()).rotate_left(17)
+}
+
+/// The day's candle as it is once the day has closed (today's too, which
+/// `candle` then moves to where the day stands now): what the candles
+/// below a day run between.
+pub(super) fn settled(pair: &Listing, seed: u64, day: NaiveDate) -> Option<Candle> {
+    if day < ymd(pair.first) {
+        return None;
+    }
     let n = i64::from(day.num_days_from_ce());
     if pair.gaps && mix(seed ^ (n as u64).wrapping_mul(0x9e37)) % 13 == 0 {
         return None;
@@ -202,11 +284,8 @@ pub fn candle(source: &str, symbol: &str, day: NaiveDate) -> Option<Candle> {
     let high = open.max(close) + spread(8);
     let low = (open.min(close) - spread(16)).max(1);
     let volume = 10_000 * (100 + (r >> 24) as i64 % 50_000);
-    // Today's candle changes until the day ends: its close is where the
-    // day stands now.
-    let close = if day == today() { close + (Utc::now().timestamp() % 7) } else { close };
-    let (low, high) = (low.min(close), high.max(close));
-    Some(Candle { day, open, high, low: low.max(1), close, volume })
+    let at = minute_of_day(day) * 60;
+    Some(Candle { at, day, open, high, low, close, volume })
 }
 
 /// What a client should store for a closed day: the candle's price, or
@@ -226,7 +305,7 @@ fn close_of(level: i64, seed: u64, n: i64) -> i64 {
     (level * (percent_x7 + 7 * noise) / 700).max(2)
 }
 
-fn mix(mut x: u64) -> u64 {
+pub(super) fn mix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
     x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -260,6 +339,13 @@ mod tests {
         assert!(rows > 50_000, "{rows}");
         assert_eq!(cents(123_405), "1234.05");
         assert_eq!(units(123_400), "12.3400");
+        for v in [0, 5, 99, 100, 123_405, 123_400, 10_000, 987_654_321, -5, -123_405] {
+            let (mut c, mut u, mut i) = (String::new(), String::new(), String::new());
+            push_decimal(&mut c, v, 2);
+            push_decimal(&mut u, v, 4);
+            push_int(&mut i, v);
+            assert_eq!((c, u, i), (cents(v), units(v), v.to_string()));
+        }
     }
 
     #[test]

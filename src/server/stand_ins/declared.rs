@@ -6,7 +6,8 @@ use chrono::{Datelike, NaiveDate, Weekday};
 use serde_json::{json, Value};
 
 use super::data::{cents, pair, pairs, today, units, Candle};
-use super::{candles, day_of, json as answer, ok, page, secs, Ask};
+use super::{candles, day_of, json as answer, latest, ok, page, secs, Ask};
+use crate::interval::Interval::D1;
 use crate::server::faults::Fault;
 use crate::server::response::{AnswerKind, Response};
 
@@ -80,8 +81,7 @@ fn cryptocompare(ask: &Ask) -> Response {
     }
     let to = to_ts.map_or_else(today, day_of).min(today());
     let from = to - chrono::Duration::days(limit);
-    let (rows, times) =
-        page(ask, candles("cryptocompare", fsym, from, to), true, |a, b| candles("cryptocompare", fsym, a, b));
+    let (rows, times) = page(ask, candles("cryptocompare", fsym, from, to), true, D1, || latest("cryptocompare", fsym));
     let data: Vec<Value> = rows
         .iter()
         .map(|c| {
@@ -134,7 +134,7 @@ fn alphavantage(ask: &Ask) -> Response {
         rows = super::newest(rows, 100);
     }
     // Keyed by day: a time off the UTC day cannot be said here.
-    let (rows, _) = page(ask, rows, true, |a, b| trading(candles("alphavantage", symbol, a, b)));
+    let (rows, _) = page(ask, rows, true, D1, || trading(latest("alphavantage", symbol)));
     let mut series = serde_json::Map::new();
     for c in rows.iter().rev() {
         series.insert(
@@ -178,7 +178,7 @@ fn stooq(ask: &Ask) -> Response {
     let from = day("d1").unwrap_or(NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default());
     let to = day("d2").unwrap_or_else(today);
     let (rows, _) =
-        page(ask, trading(candles("stooq", symbol, from, to)), false, |a, b| trading(candles("stooq", symbol, a, b)));
+        page(ask, trading(candles("stooq", symbol, from, to)), false, D1, || trading(latest("stooq", symbol)));
     let mut out = String::from("Date,Open,High,Low,Close,Volume\n");
     for c in rows {
         out.push_str(&format!(
@@ -228,8 +228,8 @@ fn coingecko(ask: &Ask, id: &str) -> Response {
     let hourly = to - from <= 90 * 86_400;
     // The point at 00:00 of a day is the close of the day before it.
     let (rows, times) =
-        page(ask, candles("coingecko", id, day_of(from) - chrono::Duration::days(1), day_of(to)), false, |a, b| {
-            candles("coingecko", id, a, b)
+        page(ask, candles("coingecko", id, day_of(from) - chrono::Duration::days(1), day_of(to)), false, D1, || {
+            latest("coingecko", id)
         });
     let mut prices = Vec::new();
     let mut volumes = Vec::new();

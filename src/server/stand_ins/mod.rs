@@ -3,22 +3,31 @@
 //! Kraken, Bitstamp, Bitfinex and OKX (the built-in sources), and
 //! CryptoCompare, Alpha Vantage, Stooq and CoinGecko (the APIs the
 //! README's declarations speak). Each serves its list of names and its
-//! daily candles with the source's fields, order, time units, caps,
-//! paging, error bodies and rate-limit answers, as its documentation
-//! gives them (cited beside each in `exchanges/` and `declared.rs`),
-//! over the synthetic candles of `data.rs`, up to today's unclosed one.
+//! candles with the source's fields, order, time units, caps, paging,
+//! error bodies and rate-limit answers, as its documentation gives them
+//! (cited beside each in `exchanges/` and `declared.rs`), up to the
+//! current, unclosed candle: the six built-in sources at every interval
+//! their APIs serve (docs/stand-ins.md), over the synthetic minutes of
+//! `minutes.rs` added up by `series.rs`; at `1d`, and for the declared
+//! APIs, the daily candles of `data.rs`.
 
 mod data;
 mod declared;
 mod exchanges;
+mod minutes;
+mod series;
 
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, TimeZone, Utc};
+
+use crate::interval::Interval;
 use percent_encoding::percent_decode_str;
 
 pub use data::{candle, cents, expected, first_day, history_days, pairs, units, Candle, Listing, SOURCES};
-pub use exchanges::KRAKEN_LAG_DAYS;
+pub use exchanges::{intervals, KRAKEN_LAG_DAYS};
+pub use minutes::{listed_at, MAINTENANCE};
+pub use series::{candles_at, expected_at, Series};
 
 use super::faults::Fault;
 use super::options::ServerOptions;
@@ -122,13 +131,14 @@ pub(super) fn candles(source: &str, symbol: &str, from: NaiveDate, to: NaiveDate
 /// A page of candles (oldest first) as the request's fault makes it: cut
 /// short at the end a cap would cut (the newest for a source that pages
 /// forward, the oldest for one that pages `backward`), cut at either end,
-/// a day twice, the latest 300 candles whatever was asked (`latest` gives
-/// the pair's candles of a range of days); and how its times are written.
+/// a candle twice, the latest 300 candles whatever was asked (`latest`
+/// gives them); and how its times are written (`interval`: the rows').
 pub(super) fn page(
     ask: &Ask,
     mut rows: Vec<Candle>,
     backward: bool,
-    latest: impl Fn(NaiveDate, NaiveDate) -> Vec<Candle>,
+    interval: Interval,
+    latest: impl FnOnce() -> Vec<Candle>,
 ) -> (Vec<Candle>, Times) {
     // Half of them, never none (an empty answer says there is no data at all).
     let keep = rows.len().div_ceil(2);
@@ -144,17 +154,30 @@ pub(super) fn page(
             twin.close = if twin.close < twin.high { twin.close + 1 } else { (twin.close - 1).max(twin.low) };
             rows.insert(at + 1, twin);
         }
-        Some(Fault::IgnoreRange) => rows = latest(data::today() - chrono::Duration::days(299), data::today()),
+        Some(Fault::IgnoreRange) => rows = latest(),
         Some(Fault::CutStart) => drop(rows.drain(..rows.len() - keep)),
         Some(Fault::CutEnd) => rows.truncate(keep),
         _ => {}
     }
     let offset = match ask.fault {
-        Some(Fault::OffUtc) => 8 * 3600,
-        Some(Fault::OffUtcEarly) => -8 * 3600,
+        Some(Fault::OffUtc) => off_grid(interval),
+        Some(Fault::OffUtcEarly) => -off_grid(interval),
         _ => 0,
     };
     (rows, Times { offset, swapped: ask.fault == Some(Fault::WrongUnit) })
+}
+
+/// How far `off-utc` moves a page's times, in seconds: 8 hours (OKX's Hong
+/// Kong bars: `1D`, `6H`, `12H`), or, at an interval that divides 8 hours
+/// (where 8 hours late would still be on the interval's edges), half an
+/// interval.
+pub(super) fn off_grid(interval: Interval) -> i64 {
+    let (eight, len) = (8 * 3600, interval.minutes() * 60);
+    if eight % len != 0 {
+        eight
+    } else {
+        len / 2
+    }
 }
 
 /// How a page writes its rows' times: moved off the UTC day, or in the
@@ -192,6 +215,12 @@ impl Times {
     pub fn offset(self) -> i64 {
         self.offset
     }
+}
+
+/// The daily candles of the latest 300 days, today's included: what a
+/// page that ignores the range asked sends.
+pub(super) fn latest(source: &str, symbol: &str) -> Vec<Candle> {
+    candles(source, symbol, data::today() - chrono::Duration::days(299), data::today())
 }
 
 /// The newest `n` of `rows` (oldest first).

@@ -1,10 +1,11 @@
 //! The source engine: any JSON or CSV price API, spoken from its
-//! declaration. One request per batch of days (sent and classified in
-//! `wire.rs`); its answer read by `rows`, proved by `prove`.
+//! declaration. One request per batch of candles (days at `1d`): asked and
+//! proved in `fetch.rs`, sent and classified in `wire.rs`; its answer read
+//! by `rows`, proved by `prove`.
 
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate};
+use chrono::NaiveDate;
 use serde_json::Value;
 
 use super::answer::{parse_retry_after, BadPrice};
@@ -12,11 +13,13 @@ use super::declare::{Declaration, List, Order, Paging, WEIGHT_MARGIN};
 use super::http::{agent, classify_status, classify_transport, mask_error, unauthorized};
 use super::one;
 use super::prove::{prove, Asked, Invalid};
-use super::rows::{self, text, Unreadable};
+use super::rows::{self, show_slot, text, Unreadable};
 use super::secrets::{Credentials, Url};
 use super::template::{Into, Rendered, Secrets, Template, Values};
-use super::{Answer, DayAnswer, FetchError, PriceSource, Timeouts, Unproven};
+use super::{Answer, DayAnswer, FetchError, PriceSource, SlotAnswer, Timeouts, Unproven};
+use crate::interval::Interval;
 
+mod fetch;
 mod wire;
 
 use wire::Request;
@@ -101,15 +104,31 @@ impl DeclaredSource {
         self.secrets.names()
     }
 
+    /// The request `url` makes for the slots `first..=last` at `interval`
+    /// (spelled as `{interval}` writes it).
+    #[allow(clippy::too_many_arguments)]
     fn build(
         &self,
         url: &Template,
         exchange: &str,
         symbol: &str,
-        first: NaiveDate,
-        last: NaiveDate,
+        interval: Interval,
+        spelled: &str,
+        first: i64,
+        last: i64,
     ) -> Result<Request, FetchError> {
-        let v = Values { server: &self.base, symbol, exchange, first, last, secrets: &self.secrets };
+        let rows = self.decl.pages_by_rows(interval).then(|| i64::from(self.decl.max_rows(interval)));
+        let v = Values {
+            server: &self.base,
+            symbol,
+            exchange,
+            interval,
+            spelled,
+            first,
+            last,
+            rows,
+            secrets: &self.secrets,
+        };
         let bad = |e: String| FetchError::Permanent(format!("{}: cannot write the request: {e}", self.name));
         let url = url.render(&v, Into::Url).map_err(bad)?;
         let headers = self
@@ -123,8 +142,8 @@ impl DeclaredSource {
 
     fn names(&self, list: &List) -> Result<Vec<String>, FetchError> {
         let template = Template::parse(&list.url).map_err(FetchError::Permanent)?;
-        let today = chrono::Utc::now().date_naive();
-        let req = self.build(&template, "", "", today, today)?;
+        let today = Interval::D1.slot_of_ms(crate::clock::now_ms());
+        let req = self.build(&template, "", "", Interval::D1, "1d", today, today)?;
         let reply = self.get(&req, "")?;
         let shown = req.shown();
         // A whole answer that is not JSON (an HTML page, say) is not the
@@ -150,133 +169,6 @@ impl DeclaredSource {
             ))));
         }
         Ok(names)
-    }
-
-    /// [`PriceSource::fetch`] at the time `now_ms`.
-    pub fn fetch_at(
-        &self,
-        exchange: &str,
-        symbol: &str,
-        first: NaiveDate,
-        last: NaiveDate,
-        now_ms: i64,
-    ) -> Result<Answer, FetchError> {
-        if self.one_exchange && exchange != self.name {
-            return Err(FetchError::Permanent(format!("{} serves one exchange, {0}, not {exchange:?}", self.name)));
-        }
-        if self.decl.rows.one {
-            return self.fetch_one(exchange, symbol, first, last, now_ms);
-        }
-        let asked: Vec<NaiveDate> = first.iter_days().take_while(|d| *d <= last).collect();
-        let today = DateTime::from_timestamp_millis(now_ms).map_or(last, |t| t.date_naive());
-        let oldest = self.history_start(today);
-        let mut days: Vec<(NaiveDate, DayAnswer)> = Vec::with_capacity(asked.len());
-        let mut ask: Vec<NaiveDate> = Vec::new();
-        for d in asked {
-            if oldest.is_some_and(|o| d < o) {
-                days.push((d, DayAnswer::OutsideHistory));
-            } else {
-                ask.push(d);
-            }
-        }
-        let (Some(&from), Some(&to)) = (ask.first(), ask.last()) else {
-            return Ok(Answer { days, slow_down: None });
-        };
-        // More days than one request may ask for: ask for the anchored end, leave the rest.
-        let max = self.decl.max_days as usize;
-        let (from, to, spill) = if ask.len() <= max {
-            (from, to, Vec::new())
-        } else if self.decl.paging == Paging::Forward {
-            (ask[0], ask[max - 1], ask[max..].to_vec())
-        } else {
-            (ask[ask.len() - max], to, ask[..ask.len() - max].to_vec())
-        };
-        let req = self.build(&self.candles, exchange, symbol, from, to)?;
-        let reply = self.get(&req, symbol)?;
-        let shown = req.shown();
-        let rows = rows::read(&reply.body, &self.decl.rows).map_err(|e| {
-            self.mask_error(match e {
-                Unreadable::Garbled(m) => {
-                    FetchError::Transient(format!("{shown}: {m}: {}", self.secrets.quote(&reply.body)))
-                }
-                Unreadable::Shape(m) => {
-                    FetchError::Permanent(format!("{shown}: the answer is not as {} is declared: {m}", self.name))
-                }
-            })
-        })?;
-        let asked = Asked::new(&self.decl, &self.candles, from, to);
-        let proved = prove(&rows, &asked, now_ms).map_err(|e| self.mask_error(self.invalid(&shown, &asked, e)))?;
-        let spilled = spill.into_iter().map(|d| (d, DayAnswer::Unanswered(Unproven::Cut)));
-        days.extend(proved);
-        days.extend(spilled);
-        days.sort_by_key(|(d, _)| *d);
-        Ok(Answer { days, slow_down: self.slow_down(reply.used_weight, now_ms) })
-    }
-
-    /// [`DeclaredSource::fetch_at`] for a source that answers one row a
-    /// request (`rows.one`): `first` is asked for, any later day left
-    /// unanswered (`max_days` is 1, so none is).
-    fn fetch_one(
-        &self,
-        exchange: &str,
-        symbol: &str,
-        first: NaiveDate,
-        last: NaiveDate,
-        now_ms: i64,
-    ) -> Result<Answer, FetchError> {
-        let req = self.build(&self.candles, exchange, symbol, first, first)?;
-        let reply = self.get(&req, symbol)?;
-        let day = one::read(&reply.body, &self.decl.rows, exchange, symbol, first).map_err(|e| {
-            let (shown, quoted) = (req.shown(), self.secrets.quote(&reply.body));
-            self.mask_error(match e {
-                BadPrice::Json(e) => FetchError::Transient(format!("{shown}: malformed price JSON ({e}): {quoted}")),
-                BadPrice::Refused(why) => {
-                    FetchError::Permanent(format!("{shown}: not a valid price ({why}): {quoted}"))
-                }
-            })
-        })?;
-        let mut days = vec![(first, day.map_or(DayAnswer::NoData, DayAnswer::Price))];
-        days.extend(
-            first.iter_days().skip(1).take_while(|d| *d <= last).map(|d| (d, DayAnswer::Unanswered(Unproven::Cut))),
-        );
-        Ok(Answer { days, slow_down: self.slow_down(reply.used_weight, now_ms) })
-    }
-
-    /// Why an answer is refused: a permanent error, since asking again
-    /// gets the same from a server that ignores what it is asked, or from a
-    /// declaration that misreads it; a person is needed.
-    fn invalid(&self, shown: &str, asked: &Asked, e: Invalid) -> FetchError {
-        let name = &self.name;
-        FetchError::Permanent(match e {
-            Invalid::Order => format!(
-                "{shown}: the rows are not {} as {name} is declared (order = ...): the declaration or the request is wrong",
-                match self.decl.order {
-                    Order::OldestFirst => "oldest first",
-                    Order::NewestFirst => "newest first",
-                },
-            ),
-            Invalid::Outside { rows, first, last, unit } => {
-                let (from, to) = (asked.first, asked.last);
-                let all = if rows == 1 { "the answer's one row, at".to_string() } else { format!("all {rows} rows of the answer, from") };
-                let span = if rows == 1 { first } else { format!("{first} to {last}") };
-                let why = match unit {
-                    Some(u) => format!("{}: check time_format (\"{}\")", u.advice(), self.decl.rows.time_format),
-                    None => format!("the server ignored the days asked, or {name}'s declaration is wrong"),
-                };
-                format!("{shown}: {all} {span}, fall outside the days asked ({from} to {to}); {why}")
-            }
-        })
-    }
-
-    /// Near the weight budget: no request until the next minute.
-    fn slow_down(&self, used: Option<u64>, now_ms: i64) -> Option<Duration> {
-        let w = self.decl.used_weight.as_ref()?;
-        let used = used?;
-        if (used as f64) < f64::from(w.limit) * WEIGHT_MARGIN {
-            return None;
-        }
-        let into_minute = now_ms.rem_euclid(60_000);
-        Some(Duration::from_millis((60_000 - into_minute) as u64))
     }
 }
 
@@ -337,12 +229,30 @@ impl PriceSource for DeclaredSource {
         self.one_exchange.then_some(self.name.as_str())
     }
 
+    fn intervals(&self) -> Vec<Interval> {
+        self.decl.intervals().into_iter().map(|(i, _)| i).collect()
+    }
+
     fn max_days(&self) -> u32 {
         self.decl.max_days
     }
 
+    fn max_rows(&self, interval: Interval) -> u32 {
+        self.decl.max_rows(interval)
+    }
+
+    fn caps_rows(&self, interval: Interval) -> bool {
+        self.decl.pages_by_rows(interval)
+    }
+
     fn history_start(&self, today: NaiveDate) -> Option<NaiveDate> {
-        self.decl.history_days.and_then(|n| today.checked_sub_days(chrono::Days::new(u64::from(n).saturating_sub(1))))
+        self.decl
+            .history(Interval::D1)
+            .and_then(|n| today.checked_sub_days(chrono::Days::new(u64::from(n).saturating_sub(1))))
+    }
+
+    fn oldest_slot(&self, interval: Interval, now_ms: i64) -> Option<i64> {
+        self.oldest_kept(interval, now_ms)
     }
 
     fn pace(&self) -> Option<Duration> {
@@ -378,8 +288,27 @@ impl PriceSource for DeclaredSource {
         self.fetch_at(exchange, symbol, first, last, crate::clock::now_ms())
     }
 
+    fn fetch_slots(
+        &self,
+        exchange: &str,
+        symbol: &str,
+        interval: Interval,
+        first: i64,
+        last: i64,
+    ) -> Result<SlotAnswer, FetchError> {
+        self.fetch_slots_at(exchange, symbol, interval, first, last, crate::clock::now_ms())
+    }
+
     fn request(&self, exchange: &str, symbol: &str, first: NaiveDate, last: NaiveDate) -> String {
-        match self.build(&self.candles, exchange, symbol, first, last) {
+        let day = Interval::D1;
+        self.request_slots(exchange, symbol, day, day.first_slot(first), day.first_slot(last))
+    }
+
+    fn request_slots(&self, exchange: &str, symbol: &str, interval: Interval, first: i64, last: i64) -> String {
+        let built = self
+            .serves(interval)
+            .and_then(|spelled| self.build(&self.candles, exchange, symbol, interval, spelled, first, last));
+        match built {
             Ok(req) => req.shown(),
             Err(e) => self.secrets.mask(&e.to_string()),
         }

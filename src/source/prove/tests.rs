@@ -1,7 +1,12 @@
-//! The rule of `prove.rs`, case by case.
+//! The rule of `prove.rs`, case by case; `tests/props.rs` states it as a
+//! property.
+
+use chrono::NaiveDate;
 
 use super::*;
 use crate::price::Price;
+
+const D1: Interval = Interval::D1;
 
 const DAY: i64 = 86_400_000;
 
@@ -18,14 +23,14 @@ fn p(close: f64) -> Price {
 }
 
 fn row(d: &str, close: f64) -> AnswerRow {
-    AnswerRow { at_ms: ms(d), day: day(d), off: None, price: Ok(p(close)), closed: true }
+    AnswerRow { at_ms: ms(d), slot: D1.first_slot(day(d)), off: None, price: Ok(p(close)), closed: true }
 }
 
 /// A row at `hours` after the start of `d`, off the day's boundary.
 fn off(d: &str, hours: i64) -> AnswerRow {
     let at_ms = ms(d) + hours * 3_600_000;
-    let (day, off) = super::super::rows::stamp(at_ms, super::super::format::TimeMarks::Start).unwrap();
-    AnswerRow { at_ms, day, off, price: Ok(p(5.0)), closed: true }
+    let (slot, off) = super::super::rows::stamp(at_ms, super::super::format::TimeMarks::Start, D1).unwrap();
+    AnswerRow { at_ms, slot, off, price: Ok(p(5.0)), closed: true }
 }
 
 /// Long after the days in these tests.
@@ -36,8 +41,9 @@ fn later() -> i64 {
 /// A request for `first..=last` that names both ends, oldest first.
 fn asked(first: &str, last: &str, paging: Paging) -> Asked {
     Asked {
-        first: day(first),
-        last: day(last),
+        interval: D1,
+        first: D1.first_slot(day(first)),
+        last: D1.first_slot(day(last)),
         bounded_start: true,
         bounded_end: true,
         paging,
@@ -160,8 +166,8 @@ fn a_source_of_only_its_latest_candles_may_end_its_history_inside_the_stretch() 
 fn rows_a_factor_of_1000_away_say_the_unit_looks_wrong() {
     let seconds = |d: &str| {
         let at_ms = ms(d) / 1000;
-        let (day, off) = super::super::rows::stamp(at_ms, super::super::format::TimeMarks::Start).unwrap();
-        AnswerRow { at_ms, day, off, price: Ok(p(1.0)), closed: true }
+        let (slot, off) = super::super::rows::stamp(at_ms, super::super::format::TimeMarks::Start, D1).unwrap();
+        AnswerRow { at_ms, slot, off, price: Ok(p(1.0)), closed: true }
     };
     let got = prove(
         &[seconds("2020-01-01"), seconds("2020-01-02")],
@@ -173,7 +179,7 @@ fn rows_a_factor_of_1000_away_say_the_unit_looks_wrong() {
         let at_ms = ms(d) * 1000;
         AnswerRow {
             at_ms,
-            day: super::super::rows::stamp(at_ms, super::super::format::TimeMarks::Start).unwrap().0,
+            slot: super::super::rows::stamp(at_ms, super::super::format::TimeMarks::Start, D1).unwrap().0,
             off: None,
             price: Ok(p(1.0)),
             closed: true,
@@ -253,3 +259,6 @@ fn a_row_that_breaks_the_price_rule_is_refused() {
     assert!(got[0].contains("high 2 is below low 3"), "{got:?}");
     assert!(got[1].contains("not a number"), "{got:?}");
 }
+
+mod props;
+mod slots;

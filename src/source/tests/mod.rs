@@ -13,7 +13,8 @@ use chrono::NaiveDate;
 use super::declare::Declarations;
 use super::engine::DeclaredSource;
 use super::template::Secrets;
-use super::{open, Answer, DayAnswer, FetchError, OpenError, PriceSource, Timeouts};
+use super::{open, Answer, DayAnswer, FetchError, OpenError, PriceSource, SlotAnswer, Timeouts};
+use crate::interval::Interval;
 
 fn day(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -88,12 +89,44 @@ fn fetch(
     (got, seen)
 }
 
+/// Fetches `count` candles at `interval` from the one opening at `from`
+/// (`2020-01-01T02:00`, UTC) of `symbol` from built-in `name`, answered
+/// with `responses`.
+fn fetch_slots(
+    name: &str,
+    symbol: &str,
+    interval: Interval,
+    from: &str,
+    count: i64,
+    now: i64,
+    responses: Vec<String>,
+) -> (Result<SlotAnswer, FetchError>, Vec<String>) {
+    let (url, seen) = serve(responses);
+    let source = builtin(name, &url);
+    let first = interval.slot_of_ms(at(from));
+    let got = source.fetch_slots_at(name, symbol, interval, first, first + count - 1, now);
+    let seen = seen.lock().unwrap().clone();
+    (got, seen)
+}
+
+/// A time written `2020-01-01T02:00`, UTC, in ms.
+fn at(t: &str) -> i64 {
+    chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M").unwrap().and_utc().timestamp_millis()
+}
+
+/// Each slot's answer, short, as [`short`] writes a day's.
+fn short_slots(answer: &SlotAnswer) -> Vec<String> {
+    answer.slots.iter().map(|(_, a)| brief(a)).collect()
+}
+
 /// Each day's answer, short: the close, `none`, `?`, `open`, `old` or `refused: why`.
 fn short(answer: &Answer) -> Vec<String> {
-    answer
-        .days
-        .iter()
-        .map(|(_, a)| match a {
+    answer.days.iter().map(|(_, a)| brief(a)).collect()
+}
+
+fn brief(a: &DayAnswer) -> String {
+    {
+        match a {
             DayAnswer::Price(p) => format!("{}", p.close),
             DayAnswer::NoData => "none".into(),
             DayAnswer::Unanswered(crate::source::Unproven::Cut) => "?".into(),
@@ -102,8 +135,8 @@ fn short(answer: &Answer) -> Vec<String> {
             DayAnswer::NotClosed => "open".into(),
             DayAnswer::OutsideHistory => "old".into(),
             DayAnswer::Refused(w) => format!("refused: {w}"),
-        })
-        .collect()
+        }
+    }
 }
 
 fn binance_row(d: &str, close: &str) -> String {
@@ -113,3 +146,5 @@ fn binance_row(d: &str, close: &str) -> String {
 
 mod builtins;
 mod declared;
+mod intervals;
+mod slots;

@@ -14,6 +14,7 @@
 //! reports too small (a completion done by the lost run counts as
 //! discarded, an enqueue as adding nothing).
 
+mod candles;
 mod claims;
 mod complete;
 mod conn;

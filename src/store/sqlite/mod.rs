@@ -3,6 +3,7 @@
 //! are the store's (documented there), in files named as PostgreSQL's are.
 
 mod access;
+mod candles;
 mod claims;
 mod complete;
 mod copy;

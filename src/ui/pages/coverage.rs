@@ -51,19 +51,36 @@ pub async fn coverage(State(app): State<App>, Query(asked): Query<ReportSelectio
                 }
             }
             let mut rows: Vec<(String, String, Vec<Column>)> = Vec::new();
-            store.for_each_cell(&sel, |exchange, symbol, day, reason| {
+            let mut add = |exchange: &str, symbol: &str, day: NaiveDate, kind: Kind, reason: Option<String>| {
                 if rows.last().is_none_or(|(e, s, _)| e != exchange || s != symbol) {
                     rows.push((exchange.to_string(), symbol.to_string(), vec![Column::default(); width]));
                 }
                 let i = (bucket.index(day) - first) as usize;
                 if let Some(column) = rows.last_mut().and_then(|r| r.2.get_mut(i)) {
-                    column.counts.add(Kind::of(reason.as_ref()));
+                    column.counts.add(kind);
                     if bucket == Bucket::Day {
-                        column.reason = reason.map(|r| r.to_string());
+                        column.reason = reason;
                     }
                 }
-                Ok(())
-            })?;
+            };
+            if sel.interval.is_day() {
+                store.for_each_cell(&sel, |exchange, symbol, day, reason| {
+                    add(exchange, symbol, day, Kind::of(reason.as_ref()), reason.map(|r| r.to_string()));
+                    Ok(())
+                })?;
+            } else {
+                // Below a day, a day's candles summed up, as `coverage` does.
+                let now = crate::clock::now_ms();
+                store.for_each_candle_day(&sel, |day| {
+                    let gaps = crate::report::DayGaps::of(&day, sel.interval, now);
+                    let words = (!gaps.runs.is_empty()).then(|| {
+                        let lacks = gaps.describe(sel.interval, 2);
+                        format!("{} of {} candles; {lacks}", gaps.stored, gaps.expected)
+                    });
+                    add(&day.pair.exchange, &day.pair.symbol, day.day, gaps.kind, words);
+                    Ok(())
+                })?;
+            }
             Ok((asked, Some((sel, bucket, spans, rows, all_pairs))))
         })
         .await?;

@@ -23,6 +23,7 @@ pub struct PricesQuery {
 pub async fn prices(State(app): State<App>, Query(q): Query<PricesQuery>) -> Result<Markup, PageError> {
     let s = snapshot(&app).await?;
     let candles = q.style == "candles";
+    let style_name = if candles { "candles" } else { "line" };
     let style = html! {
             label { "style "
                 select name="style" {
@@ -43,7 +44,13 @@ pub async fn prices(State(app): State<App>, Query(q): Query<PricesQuery>) -> Res
             let Some(Pair { exchange, symbol }) = sel.pairs.first().cloned() else { return Ok(None) };
             let one = ReportSelectionQuery { exchange, symbol, ..asked };
             let Some(sel) = one.resolve(store)? else { return Ok(Some((one, None))) };
-            let data = crate::report::chart::ChartData::load(store, &one.exchange, &one.symbol, sel.from, sel.to)?;
+            let data = crate::report::chart::ChartData::load_at(
+                store,
+                &one.exchange,
+                &one.symbol,
+                (sel.from, sel.to),
+                sel.interval,
+            )?;
             let style = if candles { crate::report::chart::Style::Candles } else { crate::report::chart::Style::Line };
             let svg = crate::report::chart::svg(&data, style, (960, 420))?;
             Ok(Some((one, Some((sel, data, svg)))))
@@ -63,10 +70,15 @@ pub async fn prices(State(app): State<App>, Query(q): Query<PricesQuery>) -> Res
                  else { format!("{} {}", one.exchange, one.symbol) }) " in that range." },
             Some((_, Some((sel, data, svg)))) => {
                 p { (data.exchange) " " (data.symbol) ", " (sel.from) " to " (sel.to) ": "
-                    (data.prices.len()) " prices, " (data.missing.len()) " days missing. "
+                    @match &data.candles {
+                        None => { (data.prices.len()) " prices, " }
+                        Some(c) => { (c.candles.len()) " " (c.interval) " candles, " }
+                    }
+                    (data.missing.len()) " days missing. "
                     a #csv href={ "/prices.csv?exchange=" (urlencode(&data.exchange)) "&symbol=" (urlencode(&data.symbol))
-                                  "&from=" (sel.from) "&to=" (sel.to) } download { "Download as CSV" } }
+                                  "&from=" (sel.from) "&to=" (sel.to) "&interval=" (sel.interval) } download { "Download as CSV" } }
                 figure #chart { (PreEscaped(svg)) }
+                p.zoom { (zoom(&data.exchange, &data.symbol, sel, style_name)) }
                 @if !data.missing.is_empty() {
                     h2 { "Missing days" }
                     table #missing {
@@ -78,6 +90,28 @@ pub async fn prices(State(app): State<App>, Query(q): Query<PricesQuery>) -> Res
         }
     };
     Ok(page(&app, "prices", "prices", &s, body))
+}
+
+/// Links to the same chart over half the days (its middle) and over twice
+/// as many (around it): below a day, zooming in down to one day shows
+/// each candle, as the chart has a column a pixel.
+fn zoom(exchange: &str, symbol: &str, sel: &crate::selection::Selection, style: &str) -> Markup {
+    let days = (sel.to - sel.from).num_days() + 1;
+    let link = |from: chrono::NaiveDate, to: chrono::NaiveDate| {
+        format!(
+            "/prices?exchange={}&symbol={}&from={from}&to={to}&interval={}&style={style}",
+            urlencode(exchange),
+            urlencode(symbol),
+            sel.interval
+        )
+    };
+    let quarter = chrono::Duration::days(days / 4);
+    let half = chrono::Duration::days(days / 2).max(chrono::Duration::days(1));
+    html! {
+        @if days >= 4 { a #zoom-in href=(link(sel.from + quarter, sel.to - quarter)) { "Zoom in" } " " }
+        @else if days > 1 { a #zoom-in href=(link(sel.from, sel.from)) { "Zoom in" } " " }
+        a #zoom-out href=(link(sel.from - half, sel.to + half)) { "Zoom out" }
+    }
 }
 
 fn urlencode(s: &str) -> String {

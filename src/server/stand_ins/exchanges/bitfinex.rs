@@ -1,11 +1,12 @@
 //! The Bitfinex stand-in: its pair list and candles.
 
-use chrono::NaiveDate;
+use std::fmt::Write;
+
 use serde_json::{json, Value};
 
-use super::super::data::{cents, pair, pairs, today, units};
-use super::super::{candles, json as answer, newest, ok, page, Ask};
-use super::{day_of_ms, ms};
+use super::super::data::{cents, pair, pairs, units};
+use super::super::{json as answer, ok, page, Ask, Series};
+use super::interval;
 use crate::server::faults::Fault;
 use crate::server::response::Response;
 
@@ -13,7 +14,11 @@ use crate::server::response::Response;
 // https://docs.bitfinex.com/reference/rest-public-candles
 //   GET /v2/candles/trade:1D:tBTCUSD/hist?start&end&limit&sort: rows
 //   [MTS, OPEN, CLOSE, HIGH, LOW, VOLUME]; sort 1 oldest first, -1 (the
-//   default) newest first; start and end in ms; limit up to 10000.
+//   default) newest first; start and end in ms ("MTS >= start", "MTS <=
+//   end"); limit up to 10000, default 100. Time frames "1m", "5m", "15m",
+//   "30m", "1h", "3h", "6h", "12h", "1D", "1W", "14D", "1M" (the last
+//   three not served here: pricequeue has no week). ⚠ The current candle
+//   is served, still changing (no flag in the row says so).
 // https://docs.bitfinex.com/docs/requirements-and-limitations: 30 to 90
 //   requests a minute on candles; errors as ["error", CODE, "message"].
 // Days without trades have no candle.
@@ -39,13 +44,15 @@ pub(super) fn bitfinex_candles(ask: &Ask, key: &str) -> Response {
         }
         _ => {}
     }
-    let Some(symbol) = key.strip_prefix("trade:1D:") else {
+    let parts: Vec<&str> = key.splitn(3, ':').collect();
+    let (Some(iv), [_, _, symbol]) = (interval("bitfinex", parts.get(1).copied()), parts.as_slice()) else {
         return answer(
             "500 Internal Server Error",
             Vec::new(),
             json!(["error", 10020, "time_interval: invalid"]).to_string(),
         );
     };
+    let symbol = *symbol;
     // An unknown symbol is an empty list, as the API answers it.
     if pair("bitfinex", symbol).is_none() {
         return ok("[]".into());
@@ -60,30 +67,37 @@ pub(super) fn bitfinex_candles(ask: &Ask, key: &str) -> Response {
             )
         }
     };
-    let from = start
-        .map_or(NaiveDate::MIN, |s| day_of_ms(s + 86_399_999))
-        .max(NaiveDate::from_ymd_opt(2010, 1, 1).unwrap_or_default());
-    let to = end.map_or_else(today, day_of_ms);
-    let rows = candles("bitfinex", symbol, from, to);
+    let series = Series::new("bitfinex", symbol, iv);
+    let len = iv.ms();
+    // "MTS >= start", "MTS <= end": both inclusive.
+    let first = start.map_or(i64::MIN / 2, |s| s.div_euclid(len) + i64::from(s.rem_euclid(len) != 0));
+    let last = end.map_or(i64::MAX, |e| e.div_euclid(len));
     let ascending = ask.param("sort") == Some("1");
-    let rows = if ascending { rows.into_iter().take(limit).collect::<Vec<_>>() } else { newest(rows, limit) };
-    let (mut rows, times) = page(ask, rows, !ascending, |a, b| candles("bitfinex", symbol, a, b));
+    let rows = series.range(first, last, limit, !ascending);
+    let (mut rows, times) = page(ask, rows, !ascending, iv, || series.latest(300));
     if !ascending {
         rows.reverse();
     }
-    let num = |s: String| s.parse::<f64>().map_or(Value::Null, Value::from);
-    let out: Vec<Value> = rows
-        .iter()
-        .map(|c| {
-            json!([
-                times.ms(ms(c.day)),
-                num(cents(c.open)),
-                num(cents(c.close)),
-                num(cents(c.high)),
-                num(cents(c.low)),
-                num(units(c.volume))
-            ])
-        })
-        .collect();
-    ok(Value::Array(out).to_string())
+    let mut out = String::with_capacity(rows.len() * 80 + 2);
+    out.push('[');
+    for (i, c) in rows.iter().enumerate() {
+        let _ = write!(
+            out,
+            "{}[{},{},{},{},{},{}]",
+            if i == 0 { "" } else { "," },
+            times.ms(c.at * 1000),
+            number(cents(c.open)),
+            number(cents(c.close)),
+            number(cents(c.high)),
+            number(cents(c.low)),
+            number(units(c.volume))
+        );
+    }
+    out.push(']');
+    ok(out)
+}
+
+/// A decimal as a JSON number, as Bitfinex writes them: no trailing zeros.
+fn number(s: String) -> String {
+    s.parse::<f64>().map_or_else(|_| "null".into(), |x| Value::from(x).to_string())
 }

@@ -2,8 +2,9 @@
 
 use serde_json::{json, Value};
 
-use super::super::data::{cents, pair, pairs, today, units};
-use super::super::{candles, day_of, json as answer, newest, ok, page, secs, Ask};
+use super::super::data::{cents, pair, pairs, units};
+use super::super::{json as answer, ok, page, Ask, Series};
+use super::interval;
 use crate::server::faults::Fault;
 use crate::server::response::Response;
 
@@ -14,8 +15,11 @@ use crate::server::response::Response;
 //   GET /api/v2/ohlc/{market_symbol}/?step&limit&start&end&exclude_current_candle:
 //   step and limit required, limit 1 to 1000; `start` is where the rows
 //   begin, `end` where they stop; when both are sent, `end` is used;
-//   exclude_current_candle leaves out the open candle. {"data":{"pair":"BTC/USD","ohlc":[{"timestamp","open",
-//   "high","low","close","volume"}]}}, strings, oldest first.
+//   exclude_current_candle leaves out the open candle. {"data":{"pair":
+//   "BTC/USD","ohlc":[{"timestamp","open","high","low","close","volume"}]}},
+//   strings, oldest first. step in seconds: 60, 180, 300, 900, 1800, 3600,
+//   7200, 14400, 21600, 43200, 86400, 259200 (the last not served here:
+//   pricequeue has no 3d).
 //   ⚠ Whether the candle opening exactly at `end` is in: this stand-in
 //   counts it in, as the declaration's `end` (the last day's start) needs.
 
@@ -49,35 +53,37 @@ pub(super) fn bitstamp_ohlc(ask: &Ask, symbol: &str) -> Response {
             json!({"code": "404", "errors": [{"message": "Not found"}]}).to_string(),
         );
     };
-    if ask.param("step") != Some("86400") {
+    let Some(iv) = interval("bitstamp", ask.param("step")) else {
         return error("400 Bad Request", "Invalid step");
-    }
+    };
     let (start, end, limit) = match (ask.number("start"), ask.number("end"), ask.number("limit")) {
-        (Ok(s), Ok(e), Ok(Some(l))) if (1..=1000).contains(&l) => (s, e, l as usize),
+        (Ok(s), Ok(e), Ok(Some(l))) if (1..=1000).contains(&l) => (s, e, l),
         _ => return error("400 Bad Request", "Invalid start, end or limit (1 to 1000)"),
     };
-    let exclude = ask.param("exclude_current_candle") == Some("true");
-    let last = if exclude { today() - chrono::Duration::days(1) } else { today() };
-    // `end` wins over `start` (Bitstamp's reference): `limit` rows up to
-    // it; `start` alone: `limit` rows from it.
-    let rows = match (start, end) {
+    let series = Series::new("bitstamp", p.symbol, iv);
+    let len = iv.minutes() * 60;
+    let now = series.now_slot();
+    let last = if ask.param("exclude_current_candle") == Some("true") { now - 1 } else { now };
+    // `end` wins over `start` (Bitstamp's reference): the `limit` candles'
+    // span up to the one opening at or before `end` (ccxt #20222: end −
+    // step·(limit−1) .. end); `start` alone: the span from the first candle
+    // opening at or after it.
+    let (first, to) = match (start, end) {
         (Some(s), None) => {
-            let from = day_of(s + 86_399);
-            let to = last.min(from + chrono::Duration::days(limit as i64 - 1));
-            let mut rows = candles("bitstamp", p.symbol, from, to);
-            rows.truncate(limit);
-            rows
+            let first = s.div_euclid(len) + i64::from(s.rem_euclid(len) != 0);
+            (first, (first + limit - 1).min(last))
         }
         (_, e) => {
-            let to = e.map_or(last, |e| day_of(e).min(last));
-            newest(candles("bitstamp", p.symbol, to - chrono::Duration::days(limit as i64 * 2), to), limit)
+            let to = e.map_or(last, |e| e.div_euclid(len).min(last));
+            (to - limit + 1, to)
         }
     };
-    let (rows, times) = page(ask, rows, end.is_some() || start.is_none(), |a, b| candles("bitstamp", p.symbol, a, b));
+    let rows = series.range(first, to, usize::MAX, false);
+    let (rows, times) = page(ask, rows, end.is_some() || start.is_none(), iv, || series.latest(300));
     let ohlc: Vec<Value> = rows
         .iter()
         .map(|c| {
-            json!({"timestamp": times.secs(secs(c.day)).to_string(), "open": cents(c.open), "high": cents(c.high),
+            json!({"timestamp": times.secs(c.at).to_string(), "open": cents(c.open), "high": cents(c.high),
                    "low": cents(c.low), "close": cents(c.close), "volume": units(c.volume)})
         })
         .collect();

@@ -2,9 +2,9 @@
 
 use serde_json::{json, Value};
 
-use super::super::data::{cents, pair, pairs, today, units};
-use super::super::{candles, json as answer, ok, page, secs, Ask};
-use super::iso;
+use super::super::data::{cents, pair, pairs, units};
+use super::super::{json as answer, ok, page, Ask, Series};
+use super::{interval, iso_secs};
 use crate::server::faults::Fault;
 use crate::server::response::Response;
 
@@ -15,7 +15,11 @@ use crate::server::response::Response;
 //   recent"; "the maximum number of data points for a single request is
 //   300 candles. If your selection of start/end time and granularity will
 //   result in more than 300 data points, your request will be rejected";
-//   no candle for an interval without trades.
+//   no candle for an interval without trades; granularity one of 60, 300,
+//   900, 3600, 21600, 86400 ("otherwise, your request will be rejected");
+//   start and end ISO 8601, both or neither.
+// ⚠ Inclusive bounds at both ends: ccxt's reading (ccxt PR 5891), not
+//   the page's. The current bucket is served, still changing.
 // https://docs.cdp.coinbase.com/exchange/docs/rest-rate-limits: 10/s per IP, 429.
 
 pub(super) fn coinbase_products() -> Response {
@@ -50,30 +54,39 @@ pub(super) fn coinbase_candles(ask: &Ask, id: &str) -> Response {
     if pair("coinbase", id).is_none() {
         return message("404 Not Found", "NotFound");
     }
-    if ask.param("granularity") != Some("86400") {
+    let Some(iv) = interval("coinbase", ask.param("granularity")) else {
         return message("400 Bad Request", "Unsupported granularity");
-    }
-    let parse = |name: &str| ask.param(name).map(|v| iso(v).ok_or_else(|| format!("invalid {name}")));
+    };
+    let parse = |name: &str| ask.param(name).map(|v| iso_secs(v).ok_or_else(|| format!("invalid {name}")));
     let (start, end) = match (parse("start").transpose(), parse("end").transpose()) {
         (Ok(s), Ok(e)) => (s, e),
         (Err(m), _) | (_, Err(m)) => return message("400 Bad Request", &m),
     };
-    let end = end.unwrap_or_else(today);
-    let start = start.unwrap_or(end - chrono::Duration::days(299));
-    if (end - start).num_days() > 300 {
+    let series = Series::new("coinbase", id, iv);
+    let len = iv.minutes() * 60;
+    // Both or neither: "if either one of the start or end fields are not
+    // provided then both fields will be ignored", and the latest 300 come.
+    // A bucket is in when its start is, or holds `start` (candles "may
+    // precede your declared start"); both ends count.
+    let (first, last) = match (start, end) {
+        (Some(s), Some(e)) => (s.div_euclid(len), e.div_euclid(len)),
+        _ => (series.now_slot() - 299, series.now_slot()),
+    };
+    if last - first + 1 > 300 {
         return message(
             "400 Bad Request",
             "granularity too small for the requested time range. Count of aggregations requested exceeds 300",
         );
     }
-    let (rows, times) = page(ask, candles("coinbase", id, start, end), false, |a, b| candles("coinbase", id, a, b));
+    let rows = series.range(first, last, usize::MAX, false);
+    let (rows, times) = page(ask, rows, false, iv, || series.latest(300));
     let num = |s: String| s.parse::<f64>().map_or(Value::Null, Value::from);
     let out: Vec<Value> = rows
         .iter()
         .rev()
         .map(|c| {
             json!([
-                times.secs(secs(c.day)),
+                times.secs(c.at),
                 num(cents(c.low)),
                 num(cents(c.high)),
                 num(cents(c.open)),

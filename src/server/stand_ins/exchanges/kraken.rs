@@ -2,8 +2,9 @@
 
 use serde_json::{json, Value};
 
-use super::super::data::{cents, pairs, today, units, Candle};
-use super::super::{candles, ok, page, secs, Ask};
+use super::super::data::{cents, pairs, units, Candle};
+use super::super::{day_of, ok, page, Ask, Series};
+use super::interval;
 use crate::server::faults::Fault;
 use crate::server::response::Response;
 
@@ -13,7 +14,12 @@ use crate::server::response::Response;
 //   name>:[[time, open, high, low, close, vwap, volume, count]], "last"}};
 //   "returns up to 720 of the most recent entries (older data cannot be
 //   retrieved, regardless of the value of since)"; "the last entry in the
-//   OHLC array is for the current, not-yet-committed timeframe".
+//   OHLC array is for the current, not-yet-committed timeframe, and will
+//   always be present, regardless of the value of since"; interval in
+//   minutes: 1, 5, 15, 30, 60, 240, 1440, 10080, 21600 (the last two not
+//   served here: pricequeue has no week).
+// https://docs.kraken.com/exchange/guides/general/historical-data:
+//   since "return candles after this time" (exclusive).
 // https://docs.kraken.com/api-reference/market-data/get-tradable-asset-pairs
 // Errors in the body's `error` array: EQuery:Unknown asset pair,
 // EAPI:Rate limit exceeded, EGeneral:Temporary lockout.
@@ -21,8 +27,11 @@ use crate::server::response::Response;
 //   error, EService:Unavailable ("the matching engine or API is offline").
 
 /// How far behind a Kraken that lags (the `unclosed` fault) answers: its
-/// rows stop this many days before today.
+/// rows stop this many candles before the current one (days at `1d`).
 pub const KRAKEN_LAG_DAYS: i64 = 10;
+
+/// The candles Kraken serves at any interval: its latest 720.
+const HISTORY: i64 = 720;
 
 pub(super) fn kraken_error(e: &str) -> Response {
     ok(json!({"error": [e]}).to_string())
@@ -56,35 +65,48 @@ pub(super) fn kraken_ohlc(ask: &Ask) -> Response {
     let Some(p) = pairs("kraken").iter().find(|p| p.symbol == name || p.alias == name) else {
         return kraken_error("EQuery:Unknown asset pair");
     };
-    if ask.param("interval").unwrap_or("1") != "1440" {
+    let Some(iv) = interval("kraken", Some(ask.param("interval").unwrap_or("1"))) else {
         return kraken_error("EGeneral:Invalid arguments");
-    }
+    };
     let Ok(since) = ask.number("since") else { return kraken_error("EGeneral:Invalid arguments:since") };
-    let oldest = today() - chrono::Duration::days(719);
-    // Lagging, its last row (the current candle, by its documentation) is a past day's.
-    let newest =
-        if ask.fault == Some(Fault::Unclosed) { today() - chrono::Duration::days(KRAKEN_LAG_DAYS) } else { today() };
-    let rows: Vec<Candle> = candles("kraken", p.symbol, oldest, newest)
+    let series = Series::new("kraken", p.symbol, iv);
+    let now = series.now_slot();
+    // Lagging, its last row (the current candle, by its documentation) is
+    // that of ten candles ago.
+    let lagging = ask.fault == Some(Fault::Unclosed);
+    let closed = if lagging { now - KRAKEN_LAG_DAYS } else { now - 1 };
+    let mut rows: Vec<Candle> = series
+        .range(now - HISTORY + 1, closed, usize::MAX, false)
         .into_iter()
-        .filter(|c| since.is_none_or(|s| secs(c.day) > s))
+        .filter(|c| since.is_none_or(|s| c.at > s))
         .collect();
-    let (rows, times) = page(ask, rows, false, |a, b| candles("kraken", p.symbol, a, b));
+    // The current candle is "always present, regardless of the value of
+    // since": before its first trade, flat at the last price, no volume.
+    let current = series.candle(now).or_else(|| {
+        let last = series.range(now - HISTORY + 1, now - 1, 1, true).pop()?;
+        let (at, flat) = (series.open_secs(now), last.close);
+        Some(Candle { at, day: day_of(at), open: flat, high: flat, low: flat, close: flat, volume: 0 })
+    });
+    rows.extend(current.filter(|_| !lagging));
+    let (rows, times) = page(ask, rows, false, iv, || series.latest(300));
     let out: Vec<Value> = rows
         .iter()
         .map(|c| {
             json!([
-                times.secs(secs(c.day)),
+                times.secs(c.at),
                 cents(c.open),
                 cents(c.high),
                 cents(c.low),
                 cents(c.close),
                 cents(c.close),
                 units(c.volume),
-                100 + c.volume % 900
+                if c.volume == 0 { 0 } else { 100 + c.volume % 900 }
             ])
         })
         .collect();
-    let last = secs(today() - chrono::Duration::days(1));
+    // "ID to be used as since when polling for new, committed OHLC data":
+    // the last committed candle's time.
+    let last = series.open_secs(now - 1);
     let mut result = serde_json::Map::new();
     result.insert(p.alias.to_string(), Value::Array(out));
     result.insert("last".into(), json!(last));

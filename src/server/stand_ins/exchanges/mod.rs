@@ -10,7 +10,8 @@ mod okx;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{day_of, secs, Ask};
+use super::{secs, Ask};
+use crate::interval::Interval::{self, *};
 use crate::server::response::Response;
 use binance::{binance_info, binance_klines};
 use bitfinex::{bitfinex_candles, bitfinex_pairs};
@@ -20,6 +21,92 @@ use kraken::{kraken_ohlc, kraken_pairs};
 use okx::{okx_candles, okx_instruments};
 
 pub use kraken::KRAKEN_LAG_DAYS;
+
+/// Each built-in source's intervals, as its API names them (cited beside
+/// each stand-in; docs/intervals.md has them side by side). Those of its
+/// intervals that pricequeue has no name for (Binance's `1s`, `3d`, `1w`,
+/// `1M`, ...) are not served.
+const INTERVALS: &[(&str, &[(&str, Interval)])] = &[
+    (
+        "binance",
+        &[
+            ("1m", M1),
+            ("3m", M3),
+            ("5m", M5),
+            ("15m", M15),
+            ("30m", M30),
+            ("1h", H1),
+            ("2h", H2),
+            ("4h", H4),
+            ("6h", H6),
+            ("8h", H8),
+            ("12h", H12),
+            ("1d", D1),
+        ],
+    ),
+    ("coinbase", &[("60", M1), ("300", M5), ("900", M15), ("3600", H1), ("21600", H6), ("86400", D1)]),
+    ("kraken", &[("1", M1), ("5", M5), ("15", M15), ("30", M30), ("60", H1), ("240", H4), ("1440", D1)]),
+    (
+        "bitstamp",
+        &[
+            ("60", M1),
+            ("180", M3),
+            ("300", M5),
+            ("900", M15),
+            ("1800", M30),
+            ("3600", H1),
+            ("7200", H2),
+            ("14400", H4),
+            ("21600", H6),
+            ("43200", H12),
+            ("86400", D1),
+        ],
+    ),
+    (
+        "bitfinex",
+        &[
+            ("1m", M1),
+            ("5m", M5),
+            ("15m", M15),
+            ("30m", M30),
+            ("1h", H1),
+            ("3h", H3),
+            ("6h", H6),
+            ("12h", H12),
+            ("1D", D1),
+        ],
+    ),
+    (
+        "okx",
+        &[
+            ("1m", M1),
+            ("3m", M3),
+            ("5m", M5),
+            ("15m", M15),
+            ("30m", M30),
+            ("1H", H1),
+            ("2H", H2),
+            ("4H", H4),
+            ("6Hutc", H6),
+            ("12Hutc", H12),
+            ("1Dutc", D1),
+        ],
+    ),
+];
+
+/// The intervals the stand-in of `source` serves, shortest first; none for
+/// a source without a stand-in of its own candles at several intervals.
+pub fn intervals(source: &str) -> Vec<Interval> {
+    INTERVALS.iter().find(|(s, _)| *s == source).map_or_else(Vec::new, |(_, t)| t.iter().map(|(_, i)| *i).collect())
+}
+
+/// The interval `name` means on `source`, as its API spells it (exactly:
+/// the APIs are case-sensitive).
+fn interval(source: &str, name: Option<&str>) -> Option<Interval> {
+    let name = name?;
+    let table = INTERVALS.iter().find(|(s, _)| *s == source)?.1;
+    table.iter().find(|(n, _)| *n == name).map(|(_, i)| *i)
+}
 
 pub(super) fn route(ask: &Ask) -> Option<Response> {
     let path = ask.path;
@@ -52,13 +139,13 @@ fn ms(day: NaiveDate) -> i64 {
     secs(day) * 1000
 }
 
-fn day_of_ms(ms: i64) -> NaiveDate {
-    day_of(ms.div_euclid(1000))
-}
-
-fn iso(s: &str) -> Option<NaiveDate> {
+/// An ISO 8601 time (or a bare day, its midnight) in Unix seconds.
+fn iso_secs(s: &str) -> Option<i64> {
     DateTime::parse_from_rfc3339(s)
         .ok()
-        .map(|t| day_of(t.with_timezone(&Utc).timestamp()))
-        .or_else(|| s.parse::<NaiveDate>().ok())
+        .map(|t| t.with_timezone(&Utc).timestamp())
+        .or_else(|| s.parse::<NaiveDate>().ok().map(secs))
 }
+
+#[cfg(test)]
+mod tests;

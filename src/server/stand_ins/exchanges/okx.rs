@@ -3,9 +3,10 @@
 use chrono::NaiveDate;
 use serde_json::{json, Value};
 
-use super::super::data::{cents, pair, pairs, today, units, Candle};
-use super::super::{candles, json as answer, newest, ok, page, Ask};
-use super::ms;
+use super::super::data::{cents, pair, pairs, units};
+use super::super::{json as answer, ok, page, Ask, Series};
+use super::{interval, ms};
+use crate::interval::Interval;
 use crate::server::faults::Fault;
 use crate::server::response::Response;
 
@@ -15,8 +16,9 @@ use crate::server::response::Response;
 //   {"code":"0","msg":"","data":[[ts,o,h,l,c,vol,volCcy,volCcyQuote,confirm]]},
 //   newest first; after: "records earlier than the requested ts", before:
 //   "records newer than the requested ts"; limit max 100, default 100;
-//   bar 1D is a Hong Kong (UTC+8) day, 1Dutc a UTC day; confirm "0" for
-//   an unfinished candle. 20 requests per 2 s; over it 429, code 50011.
+//   bar 1m, 3m, 5m, 15m, 30m, 1H, 2H, 4H; Hong Kong time (UTC+8) 6H, 12H,
+//   1D; UTC 6Hutc, 12Hutc, 1Dutc (and longer ones, not served here);
+//   confirm "0" for an unfinished candle. 20 requests per 2 s; over it 429, code 50011.
 // https://web3.okx.com/onchainos/dev-docs/data/error (OKX's table of the
 //   general 50xxx codes its APIs share; ⚠ the exchange's own copy on
 //   okx.com/docs-v5 could not be read here): 50013 "System is busy",
@@ -57,31 +59,37 @@ pub(super) fn okx_candles(ask: &Ask) -> Response {
     if pair("okx", symbol).is_none() {
         return okx_error("200 OK", "51001", "Instrument ID does not exist");
     }
-    // A Hong Kong day starts at 16:00 UTC the day before.
-    let hk = match ask.param("bar") {
-        Some("1Dutc") => 0,
-        Some("1D") => -8 * 3600,
-        _ => return okx_error("400 Bad Request", "51000", "Parameter bar error"),
+    // Hong Kong bars (`6H`, `12H`, `1D`) start 8 hours before UTC ones.
+    let (iv, shift) = match ask.param("bar") {
+        Some("6H") => (Interval::H6, -480),
+        Some("12H") => (Interval::H12, -480),
+        Some("1D") => (Interval::D1, -480),
+        bar => match interval("okx", bar) {
+            Some(iv) => (iv, 0),
+            None => return okx_error("400 Bad Request", "51000", "Parameter bar error"),
+        },
     };
     let (after, before, limit) = match (ask.number("after"), ask.number("before"), ask.number("limit")) {
         (Ok(a), Ok(b), Ok(l)) => (a, b, l.unwrap_or(100).clamp(1, 100) as usize),
         _ => return okx_error("400 Bad Request", "51000", "Parameter error"),
     };
-    let all = candles("okx", symbol, NaiveDate::from_ymd_opt(2017, 1, 1).unwrap_or_default(), today());
-    let at = |c: &Candle| ms(c.day) + hk * 1000;
-    let asked: Vec<Candle> =
-        all.into_iter().filter(|c| after.is_none_or(|a| at(c) < a) && before.is_none_or(|b| at(c) > b)).collect();
-    // Newest first: the newest `limit` of those asked for.
-    let (rows, times) = page(ask, newest(asked, limit), true, |a, b| candles("okx", symbol, a, b));
-    let ts = |c: &Candle| times.ms(at(c));
+    let series = Series { shift, ..Series::new("okx", symbol, iv) };
+    // Candles opening before `after` and after `before`, both exclusive;
+    // the newest `limit` of them (the answer is newest first).
+    let (len, shift_ms) = (iv.ms(), shift * 60_000);
+    let last = after.map_or(i64::MAX, |a| (a - 1 - shift_ms).div_euclid(len));
+    let first = before.map_or(i64::MIN / 2, |b| (b - shift_ms).div_euclid(len) + 1);
+    let rows = series.range(first, last, limit, true);
+    let (rows, times) = page(ask, rows, true, iv, || series.latest(300));
+    let now = series.open_secs(series.now_slot());
     let data: Vec<Value> = rows
         .iter()
         .rev()
         .map(|c| {
-            let closed = c.day < today() && ask.fault != Some(Fault::Unclosed);
+            let closed = c.at < now && ask.fault != Some(Fault::Unclosed);
             let confirm = if closed { "1" } else { "0" };
             json!([
-                ts(c).to_string(),
+                times.ms(c.at * 1000).to_string(),
                 cents(c.open),
                 cents(c.high),
                 cents(c.low),

@@ -7,7 +7,9 @@
 //! days just past the bounds the request names, as a source that counts
 //! its bounds in sends them (Coinbase's candles "may precede" `start`). On every built-in source's settings
 //! (paging, order, which ends its URL names, whether it keeps only its
-//! latest days) and the README's declared ones (both paging directions):
+//! latest days) and the README's declared ones (both paging directions),
+//! each at one of the intervals it serves (a day is a slot of `1d`; below
+//! a day "days" are candles and "hours" 24ths of one):
 //! - no day gets a price the answer does not give for it;
 //! - no day is `no data` unless the answer proves it empty;
 //! - an answer is refused exactly when its rows are out of order, or all
@@ -16,9 +18,10 @@
 //!   or order, hours off, the latest rows), no day gets a price or `no
 //!   data` that the truth does not have; unspoiled, every price is stored.
 //!
-//! `cargo test` runs 256 cases, each on every source;
+//! `cargo test` runs 256 cases, each on every source at one of its intervals;
 //! `PROPTEST_CASES=2000 cargo test --lib prove::tests::props` runs more.
 
+use chrono::NaiveDate;
 use proptest::collection::vec;
 use proptest::prelude::*;
 
@@ -26,14 +29,13 @@ use super::super::super::declare::Declarations;
 use super::super::super::format::TimeMarks;
 use super::super::super::rows::stamp;
 use super::super::*;
+use crate::interval::Interval;
 use crate::price::Price;
 
 const CASES: u32 = 256;
 
-/// Days of the truth: the pair's days up to yesterday.
+/// Slots of the truth: the pair's candles up to the one before the current.
 const SPAN: i64 = 60;
-
-const DAY: i64 = 86_400_000;
 
 fn config() -> ProptestConfig {
     // An explicit `cases` would hide PROPTEST_CASES, so it is read here.
@@ -69,12 +71,9 @@ fn read_sources() -> Vec<(String, Declaration, Template)> {
     all
 }
 
-fn start() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2020, 1, 1).expect("a day")
-}
-
-fn at(i: i64) -> NaiveDate {
-    start() + chrono::Duration::days(i)
+/// The truth's first slot at `iv`: 2020-01-01's first candle.
+fn start(iv: Interval) -> i64 {
+    iv.first_slot(NaiveDate::from_ymd_opt(2020, 1, 1).expect("a day"))
 }
 
 fn price(i: i64) -> Price {
@@ -82,15 +81,17 @@ fn price(i: i64) -> Price {
     Price { open: base, high: base + 2.0, low: base - 2.0, close: base + 1.0, volume: 1.0 }
 }
 
-/// Which days have a price: none before the pair's first day, then all but gaps.
+/// Which slots have a price: none before the pair's first, then all but
+/// gaps; the `i`-th is the `i`-th slot from [`start`] at whatever interval
+/// a source is asked at.
 #[derive(Debug, Clone)]
 struct Truth {
     days: Vec<Option<Price>>,
 }
 
 impl Truth {
-    fn of(&self, d: NaiveDate) -> Option<Price> {
-        let i = (d - start()).num_days();
+    /// The price of slot `i` counted from the start.
+    fn of(&self, i: i64) -> Option<Price> {
         if i < 0 {
             return None;
         }
@@ -110,11 +111,12 @@ fn truth() -> impl Strategy<Value = Truth> {
 enum Spoil {
     /// The row at this place (modulo the rows) left out.
     Drop(usize),
-    /// A row for the day at this offset from the truth's start, with this close.
+    /// A row for the slot at this offset from the truth's start, with this close.
     Add(i64, f64),
-    /// Every row this many days later (or earlier).
+    /// Every row this many slots later (or earlier).
     ShiftDays(i64),
-    /// Every row this many hours later (or earlier): off the day's boundary.
+    /// Every row this many 24ths of a slot (hours at `1d`) later (or
+    /// earlier): off the slot's boundary.
     ShiftHours(i64),
     /// The oldest rows left out, all but one at most.
     CutStart(usize),
@@ -156,24 +158,26 @@ fn spoil() -> impl Strategy<Value = Spoil> {
 type Raw = (i64, Price);
 
 /// The answer a well-behaved source sends for `asked`: the truth's rows in
-/// the days its request names (to the truth's end where it names no end),
-/// and with `beside` those of the days just past the ends it names, as a
+/// the slots its request names (to the truth's end where it names no end),
+/// and with `beside` those of the slots just past the ends it names, as a
 /// source that counts its bounds in sends them.
 fn honest(truth: &Truth, asked: &Asked, marks: TimeMarks, beside: bool) -> Vec<Raw> {
-    let play = chrono::Duration::days(i64::from(beside));
-    let lo = if asked.bounded_start { asked.first - play } else { start() };
-    let hi = if asked.bounded_end { asked.last + play } else { at(SPAN - 1) };
+    let (iv, s0) = (asked.interval, start(asked.interval));
+    let play = i64::from(beside);
+    let lo = if asked.bounded_start { asked.first - play } else { s0 };
+    let hi = if asked.bounded_end { asked.last + play } else { s0 + SPAN - 1 };
     let mut rows: Vec<Raw> = (0..SPAN)
-        .map(at)
+        .map(|i| s0 + i)
         .filter(|d| lo <= *d && *d <= hi)
-        .filter_map(|d| truth.of(d).map(|p| (time(d, marks), p)))
+        .filter_map(|d| truth.of(d - s0).map(|p| (time(iv, d, marks), p)))
         .collect();
     order(&mut rows, asked.order);
     rows
 }
 
-fn time(d: NaiveDate, marks: TimeMarks) -> i64 {
-    start_ms(d) + if marks == TimeMarks::End { DAY } else { 0 }
+/// The time a row for slot `d` carries.
+fn time(iv: Interval, d: i64, marks: TimeMarks) -> i64 {
+    iv.slot_start_ms(d) + if marks == TimeMarks::End { iv.ms() } else { 0 }
 }
 
 fn order(rows: &mut [Raw], order: Order) {
@@ -185,17 +189,18 @@ fn order(rows: &mut [Raw], order: Order) {
 
 fn apply(rows: &mut Vec<Raw>, s: &Spoil, truth: &Truth, asked: &Asked, marks: TimeMarks) {
     let n = rows.len();
+    let (iv, s0) = (asked.interval, start(asked.interval));
     match *s {
         Spoil::Drop(i) if n > 0 => {
             rows.remove(i % n);
         }
         Spoil::Add(d, close) => {
             let p = Price { open: close, high: close + 1.0, low: close - 1.0, close, volume: 2.0 };
-            rows.push((time(at(d), marks), p));
+            rows.push((time(iv, s0 + d, marks), p));
             order(rows, asked.order);
         }
-        Spoil::ShiftDays(k) => rows.iter_mut().for_each(|r| r.0 += k * DAY),
-        Spoil::ShiftHours(h) => rows.iter_mut().for_each(|r| r.0 += h * 3_600_000),
+        Spoil::ShiftDays(k) => rows.iter_mut().for_each(|r| r.0 += k * iv.ms()),
+        Spoil::ShiftHours(h) => rows.iter_mut().for_each(|r| r.0 += h * (iv.ms() / 24)),
         Spoil::CutStart(k) | Spoil::CutEnd(k) => {
             let mut times: Vec<i64> = rows.iter().map(|r| r.0).collect();
             times.sort_unstable();
@@ -214,13 +219,13 @@ fn apply(rows: &mut Vec<Raw>, s: &Spoil, truth: &Truth, asked: &Asked, marks: Ti
             let scaled: Vec<Option<i64>> =
                 rows.iter().map(|r| if larger { r.0.checked_mul(1000) } else { Some(r.0 / 1000) }).collect();
             // Times past the year 262143 are refused before `prove` (`rows::read`).
-            if scaled.iter().all(|t| t.is_some_and(|t| stamp(t, marks).is_some())) {
+            if scaled.iter().all(|t| t.is_some_and(|t| stamp(t, marks, iv).is_some())) {
                 rows.iter_mut().zip(scaled).for_each(|(r, t)| r.0 = t.unwrap_or(r.0));
             }
         }
         Spoil::Swap(i) if n > 1 => rows.swap(i % (n - 1), i % (n - 1) + 1),
         Spoil::Latest(k) => {
-            let all: Vec<Raw> = (0..SPAN).map(at).filter_map(|d| truth.of(d).map(|p| (time(d, marks), p))).collect();
+            let all: Vec<Raw> = (0..SPAN).filter_map(|i| truth.of(i).map(|p| (time(iv, s0 + i, marks), p))).collect();
             *rows = all[all.len().saturating_sub(k)..].to_vec();
             order(rows, asked.order);
         }
@@ -229,49 +234,62 @@ fn apply(rows: &mut Vec<Raw>, s: &Spoil, truth: &Truth, asked: &Asked, marks: Ti
 }
 
 /// The rows as `rows::read` gives them.
-fn read(raw: &[Raw], marks: TimeMarks) -> Vec<AnswerRow> {
+fn read(raw: &[Raw], marks: TimeMarks, iv: Interval) -> Vec<AnswerRow> {
     raw.iter()
         .map(|&(at_ms, p)| {
-            let (day, off) = stamp(at_ms, marks).expect("a time in range");
-            AnswerRow { at_ms, day, off, price: Ok(p), closed: true }
+            let (slot, off) = stamp(at_ms, marks, iv).expect("a time in range");
+            AnswerRow { at_ms, slot, off, price: Ok(p), closed: true }
         })
         .collect()
 }
 
-/// The rule's window, as the issue states it: the days the request names,
-/// a day's play at each named end, an unnamed end open to today.
-fn inside(r: &AnswerRow, asked: &Asked, today: NaiveDate) -> bool {
-    let after_start = !asked.bounded_start || r.day >= asked.first - chrono::Duration::days(1);
+/// The rule's window, as the issue states it: the slots the request names,
+/// a slot's play at each named end, an unnamed end open to the current slot.
+fn inside(r: &AnswerRow, asked: &Asked, today: i64) -> bool {
+    let after_start = !asked.bounded_start || r.slot >= asked.first - 1;
     let latest = asked.last.max(today);
-    let before_end = r.day <= latest && (!asked.bounded_end || r.day <= asked.last + chrono::Duration::days(1));
+    let before_end = r.slot <= latest && (!asked.bounded_end || r.slot <= asked.last + 1);
     after_start && before_end
 }
 
 /// Whether the answer proves `d` empty: no row at all, or none for `d`
 /// and rows on boundaries inside the window on both sides of it.
-fn proves_empty(rows: &[AnswerRow], d: NaiveDate, asked: &Asked, today: NaiveDate) -> bool {
+fn proves_empty(rows: &[AnswerRow], d: i64, asked: &Asked, today: i64) -> bool {
     if rows.is_empty() {
         return true;
     }
     let proper: Vec<&AnswerRow> = rows.iter().filter(|r| r.off.is_none() && inside(r, asked, today)).collect();
-    rows.iter().all(|r| r.day != d) && proper.iter().any(|r| r.day < d) && proper.iter().any(|r| r.day > d)
+    rows.iter().all(|r| r.slot != d) && proper.iter().any(|r| r.slot < d) && proper.iter().any(|r| r.slot > d)
 }
 
-fn check(truth: &Truth, first: i64, len: i64, beside: bool, spoils: &[Spoil]) -> Result<(), TestCaseError> {
-    let today = at(SPAN);
-    let now = start_ms(today) + 3_600_000;
+/// The property on every source, each at the interval `pick` chooses among
+/// those it serves.
+fn check_at(
+    truth: &Truth,
+    first: i64,
+    len: i64,
+    beside: bool,
+    spoils: &[Spoil],
+    pick: usize,
+) -> Result<(), TestCaseError> {
     for (name, decl, candles) in sources() {
-        let len = len.min(i64::from(decl.max_days));
-        let (a, b) = (at(first), at((first + len - 1).min(SPAN - 1)));
-        let asked = Asked::new(decl, candles, a, b);
+        let served = decl.intervals();
+        let iv = served[pick % served.len()].0;
+        let s0 = start(iv);
+        let today = s0 + SPAN;
+        // Inside the current slot, which has not closed.
+        let now = iv.slot_start_ms(today) + iv.ms() / 24;
+        let len = len.min(i64::from(decl.max_rows(iv)));
+        let (a, b) = (s0 + first, s0 + (first + len - 1).min(SPAN - 1));
+        let asked = Asked::new(decl, candles, iv, a, b);
         let marks = decl.rows.time_marks;
         let mut raw = honest(truth, &asked, marks, beside);
         for s in spoils {
             apply(&mut raw, s, truth, &asked, marks);
         }
-        let rows = read(&raw, marks);
+        let rows = read(&raw, marks, iv);
         let got = prove(&rows, &asked, now);
-        let ctx = || format!("{name}, {a} to {b}, beside {beside}, {spoils:?}:\nrows {raw:?}\ngot {got:?}");
+        let ctx = || format!("{name} at {iv}, {a} to {b}, beside {beside}, {spoils:?}:\nrows {raw:?}\ngot {got:?}");
         let ordered = rows.windows(2).all(|w| match asked.order {
             Order::OldestFirst => w[0].at_ms <= w[1].at_ms,
             Order::NewestFirst => w[0].at_ms >= w[1].at_ms,
@@ -294,13 +312,13 @@ fn check(truth: &Truth, first: i64, len: i64, beside: bool, spoils: &[Spoil]) ->
             "took rows all outside: {}",
             ctx()
         );
-        let asked_days: Vec<NaiveDate> = a.iter_days().take_while(|d| *d <= b).collect();
+        let asked_days: Vec<i64> = (a..=b).collect();
         prop_assert_eq!(days.iter().map(|(d, _)| *d).collect::<Vec<_>>(), asked_days, "{}", ctx());
         // Shifts by hours that add up to whole days move prices to other days.
         let hours: i64 = spoils.iter().map(|s| if let Spoil::ShiftHours(h) = s { *h } else { 0 }).sum();
         let faithful = spoils.iter().all(Spoil::invents_nothing) && (hours == 0 || hours % 24 != 0);
         for (d, answer) in days {
-            let boundary: Vec<&AnswerRow> = rows.iter().filter(|r| r.day == *d && r.off.is_none()).collect();
+            let boundary: Vec<&AnswerRow> = rows.iter().filter(|r| r.slot == *d && r.off.is_none()).collect();
             match answer {
                 DayAnswer::Price(p) => {
                     prop_assert!(!boundary.is_empty(), "a price with no row for {d}: {}", ctx());
@@ -310,18 +328,22 @@ fn check(truth: &Truth, first: i64, len: i64, beside: bool, spoils: &[Spoil]) ->
                         ctx()
                     );
                     if faithful {
-                        prop_assert_eq!(truth.of(*d), Some(*p), "{}", ctx());
+                        prop_assert_eq!(truth.of(*d - s0), Some(*p), "{}", ctx());
                     }
                 }
                 DayAnswer::NoData => {
                     prop_assert!(proves_empty(&rows, *d, &asked, today), "no data for {d} without proof: {}", ctx());
                     if faithful {
-                        prop_assert_eq!(truth.of(*d), None, "no data for {}, which has a price: {}", d, ctx());
+                        prop_assert_eq!(truth.of(*d - s0), None, "no data for {}, which has a price: {}", d, ctx());
                     }
                 }
                 DayAnswer::Unanswered(_) | DayAnswer::Refused(_) | DayAnswer::OutsideHistory => {
                     if spoils.is_empty() {
-                        prop_assert!(truth.of(*d).is_none(), "an honest answer's price for {d} not taken: {}", ctx());
+                        prop_assert!(
+                            truth.of(*d - s0).is_none(),
+                            "an honest answer's price for {d} not taken: {}",
+                            ctx()
+                        );
                     }
                 }
                 DayAnswer::NotClosed => prop_assert!(false, "{d} ended long ago: {}", ctx()),
@@ -341,8 +363,9 @@ proptest! {
         len in 1..40i64,
         beside in any::<bool>(),
         spoils in vec(spoil(), 0..3),
+        pick in 0..13usize,
     ) {
-        check(&truth, first, len, beside, &spoils)?;
+        check_at(&truth, first, len, beside, &spoils, pick)?;
     }
 }
 
@@ -359,7 +382,9 @@ fn the_issue_s_answers_make_no_false_no_data() {
         vec![Spoil::Unit(true)],
         vec![Spoil::ShiftHours(-8)],
     ] {
-        check(&all, 5, 30, false, &spoils).unwrap();
-        check(&all, 5, 30, true, &spoils).unwrap();
+        for pick in 0..13 {
+            check_at(&all, 5, 30, false, &spoils, pick).unwrap();
+            check_at(&all, 5, 30, true, &spoils, pick).unwrap();
+        }
     }
 }
