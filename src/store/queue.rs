@@ -92,7 +92,9 @@ impl Store {
     /// `now` for `owner`, leased until `lease_until`, the first due first
     /// (and, among those, in the order they were queued: a pair's days in
     /// a row), of the tasks `within` the selection only when one is given
-    /// (what `fetch` works on, leaving the rest of the queue alone). Each
+    /// (what `fetch` works on, leaving the rest of the queue alone, at the
+    /// selection's interval). The tasks of one claim are all of one
+    /// interval, the first due task's, so a batch never mixes two. Each
     /// claim bumps the task's fencing token.
     pub fn claim(
         &self,
@@ -110,7 +112,11 @@ impl Store {
     }
 
     /// Writes back finished tasks in one transaction: each task moves as
-    /// its outcome's [`Transition`] says, and its price commits with it. A
+    /// its outcome's [`Transition`] says, and its price (below a day, its
+    /// day's candles: replaced whole by a settled day, added to by today's
+    /// so far, deleted by a day of no data) commits with it. A candle
+    /// outside its task's day fails the whole call, before anything is
+    /// written. A
     /// completion whose claim is no longer current (its lease expired and
     /// another worker took the task) is ignored; returns, for each
     /// completion, whether it was applied.

@@ -5,6 +5,8 @@
 use std::collections::HashSet;
 
 use anyhow::{bail, Result};
+use r2d2_postgres::postgres::binary_copy::BinaryCopyInWriter;
+use r2d2_postgres::postgres::types::Type;
 use r2d2_postgres::postgres::{self, Statement, Transaction};
 
 use super::conn::Conn;
@@ -24,6 +26,10 @@ const STORE: &str = "INSERT INTO series_candles (series, minute, open, high, low
                                           $6::float8[], $7::float8[])
                      ON CONFLICT (series, minute) DO UPDATE SET open = excluded.open, high = excluded.high,
                         low = excluded.low, close = excluded.close, volume = excluded.volume";
+
+/// Stores the candles of days cleared first, in binary: nothing there to
+/// conflict with.
+const COPY: &str = "COPY series_candles (series, minute, open, high, low, close, volume) FROM STDIN (FORMAT binary)";
 
 /// One completion's write, ready for the arrays: its series' key, and its
 /// candles' minutes as int4 (checked to fit before anything is sent).
@@ -87,17 +93,17 @@ pub(super) fn series_id(c: &mut Conn, ids: &SeriesIds, key: (&str, &str, Interva
 
 /// The statements [`write`] runs, prepared on the connection (before its
 /// transaction begins, as a transaction borrows the connection).
-pub(super) fn prepare(c: &mut Conn) -> Result<[Statement; 2], postgres::Error> {
-    Ok([c.prepared(CLEAR)?, c.prepared(STORE)?])
+pub(super) fn prepare(c: &mut Conn) -> Result<[Statement; 3], postgres::Error> {
+    Ok([c.prepared(CLEAR)?, c.prepared(STORE)?, c.prepared(COPY)?])
 }
 
 /// Writes the days of `writes` whose position (from 1) is in `applied`,
 /// each in series `series[i]`, in `tx`: the days that clear first, then
 /// every candle, in (series, minute) order, the last of a minute given
-/// twice kept. `statements` are [`prepare`]'s.
+/// twice kept; a cleared day's by COPY. `statements` are [`prepare`]'s.
 pub(super) fn write(
     tx: &mut Transaction<'_>,
-    [clear, store]: &[Statement; 2],
+    [clear, store, copy]: &[Statement; 3],
     writes: &[Option<DayWrite<'_>>],
     series: &[Option<i64>],
     applied: &HashSet<i64>,
@@ -132,11 +138,30 @@ pub(super) fn write(
         }
         same
     });
-    let n = rows.len();
+    // A day that was cleared has no candle left to conflict with: its
+    // candles go in by COPY, the fastest way in. Today's so far may
+    // replace some: they go in by an upsert.
+    let (copied, upserted): (Vec<_>, Vec<_>) =
+        rows.into_iter().partition(|&(_, _, i, _)| writes[i].as_ref().is_some_and(|w| w.clear.is_some()));
+    let price = |i: usize, k: usize| writes[i].as_ref().and_then(|w| w.write.candles().get(k)).map(|c| c.price);
+    if !copied.is_empty() {
+        let sink = tx.copy_in(copy)?;
+        let types = [Type::INT4, Type::INT4, Type::FLOAT8, Type::FLOAT8, Type::FLOAT8, Type::FLOAT8, Type::FLOAT8];
+        let mut writer = BinaryCopyInWriter::new(sink, &types);
+        for (id, minute, i, k) in copied {
+            let Some(p) = price(i, k) else { continue };
+            writer.write(&[&id, &minute, &p.open, &p.high, &p.low, &p.close, &p.volume])?;
+        }
+        writer.finish()?;
+    }
+    if upserted.is_empty() {
+        return Ok(());
+    }
+    let n = upserted.len();
     let (mut s, mut m) = (Vec::with_capacity(n), Vec::with_capacity(n));
     let mut prices: [Vec<f64>; 5] = Default::default();
-    for (id, minute, i, k) in rows {
-        let Some(p) = writes[i].as_ref().and_then(|w| w.write.candles().get(k)).map(|c| c.price) else { continue };
+    for (id, minute, i, k) in upserted {
+        let Some(p) = price(i, k) else { continue };
         s.push(id);
         m.push(minute);
         for (column, v) in prices.iter_mut().zip([p.open, p.high, p.low, p.close, p.volume]) {
