@@ -2,7 +2,7 @@
 //! by side in one run, since these machines are noisy. Not a test: nothing
 //! here passes or fails.
 //!
-//! cargo bench --bench queue                       # all ten
+//! cargo bench --bench queue                       # all eleven
 //! cargo bench --bench queue -- overhead storage   # some of them
 //!
 //! PostgreSQL databases are made (and dropped) on the server PQ_BENCH_PG
@@ -34,9 +34,14 @@
 //!    pairs x 3 years on both backends with the reports over them.
 //! 10. chart: a year of 1m candles drawn as SVG and PNG, reduced to the
 //!     chart's pixel columns.
+//! 11. candles: 1m candles claimed and completed as the workers write them
+//!     (1,440 a day, 1, 4 and 16 days a commit), no HTTP, in candles/s; and
+//!     bytes per candle on disk.
 
 // A bench target is a crate root, whose modules sit beside it, not under
 // benches/queue/: each is named by path.
+#[path = "queue/candles.rs"]
+mod candles;
 #[path = "queue/chart.rs"]
 mod chart;
 #[path = "queue/command.rs"]
@@ -120,6 +125,10 @@ fn main() {
     }
     if want("chart") {
         chart::run();
+        print_load();
+    }
+    if want("candles") {
+        candles::run(dir.path());
         print_load();
     }
 }

@@ -63,6 +63,7 @@ mod sqlite {
     mod source_faults;
     mod sources;
     mod sql;
+    mod upgrade;
 }
 
 /// On a PostgreSQL database of each test's own (skipped without a server:
@@ -98,4 +99,5 @@ mod postgres {
     mod secrets;
     mod shutdown;
     mod sql;
+    mod upgrade;
 }

@@ -375,7 +375,8 @@ fn counted(done: &[Completion]) -> String {
     for c in done {
         let word = match &c.outcome {
             Outcome::Price(_) => "prices".to_string(),
-            Outcome::Candles(_) => "days of candles".to_string(),
+            Outcome::Candles(_) => "with every candle".to_string(),
+            Outcome::CandlesSoFar { .. } => "with the candles so far".to_string(),
             other => what(other),
         };
         match counts.iter_mut().find(|(w, _)| *w == word) {

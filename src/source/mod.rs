@@ -5,7 +5,8 @@
 //! `engine` from a declaration (`format`, checked and kept by `declare`,
 //! the built-ins in `builtin/*.toml`) over `http`: `template` writes its
 //! requests, `rows` reads its answers (`one` an answer of one row) and
-//! `prove` decides what they say about each day; `answer` reads what a
+//! `prove` decides what they say about each slot (a day at `1d`, a candle
+//! below); `answer` reads what a
 //! server says (prices, `Retry-After`) and writes names into URLs. `secrets`
 //! keeps API keys and passwords out of every text shown. `open` opens a
 //! source by name.
@@ -48,7 +49,9 @@ pub use spelling::MASK;
 /// A source answers for consecutive days of one pair in one
 /// request ([`PriceSource::fetch`]), at most [`PriceSource::max_days`] of
 /// them; a source that serves one day per request (the reference API,
-/// `cryptodb`) has `max_days` 1.
+/// `cryptodb`) has `max_days` 1. Below a day it answers for consecutive
+/// candles ([`PriceSource::fetch_slots`]) at the intervals it serves
+/// ([`PriceSource::intervals`]), at most [`PriceSource::max_rows`] of them.
 pub trait PriceSource: Send + Sync {
     /// The source's name, as `--source` and the `tasks.source` column spell it.
     fn name(&self) -> &str;
@@ -137,8 +140,13 @@ pub trait PriceSource: Send + Sync {
     /// of one pair, and says what the answer means for each slot: the
     /// result holds every slot of the range once, in order, by the rule of
     /// `prove` (a slot is `NoData` only when the answer's rows reach past
-    /// it on both sides). At `1d` a slot is a day, and this is
-    /// [`PriceSource::fetch`].
+    /// it on both sides). At most [`PriceSource::max_rows`] slots are
+    /// asked, from the end the source anchors its pages at; the rest are
+    /// `Unanswered(Cut)`, to ask on from the first of them. Slots older
+    /// than [`PriceSource::oldest_slot`] are `OutsideHistory`, and those
+    /// after the current one (not open yet) `NotClosed`, without a request.
+    /// An interval the source lacks is a `Permanent` error naming those it
+    /// has. At `1d` a slot is a day, and this is [`PriceSource::fetch`].
     fn fetch_slots(
         &self,
         exchange: &str,
@@ -148,7 +156,11 @@ pub trait PriceSource: Send + Sync {
         last: i64,
     ) -> Result<SlotAnswer, FetchError> {
         if !interval.is_day() {
-            return Err(FetchError::Permanent(format!("{} serves no {interval} candles", self.name())));
+            let served = Interval::list(&self.intervals());
+            return Err(FetchError::Permanent(format!(
+                "{} serves no {interval} candles: it serves {served}",
+                self.name()
+            )));
         }
         let answer = self.fetch(exchange, symbol, interval.day_of_slot(first), interval.day_of_slot(last))?;
         let slots = answer.days.into_iter().map(|(d, a)| (interval.first_slot(d), a)).collect();
@@ -223,7 +235,7 @@ pub enum DayAnswer {
 /// Why an answer proves nothing about a day, and what asking again is for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Unproven {
-    /// Not asked for (past the most days one request asks), or past where
+    /// Not asked for (past the most days, or candles, one request asks), or past where
     /// the answer's rows stop at the end its source cuts pages at (a cap):
     /// asked on from there, as one page follows another.
     Cut,

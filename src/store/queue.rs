@@ -197,14 +197,16 @@ on_backend! {
     fn reserve_slots(&self, server: &str, n: u32, interval: i64, now: i64) -> Result<i64>;
 
     /// How many tasks of the selection (of the `sources` named only; of any
-    /// source for none) there are, and how many prices of theirs: what
-    /// [`Store::remove`] would remove. Read in one transaction.
+    /// source for none) there are, and how many prices of theirs (below a
+    /// day, candles): what [`Store::remove`] would remove. Read in one
+    /// transaction.
     fn to_remove(&self, sel: &Selection, sources: &[String]) -> Result<(u64, u64)>;
 
     /// Removes the tasks of the selection (of the `sources` named only; of
     /// any source for none), whatever their state, and with `prices` their
-    /// prices too (with sources, those of the cells whose task is theirs), in one
-    /// transaction; returns how many tasks and prices went. A worker that
+    /// prices too (below a day, their days' candles; with sources, those of
+    /// the cells whose task is theirs), in one transaction; returns how many
+    /// tasks and prices (or candles) went. A worker that
     /// holds a removed task writes nothing when it completes it: its
     /// claim matches no task any more.
     fn remove(&self, sel: &Selection, sources: &[String], prices: bool) -> Result<(u64, u64)>;

@@ -13,6 +13,7 @@ use crate::price::Price;
 use crate::selection::Selection;
 
 mod candles;
+mod docs;
 mod model;
 
 /// A fresh database on each backend at hand.

@@ -41,7 +41,7 @@ impl Fetcher {
             return;
         }
         while let Some((first, end)) = unsettled(&days) {
-            let last = end.min(first + rows - 1);
+            let (from, last, proving) = page(&days, first, end, rows, open);
             if requests >= budget {
                 let why = format!(
                     "{name} answered {requests} requests without reaching {}; asked again later",
@@ -57,7 +57,7 @@ impl Fetcher {
                 return;
             }
             let started = Instant::now();
-            let result = lane.source.fetch_slots(&exchange, &symbol, interval, first, last);
+            let result = lane.source.fetch_slots(&exchange, &symbol, interval, from, last);
             lane.requests.fetch_add(1, Ordering::Relaxed);
             requests += 1;
             let streak = &lane.unreachable_streak;
@@ -65,16 +65,16 @@ impl Fetcher {
                 Err(FetchError::Unreachable(_) | FetchError::UnknownHost(_)) => streak.fetch_add(1, Ordering::Relaxed),
                 _ => streak.swap(0, Ordering::Relaxed),
             };
-            let mut asked = SlotRequest { source: name, symbol: &symbol, interval, first, last, candles: 0 };
+            let mut asked = SlotRequest { source: name, symbol: &symbol, interval, first: from, last, candles: 0 };
             let done = match result {
                 Err(e) => self.failed_request(lane, &mut days, e),
                 Ok(answer) => {
-                    let (moved, candles) = self.take_answer(lane, &mut days, answer);
+                    let (moved, candles) = self.take_answer(lane, &mut days, answer, proving);
                     asked.candles = candles;
                     if moved == 0 {
                         // Nothing settled and nothing to ask once more:
                         // asking the same again would get the same.
-                        let range = show_slots(interval, first, last);
+                        let range = show_slots(interval, from, last);
                         let why = format!("{name} sent no {interval} candle for {range}; asked again later");
                         self.all_retry(unsent(&mut days), why)
                     } else {
@@ -118,7 +118,7 @@ impl Fetcher {
 
     /// Takes an answer's slots into the days they fall in; returns how
     /// many slots moved on, and how many candles came.
-    fn take_answer(&self, lane: &Lane, days: &mut [Day], answer: SlotAnswer) -> (usize, usize) {
+    fn take_answer(&self, lane: &Lane, days: &mut [Day], answer: SlotAnswer, proving: bool) -> (usize, usize) {
         lane.pause_streak.store(0, Ordering::Relaxed);
         if let Some(wait) = answer.slow_down {
             // Near the source's limit: everyone on it holds off, nobody fails.
@@ -134,7 +134,7 @@ impl Fetcher {
                 continue;
             };
             let price = matches!(said, crate::source::DayAnswer::Price(_));
-            if day.take(slot, said) {
+            if day.take(slot, said, proving) {
                 moved += 1;
                 candles += usize::from(price);
             }
@@ -166,6 +166,17 @@ impl Fetcher {
                 error: format!("{name}'s {interval} candles of {}: {why}", show_slots(interval, a, b)),
             };
         }
+        let open = day.span_of(|s| s == Slot::Open).map(|(open, _)| open);
+        if let Some(open) = open {
+            // Quiet candles just before the one still open have no row
+            // after them yet: nothing proves them either way until the
+            // next closes, so they wait with it.
+            let mut s = open;
+            while s > day.first && day.slots[(s - 1 - day.first) as usize] == Slot::Unshown {
+                s -= 1;
+                day.slots[(s - day.first) as usize] = Slot::Open;
+            }
+        }
         if let Some((a, b)) = day.span_of(|s| s == Slot::Unshown) {
             let why = day.lacking.take().unwrap_or_default();
             let error = format!(
@@ -186,7 +197,7 @@ impl Fetcher {
         }
         let mut candles = std::mem::take(&mut day.candles);
         candles.sort_by_key(|c| c.minute);
-        if let Some((open, _)) = day.span_of(|s| s == Slot::Open) {
+        if let Some(open) = open {
             return self.so_far(&day.task, open, candles, now);
         }
         if candles.is_empty() {
@@ -221,9 +232,59 @@ impl Fetcher {
     }
 }
 
+/// The slots a page asks, `from..=last` (at most `rows` of them), for the
+/// slots `first..=end` still to ask, and whether it can prove the slots
+/// asked before in it. A slot is proven empty by rows on both sides of it
+/// in one page, or by a page with no row at all; a quiet minute where a
+/// page starts or stops has neither, so a slot asked before (`Cut`,
+/// `Again`) is asked in a page made for it, from what the answers so far
+/// showed of the quiet run it lies in:
+/// - the candles on both sides known, within a page: a page of the run and
+///   those two candles (proving);
+/// - only the candle before known, the run short: a page from that candle
+///   on (the pages carry on from there; not proving, as the run may end
+///   past it);
+/// - else a page inside the run, where no answer showed a row (proving).
+///
+/// A page of slots not asked yet reaches past `end` when it has room (a
+/// margin, up to the candle still open now, `open`): rows after the last
+/// slots prove the quiet ones, and the open candle's row (a source sends
+/// it, not closed yet) those before it.
+fn page(days: &[Day], first: i64, end: i64, rows: i64, open: i64) -> (i64, i64, bool) {
+    let margin = (rows / 4).max(1);
+    let ahead = |from: i64| (from + rows - 1).min(end + margin).min(open);
+    if state_at(days, first) == Some(Slot::Ask) {
+        return (first, ahead(first), false);
+    }
+    let quiet = |s: i64| matches!(state_at(days, s), Some(Slot::Cut | Slot::Again | Slot::Empty | Slot::Unshown));
+    let (mut q1, mut q2) = (first, first);
+    while q1 > first - rows && quiet(q1 - 1) {
+        q1 -= 1;
+    }
+    while q2 < first + rows && quiet(q2 + 1) {
+        q2 += 1;
+    }
+    let candle = |s: i64| state_at(days, s) == Some(Slot::Candle);
+    let (before, after) = (candle(q1 - 1), candle(q2 + 1));
+    if before && after && q2 + 2 - q1 < rows {
+        (q1 - 1, q2 + 1, true)
+    } else if before && !after && q2 + 2 - q1 < rows {
+        (q1 - 1, ahead(q1 - 1), false)
+    } else {
+        (first, q2.min(first + rows - 1), true)
+    }
+}
+
+/// What is known of slot `slot`, if it is one of the batch's.
+fn state_at(days: &[Day], slot: i64) -> Option<Slot> {
+    let at = days.partition_point(|d| d.first + d.slots.len() as i64 <= slot);
+    let day = days.get(at).filter(|d| slot >= d.first)?;
+    day.slots.get((slot - day.first) as usize).copied()
+}
+
 /// The first slot still to ask, and the last, of the days not handed on.
 fn unsettled(days: &[Day]) -> Option<(i64, i64)> {
-    let mut open = days.iter().filter(|d| !d.sent).filter_map(|d| d.span_of(|s| matches!(s, Slot::Ask | Slot::Again)));
+    let mut open = days.iter().filter(|d| !d.sent).filter_map(|d| d.span_of(Slot::unsettled));
     let (first, mut last) = open.next()?;
     for (_, b) in open {
         last = b;

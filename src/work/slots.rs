@@ -25,9 +25,14 @@ pub(super) fn due_at(day: NaiveDate, interval: Interval, grace: std::time::Durat
 /// What is known of one slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Slot {
-    /// To ask: not asked yet, or past where a page stopped at its cap.
+    /// To ask: not asked yet.
     Ask,
-    /// An answer did not prove it either way: asked once more.
+    /// To ask: past where a page stopped (at its cap, or at its last row
+    /// when the slots after it are quiet). The next page starts at the
+    /// candle before it, so that rows on both sides can prove it empty.
+    Cut,
+    /// An answer did not prove it either way: asked once more, in a page
+    /// that can.
     Again,
     /// Its candle came, kept in the day's `candles`.
     Candle,
@@ -44,8 +49,9 @@ pub(super) enum Slot {
 }
 
 impl Slot {
-    fn unsettled(self) -> bool {
-        matches!(self, Slot::Ask | Slot::Again)
+    /// Whether the slot is still to ask.
+    pub fn unsettled(self) -> bool {
+        matches!(self, Slot::Ask | Slot::Cut | Slot::Again)
     }
 }
 
@@ -88,8 +94,11 @@ impl Day {
     }
 
     /// Takes what an answer says of slot `slot` of the day; true if the
-    /// slot moved on (settled, or to be asked once more).
-    pub fn take(&mut self, slot: i64, answer: DayAnswer) -> bool {
+    /// slot moved on (settled, or to be asked once more). `proving`: the
+    /// request could prove the slot (rows known on both sides of it in its
+    /// page, or none known in it), so a slot it does not show a second time
+    /// is given up on.
+    pub fn take(&mut self, slot: i64, answer: DayAnswer, proving: bool) -> bool {
         let at = (slot - self.first) as usize;
         let Some(state) = self.slots.get(at).copied().filter(|s| s.unsettled()) else {
             return false;
@@ -107,10 +116,21 @@ impl Day {
                 self.refused.get_or_insert(why);
                 Slot::Refused
             }
-            DayAnswer::Unanswered(Unproven::Cut) => return false,
+            DayAnswer::Unanswered(Unproven::Cut) => {
+                // Not settled, but known to have no row in a page: that
+                // decides the page it is asked in next (once: a slot cut
+                // again moves nothing on).
+                if state != Slot::Ask {
+                    return false;
+                }
+                Slot::Cut
+            }
             DayAnswer::Unanswered(Unproven::Lacking { why, history_ends }) => {
-                if state == Slot::Ask {
+                if state != Slot::Again {
                     Slot::Again
+                } else if !proving {
+                    // Asked again in a page that could not prove it.
+                    return false;
                 } else if history_ends {
                     Slot::Outside
                 } else {

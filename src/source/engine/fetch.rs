@@ -1,9 +1,9 @@
 //! One request for candles, and what its answer says about each slot
-//! asked: the slots outside a latest-only source's history are answered
-//! without asking, the rest capped at the rows one request returns (the
-//! end the source anchors its pages at asked first), sent, read by `rows`
-//! and proved by `prove`. At `1d` a slot is a day: `fetch` is this,
-//! mapped to days.
+//! asked: the slots outside a latest-only source's history, and those not
+//! open yet, are answered without asking; the rest are capped at the rows
+//! one request returns (the end the source anchors its pages at asked
+//! first), sent, read by `rows` and proved by `prove`. At `1d` a slot is a
+//! day: `fetch` is this, mapped to days.
 
 use super::*;
 use crate::interval::Interval;
@@ -46,7 +46,7 @@ impl DeclaredSource {
             let slots = answer.days.into_iter().map(|(d, a)| (interval.first_slot(d), a)).collect();
             return Ok(SlotAnswer { slots, slow_down: answer.slow_down });
         }
-        let oldest = self.oldest_slot(interval, now_ms);
+        let oldest = self.oldest_kept(interval, now_ms);
         let mut slots: Vec<(i64, DayAnswer)> = Vec::new();
         let from = match oldest {
             Some(o) if o > first => {
@@ -55,6 +55,30 @@ impl DeclaredSource {
             }
             _ => first,
         };
+        // Slots that have not opened yet (today's later candles) cannot be
+        // closed: not asked, not left for the next page. The current one is
+        // asked, as its row proves a quiet candle before it empty.
+        let future = (interval.slot_of_ms(now_ms) + 1).max(from);
+        let mut answered =
+            self.answer_slots(exchange, symbol, interval, spelled, from, last.min(future - 1), now_ms, slots)?;
+        answered.slots.extend((future..=last).map(|s| (s, DayAnswer::NotClosed)));
+        Ok(answered)
+    }
+
+    /// The slots `from..=last` asked in one request, capped at the rows one
+    /// returns, and proved, after `slots` (those answered without asking).
+    #[allow(clippy::too_many_arguments)]
+    fn answer_slots(
+        &self,
+        exchange: &str,
+        symbol: &str,
+        interval: Interval,
+        spelled: &str,
+        from: i64,
+        last: i64,
+        now_ms: i64,
+        mut slots: Vec<(i64, DayAnswer)>,
+    ) -> Result<SlotAnswer, FetchError> {
         if from > last {
             return Ok(SlotAnswer { slots, slow_down: None });
         }
@@ -71,7 +95,14 @@ impl DeclaredSource {
                 (last - max + 1, last)
             }
         };
-        let req = self.build(&self.candles, exchange, symbol, interval, spelled, from, to)?;
+        // Below a day, a stretch that ends at the last closed candle is
+        // asked through the current one when the page has room: its row
+        // proves a quiet last candle empty, as a later row proves a gap (a
+        // quiet minute is common, and nothing else would prove it until the
+        // next one closes). The current candle is not answered.
+        let current = interval.slot_of_ms(now_ms);
+        let through = if !interval.is_day() && to + 1 == current && to - from + 1 < max { current } else { to };
+        let req = self.build(&self.candles, exchange, symbol, interval, spelled, from, through)?;
         let reply = self.get(&req, symbol)?;
         let shown = req.shown();
         let rows = rows::read(&reply.body, &self.decl.rows, interval).map_err(|e| {
@@ -84,9 +115,9 @@ impl DeclaredSource {
                 }
             })
         })?;
-        let asked = Asked::new(&self.decl, &self.candles, interval, from, to);
+        let asked = Asked::new(&self.decl, &self.candles, interval, from, through);
         let proved = prove(&rows, &asked, now_ms).map_err(|e| self.mask_error(self.invalid(&shown, &asked, e)))?;
-        slots.extend(proved);
+        slots.extend(proved.into_iter().filter(|(s, _)| *s <= to));
         slots.sort_by_key(|(s, _)| *s);
         Ok(SlotAnswer { slots, slow_down: self.slow_down(reply.used_weight, now_ms) })
     }
@@ -105,7 +136,7 @@ impl DeclaredSource {
 
     /// The oldest slot at `interval` the source still serves at `now_ms`,
     /// when it keeps only its latest candles (the current one among them).
-    pub(super) fn oldest_slot(&self, interval: Interval, now_ms: i64) -> Option<i64> {
+    pub(super) fn oldest_kept(&self, interval: Interval, now_ms: i64) -> Option<i64> {
         let kept = i64::from(self.decl.history(interval)?);
         Some(interval.slot_of_ms(now_ms) - (kept - 1).max(0))
     }

@@ -237,7 +237,7 @@ impl PriceSource for DeclaredSource {
     }
 
     fn oldest_slot(&self, interval: Interval, now_ms: i64) -> Option<i64> {
-        DeclaredSource::oldest_slot(self, interval, now_ms)
+        self.oldest_kept(interval, now_ms)
     }
 
     fn pace(&self) -> Option<Duration> {

@@ -261,3 +261,4 @@ fn a_row_that_breaks_the_price_rule_is_refused() {
 }
 
 mod props;
+mod slots;

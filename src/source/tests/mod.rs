@@ -146,4 +146,5 @@ fn binance_row(d: &str, close: &str) -> String {
 
 mod builtins;
 mod declared;
+mod intervals;
 mod slots;

@@ -104,6 +104,15 @@ fn a_day_s_candles_are_stored_and_a_refreshed_day_keeps_only_its_new_ones() {
         let one = stored(&db, "1m", "2020-03-01");
         assert_eq!((one.len(), one[59].0.as_str()), (60, "2020-03-01T00:59:00Z"));
         assert_eq!(stored(&db, "1m", "2020-03-02").len(), gappy.len());
+
+        // Removed with its candles: day 2's only, and only at 1m.
+        let two = Selection::one("binance", "BTCUSDT", day(2), day(2)).at(Interval::M1);
+        assert_eq!(store.to_remove(&two, &[]).unwrap(), (1, gappy.len() as u64));
+        assert_eq!(store.to_remove(&two, &["kraken".into()]).unwrap(), (0, 0), "another source's are not these");
+        assert_eq!(store.to_remove(&two.clone().at(Interval::D1), &[]).unwrap(), (0, 0));
+        assert_eq!(store.remove(&two, &["binance".into()], true).unwrap(), (1, gappy.len() as u64));
+        assert!(stored(&db, "1m", "2020-03-02").is_empty());
+        assert_eq!(stored(&db, "1m", "2020-03-01").len(), 60);
     }
 }
 

@@ -15,11 +15,12 @@ use crate::store::{Completion, Outcome, Task};
 use crate::work::fetcher::Fetcher;
 use crate::work::{batches::batch_days, Lane, Observer, Shared, SlotRequest, WorkOptions};
 
-/// A source of candles at one interval: a candle in every slot but the
-/// `gaps` (proven empty) and the `unshown` (not proven either way), pages
-/// of at most `max_rows` slots (`page` rows when it cuts them shorter),
-/// refusing the rows of `refused`; slots from the current one on are not
-/// closed. Records each request.
+/// A source of candles at one interval that pages forward (or backward),
+/// as `prove` reads it: a candle in every slot but the quiet `gaps` (empty where
+/// rows of the answer lie on both sides) and the `unshown` (never proven
+/// either way), pages of at most `max_rows` slots (`page` rows when it
+/// cuts them shorter), refusing the rows of `refused`; the current candle
+/// is sent, not closed. Records each request.
 struct Candles {
     interval: Interval,
     max_rows: u32,
@@ -27,6 +28,8 @@ struct Candles {
     gaps: BTreeSet<i64>,
     unshown: BTreeSet<i64>,
     refused: BTreeSet<i64>,
+    /// Pages newest first, cut at their oldest end (OKX, Bitstamp).
+    backward: bool,
     asked: Mutex<Vec<(i64, i64)>>,
 }
 
@@ -39,6 +42,7 @@ impl Candles {
             gaps: BTreeSet::new(),
             unshown: BTreeSet::new(),
             refused: BTreeSet::new(),
+            backward: false,
             asked: Mutex::new(Vec::new()),
         }
     }
@@ -84,23 +88,42 @@ impl PriceSource for Candles {
         assert!(last - first < i64::from(self.max_rows), "{} slots asked, more than a page", last - first + 1);
         self.asked.lock().unwrap().push((first, last));
         let open = iv.slot_of_ms(crate::clock::now_ms());
-        let mut rows = 0;
+        // The rows it sends: a page of them from the first, forward.
+        let mut rows: Vec<i64> =
+            (first..=last.min(open)).filter(|s| !self.gaps.contains(s) && !self.unshown.contains(s)).collect();
+        if self.backward {
+            rows.drain(..rows.len().saturating_sub(self.page));
+        } else {
+            rows.truncate(self.page);
+        }
+        let (low, high) = (rows.first().copied(), rows.last().copied());
+        // The rule of `source::prove` for a source that pages forward.
         let slots = (first..=last)
             .map(|s| {
                 let answer = if s >= open {
                     DayAnswer::NotClosed
-                } else if rows >= self.page {
-                    DayAnswer::Unanswered(Unproven::Cut)
-                } else if self.gaps.contains(&s) {
-                    DayAnswer::NoData
                 } else if self.unshown.contains(&s) {
                     DayAnswer::Unanswered(Unproven::Lacking { why: "no row there".into(), history_ends: false })
-                } else if self.refused.contains(&s) {
-                    rows += 1;
-                    DayAnswer::Refused("two different rows".into())
+                } else if rows.binary_search(&s).is_ok() {
+                    match self.refused.contains(&s) {
+                        true => DayAnswer::Refused("two different rows".into()),
+                        false => DayAnswer::Price(price(s)),
+                    }
                 } else {
-                    rows += 1;
-                    DayAnswer::Price(price(s))
+                    match (low, high) {
+                        (None, _) | (_, None) => DayAnswer::NoData,
+                        (Some(low), _) if s < low && self.backward => DayAnswer::Unanswered(Unproven::Cut),
+                        (Some(low), _) if s < low => DayAnswer::Unanswered(Unproven::Lacking {
+                            why: format!("its rows start at slot {low}"),
+                            history_ends: false,
+                        }),
+                        (_, Some(high)) if s > high && !self.backward => DayAnswer::Unanswered(Unproven::Cut),
+                        (_, Some(high)) if s > high => DayAnswer::Unanswered(Unproven::Lacking {
+                            why: format!("its rows stop at slot {high}"),
+                            history_ends: false,
+                        }),
+                        _ => DayAnswer::NoData,
+                    }
                 };
                 (s, answer)
             })
@@ -188,7 +211,8 @@ fn check_candles(outcome: &Outcome, day: NaiveDate, interval: Interval, missing:
 fn one_request_covers_many_days_at_1h() {
     let (source, done, _, heard) = fetch(Candles::new(Interval::H1, 1000), day("2024-01-01"), 41);
     let first = Interval::H1.first_slot(day("2024-01-01"));
-    assert_eq!(source.asked(), [(first, first + 41 * 24 - 1)], "41 days of 24 candles: one request");
+    // 41 days of 24 candles: one request, which has room for the 16 after them.
+    assert_eq!(source.asked(), [(first, first + 999)]);
     for c in &done {
         check_candles(&c.outcome, c.task.day, Interval::H1, &[]);
     }
@@ -200,9 +224,10 @@ fn one_request_covers_many_days_at_1h() {
 fn pages_run_across_day_boundaries_and_each_day_is_handed_on_once_settled_at_1m() {
     let (source, done, messages, heard) = fetch(Candles::new(Interval::M1, 1000), day("2024-01-01"), 3);
     let first = Interval::M1.first_slot(day("2024-01-01"));
-    // 4,320 candles: five requests, the fewest, each on from the last.
+    // 4,320 candles: five requests, the fewest, each on from the last; the
+    // last with room for 250 minutes after the batch.
     let want: Vec<(i64, i64)> =
-        (0..5).map(|i| (first + i * 1000, (first + i * 1000 + 999).min(first + 4319))).collect();
+        (0..5).map(|i| (first + i * 1000, (first + i * 1000 + 999).min(first + 4569))).collect();
     assert_eq!(source.asked(), want);
     for c in &done {
         check_candles(&c.outcome, c.task.day, Interval::M1, &[]);
@@ -233,18 +258,59 @@ fn a_gap_proven_is_a_missing_candle_and_a_day_of_gaps_is_no_data() {
 }
 
 #[test]
+fn quiet_minutes_where_a_page_stops_are_proven_by_the_next_from_the_candle_before() {
+    let mut source = Candles::new(Interval::M1, 1000);
+    let first = Interval::M1.first_slot(day("2020-03-01"));
+    // Across the first page's end, at the batch's start, and at its end.
+    let quiet = [first + 997, first + 998, first + 999, first + 1000, first + 4318, first + 4319];
+    source.gaps.extend(quiet);
+    source.gaps.insert(first);
+    let (source, done, _, _) = fetch(source, day("2020-03-01"), 3);
+    let starts: Vec<i64> = source.asked().iter().map(|(a, _)| a - first).collect();
+    // The minute the batch starts with has no row before it in the batch:
+    // asked once more alone, in a page with no row, which proves it empty.
+    // The page after the first starts at its last candle (996), and carries
+    // on; the last page reaches 250 minutes past the batch. One request
+    // more than the fewest, for the first minute.
+    assert_eq!(starts, [0, 0, 996, 1996, 2996, 3996], "{:?}", source.asked());
+    assert_eq!(source.asked()[1], (first, first));
+    assert_eq!(source.asked()[5].1 - first, 4319 + 250);
+    let mut missing = quiet.to_vec();
+    missing.push(first);
+    for c in &done {
+        check_candles(&c.outcome, c.task.day, Interval::M1, &missing);
+    }
+}
+
+#[test]
+fn a_quiet_run_longer_than_a_page_of_a_source_paging_backward_is_proven_by_pages_inside_it() {
+    // OKX: 100 candles a page, newest first; hours with no trade.
+    let mut source = Candles::new(Interval::M1, 100);
+    source.backward = true;
+    let first = Interval::M1.first_slot(day("2024-03-12"));
+    let quiet: Vec<i64> = (first + 180..first + 390).chain([first + 97, first + 98, first + 500]).collect();
+    source.gaps.extend(quiet.iter().copied());
+    let (source, done, _, _) = fetch(source, day("2024-03-12"), 1);
+    check_candles(&done[0].outcome, day("2024-03-12"), Interval::M1, &quiet);
+    let asked = source.asked();
+    // 15 pages cover the day; the quiet runs where pages start or stop
+    // cost a few more, each no longer than a page.
+    assert!(asked.len() <= 15 + 5, "{} requests: {asked:?}", asked.len());
+    assert!(asked.iter().all(|(a, b)| b - a < 100));
+}
+
+#[test]
 fn slots_not_shown_are_asked_once_more_then_their_day_is_retried_naming_them() {
     let mut source = Candles::new(Interval::M1, 1000);
     let d2 = Interval::M1.first_slot(day("2020-03-02"));
     // 02:13 to 02:15 of the second day: no proof either way.
     source.unshown.extend([d2 + 133, d2 + 134, d2 + 135]);
     let (source, done, _, _) = fetch(source, day("2020-03-01"), 3);
-    // The page after the one that did not show them starts at them, and
-    // goes on from there: asking once more costs at most one page (here
-    // none, as the last page had room), not a request of its own.
+    // Once more in a page of their own, from the candle before them to
+    // the one after: one request more than the fewest.
     let first = Interval::M1.first_slot(day("2020-03-01"));
-    let starts: Vec<i64> = source.asked().iter().map(|(a, _)| a - first).collect();
-    assert_eq!(starts, [0, 1000, 1440 + 133, 1440 + 1133, 1440 + 2133]);
+    let asked: Vec<(i64, i64)> = source.asked().iter().map(|(a, b)| (a - first, b - first)).collect();
+    assert_eq!(asked, [(0, 999), (1000, 1999), (1440 + 132, 1440 + 136), (2000, 2999), (3000, 3999), (4000, 4569)]);
     for c in &done {
         match c.task.day.to_string().as_str() {
             "2020-03-02" => {
@@ -264,9 +330,10 @@ fn a_page_cut_short_is_followed_from_where_it_stopped() {
     let (source, done, _, _) = fetch(source, day("2020-03-01"), 2);
     let asked = source.asked();
     let first = Interval::M1.first_slot(day("2020-03-01"));
-    // 2,880 candles at 700 a page: five requests, each from the first slot not answered.
+    // 2,880 candles at 700 a page: five requests, each from the last
+    // candle the page before sent (a quiet minute after it would need it).
     let starts: Vec<i64> = asked.iter().map(|(a, _)| a - first).collect();
-    assert_eq!(starts, [0, 700, 1400, 2100, 2800]);
+    assert_eq!(starts, [0, 699, 1398, 2097, 2796]);
     for c in &done {
         check_candles(&c.outcome, c.task.day, Interval::M1, &[]);
     }
@@ -290,9 +357,10 @@ fn today_stores_its_closed_candles_and_waits_for_the_next_to_close() {
     let (source, done, _, _) = fetch(Candles::new(Interval::H1, 1000), today, 1);
     let iv = Interval::H1;
     let (first, open) = (iv.first_slot(today), iv.slot_of_ms(now));
-    // The hour under way is not asked: only the closed ones, if any.
+    // The hours closed, and the one under way (its row, not closed yet,
+    // proves quiet hours before it); none after it.
     let asked = source.asked();
-    assert!(asked.iter().all(|(_, b)| *b < open), "{asked:?}");
+    assert!(asked.iter().all(|(_, b)| *b <= open), "{asked:?}");
     let Outcome::CandlesSoFar { candles, at } = &done[0].outcome else { panic!("{:?}", done[0].outcome) };
     let got: Vec<i64> = candles.iter().map(|c| c.minute * 60_000 / iv.ms()).collect();
     // A test started just before an hour turns may see the next one closed.
