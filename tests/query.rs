@@ -366,7 +366,7 @@ fn below_a_day_each_candle_is_a_row_and_each_incomplete_day_says_what_it_lacks()
 }
 
 #[test]
-fn status_at_an_interval_counts_its_tasks_only() {
+fn status_retry_and_remove_at_an_interval_keep_to_its_tasks() {
     let Some(sb) = Sandbox::new() else { return };
     super::coverage::hours_with_gaps(&sb);
     let total = |args: &[&str]| -> i64 {
@@ -381,4 +381,12 @@ fn status_at_an_interval_counts_its_tasks_only() {
     assert_eq!(total(&["--interval", "5m"]), 0);
     let out = sb.run(&["status", "--interval", "1h"]).expect_code(OK);
     assert!(out.stdout.contains("HTTP 500"), "the failure of 1h: {}", out.stdout);
+
+    // retry and remove keep to the interval named too.
+    let out = sb.run(&["retry", "--interval", "1d"]).expect_code(OK);
+    assert!(out.stderr.contains("queued 0 failed tasks again"), "{}", out.stderr);
+    let out = sb.run(&["retry", "--interval", "1h"]).expect_code(OK);
+    assert!(out.stderr.contains("queued 1 failed task again"), "{}", out.stderr);
+    sb.run(&["remove", "--interval", "1h", "-s", "BTCUSDT", "--from", "2024-01-03", "--yes"]).expect_code(OK);
+    assert_eq!((total(&["--interval", "1h"]), total(&["--interval", "1d"])), (2, 1));
 }

@@ -212,8 +212,15 @@ pub enum Command {
     /// Without --exchange or --symbol, those in the database; without
     /// --from, the first day in the database; without --to, the end of
     /// --from (`--from 2020-03` is March), or the last day in the database.
+    ///
+    /// With --interval below 1d, a row per candle (open_time in UTC), and
+    /// the missing report a row per day without every candle, saying what
+    /// it lacks: `1,437 of 1,440  no data 02:13-02:15 (no trades between
+    /// the candles at 02:12 and 02:16)`, `not yet closed 14:00-23:00`,
+    /// `failed: ...`; CSV and JSON a row per run of missing candles.
     #[command(after_help = concat!(
-        "Example:\n  pricequeue query --exchange bitstamp --symbol btc --from 2020-03-01 --to 2020-03-31 --format csv",
+        "Examples:\n  pricequeue query --exchange bitstamp --symbol btc --from 2020-03-01 --to 2020-03-31 --format csv\n",
+        "  pricequeue query --interval 1m --symbol BTCUSDT --from 2024-03 --missing",
     ))]
     Query(QueryArgs),
 
@@ -222,7 +229,9 @@ pub enum Command {
     /// One row per (exchange, symbol), one column per day, week or month
     /// (whichever fits the width): prices, no data, failures, still queued,
     /// or never asked for. The missing report at a glance. Colors are off
-    /// when stdout is not a terminal or NO_COLOR is set.
+    /// when stdout is not a terminal or NO_COLOR is set. With --interval
+    /// below 1d, a day is all its candles summed up: partial where some
+    /// are stored and the rest proven empty.
     #[command(after_help = concat!(
         "Example:\n  pricequeue coverage --symbol btc --from 2019 --to 2020"
     ))]
@@ -235,7 +244,10 @@ pub enum Command {
     /// high, low and close. A day without a price is a gap in the line,
     /// never bridged, banded in the colour of why it is missing (the reasons
     /// of `query`), with a legend of the reasons. In the SVG, hovering over
-    /// a gap shows its day and reason. Days as in `query`.
+    /// a gap shows its day and reason. Days as in `query`. With --interval
+    /// below 1d, the candles reduced to the chart's pixel columns (the
+    /// first open, highest high, lowest low and last close of each), a
+    /// column without any candle a gap: a year of minutes draws at once.
     #[command(after_help = concat!(
         "Example:\n  pricequeue chart --exchange bitstamp --symbol btc --from 2020-03 -o bitstamp-btc.svg"
     ))]

@@ -127,7 +127,7 @@ impl Mark {
     pub(super) fn meaning(self) -> &'static str {
         match self {
             Prices => "prices",
-            Partial => "partial: some prices, or some of a day's candles (the rest proven empty)",
+            Partial => "partial: some prices",
             NoData => "no data (the server has none)",
             OutsideHistory => "outside the source's history",
             Failed => "failed",
