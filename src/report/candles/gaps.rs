@@ -7,7 +7,11 @@
 //!   once every slot of its day is settled, stored or shown empty by an
 //!   answer that covers it (the rule of `source::prove`);
 //! - a slot whose candle has not closed yet (today's) is `not yet due`,
-//!   said "not yet closed", whatever its day's task is doing.
+//!   said "not yet closed", whatever its day's task is doing;
+//! - in a day outside the source's history that kept some candles (the
+//!   source's window of its latest candles starts inside it), the slots
+//!   from its first candle on were settled like a done day's: `no data`;
+//!   those before it are outside the history.
 
 use chrono::NaiveDate;
 
@@ -54,6 +58,11 @@ impl DayGaps {
         let have: Vec<i64> = day.minutes.iter().map(|m| m / interval.minutes()).collect();
         let mut runs: Vec<Run> = Vec::new();
         let state = day.task.as_ref().map(|t| t.state);
+        // Where a day outside the history starts to be served: its first candle.
+        let served_from = match state {
+            Some(TaskState::OutsideHistory) => have.iter().copied().find(|s| slots.contains(s)),
+            _ => None,
+        };
         let why = |slot: i64| -> (Reason, bool) {
             let closed = interval.slot_start_ms(slot + 1) <= now;
             match (&day.task, state) {
@@ -63,6 +72,9 @@ impl DayGaps {
                     (Reason::NotYetDue { at: interval.slot_start_ms(slots.end), note: None }, true)
                 }
                 (Some(_), Some(TaskState::Done | TaskState::NoData)) => (Reason::NoData, false),
+                (Some(_), Some(TaskState::OutsideHistory)) if served_from.is_some_and(|f| slot > f) => {
+                    (Reason::NoData, false)
+                }
                 (Some(t), _) => (t.reason.clone(), false),
             }
         };
@@ -78,8 +90,8 @@ impl DayGaps {
             }
         }
         // What proved a done day's gaps: the candles either side of each.
-        if state == Some(TaskState::Done) {
-            for r in runs.iter_mut().filter(|r| !r.not_closed) {
+        if state == Some(TaskState::Done) || served_from.is_some() {
+            for r in runs.iter_mut().filter(|r| !r.not_closed && r.reason == Reason::NoData) {
                 let at = have.partition_point(|s| *s < r.first);
                 let before = at.checked_sub(1).and_then(|i| have.get(i)).copied().filter(|s| slots.contains(s));
                 let after = have.get(have.partition_point(|s| *s <= r.last)).copied().filter(|s| slots.contains(s));
@@ -113,6 +125,8 @@ impl DayGaps {
                 let words = match (&r.reason, r.not_closed) {
                     (_, true) => "not yet closed".to_string(),
                     (Reason::NoData, _) => "no data".to_string(),
+                    // The day's other slots say why it is no whole day.
+                    (Reason::OutsideHistory, _) if !whole(r) => "outside the source's history".to_string(),
                     (reason, _) => reason.to_string(),
                 };
                 if whole(r) {

@@ -107,3 +107,24 @@ fn open_times_read_as_the_clock_of_their_day() {
     assert_eq!(thousands(525_600), "525,600");
     assert_eq!(thousands(12), "12");
 }
+
+#[test]
+fn a_day_reaching_back_past_the_sources_history_is_outside_it_up_to_its_first_candle() {
+    let day = d("2020-03-12");
+    let pair = Pair::new("kraken", "XBTUSD");
+    // The source's window starts at 13:21: before it, outside; a quiet run after it, proven.
+    let minutes = minutes_but(day, &[0..=800, 1064..=1069]);
+    let cd = CandleDay {
+        pair: &pair,
+        day,
+        task: task(TaskState::OutsideHistory, Reason::OutsideHistory),
+        minutes: &minutes,
+    };
+    let gaps = DayGaps::of(&cd, Interval::M1, LATER);
+    assert_eq!(gaps.kind, Kind::OutsideHistory);
+    assert_eq!(
+        gaps.describe(Interval::M1, 4),
+        "outside the source's history 00:00-13:20; no data 17:44-17:49 (no trades between the candles at 17:43 and \
+         17:50)"
+    );
+}
