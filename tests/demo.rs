@@ -89,3 +89,42 @@ fn demo_fits_on_one_screen_and_its_closing_commands_run_as_printed() {
     }
     assert!(ran >= 2, "{}", out.stdout);
 }
+
+#[test]
+fn demo_at_an_interval_fetches_candles_and_its_closing_commands_run_as_printed() {
+    let sb = Sandbox::sqlite();
+    let mut cmd = std::process::Command::new(crate::common::bin());
+    cmd.args(["demo", "--source", "binance", "--interval", "1h"])
+        .current_dir(sb.dir.path())
+        .env_remove("PRICEQUEUE_DB")
+        .env("PATH", "/usr/bin:/bin");
+    let out = run(cmd).expect_code(0);
+    let db = sb.dir.path().join("demo.db");
+    let hours = testing::count(&db, "SELECT count(*) FROM candles WHERE interval = '1h'");
+    let (tasks, open): (i64, i64) = testing::one(
+        &db,
+        "SELECT count(*), count(*) FILTER (WHERE state NOT IN ('done', 'no_data')) FROM tasks WHERE interval = '1h'",
+        &[],
+    );
+    assert!(tasks >= 31 && open == 0, "{tasks} tasks, {open} not finished");
+    assert!(hours > 24 * 31, "{hours} candles");
+    let hints: Vec<&str> = out.stdout.lines().skip_while(|l| !l.contains("go on with")).skip(1).collect();
+    assert!(hints.iter().any(|h| h.contains("--interval 1h")), "{}", out.stdout);
+    for hint in hints {
+        let hint = hint.trim();
+        if hint.starts_with("sqlite3 ") && !std::path::Path::new("/usr/bin/sqlite3").exists() {
+            continue;
+        }
+        let mut sh = std::process::Command::new("sh");
+        sh.args(["-c", hint]).current_dir(sb.dir.path()).env_remove("PRICEQUEUE_DB").env("PATH", "/usr/bin:/bin");
+        let done = run(sh);
+        assert!([0, 5].contains(&done.code), "{hint}: {done:?}");
+        assert!(!done.stdout.is_empty() && done.stderr.is_empty(), "{hint}: {done:?}");
+    }
+    // The reference API serves days only, and the demo says so.
+    let mut cmd = std::process::Command::new(crate::common::bin());
+    cmd.args(["demo", "--interval", "1h", "--db", "other.db"]).current_dir(sb.dir.path());
+    let refused = run(cmd);
+    assert_ne!(refused.code, 0);
+    assert!(refused.stderr.contains("cryptodb has no 1h candles: it serves days only (1d)"), "{refused:?}");
+}

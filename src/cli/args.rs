@@ -327,6 +327,12 @@ pub struct DemoArgs {
     #[arg(long, env = "PRICEQUEUE_SOURCE", value_name = "NAME", default_value = "cryptodb")]
     pub source: String,
 
+    /// The candles' interval (1m .. 1d), one the source serves: the
+    /// reference API serves days only; `--source binance --interval 1h`
+    /// fetches March 2020 by the hour.
+    #[arg(long, env = "PRICEQUEUE_INTERVAL", value_name = "INTERVAL", default_value = "1d")]
+    pub interval: crate::interval::Interval,
+
     /// Worker threads [default: min(32, cores + 4)].
     #[arg(long, short = 'w', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=4096))]
     pub workers: Option<u16>,

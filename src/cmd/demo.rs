@@ -58,7 +58,7 @@ impl Execute for DemoArgs {
             to,
             allow_unknown: false,
             far_future: false,
-            interval: crate::interval::Interval::D1,
+            interval: self.interval,
         };
         let sel = resolve::queue_selection(asked, source.as_ref(), &decls.names())?;
         let store = Store::open(&options)?;
@@ -95,16 +95,23 @@ impl Execute for DemoArgs {
             Some(only) => (only.to_string(), sel.pairs.first().map(|p| p.symbol.clone()).unwrap_or_default()),
             None => ("bitstamp".to_string(), "btc".to_string()),
         };
-        let example = if source.exchange().is_some() {
+        let interval = self.interval;
+        let example = if !interval.is_day() {
+            format!(
+                "SELECT symbol, count(*), avg(close) FROM candles WHERE exchange = '{exchange}' AND interval = \
+                 '{interval}' GROUP BY symbol"
+            )
+        } else if source.exchange().is_some() {
             format!("SELECT symbol, avg(close) FROM prices WHERE exchange = '{exchange}' GROUP BY symbol")
         } else {
             "SELECT exchange, avg(close) FROM prices WHERE symbol = 'btc' GROUP BY exchange".to_string()
         };
+        let at = if interval.is_day() { String::new() } else { format!(" --interval {interval}") };
         writeln!(
             out,
             "\nThe prices are in {name}, {kind} database; go on with\n  \
              {pq} --db {db_arg} status\n  \
-             {pq} --db {db_arg} query --exchange {exchange} --symbol {symbol} --missing\n  \
+             {pq} --db {db_arg} query --exchange {exchange} --symbol {symbol}{at} --missing\n  \
              {shell} {db_arg}{flag} \"{example}\"",
         )?;
         Ok(Exit::Ok)
