@@ -105,14 +105,16 @@ fn requests(url: &str, prefix: &str) -> u64 {
     stats.iter().filter(|(p, _)| p.starts_with(prefix)).map(|(_, s)| s["requests"].as_u64().unwrap_or(0)).sum()
 }
 
-/// The fewest requests for `slots` one-minute slots of each of `pairs`.
-fn fewest(pairs: usize, slots_per_pair: i64) -> i64 {
-    pairs as i64 * ((slots_per_pair + PAGE - 1) / PAGE + 1)
-}
-
-fn slots(from: &str, to: &str) -> i64 {
-    let (a, b) = (crate::command::day(from), crate::command::day(to));
-    ((b - a).num_days() + 1) * 1440
+/// The bound on requests: ceil(candles / 1000) + 1 for each pair,
+/// from the candles `db` holds of it.
+fn fewest_for(db: &Db, pairs: &[&str]) -> i64 {
+    pairs
+        .iter()
+        .map(|s| {
+            let n = db.count(&format!("SELECT count(*) FROM candles WHERE interval = '1m' AND symbol = '{s}'"));
+            (n + PAGE - 1) / PAGE + 1
+        })
+        .sum()
 }
 
 /// One `fetch` of `pairs` at 1m from a fresh stand-in into a fresh
@@ -151,7 +153,7 @@ fn fetch_run(
     let asked = requests(&server.url, KLINES);
     println!(
         "| {label} | {backend:?} | {candles} | {asked} | {} | {:.2} s{} | {:.0} MB |",
-        fewest(pairs.len(), slots(from, to)),
+        fewest_for(&db, pairs),
         m.secs,
         if m.code == 0 { String::new() } else { format!(" (exit {})", m.code) },
         m.max_rss_mb
@@ -165,12 +167,23 @@ fn fetch_run(
 /// The reports over a large fetch: one pair-year as CSV, status, coverage, and the bytes a candle costs.
 fn reports(db: &Db, url: &str, pairs: &[&str], from: &str, to: &str, candles: i64) {
     let year = &from[..4];
-    let one =
-        ["query", "--exchange", "binance", "--symbol", pairs[0], "--interval", "1m", "--from", year, "--format", "csv"];
+    let one = [
+        "query",
+        "--exchange",
+        "binance-unpaced",
+        "--symbol",
+        pairs[0],
+        "--interval",
+        "1m",
+        "--from",
+        year,
+        "--format",
+        "csv",
+    ];
     let all = pairs.join(",");
     let status = ["status", "--interval", "1m"];
     let coverage =
-        ["coverage", "--exchange", "binance", "--symbol", &all, "--interval", "1m", "--from", from, "--to", to];
+        ["coverage", "--exchange", "binance-unpaced", "--symbol", &all, "--interval", "1m", "--from", from, "--to", to];
     for (what, args) in [("query csv, one pair-year", &one[..]), ("status", &status[..]), ("coverage", &coverage[..])] {
         let m = measure_binary(BIN, db, url, args);
         println!("|   {what} | {:?} | | | | {:.2} s (exit {}) | {:.0} MB |", db.backend, m.secs, m.code, m.max_rss_mb);
@@ -208,10 +221,7 @@ fn ccxt_run(pairs: &[&str], from: &str, to: &str) {
     match out {
         Ok(o) if o.status.success() => {
             let read = o.stdout.iter().filter(|b| **b == b'\n').count();
-            println!(
-                "| 2 pairs x 2024, ccxt at its own pace | - | {read} | {asked} | {} | {secs:.2} s | |",
-                fewest(pairs.len(), slots(from, to))
-            );
+            println!("| 2 pairs x 2024, ccxt at its own pace | - | {read} | {asked} | | {secs:.2} s | |");
         }
         Ok(o) => {
             println!("| ccxt | failed: {} | | | | | |", String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or(""))
@@ -268,7 +278,7 @@ fn resume_run(dir: &Path, decl: &str, pairs: &[&str], clean: i64) {
         .map_or(-1, |s| s.code().unwrap_or(-1));
     let candles = db.count("SELECT count(*) FROM candles WHERE interval = '1m'");
     let asked = requests(&server.url, KLINES) as i64;
-    let least = fewest(pairs.len(), slots("2024-01-01", "2024-12-31"));
+    let least = fewest_for(&db, pairs);
     println!(
         "| 2 pairs x 2024, killed 5 times ({}) | Sqlite | {candles} ({} the clean run's) | {asked} | {least} | exit {code}, {} extra requests | |",
         kills.join(", "),

@@ -21,6 +21,13 @@ use crate::store::{Completion, Outcome, RetryPolicy, Task};
 /// Past it, the days left are retried later like any transient failure.
 const MAX_EXTRA: usize = 8;
 
+/// How many slots a page of a source capping rows (`cap = "rows"`) names,
+/// in pages: enough that its `max_rows` candles fill it past the quiet
+/// minutes and maintenance hours between them (a page only fills fewer
+/// where more than this many pages' slots in a row have none), few enough
+/// that an answer says what it says of each slot in a few thousand.
+const ROWS_REACH: i64 = 4;
+
 impl Fetcher {
     /// Fetches a batch of days (of one pair, at one interval below a day):
     /// hands each day's outcome on as soon as it is settled, and the ids of
@@ -259,13 +266,15 @@ impl Fetcher {
 /// it, not closed yet) those before it.
 ///
 /// A source that caps the rows of an answer, not the slots of a request
-/// (`by_rows`), is asked from where the last page stopped to past `end`:
-/// its answer holds `rows` candles however many quiet minutes lie between
-/// them, and starting at the last candle seen (one row asked twice) proves
-/// the quiet minutes where a page stops too.
+/// (`by_rows`), is asked from where the last page stopped for
+/// [`ROWS_REACH`] times `rows` slots: its answer holds `rows` candles
+/// however many quiet minutes lie between them, and starting at the last
+/// candle seen (one row asked twice) proves the quiet minutes where a page
+/// stops too.
 fn page(days: &[Day], first: i64, end: i64, rows: i64, open: i64, by_rows: bool) -> (i64, i64, bool) {
     let margin = (rows / 4).max(1);
-    let ahead = |from: i64| if by_rows { end + margin } else { from + rows - 1 }.min(end + margin).min(open);
+    let reach = if by_rows { ROWS_REACH * rows } else { rows };
+    let ahead = |from: i64| (from + reach - 1).min(end + margin).min(open);
     let candle = |s: i64| state_at(days, s) == Some(Slot::Candle);
     match state_at(days, first) {
         Some(Slot::Ask) => return (first, ahead(first), false),
