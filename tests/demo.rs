@@ -71,23 +71,30 @@ fn demo_fits_on_one_screen_and_its_closing_commands_run_as_printed() {
 
     let hints: Vec<&str> = out.stdout.lines().skip_while(|l| !l.contains("go on with")).skip(1).collect();
     assert!(hints.len() >= 3, "{}", out.stdout);
+    let ran = run_as_printed(&sb, &hints);
+    assert!(ran >= 2, "{}", out.stdout);
+}
+
+/// Runs each of the demo's closing commands as a user pastes it: a shell
+/// in the demo's directory, with the PATH a fresh checkout has (`sqlite3`
+/// ones skipped where it is not installed). Each must exit 0, or 5 (query
+/// on the demo: complete, with days the server has no price for), print
+/// something and complain of nothing. Returns how many ran.
+fn run_as_printed(sb: &Sandbox, hints: &[&str]) -> usize {
     let mut ran = 0;
     for hint in hints {
         let hint = hint.trim();
         if hint.starts_with("sqlite3 ") && !std::path::Path::new("/usr/bin/sqlite3").exists() {
             continue;
         }
-        // Run as a user pastes it: a shell in the demo's directory, with
-        // the PATH a fresh checkout has.
         let mut sh = std::process::Command::new("sh");
         sh.args(["-c", hint]).current_dir(sb.dir.path()).env_remove("PRICEQUEUE_DB").env("PATH", "/usr/bin:/bin");
         let done = run(sh);
-        // query exits 5 on the demo: complete, with days the server has no price for.
         assert!([0, 5].contains(&done.code), "{hint}: {done:?}");
         assert!(!done.stdout.is_empty() && done.stderr.is_empty(), "{hint}: {done:?}");
         ran += 1;
     }
-    assert!(ran >= 2, "{}", out.stdout);
+    ran
 }
 
 #[test]
@@ -110,17 +117,7 @@ fn demo_at_an_interval_fetches_candles_and_its_closing_commands_run_as_printed()
     assert!(hours > 24 * 31, "{hours} candles");
     let hints: Vec<&str> = out.stdout.lines().skip_while(|l| !l.contains("go on with")).skip(1).collect();
     assert!(hints.iter().any(|h| h.contains("--interval 1h")), "{}", out.stdout);
-    for hint in hints {
-        let hint = hint.trim();
-        if hint.starts_with("sqlite3 ") && !std::path::Path::new("/usr/bin/sqlite3").exists() {
-            continue;
-        }
-        let mut sh = std::process::Command::new("sh");
-        sh.args(["-c", hint]).current_dir(sb.dir.path()).env_remove("PRICEQUEUE_DB").env("PATH", "/usr/bin:/bin");
-        let done = run(sh);
-        assert!([0, 5].contains(&done.code), "{hint}: {done:?}");
-        assert!(!done.stdout.is_empty() && done.stderr.is_empty(), "{hint}: {done:?}");
-    }
+    run_as_printed(&sb, &hints);
     // The reference API serves days only, and the demo says so.
     let mut cmd = std::process::Command::new(crate::common::bin());
     cmd.args(["demo", "--interval", "1h", "--db", "other.db"]).current_dir(sb.dir.path());
